@@ -1,0 +1,34 @@
+import { Command, Flags } from '@oclif/core';
+import { formatUserError, userErrorToJson } from '../../core/errors/format-user-error.js';
+import { isUserError } from '../../core/errors/user-error.js';
+
+/**
+ * What every distill command shares: `--json` and `--verbose`, and one way of reporting failures.
+ * A {@link UserError} prints as `file:line:col` blocks with no stack trace (`--verbose` adds it) and
+ * exits 1; anything else is a bug and shows its stack.
+ */
+export abstract class BaseCommand extends Command {
+  static override enableJsonFlag = true;
+
+  static override baseFlags = {
+    verbose: Flags.boolean({ description: 'Show stack traces and debug logs.', default: false }),
+  };
+
+  protected get verbose(): boolean {
+    return this.argv.includes('--verbose');
+  }
+
+  protected override async catch(error: Error & { exitCode?: number }): Promise<unknown> {
+    if (isUserError(error)) {
+      if (this.jsonEnabled()) {
+        process.stdout.write(JSON.stringify(userErrorToJson(error), null, 2) + '\n');
+      } else {
+        process.stderr.write(formatUserError(error) + '\n');
+        if (this.verbose && error.stack) process.stderr.write(error.stack + '\n');
+      }
+      process.exitCode = 1;
+      return undefined;
+    }
+    return super.catch(error);
+  }
+}

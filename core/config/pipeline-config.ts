@@ -1,0 +1,66 @@
+/** A pipeline step: which plugin, with which options (validated against the plugin's schema). */
+export interface PluginStep {
+  readonly use: string;
+  readonly options: Readonly<Record<string, unknown>>;
+}
+
+/** The dataset step, with the roles its splits play. */
+export interface DatasetStep extends PluginStep {
+  readonly splits: { readonly train: string; readonly validation?: string; readonly test: string };
+  readonly validation_fraction: number;
+  readonly limit: { readonly train?: number; readonly validation?: number; readonly test?: number };
+}
+
+/** The teacher step, with the request engine's limits. */
+export interface TeacherStep extends PluginStep {
+  readonly limits: {
+    readonly concurrency: number;
+    readonly requests_per_minute?: number;
+    readonly tokens_per_minute?: number;
+    readonly max_retries?: number;
+  };
+}
+
+/** Dollars per million tokens. */
+export interface Price {
+  readonly prompt: number;
+  readonly completion: number;
+}
+
+/**
+ * A validated pipeline, `extends` merged, `${ENV}` filled, defaults applied. Mirrors
+ * `schemas/pipeline.schema.json`; YAML keys stay snake_case so that messages quote what users wrote.
+ */
+export interface PipelineConfig {
+  readonly name: string;
+  readonly description?: string;
+  readonly plugins: readonly string[];
+  readonly seed: number;
+  readonly dataset: DatasetStep;
+  readonly teacher: TeacherStep;
+  readonly prompt: PluginStep;
+  readonly parser: PluginStep;
+  readonly samplers: readonly PluginStep[];
+  readonly student: import('../plugins/kinds/trainer.js').StudentSpecification;
+  readonly trainer: PluginStep;
+  readonly loss: PluginStep;
+  readonly evaluators: readonly PluginStep[];
+  readonly export?: PluginStep;
+  readonly budget: { readonly max_usd?: number; readonly max_requests?: number };
+  readonly prices: Readonly<Record<string, Price>>;
+  readonly cache: { readonly path?: string; readonly enabled: boolean };
+  readonly output: { readonly directory: string };
+}
+
+/** Where each plugin-bearing step sits in the pipeline, with its kind: one list for validation, `plugins` and the runner. */
+export const pluginSteps = [
+  { pointer: '/dataset', kind: 'dataset', list: false },
+  { pointer: '/teacher', kind: 'teacher', list: false },
+  { pointer: '/prompt', kind: 'prompt', list: false },
+  { pointer: '/parser', kind: 'parser', list: false },
+  { pointer: '/samplers', kind: 'sampler', list: true },
+  { pointer: '/trainer', kind: 'trainer', list: false },
+  { pointer: '/loss', kind: 'loss-weight', list: false },
+  { pointer: '/evaluators', kind: 'evaluator', list: true },
+  { pointer: '/export', kind: 'exporter', list: false },
+] as const;

@@ -1,0 +1,76 @@
+import 'reflect-metadata';
+import { container as globalContainer, type DependencyContainer } from 'tsyringe';
+import { systemClock, type Clock } from '../services/clock.js';
+import { LocalEventStream } from '../services/event-stream.js';
+import { defaultHttpSettings, type HttpSettings } from '../services/http-settings.js';
+import { StreamLogger, type Logger } from '../services/logger.js';
+import type { PluginDependencies } from '../plugins/plugin-dependencies.js';
+import type { PluginRegistry } from '../plugins/plugin-registry.js';
+import { registerService, resolveService } from './service-token.js';
+import {
+  abortSignalToken,
+  baseDirectoryToken,
+  clockToken,
+  environmentToken,
+  eventStreamToken,
+  httpSettingsToken,
+  loggerToken,
+  pluginRegistryToken,
+} from './tokens.js';
+
+/** Shared services for a root container; anything left out gets its default. */
+export interface RootServices {
+  readonly registry: PluginRegistry;
+  readonly logger?: Logger;
+  readonly clock?: Clock;
+  readonly httpSettings?: HttpSettings;
+  readonly environment?: Readonly<Record<string, string | undefined>>;
+}
+
+/**
+ * A root container holding stateless shared services. It is a child of tsyringe's global container
+ * so that two roots (two tests, two embedded uses) never see each other's registrations.
+ */
+export function createRootContainer(services: RootServices): DependencyContainer {
+  const root = globalContainer.createChildContainer();
+  registerService(root, pluginRegistryToken, services.registry);
+  registerService(root, loggerToken, services.logger ?? new StreamLogger());
+  registerService(root, clockToken, services.clock ?? systemClock);
+  registerService(root, httpSettingsToken, services.httpSettings ?? defaultHttpSettings);
+  registerService(root, environmentToken, services.environment ?? process.env);
+  return root;
+}
+
+/** Per-run settings of a run container. */
+export interface RunScope {
+  /** Folder of the pipeline file. */
+  readonly baseDirectory: string;
+  readonly signal: AbortSignal;
+}
+
+/**
+ * A child container for one run, holding its event stream, cancellation signal and base folder.
+ * Dispose it (`await container.dispose()`) when the run ends; disposable services registered in it
+ * (the teacher cache, worker processes) are closed then.
+ */
+export function createRunContainer(root: DependencyContainer, scope: RunScope): DependencyContainer {
+  const run = root.createChildContainer();
+  const clock = resolveService(root, clockToken);
+  registerService(run, eventStreamToken, new LocalEventStream(() => clock.now()));
+  registerService(run, abortSignalToken, scope.signal);
+  registerService(run, baseDirectoryToken, scope.baseDirectory);
+  return run;
+}
+
+/** What a plugin's `create` receives, read from a run container. */
+export function pluginDependencies(run: DependencyContainer): PluginDependencies {
+  return {
+    logger: resolveService(run, loggerToken),
+    clock: resolveService(run, clockToken),
+    httpSettings: resolveService(run, httpSettingsToken),
+    events: resolveService(run, eventStreamToken),
+    baseDirectory: resolveService(run, baseDirectoryToken),
+    environment: resolveService(run, environmentToken),
+    signal: resolveService(run, abortSignalToken),
+  };
+}

@@ -1,0 +1,58 @@
+import type { EventStream } from '../../services/event-stream.js';
+import type { AlphaSchedule } from './loss-weight.js';
+
+/** Version of the {@link Trainer} contract. */
+export const trainerContractVersion = 1;
+
+/** One example as the trainer receives it: both tasks are built from it. */
+export interface TrainingExample {
+  readonly id: string;
+  readonly input: string;
+  readonly label: string;
+  /** Empty string trains toward an empty rationale. */
+  readonly rationale: string;
+}
+
+/** Which student to train (the pipeline's `student` block). */
+export interface StudentSpecification {
+  /** Local Hugging Face folder or hub id to start from. */
+  readonly pretrained?: string;
+  /** Named t5-v1_1 size to initialise from scratch (`t5-v1_1-small`, …) or `custom`. */
+  readonly size?: string;
+  /** Custom dimensions (`d_model`, `num_layers`, …) when training from scratch. */
+  readonly config?: Readonly<Record<string, number>>;
+  /** Tokenizer for from-scratch training. */
+  readonly tokenizer?: { readonly type: 'unigram' | 'bpe'; readonly vocab_size: number };
+  readonly max_input_length: number;
+  readonly max_target_length: number;
+}
+
+/** Everything a trainer needs for one run. */
+export interface TrainRequest {
+  /** Folder the trainer owns: checkpoints, logs, chosen model. */
+  readonly outputDirectory: string;
+  readonly train: readonly TrainingExample[];
+  readonly validation: readonly TrainingExample[];
+  readonly test: readonly TrainingExample[];
+  readonly student: StudentSpecification;
+  readonly alpha: AlphaSchedule;
+  /** Metric name of the pipeline's first evaluator (`exact-match`, `numeric-equality`). */
+  readonly metric: string;
+  readonly seed: number;
+  /** Continue from the last checkpoint in `outputDirectory` when there is one. */
+  readonly resume: boolean;
+}
+
+/** Scores of the chosen checkpoint. */
+export interface TrainResult {
+  /** Folder of the checkpoint chosen on validation, a Hugging Face model folder. */
+  readonly checkpointDirectory: string;
+  readonly steps: number;
+  readonly validationAccuracy: number;
+  readonly testAccuracy: number;
+}
+
+/** Trains a student; progress goes to the event stream as `train.*` events. */
+export interface Trainer {
+  train(request: TrainRequest, events: EventStream, signal: AbortSignal): Promise<TrainResult>;
+}

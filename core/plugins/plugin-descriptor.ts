@@ -1,0 +1,30 @@
+import type { JsonSchema } from './json-schema.js';
+import type { PluginDependencies } from './plugin-dependencies.js';
+import type { PluginKind } from './plugin-kind.js';
+
+/**
+ * What every plugin is: a plain, typed object. The loader rejects anything else with a message
+ * saying which field is wrong. `id` and `version` go into cache keys, stage signatures and the run
+ * lockfile, so bump `version` whenever the plugin's output for the same input changes.
+ *
+ * @typeParam Options - the options after validation against {@link PluginDescriptor.optionsSchema}.
+ * @typeParam Instance - what `create` returns: the contract of the plugin's kind.
+ */
+export interface PluginDescriptor<Options = Record<string, unknown>, Instance = unknown> {
+  /** Unique within its kind; kebab-case, e.g. `openai`, `rationale-rate`. */
+  readonly id: string;
+  /** Which contract the instance implements. */
+  readonly kind: PluginKind;
+  /** Semantic version of the plugin's behaviour. */
+  readonly version: string;
+  /** One line for `distill plugins`. */
+  readonly summary: string;
+  /** JSON Schema of the `options` block; unknown keys must be rejected (`additionalProperties: false`). */
+  readonly optionsSchema: JsonSchema;
+  /** Build an instance from validated options. Heavy modules (SDKs) should be imported lazily here. */
+  create(options: Options, dependencies: PluginDependencies): Instance | Promise<Instance>;
+}
+
+/** A descriptor of any options and instance type, as stored in the registry. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type AnyPluginDescriptor = PluginDescriptor<any, any>;

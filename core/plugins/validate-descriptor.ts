@@ -1,0 +1,52 @@
+import type { Problem } from '../errors/problem.js';
+import { isPluginKind, pluginKinds } from './plugin-kind.js';
+import type { AnyPluginDescriptor } from './plugin-descriptor.js';
+
+const idPattern = /^[a-z][a-z0-9]*(-[a-z0-9]+)*$/;
+const versionPattern = /^\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?$/;
+
+/**
+ * Checks that a value loaded from a plugin module is a well-formed descriptor. Returns one problem
+ * per wrong field (empty when valid), each saying what was expected, so a plugin author can fix
+ * everything in one go.
+ */
+export function descriptorProblems(value: unknown, source: string): Problem[] {
+  const at = (message: string, fix?: string): Problem => ({ message: `${source}: ${message}`, file: source, fix });
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    return [
+      at(
+        `a plugin must export a descriptor object, got ${value === null ? 'null' : Array.isArray(value) ? 'an array' : typeof value}`,
+        'export default { id, kind, version, summary, optionsSchema, create(options, dependencies) }',
+      ),
+    ];
+  }
+  const candidate = value as Record<string, unknown>;
+  const problems: Problem[] = [];
+  if (typeof candidate.id !== 'string' || !idPattern.test(candidate.id)) {
+    problems.push(at(`"id" must be a kebab-case string, got ${JSON.stringify(candidate.id)}`, 'e.g. id: "my-teacher"'));
+  }
+  if (!isPluginKind(candidate.kind)) {
+    problems.push(at(`"kind" must be one of ${pluginKinds.join(', ')}, got ${JSON.stringify(candidate.kind)}`));
+  }
+  if (typeof candidate.version !== 'string' || !versionPattern.test(candidate.version)) {
+    problems.push(at(`"version" must be a semantic version such as "1.0.0", got ${JSON.stringify(candidate.version)}`));
+  }
+  if (typeof candidate.summary !== 'string' || candidate.summary.trim() === '') {
+    problems.push(at('"summary" must be a non-empty one-line string'));
+  }
+  const schema = candidate.optionsSchema;
+  if (typeof schema !== 'object' || schema === null || Array.isArray(schema)) {
+    problems.push(at('"optionsSchema" must be a JSON Schema object', 'e.g. { type: "object", additionalProperties: false, properties: {} }'));
+  } else if ((schema as Record<string, unknown>).type !== 'object') {
+    problems.push(at('"optionsSchema" must describe an object (type: "object")'));
+  }
+  if (typeof candidate.create !== 'function') {
+    problems.push(at(`"create" must be a function (options, dependencies) => instance, got ${typeof candidate.create}`));
+  }
+  return problems;
+}
+
+/** Narrowing form of {@link descriptorProblems}. */
+export function isPluginDescriptor(value: unknown): value is AnyPluginDescriptor {
+  return descriptorProblems(value, '').length === 0;
+}
