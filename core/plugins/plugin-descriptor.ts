@@ -21,6 +21,11 @@ export interface PluginDescriptor<Options = Record<string, unknown>, Instance = 
   readonly summary: string;
   /** JSON Schema of the `options` block; unknown keys must be rejected (`additionalProperties: false`). */
   readonly optionsSchema: JsonSchema;
+  /**
+   * Options that create a working instance, shown by `distill init` and used by the contract test
+   * harness of the plugin's kind. Omit only when `{}` is valid.
+   */
+  readonly exampleOptions?: Options;
   /** Build an instance from validated options. Heavy modules (SDKs) should be imported lazily here. */
   create(options: Options, dependencies: PluginDependencies): Instance | Promise<Instance>;
 }
