@@ -1,0 +1,92 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { canonicalHash } from '../canonical-json.js';
+import { UserError } from '../errors/user-error.js';
+import type { EventStream } from '../services/event-stream.js';
+import type { StageDefinition } from './stage-definition.js';
+import type { StageName } from './stage-name.js';
+import { readStageRecord, writeStageRecord, type StageRecord } from './stage-record.js';
+
+/** How much of the pipeline to run. */
+export interface RunStagesOptions {
+  readonly runDirectory: string;
+  readonly events: EventStream;
+  readonly signal: AbortSignal;
+  /** Run only this stage (recomputed); the stages before it must have stored outputs. */
+  readonly only?: StageName;
+  /** Recompute this stage and every later one, even where stored outputs match. */
+  readonly from?: StageName;
+  /** Clock for the records' times (tests inject one). */
+  readonly now?: () => Date;
+}
+
+/** What happened to each stage. */
+export interface StageOutcome {
+  readonly stage: StageName;
+  readonly signature: string;
+  readonly directory: string;
+  readonly status: 'reused' | 'computed';
+  readonly record: StageRecord;
+}
+
+/** Folder of a stage's output for one signature. */
+export function stageDirectory(runDirectory: string, stage: StageName, signature: string): string {
+  return path.join(runDirectory, 'stages', stage, signature.slice(0, 16));
+}
+
+/**
+ * Runs stages in order, reusing each one whose signature already has a finished record in the run
+ * directory. A stage killed half way has no record, so the next run calls it again in the same
+ * folder, where it resumes from its partial files (teacher records, checkpoints).
+ */
+export async function runStages(stages: readonly StageDefinition[], options: RunStagesOptions): Promise<StageOutcome[]> {
+  const { runDirectory, events, signal } = options;
+  const now = options.now ?? (() => new Date());
+  const names = stages.map((stage) => stage.name);
+  for (const flag of ['only', 'from'] as const) {
+    const wanted = options[flag];
+    if (wanted !== undefined && !names.includes(wanted)) {
+      throw new UserError({ message: `--${flag} ${wanted}: this pipeline has no ${wanted} stage`, fix: `stages of this pipeline: ${names.join(', ')}` });
+    }
+  }
+  const fromIndex = options.from ? names.indexOf(options.from) : Number.POSITIVE_INFINITY;
+  const onlyIndex = options.only ? names.indexOf(options.only) : -1;
+
+  const outcomes: StageOutcome[] = [];
+  const upstream: Partial<Record<StageName, StageRecord>> = {};
+  let previousSignature = '';
+  for (const [index, stage] of stages.entries()) {
+    if (onlyIndex >= 0 && index > onlyIndex) break;
+    const signature = canonicalHash({ stage: stage.name, inputs: stage.inputs, upstream: previousSignature });
+    const directory = stageDirectory(runDirectory, stage.name, signature);
+    const forced = index >= fromIndex || index === onlyIndex;
+    const stored = forced ? null : readStageRecord(directory);
+    if (stored) {
+      events.emit('stage.reused', { stage: stage.name, signature, directory });
+      outcomes.push({ stage: stage.name, signature, directory, status: 'reused', record: stored });
+    } else {
+      if (onlyIndex >= 0 && index < onlyIndex) {
+        throw new UserError({
+          message: `--only ${options.only}: the ${stage.name} stage has no stored output for this pipeline`,
+          fix: `run \`distill run\` without --only first (or with --from ${stage.name})`,
+        });
+      }
+      if (signal.aborted) throw signal.reason;
+      mkdirSync(directory, { recursive: true });
+      const startedAt = now().toISOString();
+      events.emit('stage.start', { stage: stage.name, signature, directory });
+      const output = await stage.run({ runDirectory, stageDirectory: directory, upstream: { ...upstream }, events, signal });
+      const record: StageRecord = { stage: stage.name, signature, inputs: stage.inputs, startedAt, finishedAt: now().toISOString(), output };
+      writeStageRecord(directory, record);
+      events.emit('stage.done', { stage: stage.name, signature, directory });
+      outcomes.push({ stage: stage.name, signature, directory, status: 'computed', record });
+    }
+    upstream[stage.name] = outcomes.at(-1)!.record;
+    previousSignature = signature;
+  }
+  writeFileSync(
+    path.join(runDirectory, 'stages.json'),
+    JSON.stringify(Object.fromEntries(outcomes.map((outcome) => [outcome.stage, { signature: outcome.signature, directory: path.relative(runDirectory, outcome.directory), status: outcome.status }])), null, 2) + '\n',
+  );
+  return outcomes;
+}

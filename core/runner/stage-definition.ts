@@ -1,0 +1,31 @@
+import type { EventStream } from '../services/event-stream.js';
+import type { StageName } from './stage-name.js';
+import type { StageRecord } from './stage-record.js';
+
+/** What a stage sees while it runs. */
+export interface StageContext {
+  /** The run directory (`<output.directory>/<pipeline name>`). */
+  readonly runDirectory: string;
+  /** This stage's own folder for this signature; partial files left by a killed run are still there. */
+  readonly stageDirectory: string;
+  /** Records of the stages that ran before this one in this run. */
+  readonly upstream: Readonly<Partial<Record<StageName, StageRecord>>>;
+  readonly events: EventStream;
+  readonly signal: AbortSignal;
+}
+
+/**
+ * One stage of a pipeline. Its signature is the hash of its `inputs` and the previous stage's
+ * signature, so a stage reruns exactly when something it depends on changed: changing α changes the
+ * trainer's inputs, and nothing before it.
+ */
+export interface StageDefinition<Output = unknown> {
+  readonly name: StageName;
+  /**
+   * Everything the stage's output depends on besides earlier stages: plugin ids, versions and options
+   * (secrets left out), data file hashes. Must be plain JSON.
+   */
+  readonly inputs: unknown;
+  /** Does the work in `context.stageDirectory`, resuming partial work found there, and returns a JSON summary. */
+  run(context: StageContext): Promise<Output>;
+}

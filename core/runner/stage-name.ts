@@ -1,0 +1,10 @@
+/** The stages of a run, in the order data flows through them. */
+export const stageNames = ['dataset', 'teacher', 'sampler', 'trainer', 'export', 'evaluate'] as const;
+
+/** One of {@link stageNames}. */
+export type StageName = (typeof stageNames)[number];
+
+/** Whether a value names a stage. */
+export function isStageName(value: unknown): value is StageName {
+  return typeof value === 'string' && (stageNames as readonly string[]).includes(value);
+}

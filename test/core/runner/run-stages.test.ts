@@ -1,0 +1,103 @@
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { test } from 'node:test';
+import { UserError } from '../../../core/errors/user-error.js';
+import { runStages } from '../../../core/runner/run-stages.js';
+import type { StageDefinition } from '../../../core/runner/stage-definition.js';
+import { LocalEventStream } from '../../../core/services/event-stream.js';
+
+/** Three stages that write files and count how often they really ran. */
+function pipeline(options: { alpha: number; failTrainerOnce?: { done: boolean } }, calls: string[]): StageDefinition[] {
+  return [
+    {
+      name: 'dataset',
+      inputs: { file: 'data.jsonl' },
+      async run(context) {
+        calls.push('dataset');
+        writeFileSync(path.join(context.stageDirectory, 'examples.txt'), 'a\nb\n');
+        return { examples: 2 };
+      },
+    },
+    {
+      name: 'teacher',
+      inputs: { model: 'gpt' },
+      async run(context) {
+        calls.push('teacher');
+        const previous = context.upstream.dataset?.output as { examples: number };
+        return { answers: previous.examples };
+      },
+    },
+    {
+      name: 'trainer',
+      inputs: { alpha: options.alpha },
+      async run(context) {
+        calls.push('trainer');
+        const progress = path.join(context.stageDirectory, 'progress.txt');
+        const resumedFrom = existsSync(progress) ? readFileSync(progress, 'utf8') : 'nothing';
+        writeFileSync(progress, 'half');
+        if (options.failTrainerOnce && !options.failTrainerOnce.done) {
+          options.failTrainerOnce.done = true;
+          throw new Error('killed');
+        }
+        return { resumedFrom };
+      },
+    },
+  ];
+}
+
+function withRunDirectory(body: (runDirectory: string) => Promise<void>) {
+  return async () => {
+    const runDirectory = mkdtempSync(path.join(os.tmpdir(), 'distill-stages-'));
+    try {
+      await body(runDirectory);
+    } finally {
+      rmSync(runDirectory, { recursive: true, force: true });
+    }
+  };
+}
+
+const run = (stages: StageDefinition[], runDirectory: string, extra: Partial<Parameters<typeof runStages>[1]> = {}) =>
+  runStages(stages, { runDirectory, events: new LocalEventStream(), signal: new AbortController().signal, ...extra });
+
+test('a second run reuses every stage; changing alpha reruns only the trainer', withRunDirectory(async (runDirectory) => {
+  const calls: string[] = [];
+  await run(pipeline({ alpha: 0.5 }, calls), runDirectory);
+  assert.deepEqual(calls, ['dataset', 'teacher', 'trainer']);
+
+  const again = await run(pipeline({ alpha: 0.5 }, calls), runDirectory);
+  assert.deepEqual(calls, ['dataset', 'teacher', 'trainer']);
+  assert.deepEqual(again.map((outcome) => outcome.status), ['reused', 'reused', 'reused']);
+
+  const changed = await run(pipeline({ alpha: 0.9 }, calls), runDirectory);
+  assert.deepEqual(calls, ['dataset', 'teacher', 'trainer', 'trainer']);
+  assert.deepEqual(changed.map((outcome) => outcome.status), ['reused', 'reused', 'computed']);
+  assert.notEqual(changed[2]!.directory, again[2]!.directory, 'a new signature gets its own folder');
+}));
+
+test('a stage that died half way runs again in the same folder and finds its partial files', withRunDirectory(async (runDirectory) => {
+  const calls: string[] = [];
+  const flag = { done: false };
+  await assert.rejects(run(pipeline({ alpha: 0.5, failTrainerOnce: flag }, calls), runDirectory), /killed/);
+  const outcomes = await run(pipeline({ alpha: 0.5, failTrainerOnce: flag }, calls), runDirectory);
+  assert.deepEqual(calls, ['dataset', 'teacher', 'trainer', 'trainer']);
+  assert.deepEqual(outcomes[2]!.record.output, { resumedFrom: 'half' });
+}));
+
+test('--from recomputes that stage and later ones; --only needs stored upstream outputs', withRunDirectory(async (runDirectory) => {
+  const calls: string[] = [];
+  await assert.rejects(run(pipeline({ alpha: 0.5 }, calls), runDirectory, { only: 'trainer' }), (error: unknown) => {
+    assert.ok(error instanceof UserError);
+    assert.match(error.problems[0]!.message, /the dataset stage has no stored output/);
+    return true;
+  });
+  await run(pipeline({ alpha: 0.5 }, calls), runDirectory);
+  calls.length = 0;
+  await run(pipeline({ alpha: 0.5 }, calls), runDirectory, { from: 'teacher' });
+  assert.deepEqual(calls, ['teacher', 'trainer']);
+  calls.length = 0;
+  await run(pipeline({ alpha: 0.5 }, calls), runDirectory, { only: 'teacher' });
+  assert.deepEqual(calls, ['teacher']);
+  await assert.rejects(run(pipeline({ alpha: 0.5 }, calls), runDirectory, { from: 'export' }), /this pipeline has no export stage/);
+}));
