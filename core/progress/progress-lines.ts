@@ -1,0 +1,94 @@
+import type { DistillEvent } from '../services/event-stream.js';
+import { estimateRemaining, formatDuration } from './format-duration.js';
+
+/** State folded from the event stream: what a progress display shows. */
+export interface ProgressState {
+  /** Stage name → `running`, `done`, `reused`, `failed`. */
+  readonly stages: Map<string, string>;
+  teacher: DistillEvent | null;
+  training: DistillEvent | null;
+  bestValidation: number | null;
+}
+
+/** A fresh state. */
+export function emptyProgressState(): ProgressState {
+  return { stages: new Map(), teacher: null, training: null, bestValidation: null };
+}
+
+const number = (value: unknown): number | null => (typeof value === 'number' && Number.isFinite(value) ? value : null);
+
+/** Folds one event into the state; returns whether anything shown changed. */
+export function foldProgressEvent(state: ProgressState, event: DistillEvent): boolean {
+  const stage = typeof event.stage === 'string' ? event.stage : null;
+  switch (event.type) {
+    case 'stage.start':
+      if (stage) state.stages.set(stage, 'running');
+      return true;
+    case 'stage.done':
+      if (stage) state.stages.set(stage, 'done');
+      return true;
+    case 'stage.reused':
+      if (stage) state.stages.set(stage, 'reused');
+      return true;
+    case 'stage.failed':
+      if (stage) state.stages.set(stage, 'failed');
+      return true;
+    case 'teacher.progress':
+      state.teacher = event;
+      return true;
+    case 'train.progress':
+      state.training = event;
+      return true;
+    case 'train.evaluation': {
+      const accuracy = number(event.accuracy);
+      if (accuracy !== null && event.split !== 'test' && (state.bestValidation === null || accuracy > state.bestValidation)) {
+        state.bestValidation = accuracy;
+      }
+      return true;
+    }
+    default:
+      return false;
+  }
+}
+
+/** The teacher line: done/total, cached, failed, dollars, ETA. */
+export function teacherLine(event: DistillEvent): string {
+  const done = number(event.done) ?? 0;
+  const total = number(event.total) ?? 0;
+  const doneThisRun = number(event.done_this_run) ?? done;
+  const remaining = estimateRemaining(doneThisRun, doneThisRun + (total - done), number(event.elapsed_ms) ?? 0);
+  return [
+    `teacher ${done}/${total}`,
+    `cached ${number(event.cached) ?? 0}`,
+    `failed ${number(event.failed) ?? 0}`,
+    `$${(number(event.dollars) ?? 0).toFixed(4)}`,
+    `ETA ${remaining === null ? '?' : formatDuration(remaining)}`,
+  ].join('  ');
+}
+
+/** The training line: step/total, loss, tokens per second, ETA, best validation accuracy. */
+export function trainingLine(event: DistillEvent, bestValidation: number | null): string {
+  const step = number(event.step) ?? 0;
+  const total = number(event.total_steps) ?? number(event.max_steps) ?? 0;
+  const loss = number(event.loss);
+  const tokensPerSecond = number(event.tokens_per_second);
+  const remaining = number(event.eta_seconds) !== null ? number(event.eta_seconds)! * 1000 : estimateRemaining(step, total, number(event.elapsed_ms) ?? 0);
+  return [
+    `train step ${step}/${total || '?'}`,
+    `loss ${loss === null ? '?' : loss.toFixed(4)}`,
+    `tok/s ${tokensPerSecond === null ? '?' : Math.round(tokensPerSecond)}`,
+    `ETA ${remaining === null ? '?' : formatDuration(remaining)}`,
+    `best val ${bestValidation === null ? '-' : (bestValidation * 100).toFixed(1) + '%'}`,
+  ].join('  ');
+}
+
+/** Every line of the live display, stages first. */
+export function progressLines(state: ProgressState): string[] {
+  const lines: string[] = [];
+  if (state.stages.size > 0) {
+    lines.push([...state.stages].map(([stage, status]) => `${stage}: ${status}`).join('  ·  '));
+  }
+  if (state.teacher) lines.push(teacherLine(state.teacher));
+  if (state.training) lines.push(trainingLine(state.training, state.bestValidation));
+  return lines;
+}
