@@ -22,6 +22,7 @@ export const linearLossWeight: PluginDescriptor<LinearLossWeightOptions, LossWei
       end: { type: 'number', minimum: 0, maximum: 1, description: 'α at the last step.' },
     },
   },
+  exampleOptions: { start: 0.8, end: 0.2 },
   create(options) {
     return { schedule: () => ({ start: options.start, end: options.end }) };
   },
