@@ -1,0 +1,34 @@
+import { Args } from '@oclif/core';
+import { validatePipelineFiles, type PipelineValidation } from '../../core/config/validate-pipeline-files.js';
+import { formatUserError } from '../../core/errors/format-user-error.js';
+import { UserError } from '../../core/errors/user-error.js';
+import { BaseCommand } from './base-command.js';
+
+/** `distill validate <pipeline...>`: check pipelines without running them. */
+export default class ValidateCommand extends BaseCommand {
+  static override summary = 'Check pipeline files: YAML syntax, shape, plugin ids and every plugin option.';
+  static override description =
+    'Reports every problem at once, each at file:line:col with its JSON pointer and a fix. Exits 1 when any pipeline is invalid.';
+  static override examples = [
+    '<%= config.bin %> validate pipelines/anli1-zero-shot.yaml',
+    '<%= config.bin %> validate pipelines/*.yaml --json',
+  ];
+  static override strict = false;
+  static override args = {
+    pipeline: Args.string({ description: 'Pipeline file(s) to check.', required: true }),
+  };
+
+  async run(): Promise<{ valid: boolean; pipelines: PipelineValidation[] }> {
+    const { argv } = await this.parse(ValidateCommand);
+    const results = await validatePipelineFiles(argv as string[]);
+    if (!this.jsonEnabled()) {
+      for (const result of results) {
+        if (result.valid) this.log(`✓ ${result.file}`);
+        else process.stderr.write(`✗ ${result.file}\n${formatUserError(new UserError(result.problems))}\n`);
+      }
+    }
+    const valid = results.every((result) => result.valid);
+    if (!valid) process.exitCode = 1;
+    return { valid, pipelines: results };
+  }
+}

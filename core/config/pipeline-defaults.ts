@@ -1,0 +1,28 @@
+import { pluginSteps } from './pipeline-config.js';
+import { isPlainObject } from './merge-documents.js';
+
+/**
+ * Adds the containers a pipeline may leave out (`samplers`, `loss`, `evaluators`, `budget`, …,
+ * each step's `options`), in place, before validation; the scalar defaults inside them (`seed`,
+ * `cache.enabled`, `teacher.limits.concurrency`, …) come from the schemas' `default`s, which ajv
+ * fills in while validating. Only absent keys are added, so a wrong value is still reported.
+ */
+export function addPipelineDefaults(document: Record<string, unknown>): void {
+  const fill = (target: Record<string, unknown>, key: string, value: unknown): void => {
+    if (target[key] === undefined) target[key] = value;
+  };
+  fill(document, 'samplers', []);
+  fill(document, 'loss', { use: 'constant', options: {} });
+  fill(document, 'evaluators', [{ use: 'exact-match', options: {} }]);
+  fill(document, 'budget', {});
+  fill(document, 'prices', {});
+  fill(document, 'cache', {});
+  fill(document, 'output', {});
+  if (isPlainObject(document.dataset)) fill(document.dataset, 'limit', {});
+  if (isPlainObject(document.teacher)) fill(document.teacher, 'limits', {});
+  for (const step of pluginSteps) {
+    const value = document[step.pointer.slice(1)];
+    const items = step.list ? (Array.isArray(value) ? value : []) : [value];
+    for (const item of items) if (isPlainObject(item)) fill(item, 'options', {});
+  }
+}

@@ -1,0 +1,79 @@
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import type { Problem } from '../errors/problem.js';
+import { interpolateString } from './interpolate-environment.js';
+import { isPlainObject, mergeDocuments, type LocatedDocument } from './merge-documents.js';
+import { readYamlFile } from './read-yaml-file.js';
+import { displayPath, locate } from './source-map.js';
+
+/** A pipeline file with its `extends` chain merged in. */
+export interface ResolvedDocument extends LocatedDocument {
+  /** Every YAML file read, the pipeline first, then what it extends, in order. */
+  readonly sourceFiles: string[];
+  /** Syntax errors, broken or cyclic `extends`; when any is present the value is not usable. */
+  readonly problems: Problem[];
+}
+
+/**
+ * Reads a pipeline file and, recursively, the files it `extends` (paths relative to the file that
+ * names them; `${VAR}` allowed), merging each child over its parent. A cycle, a missing file or a
+ * syntax error anywhere in the chain is reported at the place that caused it.
+ */
+export async function resolveExtends(
+  file: string,
+  environment: Readonly<Record<string, string | undefined>>,
+  chain: readonly string[] = [],
+): Promise<ResolvedDocument> {
+  const sourceFiles = [file];
+  let yamlFile;
+  try {
+    yamlFile = await readYamlFile(file);
+  } catch (error) {
+    const reason = (error as NodeJS.ErrnoException).code === 'EISDIR' ? 'it is a folder' : (error as Error).message;
+    return { value: undefined, sourceMap: new Map(), sourceFiles, problems: [{ file: displayPath(file), message: `cannot read ${displayPath(file)}: ${reason}` }] };
+  }
+  if (yamlFile.problems.length > 0) return { value: undefined, sourceMap: yamlFile.sourceMap, sourceFiles, problems: [...yamlFile.problems] };
+  const own: LocatedDocument = { value: yamlFile.value, sourceMap: yamlFile.sourceMap };
+  if (!isPlainObject(own.value) || typeof own.value.extends !== 'string') {
+    return { ...own, sourceFiles, problems: [] };
+  }
+
+  const position = locate(own.sourceMap, '/extends');
+  const where = { ...position, pointer: '/extends' };
+  const interpolated = interpolateString(own.value.extends, environment);
+  if (interpolated.problems.length > 0) {
+    return { ...own, sourceFiles, problems: interpolated.problems.map((problem) => ({ ...where, ...problem })) };
+  }
+  const parentFile = path.resolve(path.dirname(file), interpolated.text);
+  if ([...chain, file].includes(parentFile)) {
+    const cycle = [...chain, file, parentFile].slice([...chain, file].indexOf(parentFile)).map(displayPath);
+    return {
+      ...own,
+      sourceFiles,
+      problems: [{ ...where, message: `extends cycle: ${cycle.join(' → ')}`, fix: 'remove the `extends` that leads back to a file already in the chain' }],
+    };
+  }
+  if (!existsSync(parentFile)) {
+    return {
+      ...own,
+      sourceFiles,
+      problems: [{ ...where, message: `extended file not found: ${displayPath(parentFile)}`, fix: 'check the path; it is relative to the file that names it' }],
+    };
+  }
+  const parent = await resolveExtends(parentFile, environment, [...chain, file]);
+  sourceFiles.push(...parent.sourceFiles);
+  if (parent.problems.length > 0) return { ...own, sourceFiles, problems: parent.problems };
+  if (!isPlainObject(parent.value)) {
+    return {
+      ...own,
+      sourceFiles,
+      problems: [{ ...where, message: `extended file ${displayPath(parentFile)} must hold a mapping of pipeline keys`, fix: 'extend a pipeline or recipe file' }],
+    };
+  }
+  const merged = mergeDocuments(parent, own);
+  // `extends` has done its work; the merged pipeline no longer names it.
+  const value = { ...(merged.value as Record<string, unknown>) };
+  delete value.extends;
+  for (const entry of [...merged.sourceMap.keys()]) if (entry === '/extends') merged.sourceMap.delete(entry);
+  return { value, sourceMap: merged.sourceMap, sourceFiles, problems: [] };
+}

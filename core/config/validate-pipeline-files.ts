@@ -1,0 +1,31 @@
+import type { Problem } from '../errors/problem.js';
+import { isUserError } from '../errors/user-error.js';
+import { loadPipeline, type LoadPipelineOptions } from './load-pipeline.js';
+import { displayPath } from './source-map.js';
+
+/** The verdict on one pipeline file, as `distill validate` reports it. */
+export interface PipelineValidation {
+  /** The file as given, shown relative to the working directory. */
+  readonly file: string;
+  readonly valid: boolean;
+  /** Every problem found; empty when valid. */
+  readonly problems: readonly Problem[];
+}
+
+/**
+ * Loads and validates each pipeline file, collecting user mistakes per file instead of stopping at
+ * the first bad one. Anything that is not a user mistake (a bug) is rethrown.
+ */
+export async function validatePipelineFiles(files: readonly string[], options: LoadPipelineOptions = {}): Promise<PipelineValidation[]> {
+  const results: PipelineValidation[] = [];
+  for (const file of files) {
+    try {
+      await loadPipeline(file, options);
+      results.push({ file: displayPath(file), valid: true, problems: [] });
+    } catch (error) {
+      if (!isUserError(error)) throw error;
+      results.push({ file: displayPath(file), valid: false, problems: error.problems });
+    }
+  }
+  return results;
+}

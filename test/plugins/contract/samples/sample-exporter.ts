@@ -1,0 +1,16 @@
+import type { Exporter } from '../../../../core/plugins/kinds/exporter.js';
+import type { PluginDescriptor } from '../../../../core/plugins/plugin-descriptor.js';
+
+/** Exports nothing. */
+export const sampleExporter: PluginDescriptor<Record<string, never>, Exporter> = {
+  id: 'sample-exporter',
+  kind: 'exporter',
+  version: '1.0.0',
+  summary: 'Writes no files (contract sample).',
+  optionsSchema: { type: 'object', additionalProperties: false, properties: {} },
+  create: () => ({
+    async export(request) {
+      return { outputDirectory: request.outputDirectory, files: [], bytes: 0 };
+    },
+  }),
+};

@@ -1,0 +1,16 @@
+import type { Trainer } from '../../../../core/plugins/kinds/trainer.js';
+import type { PluginDescriptor } from '../../../../core/plugins/plugin-descriptor.js';
+
+/** Trains nothing; reports the request's output folder as the checkpoint. */
+export const sampleTrainer: PluginDescriptor<Record<string, never>, Trainer> = {
+  id: 'sample-trainer',
+  kind: 'trainer',
+  version: '1.0.0',
+  summary: 'Trains nothing (contract sample).',
+  optionsSchema: { type: 'object', additionalProperties: false, properties: {} },
+  create: () => ({
+    async train(request) {
+      return { checkpointDirectory: request.outputDirectory, steps: 0, validationAccuracy: Number.NaN, testAccuracy: Number.NaN };
+    },
+  }),
+};
