@@ -1,8 +1,23 @@
 import type { AnyPluginDescriptor } from '../core/plugins/plugin-descriptor.js';
+import { dsbsDataset } from './datasets/dsbs/dsbs-dataset.js';
+import { jsonlDataset } from './datasets/jsonl/jsonl-dataset.js';
 import { exactMatchEvaluator } from './evaluators/exact-match/exact-match-evaluator.js';
 import { numericEqualityEvaluator } from './evaluators/numeric-equality/numeric-equality-evaluator.js';
+import { onnxExporter } from './exporters/onnx/onnx-exporter-descriptor.js';
 import { constantLossWeight } from './loss-weights/constant/constant-loss-weight.js';
 import { linearLossWeight } from './loss-weights/linear/linear-loss-weight.js';
+import { palmParser } from './parsers/palm/palm-parser.js';
+import { regexParser } from './parsers/regex/regex-parser.js';
+import { zeroShotParser } from './parsers/zero-shot/zero-shot-parser.js';
+import { templatePrompt } from './prompts/template/template-prompt.js';
+import { agreementFilterSampler } from './samplers/agreement-filter/agreement-filter-sampler.js';
+import { dataFractionSampler } from './samplers/data-fraction/data-fraction-sampler.js';
+import { labelSourceSampler } from './samplers/label-source/label-source-sampler.js';
+import { rationaleRateSampler } from './samplers/rationale-rate/rationale-rate-sampler.js';
+import { anthropicTeacher } from './teachers/anthropic/anthropic-teacher.js';
+import { openAiTeacher } from './teachers/openai/openai-teacher.js';
+import { recordedTeacher } from './teachers/recorded/recorded-teacher.js';
+import { torchTrainer } from './trainers/torch/torch-trainer.js';
 
 /**
  * The one list of built-in plugins, sorted by kind then id. Descriptors are cheap objects: each
@@ -10,10 +25,32 @@ import { linearLossWeight } from './loss-weights/linear/linear-loss-weight.js';
  * Core never imports a plugin; this file is the only place plugins are named.
  */
 export const builtinPlugins: readonly AnyPluginDescriptor[] = [
+  // dataset
+  dsbsDataset,
+  jsonlDataset,
   // evaluator
   exactMatchEvaluator,
   numericEqualityEvaluator,
+  // exporter
+  onnxExporter,
   // loss-weight
   constantLossWeight,
   linearLossWeight,
+  // parser
+  palmParser,
+  regexParser,
+  zeroShotParser,
+  // prompt
+  templatePrompt,
+  // sampler
+  agreementFilterSampler,
+  dataFractionSampler,
+  labelSourceSampler,
+  rationaleRateSampler,
+  // teacher
+  anthropicTeacher,
+  openAiTeacher,
+  recordedTeacher,
+  // trainer
+  torchTrainer,
 ];

@@ -1,6 +1,32 @@
+import CacheClearCommand from './cache/clear.js';
+import CacheStatsCommand from './cache/stats.js';
+import EstimateCommand from './estimate.js';
+import EvalCommand from './eval.js';
+import ExportCommand from './export.js';
+import InitCommand from './init.js';
 import PluginsCommand from './plugins.js';
+import PredictCommand from './predict.js';
+import RunCommand from './run.js';
+import SchemaCommand from './schema.js';
+import ServeCommand from './serve.js';
+import TeachCommand from './teach.js';
+import TrainCommand from './train.js';
+import ValidateCommand from './validate.js';
 
 /** Every command, by id (`cache:stats` is invoked as `distill cache stats`). */
 export const commands = {
+  'cache:clear': CacheClearCommand,
+  'cache:stats': CacheStatsCommand,
+  estimate: EstimateCommand,
+  eval: EvalCommand,
+  export: ExportCommand,
+  init: InitCommand,
   plugins: PluginsCommand,
+  predict: PredictCommand,
+  run: RunCommand,
+  schema: SchemaCommand,
+  serve: ServeCommand,
+  teach: TeachCommand,
+  train: TrainCommand,
+  validate: ValidateCommand,
 };

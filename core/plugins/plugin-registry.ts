@@ -22,7 +22,7 @@ export class PluginRegistry {
     const ofKind = this.byKind.get(descriptor.kind) ?? new Map<string, AnyPluginDescriptor>();
     if (ofKind.has(descriptor.id)) {
       throw new UserError({
-        message: `${source}: a ${descriptor.kind} plugin with id "${descriptor.id}" is already registered`,
+        message: `${source}: ${/^[aeiou]/.test(descriptor.kind) ? 'an' : 'a'} ${descriptor.kind} plugin with id "${descriptor.id}" is already registered`,
         plugin: `${descriptor.kind}/${descriptor.id}`,
         fix: 'give the plugin a different id',
       });

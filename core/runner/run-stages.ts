@@ -29,6 +29,15 @@ export interface StageOutcome {
   readonly record: StageRecord;
 }
 
+/**
+ * The signature of each stage: the hash of its inputs and of the signature before it, so a change
+ * anywhere upstream reaches every later stage.
+ */
+export function stageSignatures(stages: readonly StageDefinition[]): string[] {
+  let previous = '';
+  return stages.map((stage) => (previous = canonicalHash({ stage: stage.name, inputs: stage.inputs, upstream: previous })));
+}
+
 /** Folder of a stage's output for one signature. */
 export function stageDirectory(runDirectory: string, stage: StageName, signature: string): string {
   return path.join(runDirectory, 'stages', stage, signature.slice(0, 16));
@@ -54,10 +63,10 @@ export async function runStages(stages: readonly StageDefinition[], options: Run
 
   const outcomes: StageOutcome[] = [];
   const upstream: Partial<Record<StageName, StageRecord>> = {};
-  let previousSignature = '';
+  const signatures = stageSignatures(stages);
   for (const [index, stage] of stages.entries()) {
     if (onlyIndex >= 0 && index > onlyIndex) break;
-    const signature = canonicalHash({ stage: stage.name, inputs: stage.inputs, upstream: previousSignature });
+    const signature = signatures[index]!;
     const directory = stageDirectory(runDirectory, stage.name, signature);
     const forced = index >= fromIndex || index === onlyIndex;
     const stored = forced ? null : readStageRecord(directory);
@@ -82,7 +91,6 @@ export async function runStages(stages: readonly StageDefinition[], options: Run
       outcomes.push({ stage: stage.name, signature, directory, status: 'computed', record });
     }
     upstream[stage.name] = outcomes.at(-1)!.record;
-    previousSignature = signature;
   }
   writeFileSync(
     path.join(runDirectory, 'stages.json'),

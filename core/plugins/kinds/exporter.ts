@@ -9,6 +9,33 @@ export interface ExportRequest {
   readonly checkpointDirectory: string;
   /** Folder to write the exported model into. */
   readonly outputDirectory: string;
+  /**
+   * Labelled examples (usually the test split) on which an exporter that quantises measures the
+   * quantised model's accuracy against full precision. Optional; added in contract version 1.
+   */
+  readonly comparison?: QuantizationComparisonRequest;
+}
+
+/** Examples and the metric for comparing a quantised export with full precision. */
+export interface QuantizationComparisonRequest {
+  /** Student inputs without the task prefix, with gold labels. */
+  readonly examples: readonly { readonly input: string; readonly label: string }[];
+  /** The evaluator's metric name (`exact-match`, `numeric-equality`). */
+  readonly metric: string;
+  /** 1 for a correct prediction, 0 otherwise (the pipeline's evaluator). */
+  score(prediction: string, gold: string): number;
+}
+
+/** Accuracy of the quantised export against full precision on the same examples. */
+export interface QuantizationComparison {
+  readonly metric: string;
+  readonly examples: number;
+  readonly fullPrecisionAccuracy: number;
+  readonly quantizedAccuracy: number;
+  /** Share of examples where both precisions predict the same label. */
+  readonly agreement: number;
+  readonly fullPrecisionBytes: number;
+  readonly quantizedBytes: number;
 }
 
 /** What an exporter wrote. */
@@ -18,6 +45,8 @@ export interface ExportResult {
   readonly files: readonly string[];
   /** Total size on disk in bytes. */
   readonly bytes: number;
+  /** Present when the exporter quantised and a comparison was requested. */
+  readonly quantization?: QuantizationComparison;
 }
 
 /** Writes a deployable form of the student. */

@@ -48,8 +48,16 @@ export interface TrainResult {
   /** Folder of the checkpoint chosen on validation, a Hugging Face model folder. */
   readonly checkpointDirectory: string;
   readonly steps: number;
+  /** Best validation accuracy; NaN when there was no validation data. */
   readonly validationAccuracy: number;
+  /** Test accuracy of the chosen checkpoint; NaN when there was no test data. */
   readonly testAccuracy: number;
+  /** How training ended (absent from trainers that do not say). */
+  readonly status?: 'completed' | 'early-stopped' | 'cancelled';
+  /** Step of the chosen checkpoint. */
+  readonly bestStep?: number | null;
+  /** Per-step metrics as JSON Lines, for loss curves. */
+  readonly metricsFile?: string;
 }
 
 /** Trains a student; progress goes to the event stream as `train.*` events. */

@@ -1,0 +1,266 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { exportStudent } from '../../core/inference/export-student.js';
+import { loadStudent, taskPrefixes } from '../../core/inference/load-student.js';
+import type { Dataset } from '../../core/plugins/kinds/dataset.js';
+import type { Parser } from '../../core/plugins/kinds/parser.js';
+import { readDsbsRecordings } from '../../plugins/teachers/recorded/recordings.js';
+import { workerMainScript } from '../../plugins/trainers/torch/worker-location.js';
+import { benchDependencies, builtinDescriptor } from '../support/bench-dependencies.js';
+import { benchPath, dsbsDirectory, pythonInterpreter } from '../support/bench-paths.js';
+import { round3, summariseLatencies, type LatencySummary } from '../support/latency-statistics.js';
+import type { BenchMode } from '../support/result-file.js';
+
+/** What one runtime measured on the same student and inputs. */
+interface RuntimeMeasurement {
+  readonly runtime: string;
+  readonly batch_one: LatencySummary & { readonly examples: number };
+  readonly batched: { readonly batch_size: number; readonly examples: number; readonly seconds: number; readonly examples_per_second: number };
+  /** Share of the batch-1 inputs whose generated ids equal PyTorch's. */
+  readonly agreement_with_pytorch: number | null;
+  readonly mean_generated_tokens: number;
+}
+
+/** Settings written into the result. */
+export interface InferenceSettings {
+  readonly student: string;
+  readonly training_steps: number;
+  readonly threads: number;
+  readonly max_new_tokens: number;
+  readonly batch_one_examples: number;
+  readonly batch_size: number;
+  readonly batches: number;
+  readonly inputs: string;
+  readonly targets: { readonly speedup_over_pytorch_batch_one: number; readonly speedup_over_transformers_js_batch_one: number };
+}
+
+/** Ids as every runtime is compared: without a decoder start token, up to (not including) `</s>`. */
+function normaliseIds(ids: readonly number[], eosTokenId: number): number[] {
+  const end = ids.indexOf(eosTokenId);
+  return (end < 0 ? [...ids] : ids.slice(0, end)).filter((id) => id !== 0);
+}
+
+function runProcess(command: string, argumentsList: readonly string[], environment: NodeJS.ProcessEnv): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, argumentsList, { stdio: ['ignore', 'pipe', 'pipe'], env: environment });
+    let output = '';
+    let errors = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
+    child.stderr.on('data', (chunk: Buffer) => (errors = (errors + chunk.toString('utf8')).slice(-4000)));
+    child.once('error', reject);
+    child.once('exit', (code) => (code === 0 ? resolve(output) : reject(new Error(`${path.basename(argumentsList[0] ?? command)} exited with code ${code}:\n${errors}`))));
+  });
+}
+
+function threadEnvironment(threads: number): NodeJS.ProcessEnv {
+  return { ...process.env, OMP_NUM_THREADS: String(threads), MKL_NUM_THREADS: String(threads), TOKENIZERS_PARALLELISM: 'false' };
+}
+
+/** e-SNLI valid with PaLM rationales, the training data of the student. */
+async function writeTrainingData(file: string, limit: number): Promise<void> {
+  const dependencies = benchDependencies();
+  const dataset = (await builtinDescriptor('dataset', 'dsbs').create({ name: 'esnli', root: dsbsDirectory }, dependencies)) as Dataset;
+  const parser = (await builtinDescriptor('parser', 'palm').create({ dataset: 'esnli' }, dependencies)) as Parser;
+  const recordings = await readDsbsRecordings(dsbsDirectory, 'esnli', 'valid');
+  const lines: string[] = [];
+  for await (const example of dataset.read('valid')) {
+    if (lines.length >= limit) break;
+    const completion = recordings.get(example.id);
+    const rationale = completion === undefined ? null : parser.parse(completion, example).rationale;
+    lines.push(JSON.stringify({ id: example.id, input: dataset.studentInput(example), label: example.goldLabel, rationale: rationale ?? '' }));
+  }
+  writeFileSync(file, lines.join('\n') + '\n');
+}
+
+/** `predict: ` inputs from e-SNLI test, as the student serves them. */
+async function testInputs(count: number): Promise<string[]> {
+  const dataset = (await builtinDescriptor('dataset', 'dsbs').create({ name: 'esnli', root: dsbsDirectory }, benchDependencies())) as Dataset;
+  const texts: string[] = [];
+  for await (const example of dataset.read('test')) {
+    if (texts.length >= count) break;
+    texts.push(taskPrefixes.predict + dataset.studentInput(example));
+  }
+  return texts;
+}
+
+async function timeBatchOne(texts: readonly string[], generate: (text: string) => Promise<number[]>): Promise<{ latencies: number[]; ids: number[][] }> {
+  const latencies: number[] = [];
+  const ids: number[][] = [];
+  for (const text of texts) {
+    const started = performance.now();
+    ids.push(await generate(text));
+    latencies.push(performance.now() - started);
+  }
+  return { latencies, ids };
+}
+
+async function timeBatched(texts: readonly string[], batchSize: number, batches: number, generate: (batch: readonly string[]) => Promise<unknown>) {
+  await generate(texts.slice(0, batchSize));
+  const started = performance.now();
+  let examples = 0;
+  for (let index = 0; index < batches; index++) {
+    const batch = texts.slice(index * batchSize, (index + 1) * batchSize);
+    await generate(batch);
+    examples += batch.length;
+  }
+  const seconds = (performance.now() - started) / 1000;
+  return { batch_size: batchSize, examples, seconds: round3(seconds), examples_per_second: round3(examples / seconds) };
+}
+
+function agreement(ids: readonly number[][], reference: readonly number[][]): number {
+  const same = ids.filter((row, index) => JSON.stringify(row) === JSON.stringify(reference[index])).length;
+  return round3(same / Math.max(1, ids.length));
+}
+
+/**
+ * Student inference on one exported student: onnxruntime-node through `loadStudent` (fp32 and
+ * int8), PyTorch eager `generate`, and transformers.js, on the same e-SNLI test inputs and threads.
+ * The student is trained for the bench by the worker and exported by the `onnx` exporter.
+ */
+export async function runStudentInferenceBenchmark(mode: BenchMode) {
+  const smoke = mode === 'smoke';
+  const threads = Math.min(2, os.cpus().length);
+  const settings: InferenceSettings = {
+    student: smoke ? 'd64/ff256/h2/1+1 (smoke)' : 'reference-256: d_model 256, d_ff 1024, 4 heads, 2+2 layers',
+    training_steps: { smoke: 20, quick: 200, full: 400 }[mode],
+    threads,
+    max_new_tokens: 32,
+    batch_one_examples: { smoke: 8, quick: 50, full: 200 }[mode],
+    batch_size: 32,
+    batches: { smoke: 1, quick: 4, full: 8 }[mode],
+    inputs: 'e-SNLI test, "predict: premise </s> hypothesis"',
+    targets: { speedup_over_pytorch_batch_one: 5, speedup_over_transformers_js_batch_one: 2 },
+  };
+  const work = mkdtempSync(path.join(os.tmpdir(), 'distill-bench-inference-'));
+  try {
+    const data = path.join(work, 'train.jsonl');
+    await writeTrainingData(data, smoke ? 500 : 9842);
+    const config = smoke
+      ? { d_model: 64, d_ff: 256, d_kv: 32, num_heads: 2, num_layers: 1, num_decoder_layers: 1 }
+      : { d_model: 256, d_ff: 1024, d_kv: 64, num_heads: 4, num_layers: 2, num_decoder_layers: 2 };
+    const request = {
+      type: 'train',
+      protocol: 1,
+      request: {
+        output_directory: path.join(work, 'train'),
+        data: { train: data },
+        student: { size: 'custom', config, tokenizer: { type: 'unigram', vocab_size: smoke ? 2000 : 8000 }, max_input_length: 128, max_target_length: 64 },
+        alpha: { start: 0.5, end: 0.5 },
+        metric: 'exact-match',
+        seed: 42,
+        resume: false,
+        options: { batch_size: 32, max_steps: settings.training_steps, threads, learning_rate: 1e-3, eval_every: settings.training_steps + 1, checkpoint_every: settings.training_steps + 1, log_every: 50 },
+      },
+    };
+    const requestFile = path.join(work, 'request.json');
+    writeFileSync(requestFile, JSON.stringify(request));
+    console.log(`  training the student (${settings.training_steps} steps)…`);
+    await runProcess(pythonInterpreter, [workerMainScript, '--request', requestFile], threadEnvironment(threads));
+    const checkpoint = path.join(work, 'train', 'best');
+    const exported = path.join(work, 'exported');
+    console.log('  exporting it to ONNX (fp32 and int8)…');
+    const exportResult = await exportStudent({ checkpoint, output: exported, quantize: true, python: pythonInterpreter });
+
+    const needed = Math.max(settings.batch_one_examples + 5, settings.batch_size * settings.batches);
+    const texts = await testInputs(needed);
+    const batchOneTexts = texts.slice(5, 5 + settings.batch_one_examples);
+    const warmup = 5;
+
+    // PyTorch eager, in its own process with the same threads.
+    const inputsFile = path.join(work, 'inputs.json');
+    writeFileSync(inputsFile, JSON.stringify([...texts.slice(0, 5), ...batchOneTexts]));
+    const batchedFile = path.join(work, 'batched-inputs.json');
+    writeFileSync(batchedFile, JSON.stringify(texts));
+    console.log('  PyTorch eager…');
+    const pytorchOne = JSON.parse(
+      (await runProcess(pythonInterpreter, [benchPath('inference', 'pytorch_generate.py'), '--checkpoint', checkpoint, '--inputs', inputsFile, '--threads', String(threads), '--max-new-tokens', String(settings.max_new_tokens), '--batch-one', String(batchOneTexts.length + 5), '--batch-size', String(settings.batch_size), '--batches', '0', '--warmup', String(warmup)], threadEnvironment(threads))).trim().split('\n').at(-1)!,
+    ) as { latencies_ms: number[]; batch_ids: number[][] };
+    const pytorchBatched = JSON.parse(
+      (await runProcess(pythonInterpreter, [benchPath('inference', 'pytorch_generate.py'), '--checkpoint', checkpoint, '--inputs', batchedFile, '--threads', String(threads), '--max-new-tokens', String(settings.max_new_tokens), '--batch-one', '0', '--batch-size', String(settings.batch_size), '--batches', String(settings.batches), '--warmup', '0'], threadEnvironment(threads))).trim().split('\n').at(-1)!,
+    ) as { batched_examples: number; batched_seconds: number };
+    // The first five texts were warm-up in the Python run too.
+    const pytorchIds = pytorchOne.batch_ids.slice(5);
+    const pytorchLatencies = pytorchOne.latencies_ms.slice(5);
+    const measurements: RuntimeMeasurement[] = [
+      {
+        runtime: 'PyTorch eager generate',
+        batch_one: { ...summariseLatencies(pytorchLatencies), examples: pytorchLatencies.length },
+        batched: { batch_size: settings.batch_size, examples: pytorchBatched.batched_examples, seconds: round3(pytorchBatched.batched_seconds), examples_per_second: round3(pytorchBatched.batched_examples / pytorchBatched.batched_seconds) },
+        agreement_with_pytorch: 1,
+        mean_generated_tokens: round3(pytorchIds.reduce((total, ids) => total + ids.length, 0) / Math.max(1, pytorchIds.length)),
+      },
+    ];
+
+    for (const precision of ['fp32', 'int8'] as const) {
+      console.log(`  onnxruntime-node ${precision}…`);
+      const student = await loadStudent(exported, { precision, intraOpThreads: threads, maxNewTokens: settings.max_new_tokens, batchSize: settings.batch_size });
+      try {
+        // The student tokenizers distill trains put </s> at id 1 and <pad> at 0 (tokenizer_training.py).
+        const eos = 1;
+        const generateOne = async (text: string) => normaliseIds((await student.generateIds([text]))[0]!, eos);
+        await timeBatchOne(texts.slice(0, warmup), generateOne);
+        const timed = await timeBatchOne(batchOneTexts, generateOne);
+        const batched = await timeBatched(texts, settings.batch_size, settings.batches, (batch) => student.generateIds(batch));
+        measurements.push({
+          runtime: `onnxruntime-node ${precision} (loadStudent)`,
+          batch_one: { ...summariseLatencies(timed.latencies), examples: timed.latencies.length },
+          batched,
+          agreement_with_pytorch: agreement(timed.ids, pytorchIds),
+          mean_generated_tokens: round3(timed.ids.reduce((total, ids) => total + ids.length, 0) / Math.max(1, timed.ids.length)),
+        });
+      } finally {
+        await student.close();
+      }
+    }
+
+    console.log('  transformers.js fp32…');
+    const { env, AutoTokenizer, AutoModelForSeq2SeqLM } = await import('@huggingface/transformers');
+    env.allowRemoteModels = false;
+    env.allowLocalModels = true;
+    env.localModelPath = '/';
+    const tokenizer = await AutoTokenizer.from_pretrained(exported);
+    // The same thread count as the other runtimes (its onnxruntime-node default would take every core).
+    const model = await AutoModelForSeq2SeqLM.from_pretrained(exported, { dtype: 'fp32', session_options: { intraOpNumThreads: threads, interOpNumThreads: 1 } });
+    try {
+      const generate = async (batch: readonly string[]) => {
+        const inputs = tokenizer([...batch], { padding: true });
+        const output = (await model.generate({ ...inputs, max_new_tokens: settings.max_new_tokens, do_sample: false, num_beams: 1 })) as { tolist(): bigint[][] };
+        return output.tolist().map((row) => normaliseIds(row.map(Number).slice(1), 1));
+      };
+      await timeBatchOne(texts.slice(0, warmup), async (text) => (await generate([text]))[0]!);
+      const timed = await timeBatchOne(batchOneTexts, async (text) => (await generate([text]))[0]!);
+      const batched = await timeBatched(texts, settings.batch_size, settings.batches, generate);
+      measurements.push({
+        runtime: 'transformers.js fp32',
+        batch_one: { ...summariseLatencies(timed.latencies), examples: timed.latencies.length },
+        batched,
+        agreement_with_pytorch: agreement(timed.ids, pytorchIds),
+        mean_generated_tokens: round3(timed.ids.reduce((total, ids) => total + ids.length, 0) / Math.max(1, timed.ids.length)),
+      });
+    } finally {
+      await model.dispose();
+    }
+
+    const pytorchP50 = measurements[0]!.batch_one.p50_ms;
+    const transformersJsP50 = measurements.at(-1)!.batch_one.p50_ms;
+    return {
+      settings,
+      results: {
+        export: { files: exportResult.files, megabytes: round3(exportResult.bytes / 2 ** 20), quantization: exportResult.quantization ?? null },
+        runtimes: measurements,
+        onnxruntime_fp32_speedup_batch_one: {
+          over_pytorch: round3(pytorchP50 / measurements[1]!.batch_one.p50_ms),
+          over_transformers_js: round3(transformersJsP50 / measurements[1]!.batch_one.p50_ms),
+        },
+        onnxruntime_int8_speedup_batch_one: {
+          over_pytorch: round3(pytorchP50 / measurements[2]!.batch_one.p50_ms),
+          over_transformers_js: round3(transformersJsP50 / measurements[2]!.batch_one.p50_ms),
+        },
+      },
+    };
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,222 @@
+import { spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { Dataset } from '../../core/plugins/kinds/dataset.js';
+import type { Parser } from '../../core/plugins/kinds/parser.js';
+import type { SampleItem, Sampler } from '../../core/plugins/kinds/sampler.js';
+import type { DsbsDatasetName } from '../../core/parsing/dsbs-datasets.js';
+import { holdOutValidation } from '../../core/training/split-roles.js';
+import { applySamplers, trainingExamplesFromItems } from '../../core/training/training-data.js';
+import { readDsbsRecordings } from '../../plugins/teachers/recorded/recordings.js';
+import { workerMainScript } from '../../plugins/trainers/torch/worker-location.js';
+import { benchDependencies, builtinDescriptor } from '../support/bench-dependencies.js';
+import { dsbsDirectory, pythonInterpreter } from '../support/bench-paths.js';
+import type { BenchMode } from '../support/result-file.js';
+
+/** Standard finetuning (gold labels, no rationale, α = 1) or step-by-step at a rationale rate (α = 0.5). */
+type Method = { readonly name: 'standard' } | { readonly name: 'step-by-step'; readonly rate: number };
+
+/** The split each dataset trains on and the one it is tested on (e-SNLI has no train split). */
+const splits: Readonly<Record<'esnli' | 'cqa', { train: string; test: string }>> = { esnli: { train: 'valid', test: 'test' }, cqa: { train: 'train', test: 'test' } };
+
+/** One trained student. */
+interface QualityRow {
+  readonly dataset: string;
+  readonly fraction: number;
+  readonly method: string;
+  readonly rationale_rate: number | null;
+  readonly seed: number;
+  readonly train_examples: number;
+  readonly with_rationale: number;
+  readonly validation_accuracy: number | null;
+  readonly test_accuracy: number | null;
+  readonly test_examples: number;
+  readonly best_step: number | null;
+  readonly seconds: number;
+}
+
+/** Settings written into the result. */
+export interface QualitySettings {
+  readonly datasets: readonly string[];
+  readonly fractions: readonly number[];
+  readonly methods: readonly string[];
+  readonly seeds: readonly number[];
+  readonly student: Record<string, number>;
+  readonly steps: number;
+  readonly batch_size: number;
+  readonly learning_rate: number;
+  readonly eval_every: number;
+  readonly validation: string;
+  readonly test_examples: number | 'all';
+  readonly labels: string;
+  readonly threads: number;
+}
+
+/** Teacher items of a dataset's training split: gold label, PaLM label (imputed when missing) and rationale. */
+async function trainingItems(name: DsbsDatasetName, split: string): Promise<{ items: SampleItem[]; dataset: Dataset }> {
+  const dependencies = benchDependencies();
+  const dataset = (await builtinDescriptor('dataset', 'dsbs').create({ name, root: dsbsDirectory }, dependencies)) as Dataset;
+  const parser = (await builtinDescriptor('parser', 'palm').create({ dataset: name }, dependencies)) as Parser;
+  const recordings = await readDsbsRecordings(dsbsDirectory, name, split);
+  const items: SampleItem[] = [];
+  for await (const example of dataset.read(split)) {
+    const completion = recordings.get(example.id);
+    const parsed = completion === undefined ? null : parser.parse(completion, example);
+    const teacherLabel = parsed?.label ?? (name === 'esnli' ? 'neutral' : '');
+    items.push({ id: example.id, input: dataset.studentInput(example), goldLabel: example.goldLabel, teacherLabel, label: teacherLabel, rationale: parsed?.rationale ?? null });
+  }
+  return { items, dataset };
+}
+
+async function createSampler(id: string, options: Record<string, unknown>): Promise<Sampler> {
+  return (await builtinDescriptor('sampler', id).create(options, benchDependencies())) as Sampler;
+}
+
+function runWorker(requestFile: string, threads: number): Promise<Record<string, unknown>> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(pythonInterpreter, [workerMainScript, '--request', requestFile], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, OMP_NUM_THREADS: String(threads), MKL_NUM_THREADS: String(threads), TOKENIZERS_PARALLELISM: 'false' },
+    });
+    let done: Record<string, unknown> | null = null;
+    let pending = '';
+    let errors = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      pending += chunk.toString('utf8');
+      const lines = pending.split('\n');
+      pending = lines.pop()!;
+      for (const line of lines) {
+        const event = JSON.parse(line) as Record<string, unknown>;
+        if (event.type === 'done') done = event;
+      }
+    });
+    child.stderr.on('data', (chunk: Buffer) => (errors = (errors + chunk.toString('utf8')).slice(-3000)));
+    child.once('error', reject);
+    child.once('exit', (code) => (code === 0 && done ? resolve(done) : reject(new Error(`the worker exited with code ${code}:\n${errors}`))));
+  });
+}
+
+/**
+ * Students trained from scratch by the worker on the real data, standard finetuning against
+ * step-by-step distillation with the PaLM rationales, over data fractions, rationale rates and
+ * seeds: the shape of the paper's tables. Training data goes through the real sampler plugins
+ * (label source, data fraction, rationale rate); the validation set (10% of the training split,
+ * fixed) selects the checkpoint; test is scored once on the chosen one.
+ */
+export async function runStudentQualityBenchmark(mode: BenchMode) {
+  const quick = mode !== 'full';
+  const threads = Math.min(2, os.cpus().length);
+  const student = mode === 'full'
+    ? { d_model: 256, d_ff: 1024, d_kv: 64, num_heads: 4, num_layers: 2, num_decoder_layers: 2 }
+    : { d_model: 128, d_ff: 512, d_kv: 32, num_heads: 4, num_layers: 2, num_decoder_layers: 2 };
+  const methods: Method[] = quick
+    ? [{ name: 'standard' }, { name: 'step-by-step', rate: 1 }]
+    : [{ name: 'standard' }, { name: 'step-by-step', rate: 0 }, { name: 'step-by-step', rate: 0.33 }, { name: 'step-by-step', rate: 1 }];
+  const steps = { smoke: 20, quick: 300, full: 2000 }[mode];
+  const settings: QualitySettings = {
+    datasets: quick ? ['esnli'] : ['esnli', 'cqa'],
+    fractions: { smoke: [1], quick: [0.25, 1], full: [0.125, 0.25, 0.5, 1] }[mode],
+    methods: methods.map((method) => (method.name === 'standard' ? 'standard' : `step-by-step r=${method.rate}`)),
+    seeds: quick ? [1] : [1, 2, 3],
+    student,
+    steps,
+    batch_size: 32,
+    learning_rate: 1e-3,
+    eval_every: Math.max(10, Math.floor(steps / 3)),
+    validation: '10% of the training split held out (fixed seed), at most 500 examples scored per validation',
+    test_examples: { smoke: 100, quick: 1000, full: 'all' as const }[mode],
+    labels: 'gold (label-source sampler)',
+    threads,
+  };
+  const work = mkdtempSync(path.join(os.tmpdir(), 'distill-bench-quality-'));
+  const rows: QualityRow[] = [];
+  const majority: Record<string, number> = {};
+  try {
+    for (const name of settings.datasets as ('esnli' | 'cqa')[]) {
+      const { items, dataset } = await trainingItems(name, splits[name].train);
+      const { train, validation } = holdOutValidation(items, 0.1, 42, (item) => item.id);
+      const test: { id: string; input: string; label: string; rationale: string }[] = [];
+      const counts = new Map<string, number>();
+      for await (const example of dataset.read(splits[name].test)) {
+        if (settings.test_examples !== 'all' && test.length >= settings.test_examples) break;
+        test.push({ id: example.id, input: dataset.studentInput(example), label: example.goldLabel ?? '', rationale: '' });
+        counts.set(example.goldLabel ?? '', (counts.get(example.goldLabel ?? '') ?? 0) + 1);
+      }
+      majority[name] = Math.max(...counts.values()) / test.length;
+      const directory = path.join(work, name);
+      const validationFile = path.join(directory, 'validation.jsonl');
+      const testFile = path.join(directory, 'test.jsonl');
+      rmSync(directory, { recursive: true, force: true });
+      mkdirSync(directory, { recursive: true });
+      writeFileSync(validationFile, validation.map((item) => JSON.stringify({ id: item.id, input: item.input, label: item.goldLabel ?? '', rationale: '' })).join('\n') + '\n');
+      writeFileSync(testFile, test.map((row) => JSON.stringify(row)).join('\n') + '\n');
+      for (const seed of settings.seeds) {
+        for (const fraction of settings.fractions) {
+          for (const method of methods) {
+            const samplers = [await createSampler('label-source', { source: 'gold' }), await createSampler('data-fraction', { fraction })];
+            if (method.name === 'step-by-step') samplers.push(await createSampler('rationale-rate', { rate: method.rate }));
+            let sampled = applySamplers(train, samplers, seed);
+            if (method.name === 'standard') sampled = sampled.map((item) => ({ ...item, rationale: null }));
+            const examples = trainingExamplesFromItems(sampled);
+            const label = `${name}-f${fraction}-${method.name === 'standard' ? 'standard' : `r${method.rate}`}-s${seed}`;
+            const runDirectory = path.join(directory, label);
+            const trainFile = path.join(runDirectory, 'train.jsonl');
+            mkdirSync(runDirectory, { recursive: true });
+            writeFileSync(trainFile, examples.map((example) => JSON.stringify(example)).join('\n') + '\n');
+            const alpha = method.name === 'standard' ? 1 : 0.5;
+            const request = {
+              type: 'train',
+              protocol: 1,
+              request: {
+                output_directory: runDirectory,
+                data: { train: trainFile, validation: validationFile, test: testFile },
+                student: { size: 'custom', config: student, tokenizer: { type: 'unigram', vocab_size: 8000 }, max_input_length: 128, max_target_length: 64 },
+                alpha: { start: alpha, end: alpha },
+                metric: 'exact-match',
+                seed,
+                resume: false,
+                options: {
+                  batch_size: settings.batch_size,
+                  max_steps: steps,
+                  threads,
+                  learning_rate: settings.learning_rate,
+                  warmup_steps: Math.floor(steps / 20),
+                  eval_every: settings.eval_every,
+                  checkpoint_every: steps + 1,
+                  eval_limit: 500,
+                  generation_max_tokens: 16,
+                  log_every: 50,
+                },
+              },
+            };
+            const requestFile = path.join(runDirectory, 'bench-request.json');
+            writeFileSync(requestFile, JSON.stringify(request));
+            const started = performance.now();
+            const done = await runWorker(requestFile, threads);
+            const row: QualityRow = {
+              dataset: name,
+              fraction,
+              method: method.name,
+              rationale_rate: method.name === 'standard' ? null : method.rate,
+              seed,
+              train_examples: examples.length,
+              with_rationale: examples.filter((example) => example.rationale !== '').length,
+              validation_accuracy: (done.validation_accuracy as number | null) ?? null,
+              test_accuracy: (done.test_accuracy as number | null) ?? null,
+              test_examples: test.length,
+              best_step: (done.best_step as number | null) ?? null,
+              seconds: Math.round((performance.now() - started) / 100) / 10,
+            };
+            console.log(`  ${label}: validation ${row.validation_accuracy}, test ${row.test_accuracy} (${row.seconds} s)`);
+            rows.push(row);
+            rmSync(runDirectory, { recursive: true, force: true });
+          }
+        }
+      }
+    }
+    return { settings, results: { majority_class_test_accuracy: majority, runs: rows } };
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+}

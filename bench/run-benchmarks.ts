@@ -1,0 +1,106 @@
+/**
+ * The one entry point of the benchmarks (issue 7):
+ *
+ *   npm run bench                 quick version of every bench (minutes), writes bench/results/<bench>.json
+ *   npm run bench:full            the complete grids
+ *   npm run bench -- --only trainer-throughput,teacher-cost
+ *   npm run bench -- --smoke      tiny settings: checks that every bench runs (numbers mean nothing)
+ *
+ * Every figure in a result file comes from this run: nothing is carried over or hard-coded.
+ * Benches run one after another, never at once, so none slows another down.
+ */
+import os from 'node:os';
+import { loadAverage } from './support/machine-info.js';
+import { renderBenchmarksMarkdown } from './render-benchmarks-markdown.js';
+import { writeBenchResult, type BenchMode } from './support/result-file.js';
+
+/** One bench: what it measures and how to run it in a mode. */
+interface Bench {
+  readonly name: string;
+  readonly measures: string;
+  run(mode: BenchMode): Promise<{ settings: unknown; results: unknown }>;
+}
+
+const benches: readonly Bench[] = [
+  {
+    name: 'teacher-cost',
+    measures: 'Prompt and completion tokens per example and dollars, zero-shot against few-shot chain-of-thought prompts, on the four dsbs datasets.',
+    run: async (mode) => (await import('./teacher/teacher-cost-benchmark.js')).runTeacherCostBenchmark(mode),
+  },
+  {
+    name: 'teacher-engine',
+    measures: 'Request engine throughput and added latency against a loopback OpenAI server, cache-hit lookups per second, and memory of the teach stage over many examples.',
+    run: async (mode) => (await import('./teacher/teacher-engine-benchmark.js')).runTeacherEngineBenchmark(mode),
+  },
+  {
+    name: 'trainer-throughput',
+    measures: 'The torch trainer worker against a Hugging Face Seq2SeqTrainer reference of the task-prefix loop: steps/s, tokens/s, GFLOP/s against a measured matmul peak, peak memory.',
+    run: async (mode) => (await import('./trainer/trainer-throughput-benchmark.js')).runTrainerThroughputBenchmark(mode),
+  },
+  {
+    name: 'student-inference',
+    measures: 'One exported student: onnxruntime-node fp32 and int8 against PyTorch eager generate and transformers.js, p50/p95 latency at batch 1 and examples/s at batch 32.',
+    run: async (mode) => (await import('./inference/student-inference-benchmark.js')).runStudentInferenceBenchmark(mode),
+  },
+  {
+    name: 'student-quality',
+    measures: 'Test accuracy of from-scratch students, standard finetuning against step-by-step with the PaLM rationales, over data fractions, rationale rates and seeds.',
+    run: async (mode) => (await import('./quality/student-quality-benchmark.js')).runStudentQualityBenchmark(mode),
+  },
+];
+
+function parseArguments(argv: readonly string[]): { mode: BenchMode; only: Set<string> | null } {
+  let mode: BenchMode = 'quick';
+  let only: Set<string> | null = null;
+  for (let index = 0; index < argv.length; index++) {
+    const argument = argv[index]!;
+    if (argument === '--full') mode = 'full';
+    else if (argument === '--quick') mode = 'quick';
+    else if (argument === '--smoke') mode = 'smoke';
+    else if (argument === '--only') only = new Set((argv[++index] ?? '').split(',').filter(Boolean));
+    else if (argument.startsWith('--only=')) only = new Set(argument.slice('--only='.length).split(',').filter(Boolean));
+    else throw new Error(`unknown argument ${argument}; use --full, --quick, --smoke, --only <bench,…> (benches: ${benches.map((bench) => bench.name).join(', ')})`);
+  }
+  if (only) {
+    const unknown = [...only].filter((name) => !benches.some((bench) => bench.name === name));
+    if (unknown.length > 0) throw new Error(`unknown bench ${unknown.join(', ')}; benches: ${benches.map((bench) => bench.name).join(', ')}`);
+  }
+  return { mode, only };
+}
+
+async function main(): Promise<number> {
+  const { mode, only } = parseArguments(process.argv.slice(2));
+  const [oneMinute] = os.loadavg();
+  if (oneMinute! > 0.5) {
+    console.warn(`note: load average ${oneMinute!.toFixed(2)} > 0.5: other work is running, timings will be low (the load is recorded in each result)`);
+  }
+  let failures = 0;
+  for (const bench of benches) {
+    if (only && !only.has(bench.name)) continue;
+    const startedAt = new Date();
+    const loadAtStart = loadAverage();
+    console.log(`▶ ${bench.name} (${mode})`);
+    try {
+      const { settings, results } = await bench.run(mode);
+      const file = writeBenchResult({
+        bench: bench.name,
+        measures: bench.measures,
+        mode,
+        started_at: startedAt.toISOString(),
+        load_average_at_start: loadAtStart,
+        seconds: Math.round((Date.now() - startedAt.getTime()) / 100) / 10,
+        settings,
+        results,
+      });
+      console.log(`✔ ${bench.name}: ${file} (${((Date.now() - startedAt.getTime()) / 1000).toFixed(1)} s)`);
+    } catch (error) {
+      failures++;
+      console.error(`✘ ${bench.name} failed: ${(error as Error).stack ?? String(error)}`);
+    }
+  }
+  renderBenchmarksMarkdown();
+  console.log('BENCHMARKS.md rendered from bench/results/');
+  return failures === 0 ? 0 : 1;
+}
+
+process.exitCode = await main();

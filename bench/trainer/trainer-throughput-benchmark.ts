@@ -1,0 +1,146 @@
+import { spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { Dataset } from '../../core/plugins/kinds/dataset.js';
+import type { Parser } from '../../core/plugins/kinds/parser.js';
+import { readDsbsRecordings } from '../../plugins/teachers/recorded/recordings.js';
+import { workerMainScript } from '../../plugins/trainers/torch/worker-location.js';
+import { benchDependencies, builtinDescriptor } from '../support/bench-dependencies.js';
+import { benchPath, dsbsDirectory, pythonInterpreter } from '../support/bench-paths.js';
+import type { BenchMode } from '../support/result-file.js';
+
+/** T5 dimensions, as both the worker's `student.config` and the reference loop take them. */
+interface StudentDimensions {
+  readonly d_model: number;
+  readonly d_ff: number;
+  readonly d_kv: number;
+  readonly num_heads: number;
+  readonly num_layers: number;
+  readonly num_decoder_layers: number;
+  readonly dropout_rate: number;
+}
+
+/** One measured combination. */
+interface GridPoint {
+  readonly name: string;
+  readonly config: StudentDimensions;
+  readonly batch_size: number;
+  readonly threads: number;
+  /** The worker's `task_passes` settings to run: `joint` (its default) and `separate` (two passes, as the paper). */
+  readonly worker_variants: readonly ('joint' | 'separate')[];
+}
+
+/** Settings handed to `trainer_benchmark.py` and written into the result. */
+export interface TrainerBenchSettings {
+  readonly data: string;
+  readonly data_description: string;
+  readonly work_directory: string;
+  readonly worker_main: string;
+  readonly warmup_steps: number;
+  readonly measured_steps: number;
+  readonly matmul_size: number;
+  readonly max_input_length: number;
+  readonly max_target_length: number;
+  readonly alpha: number;
+  readonly learning_rate: number;
+  readonly tokenizer: { readonly type: 'unigram'; readonly vocab_size: number };
+  readonly grid: readonly GridPoint[];
+  readonly targets: { readonly speedup_over_reference: number; readonly share_of_matmul_peak: number };
+}
+
+/** The reference configuration of `platform-notes.md`: d_model 256, 4 heads, 2+2 layers, d_ff 1024. */
+const referenceConfig: StudentDimensions = { d_model: 256, d_ff: 1024, d_kv: 64, num_heads: 4, num_layers: 2, num_decoder_layers: 2, dropout_rate: 0.1 };
+/** The worker's named `tiny` size. */
+const tinyConfig: StudentDimensions = { d_model: 128, d_ff: 512, d_kv: 32, num_heads: 4, num_layers: 2, num_decoder_layers: 2, dropout_rate: 0.1 };
+/** Smaller still, for the smoke mode only. */
+const smokeConfig: StudentDimensions = { d_model: 64, d_ff: 256, d_kv: 32, num_heads: 2, num_layers: 1, num_decoder_layers: 1, dropout_rate: 0.1 };
+
+/**
+ * e-SNLI `valid` (the training split of the e-SNLI experiments) as `{id, input, label, rationale}`:
+ * the `dsbs` dataset's student input (`premise </s> hypothesis`), the gold label, and the real
+ * PaLM rationale parsed by the `palm` parser (empty where PaLM gave none).
+ */
+async function writeTrainingData(file: string, limit: number | null): Promise<{ examples: number; withRationale: number }> {
+  const dependencies = benchDependencies();
+  const dataset = (await builtinDescriptor('dataset', 'dsbs').create({ name: 'esnli', root: dsbsDirectory }, dependencies)) as Dataset;
+  const parser = (await builtinDescriptor('parser', 'palm').create({ dataset: 'esnli' }, dependencies)) as Parser;
+  const recordings = await readDsbsRecordings(dsbsDirectory, 'esnli', 'valid');
+  const lines: string[] = [];
+  let withRationale = 0;
+  for await (const example of dataset.read('valid')) {
+    if (limit !== null && lines.length >= limit) break;
+    const completion = recordings.get(example.id);
+    const rationale = completion === undefined ? null : parser.parse(completion, example).rationale;
+    if (rationale) withRationale++;
+    lines.push(JSON.stringify({ id: example.id, input: dataset.studentInput(example), label: example.goldLabel, rationale: rationale ?? '' }));
+  }
+  mkdirSync(path.dirname(file), { recursive: true });
+  writeFileSync(file, lines.join('\n') + '\n');
+  return { examples: lines.length, withRationale };
+}
+
+function gridFor(mode: BenchMode): GridPoint[] {
+  if (mode === 'smoke') return [{ name: 'smoke', config: smokeConfig, batch_size: 8, threads: 2, worker_variants: ['joint'] }];
+  if (mode === 'quick') {
+    return [
+      { name: 'tiny', config: tinyConfig, batch_size: 16, threads: 2, worker_variants: ['joint'] },
+      { name: 'reference-256', config: referenceConfig, batch_size: 16, threads: 2, worker_variants: ['joint', 'separate'] },
+    ];
+  }
+  const grid: GridPoint[] = [];
+  for (const threads of [1, 2]) {
+    for (const [name, config] of [['tiny', tinyConfig], ['reference-256', referenceConfig]] as const) {
+      for (const batchSize of [16, 32]) grid.push({ name, config, batch_size: batchSize, threads, worker_variants: ['joint', 'separate'] });
+    }
+  }
+  return grid;
+}
+
+/** Runs the Python driver and returns its JSON line; its progress lines (stderr) pass through. */
+function runDriver(settingsFile: string): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(pythonInterpreter, [benchPath('trainer', 'trainer_benchmark.py'), settingsFile], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
+    child.once('error', reject);
+    child.once('exit', (code) => {
+      if (code !== 0) return reject(new Error(`trainer_benchmark.py exited with code ${code}`));
+      resolve(JSON.parse(output.trim().split('\n').at(-1)!));
+    });
+  });
+}
+
+/**
+ * The torch trainer worker against the Seq2SeqTrainer reference loop on real e-SNLI data with PaLM
+ * rationales: same configuration, batch, data, threads and steps; see `trainer_benchmark.py`.
+ */
+export async function runTrainerThroughputBenchmark(mode: BenchMode): Promise<{ settings: TrainerBenchSettings; results: unknown }> {
+  const work = mkdtempSync(path.join(os.tmpdir(), 'distill-bench-trainer-'));
+  try {
+    const data = path.join(work, 'esnli-valid-train.jsonl');
+    const written = await writeTrainingData(data, mode === 'smoke' ? 500 : null);
+    const settings: TrainerBenchSettings = {
+      data,
+      data_description: `e-SNLI valid: ${written.examples} examples, gold labels, ${written.withRationale} with a PaLM rationale (palm parser), input "premise </s> hypothesis"`,
+      work_directory: work,
+      worker_main: workerMainScript,
+      warmup_steps: mode === 'smoke' ? 2 : 5,
+      measured_steps: { smoke: 5, quick: 30, full: 60 }[mode],
+      matmul_size: mode === 'smoke' ? 512 : 2048,
+      max_input_length: 128,
+      max_target_length: 64,
+      alpha: 0.5,
+      learning_rate: 5e-4,
+      tokenizer: { type: 'unigram', vocab_size: mode === 'smoke' ? 2000 : 8000 },
+      grid: gridFor(mode),
+      targets: { speedup_over_reference: 1.5, share_of_matmul_peak: 0.6 },
+    };
+    const settingsFile = path.join(work, 'settings.json');
+    writeFileSync(settingsFile, JSON.stringify(settings, null, 2));
+    const results = await runDriver(settingsFile);
+    return { settings: { ...settings, data: '(temporary file, removed after the run)', work_directory: '(temporary, removed after the run)' }, results };
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,35 @@
+import { Args, Flags } from '@oclif/core';
+import { loadPipeline } from '../../core/config/load-pipeline.js';
+import { estimatePipeline, type Estimate } from '../../core/teacher/estimate.js';
+import { BaseCommand } from './base-command.js';
+
+/** `distill estimate <pipeline>`: what the teacher stage would cost, without spending anything. */
+export default class EstimateCommand extends BaseCommand {
+  static override summary = 'Estimate teacher tokens and dollars per provider for a pipeline, spending nothing.';
+  static override description =
+    'Renders the prompt of every training example, counts its tokens (js-tiktoken for OpenAI, an approximation for Anthropic) ' +
+    'and adds an expected completion length. Prices come from the price table and the pipeline\'s prices block.';
+  static override examples = ['<%= config.bin %> estimate pipelines/cqa-zero-shot.yaml', '<%= config.bin %> estimate pipelines/cqa-few-shot.yaml --completion-tokens 120 --json'];
+  static override args = {
+    pipeline: Args.string({ description: 'Pipeline file.', required: true }),
+  };
+  static override flags = {
+    'completion-tokens': Flags.integer({ description: 'Expected completion tokens per example (default: by dataset, else 60).', min: 0 }),
+  };
+
+  async run(): Promise<Estimate> {
+    const { args, flags } = await this.parse(EstimateCommand);
+    const loaded = await loadPipeline(args.pipeline);
+    const estimate = await estimatePipeline(loaded, { completionTokens: flags['completion-tokens'] });
+    if (!this.jsonEnabled()) {
+      this.log(`${estimate.pipeline}: ${estimate.examples} prompts of split "${estimate.split}", ${estimate.completion_tokens_per_example} completion tokens each (${estimate.completion_tokens_source})`);
+      for (const row of estimate.rows) {
+        const cost = row.cost_usd === null ? 'no price' : `$${row.cost_usd.toFixed(row.cost_usd < 10 ? 4 : 2)}`;
+        this.log(
+          `  ${`${row.provider}/${row.model}`.padEnd(32)} ${String(row.prompt_tokens).padStart(12)} prompt  ${String(row.completion_tokens).padStart(10)} completion  ${cost.padStart(10)}  ${row.teacher ? '(teacher) ' : ''}[${row.counter}]`,
+        );
+      }
+    }
+    return estimate;
+  }
+}

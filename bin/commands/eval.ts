@@ -1,0 +1,45 @@
+import { Flags } from '@oclif/core';
+import { evaluateStudent, type EvaluationReport } from '../../core/inference/evaluate-student.js';
+import { BaseCommand } from './base-command.js';
+
+/** `distill eval`: accuracy of an exported student on a dataset split. */
+export default class EvalCommand extends BaseCommand {
+  static override summary = 'Score an exported student on a dataset split (exact match; SVAMP numeric equality).';
+  static override examples = [
+    '<%= config.bin %> eval --model out/model --dataset esnli --split test --root ../shared/data/dsbs',
+    '<%= config.bin %> eval --model out/model --dataset labelled.jsonl --json',
+  ];
+  static override flags = {
+    model: Flags.string({ description: 'Exported student folder (written by `distill export`).', required: true }),
+    dataset: Flags.string({ description: 'dsbs dataset (esnli, anli1, cqa, svamp) or a JSONL file of {input, label}.', required: true }),
+    split: Flags.string({ description: 'Split of a dsbs dataset.', default: 'test' }),
+    root: Flags.string({ description: 'The dsbs data folder (default $DISTILL_DSBS_DIR).' }),
+    limit: Flags.integer({ description: 'Score only the first N examples.', min: 1 }),
+    metric: Flags.string({ description: 'Metric for a JSONL file.', options: ['exact-match', 'numeric-equality'] }),
+    quantized: Flags.boolean({ description: 'Score the int8 graphs.', default: false }),
+    threads: Flags.integer({ description: 'onnxruntime intra-op threads.', min: 1, default: 1 }),
+    'max-new-tokens': Flags.integer({ description: 'Most tokens generated per text.', min: 1, default: 64 }),
+    'max-input-tokens': Flags.integer({ description: "Input tokens kept per text (the trainer's max_input_length).", min: 2, default: 1024 }),
+  };
+
+  async run(): Promise<EvaluationReport> {
+    const { flags } = await this.parse(EvalCommand);
+    const report = await evaluateStudent({
+      model: flags.model,
+      dataset: flags.dataset,
+      split: flags.split,
+      ...(flags.root ? { root: flags.root } : {}),
+      ...(flags.limit ? { limit: flags.limit } : {}),
+      ...(flags.metric ? { metric: flags.metric as 'exact-match' | 'numeric-equality' } : {}),
+      student: { precision: flags.quantized ? 'int8' : 'fp32', intraOpThreads: flags.threads, maxNewTokens: flags['max-new-tokens'], maxInputTokens: flags['max-input-tokens'] },
+      onProgress: (done, total) => {
+        if (!this.jsonEnabled()) process.stderr.write(`\r${done}/${total}`);
+      },
+    });
+    if (!this.jsonEnabled()) {
+      process.stderr.write('\n');
+      this.log(`${report.dataset} ${report.metric} ${report.correct}/${report.examples} = ${report.accuracy.toFixed(4)} (${report.precision}, ${report.seconds.toFixed(1)} s)`);
+    }
+    return report;
+  }
+}

@@ -1,0 +1,45 @@
+import { Args, Flags } from '@oclif/core';
+import { predictTexts, type PredictionRecord } from '../../core/inference/predict-texts.js';
+import { BaseCommand } from './base-command.js';
+
+/** `distill predict`: labels (and rationales) from an exported student, offline. */
+export default class PredictCommand extends BaseCommand {
+  static override summary = 'Predict labels (and rationales with --explain) with an exported student.';
+  static override examples = [
+    '<%= config.bin %> predict --model out/model "A man plays a guitar. </s> A person makes music."',
+    '<%= config.bin %> predict --model out/model --input inputs.jsonl --explain > predictions.jsonl',
+  ];
+  static override strict = false;
+  static override args = {
+    text: Args.string({ description: 'Text to predict for (several allowed).', required: false }),
+  };
+  static override flags = {
+    model: Flags.string({ description: 'Exported student folder (written by `distill export`).', required: true }),
+    input: Flags.string({ description: 'JSON Lines file whose records have an "input" field; prints JSON Lines.' }),
+    explain: Flags.boolean({ description: 'Also generate the rationale.', default: false }),
+    'max-new-tokens': Flags.integer({ description: 'Most tokens generated per text.', min: 1, default: 64 }),
+    'max-input-tokens': Flags.integer({ description: "Input tokens kept per text (the trainer's max_input_length).", min: 2, default: 1024 }),
+    quantized: Flags.boolean({ description: 'Use the int8 graphs written by `distill export --quantize`.', default: false }),
+    threads: Flags.integer({ description: 'onnxruntime intra-op threads.', min: 1, default: 1 }),
+  };
+
+  async run(): Promise<PredictionRecord[]> {
+    const { argv, flags } = await this.parse(PredictCommand);
+    const records = await predictTexts({
+      model: flags.model,
+      texts: argv as string[],
+      ...(flags.input ? { inputFile: flags.input } : {}),
+      explain: flags.explain,
+      maxNewTokens: flags['max-new-tokens'],
+      student: { precision: flags.quantized ? 'int8' : 'fp32', intraOpThreads: flags.threads, maxInputTokens: flags['max-input-tokens'] },
+    });
+    if (!this.jsonEnabled()) {
+      for (const record of records) this.log(flags.input ? JSON.stringify(record) : formatPrediction(record));
+    }
+    return records;
+  }
+}
+
+function formatPrediction(record: PredictionRecord): string {
+  return record.rationale === undefined ? record.label : `${record.label}\t${record.rationale}`;
+}

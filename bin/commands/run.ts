@@ -1,0 +1,86 @@
+import { Args, Flags } from '@oclif/core';
+import { attachProgressDisplay, progressModeFor } from '../../core/progress/progress-display.js';
+import { dryRunPipeline, type DryRun } from '../../core/runner/dry-run.js';
+import { runPipeline, type RunPipelineResult } from '../../core/runner/run-pipeline.js';
+import { LocalEventStream } from '../../core/services/event-stream.js';
+import { stageNames, type StageName } from '../../core/runner/stage-name.js';
+import { BaseCommand } from './base-command.js';
+
+/** `distill run <pipeline>`: the whole pipeline, stage by stage, reusing what is stored. */
+export default class RunCommand extends BaseCommand {
+  static override summary = 'Run a pipeline end to end: teacher, student training, export, evaluation and the report.';
+  static override description =
+    'Each stage is stored in the run directory under a signature of its inputs; running again recomputes only the stages ' +
+    'whose inputs changed (changing alpha retrains without asking the teacher again). A run stopped by Ctrl+C or a kill ' +
+    'continues where it stopped when run again. --json streams every event as a JSON line on stdout.';
+  static override examples = [
+    '<%= config.bin %> run pipelines/quickstart.yaml',
+    '<%= config.bin %> run pipelines/esnli-zero-shot-openai.yaml --dry-run',
+    '<%= config.bin %> run pipelines/quickstart.yaml --from trainer',
+    '<%= config.bin %> run pipelines/quickstart.yaml --json > events.jsonl',
+  ];
+  static override args = { pipeline: Args.string({ description: 'Pipeline file.', required: true }) };
+  static override flags = {
+    only: Flags.string({ description: 'Run only this stage (its inputs must be stored).', options: [...stageNames] }),
+    from: Flags.string({ description: 'Recompute this stage and every later one.', options: [...stageNames] }),
+    'dry-run': Flags.boolean({ description: 'Validate, show which stages would run, estimate the teacher cost; spend nothing.', default: false }),
+  };
+
+  async run(): Promise<RunPipelineResult | DryRun> {
+    const { args, flags } = await this.parse(RunCommand);
+    if (flags['dry-run']) {
+      const plan = await dryRunPipeline(args.pipeline);
+      if (!this.jsonEnabled()) {
+        this.log(`run directory: ${plan.runDirectory}`);
+        for (const stage of plan.stages) this.log(`  ${stage.stage.padEnd(9)} ${stage.stored ? 'stored, would be reused' : 'would run'}`);
+        for (const row of plan.estimate.rows) {
+          this.log(`  ${row.provider}/${row.model}: ${row.prompt_tokens} prompt + ${row.completion_tokens} completion tokens, ${row.cost_usd === null ? 'no price known' : `$${row.cost_usd.toFixed(4)}`}`);
+        }
+      }
+      return plan;
+    }
+    const cancel = new AbortController();
+    const onInterrupt = () => {
+      // The first Ctrl+C asks the running stage to checkpoint and stop; a second one leaves at once.
+      if (cancel.signal.aborted) process.exit(130);
+      process.stderr.write('\nstopping: the running stage is saving its progress (Ctrl+C again to leave now)\n');
+      cancel.abort(new Error('cancelled by the user'));
+    };
+    process.on('SIGINT', onInterrupt);
+    process.on('SIGTERM', onInterrupt);
+    const events = new LocalEventStream();
+    const stopDisplay = attachProgressDisplay(events, { mode: progressModeFor(this.jsonEnabled()) });
+    try {
+      const result = await runPipeline(args.pipeline, {
+        only: flags.only as StageName | undefined,
+        from: flags.from as StageName | undefined,
+        listener: (event) => events.emit(event.type, event),
+        signal: cancel.signal,
+      });
+      stopDisplay();
+      if (!this.jsonEnabled()) {
+        const student = result.summary.student;
+        if (student) this.log(`student test accuracy ${(student.testAccuracy * 100).toFixed(1)}% (majority class ${student.majorityClassAccuracy === null ? '–' : (student.majorityClassAccuracy * 100).toFixed(1) + '%'})`);
+        this.log(`report: ${result.report.html}`);
+        this.log(`        ${result.report.markdown}`);
+      }
+      return result;
+    } catch (error) {
+      stopDisplay();
+      if (cancel.signal.aborted) {
+        process.stderr.write('stopped; run the same command again to continue where it stopped\n');
+        process.exitCode = 130;
+        return undefined as never;
+      }
+      throw error;
+    } finally {
+      process.removeListener('SIGINT', onInterrupt);
+      process.removeListener('SIGTERM', onInterrupt);
+    }
+  }
+
+  /** One line, so that `--json` output is JSON Lines: the events, then the result. */
+  override logJson(json: unknown): void {
+    process.stdout.write(JSON.stringify(json) + '\n');
+  }
+}

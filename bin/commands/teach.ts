@@ -1,0 +1,57 @@
+import { Args, Flags } from '@oclif/core';
+import { loadPipeline } from '../../core/config/load-pipeline.js';
+import { UserError } from '../../core/errors/user-error.js';
+import { formatTeacherReport } from '../../core/teacher/format-teacher-report.js';
+import { teachPipeline, type SplitRole } from '../../core/teacher/teach-pipeline.js';
+import { createTeachProgressDisplay } from '../../core/teacher/teach-progress-display.js';
+import type { TeacherReport } from '../../core/teacher/teacher-report.js';
+import { BaseCommand } from './base-command.js';
+
+/** `distill teach <pipeline>`: the teacher stage alone. */
+export default class TeachCommand extends BaseCommand {
+  static override summary = 'Run the teacher stage of a pipeline: label and explain every example, cached, resumable, costed.';
+  static override description =
+    'Writes <output>/<name>/teacher/teacher-records.jsonl as it goes and teacher-report.json at the end. ' +
+    'Answers are cached (shared by all pipelines), so a killed or budget-stopped run resumes without paying twice. ' +
+    'Ctrl+C stops cleanly. With --json every event is one JSON line on stdout, the report the last.';
+  static override examples = [
+    '<%= config.bin %> teach pipelines/esnli-recorded.yaml',
+    '<%= config.bin %> teach pipelines/anli1-zero-shot.yaml --splits train,test',
+    '<%= config.bin %> teach pipelines/anli1-zero-shot.yaml --json > events.jsonl',
+  ];
+  static override args = {
+    pipeline: Args.string({ description: 'Pipeline file.', required: true }),
+  };
+  static override flags = {
+    splits: Flags.string({ description: 'Roles to label, comma-separated: train, validation, test.', default: 'train' }),
+  };
+
+  async run(): Promise<TeacherReport> {
+    const { args, flags } = await this.parse(TeachCommand);
+    const roles = flags.splits.split(',').map((role) => role.trim()) as SplitRole[];
+    for (const role of roles) {
+      if (!['train', 'validation', 'test'].includes(role)) throw new UserError({ message: `--splits: unknown role "${role}"`, fix: 'use train, validation or test, comma-separated' });
+    }
+    const json = this.jsonEnabled();
+    const display = createTeachProgressDisplay(json ? 'json' : process.stderr.isTTY ? 'bar' : 'lines', (text) => (json ? process.stdout : process.stderr).write(text));
+    const cancel = new AbortController();
+    const onInterrupt = () => cancel.abort(new Error('cancelled by the user'));
+    process.once('SIGINT', onInterrupt);
+    try {
+      const loaded = await loadPipeline(args.pipeline);
+      const result = await teachPipeline(loaded, { roles, listener: display.listener, signal: cancel.signal });
+      display.finish();
+      if (!json) this.log(formatTeacherReport(result.report, result));
+      // Like a shell job stopped by Ctrl+C, so scripts can tell a cancelled stage from a finished one.
+      if (result.report.stopped === 'cancelled') process.exitCode = 130;
+      return result.report;
+    } finally {
+      process.removeListener('SIGINT', onInterrupt);
+    }
+  }
+
+  /** One line, so that `--json` output is JSON Lines: the events, then the report. */
+  override logJson(json: unknown): void {
+    process.stdout.write(JSON.stringify(json) + '\n');
+  }
+}

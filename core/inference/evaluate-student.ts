@@ -1,0 +1,51 @@
+import { readEvaluationExamples, type EvaluationSource } from './evaluation-examples.js';
+import { loadStudent, type LoadStudentOptions } from './load-student.js';
+import { createEvaluator, scorePredictions, type Score } from './score-predictions.js';
+
+/** What `distill eval` scores. */
+export interface EvaluateStudentRequest extends EvaluationSource {
+  /** Exported student folder. */
+  readonly model: string;
+  readonly student?: LoadStudentOptions;
+  /** Called after each batch with the number of examples done, for progress output. */
+  readonly onProgress?: (done: number, total: number) => void;
+}
+
+/** The score of an exported student on a dataset split. */
+export interface EvaluationReport extends Score {
+  readonly model: string;
+  readonly dataset: string;
+  readonly precision: string;
+  /** Wall-clock seconds spent predicting. */
+  readonly seconds: number;
+}
+
+/**
+ * Scores an exported student on a dataset split with the `predict: ` task only (the rationale is
+ * not needed to score labels), using the pipeline's own evaluator for the dataset's metric.
+ */
+export async function evaluateStudent(request: EvaluateStudentRequest): Promise<EvaluationReport> {
+  const set = await readEvaluationExamples(request);
+  const student = await loadStudent(request.model, request.student);
+  try {
+    const evaluator = await createEvaluator(set.metric);
+    const started = performance.now();
+    const labels: string[] = [];
+    const chunk = 64;
+    for (let start = 0; start < set.examples.length; start += chunk) {
+      const predictions = await student.predict(set.examples.slice(start, start + chunk).map((example) => example.input));
+      labels.push(...predictions.map((prediction) => prediction.label));
+      request.onProgress?.(labels.length, set.examples.length);
+    }
+    const score = scorePredictions(evaluator, labels, set.examples);
+    return {
+      ...score,
+      model: student.directory,
+      dataset: set.description,
+      precision: student.precision,
+      seconds: (performance.now() - started) / 1000,
+    };
+  } finally {
+    await student.close();
+  }
+}

@@ -1,0 +1,98 @@
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { UserError } from '../errors/user-error.js';
+
+/** Which ONNX graphs to load: full precision or the int8 (`_quantized`) pair written by `--quantize`. */
+export type StudentPrecision = 'fp32' | 'int8';
+
+/** What inference needs from an exported student folder (the transformers.js layout). */
+export interface StudentFolder {
+  readonly directory: string;
+  readonly encoderPath: string;
+  readonly decoderPath: string;
+  /** Parsed `tokenizer.json`. */
+  readonly tokenizer: Record<string, unknown>;
+  /** Parsed `tokenizer_config.json`. */
+  readonly tokenizerConfig: Record<string, unknown>;
+  readonly decoderLayers: number;
+  readonly heads: number;
+  readonly headSize: number;
+  readonly decoderStartTokenId: number;
+  readonly eosTokenId: number;
+  readonly padTokenId: number;
+}
+
+/** The file names of an exported student, relative to its folder; `_quantized` is transformers.js' name for q8. */
+export function onnxFileNames(precision: StudentPrecision): { encoder: string; decoder: string } {
+  const suffix = precision === 'int8' ? '_quantized' : '';
+  return { encoder: `onnx/encoder_model${suffix}.onnx`, decoder: `onnx/decoder_model_merged${suffix}.onnx` };
+}
+
+function readJson(file: string): Record<string, unknown> {
+  try {
+    return JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+  } catch (error) {
+    throw new UserError({
+      message: `${file} is not valid JSON: ${(error as Error).message}`,
+      fix: 'export the student again with `distill export`',
+    });
+  }
+}
+
+function integer(value: unknown): number | undefined {
+  const first = Array.isArray(value) ? value[0] : value;
+  return typeof first === 'number' && Number.isInteger(first) ? first : undefined;
+}
+
+/**
+ * Checks an exported student folder and reads what decoding needs. Every missing file is named in
+ * one {@link UserError}, with the command that writes them, so a wrong `--model` fails at start
+ * rather than at the first request.
+ */
+export function readStudentFolder(directory: string, precision: StudentPrecision = 'fp32'): StudentFolder {
+  const absolute = path.resolve(directory);
+  const exportFix = 'pass a folder written by `distill export --checkpoint <dir> --output <dir>`' +
+    (precision === 'int8' ? ' with `--quantize`' : '');
+  if (!existsSync(absolute) || !statSync(absolute).isDirectory()) {
+    throw new UserError({ message: `model folder ${absolute} does not exist`, fix: exportFix });
+  }
+  const files = onnxFileNames(precision);
+  const required = ['config.json', 'tokenizer.json', 'tokenizer_config.json', files.encoder, files.decoder];
+  const missing = required.filter((name) => !existsSync(path.join(absolute, name)));
+  if (missing.length > 0) {
+    throw new UserError({ message: `model folder ${absolute} lacks ${missing.join(', ')}`, fix: exportFix });
+  }
+  const config = readJson(path.join(absolute, 'config.json'));
+  const generation = existsSync(path.join(absolute, 'generation_config.json'))
+    ? readJson(path.join(absolute, 'generation_config.json'))
+    : {};
+  if (config.model_type !== 't5' && config.model_type !== 'mt5') {
+    throw new UserError({
+      message: `model folder ${absolute} holds a ${String(config.model_type)} model; distill serves T5 students`,
+      fix: exportFix,
+    });
+  }
+  const heads = integer(config.num_heads);
+  const headSize = integer(config.d_kv);
+  const decoderLayers = integer(config.num_decoder_layers) ?? integer(config.num_layers);
+  if (heads === undefined || headSize === undefined || decoderLayers === undefined) {
+    throw new UserError({
+      message: `${path.join(absolute, 'config.json')} lacks num_heads, d_kv or num_layers`,
+      fix: exportFix,
+    });
+  }
+  const padTokenId = integer(generation.pad_token_id) ?? integer(config.pad_token_id) ?? 0;
+  return {
+    directory: absolute,
+    encoderPath: path.join(absolute, files.encoder),
+    decoderPath: path.join(absolute, files.decoder),
+    tokenizer: readJson(path.join(absolute, 'tokenizer.json')),
+    tokenizerConfig: readJson(path.join(absolute, 'tokenizer_config.json')),
+    decoderLayers,
+    heads,
+    headSize,
+    decoderStartTokenId: integer(generation.decoder_start_token_id) ?? integer(config.decoder_start_token_id) ?? padTokenId,
+    eosTokenId: integer(generation.eos_token_id) ?? integer(config.eos_token_id) ?? 1,
+    padTokenId,
+  };
+}

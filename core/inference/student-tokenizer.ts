@@ -1,0 +1,35 @@
+import { Tokenizer } from '@huggingface/tokenizers';
+
+/** Text to token ids and back, as the Hugging Face tokenizer of the checkpoint does it. */
+export interface StudentTokenizer {
+  /** Token ids with the tokenizer's post-processing (T5 appends `</s>`), cut to `maxTokens` keeping the last id. */
+  encode(text: string, maxTokens?: number): number[];
+  /** Text of generated ids, special tokens dropped. */
+  decode(ids: readonly number[]): string;
+}
+
+/**
+ * Loads a `tokenizer.json` with `@huggingface/tokenizers` (pure JavaScript, offline), which follows
+ * the Rust library's normaliser, pre-tokeniser, model and post-processor, so the ids equal those the
+ * trainer fed PyTorch.
+ */
+export function createStudentTokenizer(
+  tokenizerJson: Record<string, unknown>,
+  tokenizerConfig: Record<string, unknown>,
+): StudentTokenizer {
+  const tokenizer = new Tokenizer(tokenizerJson, tokenizerConfig);
+  // The exporter writes the key; transformers 5, which trained and scored the model, defaults it to
+  // false where @huggingface/tokenizers defaults it to true (which turns `a ,` into `a,`).
+  const cleanUp = tokenizerConfig.clean_up_tokenization_spaces === true;
+  return {
+    encode(text, maxTokens) {
+      const ids = tokenizer.encode(text).ids;
+      if (maxTokens === undefined || ids.length <= maxTokens) return ids;
+      // Keep the final id (T5's `</s>`): the tokenizer in Python truncates before adding it too.
+      return [...ids.slice(0, maxTokens - 1), ids[ids.length - 1]!];
+    },
+    decode(ids) {
+      return tokenizer.decode([...ids], { skip_special_tokens: true, clean_up_tokenization_spaces: cleanUp }).trim();
+    },
+  };
+}

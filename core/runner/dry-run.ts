@@ -1,0 +1,42 @@
+import { existsSync } from 'node:fs';
+import { loadPipeline } from '../config/load-pipeline.js';
+import { createRootContainer, createRunContainer, pluginDependencies } from '../container/root-container.js';
+import { estimatePipeline, type Estimate } from '../teacher/estimate.js';
+import { pipelineStages } from './pipeline-stages.js';
+import { runDirectoryOf } from './run-pipeline.js';
+import { stageDirectory, stageSignatures } from './run-stages.js';
+import { readStageRecord } from './stage-record.js';
+import type { StageName } from './stage-name.js';
+
+/** What `distill run --dry-run` reports: the plan and its cost, with nothing spent. */
+export interface DryRun {
+  readonly pipeline: string;
+  readonly runDirectory: string;
+  /** Each stage and whether a run now would reuse its stored output. */
+  readonly stages: readonly { stage: StageName; signature: string; stored: boolean }[];
+  readonly estimate: Estimate;
+}
+
+/**
+ * Validates the pipeline, creates its plugins (so a missing key or file shows now), works out which
+ * stages a run would reuse, and estimates the teacher's tokens and dollars. Calls no teacher and
+ * trains nothing.
+ */
+export async function dryRunPipeline(file: string, environment: Readonly<Record<string, string | undefined>> = process.env): Promise<DryRun> {
+  const loaded = await loadPipeline(file, { environment });
+  const runDirectory = runDirectoryOf(loaded);
+  const root = createRootContainer({ registry: loaded.registry, environment });
+  const run = createRunContainer(root, { baseDirectory: loaded.baseDirectory, signal: new AbortController().signal });
+  try {
+    const stages = await pipelineStages(loaded, pluginDependencies(run));
+    const signatures = stageSignatures(stages);
+    const plan = stages.map((stage, index) => {
+      const signature = signatures[index]!;
+      const directory = stageDirectory(runDirectory, stage.name, signature);
+      return { stage: stage.name, signature, stored: existsSync(directory) && readStageRecord(directory) !== null };
+    });
+    return { pipeline: loaded.file, runDirectory, stages: plan, estimate: await estimatePipeline(loaded, { environment }) };
+  } finally {
+    await run.dispose();
+  }
+}

@@ -1,0 +1,218 @@
+import { statSync, readdirSync } from 'node:fs';
+import path from 'node:path';
+import { createStepInstance } from '../config/create-step-instance.js';
+import type { LoadedPipeline } from '../config/load-pipeline.js';
+import { UserError } from '../errors/user-error.js';
+import { evaluateStudent } from '../inference/evaluate-student.js';
+import { loadStudent } from '../inference/load-student.js';
+import type { Dataset } from '../plugins/kinds/dataset.js';
+import type { Evaluator } from '../plugins/kinds/evaluator.js';
+import type { PluginDependencies } from '../plugins/plugin-dependencies.js';
+import { teachPipeline } from '../teacher/teach-pipeline.js';
+import type { TeacherReport } from '../teacher/teacher-report.js';
+import { readTeacherRecords } from '../training/read-teacher-records.js';
+import { runTrainStage, type TrainStageResult } from '../training/train-stage.js';
+import { hashFiles } from './file-hashes.js';
+import type { StageDefinition } from './stage-definition.js';
+import { stepIdentity } from './step-identity.js';
+
+/** What the dataset stage records: split sizes and the majority class of the test split. */
+export interface DatasetStageOutput {
+  readonly examples: Record<string, number>;
+  /** Share of the most frequent gold label in the test split: the bar a student must clear. */
+  readonly majorityClass: { readonly label: string; readonly share: number } | null;
+}
+
+/** What the export stage records. */
+export interface ExportStageOutput {
+  readonly directory: string;
+  readonly files: readonly string[];
+  readonly bytes: number;
+  readonly comparison: unknown;
+}
+
+/** What the evaluate stage records: the exported student scored in Node, and its latency. */
+export interface EvaluateStageOutput {
+  readonly metric: string;
+  readonly accuracy: number;
+  readonly examples: number;
+  /** PyTorch test accuracy of the same checkpoint, from the trainer. */
+  readonly trainerAccuracy: number;
+  readonly latencyMilliseconds: { readonly p50: number; readonly p95: number };
+}
+
+/** Every file under a folder, relative, and their total size. */
+function folderContents(directory: string): { files: string[]; bytes: number } {
+  const files: string[] = [];
+  let bytes = 0;
+  const walk = (folder: string) => {
+    for (const entry of readdirSync(folder, { withFileTypes: true })) {
+      const full = path.join(folder, entry.name);
+      if (entry.isDirectory()) walk(full);
+      else {
+        files.push(path.relative(directory, full));
+        bytes += statSync(full).size;
+      }
+    }
+  };
+  walk(directory);
+  return { files: files.sort(), bytes };
+}
+
+async function countSplit(dataset: Dataset, split: string, limit: number | undefined): Promise<{ count: number; labels: Map<string, number> }> {
+  let count = 0;
+  const labels = new Map<string, number>();
+  for await (const example of dataset.read(split)) {
+    if (limit !== undefined && count >= limit) break;
+    count++;
+    if (example.goldLabel !== null) labels.set(example.goldLabel, (labels.get(example.goldLabel) ?? 0) + 1);
+  }
+  return { count, labels };
+}
+
+function percentile(sorted: readonly number[], share: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor(share * sorted.length))]!;
+}
+
+/**
+ * The stages of one pipeline, with the inputs their signatures are computed from. Plugin instances
+ * are created once per run, up front, so a bad option or a missing API key fails before any stage
+ * spends anything.
+ */
+export async function pipelineStages(loaded: LoadedPipeline, dependencies: PluginDependencies): Promise<StageDefinition[]> {
+  const { config } = loaded;
+  const dataset = await createStepInstance(loaded, 'dataset', config.dataset, dependencies);
+  const prompt = await createStepInstance(loaded, 'prompt', config.prompt, dependencies);
+  const evaluators: Evaluator[] = [];
+  for (const step of config.evaluators) evaluators.push(await createStepInstance(loaded, 'evaluator', step, dependencies));
+  const metric = evaluators[0]?.metric ?? 'exact-match';
+  const { splits, limit } = config.dataset;
+  const roleSplits = [splits.train, splits.validation, splits.test].filter((split): split is string => split !== undefined);
+  const dataHashes = await hashFiles(roleSplits.flatMap((split) => dataset.sourceFiles(split)));
+  const datasetIdentity = { ...stepIdentity(loaded, 'dataset', config.dataset), splits, limit, validation_fraction: config.dataset.validation_fraction, files: dataHashes };
+
+  const stages: StageDefinition[] = [
+    {
+      name: 'dataset',
+      inputs: datasetIdentity,
+      async run(): Promise<DatasetStageOutput> {
+        const examples: Record<string, number> = {};
+        let majorityClass: DatasetStageOutput['majorityClass'] = null;
+        for (const [role, split] of Object.entries(splits)) {
+          const counted = await countSplit(dataset, split, limit[role as keyof typeof limit]);
+          examples[role] = counted.count;
+          if (role === 'test' && counted.labels.size > 0 && dataset.labels !== null) {
+            const [label, count] = [...counted.labels].sort((left, right) => right[1] - left[1])[0]!;
+            majorityClass = { label, share: count / counted.count };
+          }
+        }
+        return { examples, majorityClass };
+      },
+    },
+    {
+      name: 'teacher',
+      inputs: {
+        teacher: stepIdentity(loaded, 'teacher', config.teacher),
+        prompt: { ...stepIdentity(loaded, 'prompt', config.prompt), templateHash: prompt.templateHash },
+        parser: stepIdentity(loaded, 'parser', config.parser),
+        evaluator: config.evaluators[0] ? stepIdentity(loaded, 'evaluator', config.evaluators[0]) : null,
+      },
+      async run(context): Promise<TeacherReport> {
+        const { report } = await teachPipeline(loaded, { directory: context.stageDirectory, dependencies: { ...dependencies, events: context.events, signal: context.signal } });
+        if (report.stopped === 'budget') {
+          throw new UserError({
+            message: `the teacher stage stopped at its budget after ${report.records} examples ($${report.cost_usd.toFixed(4)} spent)`,
+            pointer: '/budget',
+            fix: 'raise budget.max_usd (or max_requests) and run again: answers already paid for come from the cache',
+          });
+        }
+        if (report.stopped === 'cancelled') throw context.signal.reason ?? new Error('cancelled');
+        return report;
+      },
+    },
+    {
+      name: 'trainer',
+      inputs: {
+        samplers: config.samplers.map((step) => stepIdentity(loaded, 'sampler', step)),
+        loss: stepIdentity(loaded, 'loss-weight', config.loss),
+        trainer: stepIdentity(loaded, 'trainer', config.trainer),
+        student: config.student,
+        metric,
+        seed: config.seed,
+      },
+      async run(context): Promise<TrainStageResult> {
+        const teacherDirectory = context.upstream.teacher ? path.join(context.runDirectory, 'stages', 'teacher', context.upstream.teacher.signature.slice(0, 16)) : '';
+        const records = await readTeacherRecords(path.join(teacherDirectory, 'teacher-records.jsonl'), loaded.file);
+        const samplers = [];
+        for (const step of config.samplers) samplers.push(await createStepInstance(loaded, 'sampler', step, dependencies));
+        const lossWeight = await createStepInstance(loaded, 'loss-weight', config.loss, dependencies);
+        const trainer = await createStepInstance(loaded, 'trainer', config.trainer, dependencies);
+        const result = await runTrainStage({
+          records,
+          dataset,
+          datasetStep: config.dataset,
+          samplers,
+          trainer,
+          trainerStep: config.trainer,
+          student: config.student,
+          alpha: lossWeight.schedule(),
+          metric,
+          seed: config.seed,
+          outputDirectory: context.stageDirectory,
+          events: context.events,
+          signal: context.signal,
+        });
+        if (result.status === 'cancelled') throw context.signal.reason ?? new Error('training was cancelled');
+        return result;
+      },
+    },
+  ];
+
+  if (config.export) {
+    const exportStep = config.export;
+    stages.push({
+      name: 'export',
+      inputs: { exporter: stepIdentity(loaded, 'exporter', exportStep) },
+      async run(context): Promise<ExportStageOutput> {
+        const trained = context.upstream.trainer!.output as TrainStageResult;
+        const exporter = await createStepInstance(loaded, 'exporter', exportStep, dependencies);
+        const outputDirectory = path.join(context.stageDirectory, 'model');
+        const result = await exporter.export({ checkpointDirectory: trained.checkpointDirectory, outputDirectory }, context.events, context.signal);
+        const contents = folderContents(outputDirectory);
+        return { directory: outputDirectory, files: contents.files, bytes: contents.bytes, comparison: (result as { comparison?: unknown }).comparison ?? null };
+      },
+    });
+    stages.push({
+      name: 'evaluate',
+      inputs: { evaluators: config.evaluators.map((step) => stepIdentity(loaded, 'evaluator', step)) },
+      async run(context): Promise<EvaluateStageOutput> {
+        const trained = context.upstream.trainer!.output as TrainStageResult;
+        const exported = context.upstream.export!.output as ExportStageOutput;
+        const testFile = path.join(trained.outputDirectory, 'data', 'test.jsonl');
+        const report = await evaluateStudent({ model: exported.directory, dataset: testFile, metric: metric as 'exact-match' | 'numeric-equality' });
+        const student = await loadStudent(exported.directory);
+        const latencies: number[] = [];
+        try {
+          const inputs = ['A man is playing a guitar on stage. </s> A person is making music.', 'predict this'];
+          for (let round = 0; round < 30; round++) {
+            const started = performance.now();
+            await student.predict([inputs[round % inputs.length]!]);
+            latencies.push(performance.now() - started);
+          }
+        } finally {
+          await student.close();
+        }
+        latencies.sort((left, right) => left - right);
+        return {
+          metric,
+          accuracy: report.accuracy,
+          examples: report.examples,
+          trainerAccuracy: trained.testAccuracy,
+          latencyMilliseconds: { p50: percentile(latencies, 0.5), p95: percentile(latencies, 0.95) },
+        };
+      },
+    });
+  }
+  return stages;
+}

@@ -1,0 +1,85 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { loadPipeline, type LoadedPipeline } from '../config/load-pipeline.js';
+import { createRootContainer, createRunContainer, pluginDependencies } from '../container/root-container.js';
+import { packagePath } from '../package-root.js';
+import { findPythonInterpreter } from '../python/python-interpreter.js';
+import { writeReport, type WrittenReport } from '../report/write-report.js';
+import type { RunSummary } from '../report/run-summary.js';
+import type { EventListener } from '../services/event-stream.js';
+import type { Logger } from '../services/logger.js';
+import { pipelineStages } from './pipeline-stages.js';
+import { startRunRecords, writeLockfile } from './run-records.js';
+import { runStages, type StageOutcome } from './run-stages.js';
+import { runSummaryFromStages } from './run-summary-from-stages.js';
+import type { StageName } from './stage-name.js';
+import { workerPackageVersions } from './worker-versions.js';
+
+/** Options of {@link runPipeline}. */
+export interface RunPipelineOptions {
+  readonly only?: StageName;
+  readonly from?: StageName;
+  readonly environment?: Readonly<Record<string, string | undefined>>;
+  /** Receives every event of the run: the progress display, `--json`. */
+  readonly listener?: EventListener;
+  readonly logger?: Logger;
+  /** Aborted by Ctrl+C: the running stage checkpoints and the run stops; the next run resumes. */
+  readonly signal?: AbortSignal;
+}
+
+/** What a run produced. */
+export interface RunPipelineResult {
+  readonly pipeline: string;
+  readonly runDirectory: string;
+  readonly stages: readonly { stage: StageName; status: StageOutcome['status']; directory: string }[];
+  readonly report: WrittenReport;
+  readonly summary: RunSummary;
+}
+
+/** `<output.directory>/<name>` of a loaded pipeline. */
+export function runDirectoryOf(loaded: LoadedPipeline): string {
+  return path.resolve(loaded.baseDirectory, loaded.config.output.directory, loaded.config.name);
+}
+
+function distillVersion(): string {
+  return (JSON.parse(readFileSync(packagePath('package.json'), 'utf8')) as { version: string }).version;
+}
+
+/**
+ * `distill run`: a pipeline end to end — dataset, teacher, trainer (sampling included), export,
+ * evaluation — each stage stored under its signature in the run directory and reused when nothing
+ * it depends on changed; then the report. A run stopped by Ctrl+C or kill -9 continues where it
+ * stopped when run again.
+ */
+export async function runPipeline(file: string, options: RunPipelineOptions = {}): Promise<RunPipelineResult> {
+  const environment = options.environment ?? process.env;
+  const loaded = await loadPipeline(file, { environment });
+  const runDirectory = runDirectoryOf(loaded);
+  const root = createRootContainer({ registry: loaded.registry, environment, logger: options.logger });
+  const signal = options.signal ?? new AbortController().signal;
+  const run = createRunContainer(root, { baseDirectory: loaded.baseDirectory, signal });
+  const dependencies = pluginDependencies(run);
+  const stopListening = options.listener ? dependencies.events.subscribe(options.listener) : () => undefined;
+  const stopRecords = startRunRecords(loaded, runDirectory, dependencies.events);
+  try {
+    const stages = await pipelineStages(loaded, dependencies);
+    const trainerPython = typeof loaded.config.trainer.options.python === 'string' ? loaded.config.trainer.options.python : undefined;
+    const worker = workerPackageVersions(findPythonInterpreter(trainerPython, environment));
+    const outcomes = await runStages(stages, { runDirectory, events: dependencies.events, signal, only: options.only, from: options.from });
+    writeLockfile(loaded, runDirectory, stages, Object.fromEntries(outcomes.map((outcome) => [outcome.stage, outcome.signature])), worker, distillVersion());
+    const summary = runSummaryFromStages(loaded, outcomes);
+    const report = writeReport(runDirectory, summary);
+    dependencies.events.emit('run.done', { report: report.html });
+    return {
+      pipeline: loaded.file,
+      runDirectory,
+      stages: outcomes.map((outcome) => ({ stage: outcome.stage, status: outcome.status, directory: outcome.directory })),
+      report,
+      summary,
+    };
+  } finally {
+    stopRecords();
+    stopListening();
+    await run.dispose();
+  }
+}

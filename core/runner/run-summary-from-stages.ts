@@ -1,0 +1,71 @@
+import { existsSync, readFileSync } from 'node:fs';
+import type { LoadedPipeline } from '../config/load-pipeline.js';
+import type { RunSummary, Series, StudentSummary, TeacherSummary } from '../report/run-summary.js';
+import type { TeacherReport } from '../teacher/teacher-report.js';
+import type { TrainStageResult } from '../training/train-stage.js';
+import type { DatasetStageOutput, EvaluateStageOutput, ExportStageOutput } from './pipeline-stages.js';
+import type { StageOutcome } from './run-stages.js';
+
+/** Loss curves (total, label, rationale) from the trainer's per-step metrics file. */
+export function lossCurves(metricsFile: string | undefined): Series[] {
+  const curves: Record<'loss' | 'label_loss' | 'rationale_loss', { x: number; y: number }[]> = { loss: [], label_loss: [], rationale_loss: [] };
+  if (!metricsFile || !existsSync(metricsFile)) return [];
+  for (const line of readFileSync(metricsFile, 'utf8').split('\n')) {
+    if (!line.trim()) continue;
+    const entry = JSON.parse(line) as Record<string, unknown>;
+    if (entry.type !== undefined && entry.type !== 'progress') continue;
+    if (typeof entry.step !== 'number') continue;
+    for (const key of Object.keys(curves) as (keyof typeof curves)[]) {
+      const value = entry[key];
+      if (typeof value === 'number' && Number.isFinite(value)) curves[key].push({ x: entry.step, y: value });
+    }
+  }
+  const names = { loss: 'total', label_loss: 'label', rationale_loss: 'rationale' } as const;
+  return (Object.keys(curves) as (keyof typeof curves)[]).filter((key) => curves[key].length > 0).map((key) => ({ name: names[key], points: curves[key] }));
+}
+
+function teacherSummary(report: TeacherReport): TeacherSummary {
+  return {
+    provider: report.teacher.provider,
+    model: report.teacher.model,
+    examples: report.records,
+    accuracy: report.accuracy,
+    explanationRate: report.explanation_rate ?? 0,
+    unparsed: report.unparsed,
+    failed: report.failed,
+    promptTokens: report.prompt_tokens,
+    completionTokens: report.completion_tokens,
+    dollars: report.cost_usd,
+  };
+}
+
+/** The report's view of one run, read from its stage records. */
+export function runSummaryFromStages(loaded: LoadedPipeline, outcomes: readonly StageOutcome[]): RunSummary {
+  const output = <T>(stage: string) => outcomes.find((outcome) => outcome.stage === stage)?.record.output as T | undefined;
+  const dataset = output<DatasetStageOutput>('dataset');
+  const teacher = output<TeacherReport>('teacher');
+  const trained = output<TrainStageResult>('trainer');
+  const exported = output<ExportStageOutput>('export');
+  const evaluated = output<EvaluateStageOutput>('evaluate');
+  const student: StudentSummary | null = trained
+    ? {
+        steps: trained.steps,
+        validationAccuracy: trained.validationAccuracy,
+        testAccuracy: trained.testAccuracy,
+        exportedTestAccuracy: evaluated?.accuracy ?? null,
+        majorityClassAccuracy: dataset?.majorityClass?.share ?? null,
+        exportedBytes: exported?.bytes ?? null,
+        latencyMilliseconds: evaluated?.latencyMilliseconds.p50 ?? null,
+        lossCurves: lossCurves(trained.metricsFile),
+      }
+    : null;
+  return {
+    pipeline: loaded.config.name,
+    description: loaded.config.description,
+    createdAt: new Date().toISOString(),
+    teacher: teacher ? teacherSummary(teacher) : null,
+    student,
+    sweep: [],
+    stages: outcomes.map((outcome) => ({ stage: outcome.stage, status: outcome.status })),
+  };
+}

@@ -1,0 +1,24 @@
+import type { TeacherReport } from './teacher-report.js';
+
+const percent = (value: number | null) => (value === null ? 'n/a' : `${(value * 100).toFixed(2)}%`);
+const dollars = (value: number) => `$${value.toFixed(value < 1 ? 4 : 2)}`;
+
+/** The teacher report as people read it at the end of `distill teach`. */
+export function formatTeacherReport(report: TeacherReport, files: { outputFile?: string; reportFile?: string } = {}): string {
+  const { teacher } = report;
+  const lines = [
+    `teacher ${teacher.plugin}@${teacher.version} (${teacher.provider}/${teacher.model}) on ${report.splits.join(', ')}`,
+    report.stopped ? `  stopped: ${report.stopped} — ${report.remaining} of ${report.examples} examples left; run again to resume` : `  complete: ${report.records} of ${report.examples} examples`,
+    `  accuracy         ${percent(report.accuracy)} against gold (${report.examples_with_gold} examples with gold)`,
+    `  explanation rate ${percent(report.explanation_rate)}`,
+    `  parsed ${report.parsed}, unparsed ${report.unparsed}, failed ${report.failed}, cached ${report.cached}`,
+    `  tokens           ${report.prompt_tokens} prompt + ${report.completion_tokens} completion (${report.per_example.prompt_tokens.toFixed(1)} + ${report.per_example.completion_tokens.toFixed(1)} per example)`,
+    `  cost             ${dollars(report.cost_usd)} paid (${dollars(report.cost_usd_this_run)} by this run); ${dollars(report.list_price_usd)} at list price` +
+      (report.price ? ` (${report.price.key}, ${report.price.source} price)` : ' (no price known for this model)'),
+  ];
+  const reasons = Object.entries(report.reasons).slice(0, 3);
+  if (reasons.length > 0) lines.push(`  top reasons      ${reasons.map(([reason, count]) => `${count}× ${reason}`).join('; ')}`);
+  if (files.outputFile) lines.push(`  records          ${files.outputFile}`);
+  if (files.reportFile) lines.push(`  report           ${files.reportFile}`);
+  return lines.join('\n');
+}

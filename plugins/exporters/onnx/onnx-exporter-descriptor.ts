@@ -1,0 +1,30 @@
+import type { Exporter } from '../../../core/plugins/kinds/exporter.js';
+import type { PluginDescriptor } from '../../../core/plugins/plugin-descriptor.js';
+import type { OnnxExporterOptions } from './onnx-exporter-options.js';
+
+/**
+ * The `onnx` exporter: writes the chosen T5 checkpoint as a transformers.js / onnxruntime folder
+ * (`onnx/encoder_model.onnx`, `onnx/decoder_model_merged.onnx` with the self-attention cache, config
+ * and tokenizer files), checked against PyTorch before it returns; see docs/onnx-layout.md.
+ */
+export const onnxExporter: PluginDescriptor<OnnxExporterOptions, Exporter> = {
+  id: 'onnx',
+  kind: 'exporter',
+  version: '1.0.0',
+  summary: 'Export the student to ONNX (transformers.js layout, KV cache), optionally int8-quantised.',
+  optionsSchema: {
+    type: 'object',
+    additionalProperties: false,
+    properties: {
+      quantize: { type: 'boolean', default: false, description: 'Also write int8 dynamically quantised graphs and compare their accuracy.' },
+      opset: { type: 'integer', minimum: 14, maximum: 21, default: 14, description: 'ONNX opset version.' },
+      python: { type: 'string', description: 'Python interpreter with torch, transformers, onnx and onnxruntime.' },
+      threads: { type: 'integer', minimum: 1, default: 1, description: 'torch threads while exporting.' },
+    },
+  },
+  exampleOptions: { quantize: false },
+  async create(options, dependencies) {
+    const { createOnnxExporter } = await import('./onnx-exporter.js');
+    return createOnnxExporter(options, dependencies);
+  },
+};

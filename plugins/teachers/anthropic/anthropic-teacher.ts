@@ -1,0 +1,110 @@
+import type { PluginDescriptor } from '../../../core/plugins/plugin-descriptor.js';
+import type { Teacher } from '../../../core/plugins/kinds/teacher.js';
+import { resolveApiKey } from '../../../core/teacher/api-key.js';
+import { translateProviderError } from '../../../core/teacher/provider-error.js';
+
+/** Options of the {@link anthropicTeacher}. */
+export interface AnthropicTeacherOptions {
+  readonly model: string;
+  readonly temperature?: number;
+  readonly max_tokens?: number;
+  readonly system_prompt?: string;
+  readonly timeout_seconds?: number;
+  readonly base_url?: string;
+  readonly api_key?: string;
+}
+
+const defaults = { max_tokens: 256, timeout_seconds: 60 } as const;
+
+/** The `anthropic` teacher: one Messages API call per example, through the official `@anthropic-ai/sdk`. */
+export const anthropicTeacher: PluginDescriptor<AnthropicTeacherOptions, Teacher> = {
+  id: 'anthropic',
+  kind: 'teacher',
+  version: '1.0.0',
+  summary: 'Anthropic Claude through the Messages API.',
+  optionsSchema: {
+    type: 'object',
+    additionalProperties: false,
+    required: ['model'],
+    properties: {
+      model: { type: 'string', minLength: 1, description: 'Model id, e.g. claude-3-5-haiku-latest.' },
+      temperature: {
+        type: 'number',
+        minimum: 0,
+        maximum: 1,
+        description: 'Sent only when set: the current SDK no longer types it and newer models may refuse it.',
+      },
+      max_tokens: { type: 'integer', minimum: 1, default: defaults.max_tokens, description: 'Longest completion, in tokens (required by the API).' },
+      system_prompt: { type: 'string', description: 'Sent as the `system` parameter.' },
+      timeout_seconds: { type: 'number', exclusiveMinimum: 0, default: defaults.timeout_seconds, description: 'Per-request timeout.' },
+      base_url: { type: 'string', format: 'uri', description: 'Another endpoint speaking the Messages API (a proxy, a gateway).' },
+      api_key: { type: 'string', secret: true, description: 'Defaults to $ANTHROPIC_API_KEY. Redacted everywhere.' },
+    },
+  },
+  exampleOptions: { model: 'claude-3-5-haiku-latest', max_tokens: 256 },
+
+  async create(options, dependencies) {
+    const plugin = 'teacher/anthropic';
+    const apiKey = resolveApiKey({
+      option: options.api_key,
+      environment: dependencies.environment,
+      variable: 'ANTHROPIC_API_KEY',
+      plugin,
+      baseUrl: options.base_url,
+      providerHost: 'api.anthropic.com',
+    });
+    const { default: Anthropic } = await import('@anthropic-ai/sdk');
+    const temperature = options.temperature;
+    const maxTokens = options.max_tokens ?? defaults.max_tokens;
+    const client = new Anthropic({
+      apiKey,
+      baseURL: options.base_url ?? null,
+      // The request engine retries, with the pipeline's limits and backoff: the SDK must not as well.
+      maxRetries: 0,
+      timeout: (options.timeout_seconds ?? defaults.timeout_seconds) * 1000,
+    });
+    return {
+      provider: 'anthropic',
+      model: options.model,
+      requestOptions: {
+        temperature: temperature ?? null,
+        max_tokens: maxTokens,
+        system_prompt: options.system_prompt ?? null,
+        base_url: options.base_url ?? null,
+      },
+      cacheable: true,
+      async complete(request, signal) {
+        // The Messages API takes system text as a parameter, not as a message.
+        const system = [options.system_prompt, ...request.messages.filter((message) => message.role === 'system').map((message) => message.content)]
+          .filter((text): text is string => Boolean(text))
+          .join('\n\n');
+        const messages = request.messages
+          .filter((message) => message.role !== 'system')
+          .map((message) => ({ role: message.role as 'user' | 'assistant', content: message.content }));
+        let answer;
+        try {
+          const parameters = { model: options.model, max_tokens: maxTokens, messages, ...(system ? { system } : {}) };
+          // `temperature` is still accepted by the API for the models that take it, though no longer typed.
+          const withTemperature = temperature === undefined ? parameters : ({ ...parameters, temperature } as typeof parameters);
+          answer = await client.messages.create(withTemperature, { signal });
+        } catch (error) {
+          if (signal.aborted) throw signal.reason;
+          throw translateProviderError(error, { providerName: 'Anthropic', plugin, model: options.model, apiKeyVariable: 'ANTHROPIC_API_KEY', now: dependencies.clock.now() });
+        }
+        if (!answer || !Array.isArray(answer.content)) {
+          throw new Error(`Anthropic answered without a "content" list: ${JSON.stringify(answer).slice(0, 200)}`);
+        }
+        const text = answer.content
+          .filter((block): block is Extract<typeof block, { type: 'text' }> => block.type === 'text')
+          .map((block) => block.text)
+          .join('');
+        return {
+          text,
+          usage: { promptTokens: answer.usage?.input_tokens ?? 0, completionTokens: answer.usage?.output_tokens ?? 0 },
+          model: answer.model || options.model,
+          finishReason: answer.stop_reason ?? null,
+        };
+      },
+    };
+  },
+};

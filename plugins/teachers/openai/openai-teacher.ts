@@ -1,0 +1,112 @@
+import type { PluginDescriptor } from '../../../core/plugins/plugin-descriptor.js';
+import type { Teacher, TeacherMessage } from '../../../core/plugins/kinds/teacher.js';
+import { resolveApiKey } from '../../../core/teacher/api-key.js';
+import { translateProviderError } from '../../../core/teacher/provider-error.js';
+
+/** Options of the {@link openAiTeacher}. */
+export interface OpenAiTeacherOptions {
+  readonly model: string;
+  readonly temperature?: number;
+  readonly max_tokens?: number;
+  readonly system_prompt?: string;
+  readonly timeout_seconds?: number;
+  /** An OpenAI-compatible server: vLLM, Ollama, LM Studio, a proxy. */
+  readonly base_url?: string;
+  readonly api_key?: string;
+}
+
+const defaults = { temperature: 0, max_tokens: 256, timeout_seconds: 60 } as const;
+
+/**
+ * Reasoning models (o1, o3, o4, gpt-5) take `max_completion_tokens` and only their default
+ * temperature; every other chat model, and every OpenAI-compatible server, takes `max_tokens`.
+ */
+function isReasoningModel(model: string): boolean {
+  return /^(o\d|gpt-5)/.test(model);
+}
+
+/** The `openai` teacher: one chat-completions call per example, through the official `openai` SDK. */
+export const openAiTeacher: PluginDescriptor<OpenAiTeacherOptions, Teacher> = {
+  id: 'openai',
+  kind: 'teacher',
+  version: '1.0.0',
+  summary: 'OpenAI chat completions (or any OpenAI-compatible server via base_url: vLLM, Ollama, LM Studio).',
+  optionsSchema: {
+    type: 'object',
+    additionalProperties: false,
+    required: ['model'],
+    properties: {
+      model: { type: 'string', minLength: 1, description: 'Model id, e.g. gpt-4o-mini.' },
+      temperature: { type: 'number', minimum: 0, maximum: 2, default: defaults.temperature },
+      max_tokens: { type: 'integer', minimum: 1, default: defaults.max_tokens, description: 'Longest completion, in tokens.' },
+      system_prompt: { type: 'string', description: 'Sent as the system message before the prompt.' },
+      timeout_seconds: { type: 'number', exclusiveMinimum: 0, default: defaults.timeout_seconds, description: 'Per-request timeout.' },
+      base_url: { type: 'string', format: 'uri', description: 'OpenAI-compatible endpoint, e.g. http://localhost:8000/v1.' },
+      api_key: { type: 'string', secret: true, description: 'Defaults to $OPENAI_API_KEY. Redacted everywhere.' },
+    },
+  },
+  exampleOptions: { model: 'gpt-4o-mini', temperature: 0, max_tokens: 256 },
+
+  async create(options, dependencies) {
+    const plugin = 'teacher/openai';
+    const apiKey = resolveApiKey({
+      option: options.api_key,
+      environment: dependencies.environment,
+      variable: 'OPENAI_API_KEY',
+      plugin,
+      baseUrl: options.base_url,
+      providerHost: 'api.openai.com',
+    });
+    const { default: OpenAI } = await import('openai');
+    const temperature = options.temperature ?? defaults.temperature;
+    const maxTokens = options.max_tokens ?? defaults.max_tokens;
+    const client = new OpenAI({
+      apiKey,
+      baseURL: options.base_url,
+      // The request engine retries, with the pipeline's limits and backoff: the SDK must not as well.
+      maxRetries: 0,
+      timeout: (options.timeout_seconds ?? defaults.timeout_seconds) * 1000,
+    });
+    const reasoning = isReasoningModel(options.model);
+    return {
+      provider: 'openai',
+      model: options.model,
+      requestOptions: {
+        temperature,
+        max_tokens: maxTokens,
+        system_prompt: options.system_prompt ?? null,
+        base_url: options.base_url ?? null,
+      },
+      cacheable: true,
+      async complete(request, signal) {
+        const messages: TeacherMessage[] = options.system_prompt ? [{ role: 'system', content: options.system_prompt }] : [];
+        messages.push(...request.messages);
+        let completion;
+        try {
+          completion = await client.chat.completions.create(
+            {
+              model: options.model,
+              messages: messages.map((message) => ({ role: message.role, content: message.content })),
+              ...(reasoning ? { max_completion_tokens: maxTokens } : { max_tokens: maxTokens, temperature }),
+            },
+            { signal },
+          );
+        } catch (error) {
+          if (signal.aborted) throw signal.reason;
+          throw translateProviderError(error, { providerName: 'OpenAI', plugin, model: options.model, apiKeyVariable: 'OPENAI_API_KEY', now: dependencies.clock.now() });
+        }
+        if (!completion || !Array.isArray(completion.choices)) {
+          throw new Error(`OpenAI answered without a "choices" list: ${JSON.stringify(completion).slice(0, 200)}`);
+        }
+        const choice = completion.choices[0];
+        return {
+          // No content (a refusal, a tool call, an empty answer) is an empty text: the parser reports it unparsed.
+          text: choice?.message?.content ?? '',
+          usage: { promptTokens: completion.usage?.prompt_tokens ?? 0, completionTokens: completion.usage?.completion_tokens ?? 0 },
+          model: completion.model || options.model,
+          finishReason: choice?.finish_reason ?? null,
+        };
+      },
+    };
+  },
+};

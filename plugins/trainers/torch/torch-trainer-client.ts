@@ -1,0 +1,115 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { EventStream } from '../../../core/services/event-stream.js';
+import type { Logger } from '../../../core/services/logger.js';
+import type { Trainer, TrainingExample, TrainRequest, TrainResult } from '../../../core/plugins/kinds/trainer.js';
+import { clientOnlyOptions, type TorchTrainerOptions } from './torch-trainer-options.js';
+import { workerMainScript } from './worker-location.js';
+import { runWorker, type WorkerCommand } from './worker-process.js';
+import { workerProtocolVersion, type WorkerEvent, type WorkerTrainRequest } from './worker-protocol.js';
+
+/** Writes examples as the JSON Lines the worker reads. */
+async function writeExamples(file: string, examples: readonly TrainingExample[]): Promise<void> {
+  const lines = examples.map((example) =>
+    JSON.stringify({ id: example.id, input: example.input, label: example.label, rationale: example.rationale }),
+  );
+  await writeFile(file, lines.length > 0 ? lines.join('\n') + '\n' : '');
+}
+
+/** The worker's options: the plugin options minus those only the TypeScript side uses. */
+export function workerOptions(options: TorchTrainerOptions): Record<string, unknown> {
+  const result: Record<string, unknown> = { ...options };
+  for (const name of clientOnlyOptions) delete result[name];
+  return result;
+}
+
+/**
+ * How to start the worker: `python main.py` (request over stdin), or, with `devices` > 1,
+ * `python -m torch.distributed.run --nproc_per_node N main.py --request FILE` (the module behind
+ * `torchrun`, so no second executable has to be found next to the interpreter).
+ */
+export function workerCommand(
+  interpreter: string,
+  options: TorchTrainerOptions,
+  requestFile: string,
+  environment: Readonly<Record<string, string | undefined>>,
+): WorkerCommand {
+  const devices = options.devices ?? 1;
+  if (devices > 1) {
+    return {
+      executable: interpreter,
+      args: ['-m', 'torch.distributed.run', '--standalone', `--nproc_per_node=${devices}`, workerMainScript, '--request', requestFile],
+      environment,
+      interpreter,
+      requestChannel: 'file',
+    };
+  }
+  return { executable: interpreter, args: [workerMainScript], environment, interpreter, requestChannel: 'stdin' };
+}
+
+/**
+ * Turns a worker event into a `train.*` event of the run's event stream: `hello` becomes
+ * `train.handshake`, every other type `train.<type>`, with the worker's snake_case fields as they
+ * are (the progress display reads `step`, `total_steps`, `loss`, `tokens_per_second`,
+ * `eta_seconds`). Warnings also go to the logger.
+ */
+export function forwardEvent(event: WorkerEvent, events: EventStream, logger: Logger): void {
+  const { type, ...fields } = event;
+  if (type === 'warning') logger.warn(`trainer: ${event.message}`);
+  events.emit(type === 'hello' ? 'train.handshake' : `train.${type}`, fields);
+}
+
+/** The `torch` trainer: writes the data and request into the output folder and drives the Python worker. */
+export class TorchTrainer implements Trainer {
+  constructor(
+    private readonly options: TorchTrainerOptions,
+    private readonly interpreter: string,
+    private readonly environment: Readonly<Record<string, string | undefined>>,
+    private readonly logger: Logger,
+  ) {}
+
+  async train(request: TrainRequest, events: EventStream, signal: AbortSignal): Promise<TrainResult> {
+    const output = path.resolve(request.outputDirectory);
+    const dataDirectory = path.join(output, 'data');
+    await mkdir(dataDirectory, { recursive: true });
+    const data = {
+      train: path.join(dataDirectory, 'train.jsonl'),
+      validation: path.join(dataDirectory, 'validation.jsonl'),
+      test: path.join(dataDirectory, 'test.jsonl'),
+    };
+    await writeExamples(data.train, request.train);
+    await writeExamples(data.validation, request.validation);
+    await writeExamples(data.test, request.test);
+    const workerRequest: WorkerTrainRequest = {
+      output_directory: output,
+      data,
+      student: { ...request.student },
+      alpha: { start: request.alpha.start, end: request.alpha.end },
+      metric: request.metric,
+      seed: request.seed,
+      resume: request.resume,
+      options: workerOptions(this.options),
+    };
+    // Always on disk: it documents the run, and a torchrun launch reads it from there.
+    const requestFile = path.join(output, 'request.json');
+    await writeFile(requestFile, JSON.stringify({ type: 'train', protocol: workerProtocolVersion, request: workerRequest }, null, 2) + '\n');
+
+    const { done } = await runWorker({
+      command: workerCommand(this.interpreter, this.options, requestFile, this.environment),
+      request: workerRequest,
+      onEvent: (event) => forwardEvent(event, events, this.logger),
+      signal,
+      handshakeTimeoutMs: (this.options.handshake_timeout_s ?? 300) * 1000,
+      cancelGraceMs: (this.options.cancel_grace_s ?? 120) * 1000,
+    });
+    return {
+      checkpointDirectory: done.checkpoint ?? path.join(output, 'best'),
+      steps: done.steps,
+      validationAccuracy: done.validation_accuracy ?? Number.NaN,
+      testAccuracy: done.test_accuracy ?? Number.NaN,
+      status: done.status,
+      bestStep: done.best_step,
+      metricsFile: done.metrics_file ?? path.join(output, 'metrics.jsonl'),
+    };
+  }
+}

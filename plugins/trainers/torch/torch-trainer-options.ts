@@ -1,0 +1,70 @@
+import type { JsonSchema } from '../../../core/plugins/json-schema.js';
+
+/** Options of the `torch` trainer (YAML keys, snake_case). */
+export interface TorchTrainerOptions {
+  /** Python interpreter; default `$DISTILL_PYTHON`, then the project virtualenv. */
+  readonly python?: string;
+  readonly device?: 'auto' | 'cpu' | 'cuda';
+  /** Processes (GPUs); more than 1 launches the worker under torchrun (DDP). */
+  readonly devices?: number;
+  readonly batch_size?: number;
+  readonly gradient_accumulation?: number;
+  readonly learning_rate?: number;
+  readonly weight_decay?: number;
+  readonly max_steps?: number;
+  readonly epochs?: number;
+  readonly warmup_steps?: number;
+  readonly schedule?: 'linear' | 'cosine' | 'constant';
+  readonly max_grad_norm?: number;
+  readonly eval_every?: number;
+  readonly checkpoint_every?: number;
+  readonly patience?: number;
+  readonly eval_limit?: number;
+  readonly eval_batch_size?: number;
+  readonly generation_max_tokens?: number;
+  readonly threads?: number;
+  readonly bf16?: boolean | 'auto';
+  readonly task_passes?: 'joint' | 'separate';
+  readonly bucket_batches?: number;
+  readonly log_every?: number;
+  readonly handshake_timeout_s?: number;
+  readonly cancel_grace_s?: number;
+}
+
+/** Options that stay on the TypeScript side; every other option goes to the worker as is. */
+export const clientOnlyOptions = ['python', 'handshake_timeout_s', 'cancel_grace_s'] as const;
+
+const positiveInteger = { type: 'integer', minimum: 1 } as const;
+
+/** JSON Schema of {@link TorchTrainerOptions}; the worker checks the same names and ranges again. */
+export const torchTrainerOptionsSchema: JsonSchema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    python: { type: 'string', minLength: 1, description: 'Python interpreter with torch and transformers (default: $DISTILL_PYTHON, then .venv).' },
+    device: { enum: ['auto', 'cpu', 'cuda'], default: 'auto', description: 'auto: CUDA when available, else CPU.' },
+    devices: { ...positiveInteger, default: 1, description: 'Processes (one per GPU); more than 1 runs DDP under torchrun.' },
+    batch_size: { ...positiveInteger, default: 16, description: 'Examples per micro-batch (each gives a predict and an explain row).' },
+    gradient_accumulation: { ...positiveInteger, default: 1, description: 'Micro-batches per optimizer step.' },
+    learning_rate: { type: 'number', exclusiveMinimum: 0, default: 5e-4, description: 'AdamW peak learning rate.' },
+    weight_decay: { type: 'number', minimum: 0, default: 0, description: 'AdamW weight decay.' },
+    max_steps: { ...positiveInteger, description: 'Optimizer steps; overrides `epochs`.' },
+    epochs: { type: 'number', exclusiveMinimum: 0, description: 'Passes over the training data when `max_steps` is absent (default 1).' },
+    warmup_steps: { type: 'integer', minimum: 0, default: 0, description: 'Linear warm-up steps.' },
+    schedule: { enum: ['linear', 'cosine', 'constant'], default: 'linear', description: 'Learning-rate decay after warm-up.' },
+    max_grad_norm: { type: 'number', minimum: 0, default: 1, description: 'Gradient clipping norm; 0 turns clipping off.' },
+    eval_every: { ...positiveInteger, default: 250, description: 'Validate every N steps (and at the last step).' },
+    checkpoint_every: { ...positiveInteger, default: 250, description: 'Write a resumable checkpoint every N steps.' },
+    patience: { ...positiveInteger, description: 'Stop after N validations without improvement.' },
+    eval_limit: { ...positiveInteger, description: 'Validate on the first N validation examples only.' },
+    eval_batch_size: { ...positiveInteger, default: 64, description: 'Examples per generation batch.' },
+    generation_max_tokens: { ...positiveInteger, default: 64, description: 'Longest generated label.' },
+    threads: { ...positiveInteger, description: 'torch CPU threads (default: torch\'s own choice, one per physical core).' },
+    bf16: { oneOf: [{ type: 'boolean' }, { const: 'auto' }], default: 'auto', description: 'bf16 autocast on CUDA; auto: when the GPU supports it.' },
+    task_passes: { enum: ['joint', 'separate'], default: 'joint', description: 'One forward pass over both tasks (measured faster), or one per task.' },
+    bucket_batches: { ...positiveInteger, default: 50, description: 'Batches per length-sorting window.' },
+    log_every: { ...positiveInteger, default: 1, description: 'Report progress every N steps.' },
+    handshake_timeout_s: { type: 'number', exclusiveMinimum: 0, default: 300, description: 'Seconds the worker may take to start.' },
+    cancel_grace_s: { type: 'number', exclusiveMinimum: 0, default: 120, description: 'Seconds a cancelled worker may take to checkpoint before it is killed.' },
+  },
+};

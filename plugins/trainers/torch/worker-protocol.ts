@@ -1,0 +1,158 @@
+/**
+ * The messages of the trainer worker protocol (docs/trainer-protocol.md), as TypeScript types.
+ * Field names are snake_case because they are the wire format the Python worker writes.
+ */
+
+/** The protocol version this distill speaks; the worker's `hello` must carry the same. */
+export const workerProtocolVersion = 1;
+
+/** Library versions the worker reports (they belong in the run lockfile). */
+export interface WorkerVersions {
+  readonly worker: string;
+  readonly python: string;
+  readonly torch: string;
+  readonly transformers: string;
+  readonly tokenizers: string;
+}
+
+/** What the worker's machine can do. */
+export interface WorkerCapabilities {
+  readonly cuda_available: boolean;
+  readonly device_count: number;
+  readonly device_names: readonly string[];
+  readonly bf16_supported: boolean;
+  readonly cpu_count: number;
+  readonly threads: number;
+}
+
+/** First line the worker writes. */
+export interface HelloEvent {
+  readonly type: 'hello';
+  readonly protocol: number;
+  readonly pid: number;
+  readonly versions: WorkerVersions;
+  readonly capabilities: WorkerCapabilities;
+}
+
+/** Training is set up: device, sizes, total steps, where a resume started. */
+export interface StartedEvent {
+  readonly type: 'started';
+  readonly device: string;
+  readonly world_size: number;
+  readonly bf16: boolean;
+  readonly threads: number;
+  readonly parameters: number;
+  readonly vocabulary: number;
+  readonly train_examples: number;
+  readonly validation_examples: number;
+  readonly test_examples: number;
+  readonly total_steps: number;
+  readonly steps_per_epoch: number;
+  readonly resumed_from_step: number | null;
+  readonly with_rationale: boolean;
+}
+
+/** One optimizer step. Losses are token means; `rationale_loss` is null without rationales. */
+export interface ProgressEvent {
+  readonly type: 'progress';
+  readonly step: number;
+  readonly total_steps: number;
+  readonly epoch: number;
+  readonly loss: number;
+  readonly label_loss: number;
+  readonly rationale_loss: number | null;
+  readonly learning_rate: number;
+  readonly alpha: number;
+  readonly tokens_per_second: number;
+  /** Seconds since the worker started training. */
+  readonly seconds: number;
+  /** Seconds left at this run's pace so far (evaluations included). */
+  readonly eta_seconds: number;
+}
+
+/** Accuracy of greedy `predict:` generations on a split. */
+export interface EvaluationEvent {
+  readonly type: 'evaluation';
+  readonly split: 'validation' | 'test';
+  readonly step: number;
+  readonly accuracy: number;
+  readonly correct: number;
+  readonly examples: number;
+}
+
+/** A checkpoint was written: the training state (`periodic`, `cancel`) or the best model (`best`). */
+export interface CheckpointEvent {
+  readonly type: 'checkpoint';
+  readonly step: number;
+  readonly path: string;
+  readonly reason: 'periodic' | 'cancel' | 'best';
+}
+
+/** Something the user should know that does not stop training. */
+export interface WarningEvent {
+  readonly type: 'warning';
+  readonly message: string;
+}
+
+/** The worker failed: `user` for a mistake in the request, `internal` with the Python traceback. */
+export interface ErrorEvent {
+  readonly type: 'error';
+  readonly kind: 'user' | 'internal';
+  readonly message: string;
+  readonly traceback: string | null;
+}
+
+/** The last line of a run that ended normally or was cancelled cleanly. */
+export interface DoneEvent {
+  readonly type: 'done';
+  readonly status: 'completed' | 'early-stopped' | 'cancelled';
+  readonly steps: number;
+  /** The chosen (best on validation) model folder; null when cancelled. */
+  readonly checkpoint: string | null;
+  readonly best_step: number | null;
+  readonly validation_accuracy: number | null;
+  readonly test_accuracy: number | null;
+  readonly test_examples?: number;
+  readonly metrics_file?: string;
+  readonly seconds?: number;
+}
+
+/** Every event the worker may write on stdout. */
+export type WorkerEvent =
+  | HelloEvent
+  | StartedEvent
+  | ProgressEvent
+  | EvaluationEvent
+  | CheckpointEvent
+  | WarningEvent
+  | ErrorEvent
+  | DoneEvent;
+
+/** The event types a worker may write, for checking lines as they arrive. */
+export const workerEventTypes: ReadonlySet<string> = new Set([
+  'hello',
+  'started',
+  'progress',
+  'evaluation',
+  'checkpoint',
+  'warning',
+  'error',
+  'done',
+]);
+
+/** The `train` request's payload (snake_case, as the worker reads it). */
+export interface WorkerTrainRequest {
+  readonly output_directory: string;
+  readonly data: { readonly train: string; readonly validation?: string; readonly test?: string };
+  readonly student: Readonly<Record<string, unknown>>;
+  readonly alpha: { readonly start: number; readonly end: number };
+  readonly metric: string;
+  readonly seed: number;
+  readonly resume: boolean;
+  readonly options: Readonly<Record<string, unknown>>;
+}
+
+/** Requests distill writes on the worker's stdin. */
+export type WorkerRequest =
+  | { readonly type: 'train'; readonly protocol: number; readonly request: WorkerTrainRequest }
+  | { readonly type: 'cancel' };

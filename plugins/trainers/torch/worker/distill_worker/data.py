@@ -1,0 +1,77 @@
+"""Training data: encoding both tasks, and length-bucketed batches in a seeded, resumable order."""
+
+import json
+import random
+
+from .protocol import UserFacingError
+
+PREDICT_PREFIX = "predict: "
+EXPLAIN_PREFIX = "explain: "
+
+
+def read_examples(path):
+    """Examples `{id, input, label, rationale}` from a JSON Lines file."""
+    examples = []
+    try:
+        with open(path, encoding="utf-8") as handle:
+            for number, line in enumerate(handle, start=1):
+                if not line.strip():
+                    continue
+                record = json.loads(line)
+                for key in ("input", "label"):
+                    if not isinstance(record.get(key), str):
+                        raise UserFacingError(f"{path}:{number}: `{key}` must be a string")
+                record.setdefault("rationale", "")
+                record["rationale"] = record["rationale"] or ""
+                examples.append(record)
+    except FileNotFoundError:
+        raise UserFacingError(f"data file not found: {path}") from None
+    except json.JSONDecodeError as error:
+        raise UserFacingError(f"{path}: not JSON Lines ({error.msg} at line {error.lineno})") from None
+    return examples
+
+
+def encode_examples(examples, tokenizer, max_input_length, max_target_length):
+    """Token ids of both tasks for each example, truncated to the maximum lengths."""
+
+    def ids(texts, limit):
+        encoded = tokenizer(texts, truncation=True, max_length=limit, add_special_tokens=True)["input_ids"]
+        return [list(item) for item in encoded]
+
+    inputs = [example["input"] for example in examples]
+    predict = ids([PREDICT_PREFIX + text for text in inputs], max_input_length)
+    explain = ids([EXPLAIN_PREFIX + text for text in inputs], max_input_length)
+    labels = ids([example["label"] for example in examples], max_target_length)
+    rationales = ids([example["rationale"] for example in examples], max_target_length)
+    return [
+        {"predict": p, "explain": e, "label": l, "rationale": r}
+        for p, e, l, r in zip(predict, explain, labels, rationales)
+    ]
+
+
+def epoch_batches(lengths, batch_size, seed, epoch, bucket_batches, world_size=1, rank=0):
+    """The batches (lists of example indices) of one epoch, as a pure function of (seed, epoch).
+
+    Examples are shuffled, cut into windows of `bucket_batches` batches, sorted by length
+    inside each window (little padding), batched, and the batches shuffled again so that
+    lengths do not drift through the epoch. Being a pure function of the seed and epoch is
+    what lets a resumed run rebuild the same order from two integers. Under DDP every rank
+    takes every `world_size`-th batch of the same list.
+    """
+    generator = random.Random(seed * 1_000_003 + epoch)
+    order = list(range(len(lengths)))
+    generator.shuffle(order)
+    window = batch_size * bucket_batches
+    batches = []
+    for start in range(0, len(order), window):
+        chunk = sorted(order[start : start + window], key=lambda index: lengths[index])
+        batches.extend(chunk[offset : offset + batch_size] for offset in range(0, len(chunk), batch_size))
+    generator.shuffle(batches)
+    usable = len(batches) - len(batches) % world_size
+    return batches[rank:usable:world_size]
+
+
+def pad(sequences, value):
+    """Right-pads lists of ids into a rectangular list."""
+    width = max(len(sequence) for sequence in sequences)
+    return [sequence + [value] * (width - len(sequence)) for sequence in sequences]

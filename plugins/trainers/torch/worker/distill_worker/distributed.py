@@ -1,0 +1,102 @@
+"""One code path for a single process (CPU or CUDA) and for DDP under torchrun."""
+
+import contextlib
+import os
+
+import torch
+
+from .protocol import UserFacingError
+
+
+class Placement:
+    """Where this process trains: device, rank and world size, and whether bf16 autocast is on."""
+
+    def __init__(self, device, rank, world_size, local_rank, bf16):
+        self.device = device
+        self.rank = rank
+        self.world_size = world_size
+        self.local_rank = local_rank
+        self.bf16 = bf16
+
+    @property
+    def is_main(self):
+        """Rank 0 speaks the protocol, evaluates and writes files."""
+        return self.rank == 0
+
+    @property
+    def distributed(self):
+        return self.world_size > 1
+
+    def autocast(self):
+        """bf16 autocast on CUDA when enabled; a no-op context elsewhere."""
+        if self.bf16:
+            return torch.autocast(device_type="cuda", dtype=torch.bfloat16)
+        return contextlib.nullcontext()
+
+    def barrier(self):
+        if self.distributed:
+            torch.distributed.barrier()
+
+    def any_rank(self, *flags):
+        """Each flag true on any rank (all-reduce max), so every rank stops at the same step."""
+        if not self.distributed:
+            return flags
+        tensor = torch.tensor([1.0 if flag else 0.0 for flag in flags], device=self.device)
+        torch.distributed.all_reduce(tensor, op=torch.distributed.ReduceOp.MAX)
+        return tuple(bool(value) for value in tensor.tolist())
+
+
+    def mean_across(self, values):
+        """The mean of each value over the ranks (losses reported for the whole batch, not rank 0's share)."""
+        if not self.distributed:
+            return values
+        tensor = torch.tensor(values, dtype=torch.float64, device=self.device)
+        torch.distributed.all_reduce(tensor, op=torch.distributed.ReduceOp.SUM)
+        return [value / self.world_size for value in tensor.tolist()]
+
+
+def place(options):
+    """Picks the device and joins the process group when torchrun started us."""
+    world_size = int(os.environ.get("WORLD_SIZE", "1"))
+    rank = int(os.environ.get("RANK", "0"))
+    local_rank = int(os.environ.get("LOCAL_RANK", "0"))
+    cuda = torch.cuda.is_available()
+    wanted = options["device"]
+    if wanted == "cuda" and not cuda:
+        raise UserFacingError("option `device: cuda` was given but this machine has no usable CUDA device")
+    use_cuda = cuda and wanted != "cpu"
+    if options["devices"] > 1 and world_size == 1:
+        raise UserFacingError(
+            f"option `devices: {options['devices']}` needs torchrun (the plugin launches it); "
+            "run `torchrun --nproc_per_node N main.py --request FILE` when starting the worker by hand"
+        )
+    if use_cuda:
+        if local_rank >= torch.cuda.device_count():
+            raise UserFacingError(f"{world_size} processes but only {torch.cuda.device_count()} CUDA devices")
+        device = torch.device("cuda", local_rank)
+        torch.cuda.set_device(device)
+    else:
+        device = torch.device("cpu")
+    if world_size > 1:
+        torch.distributed.init_process_group(backend="nccl" if use_cuda else "gloo")
+    bf16_wanted = options["bf16"]
+    bf16_available = use_cuda and torch.cuda.is_bf16_supported()
+    if bf16_wanted is True and not bf16_available:
+        raise UserFacingError("option `bf16: true` needs a CUDA device with bf16 support; use `bf16: auto`")
+    bf16 = bf16_available if bf16_wanted == "auto" else bool(bf16_wanted)
+    return Placement(device, rank, world_size, local_rank, bf16)
+
+
+def wrap_model(model, placement):
+    """DDP around the model when there are several processes."""
+    if not placement.distributed:
+        return model
+    from torch.nn.parallel import DistributedDataParallel
+
+    device_ids = [placement.local_rank] if placement.device.type == "cuda" else None
+    return DistributedDataParallel(model, device_ids=device_ids)
+
+
+def shut_down(placement):
+    if placement.distributed and torch.distributed.is_initialized():
+        torch.distributed.destroy_process_group()

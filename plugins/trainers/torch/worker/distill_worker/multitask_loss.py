@@ -1,0 +1,93 @@
+"""α·CE(label) + (1−α)·CE(rationale), each a token mean, from one joint pass or two passes.
+
+`joint` puts the `predict:` and `explain:` rows of a batch into one forward pass and
+splits the per-token loss with a mask per task; `separate` runs one pass per task, as the
+paper's code does. Both give the same losses (up to padding-induced float noise); which is
+faster is measured in docs/trainer-protocol.md ("Measurements").
+"""
+
+import contextlib
+
+import torch
+import torch.nn.functional as functional
+
+from .data import pad
+
+IGNORE = -100
+
+
+def _tensor(rows, value, device):
+    return torch.tensor(pad(rows, value), dtype=torch.long, device=device)
+
+
+def _token_losses(model, input_rows, target_rows, pad_id, device, autocast):
+    """Per-token cross-entropy [rows, target length] and the mask of real target tokens."""
+    input_ids = _tensor(input_rows, pad_id, device)
+    attention_mask = input_ids.ne(pad_id).long()
+    labels = _tensor(target_rows, IGNORE, device)
+    unwrapped = getattr(model, "module", model)
+    decoder_input_ids = unwrapped.prepare_decoder_input_ids_from_labels(labels=labels)
+    with autocast():
+        logits = model(input_ids=input_ids, attention_mask=attention_mask, decoder_input_ids=decoder_input_ids).logits
+    losses = functional.cross_entropy(
+        logits.float().reshape(-1, logits.size(-1)), labels.reshape(-1), ignore_index=IGNORE, reduction="none"
+    ).reshape(labels.shape)
+    return losses, labels.ne(IGNORE)
+
+
+def _mean(losses, mask):
+    return (losses * mask).sum() / mask.sum().clamp(min=1)
+
+
+def count_tokens(batch, with_rationale):
+    """Real (unpadded) tokens a batch feeds the model, for tokens per second."""
+    total = sum(len(item["predict"]) + len(item["label"]) for item in batch)
+    if with_rationale:
+        total += sum(len(item["explain"]) + len(item["rationale"]) for item in batch)
+    return total
+
+
+def backward_micro_batch(model, batch, alpha, scale, with_rationale, passes, pad_id, device, autocast, sync):
+    """Computes both task losses for one micro-batch, runs backward on the weighted sum × `scale`.
+
+    `sync` is False for all but the last micro-batch of an accumulation window, so DDP
+    all-reduces gradients once per optimizer step. Returns (total, label, rationale) losses
+    as floats (rationale is None without rationales).
+    """
+    no_sync = getattr(model, "no_sync", None)
+    last_context = contextlib.nullcontext() if sync or no_sync is None else no_sync()
+    predict_rows = [item["predict"] for item in batch]
+    label_rows = [item["label"] for item in batch]
+    if not with_rationale:
+        with last_context:
+            losses, mask = _token_losses(model, predict_rows, label_rows, pad_id, device, autocast)
+            label_loss = _mean(losses, mask)
+            (label_loss * scale).backward()
+        value = label_loss.item()
+        return value, value, None
+    explain_rows = [item["explain"] for item in batch]
+    rationale_rows = [item["rationale"] for item in batch]
+    if passes == "joint":
+        with last_context:
+            losses, mask = _token_losses(
+                model, predict_rows + explain_rows, label_rows + rationale_rows, pad_id, device, autocast
+            )
+            size = len(batch)
+            label_loss = _mean(losses[:size], mask[:size])
+            rationale_loss = _mean(losses[size:], mask[size:])
+            total = alpha * label_loss + (1 - alpha) * rationale_loss
+            (total * scale).backward()
+            total = total.detach()
+    else:
+        # Backward after each pass: DDP allows one forward per backward, and activations are freed sooner.
+        quiet = no_sync() if no_sync is not None else contextlib.nullcontext()
+        with quiet:
+            losses, mask = _token_losses(model, predict_rows, label_rows, pad_id, device, autocast)
+            label_loss = _mean(losses, mask)
+            (alpha * label_loss * scale).backward()
+        with last_context:
+            losses, mask = _token_losses(model, explain_rows, rationale_rows, pad_id, device, autocast)
+            rationale_loss = _mean(losses, mask)
+            ((1 - alpha) * rationale_loss * scale).backward()
+        total = alpha * label_loss.detach() + (1 - alpha) * rationale_loss.detach()
+    return total.item(), label_loss.item(), rationale_loss.item()

@@ -1,0 +1,132 @@
+"""The student: a T5ForConditionalGeneration from a pretrained folder or hub id, or from a config."""
+
+import json
+import os
+
+from .protocol import UserFacingError
+from .tokenizer_training import load_tokenizer, train_tokenizer
+
+# The published t5-v1_1 dimensions (gated-GELU feed-forward, untied embeddings), and a tiny
+# configuration for tests and quick runs.
+NAMED_CONFIGS = {
+    "t5-v1_1-small": dict(d_model=512, d_ff=1024, d_kv=64, num_heads=6, num_layers=8, num_decoder_layers=8),
+    "t5-v1_1-base": dict(d_model=768, d_ff=2048, d_kv=64, num_heads=12, num_layers=12, num_decoder_layers=12),
+    "t5-v1_1-large": dict(d_model=1024, d_ff=2816, d_kv=64, num_heads=16, num_layers=24, num_decoder_layers=24),
+    "t5-v1_1-xl": dict(d_model=2048, d_ff=5120, d_kv=64, num_heads=32, num_layers=24, num_decoder_layers=24),
+    "tiny": dict(d_model=128, d_ff=512, d_kv=32, num_heads=4, num_layers=2, num_decoder_layers=2),
+}
+CONFIG_KEYS = ("d_model", "d_ff", "d_kv", "num_heads", "num_layers", "num_decoder_layers", "dropout_rate")
+
+
+def scratch_config_values(student):
+    """The dimensions of a from-scratch student: the named size, overridden by `config`."""
+    size = student.get("size") or ("custom" if student.get("config") else "tiny")
+    values = dict(NAMED_CONFIGS.get(size, NAMED_CONFIGS["tiny"]))
+    overrides = student.get("config") or {}
+    unknown = sorted(set(overrides) - set(CONFIG_KEYS))
+    if unknown:
+        raise UserFacingError(f"unknown student.config key(s) {', '.join(unknown)}; known: {', '.join(CONFIG_KEYS)}")
+    values.update(overrides)
+    values.setdefault("dropout_rate", 0.1)
+    return values
+
+
+def _is_local_folder(name):
+    return os.path.isdir(name) or name.startswith((".", "/", "~"))
+
+
+def load_pretrained(student, output_directory):
+    """Model and tokenizer from a local Hugging Face folder or a hub id."""
+    from transformers import AutoTokenizer, T5ForConditionalGeneration
+
+    name = os.path.expanduser(student["pretrained"])
+    if _is_local_folder(name) and not os.path.isfile(os.path.join(name, "config.json")):
+        raise UserFacingError(
+            f"student.pretrained {name!r} is not a Hugging Face model folder (no config.json there)"
+        )
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(name)
+        model = T5ForConditionalGeneration.from_pretrained(name)
+    except OSError as error:
+        raise UserFacingError(
+            f"cannot load student.pretrained {name!r}: {str(error).splitlines()[0]} "
+            "(a hub id needs the network; a local path must hold config.json, the weights and the tokenizer)"
+        ) from None
+    return model, tokenizer
+
+
+def build_scratch(student, texts, output_directory, seed):
+    """A T5 initialised from a config, with a tokenizer trained on `texts` (saved once, reused on resume)."""
+    import torch
+    from transformers import T5Config, T5ForConditionalGeneration
+
+    tokenizer_directory = os.path.join(output_directory, "tokenizer")
+    if not os.path.isfile(os.path.join(tokenizer_directory, "tokenizer.json")):
+        settings = student.get("tokenizer") or {"type": "unigram", "vocab_size": 8000}
+        train_tokenizer(texts, settings["type"], int(settings["vocab_size"]), tokenizer_directory)
+    tokenizer = load_tokenizer(tokenizer_directory)
+    values = scratch_config_values(student)
+    config = T5Config(
+        vocab_size=len(tokenizer),
+        feed_forward_proj="gated-gelu",
+        tie_word_embeddings=False,
+        pad_token_id=0,
+        eos_token_id=1,
+        decoder_start_token_id=0,
+        **values,
+    )
+    # Weights depend only on the seed, so two runs with the same seed start identically.
+    torch.manual_seed(seed)
+    model = T5ForConditionalGeneration(config)
+    # T5's untied output layer starts at std 1, so initial logits have a standard deviation of
+    # √d_model and the first losses sit near 20 nats instead of ln(vocabulary). Large models
+    # recover within a few hundred steps; a small student trained for a few hundred steps does
+    # not. Scaling it to std d_model^-½ (what tied T5 applies to its output) starts at unit-variance
+    # logits (measured on e-SNLI: first loss about 8 instead of 22).
+    with torch.no_grad():
+        model.lm_head.weight.normal_(mean=0.0, std=values["d_model"] ** -0.5)
+    return model, tokenizer
+
+
+def build_student(student, texts, output_directory, seed):
+    """The student model and its tokenizer, as the request's `student` block says."""
+    if student.get("pretrained"):
+        return load_pretrained(student, output_directory)
+    return build_scratch(student, texts, output_directory, seed)
+
+
+def save_model_folder(model, tokenizer, directory, extra=None):
+    """A Hugging Face folder (config, safetensors weights, generation config, tokenizer) for export and inference."""
+    unwrapped = getattr(model, "module", model)
+    unwrapped.save_pretrained(directory, safe_serialization=True)
+    tokenizer.save_pretrained(directory)
+    write_portable_tokenizer_files(tokenizer, directory)
+    if extra is not None:
+        with open(os.path.join(directory, "distill-checkpoint.json"), "w", encoding="utf-8") as handle:
+            json.dump(extra, handle, indent=2)
+
+
+def write_portable_tokenizer_files(tokenizer, directory):
+    """Makes a saved tokenizer folder load in transformers 4 and 5 and in transformers.js.
+
+    transformers 5 no longer writes special_tokens_map.json, which older loaders read, and
+    names a tokenizers-backed tokenizer `TokenizersBackend`, a class transformers.js and
+    transformers 4 do not know; `PreTrainedTokenizerFast` loads the same tokenizer.json in all
+    three (measured: identical ids in transformers 5). `T5Tokenizer` would not: transformers 5
+    rebuilds its pre-tokenizer and changes the ids.
+    """
+    special = {
+        "pad_token": tokenizer.pad_token,
+        "eos_token": tokenizer.eos_token,
+        "unk_token": tokenizer.unk_token,
+    }
+    with open(os.path.join(directory, "special_tokens_map.json"), "w", encoding="utf-8") as handle:
+        json.dump({key: value for key, value in special.items() if value is not None}, handle, indent=2)
+    config_path = os.path.join(directory, "tokenizer_config.json")
+    if os.path.isfile(config_path):
+        with open(config_path, encoding="utf-8") as handle:
+            config = json.load(handle)
+        if config.get("tokenizer_class") == "TokenizersBackend":
+            config["tokenizer_class"] = "PreTrainedTokenizerFast"
+            with open(config_path, "w", encoding="utf-8") as handle:
+                json.dump(config, handle, indent=2)

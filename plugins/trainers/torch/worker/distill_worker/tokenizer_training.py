@@ -1,0 +1,87 @@
+"""A T5-style tokenizer trained on the training inputs and targets (from-scratch students).
+
+Special tokens sit where T5 expects them: ``<pad>`` 0, ``</s>`` 1, ``<unk>`` 2, and every
+sequence ends with ``</s>``. The folder holds ``tokenizer.json``, ``tokenizer_config.json``
+and ``special_tokens_map.json`` so ``AutoTokenizer`` and transformers.js load it.
+"""
+
+import os
+
+SPECIAL_TOKENS = ["<pad>", "</s>", "<unk>"]
+
+
+def train_tokenizer(texts, kind, vocab_size, directory):
+    """Trains a unigram or BPE tokenizer on `texts` and saves it to `directory`."""
+    from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, processors, trainers
+    from transformers import PreTrainedTokenizerFast
+
+    if kind == "unigram":
+        tokenizer = Tokenizer(models.Unigram())
+        trainer = trainers.UnigramTrainer(
+            vocab_size=vocab_size, special_tokens=SPECIAL_TOKENS, unk_token="<unk>", show_progress=False
+        )
+    elif kind == "bpe":
+        tokenizer = Tokenizer(models.BPE(unk_token="<unk>"))
+        trainer = trainers.BpeTrainer(vocab_size=vocab_size, special_tokens=SPECIAL_TOKENS, show_progress=False)
+    else:
+        from .protocol import UserFacingError
+
+        raise UserFacingError(f"student.tokenizer.type must be unigram or bpe, got {kind!r}")
+    # Metaspace like SentencePiece, so decoding restores spaces exactly.
+    tokenizer.normalizer = normalizers.Sequence([normalizers.NFKC(), normalizers.Replace("\n", " ")])
+    tokenizer.pre_tokenizer = pre_tokenizers.Metaspace()
+    tokenizer.decoder = decoders.Metaspace()
+    tokenizer.train_from_iterator(texts, trainer)
+    if kind == "unigram":
+        tokenizer = _canonical_unigram(tokenizer)
+    tokenizer.post_processor = processors.TemplateProcessing(
+        single="$A </s>", pair="$A </s> $B </s>", special_tokens=[("</s>", tokenizer.token_to_id("</s>"))]
+    )
+    for position, token in enumerate(SPECIAL_TOKENS):
+        assert tokenizer.token_to_id(token) == position, f"{token} must have id {position}"
+    wrapped = PreTrainedTokenizerFast(
+        tokenizer_object=tokenizer, pad_token="<pad>", eos_token="</s>", unk_token="<unk>", model_max_length=1_000_000
+    )
+    os.makedirs(directory, exist_ok=True)
+    wrapped.save_pretrained(directory)
+    from .student import write_portable_tokenizer_files
+
+    write_portable_tokenizer_files(wrapped, directory)
+
+
+def _canonical_unigram(tokenizer):
+    """The same unigram model with reproducible ids and scores.
+
+    The unigram trainer of `tokenizers` is not deterministic between processes (measured: four
+    runs on the same texts gave four different files, with the same set of pieces): its hash
+    maps are randomly seeded, so the single characters it appends as fallbacks get their
+    descending scores in a random order, pieces with equal scores swap ids, and float sums
+    differ in the last digits. Two runs with the same seed must train the same student, so the
+    fallback characters (single characters scored below every longer piece) get scores in
+    character order, all scores are rounded to 1e-6, and pieces are ordered by (score, piece)
+    after the special tokens. BPE training is deterministic as it is.
+    """
+    import json
+
+    from tokenizers import Tokenizer
+
+    document = json.loads(tokenizer.to_str())
+    vocabulary = [(piece, score) for piece, score in document["model"]["vocab"]]
+    special = sorted((entry for entry in vocabulary if entry[0] in SPECIAL_TOKENS), key=lambda entry: SPECIAL_TOKENS.index(entry[0]))
+    others = [entry for entry in vocabulary if entry[0] not in SPECIAL_TOKENS]
+    longer = [score for piece, score in others if len(piece) > 1]
+    threshold = min(longer) if longer else 0.0
+    fallback = sorted(piece for piece, score in others if len(piece) == 1 and score < threshold)
+    fallback_scores = {piece: threshold - 1.0 - 0.0001 * rank for rank, piece in enumerate(fallback)}
+    rescored = [[piece, round(fallback_scores.get(piece, score), 6)] for piece, score in others]
+    rescored.sort(key=lambda entry: (-entry[1], entry[0]))
+    document["model"]["vocab"] = [list(entry) for entry in special] + rescored
+    document["model"]["unk_id"] = SPECIAL_TOKENS.index("<unk>")
+    return Tokenizer.from_str(json.dumps(document))
+
+
+def load_tokenizer(directory):
+    """The saved tokenizer, loaded the way inference loads it, so training sees the same ids."""
+    from transformers import AutoTokenizer
+
+    return AutoTokenizer.from_pretrained(directory)

@@ -1,0 +1,96 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { isUserError } from '../../../core/errors/user-error.js';
+import { serveStudent, type RunningServer } from '../../../core/serving/serve-student.js';
+import { tinyStudent, tinyStudentMissing, type TinyStudent } from '../inference/tiny-student-fixture.js';
+
+async function post(server: RunningServer, body: string | Buffer, route = '/predict'): Promise<{ status: number; json: any }> {
+  const response = await fetch(`${server.url}${route}`, { method: 'POST', body, headers: { 'content-type': 'application/json' } });
+  return { status: response.status, json: await response.json() };
+}
+
+describe('distill serve: the HTTP API', { skip: tinyStudentMissing() }, () => {
+  let fixture: TinyStudent;
+  let server: RunningServer;
+  before(async () => {
+    fixture = await tinyStudent('trained');
+    server = await serveStudent({
+      model: fixture.exported,
+      port: 0,
+      student: { maxNewTokens: fixture.reference.max_new_tokens },
+      limits: { maxBodyBytes: 16 * 1024, maxBatch: 4 },
+    });
+  });
+  after(async () => server?.close());
+
+  async function goodRequestSucceeds(): Promise<void> {
+    const { status, json } = await post(server, JSON.stringify({ inputs: [fixture.test[0]!.input, fixture.test[1]!.input], explain: true }));
+    assert.equal(status, 200);
+    assert.deepEqual(json, {
+      predictions: [0, 1].map((index) => ({
+        label: fixture.reference.predict_texts[index]!.trim(),
+        rationale: fixture.reference.explain_texts[index]!.trim(),
+      })),
+    });
+  }
+
+  test('GET /health answers ok with the model folder', async () => {
+    const response = await fetch(`${server.url}/health`);
+    assert.equal(response.status, 200);
+    assert.deepEqual(await response.json(), { status: 'ok', model: fixture.exported, precision: 'fp32' });
+  });
+
+  test('POST /predict returns the labels and rationales PyTorch generates', goodRequestSucceeds);
+
+  test('without explain, only labels', async () => {
+    const { status, json } = await post(server, JSON.stringify({ inputs: [fixture.test[2]!.input] }));
+    assert.equal(status, 200);
+    assert.deepEqual(json, { predictions: [{ label: fixture.reference.predict_texts[2]!.trim() }] });
+  });
+
+  const badRequests: { name: string; body: string | Buffer; status: number; message: RegExp }[] = [
+    { name: 'bad JSON', body: '{"inputs": ["a"', status: 400, message: /not valid JSON/ },
+    { name: 'an oversize body', body: JSON.stringify({ inputs: ['x'.repeat(64 * 1024)] }), status: 413, message: /larger than 16384 bytes/ },
+    { name: 'empty inputs', body: JSON.stringify({ inputs: [] }), status: 400, message: /"inputs" is empty/ },
+    { name: 'a blank text', body: JSON.stringify({ inputs: ['  '] }), status: 400, message: /"inputs\[0\]" is empty/ },
+    { name: 'inputs of the wrong type', body: JSON.stringify({ inputs: 'a text' }), status: 400, message: /must be an array of strings/ },
+    { name: 'a number among the texts', body: JSON.stringify({ inputs: ['a', 3] }), status: 400, message: /"inputs\[1\]" must be a string, got number/ },
+    { name: 'explain not a boolean', body: JSON.stringify({ inputs: ['a'], explain: 'yes' }), status: 400, message: /"explain" must be true or false/ },
+    { name: 'an unknown field', body: JSON.stringify({ input: ['a'] }), status: 400, message: /unknown field\(s\) "input"/ },
+    { name: 'a JSON array body', body: '[]', status: 400, message: /must be a JSON object/ },
+    { name: 'a batch over the limit', body: JSON.stringify({ inputs: ['a', 'b', 'c', 'd', 'e'] }), status: 413, message: /at most 4 per request/ },
+  ];
+  for (const bad of badRequests) {
+    test(`${bad.name} → ${bad.status} with a message, and the server keeps serving`, async () => {
+      const { status, json } = await post(server, bad.body);
+      assert.equal(status, bad.status);
+      assert.equal(json.error.status, bad.status);
+      assert.match(json.error.message, bad.message);
+      await goodRequestSucceeds();
+    });
+  }
+
+  test('other routes and methods → 404 and 405', async () => {
+    assert.equal((await post(server, '{}', '/nothing')).status, 404);
+    const wrongMethod = await fetch(`${server.url}/predict`);
+    assert.equal(wrongMethod.status, 405);
+    assert.match(((await wrongMethod.json()) as { error: { message: string } }).error.message, /POST \/predict/);
+    await goodRequestSucceeds();
+  });
+});
+
+test('serve with a wrong model folder fails before listening, naming what is missing', async () => {
+  const scratch = mkdtempSync(path.join(tmpdir(), 'distill-serve-'));
+  try {
+    await assert.rejects(serveStudent({ model: scratch, port: 0 }), (error: unknown) => {
+      assert.ok(isUserError(error));
+      assert.match(error.message, /lacks config\.json, tokenizer\.json, tokenizer_config\.json, onnx\/encoder_model\.onnx, onnx\/decoder_model_merged\.onnx/);
+      return true;
+    });
+  } finally {
+    rmSync(scratch, { recursive: true, force: true });
+  }
+});

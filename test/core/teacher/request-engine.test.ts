@@ -1,0 +1,236 @@
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { test, type TestContext } from 'node:test';
+import type { Teacher, TeacherRequest, TeacherResponse } from '../../../core/plugins/kinds/teacher.js';
+import { LocalEventStream, type DistillEvent } from '../../../core/services/event-stream.js';
+import { defaultHttpSettings } from '../../../core/services/http-settings.js';
+import { RequestEngine, type EngineLimits } from '../../../core/teacher/request-engine.js';
+import { TeacherCache } from '../../../core/teacher/teacher-cache.js';
+import { createTokenCounter } from '../../../core/teacher/token-counter.js';
+import { anthropicTeacher } from '../../../plugins/teachers/anthropic/anthropic-teacher.js';
+import { openAiTeacher } from '../../../plugins/teachers/openai/openai-teacher.js';
+import { startProviderServer, type ProviderProtocol, type ProviderServer, type ServerScript } from '../../support/provider-server.js';
+import { scaledClock } from '../../support/scaled-clock.js';
+import { temporaryDirectory } from '../../support/temporary-directory.js';
+import { testDependencies } from '../../support/test-dependencies.js';
+
+// Backoff, retry-after waits and timeouts run on a clock 100 times faster than real time.
+const clockFactor = 100;
+
+interface Harness {
+  readonly server: ProviderServer;
+  readonly engine: RequestEngine;
+  readonly cache: TeacherCache;
+  readonly events: DistillEvent[];
+  readonly clock: ReturnType<typeof scaledClock>;
+}
+
+async function harness(context: TestContext, protocol: ProviderProtocol, script: ServerScript, limits: Partial<EngineLimits> = {}): Promise<Harness> {
+  const server = await startProviderServer(protocol, script);
+  context.after(() => server.close());
+  const cache = TeacherCache.open(path.join(temporaryDirectory(context), 'cache.sqlite'));
+  context.after(() => cache.close());
+  const clock = scaledClock(clockFactor);
+  const descriptor = protocol === 'openai' ? openAiTeacher : anthropicTeacher;
+  const teacher: Teacher = await descriptor.create({ model: protocol === 'openai' ? 'gpt-4o-mini' : 'claude-3-5-haiku-latest', base_url: server.baseUrl, api_key: 'test-key-123456' }, testDependencies({ clock }));
+  const stream = new LocalEventStream();
+  const events: DistillEvent[] = [];
+  stream.subscribe((event) => events.push(event));
+  const engine = new RequestEngine({
+    teacher,
+    pluginId: descriptor.id,
+    pluginVersion: descriptor.version,
+    cache,
+    clock,
+    httpSettings: { ...defaultHttpSettings, timeoutMilliseconds: 100_000 },
+    limits: { concurrency: 4, maxRetries: 3, ...limits },
+    tokenCounter: await createTokenCounter(teacher.provider, teacher.model),
+    events: stream,
+    random: () => 0.5,
+  });
+  return { server, engine, cache, events, clock };
+}
+
+const ask = (prompt: string, exampleId = prompt): TeacherRequest => ({ exampleId, split: 'train', messages: [{ role: 'user', content: prompt }] });
+const noSignal = () => new AbortController().signal;
+
+test('429 with retry-after is retried after the wait the server asked for, then succeeds and is cached', async (context) => {
+  const { server, engine, cache, clock, events } = await harness(context, 'openai', (request) =>
+    request.attempt === 1 ? { kind: 'error', fixture: 'openai-error-rate-limit', headers: { 'retry-after': '7' } } : { kind: 'answer', text: 'Answer: yes' },
+  );
+  const outcome = await engine.request(ask('q1'), noSignal());
+  assert.equal(outcome.status, 'answered');
+  assert.equal(outcome.status === 'answered' && outcome.attempts, 2);
+  assert.equal(server.countFor('q1'), 2);
+  // retry-after: 7 s was honoured (plus jitter of at most 500 ms).
+  assert.ok(clock.slept.some((wait) => wait >= 7000 && wait <= 7500), `slept ${clock.slept.join(', ')}`);
+  assert.equal(events.filter((event) => event.type === 'teacher.retry').length, 1);
+  assert.equal(cache.get(engine.keyOf(ask('q1')))?.response.text, 'Answer: yes');
+});
+
+test('500 on every attempt ends as a failed outcome with the reason; the error is not cached and a later call asks again', async (context) => {
+  const { server, engine, cache } = await harness(context, 'openai', () => ({ kind: 'error', fixture: 'openai-error-server' }), { maxRetries: 2 });
+  const outcome = await engine.request(ask('q2'), noSignal());
+  assert.equal(outcome.status, 'failed');
+  assert.match(outcome.status === 'failed' ? outcome.reason : '', /server error \(500\).*gave up after 3 attempts/);
+  assert.equal(server.countFor('q2'), 3);
+  assert.equal(cache.get(engine.keyOf(ask('q2'))), null);
+  server.script = () => ({ kind: 'answer', text: 'fine now' });
+  const later = await engine.request(ask('q2'), noSignal());
+  assert.equal(later.status === 'answered' && later.response.text, 'fine now');
+  assert.equal(server.countFor('q2'), 4);
+});
+
+test('529 overloaded from Anthropic is retried with backoff, then succeeds', async (context) => {
+  const { server, engine, clock } = await harness(context, 'anthropic', (request) =>
+    request.attempt <= 2 ? { kind: 'error', fixture: 'anthropic-error-overloaded' } : { kind: 'answer', text: 'Answer: no' },
+  );
+  const outcome = await engine.request(ask('q3'), noSignal());
+  assert.equal(outcome.status === 'answered' && outcome.response.text, 'Answer: no');
+  assert.equal(server.countFor('q3'), 3);
+  // Full jitter with random() = 0.5: half of 500 ms, then half of 1000 ms.
+  assert.deepEqual(clock.slept.filter((wait) => wait < 100_000), [250, 500]);
+});
+
+test('a request that hangs times out and is retried', async (context) => {
+  const { server, engine } = await harness(context, 'openai', (request) => (request.attempt === 1 ? { kind: 'hang' } : { kind: 'answer', text: 'late but here' }));
+  const outcome = await engine.request(ask('q4'), noSignal());
+  assert.equal(outcome.status === 'answered' && outcome.response.text, 'late but here');
+  assert.equal(server.countFor('q4'), 2);
+});
+
+test('malformed JSON is retried; a 400 fails at once without retries', async (context) => {
+  const { server, engine } = await harness(context, 'openai', (request) =>
+    request.prompt === 'too long' ? { kind: 'error', fixture: 'openai-error-bad-request' } : request.attempt === 1 ? { kind: 'raw', status: 200, body: '{"choices": [' } : { kind: 'answer', text: 'ok' },
+  );
+  const recovered = await engine.request(ask('q5'), noSignal());
+  assert.equal(recovered.status === 'answered' && recovered.response.text, 'ok');
+  const refused = await engine.request(ask('too long'), noSignal());
+  assert.equal(refused.status, 'failed');
+  assert.match(refused.status === 'failed' ? refused.reason : '', /\(400\).*maximum context length/);
+  assert.equal(server.countFor('too long'), 1);
+});
+
+test('identical requests in flight are made once; a second round is answered from the cache', async (context) => {
+  const { server, engine } = await harness(context, 'openai', () => ({ kind: 'answer', text: 'shared', delayMilliseconds: 50 }));
+  const outcomes = await Promise.all([engine.request(ask('same', 'a'), noSignal()), engine.request(ask('same', 'b'), noSignal()), engine.request(ask('same', 'c'), noSignal())]);
+  assert.equal(server.countFor('same'), 1);
+  assert.deepEqual(
+    outcomes.map((outcome) => outcome.status === 'answered' && outcome.cached),
+    [false, true, true],
+  );
+  const again = await engine.request(ask('same', 'd'), noSignal());
+  assert.equal(again.status === 'answered' && again.cached, true);
+  assert.equal(server.countFor('same'), 1);
+});
+
+/** A teacher that records how many calls overlap, answering after `delay` real milliseconds. */
+function countingTeacher(delay: number): Teacher & { maximumConcurrent: number; calls: number } {
+  let current = 0;
+  const teacher = {
+    provider: 'openai',
+    model: 'gpt-4o-mini',
+    requestOptions: { max_tokens: 10 },
+    cacheable: true,
+    maximumConcurrent: 0,
+    calls: 0,
+    async complete(request: TeacherRequest): Promise<TeacherResponse> {
+      current++;
+      teacher.calls++;
+      teacher.maximumConcurrent = Math.max(teacher.maximumConcurrent, current);
+      await new Promise((resolve) => setTimeout(resolve, delay));
+      current--;
+      return { text: `answer ${request.exampleId}`, usage: { promptTokens: 100, completionTokens: 10 }, model: 'gpt-4o-mini', finishReason: 'stop' };
+    },
+  };
+  return teacher;
+}
+
+async function plainEngine(teacher: Teacher, limits: EngineLimits, clock = scaledClock(clockFactor)): Promise<RequestEngine> {
+  return new RequestEngine({
+    teacher,
+    pluginId: 'counting',
+    pluginVersion: '1.0.0',
+    cache: null,
+    clock,
+    httpSettings: defaultHttpSettings,
+    limits,
+    tokenCounter: await createTokenCounter('openai', 'gpt-4o-mini'),
+    events: new LocalEventStream(),
+  });
+}
+
+test('concurrency is bounded', async () => {
+  const teacher = countingTeacher(20);
+  const engine = await plainEngine(teacher, { concurrency: 3 });
+  await Promise.all(Array.from({ length: 12 }, (_, index) => engine.request(ask(`c${index}`), noSignal())));
+  assert.equal(teacher.calls, 12);
+  assert.equal(teacher.maximumConcurrent, 3);
+});
+
+test('requests per minute: the third of three requests at 2 per minute waits for the window', async () => {
+  const clock = scaledClock(1000);
+  const engine = await plainEngine(countingTeacher(0), { concurrency: 3, requestsPerMinute: 2 }, clock);
+  const started = clock.now();
+  await Promise.all([0, 1, 2].map((index) => engine.request(ask(`r${index}`), noSignal())));
+  const elapsed = clock.now() - started;
+  assert.ok(elapsed >= 59_000 && elapsed < 90_000, `elapsed ${elapsed} ms of clock time`);
+});
+
+test('tokens per minute: real usage replaces the estimate, and a full window makes the next request wait', async () => {
+  const clock = scaledClock(1000);
+  // Each request is estimated at about 18 tokens (prompt + max_tokens) but really uses 110. At 200
+  // per minute the estimates alone would let all three through; the real usage makes the third wait.
+  const engine = await plainEngine(countingTeacher(0), { concurrency: 1, tokensPerMinute: 200 }, clock);
+  const started = clock.now();
+  await engine.request(ask('t0'), noSignal());
+  await engine.request(ask('t1'), noSignal());
+  assert.ok(clock.now() - started < 30_000);
+  await engine.request(ask('t2'), noSignal());
+  assert.ok(clock.now() - started >= 59_000, `elapsed ${clock.now() - started}`);
+});
+
+test('a budget gate refuses paid requests but not cached answers', async (context) => {
+  const cache = TeacherCache.open(path.join(temporaryDirectory(context), 'cache.sqlite'));
+  context.after(() => cache.close());
+  const teacher = countingTeacher(0);
+  let admitted = 0;
+  const engine = new RequestEngine({
+    teacher,
+    pluginId: 'counting',
+    pluginVersion: '1.0.0',
+    cache,
+    clock: scaledClock(clockFactor),
+    httpSettings: defaultHttpSettings,
+    limits: { concurrency: 1 },
+    tokenCounter: await createTokenCounter('openai', 'gpt-4o-mini'),
+    events: new LocalEventStream(),
+    admitPaidRequest: () => admitted++ < 1,
+  });
+  assert.equal((await engine.request(ask('b0'), noSignal())).status, 'answered');
+  assert.deepEqual(await engine.request(ask('b1'), noSignal()), { status: 'skipped', reason: 'budget' });
+  const cached = await engine.request(ask('b0'), noSignal());
+  assert.equal(cached.status === 'answered' && cached.cached, true);
+  assert.equal(teacher.calls, 1);
+});
+
+test('a teacher with cacheable: false bypasses the cache and its answers count as cached', async (context) => {
+  const cache = TeacherCache.open(path.join(temporaryDirectory(context), 'cache.sqlite'));
+  context.after(() => cache.close());
+  const teacher = Object.assign(countingTeacher(0), { cacheable: false, provider: 'recorded' });
+  const engine = new RequestEngine({
+    teacher,
+    pluginId: 'recorded',
+    pluginVersion: '1.0.0',
+    cache,
+    clock: scaledClock(clockFactor),
+    httpSettings: defaultHttpSettings,
+    limits: { concurrency: 2 },
+    tokenCounter: null,
+    events: new LocalEventStream(),
+    admitPaidRequest: () => false,
+  });
+  const outcome = await engine.request(ask('recorded question'), noSignal());
+  assert.deepEqual(outcome.status === 'answered' && [outcome.cached, outcome.attempts, outcome.response.text], [true, 0, 'answer recorded question']);
+  assert.equal(cache.statistics().entries, 0);
+});

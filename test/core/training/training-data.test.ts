@@ -1,0 +1,63 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import type { TeacherRecord } from '../../../core/teacher/teacher-record.js';
+import { holdOutValidation } from '../../../core/training/split-roles.js';
+import { applySamplers, imputedLabelFor, sampleItemsFromRecords, trainingExamplesFromItems } from '../../../core/training/training-data.js';
+import { rationaleRateSampler } from '../../../plugins/samplers/rationale-rate/rationale-rate-sampler.js';
+import type { PluginDependencies } from '../../../core/plugins/plugin-dependencies.js';
+
+function record(index: number, teacherLabel: string | null, rationale: string | null): TeacherRecord {
+  return {
+    id: `esnli/valid/${index}`,
+    split: 'valid',
+    fields: {},
+    student_input: `a premise ${index} </s> a hypothesis`,
+    gold_label: 'entailment',
+    teacher_label: teacherLabel,
+    rationale,
+    parse_status: teacherLabel === null ? 'unparsed' : 'parsed',
+    reason: null,
+    raw_text: null,
+    prompt_tokens: 0,
+    completion_tokens: 0,
+    cost_usd: 0,
+    cached: true,
+  };
+}
+
+test('a missing teacher label is imputed (NLI: neutral, others blank); a missing rationale becomes an empty target', () => {
+  assert.equal(imputedLabelFor(['entailment', 'neutral', 'contradiction']), 'neutral');
+  assert.equal(imputedLabelFor(null), '');
+  const items = sampleItemsFromRecords([record(0, 'contradiction', 'The man cannot sleep and run at once.'), record(1, null, null), record(2, 'entailment', '   ')], 'neutral');
+  assert.deepEqual(items.map((item) => [item.label, item.teacherLabel, item.goldLabel, item.rationale]), [
+    ['contradiction', 'contradiction', 'entailment', 'The man cannot sleep and run at once.'],
+    ['neutral', 'neutral', 'entailment', null],
+    ['entailment', 'entailment', 'entailment', null],
+  ]);
+  assert.deepEqual(trainingExamplesFromItems(items).map((example) => [example.input, example.label, example.rationale]), [
+    ['a premise 0 </s> a hypothesis', 'contradiction', 'The man cannot sleep and run at once.'],
+    ['a premise 1 </s> a hypothesis', 'neutral', ''],
+    ['a premise 2 </s> a hypothesis', 'entailment', ''],
+  ]);
+});
+
+test('samplers run in order on the items, with the pipeline seed', async () => {
+  const records = Array.from({ length: 500 }, (_, index) => record(index, 'entailment', `reason ${index} is long enough`));
+  const dropAll = await rationaleRateSampler.create({ rate: 0 }, {} as PluginDependencies);
+  const items = applySamplers(sampleItemsFromRecords(records, 'neutral'), [dropAll], 3);
+  assert.equal(items.length, 500);
+  assert.ok(trainingExamplesFromItems(items).every((example) => example.rationale === ''));
+});
+
+test('the validation hold-out is seeded, disjoint from training and stable under reordering', () => {
+  const records = Array.from({ length: 1000 }, (_, index) => record(index, 'entailment', null));
+  const { train, validation } = holdOutValidation(records, 0.1, 42, (each) => each.id);
+  assert.equal(validation.length, 100);
+  assert.equal(train.length, 900);
+  const validationIds = new Set(validation.map((each) => each.id));
+  assert.ok(train.every((each) => !validationIds.has(each.id)));
+  const again = holdOutValidation([...records].reverse(), 0.1, 42, (each) => each.id);
+  assert.deepEqual(new Set(again.validation.map((each) => each.id)), validationIds);
+  const otherSeed = holdOutValidation(records, 0.1, 43, (each) => each.id);
+  assert.notDeepEqual(new Set(otherSeed.validation.map((each) => each.id)), validationIds);
+});

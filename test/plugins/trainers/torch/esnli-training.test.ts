@@ -1,0 +1,142 @@
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { test } from 'node:test';
+import type { Dataset } from '../../../../core/plugins/kinds/dataset.js';
+import type { PluginDependencies } from '../../../../core/plugins/plugin-dependencies.js';
+import { LocalEventStream, type DistillEvent } from '../../../../core/services/event-stream.js';
+import { MemoryLogger } from '../../../../core/services/logger.js';
+import { runTrainStage } from '../../../../core/training/train-stage.js';
+import { agreementFilterSampler } from '../../../../plugins/samplers/agreement-filter/agreement-filter-sampler.js';
+import { labelSourceSampler } from '../../../../plugins/samplers/label-source/label-source-sampler.js';
+import { torchTrainer } from '../../../../plugins/trainers/torch/torch-trainer.js';
+import type { TorchTrainerOptions } from '../../../../plugins/trainers/torch/torch-trainer-options.js';
+import { sharedDataMissing } from '../../../support/paths.js';
+import { esnliTeacherRecords, esnliTestExamples } from './esnli-teacher-records.js';
+
+const testSize = 600;
+
+/** e-SNLI `test` as a dataset: the train stage reads the test split through the Dataset contract. */
+async function esnliTestDataset(): Promise<Dataset> {
+  const examples = await esnliTestExamples(testSize);
+  return {
+    splits: ['valid', 'test'],
+    fields: ['premise', 'hypothesis'],
+    labels: ['entailment', 'neutral', 'contradiction'],
+    async *read(split) {
+      assert.equal(split, 'test', 'validation comes from the teacher records');
+      for (const example of examples) yield { id: example.id, split, fields: { input: example.input }, goldLabel: example.label };
+    },
+    studentInput: (example) => String(example.fields.input),
+    sourceFiles: () => [],
+  };
+}
+
+function dependencies(events: LocalEventStream): PluginDependencies {
+  return {
+    logger: new MemoryLogger(),
+    clock: { now: Date.now, sleep: async () => undefined },
+    httpSettings: {} as PluginDependencies['httpSettings'],
+    events,
+    baseDirectory: process.cwd(),
+    environment: process.env,
+    signal: new AbortController().signal,
+  };
+}
+
+const mean = (values: readonly number[]) => values.reduce((sum, value) => sum + value, 0) / values.length;
+
+test(
+  'a tiny T5 trained on e-SNLI valid with PaLM rationales lowers both losses and beats the majority class on test',
+  { skip: sharedDataMissing(), timeout: 600_000 },
+  async () => {
+    const started = Date.now();
+    const events = new LocalEventStream();
+    const seen: DistillEvent[] = [];
+    events.subscribe((event) => seen.push(event));
+    const options: TorchTrainerOptions = {
+      batch_size: 32,
+      max_steps: 300,
+      learning_rate: 3e-3,
+      warmup_steps: 30,
+      schedule: 'linear',
+      eval_every: 100,
+      checkpoint_every: 100,
+      eval_limit: 300,
+      generation_max_tokens: 4,
+      log_every: 5,
+    };
+    const trainer = await torchTrainer.create(options, dependencies(events));
+    const output = await mkdtemp(path.join(tmpdir(), 'distill-esnli-'));
+    const result = await runTrainStage({
+      records: await esnliTeacherRecords(9842),
+      dataset: await esnliTestDataset(),
+      datasetStep: { splits: { train: 'valid', test: 'test' }, validation_fraction: 0.1, limit: { test: testSize } },
+      samplers: [await labelSourceSampler.create({ source: 'gold' }, dependencies(events)), await agreementFilterSampler.create({}, dependencies(events))],
+      trainer,
+      trainerStep: { use: 'torch', options: { ...options } },
+      student: {
+        size: 'custom',
+        config: { d_model: 64, d_ff: 256, d_kv: 16, num_heads: 4, num_layers: 2, num_decoder_layers: 2, dropout_rate: 0 },
+        tokenizer: { type: 'unigram', vocab_size: 2000 },
+        max_input_length: 64,
+        max_target_length: 32,
+      },
+      alpha: { start: 0.5, end: 0.5 },
+      metric: 'exact-match',
+      seed: 42,
+      outputDirectory: output,
+      events,
+      signal: new AbortController().signal,
+    });
+    const seconds = (Date.now() - started) / 1000;
+
+    // The builder: about 10% held out, rationales of disagreeing teacher answers dropped, test from the dataset.
+    assert.ok(result.data.validation > 900 && result.data.validation < 1100, `validation ${result.data.validation}`);
+    assert.equal(result.data.test, testSize);
+    assert.ok(result.data.withRationale < result.data.examples * 0.8, 'about a quarter of the rationales argued for a wrong label');
+    assert.equal(result.status, 'completed');
+    assert.equal(result.steps, 300);
+
+    const progress = seen.filter((event) => event.type === 'train.progress');
+    const first = progress.slice(0, 4);
+    const last = progress.slice(-4);
+    const labelBefore = mean(first.map((event) => event.label_loss as number));
+    const labelAfter = mean(last.map((event) => event.label_loss as number));
+    const rationaleBefore = mean(first.map((event) => event.rationale_loss as number));
+    const rationaleAfter = mean(last.map((event) => event.rationale_loss as number));
+    assert.ok(labelAfter < labelBefore / 2, `label loss ${labelBefore.toFixed(3)} → ${labelAfter.toFixed(3)}`);
+    assert.ok(rationaleAfter < rationaleBefore * 0.75, `rationale loss ${rationaleBefore.toFixed(3)} → ${rationaleAfter.toFixed(3)}`);
+
+    // Selection on validation, never on test: the chosen step has the best validation accuracy, test is scored once.
+    const validations = seen.filter((event) => event.type === 'train.evaluation' && event.split === 'validation');
+    assert.deepEqual(validations.map((event) => event.step), [100, 200, 300]);
+    const best = Math.max(...validations.map((event) => event.accuracy as number));
+    assert.equal(result.validationAccuracy, best);
+    assert.equal(result.bestStep, validations.find((event) => event.accuracy === best)!.step);
+    const tests = seen.filter((event) => event.type === 'train.evaluation' && event.split === 'test');
+    assert.equal(tests.length, 1);
+    assert.equal(tests[0]!.step, result.bestStep);
+
+    const testLabels = (await esnliTestExamples(testSize)).map((example) => example.label);
+    const majority = Math.max(...['entailment', 'neutral', 'contradiction'].map((label) => testLabels.filter((each) => each === label).length)) / testSize;
+    assert.ok(result.testAccuracy > majority + 0.03, `test accuracy ${result.testAccuracy} against majority class ${majority.toFixed(3)}`);
+
+    // The chosen checkpoint is a Hugging Face folder that AutoTokenizer and transformers.js can load.
+    for (const file of ['config.json', 'model.safetensors', 'generation_config.json', 'tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json']) {
+      assert.ok(existsSync(path.join(result.checkpointDirectory, file)), `${file} in the chosen checkpoint`);
+    }
+    const tokenizer = JSON.parse(await readFile(path.join(result.checkpointDirectory, 'tokenizer.json'), 'utf8')) as { added_tokens: { id: number; content: string }[] };
+    assert.deepEqual(tokenizer.added_tokens.slice(0, 3).map((token) => [token.id, token.content]), [[0, '<pad>'], [1, '</s>'], [2, '<unk>']]);
+    const metrics = JSON.parse(await readFile(path.join(result.checkpointDirectory, 'distill-metrics.json'), 'utf8')) as Record<string, number>;
+    assert.equal(metrics.test_accuracy, result.testAccuracy);
+
+    const tokensPerSecond = mean(progress.slice(-10).map((event) => event.tokens_per_second as number));
+    console.log(
+      `e-SNLI: ${seconds.toFixed(1)} s; label loss ${labelBefore.toFixed(3)} → ${labelAfter.toFixed(3)}, rationale loss ${rationaleBefore.toFixed(3)} → ${rationaleAfter.toFixed(3)}; ` +
+        `validation ${validations.map((event) => (event.accuracy as number).toFixed(3)).join(' ')}; test ${result.testAccuracy.toFixed(3)} (majority ${majority.toFixed(3)}, step ${result.bestStep}); ${Math.round(tokensPerSecond)} tokens/s`,
+    );
+  },
+);

@@ -1,0 +1,158 @@
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { test } from 'node:test';
+import type { Trainer, TrainRequest } from '../../../../core/plugins/kinds/trainer.js';
+import type { PluginDependencies } from '../../../../core/plugins/plugin-dependencies.js';
+import { LocalEventStream, type DistillEvent } from '../../../../core/services/event-stream.js';
+import { MemoryLogger } from '../../../../core/services/logger.js';
+import { sampleItemsFromRecords, trainingExamplesFromItems } from '../../../../core/training/training-data.js';
+import { torchTrainer } from '../../../../plugins/trainers/torch/torch-trainer.js';
+import type { TorchTrainerOptions } from '../../../../plugins/trainers/torch/torch-trainer-options.js';
+import { sharedDataMissing } from '../../../support/paths.js';
+import { esnliTeacherRecords, esnliTestExamples } from './esnli-teacher-records.js';
+
+
+const options: TorchTrainerOptions = {
+  batch_size: 16,
+  max_steps: 40,
+  learning_rate: 3e-3,
+  warmup_steps: 5,
+  eval_every: 20,
+  checkpoint_every: 10,
+  eval_batch_size: 64,
+  generation_max_tokens: 4,
+  threads: 1,
+};
+
+function dependencies(events: LocalEventStream): PluginDependencies {
+  return {
+    logger: new MemoryLogger(),
+    clock: { now: Date.now, sleep: async () => undefined },
+    httpSettings: {} as PluginDependencies['httpSettings'],
+    events,
+    baseDirectory: process.cwd(),
+    environment: process.env,
+    signal: new AbortController().signal,
+  };
+}
+
+interface MetricsLine {
+  readonly type: string;
+  readonly step: number;
+  readonly loss?: number;
+  readonly label_loss?: number;
+  readonly rationale_loss?: number;
+  readonly learning_rate?: number;
+  readonly accuracy?: number;
+  readonly split?: string;
+}
+
+async function metrics(directory: string): Promise<MetricsLine[]> {
+  const text = await readFile(path.join(directory, 'metrics.jsonl'), 'utf8');
+  return text.split('\n').filter((line) => line !== '').map((line) => JSON.parse(line) as MetricsLine);
+}
+
+/** Runs the trainer, calling `interrupt` on each event (it may kill or abort the worker). */
+async function train(request: TrainRequest, interrupt?: (event: DistillEvent, controller: AbortController) => void) {
+  const events = new LocalEventStream();
+  const controller = new AbortController();
+  const seen: DistillEvent[] = [];
+  events.subscribe((event) => {
+    seen.push(event);
+    interrupt?.(event, controller);
+  });
+  const trainer: Trainer = await torchTrainer.create(options, dependencies(events));
+  const outcome = await trainer.train(request, events, controller.signal).then(
+    (result) => ({ result, error: null }),
+    (error: unknown) => ({ result: null, error }),
+  );
+  return { ...outcome, seen };
+}
+
+/** The chosen model of the uninterrupted run, a local Hugging Face folder for the pretrained-student test. */
+let trainedFolder: { directory: string; request: Omit<TrainRequest, 'outputDirectory' | 'resume'>; firstLoss: number; lastLoss: number } | null = null;
+
+test('cancel, kill -9 and resume: the loss curve equals the uninterrupted run step for step', { skip: sharedDataMissing(), timeout: 300_000 }, async () => {
+  const started = Date.now();
+  const records = await esnliTeacherRecords(400);
+  const base = {
+    train: trainingExamplesFromItems(sampleItemsFromRecords(records.slice(0, 320), 'neutral')),
+    validation: trainingExamplesFromItems(sampleItemsFromRecords(records.slice(320), 'neutral')).map((example) => ({ ...example, rationale: '' })),
+    test: await esnliTestExamples(50),
+    // Dropout on: a resume that lost the random state would show in the curve at once.
+    student: { size: 'custom', config: { d_model: 32, d_ff: 64, d_kv: 8, num_heads: 4, num_layers: 1, num_decoder_layers: 1, dropout_rate: 0.1 }, tokenizer: { type: 'unigram' as const, vocab_size: 600 }, max_input_length: 64, max_target_length: 32 },
+    alpha: { start: 0.8, end: 0.3 },
+    metric: 'exact-match',
+    seed: 11,
+  };
+  const uninterrupted = await mkdtemp(path.join(tmpdir(), 'distill-resume-a-'));
+  const interrupted = await mkdtemp(path.join(tmpdir(), 'distill-resume-b-'));
+
+  const reference = await train({ ...base, outputDirectory: uninterrupted, resume: false });
+  assert.equal(reference.error, null, String(reference.error));
+
+  // 1. Cancel through the AbortSignal after step 7: the worker checkpoints at the end of a step and stops.
+  const cancelled = await train({ ...base, outputDirectory: interrupted, resume: false }, (event, controller) => {
+    if (event.type === 'train.progress' && event.step === 7) controller.abort(new Error('stop requested by the test'));
+  });
+  assert.match(String(cancelled.error), /stop requested by the test/);
+  const cancelCheckpoint = cancelled.seen.find((event) => event.type === 'train.checkpoint' && event.reason === 'cancel');
+  assert.ok(cancelCheckpoint, 'a checkpoint was written on cancel');
+  const cancelStep = cancelCheckpoint.step as number;
+  assert.ok(cancelStep >= 7 && cancelStep < 40);
+  assert.equal(cancelled.seen.at(-1)?.type, 'train.done');
+  assert.equal(cancelled.seen.at(-1)?.status, 'cancelled');
+
+  // 2. Resume, and kill -9 the worker once the periodic checkpoint after step 20 is written.
+  let pid = 0;
+  const killed = await train({ ...base, outputDirectory: interrupted, resume: true }, (event) => {
+    if (event.type === 'train.handshake') pid = event.pid as number;
+    if (event.type === 'train.checkpoint' && event.reason === 'periodic' && (event.step as number) >= 20) process.kill(pid, 'SIGKILL');
+  });
+  assert.match(String(killed.error), /the trainer worker was killed by SIGKILL before finishing/);
+  assert.equal(killed.seen.find((event) => event.type === 'train.started')?.resumed_from_step, cancelStep);
+
+  // 3. Resume again: it continues from the last periodic checkpoint and finishes.
+  const resumed = await train({ ...base, outputDirectory: interrupted, resume: true });
+  assert.equal(resumed.error, null, String(resumed.error));
+  const resumedFrom = resumed.seen.find((event) => event.type === 'train.started')?.resumed_from_step as number;
+  assert.ok(resumedFrom >= 20 && resumedFrom % 10 === 0, `resumed from ${resumedFrom}`);
+
+  const expected = await metrics(uninterrupted);
+  const actual = await metrics(interrupted);
+  const progress = (lines: MetricsLine[]) => lines.filter((line) => line.type === 'progress');
+  assert.deepEqual(progress(actual).map((line) => line.step), Array.from({ length: 40 }, (_, index) => index + 1), 'one line per step, none lost or repeated');
+  for (const [index, line] of progress(expected).entries()) {
+    const other = progress(actual)[index]!;
+    for (const key of ['loss', 'label_loss', 'rationale_loss', 'learning_rate'] as const) {
+      const difference = Math.abs((line[key] ?? 0) - (other[key] ?? 0));
+      assert.ok(difference <= 1e-5 * Math.max(1, Math.abs(line[key] ?? 0)), `step ${line.step} ${key}: ${line[key]} uninterrupted, ${other[key]} resumed`);
+    }
+  }
+  const evaluations = (lines: MetricsLine[]) => lines.filter((line) => line.type === 'evaluation').map((line) => [line.split, line.step, line.accuracy]);
+  assert.deepEqual(evaluations(actual), evaluations(expected), 'the same validation and test accuracies');
+  assert.ok(reference.result && resumed.result);
+  assert.equal(resumed.result.testAccuracy, reference.result.testAccuracy);
+  // The curve is a real training curve, not a constant.
+  const losses = progress(expected).map((line) => line.loss!);
+  assert.ok(losses.at(-1)! < losses[0]! * 0.75, `loss fell from ${losses[0]} to ${losses.at(-1)}`);
+  trainedFolder = { directory: reference.result.checkpointDirectory, request: base, firstLoss: losses[0]!, lastLoss: losses.at(-1)! };
+  console.log(`resume test: ${((Date.now() - started) / 1000).toFixed(1)} s, cancelled at ${cancelStep}, killed after ${resumedFrom}, loss ${losses[0]!.toFixed(3)} → ${losses.at(-1)!.toFixed(3)}`);
+});
+
+test('a pretrained student from a local Hugging Face folder starts where that training ended', { skip: sharedDataMissing(), timeout: 120_000 }, async (context) => {
+  if (!trainedFolder) return context.skip('needs the model trained by the resume test');
+  const output = await mkdtemp(path.join(tmpdir(), 'distill-pretrained-'));
+  const { request } = trainedFolder;
+  const run = await train({ ...request, student: { pretrained: trainedFolder.directory, max_input_length: 64, max_target_length: 32 }, outputDirectory: output, resume: false });
+  assert.equal(run.error, null, String(run.error));
+  const first = run.seen.find((event) => event.type === 'train.progress')!;
+  // The loaded weights start near where the first training ended, not where fresh weights start.
+  const midpoint = (trainedFolder.firstLoss + trainedFolder.lastLoss) / 2;
+  assert.ok((first.loss as number) < midpoint, `first loss ${first.loss} from the folder; the training that made it went ${trainedFolder.firstLoss} → ${trainedFolder.lastLoss}`);
+  assert.equal(run.seen.find((event) => event.type === 'train.started')?.vocabulary, 600, "the folder's own tokenizer");
+  assert.ok(!existsSync(path.join(output, 'tokenizer')), 'no tokenizer is trained for a pretrained student');
+});

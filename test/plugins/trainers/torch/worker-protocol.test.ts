@@ -1,0 +1,163 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import { test } from 'node:test';
+import { pluginOptionsValidator } from '../../../../core/config/plugin-options-validator.js';
+import { UserError } from '../../../../core/errors/user-error.js';
+import type { TrainingExample } from '../../../../core/plugins/kinds/trainer.js';
+import type { PluginDependencies } from '../../../../core/plugins/plugin-dependencies.js';
+import { defaultVirtualenvPython } from '../../../../core/python/python-interpreter.js';
+import { LocalEventStream, type DistillEvent } from '../../../../core/services/event-stream.js';
+import { MemoryLogger } from '../../../../core/services/logger.js';
+import { torchTrainer } from '../../../../plugins/trainers/torch/torch-trainer.js';
+import { workerMainScript } from '../../../../plugins/trainers/torch/worker-location.js';
+import { runWorker, WorkerFailure, type WorkerCommand } from '../../../../plugins/trainers/torch/worker-process.js';
+import type { WorkerEvent, WorkerTrainRequest } from '../../../../plugins/trainers/torch/worker-protocol.js';
+import { testPath } from '../../../support/paths.js';
+
+const python = defaultVirtualenvPython;
+
+function fixtureCommand(script: string): WorkerCommand {
+  return { executable: python, args: [testPath('plugins', 'trainers', 'torch', 'fixtures', script)], environment: process.env, requestChannel: 'stdin' };
+}
+
+const unusedRequest = {
+  output_directory: tmpdir(),
+  data: { train: '/nonexistent' },
+  student: {},
+  alpha: { start: 0.5, end: 0.5 },
+  metric: 'exact-match',
+  seed: 1,
+  resume: false,
+  options: {},
+} satisfies WorkerTrainRequest;
+
+function runFixture(script: string, handshakeTimeoutMs = 20_000, events: WorkerEvent[] = []) {
+  return runWorker({ command: fixtureCommand(script), request: unusedRequest, onEvent: (event) => events.push(event), handshakeTimeoutMs, cancelGraceMs: 5_000 });
+}
+
+function dependencies(events = new LocalEventStream()): PluginDependencies {
+  return {
+    logger: new MemoryLogger(),
+    clock: { now: Date.now, sleep: async () => undefined },
+    httpSettings: {} as PluginDependencies['httpSettings'],
+    events,
+    baseDirectory: process.cwd(),
+    environment: process.env,
+    signal: new AbortController().signal,
+  };
+}
+
+const examples: TrainingExample[] = [
+  { id: 'a', input: 'A man sleeps. </s> A man is awake.', label: 'contradiction', rationale: 'One cannot sleep and be awake.' },
+  { id: 'b', input: 'A dog runs. </s> An animal moves.', label: 'entailment', rationale: 'A dog is an animal.' },
+];
+
+test('a worker speaking another protocol version is refused with a clear error', async () => {
+  await assert.rejects(runFixture('old-protocol-worker.py'), (error: unknown) => {
+    assert.ok(error instanceof UserError);
+    assert.match(error.message, /the trainer worker speaks protocol 0, this distill speaks protocol 1/);
+    assert.match(error.problems[0]!.fix ?? '', /npm run setup:python/);
+    return true;
+  });
+});
+
+test('the real worker refuses a train request of another protocol version', async () => {
+  const child = spawn(python, [workerMainScript], { stdio: ['pipe', 'pipe', 'pipe'] });
+  const lines: Record<string, unknown>[] = [];
+  createInterface({ input: child.stdout }).on('line', (line) => lines.push(JSON.parse(line) as Record<string, unknown>));
+  child.stdin.write(JSON.stringify({ type: 'train', protocol: 2, request: unusedRequest }) + '\n');
+  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+  assert.equal(code, 2);
+  assert.equal(lines[0]!.type, 'hello');
+  assert.equal(lines[0]!.protocol, 1);
+  assert.equal(lines[1]!.type, 'error');
+  assert.equal(lines[1]!.kind, 'user');
+  assert.match(String(lines[1]!.message), /protocol mismatch: the request speaks protocol 2, this worker speaks 1/);
+});
+
+test('a worker that crashes mid-training becomes an error naming the signal and its stderr, not a hang', async () => {
+  const events: WorkerEvent[] = [];
+  await assert.rejects(runFixture('crashing-worker.py', 20_000, events), (error: unknown) => {
+    assert.ok(error instanceof WorkerFailure);
+    assert.match(error.message, /the trainer worker was killed by SIGSEGV before finishing/);
+    assert.match(error.message, /native library: illegal memory access in kernel 7/);
+    return true;
+  });
+  assert.deepEqual(events.map((event) => event.type), ['hello', 'progress'], 'events before the crash were delivered');
+});
+
+test('a line on stdout that is not protocol JSON fails the run at once', async () => {
+  const started = Date.now();
+  await assert.rejects(runFixture('chatty-worker.py'), /the trainer worker wrote a line that is not protocol JSON: "Loading checkpoint shards: 100%"/);
+  assert.ok(Date.now() - started < 30_000, 'the worker (which sleeps 60 s) was killed rather than waited for');
+});
+
+test('a worker that never says hello times out with a clear error', async () => {
+  await assert.rejects(runFixture('silent-worker.py', 1_500), /the trainer worker did not send its handshake within 2 s/);
+});
+
+test('handshake and a bad option: the real worker reports its versions, then refuses the option by name', async () => {
+  const events = new LocalEventStream();
+  const seen: DistillEvent[] = [];
+  events.subscribe((event) => seen.push(event));
+  const trainer = await torchTrainer.create({ schedule: 'exponential' as never }, dependencies(events));
+  const output = await mkdtemp(path.join(tmpdir(), 'distill-bad-option-'));
+  await assert.rejects(
+    trainer.train(
+      { outputDirectory: output, train: examples, validation: [], test: [], student: { size: 'tiny', max_input_length: 32, max_target_length: 16 }, alpha: { start: 0.5, end: 0.5 }, metric: 'exact-match', seed: 1, resume: false },
+      events,
+      new AbortController().signal,
+    ),
+    (error: unknown) => {
+      assert.ok(error instanceof UserError, String(error));
+      assert.match(error.message, /option `schedule` must be one of linear, cosine, constant, got 'exponential'/);
+      return true;
+    },
+  );
+  const handshake = seen.find((event) => event.type === 'train.handshake')!;
+  assert.equal(handshake.protocol, 1);
+  const versions = handshake.versions as Record<string, string>;
+  assert.match(versions.torch!, /^2\.13\.0/);
+  assert.equal(versions.transformers, '5.23.0');
+  const capabilities = handshake.capabilities as Record<string, unknown>;
+  assert.equal(typeof capabilities.cuda_available, 'boolean');
+  assert.equal(typeof capabilities.threads, 'number');
+  assert.equal(typeof capabilities.bf16_supported, 'boolean');
+});
+
+test('the options schema rejects bad options before any worker starts', () => {
+  const validate = pluginOptionsValidator(torchTrainer);
+  assert.equal(typeof validate, 'function');
+  if (typeof validate !== 'function') return;
+  assert.equal(validate.call({ baseDirectory: process.cwd() }, { batch_size: 0 }), false);
+  assert.equal(validate.call({ baseDirectory: process.cwd() }, { batchsize: 16 }), false);
+  assert.equal(validate.call({ baseDirectory: process.cwd() }, { schedule: 'exponential' }), false);
+  assert.equal(validate.call({ baseDirectory: process.cwd() }, { batch_size: 8, schedule: 'cosine', bf16: 'auto', devices: 2 }), true);
+});
+
+test('a missing or broken Python environment names the setup command', async () => {
+  await assert.rejects(
+    async () => torchTrainer.create({ python: '/nonexistent/bin/python' }, dependencies()),
+    (error: unknown) => error instanceof UserError && /npm run setup:python/.test(error.problems[0]!.fix ?? ''),
+  );
+  // A Python without torch: the worker dies on import, before its handshake.
+  const trainer = await torchTrainer.create({ python: '/usr/bin/python3' }, { ...dependencies(), environment: { PATH: process.env.PATH } });
+  const output = await mkdtemp(path.join(tmpdir(), 'distill-broken-env-'));
+  await assert.rejects(
+    trainer.train(
+      { outputDirectory: output, train: examples, validation: [], test: [], student: { size: 'tiny', max_input_length: 32, max_target_length: 16 }, alpha: { start: 1, end: 1 }, metric: 'exact-match', seed: 1, resume: false },
+      new LocalEventStream(),
+      new AbortController().signal,
+    ),
+    (error: unknown) => {
+      assert.ok(error instanceof UserError, String(error));
+      assert.match(error.message, /cannot import torch, transformers and tokenizers/);
+      assert.match(error.problems[0]!.fix ?? '', /npm run setup:python/);
+      return true;
+    },
+  );
+});
