@@ -50,6 +50,17 @@ export interface PipelineConfig {
   readonly prices: Readonly<Record<string, Price>>;
   readonly cache: { readonly path?: string; readonly enabled: boolean };
   readonly output: { readonly directory: string };
+  /** A grid of trainings sharing one teacher stage (see `core/runner/sweep-grid.ts`). */
+  readonly sweep?: SweepGrid;
+}
+
+/** The axes of a sweep; an absent axis keeps the pipeline's own value. */
+export interface SweepGrid {
+  readonly data_fraction?: readonly number[];
+  readonly rationale_rate?: readonly number[];
+  readonly alpha?: readonly number[];
+  readonly seed?: readonly number[];
+  readonly mode?: readonly ('standard' | 'step-by-step')[];
 }
 
 /** Where each plugin-bearing step sits in the pipeline, with its kind: one list for validation, `plugins` and the runner. */

@@ -1,11 +1,13 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { loadPipeline, type LoadedPipeline } from '../config/load-pipeline.js';
 import { createRootContainer, createRunContainer, pluginDependencies } from '../container/root-container.js';
 import { packagePath } from '../package-root.js';
 import { findPythonInterpreter } from '../python/python-interpreter.js';
 import { writeReport, type WrittenReport } from '../report/write-report.js';
-import type { RunSummary } from '../report/run-summary.js';
+import type { RunSummary, SweepPoint } from '../report/run-summary.js';
+import type { PluginDependencies } from '../plugins/plugin-dependencies.js';
+import type { TrainStageResult } from '../training/train-stage.js';
 import type { EventListener } from '../services/event-stream.js';
 import type { Logger } from '../services/logger.js';
 import { pipelineStages } from './pipeline-stages.js';
@@ -13,6 +15,7 @@ import { startRunRecords, writeLockfile } from './run-records.js';
 import { runStages, type StageOutcome } from './run-stages.js';
 import { runSummaryFromStages } from './run-summary-from-stages.js';
 import type { StageName } from './stage-name.js';
+import { sweepVariants } from './sweep-grid.js';
 import { workerPackageVersions } from './worker-versions.js';
 
 /** Options of {@link runPipeline}. */
@@ -46,6 +49,28 @@ function distillVersion(): string {
 }
 
 /**
+ * Trains every point of the pipeline's `sweep` grid up to the trainer stage. The dataset and
+ * teacher stages have the same signature for every point, so they are reused: the teacher is asked
+ * once for the whole grid. Returns test accuracies grouped over seeds.
+ */
+async function runSweep(loaded: LoadedPipeline, runDirectory: string, dependencies: PluginDependencies, signal: AbortSignal): Promise<SweepPoint[]> {
+  const variants = sweepVariants(loaded.config);
+  const points = new Map<string, { mode: string; dataFraction: number; rationaleRate: number; alpha: number; accuracies: number[] }>();
+  for (const [index, variant] of variants.entries()) {
+    dependencies.events.emit('sweep.point', { index: index + 1, total: variants.length, mode: variant.mode, data_fraction: variant.dataFraction, rationale_rate: variant.rationaleRate, alpha: variant.alpha, seed: variant.seed });
+    const stages = await pipelineStages({ ...loaded, config: variant.config }, dependencies);
+    const untilTrainer = stages.slice(0, stages.findIndex((stage) => stage.name === 'trainer') + 1);
+    const outcomes = await runStages(untilTrainer, { runDirectory, events: dependencies.events, signal });
+    const trained = outcomes.at(-1)!.record.output as TrainStageResult;
+    const key = JSON.stringify([variant.mode, variant.dataFraction, variant.rationaleRate, variant.alpha]);
+    const point = points.get(key) ?? { mode: variant.mode, dataFraction: variant.dataFraction, rationaleRate: variant.rationaleRate, alpha: variant.alpha, accuracies: [] };
+    point.accuracies.push(trained.testAccuracy);
+    points.set(key, point);
+  }
+  return [...points.values()];
+}
+
+/**
  * `distill run`: a pipeline end to end — dataset, teacher, trainer (sampling included), export,
  * evaluation — each stage stored under its signature in the run directory and reused when nothing
  * it depends on changed; then the report. A run stopped by Ctrl+C or kill -9 continues where it
@@ -67,7 +92,12 @@ export async function runPipeline(file: string, options: RunPipelineOptions = {}
     const worker = workerPackageVersions(findPythonInterpreter(trainerPython, environment));
     const outcomes = await runStages(stages, { runDirectory, events: dependencies.events, signal, only: options.only, from: options.from });
     writeLockfile(loaded, runDirectory, stages, Object.fromEntries(outcomes.map((outcome) => [outcome.stage, outcome.signature])), worker, distillVersion());
-    const summary = runSummaryFromStages(loaded, outcomes);
+    writeFileSync(
+      path.join(runDirectory, 'stages.json'),
+      JSON.stringify(Object.fromEntries(outcomes.map((outcome) => [outcome.stage, { signature: outcome.signature, directory: path.relative(runDirectory, outcome.directory), status: outcome.status }])), null, 2) + '\n',
+    );
+    const sweep = options.only ? [] : await runSweep(loaded, runDirectory, dependencies, signal);
+    const summary = { ...runSummaryFromStages(loaded, outcomes), sweep };
     const report = writeReport(runDirectory, summary);
     dependencies.events.emit('run.done', { report: report.html });
     return {

@@ -1,4 +1,4 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { canonicalHash } from '../canonical-json.js';
 import { UserError } from '../errors/user-error.js';
@@ -92,9 +92,5 @@ export async function runStages(stages: readonly StageDefinition[], options: Run
     }
     upstream[stage.name] = outcomes.at(-1)!.record;
   }
-  writeFileSync(
-    path.join(runDirectory, 'stages.json'),
-    JSON.stringify(Object.fromEntries(outcomes.map((outcome) => [outcome.stage, { signature: outcome.signature, directory: path.relative(runDirectory, outcome.directory), status: outcome.status }])), null, 2) + '\n',
-  );
   return outcomes;
 }

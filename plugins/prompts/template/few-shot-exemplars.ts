@@ -37,8 +37,10 @@ function workedAnswer(name: DsbsDatasetName, example: DatasetExample): string | 
   switch (name) {
     case 'cqa': {
       const rationale = cleanRationale(fieldText(example.fields.abstractive_explanation));
-      // Many cos_e explanations say nothing ("this word is most relavant"); one that names the answer explains it.
+      // Many cos_e explanations say nothing ("this word is most relavant"); one that names the answer
+      // and is a whole sentence of reasoning (as the chain-of-thought exemplars are) explains it.
       if (rationale === null || !rationale.toLowerCase().includes(gold.toLowerCase())) return null;
+      if (rationale.split(/\s+/).length < minimumCqaReasoningWords) return null;
       const letter = String.fromCharCode(97 + (example.fields.choices as string[]).indexOf(gold));
       return rationale === null ? null : `${withFullStop(rationale)} So the answer is (${letter}) ${gold}.`;
     }
@@ -54,6 +56,9 @@ function workedAnswer(name: DsbsDatasetName, example: DatasetExample): string | 
       return null; // written by hand: svampWorkedAnswers
   }
 }
+
+/** Shortest cos_e explanation shown as a CQA worked answer: shorter ones are fragments, not reasoning. */
+const minimumCqaReasoningWords = 10;
 
 /** Capitalised and ending in a full stop, as the teacher should write. */
 function withFullStop(text: string): string {

@@ -86,3 +86,17 @@ test('kill -9 during training, then the same command again: the run completes fr
   assert.equal(record.output.resumed, true, 'training continued from the checkpoint written before the kill');
   assert.equal(record.output.steps, 40);
 });
+
+test('a sweep trains every grid point on one shared teacher stage and reports mean and spread over seeds', { timeout: 600_000 }, async (context) => {
+  const runs = temporaryDirectory(context);
+  const swept = variant(runs, 'swept', 'sweep:\n  mode: [standard, step-by-step]\n  seed: [1, 2]\n');
+  const result = await runPipeline(swept, { environment: { ...process.env, TINY_RUNS: runs } });
+  const events = readFileSync(path.join(result.runDirectory, 'events.jsonl'), 'utf8').trim().split('\n').map((line) => JSON.parse(line) as { type: string; stage?: string });
+  assert.equal(events.filter((event) => event.type === 'teacher.start').length, 1, 'the teacher stage ran once for the whole grid');
+  assert.equal(events.filter((event) => event.type === 'stage.start' && event.stage === 'trainer').length, 5, 'the pipeline itself, then four grid points');
+  assert.deepEqual(result.summary.sweep.map((point) => [point.mode, point.rationaleRate, point.alpha, point.accuracies.length]), [
+    ['standard', 0, 1, 2],
+    ['step-by-step', 1, 0.5, 2],
+  ]);
+  assert.match(readFileSync(result.report.markdown, 'utf8'), /\| standard \| 100\.0% \| 0 \| 1 \| 2 \|/);
+});
