@@ -22,7 +22,6 @@ import os
 import shutil
 import subprocess
 import sys
-import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
@@ -271,5 +270,4 @@ def main():
 
 
 if __name__ == "__main__":
-    started = time.time()
     main()

@@ -37,7 +37,7 @@ test(
       const run = createRunContainer(root, { baseDirectory: scratch, signal: new AbortController().signal });
       const dependencies = pluginDependencies(run);
       const trainer = (await registry.get('trainer', 'torch').create(
-        { python: testPython, device: 'cpu', batch_size: 16, learning_rate: 2e-3, max_steps: 30, eval_every: 30, checkpoint_every: 30, threads: 1, generation_max_tokens: 16 },
+        { python: testPython, device: 'cpu', batch_size: 16, learning_rate: 2e-3, max_steps: 40, eval_every: 40, checkpoint_every: 40, threads: 1, generation_max_tokens: 16 },
         dependencies,
       )) as Trainer;
       const trained = await trainer.train(
@@ -89,6 +89,7 @@ test(
         const ids = await student.generateIds(texts);
         assert.deepEqual(ids, reference.ids);
         assert.deepEqual(ids.map((row) => student.decode(row)), reference.texts.map((text) => text.trim()));
+        // How varied the compared text is (the tokenizer's training is not bit-reproducible, so this varies).
         context.diagnostic(`distinct rationales: ${new Set(reference.texts.filter((_, index) => index % 2 === 1)).size} of 20`);
       } finally {
         await student.close();

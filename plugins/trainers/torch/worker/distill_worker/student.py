@@ -4,7 +4,7 @@ import json
 import os
 
 from .protocol import UserFacingError
-from .tokenizer_training import load_tokenizer, train_tokenizer
+from .tokenizer_training import label_tokens_for, load_tokenizer, train_tokenizer
 
 # The published t5-v1_1 dimensions (gated-GELU feed-forward, untied embeddings), and a tiny
 # configuration for tests and quick runs.
@@ -55,7 +55,7 @@ def load_pretrained(student, output_directory):
     return model, tokenizer
 
 
-def build_scratch(student, texts, output_directory, seed):
+def build_scratch(student, texts, labels, output_directory, seed):
     """A T5 initialised from a config, with a tokenizer trained on `texts` (saved once, reused on resume)."""
     import torch
     from transformers import T5Config, T5ForConditionalGeneration
@@ -63,7 +63,7 @@ def build_scratch(student, texts, output_directory, seed):
     tokenizer_directory = os.path.join(output_directory, "tokenizer")
     if not os.path.isfile(os.path.join(tokenizer_directory, "tokenizer.json")):
         settings = student.get("tokenizer") or {"type": "unigram", "vocab_size": 8000}
-        train_tokenizer(texts, settings["type"], int(settings["vocab_size"]), tokenizer_directory)
+        train_tokenizer(texts, settings["type"], int(settings["vocab_size"]), tokenizer_directory, label_tokens_for(labels))
     tokenizer = load_tokenizer(tokenizer_directory)
     values = scratch_config_values(student)
     config = T5Config(
@@ -88,11 +88,11 @@ def build_scratch(student, texts, output_directory, seed):
     return model, tokenizer
 
 
-def build_student(student, texts, output_directory, seed):
+def build_student(student, texts, labels, output_directory, seed):
     """The student model and its tokenizer, as the request's `student` block says."""
     if student.get("pretrained"):
         return load_pretrained(student, output_directory)
-    return build_scratch(student, texts, output_directory, seed)
+    return build_scratch(student, texts, labels, output_directory, seed)
 
 
 def save_model_folder(model, tokenizer, directory, extra=None):

@@ -122,11 +122,12 @@ class TrainingRun:
         student = request["student"]
         texts = [text for example in train_examples for text in (example["input"], example["label"], example["rationale"]) if text]
         # Rank 0 trains the tokenizer; the others wait and load it.
+        labels = [example["label"] for example in train_examples]
         if placement.is_main:
-            model, tokenizer = build_student(student, texts, self.output, self.seed)
+            model, tokenizer = build_student(student, texts, labels, self.output, self.seed)
         placement.barrier()
         if not placement.is_main:
-            model, tokenizer = build_student(student, texts, self.output, self.seed)
+            model, tokenizer = build_student(student, texts, labels, self.output, self.seed)
         max_input = int(student.get("max_input_length", 512))
         max_target = int(student.get("max_target_length", 128))
         encoded = encode_examples(train_examples, tokenizer, max_input, max_target)
