@@ -1,8 +1,7 @@
 import { Args, Flags } from '@oclif/core';
-import { attachProgressDisplay, progressModeFor } from '../../core/progress/progress-display.js';
+import { progressListener, progressModeFor } from '../../core/progress/progress-display.js';
 import { dryRunPipeline, type DryRun } from '../../core/runner/dry-run.js';
 import { runPipeline, type RunPipelineResult } from '../../core/runner/run-pipeline.js';
-import { LocalEventStream } from '../../core/services/event-stream.js';
 import { stageNames, type StageName } from '../../core/runner/stage-name.js';
 import { BaseCommand } from './base-command.js';
 
@@ -48,16 +47,15 @@ export default class RunCommand extends BaseCommand {
     };
     process.on('SIGINT', onInterrupt);
     process.on('SIGTERM', onInterrupt);
-    const events = new LocalEventStream();
-    const stopDisplay = attachProgressDisplay(events, { mode: progressModeFor(this.jsonEnabled()) });
+    const display = progressListener({ mode: progressModeFor(this.jsonEnabled()) });
     try {
       const result = await runPipeline(args.pipeline, {
         only: flags.only as StageName | undefined,
         from: flags.from as StageName | undefined,
-        listener: (event) => events.emit(event.type, event),
+        listener: display.listener,
         signal: cancel.signal,
       });
-      stopDisplay();
+      display.finish();
       if (!this.jsonEnabled()) {
         const student = result.summary.student;
         if (student) this.log(`student test accuracy ${(student.testAccuracy * 100).toFixed(1)}% (majority class ${student.majorityClassAccuracy === null ? '–' : (student.majorityClassAccuracy * 100).toFixed(1) + '%'})`);
@@ -66,7 +64,7 @@ export default class RunCommand extends BaseCommand {
       }
       return result;
     } catch (error) {
-      stopDisplay();
+      display.finish();
       if (cancel.signal.aborted) {
         process.stderr.write('stopped; run the same command again to continue where it stopped\n');
         process.exitCode = 130;

@@ -1,9 +1,9 @@
 import { Args, Flags } from '@oclif/core';
 import { loadPipeline } from '../../core/config/load-pipeline.js';
+import { progressListener, progressModeFor } from '../../core/progress/progress-display.js';
 import { UserError } from '../../core/errors/user-error.js';
 import { formatTeacherReport } from '../../core/teacher/format-teacher-report.js';
 import { teachPipeline, type SplitRole } from '../../core/teacher/teach-pipeline.js';
-import { createTeachProgressDisplay } from '../../core/teacher/teach-progress-display.js';
 import type { TeacherReport } from '../../core/teacher/teacher-report.js';
 import { BaseCommand } from './base-command.js';
 
@@ -33,7 +33,7 @@ export default class TeachCommand extends BaseCommand {
       if (!['train', 'validation', 'test'].includes(role)) throw new UserError({ message: `--splits: unknown role "${role}"`, fix: 'use train, validation or test, comma-separated' });
     }
     const json = this.jsonEnabled();
-    const display = createTeachProgressDisplay(json ? 'json' : process.stderr.isTTY ? 'bar' : 'lines', (text) => (json ? process.stdout : process.stderr).write(text));
+    const display = progressListener({ mode: progressModeFor(json) });
     const cancel = new AbortController();
     const onInterrupt = () => cancel.abort(new Error('cancelled by the user'));
     process.once('SIGINT', onInterrupt);

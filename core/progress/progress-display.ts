@@ -1,4 +1,4 @@
-import type { DistillEvent, EventStream } from '../services/event-stream.js';
+import { LocalEventStream, type DistillEvent, type EventListener, type EventStream } from '../services/event-stream.js';
 import { emptyProgressState, foldProgressEvent, progressLines } from './progress-lines.js';
 
 /** How progress is shown: a live redrawn block, plain lines (not a terminal), or JSON events. */
@@ -38,16 +38,18 @@ export function attachProgressDisplay(events: EventStream, options: ProgressDisp
   let lastDraw = Number.NEGATIVE_INFINITY;
   const lastPlain = new Map<string, string>();
 
+  const takeNotices = () => state.notices.splice(0).map((notice) => notice + '\n').join('');
   const drawLive = () => {
     const lines = progressLines(state);
     const clear = drawnLines > 0 ? `\x1b[${drawnLines}F\x1b[J` : '';
-    write(clear + lines.map((line) => line + '\n').join(''));
+    // Notices are printed above the block, where they stay when it is redrawn.
+    write(clear + takeNotices() + lines.map((line) => line + '\n').join(''));
     drawnLines = lines.length;
     lastDraw = now();
   };
   const drawPlain = (event: DistillEvent, force: boolean) => {
-    const lines = progressLines(state);
-    const printed: string[] = [];
+    const lines = progressLines(state).map((line) => line.replace(/^\[[#.]+\]\s+\d+% /, ''));
+    const printed: string[] = state.notices.splice(0);
     if (event.type.startsWith('stage.') && typeof event.stage === 'string') printed.push(`${event.stage}: ${state.stages.get(event.stage)}`);
     else if (force || now() - lastDraw >= interval) {
       for (const line of lines.slice(state.stages.size > 0 ? 1 : 0)) {
@@ -63,7 +65,7 @@ export function attachProgressDisplay(events: EventStream, options: ProgressDisp
   const unsubscribe = events.subscribe((event) => {
     if (!foldProgressEvent(state, event)) return;
     if (options.mode === 'live') {
-      if (event.type.startsWith('stage.') || now() - lastDraw >= interval) drawLive();
+      if (event.type.startsWith('stage.') || state.notices.length > 0 || now() - lastDraw >= interval) drawLive();
     } else {
       drawPlain(event, false);
     }
@@ -73,4 +75,14 @@ export function attachProgressDisplay(events: EventStream, options: ProgressDisp
     if (options.mode === 'live') drawLive();
     else drawPlain({ type: 'final', time: now() }, true);
   };
+}
+
+/**
+ * The display as a listener, for core functions that take one (`teachPipeline`, `runPipeline`,
+ * `trainPipeline`): pass `listener` to them and call `finish` when they return.
+ */
+export function progressListener(options: ProgressDisplayOptions): { listener: EventListener; finish: () => void } {
+  const stream = new LocalEventStream(options.now);
+  const finish = attachProgressDisplay(stream, options);
+  return { listener: (event) => stream.emit(event.type, event), finish };
 }

@@ -8,11 +8,13 @@ export interface ProgressState {
   teacher: DistillEvent | null;
   training: DistillEvent | null;
   bestValidation: number | null;
+  /** One-off messages (a resumed stage, a sweep point) not yet shown. */
+  readonly notices: string[];
 }
 
 /** A fresh state. */
 export function emptyProgressState(): ProgressState {
-  return { stages: new Map(), teacher: null, training: null, bestValidation: null };
+  return { stages: new Map(), teacher: null, training: null, bestValidation: null, notices: [] };
 }
 
 const number = (value: unknown): number | null => (typeof value === 'number' && Number.isFinite(value) ? value : null);
@@ -36,6 +38,12 @@ export function foldProgressEvent(state: ProgressState, event: DistillEvent): bo
     case 'teacher.progress':
       state.teacher = event;
       return true;
+    case 'teacher.start':
+      if ((number(event.resumed) ?? 0) > 0) state.notices.push(`teacher: resuming, ${event.resumed} of ${event.total} examples already done`);
+      return true;
+    case 'sweep.point':
+      state.notices.push(`sweep ${event.index}/${event.total}: ${event.mode}, data ${event.data_fraction}, rationale rate ${event.rationale_rate}, alpha ${event.alpha}, seed ${event.seed}`);
+      return true;
     case 'train.progress':
       state.training = event;
       return true;
@@ -51,16 +59,29 @@ export function foldProgressEvent(state: ProgressState, event: DistillEvent): bo
   }
 }
 
-/** The teacher line: done/total, cached, failed, dollars, ETA. */
+/** `[############............]  50%` */
+export function progressBar(done: number, total: number, width = 24): string {
+  const share = total > 0 ? Math.min(1, done / total) : 1;
+  const filled = Math.round(share * width);
+  return `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${String(Math.floor(share * 100)).padStart(3)}%`;
+}
+
+/**
+ * The teacher line: done/total, cached, failed, skipped over budget, dollars, ETA. The ETA uses the
+ * pace of this run only (resumed examples took no time now).
+ */
 export function teacherLine(event: DistillEvent): string {
   const done = number(event.done) ?? 0;
   const total = number(event.total) ?? 0;
+  const skipped = number(event.skipped) ?? 0;
   const doneThisRun = number(event.done_this_run) ?? done;
-  const remaining = estimateRemaining(doneThisRun, doneThisRun + (total - done), number(event.elapsed_ms) ?? 0);
+  const left = total - done - skipped;
+  const remaining = estimateRemaining(doneThisRun, doneThisRun + left, number(event.elapsed_ms) ?? 0);
   return [
     `teacher ${done}/${total}`,
     `cached ${number(event.cached) ?? 0}`,
     `failed ${number(event.failed) ?? 0}`,
+    ...(skipped > 0 ? [`over budget ${skipped}`] : []),
     `$${(number(event.dollars) ?? 0).toFixed(4)}`,
     `ETA ${remaining === null ? '?' : formatDuration(remaining)}`,
   ].join('  ');
@@ -88,7 +109,7 @@ export function progressLines(state: ProgressState): string[] {
   if (state.stages.size > 0) {
     lines.push([...state.stages].map(([stage, status]) => `${stage}: ${status}`).join('  ·  '));
   }
-  if (state.teacher) lines.push(teacherLine(state.teacher));
+  if (state.teacher) lines.push(`${progressBar(number(state.teacher.done) ?? 0, number(state.teacher.total) ?? 0)} ${teacherLine(state.teacher)}`);
   if (state.training) lines.push(trainingLine(state.training, state.bestValidation));
   return lines;
 }

@@ -1,4 +1,4 @@
-import { statSync, readdirSync } from 'node:fs';
+import { readFileSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { createStepInstance } from '../config/create-step-instance.js';
 import type { LoadedPipeline } from '../config/load-pipeline.js';
@@ -6,6 +6,7 @@ import { UserError } from '../errors/user-error.js';
 import { evaluateStudent } from '../inference/evaluate-student.js';
 import { loadStudent } from '../inference/load-student.js';
 import type { Dataset } from '../plugins/kinds/dataset.js';
+import type { QuantizationComparison } from '../plugins/kinds/exporter.js';
 import type { Evaluator } from '../plugins/kinds/evaluator.js';
 import type { PluginDependencies } from '../plugins/plugin-dependencies.js';
 import { teachPipeline } from '../teacher/teach-pipeline.js';
@@ -28,7 +29,8 @@ export interface ExportStageOutput {
   readonly directory: string;
   readonly files: readonly string[];
   readonly bytes: number;
-  readonly comparison: unknown;
+  /** The quantised model's accuracy against full precision, when the exporter quantised. */
+  readonly quantization: QuantizationComparison | null;
 }
 
 /** What the evaluate stage records: the exported student scored in Node, and its latency. */
@@ -39,6 +41,15 @@ export interface EvaluateStageOutput {
   /** PyTorch test accuracy of the same checkpoint, from the trainer. */
   readonly trainerAccuracy: number;
   readonly latencyMilliseconds: { readonly p50: number; readonly p95: number };
+}
+
+/** The examples the trainer scored on test (its `data/test.jsonl`), so export and evaluation use exactly those. */
+function trainerTestExamples(trained: TrainStageResult): { input: string; label: string }[] {
+  const file = path.join(trained.outputDirectory, 'data', 'test.jsonl');
+  return readFileSync(file, 'utf8')
+    .split('\n')
+    .filter((line) => line.trim() !== '')
+    .map((line) => JSON.parse(line) as { input: string; label: string });
 }
 
 /** Every file under a folder, relative, and their total size. */
@@ -178,9 +189,11 @@ export async function pipelineStages(loaded: LoadedPipeline, dependencies: Plugi
         const trained = context.upstream.trainer!.output as TrainStageResult;
         const exporter = await createStepInstance(loaded, 'exporter', exportStep, dependencies);
         const outputDirectory = path.join(context.stageDirectory, 'model');
-        const result = await exporter.export({ checkpointDirectory: trained.checkpointDirectory, outputDirectory }, context.events, context.signal);
+        // Exporters that quantise measure the quantised model against full precision on the test split.
+        const comparison = { examples: trainerTestExamples(trained), metric, score: (prediction: string, gold: string) => evaluators[0]?.score(prediction, gold) ?? 0 };
+        const result = await exporter.export({ checkpointDirectory: trained.checkpointDirectory, outputDirectory, comparison }, context.events, context.signal);
         const contents = folderContents(outputDirectory);
-        return { directory: outputDirectory, files: contents.files, bytes: contents.bytes, comparison: (result as { comparison?: unknown }).comparison ?? null };
+        return { directory: outputDirectory, files: contents.files, bytes: contents.bytes, quantization: result.quantization ?? null };
       },
     });
     stages.push({
@@ -190,14 +203,19 @@ export async function pipelineStages(loaded: LoadedPipeline, dependencies: Plugi
         const trained = context.upstream.trainer!.output as TrainStageResult;
         const exported = context.upstream.export!.output as ExportStageOutput;
         const testFile = path.join(trained.outputDirectory, 'data', 'test.jsonl');
-        const report = await evaluateStudent({ model: exported.directory, dataset: testFile, metric: metric as 'exact-match' | 'numeric-equality' });
-        const student = await loadStudent(exported.directory);
+        // The same input cut-off and generation length as the trainer, so both score the same outputs.
+        const generationMaxTokens = typeof config.trainer.options.generation_max_tokens === 'number' ? config.trainer.options.generation_max_tokens : undefined;
+        const studentOptions = { maxInputTokens: config.student.max_input_length, maxNewTokens: generationMaxTokens };
+        const report = await evaluateStudent({ model: exported.directory, dataset: testFile, metric: metric as 'exact-match' | 'numeric-equality', student: studentOptions });
+        // Latency of one prediction at batch 1, over real test inputs, after one warm-up call.
+        const inputs = trainerTestExamples(trained).slice(0, 50).map((example) => example.input);
+        const student = await loadStudent(exported.directory, studentOptions);
         const latencies: number[] = [];
         try {
-          const inputs = ['A man is playing a guitar on stage. </s> A person is making music.', 'predict this'];
-          for (let round = 0; round < 30; round++) {
+          if (inputs.length > 0) await student.predict([inputs[0]!]);
+          for (const input of inputs) {
             const started = performance.now();
-            await student.predict([inputs[round % inputs.length]!]);
+            await student.predict([input]);
             latencies.push(performance.now() - started);
           }
         } finally {

@@ -47,3 +47,23 @@ test('json mode writes every event as one line', () => {
   stop();
   assert.deepEqual(output.map((line) => JSON.parse(line)), [{ attempt: 2, type: 'teacher.retry', time: 7 }]);
 });
+
+test('the teacher line shows a bar when live, budget skips, and a resume notice once', () => {
+  const events = new LocalEventStream(() => 0);
+  const output: string[] = [];
+  const stop = attachProgressDisplay(events, { mode: 'live', write: (text) => output.push(text), intervalMilliseconds: 0, now: () => 0 });
+  events.emit('teacher.start', { total: 100, resumed: 40 });
+  events.emit('teacher.progress', { done: 50, total: 100, cached: 40, failed: 0, skipped: 5, dollars: 0.0123, done_this_run: 10, elapsed_ms: 10_000 });
+  stop();
+  const screen = output.join('');
+  assert.equal(screen.split('teacher: resuming, 40 of 100 examples already done').length, 2, 'the notice is printed exactly once');
+  assert.match(output.at(-1)!, /\[#{12}\.{12}\]  50% teacher 50\/100 {2}cached 40 {2}failed 0 {2}over budget 5 {2}\$0\.0123 {2}ETA 45s\n$/);
+});
+
+test('the first progress event is drawn at once', () => {
+  const events = new LocalEventStream(() => 0);
+  const output: string[] = [];
+  attachProgressDisplay(events, { mode: 'plain', write: (text) => output.push(text), intervalMilliseconds: 60_000, now: () => 0 });
+  events.emit('train.progress', { step: 1, total_steps: 10, loss: 2, elapsed_ms: 1000 });
+  assert.deepEqual(output, ['train step 1/10  loss 2.0000  tok/s ?  ETA 9s  best val -\n']);
+});

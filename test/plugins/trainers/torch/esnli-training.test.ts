@@ -9,7 +9,6 @@ import type { PluginDependencies } from '../../../../core/plugins/plugin-depende
 import { LocalEventStream, type DistillEvent } from '../../../../core/services/event-stream.js';
 import { MemoryLogger } from '../../../../core/services/logger.js';
 import { runTrainStage } from '../../../../core/training/train-stage.js';
-import { agreementFilterSampler } from '../../../../plugins/samplers/agreement-filter/agreement-filter-sampler.js';
 import { labelSourceSampler } from '../../../../plugins/samplers/label-source/label-source-sampler.js';
 import { torchTrainer } from '../../../../plugins/trainers/torch/torch-trainer.js';
 import type { TorchTrainerOptions } from '../../../../plugins/trainers/torch/torch-trainer-options.js';
@@ -58,12 +57,12 @@ test(
     events.subscribe((event) => seen.push(event));
     const options: TorchTrainerOptions = {
       batch_size: 32,
-      max_steps: 300,
+      max_steps: 1000,
       learning_rate: 3e-3,
-      warmup_steps: 30,
+      warmup_steps: 50,
       schedule: 'linear',
-      eval_every: 100,
-      checkpoint_every: 100,
+      eval_every: 250,
+      checkpoint_every: 500,
       eval_limit: 300,
       generation_max_tokens: 4,
       log_every: 5,
@@ -74,7 +73,7 @@ test(
       records: await esnliTeacherRecords(9842),
       dataset: await esnliTestDataset(),
       datasetStep: { splits: { train: 'valid', test: 'test' }, validation_fraction: 0.1, limit: { test: testSize } },
-      samplers: [await labelSourceSampler.create({ source: 'gold' }, dependencies(events)), await agreementFilterSampler.create({}, dependencies(events))],
+      samplers: [await labelSourceSampler.create({ source: 'gold' }, dependencies(events))],
       trainer,
       trainerStep: { use: 'torch', options: { ...options } },
       student: {
@@ -93,26 +92,26 @@ test(
     });
     const seconds = (Date.now() - started) / 1000;
 
-    // The builder: about 10% held out, rationales of disagreeing teacher answers dropped, test from the dataset.
+    // The builder: about 10% held out for validation, test read from the dataset, most examples with a PaLM rationale.
     assert.ok(result.data.validation > 900 && result.data.validation < 1100, `validation ${result.data.validation}`);
     assert.equal(result.data.test, testSize);
-    assert.ok(result.data.withRationale < result.data.examples * 0.8, 'about a quarter of the rationales argued for a wrong label');
+    assert.ok(result.data.withRationale > result.data.examples * 0.9, `${result.data.withRationale} of ${result.data.examples} with a rationale`);
     assert.equal(result.status, 'completed');
-    assert.equal(result.steps, 300);
+    assert.equal(result.steps, 1000);
 
     const progress = seen.filter((event) => event.type === 'train.progress');
-    const first = progress.slice(0, 4);
-    const last = progress.slice(-4);
+    const first = progress.slice(0, 2);
+    const last = progress.slice(-10);
     const labelBefore = mean(first.map((event) => event.label_loss as number));
     const labelAfter = mean(last.map((event) => event.label_loss as number));
     const rationaleBefore = mean(first.map((event) => event.rationale_loss as number));
     const rationaleAfter = mean(last.map((event) => event.rationale_loss as number));
-    assert.ok(labelAfter < labelBefore / 2, `label loss ${labelBefore.toFixed(3)} → ${labelAfter.toFixed(3)}`);
-    assert.ok(rationaleAfter < rationaleBefore * 0.75, `rationale loss ${rationaleBefore.toFixed(3)} → ${rationaleAfter.toFixed(3)}`);
+    assert.ok(labelAfter < labelBefore * 0.6, `label loss ${labelBefore.toFixed(3)} → ${labelAfter.toFixed(3)}`);
+    assert.ok(rationaleAfter < rationaleBefore * 0.6, `rationale loss ${rationaleBefore.toFixed(3)} → ${rationaleAfter.toFixed(3)}`);
 
     // Selection on validation, never on test: the chosen step has the best validation accuracy, test is scored once.
     const validations = seen.filter((event) => event.type === 'train.evaluation' && event.split === 'validation');
-    assert.deepEqual(validations.map((event) => event.step), [100, 200, 300]);
+    assert.deepEqual(validations.map((event) => event.step), [250, 500, 750, 1000]);
     const best = Math.max(...validations.map((event) => event.accuracy as number));
     assert.equal(result.validationAccuracy, best);
     assert.equal(result.bestStep, validations.find((event) => event.accuracy === best)!.step);
@@ -129,7 +128,11 @@ test(
       assert.ok(existsSync(path.join(result.checkpointDirectory, file)), `${file} in the chosen checkpoint`);
     }
     const tokenizer = JSON.parse(await readFile(path.join(result.checkpointDirectory, 'tokenizer.json'), 'utf8')) as { added_tokens: { id: number; content: string }[] };
-    assert.deepEqual(tokenizer.added_tokens.slice(0, 3).map((token) => [token.id, token.content]), [[0, '<pad>'], [1, '</s>'], [2, '<unk>']]);
+    assert.deepEqual(tokenizer.added_tokens.map((token) => [token.id, token.content]), [
+      [0, '<pad>'], [1, '</s>'], [2, '<unk>'],
+      // The closed label set, one token per label (after the 2,000 trained pieces).
+      [2000, 'contradiction'], [2001, 'entailment'], [2002, 'neutral'],
+    ]);
     const metrics = JSON.parse(await readFile(path.join(result.checkpointDirectory, 'distill-metrics.json'), 'utf8')) as Record<string, number>;
     assert.equal(metrics.test_accuracy, result.testAccuracy);
 
