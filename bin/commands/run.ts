@@ -25,7 +25,7 @@ export default class RunCommand extends BaseCommand {
     'dry-run': Flags.boolean({ description: 'Validate, show which stages would run, estimate the teacher cost; spend nothing.', default: false }),
   };
 
-  async run(): Promise<RunPipelineResult | DryRun> {
+  async run(): Promise<RunPipelineResult | DryRun | undefined> {
     const { args, flags } = await this.parse(RunCommand);
     if (flags['dry-run']) {
       const plan = await dryRunPipeline(args.pipeline);
@@ -68,7 +68,7 @@ export default class RunCommand extends BaseCommand {
       if (cancel.signal.aborted) {
         process.stderr.write('stopped; run the same command again to continue where it stopped\n');
         process.exitCode = 130;
-        return undefined as never;
+        return undefined;
       }
       throw error;
     } finally {
