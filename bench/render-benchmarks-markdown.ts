@@ -67,6 +67,7 @@ interface TrainerRun {
   counted_tokens_per_second?: number;
 }
 interface TrainerResults {
+  worker_default_task_passes?: string;
   matmul_peak_gflops: Record<string, { before: number; after: number }>;
   points: {
     name: string;
@@ -217,7 +218,7 @@ function trainerSection(): string {
       `${formatNumber(run.peak_rss_megabytes, 0)} MB`,
     ];
     return [
-      ...point.workers.map((run) => line(`worker (${run.variant})`, run, `${formatNumber(point.speedup_over_reference[run.variant!], 2)}×`)),
+      ...point.workers.map((run) => line(`worker (${run.variant}${run.variant === result.results.worker_default_task_passes ? ', default' : ''})`, run, `${formatNumber(point.speedup_over_reference[run.variant!], 2)}×`)),
       line('reference', point.reference, '1.00×'),
     ];
   });
@@ -234,7 +235,7 @@ tokenizer trained by the worker (${data ? `${formatNumber(data.vocabulary)} piec
 Both train from scratch with AdamW at ${settings.learning_rate}, linear schedule, clipping 1.0, α = 0.5, the same T5
 configuration, batch and threads, each in its own process; ${settings.warmup_steps} warm-up steps, then ${settings.measured_steps} timed steps.
 *worker*: \`plugins/trainers/torch/worker/main.py --request\` (plain Python, as on a GPU machine), timed from its progress events;
-\`joint\` is its default (both tasks in one forward pass, length-bucketed batches), \`separate\` one pass per task.
+\`task_passes\`: \`joint\` puts both tasks in one forward pass, \`separate\` runs one pass per task (its default in this run: \`${result.results.worker_default_task_passes ?? 'not recorded'}\`); both with length-bucketed batches.
 *reference*: \`bench/trainer/reference_loop.py\`, Hugging Face \`Seq2SeqTrainer\` with the paper's two-forward-pass task-prefix
 loss and the trainer's defaults (see its docstring). Tokens/s and GFLOP/s count real (unpadded) tokens: the data's
 mean tokens and mean training FLOPs per example (\`bench/trainer/model_flops.py\`: matrix products, 3× forward)

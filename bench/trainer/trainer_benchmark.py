@@ -227,9 +227,18 @@ def with_rates(run, statistics, batch_size, peak):
     )
 
 
+def worker_default_task_passes(worker_main):
+    """The worker's default `task_passes`, read from its option table (it has changed before)."""
+    sys.path.insert(0, os.path.dirname(worker_main))
+    from distill_worker.options import TRAINING_OPTIONS
+
+    return TRAINING_OPTIONS["task_passes"][0]
+
+
 def main():
     with open(sys.argv[1], encoding="utf-8") as handle:
         settings = json.load(handle)
+    default_passes = worker_default_task_passes(settings["worker_main"])
     work = settings["work_directory"]
     os.makedirs(work, exist_ok=True)
     shared_tokenizer = os.path.join(work, "tokenizer")
@@ -264,6 +273,7 @@ def main():
               + f", reference {reference['steps_per_second']:.2f} steps/s", file=sys.stderr, flush=True)
     peaks_after = {threads: matmul_peak(settings, threads, "after") for threads in thread_counts}
     print(json.dumps({
+        "worker_default_task_passes": default_passes,
         "matmul_peak_gflops": {str(threads): {"before": peaks_before[threads], "after": peaks_after[threads]} for threads in thread_counts},
         "points": points,
     }))

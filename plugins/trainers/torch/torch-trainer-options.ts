@@ -61,7 +61,7 @@ export const torchTrainerOptionsSchema: JsonSchema = {
     generation_max_tokens: { ...positiveInteger, default: 64, description: 'Longest generated label.' },
     threads: { ...positiveInteger, description: 'torch CPU threads (default: torch\'s own choice, one per physical core).' },
     bf16: { oneOf: [{ type: 'boolean' }, { const: 'auto' }], default: 'auto', description: 'bf16 autocast on CUDA; auto: when the GPU supports it.' },
-    task_passes: { enum: ['joint', 'separate'], default: 'joint', description: 'One forward pass over both tasks (measured faster), or one per task.' },
+    task_passes: { enum: ['joint', 'separate'], default: 'separate', description: 'One forward pass per task (measured 15-20% faster on CPU at d_model 64-128), or one pass over both tasks.' },
     bucket_batches: { ...positiveInteger, default: 50, description: 'Batches per length-sorting window.' },
     log_every: { ...positiveInteger, default: 1, description: 'Report progress every N steps.' },
     handshake_timeout_s: { type: 'number', exclusiveMinimum: 0, default: 300, description: 'Seconds the worker may take to start.' },

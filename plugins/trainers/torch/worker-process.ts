@@ -191,6 +191,9 @@ export function runWorker(settings: WorkerRunSettings): Promise<{ hello: HelloEv
       signal?.removeEventListener('abort', onAbort);
       const tail = stderrTail.toString();
       if (failure) return reject(failure);
+      if (cancelled && !errorEvent) {
+        return reject(signal?.reason instanceof Error ? signal.reason : new Error('training cancelled'));
+      }
       if (!hello && command.interpreter) {
         // Died before the handshake: most often a broken environment, which has its own message.
         try {
@@ -204,10 +207,6 @@ export function runWorker(settings: WorkerRunSettings): Promise<{ hello: HelloEv
           return reject(new UserError({ message: `trainer: ${errorEvent.message}`, plugin: 'trainer/torch', fix: 'correct the trainer options or the student block of the pipeline' }));
         }
         return reject(new WorkerFailure(`the trainer worker failed: ${errorEvent.message}\n${errorEvent.traceback ?? ''}`.trimEnd(), tail, errorEvent.traceback));
-      }
-      if (cancelled) {
-        const reason = signal?.reason instanceof Error ? signal.reason : new Error('training cancelled');
-        return reject(reason);
       }
       if (done && hello && code === 0) return resolve({ hello, done });
       const stage = hello ? 'before finishing' : 'before its handshake';

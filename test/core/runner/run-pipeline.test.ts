@@ -5,6 +5,7 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
 import { runPipeline } from '../../../core/runner/run-pipeline.js';
+import { chromiumMissing, loadInChromium } from '../../support/headless-chromium.js';
 import { distillBin } from '../../support/run-distill.js';
 import { testPath } from '../../support/paths.js';
 import { temporaryDirectory } from '../../support/temporary-directory.js';
@@ -38,6 +39,11 @@ test('a run goes end to end, a second reuses every stage, a new alpha retrains w
   assert.equal(first.summary.teacher!.examples, 240);
   for (const file of ['report.html', 'report.md', 'summary.json', 'config.resolved.yaml', 'distill.lock.json', 'metrics.jsonl', 'events.jsonl']) {
     assert.ok(existsSync(path.join(first.runDirectory, file)), `${file} is in the run directory`);
+  }
+  if (!chromiumMissing()) {
+    const page = await loadInChromium(first.report.html);
+    assert.deepEqual([page.consoleErrors, page.pageErrors, page.externalRequests], [[], [], []], 'the run\'s report renders in Chromium with no errors and fetches nothing');
+    assert.equal(page.svgCount, 1, 'with its loss curves');
   }
   const lockfile = JSON.parse(readFileSync(path.join(first.runDirectory, 'distill.lock.json'), 'utf8'));
   assert.ok(lockfile.worker.torch.startsWith('2.13.0'), 'the lockfile pins the worker packages');

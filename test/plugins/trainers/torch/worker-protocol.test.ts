@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
@@ -160,4 +160,35 @@ test('a missing or broken Python environment names the setup command', async () 
       return true;
     },
   );
+});
+
+test('SIGTERM to a worker run as a plain program: it checkpoints, says done (cancelled) and exits 0', { timeout: 120_000 }, async () => {
+  const output = await mkdtemp(path.join(tmpdir(), 'distill-sigterm-'));
+  const { writeFile } = await import('node:fs/promises');
+  const train = path.join(output, 'train.jsonl');
+  await writeFile(train, examples.map((example) => JSON.stringify(example)).join('\n') + '\n');
+  const requestFile = path.join(output, 'request.json');
+  const request = {
+    ...unusedRequest,
+    output_directory: output,
+    data: { train },
+    student: { size: 'custom', config: { d_model: 16, d_ff: 32, d_kv: 4, num_heads: 4, num_layers: 1, num_decoder_layers: 1 }, tokenizer: { type: 'bpe', vocab_size: 120 }, max_input_length: 32, max_target_length: 16 },
+    options: { batch_size: 2, max_steps: 100_000, checkpoint_every: 100_000, threads: 1 },
+  };
+  await writeFile(requestFile, JSON.stringify({ type: 'train', protocol: 1, request }));
+  const child = spawn(python, [workerMainScript, '--request', requestFile], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const lines: Record<string, unknown>[] = [];
+  createInterface({ input: child.stdout }).on('line', (line) => {
+    const event = JSON.parse(line) as Record<string, unknown>;
+    lines.push(event);
+    if (event.type === 'progress' && event.step === 3) child.kill('SIGTERM');
+  });
+  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+  assert.equal(code, 0);
+  const checkpoint = lines.find((line) => line.type === 'checkpoint')!;
+  assert.equal(checkpoint.reason, 'cancel');
+  assert.ok((checkpoint.step as number) >= 3);
+  assert.deepEqual(lines.at(-1), { ...lines.at(-1), type: 'done', status: 'cancelled', steps: checkpoint.step });
+  const position = JSON.parse(await readFile(path.join(output, 'checkpoints', 'last', 'position.json'), 'utf8')) as { step: number };
+  assert.equal(position.step, checkpoint.step);
 });

@@ -35,6 +35,7 @@ def encode_examples(examples, tokenizer, max_input_length, max_target_length):
     """Token ids of both tasks for each example, truncated to the maximum lengths."""
 
     def ids(texts, limit):
+        """Token ids, truncated, each ending with </s>."""
         encoded = tokenizer(texts, truncation=True, max_length=limit, add_special_tokens=True)["input_ids"]
         return [list(item) for item in encoded]
 

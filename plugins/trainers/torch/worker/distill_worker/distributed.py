@@ -25,6 +25,7 @@ class Placement:
 
     @property
     def distributed(self):
+        """Whether torchrun started several processes."""
         return self.world_size > 1
 
     def autocast(self):
@@ -34,6 +35,7 @@ class Placement:
         return contextlib.nullcontext()
 
     def barrier(self):
+        """Waits for every rank (a no-op in a single process)."""
         if self.distributed:
             torch.distributed.barrier()
 
@@ -98,5 +100,6 @@ def wrap_model(model, placement):
 
 
 def shut_down(placement):
+    """Leaves the process group, so torchrun sees a clean exit."""
     if placement.distributed and torch.distributed.is_initialized():
         torch.distributed.destroy_process_group()

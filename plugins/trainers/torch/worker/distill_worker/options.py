@@ -27,7 +27,7 @@ TRAINING_OPTIONS = {
     "generation_max_tokens": (64, "int", 1, None),
     "threads": (None, "int", 1, None),
     "bf16": ("auto", "bf16", None, None),
-    "task_passes": ("joint", "choice", None, ("joint", "separate")),
+    "task_passes": ("separate", "choice", None, ("joint", "separate")),
     "bucket_batches": (50, "int", 1, None),
     "log_every": (1, "int", 1, None),
     "ignore_case": (True, "bool", None, None),

@@ -70,6 +70,7 @@ class MetricsFile:
             handle.write("".join(line + "\n" for line in kept))
 
     def write(self, record):
+        """Appends one record (rank 0 only)."""
         if self.enabled:
             with open(self.path, "a", encoding="utf-8") as handle:
                 handle.write(json.dumps(record) + "\n")
@@ -86,6 +87,7 @@ class TrainingRun:
         self.seed = int(request["seed"])
 
     def run(self):
+        """Trains, evaluates and reports; returns the final status."""
         options = self.options
         if options["threads"]:
             torch.set_num_threads(options["threads"])
@@ -98,10 +100,12 @@ class TrainingRun:
             shut_down(placement)
 
     def _log(self, record):
+        """An event that also belongs in metrics.jsonl."""
         emit(record["type"], **{key: value for key, value in record.items() if key != "type"})
         self.metrics.write(record)
 
     def _run(self, placement):
+        """Data, student, optimizer, resume, the step loop with validation and checkpoints, then the test."""
         started = time.time()
         options = self.options
         request = self.request
@@ -358,6 +362,7 @@ class TrainingRun:
         return result["status"]
 
     def _save_best(self, model, tokenizer, directory, step, accuracy):
+        """Writes the chosen model folder atomically (temporary folder, then rename)."""
         temporary = directory + ".tmp"
         save_model_folder(model, tokenizer, temporary, {"step": step, "validation_accuracy": accuracy})
         from .checkpoint import replace_directory
