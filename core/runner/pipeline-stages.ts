@@ -12,7 +12,8 @@ import type { PluginDependencies } from '../plugins/plugin-dependencies.js';
 import { teachPipeline } from '../teacher/teach-pipeline.js';
 import type { TeacherReport } from '../teacher/teacher-report.js';
 import { readTeacherRecords } from '../training/read-teacher-records.js';
-import { runTrainStage, type TrainStageResult } from '../training/train-stage.js';
+import { trainLoadedPipeline } from '../training/train-pipeline.js';
+import type { TrainStageResult } from '../training/train-stage.js';
 import { hashFiles } from './file-hashes.js';
 import type { StageDefinition } from './stage-definition.js';
 import { stepIdentity } from './step-identity.js';
@@ -155,24 +156,11 @@ export async function pipelineStages(loaded: LoadedPipeline, dependencies: Plugi
       async run(context): Promise<TrainStageResult> {
         const teacherDirectory = context.upstream.teacher ? path.join(context.runDirectory, 'stages', 'teacher', context.upstream.teacher.signature.slice(0, 16)) : '';
         const records = await readTeacherRecords(path.join(teacherDirectory, 'teacher-records.jsonl'), loaded.file);
-        const samplers = [];
-        for (const step of config.samplers) samplers.push(await createStepInstance(loaded, 'sampler', step, dependencies));
-        const lossWeight = await createStepInstance(loaded, 'loss-weight', config.loss, dependencies);
-        const trainer = await createStepInstance(loaded, 'trainer', config.trainer, dependencies);
-        const result = await runTrainStage({
+        const result = await trainLoadedPipeline(loaded, {
           records,
           dataset,
-          datasetStep: config.dataset,
-          samplers,
-          trainer,
-          trainerStep: config.trainer,
-          student: config.student,
-          alpha: lossWeight.schedule(),
-          metric,
-          seed: config.seed,
+          dependencies: { ...dependencies, events: context.events, signal: context.signal },
           outputDirectory: context.stageDirectory,
-          events: context.events,
-          signal: context.signal,
         });
         if (result.status === 'cancelled') throw context.signal.reason ?? new Error('training was cancelled');
         return result;

@@ -1,9 +1,12 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { createStepInstance } from '../config/create-step-instance.js';
-import { loadPipeline } from '../config/load-pipeline.js';
+import { loadPipeline, type LoadedPipeline } from '../config/load-pipeline.js';
 import { createRootContainer, createRunContainer, pluginDependencies } from '../container/root-container.js';
+import type { Dataset } from '../plugins/kinds/dataset.js';
 import type { StudentSpecification } from '../plugins/kinds/trainer.js';
+import type { PluginDependencies } from '../plugins/plugin-dependencies.js';
+import type { TeacherRecord } from '../teacher/teacher-record.js';
 import type { EventStream } from '../services/event-stream.js';
 import type { Logger } from '../services/logger.js';
 import { readTeacherRecords } from './read-teacher-records.js';
@@ -42,6 +45,51 @@ export function studentWithResolvedPath(student: StudentSpecification, baseDirec
   return existsSync(local) ? { ...student, pretrained: local } : student;
 }
 
+/** What {@link trainLoadedPipeline} works from. */
+export interface TrainLoadedPipelineInput {
+  /** The teacher stage's records. */
+  readonly records: readonly TeacherRecord[];
+  /** The pipeline's dataset instance (validation and test examples the records do not hold). */
+  readonly dataset: Dataset;
+  /** The run's plugin dependencies: events and cancellation come from here. */
+  readonly dependencies: PluginDependencies;
+  readonly outputDirectory: string;
+  readonly restart?: boolean;
+}
+
+/**
+ * The trainer stage of a loaded pipeline, shared by `distill train` and `distill run`: creates its
+ * samplers, loss weight and trainer, takes the metric of its first evaluator, and runs
+ * {@link runTrainStage} over the teacher records.
+ */
+export async function trainLoadedPipeline(loaded: LoadedPipeline, input: TrainLoadedPipelineInput): Promise<TrainStageResult & { readonly metric: string }> {
+  const { config } = loaded;
+  const { dependencies } = input;
+  const samplers = [];
+  for (const step of config.samplers) samplers.push(await createStepInstance(loaded, 'sampler', step, dependencies));
+  const lossWeight = await createStepInstance(loaded, 'loss-weight', config.loss, dependencies);
+  const firstEvaluator = config.evaluators[0];
+  const metric = firstEvaluator ? (await createStepInstance(loaded, 'evaluator', firstEvaluator, dependencies)).metric : 'exact-match';
+  const trainer = await createStepInstance(loaded, 'trainer', config.trainer, dependencies);
+  const result = await runTrainStage({
+    records: input.records,
+    dataset: input.dataset,
+    datasetStep: config.dataset,
+    samplers,
+    trainer,
+    trainerStep: config.trainer,
+    student: studentWithResolvedPath(config.student, loaded.baseDirectory),
+    alpha: lossWeight.schedule(),
+    metric,
+    seed: config.seed,
+    outputDirectory: input.outputDirectory,
+    events: dependencies.events,
+    signal: dependencies.signal,
+    restart: input.restart,
+  });
+  return { ...result, metric };
+}
+
 /**
  * `distill train <pipeline>`: trains the pipeline's student from the teacher records in its run
  * directory (`<run>/teacher/teacher-records.jsonl`, written by `distill teach`) into `<run>/train`:
@@ -62,30 +110,14 @@ export async function trainPipeline(file: string, options: TrainPipelineOptions 
   const unsubscribe = forward ? events.subscribe(({ type, time: _time, ...fields }) => forward.emit(type, fields)) : () => undefined;
   try {
     const dataset = await createStepInstance(loaded, 'dataset', config.dataset, dependencies);
-    const samplers = [];
-    for (const step of config.samplers) samplers.push(await createStepInstance(loaded, 'sampler', step, dependencies));
-    const lossWeight = await createStepInstance(loaded, 'loss-weight', config.loss, dependencies);
-    const firstEvaluator = config.evaluators[0];
-    const metric = firstEvaluator ? (await createStepInstance(loaded, 'evaluator', firstEvaluator, dependencies)).metric : 'exact-match';
-    const trainer = await createStepInstance(loaded, 'trainer', config.trainer, dependencies);
-
-    const result = await runTrainStage({
+    const result = await trainLoadedPipeline(loaded, {
       records,
       dataset,
-      datasetStep: config.dataset,
-      samplers,
-      trainer,
-      trainerStep: config.trainer,
-      student: studentWithResolvedPath(config.student, loaded.baseDirectory),
-      alpha: lossWeight.schedule(),
-      metric,
-      seed: config.seed,
+      dependencies,
       outputDirectory: path.join(runDirectory, 'train'),
-      events,
-      signal: dependencies.signal,
       restart: options.restart,
     });
-    return { ...result, pipeline: loaded.file, runDirectory, metric };
+    return { ...result, pipeline: loaded.file, runDirectory };
   } finally {
     unsubscribe();
     await run.dispose();
