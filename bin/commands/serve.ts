@@ -17,8 +17,8 @@ export default class ServeCommand extends BaseCommand {
     threads: Flags.integer({ description: 'onnxruntime intra-op threads.', min: 1, default: 1 }),
     'max-batch': Flags.integer({ description: 'Most texts per request.', min: 1, default: 64 }),
     'max-body-bytes': Flags.integer({ description: 'Largest request body.', min: 1024, default: 1024 * 1024 }),
-    'max-new-tokens': Flags.integer({ description: 'Most tokens generated per text.', min: 1, default: 64 }),
-    'max-input-tokens': Flags.integer({ description: "Input tokens kept per text (the trainer's max_input_length).", min: 2, default: 1024 }),
+    'max-new-tokens': Flags.integer({ description: "Most tokens generated per text (default: the model folder's, else 64).", min: 1 }),
+    'max-input-tokens': Flags.integer({ description: "Input tokens kept per text (default: the model folder's, i.e. the trainer's max_input_length).", min: 2 }),
   };
 
   async run(): Promise<{ url: string }> {

@@ -10,9 +10,9 @@ export interface LoadStudentOptions {
   readonly intraOpThreads?: number;
   /** Threads across independent operators (`interOpNumThreads`); default 1. */
   readonly interOpThreads?: number;
-  /** Default cap on generated tokens per text (method: generation ≤ 64 tokens). */
+  /** Default cap on generated tokens per text (default: the folder's `max_new_tokens`, else 64). */
   readonly maxNewTokens?: number;
-  /** Input tokens kept per text, the trainer's `max_input_length` (default 1024). */
+  /** Input tokens kept per text (default: the folder's `model_max_length`, the trainer's `max_input_length`, else 1024). */
   readonly maxInputTokens?: number;
   /**
    * Texts decoded together in one batch (default 16). fp32 results do not depend on it; int8 results
@@ -73,8 +73,11 @@ export async function loadStudent(directory: string, options: LoadStudentOptions
   const encoder = await runtime.InferenceSession.create(folder.encoderPath, sessionOptions);
   const decoder = await runtime.InferenceSession.create(folder.decoderPath, sessionOptions);
   const sessions: StudentSessions = { runtime, encoder, decoder, folder };
-  const defaultMaxNewTokens = options.maxNewTokens ?? 64;
-  const maxInputTokens = options.maxInputTokens ?? 1024;
+  // Defaults come from the folder, so a student scores in Node what it scored where it was trained.
+  const defaultMaxNewTokens = options.maxNewTokens ?? folder.maxNewTokens ?? 64;
+  // The folder's length is the label's; rationales are longer (method: generation up to 64 tokens).
+  const defaultRationaleTokens = options.maxNewTokens ?? Math.max(64, defaultMaxNewTokens);
+  const maxInputTokens = options.maxInputTokens ?? folder.maxInputTokens ?? 1024;
   const batchSize = Math.max(1, options.batchSize ?? 16);
 
   async function generateIds(prefixedTexts: readonly string[], maxNewTokens = defaultMaxNewTokens): Promise<number[][]> {
@@ -95,7 +98,7 @@ export async function loadStudent(directory: string, options: LoadStudentOptions
       const maxNewTokens = predictOptions.maxNewTokens ?? defaultMaxNewTokens;
       const labels = await generateIds(texts.map((text) => taskPrefixes.predict + text), maxNewTokens);
       const rationales = predictOptions.explain
-        ? await generateIds(texts.map((text) => taskPrefixes.explain + text), maxNewTokens)
+        ? await generateIds(texts.map((text) => taskPrefixes.explain + text), predictOptions.maxNewTokens ?? defaultRationaleTokens)
         : null;
       return labels.map((ids, index) => {
         const label = tokenizer.decode(ids);

@@ -20,6 +20,10 @@ export interface StudentFolder {
   readonly decoderStartTokenId: number;
   readonly eosTokenId: number;
   readonly padTokenId: number;
+  /** Longest input the student was trained on (`tokenizer_config.json` `model_max_length`), when it says. */
+  readonly maxInputTokens: number | null;
+  /** Generation length the student was evaluated with (`generation_config.json` `max_new_tokens`), when it says. */
+  readonly maxNewTokens: number | null;
 }
 
 /** The file names of an exported student, relative to its folder; `_quantized` is transformers.js' name for q8. */
@@ -82,17 +86,22 @@ export function readStudentFolder(directory: string, precision: StudentPrecision
     });
   }
   const padTokenId = integer(generation.pad_token_id) ?? integer(config.pad_token_id) ?? 0;
+  const tokenizerConfig = readJson(path.join(absolute, 'tokenizer_config.json'));
+  // Hugging Face writes a huge sentinel (1e30, or 1e6 from older trainers) when no length was set.
+  const modelMaxLength = integer(tokenizerConfig.model_max_length);
   return {
     directory: absolute,
     encoderPath: path.join(absolute, files.encoder),
     decoderPath: path.join(absolute, files.decoder),
     tokenizer: readJson(path.join(absolute, 'tokenizer.json')),
-    tokenizerConfig: readJson(path.join(absolute, 'tokenizer_config.json')),
+    tokenizerConfig,
     decoderLayers,
     heads,
     headSize,
     decoderStartTokenId: integer(generation.decoder_start_token_id) ?? integer(config.decoder_start_token_id) ?? padTokenId,
     eosTokenId: integer(generation.eos_token_id) ?? integer(config.eos_token_id) ?? 1,
     padTokenId,
+    maxInputTokens: modelMaxLength !== undefined && modelMaxLength < 100_000 ? modelMaxLength : null,
+    maxNewTokens: integer(generation.max_new_tokens) ?? null,
   };
 }

@@ -191,13 +191,12 @@ export async function pipelineStages(loaded: LoadedPipeline, dependencies: Plugi
         const trained = context.upstream.trainer!.output as TrainStageResult;
         const exported = context.upstream.export!.output as ExportStageOutput;
         const testFile = path.join(trained.outputDirectory, 'data', 'test.jsonl');
-        // The same input cut-off and generation length as the trainer, so both score the same outputs.
-        const generationMaxTokens = typeof config.trainer.options.generation_max_tokens === 'number' ? config.trainer.options.generation_max_tokens : undefined;
-        const studentOptions = { maxInputTokens: config.student.max_input_length, maxNewTokens: generationMaxTokens };
-        const report = await evaluateStudent({ model: exported.directory, dataset: testFile, metric: metric as 'exact-match' | 'numeric-equality', student: studentOptions });
+        // No length options: the exported folder carries the trainer's input cut-off and generation
+        // length, and scoring with its defaults is what `distill eval` and `distill serve` do.
+        const report = await evaluateStudent({ model: exported.directory, dataset: testFile, metric: metric as 'exact-match' | 'numeric-equality' });
         // Latency of one prediction at batch 1, over real test inputs, after one warm-up call.
         const inputs = trainerTestExamples(trained).slice(0, 50).map((example) => example.input);
-        const student = await loadStudent(exported.directory, studentOptions);
+        const student = await loadStudent(exported.directory);
         const latencies: number[] = [];
         try {
           if (inputs.length > 0) await student.predict([inputs[0]!]);

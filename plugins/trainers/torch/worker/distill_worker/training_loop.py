@@ -134,6 +134,10 @@ class TrainingRun:
             model, tokenizer = build_student(student, texts, labels, self.output, self.seed)
         max_input = int(student.get("max_input_length", 512))
         max_target = int(student.get("max_target_length", 128))
+        # Saved with every model folder, so that inference elsewhere (Node, transformers.js) cuts inputs
+        # and generation where training and evaluation here did, and scores the same.
+        tokenizer.model_max_length = max_input
+        getattr(model, "module", model).generation_config.max_new_tokens = options["generation_max_tokens"]
         encoded = encode_examples(train_examples, tokenizer, max_input, max_target)
         alpha = request["alpha"]
         with_rationale = not (alpha["start"] == 1 and alpha["end"] == 1)
