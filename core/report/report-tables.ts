@@ -39,12 +39,13 @@ export function reportTables(summary: RunSummary): Table[] {
   if (student) {
     tables.push({
       title: 'Student',
-      header: ['steps', 'validation accuracy', 'test accuracy (PyTorch)', 'test accuracy (exported)', 'majority class', 'size on disk', 'latency p50 (batch 1)'],
+      header: ['steps', 'validation accuracy', 'test accuracy (PyTorch)', 'test accuracy (exported)', 'test accuracy (int8)', 'majority class', 'size on disk', 'latency p50 (batch 1)'],
       rows: [[
         String(student.steps),
         percent(student.validationAccuracy),
         percent(student.testAccuracy),
         percent(student.exportedTestAccuracy),
+        percent(student.quantizedTestAccuracy),
         percent(student.majorityClassAccuracy),
         formatBytes(student.exportedBytes),
         student.latencyMilliseconds === null ? '–' : `${student.latencyMilliseconds.toFixed(1)} ms`,

@@ -34,6 +34,8 @@ export interface StudentSummary {
   readonly testAccuracy: number;
   /** Accuracy of the exported model on the same test split, when exported. */
   readonly exportedTestAccuracy: number | null;
+  /** Accuracy of the int8-quantised export on the same test split, when the exporter quantised. */
+  readonly quantizedTestAccuracy: number | null;
   /** Share of the majority class of the test split, the bar a student must clear. */
   readonly majorityClassAccuracy: number | null;
   /** Size of the exported folder in bytes. */

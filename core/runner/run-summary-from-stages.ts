@@ -53,6 +53,7 @@ export function runSummaryFromStages(loaded: LoadedPipeline, outcomes: readonly 
         validationAccuracy: trained.validationAccuracy,
         testAccuracy: trained.testAccuracy,
         exportedTestAccuracy: evaluated?.accuracy ?? null,
+        quantizedTestAccuracy: exported?.quantization?.quantizedAccuracy ?? null,
         majorityClassAccuracy: dataset?.majorityClass?.share ?? null,
         exportedBytes: exported?.bytes ?? null,
         latencyMilliseconds: evaluated?.latencyMilliseconds.p50 ?? null,
