@@ -95,7 +95,10 @@ export async function runTrainStage(input: TrainStageInput): Promise<TrainStageR
     const records = input.records.filter((record) => record.split === splits.validation);
     validation = records.length > 0 ? evaluationFromRecords(records, limit.validation) : await readEvaluationSplit(input.dataset, splits.validation, limit.validation);
   } else {
-    const heldOut = holdOutValidation(trainRecords, validationFraction, input.seed, (record) => record.id);
+    const groupOf = input.dataset.groupOf?.bind(input.dataset);
+    const heldOut = holdOutValidation(trainRecords, validationFraction, input.seed, (record) =>
+      groupOf ? groupOf({ id: record.id, split: record.split, fields: record.fields, goldLabel: record.gold_label }) : record.id,
+    );
     trainingRecords = heldOut.train;
     validation = evaluationFromRecords(heldOut.validation, limit.validation);
   }

@@ -30,4 +30,11 @@ export interface Dataset {
   studentInput(example: DatasetExample): string;
   /** Files read, for the run lockfile's data hashes. */
   sourceFiles(split: string): readonly string[];
+  /**
+   * Examples that must stay together when validation is held out of the training split, such as the
+   * three hypotheses NLI data pairs with one premise: a validation example whose premise the student
+   * trained on is scored on memory, not inference. Optional (added in contract version 1); without it
+   * every example is its own group.
+   */
+  groupOf?(example: DatasetExample): string;
 }

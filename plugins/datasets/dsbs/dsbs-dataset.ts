@@ -1,4 +1,4 @@
-import type { Dataset } from '../../../core/plugins/kinds/dataset.js';
+import type { Dataset, DatasetExample } from '../../../core/plugins/kinds/dataset.js';
 import type { PluginDescriptor } from '../../../core/plugins/plugin-descriptor.js';
 import {
   assertDsbsSplit,
@@ -32,7 +32,7 @@ export interface DsbsDatasetOptions {
 export const dsbsDataset: PluginDescriptor<DsbsDatasetOptions, Dataset> = {
   id: 'dsbs',
   kind: 'dataset',
-  version: '1.0.0',
+  version: '1.1.0',
   summary: 'The Distilling Step-by-Step datasets anli1, cqa, esnli and svamp, read from their gold JSON Lines files.',
   optionsSchema: {
     type: 'object',
@@ -57,6 +57,8 @@ export const dsbsDataset: PluginDescriptor<DsbsDatasetOptions, Dataset> = {
       labels: dsbsLabels(name),
       read: (split) => readDsbsExamples(root, name, split),
       studentInput: (example) => dsbsStudentInput(name, example.fields),
+      // NLI data pairs each premise with several hypotheses: hold them out together.
+      ...(name === 'esnli' || name === 'anli1' ? { groupOf: (example: DatasetExample) => `premise: ${String(example.fields.premise)}` } : {}),
       sourceFiles(split) {
         assertDsbsSplit(name, split);
         return [dsbsGoldFile(root, name, split)];

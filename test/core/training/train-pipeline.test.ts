@@ -86,7 +86,9 @@ test('distill train runs the pipeline from its teacher records and writes the ch
   assert.equal(result.steps, 16);
   assert.equal(result.resumed, false);
   assert.equal(result.metric, 'exact-match');
-  assert.deepEqual([result.data.records, result.data.validation, result.data.test], [160, 40, 60], '20% of the train records held out (limited to 40), test read from the dataset');
+  // e-SNLI pairs each premise with three hypotheses; whole premises are held out, so 14 premises
+  // (42 records, the first count of whole groups reaching 20%) leave 158 to train on.
+  assert.deepEqual([result.data.records, result.data.validation, result.data.test], [158, 40, 60], '20% of the train records held out by premise (limited to 40), test read from the dataset');
   const best = path.join(directory, 'runs', 'esnli-tiny', 'train', 'best');
   assert.equal(result.checkpointDirectory, best);
   const metrics = JSON.parse(await readFile(path.join(best, 'distill-metrics.json'), 'utf8')) as Record<string, number>;

@@ -61,3 +61,14 @@ test('the validation hold-out is seeded, disjoint from training and stable under
   const otherSeed = holdOutValidation(records, 0.1, 43, (each) => each.id);
   assert.notDeepEqual(new Set(otherSeed.validation.map((each) => each.id)), validationIds);
 });
+
+test('grouped examples are held out whole: no validation premise is one the student trained on', () => {
+  // Three hypotheses per premise, as in e-SNLI.
+  const records = Array.from({ length: 300 }, (_, index) => record(index, 'entailment', null));
+  const premiseOf = (each: (typeof records)[number]) => `premise ${Math.floor(Number(each.id.split('/').at(-1) ?? each.id) / 3)}`;
+  const { train, validation } = holdOutValidation(records, 0.1, 42, premiseOf);
+  assert.equal(validation.length, 30, 'ten whole premises');
+  const heldPremises = new Set(validation.map(premiseOf));
+  assert.equal(heldPremises.size, 10);
+  assert.ok(train.every((each) => !heldPremises.has(premiseOf(each))));
+});
