@@ -5,15 +5,14 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import type { TrainingExample } from '../../../../core/plugins/kinds/trainer.js';
-import type { PluginDependencies } from '../../../../core/plugins/plugin-dependencies.js';
 import { defaultVirtualenvPython } from '../../../../core/python/python-interpreter.js';
 import { LocalEventStream, type DistillEvent } from '../../../../core/services/event-stream.js';
-import { MemoryLogger } from '../../../../core/services/logger.js';
 import { sampleItemsFromRecords, trainingExamplesFromItems } from '../../../../core/training/training-data.js';
 import { torchTrainer } from '../../../../plugins/trainers/torch/torch-trainer.js';
 import { workerMainScript } from '../../../../plugins/trainers/torch/worker-location.js';
 import { sharedDataMissing } from '../../../support/paths.js';
 import { esnliTeacherRecords } from './esnli-teacher-records.js';
+import { testDependencies } from '../../../support/test-dependencies.js';
 
 const python = process.env.DISTILL_PYTHON ?? defaultVirtualenvPython;
 
@@ -41,17 +40,6 @@ async function examples(): Promise<{ train: TrainingExample[]; validation: Train
   return { train: all.slice(0, 640), validation: all.slice(640).map((example) => ({ ...example, rationale: '' })) };
 }
 
-function dependencies(events: LocalEventStream): PluginDependencies {
-  return {
-    logger: new MemoryLogger(),
-    clock: { now: Date.now, sleep: async () => undefined },
-    httpSettings: {} as PluginDependencies['httpSettings'],
-    events,
-    baseDirectory: process.cwd(),
-    environment: process.env,
-    signal: new AbortController().signal,
-  };
-}
 
 /** Runs the worker as a plain Python program on a request file, as on a GPU machine without Node's help. */
 async function runPlainWorker(launcher: string[], request: Record<string, unknown>): Promise<Record<string, unknown>[]> {
@@ -114,7 +102,7 @@ test('devices: 2 makes the plugin launch torchrun (DDP over gloo on CPU), with r
   events.subscribe((event) => seen.push(event));
   const trainer = await torchTrainer.create(
     { device: 'cpu', devices: 2, threads: 1, batch_size: 16, gradient_accumulation: 2, max_steps: 12, learning_rate: 3e-3, eval_every: 6, checkpoint_every: 6, generation_max_tokens: 4 },
-    dependencies(events),
+    testDependencies({ events, environment: process.env }),
   );
   const output = await mkdtemp(path.join(tmpdir(), 'distill-torchrun-'));
   const data = await examples();

@@ -5,15 +5,14 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import type { Dataset } from '../../../../core/plugins/kinds/dataset.js';
-import type { PluginDependencies } from '../../../../core/plugins/plugin-dependencies.js';
 import { LocalEventStream, type DistillEvent } from '../../../../core/services/event-stream.js';
-import { MemoryLogger } from '../../../../core/services/logger.js';
 import { runTrainStage } from '../../../../core/training/train-stage.js';
 import { labelSourceSampler } from '../../../../plugins/samplers/label-source/label-source-sampler.js';
 import { torchTrainer } from '../../../../plugins/trainers/torch/torch-trainer.js';
 import type { TorchTrainerOptions } from '../../../../plugins/trainers/torch/torch-trainer-options.js';
 import { sharedDataMissing } from '../../../support/paths.js';
 import { esnliTeacherRecords, esnliTestExamples } from './esnli-teacher-records.js';
+import { testDependencies } from '../../../support/test-dependencies.js';
 
 const testSize = 600;
 
@@ -33,17 +32,6 @@ async function esnliTestDataset(): Promise<Dataset> {
   };
 }
 
-function dependencies(events: LocalEventStream): PluginDependencies {
-  return {
-    logger: new MemoryLogger(),
-    clock: { now: Date.now, sleep: async () => undefined },
-    httpSettings: {} as PluginDependencies['httpSettings'],
-    events,
-    baseDirectory: process.cwd(),
-    environment: process.env,
-    signal: new AbortController().signal,
-  };
-}
 
 const mean = (values: readonly number[]) => values.reduce((sum, value) => sum + value, 0) / values.length;
 
@@ -67,13 +55,13 @@ test(
       generation_max_tokens: 4,
       log_every: 5,
     };
-    const trainer = await torchTrainer.create(options, dependencies(events));
+    const trainer = await torchTrainer.create(options, testDependencies({ events, environment: process.env }));
     const output = await mkdtemp(path.join(tmpdir(), 'distill-esnli-'));
     const result = await runTrainStage({
       records: await esnliTeacherRecords(9842),
       dataset: await esnliTestDataset(),
       datasetStep: { splits: { train: 'valid', test: 'test' }, validation_fraction: 0.1, limit: { test: testSize } },
-      samplers: [await labelSourceSampler.create({ source: 'gold' }, dependencies(events))],
+      samplers: [await labelSourceSampler.create({ source: 'gold' }, testDependencies({ events, environment: process.env }))],
       trainer,
       trainerStep: { use: 'torch', options: { ...options } },
       student: {

@@ -5,14 +5,13 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import type { Trainer, TrainRequest } from '../../../../core/plugins/kinds/trainer.js';
-import type { PluginDependencies } from '../../../../core/plugins/plugin-dependencies.js';
 import { LocalEventStream, type DistillEvent } from '../../../../core/services/event-stream.js';
-import { MemoryLogger } from '../../../../core/services/logger.js';
 import { sampleItemsFromRecords, trainingExamplesFromItems } from '../../../../core/training/training-data.js';
 import { torchTrainer } from '../../../../plugins/trainers/torch/torch-trainer.js';
 import type { TorchTrainerOptions } from '../../../../plugins/trainers/torch/torch-trainer-options.js';
 import { sharedDataMissing } from '../../../support/paths.js';
 import { esnliTeacherRecords, esnliTestExamples } from './esnli-teacher-records.js';
+import { testDependencies } from '../../../support/test-dependencies.js';
 
 
 const options: TorchTrainerOptions = {
@@ -27,17 +26,6 @@ const options: TorchTrainerOptions = {
   threads: 1,
 };
 
-function dependencies(events: LocalEventStream): PluginDependencies {
-  return {
-    logger: new MemoryLogger(),
-    clock: { now: Date.now, sleep: async () => undefined },
-    httpSettings: {} as PluginDependencies['httpSettings'],
-    events,
-    baseDirectory: process.cwd(),
-    environment: process.env,
-    signal: new AbortController().signal,
-  };
-}
 
 interface MetricsLine {
   readonly type: string;
@@ -64,7 +52,7 @@ async function train(request: TrainRequest, interrupt?: (event: DistillEvent, co
     seen.push(event);
     interrupt?.(event, controller);
   });
-  const trainer: Trainer = await torchTrainer.create(options, dependencies(events));
+  const trainer: Trainer = await torchTrainer.create(options, testDependencies({ events, environment: process.env }));
   const outcome = await trainer.train(request, events, controller.signal).then(
     (result) => ({ result, error: null }),
     (error: unknown) => ({ result: null, error }),

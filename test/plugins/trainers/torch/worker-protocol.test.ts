@@ -8,15 +8,14 @@ import { test } from 'node:test';
 import { pluginOptionsValidator } from '../../../../core/config/plugin-options-validator.js';
 import { UserError } from '../../../../core/errors/user-error.js';
 import type { TrainingExample } from '../../../../core/plugins/kinds/trainer.js';
-import type { PluginDependencies } from '../../../../core/plugins/plugin-dependencies.js';
 import { defaultVirtualenvPython } from '../../../../core/python/python-interpreter.js';
 import { LocalEventStream, type DistillEvent } from '../../../../core/services/event-stream.js';
-import { MemoryLogger } from '../../../../core/services/logger.js';
 import { torchTrainer } from '../../../../plugins/trainers/torch/torch-trainer.js';
 import { workerMainScript } from '../../../../plugins/trainers/torch/worker-location.js';
 import { runWorker, WorkerFailure, type WorkerCommand } from '../../../../plugins/trainers/torch/worker-process.js';
 import type { WorkerEvent, WorkerTrainRequest } from '../../../../plugins/trainers/torch/worker-protocol.js';
 import { testPath } from '../../../support/paths.js';
+import { testDependencies } from '../../../support/test-dependencies.js';
 
 const python = defaultVirtualenvPython;
 
@@ -39,17 +38,6 @@ function runFixture(script: string, handshakeTimeoutMs = 20_000, events: WorkerE
   return runWorker({ command: fixtureCommand(script), request: unusedRequest, onEvent: (event) => events.push(event), handshakeTimeoutMs, cancelGraceMs: 5_000 });
 }
 
-function dependencies(events = new LocalEventStream()): PluginDependencies {
-  return {
-    logger: new MemoryLogger(),
-    clock: { now: Date.now, sleep: async () => undefined },
-    httpSettings: {} as PluginDependencies['httpSettings'],
-    events,
-    baseDirectory: process.cwd(),
-    environment: process.env,
-    signal: new AbortController().signal,
-  };
-}
 
 const examples: TrainingExample[] = [
   { id: 'a', input: 'A man sleeps. </s> A man is awake.', label: 'contradiction', rationale: 'One cannot sleep and be awake.' },
@@ -104,7 +92,7 @@ test('handshake and a bad option: the real worker reports its versions, then ref
   const events = new LocalEventStream();
   const seen: DistillEvent[] = [];
   events.subscribe((event) => seen.push(event));
-  const trainer = await torchTrainer.create({ schedule: 'exponential' as never }, dependencies(events));
+  const trainer = await torchTrainer.create({ schedule: 'exponential' as never }, testDependencies({ events, environment: process.env }));
   const output = await mkdtemp(path.join(tmpdir(), 'distill-bad-option-'));
   await assert.rejects(
     trainer.train(
@@ -141,11 +129,11 @@ test('the options schema rejects bad options before any worker starts', () => {
 
 test('a missing or broken Python environment names the setup command', async () => {
   await assert.rejects(
-    async () => torchTrainer.create({ python: '/nonexistent/bin/python' }, dependencies()),
+    async () => torchTrainer.create({ python: '/nonexistent/bin/python' }, testDependencies({ environment: process.env })),
     (error: unknown) => error instanceof UserError && /npm run setup:python/.test(error.problems[0]!.fix ?? ''),
   );
   // A Python without torch: the worker dies on import, before its handshake.
-  const trainer = await torchTrainer.create({ python: '/usr/bin/python3' }, { ...dependencies(), environment: { PATH: process.env.PATH } });
+  const trainer = await torchTrainer.create({ python: '/usr/bin/python3' }, testDependencies({ environment: { PATH: process.env.PATH } }));
   const output = await mkdtemp(path.join(tmpdir(), 'distill-broken-env-'));
   await assert.rejects(
     trainer.train(
