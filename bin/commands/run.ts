@@ -3,6 +3,7 @@ import { progressListener, progressModeFor } from '../../core/progress/progress-
 import { dryRunPipeline, type DryRun } from '../../core/runner/dry-run.js';
 import { runPipeline, type RunPipelineResult } from '../../core/runner/run-pipeline.js';
 import { stageNames, type StageName } from '../../core/runner/stage-name.js';
+import type { TeacherReport } from '../../core/teacher/teacher-report.js';
 import { BaseCommand } from './base-command.js';
 
 /** `distill run <pipeline>`: the whole pipeline, stage by stage, reusing what is stored. */
@@ -56,6 +57,20 @@ export default class RunCommand extends BaseCommand {
         signal: cancel.signal,
       });
       display.finish();
+      if (result.stopped === 'teacher') {
+        const report = result.outcomes.find((outcome) => outcome.stage === 'teacher')!.record.output as TeacherReport;
+        if (report.stopped === 'cancelled') {
+          process.stderr.write('stopped; run the same command again to continue where it stopped\n');
+          process.exitCode = 130;
+        } else {
+          process.stderr.write(
+            `the teacher stage stopped at its budget after ${report.records} examples ($${report.cost_usd.toFixed(4)}); ` +
+              'raise budget.max_usd (or max_requests) and run again: answers already paid for come from the cache\n',
+          );
+          process.exitCode = 1;
+        }
+        return result;
+      }
       if (!this.jsonEnabled()) {
         const student = result.summary.student;
         if (student) this.log(`student test accuracy ${(student.testAccuracy * 100).toFixed(1)}% (majority class ${student.majorityClassAccuracy === null ? '–' : (student.majorityClassAccuracy * 100).toFixed(1) + '%'})`);

@@ -1,9 +1,10 @@
 import { Args, Flags } from '@oclif/core';
-import { loadPipeline } from '../../core/config/load-pipeline.js';
+import path from 'node:path';
 import { progressListener, progressModeFor } from '../../core/progress/progress-display.js';
 import { UserError } from '../../core/errors/user-error.js';
 import { formatTeacherReport } from '../../core/teacher/format-teacher-report.js';
-import { teachPipeline, type SplitRole } from '../../core/teacher/teach-pipeline.js';
+import { runPipeline } from '../../core/runner/run-pipeline.js';
+import type { SplitRole } from '../../core/teacher/teach-pipeline.js';
 import type { TeacherReport } from '../../core/teacher/teacher-report.js';
 import { BaseCommand } from './base-command.js';
 
@@ -11,7 +12,7 @@ import { BaseCommand } from './base-command.js';
 export default class TeachCommand extends BaseCommand {
   static override summary = 'Run the teacher stage of a pipeline: label and explain every example, cached, resumable, costed.';
   static override description =
-    'Writes <output>/<name>/teacher/teacher-records.jsonl as it goes and teacher-report.json at the end. ' +
+    'The teacher stage of `distill run`, alone: writes teacher-records.jsonl as it goes and teacher-report.json at the end, in the stage folder `distill run` reuses (<output>/<name>/stages/teacher/<signature>/). ' +
     'Answers are cached (shared by all pipelines), so a killed or budget-stopped run resumes without paying twice. ' +
     'Ctrl+C stops cleanly. With --json every event is one JSON line on stdout, the report the last.';
   static override examples = [
@@ -38,13 +39,15 @@ export default class TeachCommand extends BaseCommand {
     const onInterrupt = () => cancel.abort(new Error('cancelled by the user'));
     process.once('SIGINT', onInterrupt);
     try {
-      const loaded = await loadPipeline(args.pipeline);
-      const result = await teachPipeline(loaded, { roles, listener: display.listener, signal: cancel.signal });
+      const result = await runPipeline(args.pipeline, { until: 'teacher', teacherRoles: roles, listener: display.listener, signal: cancel.signal });
       display.finish();
-      if (!json) this.log(formatTeacherReport(result.report, result));
+      const teacher = result.outcomes.find((outcome) => outcome.stage === 'teacher')!;
+      const report = teacher.record.output as TeacherReport;
+      const files = { outputFile: path.join(teacher.directory, 'teacher-records.jsonl'), reportFile: path.join(teacher.directory, 'teacher-report.json') };
+      if (!json) this.log(formatTeacherReport(report, files));
       // Like a shell job stopped by Ctrl+C, so scripts can tell a cancelled stage from a finished one.
-      if (result.report.stopped === 'cancelled') process.exitCode = 130;
-      return result.report;
+      if (report.stopped === 'cancelled') process.exitCode = 130;
+      return report;
     } finally {
       process.removeListener('SIGINT', onInterrupt);
     }

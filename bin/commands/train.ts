@@ -1,16 +1,20 @@
 import { Args, Flags } from '@oclif/core';
-import { attachProgressDisplay, progressModeFor } from '../../core/progress/progress-display.js';
-import { LocalEventStream } from '../../core/services/event-stream.js';
-import { trainPipeline, type TrainPipelineResult } from '../../core/training/train-pipeline.js';
+import { progressListener, progressModeFor } from '../../core/progress/progress-display.js';
+import { runPipeline } from '../../core/runner/run-pipeline.js';
+import type { TrainStageResult } from '../../core/training/train-stage.js';
 import { BaseCommand } from './base-command.js';
 
 const percent = (value: number): string => (Number.isFinite(value) ? `${(value * 100).toFixed(2)}%` : '-');
 
-/** `distill train <pipeline>`: the trainer stage, from the teacher records of the pipeline's run. */
+/** What `distill train --json` prints: the trainer stage's result and whether it was reused. */
+export type TrainCommandResult = TrainStageResult & { readonly metric: string; readonly stage: 'computed' | 'reused' | 'stopped' };
+
+/** `distill train <pipeline>`: the trainer stage, from the teacher stage `distill teach` stored. */
 export default class TrainCommand extends BaseCommand {
-  static override summary = 'Train the student from the teacher records of a pipeline run (run `distill teach` first).';
+  static override summary = 'Train the student from the teacher stage of a pipeline (run `distill teach` first).';
   static override description =
-    'Writes the chosen checkpoint (best on validation) with its validation and test accuracy to <output>/<name>/train/best. ' +
+    'The trainer stage of `distill run`, alone: trains from the stored teacher stage and writes the chosen checkpoint (best on ' +
+    'validation) with its validation and test accuracy into the stage folder `distill run` reuses. ' +
     'Ctrl+C checkpoints and stops; running the command again continues from the last checkpoint.';
   static override examples = ['<%= config.bin %> train pipelines/esnli-recorded.yaml', '<%= config.bin %> train pipelines/esnli-recorded.yaml --restart --json'];
   static override args = {
@@ -20,10 +24,10 @@ export default class TrainCommand extends BaseCommand {
     restart: Flags.boolean({ description: 'Start over instead of continuing from the last checkpoint.', default: false }),
   };
 
-  async run(): Promise<TrainPipelineResult> {
+  async run(): Promise<TrainCommandResult> {
     const { args, flags } = await this.parse(TrainCommand);
-    const events = new LocalEventStream();
-    const stopDisplay = attachProgressDisplay(events, { mode: progressModeFor(this.jsonEnabled()), ...(this.jsonEnabled() ? { write: (text: string) => process.stderr.write(text) } : {}) });
+    // JSON mode keeps stdout for the result: progress events go to stderr.
+    const display = progressListener({ mode: progressModeFor(this.jsonEnabled()), ...(this.jsonEnabled() ? { write: (text: string) => process.stderr.write(text) } : {}) });
     const controller = new AbortController();
     const onInterrupt = () => {
       process.stderr.write('\nstopping: writing a checkpoint (Ctrl+C again to force)\n');
@@ -32,18 +36,26 @@ export default class TrainCommand extends BaseCommand {
     };
     process.once('SIGINT', onInterrupt);
     try {
-      const result = await trainPipeline(args.pipeline, { events, signal: controller.signal, restart: flags.restart });
-      stopDisplay();
+      const run = await runPipeline(args.pipeline, {
+        until: 'trainer',
+        requireStored: { stages: ['teacher'], fix: `run \`distill teach ${args.pipeline}\` first` },
+        ...(flags.restart ? { from: 'trainer' as const, restartTrainer: true } : {}),
+        listener: display.listener,
+        signal: controller.signal,
+      });
+      display.finish();
+      const trainer = run.outcomes.find((outcome) => outcome.stage === 'trainer')!;
+      const result = { ...(trainer.record.output as TrainStageResult & { metric: string }), stage: trainer.status };
       if (!this.jsonEnabled()) {
         this.log(
-          `${result.status ?? 'completed'} after ${result.steps} steps${result.resumed ? ' (resumed)' : ''}: ` +
+          `${result.status ?? 'completed'} after ${result.steps} steps${result.resumed ? ' (resumed)' : ''}${trainer.status === 'reused' ? ' (stored, reused)' : ''}: ` +
             `validation ${result.metric} ${percent(result.validationAccuracy)} (step ${result.bestStep ?? '?'}), test ${percent(result.testAccuracy)}`,
         );
         this.log(`chosen checkpoint: ${result.checkpointDirectory}`);
       }
       return result;
     } catch (error) {
-      stopDisplay();
+      display.finish();
       throw error;
     } finally {
       process.removeListener('SIGINT', onInterrupt);

@@ -79,7 +79,7 @@ export function attachProgressDisplay(events: EventStream, options: ProgressDisp
 
 /**
  * The display as a listener, for core functions that take one (`teachPipeline`, `runPipeline`,
- * `trainPipeline`): pass `listener` to them and call `finish` when they return.
+ * `runPipeline`): pass `listener` to them and call `finish` when they return.
  */
 export function progressListener(options: ProgressDisplayOptions): { listener: EventListener; finish: () => void } {
   const stream = new LocalEventStream(options.now);

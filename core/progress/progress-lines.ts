@@ -35,6 +35,9 @@ export function foldProgressEvent(state: ProgressState, event: DistillEvent): bo
     case 'stage.failed':
       if (stage) state.stages.set(stage, 'failed');
       return true;
+    case 'stage.stopped':
+      if (stage) state.stages.set(stage, 'stopped');
+      return true;
     case 'teacher.progress':
       state.teacher = event;
       return true;

@@ -2,14 +2,13 @@ import { readFileSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { createStepInstance } from '../config/create-step-instance.js';
 import type { LoadedPipeline } from '../config/load-pipeline.js';
-import { UserError } from '../errors/user-error.js';
 import { evaluateStudent } from '../inference/evaluate-student.js';
 import { loadStudent } from '../inference/load-student.js';
 import type { Dataset } from '../plugins/kinds/dataset.js';
 import type { QuantizationComparison } from '../plugins/kinds/exporter.js';
 import type { Evaluator } from '../plugins/kinds/evaluator.js';
 import type { PluginDependencies } from '../plugins/plugin-dependencies.js';
-import { teachPipeline } from '../teacher/teach-pipeline.js';
+import { teachPipeline, type SplitRole } from '../teacher/teach-pipeline.js';
 import type { TeacherReport } from '../teacher/teacher-report.js';
 import { readTeacherRecords } from '../training/read-teacher-records.js';
 import { trainLoadedPipeline } from '../training/train-pipeline.js';
@@ -87,12 +86,21 @@ function percentile(sorted: readonly number[], share: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(share * sorted.length))]!;
 }
 
+/** Options of {@link pipelineStages}. */
+export interface PipelineStagesOptions {
+  /** Roles the teacher labels (default: train); more roles make a teacher stage of their own. */
+  readonly teacherRoles?: readonly SplitRole[];
+  /** Train from scratch even where the trainer stage's folder holds checkpoints of the same request. */
+  readonly restartTrainer?: boolean;
+}
+
 /**
  * The stages of one pipeline, with the inputs their signatures are computed from. Plugin instances
  * are created once per run, up front, so a bad option or a missing API key fails before any stage
  * spends anything.
  */
-export async function pipelineStages(loaded: LoadedPipeline, dependencies: PluginDependencies): Promise<StageDefinition[]> {
+export async function pipelineStages(loaded: LoadedPipeline, dependencies: PluginDependencies, options: PipelineStagesOptions = {}): Promise<StageDefinition[]> {
+  const teacherRoles = options.teacherRoles ?? ['train'];
   const { config } = loaded;
   const dataset = await createStepInstance(loaded, 'dataset', config.dataset, dependencies);
   const prompt = await createStepInstance(loaded, 'prompt', config.prompt, dependencies);
@@ -129,19 +137,18 @@ export async function pipelineStages(loaded: LoadedPipeline, dependencies: Plugi
         prompt: { ...stepIdentity(loaded, 'prompt', config.prompt), templateHash: prompt.templateHash },
         parser: stepIdentity(loaded, 'parser', config.parser),
         evaluator: config.evaluators[0] ? stepIdentity(loaded, 'evaluator', config.evaluators[0]) : null,
+        roles: teacherRoles,
       },
       async run(context): Promise<TeacherReport> {
-        const { report } = await teachPipeline(loaded, { directory: context.stageDirectory, dependencies: { ...dependencies, events: context.events, signal: context.signal } });
-        if (report.stopped === 'budget') {
-          throw new UserError({
-            message: `the teacher stage stopped at its budget after ${report.records} examples ($${report.cost_usd.toFixed(4)} spent)`,
-            pointer: '/budget',
-            fix: 'raise budget.max_usd (or max_requests) and run again: answers already paid for come from the cache',
-          });
-        }
-        if (report.stopped === 'cancelled') throw context.signal.reason ?? new Error('cancelled');
+        const { report } = await teachPipeline(loaded, {
+          roles: teacherRoles,
+          directory: context.stageDirectory,
+          dependencies: { ...dependencies, events: context.events, signal: context.signal },
+        });
         return report;
       },
+      // Stopped at its budget or by a cancel: not stored, so the next run resumes it from the cache.
+      complete: (report: TeacherReport) => report.stopped === null,
     },
     {
       name: 'trainer',
@@ -161,6 +168,7 @@ export async function pipelineStages(loaded: LoadedPipeline, dependencies: Plugi
           dataset,
           dependencies: { ...dependencies, events: context.events, signal: context.signal },
           outputDirectory: context.stageDirectory,
+          restart: options.restartTrainer,
         });
         if (result.status === 'cancelled') throw context.signal.reason ?? new Error('training was cancelled');
         return result;

@@ -8,11 +8,12 @@ import { writeReport, type WrittenReport } from '../report/write-report.js';
 import type { RunSummary, SweepPoint } from '../report/run-summary.js';
 import type { PluginDependencies } from '../plugins/plugin-dependencies.js';
 import type { TrainStageResult } from '../training/train-stage.js';
+import type { SplitRole } from '../teacher/teach-pipeline.js';
 import type { EventListener } from '../services/event-stream.js';
 import type { Logger } from '../services/logger.js';
 import { pipelineStages } from './pipeline-stages.js';
 import { startRunRecords, writeLockfile } from './run-records.js';
-import { runStages, type StageOutcome } from './run-stages.js';
+import { runStages, type RunStagesOptions, type StageOutcome } from './run-stages.js';
 import { runSummaryFromStages } from './run-summary-from-stages.js';
 import type { StageName } from './stage-name.js';
 import { sweepVariants } from './sweep-grid.js';
@@ -22,6 +23,14 @@ import { workerPackageVersions } from './worker-versions.js';
 export interface RunPipelineOptions {
   readonly only?: StageName;
   readonly from?: StageName;
+  /** Stop after this stage (`distill teach` stops after the teacher). */
+  readonly until?: StageName;
+  /** Stages that must be stored already, with the fix to print when one is not (`distill train`). */
+  readonly requireStored?: RunStagesOptions['requireStored'];
+  /** Roles the teacher labels (default: train). */
+  readonly teacherRoles?: readonly SplitRole[];
+  /** Train from scratch rather than continue from the trainer stage's checkpoints (`distill train --restart`). */
+  readonly restartTrainer?: boolean;
   readonly environment?: Readonly<Record<string, string | undefined>>;
   /** Receives every event of the run: the progress display, `--json`. */
   readonly listener?: EventListener;
@@ -35,6 +44,10 @@ export interface RunPipelineResult {
   readonly pipeline: string;
   readonly runDirectory: string;
   readonly stages: readonly { stage: StageName; status: StageOutcome['status']; directory: string }[];
+  /** Each stage's record, output included, in order. */
+  readonly outcomes: readonly StageOutcome[];
+  /** The stage that stopped part way (a budget, a cancel), or null when every stage in scope finished. */
+  readonly stopped: StageName | null;
   readonly report: WrittenReport;
   readonly summary: RunSummary;
 }
@@ -87,16 +100,28 @@ export async function runPipeline(file: string, options: RunPipelineOptions = {}
   const stopListening = options.listener ? dependencies.events.subscribe(options.listener) : () => undefined;
   const stopRecords = startRunRecords(loaded, runDirectory, dependencies.events);
   try {
-    const stages = await pipelineStages(loaded, dependencies);
+    const stages = await pipelineStages(loaded, dependencies, { teacherRoles: options.teacherRoles, restartTrainer: options.restartTrainer });
+    const last = options.only ?? options.until;
+    const inScope = last ? stages.slice(0, stages.findIndex((stage) => stage.name === last) + 1) : stages;
     const trainerPython = typeof loaded.config.trainer.options.python === 'string' ? loaded.config.trainer.options.python : undefined;
-    const worker = workerPackageVersions(findPythonInterpreter(trainerPython, environment));
-    const outcomes = await runStages(stages, { runDirectory, events: dependencies.events, signal, only: options.only, from: options.from });
+    const worker = inScope.some((stage) => stage.name === 'trainer') ? workerPackageVersions(findPythonInterpreter(trainerPython, environment)) : {};
+    const outcomes = await runStages(stages, {
+      runDirectory,
+      events: dependencies.events,
+      signal,
+      only: options.only,
+      from: options.from,
+      until: options.until,
+      requireStored: options.requireStored,
+    });
+    const stopped = outcomes.find((outcome) => outcome.status === 'stopped')?.stage ?? null;
     writeLockfile(loaded, runDirectory, stages, Object.fromEntries(outcomes.map((outcome) => [outcome.stage, outcome.signature])), worker, distillVersion());
     writeFileSync(
       path.join(runDirectory, 'stages.json'),
       JSON.stringify(Object.fromEntries(outcomes.map((outcome) => [outcome.stage, { signature: outcome.signature, directory: path.relative(runDirectory, outcome.directory), status: outcome.status }])), null, 2) + '\n',
     );
-    const sweep = options.only ? [] : await runSweep(loaded, runDirectory, dependencies, signal);
+    const wholePipeline = !last && stopped === null;
+    const sweep = wholePipeline ? await runSweep(loaded, runDirectory, dependencies, signal) : [];
     const summary = { ...runSummaryFromStages(loaded, outcomes), sweep };
     const report = writeReport(runDirectory, summary);
     dependencies.events.emit('run.done', { report: report.html });
@@ -104,6 +129,8 @@ export async function runPipeline(file: string, options: RunPipelineOptions = {}
       pipeline: loaded.file,
       runDirectory,
       stages: outcomes.map((outcome) => ({ stage: outcome.stage, status: outcome.status, directory: outcome.directory })),
+      outcomes,
+      stopped,
       report,
       summary,
     };

@@ -16,6 +16,13 @@ export interface RunStagesOptions {
   readonly only?: StageName;
   /** Recompute this stage and every later one, even where stored outputs match. */
   readonly from?: StageName;
+  /** Stop after this stage (the stages before it run or are reused as usual). */
+  readonly until?: StageName;
+  /**
+   * Stages that must already be stored: a missing one is a {@link UserError} with this fix, rather
+   * than computed (`distill train` never pays the teacher by surprise).
+   */
+  readonly requireStored?: { readonly stages: readonly StageName[]; readonly fix: string };
   /** Clock for the records' times (tests inject one). */
   readonly now?: () => Date;
 }
@@ -25,7 +32,8 @@ export interface StageOutcome {
   readonly stage: StageName;
   readonly signature: string;
   readonly directory: string;
-  readonly status: 'reused' | 'computed';
+  /** `stopped`: the stage ended without finishing (a budget, a cancel) and left no record; no later stage ran. */
+  readonly status: 'reused' | 'computed' | 'stopped';
   readonly record: StageRecord;
 }
 
@@ -52,7 +60,7 @@ export async function runStages(stages: readonly StageDefinition[], options: Run
   const { runDirectory, events, signal } = options;
   const now = options.now ?? (() => new Date());
   const names = stages.map((stage) => stage.name);
-  for (const flag of ['only', 'from'] as const) {
+  for (const flag of ['only', 'from', 'until'] as const) {
     const wanted = options[flag];
     if (wanted !== undefined && !names.includes(wanted)) {
       throw new UserError({ message: `--${flag} ${wanted}: this pipeline has no ${wanted} stage`, fix: `stages of this pipeline: ${names.join(', ')}` });
@@ -60,12 +68,13 @@ export async function runStages(stages: readonly StageDefinition[], options: Run
   }
   const fromIndex = options.from ? names.indexOf(options.from) : Number.POSITIVE_INFINITY;
   const onlyIndex = options.only ? names.indexOf(options.only) : -1;
+  const untilIndex = options.until ? names.indexOf(options.until) : Number.POSITIVE_INFINITY;
 
   const outcomes: StageOutcome[] = [];
   const upstream: Partial<Record<StageName, StageRecord>> = {};
   const signatures = stageSignatures(stages);
   for (const [index, stage] of stages.entries()) {
-    if (onlyIndex >= 0 && index > onlyIndex) break;
+    if ((onlyIndex >= 0 && index > onlyIndex) || index > untilIndex) break;
     const signature = signatures[index]!;
     const directory = stageDirectory(runDirectory, stage.name, signature);
     const forced = index >= fromIndex || index === onlyIndex;
@@ -80,12 +89,21 @@ export async function runStages(stages: readonly StageDefinition[], options: Run
           fix: `run \`distill run\` without --only first (or with --from ${stage.name})`,
         });
       }
+      if (options.requireStored?.stages.includes(stage.name)) {
+        throw new UserError({ message: `the ${stage.name} stage has no stored output for this pipeline`, fix: options.requireStored.fix });
+      }
       if (signal.aborted) throw signal.reason;
       mkdirSync(directory, { recursive: true });
       const startedAt = now().toISOString();
       events.emit('stage.start', { stage: stage.name, signature, directory });
       const output = await stage.run({ runDirectory, stageDirectory: directory, upstream: { ...upstream }, events, signal });
       const record: StageRecord = { stage: stage.name, signature, inputs: stage.inputs, startedAt, finishedAt: now().toISOString(), output };
+      if (stage.complete && !stage.complete(output)) {
+        // No record: the next run calls the stage again in the same folder, and it carries on.
+        events.emit('stage.stopped', { stage: stage.name, signature, directory });
+        outcomes.push({ stage: stage.name, signature, directory, status: 'stopped', record });
+        break;
+      }
       writeStageRecord(directory, record);
       events.emit('stage.done', { stage: stage.name, signature, directory });
       outcomes.push({ stage: stage.name, signature, directory, status: 'computed', record });

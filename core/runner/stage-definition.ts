@@ -28,4 +28,10 @@ export interface StageDefinition<Output = unknown> {
   readonly inputs: unknown;
   /** Does the work in `context.stageDirectory`, resuming partial work found there, and returns a JSON summary. */
   run(context: StageContext): Promise<Output>;
+  /**
+   * Whether an output is the stage's whole work. A stage that stops cleanly part way (the teacher at
+   * its budget, or cancelled) returns its partial output and this says false: nothing is stored, no
+   * later stage runs, and the next run resumes it. Absent means always complete.
+   */
+  complete?(output: Output): boolean;
 }

@@ -27,8 +27,8 @@ export interface TeachPipelineOptions {
   readonly clock?: Clock;
   readonly httpSettings?: HttpSettings;
   readonly logger?: Logger;
-  /** Folder for the records and report (default: {@link teacherDirectory}); the runner gives its stage folder. */
-  readonly directory?: string;
+  /** Folder for the records and report: the runner's teacher stage folder. */
+  readonly directory: string;
   /**
    * The run's plugin dependencies, when the caller (the runner) already has a run container; the
    * `environment`, `signal`, `clock`, `httpSettings` and `logger` options are then not used.
@@ -43,11 +43,6 @@ export interface TeachPipelineResult {
   readonly reportFile: string;
   /** The cache used, or null when disabled or not needed (recorded answers). */
   readonly cacheFile: string | null;
-}
-
-/** The folder a pipeline's teacher stage writes to: `<output.directory>/<name>/teacher/`. */
-export function teacherDirectory(loaded: LoadedPipeline): string {
-  return path.resolve(loaded.baseDirectory, loaded.config.output.directory, loaded.config.name, 'teacher');
 }
 
 /** The dataset splits for the asked roles, with the pipeline's limits. */
@@ -66,10 +61,10 @@ export function splitsForRoles(loaded: LoadedPipeline, roles: readonly SplitRole
 /**
  * Runs the teacher stage of a loaded pipeline: creates its dataset, prompt, parser and teacher (and
  * the first evaluator, which decides what counts as a correct teacher label), opens the shared
- * cache, and labels the asked splits into `<output.directory>/<name>/teacher/teacher-records.jsonl`
+ * cache, and labels the asked splits into `teacher-records.jsonl` in `options.directory`
  * with `teacher-report.json` beside it.
  */
-export async function teachPipeline(loaded: LoadedPipeline, options: TeachPipelineOptions = {}): Promise<TeachPipelineResult> {
+export async function teachPipeline(loaded: LoadedPipeline, options: TeachPipelineOptions): Promise<TeachPipelineResult> {
   const { config } = loaded;
   let run: DependencyContainer | null = null;
   let dependencies = options.dependencies;
@@ -92,7 +87,7 @@ export async function teachPipeline(loaded: LoadedPipeline, options: TeachPipeli
 
     const cacheFile = config.cache.enabled && teacher.cacheable ? resolveCachePath({ configuredPath: config.cache.path, baseDirectory: loaded.baseDirectory, environment }) : null;
     cache = cacheFile ? TeacherCache.open(cacheFile) : null;
-    const directory = options.directory ?? teacherDirectory(loaded);
+    const directory = options.directory;
     const outputFile = path.join(directory, 'teacher-records.jsonl');
     const reportFile = path.join(directory, 'teacher-report.json');
     const timeoutSeconds = Number(config.teacher.options.timeout_seconds ?? 0);

@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { testPath } from './paths.js';
 
@@ -59,11 +59,25 @@ output:
   return file;
 }
 
-/** Where the fixture pipeline's teacher stage writes. */
-export function teachOutputFiles(directory: string): { records: string; report: string; cache: string } {
+/**
+ * Where the fixture pipeline's teacher stage writes: its one stage folder under
+ * `runs/teach-fixture/stages/teacher/` (the tests change no teacher input between runs). Looked up
+ * when read, so the paths can be taken before `distill teach` has made the folder.
+ */
+export function teachOutputFiles(directory: string): { readonly records: string; readonly report: string; readonly cache: string } {
+  const stageFolder = () => {
+    const stages = path.join(directory, 'runs', 'teach-fixture', 'stages', 'teacher');
+    const folders = existsSync(stages) ? readdirSync(stages) : [];
+    if (folders.length !== 1) throw new Error(`expected one teacher stage folder in ${stages}, found ${folders.length}`);
+    return path.join(stages, folders[0]!);
+  };
   return {
-    records: path.join(directory, 'runs', 'teach-fixture', 'teacher', 'teacher-records.jsonl'),
-    report: path.join(directory, 'runs', 'teach-fixture', 'teacher', 'teacher-report.json'),
+    get records() {
+      return path.join(stageFolder(), 'teacher-records.jsonl');
+    },
+    get report() {
+      return path.join(stageFolder(), 'teacher-report.json');
+    },
     cache: path.join(directory, 'cache', 'teacher-cache.sqlite'),
   };
 }

@@ -101,3 +101,30 @@ test('--from recomputes that stage and later ones; --only needs stored upstream 
   assert.deepEqual(calls, ['teacher']);
   await assert.rejects(run(pipeline({ alpha: 0.5 }, calls), runDirectory, { from: 'export' }), /this pipeline has no export stage/);
 }));
+
+test('--until stops after a stage; required stored stages are never computed; a stage that stops part way is not stored', withRunDirectory(async (runDirectory) => {
+  const calls: string[] = [];
+  const untilTeacher = await run(pipeline({ alpha: 0.5 }, calls), runDirectory, { until: 'teacher' });
+  assert.deepEqual(untilTeacher.map((outcome) => `${outcome.stage}:${outcome.status}`), ['dataset:computed', 'teacher:computed']);
+
+  const fresh = mkdtempSync(path.join(os.tmpdir(), 'distill-stages-'));
+  try {
+    await assert.rejects(run(pipeline({ alpha: 0.5 }, calls), fresh, { requireStored: { stages: ['teacher'], fix: 'run `distill teach` first' } }), (error: unknown) => {
+      assert.ok(error instanceof UserError);
+      assert.deepEqual([error.problems[0]!.message, error.problems[0]!.fix], ['the teacher stage has no stored output for this pipeline', 'run `distill teach` first']);
+      return true;
+    });
+  } finally {
+    rmSync(fresh, { recursive: true, force: true });
+  }
+
+  calls.length = 0;
+  const stages = pipeline({ alpha: 0.5 }, calls);
+  const partial = { ...stages[2]!, complete: (output: unknown) => (output as { resumedFrom: string }).resumedFrom === 'half' };
+  const stopped = await run([stages[0]!, stages[1]!, partial], runDirectory, { requireStored: { stages: ['teacher'], fix: '' } });
+  assert.deepEqual(stopped.map((outcome) => outcome.status), ['reused', 'reused', 'stopped']);
+  assert.equal(existsSync(path.join(stopped[2]!.directory, 'stage.json')), false, 'no record: the next run resumes it');
+  const finished = await run([stages[0]!, stages[1]!, partial], runDirectory);
+  assert.deepEqual(finished.map((outcome) => outcome.status), ['reused', 'reused', 'computed']);
+  assert.deepEqual(calls, ['trainer', 'trainer']);
+}));
