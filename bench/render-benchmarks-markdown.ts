@@ -336,6 +336,12 @@ CQA 0.621–0.632 at T5-base, as quoted in \`docs/method.md\`): read the compari
 ${markdownTable(['dataset', 'method', ...fractions.map((fraction) => `${formatNumber(fraction * 100, fraction < 0.25 ? 1 : 0)}% of the data`), 'majority class'], rows)}`;
 }
 
+/** Notes a person wrote about the last runs (`bench/results/run-notes.md`), shown under the introduction. */
+function runNotes(): string {
+  const file = path.join(resultsDirectory, 'run-notes.md');
+  return existsSync(file) ? `\n${readFileSync(file, 'utf8').trim()}\n` : '';
+}
+
 /** Renders BENCHMARKS.md from the result files. */
 export function renderBenchmarksMarkdown(): string {
   const text = `# Benchmarks
@@ -343,9 +349,9 @@ export function renderBenchmarksMarkdown(): string {
 Every figure below was measured by \`npm run bench\` (quick mode) or \`npm run bench:full\` and is rendered from
 the JSON files in \`bench/results/\` by \`bench/render-benchmarks-markdown.ts\`; nothing is typed by hand.
 Each section names the run, the machine, its load, and the JSON behind it. Re-run a single bench with
-\`npm run bench -- --only <teacher-cost|teacher-engine|trainer-throughput>\`; \`-- --smoke\` checks the benches run in seconds
+\`npm run bench -- --only <teacher-cost|teacher-engine|trainer-throughput|student-inference|student-quality>\`; \`-- --smoke\` checks the benches run in seconds
 (its numbers mean nothing).
-
+${runNotes()}
 ${teacherCostSection()}
 
 ${teacherEngineSection()}

@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Price } from '../config/pipeline-config.js';
@@ -118,6 +119,9 @@ export async function runTeachStage(input: TeachStageInput): Promise<TeacherRepo
   const started = clock.now();
   const stageAbort = new AbortController();
   const signal = AbortSignal.any([input.signal, stageAbort.signal]);
+  // Every request in the window listens on this signal (semaphore, rate limiter, backoff, the SDK):
+  // more than Node's default of 10 listeners is expected here, not a leak.
+  setMaxListeners(Math.max(64, input.limits.concurrency * 16), signal);
   const price = findPrice(teacher.provider, teacher.model, input.prices);
 
   const existing = readExistingOutput(input.outputFile);
