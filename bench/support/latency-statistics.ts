@@ -1,16 +1,11 @@
+import { percentile } from '../../core/report/statistics.js';
+
 /** Mean and percentiles of a list of durations in milliseconds. */
 export interface LatencySummary {
   readonly mean_ms: number;
   readonly p50_ms: number;
   readonly p95_ms: number;
   readonly p99_ms: number;
-}
-
-/** The value below which `fraction` of the sorted values lie (nearest rank). */
-export function percentile(sorted: readonly number[], fraction: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil(fraction * sorted.length) - 1));
-  return sorted[rank]!;
 }
 
 /** Rounds to three decimals: microseconds, for milliseconds. */

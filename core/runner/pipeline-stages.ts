@@ -3,6 +3,7 @@ import path from 'node:path';
 import { createStepInstance } from '../config/create-step-instance.js';
 import type { LoadedPipeline } from '../config/load-pipeline.js';
 import { evaluateStudent } from '../inference/evaluate-student.js';
+import { percentile } from '../report/statistics.js';
 import { loadStudent } from '../inference/load-student.js';
 import type { Dataset } from '../plugins/kinds/dataset.js';
 import type { QuantizationComparison } from '../plugins/kinds/exporter.js';
@@ -79,11 +80,6 @@ async function countSplit(dataset: Dataset, split: string, limit: number | undef
     if (example.goldLabel !== null) labels.set(example.goldLabel, (labels.get(example.goldLabel) ?? 0) + 1);
   }
   return { count, labels };
-}
-
-function percentile(sorted: readonly number[], share: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  return sorted[Math.min(sorted.length - 1, Math.floor(share * sorted.length))]!;
 }
 
 /** Options of {@link pipelineStages}. */
