@@ -2,15 +2,11 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { createAjv, type ValidationContext } from '../../../core/config/create-ajv.js';
 import type { AnyPluginDescriptor } from '../../../core/plugins/plugin-descriptor.js';
-import type { PluginDependencies } from '../../../core/plugins/plugin-dependencies.js';
 import { pluginKinds, type PluginKind } from '../../../core/plugins/plugin-kind.js';
 import { descriptorProblems } from '../../../core/plugins/validate-descriptor.js';
-import { systemClock } from '../../../core/services/clock.js';
-import { LocalEventStream } from '../../../core/services/event-stream.js';
-import { defaultHttpSettings } from '../../../core/services/http-settings.js';
-import { MemoryLogger } from '../../../core/services/logger.js';
 import { builtinPlugins } from '../../../plugins/builtin-plugins.js';
 import { repositoryRoot, sharedDataMissing } from '../../support/paths.js';
+import { testDependencies } from '../../support/test-dependencies.js';
 import { assertMembers, kindContracts } from './kind-contracts.js';
 import { samplePlugins } from './samples/sample-plugins.js';
 
@@ -27,18 +23,6 @@ const environment: Readonly<Record<string, string | undefined>> = new Proxy({} a
   get: (_target, name) => (typeof name === 'string' && /(API_?KEY|TOKEN|SECRET)$/.test(name) ? `fake-${name.toLowerCase()}-0123456789` : undefined),
 });
 const fakeSecrets = ['fake-'];
-
-function dependencies(): PluginDependencies {
-  return {
-    logger: new MemoryLogger(),
-    clock: systemClock,
-    httpSettings: defaultHttpSettings,
-    events: new LocalEventStream(),
-    baseDirectory: repositoryRoot,
-    environment,
-    signal: new AbortController().signal,
-  };
-}
 
 function exampleOptions(descriptor: AnyPluginDescriptor): Record<string, unknown> {
   return structuredClone((descriptor.exampleOptions ?? {}) as Record<string, unknown>);
@@ -91,7 +75,7 @@ function contractSuite(kind: PluginKind, descriptor: AnyPluginDescriptor, label:
       const options = exampleOptions(descriptor);
       // As in a pipeline: create receives options with the schema's defaults filled in.
       defaultingAjv.compile(descriptor.optionsSchema).call({ baseDirectory: repositoryRoot } satisfies ValidationContext, options);
-      const { result: instance, requests } = await withoutNetwork(async () => descriptor.create(options, dependencies()));
+      const { result: instance, requests } = await withoutNetwork(async () => descriptor.create(options, testDependencies({ baseDirectory: repositoryRoot, environment })));
       assert.deepEqual(requests, [], 'create must not make network calls');
       const contract = kindContracts[kind];
       assertMembers(instance, contract.members);
