@@ -10,6 +10,8 @@
  * Benches run one after another, never at once, so none slows another down.
  */
 import os from 'node:os';
+import path from 'node:path';
+import { resultsDirectory } from './support/bench-paths.js';
 import { loadAverage } from './support/machine-info.js';
 import { renderBenchmarksMarkdown } from './render-benchmarks-markdown.js';
 import { writeBenchResult, type BenchMode } from './support/result-file.js';
@@ -74,6 +76,8 @@ async function main(): Promise<number> {
   if (oneMinute! > 0.5) {
     console.warn(`note: load average ${oneMinute!.toFixed(2)} > 0.5: other work is running, timings will be low (the load is recorded in each result)`);
   }
+  // Smoke numbers mean nothing: they must never replace a measured result or reach BENCHMARKS.md.
+  const directory = mode === 'smoke' ? path.join(os.tmpdir(), 'distill-bench-smoke') : resultsDirectory;
   let failures = 0;
   for (const bench of benches) {
     if (only && !only.has(bench.name)) continue;
@@ -91,15 +95,17 @@ async function main(): Promise<number> {
         seconds: Math.round((Date.now() - startedAt.getTime()) / 100) / 10,
         settings,
         results,
-      });
+      }, directory);
       console.log(`✔ ${bench.name}: ${file} (${((Date.now() - startedAt.getTime()) / 1000).toFixed(1)} s)`);
     } catch (error) {
       failures++;
       console.error(`✘ ${bench.name} failed: ${(error as Error).stack ?? String(error)}`);
     }
   }
-  renderBenchmarksMarkdown();
-  console.log('BENCHMARKS.md rendered from bench/results/');
+  if (mode !== 'smoke') {
+    renderBenchmarksMarkdown();
+    console.log('BENCHMARKS.md rendered from bench/results/');
+  }
   return failures === 0 ? 0 : 1;
 }
 

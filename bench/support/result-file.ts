@@ -37,20 +37,21 @@ export function invocationCommand(): string {
 }
 
 /**
- * Writes `bench/results/<bench>.json` through a temporary file and a rename, so a killed run
- * leaves the previous result whole. Returns the file's path.
+ * Writes `<directory>/<bench>.json` (by default `bench/results/`) through a temporary file and a
+ * rename, so a killed run leaves the previous result whole. Returns the file's path.
  */
 export function writeBenchResult<Settings, Results>(
   result: Omit<BenchResult<Settings, Results>, 'machine' | 'command' | 'load_average_at_end'>,
+  directory: string = resultsDirectory,
 ): string {
-  mkdirSync(resultsDirectory, { recursive: true });
+  mkdirSync(directory, { recursive: true });
   const full: BenchResult<Settings, Results> = {
     ...result,
     command: invocationCommand(),
     machine: machineInfo(),
     load_average_at_end: loadAverage(),
   };
-  const file = path.join(resultsDirectory, `${result.bench}.json`);
+  const file = path.join(directory, `${result.bench}.json`);
   const temporary = `${file}.tmp`;
   writeFileSync(temporary, JSON.stringify(full, null, 2) + '\n');
   renameSync(temporary, file);

@@ -1,6 +1,6 @@
 """The machine's matrix-multiply peak: fp32 ``torch.mm`` of large square matrices on N threads.
 
-    python matmul_peak.py --threads 2 [--size 2048] [--seconds 3]
+    python matmul_peak.py --threads 2 [--size 2048] [--seconds 3] [--dtype float32|bfloat16]
 
 Prints one JSON line: the best GFLOP/s of the timed repetitions. Run as its own process, with
 the same thread settings as the training runs, so that the achieved GFLOP/s of a training run
@@ -19,12 +19,14 @@ def main():
     parser.add_argument("--threads", type=int, required=True)
     parser.add_argument("--size", type=int, default=2048)
     parser.add_argument("--seconds", type=float, default=3.0, help="time spent measuring, after warm-up")
+    parser.add_argument("--dtype", choices=["float32", "bfloat16"], default="float32")
     arguments = parser.parse_args()
     torch.set_num_threads(arguments.threads)
     size = arguments.size
-    left = torch.randn(size, size)
-    right = torch.randn(size, size)
-    output = torch.empty(size, size)
+    dtype = getattr(torch, arguments.dtype)
+    left = torch.randn(size, size, dtype=dtype)
+    right = torch.randn(size, size, dtype=dtype)
+    output = torch.empty(size, size, dtype=dtype)
     for _ in range(3):  # warm-up: thread pool start, page faults, BLAS kernel selection
         torch.mm(left, right, out=output)
     flops = 2 * size**3
@@ -36,7 +38,7 @@ def main():
         torch.mm(left, right, out=output)
         best = max(best, flops / (time.perf_counter() - started))
         repetitions += 1
-    print(json.dumps({"threads": torch.get_num_threads(), "size": size, "repetitions": repetitions, "gflops": best / 1e9}))
+    print(json.dumps({"threads": torch.get_num_threads(), "dtype": arguments.dtype, "size": size, "repetitions": repetitions, "gflops": best / 1e9}))
 
 
 if __name__ == "__main__":

@@ -11,7 +11,8 @@ Hugging Face ``Seq2SeqTrainer`` with a task-prefix loss computed by two forward 
   the same examples;
 - ``compute_loss`` runs the model on each and mixes the two losses with α;
 - everything else is the trainer's defaults: AdamW (``adamw_torch_fused``), linear schedule,
-  gradient clipping at 1.0, random sampling, no length grouping.
+  gradient clipping at 1.0, random sampling, no length grouping, fp32; ``--bf16`` turns on the
+  trainer's own bf16 mixed precision (autocast, on a CPU too), as a second point of comparison.
 
 Evaluation and checkpointing are off: the benchmark times training steps only (the worker's
 evaluation is outside its timed steps too).
@@ -48,6 +49,7 @@ def main():
     parser.add_argument("--max-input-length", type=int, default=128)
     parser.add_argument("--max-target-length", type=int, default=64)
     parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--bf16", action="store_true", help="the trainer's own bf16 mixed precision (autocast on the CPU)")
     parser.add_argument("--output-directory", required=True)
     arguments = parser.parse_args()
 
@@ -154,6 +156,7 @@ def main():
         predict_with_generate=True,
         seed=arguments.seed,
         use_cpu=True,
+        bf16=arguments.bf16,
         dataloader_num_workers=0,
     )
     trainer = TaskPrefixTrainer(
@@ -174,6 +177,7 @@ def main():
                 "collated_tokens": collated_tokens,
                 "parameters": sum(parameter.numel() for parameter in model.parameters()),
                 "threads": torch.get_num_threads(),
+                "bf16": arguments.bf16,
                 "optimizer": training_arguments.optim if isinstance(training_arguments.optim, str) else training_arguments.optim.value,
             }
         )

@@ -21,14 +21,22 @@ interface StudentDimensions {
   readonly dropout_rate: number;
 }
 
+/** Worker options that change its speed: `task_passes` (`joint`: both tasks in one pass; `separate`: one pass per task, as the paper) and `bf16`. */
+interface WorkerVariant {
+  readonly task_passes: 'joint' | 'separate';
+  /** `auto` (the worker's default) trains in bf16 where the CPU multiplies bf16 natively. */
+  readonly bf16: boolean | 'auto';
+}
+
 /** One measured combination. */
 interface GridPoint {
   readonly name: string;
   readonly config: StudentDimensions;
   readonly batch_size: number;
   readonly threads: number;
-  /** The worker's `task_passes` settings to run: `joint` (both tasks in one pass) and `separate` (one pass per task, as the paper). */
-  readonly worker_variants: readonly ('joint' | 'separate')[];
+  readonly worker_variants: readonly WorkerVariant[];
+  /** The reference in fp32 (the trainer's default, what the target compares with) and with the trainer's own bf16. */
+  readonly reference_precisions: readonly ('fp32' | 'bf16')[];
 }
 
 /** Settings handed to `trainer_benchmark.py` and written into the result. */
@@ -80,18 +88,25 @@ async function writeTrainingData(file: string, limit: number | null): Promise<{ 
   return { examples: lines.length, withRationale };
 }
 
+/** The worker as shipped (its defaults), and in fp32 to show what bf16 brings. */
+const defaultAndFp32: readonly WorkerVariant[] = [{ task_passes: 'separate', bf16: 'auto' }, { task_passes: 'separate', bf16: false }];
+
 function gridFor(mode: BenchMode): GridPoint[] {
-  if (mode === 'smoke') return [{ name: 'smoke', config: smokeConfig, batch_size: 8, threads: 2, worker_variants: ['joint'] }];
+  if (mode === 'smoke') {
+    return [{ name: 'smoke', config: smokeConfig, batch_size: 8, threads: 2, worker_variants: [{ task_passes: 'joint', bf16: 'auto' }], reference_precisions: ['fp32', 'bf16'] }];
+  }
+  const both = ['fp32', 'bf16'] as const;
   if (mode === 'quick') {
     return [
-      { name: 'tiny', config: tinyConfig, batch_size: 16, threads: 2, worker_variants: ['joint', 'separate'] },
-      { name: 'reference-256', config: referenceConfig, batch_size: 16, threads: 2, worker_variants: ['joint', 'separate'] },
+      { name: 'tiny', config: tinyConfig, batch_size: 16, threads: 2, worker_variants: defaultAndFp32, reference_precisions: both },
+      { name: 'reference-256', config: referenceConfig, batch_size: 16, threads: 2, worker_variants: defaultAndFp32, reference_precisions: both },
     ];
   }
   const grid: GridPoint[] = [];
+  const variants: readonly WorkerVariant[] = [{ task_passes: 'joint', bf16: 'auto' }, ...defaultAndFp32];
   for (const threads of [1, 2]) {
     for (const [name, config] of [['tiny', tinyConfig], ['reference-256', referenceConfig]] as const) {
-      for (const batchSize of [16, 32]) grid.push({ name, config, batch_size: batchSize, threads, worker_variants: ['joint', 'separate'] });
+      for (const batchSize of [16, 32]) grid.push({ name, config, batch_size: batchSize, threads, worker_variants: variants, reference_precisions: both });
     }
   }
   return grid;

@@ -9,7 +9,8 @@ SETTINGS.json (written by ``trainer-throughput-benchmark.ts``)::
      "max_input_length": 128, "max_target_length": 64, "alpha": 0.5, "learning_rate": 5e-4,
      "tokenizer": {"type": "unigram", "vocab_size": 8000},
      "grid": [{"name": "reference-256", "config": {...}, "batch_size": 16, "threads": 2,
-               "worker_variants": ["joint", "separate"]}]}
+               "worker_variants": [{"task_passes": "separate", "bf16": "auto"}, {"task_passes": "separate", "bf16": false}],
+               "reference_precisions": ["fp32", "bf16"]}]}
 
 Every measurement runs in a process of its own (matmul peak, each worker run, each reference
 run), one at a time, with the same thread count and environment, and this driver waits idle.
@@ -62,10 +63,14 @@ def tail(path, count=30):
         return "".join(handle.readlines()[-count:])
 
 
-def matmul_peak(settings, threads, label):
-    log = os.path.join(settings["work_directory"], f"matmul-{threads}-{label}.log")
+PRECISIONS = {"fp32": "float32", "bf16": "bfloat16"}
+
+
+def matmul_peak(settings, threads, precision, label):
+    log = os.path.join(settings["work_directory"], f"matmul-{threads}-{precision}-{label}.log")
     code, _, lines = run_child(
-        [sys.executable, os.path.join(HERE, "matmul_peak.py"), "--threads", str(threads), "--size", str(settings["matmul_size"])],
+        [sys.executable, os.path.join(HERE, "matmul_peak.py"), "--threads", str(threads), "--size", str(settings["matmul_size"]),
+         "--dtype", PRECISIONS[precision]],
         threads, log,
     )
     if code != 0:
@@ -110,7 +115,11 @@ def data_statistics(settings, tokenizer_directory, config):
 
 
 def run_worker(settings, point, variant, directory, shared_tokenizer):
-    """Trains with the worker for warm-up + measured steps; returns its timings from the progress events."""
+    """Trains with the worker for warm-up + measured steps; returns its timings from the progress events.
+
+    `variant` is the worker's `task_passes` and `bf16` options; the precision it trained in is read
+    back from its `started` event (`bf16: auto` resolves there).
+    """
     os.makedirs(directory, exist_ok=True)
     if os.path.isdir(shared_tokenizer):
         shutil.copytree(shared_tokenizer, os.path.join(directory, "tokenizer"), dirs_exist_ok=True)
@@ -137,7 +146,8 @@ def run_worker(settings, point, variant, directory, shared_tokenizer):
                 "max_steps": steps,
                 "threads": point["threads"],
                 "learning_rate": settings["learning_rate"],
-                "task_passes": variant,
+                "task_passes": variant["task_passes"],
+                "bf16": variant["bf16"],
                 "eval_every": steps + 1,
                 "checkpoint_every": steps + 1,
                 "log_every": 1,
@@ -167,8 +177,11 @@ def run_worker(settings, point, variant, directory, shared_tokenizer):
     warm = settings["warmup_steps"]
     seconds = progress[steps]["seconds"] - progress[warm]["seconds"]
     measured = [progress[step] for step in range(warm + 1, steps + 1)]
+    precision = "bf16" if started_event.get("bf16") else "fp32"
     return {
-        "variant": variant,
+        "variant": f"{variant['task_passes']}, {precision}",
+        "options": variant,
+        "precision": precision,
         "steps_measured": settings["measured_steps"],
         "seconds": seconds,
         "steps_per_second": settings["measured_steps"] / seconds,
@@ -181,8 +194,8 @@ def run_worker(settings, point, variant, directory, shared_tokenizer):
     }
 
 
-def run_reference(settings, point, directory, tokenizer_directory):
-    """Trains with the Seq2SeqTrainer reference for warm-up + measured steps."""
+def run_reference(settings, point, precision, directory, tokenizer_directory):
+    """Trains with the Seq2SeqTrainer reference for warm-up + measured steps, in fp32 (its default) or bf16."""
     os.makedirs(directory, exist_ok=True)
     steps = settings["warmup_steps"] + settings["measured_steps"]
     command = [
@@ -192,7 +205,7 @@ def run_reference(settings, point, directory, tokenizer_directory):
         "--alpha", str(settings["alpha"]), "--learning-rate", str(settings["learning_rate"]),
         "--max-input-length", str(settings["max_input_length"]), "--max-target-length", str(settings["max_target_length"]),
         "--output-directory", directory,
-    ]
+    ] + (["--bf16"] if precision == "bf16" else [])
     log = os.path.join(directory, "reference-stderr.log")
     code, peak_megabytes, lines = run_child(command, point["threads"], log)
     if code != 0 or not lines:
@@ -203,6 +216,8 @@ def run_reference(settings, point, directory, tokenizer_directory):
     seconds = times[steps - 1] - times[warm - 1]
     tokens = result["collated_tokens"]
     return {
+        "variant": f"reference, {precision}",
+        "precision": precision,
         "steps_measured": settings["measured_steps"],
         "seconds": seconds,
         "steps_per_second": settings["measured_steps"] / seconds,
@@ -214,8 +229,12 @@ def run_reference(settings, point, directory, tokenizer_directory):
     }
 
 
-def with_rates(run, statistics, batch_size, peak):
-    """Adds tokens/s and GFLOP/s from the data's mean per-example figures."""
+def with_rates(run, statistics, batch_size, peaks):
+    """Adds tokens/s and GFLOP/s from the data's mean per-example figures.
+
+    The share of peak is taken against both measured peaks; `share_of_matmul_peak` is the one of the
+    precision the run multiplied in (a bf16 run is held to the bf16 peak).
+    """
     examples_per_second = run["steps_per_second"] * batch_size
     gflops = examples_per_second * statistics["mean_training_gflop_per_example"]
     return dict(
@@ -223,58 +242,86 @@ def with_rates(run, statistics, batch_size, peak):
         examples_per_second=examples_per_second,
         tokens_per_second=examples_per_second * statistics["mean_tokens_per_example"],
         gflops=gflops,
-        share_of_matmul_peak=gflops / peak,
+        share_of_matmul_peak=gflops / peaks[run["precision"]],
+        share_of_fp32_matmul_peak=gflops / peaks["fp32"],
     )
 
 
-def worker_default_task_passes(worker_main):
-    """The worker's default `task_passes`, read from its option table (it has changed before)."""
+def worker_defaults(worker_main):
+    """The worker's default `task_passes` and `bf16`, read from its option table (they have changed before)."""
     sys.path.insert(0, os.path.dirname(worker_main))
     from distill_worker.options import TRAINING_OPTIONS
 
-    return TRAINING_OPTIONS["task_passes"][0]
+    return {"task_passes": TRAINING_OPTIONS["task_passes"][0], "bf16": TRAINING_OPTIONS["bf16"][0]}
+
+
+def cpu_bf16_supported():
+    """The worker's own test of native bf16 on this CPU."""
+    from distill_worker.distributed import cpu_bf16_supported as supported
+
+    return supported()
 
 
 def main():
     with open(sys.argv[1], encoding="utf-8") as handle:
         settings = json.load(handle)
-    default_passes = worker_default_task_passes(settings["worker_main"])
+    defaults = worker_defaults(settings["worker_main"])
     work = settings["work_directory"]
     os.makedirs(work, exist_ok=True)
     shared_tokenizer = os.path.join(work, "tokenizer")
     thread_counts = sorted({point["threads"] for point in settings["grid"]})
-    peaks_before = {threads: matmul_peak(settings, threads, "before") for threads in thread_counts}
+    peaks_before = {
+        precision: {threads: matmul_peak(settings, threads, precision, "before") for threads in thread_counts} for precision in PRECISIONS
+    }
     points = []
     for index, point in enumerate(settings["grid"]):
         base = os.path.join(work, f"{index:02d}-{point['name']}-b{point['batch_size']}-t{point['threads']}")
         workers = []
-        for variant in point["worker_variants"]:
-            workers.append(run_worker(settings, point, variant, f"{base}-worker-{variant}", shared_tokenizer))
+        for number, variant in enumerate(point["worker_variants"]):
+            directory = f"{base}-worker-{number}"
+            workers.append(run_worker(settings, point, variant, directory, shared_tokenizer))
             if not os.path.isdir(shared_tokenizer):
-                shutil.copytree(os.path.join(f"{base}-worker-{variant}", "tokenizer"), shared_tokenizer)
-        reference = run_reference(settings, point, f"{base}-reference", shared_tokenizer)
+                shutil.copytree(os.path.join(directory, "tokenizer"), shared_tokenizer)
+        references = [
+            run_reference(settings, point, precision, f"{base}-reference-{precision}", shared_tokenizer)
+            for precision in point["reference_precisions"]
+        ]
         statistics = data_statistics(settings, shared_tokenizer, point["config"])
-        peak = peaks_before[point["threads"]]
-        workers = [with_rates(run, statistics, point["batch_size"], peak) for run in workers]
-        reference = with_rates(reference, statistics, point["batch_size"], peak)
+        peaks = {precision: peaks_before[precision][point["threads"]] for precision in PRECISIONS}
+        workers = [with_rates(run, statistics, point["batch_size"], peaks) for run in workers]
+        references = [with_rates(run, statistics, point["batch_size"], peaks) for run in references]
+        # The target compares with the reference as the paper's loop runs it: the trainer's defaults, fp32.
+        reference = next(run for run in references if run["precision"] == "fp32")
         points.append({
             "name": point["name"],
             "config": point["config"],
             "batch_size": point["batch_size"],
             "threads": point["threads"],
             "data": statistics,
-            "matmul_peak_gflops": peak,
+            "matmul_peak_gflops": peaks,
             "workers": workers,
-            "reference": reference,
+            "references": references,
             "speedup_over_reference": {run["variant"]: run["steps_per_second"] / reference["steps_per_second"] for run in workers},
+            "speedup_over_same_precision_reference": {
+                run["variant"]: run["steps_per_second"] / match["steps_per_second"]
+                for run in workers
+                for match in references
+                if match["precision"] == run["precision"]
+            },
         })
         print(f"  {point['name']} b{point['batch_size']} t{point['threads']}: "
               + ", ".join(f"worker {run['variant']} {run['steps_per_second']:.2f} steps/s" for run in workers)
-              + f", reference {reference['steps_per_second']:.2f} steps/s", file=sys.stderr, flush=True)
-    peaks_after = {threads: matmul_peak(settings, threads, "after") for threads in thread_counts}
+              + "".join(f", {run['variant']} {run['steps_per_second']:.2f} steps/s" for run in references), file=sys.stderr, flush=True)
+    peaks_after = {
+        precision: {threads: matmul_peak(settings, threads, precision, "after") for threads in thread_counts} for precision in PRECISIONS
+    }
     print(json.dumps({
-        "worker_default_task_passes": default_passes,
-        "matmul_peak_gflops": {str(threads): {"before": peaks_before[threads], "after": peaks_after[threads]} for threads in thread_counts},
+        "worker_defaults": defaults,
+        "cpu_bf16_supported": cpu_bf16_supported(),
+        "matmul_peak_gflops": {
+            precision: {str(threads): {"before": peaks_before[precision][threads], "after": peaks_after[precision][threads]} for threads in thread_counts}
+            for precision in PRECISIONS
+        },
         "points": points,
     }))
 

@@ -60,7 +60,7 @@ export const torchTrainerOptionsSchema: JsonSchema = {
     eval_batch_size: { ...positiveInteger, default: 64, description: 'Examples per generation batch.' },
     generation_max_tokens: { ...positiveInteger, default: 64, description: 'Longest generated label.' },
     threads: { ...positiveInteger, description: 'torch CPU threads (default: torch\'s own choice, one per physical core).' },
-    bf16: { oneOf: [{ type: 'boolean' }, { const: 'auto' }], default: 'auto', description: 'bf16 autocast on CUDA; auto: when the GPU supports it.' },
+    bf16: { oneOf: [{ type: 'boolean' }, { const: 'auto' }], default: 'auto', description: 'bf16 autocast for training steps; auto: where the device multiplies bf16 natively (a CUDA GPU with bf16, a CPU with AVX512-BF16 or AMX). CPU evaluation stays fp32.' },
     task_passes: { enum: ['joint', 'separate'], default: 'separate', description: 'One forward pass per task (measured 15-20% faster on CPU at d_model 64-128), or one pass over both tasks.' },
     bucket_batches: { ...positiveInteger, default: 50, description: 'Batches per length-sorting window.' },
     log_every: { ...positiveInteger, default: 1, description: 'Report progress every N steps.' },

