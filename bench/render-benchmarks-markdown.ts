@@ -43,6 +43,7 @@ interface EngineResults {
     sdk_added_latency_ms: number;
     /** Absent from results written before the bench measured it. */
     engine_own?: { mean_ms: number; p50_ms: number; p99_ms: number };
+    engine_commit_wait?: { mean_ms: number; p50_ms: number; p99_ms: number };
     engine_cpu_over_sdk_ms_per_request?: number;
   }[];
   cache: { entries: number; puts_per_second: number; lookups_per_second: number; engine_hits_per_second_concurrency_1: number; engine_hits_per_second_concurrency_64: number };
@@ -161,6 +162,7 @@ function teacherEngineSection(): string {
     formatNumber(row.engine_added_latency_ms, 3),
     formatNumber(row.sdk_added_latency_ms, 3),
     row.engine_own ? `${formatNumber(row.engine_own.mean_ms, 3)} / ${formatNumber(row.engine_own.p99_ms, 3)}` : 'n/a',
+    formatNumber(row.engine_commit_wait?.mean_ms, 3),
     `${formatNumber(row.raw_fetch.cpu_ms_per_request, 3)} / ${formatNumber(row.sdk_teacher.cpu_ms_per_request, 3)} / ${formatNumber(row.engine.cpu_ms_per_request, 3)}`,
     formatNumber(row.engine_cpu_over_sdk_ms_per_request, 3),
     row.engine.requests_per_second >= 1000 ? 'yes' : 'no',
@@ -189,15 +191,22 @@ Two measures of added latency, because they answer different questions:
 - *engine own ms* (mean / p99) = each request's engine round trip − the time inside the teacher's
   \`complete\` (the SDK call and the network), measured per request by timing the teacher call inside
   the engine: the cache lookup, key hash, slot, timeout set-up and the commit of the answer, plus any
-  wait behind other requests' work on the same thread between those steps.
+  wait behind other requests' work on the same thread between those steps. *of which commit wait* is
+  the time from handing the answer to the cache to its commit: answers that arrive in the same turn of
+  the event loop share one transaction (group commit), so an answer waits for the rest of its turn to
+  be handled first. With many requests in flight that wait is queueing for the CPU, and it is what
+  buys the throughput: one commit per turn instead of one per answer. With no other call out, the
+  answer is committed at once.
 
 *CPU ms/req* is the client process's CPU time per request (raw / SDK / engine); *engine CPU over SDK*
-is engine − SDK: the engine's own work per request, without any queueing. Targets: ≥ 1,000 requests/s;
+is engine − SDK: the engine's own work per request, without any queueing. It can be below zero with
+many requests in flight: after each group commit the engine's requests go on together, so the SDK and
+\`fetch\` under it handle their sockets in larger batches than the bare SDK loop does. Targets: ≥ 1,000 requests/s;
 < 1 ms added, checked both on the mean difference (*< 1 ms end to end*) and on the engine's own time
 (*< 1 ms own*).
 
 ${markdownTable(
-  ['concurrency', 'raw req/s', 'SDK req/s', 'engine req/s', 'raw mean ms', 'engine mean ms', 'engine p99 ms', 'engine added ms', 'of which SDK ms', 'engine own ms mean / p99', 'CPU ms/req raw / SDK / engine', 'engine CPU over SDK ms/req', '≥ 1,000/s', '< 1 ms end to end', '< 1 ms own'],
+  ['concurrency', 'raw req/s', 'SDK req/s', 'engine req/s', 'raw mean ms', 'engine mean ms', 'engine p99 ms', 'engine added ms', 'of which SDK ms', 'engine own ms mean / p99', 'of which commit wait ms', 'CPU ms/req raw / SDK / engine', 'engine CPU over SDK ms/req', '≥ 1,000/s', '< 1 ms end to end', '< 1 ms own'],
   engineRows,
 )}
 

@@ -3,7 +3,13 @@
  * against the loopback server, zero-shot parser, SQLite cache, records appended to a JSONL file)
  * in a process of its own, sampling its memory as it goes, and prints one JSON line of results.
  *
- *   node teach-stage-memory-process.js <baseUrl> <examples> <concurrency> <directory>
+ *   node [--expose-gc] teach-stage-memory-process.js <baseUrl> <examples> <concurrency> <directory>
+ *
+ * Two kinds of sample. Every 250 ms, RSS and heap as they are: what the machine sees, garbage
+ * included, so they rise and fall with the collector's pace. With `--expose-gc`, also at every 5% of
+ * the examples, the live heap after a full collection: what the stage really keeps, the measure of
+ * whether memory grows with the examples. Those collections trim RSS as well, so a bench takes RSS
+ * and peak from a run without them.
  */
 import { statSync } from 'node:fs';
 import path from 'node:path';
@@ -27,6 +33,12 @@ interface MemorySample {
   readonly heap_used_megabytes: number;
 }
 
+/** The live heap at one point of progress, after a full garbage collection. */
+export interface LiveHeapSample {
+  readonly done: number;
+  readonly live_heap_megabytes: number;
+}
+
 /** What this program prints. */
 export interface TeachMemoryResult {
   readonly examples: number;
@@ -42,6 +54,10 @@ export interface TeachMemoryResult {
   /** Least-squares slope of RSS against examples done, from 10% on, in megabytes per 10,000 examples. */
   readonly rss_growth_megabytes_per_10k_examples: number;
   readonly heap_growth_megabytes_per_10k_examples: number;
+  /** Live heap after a full collection at every 5% of the examples (null without `--expose-gc`). */
+  readonly live_heap_samples: readonly LiveHeapSample[] | null;
+  /** Least-squares slope of the live heap against examples done, from 10% on, per 10,000 examples: what is retained per example. */
+  readonly live_heap_growth_megabytes_per_10k_examples: number | null;
   readonly output_file_megabytes: number;
   readonly samples: readonly MemorySample[];
 }
@@ -72,8 +88,17 @@ async function main(): Promise<void> {
   const outputFile = path.join(directory, 'teach-stage', 'teacher-records.jsonl');
   const events = new LocalEventStream();
   let done = 0;
+  const collect = (globalThis as { gc?: () => void }).gc;
+  const liveHeap: LiveHeapSample[] = [];
+  let nextLiveSample = 0;
   events.subscribe((event) => {
-    if (event.type === 'teacher.progress') done = Number(event.done);
+    if (event.type !== 'teacher.progress') return;
+    done = Number(event.done);
+    if (collect && done >= nextLiveSample) {
+      collect();
+      liveHeap.push({ done, live_heap_megabytes: megabytes(process.memoryUsage().heapUsed) });
+      nextLiveSample = done + Math.max(1, Math.floor(examples / 20));
+    }
   });
 
   const rssBefore = process.memoryUsage().rss;
@@ -127,6 +152,10 @@ async function main(): Promise<void> {
     heap_used_at_progress_megabytes: Object.fromEntries(fractions.map((fraction) => [`${fraction * 100}%`, atProgress(fraction, 'heap_used_megabytes')])),
     rss_growth_megabytes_per_10k_examples: slopePer10k(late.map((each) => ({ x: each.done, y: each.rss_megabytes }))),
     heap_growth_megabytes_per_10k_examples: slopePer10k(late.map((each) => ({ x: each.done, y: each.heap_used_megabytes }))),
+    live_heap_samples: collect ? liveHeap : null,
+    live_heap_growth_megabytes_per_10k_examples: collect
+      ? slopePer10k(liveHeap.filter((each) => each.done >= 0.1 * examples).map((each) => ({ x: each.done, y: each.live_heap_megabytes })))
+      : null,
     output_file_megabytes: megabytes(statSync(outputFile).size),
     samples: samples.filter((_, index) => index % stride === 0 || index === samples.length - 1),
   };

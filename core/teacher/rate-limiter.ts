@@ -18,6 +18,9 @@ interface WindowEntry {
 
 const windowMilliseconds = 60_000;
 
+/** The grant of a limiter without limits: there is no estimate to correct. */
+const noLimitGrant: RateLimitGrant = { correct: () => undefined };
+
 /**
  * Requests-per-minute and tokens-per-minute limits over a sliding one-minute window, on the injected
  * clock. A request is admitted with an estimate of its tokens (prompt tokens counted before the call
@@ -46,6 +49,9 @@ export class RateLimiter {
 
   /** Waits until a request of `estimatedTokens` fits in the window, then records it. */
   acquire(estimatedTokens: number, signal?: AbortSignal): Promise<RateLimitGrant> {
+    // Without a limit or a pause nobody ever waits, and the window is never read: recording every
+    // request in it would keep a minute of requests in memory for nothing.
+    if (!this.active) return Promise.resolve(noLimitGrant);
     const turn = this.queue.then(() => this.waitForRoom(estimatedTokens, signal));
     // The next waiter queues behind this one whether it succeeds or is aborted.
     this.queue = turn.then(
@@ -61,6 +67,8 @@ export class RateLimiter {
       while (this.window.length > 0 && this.window[0]!.time <= now - windowMilliseconds) this.window.shift();
       const wait = this.waitFor(estimatedTokens, now);
       if (wait <= 0) {
+        // Only the per-minute limits read the window; a pause alone does not need it.
+        if (this.limits.requestsPerMinute === undefined && this.limits.tokensPerMinute === undefined) return noLimitGrant;
         const entry: WindowEntry = { time: now, tokens: estimatedTokens };
         this.window.push(entry);
         return { correct: (actualTokens) => void (entry.tokens = actualTokens) };

@@ -81,6 +81,8 @@ export class RequestEngine {
   private readonly semaphore: Semaphore;
   private readonly rateLimiter: RateLimiter;
   private readonly inFlight = new Map<string, Promise<EngineOutcome>>();
+  /** Paid calls out (retries and their backoff included): answers that may still join this turn's commit. */
+  private callsOut = 0;
   private readonly maxRetries: number;
   private readonly timeoutMilliseconds: number;
   private readonly random: () => number;
@@ -121,15 +123,26 @@ export class RequestEngine {
       const outcome = await running;
       return outcome.status === 'answered' ? { ...outcome, cached: true, attempts: 0 } : outcome;
     }
-    const started = this.withSlot(signal, async () => {
-      // Another process sharing the cache may have answered while we waited for a slot.
-      const storedMeanwhile = cache?.get(key);
+    const started = this.withSlot(signal, async (waited) => {
+      // Another process sharing the cache may have answered while we waited for a slot (without a
+      // wait, the lookup above was made a moment ago, in the same synchronous step).
+      const storedMeanwhile = waited ? cache?.get(key) : null;
       if (storedMeanwhile) return { status: 'answered', response: storedMeanwhile.response, cached: true, attempts: 0 } as const;
       if (this.options.admitPaidRequest && !this.options.admitPaidRequest()) return { status: 'skipped', reason: 'budget' } as const;
-      const outcome = await this.attempt(request, signal, true);
+      let outcome: EngineOutcome;
+      this.callsOut++;
+      try {
+        outcome = await this.attempt(request, signal, true);
+      } finally {
+        this.callsOut--;
+      }
       if (outcome.status === 'answered' && cache) {
-        // Committed before the caller parses or writes anything: a kill from here on loses nothing paid for.
-        cache.put(key, { pluginId: this.options.pluginId, pluginVersion: this.options.pluginVersion, provider: teacher.provider, model: teacher.model }, outcome.response, this.options.clock.now());
+        // Committed before the caller parses or writes anything: a kill from here on loses nothing
+        // paid for. Answers arriving in the same turn of the event loop share one transaction; with
+        // no other call out, none can join this one, so it is committed at once.
+        const committed = cache.commit(key, { pluginId: this.options.pluginId, pluginVersion: this.options.pluginVersion, provider: teacher.provider, model: teacher.model }, outcome.response, this.options.clock.now());
+        if (this.callsOut === 0) cache.flushCommits();
+        await committed;
       }
       if (outcome.status === 'answered') this.options.onPaidAnswer?.(outcome.response);
       return outcome;
@@ -142,10 +155,13 @@ export class RequestEngine {
     }
   }
 
-  private async withSlot<Result>(signal: AbortSignal, work: () => Promise<Result>): Promise<Result> {
-    await this.semaphore.acquire(signal);
+  /** Runs `work` holding a slot; `waited` says whether it had to wait for one. */
+  private async withSlot<Result>(signal: AbortSignal, work: (waited: boolean) => Promise<Result>): Promise<Result> {
+    if (signal.aborted) throw signal.reason;
+    const waited = !this.semaphore.tryAcquire();
+    if (waited) await this.semaphore.acquire(signal);
     try {
-      return await work();
+      return await work(waited);
     } finally {
       this.semaphore.release();
     }
@@ -157,7 +173,8 @@ export class RequestEngine {
     const maxTokens = Number(teacher.requestOptions.max_tokens ?? 0) || 0;
     const estimatedTokens = limited && this.rateLimiter.active ? (tokenCounter?.countMessages(request.messages) ?? 0) + maxTokens : 0;
     for (let attempt = 0; ; attempt++) {
-      const grant = limited ? await this.rateLimiter.acquire(estimatedTokens, signal) : null;
+      // Without limits (or a pause) nobody waits: skip the limiter, and the turn of the event loop an await costs.
+      const grant = limited && this.rateLimiter.active ? await this.rateLimiter.acquire(estimatedTokens, signal) : null;
       let error: unknown;
       try {
         const response = await this.callWithTimeout(request, signal);
@@ -185,33 +202,51 @@ export class RequestEngine {
   /**
    * One call under the per-attempt timeout, measured on the injected clock. The call is also raced
    * against the abort, so a teacher that ignores its signal cannot hold a slot past the timeout.
+   *
+   * The teacher gets a signal of its own per call, linked to the caller's by a listener that is
+   * removed when the call settles. Not `AbortSignal.any([signal, timeout])`: the `openai` SDK adds
+   * an abort listener to the signal it is given and never removes it, and Node keeps a signal made
+   * by `AbortSignal.any` alive for as long as it has listeners (and each one also leaves a weak
+   * reference in its long-lived source signal), so every call ever made would stay in memory. A
+   * plain controller's signal is collected with the call, listener and all.
    */
   private async callWithTimeout(request: TeacherRequest, signal: AbortSignal): Promise<TeacherResponse> {
-    const timeout = new AbortController();
+    if (signal.aborted) throw signal.reason;
+    const call = new AbortController();
     const timer = new AbortController();
     const seconds = this.timeoutMilliseconds / 1000;
+    let timedOut = false;
     this.options.clock.sleep(this.timeoutMilliseconds, timer.signal).then(
-      () => timeout.abort(new TeacherRetryableError(`no answer within ${seconds} s (timeout)`, null, null)),
+      () => {
+        timedOut = true;
+        call.abort(new TeacherRetryableError(`no answer within ${seconds} s (timeout)`, null, null));
+      },
       () => undefined,
     );
-    const combined = AbortSignal.any([signal, timeout.signal]);
-    let onAbort: (() => void) | undefined;
+    const forwardAbort = () => call.abort(signal.reason);
+    signal.addEventListener('abort', forwardAbort, { once: true });
+    let rejectOnAbort: (() => void) | undefined;
     const aborted = new Promise<never>((_, reject) => {
-      onAbort = () => reject(combined.reason);
-      combined.addEventListener('abort', onAbort, { once: true });
+      rejectOnAbort = () => reject(call.signal.reason);
+      call.signal.addEventListener('abort', rejectOnAbort, { once: true });
     });
     try {
-      return await Promise.race([this.options.teacher.complete(request, combined), aborted]);
+      return await Promise.race([this.options.teacher.complete(request, call.signal), aborted]);
     } catch (error) {
       // The SDK reports our own timeout abort as a user abort: say what really happened.
-      if (timeout.signal.aborted && !signal.aborted) throw timeout.signal.reason;
+      if (timedOut && !signal.aborted) throw call.signal.reason;
       throw error;
     } finally {
-      timer.abort();
-      if (onAbort) combined.removeEventListener('abort', onAbort);
+      // With a reason: a bare abort() builds a DOMException, stack trace and all, for every call.
+      timer.abort(callSettled);
+      signal.removeEventListener('abort', forwardAbort);
+      if (rejectOnAbort) call.signal.removeEventListener('abort', rejectOnAbort);
     }
   }
 }
+
+/** Why the timeout timer of a call is stopped: the call settled first. */
+const callSettled = Symbol('the call settled');
 
 function describe(error: unknown): string {
   if (error instanceof Error) return error.message || error.name;

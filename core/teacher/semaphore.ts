@@ -8,6 +8,16 @@ export class Semaphore {
     if (!(limit >= 1)) throw new RangeError(`Semaphore limit must be at least 1, got ${limit}`);
   }
 
+  /**
+   * Takes a slot if one is free now, without a promise. A free slot means nobody is waiting (a
+   * released slot goes straight to the first waiter), so this never jumps the queue.
+   */
+  tryAcquire(): boolean {
+    if (this.held >= this.limit) return false;
+    this.held++;
+    return true;
+  }
+
   /** Waits for a slot; rejects with the signal's reason if it aborts first. */
   acquire(signal?: AbortSignal): Promise<void> {
     if (signal?.aborted) return Promise.reject(signal.reason);

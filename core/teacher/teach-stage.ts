@@ -16,7 +16,7 @@ import { RequestEngine, type EngineLimits, type EngineOutcome } from './request-
 import type { TeacherCache } from './teacher-cache.js';
 import { readExistingOutput, recordKey, TeacherOutputWriter } from './teacher-output.js';
 import type { TeacherRecord } from './teacher-record.js';
-import { buildTeacherReport, type TeacherReport, type TeachStopReason } from './teacher-report.js';
+import { TeacherReportTotals, type TeacherReport, type TeachStopReason } from './teacher-report.js';
 import { createTokenCounter } from './token-counter.js';
 
 /** One split to label, with an optional cap on the number of examples (the pipeline's `dataset.limit`). */
@@ -119,16 +119,33 @@ export async function runTeachStage(input: TeachStageInput): Promise<TeacherRepo
   const started = clock.now();
   const stageAbort = new AbortController();
   const signal = AbortSignal.any([input.signal, stageAbort.signal]);
-  // Every request in the window listens on this signal (semaphore, rate limiter, backoff, the SDK):
-  // more than Node's default of 10 listeners is expected here, not a leak.
+  // Each example of the window listens on this signal while it waits for a slot, a rate-limit turn or
+  // a backoff, or while its call is out; every one of those removes its listener when it settles, so
+  // the count is bounded by the window, but above Node's default warning threshold of 10.
   setMaxListeners(Math.max(64, input.limits.concurrency * 16), signal);
   const price = findPrice(teacher.provider, teacher.model, input.prices);
 
-  const existing = readExistingOutput(input.outputFile);
-  const records: TeacherRecord[] = [...existing.records];
-  const done = new Set(records.map((record) => recordKey(record.split, record.id)));
-  let spent = records.reduce((total, record) => total + record.cost_usd, 0);
-  let paidRequests = records.filter((record) => !record.cached).length;
+  // Records are streamed, never held: resuming reads the output once, keeping only the keys done,
+  // the budget's counters and the report's totals; every record written afterwards goes to the same
+  // totals. The output may also hold other splits (labelled by another invocation): they count
+  // towards the budget but the report is on the requested splits only.
+  const splitNames = new Set(input.splits.map((each) => each.split));
+  const reportTotals = new TeacherReportTotals(input.labelsMatch);
+  let spent = 0;
+  let paidRequests = 0;
+  let recordsInOutput = 0;
+  const counts = { cached: 0, failed: 0, skipped: 0 };
+  const countRecord = (record: TeacherRecord) => {
+    recordsInOutput++;
+    if (record.cached) counts.cached++;
+    if (splitNames.has(record.split)) reportTotals.add(record);
+  };
+  const existing = await readExistingOutput(input.outputFile, (record) => {
+    countRecord(record);
+    spent += record.cost_usd;
+    if (!record.cached) paidRequests++;
+  });
+  const done = existing.keys;
 
   let total = 0;
   for await (const _ of examplesOf(dataset, input.splits)) total++;
@@ -164,26 +181,25 @@ export async function runTeachStage(input: TeachStageInput): Promise<TeacherRepo
     },
   });
 
-  const counts = { cached: records.filter((record) => record.cached).length, failed: 0, skipped: 0 };
   const progress = () =>
     events.emit('teacher.progress', {
-      done: records.length,
+      done: recordsInOutput,
       total,
       cached: counts.cached,
       failed: counts.failed,
       skipped: counts.skipped,
       dollars: spent,
       dollars_this_run: costThisRun,
-      done_this_run: records.length - existing.records.length,
+      done_this_run: recordsInOutput - existing.records,
       elapsed_ms: clock.now() - started,
     });
-  events.emit('teacher.start', { total, resumed: records.length, dropped: existing.dropped, provider: teacher.provider, model: teacher.model });
+  events.emit('teacher.start', { total, resumed: existing.records, dropped: existing.dropped, provider: teacher.provider, model: teacher.model });
   progress();
 
   const writer = new TeacherOutputWriter(input.outputFile);
   const write = (record: TeacherRecord) => {
     writer.append(record);
-    records.push(record);
+    countRecord(record);
   };
 
   const handle = (example: DatasetExample, outcome: EngineOutcome) => {
@@ -208,7 +224,6 @@ export async function runTeachStage(input: TeachStageInput): Promise<TeacherRepo
     const { response, cached } = outcome;
     // Spend was already counted by the engine (onPaidAnswer), before the next request was admitted.
     const cost = cached ? 0 : costOf(response.usage, price);
-    if (cached) counts.cached++;
     const parsed = parseSafely(parser, response.text, example);
     write({
       ...base,
@@ -236,6 +251,9 @@ export async function runTeachStage(input: TeachStageInput): Promise<TeacherRepo
   // Keep a bounded window of examples in flight: enough to fill the engine, never the whole dataset.
   const window = Math.max(2, input.limits.concurrency * 2);
   const pending = new Set<Promise<void>>();
+  // Wakes the loop when an example of a full window finishes. Not Promise.race(pending): that hangs
+  // a reaction on every pending example for every example started, window × examples in all.
+  let slotFreed: (() => void) | null = null;
   let fatal: unknown = null;
   try {
     for await (const example of examplesOf(dataset, input.splits)) {
@@ -256,9 +274,13 @@ export async function runTeachStage(input: TeachStageInput): Promise<TeacherRepo
         .finally(() => {
           pending.delete(task);
           progress();
+          slotFreed?.();
         });
       pending.add(task);
-      if (pending.size >= window) await Promise.race(pending);
+      if (pending.size >= window) {
+        await new Promise<void>((resolve) => (slotFreed = resolve));
+        slotFreed = null;
+      }
     }
     await Promise.all(pending);
   } finally {
@@ -268,9 +290,7 @@ export async function runTeachStage(input: TeachStageInput): Promise<TeacherRepo
   if (fatal) throw fatal;
   if (input.signal.aborted) stopped = 'cancelled';
 
-  // The output may also hold other splits (labelled by another invocation): report on these ones.
-  const splitNames = new Set(input.splits.map((each) => each.split));
-  const report = buildTeacherReport(records.filter((record) => splitNames.has(record.split)), {
+  const report = reportTotals.build({
     teacher: { plugin: input.teacherPluginId, version: input.teacherPluginVersion, provider: teacher.provider, model: teacher.model },
     price,
     splits: input.splits.map((each) => each.split),
@@ -279,7 +299,6 @@ export async function runTeachStage(input: TeachStageInput): Promise<TeacherRepo
     requestsThisRun,
     costThisRun,
     durationSeconds: (clock.now() - started) / 1000,
-    labelsMatch: input.labelsMatch,
   });
   writeFileSync(input.reportFile ?? path.join(path.dirname(input.outputFile), 'teacher-report.json'), JSON.stringify(report, null, 2) + '\n');
   events.emit('teacher.done', { stopped: report.stopped, records: report.records, failed: report.failed, cost_usd: report.cost_usd });

@@ -40,6 +40,16 @@ export interface CacheClearFilter {
   readonly model?: string;
 }
 
+/** An answer waiting for the transaction of its turn of the event loop. */
+interface PendingCommit {
+  readonly key: string;
+  readonly origin: CacheEntryOrigin;
+  readonly response: TeacherResponse;
+  readonly createdAt: number;
+  readonly resolve: () => void;
+  readonly reject: (error: unknown) => void;
+}
+
 interface AnswerRow {
   text: string;
   prompt_tokens: number;
@@ -60,11 +70,21 @@ interface AnswerRow {
  * kernel crash, which would be asked (and paid) again, never corrupted. That trade keeps a commit per
  * answer cheap, so answers can be committed one at a time, before they are parsed or used.
  * `busy_timeout` lets several pipelines share one cache file at once.
+ *
+ * Group commit: {@link TeacherCache.commit} gathers the answers that arrive in one turn of the event
+ * loop and commits them in one transaction, resolving each caller only once its answer is committed.
+ * A commit writes the same few pages (the table and each index) whatever the number of rows, so with
+ * many requests in flight, when answers arrive by the dozen per turn, this divides the cost per answer,
+ * while each answer is still committed before anyone uses it. The price is that an answer waits for
+ * the rest of its turn to be handled; {@link TeacherCache.flushCommits} commits at once for a caller
+ * that knows no other answer can come (the request engine, when no other call of its is out).
  */
 export class TeacherCache {
   private readonly database: Database.Database;
   private readonly selectStatement: Database.Statement<[string], AnswerRow>;
   private readonly insertStatement: Database.Statement<unknown[]>;
+  private readonly insertMany: (commits: readonly PendingCommit[]) => void;
+  private pendingCommits: PendingCommit[] = [];
 
   private constructor(readonly file: string) {
     try {
@@ -105,6 +125,9 @@ export class TeacherCache {
       `INSERT INTO answers (key, plugin_id, plugin_version, provider, model, response_model, text, prompt_tokens, completion_tokens, finish_reason, created_at)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (key) DO NOTHING`,
     );
+    this.insertMany = this.database.transaction((commits: readonly PendingCommit[]) => {
+      for (const { key, origin, response, createdAt } of commits) this.insert(key, origin, response, createdAt);
+    });
   }
 
   /** Opens (creating when needed) the cache file. */
@@ -127,8 +150,39 @@ export class TeacherCache {
     };
   }
 
-  /** Commits an answer; when this returns, the answer survives the process being killed. */
+  /** Commits an answer on its own; when this returns, the answer survives the process being killed. */
   put(key: string, origin: CacheEntryOrigin, response: TeacherResponse, createdAt: number): void {
+    this.insert(key, origin, response, createdAt);
+  }
+
+  /**
+   * Commits an answer together with the others given in the same turn of the event loop, in one
+   * transaction. Resolves once the answer is committed (it then survives the process being killed),
+   * rejects if that transaction fails (every answer in it is then not stored).
+   */
+  commit(key: string, origin: CacheEntryOrigin, response: TeacherResponse, createdAt: number): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      this.pendingCommits.push({ key, origin, response, createdAt, resolve, reject });
+      // setImmediate runs after the event loop has handled every response that arrived in this turn.
+      if (this.pendingCommits.length === 1) setImmediate(() => this.flushCommits());
+    });
+  }
+
+  /** Commits the pending answers now, for a caller that knows no other answer will join them this turn. */
+  flushCommits(): void {
+    const commits = this.pendingCommits;
+    if (commits.length === 0) return;
+    this.pendingCommits = [];
+    try {
+      this.insertMany(commits);
+    } catch (error) {
+      for (const each of commits) each.reject(error);
+      return;
+    }
+    for (const each of commits) each.resolve();
+  }
+
+  private insert(key: string, origin: CacheEntryOrigin, response: TeacherResponse, createdAt: number): void {
     this.insertStatement.run(
       key,
       origin.pluginId,
@@ -190,9 +244,11 @@ export class TeacherCache {
     return removed;
   }
 
-  /** Closes the file; the cache cannot be used afterwards. */
+  /** Commits what is pending, then closes the file; the cache cannot be used afterwards. */
   close(): void {
-    if (this.database.open) this.database.close();
+    if (!this.database.open) return;
+    this.flushCommits();
+    this.database.close();
   }
 }
 

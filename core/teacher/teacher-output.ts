@@ -1,5 +1,6 @@
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, createReadStream, existsSync, mkdirSync, openSync, readSync, renameSync, statSync, writeSync } from 'node:fs';
 import path from 'node:path';
+import { createInterface } from 'node:readline';
 import type { TeacherRecord } from './teacher-record.js';
 
 /** The key of a record in a teacher output: ids are unique within a split only. */
@@ -9,47 +10,94 @@ export function recordKey(split: string, id: string): string {
 
 /** What an earlier run left in the output file. */
 export interface ExistingOutput {
+  /** The {@link recordKey}s of the records kept: the examples a resumed run skips. */
+  readonly keys: Set<string>;
   /** Records kept: answers (parsed or not). */
-  readonly records: TeacherRecord[];
+  readonly records: number;
   /** Lines dropped so that they are done again: failed requests, and a line torn by a kill. */
   readonly dropped: number;
 }
 
-/**
- * Reads a teacher output to resume from it. Answers are kept; `failed` records (no answer came) are
- * dropped so that a later run asks again, and so is a last line cut short by a kill in mid-write. When
- * anything was dropped the file is rewritten (through a temporary file and a rename, so a kill during
- * the rewrite leaves either the old or the new file) and then holds each example at most once.
- */
-export function readExistingOutput(file: string): ExistingOutput {
-  if (!existsSync(file)) return { records: [], dropped: 0 };
-  const text = readFileSync(file, 'utf8');
-  const records: TeacherRecord[] = [];
-  const seen = new Set<string>();
-  let dropped = 0;
-  for (const line of text.split('\n')) {
+/** Each line of a teacher output, read as a stream, with its record or null when it is not one (torn, not JSON). */
+async function* outputLines(file: string): AsyncGenerator<{ readonly line: string; readonly record: TeacherRecord | null }> {
+  const lines = createInterface({ input: createReadStream(file, { encoding: 'utf8' }), crlfDelay: Infinity });
+  for await (const line of lines) {
     if (line.trim() === '') continue;
-    let record: TeacherRecord;
+    let parsed: unknown;
     try {
-      record = JSON.parse(line) as TeacherRecord;
+      parsed = JSON.parse(line);
     } catch {
-      dropped++;
-      continue;
+      parsed = null;
     }
-    const key = recordKey(record.split, record.id);
-    if (record.parse_status === 'failed' || seen.has(key)) {
-      dropped++;
-      continue;
+    yield { line, record: typeof parsed === 'object' && parsed !== null ? (parsed as TeacherRecord) : null };
+  }
+}
+
+/** Whether a line is kept on resume: an answer, and the first line of its example. Adds kept keys to `seen`. */
+function keepLine(record: TeacherRecord | null, seen: Set<string>): record is TeacherRecord {
+  if (record === null || record.parse_status === 'failed') return false;
+  const key = recordKey(record.split, record.id);
+  if (seen.has(key)) return false;
+  seen.add(key);
+  return true;
+}
+
+function endsWithNewline(file: string): boolean {
+  const { size } = statSync(file);
+  if (size === 0) return true;
+  const descriptor = openSync(file, 'r');
+  try {
+    const last = Buffer.alloc(1);
+    readSync(descriptor, last, 0, 1, size - 1);
+    return last[0] === 0x0a;
+  } finally {
+    closeSync(descriptor);
+  }
+}
+
+/**
+ * Reads a teacher output to resume from it, one line at a time: each record kept is handed to
+ * `visit` (the caller keeps totals, not records, so memory does not grow with the file) and only
+ * the keys of the examples done are returned. Answers are kept; `failed` records (no answer came)
+ * are dropped so that a later run asks again, and so is a last line cut short by a kill in
+ * mid-write. When anything was dropped the file is rewritten in a second streaming pass (through a
+ * temporary file and a rename, so a kill during the rewrite leaves either the old or the new file)
+ * and then holds each example at most once.
+ */
+export async function readExistingOutput(file: string, visit: (record: TeacherRecord) => void): Promise<ExistingOutput> {
+  const keys = new Set<string>();
+  if (!existsSync(file)) return { keys, records: 0, dropped: 0 };
+  let dropped = 0;
+  for await (const { record } of outputLines(file)) {
+    if (keepLine(record, keys)) visit(record);
+    else dropped++;
+  }
+  if (dropped > 0 || !endsWithNewline(file)) await rewriteKeptLines(file);
+  return { keys, records: keys.size, dropped };
+}
+
+/** Rewrites the output with only the lines {@link readExistingOutput} keeps, each ending in a newline. */
+async function rewriteKeptLines(file: string): Promise<void> {
+  const temporary = `${file}.${process.pid}.tmp`;
+  const descriptor = openSync(temporary, 'w');
+  try {
+    // The same filter as the first pass, over a set of its own: the outcome is the same lines.
+    const seen = new Set<string>();
+    let chunk = '';
+    for await (const { line, record } of outputLines(file)) {
+      if (!keepLine(record, seen)) continue;
+      chunk += line + '\n';
+      // A write per megabyte or so, not per line.
+      if (chunk.length >= 1 << 20) {
+        writeSync(descriptor, chunk);
+        chunk = '';
+      }
     }
-    seen.add(key);
-    records.push(record);
+    writeSync(descriptor, chunk);
+  } finally {
+    closeSync(descriptor);
   }
-  if (dropped > 0 || (text.length > 0 && !text.endsWith('\n'))) {
-    const temporary = `${file}.${process.pid}.tmp`;
-    writeFileSync(temporary, records.map((record) => JSON.stringify(record) + '\n').join(''));
-    renameSync(temporary, file);
-  }
-  return { records, dropped };
+  renameSync(temporary, file);
 }
 
 /**

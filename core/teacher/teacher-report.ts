@@ -56,7 +56,7 @@ export function labelsEqual(predicted: string, gold: string): boolean {
   return normalise(predicted) === normalise(gold);
 }
 
-/** What {@link buildTeacherReport} needs besides the records. */
+/** What a report needs besides the totals of its records. */
 export interface TeacherReportContext {
   readonly teacher: TeacherReport['teacher'];
   readonly price: PriceMatch | null;
@@ -66,47 +66,92 @@ export interface TeacherReportContext {
   readonly requestsThisRun: number;
   readonly costThisRun: number;
   readonly durationSeconds: number;
-  readonly labelsMatch?: (predicted: string, gold: string) => boolean;
 }
 
-/** Computes the {@link TeacherReport} of a set of records. */
-export function buildTeacherReport(records: readonly TeacherRecord[], context: TeacherReportContext): TeacherReport {
-  const labelsMatch = context.labelsMatch ?? labelsEqual;
-  const count = (predicate: (record: TeacherRecord) => boolean) => records.filter(predicate).length;
-  const withGold = records.filter((record) => record.gold_label !== null);
-  const correct = withGold.filter((record) => record.teacher_label !== null && labelsMatch(record.teacher_label, record.gold_label!)).length;
-  const answered = records.filter((record) => record.parse_status !== 'failed');
-  const sum = (values: number[]) => values.reduce((total, value) => total + value, 0);
-  const promptTokens = sum(records.map((record) => record.prompt_tokens));
-  const completionTokens = sum(records.map((record) => record.completion_tokens));
-  const listPrice = costOf({ promptTokens, completionTokens }, context.price);
-  const reasons: Record<string, number> = {};
-  for (const record of records) if (record.reason) reasons[record.reason] = (reasons[record.reason] ?? 0) + 1;
-  const sortedReasons = Object.fromEntries(Object.entries(reasons).sort((left, right) => right[1] - left[1]));
-  const mean = (total: number) => (answered.length > 0 ? total / answered.length : 0);
-  return {
-    teacher: context.teacher,
-    price: context.price,
-    splits: context.splits,
-    stopped: context.stopped,
-    examples: context.examples,
-    records: records.length,
-    remaining: Math.max(0, context.examples - records.length),
-    parsed: count((record) => record.parse_status === 'parsed'),
-    unparsed: count((record) => record.parse_status === 'unparsed'),
-    failed: count((record) => record.parse_status === 'failed'),
-    cached: count((record) => record.cached),
-    requests_this_run: context.requestsThisRun,
-    accuracy: withGold.length > 0 ? correct / withGold.length : null,
-    examples_with_gold: withGold.length,
-    explanation_rate: records.length > 0 ? count((record) => record.rationale !== null) / records.length : null,
-    prompt_tokens: promptTokens,
-    completion_tokens: completionTokens,
-    cost_usd: sum(records.map((record) => record.cost_usd)),
-    cost_usd_this_run: context.costThisRun,
-    list_price_usd: listPrice,
-    per_example: { prompt_tokens: mean(promptTokens), completion_tokens: mean(completionTokens), list_price_usd: mean(listPrice) },
-    reasons: sortedReasons,
-    duration_seconds: context.durationSeconds,
-  };
+/** Compares a teacher label with a gold label for the report's accuracy. */
+export type LabelsMatch = (predicted: string, gold: string) => boolean;
+
+/**
+ * The running totals behind a {@link TeacherReport}, fed one record at a time. The teach stage
+ * streams every record through here (those of a resumed output file, then each one it writes), so
+ * its memory does not grow with the number of examples: only counts, sums and the reasons' tally
+ * are kept, never the records. {@link buildTeacherReport} is the same arithmetic over a list.
+ */
+export class TeacherReportTotals {
+  private records = 0;
+  private parsed = 0;
+  private unparsed = 0;
+  private failed = 0;
+  private cached = 0;
+  /** Records with an answer (parsed or unparsed): the per-example means are over these. */
+  private answered = 0;
+  private withGold = 0;
+  private correct = 0;
+  private withRationale = 0;
+  private promptTokens = 0;
+  private completionTokens = 0;
+  private costUsd = 0;
+  /** In order of first appearance, so that equal counts keep that order once sorted. */
+  private readonly reasons = new Map<string, number>();
+
+  /** @param labelsMatch - the label comparison for accuracy; defaults to {@link labelsEqual}. */
+  constructor(private readonly labelsMatch: LabelsMatch = labelsEqual) {}
+
+  /** Counts one record. */
+  add(record: TeacherRecord): void {
+    this.records++;
+    if (record.parse_status === 'parsed') this.parsed++;
+    else if (record.parse_status === 'unparsed') this.unparsed++;
+    else this.failed++;
+    if (record.parse_status !== 'failed') this.answered++;
+    if (record.cached) this.cached++;
+    if (record.gold_label !== null) {
+      this.withGold++;
+      if (record.teacher_label !== null && this.labelsMatch(record.teacher_label, record.gold_label)) this.correct++;
+    }
+    if (record.rationale !== null) this.withRationale++;
+    this.promptTokens += record.prompt_tokens;
+    this.completionTokens += record.completion_tokens;
+    this.costUsd += record.cost_usd;
+    if (record.reason) this.reasons.set(record.reason, (this.reasons.get(record.reason) ?? 0) + 1);
+  }
+
+  /** The report of the records added so far. */
+  build(context: TeacherReportContext): TeacherReport {
+    const listPrice = costOf({ promptTokens: this.promptTokens, completionTokens: this.completionTokens }, context.price);
+    const mean = (total: number) => (this.answered > 0 ? total / this.answered : 0);
+    return {
+      teacher: context.teacher,
+      price: context.price,
+      splits: context.splits,
+      stopped: context.stopped,
+      examples: context.examples,
+      records: this.records,
+      remaining: Math.max(0, context.examples - this.records),
+      parsed: this.parsed,
+      unparsed: this.unparsed,
+      failed: this.failed,
+      cached: this.cached,
+      requests_this_run: context.requestsThisRun,
+      accuracy: this.withGold > 0 ? this.correct / this.withGold : null,
+      examples_with_gold: this.withGold,
+      explanation_rate: this.records > 0 ? this.withRationale / this.records : null,
+      prompt_tokens: this.promptTokens,
+      completion_tokens: this.completionTokens,
+      cost_usd: this.costUsd,
+      cost_usd_this_run: context.costThisRun,
+      list_price_usd: listPrice,
+      per_example: { prompt_tokens: mean(this.promptTokens), completion_tokens: mean(this.completionTokens), list_price_usd: mean(listPrice) },
+      // A stable sort: reasons with equal counts stay in order of first appearance.
+      reasons: Object.fromEntries([...this.reasons].sort((left, right) => right[1] - left[1])),
+      duration_seconds: context.durationSeconds,
+    };
+  }
+}
+
+/** Computes the {@link TeacherReport} of records held in memory (the teach stage streams them through {@link TeacherReportTotals}). */
+export function buildTeacherReport(records: readonly TeacherRecord[], context: TeacherReportContext & { readonly labelsMatch?: LabelsMatch }): TeacherReport {
+  const totals = new TeacherReportTotals(context.labelsMatch);
+  for (const record of records) totals.add(record);
+  return totals.build(context);
 }

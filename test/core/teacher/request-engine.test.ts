@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict';
+import { getEventListeners, setMaxListeners } from 'node:events';
 import path from 'node:path';
 import { test, type TestContext } from 'node:test';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import type { Teacher, TeacherRequest, TeacherResponse } from '../../../core/plugins/kinds/teacher.js';
 import { LocalEventStream, type DistillEvent } from '../../../core/services/event-stream.js';
 import { defaultHttpSettings } from '../../../core/services/http-settings.js';
@@ -159,6 +162,35 @@ async function plainEngine(teacher: Teacher, limits: EngineLimits, clock = scale
     events: new LocalEventStream(),
   });
 }
+
+test('a settled request leaves nothing behind: no listener on the caller\'s signal, and the signal the teacher got can be collected', async () => {
+  // The openai SDK adds an abort listener to the signal it is given and never removes it; a teacher
+  // doing the same must not keep every call in memory (Node keeps a signal from AbortSignal.any
+  // alive while it has listeners, which is how the teach stage once grew by kilobytes per example).
+  setFlagsFromString('--expose-gc');
+  const collectGarbage = runInNewContext('gc') as () => void;
+  const givenSignals: WeakRef<AbortSignal>[] = [];
+  const teacher = countingTeacher(1);
+  const complete = teacher.complete.bind(teacher);
+  teacher.complete = (request: TeacherRequest, signal: AbortSignal) => {
+    signal.addEventListener('abort', () => void request);
+    givenSignals.push(new WeakRef(signal));
+    return complete(request, signal);
+  };
+  const engine = await plainEngine(teacher, { concurrency: 4 });
+  const caller = new AbortController().signal;
+  // Requests waiting for a slot listen on the caller's signal too: more than Node's warning threshold here.
+  setMaxListeners(100, caller);
+  await Promise.all(Array.from({ length: 40 }, (_, index) => engine.request(ask(`g${index}`), caller)));
+  assert.equal(getEventListeners(caller, 'abort').length, 0);
+  // A WeakRef's target stays alive until the current job ends: let it end before collecting.
+  await new Promise((resolve) => setTimeout(resolve, 5));
+  collectGarbage();
+  await new Promise((resolve) => setTimeout(resolve, 5));
+  collectGarbage();
+  assert.equal(givenSignals.length, 40);
+  assert.equal(givenSignals.filter((signal) => signal.deref() !== undefined).length, 0);
+});
 
 test('concurrency is bounded', async () => {
   const teacher = countingTeacher(20);

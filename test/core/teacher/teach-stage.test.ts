@@ -12,6 +12,7 @@ import { teacherCacheKey } from '../../../core/teacher/cache-key.js';
 import { runTeachStage, type TeachStageInput } from '../../../core/teacher/teach-stage.js';
 import { TeacherCache } from '../../../core/teacher/teacher-cache.js';
 import type { TeacherRecord } from '../../../core/teacher/teacher-record.js';
+import { buildTeacherReport } from '../../../core/teacher/teacher-report.js';
 import { openAiTeacher } from '../../../plugins/teachers/openai/openai-teacher.js';
 import { startProviderServer, type ProviderServer, type ServerScript } from '../../support/provider-server.js';
 import { scaledClock } from '../../support/scaled-clock.js';
@@ -152,14 +153,28 @@ test('resume: examples already in the output are skipped, failed ones asked agai
   // Simulate a kill in mid-write: half a line at the end.
   const outputFile = path.join(directory, 'teacher', 'teacher-records.jsonl');
   const { appendFileSync } = await import('node:fs');
+  // A record of another split, labelled by another invocation: counted by the budget, not reported.
+  const otherSplit: TeacherRecord = { ...first.records[0]!, split: 'validation', cost_usd: 1 };
+  const { readFileSync: read, writeFileSync: write } = await import('node:fs');
+  write(outputFile, JSON.stringify(otherSplit) + '\n' + read(outputFile, 'utf8'));
   appendFileSync(outputFile, '{"id":"e9","split":"tr');
   failing = false;
   const counts = server.requests.length;
   const second = await run({ cache: null });
   // Only the failed example was asked again (the cache is off, so this proves the skip).
   assert.equal(server.requests.length, counts + 1);
-  assert.deepEqual(second.records.map((record) => record.id).sort(), ['e0', 'e1', 'e2', 'e3', 'e4', 'e5']);
-  assert.ok(second.records.every((record) => record.parse_status === 'parsed'));
+  const train = second.records.filter((record) => record.split === 'train');
+  assert.deepEqual(train.map((record) => record.id).sort(), ['e0', 'e1', 'e2', 'e3', 'e4', 'e5']);
+  assert.ok(train.every((record) => record.parse_status === 'parsed'));
+  assert.equal(second.records.length, 7);
+  // The report streamed over the resumed file and the new records is the one over the train records of the final file.
+  const { report } = second;
+  assert.deepEqual(report, buildTeacherReport(train, { ...report, requestsThisRun: report.requests_this_run, costThisRun: report.cost_usd_this_run, durationSeconds: report.duration_seconds }));
+  assert.deepEqual([report.records, report.parsed, report.failed, report.remaining], [6, 6, 0, 0]);
+  const start = second.events.find((event) => event.type === 'teacher.start')!;
+  assert.deepEqual([start.resumed, start.dropped], [6, 2]);
+  const last = second.events.filter((event) => event.type === 'teacher.progress').at(-1)!;
+  assert.deepEqual([last.done, last.done_this_run], [7, 1]);
 });
 
 test('a prompt placeholder that is not a dataset field fails before any call', async (context) => {

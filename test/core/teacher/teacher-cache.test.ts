@@ -22,6 +22,29 @@ test('answers are stored with usage, model and finish reason, in WAL mode, and s
   reopened.close();
 });
 
+test('answers committed in one turn share a transaction; each is readable by another connection once its commit resolves; close commits what is pending', async (context) => {
+  const file = path.join(temporaryDirectory(context), 'cache.sqlite');
+  const cache = TeacherCache.open(file);
+  const reader = TeacherCache.open(file);
+  context.after(() => {
+    cache.close();
+    reader.close();
+  });
+  const commits = ['g1', 'g2', 'g3'].map((key) => cache.commit(key, origin('gpt-4o-mini'), response(key), 1000));
+  // Not yet: the transaction runs once the event loop has handled this turn.
+  assert.equal(reader.get('g1'), null);
+  await Promise.all(commits);
+  assert.deepEqual(['g1', 'g2', 'g3'].map((key) => reader.get(key)?.response.text), ['g1', 'g2', 'g3']);
+  // The first answer stored for a key still wins, within a batch as across batches.
+  await Promise.all([cache.commit('g1', origin('gpt-4o-mini'), response('second writer loses'), 2000), cache.commit('g4', origin('gpt-4o-mini'), response('g4'), 2000)]);
+  assert.deepEqual([reader.get('g1')?.response.text, reader.get('g4')?.response.text], ['g1', 'g4']);
+
+  const pending = cache.commit('g5', origin('gpt-4o-mini'), response('g5'), 3000);
+  cache.close();
+  await pending;
+  assert.equal(reader.get('g5')?.response.text, 'g5');
+});
+
 test('statistics by model, and clear by age and by model', (context) => {
   const cache = TeacherCache.open(path.join(temporaryDirectory(context), 'cache.sqlite'));
   context.after(() => cache.close());
