@@ -7,12 +7,30 @@
 `--batch-one` texts alone, timed one by one (after warm-up). Batch `--batch-size`: `--batches`
 batches, padded, timed as a whole. ``model.generate`` with ``do_sample=False, num_beams=1``
 under ``torch.inference_mode``, the way a user would call it. Prints one JSON line: latencies,
-throughput and the generated ids (for agreement with the other runtimes).
+throughput, the generated ids (for agreement with the other runtimes) and the cores other processes
+used while the batch-1 inputs were timed.
 """
 
 import argparse
 import json
+import os
 import time
+
+
+def machine_busy_seconds():
+    """CPU seconds the whole machine has been busy (every core, every process), or None off Linux.
+
+    With the process's own CPU time it gives the cores other processes used while the batch-1 inputs
+    were timed, as the Node side measures it for the other runtimes.
+    """
+    try:
+        with open("/proc/stat", encoding="ascii") as handle:
+            fields = [int(value) for value in handle.readline().split()[1:]]
+    except OSError:
+        return None
+    # The fields Node's os.cpus() sums on the other side: user, nice, system and irq.
+    user, nice, system, _idle, _iowait, irq = fields[:6]
+    return (user + nice + system + irq) / os.sysconf("SC_CLK_TCK")
 
 
 def main():
@@ -54,10 +72,17 @@ def main():
         generate([text])
     latencies = []
     single_ids = []
+    busy_before, own_before, wall_before = machine_busy_seconds(), time.process_time(), time.perf_counter()
     for text in texts[: arguments.batch_one]:
         started = time.perf_counter()
         single_ids.append(generate([text])[0])
         latencies.append((time.perf_counter() - started) * 1000)
+    other_cores = None
+    wall = time.perf_counter() - wall_before
+    # The OS counts CPU time in ticks (10 ms): shorter windows say nothing (50 ms, as on the Node side).
+    if busy_before is not None and wall >= 0.05:
+        busy = machine_busy_seconds() - busy_before
+        other_cores = round(max(0.0, busy - (time.process_time() - own_before)) / wall, 3)
     generate(texts[: arguments.batch_size])  # warm-up at the batch size
     started = time.perf_counter()
     batched = 0
@@ -66,7 +91,18 @@ def main():
         generate(batch)
         batched += len(batch)
     seconds = time.perf_counter() - started
-    print(json.dumps({"latencies_ms": latencies, "batch_ids": single_ids, "batched_examples": batched, "batched_seconds": seconds, "threads": torch.get_num_threads()}))
+    print(
+        json.dumps(
+            {
+                "latencies_ms": latencies,
+                "batch_ids": single_ids,
+                "batched_examples": batched,
+                "batched_seconds": seconds,
+                "threads": torch.get_num_threads(),
+                "other_processes_cores": other_cores,
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -21,6 +21,12 @@ interface RuntimeMeasurement {
   /** Share of the batch-1 inputs whose generated ids equal PyTorch's. */
   readonly agreement_with_pytorch: number | null;
   readonly mean_generated_tokens: number;
+  /**
+   * Cores other processes kept busy, on average, while the batch-1 inputs were timed (machine CPU
+   * time minus this runtime's own process, over wall time); null for windows under 50 ms. On a
+   * shared machine this tells which runtime was measured under whose load.
+   */
+  readonly other_processes_cores_during_batch_one: number | null;
 }
 
 /** Settings written into the result. */
@@ -85,15 +91,34 @@ async function testInputs(count: number): Promise<string[]> {
   return texts;
 }
 
-async function timeBatchOne(texts: readonly string[], generate: (text: string) => Promise<number[]>): Promise<{ latencies: number[]; ids: number[][] }> {
+/** Shortest timing window over which the cores used by other processes are reported. */
+const minimumLoadWindowMilliseconds = 50;
+
+/** Milliseconds of CPU time the whole machine has spent busy (every core, every process). */
+function machineBusyMilliseconds(): number {
+  return os.cpus().reduce((total, cpu) => total + cpu.times.user + cpu.times.nice + cpu.times.sys + cpu.times.irq, 0);
+}
+
+async function timeBatchOne(
+  texts: readonly string[],
+  generate: (text: string) => Promise<number[]>,
+): Promise<{ latencies: number[]; ids: number[][]; otherProcessesCores: number | null }> {
   const latencies: number[] = [];
   const ids: number[][] = [];
+  const busyBefore = machineBusyMilliseconds();
+  const ownBefore = process.cpuUsage();
+  const wallBefore = performance.now();
   for (const text of texts) {
     const started = performance.now();
     ids.push(await generate(text));
     latencies.push(performance.now() - started);
   }
-  return { latencies, ids };
+  const own = process.cpuUsage(ownBefore);
+  const busy = machineBusyMilliseconds() - busyBefore;
+  const wall = performance.now() - wallBefore;
+  // The OS counts CPU time in ticks (10 ms): shorter windows say nothing.
+  const otherProcessesCores = wall >= minimumLoadWindowMilliseconds ? round3(Math.max(0, busy - (own.user + own.system) / 1000) / wall) : null;
+  return { latencies, ids, otherProcessesCores };
 }
 
 async function timeBatched(texts: readonly string[], batchSize: number, batches: number, generate: (batch: readonly string[]) => Promise<unknown>) {
@@ -109,6 +134,18 @@ async function timeBatched(texts: readonly string[], batchSize: number, batches:
   return { batch_size: batchSize, examples, seconds: round3(seconds), examples_per_second: round3(examples / seconds) };
 }
 
+/** One line per runtime as it finishes, so a run can be judged before the result file is written. */
+function report(measurement: RuntimeMeasurement): void {
+  const { p50_ms: p50, p95_ms: p95, mean_ms: mean } = measurement.batch_one;
+  const others = measurement.other_processes_cores_during_batch_one;
+  console.log(
+    `    ${measurement.runtime}: batch 1 p50 ${p50.toFixed(2)} ms, p95 ${p95.toFixed(2)} ms, mean ${mean.toFixed(2)} ms; ` +
+      `batch ${measurement.batched.batch_size} ${measurement.batched.examples_per_second.toFixed(0)} ex/s; ` +
+      `same ids as PyTorch ${measurement.agreement_with_pytorch === null ? 'n/a' : `${(measurement.agreement_with_pytorch * 100).toFixed(0)}%`}` +
+      (others === null ? '' : `; other processes ${others.toFixed(2)} cores`),
+  );
+}
+
 function agreement(ids: readonly number[][], reference: readonly number[][]): number {
   const same = ids.filter((row, index) => JSON.stringify(row) === JSON.stringify(reference[index])).length;
   return round3(same / Math.max(1, ids.length));
@@ -116,8 +153,10 @@ function agreement(ids: readonly number[][], reference: readonly number[][]): nu
 
 /**
  * Student inference on one exported student: onnxruntime-node through `loadStudent` (fp32 and
- * int8), PyTorch eager `generate`, and transformers.js, on the same e-SNLI test inputs and threads.
- * The student is trained for the bench by the worker and exported by the `onnx` exporter.
+ * int8, with its defaults and with `spinning: true`), PyTorch eager `generate`, and transformers.js,
+ * on the same e-SNLI test inputs and threads; each runtime at its own defaults otherwise. The student
+ * is trained for the bench by the worker and exported by the `onnx` exporter. Runtimes run one
+ * after another, each closed before the next starts, so no idle thread pool competes with the one measured.
  */
 export async function runStudentInferenceBenchmark(mode: BenchMode) {
   const smoke = mode === 'smoke';
@@ -127,7 +166,7 @@ export async function runStudentInferenceBenchmark(mode: BenchMode) {
     training_steps: { smoke: 20, quick: 200, full: 400 }[mode],
     threads,
     max_new_tokens: 32,
-    batch_one_examples: { smoke: 8, quick: 50, full: 200 }[mode],
+    batch_one_examples: { smoke: 8, quick: 100, full: 200 }[mode],
     batch_size: 32,
     batches: { smoke: 1, quick: 4, full: 8 }[mode],
     inputs: 'e-SNLI test, "predict: premise </s> hypothesis"',
@@ -176,7 +215,7 @@ export async function runStudentInferenceBenchmark(mode: BenchMode) {
     console.log('  PyTorch eager…');
     const pytorchOne = JSON.parse(
       (await runProcess(pythonInterpreter, [benchPath('inference', 'pytorch_generate.py'), '--checkpoint', checkpoint, '--inputs', inputsFile, '--threads', String(threads), '--max-new-tokens', String(settings.max_new_tokens), '--batch-one', String(batchOneTexts.length + 5), '--batch-size', String(settings.batch_size), '--batches', '0', '--warmup', String(warmup)], threadEnvironment(threads))).trim().split('\n').at(-1)!,
-    ) as { latencies_ms: number[]; batch_ids: number[][] };
+    ) as { latencies_ms: number[]; batch_ids: number[][]; other_processes_cores: number | null };
     const pytorchBatched = JSON.parse(
       (await runProcess(pythonInterpreter, [benchPath('inference', 'pytorch_generate.py'), '--checkpoint', checkpoint, '--inputs', batchedFile, '--threads', String(threads), '--max-new-tokens', String(settings.max_new_tokens), '--batch-one', '0', '--batch-size', String(settings.batch_size), '--batches', String(settings.batches), '--warmup', '0'], threadEnvironment(threads))).trim().split('\n').at(-1)!,
     ) as { batched_examples: number; batched_seconds: number };
@@ -190,12 +229,23 @@ export async function runStudentInferenceBenchmark(mode: BenchMode) {
         batched: { batch_size: settings.batch_size, examples: pytorchBatched.batched_examples, seconds: round3(pytorchBatched.batched_seconds), examples_per_second: round3(pytorchBatched.batched_examples / pytorchBatched.batched_seconds) },
         agreement_with_pytorch: 1,
         mean_generated_tokens: round3(pytorchIds.reduce((total, ids) => total + ids.length, 0) / Math.max(1, pytorchIds.length)),
+        other_processes_cores_during_batch_one: pytorchOne.other_processes_cores,
       },
     ];
+    report(measurements[0]!);
 
-    for (const precision of ['fp32', 'int8'] as const) {
-      console.log(`  onnxruntime-node ${precision}…`);
-      const student = await loadStudent(exported, { precision, intraOpThreads: threads, maxNewTokens: settings.max_new_tokens, batchSize: settings.batch_size });
+    // loadStudent's defaults first (its workers sleep between operators), then with `spinning: true`, the
+    // setting for cores of its own: which one wins depends on whether other processes share the cores.
+    const onnxRuntimeRuns = [
+      { precision: 'fp32', spinning: false },
+      { precision: 'int8', spinning: false },
+      { precision: 'fp32', spinning: true },
+      { precision: 'int8', spinning: true },
+    ] as const;
+    for (const { precision, spinning } of onnxRuntimeRuns) {
+      const name = `onnxruntime-node ${precision} (loadStudent${spinning ? ', spinning' : ''})`;
+      console.log(`  ${name}…`);
+      const student = await loadStudent(exported, { precision, intraOpThreads: threads, spinning, maxNewTokens: settings.max_new_tokens, batchSize: settings.batch_size });
       try {
         // The student tokenizers distill trains put </s> at id 1 and <pad> at 0 (tokenizer_training.py).
         const eos = 1;
@@ -204,12 +254,14 @@ export async function runStudentInferenceBenchmark(mode: BenchMode) {
         const timed = await timeBatchOne(batchOneTexts, generateOne);
         const batched = await timeBatched(texts, settings.batch_size, settings.batches, (batch) => student.generateIds(batch));
         measurements.push({
-          runtime: `onnxruntime-node ${precision} (loadStudent)`,
+          runtime: name,
           batch_one: { ...summariseLatencies(timed.latencies), examples: timed.latencies.length },
           batched,
           agreement_with_pytorch: agreement(timed.ids, pytorchIds),
           mean_generated_tokens: round3(timed.ids.reduce((total, ids) => total + ids.length, 0) / Math.max(1, timed.ids.length)),
+          other_processes_cores_during_batch_one: timed.otherProcessesCores,
         });
+        report(measurements.at(-1)!);
       } finally {
         await student.close();
       }
@@ -238,7 +290,9 @@ export async function runStudentInferenceBenchmark(mode: BenchMode) {
         batched,
         agreement_with_pytorch: agreement(timed.ids, pytorchIds),
         mean_generated_tokens: round3(timed.ids.reduce((total, ids) => total + ids.length, 0) / Math.max(1, timed.ids.length)),
+        other_processes_cores_during_batch_one: timed.otherProcessesCores,
       });
+      report(measurements.at(-1)!);
     } finally {
       await model.dispose();
     }
@@ -257,6 +311,14 @@ export async function runStudentInferenceBenchmark(mode: BenchMode) {
         onnxruntime_int8_speedup_batch_one: {
           over_pytorch: round3(pytorchP50 / measurements[2]!.batch_one.p50_ms),
           over_transformers_js: round3(transformersJsP50 / measurements[2]!.batch_one.p50_ms),
+        },
+        onnxruntime_fp32_spinning_speedup_batch_one: {
+          over_pytorch: round3(pytorchP50 / measurements[3]!.batch_one.p50_ms),
+          over_transformers_js: round3(transformersJsP50 / measurements[3]!.batch_one.p50_ms),
+        },
+        onnxruntime_int8_spinning_speedup_batch_one: {
+          over_pytorch: round3(pytorchP50 / measurements[4]!.batch_one.p50_ms),
+          over_transformers_js: round3(transformersJsP50 / measurements[4]!.batch_one.p50_ms),
         },
       },
     };

@@ -1,8 +1,28 @@
 import type { InferenceSession, Tensor as OrtTensor } from 'onnxruntime-node';
+import { UserError } from '../errors/user-error.js';
 import type { StudentFolder } from './student-folder.js';
 
 /** The onnxruntime module, passed in so that it is imported once and lazily by {@link loadStudent}. */
 export type OnnxRuntime = typeof import('onnxruntime-node');
+
+/**
+ * How the decoder graph's caches are fed, read once from the inputs and outputs it declares, so that
+ * folders exported before the cross-attention cache existed still decode.
+ */
+export interface DecoderCaches {
+  /** `past_key_values.{i}.decoder.*`: fed the previous step's `present.*`. */
+  readonly selfAttention: readonly string[];
+  /**
+   * `past_key_values.{i}.encoder.*`: empty on the first step, which projects the encoder states and
+   * returns them as `present.{i}.encoder.*`; that first present is fed to every later step, so the
+   * projections run once per text. Empty for folders without the cross-attention cache.
+   */
+  readonly crossAttention: readonly string[];
+  /** Outputs fetched on the first step: logits and every present. */
+  readonly firstStepOutputs: readonly string[];
+  /** Outputs fetched afterwards: logits and the self-attention presents (the cross ones cannot change). */
+  readonly laterStepOutputs: readonly string[];
+}
 
 /** The two sessions of an exported student and what decoding needs of its config. */
 export interface StudentSessions {
@@ -10,11 +30,41 @@ export interface StudentSessions {
   readonly encoder: InferenceSession;
   readonly decoder: InferenceSession;
   readonly folder: StudentFolder;
+  readonly caches: DecoderCaches;
+}
+
+/** The `present.*` output that answers a `past_key_values.*` input. */
+function presentName(pastName: string): string {
+  return `present.${pastName.slice('past_key_values.'.length)}`;
+}
+
+/**
+ * Reads the cache inputs a decoder graph declares. A graph without `logits`, or with a cache input
+ * whose `present.*` output is missing, is not one the exporter wrote: a {@link UserError} names them.
+ */
+export function decoderCaches(decoder: InferenceSession): DecoderCaches {
+  const past = decoder.inputNames.filter((name) => name.startsWith('past_key_values.'));
+  const missing = ['logits', ...past.map(presentName)].filter((name) => !decoder.outputNames.includes(name));
+  if (missing.length > 0) {
+    throw new UserError({
+      message: `decoder_model_merged.onnx lacks the outputs ${missing.join(', ')}`,
+      fix: 'export the student again with `distill export`',
+    });
+  }
+  const crossAttention = past.filter((name) => name.includes('.encoder.'));
+  const selfAttention = past.filter((name) => !name.includes('.encoder.'));
+  return {
+    selfAttention,
+    crossAttention,
+    firstStepOutputs: ['logits', ...past.map(presentName)],
+    laterStepOutputs: ['logits', ...selfAttention.map(presentName)],
+  };
 }
 
 /**
  * Greedy decoding of a batch: the encoder runs once, then the decoder runs once per new token on
- * the last token only, fed back its own `present.*` self-attention cache as `past_key_values.*`.
+ * the last token only, fed back its own `present.*` self-attention cache as `past_key_values.*`
+ * and, from the second step on, the cross-attention keys and values it computed on the first.
  * Rows that have produced `</s>` are fed padding until every row is done, as Hugging Face's
  * `generate` does, so the ids equal PyTorch's greedy ids.
  *
@@ -26,18 +76,23 @@ export async function greedyDecode(
   inputIds: readonly (readonly number[])[],
   maxNewTokens: number,
 ): Promise<number[][]> {
-  const { runtime, encoder, decoder, folder } = sessions;
+  const { runtime, encoder, decoder, folder, caches } = sessions;
   const batch = inputIds.length;
   if (batch === 0) return [];
-  const length = Math.max(1, ...inputIds.map((ids) => ids.length));
-  const ids = new BigInt64Array(batch * length).fill(BigInt(folder.padTokenId));
+  let length = 1;
+  for (const row of inputIds) length = Math.max(length, row.length);
+  const ids = new BigInt64Array(batch * length);
   const mask = new BigInt64Array(batch * length);
-  inputIds.forEach((row, rowIndex) => {
-    row.forEach((id, column) => {
-      ids[rowIndex * length + column] = BigInt(id);
-      mask[rowIndex * length + column] = 1n;
-    });
-  });
+  const pad = BigInt(folder.padTokenId);
+  for (let rowIndex = 0; rowIndex < batch; rowIndex++) {
+    const row = inputIds[rowIndex]!;
+    const offset = rowIndex * length;
+    for (let column = 0; column < length; column++) {
+      const inside = column < row.length;
+      ids[offset + column] = inside ? BigInt(row[column]!) : pad;
+      mask[offset + column] = inside ? 1n : 0n;
+    }
+  }
   const attentionMask = new runtime.Tensor('int64', mask, [batch, length]);
   const encoded = await encoder.run({
     input_ids: new runtime.Tensor('int64', ids, [batch, length]),
@@ -46,37 +101,26 @@ export async function greedyDecode(
   const hiddenStates = encoded.last_hidden_state;
   if (!hiddenStates) throw new Error('encoder_model.onnx has no last_hidden_state output');
 
-  let past: Record<string, OrtTensor> = {};
-  for (let layer = 0; layer < folder.decoderLayers; layer++) {
-    for (const part of ['key', 'value']) {
-      // Zero-length past on the first step: the merged decoder concatenates, so no branch input is needed.
-      past[`past_key_values.${layer}.decoder.${part}`] = new runtime.Tensor('float32', new Float32Array(0), [
-        batch,
-        folder.heads,
-        0,
-        folder.headSize,
-      ]);
-    }
-  }
+  const feeds: Record<string, OrtTensor> = { encoder_attention_mask: attentionMask, encoder_hidden_states: hiddenStates };
+  // Zero-length caches on the first step: the decoder concatenates, so no branch input is needed.
+  const empty = new runtime.Tensor('float32', new Float32Array(0), [batch, folder.heads, 0, folder.headSize]);
+  for (const name of caches.selfAttention) feeds[name] = empty;
+  for (const name of caches.crossAttention) feeds[name] = empty;
 
   const outputs: number[][] = Array.from({ length: batch }, () => []);
-  const finished = new Array<boolean>(batch).fill(false);
+  const finished = new Uint8Array(batch);
+  let unfinished = batch;
   let current = new BigInt64Array(batch).fill(BigInt(folder.decoderStartTokenId));
-  for (let step = 0; step < maxNewTokens && finished.includes(false); step++) {
-    const result = await decoder.run({
-      input_ids: new runtime.Tensor('int64', current, [batch, 1]),
-      encoder_attention_mask: attentionMask,
-      encoder_hidden_states: hiddenStates,
-      ...past,
-    });
-    const logits = result.logits;
-    if (!logits) throw new Error('decoder_model_merged.onnx has no logits output');
+  for (let step = 0; step < maxNewTokens && unfinished > 0; step++) {
+    feeds.input_ids = new runtime.Tensor('int64', current, [batch, 1]);
+    const result = await decoder.run(feeds, step === 0 ? caches.firstStepOutputs : caches.laterStepOutputs);
+    const logits = result.logits!;
     const vocabulary = logits.dims[2]!;
     const values = logits.data as Float32Array;
     const next = new BigInt64Array(batch);
     for (let row = 0; row < batch; row++) {
       if (finished[row]) {
-        next[row] = BigInt(folder.padTokenId);
+        next[row] = pad;
         continue;
       }
       const offset = row * vocabulary;
@@ -91,13 +135,13 @@ export async function greedyDecode(
       }
       outputs[row]!.push(best);
       next[row] = BigInt(best);
-      if (best === folder.eosTokenId) finished[row] = true;
+      if (best === folder.eosTokenId) {
+        finished[row] = 1;
+        unfinished--;
+      }
     }
-    const nextPast: Record<string, OrtTensor> = {};
-    for (const [name, tensor] of Object.entries(result)) {
-      if (name.startsWith('present.')) nextPast[name.replace('present.', 'past_key_values.')] = tensor;
-    }
-    past = nextPast;
+    for (const name of caches.selfAttention) feeds[name] = result[presentName(name)]!;
+    if (step === 0) for (const name of caches.crossAttention) feeds[name] = result[presentName(name)]!;
     current = next;
   }
   return outputs;

@@ -1,4 +1,5 @@
-import { greedyDecode, type OnnxRuntime, type StudentSessions } from './greedy-decoder.js';
+import type { InferenceSession } from 'onnxruntime-node';
+import { decoderCaches, greedyDecode, type OnnxRuntime, type StudentSessions } from './greedy-decoder.js';
 import { readStudentFolder, type StudentPrecision } from './student-folder.js';
 import { createStudentTokenizer } from './student-tokenizer.js';
 
@@ -10,6 +11,14 @@ export interface LoadStudentOptions {
   readonly intraOpThreads?: number;
   /** Threads across independent operators (`interOpNumThreads`); default 1. */
   readonly interOpThreads?: number;
+  /**
+   * Let onnxruntime's worker threads spin between the operators of a run instead of sleeping
+   * (`session.intra_op.allow_spinning`, with `session.force_spinning_stop` so they sleep once a run
+   * ends); default false. Only matters with `intraOpThreads` > 1. Spinning saves waking a worker for
+   * each parallel operator, and keeps a core busy while it spins: on cores of its own that is faster,
+   * next to any other busy process it is several times slower (see docs/onnx-layout.md, "Threads").
+   */
+  readonly spinning?: boolean;
   /** Default cap on generated tokens per text (default: the folder's `max_new_tokens`, else 64). */
   readonly maxNewTokens?: number;
   /** Input tokens kept per text (default: the folder's `model_max_length`, the trainer's `max_input_length`, else 1024). */
@@ -64,15 +73,21 @@ export async function loadStudent(directory: string, options: LoadStudentOptions
   const folder = readStudentFolder(directory, precision);
   const tokenizer = createStudentTokenizer(folder.tokenizer, folder.tokenizerConfig);
   const runtime: OnnxRuntime = await import('onnxruntime-node');
-  const sessionOptions = {
+  const sessionOptions: InferenceSession.SessionOptions = {
     intraOpNumThreads: options.intraOpThreads ?? 1,
     interOpNumThreads: options.interOpThreads ?? 1,
-    executionMode: 'sequential' as const,
-    graphOptimizationLevel: 'all' as const,
+    executionMode: 'sequential',
+    graphOptimizationLevel: 'all',
+    extra: {
+      session: options.spinning
+        ? // Spin inside a run; stop when it ends, so that the idle session's pool never spins while the other runs.
+          { 'intra_op.allow_spinning': '1', 'inter_op.allow_spinning': '1', force_spinning_stop: '1' }
+        : { 'intra_op.allow_spinning': '0', 'inter_op.allow_spinning': '0' },
+    },
   };
   const encoder = await runtime.InferenceSession.create(folder.encoderPath, sessionOptions);
   const decoder = await runtime.InferenceSession.create(folder.decoderPath, sessionOptions);
-  const sessions: StudentSessions = { runtime, encoder, decoder, folder };
+  const sessions: StudentSessions = { runtime, encoder, decoder, folder, caches: decoderCaches(decoder) };
   // Defaults come from the folder, so a student scores in Node what it scored where it was trained.
   const defaultMaxNewTokens = options.maxNewTokens ?? folder.maxNewTokens ?? 64;
   // The folder's length is the label's; rationales are longer (method: generation up to 64 tokens).

@@ -11,7 +11,7 @@ import { createEvaluator, scorePredictions } from '../../../../core/inference/sc
 import { tinyStudent, tinyStudentMissing, testPython } from '../../../core/inference/tiny-student-fixture.js';
 
 describe('onnx exporter', { skip: tinyStudentMissing() }, () => {
-  test('writes the transformers.js layout, with the self-attention cache on the merged decoder', async () => {
+  test('writes the transformers.js layout, with the self- and cross-attention caches on the merged decoder', async () => {
     const fixture = await tinyStudent('random');
     assert.deepEqual(fixture.exportResult.files, [
       'config.json',
@@ -31,7 +31,9 @@ describe('onnx exporter', { skip: tinyStudentMissing() }, () => {
     assert.deepEqual([...encoder.inputNames].sort(), ['attention_mask', 'input_ids']);
     assert.deepEqual([...encoder.outputNames], ['last_hidden_state']);
     const decoder = await ort.InferenceSession.create(path.join(fixture.exported, 'onnx', 'decoder_model_merged.onnx'));
-    const cache = (prefix: string) => [0, 1].flatMap((layer) => ['key', 'value'].map((part) => `${prefix}.${layer}.decoder.${part}`));
+    // Per layer the self-attention cache, then the cross-attention one (projected once, on the first step).
+    const cache = (prefix: string) =>
+      [0, 1].flatMap((layer) => ['decoder', 'encoder'].flatMap((kind) => ['key', 'value'].map((part) => `${prefix}.${layer}.${kind}.${part}`)));
     assert.deepEqual([...decoder.inputNames], ['input_ids', 'encoder_attention_mask', 'encoder_hidden_states', ...cache('past_key_values')]);
     assert.deepEqual([...decoder.outputNames], ['logits', ...cache('present')]);
     await encoder.release();
