@@ -66,7 +66,7 @@ interface EngineResults {
 interface TrainerRun {
   variant: string;
   precision: 'fp32' | 'bf16';
-  options?: { task_passes: string; bf16: boolean | 'auto' };
+  options?: { task_passes: string; bf16: boolean | 'auto'; spinning?: boolean };
   steps_per_second: number;
   tokens_per_second: number;
   gflops: number;
@@ -75,7 +75,7 @@ interface TrainerRun {
   peak_rss_megabytes: number;
 }
 interface TrainerResults {
-  worker_defaults: { task_passes: string; bf16: boolean | 'auto' };
+  worker_defaults: { task_passes: string; bf16: boolean | 'auto'; spinning?: boolean };
   cpu_bf16_supported: boolean;
   matmul_peak_gflops: Record<'fp32' | 'bf16', Record<string, { before: number; after: number }>>;
   points: {
@@ -250,7 +250,8 @@ function trainerSection(): string {
     const describe = `d${point.config.d_model}/ff${point.config.d_ff}/h${point.config.num_heads}/${point.config.num_layers}+${point.config.num_decoder_layers}`;
     const reference = point.references.find((run) => run.precision === 'fp32')!;
     const defaults = result.results.worker_defaults;
-    const isDefault = (run: TrainerRun) => run.options?.task_passes === defaults.task_passes && run.options?.bf16 === defaults.bf16;
+    const isDefault = (run: TrainerRun) =>
+      run.options?.task_passes === defaults.task_passes && run.options?.bf16 === defaults.bf16 && (run.options?.spinning ?? false) === (defaults.spinning ?? false);
     const line = (who: string, run: TrainerRun, sameSpeedup: string) => [
       `${point.name} (${describe})`,
       point.batch_size,
@@ -290,8 +291,10 @@ Both train from scratch with AdamW at ${settings.learning_rate}, linear schedule
 configuration, batch and threads, each in its own process; ${settings.warmup_steps} warm-up steps, then ${settings.measured_steps} timed steps.
 *worker*: \`plugins/trainers/torch/worker/main.py --request\` (plain Python, as on a GPU machine), timed from its progress events;
 \`task_passes\`: \`joint\` puts both tasks in one forward pass, \`separate\` runs one pass per task; both with length-bucketed batches.
-Its defaults in this run: \`task_passes: ${result.results.worker_defaults.task_passes}\`, \`bf16: ${String(result.results.worker_defaults.bf16)}\`, which on this CPU
-(native bf16: ${result.results.cpu_bf16_supported ? 'yes, AVX512-BF16 or AMX' : 'no'}) trains in ${result.results.cpu_bf16_supported ? 'bf16 autocast (weights, optimizer and loss in fp32)' : 'fp32'}; the fp32 row is the same worker with \`bf16: false\`.
+Its defaults in this run: \`task_passes: ${result.results.worker_defaults.task_passes}\`, \`bf16: ${String(result.results.worker_defaults.bf16)}\`, \`spinning: ${String(result.results.worker_defaults.spinning ?? false)}\`, which on this CPU
+(native bf16: ${result.results.cpu_bf16_supported ? 'yes, AVX512-BF16 or AMX' : 'no'}) trains in ${result.results.cpu_bf16_supported ? 'bf16 autocast (weights, optimizer and loss in fp32)' : 'fp32'} with sleeping OpenMP threads
+(\`OMP_WAIT_POLICY=PASSIVE\`, robust next to other busy processes); *spinning* rows set \`spinning: true\` (\`OMP_WAIT_POLICY=ACTIVE\`), for cores that are the
+trainer's alone; the reference runs with GNU OpenMP's default, which spins too. The fp32 row is the worker with \`bf16: false\`.
 *reference*: \`bench/trainer/reference_loop.py\`, Hugging Face \`Seq2SeqTrainer\` with the paper's two-forward-pass task-prefix
 loss and the trainer's defaults (fp32, fused AdamW; see its docstring): the loop the target compares with (*vs reference*). The reference with the
 trainer's own \`bf16=True\` is measured too, so that *vs same precision* separates what bf16 brings from what the worker's loop brings.

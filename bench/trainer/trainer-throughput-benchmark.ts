@@ -26,6 +26,8 @@ interface WorkerVariant {
   readonly task_passes: 'joint' | 'separate';
   /** `auto` (the worker's default) trains in bf16 where the CPU multiplies bf16 natively. */
   readonly bf16: boolean | 'auto';
+  /** OpenMP threads spin when idle (`OMP_WAIT_POLICY=ACTIVE`) instead of sleeping (the default). */
+  readonly spinning: boolean;
 }
 
 /** One measured combination. */
@@ -88,12 +90,19 @@ async function writeTrainingData(file: string, limit: number | null): Promise<{ 
   return { examples: lines.length, withRationale };
 }
 
-/** The worker as shipped (its defaults), and in fp32 to show what bf16 brings. */
-const defaultAndFp32: readonly WorkerVariant[] = [{ task_passes: 'separate', bf16: 'auto' }, { task_passes: 'separate', bf16: false }];
+/**
+ * The worker as shipped (its defaults: bf16 where native, sleeping OpenMP threads), with spinning
+ * threads (as the reference runs: GNU OpenMP's default spins), and in fp32 to show what bf16 brings.
+ */
+const defaultAndFp32: readonly WorkerVariant[] = [
+  { task_passes: 'separate', bf16: 'auto', spinning: false },
+  { task_passes: 'separate', bf16: 'auto', spinning: true },
+  { task_passes: 'separate', bf16: false, spinning: false },
+];
 
 function gridFor(mode: BenchMode): GridPoint[] {
   if (mode === 'smoke') {
-    return [{ name: 'smoke', config: smokeConfig, batch_size: 8, threads: 2, worker_variants: [{ task_passes: 'joint', bf16: 'auto' }], reference_precisions: ['fp32', 'bf16'] }];
+    return [{ name: 'smoke', config: smokeConfig, batch_size: 8, threads: 2, worker_variants: [{ task_passes: 'joint', bf16: 'auto', spinning: true }], reference_precisions: ['fp32', 'bf16'] }];
   }
   const both = ['fp32', 'bf16'] as const;
   if (mode === 'quick') {
@@ -103,7 +112,7 @@ function gridFor(mode: BenchMode): GridPoint[] {
     ];
   }
   const grid: GridPoint[] = [];
-  const variants: readonly WorkerVariant[] = [{ task_passes: 'joint', bf16: 'auto' }, ...defaultAndFp32];
+  const variants: readonly WorkerVariant[] = [{ task_passes: 'joint', bf16: 'auto', spinning: false }, ...defaultAndFp32];
   for (const threads of [1, 2]) {
     for (const [name, config] of [['tiny', tinyConfig], ['reference-256', referenceConfig]] as const) {
       for (const batchSize of [16, 32]) grid.push({ name, config, batch_size: batchSize, threads, worker_variants: variants, reference_precisions: both });

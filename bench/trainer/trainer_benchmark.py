@@ -9,7 +9,7 @@ SETTINGS.json (written by ``trainer-throughput-benchmark.ts``)::
      "max_input_length": 128, "max_target_length": 64, "alpha": 0.5, "learning_rate": 5e-4,
      "tokenizer": {"type": "unigram", "vocab_size": 8000},
      "grid": [{"name": "reference-256", "config": {...}, "batch_size": 16, "threads": 2,
-               "worker_variants": [{"task_passes": "separate", "bf16": "auto"}, {"task_passes": "separate", "bf16": false}],
+               "worker_variants": [{"task_passes": "separate", "bf16": "auto", "spinning": false}, ...],
                "reference_precisions": ["fp32", "bf16"]}]}
 
 Every measurement runs in a process of its own (matmul peak, each worker run, each reference
@@ -33,6 +33,8 @@ from model_flops import training_flops  # noqa: E402
 def child_environment(threads):
     """The same thread settings for every child: no oversubscription, no tokenizer threads."""
     environment = dict(os.environ)
+    # The worker's `spinning` option chooses its OpenMP wait policy; the reference runs with GNU OpenMP's default.
+    environment.pop("OMP_WAIT_POLICY", None)
     environment.update(
         OMP_NUM_THREADS=str(threads),
         MKL_NUM_THREADS=str(threads),
@@ -148,6 +150,7 @@ def run_worker(settings, point, variant, directory, shared_tokenizer):
                 "learning_rate": settings["learning_rate"],
                 "task_passes": variant["task_passes"],
                 "bf16": variant["bf16"],
+                "spinning": variant["spinning"],
                 "eval_every": steps + 1,
                 "checkpoint_every": steps + 1,
                 "log_every": 1,
@@ -178,8 +181,10 @@ def run_worker(settings, point, variant, directory, shared_tokenizer):
     seconds = progress[steps]["seconds"] - progress[warm]["seconds"]
     measured = [progress[step] for step in range(warm + 1, steps + 1)]
     precision = "bf16" if started_event.get("bf16") else "fp32"
+    threads_wait = "spinning" if started_event.get("omp_wait_policy") == "ACTIVE" else "sleeping"
     return {
-        "variant": f"{variant['task_passes']}, {precision}",
+        "variant": f"{variant['task_passes']}, {precision}, {threads_wait}",
+        "omp_wait_policy": started_event.get("omp_wait_policy"),
         "options": variant,
         "precision": precision,
         "steps_measured": settings["measured_steps"],
@@ -252,7 +257,7 @@ def worker_defaults(worker_main):
     sys.path.insert(0, os.path.dirname(worker_main))
     from distill_worker.options import TRAINING_OPTIONS
 
-    return {"task_passes": TRAINING_OPTIONS["task_passes"][0], "bf16": TRAINING_OPTIONS["bf16"][0]}
+    return {name: TRAINING_OPTIONS[name][0] for name in ("task_passes", "bf16", "spinning")}
 
 
 def cpu_bf16_supported():

@@ -35,16 +35,18 @@ export function workerCommand(
   environment: Readonly<Record<string, string | undefined>>,
 ): WorkerCommand {
   const devices = options.devices ?? 1;
+  // Read by OpenMP when torch loads, so it travels in the environment; a value the user set wins.
+  const workerEnvironment = { ...environment, OMP_WAIT_POLICY: environment.OMP_WAIT_POLICY ?? (options.spinning ? 'ACTIVE' : 'PASSIVE') };
   if (devices > 1) {
     return {
       executable: interpreter,
       args: ['-m', 'torch.distributed.run', '--standalone', `--nproc_per_node=${devices}`, workerMainScript, '--request', requestFile],
-      environment,
+      environment: workerEnvironment,
       interpreter,
       requestChannel: 'file',
     };
   }
-  return { executable: interpreter, args: [workerMainScript], environment, interpreter, requestChannel: 'stdin' };
+  return { executable: interpreter, args: [workerMainScript], environment: workerEnvironment, interpreter, requestChannel: 'stdin' };
 }
 
 /**

@@ -44,6 +44,8 @@ export interface StartedEvent {
   readonly world_size: number;
   readonly bf16: boolean;
   readonly threads: number;
+  /** OpenMP's wait policy the worker runs under (`PASSIVE` unless `spinning` or the environment says otherwise). */
+  readonly omp_wait_policy: string | null;
   readonly parameters: number;
   readonly vocabulary: number;
   readonly train_examples: number;

@@ -90,6 +90,8 @@ test(
     const capabilities = seen.find((event) => event.type === 'train.handshake')!.capabilities as Record<string, unknown>;
     assert.equal(typeof capabilities.cpu_bf16_supported, 'boolean');
     assert.equal(seen.find((event) => event.type === 'train.started')!.bf16, capabilities.cpu_bf16_supported);
+    // `spinning: false` (the default): OpenMP threads sleep when idle, unless the environment chose a policy.
+    assert.equal(seen.find((event) => event.type === 'train.started')!.omp_wait_policy, process.env.OMP_WAIT_POLICY ?? 'PASSIVE');
 
     const progress = seen.filter((event) => event.type === 'train.progress');
     const first = progress.slice(0, 2);

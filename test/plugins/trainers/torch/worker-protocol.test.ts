@@ -10,6 +10,8 @@ import { UserError } from '../../../../core/errors/user-error.js';
 import type { TrainingExample } from '../../../../core/plugins/kinds/trainer.js';
 import { defaultVirtualenvPython } from '../../../../core/python/python-interpreter.js';
 import { LocalEventStream, type DistillEvent } from '../../../../core/services/event-stream.js';
+import { workerCommand } from '../../../../plugins/trainers/torch/torch-trainer-client.js';
+import type { TorchTrainerOptions } from '../../../../plugins/trainers/torch/torch-trainer-options.js';
 import { torchTrainer } from '../../../../plugins/trainers/torch/torch-trainer.js';
 import { workerMainScript } from '../../../../plugins/trainers/torch/worker-location.js';
 import { runWorker, WorkerFailure, type WorkerCommand } from '../../../../plugins/trainers/torch/worker-process.js';
@@ -180,4 +182,13 @@ test('SIGTERM to a worker run as a plain program: it checkpoints, says done (can
   assert.deepEqual(lines.at(-1), { ...lines.at(-1), type: 'done', status: 'cancelled', steps: checkpoint.step });
   const position = JSON.parse(await readFile(path.join(output, 'checkpoints', 'last', 'position.json'), 'utf8')) as { step: number };
   assert.equal(position.step, checkpoint.step);
+});
+
+test('the worker\'s OpenMP wait policy: sleeping by default, spinning on request, the environment\'s own choice wins', () => {
+  const policy = (options: TorchTrainerOptions, environment: Record<string, string>) =>
+    workerCommand('/usr/bin/python3', options, '/tmp/request.json', environment).environment.OMP_WAIT_POLICY;
+  assert.equal(policy({}, {}), 'PASSIVE');
+  assert.equal(policy({ spinning: true }, {}), 'ACTIVE');
+  assert.equal(policy({ spinning: true }, { OMP_WAIT_POLICY: 'PASSIVE' }), 'PASSIVE');
+  assert.equal(policy({ spinning: true, devices: 2 }, {}), 'ACTIVE', 'torchrun ranks get it too');
 });

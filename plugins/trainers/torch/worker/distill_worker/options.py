@@ -26,6 +26,7 @@ TRAINING_OPTIONS = {
     "eval_batch_size": (64, "int", 1, None),
     "generation_max_tokens": (64, "int", 1, None),
     "threads": (None, "int", 1, None),
+    "spinning": (False, "bool", None, None),
     "bf16": ("auto", "bf16", None, None),
     "task_passes": ("separate", "choice", None, ("joint", "separate")),
     "bucket_batches": (50, "int", 1, None),

@@ -203,6 +203,7 @@ class TrainingRun:
             world_size=placement.world_size,
             bf16=placement.bf16,
             threads=torch.get_num_threads(),
+            omp_wait_policy=os.environ.get("OMP_WAIT_POLICY"),
             parameters=parameters,
             vocabulary=len(tokenizer),
             train_examples=len(train_examples),
