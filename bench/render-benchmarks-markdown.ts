@@ -319,6 +319,9 @@ interface InferenceResults {
   }[];
   onnxruntime_fp32_speedup_batch_one: { over_pytorch: number; over_transformers_js: number };
   onnxruntime_int8_speedup_batch_one: { over_pytorch: number; over_transformers_js: number };
+  /** Absent from results written before \`loadStudent\` had the \`spinning\` option. */
+  onnxruntime_fp32_spinning_speedup_batch_one?: { over_pytorch: number; over_transformers_js: number };
+  onnxruntime_int8_spinning_speedup_batch_one?: { over_pytorch: number; over_transformers_js: number };
 }
 
 function inferenceSection(): string {
@@ -327,6 +330,11 @@ function inferenceSection(): string {
   if (!result) return `${heading}\n\nNot run yet: \`npm run bench -- --only student-inference\`.`;
   const settings = result.settings as { student: string; training_steps: number; threads: number; max_new_tokens: number; inputs: string };
   const { runtimes, onnxruntime_fp32_speedup_batch_one: fp32, onnxruntime_int8_speedup_batch_one: int8 } = result.results;
+  const { onnxruntime_fp32_spinning_speedup_batch_one: fp32Spinning, onnxruntime_int8_spinning_speedup_batch_one: int8Spinning } = result.results;
+  const spinning =
+    fp32Spinning && int8Spinning
+      ? ` With \`spinning: true\` (onnxruntime's threads spin during a run, for cores that are the student's alone): fp32 ${formatNumber(fp32Spinning.over_pytorch, 2)}× and ${formatNumber(fp32Spinning.over_transformers_js, 2)}×, int8 ${formatNumber(int8Spinning.over_pytorch, 2)}× and ${formatNumber(int8Spinning.over_transformers_js, 2)}×.`
+      : '';
   const rows = runtimes.map((runtime) => [
     runtime.runtime,
     formatNumber(runtime.batch_one.p50_ms, 2),
@@ -346,7 +354,8 @@ warm-up inputs. Greedy decoding, at most ${settings.max_new_tokens} new tokens, 
 (\`loadStudent\` and transformers.js intra-op threads, \`torch.set_num_threads\`).
 PyTorch runs in its own process. Agreement: share of batch-1 inputs whose generated ids equal PyTorch's.
 Batch-1 p50 speed-up of onnxruntime-node fp32: ${formatNumber(fp32.over_pytorch, 2)}× PyTorch eager, ${formatNumber(fp32.over_transformers_js, 2)}× transformers.js; int8:
-${formatNumber(int8.over_pytorch, 2)}× and ${formatNumber(int8.over_transformers_js, 2)}×. Targets: ≥ 5× PyTorch eager and ≥ 2× transformers.js at batch 1.
+${formatNumber(int8.over_pytorch, 2)}× and ${formatNumber(int8.over_transformers_js, 2)}× (\`loadStudent\`'s defaults: its threads sleep between runs).${spinning}
+Targets: ≥ 5× PyTorch eager and ≥ 2× transformers.js at batch 1.
 
 ${markdownTable(['runtime', 'batch-1 p50 ms', 'batch-1 p95 ms', 'batch-1 mean ms', 'examples/s batched', 'generated tokens/ex', 'same ids as PyTorch'], rows)}`;
 }

@@ -299,27 +299,19 @@ export async function runStudentInferenceBenchmark(mode: BenchMode) {
 
     const pytorchP50 = measurements[0]!.batch_one.p50_ms;
     const transformersJsP50 = measurements.at(-1)!.batch_one.p50_ms;
+    const speedupsOf = (runtime: (typeof measurements)[number]) => ({
+      over_pytorch: round3(pytorchP50 / runtime.batch_one.p50_ms),
+      over_transformers_js: round3(transformersJsP50 / runtime.batch_one.p50_ms),
+    });
     return {
       settings,
       results: {
         export: { files: exportResult.files, megabytes: round3(exportResult.bytes / 2 ** 20), quantization: exportResult.quantization ?? null },
         runtimes: measurements,
-        onnxruntime_fp32_speedup_batch_one: {
-          over_pytorch: round3(pytorchP50 / measurements[1]!.batch_one.p50_ms),
-          over_transformers_js: round3(transformersJsP50 / measurements[1]!.batch_one.p50_ms),
-        },
-        onnxruntime_int8_speedup_batch_one: {
-          over_pytorch: round3(pytorchP50 / measurements[2]!.batch_one.p50_ms),
-          over_transformers_js: round3(transformersJsP50 / measurements[2]!.batch_one.p50_ms),
-        },
-        onnxruntime_fp32_spinning_speedup_batch_one: {
-          over_pytorch: round3(pytorchP50 / measurements[3]!.batch_one.p50_ms),
-          over_transformers_js: round3(transformersJsP50 / measurements[3]!.batch_one.p50_ms),
-        },
-        onnxruntime_int8_spinning_speedup_batch_one: {
-          over_pytorch: round3(pytorchP50 / measurements[4]!.batch_one.p50_ms),
-          over_transformers_js: round3(transformersJsP50 / measurements[4]!.batch_one.p50_ms),
-        },
+        onnxruntime_fp32_speedup_batch_one: speedupsOf(measurements[1]!),
+        onnxruntime_int8_speedup_batch_one: speedupsOf(measurements[2]!),
+        onnxruntime_fp32_spinning_speedup_batch_one: speedupsOf(measurements[3]!),
+        onnxruntime_int8_spinning_speedup_batch_one: speedupsOf(measurements[4]!),
       },
     };
   } finally {
