@@ -5,6 +5,8 @@
  *   npm run bench:full            the complete grids
  *   npm run bench -- --only trainer-throughput,teacher-cost
  *   npm run bench -- --smoke      tiny settings: checks that every bench runs (numbers mean nothing)
+ *   npm run bench:full -- --only student-quality --datasets esnli --fractions 0.25,1 --rates 0.33,1
+ *                                 a part of a quality grid (datasets, fractions, rationale rates, seeds)
  *
  * Every figure in a result file comes from this run: nothing is carried over or hard-coded.
  * Benches run one after another, never at once, so none slows another down.
@@ -14,13 +16,14 @@ import path from 'node:path';
 import { resultsDirectory } from './support/bench-paths.js';
 import { loadAverage } from './support/machine-info.js';
 import { renderBenchmarksMarkdown } from './render-benchmarks-markdown.js';
+import type { QualityGridChoice } from './quality/student-quality-benchmark.js';
 import { writeBenchResult, type BenchMode } from './support/result-file.js';
 
 /** One bench: what it measures and how to run it in a mode. */
 interface Bench {
   readonly name: string;
   readonly measures: string;
-  run(mode: BenchMode): Promise<{ settings: unknown; results: unknown }>;
+  run(mode: BenchMode, qualityGrid: QualityGridChoice): Promise<{ settings: unknown; results: unknown }>;
 }
 
 const benches: readonly Bench[] = [
@@ -47,16 +50,28 @@ const benches: readonly Bench[] = [
   {
     name: 'student-quality',
     measures: 'Test accuracy of from-scratch students, standard finetuning against step-by-step with the PaLM rationales, over data fractions, rationale rates and seeds.',
-    run: async (mode) => (await import('./quality/student-quality-benchmark.js')).runStudentQualityBenchmark(mode),
+    run: async (mode, qualityGrid) => (await import('./quality/student-quality-benchmark.js')).runStudentQualityBenchmark(mode, qualityGrid),
   },
 ];
 
-function parseArguments(argv: readonly string[]): { mode: BenchMode; only: Set<string> | null } {
+/** The numbers of a comma-separated list, refusing anything else. */
+function numberList(flag: string, value: string | undefined): number[] {
+  const numbers = (value ?? '').split(',').filter(Boolean).map(Number);
+  if (numbers.length === 0 || numbers.some((number) => !Number.isFinite(number))) throw new Error(`${flag} takes numbers separated by commas, got "${value ?? ''}"`);
+  return numbers;
+}
+
+function parseArguments(argv: readonly string[]): { mode: BenchMode; only: Set<string> | null; qualityGrid: QualityGridChoice } {
   let mode: BenchMode = 'quick';
   let only: Set<string> | null = null;
+  const qualityGrid: { -readonly [Key in keyof QualityGridChoice]: QualityGridChoice[Key] } = {};
   for (let index = 0; index < argv.length; index++) {
     const argument = argv[index]!;
-    if (argument === '--full') mode = 'full';
+    if (argument === '--datasets') qualityGrid.datasets = (argv[++index] ?? '').split(',').filter(Boolean);
+    else if (argument === '--fractions') qualityGrid.fractions = numberList(argument, argv[++index]);
+    else if (argument === '--rates') qualityGrid.rates = numberList(argument, argv[++index]);
+    else if (argument === '--seeds') qualityGrid.seeds = numberList(argument, argv[++index]);
+    else if (argument === '--full') mode = 'full';
     else if (argument === '--quick') mode = 'quick';
     else if (argument === '--smoke') mode = 'smoke';
     else if (argument === '--only') only = new Set((argv[++index] ?? '').split(',').filter(Boolean));
@@ -67,11 +82,11 @@ function parseArguments(argv: readonly string[]): { mode: BenchMode; only: Set<s
     const unknown = [...only].filter((name) => !benches.some((bench) => bench.name === name));
     if (unknown.length > 0) throw new Error(`unknown bench ${unknown.join(', ')}; benches: ${benches.map((bench) => bench.name).join(', ')}`);
   }
-  return { mode, only };
+  return { mode, only, qualityGrid };
 }
 
 async function main(): Promise<number> {
-  const { mode, only } = parseArguments(process.argv.slice(2));
+  const { mode, only, qualityGrid } = parseArguments(process.argv.slice(2));
   const [oneMinute] = os.loadavg();
   if (oneMinute! > 0.5) {
     console.warn(`note: load average ${oneMinute!.toFixed(2)} > 0.5: other work is running, timings will be low (the load is recorded in each result)`);
@@ -85,7 +100,7 @@ async function main(): Promise<number> {
     const loadAtStart = loadAverage();
     console.log(`▶ ${bench.name} (${mode})`);
     try {
-      const { settings, results } = await bench.run(mode);
+      const { settings, results } = await bench.run(mode, qualityGrid);
       const file = writeBenchResult({
         bench: bench.name,
         measures: bench.measures,

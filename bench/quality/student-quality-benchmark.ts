@@ -36,6 +36,18 @@ interface QualityRow {
   readonly seconds: number;
 }
 
+/**
+ * A part of the mode's grid to run instead of all of it (`--datasets`, `--fractions`, `--rates`,
+ * `--seeds` of `run-benchmarks`), so that a long grid can be measured piece by piece. `rates` are the
+ * step-by-step rationale rates; standard finetuning always runs.
+ */
+export interface QualityGridChoice {
+  readonly datasets?: readonly string[];
+  readonly fractions?: readonly number[];
+  readonly rates?: readonly number[];
+  readonly seeds?: readonly number[];
+}
+
 /** Settings written into the result. */
 export interface QualitySettings {
   readonly datasets: readonly string[];
@@ -108,7 +120,7 @@ function runWorker(requestFile: string, threads: number): Promise<Record<string,
  * (label source, data fraction, rationale rate); the validation set (10% of the training split,
  * fixed) selects the checkpoint; test is scored once on the chosen one.
  */
-export async function runStudentQualityBenchmark(mode: BenchMode) {
+export async function runStudentQualityBenchmark(mode: BenchMode, choice: QualityGridChoice = {}) {
   const quick = mode !== 'full';
   const threads = Math.min(2, os.cpus().length);
   // Sizes that learn e-SNLI from scratch within the time (measured: the quick student reaches about
@@ -116,15 +128,17 @@ export async function runStudentQualityBenchmark(mode: BenchMode) {
   const student = mode === 'full'
     ? { d_model: 128, d_ff: 512, d_kv: 32, num_heads: 4, num_layers: 2, num_decoder_layers: 2, dropout_rate: 0 }
     : { d_model: 64, d_ff: 256, d_kv: 16, num_heads: 4, num_layers: 2, num_decoder_layers: 2, dropout_rate: 0 };
-  const methods: Method[] = quick
-    ? [{ name: 'standard' }, { name: 'step-by-step', rate: 1 }]
-    : [{ name: 'standard' }, { name: 'step-by-step', rate: 0 }, { name: 'step-by-step', rate: 0.33 }, { name: 'step-by-step', rate: 1 }];
+  const rates = choice.rates ?? (quick ? [1] : [0, 0.33, 1]);
+  const methods: Method[] = [{ name: 'standard' }, ...rates.map((rate) => ({ name: 'step-by-step' as const, rate }))];
+  for (const name of choice.datasets ?? []) {
+    if (!(name in splits)) throw new Error(`--datasets: the quality bench knows ${Object.keys(splits).join(', ')}, not "${name}"`);
+  }
   const steps = { smoke: 20, quick: 1000, full: 2000 }[mode];
   const settings: QualitySettings = {
-    datasets: quick ? ['esnli'] : ['esnli', 'cqa'],
-    fractions: { smoke: [1], quick: [0.25, 1], full: [0.125, 0.25, 0.5, 1] }[mode],
+    datasets: choice.datasets ?? (quick ? ['esnli'] : ['esnli', 'cqa']),
+    fractions: choice.fractions ?? { smoke: [1], quick: [0.25, 1], full: [0.125, 0.25, 0.5, 1] }[mode],
     methods: methods.map((method) => (method.name === 'standard' ? 'standard' : `step-by-step r=${method.rate}`)),
-    seeds: quick ? [1] : [1, 2, 3],
+    seeds: choice.seeds ?? (quick ? [1] : [1, 2, 3]),
     student,
     tokenizer_pieces: mode === 'full' ? 4000 : 2000,
     max_input_length: 64,
