@@ -173,8 +173,7 @@ export class RequestEngine {
     const maxTokens = Number(teacher.requestOptions.max_tokens ?? 0) || 0;
     const estimatedTokens = limited && this.rateLimiter.active ? (tokenCounter?.countMessages(request.messages) ?? 0) + maxTokens : 0;
     for (let attempt = 0; ; attempt++) {
-      // Without limits (or a pause) nobody waits: skip the limiter, and the turn of the event loop an await costs.
-      const grant = limited && this.rateLimiter.active ? await this.rateLimiter.acquire(estimatedTokens, signal) : null;
+      const grant = limited ? await this.rateLimiter.acquire(estimatedTokens, signal) : null;
       let error: unknown;
       try {
         const response = await this.callWithTimeout(request, signal);

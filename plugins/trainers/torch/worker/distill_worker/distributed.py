@@ -71,8 +71,8 @@ def cpu_bf16_supported():
     """Whether this CPU multiplies bf16 natively (AVX512-BF16 or AMX).
 
     Only then does bf16 autocast pay on a CPU: measured on an AMD EPYC with AVX512-BF16, a bf16
-    `torch.mm` reached 4x the fp32 GFLOP/s and a d_model 256 training step ran 1.7x faster.
-    Elsewhere bf16 is emulated and slower than fp32.
+    `torch.mm` reached 4x the fp32 GFLOP/s and the worker's d_model 256 steps ran 1.32x faster
+    (BENCHMARKS.md, trainer throughput). Elsewhere bf16 is emulated and slower than fp32.
     """
     checks = ("_is_avx512_bf16_supported", "_is_amx_tile_supported")
     return any(bool(getattr(torch.cpu, name, lambda: False)()) for name in checks)
