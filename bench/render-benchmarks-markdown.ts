@@ -6,7 +6,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { BenchResult } from './support/result-file.js';
+import { readBenchResult, type BenchResult } from './support/result-file.js';
 import { repositoryRoot, resultsDirectory } from './support/bench-paths.js';
 import { formatNumber, markdownTable } from './support/markdown-table.js';
 
@@ -92,9 +92,9 @@ interface TrainerResults {
   }[];
 }
 
+/** A bench's full-mode result where one was run, else its quick one. */
 function readResult<Results>(bench: string): BenchResult<Record<string, unknown>, Results> | null {
-  const file = path.join(resultsDirectory, `${bench}.json`);
-  return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as BenchResult<Record<string, unknown>, Results>) : null;
+  return readBenchResult<Record<string, unknown>, Results>(bench, 'full') ?? readBenchResult<Record<string, unknown>, Results>(bench, 'quick');
 }
 
 function provenance(result: BenchResult<unknown, unknown>): string {
@@ -390,6 +390,8 @@ function qualitySection(): string {
     test_examples: number | string;
     labels: string;
     fractions: number[];
+    threads_per_training?: number;
+    concurrent_trainings?: number;
   };
   const { runs, majority_class_test_accuracy: majority } = result.results;
   const fractions = [...new Set(runs.map((run) => run.fraction))].sort((left, right) => left - right);
@@ -412,7 +414,7 @@ dropout ${student.dropout_rate ?? 0.1}, a ${settings.tokenizer_pieces ?? 8000}-p
 ${settings.steps} steps of batch ${settings.batch_size}, learning rate ${settings.learning_rate}, precision ${settings.precision ?? 'fp32'}; labels ${settings.labels}; training data through the real sampler plugins
 (label source, data fraction, rationale rate); step-by-step uses α = 0.5 and the PaLM rationales of the dsbs data; standard finetuning uses
 α = 1 and no rationale. Model selection on the validation set (${settings.validation}); test accuracy of the chosen checkpoint on
-${settings.test_examples === 'all' ? 'the whole test split' : `the first ${settings.test_examples} test examples`} (exact match), test never used for selection.
+${settings.test_examples === 'all' ? 'the whole test split' : `the first ${settings.test_examples} test examples`} (exact match), test never used for selection.${settings.threads_per_training ? ` Each training on ${settings.threads_per_training} thread, ${settings.concurrent_trainings} at once; a seed gives the same accuracy in any process.` : ''}
 
 These students start from random weights and train for minutes on two CPU cores; the paper fine-tunes pretrained T5 v1.1 (77M–3B
 parameters) for 10,000 steps. The absolute accuracies are therefore far below the paper's (e-SNLI is not in its tables; ANLI1 0.378–0.486,
@@ -432,7 +434,7 @@ export function renderBenchmarksMarkdown(): string {
   const text = `# Benchmarks
 
 Every figure below was measured by \`npm run bench\` (quick mode) or \`npm run bench:full\` and is rendered from
-the JSON files in \`bench/results/\` by \`bench/render-benchmarks-markdown.ts\`; nothing is typed by hand.
+the JSON files in \`bench/results/\` (\`<bench>.full.json\` where the full grid was run, else \`<bench>.json\`) by \`bench/render-benchmarks-markdown.ts\`; nothing is typed by hand.
 Each section names the run, the machine, its load, and the JSON behind it. Re-run a single bench with
 \`npm run bench -- --only <teacher-cost|teacher-engine|trainer-throughput|student-inference|student-quality>\`; \`-- --smoke\` checks the benches run in seconds
 (its numbers mean nothing).

@@ -6,10 +6,15 @@
  *   npm run bench -- --only trainer-throughput,teacher-cost
  *   npm run bench -- --smoke      tiny settings: checks that every bench runs (numbers mean nothing)
  *   npm run bench:full -- --only student-quality --datasets esnli --fractions 0.25,1 --rates 0.33,1
- *                                 a part of a quality grid (datasets, fractions, rationale rates, seeds)
+ *                                 a part of a quality grid (datasets, fractions, rationale rates, seeds);
+ *                                 trainings already in the mode's result file are kept, not run again
+ *   npm run bench:full -- --only student-quality --jobs 2
+ *                                 trainings at once (one thread each; default: one per core)
  *
- * Every figure in a result file comes from this run: nothing is carried over or hard-coded.
- * Benches run one after another, never at once, so none slows another down.
+ * Every figure in a result file comes from a run of the code: nothing is hard-coded. Only the quality
+ * bench carries trainings over from its previous result file, and only those trained with the same
+ * settings and worker code (see `student-quality-benchmark.ts`). Benches run one after another,
+ * never at once, so none slows another down. Full-mode results go to `<bench>.full.json`.
  */
 import os from 'node:os';
 import path from 'node:path';
@@ -17,53 +22,58 @@ import { resultsDirectory } from './support/bench-paths.js';
 import { loadAverage } from './support/machine-info.js';
 import { renderBenchmarksMarkdown } from './render-benchmarks-markdown.js';
 import type { QualityGridChoice } from './quality/student-quality-benchmark.js';
-import { writeBenchResult, type BenchMode } from './support/result-file.js';
+import type { BenchContext, BenchOutcome } from './support/bench-context.js';
+import { readBenchResult, writeBenchResult, type BenchMode } from './support/result-file.js';
 
-/** One bench: what it measures and how to run it in a mode. */
+/** One bench: what it measures and how to run it. */
 interface Bench {
   readonly name: string;
   readonly measures: string;
-  run(mode: BenchMode, qualityGrid: QualityGridChoice): Promise<{ settings: unknown; results: unknown }>;
+  run(context: BenchContext): Promise<BenchOutcome>;
 }
 
 const benches: readonly Bench[] = [
   {
     name: 'teacher-cost',
     measures: 'Prompt and completion tokens per example and dollars, zero-shot against few-shot chain-of-thought prompts, on the four dsbs datasets.',
-    run: async (mode) => (await import('./teacher/teacher-cost-benchmark.js')).runTeacherCostBenchmark(mode),
+    run: async ({ mode }) => (await import('./teacher/teacher-cost-benchmark.js')).runTeacherCostBenchmark(mode),
   },
   {
     name: 'teacher-engine',
     measures: 'Request engine throughput and added latency against a loopback OpenAI server, cache-hit lookups per second, and memory of the teach stage over many examples.',
-    run: async (mode) => (await import('./teacher/teacher-engine-benchmark.js')).runTeacherEngineBenchmark(mode),
+    run: async ({ mode }) => (await import('./teacher/teacher-engine-benchmark.js')).runTeacherEngineBenchmark(mode),
   },
   {
     name: 'trainer-throughput',
     measures: 'The torch trainer worker against a Hugging Face Seq2SeqTrainer reference of the task-prefix loop: steps/s, tokens/s, GFLOP/s against a measured matmul peak, peak memory.',
-    run: async (mode) => (await import('./trainer/trainer-throughput-benchmark.js')).runTrainerThroughputBenchmark(mode),
+    run: async ({ mode }) => (await import('./trainer/trainer-throughput-benchmark.js')).runTrainerThroughputBenchmark(mode),
   },
   {
     name: 'student-inference',
     measures: 'One exported student: onnxruntime-node fp32 and int8 against PyTorch eager generate and transformers.js, p50/p95 latency at batch 1 and examples/s at batch 32.',
-    run: async (mode) => (await import('./inference/student-inference-benchmark.js')).runStudentInferenceBenchmark(mode),
+    run: async ({ mode }) => (await import('./inference/student-inference-benchmark.js')).runStudentInferenceBenchmark(mode),
   },
   {
     name: 'student-quality',
     measures: 'Test accuracy of from-scratch students, standard finetuning against step-by-step with the PaLM rationales, over data fractions, rationale rates and seeds.',
-    run: async (mode, qualityGrid) => (await import('./quality/student-quality-benchmark.js')).runStudentQualityBenchmark(mode, qualityGrid),
+    run: async (context) => (await import('./quality/student-quality-benchmark.js')).runStudentQualityBenchmark(context),
   },
 ];
+
+/** A wrong command line: reported as one line, without a stack trace. */
+class UsageError extends Error {}
 
 /** The numbers of a comma-separated list, refusing anything else. */
 function numberList(flag: string, value: string | undefined): number[] {
   const numbers = (value ?? '').split(',').filter(Boolean).map(Number);
-  if (numbers.length === 0 || numbers.some((number) => !Number.isFinite(number))) throw new Error(`${flag} takes numbers separated by commas, got "${value ?? ''}"`);
+  if (numbers.length === 0 || numbers.some((number) => !Number.isFinite(number))) throw new UsageError(`${flag} takes numbers separated by commas, got "${value ?? ''}"`);
   return numbers;
 }
 
-function parseArguments(argv: readonly string[]): { mode: BenchMode; only: Set<string> | null; qualityGrid: QualityGridChoice } {
+function parseArguments(argv: readonly string[]): { mode: BenchMode; only: Set<string> | null; qualityGrid: QualityGridChoice; jobs: number | undefined } {
   let mode: BenchMode = 'quick';
   let only: Set<string> | null = null;
+  let jobs: number | undefined;
   const qualityGrid: { -readonly [Key in keyof QualityGridChoice]: QualityGridChoice[Key] } = {};
   for (let index = 0; index < argv.length; index++) {
     const argument = argv[index]!;
@@ -71,27 +81,41 @@ function parseArguments(argv: readonly string[]): { mode: BenchMode; only: Set<s
     else if (argument === '--fractions') qualityGrid.fractions = numberList(argument, argv[++index]);
     else if (argument === '--rates') qualityGrid.rates = numberList(argument, argv[++index]);
     else if (argument === '--seeds') qualityGrid.seeds = numberList(argument, argv[++index]);
+    else if (argument === '--jobs') {
+      const [count, ...rest] = numberList(argument, argv[++index]);
+      if (rest.length > 0 || !Number.isInteger(count) || count! < 1) throw new UsageError(`--jobs takes one whole number ≥ 1, got "${argv[index] ?? ''}"`);
+      jobs = count;
+    }
     else if (argument === '--full') mode = 'full';
     else if (argument === '--quick') mode = 'quick';
     else if (argument === '--smoke') mode = 'smoke';
     else if (argument === '--only') only = new Set((argv[++index] ?? '').split(',').filter(Boolean));
     else if (argument.startsWith('--only=')) only = new Set(argument.slice('--only='.length).split(',').filter(Boolean));
-    else throw new Error(`unknown argument ${argument}; use --full, --quick, --smoke, --only <bench,…> (benches: ${benches.map((bench) => bench.name).join(', ')})`);
+    else throw new UsageError(`unknown argument ${argument}; use --full, --quick, --smoke, --only <bench,…>, --datasets, --fractions, --rates, --seeds, --jobs (benches: ${benches.map((bench) => bench.name).join(', ')})`);
   }
   if (only) {
     const unknown = [...only].filter((name) => !benches.some((bench) => bench.name === name));
-    if (unknown.length > 0) throw new Error(`unknown bench ${unknown.join(', ')}; benches: ${benches.map((bench) => bench.name).join(', ')}`);
+    if (unknown.length > 0) throw new UsageError(`unknown bench ${unknown.join(', ')}; benches: ${benches.map((bench) => bench.name).join(', ')}`);
   }
-  return { mode, only, qualityGrid };
+  return { mode, only, qualityGrid, jobs };
 }
 
 async function main(): Promise<number> {
-  const { mode, only, qualityGrid } = parseArguments(process.argv.slice(2));
+  let parsed: ReturnType<typeof parseArguments>;
+  try {
+    parsed = parseArguments(process.argv.slice(2));
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    console.error(`run-benchmarks: ${error.message}`);
+    return 2;
+  }
+  const { mode, only, qualityGrid, jobs } = parsed;
   const [oneMinute] = os.loadavg();
   if (oneMinute! > 0.5) {
     console.warn(`note: load average ${oneMinute!.toFixed(2)} > 0.5: other work is running, timings will be low (the load is recorded in each result)`);
   }
-  // Smoke numbers mean nothing: they must never replace a measured result or reach BENCHMARKS.md.
+  // Smoke numbers mean nothing: they must never replace a measured result or reach BENCHMARKS.md,
+  // and a smoke run carries nothing over, since it is there to check that every bench still runs.
   const directory = mode === 'smoke' ? path.join(os.tmpdir(), 'distill-bench-smoke') : resultsDirectory;
   let failures = 0;
   for (const bench of benches) {
@@ -99,18 +123,18 @@ async function main(): Promise<number> {
     const startedAt = new Date();
     const loadAtStart = loadAverage();
     console.log(`▶ ${bench.name} (${mode})`);
+    const save = ({ settings, results }: BenchOutcome) => writeBenchResult({
+      bench: bench.name,
+      measures: bench.measures,
+      mode,
+      started_at: startedAt.toISOString(),
+      load_average_at_start: loadAtStart,
+      seconds: Math.round((Date.now() - startedAt.getTime()) / 100) / 10,
+      settings,
+      results,
+    }, directory);
     try {
-      const { settings, results } = await bench.run(mode, qualityGrid);
-      const file = writeBenchResult({
-        bench: bench.name,
-        measures: bench.measures,
-        mode,
-        started_at: startedAt.toISOString(),
-        load_average_at_start: loadAtStart,
-        seconds: Math.round((Date.now() - startedAt.getTime()) / 100) / 10,
-        settings,
-        results,
-      }, directory);
+      const file = save(await bench.run({ mode, qualityGrid, jobs, previous: mode === 'smoke' ? null : readBenchResult(bench.name, mode, directory), save }));
       console.log(`✔ ${bench.name}: ${file} (${((Date.now() - startedAt.getTime()) / 1000).toFixed(1)} s)`);
     } catch (error) {
       failures++;

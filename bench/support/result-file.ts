@@ -1,4 +1,4 @@
-import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { loadAverage, machineInfo, type MachineInfo } from './machine-info.js';
 import { resultsDirectory } from './bench-paths.js';
@@ -37,7 +37,21 @@ export function invocationCommand(): string {
 }
 
 /**
- * Writes `<directory>/<bench>.json` (by default `bench/results/`) through a temporary file and a
+ * The result file of a bench in a mode: `<bench>.json` for quick and smoke runs, `<bench>.full.json`
+ * for full runs, so that `npm run bench` never replaces the hours of a full grid.
+ */
+export function benchResultFile(bench: string, mode: BenchMode, directory: string = resultsDirectory): string {
+  return path.join(directory, mode === 'full' ? `${bench}.full.json` : `${bench}.json`);
+}
+
+/** The result a bench last wrote in a mode, or null when there is none. */
+export function readBenchResult<Settings, Results>(bench: string, mode: BenchMode, directory: string = resultsDirectory): BenchResult<Settings, Results> | null {
+  const file = benchResultFile(bench, mode, directory);
+  return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as BenchResult<Settings, Results>) : null;
+}
+
+/**
+ * Writes the bench's result file for its mode (`benchResultFile`) through a temporary file and a
  * rename, so a killed run leaves the previous result whole. Returns the file's path.
  */
 export function writeBenchResult<Settings, Results>(
@@ -51,7 +65,7 @@ export function writeBenchResult<Settings, Results>(
     machine: machineInfo(),
     load_average_at_end: loadAverage(),
   };
-  const file = path.join(directory, `${result.bench}.json`);
+  const file = benchResultFile(result.bench, result.mode, directory);
   const temporary = `${file}.tmp`;
   writeFileSync(temporary, JSON.stringify(full, null, 2) + '\n');
   renameSync(temporary, file);
