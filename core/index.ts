@@ -17,7 +17,7 @@ export { UserError, isUserError } from './errors/user-error.js';
 export type { Problem } from './errors/problem.js';
 export { formatUserError } from './errors/format-user-error.js';
 export type { PluginDescriptor } from './plugins/plugin-descriptor.js';
-export type { PluginDependencies } from './plugins/plugin-dependencies.js';
+export { standalonePluginDependencies, type PluginDependencies } from './plugins/plugin-dependencies.js';
 export { pluginKinds, type PluginKind } from './plugins/plugin-kind.js';
 export type { JsonSchema } from './plugins/json-schema.js';
 export * from './plugins/kinds/index.js';

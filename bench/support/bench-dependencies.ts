@@ -1,25 +1,12 @@
 import type { AnyPluginDescriptor } from '../../core/plugins/plugin-descriptor.js';
-import type { PluginDependencies } from '../../core/plugins/plugin-dependencies.js';
+import { standalonePluginDependencies, type PluginDependencies } from '../../core/plugins/plugin-dependencies.js';
 import type { PluginKind } from '../../core/plugins/plugin-kind.js';
-import { systemClock } from '../../core/services/clock.js';
-import { LocalEventStream } from '../../core/services/event-stream.js';
-import { defaultHttpSettings } from '../../core/services/http-settings.js';
-import { MemoryLogger } from '../../core/services/logger.js';
 import { builtinPlugins } from '../../plugins/builtin-plugins.js';
 import { repositoryRoot } from './bench-paths.js';
 
-/** Plugin dependencies for a bench: the real clock and HTTP settings, a quiet logger, the process environment. */
+/** Plugin dependencies for a bench: the repository root, the process environment, a quiet logger. */
 export function benchDependencies(overrides: Partial<PluginDependencies> = {}): PluginDependencies {
-  return {
-    logger: new MemoryLogger(),
-    clock: systemClock,
-    httpSettings: defaultHttpSettings,
-    events: new LocalEventStream(),
-    baseDirectory: repositoryRoot,
-    environment: process.env,
-    signal: new AbortController().signal,
-    ...overrides,
-  };
+  return standalonePluginDependencies({ baseDirectory: repositoryRoot, environment: process.env, ...overrides });
 }
 
 /**

@@ -1,7 +1,7 @@
-import type { Clock } from '../services/clock.js';
-import type { EventStream } from '../services/event-stream.js';
-import type { HttpSettings } from '../services/http-settings.js';
-import type { Logger } from '../services/logger.js';
+import { systemClock, type Clock } from '../services/clock.js';
+import { LocalEventStream, type EventStream } from '../services/event-stream.js';
+import { defaultHttpSettings, type HttpSettings } from '../services/http-settings.js';
+import { MemoryLogger, type Logger } from '../services/logger.js';
 
 /**
  * The shared services a plugin receives in `create(options, dependencies)`. Plugins never reach into
@@ -18,4 +18,22 @@ export interface PluginDependencies {
   readonly environment: Readonly<Record<string, string | undefined>>;
   /** Aborted when the run is cancelled (Ctrl+C, budget reached). */
   readonly signal: AbortSignal;
+}
+
+/**
+ * Dependencies for a plugin created outside a pipeline run (a script, a test, a benchmark): the
+ * system clock, the default HTTP settings, a logger that keeps its lines in memory, an event stream
+ * of its own and a signal nobody aborts. `baseDirectory` and `environment` are the caller's to say.
+ */
+export function standalonePluginDependencies(
+  required: Pick<PluginDependencies, 'baseDirectory' | 'environment'> & Partial<PluginDependencies>,
+): PluginDependencies {
+  return {
+    logger: new MemoryLogger(),
+    clock: systemClock,
+    httpSettings: defaultHttpSettings,
+    events: new LocalEventStream(),
+    signal: new AbortController().signal,
+    ...required,
+  };
 }

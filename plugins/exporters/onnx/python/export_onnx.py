@@ -292,7 +292,10 @@ def export_graphs(model, output_directory, opset):
 
 
 def check_against_pytorch(model, output_directory):
-    """Runs both graphs in onnxruntime on a random batch and compares with PyTorch; fails on a mismatch."""
+    """Runs both graphs in onnxruntime on a random batch and compares with PyTorch; fails on a mismatch.
+
+    Returns the largest absolute logit difference.
+    """
     torch = import_torch()
     import numpy  # pylint: disable=import-outside-toplevel
     import onnxruntime  # pylint: disable=import-outside-toplevel
@@ -333,8 +336,15 @@ def check_against_pytorch(model, output_directory):
         for name, value in outputs.items():
             if name.startswith("present."):
                 feeds[name.replace("present.", "past_key_values.")] = value
-    if not worst < 1e-3:
-        raise RuntimeError(f"exported decoder differs from PyTorch by {worst:g} in the logits")
+    # Relative to the logits' size: float32 rounding grows with the magnitude of what is summed, so
+    # an absolute bound is either too loose for small logits or fails large ones that are right; a
+    # wrong graph (a bias, a mask, a cache) is off by a share of the logits themselves.
+    scale = max(1.0, float(numpy.abs(expected).max()))
+    if not worst <= 1e-4 * scale:
+        raise RuntimeError(
+            f"exported decoder differs from PyTorch by {worst:g} in the logits "
+            f"(more than 1e-4 of their largest magnitude, {scale:g})"
+        )
     return worst
 
 
