@@ -380,7 +380,7 @@ function qualitySection(): string {
   const settings = result.settings as {
     student: Record<string, number>;
     tokenizer_pieces?: number;
-    max_input_length?: number;
+    max_input_length?: number | Record<string, number>;
     max_target_length?: number;
     precision?: string;
     steps: number;
@@ -410,7 +410,7 @@ function qualitySection(): string {
 ${provenance(result)}
 
 Students trained from scratch by the worker: d_model ${student.d_model}, d_ff ${student.d_ff}, ${student.num_heads} heads, ${student.num_layers}+${student.num_decoder_layers} layers,
-dropout ${student.dropout_rate ?? 0.1}, a ${settings.tokenizer_pieces ?? 8000}-piece unigram tokenizer, inputs ≤ ${settings.max_input_length ?? 128} and targets ≤ ${settings.max_target_length ?? 64} tokens,
+dropout ${student.dropout_rate ?? 0.1}, a ${settings.tokenizer_pieces ?? 8000}-piece unigram tokenizer, inputs ≤ ${typeof settings.max_input_length === 'object' ? Object.entries(settings.max_input_length).map(([name, length]) => `${length} (${name})`).join(', ') : settings.max_input_length ?? 128} and targets ≤ ${settings.max_target_length ?? 64} tokens,
 ${settings.steps} steps of batch ${settings.batch_size}, learning rate ${settings.learning_rate}, precision ${settings.precision ?? 'fp32'}; labels ${settings.labels}; training data through the real sampler plugins
 (label source, data fraction, rationale rate); step-by-step uses α = 0.5 and the PaLM rationales of the dsbs data; standard finetuning uses
 α = 1 and no rationale. Model selection on the validation set (${settings.validation}); test accuracy of the chosen checkpoint on

@@ -21,6 +21,13 @@ type Method = { readonly name: 'standard' } | { readonly name: 'step-by-step'; r
 /** The split each dataset trains on and the one it is tested on (e-SNLI has no train split). */
 const splits: Readonly<Record<'esnli' | 'cqa', { train: string; test: string }>> = { esnli: { train: 'valid', test: 'test' }, cqa: { train: 'train', test: 'test' } };
 
+/**
+ * Input tokens kept, per dataset, with the `predict: ` prefix and a 2,000-piece tokenizer: e-SNLI
+ * pairs fit in 64; a CQA question with its five answer choices has a median of 65 and a 90th
+ * percentile of 80 tokens, so 64 would cut off the last choices, often the answer.
+ */
+const maxInputLength: Readonly<Record<'esnli' | 'cqa', number>> = { esnli: 64, cqa: 128 };
+
 /** One trained student. */
 interface QualityRow {
   readonly dataset: string;
@@ -28,6 +35,7 @@ interface QualityRow {
   readonly method: string;
   readonly rationale_rate: number | null;
   readonly seed: number;
+  readonly max_input_length: number;
   readonly train_examples: number;
   readonly with_rationale: number;
   readonly validation_accuracy: number | null;
@@ -57,7 +65,7 @@ export interface QualitySettings {
   readonly seeds: readonly number[];
   readonly student: Record<string, number>;
   readonly tokenizer_pieces: number;
-  readonly max_input_length: number;
+  readonly max_input_length: Readonly<Record<string, number>>;
   readonly max_target_length: number;
   readonly precision: string;
   readonly steps: number;
@@ -126,8 +134,8 @@ function workerSourceDigest(): string {
   return hash.digest('hex').slice(0, 16);
 }
 
-/** The settings two trainings must share for one to stand in for the other. */
-const trainingSettingKeys = ['student', 'tokenizer_pieces', 'max_input_length', 'max_target_length', 'precision', 'steps', 'batch_size', 'learning_rate', 'eval_every', 'validation', 'test_examples', 'labels', 'threads_per_training', 'worker_source'] as const;
+/** The settings two trainings must share for one to stand in for the other (with the row's own `max_input_length`). */
+const trainingSettingKeys = ['student', 'tokenizer_pieces', 'max_target_length', 'precision', 'steps', 'batch_size', 'learning_rate', 'eval_every', 'validation', 'test_examples', 'labels', 'threads_per_training', 'worker_source'] as const;
 
 function sameTraining(left: Record<string, unknown>, right: Record<string, unknown>): boolean {
   return trainingSettingKeys.every((key) => JSON.stringify(left[key]) === JSON.stringify(right[key]));
@@ -187,7 +195,7 @@ export async function runStudentQualityBenchmark(context: BenchContext): Promise
   const training = {
     student,
     tokenizer_pieces: 2000,
-    max_input_length: 64,
+    max_input_length: maxInputLength,
     max_target_length: 32,
     precision: 'the worker\'s default (bf16: auto: bf16 training steps where the CPU multiplies bf16 natively; evaluation in fp32)',
     steps,
@@ -203,7 +211,12 @@ export async function runStudentQualityBenchmark(context: BenchContext): Promise
   const previous = context.previous?.settings && sameTraining(context.previous.settings as Record<string, unknown>, training)
     ? (context.previous.results as { majority_class_test_accuracy: Record<string, number>; runs: QualityRow[] })
     : null;
-  const rows = new Map<string, QualityRow>((previous?.runs ?? []).map((row) => [rowKey(row), row]));
+  // Rows written before rows carried their input length had the one length of their settings.
+  const earlierLength = (context.previous?.settings as { max_input_length?: unknown } | undefined)?.max_input_length;
+  const carried = (previous?.runs ?? [])
+    .map((row) => ({ ...row, max_input_length: row.max_input_length ?? (typeof earlierLength === 'number' ? earlierLength : Number.NaN) }))
+    .filter((row) => row.max_input_length === maxInputLength[row.dataset as 'esnli' | 'cqa']);
+  const rows = new Map<string, QualityRow>(carried.map((row) => [rowKey(row), row]));
   const majority: Record<string, number> = { ...previous?.majority_class_test_accuracy };
   if (context.previous && !previous) console.log('  the previous result file was trained with other settings or worker code: starting the grid afresh');
   else if (rows.size > 0) console.log(`  ${rows.size} trainings carried over from the previous result file (same settings and worker code)`);
@@ -226,7 +239,7 @@ export async function runStudentQualityBenchmark(context: BenchContext): Promise
   const work = mkdtempSync(path.join(os.tmpdir(), 'distill-bench-quality-'));
   try {
     const tasks: (() => Promise<void>)[] = [];
-    const prepared = new Map<string, { train: SampleItem[]; directory: string; validationFile: string; testFile: string; testExamples: number }>();
+    const prepared = new Map<'esnli' | 'cqa', { train: SampleItem[]; directory: string; validationFile: string; testFile: string; testExamples: number }>();
     for (const name of grid.datasets as ('esnli' | 'cqa')[]) {
       const { items, dataset } = await trainingItems(name, splits[name].train);
       const { train, validation } = holdOutValidation(items, 0.1, 42, (item) => item.id);
@@ -275,7 +288,7 @@ export async function runStudentQualityBenchmark(context: BenchContext): Promise
                     size: 'custom',
                     config: student,
                     tokenizer: { type: 'unigram', vocab_size: training.tokenizer_pieces },
-                    max_input_length: training.max_input_length,
+                    max_input_length: maxInputLength[name],
                     max_target_length: training.max_target_length,
                   },
                   alpha: { start: alpha, end: alpha },
@@ -306,6 +319,7 @@ export async function runStudentQualityBenchmark(context: BenchContext): Promise
                 method: method.name,
                 rationale_rate: method.name === 'standard' ? null : method.rate,
                 seed,
+                max_input_length: maxInputLength[name],
                 train_examples: examples.length,
                 with_rationale: examples.filter((example) => example.rationale !== '').length,
                 validation_accuracy: (done.validation_accuracy as number | null) ?? null,
