@@ -6,7 +6,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { readBenchResult, type BenchResult } from './support/result-file.js';
+import { benchResultFile, readBenchResult, type BenchResult } from './support/result-file.js';
 import { repositoryRoot, resultsDirectory } from './support/bench-paths.js';
 import { formatNumber, markdownTable } from './support/markdown-table.js';
 
@@ -99,11 +99,12 @@ function readResult<Results>(bench: string): BenchResult<Record<string, unknown>
 
 function provenance(result: BenchResult<unknown, unknown>): string {
   const machine = result.machine;
+  const resultPath = path.relative(repositoryRoot, benchResultFile(result.bench, result.mode)).split(path.sep).join('/');
   return [
     `- Run: \`${result.command}\` (${result.mode} mode), started ${result.started_at}, ${formatNumber(result.seconds, 1)} s.`,
     `- Machine: ${machine.cpu_model}, ${machine.cores} cores, ${machine.memory_gib} GiB, ${machine.os}; Node ${machine.node}, Python ${machine.python ?? 'n/a'}, torch ${machine.torch ?? 'n/a'}, transformers ${machine.transformers ?? 'n/a'}.`,
     `- Load average (1, 5, 15 min) at start ${(result.load_average_at_start ?? ['n/a']).join(', ')}, at end ${result.load_average_at_end.join(', ')}.`,
-    `- Data behind the table: [\`bench/results/${result.bench}.json\`](bench/results/${result.bench}.json).`,
+    `- Data behind the table: [\`${resultPath}\`](${resultPath}).`,
   ].join('\n');
 }
 
@@ -362,6 +363,7 @@ ${markdownTable(['runtime', 'batch-1 p50 ms', 'batch-1 p95 ms', 'batch-1 mean ms
 
 interface QualityResults {
   majority_class_test_accuracy: Record<string, number>;
+  grid_started_at?: string;
   runs: { dataset: string; fraction: number; method: string; rationale_rate: number | null; seed: number; test_accuracy: number | null; validation_accuracy: number | null; train_examples: number; with_rationale: number; test_examples: number }[];
 }
 
@@ -393,9 +395,12 @@ function qualitySection(): string {
     threads_per_training?: number;
     concurrent_trainings?: number;
   };
-  const { runs, majority_class_test_accuracy: majority } = result.results;
+  const { runs, majority_class_test_accuracy: majority, grid_started_at: gridStartedAt } = result.results;
   const fractions = [...new Set(runs.map((run) => run.fraction))].sort((left, right) => left - right);
-  const keys = [...new Set(runs.map((run) => `${run.dataset}\u0000${run.method === 'standard' ? 'standard finetuning' : `step-by-step, rationale rate ${run.rationale_rate}`}`))];
+  // Datasets in the order of the issue, then standard finetuning and step-by-step by rationale rate.
+  const datasetOrder = (name: string) => (name === 'esnli' ? 0 : name === 'cqa' ? 1 : 2);
+  const ordered = [...runs].sort((left, right) => datasetOrder(left.dataset) - datasetOrder(right.dataset) || left.dataset.localeCompare(right.dataset) || (left.rationale_rate ?? -1) - (right.rationale_rate ?? -1));
+  const keys = [...new Set(ordered.map((run) => `${run.dataset}\u0000${run.method === 'standard' ? 'standard finetuning' : `step-by-step, rationale rate ${run.rationale_rate}`}`))];
   const rows = keys.map((key) => {
     const [dataset, method] = key.split('\u0000') as [string, string];
     const cells = fractions.map((fraction) => {
@@ -407,7 +412,8 @@ function qualitySection(): string {
   const student = settings.student;
   return `${heading}
 
-${provenance(result)}
+${provenance(result)}${gridStartedAt && gridStartedAt !== result.started_at ? `
+- The grid is resumable: this run kept the trainings of earlier runs with the same settings and worker code; its first run started ${gridStartedAt}.` : ''}
 
 Students trained from scratch by the worker: d_model ${student.d_model}, d_ff ${student.d_ff}, ${student.num_heads} heads, ${student.num_layers}+${student.num_decoder_layers} layers,
 dropout ${student.dropout_rate ?? 0.1}, a ${settings.tokenizer_pieces ?? 8000}-piece unigram tokenizer, inputs ≤ ${typeof settings.max_input_length === 'object' ? Object.entries(settings.max_input_length).map(([name, length]) => `${length} (${name})`).join(', ') : settings.max_input_length ?? 128} and targets ≤ ${settings.max_target_length ?? 64} tokens,
@@ -420,7 +426,9 @@ These students start from random weights and train for minutes on two CPU cores;
 parameters) for 10,000 steps. The absolute accuracies are therefore far below the paper's (e-SNLI is not in its tables; ANLI1 0.378–0.486,
 CQA 0.621–0.632 at T5-base, as quoted in \`docs/method.md\`): read the comparison between rows, not the level${runs.every((run) => run.seed === runs[0]?.seed) ? ', and with one seed a difference of a few points is within noise' : ''}.
 
-${markdownTable(['dataset', 'method', ...fractions.map((fraction) => `${formatNumber(fraction * 100, fraction < 0.25 ? 1 : 0)}% of the data`), 'majority class'], rows)}`;
+${markdownTable(['dataset', 'method', ...fractions.map((fraction) => `${formatNumber(fraction * 100, fraction < 0.25 ? 1 : 0)}% of the data`), 'majority class'], rows)}${runs.some((run) => run.dataset === 'cqa') ? `
+
+CQA's majority class is the most frequent answer text of its test split; picking one of the five answer choices at random would score 0.2.` : ''}`;
 }
 
 /** Notes a person wrote about the last runs (`bench/results/run-notes.md`), shown under the introduction. */

@@ -45,6 +45,14 @@ interface QualityRow {
   readonly seconds: number;
 }
 
+/** What the quality bench writes as its results. */
+interface QualityResults {
+  /** When the first run of a grid carried over from run to run started (ISO date and time). */
+  readonly grid_started_at?: string;
+  readonly majority_class_test_accuracy: Record<string, number>;
+  readonly runs: QualityRow[];
+}
+
 /**
  * A part of the mode's grid to run instead of all of it (`--datasets`, `--fractions`, `--rates`,
  * `--seeds` of `run-benchmarks`), so that a long grid can be measured piece by piece. `rates` are the
@@ -209,7 +217,7 @@ export async function runStudentQualityBenchmark(context: BenchContext): Promise
     worker_source: workerSourceDigest(),
   };
   const previous = context.previous?.settings && sameTraining(context.previous.settings as Record<string, unknown>, training)
-    ? (context.previous.results as { majority_class_test_accuracy: Record<string, number>; runs: QualityRow[] })
+    ? (context.previous.results as QualityResults)
     : null;
   // Rows written before rows carried their input length had the one length of their settings.
   const earlierLength = (context.previous?.settings as { max_input_length?: unknown } | undefined)?.max_input_length;
@@ -221,7 +229,9 @@ export async function runStudentQualityBenchmark(context: BenchContext): Promise
   if (context.previous && !previous) console.log('  the previous result file was trained with other settings or worker code: starting the grid afresh');
   else if (rows.size > 0) console.log(`  ${rows.size} trainings carried over from the previous result file (same settings and worker code)`);
 
-  const outcome = (): { settings: QualitySettings; results: { majority_class_test_accuracy: Record<string, number>; runs: QualityRow[] } } => {
+  // When the first run of this grid started, carried over from run to run.
+  const gridStartedAt = (previous?.grid_started_at ?? (previous ? context.previous?.started_at : undefined)) ?? new Date().toISOString();
+  const outcome = (): { settings: QualitySettings; results: QualityResults } => {
     const runs = [...rows.values()].sort((left, right) => rowKey(left).localeCompare(rowKey(right)));
     return {
       settings: {
@@ -232,7 +242,7 @@ export async function runStudentQualityBenchmark(context: BenchContext): Promise
         seeds: union(runs.map((row) => row.seed), (left, right) => left - right),
         concurrent_trainings: jobs,
       },
-      results: { majority_class_test_accuracy: majority, runs },
+      results: { grid_started_at: gridStartedAt, majority_class_test_accuracy: majority, runs },
     };
   };
 
