@@ -219,11 +219,8 @@ export async function runStudentQualityBenchmark(context: BenchContext): Promise
   const previous = context.previous?.settings && sameTraining(context.previous.settings as Record<string, unknown>, training)
     ? (context.previous.results as QualityResults)
     : null;
-  // Rows written before rows carried their input length had the one length of their settings.
-  const earlierLength = (context.previous?.settings as { max_input_length?: unknown } | undefined)?.max_input_length;
-  const carried = (previous?.runs ?? [])
-    .map((row) => ({ ...row, max_input_length: row.max_input_length ?? (typeof earlierLength === 'number' ? earlierLength : Number.NaN) }))
-    .filter((row) => row.max_input_length === maxInputLength[row.dataset as 'esnli' | 'cqa']);
+  // The input length is per dataset, so each row carries its own.
+  const carried = (previous?.runs ?? []).filter((row) => row.max_input_length === maxInputLength[row.dataset as 'esnli' | 'cqa']);
   const rows = new Map<string, QualityRow>(carried.map((row) => [rowKey(row), row]));
   const majority: Record<string, number> = { ...previous?.majority_class_test_accuracy };
   if (context.previous && !previous) console.log('  the previous result file was trained with other settings or worker code: starting the grid afresh');
