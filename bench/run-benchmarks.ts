@@ -22,7 +22,7 @@ import { resultsDirectory } from './support/bench-paths.js';
 import { loadAverage } from './support/machine-info.js';
 import { renderBenchmarksMarkdown } from './render-benchmarks-markdown.js';
 import type { QualityGridChoice } from './quality/student-quality-benchmark.js';
-import type { BenchContext, BenchOutcome } from './support/bench-context.js';
+import { BenchUsageError as UsageError, type BenchContext, type BenchOutcome } from './support/bench-context.js';
 import { readBenchResult, writeBenchResult, type BenchMode } from './support/result-file.js';
 
 /** One bench: what it measures and how to run it. */
@@ -59,9 +59,6 @@ const benches: readonly Bench[] = [
     run: async (context) => (await import('./quality/student-quality-benchmark.js')).runStudentQualityBenchmark(context),
   },
 ];
-
-/** A wrong command line: reported as one line, without a stack trace. */
-class UsageError extends Error {}
 
 /** The numbers of a comma-separated list, refusing anything else. */
 function numberList(flag: string, value: string | undefined): number[] {
@@ -138,12 +135,19 @@ async function main(): Promise<number> {
       console.log(`✔ ${bench.name}: ${file} (${((Date.now() - startedAt.getTime()) / 1000).toFixed(1)} s)`);
     } catch (error) {
       failures++;
-      console.error(`✘ ${bench.name} failed: ${(error as Error).stack ?? String(error)}`);
+      // A wrong flag or result file is the user's to fix and says so; anything else shows where it broke.
+      console.error(`✘ ${bench.name} failed: ${error instanceof UsageError ? error.message : ((error as Error).stack ?? String(error))}`);
     }
   }
   if (mode !== 'smoke') {
-    renderBenchmarksMarkdown();
-    console.log('BENCHMARKS.md rendered from bench/results/');
+    try {
+      renderBenchmarksMarkdown();
+      console.log('BENCHMARKS.md rendered from bench/results/');
+    } catch (error) {
+      if (!(error instanceof UsageError)) throw error;
+      console.error(`✘ BENCHMARKS.md not rendered: ${error.message}`);
+      failures++;
+    }
   }
   return failures === 0 ? 0 : 1;
 }

@@ -13,7 +13,7 @@ import { readDsbsRecordings } from '../../plugins/teachers/recorded/recordings.j
 import { workerMainScript } from '../../plugins/trainers/torch/worker-location.js';
 import { benchDependencies, builtinDescriptor } from '../support/bench-dependencies.js';
 import { dsbsDirectory, pythonInterpreter } from '../support/bench-paths.js';
-import type { BenchContext, BenchOutcome } from '../support/bench-context.js';
+import { BenchUsageError, type BenchContext, type BenchOutcome } from '../support/bench-context.js';
 
 /** Standard finetuning (gold labels, no rationale, α = 1) or step-by-step at a rationale rate (α = 0.5). */
 type Method = { readonly name: 'standard' } | { readonly name: 'step-by-step'; readonly rate: number };
@@ -192,7 +192,7 @@ export async function runStudentQualityBenchmark(context: BenchContext): Promise
   const rates = choice.rates ?? (quick ? [1] : [0, 0.33, 1]);
   const methods: Method[] = [{ name: 'standard' }, ...rates.map((rate) => ({ name: 'step-by-step' as const, rate }))];
   for (const name of choice.datasets ?? []) {
-    if (!(name in splits)) throw new Error(`--datasets: the quality bench knows ${Object.keys(splits).join(', ')}, not "${name}"`);
+    if (!(name in splits)) throw new BenchUsageError(`--datasets: the quality bench knows ${Object.keys(splits).join(', ')}, not "${name}"`);
   }
   const steps = mode === 'smoke' ? 20 : 1000;
   const grid = {

@@ -1,6 +1,9 @@
 import type { QualityGridChoice } from '../quality/student-quality-benchmark.js';
 import type { BenchMode, BenchResult } from './result-file.js';
 
+/** A wrong command line or result file: reported as one line that says what to change, without a stack trace. */
+export class BenchUsageError extends Error {}
+
 /** What a bench's result file holds besides the envelope `run-benchmarks` adds. */
 export interface BenchOutcome {
   readonly settings: unknown;

@@ -2,6 +2,7 @@ import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from '
 import path from 'node:path';
 import { loadAverage, machineInfo, type MachineInfo } from './machine-info.js';
 import { resultsDirectory } from './bench-paths.js';
+import { BenchUsageError } from './bench-context.js';
 
 /**
  * `quick` for `npm run bench`, `full` for `npm run bench:full`; `smoke` (`-- --smoke`) runs every
@@ -47,7 +48,12 @@ export function benchResultFile(bench: string, mode: BenchMode, directory: strin
 /** The result a bench last wrote in a mode, or null when there is none. */
 export function readBenchResult<Settings, Results>(bench: string, mode: BenchMode, directory: string = resultsDirectory): BenchResult<Settings, Results> | null {
   const file = benchResultFile(bench, mode, directory);
-  return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as BenchResult<Settings, Results>) : null;
+  if (!existsSync(file)) return null;
+  try {
+    return JSON.parse(readFileSync(file, 'utf8')) as BenchResult<Settings, Results>;
+  } catch (error) {
+    throw new BenchUsageError(`${file} is not JSON (${(error as Error).message}); restore it with git checkout, or delete it to run the bench afresh`);
+  }
 }
 
 /**
