@@ -1,6 +1,10 @@
 import { Command, Flags } from '@oclif/core';
 import { formatUserError, userErrorToJson } from '../../core/errors/format-user-error.js';
 import { isUserError } from '../../core/errors/user-error.js';
+import { redactProcessOutput } from './redacted-output.js';
+
+// Every command prints through here: no secret of a loaded pipeline reaches the terminal.
+redactProcessOutput();
 
 /**
  * What every distill command shares: `--json` and `--verbose`, and one way of reporting failures.

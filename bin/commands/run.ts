@@ -3,8 +3,10 @@ import { progressListener, progressModeFor } from '../../core/progress/progress-
 import { dryRunPipeline, type DryRun } from '../../core/runner/dry-run.js';
 import { runPipeline, type RunPipelineResult } from '../../core/runner/run-pipeline.js';
 import { stageNames, type StageName } from '../../core/runner/stage-name.js';
+import { formatTeacherFailures } from '../../core/teacher/format-teacher-report.js';
 import type { TeacherReport } from '../../core/teacher/teacher-report.js';
 import { BaseCommand } from './base-command.js';
+import { stopOnInterrupt } from './interrupts.js';
 
 /** `distill run <pipeline>`: the whole pipeline, stage by stage, reusing what is stored. */
 export default class RunCommand extends BaseCommand {
@@ -40,14 +42,7 @@ export default class RunCommand extends BaseCommand {
       return plan;
     }
     const cancel = new AbortController();
-    const onInterrupt = () => {
-      // The first Ctrl+C asks the running stage to checkpoint and stop; a second one leaves at once.
-      if (cancel.signal.aborted) process.exit(130);
-      process.stderr.write('\nstopping: the running stage is saving its progress (Ctrl+C again to leave now)\n');
-      cancel.abort(new Error('cancelled by the user'));
-    };
-    process.on('SIGINT', onInterrupt);
-    process.on('SIGTERM', onInterrupt);
+    const stopHandling = stopOnInterrupt(cancel, 'stopping: the running stage is saving its progress (the teacher waits for the answers in flight)');
     const display = progressListener({ mode: progressModeFor(this.jsonEnabled()) });
     try {
       const result = await runPipeline(args.pipeline, {
@@ -62,6 +57,13 @@ export default class RunCommand extends BaseCommand {
         if (report.stopped === 'cancelled') {
           process.stderr.write('stopped; run the same command again to continue where it stopped\n');
           process.exitCode = 130;
+        } else if (report.stopped === 'failures') {
+          process.stderr.write(
+            `the teacher stage stopped: ${report.failed} of ${report.examples} examples got no answer, more than teacher.max_failure_rate allows\n` +
+              formatTeacherFailures(report) +
+              '\nrun the same command again to ask them again (answers already paid for come from the cache), or raise teacher.max_failure_rate to train without them\n',
+          );
+          process.exitCode = 1;
         } else {
           process.stderr.write(
             `the teacher stage stopped at its budget after ${report.records} examples ($${report.cost_usd.toFixed(4)}); ` +
@@ -70,6 +72,14 @@ export default class RunCommand extends BaseCommand {
           process.exitCode = 1;
         }
         return result;
+      }
+      if (result.partial === 'teacher') {
+        const report = result.outcomes.find((outcome) => outcome.stage === 'teacher')!.record.output as TeacherReport;
+        process.stderr.write(
+          `warning: ${report.failed} of ${report.examples} teacher examples got no answer (within teacher.max_failure_rate); the student was trained without them and the next run asks them again (a sweep waits until every example has an answer)\n` +
+            formatTeacherFailures(report) +
+            '\n',
+        );
       }
       if (!this.jsonEnabled()) {
         const student = result.summary.student;
@@ -87,8 +97,7 @@ export default class RunCommand extends BaseCommand {
       }
       throw error;
     } finally {
-      process.removeListener('SIGINT', onInterrupt);
-      process.removeListener('SIGTERM', onInterrupt);
+      stopHandling();
     }
   }
 

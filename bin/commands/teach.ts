@@ -7,6 +7,7 @@ import { runPipeline } from '../../core/runner/run-pipeline.js';
 import type { SplitRole } from '../../core/teacher/teach-pipeline.js';
 import type { TeacherReport } from '../../core/teacher/teacher-report.js';
 import { BaseCommand } from './base-command.js';
+import { stopOnInterrupt } from './interrupts.js';
 
 /** `distill teach <pipeline>`: the teacher stage alone. */
 export default class TeachCommand extends BaseCommand {
@@ -36,8 +37,7 @@ export default class TeachCommand extends BaseCommand {
     const json = this.jsonEnabled();
     const display = progressListener({ mode: progressModeFor(json) });
     const cancel = new AbortController();
-    const onInterrupt = () => cancel.abort(new Error('cancelled by the user'));
-    process.once('SIGINT', onInterrupt);
+    const stopHandling = stopOnInterrupt(cancel, 'stopping: no new requests; waiting for the answers in flight');
     try {
       const result = await runPipeline(args.pipeline, { until: 'teacher', teacherRoles: roles, listener: display.listener, signal: cancel.signal });
       display.finish();
@@ -47,9 +47,11 @@ export default class TeachCommand extends BaseCommand {
       if (!json) this.log(formatTeacherReport(report, files));
       // Like a shell job stopped by Ctrl+C, so scripts can tell a cancelled stage from a finished one.
       if (report.stopped === 'cancelled') process.exitCode = 130;
+      // Work was lost (examples with no answer): never a success, whatever the output format.
+      if (report.stopped === 'failures') process.exitCode = 1;
       return report;
     } finally {
-      process.removeListener('SIGINT', onInterrupt);
+      stopHandling();
     }
   }
 

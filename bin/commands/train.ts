@@ -1,13 +1,15 @@
 import { Args, Flags } from '@oclif/core';
 import { progressListener, progressModeFor } from '../../core/progress/progress-display.js';
 import { runPipeline } from '../../core/runner/run-pipeline.js';
+import type { StageOutcome } from '../../core/runner/run-stages.js';
 import type { TrainStageResult } from '../../core/training/train-stage.js';
 import { BaseCommand } from './base-command.js';
+import { stopOnInterrupt } from './interrupts.js';
 
 const percent = (value: number): string => (Number.isFinite(value) ? `${(value * 100).toFixed(2)}%` : '-');
 
 /** What `distill train --json` prints: the trainer stage's result and whether it was reused. */
-export type TrainCommandResult = TrainStageResult & { readonly metric: string; readonly stage: 'computed' | 'reused' | 'stopped' };
+export type TrainCommandResult = TrainStageResult & { readonly metric: string; readonly stage: StageOutcome['status'] };
 
 /** `distill train <pipeline>`: the trainer stage, from the teacher stage `distill teach` stored. */
 export default class TrainCommand extends BaseCommand {
@@ -29,12 +31,7 @@ export default class TrainCommand extends BaseCommand {
     // JSON mode keeps stdout for the result: progress events go to stderr.
     const display = progressListener({ mode: progressModeFor(this.jsonEnabled()), ...(this.jsonEnabled() ? { write: (text: string) => process.stderr.write(text) } : {}) });
     const controller = new AbortController();
-    const onInterrupt = () => {
-      process.stderr.write('\nstopping: writing a checkpoint (Ctrl+C again to force)\n');
-      controller.abort(new Error('training cancelled by the user; run the same command again to continue'));
-      process.once('SIGINT', () => process.exit(130));
-    };
-    process.once('SIGINT', onInterrupt);
+    const stopHandling = stopOnInterrupt(controller, 'stopping: writing a checkpoint', 'training cancelled by the user; run the same command again to continue');
     try {
       const run = await runPipeline(args.pipeline, {
         until: 'trainer',
@@ -58,7 +55,7 @@ export default class TrainCommand extends BaseCommand {
       display.finish();
       throw error;
     } finally {
-      process.removeListener('SIGINT', onInterrupt);
+      stopHandling();
     }
   }
 }

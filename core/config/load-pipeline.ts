@@ -11,7 +11,7 @@ import type { PipelineConfig } from './pipeline-config.js';
 import { addPipelineDefaults } from './pipeline-defaults.js';
 import { pipelinePluginRegistry } from './pipeline-plugin-registry.js';
 import { pipelineShapeValidator } from './pipeline-schema.js';
-import { redactedMarker, redactSecrets } from './redact.js';
+import { redactedMarker, redactSecrets, registerSecrets } from './redact.js';
 import { resolveExtends } from './resolve-extends.js';
 import { schemaProblems } from './schema-problems.js';
 import { displayPath, locate } from './source-map.js';
@@ -119,6 +119,8 @@ export async function loadPipeline(file: string, options: LoadPipelineOptions = 
     if (credentialName.test(name) && value !== undefined && value.length >= minimumCredentialLength) secrets.add(value);
   }
   const secretList = [...secrets];
+  // From here on every sink of the process (files of run folders, the terminal) replaces them.
+  registerSecrets(secretList);
   const redacted = structuredClone(document);
   for (const pointer of stepOptions.secretPointers) setAtPointer(redacted, pointer, redactedMarker);
   return {

@@ -18,7 +18,11 @@ export interface TeacherStep extends PluginStep {
     readonly requests_per_minute?: number;
     readonly tokens_per_minute?: number;
     readonly max_retries?: number;
+    /** Cap on the wait a provider may ask for before a retry (`retry-after`), in seconds. */
+    readonly max_retry_after_seconds: number;
   };
+  /** Share of examples that may end with no answer for the teacher stage to count as done (default 0). */
+  readonly max_failure_rate: number;
 }
 
 /** Dollars per million tokens. */

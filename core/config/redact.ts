@@ -29,3 +29,28 @@ export function redactSecrets<Value>(value: Value, secrets: readonly string[]): 
   };
   return walk(value) as Value;
 }
+
+/**
+ * Every secret value of every pipeline loaded in this process. Output sinks are process-wide — the
+ * terminal, `--json`, stack traces printed by the CLI framework, files in run folders — and a secret
+ * must be replaced wherever output goes, including places that never see the pipeline it came from
+ * (a provider's error text on its way to a log line). So the loader registers its secrets here once,
+ * and every sink redacts against this set.
+ */
+const knownSecrets = new Set<string>();
+let knownSecretList: string[] = [];
+
+/** Adds values to the secrets every sink redacts (values too short to be secrets are ignored). */
+export function registerSecrets(secrets: Iterable<string>): void {
+  const before = knownSecrets.size;
+  for (const secret of secrets) if (secret.length >= minimumSecretLength) knownSecrets.add(secret);
+  if (knownSecrets.size !== before) knownSecretList = usableSecrets([...knownSecrets]);
+}
+
+/** A text with every registered secret replaced by {@link redactedMarker}. */
+export function redactKnownSecrets(text: string): string {
+  if (knownSecretList.length === 0) return text;
+  let result = text;
+  for (const secret of knownSecretList) if (result.includes(secret)) result = result.split(secret).join(redactedMarker);
+  return result;
+}

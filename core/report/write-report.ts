@@ -1,5 +1,5 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { writeFileNoFollow } from '../files/no-follow-files.js';
 import { renderHtmlReport, renderMarkdownReport, reportCharts } from './render-report.js';
 import type { RunSummary } from './run-summary.js';
 
@@ -12,13 +12,13 @@ export interface WrittenReport {
 
 /**
  * Writes `report.md` (charts as SVG files beside it), `report.html` (self-contained) and
- * `summary.json` (the numbers behind both) into a folder.
+ * `summary.json` (the numbers behind both) into a folder, never through a link and with every
+ * registered secret redacted (a description may have been filled from a key).
  */
 export function writeReport(directory: string, summary: RunSummary): WrittenReport {
-  mkdirSync(path.join(directory, 'charts'), { recursive: true });
   const chartFiles = reportCharts(summary).map((chart, index) => {
     const file = path.join('charts', `${index + 1}-${chart.title.toLowerCase().replace(/[^a-z0-9]+/g, '-')}.svg`);
-    writeFileSync(path.join(directory, file), chart.svg + '\n');
+    writeFileNoFollow(path.join(directory, file), chart.svg + '\n');
     return file;
   });
   const written = {
@@ -26,8 +26,8 @@ export function writeReport(directory: string, summary: RunSummary): WrittenRepo
     html: path.join(directory, 'report.html'),
     summary: path.join(directory, 'summary.json'),
   };
-  writeFileSync(written.markdown, renderMarkdownReport(summary, chartFiles));
-  writeFileSync(written.html, renderHtmlReport(summary));
-  writeFileSync(written.summary, JSON.stringify(summary, null, 2) + '\n');
+  writeFileNoFollow(written.markdown, renderMarkdownReport(summary, chartFiles));
+  writeFileNoFollow(written.html, renderHtmlReport(summary));
+  writeFileNoFollow(written.summary, JSON.stringify(summary, null, 2) + '\n');
   return written;
 }

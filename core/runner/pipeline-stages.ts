@@ -143,8 +143,11 @@ export async function pipelineStages(loaded: LoadedPipeline, dependencies: Plugi
         });
         return report;
       },
-      // Stopped at its budget or by a cancel: not stored, so the next run resumes it from the cache.
+      // Stopped at its budget, by a cancel or by failures above teacher.max_failure_rate: not stored,
+      // so the next run resumes it from the cache.
       complete: (report: TeacherReport) => report.stopped === null,
+      // Failures within the rate: training goes on without them, and the next run asks them again.
+      partial: (report: TeacherReport) => (report.failed > 0 ? report.failed_digest : null),
     },
     {
       name: 'trainer',

@@ -1,7 +1,9 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { loadPipeline, type LoadedPipeline } from '../config/load-pipeline.js';
 import { createRootContainer, createRunContainer, pluginDependencies } from '../container/root-container.js';
+import { assertNoLinks } from '../files/assert-no-links.js';
+import { writeFileNoFollow } from '../files/no-follow-files.js';
 import { packagePath } from '../package-root.js';
 import { findPythonInterpreter } from '../python/python-interpreter.js';
 import { writeReport, type WrittenReport } from '../report/write-report.js';
@@ -48,6 +50,8 @@ export interface RunPipelineResult {
   readonly outcomes: readonly StageOutcome[];
   /** The stage that stopped part way (a budget, a cancel), or null when every stage in scope finished. */
   readonly stopped: StageName | null;
+  /** The stage that finished without part of its work (the teacher with tolerated failures), or null. */
+  readonly partial: StageName | null;
   readonly report: WrittenReport;
   readonly summary: RunSummary;
 }
@@ -93,6 +97,8 @@ export async function runPipeline(file: string, options: RunPipelineOptions = {}
   const environment = options.environment ?? process.env;
   const loaded = await loadPipeline(file, { environment });
   const runDirectory = runDirectoryOf(loaded);
+  // A link inside the run folder would make the run read or write outside it.
+  assertNoLinks(runDirectory);
   const root = createRootContainer({ registry: loaded.registry, environment, logger: options.logger });
   const signal = options.signal ?? new AbortController().signal;
   const run = createRunContainer(root, { baseDirectory: loaded.baseDirectory, signal });
@@ -115,12 +121,15 @@ export async function runPipeline(file: string, options: RunPipelineOptions = {}
       requireStored: options.requireStored,
     });
     const stopped = outcomes.find((outcome) => outcome.status === 'stopped')?.stage ?? null;
+    const partial = outcomes.find((outcome) => outcome.status === 'partial')?.stage ?? null;
     writeLockfile(loaded, runDirectory, stages, Object.fromEntries(outcomes.map((outcome) => [outcome.stage, outcome.signature])), worker, distillVersion());
-    writeFileSync(
+    writeFileNoFollow(
       path.join(runDirectory, 'stages.json'),
       JSON.stringify(Object.fromEntries(outcomes.map((outcome) => [outcome.stage, { signature: outcome.signature, directory: path.relative(runDirectory, outcome.directory), status: outcome.status }])), null, 2) + '\n',
     );
-    const wholePipeline = !last && stopped === null;
+    // A sweep trains many students on one teacher stage: only on a complete one, so that all of them
+    // learn from the same answers.
+    const wholePipeline = !last && stopped === null && partial === null;
     const sweep = wholePipeline ? await runSweep(loaded, runDirectory, dependencies, signal) : [];
     const summary = { ...runSummaryFromStages(loaded, outcomes), sweep };
     const report = writeReport(runDirectory, summary);
@@ -131,6 +140,7 @@ export async function runPipeline(file: string, options: RunPipelineOptions = {}
       stages: outcomes.map((outcome) => ({ stage: outcome.stage, status: outcome.status, directory: outcome.directory })),
       outcomes,
       stopped,
+      partial,
       report,
       summary,
     };

@@ -1,6 +1,7 @@
-import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { stringify } from 'yaml';
+import { NoFollowAppender, writeFileNoFollow } from '../files/no-follow-files.js';
 import type { LoadedPipeline } from '../config/load-pipeline.js';
 import { pluginSteps, type PluginStep } from '../config/pipeline-config.js';
 import { redactText } from '../config/redact.js';
@@ -45,14 +46,19 @@ export interface RunLockfile {
  */
 export function startRunRecords(loaded: LoadedPipeline, runDirectory: string, events: EventStream): () => void {
   mkdirSync(runDirectory, { recursive: true });
-  writeFileSync(path.join(runDirectory, 'config.resolved.yaml'), `# ${path.basename(loaded.file)} with extends merged, variables filled and secrets redacted\n` + stringify(loaded.redactedConfig));
-  const eventsFile = path.join(runDirectory, 'events.jsonl');
-  const metricsFile = path.join(runDirectory, 'metrics.jsonl');
-  return events.subscribe((event) => {
+  writeFileNoFollow(path.join(runDirectory, 'config.resolved.yaml'), `# ${path.basename(loaded.file)} with extends merged, variables filled and secrets redacted\n` + stringify(loaded.redactedConfig));
+  const eventsFile = new NoFollowAppender(path.join(runDirectory, 'events.jsonl'));
+  const metricsFile = new NoFollowAppender(path.join(runDirectory, 'metrics.jsonl'));
+  const unsubscribe = events.subscribe((event) => {
     const line = redactText(JSON.stringify(event), loaded.secrets) + '\n';
-    appendFileSync(eventsFile, line);
-    if (metricEventTypes.has(event.type)) appendFileSync(metricsFile, line);
+    eventsFile.append(line);
+    if (metricEventTypes.has(event.type)) metricsFile.append(line);
   });
+  return () => {
+    unsubscribe();
+    eventsFile.close();
+    metricsFile.close();
+  };
 }
 
 /** Writes `distill.lock.json` once the stages and their signatures are known. */
@@ -79,6 +85,6 @@ export function writeLockfile(
     worker,
     stages: signatures,
   };
-  writeFileSync(path.join(runDirectory, 'distill.lock.json'), JSON.stringify(lockfile, null, 2) + '\n');
+  writeFileNoFollow(path.join(runDirectory, 'distill.lock.json'), JSON.stringify(lockfile, null, 2) + '\n');
   return lockfile;
 }

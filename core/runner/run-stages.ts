@@ -32,8 +32,12 @@ export interface StageOutcome {
   readonly stage: StageName;
   readonly signature: string;
   readonly directory: string;
-  /** `stopped`: the stage ended without finishing (a budget, a cancel) and left no record; no later stage ran. */
-  readonly status: 'reused' | 'computed' | 'stopped';
+  /**
+   * `stopped`: the stage ended without finishing (a budget, a cancel) and left no record; no later
+   * stage ran. `partial`: it finished without part of its work (see {@link StageDefinition.partial}) and
+   * left no record; later stages ran on it.
+   */
+  readonly status: 'reused' | 'computed' | 'stopped' | 'partial';
   readonly record: StageRecord;
 }
 
@@ -43,7 +47,12 @@ export interface StageOutcome {
  */
 export function stageSignatures(stages: readonly StageDefinition[]): string[] {
   let previous = '';
-  return stages.map((stage) => (previous = canonicalHash({ stage: stage.name, inputs: stage.inputs, upstream: previous })));
+  return stages.map((stage) => (previous = stageSignature(stage, previous)));
+}
+
+/** One stage's signature after `upstream`, the signature before it (as the next stage sees it). */
+function stageSignature(stage: StageDefinition, upstream: string): string {
+  return canonicalHash({ stage: stage.name, inputs: stage.inputs, upstream });
 }
 
 /** Folder of a stage's output for one signature. */
@@ -72,10 +81,13 @@ export async function runStages(stages: readonly StageDefinition[], options: Run
 
   const outcomes: StageOutcome[] = [];
   const upstream: Partial<Record<StageName, StageRecord>> = {};
-  const signatures = stageSignatures(stages);
+  // What the next stage's signature follows: the last signature, or for a partial stage that
+  // signature together with what it lacks.
+  let previous = '';
   for (const [index, stage] of stages.entries()) {
     if ((onlyIndex >= 0 && index > onlyIndex) || index > untilIndex) break;
-    const signature = signatures[index]!;
+    const signature = stageSignature(stage, previous);
+    previous = signature;
     const directory = stageDirectory(runDirectory, stage.name, signature);
     const forced = index >= fromIndex || index === onlyIndex;
     const stored = forced ? null : readStageRecord(directory);
@@ -104,9 +116,17 @@ export async function runStages(stages: readonly StageDefinition[], options: Run
         outcomes.push({ stage: stage.name, signature, directory, status: 'stopped', record });
         break;
       }
-      writeStageRecord(directory, record);
-      events.emit('stage.done', { stage: stage.name, signature, directory });
-      outcomes.push({ stage: stage.name, signature, directory, status: 'computed', record });
+      const missing = stage.partial?.(output) ?? null;
+      if (missing !== null) {
+        // No record: the next run calls the stage again, and it does what is missing.
+        previous = canonicalHash({ upstream: signature, missing });
+        events.emit('stage.partial', { stage: stage.name, signature, directory, missing });
+        outcomes.push({ stage: stage.name, signature, directory, status: 'partial', record });
+      } else {
+        writeStageRecord(directory, record);
+        events.emit('stage.done', { stage: stage.name, signature, directory });
+        outcomes.push({ stage: stage.name, signature, directory, status: 'computed', record });
+      }
     }
     upstream[stage.name] = outcomes.at(-1)!.record;
   }

@@ -34,4 +34,12 @@ export interface StageDefinition<Output = unknown> {
    * later stage runs, and the next run resumes it. Absent means always complete.
    */
   complete?(output: Output): boolean;
+  /**
+   * For a complete output that still lacks part of the work (the teacher with a tolerated share of
+   * failed examples): a JSON key for what is missing, else null. Such an output is not stored either,
+   * so the next run does this stage again (asking the teacher only for what failed), but later stages
+   * run on it, with signatures that include this key: they are reused only while the same part is
+   * missing, and redone once it is not. Absent means never partial.
+   */
+  partial?(output: Output): unknown;
 }

@@ -1,5 +1,6 @@
-import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
+import { readTextFileNoFollow, writeFileNoFollow } from '../files/no-follow-files.js';
 
 /** File in a stage folder whose presence means the stage finished; written last, atomically. */
 export const stageRecordFile = 'stage.json';
@@ -20,7 +21,7 @@ export interface StageRecord<Output = unknown> {
 export function readStageRecord<Output>(directory: string): StageRecord<Output> | null {
   const file = path.join(directory, stageRecordFile);
   if (!existsSync(file)) return null;
-  return JSON.parse(readFileSync(file, 'utf8')) as StageRecord<Output>;
+  return JSON.parse(readTextFileNoFollow(file)) as StageRecord<Output>;
 }
 
 /**
@@ -28,8 +29,5 @@ export function readStageRecord<Output>(directory: string): StageRecord<Output> 
  * either no record (the stage runs again and resumes from its partial files) or a whole one.
  */
 export function writeStageRecord(directory: string, record: StageRecord): void {
-  const file = path.join(directory, stageRecordFile);
-  const temporary = `${file}.${process.pid}.tmp`;
-  writeFileSync(temporary, JSON.stringify(record, null, 2) + '\n');
-  renameSync(temporary, file);
+  writeFileNoFollow(path.join(directory, stageRecordFile), JSON.stringify(record, null, 2) + '\n');
 }

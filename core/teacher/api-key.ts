@@ -23,13 +23,19 @@ export interface ApiKeyLookup {
 export const selfHostedPlaceholderKey = 'no-key-set';
 
 /**
- * The API key: the option, else the environment variable. For the provider's own API a missing key
- * is a {@link UserError} raised in `create`, before any work, naming the variable to set.
+ * The API key. The `api_key` option always wins. The environment variable is read only for the
+ * provider's own API (no `base_url`, or one on the provider's host over https): a key from the
+ * environment goes to no other host, so a shared recipe that sets `base_url` cannot send a user's key
+ * anywhere it likes. A `base_url` that needs a key names it in the pipeline (`api_key: ${MY_KEY}`);
+ * without one it gets {@link selfHostedPlaceholderKey}. For the provider's own API a missing key is a
+ * {@link UserError} raised in `create`, before any work, naming the variable to set.
  */
 export function resolveApiKey(lookup: ApiKeyLookup): string {
-  const key = (lookup.option ?? lookup.environment[lookup.variable] ?? '').trim();
+  const option = (lookup.option ?? '').trim();
+  if (option !== '') return option;
+  if (!isOfficialEndpoint(lookup)) return selfHostedPlaceholderKey;
+  const key = (lookup.environment[lookup.variable] ?? '').trim();
   if (key !== '') return key;
-  if (lookup.baseUrl && !isProviderHost(lookup.baseUrl, lookup.providerHost)) return selfHostedPlaceholderKey;
   throw new UserError({
     message: `no API key for the ${lookup.plugin.replace(/^teacher\//, '')} teacher: ${lookup.variable} is not set`,
     plugin: lookup.plugin,
@@ -38,10 +44,21 @@ export function resolveApiKey(lookup: ApiKeyLookup): string {
   });
 }
 
-function isProviderHost(baseUrl: string, providerHost: string): boolean {
+/** What to tell a user whose key was rejected (401), depending on where the key came from. */
+export function apiKeyFix(lookup: ApiKeyLookup): string {
+  if ((lookup.option ?? '').trim() !== '') return `the key comes from the teacher's api_key option: check it and the variable it names (such as ${lookup.variable})`;
+  if (!isOfficialEndpoint(lookup)) {
+    return `base_url ${lookup.baseUrl} gets no key from the environment: name one in the pipeline, e.g. api_key: "\${${lookup.variable}}"`;
+  }
+  return `set ${lookup.variable} to a valid key (or the teacher's api_key option)`;
+}
+
+/** No `base_url`, or one on the provider's own host over https. */
+function isOfficialEndpoint(lookup: ApiKeyLookup): boolean {
+  if (!lookup.baseUrl) return true;
   try {
-    const host = new URL(baseUrl).hostname;
-    return host === providerHost || host.endsWith('.' + providerHost);
+    const url = new URL(lookup.baseUrl);
+    return url.protocol === 'https:' && (url.hostname === lookup.providerHost || url.hostname.endsWith('.' + lookup.providerHost));
   } catch {
     return false;
   }

@@ -1,5 +1,5 @@
-import { isUserError } from '../errors/user-error.js';
-import { TeacherRetryableError, type Teacher, type TeacherRequest, type TeacherResponse } from '../plugins/kinds/teacher.js';
+import { isUserError, UserError } from '../errors/user-error.js';
+import { TeacherRefusedError, TeacherRetryableError, type Teacher, type TeacherRequest, type TeacherResponse } from '../plugins/kinds/teacher.js';
 import type { Clock } from '../services/clock.js';
 import type { EventStream } from '../services/event-stream.js';
 import type { HttpSettings } from '../services/http-settings.js';
@@ -7,7 +7,7 @@ import { backoffDelay } from './backoff.js';
 import { teacherCacheKey } from './cache-key.js';
 import { RateLimiter } from './rate-limiter.js';
 import { Semaphore } from './semaphore.js';
-import type { TeacherCache } from './teacher-cache.js';
+import type { CacheEntryOrigin, TeacherCache } from './teacher-cache.js';
 import type { TokenCounter } from './token-counter.js';
 
 /** The request engine's limits (the pipeline's `teacher.limits`). */
@@ -17,7 +17,21 @@ export interface EngineLimits {
   readonly tokensPerMinute?: number;
   /** Retries after the first attempt; defaults to the HTTP settings' `maxRetries`. */
   readonly maxRetries?: number;
+  /**
+   * The longest wait a provider may ask for (`retry-after` and its kin) before a retry; longer
+   * requests are cut to this. Default {@link defaultMaxRetryAfterMilliseconds}.
+   */
+  readonly maxRetryAfterMilliseconds?: number;
 }
+
+/** A provider asking for more than two minutes is not worth stalling a run for: retry after two. */
+export const defaultMaxRetryAfterMilliseconds = 120_000;
+
+/**
+ * Refusals in a row (400 context length exceeded, 422, …, with no answer in between) after which the
+ * engine stops: the requests are then wrong as such, and every other one would be refused too.
+ */
+export const refusalsBeforeStop = 5;
 
 /** Everything a {@link RequestEngine} works with. */
 export interface RequestEngineOptions {
@@ -51,6 +65,20 @@ export interface RequestEngineOptions {
    * next request is admitted (counting later would let one request too many past the budget).
    */
   readonly onPaidAnswer?: (response: TeacherResponse) => void;
+  /**
+   * Given a paid answer the cache could not commit (a full disk, a read-only file) before anyone
+   * uses it, to keep it elsewhere; the answer is then returned as usual. Without it the commit's
+   * error is thrown and the answer is lost.
+   */
+  readonly onUncommitted?: (answer: UncommittedAnswer, error: unknown) => void;
+}
+
+/** A paid answer with everything the cache would have stored with it. */
+export interface UncommittedAnswer {
+  readonly key: string;
+  readonly origin: CacheEntryOrigin;
+  readonly response: TeacherResponse;
+  readonly createdAt: number;
 }
 
 /** How one request ended. */
@@ -64,18 +92,25 @@ export type EngineOutcome =
       readonly attempts: number;
     }
   | { readonly status: 'failed'; readonly reason: string; readonly attempts: number }
-  | { readonly status: 'skipped'; readonly reason: 'budget' };
+  /** Not asked: the budget is spent, or the caller's signal asked to stop before an answer came. */
+  | { readonly status: 'skipped'; readonly reason: 'budget' | 'cancelled' };
 
 /**
  * Sends teacher requests the way every provider should get them: at most `concurrency` at once,
  * within requests- and tokens-per-minute limits, each attempt under a timeout, retried with
- * exponential backoff and full jitter (or the wait the provider asked for), answered from the cache
- * when possible and committed to it before anyone sees the answer. Identical requests in flight are
- * made once. Errors are never cached; a request that still fails after its retries comes back
- * `failed` with the reason rather than throwing, so one bad example does not stop a stage.
+ * exponential backoff and full jitter (or the wait the provider asked for, capped), answered from the
+ * cache when possible and committed to it before anyone sees the answer. Identical requests in flight
+ * are made once. Errors, empty answers and malformed answers are never cached: they are retried, and a
+ * request that still fails after its retries comes back `failed` with the reason rather than
+ * throwing, so one bad example does not stop a stage.
  *
- * What does throw: the caller's signal aborting (cancellation), and a {@link UserError} from the
- * teacher (a rejected API key, an unknown model), which would fail every request alike.
+ * The caller's signal means "stop": a request waiting for a slot, a rate-limit turn or a backoff ends
+ * at once (throwing the signal's reason), but a call already sent runs to its end, bounded by the
+ * timeout, so that an answer being paid for is received and committed; it is then not retried (the
+ * outcome is `skipped`, `cancelled`).
+ *
+ * What does throw: the stop, and a {@link UserError} for what would fail every request alike: a
+ * rejected API key or an unknown model from the teacher, or {@link refusalsBeforeStop} refusals in a row.
  */
 export class RequestEngine {
   private readonly semaphore: Semaphore;
@@ -84,6 +119,9 @@ export class RequestEngine {
   /** Paid calls out (retries and their backoff included): answers that may still join this turn's commit. */
   private callsOut = 0;
   private readonly maxRetries: number;
+  private readonly maxRetryAfterMilliseconds: number;
+  /** Refusals since the last answer: see {@link refusalsBeforeStop}. */
+  private refusalsInARow = 0;
   private readonly timeoutMilliseconds: number;
   private readonly random: () => number;
 
@@ -94,6 +132,7 @@ export class RequestEngine {
       options.clock,
     );
     this.maxRetries = options.limits.maxRetries ?? options.httpSettings.maxRetries;
+    this.maxRetryAfterMilliseconds = options.limits.maxRetryAfterMilliseconds ?? defaultMaxRetryAfterMilliseconds;
     this.timeoutMilliseconds = options.timeoutMilliseconds ?? options.httpSettings.timeoutMilliseconds;
     this.random = options.random ?? Math.random;
   }
@@ -140,9 +179,16 @@ export class RequestEngine {
         // Committed before the caller parses or writes anything: a kill from here on loses nothing
         // paid for. Answers arriving in the same turn of the event loop share one transaction; with
         // no other call out, none can join this one, so it is committed at once.
-        const committed = cache.commit(key, { pluginId: this.options.pluginId, pluginVersion: this.options.pluginVersion, provider: teacher.provider, model: teacher.model }, outcome.response, this.options.clock.now());
+        const origin: CacheEntryOrigin = { pluginId: this.options.pluginId, pluginVersion: this.options.pluginVersion, provider: teacher.provider, model: teacher.model };
+        const createdAt = this.options.clock.now();
+        const committed = cache.commit(key, origin, outcome.response, createdAt);
         if (this.callsOut === 0) cache.flushCommits();
-        await committed;
+        try {
+          await committed;
+        } catch (error) {
+          if (!this.options.onUncommitted) throw error;
+          this.options.onUncommitted({ key, origin, response: outcome.response, createdAt }, error);
+        }
       }
       if (outcome.status === 'answered') this.options.onPaidAnswer?.(outcome.response);
       return outcome;
@@ -176,41 +222,65 @@ export class RequestEngine {
       const grant = limited ? await this.rateLimiter.acquire(estimatedTokens, signal) : null;
       let error: unknown;
       try {
-        const response = await this.callWithTimeout(request, signal);
+        const response = await this.callWithTimeout(request);
         grant?.correct(response.usage.promptTokens + response.usage.completionTokens);
+        checkAnswer(response);
+        this.refusalsInARow = 0;
         return { status: 'answered', response, cached: false, attempts: attempt + 1 };
       } catch (thrown) {
         error = thrown;
       }
-      if (signal.aborted) throw signal.reason;
       if (isUserError(error)) throw error;
+      const attempts = attempt + 1;
+      if (error instanceof TeacherRefusedError) {
+        this.refusalsInARow++;
+        if (this.refusalsInARow >= refusalsBeforeStop) throw this.refusalsStop(error);
+        return { status: 'failed', reason: error.message, attempts };
+      }
       const retryable = error instanceof TeacherRetryableError ? error : null;
       const reason = describe(error);
       if (!retryable || attempt >= this.maxRetries) {
-        const attempts = attempt + 1;
         return { status: 'failed', reason: retryable ? `${reason} (gave up after ${attempts} attempts)` : reason, attempts };
       }
-      const retryAfter = retryable.retryAfterMilliseconds;
+      // Stopping: the answer this call was for did not come, and no new call is made for it.
+      if (signal.aborted) return { status: 'skipped', reason: 'cancelled' };
+      const asked = retryable.retryAfterMilliseconds;
+      const retryAfter = asked === null ? null : Math.min(asked, this.maxRetryAfterMilliseconds);
+      // Only this engine's requests (one teacher, one provider) wait out a rate limit.
       if (retryable.status === 429) this.rateLimiter.pause(retryAfter ?? backoffDelay(attempt, httpSettings, null, this.random));
       const delay = backoffDelay(attempt, httpSettings, retryAfter, this.random);
-      events.emit('teacher.retry', { example: request.exampleId, split: request.split, attempt: attempt + 1, status: retryable.status, delay_ms: Math.round(delay), reason });
+      events.emit('teacher.retry', {
+        example: request.exampleId,
+        split: request.split,
+        attempt: attempts,
+        status: retryable.status,
+        delay_ms: Math.round(delay),
+        ...(asked !== null && asked > this.maxRetryAfterMilliseconds ? { asked_ms: Math.round(asked) } : {}),
+        reason,
+      });
       await clock.sleep(delay, signal);
     }
   }
 
+  /** The error that stops the stage once refusals repeat. */
+  private refusalsStop(last: TeacherRefusedError): UserError {
+    return new UserError({
+      message: `the last ${this.refusalsInARow} requests to ${this.options.teacher.model} were all refused, so the others would be too; the last: ${last.message}`,
+      plugin: `teacher/${this.options.pluginId}`,
+      fix: 'the requests themselves do not suit this model: check the prompt against its context window (a shorter template, or dataset.limit), max_tokens and the model; the refused examples are asked again by the next run',
+    });
+  }
+
   /**
-   * One call under the per-attempt timeout, measured on the injected clock. The call is also raced
-   * against the abort, so a teacher that ignores its signal cannot hold a slot past the timeout.
+   * One call under the per-attempt timeout, measured on the injected clock. The call is raced
+   * against its own abort, so a teacher that ignores its signal cannot hold a slot past the timeout.
+   * The caller's stop does not reach the call: an answer being paid for is awaited (see the class).
    *
-   * The teacher gets a signal of its own per call, linked to the caller's by a listener that is
-   * removed when the call settles. Not `AbortSignal.any([signal, timeout])`: the `openai` SDK adds
-   * an abort listener to the signal it is given and never removes it, and Node keeps a signal made
-   * by `AbortSignal.any` alive for as long as it has listeners (and each one also leaves a weak
-   * reference in its long-lived source signal), so every call ever made would stay in memory. A
-   * plain controller's signal is collected with the call, listener and all.
+   * The teacher gets a signal of its own per call, a plain controller's, collected with the call
+   * whatever listeners the SDK leaves on it (the `openai` SDK adds one and never removes it; a signal
+   * from `AbortSignal.any` would be kept alive by it, and every call with it).
    */
-  private async callWithTimeout(request: TeacherRequest, signal: AbortSignal): Promise<TeacherResponse> {
-    if (signal.aborted) throw signal.reason;
+  private async callWithTimeout(request: TeacherRequest): Promise<TeacherResponse> {
     const call = new AbortController();
     const timer = new AbortController();
     const seconds = this.timeoutMilliseconds / 1000;
@@ -222,8 +292,6 @@ export class RequestEngine {
       },
       () => undefined,
     );
-    const forwardAbort = () => call.abort(signal.reason);
-    signal.addEventListener('abort', forwardAbort, { once: true });
     let rejectOnAbort: (() => void) | undefined;
     const aborted = new Promise<never>((_, reject) => {
       rejectOnAbort = () => reject(call.signal.reason);
@@ -233,12 +301,11 @@ export class RequestEngine {
       return await Promise.race([this.options.teacher.complete(request, call.signal), aborted]);
     } catch (error) {
       // The SDK reports our own timeout abort as a user abort: say what really happened.
-      if (timedOut && !signal.aborted) throw call.signal.reason;
+      if (timedOut) throw call.signal.reason;
       throw error;
     } finally {
       // With a reason: a bare abort() builds a DOMException, stack trace and all, for every call.
       timer.abort(callSettled);
-      signal.removeEventListener('abort', forwardAbort);
       if (rejectOnAbort) call.signal.removeEventListener('abort', rejectOnAbort);
     }
   }
@@ -246,6 +313,16 @@ export class RequestEngine {
 
 /** Why the timeout timer of a call is stopped: the call settled first. */
 const callSettled = Symbol('the call settled');
+
+/**
+ * An answer with no text (`choices: []`, `content: null`, an empty content list) or only whitespace
+ * is no answer: retried like a malformed one, never cached or parsed.
+ */
+function checkAnswer(response: TeacherResponse): void {
+  if (response.text.trim() !== '') return;
+  const finish = response.finishReason ? ` (finish reason: ${response.finishReason})` : '';
+  throw new TeacherRetryableError(`empty answer${finish}`, null, null);
+}
 
 function describe(error: unknown): string {
   if (error instanceof Error) return error.message || error.name;

@@ -1,9 +1,10 @@
 import { setMaxListeners } from 'node:events';
-import { writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { canonicalHash } from '../canonical-json.js';
 import type { Price } from '../config/pipeline-config.js';
 import { didYouMeanPhrase } from '../errors/did-you-mean.js';
 import { UserError } from '../errors/user-error.js';
+import { writeFileNoFollow } from '../files/no-follow-files.js';
 import type { Dataset, DatasetExample } from '../plugins/kinds/dataset.js';
 import type { ParsedAnswer, Parser } from '../plugins/kinds/parser.js';
 import type { Prompt } from '../plugins/kinds/prompt.js';
@@ -12,6 +13,7 @@ import type { Clock } from '../services/clock.js';
 import type { EventStream } from '../services/event-stream.js';
 import type { HttpSettings } from '../services/http-settings.js';
 import { costOf, findPrice } from './price-table.js';
+import { cacheSpillFile, importSpilledAnswers, spillAnswer } from './cache-spill.js';
 import { RequestEngine, type EngineLimits, type EngineOutcome } from './request-engine.js';
 import type { TeacherCache } from './teacher-cache.js';
 import { readExistingOutput, recordKey, TeacherOutputWriter } from './teacher-output.js';
@@ -45,6 +47,12 @@ export interface TeachStageInput {
   readonly outputFile: string;
   /** Where the report goes; defaults to `teacher-report.json` beside the output. */
   readonly reportFile?: string;
+  /**
+   * Share of the examples that may end failed (no answer after every retry) for the stage to count
+   * as done (`teacher.max_failure_rate`, default 0); above it the report says `stopped: "failures"`.
+   * Failed examples are asked again by the next run either way.
+   */
+  readonly maxFailureRate?: number;
   readonly events: EventStream;
   readonly signal: AbortSignal;
   readonly clock: Clock;
@@ -88,6 +96,16 @@ async function* examplesOf(dataset: Dataset, splits: readonly TeachSplit[]): Asy
   }
 }
 
+/** The user error that stops a stage whose cache cannot be written; the answers are in the spill file. */
+function cacheWriteStop(error: unknown, cacheFile: string, spillFile: string): UserError {
+  const code = (error as { code?: unknown }).code;
+  const why = code === 'SQLITE_FULL' ? 'the disk is full' : typeof code === 'string' && code.startsWith('SQLITE_READONLY') ? 'it is read-only' : (error as Error).message;
+  return new UserError({
+    message: `the teacher cache ${cacheFile} cannot be written (${why}${typeof code === 'string' ? `, ${code}` : ''}): the answers received since are kept in ${spillFile}, and the next run imports them before it asks anything`,
+    fix: 'free disk space (or make the cache writable, or point cache.path / DISTILL_CACHE_DIR at another disk) and run the same command again: no answer paid for is asked again',
+  });
+}
+
 function parseSafely(parser: Parser, text: string, example: DatasetExample): ParsedAnswer {
   try {
     return parser.parse(text, example);
@@ -102,6 +120,19 @@ function parseSafely(parser: Parser, text: string, example: DatasetExample): Par
  * through the {@link RequestEngine}, parse the answer and append one {@link TeacherRecord} line to
  * the output as soon as it is known. Examples already in the output are skipped, so a killed or
  * stopped run resumes where it was; answers paid for before a kill come from the cache.
+ *
+ * Failures: an example with no answer after every retry gets a `failed` record, which the next run
+ * drops and asks again. When failed examples are more than `maxFailureRate` of the examples, the
+ * report says `stopped: "failures"`. Refusals that repeat, a rejected key or an unknown model stop
+ * the stage with a {@link UserError} once the requests in flight have ended.
+ *
+ * Stopping (the signal): no new request is sent; requests in flight are awaited (bounded by their
+ * timeout) and their answers written, then the report says `stopped: "cancelled"`.
+ *
+ * A cache that cannot be written (a full disk, a read-only file): each answer it refuses is appended
+ * to `cache-spill.jsonl` beside the output before it is used, the stage stops with a
+ * {@link UserError} once the requests in flight have ended, and the next run imports the spill file
+ * into the cache before it asks anything.
  *
  * Budget: `max_usd` and `max_requests` count what the records of the output file paid, across
  * resumed runs, so a budget caps the stage, not one invocation (a request and its retries count as
@@ -146,6 +177,11 @@ export async function runTeachStage(input: TeachStageInput): Promise<TeacherRepo
     if (!record.cached) paidRequests++;
   });
   const done = existing.keys;
+  const spillFile = path.join(path.dirname(input.outputFile), cacheSpillFile);
+  if (input.cache) {
+    const imported = importSpilledAnswers(spillFile, input.cache);
+    if (imported) events.emit('teacher.spill_imported', { file: spillFile, answers: imported.imported, unreadable_lines: imported.unreadable });
+  }
 
   let total = 0;
   for await (const _ of examplesOf(dataset, input.splits)) total++;
@@ -156,6 +192,9 @@ export async function runTeachStage(input: TeachStageInput): Promise<TeacherRepo
   let requestsThisRun = 0;
   let costThisRun = 0;
   let stopped: TeachStopReason | null = null;
+  let fatal: unknown = null;
+  // Keys of the examples that failed in this run (those of earlier runs were dropped and asked again).
+  const failedKeys: string[] = [];
   const engine = new RequestEngine({
     teacher,
     pluginId: input.teacherPluginId,
@@ -178,6 +217,12 @@ export async function runTeachStage(input: TeachStageInput): Promise<TeacherRepo
       spent += cost;
       costThisRun += cost;
       requestsThisRun++;
+    },
+    onUncommitted: (answer, error) => {
+      // Kept before anything else can fail; then no new request goes out.
+      spillAnswer(spillFile, answer);
+      fatal ??= cacheWriteStop(error, input.cache?.file ?? '', spillFile);
+      stageAbort.abort(fatal);
     },
   });
 
@@ -211,12 +256,16 @@ export async function runTeachStage(input: TeachStageInput): Promise<TeacherRepo
       gold_label: example.goldLabel,
     };
     if (outcome.status === 'skipped') {
-      counts.skipped++;
-      stopped = 'budget';
+      // Cancelled: no record, so the next run asks again; budget: the same, and the report says so.
+      if (outcome.reason === 'budget') {
+        counts.skipped++;
+        stopped = 'budget';
+      }
       return;
     }
     if (outcome.status === 'failed') {
       counts.failed++;
+      failedKeys.push(recordKey(example.split, example.id));
       write({ ...base, teacher_label: null, rationale: null, parse_status: 'failed', reason: outcome.reason, raw_text: null, prompt_tokens: 0, completion_tokens: 0, cost_usd: 0, cached: false });
       events.emit('teacher.failed', { example: example.id, split: example.split, reason: outcome.reason, attempts: outcome.attempts });
       return;
@@ -254,7 +303,6 @@ export async function runTeachStage(input: TeachStageInput): Promise<TeacherRepo
   // Wakes the loop when an example of a full window finishes. Not Promise.race(pending): that hangs
   // a reaction on every pending example for every example started, window × examples in all.
   let slotFreed: (() => void) | null = null;
-  let fatal: unknown = null;
   try {
     for await (const example of examplesOf(dataset, input.splits)) {
       if (signal.aborted) break;
@@ -289,6 +337,8 @@ export async function runTeachStage(input: TeachStageInput): Promise<TeacherRepo
   }
   if (fatal) throw fatal;
   if (input.signal.aborted) stopped = 'cancelled';
+  const failedShare = total > 0 ? failedKeys.length / total : 0;
+  if (stopped === null && failedShare > (input.maxFailureRate ?? 0)) stopped = 'failures';
 
   const report = reportTotals.build({
     teacher: { plugin: input.teacherPluginId, version: input.teacherPluginVersion, provider: teacher.provider, model: teacher.model },
@@ -299,8 +349,9 @@ export async function runTeachStage(input: TeachStageInput): Promise<TeacherRepo
     requestsThisRun,
     costThisRun,
     durationSeconds: (clock.now() - started) / 1000,
+    failedDigest: failedKeys.length > 0 ? canonicalHash(failedKeys.sort()) : null,
   });
-  writeFileSync(input.reportFile ?? path.join(path.dirname(input.outputFile), 'teacher-report.json'), JSON.stringify(report, null, 2) + '\n');
+  writeFileNoFollow(input.reportFile ?? path.join(path.dirname(input.outputFile), 'teacher-report.json'), JSON.stringify(report, null, 2) + '\n');
   events.emit('teacher.done', { stopped: report.stopped, records: report.records, failed: report.failed, cost_usd: report.cost_usd });
   return report;
 }

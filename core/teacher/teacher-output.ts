@@ -1,6 +1,6 @@
-import { closeSync, createReadStream, existsSync, mkdirSync, openSync, readSync, renameSync, statSync, writeSync } from 'node:fs';
-import path from 'node:path';
+import { closeSync, createReadStream, existsSync, openSync, readSync, renameSync, statSync } from 'node:fs';
 import { createInterface } from 'node:readline';
+import { NoFollowAppender } from '../files/no-follow-files.js';
 import type { TeacherRecord } from './teacher-record.js';
 
 /** The key of a record in a teacher output: ids are unique within a split only. */
@@ -79,7 +79,7 @@ export async function readExistingOutput(file: string, visit: (record: TeacherRe
 /** Rewrites the output with only the lines {@link readExistingOutput} keeps, each ending in a newline. */
 async function rewriteKeptLines(file: string): Promise<void> {
   const temporary = `${file}.${process.pid}.tmp`;
-  const descriptor = openSync(temporary, 'w');
+  const output = new NoFollowAppender(temporary);
   try {
     // The same filter as the first pass, over a set of its own: the outcome is the same lines.
     const seen = new Set<string>();
@@ -89,36 +89,37 @@ async function rewriteKeptLines(file: string): Promise<void> {
       chunk += line + '\n';
       // A write per megabyte or so, not per line.
       if (chunk.length >= 1 << 20) {
-        writeSync(descriptor, chunk);
+        output.append(chunk);
         chunk = '';
       }
     }
-    writeSync(descriptor, chunk);
+    output.append(chunk);
   } finally {
-    closeSync(descriptor);
+    output.close();
   }
   renameSync(temporary, file);
 }
 
 /**
  * Appends records one line at a time. Each line goes to the file with one `write` call as soon as
- * its example is done, so a kill loses at most the line being written (which resume repairs).
+ * its example is done, so a kill loses at most the line being written (which resume repairs). The
+ * file is never opened through a link, and secrets are redacted from every line (a provider's error
+ * text may echo a key).
  */
 export class TeacherOutputWriter {
-  private readonly descriptor: number;
+  private readonly output: NoFollowAppender;
 
   constructor(readonly file: string) {
-    mkdirSync(path.dirname(file), { recursive: true });
-    this.descriptor = openSync(file, 'a');
+    this.output = new NoFollowAppender(file);
   }
 
   /** Writes one record as one line, at once. */
   append(record: TeacherRecord): void {
-    writeSync(this.descriptor, JSON.stringify(record) + '\n');
+    this.output.append(JSON.stringify(record) + '\n');
   }
 
   /** Closes the file. */
   close(): void {
-    closeSync(this.descriptor);
+    this.output.close();
   }
 }

@@ -2,8 +2,11 @@ import type { PriceMatch } from './price-table.js';
 import { costOf } from './price-table.js';
 import type { TeacherRecord } from './teacher-record.js';
 
-/** Why a teach stage ended before every example had an answer. */
-export type TeachStopReason = 'budget' | 'cancelled';
+/**
+ * Why a teach stage is not done: its budget was reached, it was cancelled, or more examples failed
+ * than `teacher.max_failure_rate` allows.
+ */
+export type TeachStopReason = 'budget' | 'cancelled' | 'failures';
 
 /**
  * The teacher report (`teacher-report.json`), over every record of the output file, including those
@@ -26,6 +29,11 @@ export interface TeacherReport {
   readonly unparsed: number;
   /** Requests that failed after their retries; asked again by a later run. */
   readonly failed: number;
+  /**
+   * Hash of the failed examples' keys, null when none failed. Stages trained on a teacher stage with
+   * (tolerated) failures are told apart by it: when a later run gets answers for them, they retrain.
+   */
+  readonly failed_digest: string | null;
   /** Answers that cost nothing new: cache hits, recordings, duplicates of a request in flight. */
   readonly cached: number;
   /** Paid requests made by this run. */
@@ -47,6 +55,8 @@ export interface TeacherReport {
   readonly per_example: { readonly prompt_tokens: number; readonly completion_tokens: number; readonly list_price_usd: number };
   /** Counts of the reasons for unparsed and failed records, most frequent first. */
   readonly reasons: Readonly<Record<string, number>>;
+  /** The same for failed records alone (no answer after every retry), most frequent first. */
+  readonly failed_reasons: Readonly<Record<string, number>>;
   readonly duration_seconds: number;
 }
 
@@ -66,6 +76,8 @@ export interface TeacherReportContext {
   readonly requestsThisRun: number;
   readonly costThisRun: number;
   readonly durationSeconds: number;
+  /** See {@link TeacherReport.failed_digest}; absent means none. */
+  readonly failedDigest?: string | null;
 }
 
 /** Compares a teacher label with a gold label for the report's accuracy. */
@@ -93,6 +105,7 @@ export class TeacherReportTotals {
   private costUsd = 0;
   /** In order of first appearance, so that equal counts keep that order once sorted. */
   private readonly reasons = new Map<string, number>();
+  private readonly failedReasons = new Map<string, number>();
 
   /** @param labelsMatch - the label comparison for accuracy; defaults to {@link labelsEqual}. */
   constructor(private readonly labelsMatch: LabelsMatch = labelsEqual) {}
@@ -114,6 +127,7 @@ export class TeacherReportTotals {
     this.completionTokens += record.completion_tokens;
     this.costUsd += record.cost_usd;
     if (record.reason) this.reasons.set(record.reason, (this.reasons.get(record.reason) ?? 0) + 1);
+    if (record.reason && record.parse_status === 'failed') this.failedReasons.set(record.reason, (this.failedReasons.get(record.reason) ?? 0) + 1);
   }
 
   /** The report of the records added so far. */
@@ -131,6 +145,7 @@ export class TeacherReportTotals {
       parsed: this.parsed,
       unparsed: this.unparsed,
       failed: this.failed,
+      failed_digest: context.failedDigest ?? null,
       cached: this.cached,
       requests_this_run: context.requestsThisRun,
       accuracy: this.withGold > 0 ? this.correct / this.withGold : null,
@@ -142,11 +157,16 @@ export class TeacherReportTotals {
       cost_usd_this_run: context.costThisRun,
       list_price_usd: listPrice,
       per_example: { prompt_tokens: mean(this.promptTokens), completion_tokens: mean(this.completionTokens), list_price_usd: mean(listPrice) },
-      // A stable sort: reasons with equal counts stay in order of first appearance.
-      reasons: Object.fromEntries([...this.reasons].sort((left, right) => right[1] - left[1])),
+      reasons: byCount(this.reasons),
+      failed_reasons: byCount(this.failedReasons),
       duration_seconds: context.durationSeconds,
     };
   }
+}
+
+/** A tally as an object, most frequent first; a stable sort keeps equal counts in order of first appearance. */
+function byCount(tally: ReadonlyMap<string, number>): Record<string, number> {
+  return Object.fromEntries([...tally].sort((left, right) => right[1] - left[1]));
 }
 
 /** Computes the {@link TeacherReport} of records held in memory (the teach stage streams them through {@link TeacherReportTotals}). */

@@ -1,9 +1,10 @@
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { canonicalHash } from '../canonical-json.js';
 import type { DatasetStep, PluginStep } from '../config/pipeline-config.js';
 import { UserError } from '../errors/user-error.js';
+import { readTextFileNoFollow, writeFileNoFollow } from '../files/no-follow-files.js';
 import type { Dataset } from '../plugins/kinds/dataset.js';
 import type { AlphaSchedule } from '../plugins/kinds/loss-weight.js';
 import type { Sampler } from '../plugins/kinds/sampler.js';
@@ -125,14 +126,14 @@ export async function runTrainStage(input: TrainStageInput): Promise<TrainStageR
   });
   const output = path.resolve(input.outputDirectory);
   const signaturePath = path.join(output, signatureFile);
-  const previous = existsSync(signaturePath) ? (await readFile(signaturePath, 'utf8')).trim() : null;
+  const previous = existsSync(signaturePath) ? readTextFileNoFollow(signaturePath).trim() : null;
   const resume = !input.restart && previous === signature;
   if (!resume && existsSync(output)) {
     // Checkpoints of another request must never be resumed into this one.
     await rm(output, { recursive: true, force: true });
   }
   await mkdir(output, { recursive: true });
-  await writeFile(signaturePath, signature + '\n');
+  writeFileNoFollow(signaturePath, signature + '\n');
 
   const result = await input.trainer.train(
     { outputDirectory: output, train, validation, test, student: input.student, alpha: input.alpha, metric: input.metric, seed: input.seed, resume },

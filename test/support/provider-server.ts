@@ -15,7 +15,11 @@ export type ServerStep =
   /** Any status and raw body text (malformed JSON, an HTML error page). */
   | { readonly kind: 'raw'; readonly status: number; readonly body: string; readonly contentType?: string }
   /** Never answers: holds the connection until the client gives up (a timeout). */
-  | { readonly kind: 'hang' };
+  | { readonly kind: 'hang' }
+  /** Closes the connection without a response (a connection reset). */
+  | { readonly kind: 'reset' }
+  /** Sends a 200 with a success body's headers and first half, then closes the connection (a truncated body). */
+  | { readonly kind: 'truncated'; readonly text: string };
 
 /** One request as the server saw it. */
 export interface ReceivedRequest {
@@ -110,6 +114,15 @@ export async function startProviderServer(protocol: ProviderProtocol, script?: S
         switch (step.kind) {
           case 'hang':
             return;
+          case 'reset':
+            incoming.socket.destroy();
+            return;
+          case 'truncated': {
+            const text = JSON.stringify(successBody(protocol, step.text));
+            outgoing.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+            outgoing.write(text.slice(0, Math.floor(text.length / 2)), () => incoming.socket.destroy());
+            return;
+          }
           case 'raw':
             outgoing.writeHead(step.status, { 'content-type': step.contentType ?? 'application/json' }).end(step.body);
             return;

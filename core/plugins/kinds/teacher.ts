@@ -50,6 +50,22 @@ export class TeacherRetryableError extends Error {
 }
 
 /**
+ * A request the provider refused for a reason that asking again will not change: the request itself
+ * is wrong for this model (400 context length exceeded, 413, 422). Final for that request; when such
+ * refusals repeat, the request engine stops the stage, since every request is then likely refused alike.
+ */
+export class TeacherRefusedError extends Error {
+  constructor(
+    message: string,
+    /** HTTP status of the refusal. */
+    readonly status: number,
+  ) {
+    super(message);
+    this.name = 'TeacherRefusedError';
+  }
+}
+
+/**
  * A teacher LLM. Teachers make one call and report what happened; retries, rate limits, caching and
  * accounting belong to the core's request engine, so every provider gets them the same way.
  */
@@ -67,7 +83,10 @@ export interface Teacher {
   readonly cacheable: boolean;
   /**
    * One call. Throws {@link TeacherRetryableError} for what may succeed later (429, 5xx, 529,
-   * timeouts, connection errors); anything else thrown is final for this request.
+   * timeouts, connection errors, a malformed answer), {@link TeacherRefusedError} for a request the
+   * provider refuses as such (400, 413, 422); anything else thrown is final for this request. An
+   * answer with no text comes back as it is: the engine treats an empty answer as retryable and
+   * never caches it.
    */
   complete(request: TeacherRequest, signal: AbortSignal): Promise<TeacherResponse>;
 }

@@ -1,7 +1,7 @@
 import type { PluginDescriptor } from '../../../core/plugins/plugin-descriptor.js';
-import type { Teacher } from '../../../core/plugins/kinds/teacher.js';
-import { resolveApiKey } from '../../../core/teacher/api-key.js';
-import { translateProviderError } from '../../../core/teacher/provider-error.js';
+import { TeacherRetryableError, type Teacher } from '../../../core/plugins/kinds/teacher.js';
+import { apiKeyFix, resolveApiKey } from '../../../core/teacher/api-key.js';
+import { translateProviderError, type ProviderErrorContext } from '../../../core/teacher/provider-error.js';
 
 /** Options of the {@link anthropicTeacher}. */
 export interface AnthropicTeacherOptions {
@@ -15,6 +15,9 @@ export interface AnthropicTeacherOptions {
 }
 
 const defaults = { max_tokens: 256, timeout_seconds: 60 } as const;
+
+/** Anthropic's own API: where a key from the environment may go. */
+const officialBaseUrl = 'https://api.anthropic.com';
 
 /** The `anthropic` teacher: one Messages API call per example, through the official `@anthropic-ai/sdk`. */
 export const anthropicTeacher: PluginDescriptor<AnthropicTeacherOptions, Teacher> = {
@@ -38,27 +41,40 @@ export const anthropicTeacher: PluginDescriptor<AnthropicTeacherOptions, Teacher
       system_prompt: { type: 'string', description: 'Sent as the `system` parameter.' },
       timeout_seconds: { type: 'number', exclusiveMinimum: 0, default: defaults.timeout_seconds, description: 'Per-request timeout.' },
       base_url: { type: 'string', format: 'uri', description: 'Another endpoint speaking the Messages API (a proxy, a gateway).' },
-      api_key: { type: 'string', secret: true, description: 'Defaults to $ANTHROPIC_API_KEY. Redacted everywhere.' },
+      api_key: { type: 'string', secret: true, description: 'Defaults to $ANTHROPIC_API_KEY, for Anthropic\'s own API only: a base_url gets a key only when named here. Redacted everywhere.' },
     },
   },
   exampleOptions: { model: 'claude-3-5-haiku-latest', max_tokens: 256 },
 
   async create(options, dependencies) {
     const plugin = 'teacher/anthropic';
-    const apiKey = resolveApiKey({
+    const keyLookup = {
       option: options.api_key,
       environment: dependencies.environment,
       variable: 'ANTHROPIC_API_KEY',
       plugin,
       baseUrl: options.base_url,
       providerHost: 'api.anthropic.com',
-    });
+    };
+    const apiKey = resolveApiKey(keyLookup);
     const { default: Anthropic } = await import('@anthropic-ai/sdk');
     const temperature = options.temperature;
     const maxTokens = options.max_tokens ?? defaults.max_tokens;
+    const errorContext: Omit<ProviderErrorContext, 'now'> = {
+      providerName: 'Anthropic',
+      plugin,
+      model: options.model,
+      apiKeyVariable: 'ANTHROPIC_API_KEY',
+      apiKeyFix: apiKeyFix(keyLookup),
+      errorClasses: { timeout: Anthropic.APIConnectionTimeoutError, connection: Anthropic.APIConnectionError },
+      secrets: [apiKey],
+    };
     const client = new Anthropic({
       apiKey,
-      baseURL: options.base_url ?? null,
+      // Explicit, so that the SDK reads neither ANTHROPIC_AUTH_TOKEN (a second credential it would send
+      // to any base_url) nor ANTHROPIC_BASE_URL (a place to send the key to).
+      authToken: null,
+      baseURL: options.base_url ?? officialBaseUrl,
       // The request engine retries, with the pipeline's limits and backoff: the SDK must not as well.
       maxRetries: 0,
       timeout: (options.timeout_seconds ?? defaults.timeout_seconds) * 1000,
@@ -89,10 +105,11 @@ export const anthropicTeacher: PluginDescriptor<AnthropicTeacherOptions, Teacher
           answer = await client.messages.create(withTemperature, { signal });
         } catch (error) {
           if (signal.aborted) throw signal.reason;
-          throw translateProviderError(error, { providerName: 'Anthropic', plugin, model: options.model, apiKeyVariable: 'ANTHROPIC_API_KEY', now: dependencies.clock.now() });
+          throw translateProviderError(error, { ...errorContext, now: dependencies.clock.now() });
         }
         if (!answer || !Array.isArray(answer.content)) {
-          throw new Error(`Anthropic answered without a "content" list: ${JSON.stringify(answer).slice(0, 200)}`);
+          // A proxy's or server's broken answer: asking again may well get a proper one.
+          throw new TeacherRetryableError(`Anthropic answered without a "content" list: ${JSON.stringify(answer).slice(0, 200)}`, null, null);
         }
         const text = answer.content
           .filter((block): block is Extract<typeof block, { type: 'text' }> => block.type === 'text')

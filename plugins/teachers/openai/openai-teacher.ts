@@ -1,7 +1,7 @@
 import type { PluginDescriptor } from '../../../core/plugins/plugin-descriptor.js';
-import type { Teacher, TeacherMessage } from '../../../core/plugins/kinds/teacher.js';
-import { resolveApiKey } from '../../../core/teacher/api-key.js';
-import { translateProviderError } from '../../../core/teacher/provider-error.js';
+import { TeacherRetryableError, type Teacher, type TeacherMessage } from '../../../core/plugins/kinds/teacher.js';
+import { apiKeyFix, resolveApiKey } from '../../../core/teacher/api-key.js';
+import { translateProviderError, type ProviderErrorContext } from '../../../core/teacher/provider-error.js';
 
 /** Options of the {@link openAiTeacher}. */
 export interface OpenAiTeacherOptions {
@@ -16,6 +16,9 @@ export interface OpenAiTeacherOptions {
 }
 
 const defaults = { temperature: 0, max_tokens: 256, timeout_seconds: 60 } as const;
+
+/** OpenAI's own API: where a key from the environment may go. */
+const officialBaseUrl = 'https://api.openai.com/v1';
 
 /**
  * Reasoning models (o1, o3, o4, gpt-5) take `max_completion_tokens` and only their default
@@ -42,27 +45,38 @@ export const openAiTeacher: PluginDescriptor<OpenAiTeacherOptions, Teacher> = {
       system_prompt: { type: 'string', description: 'Sent as the system message before the prompt.' },
       timeout_seconds: { type: 'number', exclusiveMinimum: 0, default: defaults.timeout_seconds, description: 'Per-request timeout.' },
       base_url: { type: 'string', format: 'uri', description: 'OpenAI-compatible endpoint, e.g. http://localhost:8000/v1.' },
-      api_key: { type: 'string', secret: true, description: 'Defaults to $OPENAI_API_KEY. Redacted everywhere.' },
+      api_key: { type: 'string', secret: true, description: 'Defaults to $OPENAI_API_KEY, for OpenAI\'s own API only: a base_url gets a key only when named here. Redacted everywhere.' },
     },
   },
   exampleOptions: { model: 'gpt-4o-mini', temperature: 0, max_tokens: 256 },
 
   async create(options, dependencies) {
     const plugin = 'teacher/openai';
-    const apiKey = resolveApiKey({
+    const keyLookup = {
       option: options.api_key,
       environment: dependencies.environment,
       variable: 'OPENAI_API_KEY',
       plugin,
       baseUrl: options.base_url,
       providerHost: 'api.openai.com',
-    });
+    };
+    const apiKey = resolveApiKey(keyLookup);
     const { default: OpenAI } = await import('openai');
     const temperature = options.temperature ?? defaults.temperature;
     const maxTokens = options.max_tokens ?? defaults.max_tokens;
+    const errorContext: Omit<ProviderErrorContext, 'now'> = {
+      providerName: 'OpenAI',
+      plugin,
+      model: options.model,
+      apiKeyVariable: 'OPENAI_API_KEY',
+      apiKeyFix: apiKeyFix(keyLookup),
+      errorClasses: { timeout: OpenAI.APIConnectionTimeoutError, connection: OpenAI.APIConnectionError },
+      secrets: [apiKey],
+    };
     const client = new OpenAI({
       apiKey,
-      baseURL: options.base_url,
+      // Always explicit: the SDK would otherwise read OPENAI_BASE_URL and send the key there.
+      baseURL: options.base_url ?? officialBaseUrl,
       // The request engine retries, with the pipeline's limits and backoff: the SDK must not as well.
       maxRetries: 0,
       timeout: (options.timeout_seconds ?? defaults.timeout_seconds) * 1000,
@@ -93,14 +107,15 @@ export const openAiTeacher: PluginDescriptor<OpenAiTeacherOptions, Teacher> = {
           );
         } catch (error) {
           if (signal.aborted) throw signal.reason;
-          throw translateProviderError(error, { providerName: 'OpenAI', plugin, model: options.model, apiKeyVariable: 'OPENAI_API_KEY', now: dependencies.clock.now() });
+          throw translateProviderError(error, { ...errorContext, now: dependencies.clock.now() });
         }
         if (!completion || !Array.isArray(completion.choices)) {
-          throw new Error(`OpenAI answered without a "choices" list: ${JSON.stringify(completion).slice(0, 200)}`);
+          // A proxy's or server's broken answer: asking again may well get a proper one.
+          throw new TeacherRetryableError(`OpenAI answered without a "choices" list: ${JSON.stringify(completion).slice(0, 200)}`, null, null);
         }
         const choice = completion.choices[0];
         return {
-          // No content (a refusal, a tool call, an empty answer) is an empty text: the parser reports it unparsed.
+          // No choice or no content (a refusal, a tool call) is an empty text, which the engine retries and never caches.
           text: choice?.message?.content ?? '',
           usage: { promptTokens: completion.usage?.prompt_tokens ?? 0, completionTokens: completion.usage?.completion_tokens ?? 0 },
           model: completion.model || options.model,

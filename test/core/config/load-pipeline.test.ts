@@ -27,7 +27,8 @@ test('a pipeline loads with every default applied', async () => {
   assert.deepEqual(config.output, { directory: 'runs' });
   assert.equal(config.dataset.validation_fraction, 0.1);
   assert.deepEqual(config.dataset.limit, {});
-  assert.deepEqual(config.teacher.limits, { concurrency: 8 });
+  assert.deepEqual(config.teacher.limits, { concurrency: 8, max_retry_after_seconds: 120 });
+  assert.equal(config.teacher.max_failure_rate, 0, 'no example may end without an answer unless the pipeline says so');
   assert.deepEqual(config.parser, { use: 'fixture-parser', options: { min_rationale_words: 5 } }, 'absent options become {} plus plugin defaults');
   assert.deepEqual(config.teacher.options, { model: 'small-model', api_key: 'sk-fixture-secret-1', max_tokens: 256, temperature: 0 });
   assert.equal(config.student.max_input_length, 512);

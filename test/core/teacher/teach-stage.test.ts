@@ -99,7 +99,7 @@ const mixedScript: ServerScript = (request) => {
   }
 };
 
-test('every example gets one record: parsed, unparsed kept with raw text and reason, failed with the reason; the report counts them', async (context) => {
+test('every example gets one record: parsed, unparsed kept with raw text and reason, failed with the reason (an empty answer is retried, never kept); the report counts them', async (context) => {
   const { run, server } = await setup(context, mixedScript);
   const { report, records, events } = await run();
   const byId = new Map(records.map((record) => [record.id, record]));
@@ -108,26 +108,31 @@ test('every example gets one record: parsed, unparsed kept with raw text and rea
   assert.equal(byId.get('e0')!.teacher_label, 'yes');
   assert.equal(byId.get('e0')!.rationale, 'the question says so plainly');
   assert.deepEqual([byId.get('e2')!.parse_status, byId.get('e2')!.raw_text, byId.get('e2')!.reason], ['unparsed', '@@#%!! lorem ipsum', 'no label word found']);
-  assert.deepEqual([byId.get('e3')!.parse_status, byId.get('e3')!.raw_text, byId.get('e3')!.reason], ['unparsed', '', 'empty answer']);
+  // An empty answer is no answer: retried like a failure, and in the end failed, not kept as an answer.
+  assert.deepEqual([byId.get('e3')!.parse_status, byId.get('e3')!.raw_text], ['failed', null]);
+  assert.match(byId.get('e3')!.reason!, /^empty answer \(finish reason: stop\) \(gave up after 2 attempts\)$/);
+  assert.equal(server.countFor('Q: question 3'), 2);
   assert.equal(byId.get('e4')!.parse_status, 'failed');
   assert.match(byId.get('e4')!.reason!, /500.*gave up after 2 attempts/);
   assert.equal(server.countFor('Q: question 4'), 2);
   // gpt-4o-mini: $0.15 per million prompt tokens, $0.60 per million completion tokens.
   assert.equal(byId.get('e0')!.cost_usd, (100 * 0.15 + 20 * 0.6) / 1e6);
   assert.equal(report.records, 6);
-  assert.deepEqual([report.parsed, report.unparsed, report.failed, report.cached], [3, 2, 1, 0]);
+  assert.deepEqual([report.parsed, report.unparsed, report.failed, report.cached], [3, 1, 2, 0]);
   // Gold alternates yes/no: e0 and e5 right, e1 wrong, the rest have no label.
   assert.equal(report.accuracy, 2 / 6);
   assert.equal(report.explanation_rate, 2 / 6);
-  assert.equal(report.prompt_tokens, 500);
+  assert.equal(report.prompt_tokens, 400);
   assert.equal(report.completion_tokens, 47);
-  assert.ok(Math.abs(report.cost_usd - (500 * 0.15 + 47 * 0.6) / 1e6) < 1e-12);
+  assert.ok(Math.abs(report.cost_usd - (400 * 0.15 + 47 * 0.6) / 1e6) < 1e-12);
   assert.equal(report.per_example.prompt_tokens, 100);
-  assert.equal(report.stopped, null);
+  // Two of six failed, and teacher.max_failure_rate defaults to 0: the stage is not done.
+  assert.equal(report.stopped, 'failures');
+  assert.deepEqual(Object.keys(report.failed_reasons).length, 2);
   assert.equal(report.price?.key, 'openai/gpt-4o-mini');
   assert.ok(events.some((event) => event.type === 'teacher.failed' && event.example === 'e4'));
   const last = events.filter((event) => event.type === 'teacher.progress').at(-1)!;
-  assert.deepEqual([last.done, last.total, last.failed], [6, 6, 1]);
+  assert.deepEqual([last.done, last.total, last.failed], [6, 6, 2]);
 });
 
 test('a second run into a fresh output makes zero requests and pays nothing', async (context) => {

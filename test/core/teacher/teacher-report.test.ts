@@ -34,6 +34,8 @@ function listReport(records: readonly TeacherRecord[], labelsMatch: (predicted: 
   const listPrice = costOf({ promptTokens, completionTokens }, reportContext.price);
   const reasons: Record<string, number> = {};
   for (const record of records) if (record.reason) reasons[record.reason] = (reasons[record.reason] ?? 0) + 1;
+  const failedReasons: Record<string, number> = {};
+  for (const record of records) if (record.reason && record.parse_status === 'failed') failedReasons[record.reason] = (failedReasons[record.reason] ?? 0) + 1;
   const mean = (total: number) => (answered.length > 0 ? total / answered.length : 0);
   return {
     teacher: reportContext.teacher,
@@ -46,6 +48,7 @@ function listReport(records: readonly TeacherRecord[], labelsMatch: (predicted: 
     parsed: count((record) => record.parse_status === 'parsed'),
     unparsed: count((record) => record.parse_status === 'unparsed'),
     failed: count((record) => record.parse_status === 'failed'),
+    failed_digest: reportContext.failedDigest ?? null,
     cached: count((record) => record.cached),
     requests_this_run: reportContext.requestsThisRun,
     accuracy: withGold.length > 0 ? correct / withGold.length : null,
@@ -58,6 +61,7 @@ function listReport(records: readonly TeacherRecord[], labelsMatch: (predicted: 
     list_price_usd: listPrice,
     per_example: { prompt_tokens: mean(promptTokens), completion_tokens: mean(completionTokens), list_price_usd: mean(listPrice) },
     reasons: Object.fromEntries(Object.entries(reasons).sort((left, right) => right[1] - left[1])),
+    failed_reasons: Object.fromEntries(Object.entries(failedReasons).sort((left, right) => right[1] - left[1])),
     duration_seconds: reportContext.durationSeconds,
   };
 }
