@@ -12,6 +12,16 @@ export interface TeachPipelineFixture {
   /** `provider/model` → dollars per million tokens. */
   readonly prices?: Readonly<Record<string, { prompt: number; completion: number }>>;
   readonly model?: string;
+  /** More teacher options (`timeout_seconds`, …), as YAML values. */
+  readonly teacherOptions?: Readonly<Record<string, string | number>>;
+  /** More request-engine limits (`max_retries` replaces the fixture's 2), as YAML values. */
+  readonly limits?: Readonly<Record<string, string | number>>;
+  readonly maxFailureRate?: number;
+  /** The API key line's value; null leaves the key out. */
+  readonly apiKey?: string | null;
+  /** The cache file (default `./cache/teacher-cache.sqlite`, in the directory). */
+  readonly cachePath?: string;
+  readonly description?: string;
 }
 
 /**
@@ -23,8 +33,14 @@ export function writeTeachPipeline(fixture: TeachPipelineFixture): string {
   const prices = Object.entries(fixture.prices ?? {})
     .map(([key, price]) => `  ${key}: { prompt: ${price.prompt}, completion: ${price.completion} }`)
     .join('\n');
+  const yamlEntries = (entries: Readonly<Record<string, string | number>>, indent: string) =>
+    Object.entries(entries)
+      .map(([key, value]) => `${indent}${key}: ${JSON.stringify(value)}\n`)
+      .join('');
+  const limits = { concurrency: fixture.concurrency ?? 4, max_retries: 2, ...fixture.limits };
+  const apiKey = fixture.apiKey === undefined ? 'test-key-123456' : fixture.apiKey;
   const text = `name: teach-fixture
-plugins:
+${fixture.description !== undefined ? `description: ${JSON.stringify(fixture.description)}\n` : ''}plugins:
   - ${JSON.stringify(testPath('bin', 'fixtures', 'teach', 'teach-plugins.js'))}
 dataset:
   use: fixture-questions
@@ -36,12 +52,9 @@ teacher:
   options:
     model: ${fixture.model ?? 'gpt-4o-mini'}
     base_url: ${fixture.baseUrl}
-    api_key: test-key-123456
-    max_tokens: 40
-  limits:
-    concurrency: ${fixture.concurrency ?? 4}
-    max_retries: 2
-prompt:
+${apiKey === null ? '' : `    api_key: ${apiKey}\n`}    max_tokens: 40
+${yamlEntries(fixture.teacherOptions ?? {}, '    ')}  limits:
+${yamlEntries(limits, '    ')}${fixture.maxFailureRate !== undefined ? `  max_failure_rate: ${fixture.maxFailureRate}\n` : ''}prompt:
   use: fixture-question-prompt
 parser:
   use: fixture-answer-parser
@@ -50,7 +63,7 @@ student:
 trainer:
   use: torch
 ${prices ? `prices:\n${prices}\n` : ''}${fixture.maxUsd !== undefined ? `budget:\n  max_usd: ${fixture.maxUsd}\n` : ''}cache:
-  path: ./cache/teacher-cache.sqlite
+  path: ${fixture.cachePath ?? './cache/teacher-cache.sqlite'}
 output:
   directory: ./runs
 `;

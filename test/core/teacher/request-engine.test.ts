@@ -4,6 +4,7 @@ import path from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
+import { UserError } from '../../../core/errors/user-error.js';
 import type { Teacher, TeacherRequest, TeacherResponse } from '../../../core/plugins/kinds/teacher.js';
 import { LocalEventStream, type DistillEvent } from '../../../core/services/event-stream.js';
 import { defaultHttpSettings } from '../../../core/services/http-settings.js';
@@ -125,6 +126,75 @@ test('identical requests in flight are made once; a second round is answered fro
   const again = await engine.request(ask('same', 'd'), noSignal());
   assert.equal(again.status === 'answered' && again.cached, true);
   assert.equal(server.countFor('same'), 1);
+});
+
+test('an empty answer (no choices, no content) is retried and never cached; empty on every attempt is a failure', async (context) => {
+  const empty = { kind: 'raw', status: 200, body: JSON.stringify({ id: 'x', object: 'chat.completion', created: 1, model: 'gpt-4o-mini', choices: [], usage: { prompt_tokens: 5, completion_tokens: 0, total_tokens: 5 } }) } as const;
+  const { server, engine, cache } = await harness(context, 'openai', (request) => (request.prompt === 'never' || request.attempt === 1 ? empty : { kind: 'answer', text: 'Answer: yes' }));
+  const recovered = await engine.request(ask('q-empty'), noSignal());
+  assert.equal(recovered.status === 'answered' && recovered.response.text, 'Answer: yes');
+  assert.equal(server.countFor('q-empty'), 2);
+  const failed = await engine.request(ask('never'), noSignal());
+  assert.equal(failed.status, 'failed');
+  assert.match(failed.status === 'failed' ? failed.reason : '', /^empty answer .*gave up after 4 attempts/);
+  assert.equal(cache.get(engine.keyOf(ask('never'))), null, 'no empty answer is cached');
+  assert.equal(cache.statistics().entries, 1);
+});
+
+test('a retry-after longer than the cap waits only the cap, and the retry event says what was asked', async (context) => {
+  const { engine, clock, events } = await harness(
+    context,
+    'openai',
+    (request) => (request.attempt === 1 ? { kind: 'error', fixture: 'openai-error-rate-limit', headers: { 'retry-after': '600' } } : { kind: 'answer', text: 'Answer: yes' }),
+    { maxRetryAfterMilliseconds: 2000 },
+  );
+  const outcome = await engine.request(ask('q-cap'), noSignal());
+  assert.equal(outcome.status, 'answered');
+  // The 429 also pauses this engine's requests for the capped wait; nothing waits 600 s.
+  assert.ok(clock.slept.every((wait) => wait <= 2500 || wait >= 100_000), `slept ${clock.slept.join(', ')}`);
+  assert.ok(clock.slept.some((wait) => wait >= 2000 && wait <= 2500), `slept ${clock.slept.join(', ')}`);
+  const retry = events.find((event) => event.type === 'teacher.retry')!;
+  assert.equal(retry.asked_ms, 600_000);
+});
+
+test('refusals (400) in a row stop the engine with a user error; an answer in between starts the count again', async (context) => {
+  const { server, engine } = await harness(context, 'openai', (request) => (request.prompt.startsWith('long') ? { kind: 'error', fixture: 'openai-error-bad-request' } : { kind: 'answer', text: 'ok' }));
+  for (let index = 0; index < 4; index++) assert.equal((await engine.request(ask(`long ${index}`), noSignal())).status, 'failed');
+  assert.equal((await engine.request(ask('short'), noSignal())).status, 'answered');
+  for (let index = 4; index < 8; index++) assert.equal((await engine.request(ask(`long ${index}`), noSignal())).status, 'failed');
+  await assert.rejects(engine.request(ask('long 8'), noSignal()), (error: unknown) => {
+    assert.ok(error instanceof UserError);
+    assert.match(error.message, /the last 5 requests to gpt-4o-mini were all refused.*maximum context length/);
+    assert.match(error.problems[0]!.fix ?? '', /context window/);
+    return true;
+  });
+  // Refusals are never retried.
+  assert.ok(server.requests.every((each) => each.attempt === 1));
+});
+
+test('a stop lets the call in flight finish and commits its answer, starts no retry, and ends requests still waiting', async (context) => {
+  const { server, engine, cache } = await harness(
+    context,
+    'openai',
+    (request) => (request.prompt === 'fails' ? { kind: 'error', fixture: 'openai-error-server', delayMilliseconds: 150 } : { kind: 'answer', text: `answer ${request.prompt}`, delayMilliseconds: 150 }),
+    { concurrency: 2 },
+  );
+  const stop = new AbortController();
+  const inFlight = engine.request(ask('slow'), stop.signal);
+  const failing = engine.request(ask('fails'), stop.signal);
+  const waiting = engine.request(ask('waiting'), stop.signal).then(
+    (outcome) => outcome,
+    (error: unknown) => error,
+  );
+  await new Promise((resolve) => setTimeout(resolve, 30));
+  stop.abort(new Error('stop'));
+  const answered = await inFlight;
+  assert.equal(answered.status === 'answered' && answered.response.text, 'answer slow');
+  assert.equal(cache.get(engine.keyOf(ask('slow')))?.response.text, 'answer slow', 'committed before it came back');
+  assert.deepEqual(await failing, { status: 'skipped', reason: 'cancelled' });
+  assert.equal(server.countFor('fails'), 1, 'no retry after the stop');
+  assert.equal(((await waiting) as Error).message, 'stop', 'a request waiting for a slot ends with the stop');
+  assert.equal(server.countFor('waiting'), 0);
 });
 
 /** A teacher that records how many calls overlap, answering after `delay` real milliseconds. */
