@@ -128,3 +128,52 @@ test('--until stops after a stage; required stored stages are never computed; a 
   assert.deepEqual(finished.map((outcome) => outcome.status), ['reused', 'reused', 'computed']);
   assert.deepEqual(calls, ['trainer', 'trainer']);
 }));
+
+test(
+  'a partial stage is not stored: later stages run under a signature that names what it lacks, reused while it lacks the same, redone once it is whole',
+  withRunDirectory(async (runDirectory) => {
+    const calls: string[] = [];
+    // The teacher lacks the answers listed in `missing` (null: none).
+    let missing: string[] | null = ['q7'];
+    const stages = (): StageDefinition[] => [
+      {
+        name: 'teacher',
+        inputs: { model: 'gpt' },
+        async run() {
+          calls.push('teacher');
+          return { failed: missing };
+        },
+        partial: (output: { failed: string[] | null }) => output.failed,
+      },
+      {
+        name: 'trainer',
+        inputs: { alpha: 0.5 },
+        async run() {
+          calls.push('trainer');
+          return { trained: true };
+        },
+      },
+    ];
+    const run = () => runStages(stages(), { runDirectory, events: new LocalEventStream(), signal: new AbortController().signal });
+
+    const first = await run();
+    assert.deepEqual(first.map((outcome) => outcome.status), ['partial', 'computed']);
+    assert.equal(existsSync(path.join(first[0]!.directory, 'stage.json')), false, 'a partial stage leaves no record');
+    const second = await run();
+    assert.deepEqual(second.map((outcome) => outcome.status), ['partial', 'reused'], 'the same part missing: the trainer is reused');
+    assert.equal(second[1]!.signature, first[1]!.signature);
+
+    missing = ['q8'];
+    const third = await run();
+    assert.deepEqual(third.map((outcome) => outcome.status), ['partial', 'computed'], 'another part missing: other data, so it trains again');
+    assert.notEqual(third[1]!.signature, first[1]!.signature);
+
+    missing = null;
+    const fourth = await run();
+    assert.deepEqual(fourth.map((outcome) => outcome.status), ['computed', 'computed']);
+    assert.ok(existsSync(path.join(fourth[0]!.directory, 'stage.json')));
+    const fifth = await run();
+    assert.deepEqual(fifth.map((outcome) => outcome.status), ['reused', 'reused']);
+    assert.deepEqual(calls, ['teacher', 'trainer', 'teacher', 'teacher', 'trainer', 'teacher', 'trainer']);
+  }),
+);
