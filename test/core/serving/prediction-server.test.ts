@@ -6,15 +6,17 @@ import { after, before, describe, test } from 'node:test';
 import { isUserError } from '../../../core/errors/user-error.js';
 import { serveStudent, type RunningServer } from '../../../core/serving/serve-student.js';
 import { tinyStudent, tinyStudentMissing, type TinyStudent } from '../inference/tiny-student-fixture.js';
+import { waitUntil } from './raw-connection.js';
 
-async function post(server: RunningServer, body: string | Buffer, route = '/predict'): Promise<{ status: number; json: any }> {
+async function post(server: RunningServer, body: string | Buffer, route = '/predict'): Promise<{ status: number; json: any; connection: string | null }> {
   const response = await fetch(`${server.url}${route}`, { method: 'POST', body, headers: { 'content-type': 'application/json' } });
-  return { status: response.status, json: await response.json() };
+  return { status: response.status, json: await response.json(), connection: response.headers.get('connection') };
 }
 
 describe('distill serve: the HTTP API', { skip: tinyStudentMissing() }, () => {
   let fixture: TinyStudent;
   let server: RunningServer;
+  const logLines: string[] = [];
   before(async () => {
     fixture = await tinyStudent('trained');
     server = await serveStudent({
@@ -22,6 +24,7 @@ describe('distill serve: the HTTP API', { skip: tinyStudentMissing() }, () => {
       port: 0,
       student: { maxNewTokens: fixture.reference.max_new_tokens },
       limits: { maxBodyBytes: 16 * 1024, maxBatch: 4 },
+      accessLog: { format: 'json', write: (line) => logLines.push(line) },
     });
   });
   after(async () => server?.close());
@@ -37,10 +40,12 @@ describe('distill serve: the HTTP API', { skip: tinyStudentMissing() }, () => {
     });
   }
 
-  test('GET /health answers ok with the model folder', async () => {
+  test('GET /health answers ok and the precision, and shows no path', async () => {
     const response = await fetch(`${server.url}/health`);
     assert.equal(response.status, 200);
-    assert.deepEqual(await response.json(), { status: 'ok', model: fixture.exported, precision: 'fp32' });
+    const text = await response.text();
+    assert.deepEqual(JSON.parse(text), { status: 'ok', precision: 'fp32' });
+    assert.ok(!text.includes(fixture.exported) && !text.includes('/'), text);
   });
 
   test('POST /predict returns the labels and rationales PyTorch generates', goodRequestSucceeds);
@@ -65,10 +70,12 @@ describe('distill serve: the HTTP API', { skip: tinyStudentMissing() }, () => {
   ];
   for (const bad of badRequests) {
     test(`${bad.name} → ${bad.status} with a message, and the server keeps serving`, async () => {
-      const { status, json } = await post(server, bad.body);
+      const { status, json, connection } = await post(server, bad.body);
       assert.equal(status, bad.status);
       assert.equal(json.error.status, bad.status);
       assert.match(json.error.message, bad.message);
+      // Only a refusal before the body is read closes the connection: its unread rest cannot be skipped.
+      assert.equal(connection, bad.name === 'an oversize body' ? 'close' : 'keep-alive');
       await goodRequestSucceeds();
     });
   }
@@ -79,6 +86,27 @@ describe('distill serve: the HTTP API', { skip: tinyStudentMissing() }, () => {
     assert.equal(wrongMethod.status, 405);
     assert.match(((await wrongMethod.json()) as { error: { message: string } }).error.message, /POST \/predict/);
     await goodRequestSucceeds();
+  });
+
+  test('the access log has one JSON line per request: time, method, path, status, duration, bytes, address; never the body', async () => {
+    const secretText = 'the-body-must-never-reach-the-log';
+    const before = logLines.length;
+    const body = JSON.stringify({ inputs: [`${fixture.test[0]!.input} ${secretText}`] });
+    assert.equal((await post(server, body, '/predict?query=hidden')).status, 200);
+    assert.equal((await fetch(`${server.url}/health`)).status, 200);
+    await waitUntil(() => logLines.length >= before + 2, 'both requests are logged');
+    const entries = logLines.slice(before).map((line) => JSON.parse(line));
+    assert.equal(entries.length, 2);
+    const [predict, health] = entries;
+    assert.deepEqual(Object.keys(predict).sort(), ['durationMilliseconds', 'method', 'path', 'remoteAddress', 'requestBytes', 'status', 'time']);
+    assert.deepEqual({ ...predict, time: undefined, durationMilliseconds: undefined }, {
+      time: undefined, durationMilliseconds: undefined, method: 'POST', path: '/predict', status: 200, requestBytes: Buffer.byteLength(body), remoteAddress: '127.0.0.1',
+    });
+    assert.ok(Math.abs(Date.parse(predict.time) - Date.now()) < 60_000, predict.time);
+    assert.ok(Number.isInteger(predict.durationMilliseconds) && predict.durationMilliseconds >= 0);
+    assert.equal(health.path, '/health');
+    assert.equal(health.requestBytes, 0);
+    for (const line of logLines) assert.ok(!line.includes(secretText) && !line.includes('hidden'), line);
   });
 });
 
