@@ -60,8 +60,14 @@ export function createPredictionServer(student: Student, options: PredictionServ
     checkToken: options.token === undefined ? undefined : createBearerTokenCheck(options.token),
   };
   const accessLog = options.accessLog ?? (() => undefined);
+  // The exchange in progress on each connection, for errors Node reports on the connection alone.
+  const exchanges = new WeakMap<Socket, Exchange>();
   const onRequest = (request: IncomingMessage, response: ServerResponse): void => {
     const exchange = new Exchange(request, response);
+    exchanges.set(request.socket, exchange);
+    response.once('close', () => {
+      if (exchanges.get(request.socket) === exchange) exchanges.delete(request.socket);
+    });
     handle(context, exchange)
       .catch((error: unknown) => {
         if (!response.headersSent) exchange.refuse(500, `prediction failed: ${(error as Error).message}`);
@@ -82,7 +88,7 @@ export function createPredictionServer(student: Student, options: PredictionServ
   // Handled like any request, so that a client waiting for `100 Continue` is refused before it
   // sends a body that would be refused anyway.
   server.on('checkContinue', onRequest);
-  server.on('clientError', (error: NodeJS.ErrnoException, socket: Socket) => answerClientError(error, socket, limits, accessLog));
+  server.on('clientError', (error: NodeJS.ErrnoException, socket: Socket) => answerClientError(error, socket, exchanges.get(socket), limits, accessLog));
   server.on('drop', (data?: { remoteAddress?: string }) => {
     accessLog({ time: new Date().toISOString(), method: '-', path: '-', status: null, durationMilliseconds: 0, requestBytes: 0, remoteAddress: data?.remoteAddress ?? '-', outcome: 'too-many-connections' });
   });
@@ -109,13 +115,13 @@ async function handle(context: ServerContext, exchange: Exchange): Promise<void>
   const full = context.queue.refuseIfFull();
   if (full) return refuseQueueFull(exchange, full.retryAfterSeconds);
 
-  if (request.headers.expect?.toLowerCase() === '100-continue') response.writeContinue();
-  const body = await readRequestBody(request, { maxBytes: context.limits.maxBodyBytes, timeoutMilliseconds: context.limits.bodyTimeoutMilliseconds });
+  const body = await readRequestBody(request, response, { maxBytes: context.limits.maxBodyBytes, timeoutMilliseconds: context.limits.bodyTimeoutMilliseconds });
   exchange.receivedBytes = body.receivedBytes;
   if (body.kind === 'too-large') return exchange.refuse(413, `the body is larger than ${context.limits.maxBodyBytes} bytes`);
   if (body.kind === 'timed-out') return exchange.refuse(408, `the body did not arrive within ${context.limits.bodyTimeoutMilliseconds} ms`);
   if (body.kind === 'client-gone') {
-    exchange.outcome = 'client-gone-while-sending';
+    // Unless the connection ended on a malformed body, which the client error handler answered.
+    exchange.outcome ??= 'client-gone-while-sending';
     return;
   }
   exchange.bodyComplete = true;
@@ -148,24 +154,32 @@ function refuseQueueFull(exchange: Exchange, retryAfterSeconds: number): void {
 }
 
 /**
- * Answers what Node refuses before any request exists (headers too slow, malformed or too large) as
- * Node would, but in JSON and with an access-log line. A client that reset the connection is not
- * answered: there is nobody left to read it.
+ * Answers what Node's parser refuses (headers too slow, malformed or too large, a malformed body) as
+ * Node would, but in JSON and with an access-log line: through the exchange in progress when there is
+ * one (it logs itself), else straight on the socket. A connection the client reset or ended midway is
+ * not answered: there is nobody left to read it.
  */
-function answerClientError(error: NodeJS.ErrnoException, socket: Socket, limits: PredictionServerLimits, accessLog: AccessLogSink): void {
-  if (error.code === 'ECONNRESET' || !socket.writable) {
+function answerClientError(error: NodeJS.ErrnoException, socket: Socket, exchange: Exchange | undefined, limits: PredictionServerLimits, accessLog: AccessLogSink): void {
+  if (error.code === 'ECONNRESET' || error.code === 'HPE_INVALID_EOF_STATE' || !socket.writable) {
     socket.destroy();
     return;
   }
   const timedOut = error.code === 'ERR_HTTP_REQUEST_TIMEOUT';
   const status = timedOut ? 408 : error.code === 'HPE_HEADER_OVERFLOW' ? 431 : 400;
-  const message = timedOut ? `the request headers did not arrive within ${limits.headersTimeoutMilliseconds} ms` : `the request is not valid HTTP (${error.code ?? error.message})`;
-  const remoteAddress = socket.remoteAddress ?? '-';
-  // Node has already written an answer when a handler of ours is running; never a second one.
-  if (socket.bytesWritten === 0) {
-    const text = JSON.stringify({ error: { status, message } });
-    socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nconnection: close\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(text)}\r\n\r\n${text}`);
+  if (exchange) {
+    if (exchange.response.headersSent) {
+      socket.destroy();
+      return;
+    }
+    if (!timedOut) exchange.outcome = 'malformed-request';
+    // The body is unread, so the answer closes the connection.
+    exchange.refuse(status, timedOut ? 'the request did not arrive in time' : `the request body is not valid HTTP (${error.code ?? error.message})`);
+    return;
   }
+  const message = timedOut ? `the request headers did not arrive within ${limits.headersTimeoutMilliseconds} ms` : `the request is not valid HTTP (${error.code ?? error.message})`;
+  const text = JSON.stringify({ error: { status, message } });
+  const remoteAddress = socket.remoteAddress ?? '-';
+  socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nconnection: close\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(text)}\r\n\r\n${text}`);
   socket.destroySoon();
   accessLog({ time: new Date().toISOString(), method: '-', path: '-', status, durationMilliseconds: 0, requestBytes: 0, remoteAddress, outcome: timedOut ? 'headers-timeout' : 'malformed-request' });
 }

@@ -1,4 +1,4 @@
-import type { IncomingMessage } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 
 /** How reading a body ended, with the bytes read from the client either way. */
 export type RequestBody =
@@ -18,15 +18,17 @@ export interface BodyLimits {
 
 /**
  * Reads a request body within a size and a time bound. A `Content-Length` over the limit is refused
- * before a byte is read; a chunked body is read only until it crosses the limit. Whenever reading
+ * before a byte is read (and before a client that sent `Expect: 100-continue` is told to go on); a
+ * chunked body is read only until it crosses the limit. Whenever reading
  * stops early the request is paused, so that nothing more is pulled off the wire: the caller answers
  * and closes the connection, and a client streaming 200 MB has sent only what the socket buffers hold.
  */
-export function readRequestBody(request: IncomingMessage, limits: BodyLimits): Promise<RequestBody> {
+export function readRequestBody(request: IncomingMessage, response: ServerResponse, limits: BodyLimits): Promise<RequestBody> {
   if (Number(request.headers['content-length'] ?? 0) > limits.maxBytes) {
     request.pause();
     return Promise.resolve({ kind: 'too-large', receivedBytes: 0 });
   }
+  if (request.headers.expect?.toLowerCase() === '100-continue') response.writeContinue();
   return new Promise((resolve) => {
     const chunks: Buffer[] = [];
     let receivedBytes = 0;
