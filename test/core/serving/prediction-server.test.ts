@@ -2,11 +2,13 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { isUserError } from '../../../core/errors/user-error.js';
+import type { AccessLogEntry } from '../../../core/serving/access-log.js';
 import { serveStudent, type RunningServer } from '../../../core/serving/serve-student.js';
-import { tinyStudent, tinyStudentMissing, type TinyStudent } from '../inference/tiny-student-fixture.js';
+import { tinyStudentMissing } from '../inference/tiny-student-fixture.js';
 import { waitUntil } from './raw-connection.js';
+import { serveDuringSuite } from './served-student.js';
 
 async function post(server: RunningServer, body: string | Buffer, route = '/predict'): Promise<{ status: number; json: any; connection: string | null }> {
   const response = await fetch(`${server.url}${route}`, { method: 'POST', body, headers: { 'content-type': 'application/json' } });
@@ -14,46 +16,33 @@ async function post(server: RunningServer, body: string | Buffer, route = '/pred
 }
 
 describe('distill serve: the HTTP API', { skip: tinyStudentMissing() }, () => {
-  let fixture: TinyStudent;
-  let server: RunningServer;
-  const logLines: string[] = [];
-  before(async () => {
-    fixture = await tinyStudent('trained');
-    server = await serveStudent({
-      model: fixture.exported,
-      port: 0,
-      student: { maxNewTokens: fixture.reference.max_new_tokens },
-      limits: { maxBodyBytes: 16 * 1024, maxBatch: 4 },
-      accessLog: { format: 'json', write: (line) => logLines.push(line) },
-    });
-  });
-  after(async () => server?.close());
+  const served = serveDuringSuite('trained', { limits: { maxBodyBytes: 16 * 1024, maxBatch: 4 } });
 
   async function goodRequestSucceeds(): Promise<void> {
-    const { status, json } = await post(server, JSON.stringify({ inputs: [fixture.test[0]!.input, fixture.test[1]!.input], explain: true }));
+    const { status, json } = await post(served.server, JSON.stringify({ inputs: [served.fixture.test[0]!.input, served.fixture.test[1]!.input], explain: true }));
     assert.equal(status, 200);
     assert.deepEqual(json, {
       predictions: [0, 1].map((index) => ({
-        label: fixture.reference.predict_texts[index]!.trim(),
-        rationale: fixture.reference.explain_texts[index]!.trim(),
+        label: served.fixture.reference.predict_texts[index]!.trim(),
+        rationale: served.fixture.reference.explain_texts[index]!.trim(),
       })),
     });
   }
 
   test('GET /health answers ok and the precision, and shows no path', async () => {
-    const response = await fetch(`${server.url}/health`);
+    const response = await fetch(`${served.server.url}/health`);
     assert.equal(response.status, 200);
     const text = await response.text();
     assert.deepEqual(JSON.parse(text), { status: 'ok', precision: 'fp32' });
-    assert.ok(!text.includes(fixture.exported) && !text.includes('/'), text);
+    assert.ok(!text.includes(served.fixture.exported) && !text.includes('/'), text);
   });
 
   test('POST /predict returns the labels and rationales PyTorch generates', goodRequestSucceeds);
 
   test('without explain, only labels', async () => {
-    const { status, json } = await post(server, JSON.stringify({ inputs: [fixture.test[2]!.input] }));
+    const { status, json } = await post(served.server, JSON.stringify({ inputs: [served.fixture.test[2]!.input] }));
     assert.equal(status, 200);
-    assert.deepEqual(json, { predictions: [{ label: fixture.reference.predict_texts[2]!.trim() }] });
+    assert.deepEqual(json, { predictions: [{ label: served.fixture.reference.predict_texts[2]!.trim() }] });
   });
 
   const badRequests: { name: string; body: string | Buffer; status: number; message: RegExp }[] = [
@@ -70,7 +59,7 @@ describe('distill serve: the HTTP API', { skip: tinyStudentMissing() }, () => {
   ];
   for (const bad of badRequests) {
     test(`${bad.name} → ${bad.status} with a message, and the server keeps serving`, async () => {
-      const { status, json, connection } = await post(server, bad.body);
+      const { status, json, connection } = await post(served.server, bad.body);
       assert.equal(status, bad.status);
       assert.equal(json.error.status, bad.status);
       assert.match(json.error.message, bad.message);
@@ -81,8 +70,8 @@ describe('distill serve: the HTTP API', { skip: tinyStudentMissing() }, () => {
   }
 
   test('other routes and methods → 404 and 405', async () => {
-    assert.equal((await post(server, '{}', '/nothing')).status, 404);
-    const wrongMethod = await fetch(`${server.url}/predict`);
+    assert.equal((await post(served.server, '{}', '/nothing')).status, 404);
+    const wrongMethod = await fetch(`${served.server.url}/predict`);
     assert.equal(wrongMethod.status, 405);
     assert.match(((await wrongMethod.json()) as { error: { message: string } }).error.message, /POST \/predict/);
     await goodRequestSucceeds();
@@ -90,23 +79,22 @@ describe('distill serve: the HTTP API', { skip: tinyStudentMissing() }, () => {
 
   test('the access log has one JSON line per request: time, method, path, status, duration, bytes, address; never the body', async () => {
     const secretText = 'the-body-must-never-reach-the-log';
-    const before = logLines.length;
-    const body = JSON.stringify({ inputs: [`${fixture.test[0]!.input} ${secretText}`] });
-    assert.equal((await post(server, body, '/predict?query=hidden')).status, 200);
-    assert.equal((await fetch(`${server.url}/health`)).status, 200);
-    await waitUntil(() => logLines.length >= before + 2, 'both requests are logged');
-    const entries = logLines.slice(before).map((line) => JSON.parse(line));
+    const before = served.logLines.length;
+    const body = JSON.stringify({ inputs: [`${served.fixture.test[0]!.input} ${secretText}`] });
+    assert.equal((await post(served.server, body, '/predict?query=hidden')).status, 200);
+    assert.equal((await fetch(`${served.server.url}/health`)).status, 200);
+    await waitUntil(() => served.logLines.length >= before + 2, 'both requests are logged');
+    const entries = served.entries().slice(before);
     assert.equal(entries.length, 2);
-    const [predict, health] = entries;
+    const [predict, health] = entries as [AccessLogEntry, AccessLogEntry];
     assert.deepEqual(Object.keys(predict).sort(), ['durationMilliseconds', 'method', 'path', 'remoteAddress', 'requestBytes', 'status', 'time']);
-    assert.deepEqual({ ...predict, time: undefined, durationMilliseconds: undefined }, {
-      time: undefined, durationMilliseconds: undefined, method: 'POST', path: '/predict', status: 200, requestBytes: Buffer.byteLength(body), remoteAddress: '127.0.0.1',
-    });
-    assert.ok(Math.abs(Date.parse(predict.time) - Date.now()) < 60_000, predict.time);
-    assert.ok(Number.isInteger(predict.durationMilliseconds) && predict.durationMilliseconds >= 0);
+    const { time, durationMilliseconds, ...rest } = predict;
+    assert.deepEqual(rest, { method: 'POST', path: '/predict', status: 200, requestBytes: Buffer.byteLength(body), remoteAddress: '127.0.0.1' });
+    assert.ok(Math.abs(Date.parse(time) - Date.now()) < 60_000, time);
+    assert.ok(Number.isInteger(durationMilliseconds) && durationMilliseconds >= 0);
     assert.equal(health.path, '/health');
     assert.equal(health.requestBytes, 0);
-    for (const line of logLines) assert.ok(!line.includes(secretText) && !line.includes('hidden'), line);
+    for (const line of served.logLines) assert.ok(!line.includes(secretText) && !line.includes('hidden'), line);
   });
 });
 

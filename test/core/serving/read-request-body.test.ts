@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { request as httpRequest } from 'node:http';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { AccessLogEntry } from '../../../core/serving/access-log.js';
-import { serveStudent, type RunningServer } from '../../../core/serving/serve-student.js';
 import { tinyStudent, tinyStudentMissing } from '../inference/tiny-student-fixture.js';
 import { openRawConnection, waitUntil } from './raw-connection.js';
+import { serveDuringSuite } from './served-student.js';
 
 const maxBodyBytes = 16 * 1024;
 const bodyTimeoutMilliseconds = 1000;
@@ -55,28 +55,16 @@ function streamChunkedBody(url: string, totalBytes: number): Promise<StreamingRe
 }
 
 describe('distill serve: body size and time limits', { skip: tinyStudentMissing() }, () => {
-  let server: RunningServer;
-  const entries: AccessLogEntry[] = [];
-  before(async () => {
-    const fixture = await tinyStudent('trained');
-    server = await serveStudent({
-      model: fixture.exported,
-      port: 0,
-      student: { maxNewTokens: fixture.reference.max_new_tokens },
-      limits: { maxBodyBytes, bodyTimeoutMilliseconds, headersTimeoutMilliseconds },
-      accessLog: { format: 'json', write: (line) => entries.push(JSON.parse(line) as AccessLogEntry) },
-    });
-  });
-  after(async () => server?.close());
+  const served = serveDuringSuite('trained', { limits: { maxBodyBytes, bodyTimeoutMilliseconds, headersTimeoutMilliseconds } });
 
   async function logEntryFor(count: number): Promise<AccessLogEntry> {
-    await waitUntil(() => entries.length >= count, `${count} access-log entries`);
-    return entries[count - 1]!;
+    await waitUntil(() => served.logLines.length >= count, `${count} access-log entries`);
+    return served.entries()[count - 1]!;
   }
 
   test('a huge Content-Length is answered 413 before any body is sent, and the connection closed', async () => {
-    const logged = entries.length;
-    const connection = await openRawConnection(server.url);
+    const logged = served.logLines.length;
+    const connection = await openRawConnection(served.server.url);
     connection.socket.write(`POST /predict HTTP/1.1\r\nhost: test\r\ncontent-type: application/json\r\ncontent-length: ${200 * 1024 * 1024}\r\n\r\n`);
     const text = await connection.waitFor(/\r\n\r\n[^]*\}\}$/);
     assert.match(text, /^HTTP\/1\.1 413 /);
@@ -88,7 +76,7 @@ describe('distill serve: body size and time limits', { skip: tinyStudentMissing(
   });
 
   test('a client waiting for 100 Continue gets the 413 instead, and never a 100', async () => {
-    const connection = await openRawConnection(server.url);
+    const connection = await openRawConnection(served.server.url);
     connection.socket.write(`POST /predict HTTP/1.1\r\nhost: test\r\nexpect: 100-continue\r\ncontent-length: ${200 * 1024 * 1024}\r\n\r\n`);
     const text = await connection.waitFor(/\}\}$/);
     assert.match(text, /^HTTP\/1\.1 413 /);
@@ -97,9 +85,9 @@ describe('distill serve: body size and time limits', { skip: tinyStudentMissing(
   });
 
   test('a chunked body that keeps streaming is cut off at about the limit: 413, connection closed, 200 MB never read', async () => {
-    const logged = entries.length;
+    const logged = served.logLines.length;
     const clientWouldSend = 200 * 1024 * 1024;
-    const result = await streamChunkedBody(server.url, clientWouldSend);
+    const result = await streamChunkedBody(served.server.url, clientWouldSend);
     assert.equal(result.status, 413);
     assert.equal(result.connection, 'close');
     assert.deepEqual(JSON.parse(result.body), { error: { status: 413, message: 'the body is larger than 16384 bytes' } });
@@ -112,8 +100,8 @@ describe('distill serve: body size and time limits', { skip: tinyStudentMissing(
   });
 
   test('a body sent slowly is answered 408 and the connection closed at the deadline', async () => {
-    const logged = entries.length;
-    const connection = await openRawConnection(server.url);
+    const logged = served.logLines.length;
+    const connection = await openRawConnection(served.server.url);
     const announced = 200;
     connection.socket.write(`POST /predict HTTP/1.1\r\nhost: test\r\ncontent-type: application/json\r\ncontent-length: ${announced}\r\n\r\n`);
     const start = performance.now();
@@ -138,8 +126,8 @@ describe('distill serve: body size and time limits', { skip: tinyStudentMissing(
   });
 
   test('headers sent slowly are answered 408 and the connection closed', async () => {
-    const logged = entries.length;
-    const connection = await openRawConnection(server.url);
+    const logged = served.logLines.length;
+    const connection = await openRawConnection(served.server.url);
     const start = performance.now();
     connection.socket.write('POST /predict HTTP/1.1\r\nhost: test\r\n');
     let closed = false;
@@ -157,20 +145,20 @@ describe('distill serve: body size and time limits', { skip: tinyStudentMissing(
   });
 
   test('a client that leaves in the middle of its body is logged as gone, and nothing is predicted', async () => {
-    const logged = entries.length;
-    const before = server.statistics();
-    const connection = await openRawConnection(server.url);
+    const logged = served.logLines.length;
+    const before = served.server.statistics();
+    const connection = await openRawConnection(served.server.url);
     connection.socket.write('POST /predict HTTP/1.1\r\nhost: test\r\ncontent-type: application/json\r\ncontent-length: 100\r\n\r\n{"inputs": [');
     await delay(100);
     connection.socket.destroy();
     const entry = await logEntryFor(logged + 1);
     assert.deepEqual([entry.status, entry.outcome, entry.requestBytes], [null, 'client-gone-while-sending', 12]);
-    assert.equal(server.statistics().started, before.started);
+    assert.equal(served.server.statistics().started, before.started);
   });
 
   test('a malformed chunked body is answered 400 in JSON, logged once, and the connection closed', async () => {
-    const logged = entries.length;
-    const connection = await openRawConnection(server.url);
+    const logged = served.logLines.length;
+    const connection = await openRawConnection(served.server.url);
     connection.socket.write('POST /predict HTTP/1.1\r\nhost: test\r\ntransfer-encoding: chunked\r\n\r\n5\r\n{"inp\r\nnot-a-size\r\n');
     await connection.closed;
     assert.match(connection.received(), /^HTTP\/1\.1 400 /);
@@ -178,12 +166,12 @@ describe('distill serve: body size and time limits', { skip: tinyStudentMissing(
     const entry = await logEntryFor(logged + 1);
     assert.deepEqual([entry.method, entry.path, entry.status, entry.outcome], ['POST', '/predict', 400, 'malformed-request']);
     await delay(100);
-    assert.equal(entries.length, logged + 1);
+    assert.equal(served.logLines.length, logged + 1);
   });
 
   test('the server still serves after all that', async () => {
     const fixture = await tinyStudent('trained');
-    const response = await fetch(`${server.url}/predict`, { method: 'POST', body: JSON.stringify({ inputs: [fixture.test[0]!.input] }) });
+    const response = await fetch(`${served.server.url}/predict`, { method: 'POST', body: JSON.stringify({ inputs: [fixture.test[0]!.input] }) });
     assert.equal(response.status, 200);
     assert.deepEqual(await response.json(), { predictions: [{ label: fixture.reference.predict_texts[0]!.trim() }] });
   });

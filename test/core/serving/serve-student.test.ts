@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { formatUserError } from '../../../core/errors/format-user-error.js';
 import { isUserError } from '../../../core/errors/user-error.js';
-import { serveStudent, serveTokenVariable, type RunningServer } from '../../../core/serving/serve-student.js';
-import { tinyStudent, tinyStudentMissing, type TinyStudent } from '../inference/tiny-student-fixture.js';
+import { serveStudent, serveTokenVariable } from '../../../core/serving/serve-student.js';
+import { tinyStudent, tinyStudentMissing } from '../inference/tiny-student-fixture.js';
+import { serveDuringSuite } from './served-student.js';
 
 const token = 'correct-horse-battery-staple';
 
@@ -19,20 +20,7 @@ async function withoutTokenVariable<Result>(body: () => Promise<Result>): Promis
 }
 
 describe('distill serve with a bearer token', { skip: tinyStudentMissing() }, () => {
-  let fixture: TinyStudent;
-  let server: RunningServer;
-  const logLines: string[] = [];
-  before(async () => {
-    fixture = await tinyStudent('trained');
-    server = await serveStudent({
-      model: fixture.exported,
-      port: 0,
-      token,
-      student: { maxNewTokens: fixture.reference.max_new_tokens },
-      accessLog: { format: 'text', write: (line) => logLines.push(line) },
-    });
-  });
-  after(async () => server?.close());
+  const served = serveDuringSuite('trained', { token, logFormat: 'text' });
 
   async function assertUnauthorized(response: Response, challenge: RegExp): Promise<void> {
     assert.equal(response.status, 401);
@@ -43,43 +31,43 @@ describe('distill serve with a bearer token', { skip: tinyStudentMissing() }, ()
   }
 
   test('without the token every route is 401 with WWW-Authenticate: Bearer, unknown ones included', async () => {
-    await assertUnauthorized(await fetch(`${server.url}/health`), /^Bearer$/);
-    await assertUnauthorized(await fetch(`${server.url}/predict`, { method: 'POST', body: JSON.stringify({ inputs: ['a'] }) }), /^Bearer$/);
+    await assertUnauthorized(await fetch(`${served.server.url}/health`), /^Bearer$/);
+    await assertUnauthorized(await fetch(`${served.server.url}/predict`, { method: 'POST', body: JSON.stringify({ inputs: ['a'] }) }), /^Bearer$/);
     // No 404: a client without the token learns nothing about the routes.
-    await assertUnauthorized(await fetch(`${server.url}/no-such-route`), /^Bearer$/);
-    await assertUnauthorized(await fetch(`${server.url}/health`, { headers: { authorization: `Basic ${Buffer.from(`user:${token}`).toString('base64')}` } }), /^Bearer$/);
+    await assertUnauthorized(await fetch(`${served.server.url}/no-such-route`), /^Bearer$/);
+    await assertUnauthorized(await fetch(`${served.server.url}/health`, { headers: { authorization: `Basic ${Buffer.from(`user:${token}`).toString('base64')}` } }), /^Bearer$/);
   });
 
   test('a wrong token, shorter, longer or of the same length, is 401 invalid_token', async () => {
     for (const wrong of ['x', token.slice(0, -1), `${token}x`, token.replace('h', 'H')]) {
-      await assertUnauthorized(await fetch(`${server.url}/health`, { headers: { authorization: `Bearer ${wrong}` } }), /^Bearer error="invalid_token"$/);
+      await assertUnauthorized(await fetch(`${served.server.url}/health`, { headers: { authorization: `Bearer ${wrong}` } }), /^Bearer error="invalid_token"$/);
     }
   });
 
   test('with the token (the scheme in any case) /health and /predict answer 200', async () => {
-    const health = await fetch(`${server.url}/health`, { headers: { authorization: `Bearer ${token}` } });
+    const health = await fetch(`${served.server.url}/health`, { headers: { authorization: `Bearer ${token}` } });
     assert.equal(health.status, 200);
     assert.deepEqual(await health.json(), { status: 'ok', precision: 'fp32' });
-    const predict = await fetch(`${server.url}/predict`, {
+    const predict = await fetch(`${served.server.url}/predict`, {
       method: 'POST',
       headers: { authorization: `bearer ${token}` },
-      body: JSON.stringify({ inputs: [fixture.test[0]!.input] }),
+      body: JSON.stringify({ inputs: [served.fixture.test[0]!.input] }),
     });
     assert.equal(predict.status, 200);
-    assert.deepEqual(await predict.json(), { predictions: [{ label: fixture.reference.predict_texts[0]!.trim() }] });
+    assert.deepEqual(await predict.json(), { predictions: [{ label: served.fixture.reference.predict_texts[0]!.trim() }] });
   });
 
   test('a refused request with a body closes the connection rather than read a body nobody will use', async () => {
-    const response = await fetch(`${server.url}/predict`, { method: 'POST', body: JSON.stringify({ inputs: ['a'] }) });
+    const response = await fetch(`${served.server.url}/predict`, { method: 'POST', body: JSON.stringify({ inputs: ['a'] }) });
     assert.equal(response.status, 401);
     assert.equal(response.headers.get('connection'), 'close');
     await response.body?.cancel();
   });
 
   test('the access log shows the 401s and 200s but never the token', async () => {
-    assert.ok(logLines.some((line) => / "GET \/health" 401 \d+ms 0B$/.test(line)), logLines.join('\n'));
-    assert.ok(logLines.some((line) => / "POST \/predict" 200 \d+ms \d+B$/.test(line)), logLines.join('\n'));
-    for (const line of logLines) {
+    assert.ok(served.logLines.some((line) => / "GET \/health" 401 \d+ms 0B$/.test(line)), served.logLines.join('\n'));
+    assert.ok(served.logLines.some((line) => / "POST \/predict" 200 \d+ms \d+B$/.test(line)), served.logLines.join('\n'));
+    for (const line of served.logLines) {
       assert.ok(!line.includes(token), line);
       assert.match(line, /^\d{4}-\d\d-\d\dT[\d:.]+Z 127\.0\.0\.1 "[A-Z]+ \/[^"]*" \d{3} \d+ms \d+B$/);
     }
