@@ -26,7 +26,7 @@ export type RequestOutcome =
 
 /** One access-log line. Never the body, never a header: a token cannot end up in the log. */
 export interface AccessLogEntry {
-  /** When the request arrived, ISO 8601 in UTC. */
+  /** When the request arrived (for a connection refused before its request: when it was refused), ISO 8601 in UTC. */
   readonly time: string;
   /** `GET`, `POST`…; `-` when no request line was read. */
   readonly method: string;

@@ -12,7 +12,9 @@ export interface PredictionServerLimits extends RequestLimits {
   readonly maxBodyBytes: number;
   /**
    * Predictions that may wait while one runs (0: none waits). When they are all taken, a request is
-   * answered 503 with `Retry-After` at once instead of waiting behind work it cannot see.
+   * answered 503 with `Retry-After` at once instead of waiting behind work it cannot see. A request
+   * waits at most this many predictions plus the running one; the model runs one at a time, so a
+   * longer queue adds waiting, never throughput.
    */
   readonly maxQueuedPredictions: number;
   /** Time a client has to send its request headers; then 408 and the connection is closed. */
@@ -24,14 +26,14 @@ export interface PredictionServerLimits extends RequestLimits {
 }
 
 /**
- * Defaults: 1 MiB bodies, 64 texts a request, 20,000 characters a text, 8 waiting predictions,
+ * Defaults: 1 MiB bodies, 64 texts a request, 20,000 characters a text, 4 waiting predictions,
  * 10 s for the headers and 30 s for the body (a 1 MiB body at 35 kB/s), 256 connections.
  */
 export const defaultServerLimits: PredictionServerLimits = {
   maxBodyBytes: 1024 * 1024,
   maxBatch: 64,
   maxInputCharacters: 20_000,
-  maxQueuedPredictions: 8,
+  maxQueuedPredictions: 4,
   headersTimeoutMilliseconds: 10_000,
   bodyTimeoutMilliseconds: 30_000,
   maxConnections: 256,

@@ -54,10 +54,15 @@ export async function openRawConnection(url: string): Promise<RawConnection> {
   };
 }
 
-/** Polls `condition` every 10 ms until it holds; fails the test after `timeoutMilliseconds`. */
-export async function waitUntil(condition: () => boolean, description: string, timeoutMilliseconds = 30_000): Promise<void> {
+/**
+ * Polls `condition` every 10 ms (running `attempt` before each look, when given) until it holds;
+ * fails the test after `timeoutMilliseconds`.
+ */
+export async function waitUntil(condition: () => boolean, description: string, timeoutMilliseconds = 30_000, attempt?: () => Promise<void>): Promise<void> {
   const deadline = performance.now() + timeoutMilliseconds;
-  while (!condition()) {
+  for (;;) {
+    await attempt?.();
+    if (condition()) return;
     if (performance.now() > deadline) throw new Error(`timed out waiting until ${description}`);
     await delay(10);
   }

@@ -176,3 +176,30 @@ describe('distill serve: body size and time limits', { skip: tinyStudentMissing(
     assert.deepEqual(await response.json(), { predictions: [{ label: fixture.reference.predict_texts[0]!.trim() }] });
   });
 });
+
+describe('distill serve: the connection limit', { skip: tinyStudentMissing() }, () => {
+  const served = serveDuringSuite('trained', { limits: { maxConnections: 2 } });
+
+  test('a connection beyond the limit is closed on arrival and logged; one that frees makes room', async () => {
+    const held = [await openRawConnection(served.server.url), await openRawConnection(served.server.url)];
+    // The server counts a connection once it has accepted it; a request on each makes sure it has.
+    for (const connection of held) connection.socket.write('GET /health HTTP/1.1\r\nhost: test\r\n\r\n');
+    await Promise.all(held.map((connection) => connection.waitFor(/"status":"ok"/)));
+    const extra = await openRawConnection(served.server.url);
+    extra.socket.write('GET /health HTTP/1.1\r\nhost: test\r\n\r\n');
+    await extra.closed;
+    assert.equal(extra.received(), '');
+    await waitUntil(() => served.entries().some((entry) => entry.outcome === 'too-many-connections'), 'the dropped connection is logged');
+    const dropped = served.entries().find((entry) => entry.outcome === 'too-many-connections')!;
+    assert.deepEqual([dropped.status, dropped.remoteAddress], [null, '127.0.0.1']);
+
+    held[0]!.socket.destroy();
+    await held[0]!.closed;
+    // The server learns of the close a moment later; until then a new connection is still dropped.
+    let status: number | undefined;
+    await waitUntil(() => status === 200, 'a new connection is served', 10_000, async () => {
+      status = await fetch(`${served.server.url}/health`, { headers: { connection: 'close' } }).then((response) => response.status, () => undefined);
+    });
+    held[1]!.socket.destroy();
+  });
+});
