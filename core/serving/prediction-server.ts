@@ -97,14 +97,15 @@ export function createPredictionServer(student: Student, options: PredictionServ
 
 async function handle(context: ServerContext, exchange: Exchange): Promise<void> {
   const { request, response } = exchange;
-  const url = new URL(request.url ?? '/', 'http://localhost');
-  exchange.path = url.pathname;
+  const url = URL.canParse(request.url ?? '/', 'http://localhost') ? new URL(request.url ?? '/', 'http://localhost') : undefined;
+  if (url) exchange.path = url.pathname;
   // Before anything else, so that a client without the token learns nothing, not even the routes.
   if (context.checkToken) {
     const check = context.checkToken(request.headers.authorization);
     if (check === 'missing') return exchange.refuse(401, 'this server needs a bearer token: send "Authorization: Bearer <token>"', { 'www-authenticate': 'Bearer' });
     if (check === 'wrong') return exchange.refuse(401, 'the bearer token is not the one this server was started with', { 'www-authenticate': 'Bearer error="invalid_token"' });
   }
+  if (!url) return exchange.refuse(400, 'the request target is not a valid path; use GET /health or POST /predict');
   if (url.pathname === '/health') {
     if (request.method !== 'GET') return exchange.refuse(405, 'use GET /health');
     return exchange.send(200, { status: 'ok', precision: context.precision });

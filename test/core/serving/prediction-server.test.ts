@@ -69,11 +69,15 @@ describe('distill serve: the HTTP API', { skip: tinyStudentMissing() }, () => {
     });
   }
 
-  test('other routes and methods → 404 and 405', async () => {
+  test('other routes and methods → 404 and 405, an unparsable target → 400', async () => {
     assert.equal((await post(served.server, '{}', '/nothing')).status, 404);
     const wrongMethod = await fetch(`${served.server.url}/predict`);
     assert.equal(wrongMethod.status, 405);
     assert.match(((await wrongMethod.json()) as { error: { message: string } }).error.message, /POST \/predict/);
+    // A target the URL parser rejects is the client's mistake, not a 500.
+    const badTarget = await fetch(`${served.server.url}//`);
+    assert.equal(badTarget.status, 400);
+    assert.match(((await badTarget.json()) as { error: { message: string } }).error.message, /not a valid path/);
     await goodRequestSucceeds();
   });
 
