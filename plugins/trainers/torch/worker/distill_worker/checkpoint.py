@@ -21,6 +21,7 @@ import hashlib
 import json
 import os
 import random
+import re
 
 import torch
 
@@ -81,10 +82,12 @@ class DamagedCheckpoint(Exception):
 
 
 def _load_refusal(error):
-    """The line of a torch.load failure that says what was wrong (its other lines are advice on unsafe loading)."""
+    """What a torch.load failure says was wrong, without its advice on how to load the file unsafely."""
+    found = re.search(r"GLOBAL ([\w.]+)", str(error))
+    if found:
+        return f"its pickle asks for {found.group(1)}, which no checkpoint holds"
     lines = [line.strip() for line in str(error).splitlines() if line.strip()]
-    telling = [line for line in lines if "GLOBAL" in line or "global" in line] or lines or [type(error).__name__]
-    return telling[0].rstrip(".")
+    return (lines or [type(error).__name__])[0].split(". ")[0].rstrip(".")
 
 
 def read_checkpoint(root, directory):
