@@ -165,6 +165,10 @@ class Checkpoints:
         os.rename(temporary, self.last)
         self._last_is_sound = True
 
+    def remove(self):
+        """Removes every checkpoint (a run that starts from scratch)."""
+        remove(self.output, self.directory)
+
     def resume(self, apply):
         """Applies the newest sound checkpoint with `apply(state)` and returns its state; None when there is none.
 
@@ -180,7 +184,9 @@ class Checkpoints:
                 try:
                     apply(state)
                 except Exception as error:  # noqa: BLE001 - any mismatch with this model makes the file unusable
-                    raise DamagedCheckpoint(os.path.join(directory, STATE_FILE), f"does not fit this run: {type(error).__name__}: {error}") from None
+                    # load_state_dict lists every missing key: the start says enough.
+                    detail = f"{type(error).__name__}: {error}"[:300]
+                    raise DamagedCheckpoint(os.path.join(directory, STATE_FILE), f"does not fit this run: {detail}") from None
             except DamagedCheckpoint as error:
                 damaged.append(error)
                 if directory == self.last:

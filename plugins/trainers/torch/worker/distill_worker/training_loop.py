@@ -204,8 +204,11 @@ class TrainingRun:
             resumed_from = state["step"]
             self.metrics.truncate_after(resumed_from)
         else:
-            # Nothing to continue: lines of an earlier attempt that never reached a checkpoint go too.
+            # Nothing to continue: lines of an earlier attempt go, and so do its checkpoints, which
+            # would otherwise stand as `previous` to a fallback of this run.
             self.metrics.remove()
+            if placement.is_main:
+                checkpoints.remove()
 
         emit(
             "started",
