@@ -136,7 +136,7 @@ def fresh_directory(root, path):
 def replace_directory(root, temporary, final):
     """Moves a finished folder into place, replacing the old one with as small a window as possible.
 
-    A kill -9 between the two renames leaves only `final.old`, which readers then take.
+    A kill -9 between the two renames leaves only `final.old` (a window of one rename).
     """
     old = final + ".old"
     remove(root, old)
