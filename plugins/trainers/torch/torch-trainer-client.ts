@@ -5,7 +5,7 @@ import type { Logger } from '../../../core/services/logger.js';
 import type { Trainer, TrainingExample, TrainRequest, TrainResult } from '../../../core/plugins/kinds/trainer.js';
 import { clientOnlyOptions, type TorchTrainerOptions } from './torch-trainer-options.js';
 import { workerMainScript } from './worker-location.js';
-import { runWorker, type WorkerCommand } from './worker-process.js';
+import { restartFix, runWorker, type WorkerCommand } from './worker-process.js';
 import { workerProtocolVersion, type WorkerEvent, type WorkerTrainRequest } from './worker-protocol.js';
 
 /** Writes examples as the JSON Lines the worker reads. */
@@ -53,11 +53,12 @@ export function workerCommand(
  * Turns a worker event into a `train.*` event of the run's event stream: `hello` becomes
  * `train.handshake`, every other type `train.<type>`, with the worker's snake_case fields as they
  * are (the progress display reads `step`, `total_steps`, `loss`, `tokens_per_second`,
- * `eta_seconds`). Warnings also go to the logger.
+ * `eta_seconds`). Warnings and damaged checkpoints also go to the logger.
  */
 export function forwardEvent(event: WorkerEvent, events: EventStream, logger: Logger): void {
   const { type, ...fields } = event;
   if (type === 'warning') logger.warn(`trainer: ${event.message}`);
+  if (type === 'checkpoint_damaged') logger.warn(`trainer: ${event.message}; ${restartFix}`);
   events.emit(type === 'hello' ? 'train.handshake' : `train.${type}`, fields);
 }
 

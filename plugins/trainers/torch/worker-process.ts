@@ -65,6 +65,9 @@ class TailBuffer {
   }
 }
 
+/** What cures an output folder the worker will not use: training from scratch in a fresh folder. */
+export const restartFix = '`distill train --restart` trains this stage from scratch in a fresh folder';
+
 function describeExit(code: number | null, signal: NodeJS.Signals | null): string {
   return signal ? `was killed by ${signal}` : `exited with code ${code}`;
 }
@@ -203,6 +206,9 @@ export function runWorker(settings: WorkerRunSettings): Promise<{ hello: HelloEv
         }
       }
       if (errorEvent) {
+        if (errorEvent.kind === 'output') {
+          return reject(new UserError({ message: `trainer: ${errorEvent.message}`, plugin: 'trainer/torch', fix: restartFix }));
+        }
         if (errorEvent.kind === 'user') {
           return reject(new UserError({ message: `trainer: ${errorEvent.message}`, plugin: 'trainer/torch', fix: 'correct the trainer options or the student block of the pipeline' }));
         }

@@ -93,16 +93,37 @@ export interface CheckpointEvent {
   readonly reason: 'periodic' | 'cancel' | 'best';
 }
 
+/**
+ * A checkpoint failed its checks at resume (checksum, size, or it does not load as plain tensors and
+ * values, as a planted pickle does not) and an older one was resumed instead.
+ */
+export interface CheckpointDamagedEvent {
+  readonly type: 'checkpoint_damaged';
+  /** The damaged file. */
+  readonly path: string;
+  readonly reason: string;
+  /** The checkpoint folder resumed instead. */
+  readonly resumed_from: string;
+  /** Its step. */
+  readonly step: number;
+  /** Path, reason and what was resumed, in one sentence. */
+  readonly message: string;
+}
+
 /** Something the user should know that does not stop training. */
 export interface WarningEvent {
   readonly type: 'warning';
   readonly message: string;
 }
 
-/** The worker failed: `user` for a mistake in the request, `internal` with the Python traceback. */
+/**
+ * The worker failed: `user` for a mistake in the request; `output` for an output folder it will not
+ * use (no sound checkpoint left to resume, a link leading outside it), which training from scratch
+ * in a fresh folder cures; `internal` with the Python traceback.
+ */
 export interface ErrorEvent {
   readonly type: 'error';
-  readonly kind: 'user' | 'internal';
+  readonly kind: 'user' | 'output' | 'internal';
   readonly message: string;
   readonly traceback: string | null;
 }
@@ -129,6 +150,7 @@ export type WorkerEvent =
   | ProgressEvent
   | EvaluationEvent
   | CheckpointEvent
+  | CheckpointDamagedEvent
   | WarningEvent
   | ErrorEvent
   | DoneEvent;
@@ -140,6 +162,7 @@ export const workerEventTypes: ReadonlySet<string> = new Set([
   'progress',
   'evaluation',
   'checkpoint',
+  'checkpoint_damaged',
   'warning',
   'error',
   'done',

@@ -30,6 +30,7 @@ import argparse
 import json
 import math
 import os
+import re
 import shutil
 import sys
 import traceback
@@ -69,6 +70,25 @@ def check_checkpoint(directory):
         model_type = json.load(handle).get("model_type")
     if model_type not in ("t5", "mt5"):
         raise UserMistake(f"checkpoint folder {directory} holds a {model_type!r} model, not a T5", "export a T5 student checkpoint")
+
+
+def load_model(model_class, checkpoint):
+    """The checkpoint's model, its weights read as plain tensors only: a pickle in the folder never runs.
+
+    model.safetensors is preferred where it is there (transformers' own order); a pytorch_model.bin is
+    read with weights_only (transformers' default, stated here), which refuses any object but tensors.
+    """
+    import pickle  # pylint: disable=import-outside-toplevel
+
+    try:
+        return model_class.from_pretrained(checkpoint, attn_implementation="eager", weights_only=True).eval()
+    except pickle.UnpicklingError as error:
+        found = re.search(r"GLOBAL ([\w.]+)", str(error))
+        raise UserMistake(
+            f"the weights in {checkpoint} are a pickle that asks for {found.group(1) if found else 'objects other than tensors'}; "
+            "they were not loaded",
+            "export a folder saved with safetensors (model.safetensors), as the trainer writes it",
+        ) from None
 
 
 def import_torch():
@@ -425,7 +445,7 @@ def main():
         from transformers import T5ForConditionalGeneration  # pylint: disable=import-outside-toplevel
 
         emit("progress", message=f"loading {arguments.checkpoint}")
-        model = T5ForConditionalGeneration.from_pretrained(arguments.checkpoint, attn_implementation="eager").eval()
+        model = load_model(T5ForConditionalGeneration, arguments.checkpoint)
         model.float()
         os.makedirs(arguments.output, exist_ok=True)
         remove_stale_graphs(arguments.output)

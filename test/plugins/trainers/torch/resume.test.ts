@@ -1,17 +1,16 @@
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile } from 'node:fs/promises';
+import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
-import type { Trainer, TrainRequest } from '../../../../core/plugins/kinds/trainer.js';
-import { LocalEventStream, type DistillEvent } from '../../../../core/services/event-stream.js';
+import type { TrainRequest } from '../../../../core/plugins/kinds/trainer.js';
+import type { DistillEvent } from '../../../../core/services/event-stream.js';
 import { sampleItemsFromRecords, trainingExamplesFromItems } from '../../../../core/training/training-data.js';
-import { torchTrainer } from '../../../../plugins/trainers/torch/torch-trainer.js';
 import type { TorchTrainerOptions } from '../../../../plugins/trainers/torch/torch-trainer-options.js';
 import { sharedDataMissing } from '../../../support/paths.js';
 import { esnliTeacherRecords, esnliTestExamples } from './esnli-teacher-records.js';
-import { testDependencies } from '../../../support/test-dependencies.js';
+import { assertSameCurve, readMetrics, runTrainer } from './trainer-runs.js';
 
 
 const options: TorchTrainerOptions = {
@@ -26,38 +25,9 @@ const options: TorchTrainerOptions = {
   threads: 1,
 };
 
-
-interface MetricsLine {
-  readonly type: string;
-  readonly step: number;
-  readonly loss?: number;
-  readonly label_loss?: number;
-  readonly rationale_loss?: number;
-  readonly learning_rate?: number;
-  readonly accuracy?: number;
-  readonly split?: string;
-}
-
-async function metrics(directory: string): Promise<MetricsLine[]> {
-  const text = await readFile(path.join(directory, 'metrics.jsonl'), 'utf8');
-  return text.split('\n').filter((line) => line !== '').map((line) => JSON.parse(line) as MetricsLine);
-}
-
-/** Runs the trainer, calling `interrupt` on each event (it may kill or abort the worker). */
-async function train(request: TrainRequest, interrupt?: (event: DistillEvent, controller: AbortController) => void) {
-  const events = new LocalEventStream();
-  const controller = new AbortController();
-  const seen: DistillEvent[] = [];
-  events.subscribe((event) => {
-    seen.push(event);
-    interrupt?.(event, controller);
-  });
-  const trainer: Trainer = await torchTrainer.create(options, testDependencies({ events, environment: process.env }));
-  const outcome = await trainer.train(request, events, controller.signal).then(
-    (result) => ({ result, error: null }),
-    (error: unknown) => ({ result: null, error }),
-  );
-  return { ...outcome, seen };
+/** Runs the trainer with this file's options, calling `interrupt` on each event (it may kill or abort the worker). */
+function train(request: TrainRequest, interrupt?: (event: DistillEvent, controller: AbortController) => void) {
+  return runTrainer(options, request, interrupt);
 }
 
 /** The chosen model of the uninterrupted run, a local Hugging Face folder for the pretrained-student test. */
@@ -109,23 +79,12 @@ test('cancel, kill -9 and resume: the loss curve equals the uninterrupted run st
   const resumedFrom = resumed.seen.find((event) => event.type === 'train.started')?.resumed_from_step as number;
   assert.ok(resumedFrom >= 20 && resumedFrom % 10 === 0, `resumed from ${resumedFrom}`);
 
-  const expected = await metrics(uninterrupted);
-  const actual = await metrics(interrupted);
-  const progress = (lines: MetricsLine[]) => lines.filter((line) => line.type === 'progress');
-  assert.deepEqual(progress(actual).map((line) => line.step), Array.from({ length: 40 }, (_, index) => index + 1), 'one line per step, none lost or repeated');
-  for (const [index, line] of progress(expected).entries()) {
-    const other = progress(actual)[index]!;
-    for (const key of ['loss', 'label_loss', 'rationale_loss', 'learning_rate'] as const) {
-      const difference = Math.abs((line[key] ?? 0) - (other[key] ?? 0));
-      assert.ok(difference <= 1e-5 * Math.max(1, Math.abs(line[key] ?? 0)), `step ${line.step} ${key}: ${line[key]} uninterrupted, ${other[key]} resumed`);
-    }
-  }
-  const evaluations = (lines: MetricsLine[]) => lines.filter((line) => line.type === 'evaluation').map((line) => [line.split, line.step, line.accuracy]);
-  assert.deepEqual(evaluations(actual), evaluations(expected), 'the same validation and test accuracies');
+  const expected = await readMetrics(uninterrupted);
+  assertSameCurve(await readMetrics(interrupted), expected, 40);
   assert.ok(reference.result && resumed.result);
   assert.equal(resumed.result.testAccuracy, reference.result.testAccuracy);
   // The curve is a real training curve, not a constant.
-  const losses = progress(expected).map((line) => line.loss!);
+  const losses = expected.filter((line) => line.type === 'progress').map((line) => line.loss!);
   assert.ok(losses.at(-1)! < losses[0]! * 0.75, `loss fell from ${losses[0]} to ${losses.at(-1)}`);
   trainedFolder = { directory: reference.result.checkpointDirectory, request: base, firstLoss: losses[0]!, lastLoss: losses.at(-1)! };
   console.log(`resume test: ${((Date.now() - started) / 1000).toFixed(1)} s, cancelled at ${cancelStep}, killed after ${resumedFrom}, loss ${losses[0]!.toFixed(3)} → ${losses.at(-1)!.toFixed(3)}`);

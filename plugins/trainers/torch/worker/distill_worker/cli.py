@@ -5,8 +5,9 @@
     torchrun --nproc_per_node 2 main.py --request request.json
 
 Exit status: 0 when training completed, stopped early or was cancelled cleanly; 2 for a
-mistake in the request (an `error` event with kind "user"); 1 for anything else (an
-`error` event with the Python traceback).
+mistake in the request (an `error` event with kind "user") or an output folder the worker will
+not use (kind "output": no sound checkpoint left, a link leading elsewhere); 1 for anything else
+(an `error` event with the Python traceback).
 """
 
 import argparse
@@ -19,7 +20,7 @@ import threading
 import traceback
 import warnings
 
-from .protocol import PROTOCOL_VERSION, ProtocolError, UserFacingError, emit, read_message, reserve_stdout
+from .protocol import PROTOCOL_VERSION, OutputFolderError, ProtocolError, UserFacingError, emit, read_message, reserve_stdout
 
 
 class CancelFlag:
@@ -116,6 +117,9 @@ def main(argv=None):
         _install_signal_handlers(flag)
         TrainingRun(request, flag).run()
         return 0
+    except OutputFolderError as error:
+        emit("error", kind="output", message=str(error), traceback=None)
+        return 2
     except (UserFacingError, ProtocolError) as error:
         emit("error", kind="user", message=str(error), traceback=None)
         return 2

@@ -92,3 +92,11 @@ class ProtocolError(Exception):
 
 class UserFacingError(Exception):
     """A mistake in the request (bad option, missing folder): reported without a traceback."""
+
+
+class OutputFolderError(Exception):
+    """The output folder holds what the worker will not use: a damaged checkpoint, a link leading elsewhere.
+
+    Reported as an `error` of kind ``output``, without a traceback: training from scratch in a
+    fresh folder (a request with ``resume: false``) is the way out.
+    """

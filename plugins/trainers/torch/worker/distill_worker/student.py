@@ -4,6 +4,7 @@ import json
 import os
 
 from .protocol import UserFacingError
+from .safe_files import fresh_directory, inside, replace_directory, write_json
 from .tokenizer_training import label_tokens_for, load_tokenizer, train_tokenizer
 
 # The published t5-v1_1 dimensions (gated-GELU feed-forward, untied embeddings), and a tiny
@@ -46,7 +47,8 @@ def load_pretrained(student, output_directory):
         )
     try:
         tokenizer = AutoTokenizer.from_pretrained(name)
-        model = T5ForConditionalGeneration.from_pretrained(name)
+        # weights_only (transformers' default, stated here): a pytorch_model.bin is read without running its pickle.
+        model = T5ForConditionalGeneration.from_pretrained(name, weights_only=True)
     except OSError as error:
         raise UserFacingError(
             f"cannot load student.pretrained {name!r}: {str(error).splitlines()[0]} "
@@ -60,10 +62,12 @@ def build_scratch(student, texts, labels, output_directory, seed):
     import torch
     from transformers import T5Config, T5ForConditionalGeneration
 
-    tokenizer_directory = os.path.join(output_directory, "tokenizer")
+    tokenizer_directory = inside(output_directory, os.path.join(output_directory, "tokenizer"))
     if not os.path.isfile(os.path.join(tokenizer_directory, "tokenizer.json")):
         settings = student.get("tokenizer") or {"type": "unigram", "vocab_size": 8000}
-        train_tokenizer(texts, settings["type"], int(settings["vocab_size"]), tokenizer_directory, label_tokens_for(labels))
+        temporary = fresh_directory(output_directory, tokenizer_directory + ".tmp")
+        train_tokenizer(texts, settings["type"], int(settings["vocab_size"]), temporary, label_tokens_for(labels))
+        replace_directory(output_directory, temporary, tokenizer_directory)
     tokenizer = load_tokenizer(tokenizer_directory)
     values = scratch_config_values(student)
     config = T5Config(
@@ -96,14 +100,17 @@ def build_student(student, texts, labels, output_directory, seed):
 
 
 def save_model_folder(model, tokenizer, directory, extra=None):
-    """A Hugging Face folder (config, safetensors weights, generation config, tokenizer) for export and inference."""
+    """A Hugging Face folder (config, safetensors weights, generation config, tokenizer) for export and inference.
+
+    `directory` is a fresh folder of this process (see :func:`safe_files.fresh_directory`): the
+    libraries write into it by path.
+    """
     unwrapped = getattr(model, "module", model)
     unwrapped.save_pretrained(directory, safe_serialization=True)
     tokenizer.save_pretrained(directory)
     write_portable_tokenizer_files(tokenizer, directory)
     if extra is not None:
-        with open(os.path.join(directory, "distill-checkpoint.json"), "w", encoding="utf-8") as handle:
-            json.dump(extra, handle, indent=2)
+        write_json(directory, os.path.join(directory, "distill-checkpoint.json"), extra)
 
 
 def write_portable_tokenizer_files(tokenizer, directory):
@@ -120,13 +127,11 @@ def write_portable_tokenizer_files(tokenizer, directory):
         "eos_token": tokenizer.eos_token,
         "unk_token": tokenizer.unk_token,
     }
-    with open(os.path.join(directory, "special_tokens_map.json"), "w", encoding="utf-8") as handle:
-        json.dump({key: value for key, value in special.items() if value is not None}, handle, indent=2)
+    write_json(directory, os.path.join(directory, "special_tokens_map.json"), {key: value for key, value in special.items() if value is not None})
     config_path = os.path.join(directory, "tokenizer_config.json")
     if os.path.isfile(config_path):
         with open(config_path, encoding="utf-8") as handle:
             config = json.load(handle)
         if config.get("tokenizer_class") == "TokenizersBackend":
             config["tokenizer_class"] = "PreTrainedTokenizerFast"
-            with open(config_path, "w", encoding="utf-8") as handle:
-                json.dump(config, handle, indent=2)
+            write_json(directory, config_path, config)

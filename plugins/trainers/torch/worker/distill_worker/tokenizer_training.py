@@ -5,7 +5,6 @@ sequence ends with ``</s>``. The folder holds ``tokenizer.json``, ``tokenizer_co
 and ``special_tokens_map.json`` so ``AutoTokenizer`` and transformers.js load it.
 """
 
-import os
 
 SPECIAL_TOKENS = ["<pad>", "</s>", "<unk>"]
 
@@ -32,7 +31,11 @@ def label_tokens_for(labels):
 
 
 def train_tokenizer(texts, kind, vocab_size, directory, label_tokens=()):
-    """Trains a unigram or BPE tokenizer on `texts`, adds `label_tokens` whole, and saves it to `directory`."""
+    """Trains a unigram or BPE tokenizer on `texts`, adds `label_tokens` whole, and saves it to `directory`.
+
+    `directory` is a fresh folder of this process (see :func:`safe_files.fresh_directory`), renamed
+    into place by the caller.
+    """
     from tokenizers import AddedToken, Tokenizer, decoders, models, normalizers, pre_tokenizers, processors, trainers
     from transformers import PreTrainedTokenizerFast
 
@@ -65,7 +68,6 @@ def train_tokenizer(texts, kind, vocab_size, directory, label_tokens=()):
     wrapped = PreTrainedTokenizerFast(
         tokenizer_object=tokenizer, pad_token="<pad>", eos_token="</s>", unk_token="<unk>", model_max_length=1_000_000
     )
-    os.makedirs(directory, exist_ok=True)
     wrapped.save_pretrained(directory)
     from .student import write_portable_tokenizer_files
 

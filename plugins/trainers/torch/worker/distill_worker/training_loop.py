@@ -8,13 +8,16 @@ import time
 
 import torch
 
-from .checkpoint import load_training_state, random_states, restore_random_states, save_training_state
+from .checkpoint import Checkpoints, random_states, restore_random_states
 from .data import encode_examples, epoch_batches, read_examples
 from .distributed import place, shut_down, wrap_model
 from .evaluation import evaluate
 from .metrics import scorer
 from .multitask_loss import backward_micro_batch, count_tokens
 from .protocol import UserFacingError, emit, set_emitting
+from .safe_files import (
+    append_text, fresh_directory, inside, make_directories, refuse_outside_links, remove, replace_directory, write_file, write_json,
+)
 from .student import build_student, save_model_folder
 
 
@@ -46,15 +49,16 @@ def make_scheduler(optimizer, options, total_steps):
 
 
 class MetricsFile:
-    """Per-step metrics as JSON Lines, so that loss curves of runs can be compared."""
+    """Per-step metrics as JSON Lines in the output folder `root`, so that loss curves of runs can be compared."""
 
-    def __init__(self, path, enabled):
-        self.path = path
+    def __init__(self, root, enabled):
+        self.root = root
+        self.path = os.path.join(root, "metrics.jsonl")
         self.enabled = enabled
 
     def truncate_after(self, step):
         """Keeps the lines up to `step` (a resumed run rewrites what came after its checkpoint)."""
-        if not self.enabled or not os.path.isfile(self.path):
+        if not self.enabled or not os.path.isfile(inside(self.root, self.path)):
             return
         kept = []
         with open(self.path, encoding="utf-8") as handle:
@@ -66,14 +70,17 @@ class MetricsFile:
                 # The test split is scored again at the end of the resumed run.
                 if record.get("step", 0) <= step and record.get("split") != "test":
                     kept.append(json.dumps(record))
-        with open(self.path, "w", encoding="utf-8") as handle:
-            handle.write("".join(line + "\n" for line in kept))
+        write_file(self.root, self.path, "".join(line + "\n" for line in kept))
+
+    def remove(self):
+        """Starts the file over (a run that does not resume)."""
+        if self.enabled:
+            remove(self.root, self.path)
 
     def write(self, record):
         """Appends one record (rank 0 only)."""
         if self.enabled:
-            with open(self.path, "a", encoding="utf-8") as handle:
-                handle.write(json.dumps(record) + "\n")
+            append_text(self.root, self.path, json.dumps(record) + "\n")
 
 
 class TrainingRun:
@@ -109,8 +116,9 @@ class TrainingRun:
         started = time.time()
         options = self.options
         request = self.request
-        os.makedirs(self.output, exist_ok=True)
-        self.metrics = MetricsFile(os.path.join(self.output, "metrics.jsonl"), placement.is_main)
+        make_directories(self.output, self.output)
+        refuse_outside_links(self.output)
+        self.metrics = MetricsFile(self.output, placement.is_main)
         data = request["data"]
         train_examples = read_examples(data["train"])
         if not train_examples:
@@ -180,22 +188,27 @@ class TrainingRun:
             "evaluations_without_improvement": 0,
             "stopped_early": False,
         }
-        checkpoint_directory = os.path.join(self.output, "checkpoints", "last")
+        checkpoints = Checkpoints(self.output)
         best_directory = os.path.join(self.output, "best")
         resumed_from = None
-        if request["resume"]:
-            saved = load_training_state(checkpoint_directory)
-            if saved is not None:
-                model.load_state_dict(saved["model"])
-                optimizer.load_state_dict(saved["optimizer"])
-                scheduler.load_state_dict(saved["scheduler"])
-                for key in state:
-                    state[key] = saved[key]
-                restore_random_states(saved["random"][placement.rank] if placement.rank < len(saved["random"]) else saved["random"][0])
-                resumed_from = state["step"]
-                self.metrics.truncate_after(resumed_from)
-        elif placement.is_main and os.path.isfile(self.metrics.path):
-            os.remove(self.metrics.path)
+
+        def apply(saved):
+            model.load_state_dict(saved["model"])
+            optimizer.load_state_dict(saved["optimizer"])
+            scheduler.load_state_dict(saved["scheduler"])
+            restore_random_states(saved["random"][placement.rank] if placement.rank < len(saved["random"]) else saved["random"][0])
+            for key in state:
+                state[key] = saved[key]
+
+        if request["resume"] and checkpoints.resume(apply) is not None:
+            resumed_from = state["step"]
+            self.metrics.truncate_after(resumed_from)
+        else:
+            # Nothing to continue: lines of an earlier attempt go, and so do its checkpoints, which
+            # would otherwise stand as `previous` to a fallback of this run.
+            self.metrics.remove()
+            if placement.is_main:
+                checkpoints.remove()
 
         emit(
             "started",
@@ -223,8 +236,7 @@ class TrainingRun:
                 torch.distributed.all_gather_object(gathered, states[0])
                 states = gathered
             if placement.is_main:
-                save_training_state(
-                    checkpoint_directory,
+                checkpoints.save(
                     {
                         **state,
                         "model": model.state_dict(),
@@ -234,7 +246,7 @@ class TrainingRun:
                         "seed": self.seed,
                     },
                 )
-                emit("checkpoint", step=state["step"], path=checkpoint_directory, reason=reason)
+                emit("checkpoint", step=state["step"], path=checkpoints.last, reason=reason)
             placement.barrier()
 
         def run_validation():
@@ -342,7 +354,10 @@ class TrainingRun:
         if placement.is_main and test_examples:
             from transformers import T5ForConditionalGeneration
 
-            chosen = T5ForConditionalGeneration.from_pretrained(best_directory).to(placement.device)
+            # The folder this run wrote, read from its safetensors only: never a pickle from the run folder.
+            chosen = T5ForConditionalGeneration.from_pretrained(
+                inside(self.output, best_directory), use_safetensors=True, weights_only=True
+            ).to(placement.device)
             test_accuracy, test_correct, _ = evaluate(
                 chosen, tokenizer, test_examples, score, placement.device, max_input,
                 options["generation_max_tokens"], options["eval_batch_size"], placement.evaluation_autocast,
@@ -361,17 +376,14 @@ class TrainingRun:
             "seconds": time.time() - started,
         }
         if placement.is_main:
-            with open(os.path.join(best_directory, "distill-metrics.json"), "w", encoding="utf-8") as handle:
-                json.dump({key: result[key] for key in ("best_step", "validation_accuracy", "test_accuracy", "test_examples", "steps")}, handle, indent=2)
-            with open(os.path.join(self.output, "result.json"), "w", encoding="utf-8") as handle:
-                json.dump(result, handle, indent=2)
+            write_json(self.output, os.path.join(best_directory, "distill-metrics.json"),
+                       {key: result[key] for key in ("best_step", "validation_accuracy", "test_accuracy", "test_examples", "steps")})
+            write_json(self.output, os.path.join(self.output, "result.json"), result)
         emit("done", **result)
         return result["status"]
 
     def _save_best(self, model, tokenizer, directory, step, accuracy):
         """Writes the chosen model folder atomically (temporary folder, then rename)."""
-        temporary = directory + ".tmp"
+        temporary = fresh_directory(self.output, directory + ".tmp")
         save_model_folder(model, tokenizer, temporary, {"step": step, "validation_accuracy": accuracy})
-        from .checkpoint import replace_directory
-
-        replace_directory(temporary, directory)
+        replace_directory(self.output, temporary, directory)

@@ -1,0 +1,76 @@
+import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { Trainer, TrainRequest, TrainResult } from '../../../../core/plugins/kinds/trainer.js';
+import { LocalEventStream, type DistillEvent } from '../../../../core/services/event-stream.js';
+import { MemoryLogger } from '../../../../core/services/logger.js';
+import type { TorchTrainerOptions } from '../../../../plugins/trainers/torch/torch-trainer-options.js';
+import { torchTrainer } from '../../../../plugins/trainers/torch/torch-trainer.js';
+import { testDependencies } from '../../../support/test-dependencies.js';
+
+/** What one run of the real torch trainer did: its result or error, every event, and the lines it logged. */
+export interface TrainerRun {
+  readonly result: TrainResult | null;
+  readonly error: unknown;
+  readonly seen: DistillEvent[];
+  readonly logger: MemoryLogger;
+}
+
+/** Runs the torch trainer on `request`, calling `interrupt` on each event (it may kill or abort the worker). */
+export async function runTrainer(
+  options: TorchTrainerOptions,
+  request: TrainRequest,
+  interrupt?: (event: DistillEvent, controller: AbortController) => void,
+): Promise<TrainerRun> {
+  const events = new LocalEventStream();
+  const logger = new MemoryLogger();
+  const controller = new AbortController();
+  const seen: DistillEvent[] = [];
+  events.subscribe((event) => {
+    seen.push(event);
+    interrupt?.(event, controller);
+  });
+  const trainer: Trainer = await torchTrainer.create(options, testDependencies({ events, logger, environment: process.env }));
+  const outcome = await trainer.train(request, events, controller.signal).then(
+    (result) => ({ result, error: null }),
+    (error: unknown) => ({ result: null, error }),
+  );
+  return { ...outcome, seen, logger };
+}
+
+/** One line of a run's metrics.jsonl. */
+export interface MetricsLine {
+  readonly type: string;
+  readonly step: number;
+  readonly loss?: number;
+  readonly label_loss?: number;
+  readonly rationale_loss?: number;
+  readonly learning_rate?: number;
+  readonly accuracy?: number;
+  readonly split?: string;
+}
+
+/** The metrics.jsonl a run wrote into `directory`. */
+export async function readMetrics(directory: string): Promise<MetricsLine[]> {
+  const text = await readFile(path.join(directory, 'metrics.jsonl'), 'utf8');
+  return text.split('\n').filter((line) => line !== '').map((line) => JSON.parse(line) as MetricsLine);
+}
+
+/**
+ * Asserts that an interrupted and resumed run wrote the loss curve of an uninterrupted one: one
+ * progress line per step from 1 to `steps`, none lost or repeated, each loss and learning rate
+ * within 1e-5 (relative), and the same validation and test accuracies at the same steps.
+ */
+export function assertSameCurve(actual: readonly MetricsLine[], expected: readonly MetricsLine[], steps: number): void {
+  const progress = (lines: readonly MetricsLine[]) => lines.filter((line) => line.type === 'progress');
+  assert.deepEqual(progress(actual).map((line) => line.step), Array.from({ length: steps }, (_, index) => index + 1), 'one line per step, none lost or repeated');
+  for (const [index, line] of progress(expected).entries()) {
+    const other = progress(actual)[index]!;
+    for (const key of ['loss', 'label_loss', 'rationale_loss', 'learning_rate'] as const) {
+      const difference = Math.abs((line[key] ?? 0) - (other[key] ?? 0));
+      assert.ok(difference <= 1e-5 * Math.max(1, Math.abs(line[key] ?? 0)), `step ${line.step} ${key}: ${line[key]} uninterrupted, ${other[key]} resumed`);
+    }
+  }
+  const evaluations = (lines: readonly MetricsLine[]) => lines.filter((line) => line.type === 'evaluation').map((line) => [line.split, line.step, line.accuracy]);
+  assert.deepEqual(evaluations(actual), evaluations(expected), 'the same validation and test accuracies');
+}
