@@ -75,8 +75,27 @@ export function checkCache(selection: CacheSelection): CacheCheckResult {
   return checkCacheFile(cacheFile(selection));
 }
 
-/** The most integrity findings reported: the first ones say enough, and a wrecked file has thousands. */
-const integrityFindingLimit = 20;
+/**
+ * How many integrity findings to ask for, most first. A wrecked file has thousands and the first
+ * say enough; and SQLite's check itself fails with "malformed" on some damage it meets after its
+ * first findings, so a smaller limit that stops before that damage still says which pages are bad.
+ */
+const integrityFindingLimits = [20, 5, 1];
+
+/** SQLite's integrity findings (none for a sound file); throws where even the smallest check fails. */
+function integrityFindings(database: Database.Database): string[] {
+  for (const [attempt, limit] of integrityFindingLimits.entries()) {
+    try {
+      return (database.pragma(`integrity_check(${limit})`) as { integrity_check: string }[])
+        .flatMap((row) => row.integrity_check.split('\n'))
+        .filter((line) => line !== 'ok' && !line.startsWith('*** in database'))
+        .map((line) => `SQLite integrity check: ${line}`);
+    } catch (error) {
+      if (attempt === integrityFindingLimits.length - 1) throw error;
+    }
+  }
+  return [];
+}
 
 function checkCacheFile(file: string): CacheCheckResult {
   const verdict = { file, exists: true, sizeBytes: cacheSizeBytes(file) };
@@ -99,9 +118,7 @@ function checkCacheFile(file: string): CacheCheckResult {
     database.pragma('busy_timeout = 10000');
     let problems: string[];
     try {
-      problems = (database.pragma(`integrity_check(${integrityFindingLimit})`) as { integrity_check: string }[])
-        .flatMap((row) => row.integrity_check.split('\n'))
-        .filter((line) => line !== 'ok' && !line.startsWith('*** in database'));
+      problems = integrityFindings(database);
       const hasAnswers = database.prepare("SELECT COUNT(*) FROM sqlite_schema WHERE type = 'table' AND name = 'answers'").pluck().get() === 1;
       if (problems.length === 0 && !hasAnswers) {
         const fix = 'give the path of the teacher cache file; a file that is not one is best moved away, since distill would add its table to it';

@@ -104,13 +104,19 @@ function answerIndexes(database: Database.Database): { name: string; columns: st
   });
 }
 
-/** A row whose values have the types the schema gives them (a damaged page can yield others). */
+/**
+ * A row whose values look whole. A damaged page can yield values of other types; and SQLite fills
+ * the part of a page cut off by truncation with zeros, so a row that crosses the cut reads with its
+ * end zeroed: NUL characters in a text, or a `created_at` of 0, the last column. Such a row would
+ * serve a mangled answer as if it had been paid for, so it counts as lost.
+ */
 function isAnswerRow(row: AnswerRow): boolean {
-  const texts = [row.key, row.plugin_id, row.plugin_version, row.provider, row.model, row.response_model, row.text];
+  const texts = [row.key, row.plugin_id, row.plugin_version, row.provider, row.model, row.response_model, row.text, row.finish_reason ?? ''];
+  const counts = [row.prompt_tokens, row.completion_tokens, row.created_at];
   return (
-    texts.every((value) => typeof value === 'string') &&
-    [row.prompt_tokens, row.completion_tokens, row.created_at].every((value) => Number.isSafeInteger(value)) &&
-    (row.finish_reason === null || typeof row.finish_reason === 'string')
+    texts.every((value) => typeof value === 'string' && !value.includes('\u0000')) &&
+    counts.every((value) => Number.isSafeInteger(value) && value >= 0) &&
+    row.created_at > 0
   );
 }
 

@@ -20,7 +20,8 @@ export default class CacheCheckCommand extends BaseCommand {
       else if (result.healthy) this.log(`✓ ${result.file}: healthy, ${result.readableAnswers} answers`);
       else {
         const lines = [`✗ ${result.file}`, ...result.problems.map((problem) => `  ${problem}`)];
-        lines.push(`  ${result.readableAnswers} answers can be read; about ${result.unreadableAnswers} cannot`);
+        const nothing = result.readableAnswers === 0 && result.unreadableAnswers === 0;
+        lines.push(nothing ? '  no answer can be read from it' : `  ${result.readableAnswers} answers can be read; about ${result.unreadableAnswers} cannot`);
         if (result.fix) lines.push(`  fix: ${result.fix}`);
         process.stderr.write(lines.join('\n') + '\n');
       }

@@ -1,4 +1,5 @@
-import { closeSync, openSync, readFileSync, statSync, truncateSync, writeSync } from 'node:fs';
+import { closeSync, copyFileSync, openSync, readFileSync, statSync, truncateSync, writeFileSync, writeSync } from 'node:fs';
+import path from 'node:path';
 import { TeacherCache, type CachedAnswer, type StoredAnswer } from '../../../core/teacher/teacher-cache.js';
 
 /** The answer stored under `key` by {@link writeRealCache}: long enough to spread a few hundred over many pages. */
@@ -49,6 +50,23 @@ export function damageMiddle(file: string): void {
 /** Cuts the file at half its size, as an interrupted copy would. */
 export function truncateToHalf(file: string): void {
   truncateSync(file, Math.floor(statSync(file).size / 2));
+}
+
+/**
+ * Three caches that cannot be opened, in `directory`: a real cache of 200 answers cut at half its
+ * size, a file of text that is not a database, and a 0-byte file.
+ */
+export function writeUnreadableCaches(directory: string): { readonly truncated: string; readonly garbage: string; readonly empty: string } {
+  const healthy = path.join(directory, 'healthy.sqlite');
+  writeRealCache(healthy, 200);
+  const truncated = path.join(directory, 'truncated.sqlite');
+  copyFileSync(healthy, truncated);
+  truncateToHalf(truncated);
+  const garbage = path.join(directory, 'garbage.sqlite');
+  writeFileSync(garbage, 'this is not a database\n'.repeat(1000));
+  const empty = path.join(directory, 'empty.sqlite');
+  writeFileSync(empty, '');
+  return { truncated, garbage, empty };
 }
 
 /** For each key, the answer a plain `SELECT` on the file still gives, or null where it gives none or fails. */

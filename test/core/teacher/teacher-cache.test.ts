@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import type Database from 'better-sqlite3';
@@ -10,7 +10,7 @@ import { teacherCacheKey } from '../../../core/teacher/cache-key.js';
 import { TeacherCacheError } from '../../../core/teacher/teacher-cache-error.js';
 import { TeacherCache } from '../../../core/teacher/teacher-cache.js';
 import { temporaryDirectory } from '../../support/temporary-directory.js';
-import { damageMiddle, truncateToHalf, writeRealCache } from './cache-fixtures.js';
+import { damageMiddle, writeRealCache, writeUnreadableCaches } from './cache-fixtures.js';
 
 const day = 86_400_000;
 const origin = (model: string) => ({ pluginId: 'openai', pluginVersion: '1.0.0', provider: 'openai', model });
@@ -100,15 +100,7 @@ function assertCacheError(open: () => unknown, file: string, code: RegExp, fix: 
 
 test('a file that is not a database, a truncated cache, a 0-byte file and a folder are UserErrors naming the path and the fix, at open', (context) => {
   const directory = temporaryDirectory(context);
-  const healthy = path.join(directory, 'healthy.sqlite');
-  writeRealCache(healthy, 300);
-  const truncated = path.join(directory, 'truncated.sqlite');
-  copyFileSync(healthy, truncated);
-  truncateToHalf(truncated);
-  const garbage = path.join(directory, 'garbage.sqlite');
-  writeFileSync(garbage, 'this is not a database\n'.repeat(1000));
-  const empty = path.join(directory, 'empty.sqlite');
-  writeFileSync(empty, '');
+  const { truncated, garbage, empty } = writeUnreadableCaches(directory);
   const folder = path.join(directory, 'folder.sqlite');
   mkdirSync(folder);
 
