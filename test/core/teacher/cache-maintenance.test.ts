@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { copyFileSync, existsSync, readdirSync, writeFileSync } from 'node:fs';
+import { runDistill } from '../../support/run-distill.js';
 import path from 'node:path';
 import { test } from 'node:test';
 import { isUserError } from '../../../core/errors/user-error.js';
@@ -161,4 +162,55 @@ test('repair of a 0-byte file or a missing one is refused with what to do instea
   assert.throws(() => repairCache({ path: empty, environment }), (error: unknown) => error instanceof TeacherCacheError && error.code === 'CACHE_EMPTY');
   assert.throws(() => repairCache({ path: path.join(directory, 'missing.sqlite'), environment }), (error: unknown) => isUserError(error) && /nothing to repair/.test(error.message));
   assert.deepEqual(readdirSync(directory), ['empty.sqlite']);
+});
+
+test('a process that opens the cache while a repair holds it waits, then writes into the repaired file, not the old one', async (context) => {
+  const directory = temporaryDirectory(context);
+  const file = path.join(directory, 'cache.sqlite');
+  // Big enough for the repair to hold the cache for a second or so, while the other process starts.
+  const count = 60_000;
+  const cache = TeacherCache.open(file);
+  const origin = { pluginId: 'openai', pluginVersion: '1.0.0', provider: 'openai', model: 'gpt-4o-mini' };
+  cache.putAll(Array.from({ length: count }, (_, index) => ({ key: `k${index}`, origin, response: { text: `answer ${index}`, usage: { promptTokens: 1, completionTokens: 1 }, model: 'm', finishReason: 'stop' }, createdAt: 1 + index })));
+  cache.close();
+
+  const repair = runDistill(['cache', 'repair', '--path', file, '--json']);
+  // The repair's new file appears once it holds the lock on the old one.
+  const deadline = Date.now() + 30_000;
+  while (!readdirSync(directory).some((name) => name.includes('.repairing-')) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 5));
+  const module = new URL('../../../core/teacher/teacher-cache.js', import.meta.url).href;
+  const late = spawn(
+    process.execPath,
+    [
+      '--input-type=module',
+      '-e',
+      `import { TeacherCache } from ${JSON.stringify(module)};
+       const started = Date.now();
+       const cache = TeacherCache.open(process.argv[1]);
+       const waited = Date.now() - started;
+       cache.put('late', ${JSON.stringify(origin)}, { text: 'late answer', usage: { promptTokens: 1, completionTokens: 1 }, model: 'm', finishReason: 'stop' }, 1);
+       cache.close();
+       console.log(JSON.stringify({ waited }));`,
+      file,
+    ],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  let output = '';
+  late.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const lateCode = await new Promise((resolve) => late.on('close', resolve));
+  const repaired = await repair;
+  assert.equal(repaired.code, 0, repaired.stderr);
+  assert.equal(lateCode, 0);
+  const { waited } = JSON.parse(output) as { waited: number };
+  assert.ok(waited > 100, `the late process did not wait for the repair (${waited} ms): the test proves nothing`);
+
+  const { kept, damagedFile } = JSON.parse(repaired.stdout) as { kept: number; damagedFile: string };
+  assert.equal(kept, count);
+  const now = TeacherCache.open(file);
+  assert.deepEqual([now.get('late')?.response.text, now.statistics().entries], ['late answer', count + 1]);
+  now.close();
+  const old = TeacherCache.open(damagedFile);
+  assert.deepEqual([old.get('late'), old.statistics().entries], [null, count]);
+  old.close();
+  assert.equal(checkCache({ path: file, environment }).healthy, true);
 });
