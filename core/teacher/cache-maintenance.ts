@@ -3,7 +3,7 @@ import Database from 'better-sqlite3';
 import { UserError } from '../errors/user-error.js';
 import { resolveCachePath } from './cache-location.js';
 import { allowDamagedReads, salvageAnswers, type SalvageCount } from './cache-salvage.js';
-import { repairFix, teacherCacheError, TeacherCacheError } from './teacher-cache-error.js';
+import { orphanLogError, repairFix, teacherCacheError, TeacherCacheError } from './teacher-cache-error.js';
 import { cacheSizeBytes, existingCacheFile, removeCacheFiles, TeacherCache, type CacheClearFilter, type CacheStatistics } from './teacher-cache.js';
 
 /** Which cache a maintenance command works on. */
@@ -99,20 +99,20 @@ function integrityFindings(database: Database.Database): string[] {
 
 function checkCacheFile(file: string): CacheCheckResult {
   const verdict = { file, exists: true, sizeBytes: cacheSizeBytes(file) };
-  if (!existsSync(file)) return { ...verdict, exists: false, healthy: true, readableAnswers: 0, unreadableAnswers: 0, problems: [], fix: null };
-  try {
-    existingCacheFile(file);
-  } catch (error) {
-    if (error instanceof TeacherCacheError) return { ...verdict, healthy: false, readableAnswers: 0, unreadableAnswers: 0, problems: [error.message], fix: error.problems[0]?.fix ?? null };
-    throw error;
+  const unreadable = (error: TeacherCacheError): CacheCheckResult => ({ ...verdict, healthy: false, readableAnswers: 0, unreadableAnswers: 0, problems: [error.message], fix: error.problems[0]?.fix ?? null });
+  if (!existsSync(file)) {
+    // Missing, with nothing left of it: nothing to check. A log left behind is worth telling.
+    if (verdict.sizeBytes > 0) return { ...unreadable(orphanLogError(file, verdict.sizeBytes)), exists: false };
+    return { ...verdict, exists: false, healthy: true, readableAnswers: 0, unreadableAnswers: 0, problems: [], fix: null };
   }
   let database: Database.Database;
   try {
+    existingCacheFile(file);
     database = new Database(file, { readonly: true, fileMustExist: true });
   } catch (error) {
     const reason = teacherCacheError(file, error);
-    if (!(reason instanceof TeacherCacheError)) throw reason;
-    return { ...verdict, healthy: false, readableAnswers: 0, unreadableAnswers: 0, problems: [reason.message], fix: reason.problems[0]?.fix ?? null };
+    if (reason instanceof TeacherCacheError) return unreadable(reason);
+    throw reason;
   }
   try {
     database.pragma('busy_timeout = 10000');
@@ -121,8 +121,8 @@ function checkCacheFile(file: string): CacheCheckResult {
       problems = integrityFindings(database);
       const hasAnswers = database.prepare("SELECT COUNT(*) FROM sqlite_schema WHERE type = 'table' AND name = 'answers'").pluck().get() === 1;
       if (problems.length === 0 && !hasAnswers) {
-        const fix = 'give the path of the teacher cache file; a file that is not one is best moved away, since distill would add its table to it';
-        return { ...verdict, healthy: false, readableAnswers: 0, unreadableAnswers: 0, problems: [`${file} is an SQLite database without an answers table: not a teacher cache`], fix };
+        const message = `${file} is an SQLite database without an answers table: not a teacher cache`;
+        return unreadable(new TeacherCacheError({ file, code: 'CACHE_NO_ANSWERS_TABLE', message, fix: 'give the path of the teacher cache file; move a file that is not one away, since distill would add its table to it' }));
       }
       if (problems.length === 0) {
         const answers = database.prepare('SELECT COUNT(*) FROM answers').pluck().get() as number;
@@ -202,7 +202,9 @@ export function repairCache(selection: CacheSelection, now: number = Date.now())
     return { file, kept, lost: count.unreadable, damagedFile };
   } finally {
     if (source.open) source.close();
-    if (!replaced) removeCacheFiles(repairedFile);
+    // Where the original could only be renamed aside (no hard links) and the copy not renamed in,
+    // the copy is all there is at the cache's place: it stays.
+    if (!replaced && existsSync(file)) removeCacheFiles(repairedFile);
   }
 }
 

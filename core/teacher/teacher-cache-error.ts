@@ -35,7 +35,7 @@ function shellArgument(file: string): string {
 export function repairFix(file: string): string {
   return (
     `\`distill cache repair --path ${shellArgument(file)}\` keeps every readable answer (the damaged file is kept beside it); ` +
-    'or move the file away to start an empty cache (answers not in it are paid for again), or set cache.enabled: false'
+    'or move the file away with its -wal and -shm files to start an empty cache (answers not in it are paid for again), or set cache.enabled: false'
   );
 }
 
@@ -51,6 +51,19 @@ export function emptyCacheError(file: string): TeacherCacheError {
     code: 'CACHE_EMPTY',
     message: `the teacher cache at ${file} is empty (0 bytes), so it holds no answers: was it truncated, or restored from an empty backup?`,
     fix: 'restore it from a backup; or delete it to start an empty cache, knowing that every answer not in it is paid for again; or set cache.enabled: false',
+  });
+}
+
+/**
+ * A write-ahead log left without its cache file (moved or deleted while in use). SQLite would replay
+ * it into a new cache created beside it, mixing pages of two databases.
+ */
+export function orphanLogError(file: string, logBytes: number): TeacherCacheError {
+  return new TeacherCacheError({
+    file,
+    code: 'CACHE_ORPHAN_LOG',
+    message: `the teacher cache at ${file} is missing, but its write-ahead log ${file}-wal (${logBytes} bytes) is there: it holds answers of a cache that was moved or deleted while in use`,
+    fix: `put the cache file back beside it; or move ${file}-wal and ${file}-shm away to start an empty cache (answers not in it are paid for again)`,
   });
 }
 

@@ -3,7 +3,7 @@ import { existsSync, linkSync, mkdirSync, renameSync, rmSync, statSync, type Sta
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import type { TeacherResponse } from '../plugins/kinds/teacher.js';
-import { emptyCacheError, notAFileCacheError, teacherCacheError, TeacherCacheError } from './teacher-cache-error.js';
+import { emptyCacheError, notAFileCacheError, orphanLogError, teacherCacheError, TeacherCacheError } from './teacher-cache-error.js';
 
 /** One stored answer. */
 export interface CachedAnswer {
@@ -333,6 +333,8 @@ export function existingCacheFile(file: string): FileIdentity | null {
  * unlike a rename, fails if another process created the cache meanwhile, and then that one is used.
  */
 function createCacheFile(file: string): FileIdentity | null {
+  const logBytes = fileBytes(`${file}-wal`);
+  if (logBytes > 0) throw orphanLogError(file, logBytes);
   mkdirSync(path.dirname(file), { recursive: true });
   const temporary = `${file}.creating-${process.pid}-${randomBytes(4).toString('hex')}`;
   try {
@@ -412,13 +414,15 @@ function initialize(database: Database.Database): void {
 
 /** Bytes of a cache file plus its write-ahead log; 0 for a missing file. */
 export function cacheSizeBytes(file: string): number {
-  return [file, `${file}-wal`].reduce((total, each) => {
-    try {
-      return total + statSync(each).size;
-    } catch {
-      return total;
-    }
-  }, 0);
+  return fileBytes(file) + fileBytes(`${file}-wal`);
+}
+
+function fileBytes(file: string): number {
+  try {
+    return statSync(file).size;
+  } catch {
+    return 0;
+  }
 }
 
 /** Removes a database file with its log and shared-memory index, where they exist. */

@@ -16,8 +16,7 @@ export default class CacheCheckCommand extends BaseCommand {
     const { flags } = await this.parse(CacheCheckCommand);
     const result = checkCache({ path: flags.path, environment: process.env });
     if (!this.jsonEnabled()) {
-      if (!result.exists) this.log(`${result.file} (not created yet): nothing to check`);
-      else if (result.healthy) this.log(`✓ ${result.file}: healthy, ${result.readableAnswers} answers`);
+      if (result.healthy) this.log(result.exists ? `✓ ${result.file}: healthy, ${result.readableAnswers} answers` : `${result.file} (not created yet): nothing to check`);
       else {
         const lines = [`✗ ${result.file}`, ...result.problems.map((problem) => `  ${problem}`)];
         const nothing = result.readableAnswers === 0 && result.unreadableAnswers === 0;

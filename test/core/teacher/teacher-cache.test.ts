@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, statSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import type Database from 'better-sqlite3';
@@ -155,6 +155,16 @@ test('a failed group commit rejects each answer of the transaction with a UserEr
   database.pragma('max_page_count = 1000000');
   await cache.commit('f1', origin('gpt-4o-mini'), big('f1'), 2000);
   assert.equal(cache.get('f1')?.createdAt, 2000);
+});
+
+test('a cache deleted while in use, its log left behind, is reported rather than replayed into a new cache', (context) => {
+  const file = path.join(temporaryDirectory(context), 'cache.sqlite');
+  const cache = TeacherCache.open(file);
+  cache.put('k1', origin('gpt-4o-mini'), response('one'), 1000);
+  // The answer is in the log until the last connection closes; the file goes from under it.
+  rmSync(file);
+  assertCacheError(() => TeacherCache.open(file), file, /^CACHE_ORPHAN_LOG$/, /put the cache file back beside it; or move .*cache\.sqlite-wal and .*cache\.sqlite-shm away/);
+  cache.close();
 });
 
 const teacherCacheModule = new URL('../../../core/teacher/teacher-cache.js', import.meta.url).href;
