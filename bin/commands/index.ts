@@ -1,4 +1,6 @@
+import CacheCheckCommand from './cache/check.js';
 import CacheClearCommand from './cache/clear.js';
+import CacheRepairCommand from './cache/repair.js';
 import CacheStatsCommand from './cache/stats.js';
 import EstimateCommand from './estimate.js';
 import EvalCommand from './eval.js';
@@ -15,7 +17,9 @@ import ValidateCommand from './validate.js';
 
 /** Every command, by id (`cache:stats` is invoked as `distill cache stats`). */
 export const commands = {
+  'cache:check': CacheCheckCommand,
   'cache:clear': CacheClearCommand,
+  'cache:repair': CacheRepairCommand,
   'cache:stats': CacheStatsCommand,
   estimate: EstimateCommand,
   eval: EvalCommand,

@@ -1,8 +1,9 @@
-import { mkdirSync, statSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { existsSync, linkSync, mkdirSync, renameSync, rmSync, statSync, type Stats } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { UserError } from '../errors/user-error.js';
 import type { TeacherResponse } from '../plugins/kinds/teacher.js';
+import { emptyCacheError, notAFileCacheError, orphanLogError, teacherCacheError, TeacherCacheError } from './teacher-cache-error.js';
 
 /** One stored answer. */
 export interface CachedAnswer {
@@ -40,23 +41,52 @@ export interface CacheClearFilter {
   readonly model?: string;
 }
 
-/** An answer waiting for the transaction of its turn of the event loop. */
-interface PendingCommit {
+/** One answer as the cache stores it, with who asked for it. */
+export interface StoredAnswer {
   readonly key: string;
   readonly origin: CacheEntryOrigin;
   readonly response: TeacherResponse;
+  /** Milliseconds since the epoch when the answer was stored. */
   readonly createdAt: number;
+}
+
+/** An answer waiting for the transaction of its turn of the event loop. */
+interface PendingCommit extends StoredAnswer {
   readonly resolve: () => void;
   readonly reject: (error: unknown) => void;
 }
 
-interface AnswerRow {
+/** A row of the `answers` table, as {@link answerColumns} selects it. */
+export interface AnswerRow {
+  key: string;
+  plugin_id: string;
+  plugin_version: string;
+  provider: string;
+  model: string;
+  response_model: string;
   text: string;
   prompt_tokens: number;
   completion_tokens: number;
-  response_model: string;
   finish_reason: string | null;
   created_at: number;
+}
+
+/** Every column of the `answers` table, in the order of {@link AnswerRow}. */
+export const answerColumns = 'key, plugin_id, plugin_version, provider, model, response_model, text, prompt_tokens, completion_tokens, finish_reason, created_at';
+
+/** The answer a row holds. */
+export function storedAnswerFromRow(row: AnswerRow): StoredAnswer {
+  return {
+    key: row.key,
+    origin: { pluginId: row.plugin_id, pluginVersion: row.plugin_version, provider: row.provider, model: row.model },
+    response: {
+      text: row.text,
+      usage: { promptTokens: row.prompt_tokens, completionTokens: row.completion_tokens },
+      model: row.response_model,
+      finishReason: row.finish_reason,
+    },
+    createdAt: row.created_at,
+  };
 }
 
 /**
@@ -78,87 +108,79 @@ interface AnswerRow {
  * while each answer is still committed before anyone uses it. The price is that an answer waits for
  * the rest of its turn to be handled; {@link TeacherCache.flushCommits} commits at once for a caller
  * that knows no other answer can come (the request engine, when no other call of its is out).
+ *
+ * Failures: whatever SQLite or the file system reports about the file (damaged, empty, a folder in
+ * its place, locked, disk full, read-only) is thrown as a {@link TeacherCacheError}, a `UserError`
+ * naming the file and the fix, whose `code` keeps SQLite's result code. A failed group commit
+ * rejects the promises of its answers with it, so the caller still holds them.
  */
 export class TeacherCache {
-  private readonly database: Database.Database;
   private readonly selectStatement: Database.Statement<[string], AnswerRow>;
   private readonly insertStatement: Database.Statement<unknown[]>;
-  private readonly insertMany: (commits: readonly PendingCommit[]) => void;
+  private readonly insertMany: (answers: readonly StoredAnswer[]) => number;
   private pendingCommits: PendingCommit[] = [];
 
-  private constructor(readonly file: string) {
-    try {
-      mkdirSync(path.dirname(file), { recursive: true });
-      this.database = new Database(file);
-    } catch (error) {
-      throw new UserError({
-        message: `cannot open the teacher cache at ${file}: ${(error as Error).message}`,
-        fix: 'set cache.path in the pipeline or DISTILL_CACHE_DIR to a writable folder, or cache.enabled: false',
-      });
-    }
-    this.database.pragma('journal_mode = WAL');
-    this.database.pragma('synchronous = NORMAL');
-    this.database.pragma('busy_timeout = 10000');
-    this.database.exec(`
-      CREATE TABLE IF NOT EXISTS answers (
-        key TEXT PRIMARY KEY,
-        plugin_id TEXT NOT NULL,
-        plugin_version TEXT NOT NULL,
-        provider TEXT NOT NULL,
-        model TEXT NOT NULL,
-        response_model TEXT NOT NULL,
-        text TEXT NOT NULL,
-        prompt_tokens INTEGER NOT NULL,
-        completion_tokens INTEGER NOT NULL,
-        finish_reason TEXT,
-        created_at INTEGER NOT NULL
-      );
-      CREATE INDEX IF NOT EXISTS answers_model ON answers (provider, model);
-      CREATE INDEX IF NOT EXISTS answers_created_at ON answers (created_at);
-    `);
-    this.selectStatement = this.database.prepare<[string], AnswerRow>(
-      'SELECT text, prompt_tokens, completion_tokens, response_model, finish_reason, created_at FROM answers WHERE key = ?',
-    );
+  private constructor(
+    readonly file: string,
+    private readonly database: Database.Database,
+  ) {
+    this.selectStatement = this.database.prepare<[string], AnswerRow>(`SELECT ${answerColumns} FROM answers WHERE key = ?`);
     // The first answer stored for a key wins: two processes racing on one prompt both paid, but
     // every later reader sees one stable answer.
-    this.insertStatement = this.database.prepare(
-      `INSERT INTO answers (key, plugin_id, plugin_version, provider, model, response_model, text, prompt_tokens, completion_tokens, finish_reason, created_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (key) DO NOTHING`,
-    );
-    this.insertMany = this.database.transaction((commits: readonly PendingCommit[]) => {
-      for (const { key, origin, response, createdAt } of commits) this.insert(key, origin, response, createdAt);
+    this.insertStatement = this.database.prepare(`INSERT INTO answers (${answerColumns}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (key) DO NOTHING`);
+    this.insertMany = this.database.transaction((answers: readonly StoredAnswer[]) => {
+      let inserted = 0;
+      for (const answer of answers) inserted += this.insert(answer);
+      return inserted;
     });
   }
 
-  /** Opens (creating when needed) the cache file. */
+  /**
+   * Opens the cache file, creating it when there is none. An existing file that is empty (0 bytes),
+   * not a file, or not a readable cache is a {@link TeacherCacheError}, never taken for a new cache.
+   */
   static open(file: string): TeacherCache {
-    return new TeacherCache(file);
+    // A `distill cache repair` swaps in a new file while this process may be waiting for its lock
+    // on the old one: the connection is then opened again, on the new file.
+    for (let attempt = 1; ; attempt++) {
+      let database: Database.Database | null = null;
+      try {
+        const identity = existingCacheFile(file) ?? createCacheFile(file);
+        database = connect(file, identity, attempt < 3);
+        if (database) return new TeacherCache(file, database);
+      } catch (error) {
+        database?.close();
+        throw teacherCacheError(file, error);
+      }
+    }
   }
 
   /** The stored answer for a key, or null. */
   get(key: string): CachedAnswer | null {
-    const row = this.selectStatement.get(key);
+    const row = this.guarded(() => this.selectStatement.get(key));
     if (!row) return null;
-    return {
-      response: {
-        text: row.text,
-        usage: { promptTokens: row.prompt_tokens, completionTokens: row.completion_tokens },
-        model: row.response_model,
-        finishReason: row.finish_reason,
-      },
-      createdAt: row.created_at,
-    };
+    const { response, createdAt } = storedAnswerFromRow(row);
+    return { response, createdAt };
   }
 
   /** Commits an answer on its own; when this returns, the answer survives the process being killed. */
   put(key: string, origin: CacheEntryOrigin, response: TeacherResponse, createdAt: number): void {
-    this.insert(key, origin, response, createdAt);
+    this.guarded(() => this.insert({ key, origin, response, createdAt }));
+  }
+
+  /**
+   * Commits answers in one transaction (`distill cache repair` copying a cache) and returns how many
+   * were new; an answer whose key is already stored is left as it was.
+   */
+  putAll(answers: readonly StoredAnswer[]): number {
+    return this.guarded(() => this.insertMany(answers));
   }
 
   /**
    * Commits an answer together with the others given in the same turn of the event loop, in one
    * transaction. Resolves once the answer is committed (it then survives the process being killed),
-   * rejects if that transaction fails (every answer in it is then not stored).
+   * rejects if that transaction fails (every answer in it is then not stored) with a
+   * {@link TeacherCacheError} whose `code` says why (`SQLITE_FULL`, `SQLITE_READONLY`, …).
    */
   commit(key: string, origin: CacheEntryOrigin, response: TeacherResponse, createdAt: number): Promise<void> {
     return new Promise<void>((resolve, reject) => {
@@ -168,7 +190,10 @@ export class TeacherCache {
     });
   }
 
-  /** Commits the pending answers now, for a caller that knows no other answer will join them this turn. */
+  /**
+   * Commits the pending answers now, for a caller that knows no other answer will join them this
+   * turn. Never throws: a failed transaction rejects the promises of its answers instead.
+   */
   flushCommits(): void {
     const commits = this.pendingCommits;
     if (commits.length === 0) return;
@@ -176,14 +201,17 @@ export class TeacherCache {
     try {
       this.insertMany(commits);
     } catch (error) {
-      for (const each of commits) each.reject(error);
+      const reason = teacherCacheError(this.file, error);
+      for (const each of commits) each.reject(reason);
       return;
     }
     for (const each of commits) each.resolve();
   }
 
-  private insert(key: string, origin: CacheEntryOrigin, response: TeacherResponse, createdAt: number): void {
-    this.insertStatement.run(
+  /** Inserts one answer (1) unless its key is already stored (0). */
+  private insert(answer: StoredAnswer): number {
+    const { key, origin, response, createdAt } = answer;
+    return this.insertStatement.run(
       key,
       origin.pluginId,
       origin.pluginVersion,
@@ -195,31 +223,33 @@ export class TeacherCache {
       response.usage.completionTokens,
       response.finishReason,
       Math.round(createdAt),
-    );
+    ).changes;
   }
 
   /** Entries, size and a breakdown by provider and model. */
   statistics(): CacheStatistics {
-    const totals = this.database.prepare('SELECT COUNT(*) AS entries, MIN(created_at) AS oldest, MAX(created_at) AS newest FROM answers').get() as {
-      entries: number;
-      oldest: number | null;
-      newest: number | null;
-    };
-    const byModel = this.database
-      .prepare(
-        `SELECT provider, model, COUNT(*) AS entries, SUM(prompt_tokens) AS promptTokens, SUM(completion_tokens) AS completionTokens
-         FROM answers GROUP BY provider, model ORDER BY provider, model`,
-      )
-      .all() as { provider: string; model: string; entries: number; promptTokens: number; completionTokens: number }[];
-    return {
-      file: this.file,
-      exists: true,
-      entries: totals.entries,
-      sizeBytes: fileSize(this.file) + fileSize(this.file + '-wal'),
-      oldest: totals.oldest === null ? null : new Date(totals.oldest).toISOString(),
-      newest: totals.newest === null ? null : new Date(totals.newest).toISOString(),
-      byModel,
-    };
+    return this.guarded(() => {
+      const totals = this.database.prepare('SELECT COUNT(*) AS entries, MIN(created_at) AS oldest, MAX(created_at) AS newest FROM answers').get() as {
+        entries: number;
+        oldest: number | null;
+        newest: number | null;
+      };
+      const byModel = this.database
+        .prepare(
+          `SELECT provider, model, COUNT(*) AS entries, SUM(prompt_tokens) AS promptTokens, SUM(completion_tokens) AS completionTokens
+           FROM answers GROUP BY provider, model ORDER BY provider, model`,
+        )
+        .all() as { provider: string; model: string; entries: number; promptTokens: number; completionTokens: number }[];
+      return {
+        file: this.file,
+        exists: true,
+        entries: totals.entries,
+        sizeBytes: cacheSizeBytes(this.file),
+        oldest: totals.oldest === null ? null : new Date(totals.oldest).toISOString(),
+        newest: totals.newest === null ? null : new Date(totals.newest).toISOString(),
+        byModel,
+      };
+    });
   }
 
   /** Deletes the matching answers and returns how many went; `now` dates `olderThanDays`. */
@@ -235,27 +265,167 @@ export class TeacherCache {
       parameters.push(filter.model, filter.model);
     }
     const where = conditions.length > 0 ? ` WHERE ${conditions.join(' AND ')}` : '';
-    const removed = this.database.prepare(`DELETE FROM answers${where}`).run(...parameters).changes;
-    if (removed > 0) {
-      // Give the space back: fold the log into the file, then compact it.
-      this.database.pragma('wal_checkpoint(TRUNCATE)');
-      this.database.exec('VACUUM');
-    }
-    return removed;
+    return this.guarded(() => {
+      const removed = this.database.prepare(`DELETE FROM answers${where}`).run(...parameters).changes;
+      if (removed > 0) {
+        // Give the space back: fold the log into the file, then compact it.
+        this.database.pragma('wal_checkpoint(TRUNCATE)');
+        this.database.exec('VACUUM');
+      }
+      return removed;
+    });
   }
 
   /** Commits what is pending, then closes the file; the cache cannot be used afterwards. */
   close(): void {
     if (!this.database.open) return;
     this.flushCommits();
-    this.database.close();
+    this.guarded(() => this.database.close());
+  }
+
+  /** Runs `work` on the database, with SQLite's errors told as {@link TeacherCacheError}s. */
+  private guarded<Result>(work: () => Result): Result {
+    try {
+      return work();
+    } catch (error) {
+      throw teacherCacheError(this.file, error);
+    }
   }
 }
 
-function fileSize(file: string): number {
+/** Which file a path names: a repair may put another one in its place. */
+export interface FileIdentity {
+  readonly device: number;
+  readonly inode: number;
+}
+
+function identityOf(file: string): FileIdentity | null {
+  try {
+    const stats = statSync(file);
+    return { device: stats.dev, inode: stats.ino };
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * The identity of the cache file when there is one; throws for what must not be taken for a new,
+ * empty cache (a 0-byte file, a folder).
+ */
+export function existingCacheFile(file: string): FileIdentity | null {
+  let stats: Stats;
+  try {
+    stats = statSync(file);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw error;
+  }
+  if (stats.isDirectory()) throw notAFileCacheError(file, 'a folder');
+  if (!stats.isFile()) throw notAFileCacheError(file, 'not a regular file');
+  if (stats.size === 0) throw emptyCacheError(file);
+  return { device: stats.dev, inode: stats.ino };
+}
+
+/**
+ * Creates the cache file with its schema, atomically: SQLite creates a 0-byte file when it opens a
+ * new path and writes the first page only on the first statement, so a kill in between would leave
+ * a 0-byte cache. The database is built under a temporary name and hard-linked into place; a link,
+ * unlike a rename, fails if another process created the cache meanwhile, and then that one is used.
+ */
+function createCacheFile(file: string): FileIdentity | null {
+  const logBytes = fileBytes(`${file}-wal`);
+  if (logBytes > 0) throw orphanLogError(file, logBytes);
+  mkdirSync(path.dirname(file), { recursive: true });
+  const temporary = `${file}.creating-${process.pid}-${randomBytes(4).toString('hex')}`;
+  try {
+    const database = new Database(temporary);
+    try {
+      initialize(database);
+    } finally {
+      // The last connection to close folds the log into the file: one self-contained file.
+      database.close();
+    }
+    try {
+      linkSync(temporary, file);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') {
+        // A file system without hard links: a rename, which would replace a cache created meanwhile.
+        if (!existsSync(file)) renameSync(temporary, file);
+      }
+    }
+  } finally {
+    removeCacheFiles(temporary);
+  }
+  return existingCacheFile(file);
+}
+
+/**
+ * Opens a connection to the cache file with the given identity; null when another file was put in
+ * its place before the connection could read it (and `retry` allows trying again).
+ */
+function connect(file: string, identity: FileIdentity | null, retry: boolean): Database.Database | null {
+  // fileMustExist: SQLite must never create the file itself (that is how 0-byte caches are made).
+  const database = new Database(file, { fileMustExist: true });
+  try {
+    database.pragma('busy_timeout = 10000');
+    // The first read waits for the lock of a repair in progress; once it has the lock, the file it
+    // reads is the one at the path, or the repair has moved it away and this connection must not write.
+    database.prepare('SELECT COUNT(*) FROM sqlite_schema').get();
+    if (retry && !sameFile(identity, identityOf(file))) {
+      database.close();
+      return null;
+    }
+    initialize(database);
+    return database;
+  } catch (error) {
+    database.close();
+    if (retry && !sameFile(identity, identityOf(file))) return null;
+    throw error;
+  }
+}
+
+function sameFile(first: FileIdentity | null, second: FileIdentity | null): boolean {
+  return first !== null && second !== null && first.device === second.device && first.inode === second.inode;
+}
+
+/** The journal, durability and schema every connection uses (see {@link TeacherCache}). */
+function initialize(database: Database.Database): void {
+  database.pragma('busy_timeout = 10000');
+  database.pragma('journal_mode = WAL');
+  database.pragma('synchronous = NORMAL');
+  database.exec(`
+    CREATE TABLE IF NOT EXISTS answers (
+      key TEXT PRIMARY KEY,
+      plugin_id TEXT NOT NULL,
+      plugin_version TEXT NOT NULL,
+      provider TEXT NOT NULL,
+      model TEXT NOT NULL,
+      response_model TEXT NOT NULL,
+      text TEXT NOT NULL,
+      prompt_tokens INTEGER NOT NULL,
+      completion_tokens INTEGER NOT NULL,
+      finish_reason TEXT,
+      created_at INTEGER NOT NULL
+    );
+    CREATE INDEX IF NOT EXISTS answers_model ON answers (provider, model);
+    CREATE INDEX IF NOT EXISTS answers_created_at ON answers (created_at);
+  `);
+}
+
+/** Bytes of a cache file plus its write-ahead log; 0 for a missing file. */
+export function cacheSizeBytes(file: string): number {
+  return fileBytes(file) + fileBytes(`${file}-wal`);
+}
+
+function fileBytes(file: string): number {
   try {
     return statSync(file).size;
   } catch {
     return 0;
   }
+}
+
+/** Removes a database file with its log and shared-memory index, where they exist. */
+export function removeCacheFiles(file: string): void {
+  for (const suffix of ['', '-wal', '-shm']) rmSync(`${file}${suffix}`, { force: true });
 }
