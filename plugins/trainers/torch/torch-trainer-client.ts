@@ -1,5 +1,6 @@
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
+import { writeFileNoFollow } from '../../../core/files/no-follow-files.js';
 import type { EventStream } from '../../../core/services/event-stream.js';
 import type { Logger } from '../../../core/services/logger.js';
 import type { Trainer, TrainingExample, TrainRequest, TrainResult } from '../../../core/plugins/kinds/trainer.js';
@@ -8,12 +9,12 @@ import { workerMainScript } from './worker-location.js';
 import { restartFix, runWorker, type WorkerCommand } from './worker-process.js';
 import { workerProtocolVersion, type WorkerEvent, type WorkerTrainRequest } from './worker-protocol.js';
 
-/** Writes examples as the JSON Lines the worker reads. */
-async function writeExamples(file: string, examples: readonly TrainingExample[]): Promise<void> {
+/** Writes examples as the JSON Lines the worker reads (never through a link planted in the stage folder). */
+function writeExamples(file: string, examples: readonly TrainingExample[]): void {
   const lines = examples.map((example) =>
     JSON.stringify({ id: example.id, input: example.input, label: example.label, rationale: example.rationale }),
   );
-  await writeFile(file, lines.length > 0 ? lines.join('\n') + '\n' : '');
+  writeFileNoFollow(file, lines.length > 0 ? lines.join('\n') + '\n' : '');
 }
 
 /** The worker's options: the plugin options minus those only the TypeScript side uses. */
@@ -80,9 +81,9 @@ export class TorchTrainer implements Trainer {
       validation: path.join(dataDirectory, 'validation.jsonl'),
       test: path.join(dataDirectory, 'test.jsonl'),
     };
-    await writeExamples(data.train, request.train);
-    await writeExamples(data.validation, request.validation);
-    await writeExamples(data.test, request.test);
+    writeExamples(data.train, request.train);
+    writeExamples(data.validation, request.validation);
+    writeExamples(data.test, request.test);
     const workerRequest: WorkerTrainRequest = {
       output_directory: output,
       data,
@@ -95,7 +96,7 @@ export class TorchTrainer implements Trainer {
     };
     // Always on disk: it documents the run, and a torchrun launch reads it from there.
     const requestFile = path.join(output, 'request.json');
-    await writeFile(requestFile, JSON.stringify({ type: 'train', protocol: workerProtocolVersion, request: workerRequest }, null, 2) + '\n');
+    writeFileNoFollow(requestFile, JSON.stringify({ type: 'train', protocol: workerProtocolVersion, request: workerRequest }, null, 2) + '\n');
 
     const { done } = await runWorker({
       command: workerCommand(this.interpreter, this.options, requestFile, this.environment),
