@@ -36,3 +36,15 @@ export async function* readJsonLines(file: string, what = 'JSON Lines file'): As
     yield { value, line, index: index++ };
   }
 }
+
+/**
+ * The value of one line of a file distill wrote and may find torn (a kill in mid-write): the parsed
+ * JSON, or null when the line is not JSON.
+ */
+export function parseLineOrNull(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return null;
+  }
+}

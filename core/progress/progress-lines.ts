@@ -44,6 +44,17 @@ export function foldProgressEvent(state: ProgressState, event: DistillEvent): bo
     case 'teacher.start':
       if ((number(event.resumed) ?? 0) > 0) state.notices.push(`teacher: resuming, ${event.resumed} of ${event.total} examples already done`);
       return true;
+    case 'teacher.cache_missing':
+      state.notices.push(
+        `warning: the teacher cache ${event.file} held ${event.entries} answers when this run folder last used it (${event.noted_at}) and is gone: answers not in this run's records will be paid for again; if it moved, stop (Ctrl+C) and set cache.path or DISTILL_CACHE_DIR to it`,
+      );
+      return true;
+    case 'teacher.spill_imported':
+      state.notices.push(`teacher: ${event.answers} answers that the cache could not take last time were imported into it from ${event.file}`);
+      return true;
+    case 'stage.partial':
+      if (stage) state.stages.set(stage, 'partial');
+      return true;
     case 'sweep.point':
       state.notices.push(`sweep ${event.index}/${event.total}: ${event.mode}, data ${event.data_fraction}, rationale rate ${event.rationale_rate}, alpha ${event.alpha}, seed ${event.seed}`);
       return true;

@@ -1,5 +1,6 @@
 import { existsSync, renameSync } from 'node:fs';
 import { appendFileNoFollow, readTextFileNoFollow } from '../files/no-follow-files.js';
+import { parseLineOrNull } from '../parsing/json-lines.js';
 import type { TeacherResponse } from '../plugins/kinds/teacher.js';
 import type { CacheEntryOrigin, TeacherCache } from './teacher-cache.js';
 
@@ -62,12 +63,7 @@ export function importSpilledAnswers(file: string, cache: TeacherCache): SpillIm
   let unreadable = 0;
   for (const line of readTextFileNoFollow(file).split('\n')) {
     if (line.trim() === '') continue;
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(line);
-    } catch {
-      parsed = null;
-    }
+    const parsed = parseLineOrNull(line);
     if (isSpilledAnswer(parsed)) answers.push(parsed);
     else unreadable++;
   }

@@ -9,6 +9,7 @@ import type { EventListener } from '../services/event-stream.js';
 import type { HttpSettings } from '../services/http-settings.js';
 import type { Logger } from '../services/logger.js';
 import { resolveCachePath } from './cache-location.js';
+import { missingCacheNote, writeCacheUseNote } from './cache-use-notes.js';
 import { runTeachStage, type TeachSplit } from './teach-stage.js';
 import { TeacherCache } from './teacher-cache.js';
 import type { TeacherReport } from './teacher-report.js';
@@ -86,6 +87,10 @@ export async function teachPipeline(loaded: LoadedPipeline, options: TeachPipeli
     const descriptor = loaded.registry.get('teacher', config.teacher.use);
 
     const cacheFile = config.cache.enabled && teacher.cacheable ? resolveCachePath({ configuredPath: config.cache.path, baseDirectory: loaded.baseDirectory, environment }) : null;
+    const missing = cacheFile ? missingCacheNote(options.directory, cacheFile) : null;
+    if (missing) {
+      dependencies.events.emit('teacher.cache_missing', { file: missing.file, entries: missing.entries, noted_at: missing.at });
+    }
     cache = cacheFile ? TeacherCache.open(cacheFile) : null;
     const directory = options.directory;
     const outputFile = path.join(directory, 'teacher-records.jsonl');
@@ -120,6 +125,7 @@ export async function teachPipeline(loaded: LoadedPipeline, options: TeachPipeli
       timeoutMilliseconds: timeoutSeconds > 0 ? Math.max(dependencies.httpSettings.timeoutMilliseconds, timeoutSeconds * 1000 + 1000) : undefined,
       labelsMatch: evaluator ? (predicted, gold) => evaluator.score(predicted, gold) >= 1 : undefined,
     });
+    if (cache) writeCacheUseNote(directory, cache.file, cache.statistics().entries, new Date(dependencies.clock.now()));
     return { report, outputFile, reportFile, cacheFile };
   } finally {
     unsubscribe();

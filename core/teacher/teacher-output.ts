@@ -1,6 +1,7 @@
 import { closeSync, createReadStream, existsSync, openSync, readSync, renameSync, statSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { NoFollowAppender } from '../files/no-follow-files.js';
+import { parseLineOrNull } from '../parsing/json-lines.js';
 import type { TeacherRecord } from './teacher-record.js';
 
 /** The key of a record in a teacher output: ids are unique within a split only. */
@@ -23,12 +24,7 @@ async function* outputLines(file: string): AsyncGenerator<{ readonly line: strin
   const lines = createInterface({ input: createReadStream(file, { encoding: 'utf8' }), crlfDelay: Infinity });
   for await (const line of lines) {
     if (line.trim() === '') continue;
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(line);
-    } catch {
-      parsed = null;
-    }
+    const parsed = parseLineOrNull(line);
     yield { line, record: typeof parsed === 'object' && parsed !== null ? (parsed as TeacherRecord) : null };
   }
 }

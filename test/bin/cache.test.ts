@@ -97,3 +97,22 @@ test('distill teach on a cache damaged under it: the first lookup ends the run w
   assert.doesNotMatch(second.stderr + second.stdout, stackTraceLine);
   assert.equal(server.requests.length, 30, 'no answer is bought again while the cache cannot be read');
 });
+
+test('a cache that a teacher stage of this run folder used and that is gone is reported before the next stage asks anything', async (context) => {
+  const server = await startProviderServer('openai', () => ({ kind: 'answer', text: 'Answer: yes, because the number in the question decides it' }));
+  context.after(() => server.close());
+  const directory = temporaryDirectory(context);
+  const pipeline = writeTeachPipeline({ directory, baseUrl: server.baseUrl, count: 4 });
+  assert.equal((await runDistill(['teach', pipeline])).code, 0);
+  const cache = teachOutputFiles(directory).cache;
+  for (const file of [cache, `${cache}-wal`, `${cache}-shm`]) rmSync(file, { force: true });
+  // A new model: a new teacher stage, whose answers could only have come from the cache.
+  const newStage = writeTeachPipeline({ directory, baseUrl: server.baseUrl, count: 4, model: 'gpt-4o' });
+  const json = await runDistill(['teach', newStage, '--json']);
+  assert.equal(json.code, 0, json.stderr);
+  const events = json.stdout.trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
+  const missing = events.findIndex((event) => event.type === 'teacher.cache_missing');
+  assert.ok(missing >= 0, 'the missing cache is reported');
+  assert.deepEqual([events[missing]!.file, events[missing]!.entries], [cache, 4]);
+  assert.ok(missing < events.findIndex((event) => event.type === 'teacher.request'), 'before the first paid request');
+});
