@@ -127,12 +127,17 @@ test('extends naming a folder, "", /dev/zero or a FIFO is refused at the extends
   }
 });
 
-test('a plugin that calls process.exit(0) on import makes validate fail with the plugin named at its entry', async (context) => {
+/** Runs `distill validate` on a pipeline whose second plugin is `name`, written with `source`. */
+async function validateWithPlugin(context: TestContext, name: string, source: string): Promise<{ run: MeasuredRun; pipeline: string }> {
   const directory = temporaryDirectory(context);
-  writeFileSync(path.join(directory, 'exits.js'), 'process.exit(0);\n');
+  writeFileSync(path.join(directory, name), source);
   const pipeline = path.join(directory, 'pipeline.yaml');
-  writePipeline(pipeline, './exits.js');
-  const run = await validate(context, [pipeline]);
+  writePipeline(pipeline, `./${name}`);
+  return { run: await validate(context, [pipeline]), pipeline };
+}
+
+test('a plugin that calls process.exit(0) on import makes validate fail with the plugin named at its entry', async (context) => {
+  const { run, pipeline } = await validateWithPlugin(context, 'exits.js', 'process.exit(0);\n');
   assert.equal(run.stdout, '');
   assert.equal(
     run.stderr,
@@ -142,11 +147,7 @@ test('a plugin that calls process.exit(0) on import makes validate fail with the
 });
 
 test('a plugin whose top-level await never settles makes validate fail after the import deadline', async (context) => {
-  const directory = temporaryDirectory(context);
-  writeFileSync(path.join(directory, 'waits.js'), 'await new Promise(() => {});\nexport default {};\n');
-  const pipeline = path.join(directory, 'pipeline.yaml');
-  writePipeline(pipeline, './waits.js');
-  const run = await validate(context, [pipeline]);
+  const { run, pipeline } = await validateWithPlugin(context, 'waits.js', 'await new Promise(() => {});\nexport default {};\n');
   assert.equal(
     run.stderr,
     `✗ ${pipeline}\n${pipeline}:4:5 /plugins/1\n  plugin "./waits.js" did not finish loading within 10 s\n` +
@@ -157,11 +158,7 @@ test('a plugin whose top-level await never settles makes validate fail after the
 });
 
 test('a plugin whose import rejects makes validate fail with the reason', async (context) => {
-  const directory = temporaryDirectory(context);
-  writeFileSync(path.join(directory, 'rejects.js'), "await Promise.reject(new Error('cannot reach the model registry'));\n");
-  const pipeline = path.join(directory, 'pipeline.yaml');
-  writePipeline(pipeline, './rejects.js');
-  const run = await validate(context, [pipeline]);
+  const { run, pipeline } = await validateWithPlugin(context, 'rejects.js', "await Promise.reject(new Error('cannot reach the model registry'));\n");
   assert.equal(run.stderr, `✗ ${pipeline}\n${pipeline}:4:5 /plugins/1\n  plugin "./rejects.js" failed to load: cannot reach the model registry\n`);
   assertBoundedRefusal(run, /rejects\.js/);
 });
