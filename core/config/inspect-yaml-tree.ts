@@ -132,6 +132,7 @@ export function inspectYamlTree(document: Document, limits: PipelineLimits): Yam
     let nodesBelow = 0;
     let height = 0;
     const add = (extent: Extent): void => {
+      if (extent.nodes === 0) return; // `? key` with no value
       nodesBelow += extent.nodes;
       height = Math.max(height, extent.height + 1);
     };

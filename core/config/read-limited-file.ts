@@ -8,7 +8,7 @@ import { open, stat } from 'node:fs/promises';
 export type LimitedRead = { readonly text: string } | { readonly tooLarge: { readonly bytes?: number } };
 
 /** Why a path that exists is not a file to read, in words for a message; undefined for a regular file. */
-export function notRegularFileReason(stats: Stats): string | undefined {
+function notRegularFileReason(stats: Stats): string | undefined {
   if (stats.isFile()) return undefined;
   if (stats.isDirectory()) return 'it is a folder';
   if (stats.isFIFO()) return 'it is a named pipe (FIFO)';
