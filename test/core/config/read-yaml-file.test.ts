@@ -94,17 +94,17 @@ test('anchors past the limit are refused at the first one too many', async (cont
   ]);
 });
 
-test('duplicate keys are found in every mapping, each with its pointer, among 40,000 keys', async (context) => {
+test('duplicate keys are found in every mapping, each with its pointer, among 20,000 keys', async (context) => {
   const file = path.join(temporaryDirectory(context), 'duplicates.yaml');
-  const keys = Array.from({ length: 40_000 }, (_, index) => `  k${index}: ${index}`);
+  const keys = Array.from({ length: 20_000 }, (_, index) => `  k${index}: ${index}`);
   writeFileSync(file, ['outer:', ...keys, '  k7: again', 'list:', '  - {a: 1, "a": 2}', 'outer: twice'].join('\n') + '\n');
   const read = await readYamlFile(file);
   assert.deepEqual(
     read.problems.map(({ line, column, pointer, message }) => ({ line, column, pointer, message })),
     [
-      { line: 40_002, column: 3, pointer: '/outer/k7', message: 'duplicate key "k7"' },
-      { line: 40_004, column: 12, pointer: '/list/0/a', message: 'duplicate key "a"' },
-      { line: 40_005, column: 1, pointer: '/outer', message: 'duplicate key "outer"' },
+      { line: 20_002, column: 3, pointer: '/outer/k7', message: 'duplicate key "k7"' },
+      { line: 20_004, column: 12, pointer: '/list/0/a', message: 'duplicate key "a"' },
+      { line: 20_005, column: 1, pointer: '/outer', message: 'duplicate key "outer"' },
     ],
   );
 });
