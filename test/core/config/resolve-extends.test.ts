@@ -1,0 +1,40 @@
+import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { test } from 'node:test';
+import { pipelineLimits } from '../../../core/config/pipeline-limits.js';
+import { resolveExtends } from '../../../core/config/resolve-extends.js';
+import { displayPath } from '../../../core/config/source-map.js';
+import { temporaryDirectory } from '../../support/temporary-directory.js';
+
+/** Writes `count` files, each extending the next, and returns their paths (the first is the pipeline). */
+function writeChain(directory: string, count: number): string[] {
+  const files = Array.from({ length: count }, (_, index) => path.join(directory, `level-${index}.yaml`));
+  files.forEach((file, index) => {
+    const parent = index + 1 < count ? `extends: ./level-${index + 1}.yaml\n` : '';
+    writeFileSync(file, `# level ${index}\n${parent}level_${index}: ${index}\n`);
+  });
+  return files;
+}
+
+test('an extends chain as long as the limit merges; one file longer is refused at the extends that goes past it', async (context) => {
+  const longest = pipelineLimits.maxExtendsChain;
+  const within = writeChain(temporaryDirectory(context), longest);
+  const resolved = await resolveExtends(within[0]!, {});
+  assert.deepEqual(resolved.problems, []);
+  assert.deepEqual(resolved.sourceFiles, within);
+  assert.equal((resolved.value as Record<string, unknown>)[`level_${longest - 1}`], longest - 1);
+
+  const beyond = writeChain(temporaryDirectory(context), longest + 1);
+  const refused = await resolveExtends(beyond[0]!, {});
+  assert.deepEqual(refused.problems, [
+    {
+      file: displayPath(beyond[longest - 1]!),
+      line: 2,
+      column: 10,
+      pointer: '/extends',
+      message: `extends chain longer than ${longest} files`,
+      fix: 'extend a file that holds what the files further up the chain add',
+    },
+  ]);
+});
