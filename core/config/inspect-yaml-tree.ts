@@ -23,6 +23,8 @@ export interface YamlTreeInspection {
   readonly duplicateKeys: readonly { readonly offset: number; readonly pointer: string }[];
   /** The first limit the document goes over; the pass stops there. */
   readonly exceeded?: YamlLimitProblem;
+  /** Keys and values counted, aliases expanded, with those counted before this document. */
+  readonly nodes: number;
 }
 
 /** How much an anchored node stands for: its keys and values, and how deep they nest below it. */
@@ -60,10 +62,11 @@ export function nestingProblem(depth: string, limits: PipelineLimits, what = 'th
  * duplicate keys (in linear time: the `yaml` package's own `uniqueKeys` check compares every key
  * with every earlier one, minutes for a mapping of a million keys) and stops at the first of
  * `limits` crossed: the values the document expands to, counting every alias as what it stands
- * for; the nesting depth after expansion; the number of anchors and of aliases; an alias inside
+ * for, added to `nodesBefore` (those of the files extending this one, since the limit is on the
+ * whole pipeline); the nesting depth after expansion; the number of anchors and of aliases; an alias inside
  * its own anchor.
  */
-export function inspectYamlTree(document: Document, limits: PipelineLimits): YamlTreeInspection {
+export function inspectYamlTree(document: Document, limits: PipelineLimits, nodesBefore = 0): YamlTreeInspection {
   const aliasTargets = new Map<Alias, Node>();
   const aliases: Alias[] = [];
   const duplicateKeys: { offset: number; pointer: string }[] = [];
@@ -71,7 +74,7 @@ export function inspectYamlTree(document: Document, limits: PipelineLimits): Yam
   const extents = new Map<Node, Extent>();
   const open = new Set<Node>();
   const path: (string | number)[] = [];
-  let nodes = 0;
+  let nodes = nodesBefore;
   let anchorCount = 0;
 
   const count = (amount: number, offset: number, what: string): void => {
@@ -79,7 +82,7 @@ export function inspectYamlTree(document: Document, limits: PipelineLimits): Yam
     if (nodes > limits.maxNodes) {
       throw new LimitExceeded({
         offset,
-        message: `${what} takes the document past ${limits.maxNodes} keys and values, the most a pipeline file may hold`,
+        message: `${what} takes the pipeline past ${limits.maxNodes} keys and values${nodesBefore > 0 ? ` (${nodesBefore} of them in the files extending this one)` : ''}, the most a pipeline may hold`,
         fix: `${keepDataOut}, and anchor a value that is used a few times, not thousands`,
       });
     }
@@ -170,7 +173,7 @@ export function inspectYamlTree(document: Document, limits: PipelineLimits): Yam
     visit(document.contents, 0);
   } catch (error) {
     if (!(error instanceof LimitExceeded)) throw error;
-    return { aliasTargets, aliases, duplicateKeys, exceeded: error.problem };
+    return { aliasTargets, aliases, duplicateKeys, exceeded: error.problem, nodes };
   }
-  return { aliasTargets, aliases, duplicateKeys };
+  return { aliasTargets, aliases, duplicateKeys, nodes };
 }

@@ -2,7 +2,10 @@
 export interface PipelineLimits {
   /** Most bytes in one YAML file, checked with `stat` before reading and again while reading. */
   readonly maxFileBytes: number;
-  /** Most keys and values in one file's document, every alias counted as the values it stands for. */
+  /**
+   * Most keys and values in a pipeline, every alias counted as the values it stands for, summed
+   * over the pipeline and the files it extends (each file read alone could otherwise bring as many).
+   */
   readonly maxNodes: number;
   /** Deepest nesting of one file's document (the top-level mapping's values are at depth 1). */
   readonly maxDepth: number;

@@ -16,6 +16,8 @@ export interface YamlFile {
   readonly sourceMap: SourceMap;
   /** Syntax errors, duplicate keys and limits crossed, each at its `file:line:col`. */
   readonly problems: readonly Problem[];
+  /** Keys and values counted (aliases expanded), with the `nodesBefore` given to {@link readYamlFile}. */
+  readonly nodes: number;
 }
 
 /** Readable wording for the `yaml` package's error codes that users meet most. */
@@ -89,14 +91,15 @@ function conversionProblem(error: Error, inspection: YamlTreeInspection, limits:
 /**
  * Reads one YAML file with a {@link LineCounter}, recording where each value and key starts so that
  * validation can report `file:line:col`. Reading stays within `limits` (size, nesting, values after
- * alias expansion, anchors and aliases), each crossing reported where it happens. Nothing is thrown
+ * alias expansion, anchors and aliases), each crossing reported where it happens; `nodesBefore`
+ * values were already counted in the files that extend this one. Nothing is thrown
  * for the user's mistakes: they come back as problems (a missing file, or a path that is not a
  * regular file, throws: the caller knows who named it and reports it there).
  */
-export async function readYamlFile(file: string, limits: PipelineLimits = pipelineLimits): Promise<YamlFile> {
+export async function readYamlFile(file: string, limits: PipelineLimits = pipelineLimits, nodesBefore = 0): Promise<YamlFile> {
   const shown = displayPath(file);
   const sourceMap: SourceMap = new Map();
-  const failed = (problems: Problem[]): YamlFile => ({ file, value: undefined, sourceMap, problems });
+  const failed = (problems: Problem[]): YamlFile => ({ file, value: undefined, sourceMap, problems, nodes: nodesBefore });
   const read = await readLimitedFile(file, limits.maxFileBytes);
   if ('tooLarge' in read) return failed([tooLargeProblem(shown, read.tooLarge.bytes, limits)]);
   const source = read.text;
@@ -110,7 +113,7 @@ export async function readYamlFile(file: string, limits: PipelineLimits = pipeli
   const parsed = parseYamlDocument(source, lineCounter, 2 * limits.maxDepth);
   if ('tooDeepAt' in parsed) return failed([{ ...at(parsed.tooDeepAt), ...nestingProblem(`more than ${2 * limits.maxDepth}`, limits) }]);
   const { document } = parsed;
-  const inspection = inspectYamlTree(document, limits);
+  const inspection = inspectYamlTree(document, limits, nodesBefore);
   const problems: Problem[] = document.errors.map((error) => {
     const start = syntaxOffset(error.message, source, error.pos[0]);
     const fix = syntaxFix(error.code, error.message);
@@ -130,7 +133,7 @@ export async function readYamlFile(file: string, limits: PipelineLimits = pipeli
     return failed([conversionProblem(error as Error, inspection, limits, at)]);
   }
   recordPositions(inspection.aliasTargets, document.contents, '', undefined, sourceMap, at);
-  return { file, value, sourceMap, problems: [] };
+  return { file, value, sourceMap, problems: [], nodes: inspection.nodes };
 }
 
 function isMergeKey(key: unknown): boolean {

@@ -20,17 +20,19 @@ export interface ResolvedDocument extends LocatedDocument {
  * names them; `${VAR}` allowed), merging each child over its parent. A cycle, a missing file, a
  * path that is not a regular file (a folder, a device, a FIFO, `""`), a chain longer than
  * {@link pipelineLimits} allow or a syntax error anywhere in the chain is reported at the place
- * that caused it.
+ * that caused it. The limit on keys and values holds for the chain as a whole: `nodesBefore` were
+ * counted in the files that extend this one (`chain`).
  */
 export async function resolveExtends(
   file: string,
   environment: Readonly<Record<string, string | undefined>>,
   chain: readonly string[] = [],
+  nodesBefore = 0,
 ): Promise<ResolvedDocument> {
   const sourceFiles = [file];
   let yamlFile;
   try {
-    yamlFile = await readYamlFile(file);
+    yamlFile = await readYamlFile(file, pipelineLimits, nodesBefore);
   } catch (error) {
     // readYamlFile says in words what a path that is not a regular file is.
     const reason = (error as NodeJS.ErrnoException).code === 'EISDIR' ? 'it is a folder' : (error as Error).message;
@@ -83,7 +85,7 @@ export async function resolveExtends(
       ],
     };
   }
-  const parent = await resolveExtends(parentFile, environment, [...chain, file]);
+  const parent = await resolveExtends(parentFile, environment, [...chain, file], yamlFile.nodes);
   sourceFiles.push(...parent.sourceFiles);
   if (parent.problems.length > 0) return { ...own, sourceFiles, problems: parent.problems };
   if (!isPlainObject(parent.value)) {

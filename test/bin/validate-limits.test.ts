@@ -82,7 +82,7 @@ test('an alias bomb (a 20,000-item anchor used 999 times, 46 KB) is refused at t
   const crossing = Math.floor((pipelineLimits.maxNodes - 20_007) / 20_001) + 1;
   assertBoundedRefusal(
     run,
-    new RegExp(`${literal(file)}:${3 + crossing}:5\\n {2}alias "\\*a" takes the document past ${pipelineLimits.maxNodes} keys and values, the most a pipeline file may hold\\n {2}fix: `),
+    new RegExp(`${literal(file)}:${3 + crossing}:5\\n {2}alias "\\*a" takes the pipeline past ${pipelineLimits.maxNodes} keys and values, the most a pipeline may hold\\n {2}fix: `),
   );
 });
 
@@ -106,7 +106,7 @@ test('a mapping with too many keys, and a megabyte of nesting, are each refused 
   writeFileSync(deep, `a: ${'['.repeat(pipelineLimits.maxFileBytes - 10)}\n`);
   const run = await validate(context, [wide, deep]);
   // The root and one key and one value per line: the value on line maxNodes / 2 is one too many.
-  assertBoundedRefusal(run, new RegExp(`${literal(wide)}:${pipelineLimits.maxNodes / 2}:10\\n {2}this value takes the document past ${pipelineLimits.maxNodes} keys and values`));
+  assertBoundedRefusal(run, new RegExp(`${literal(wide)}:${pipelineLimits.maxNodes / 2}:10\\n {2}this value takes the pipeline past ${pipelineLimits.maxNodes} keys and values`));
   assert.match(run.stderr, new RegExp(`${literal(deep)}:1:67\\n {2}this value nests more than 64 levels deep; a pipeline file may nest at most 32\\n`));
 });
 

@@ -58,7 +58,7 @@ test('values are counted with each alias standing for what its anchor holds, and
   writeFileSync(file, ['x-four: &four [1, 2, 3, 4]', 'uses:', '  - *four', '  - *four', '  - *four'].join('\n') + '\n');
   const limits = { ...pipelineLimits, maxNodes: 18 };
   assert.deepEqual(located((await readYamlFile(file, limits)).problems), [
-    { line: 4, column: 5, message: 'alias "*four" takes the document past 18 keys and values, the most a pipeline file may hold' },
+    { line: 4, column: 5, message: 'alias "*four" takes the pipeline past 18 keys and values, the most a pipeline may hold' },
   ]);
   const read = await readYamlFile(file, { ...limits, maxNodes: 24 });
   assert.deepEqual(read.problems, []);

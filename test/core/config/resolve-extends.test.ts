@@ -38,3 +38,24 @@ test('an extends chain as long as the limit merges; one file longer is refused a
     },
   ]);
 });
+
+test('the limit on keys and values holds for a pipeline and the files it extends together', async (context) => {
+  const directory = temporaryDirectory(context);
+  const lines = (prefix: string, count: number): string => Array.from({ length: count }, (_, index) => `${prefix}${index}: 1\n`).join('');
+  // The pipeline: its mapping, extends and its value, 15,000 keys with their values.
+  const childNodes = 3 + 2 * 15_000;
+  writeFileSync(path.join(directory, 'child.yaml'), `extends: ./parent.yaml\n${lines('x-child-', 15_000)}`);
+  writeFileSync(path.join(directory, 'parent.yaml'), lines('x-parent-', 15_000));
+  const resolved = await resolveExtends(path.join(directory, 'child.yaml'), {});
+  // In the parent, its mapping counts one and each line two: the first to go past is a key.
+  const line = Math.floor((pipelineLimits.maxNodes - childNodes - 1) / 2) + 1;
+  assert.deepEqual(resolved.problems, [
+    {
+      file: displayPath(path.join(directory, 'parent.yaml')),
+      line,
+      column: 1,
+      message: `this value takes the pipeline past ${pipelineLimits.maxNodes} keys and values (${childNodes} of them in the files extending this one), the most a pipeline may hold`,
+      fix: 'a pipeline is a page of settings: keep data in dataset files named by path, and anchor a value that is used a few times, not thousands',
+    },
+  ]);
+});
