@@ -66,7 +66,7 @@ export function nestingProblem(depth: string, limits: PipelineLimits, what = 'th
  * whole pipeline); the nesting depth after expansion; the number of anchors and of aliases; an alias inside
  * its own anchor.
  */
-export function inspectYamlTree(document: Document, limits: PipelineLimits, nodesBefore = 0): YamlTreeInspection {
+export function inspectYamlTree(document: Document, limits: PipelineLimits, nodesBefore: number): YamlTreeInspection {
   const aliasTargets = new Map<Alias, Node>();
   const aliases: Alias[] = [];
   const duplicateKeys: { offset: number; pointer: string }[] = [];

@@ -2,10 +2,10 @@ import { constants, type Stats } from 'node:fs';
 import { open, stat } from 'node:fs/promises';
 
 /**
- * What {@link readLimitedFile} found: the text, or that the file holds more than allowed (with its
+ * What {@link readLimitedFile} found: the text and its size in bytes, or that the file holds more than allowed (with its
  * size when `stat` gave it; a file that grew while being read is only known to be too large).
  */
-export type LimitedRead = { readonly text: string } | { readonly tooLarge: { readonly bytes?: number } };
+export type LimitedRead = { readonly text: string; readonly bytes: number } | { readonly tooLarge: { readonly bytes?: number } };
 
 /** Why a path that exists is not a file to read, in words for a message; undefined for a regular file. */
 function notRegularFileReason(stats: Stats): string | undefined {
@@ -65,7 +65,7 @@ export async function readLimitedFile(file: string, maxBytes: number): Promise<L
       length += bytesRead;
     }
     if (length > maxBytes) return { tooLarge: opened.size > maxBytes ? { bytes: opened.size } : {} };
-    return { text: buffer.toString('utf8', 0, length) };
+    return { text: buffer.toString('utf8', 0, length), bytes: length };
   } finally {
     await handle.close();
   }

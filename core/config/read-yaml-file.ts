@@ -3,7 +3,7 @@ import type { Problem } from '../errors/problem.js';
 import { excessiveAlias } from './excessive-alias.js';
 import { inspectYamlTree, nestingProblem, type YamlTreeInspection } from './inspect-yaml-tree.js';
 import { parseYamlDocument } from './parse-yaml-document.js';
-import { pipelineLimits, type PipelineLimits } from './pipeline-limits.js';
+import { noUsage, pipelineLimits, type PipelineLimits, type PipelineUsage } from './pipeline-limits.js';
 import { readLimitedFile } from './read-limited-file.js';
 import { childPointer, displayPath, type SourceMap, type SourcePosition } from './source-map.js';
 
@@ -16,8 +16,8 @@ export interface YamlFile {
   readonly sourceMap: SourceMap;
   /** Syntax errors, duplicate keys and limits crossed, each at its `file:line:col`. */
   readonly problems: readonly Problem[];
-  /** Keys and values counted (aliases expanded), with the `nodesBefore` given to {@link readYamlFile}. */
-  readonly nodes: number;
+  /** What the pipeline has used of its limits with this file read (`before` included). */
+  readonly usage: PipelineUsage;
 }
 
 /** Readable wording for the `yaml` package's error codes that users meet most. */
@@ -59,13 +59,14 @@ function mebibytes(bytes: number): string {
 }
 
 /** A file over the size limit, reported at its start. */
-function tooLargeProblem(shown: string, bytes: number | undefined, limits: PipelineLimits): Problem {
-  const size = bytes === undefined ? `more than ${mebibytes(limits.maxFileBytes)}` : `${mebibytes(bytes)} (${bytes} bytes)`;
+function tooLargeProblem(shown: string, bytes: number | undefined, limits: PipelineLimits, before: PipelineUsage): Problem {
+  const size = bytes === undefined ? `more than the ${limits.maxBytes - before.bytes} bytes left` : `${mebibytes(bytes)} (${bytes} bytes)`;
+  const extending = before.bytes > 0 ? ` with the files extending it (${before.bytes} bytes)` : '';
   return {
     file: shown,
     line: 1,
     column: 1,
-    message: `${shown} holds ${size}; a pipeline file may hold at most ${mebibytes(limits.maxFileBytes)} (${limits.maxFileBytes} bytes)`,
+    message: `${shown} holds ${size}; a pipeline${extending} may hold at most ${mebibytes(limits.maxBytes)} (${limits.maxBytes} bytes)`,
     fix: 'a pipeline is a page of settings: keep data in dataset files named by path, and check that this is the file you meant',
   };
 }
@@ -91,17 +92,17 @@ function conversionProblem(error: Error, inspection: YamlTreeInspection, limits:
 /**
  * Reads one YAML file with a {@link LineCounter}, recording where each value and key starts so that
  * validation can report `file:line:col`. Reading stays within `limits` (size, nesting, values after
- * alias expansion, anchors and aliases), each crossing reported where it happens; `nodesBefore`
- * values were already counted in the files that extend this one. Nothing is thrown
+ * alias expansion, anchors and aliases), each crossing reported where it happens; `before` is what
+ * the files that extend this one have used of the limits that hold for the whole pipeline. Nothing is thrown
  * for the user's mistakes: they come back as problems (a missing file, or a path that is not a
  * regular file, throws: the caller knows who named it and reports it there).
  */
-export async function readYamlFile(file: string, limits: PipelineLimits = pipelineLimits, nodesBefore = 0): Promise<YamlFile> {
+export async function readYamlFile(file: string, limits: PipelineLimits = pipelineLimits, before: PipelineUsage = noUsage): Promise<YamlFile> {
   const shown = displayPath(file);
   const sourceMap: SourceMap = new Map();
-  const failed = (problems: Problem[]): YamlFile => ({ file, value: undefined, sourceMap, problems, nodes: nodesBefore });
-  const read = await readLimitedFile(file, limits.maxFileBytes);
-  if ('tooLarge' in read) return failed([tooLargeProblem(shown, read.tooLarge.bytes, limits)]);
+  const failed = (problems: Problem[]): YamlFile => ({ file, value: undefined, sourceMap, problems, usage: before });
+  const read = await readLimitedFile(file, limits.maxBytes - before.bytes);
+  if ('tooLarge' in read) return failed([tooLargeProblem(shown, read.tooLarge.bytes, limits, before)]);
   const source = read.text;
   const lineCounter = new LineCounter();
   const at = (offset: number): SourcePosition => {
@@ -113,7 +114,7 @@ export async function readYamlFile(file: string, limits: PipelineLimits = pipeli
   const parsed = parseYamlDocument(source, lineCounter, 2 * limits.maxDepth);
   if ('tooDeepAt' in parsed) return failed([{ ...at(parsed.tooDeepAt), ...nestingProblem(`more than ${2 * limits.maxDepth}`, limits) }]);
   const { document } = parsed;
-  const inspection = inspectYamlTree(document, limits, nodesBefore);
+  const inspection = inspectYamlTree(document, limits, before.nodes);
   const problems: Problem[] = document.errors.map((error) => {
     const start = syntaxOffset(error.message, source, error.pos[0]);
     const fix = syntaxFix(error.code, error.message);
@@ -133,7 +134,7 @@ export async function readYamlFile(file: string, limits: PipelineLimits = pipeli
     return failed([conversionProblem(error as Error, inspection, limits, at)]);
   }
   recordPositions(inspection.aliasTargets, document.contents, '', undefined, sourceMap, at);
-  return { file, value, sourceMap, problems: [], nodes: inspection.nodes };
+  return { file, value, sourceMap, problems: [], usage: { bytes: before.bytes + read.bytes, nodes: inspection.nodes } };
 }
 
 function isMergeKey(key: unknown): boolean {

@@ -2,7 +2,7 @@ import path from 'node:path';
 import type { Problem } from '../errors/problem.js';
 import { interpolateString } from './interpolate-environment.js';
 import { isPlainObject, mergeDocuments, type LocatedDocument } from './merge-documents.js';
-import { pipelineLimits } from './pipeline-limits.js';
+import { noUsage, pipelineLimits, type PipelineUsage } from './pipeline-limits.js';
 import { unreadablePath } from './read-limited-file.js';
 import { readYamlFile } from './read-yaml-file.js';
 import { displayPath, locate } from './source-map.js';
@@ -20,19 +20,19 @@ export interface ResolvedDocument extends LocatedDocument {
  * names them; `${VAR}` allowed), merging each child over its parent. A cycle, a missing file, a
  * path that is not a regular file (a folder, a device, a FIFO, `""`), a chain longer than
  * {@link pipelineLimits} allow or a syntax error anywhere in the chain is reported at the place
- * that caused it. The limit on keys and values holds for the chain as a whole: `nodesBefore` were
- * counted in the files that extend this one (`chain`).
+ * that caused it. The limits on bytes and on keys and values hold for the chain as a whole: `usage`
+ * is what the files that extend this one (`chain`) have used of them.
  */
 export async function resolveExtends(
   file: string,
   environment: Readonly<Record<string, string | undefined>>,
   chain: readonly string[] = [],
-  nodesBefore = 0,
+  usage: PipelineUsage = noUsage,
 ): Promise<ResolvedDocument> {
   const sourceFiles = [file];
   let yamlFile;
   try {
-    yamlFile = await readYamlFile(file, pipelineLimits, nodesBefore);
+    yamlFile = await readYamlFile(file, pipelineLimits, usage);
   } catch (error) {
     // readYamlFile says in words what a path that is not a regular file is.
     const reason = (error as NodeJS.ErrnoException).code === 'EISDIR' ? 'it is a folder' : (error as Error).message;
@@ -85,7 +85,7 @@ export async function resolveExtends(
       ],
     };
   }
-  const parent = await resolveExtends(parentFile, environment, [...chain, file], yamlFile.nodes);
+  const parent = await resolveExtends(parentFile, environment, [...chain, file], yamlFile.usage);
   sourceFiles.push(...parent.sourceFiles);
   if (parent.problems.length > 0) return { ...own, sourceFiles, problems: parent.problems };
   if (!isPlainObject(parent.value)) {

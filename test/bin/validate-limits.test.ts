@@ -93,7 +93,7 @@ test('a 50 MB file is refused at 1:1 before it is read', async (context) => {
   for (let written = 0; written < 50 * 1024 * 1024; ) written += writeSync(descriptor, block);
   closeSync(descriptor);
   const run = await validate(context, [file]);
-  assertBoundedRefusal(run, new RegExp(`${literal(file)}:1:1\\n {2}${literal(file)} holds 50\\.\\d MiB \\(\\d+ bytes\\); a pipeline file may hold at most 1 MiB \\(1048576 bytes\\)\\n`));
+  assertBoundedRefusal(run, new RegExp(`${literal(file)}:1:1\\n {2}${literal(file)} holds 50\\.\\d MiB \\(\\d+ bytes\\); a pipeline may hold at most 1 MiB \\(1048576 bytes\\)\\n`));
 });
 
 test('a mapping with too many keys, and a megabyte of nesting, are each refused where they cross the limit', async (context) => {
@@ -101,9 +101,9 @@ test('a mapping with too many keys, and a megabyte of nesting, are each refused 
   const wide = path.join(directory, 'wide.yaml');
   const keys = pipelineLimits.maxNodes / 2 + 100;
   writeFileSync(wide, Array.from({ length: keys }, (_, index) => `k${String(index).padStart(6, '0')}: 1`).join('\n') + '\n');
-  assert.ok(statSync(wide).size < pipelineLimits.maxFileBytes, 'under the size limit: the key count is what is refused');
+  assert.ok(statSync(wide).size < pipelineLimits.maxBytes, 'under the size limit: the key count is what is refused');
   const deep = path.join(directory, 'deep.yaml');
-  writeFileSync(deep, `a: ${'['.repeat(pipelineLimits.maxFileBytes - 10)}\n`);
+  writeFileSync(deep, `a: ${'['.repeat(pipelineLimits.maxBytes - 10)}\n`);
   const run = await validate(context, [wide, deep]);
   // The root and one key and one value per line: the value on line maxNodes / 2 is one too many.
   assertBoundedRefusal(run, new RegExp(`${literal(wide)}:${pipelineLimits.maxNodes / 2}:10\\n {2}this value takes the pipeline past ${pipelineLimits.maxNodes} keys and values`));

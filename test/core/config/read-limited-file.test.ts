@@ -18,7 +18,7 @@ test('a file larger than the limit by stat is refused with its size; one at the 
   const file = path.join(temporaryDirectory(context), 'pipeline.yaml');
   writeFileSync(file, 'name: é\n'); // 9 bytes, 8 characters
   assert.deepEqual(await readLimitedFile(file, 8), { tooLarge: { bytes: 9 } });
-  assert.deepEqual(await readLimitedFile(file, 9), { text: 'name: é\n' });
+  assert.deepEqual(await readLimitedFile(file, 9), { text: 'name: é\n', bytes: 9 });
 });
 
 test('a FIFO, a folder and a device are refused without being opened for reading', { skip: process.platform === 'win32' && 'needs mkfifo' }, async (context) => {

@@ -23,7 +23,7 @@ function located(problems: readonly Problem[]): { line?: number; column?: number
 test('every shipped pipeline reads within a hundredth of the size, value, anchor and alias limits and a quarter of the depth', async () => {
   const tight: PipelineLimits = {
     ...pipelineLimits,
-    maxFileBytes: pipelineLimits.maxFileBytes / 100,
+    maxBytes: pipelineLimits.maxBytes / 100,
     maxNodes: pipelineLimits.maxNodes / 100,
     maxDepth: pipelineLimits.maxDepth / 4,
     maxAnchors: pipelineLimits.maxAnchors / 100,
@@ -42,12 +42,12 @@ test('every shipped pipeline reads within a hundredth of the size, value, anchor
 test('a file over the size limit is refused at 1:1 without being parsed', async (context) => {
   const file = path.join(temporaryDirectory(context), 'large.yaml');
   writeFileSync(file, `name: large\ndescription: ${'x'.repeat(200)}\n`);
-  const read = await readYamlFile(file, { ...pipelineLimits, maxFileBytes: 100 });
+  const read = await readYamlFile(file, { ...pipelineLimits, maxBytes: 100 });
   assert.equal(read.value, undefined);
   assert.equal(read.problems.length, 1);
   assert.equal(read.problems[0]!.line, 1);
   assert.equal(read.problems[0]!.column, 1);
-  assert.match(read.problems[0]!.message, /large\.yaml holds 0\.0 MiB \(226 bytes\); a pipeline file may hold at most 0\.0 MiB \(100 bytes\)$/);
+  assert.match(read.problems[0]!.message, /large\.yaml holds 0\.0 MiB \(226 bytes\); a pipeline may hold at most 0\.0 MiB \(100 bytes\)$/);
   assert.match(read.problems[0]!.fix ?? '', /keep data in dataset files/);
 });
 

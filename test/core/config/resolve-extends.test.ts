@@ -59,3 +59,27 @@ test('the limit on keys and values holds for a pipeline and the files it extends
     },
   ]);
 });
+
+test('the limit on bytes holds for a pipeline and the files it extends together', async (context) => {
+  const directory = temporaryDirectory(context);
+  // Each file holds three fifths of the limit: either alone would be read.
+  const filler = (name: string): string => `description: "${'d'.repeat(Math.floor((pipelineLimits.maxBytes * 3) / 5))}"\nname: ${name}\n`;
+  const child = `extends: ./parent.yaml\n${filler('child')}`;
+  writeFileSync(path.join(directory, 'child.yaml'), child);
+  writeFileSync(path.join(directory, 'parent.yaml'), filler('parent'));
+  assert.deepEqual((await resolveExtends(path.join(directory, 'parent.yaml'), {})).problems, []);
+  const resolved = await resolveExtends(path.join(directory, 'child.yaml'), {});
+  const parent = displayPath(path.join(directory, 'parent.yaml'));
+  const parentBytes = Buffer.byteLength(filler('parent'));
+  assert.deepEqual(
+    resolved.problems.map(({ file, line, column, message }) => ({ file, line, column, message })),
+    [
+      {
+        file: parent,
+        line: 1,
+        column: 1,
+        message: `${parent} holds 0.6 MiB (${parentBytes} bytes); a pipeline with the files extending it (${Buffer.byteLength(child)} bytes) may hold at most 1 MiB (${pipelineLimits.maxBytes} bytes)`,
+      },
+    ],
+  );
+});
