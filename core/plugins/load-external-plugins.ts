@@ -1,7 +1,7 @@
-import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { unreadablePath } from '../config/read-limited-file.js';
 import type { Problem } from '../errors/problem.js';
 import { UserError } from '../errors/user-error.js';
 import type { AnyPluginDescriptor } from './plugin-descriptor.js';
@@ -104,8 +104,14 @@ export async function loadExternalPlugins(references: readonly PluginReference[]
     let url: string;
     if (isPathSpecifier(specifier)) {
       const file = path.resolve(baseDirectory, specifier);
-      if (!existsSync(file)) {
+      // Only stat: importing a FIFO would leave a read pending that keeps the process alive.
+      const unreadable = await unreadablePath(file);
+      if (unreadable?.missing) {
         problems.push({ ...location, message: `plugin file not found: ${file}`, fix: 'check the path; it is relative to the pipeline file' });
+        continue;
+      }
+      if (unreadable) {
+        problems.push({ ...location, message: `cannot load plugin ${file}: ${unreadable.reason}`, fix: 'name a JavaScript module file; the path is relative to the pipeline file' });
         continue;
       }
       url = pathToFileURL(file).href;

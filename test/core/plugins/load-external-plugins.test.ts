@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import type { Problem } from '../../../core/errors/problem.js';
@@ -57,4 +58,25 @@ test('a plugin whose import rejects is reported with the reason', async (context
   assert.deepEqual(await problemsOf(directory, 'rejects.js', "await Promise.reject(new Error('no model found'));\n"), [
     { ...location, message: 'plugin "./rejects.js" failed to load: no model found' },
   ]);
+});
+
+test('a plugin path that is a FIFO or a folder is refused without being imported', { timeout: 20_000, skip: process.platform === 'win32' && 'needs mkfifo' }, async (context) => {
+  const directory = temporaryDirectory(context);
+  assert.equal(spawnSync('mkfifo', [path.join(directory, 'pipe.js')]).status, 0);
+  mkdirSync(path.join(directory, 'folder.js'));
+  // Importing the FIFO would leave a read pending forever, keeping the process alive.
+  await assert.rejects(
+    loadExternalPlugins([
+      { specifier: './pipe.js', baseDirectory: directory, location },
+      { specifier: './folder.js', baseDirectory: directory, location },
+    ]),
+    (error: unknown) => {
+      assert.ok(error instanceof UserError);
+      assert.deepEqual(
+        error.problems.map((problem) => problem.message),
+        [`cannot load plugin ${path.join(directory, 'pipe.js')}: it is a named pipe (FIFO)`, `cannot load plugin ${path.join(directory, 'folder.js')}: it is a folder`],
+      );
+      return true;
+    },
+  );
 });
