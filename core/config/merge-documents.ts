@@ -23,8 +23,9 @@ function isWithin(pointer: string, roots: ReadonlySet<string>): boolean {
  * `extends` semantics: mappings merge key by key, anything else (arrays included) in `override`
  * replaces what `base` had. Positions follow the values, so an inherited value still names the
  * file it was written in, and a replaced one names the file that replaced it. Every value of
- * `override` ends up in the result, so all its positions are kept; a position of `base` is kept
- * unless it lies in a value that `override` replaced. (One pass over each map: copying a subtree's
+ * `override` ends up in the result, so all its positions are kept (a mapping both write is thus
+ * reported, for a missing key, where the most derived file writes it); a position of `base` is
+ * kept unless it lies in a value that `override` replaced. (One pass over each map: copying a subtree's
  * positions key by key costs the size of the map per key, minutes for a mapping of 50,000 keys.)
  */
 export function mergeDocuments(base: LocatedDocument, override: LocatedDocument): LocatedDocument {

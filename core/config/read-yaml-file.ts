@@ -93,9 +93,9 @@ function conversionProblem(error: Error, inspection: YamlTreeInspection, limits:
  * Reads one YAML file with a {@link LineCounter}, recording where each value and key starts so that
  * validation can report `file:line:col`. Reading stays within `limits` (size, nesting, values after
  * alias expansion, anchors and aliases), each crossing reported where it happens; `before` is what
- * the files that extend this one have used of the limits that hold for the whole pipeline. Nothing is thrown
- * for the user's mistakes: they come back as problems (a missing file, or a path that is not a
- * regular file, throws: the caller knows who named it and reports it there).
+ * the files that extend this one have used of the limits that hold for the whole pipeline. Nothing
+ * is thrown for the user's mistakes: they come back as problems (a missing file, or a path that is
+ * not a regular file, throws: the caller knows who named it and reports it there).
  */
 export async function readYamlFile(file: string, limits: PipelineLimits = pipelineLimits, before: PipelineUsage = noUsage): Promise<YamlFile> {
   const shown = displayPath(file);
