@@ -1,4 +1,4 @@
-import { childPointer, type SourceMap } from './source-map.js';
+import { childPointer, parentPointer, type SourceMap } from './source-map.js';
 
 /** A parsed document and the positions of its values. */
 export interface LocatedDocument {
@@ -11,42 +11,40 @@ export function isPlainObject(value: unknown): value is Record<string, unknown> 
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-function copySubtree(from: SourceMap, to: SourceMap, pointer: string): void {
-  for (const [entry, location] of from) {
-    if (entry === pointer || entry.startsWith(pointer + '/')) to.set(entry, location);
-  }
-}
-
-function deleteSubtree(map: SourceMap, pointer: string): void {
-  for (const entry of [...map.keys()]) {
-    if (entry === pointer || entry.startsWith(pointer + '/')) map.delete(entry);
+/** Whether `pointer` is one of `roots` or lies below one of them. */
+function isWithin(pointer: string, roots: ReadonlySet<string>): boolean {
+  for (let current = pointer; ; current = parentPointer(current)) {
+    if (roots.has(current)) return true;
+    if (current === '') return false;
   }
 }
 
 /**
  * `extends` semantics: mappings merge key by key, anything else (arrays included) in `override`
  * replaces what `base` had. Positions follow the values, so an inherited value still names the
- * file it was written in, and a replaced one names the file that replaced it.
+ * file it was written in, and a replaced one names the file that replaced it. Every value of
+ * `override` ends up in the result, so all its positions are kept (a mapping both write is thus
+ * reported, for a missing key, where the most derived file writes it); a position of `base` is
+ * kept unless it lies in a value that `override` replaced. (One pass over each map: copying a subtree's
+ * positions key by key costs the size of the map per key, minutes for a mapping of 50,000 keys.)
  */
 export function mergeDocuments(base: LocatedDocument, override: LocatedDocument): LocatedDocument {
-  const sourceMap: SourceMap = new Map(base.sourceMap);
-  const value = mergeValue(base.value, override.value, '', base.sourceMap, override.sourceMap, sourceMap);
+  const replaced = new Set<string>();
+  const value = mergeValue(base.value, override.value, '', replaced);
+  const sourceMap: SourceMap = new Map();
+  for (const [entry, location] of base.sourceMap) if (!isWithin(entry, replaced)) sourceMap.set(entry, location);
+  for (const [entry, location] of override.sourceMap) sourceMap.set(entry, location);
   return { value, sourceMap };
 }
 
-function mergeValue(base: unknown, override: unknown, pointer: string, baseMap: SourceMap, overrideMap: SourceMap, merged: SourceMap): unknown {
+function mergeValue(base: unknown, override: unknown, pointer: string, replaced: Set<string>): unknown {
   if (!isPlainObject(base) || !isPlainObject(override)) {
-    deleteSubtree(merged, pointer);
-    copySubtree(overrideMap, merged, pointer);
+    replaced.add(pointer);
     return override;
   }
-  // The mapping itself is reported (missing keys) where the most derived file writes it.
-  const own = overrideMap.get(pointer);
-  if (own) merged.set(pointer, own);
   const result: Record<string, unknown> = { ...base };
   for (const [key, value] of Object.entries(override)) {
-    const child = childPointer(pointer, key);
-    result[key] = key in base ? mergeValue(base[key], value, child, baseMap, overrideMap, merged) : (copySubtree(overrideMap, merged, child), value);
+    result[key] = key in base ? mergeValue(base[key], value, childPointer(pointer, key), replaced) : value;
   }
   return result;
 }

@@ -1,6 +1,10 @@
-import { readFile } from 'node:fs/promises';
-import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
+import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, type Alias, type Node } from 'yaml';
 import type { Problem } from '../errors/problem.js';
+import { excessiveAlias } from './excessive-alias.js';
+import { inspectYamlTree, nestingProblem, type YamlTreeInspection } from './inspect-yaml-tree.js';
+import { parseYamlDocument } from './parse-yaml-document.js';
+import { noUsage, pipelineLimits, type PipelineLimits, type PipelineUsage } from './pipeline-limits.js';
+import { readLimitedFile } from './read-limited-file.js';
 import { childPointer, displayPath, type SourceMap, type SourcePosition } from './source-map.js';
 
 /** One YAML file, parsed, with the position of every value. */
@@ -10,8 +14,10 @@ export interface YamlFile {
   /** The plain JavaScript value (aliases resolved); undefined when the file could not be parsed. */
   readonly value: unknown;
   readonly sourceMap: SourceMap;
-  /** Syntax errors and duplicate keys, each at its `file:line:col`. */
+  /** Syntax errors, duplicate keys and limits crossed, each at its `file:line:col`. */
   readonly problems: readonly Problem[];
+  /** What the pipeline has used of its limits with this file read (`before` included). */
+  readonly usage: PipelineUsage;
 }
 
 /** Readable wording for the `yaml` package's error codes that users meet most. */
@@ -46,115 +52,130 @@ function syntaxOffset(message: string, source: string, start: number): number {
   return start;
 }
 
+/** How large a file is, in the unit its limit is written in. */
+function mebibytes(bytes: number): string {
+  const value = bytes / (1024 * 1024);
+  return `${Number.isInteger(value) ? value : value.toFixed(1)} MiB`;
+}
+
+/** A file over the size limit, reported at its start. */
+function tooLargeProblem(shown: string, bytes: number | undefined, limits: PipelineLimits, before: PipelineUsage): Problem {
+  const size = bytes === undefined ? `more than the ${limits.maxBytes - before.bytes} bytes left` : `${mebibytes(bytes)} (${bytes} bytes)`;
+  const extending = before.bytes > 0 ? ` with the files extending it (${before.bytes} bytes)` : '';
+  return {
+    file: shown,
+    line: 1,
+    column: 1,
+    message: `${shown} holds ${size}; a pipeline${extending} may hold at most ${mebibytes(limits.maxBytes)} (${limits.maxBytes} bytes)`,
+    fix: 'a pipeline is a page of settings: keep data in dataset files named by path, and check that this is the file you meant',
+  };
+}
+
+/** An error of the `yaml` package's conversion to JavaScript, located: it names no position itself. */
+function conversionProblem(error: Error, inspection: YamlTreeInspection, limits: PipelineLimits, at: (offset: number) => SourcePosition): Problem {
+  const unresolved = /Unresolved alias.*: (\S+)$/.exec(error.message)?.[1];
+  if (unresolved) {
+    const written = inspection.aliases.find((node) => node.source === unresolved && !inspection.aliasTargets.has(node));
+    return { ...at(written?.range?.[0] ?? 0), message: `unknown alias "*${unresolved}"`, fix: `define the anchor "&${unresolved}" on a value above this one` };
+  }
+  if (/Excessive alias count/.test(error.message)) {
+    const excessive = excessiveAlias(inspection.aliases, inspection.aliasTargets, limits.maxAliasCount);
+    return {
+      ...at(excessive?.range?.[0] ?? 0),
+      message: `alias "*${excessive?.source ?? ''}" takes the uses of anchors past ${limits.maxAliasCount} (each use counts as often as the aliases nested in the anchored value)`,
+      fix: 'write the value out where it is needed, or share it through `extends`',
+    };
+  }
+  return { ...at(0), message: `YAML error: ${error.message}` };
+}
+
 /**
  * Reads one YAML file with a {@link LineCounter}, recording where each value and key starts so that
- * validation can report `file:line:col`. Nothing is thrown for the user's mistakes: they come back
- * as problems (a missing or unreadable file is the caller's to report, since it knows who named it).
+ * validation can report `file:line:col`. Reading stays within `limits` (size, nesting, values after
+ * alias expansion, anchors and aliases), each crossing reported where it happens; `before` is what
+ * the files that extend this one have used of the limits that hold for the whole pipeline. Nothing
+ * is thrown for the user's mistakes: they come back as problems (a missing file, or a path that is
+ * not a regular file, throws: the caller knows who named it and reports it there).
  */
-export async function readYamlFile(file: string): Promise<YamlFile> {
-  const source = await readFile(file, 'utf8');
+export async function readYamlFile(file: string, limits: PipelineLimits = pipelineLimits, before: PipelineUsage = noUsage): Promise<YamlFile> {
   const shown = displayPath(file);
+  const sourceMap: SourceMap = new Map();
+  const failed = (problems: Problem[]): YamlFile => ({ file, value: undefined, sourceMap, problems, usage: before });
+  const read = await readLimitedFile(file, limits.maxBytes - before.bytes);
+  if ('tooLarge' in read) return failed([tooLargeProblem(shown, read.tooLarge.bytes, limits, before)]);
+  const source = read.text;
   const lineCounter = new LineCounter();
-  const document = parseDocument(source, { lineCounter, prettyErrors: false, uniqueKeys: true, merge: true });
   const at = (offset: number): SourcePosition => {
     const { line, col } = lineCounter.linePos(offset);
     return { file: shown, line, column: col };
   };
+  // The parser's stack holds about one entry per level, plus the document and the scalar being read:
+  // twice the depth limit stops a deep file within a few dozen tokens, never one the depth check passes.
+  const parsed = parseYamlDocument(source, lineCounter, 2 * limits.maxDepth);
+  if ('tooDeepAt' in parsed) return failed([{ ...at(parsed.tooDeepAt), ...nestingProblem(`more than ${2 * limits.maxDepth}`, limits) }]);
+  const { document } = parsed;
+  const inspection = inspectYamlTree(document, limits, before.nodes);
   const problems: Problem[] = document.errors.map((error) => {
     const start = syntaxOffset(error.message, source, error.pos[0]);
     const fix = syntaxFix(error.code, error.message);
-    const pointer = error.code === 'DUPLICATE_KEY' ? pointerOfKeyAt(document.contents, start, '') : undefined;
-    return { ...at(start), ...(pointer !== undefined ? { pointer } : {}), message: syntaxMessage(error.code, error.message, source, start), ...(fix ? { fix } : {}) };
+    return { ...at(start), message: syntaxMessage(error.code, error.message, source, start), ...(fix ? { fix } : {}) };
   });
-  const sourceMap: SourceMap = new Map();
-  if (problems.length > 0) return { file, value: undefined, sourceMap, problems };
+  for (const { offset, pointer } of inspection.duplicateKeys) {
+    problems.push({ ...at(offset), pointer, message: syntaxMessage('DUPLICATE_KEY', '', source, offset), fix: syntaxFix('DUPLICATE_KEY', '')! });
+  }
+  if (inspection.exceeded) problems.push({ ...at(inspection.exceeded.offset), message: inspection.exceeded.message, fix: inspection.exceeded.fix });
+  if (problems.length > 0) return failed(problems.sort((left, right) => left.line! - right.line! || left.column! - right.column!));
 
   let value: unknown;
   try {
-    value = document.toJS({ maxAliasCount: 1000 });
+    value = document.toJS({ maxAliasCount: limits.maxAliasCount });
   } catch (error) {
     // Unresolved aliases (`*missing`) and alias bombs surface only when converting.
-    const message = (error as Error).message;
-    const alias = /Unresolved alias.*: (\S+)$/.exec(message)?.[1];
-    const offset = alias ? Math.max(0, source.indexOf(`*${alias}`)) : 0;
-    return {
-      file,
-      value: undefined,
-      sourceMap,
-      problems: [
-        alias
-          ? { ...at(offset), message: `unknown alias "*${alias}"`, fix: `define the anchor "&${alias}" on a value above this one` }
-          : { ...at(offset), message: `YAML error: ${message}` },
-      ],
-    };
+    return failed([conversionProblem(error as Error, inspection, limits, at)]);
   }
-  recordPositions(document, document.contents, '', undefined, sourceMap, at);
-  return { file, value, sourceMap, problems };
-}
-
-/** The JSON pointer of the mapping key that starts at `offset` (a duplicate key), if any. */
-function pointerOfKeyAt(node: unknown, offset: number, pointer: string): string | undefined {
-  if (isMap(node)) {
-    for (const pair of node.items) {
-      const keyNode = pair.key as Node | null;
-      const keyText = isScalar(keyNode) ? String(keyNode.value) : String(keyNode);
-      if (keyNode?.range?.[0] === offset) return childPointer(pointer, keyText);
-      const found = pointerOfKeyAt(pair.value, offset, childPointer(pointer, keyText));
-      if (found !== undefined) return found;
-    }
-  } else if (isSeq(node)) {
-    for (const [index, item] of node.items.entries()) {
-      const found = pointerOfKeyAt(item, offset, childPointer(pointer, index));
-      if (found !== undefined) return found;
-    }
-  }
-  return undefined;
+  recordPositions(inspection.aliasTargets, document.contents, '', undefined, sourceMap, at);
+  return { file, value, sourceMap, problems: [], usage: { bytes: before.bytes + read.bytes, nodes: inspection.nodes } };
 }
 
 function isMergeKey(key: unknown): boolean {
   return isScalar(key) && key.value === '<<';
 }
 
-/** Walks the syntax tree alongside the JSON pointers of the values it produces. */
+/**
+ * Walks the syntax tree alongside the JSON pointers of the values it produces, following aliases
+ * into what they stand for: {@link inspectYamlTree} has checked first that this stays within the
+ * limits (no alias inside its own anchor, a bounded number of values and depth).
+ */
 function recordPositions(
-  document: Document,
+  aliasTargets: ReadonlyMap<Alias, Node>,
   node: unknown,
   pointer: string,
   key: SourcePosition | undefined,
   sourceMap: SourceMap,
   at: (offset: number) => SourcePosition,
-  depth = 0,
 ): void {
-  if (depth > 64) return; // aliases may nest; positions deeper than this are not worth the risk of a cycle
   const range = (node as Node | null)?.range;
   // An empty value (`key:`) has an empty range just after the colon: the key is the better place.
   const value = range && range[0] !== range[1] ? at(range[0]) : (key ?? (range ? at(range[0]) : undefined));
   if (value) sourceMap.set(pointer, key ? { value, key } : { value });
   if (isAlias(node)) {
-    const target = node.resolve(document);
+    const target = aliasTargets.get(node);
     // The alias itself is where the value is written; its children are where the anchor wrote them.
-    if (target && (isMap(target) || isSeq(target))) recordChildren(document, target, pointer, sourceMap, at, depth);
+    if (target && (isMap(target) || isSeq(target))) recordChildren(aliasTargets, target, pointer, sourceMap, at);
     return;
   }
-  if (isMap(node) || isSeq(node)) recordChildren(document, node, pointer, sourceMap, at, depth);
+  if (isMap(node) || isSeq(node)) recordChildren(aliasTargets, node, pointer, sourceMap, at);
 }
 
-function recordChildren(
-  document: Document,
-  node: Node,
-  pointer: string,
-  sourceMap: SourceMap,
-  at: (offset: number) => SourcePosition,
-  depth: number,
-): void {
+function recordChildren(aliasTargets: ReadonlyMap<Alias, Node>, node: Node, pointer: string, sourceMap: SourceMap, at: (offset: number) => SourcePosition): void {
   if (isMap(node)) {
     // `<<: *anchor` merge keys first: keys written beside them override what they bring in.
     for (const pair of node.items) {
       if (!isPair(pair) || !isMergeKey(pair.key)) continue;
       const sources = isSeq(pair.value) ? pair.value.items : [pair.value];
       for (const source of sources) {
-        const target = isAlias(source) ? source.resolve(document) : source;
-        if (isMap(target)) recordChildren(document, target, pointer, sourceMap, at, depth + 1);
+        const target = isAlias(source) ? aliasTargets.get(source) : source;
+        if (isMap(target)) recordChildren(aliasTargets, target, pointer, sourceMap, at);
       }
     }
     for (const pair of node.items) {
@@ -162,9 +183,9 @@ function recordChildren(
       const keyNode = pair.key as Node | null;
       const keyText = isScalar(keyNode) ? String(keyNode.value) : String(keyNode);
       const keyPosition = keyNode?.range ? at(keyNode.range[0]) : undefined;
-      recordPositions(document, pair.value, childPointer(pointer, keyText), keyPosition, sourceMap, at, depth + 1);
+      recordPositions(aliasTargets, pair.value, childPointer(pointer, keyText), keyPosition, sourceMap, at);
     }
   } else if (isSeq(node)) {
-    node.items.forEach((item, index) => recordPositions(document, item, childPointer(pointer, index), undefined, sourceMap, at, depth + 1));
+    node.items.forEach((item, index) => recordPositions(aliasTargets, item, childPointer(pointer, index), undefined, sourceMap, at));
   }
 }

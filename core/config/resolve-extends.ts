@@ -1,8 +1,9 @@
-import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { Problem } from '../errors/problem.js';
 import { interpolateString } from './interpolate-environment.js';
 import { isPlainObject, mergeDocuments, type LocatedDocument } from './merge-documents.js';
+import { noUsage, pipelineLimits, type PipelineUsage } from './pipeline-limits.js';
+import { unreadablePath } from './read-limited-file.js';
 import { readYamlFile } from './read-yaml-file.js';
 import { displayPath, locate } from './source-map.js';
 
@@ -16,21 +17,26 @@ export interface ResolvedDocument extends LocatedDocument {
 
 /**
  * Reads a pipeline file and, recursively, the files it `extends` (paths relative to the file that
- * names them; `${VAR}` allowed), merging each child over its parent. A cycle, a missing file or a
- * syntax error anywhere in the chain is reported at the place that caused it.
+ * names them; `${VAR}` allowed), merging each child over its parent. A cycle, a missing file, a
+ * path that is not a regular file (a folder, a device, a FIFO, `""`), a chain longer than
+ * {@link pipelineLimits} allow or a syntax error anywhere in the chain is reported at the place
+ * that caused it. The limits on bytes and on keys and values hold for the chain as a whole: `usage`
+ * is what the files that extend this one (`chain`) have used of them.
  */
 export async function resolveExtends(
   file: string,
   environment: Readonly<Record<string, string | undefined>>,
   chain: readonly string[] = [],
+  usage: PipelineUsage = noUsage,
 ): Promise<ResolvedDocument> {
   const sourceFiles = [file];
   let yamlFile;
   try {
-    yamlFile = await readYamlFile(file);
+    yamlFile = await readYamlFile(file, pipelineLimits, usage);
   } catch (error) {
+    // readYamlFile says in words what a path that is not a regular file is.
     const reason = (error as NodeJS.ErrnoException).code === 'EISDIR' ? 'it is a folder' : (error as Error).message;
-    return { value: undefined, sourceMap: new Map(), sourceFiles, problems: [{ file: displayPath(file), message: `cannot read ${displayPath(file)}: ${reason}` }] };
+    return { value: undefined, sourceMap: new Map(), sourceFiles, problems: [{ file: displayPath(file), message: `cannot read ${displayPath(file)}: ${reason}`, fix: 'name a pipeline YAML file' }] };
   }
   if (yamlFile.problems.length > 0) return { value: undefined, sourceMap: yamlFile.sourceMap, sourceFiles, problems: [...yamlFile.problems] };
   const own: LocatedDocument = { value: yamlFile.value, sourceMap: yamlFile.sourceMap };
@@ -44,6 +50,9 @@ export async function resolveExtends(
   if (interpolated.problems.length > 0) {
     return { ...own, sourceFiles, problems: interpolated.problems.map((problem) => ({ ...where, ...problem })) };
   }
+  if (interpolated.text.trim() === '') {
+    return { ...own, sourceFiles, problems: [{ ...where, message: 'extends names no file: the value is empty', fix: 'name the pipeline or recipe file to extend (relative to this file), or remove `extends`' }] };
+  }
   const parentFile = path.resolve(path.dirname(file), interpolated.text);
   if ([...chain, file].includes(parentFile)) {
     const cycle = [...chain, file, parentFile].slice([...chain, file].indexOf(parentFile)).map(displayPath);
@@ -53,14 +62,30 @@ export async function resolveExtends(
       problems: [{ ...where, message: `extends cycle: ${cycle.join(' → ')}`, fix: 'remove the `extends` that leads back to a file already in the chain' }],
     };
   }
-  if (!existsSync(parentFile)) {
+  if (chain.length + 2 > pipelineLimits.maxExtendsChain) {
     return {
       ...own,
       sourceFiles,
-      problems: [{ ...where, message: `extended file not found: ${displayPath(parentFile)}`, fix: 'check the path; it is relative to the file that names it' }],
+      problems: [{ ...where, message: `extends chain longer than ${pipelineLimits.maxExtendsChain} files`, fix: 'extend a file that holds what the files further up the chain add' }],
     };
   }
-  const parent = await resolveExtends(parentFile, environment, [...chain, file]);
+  // Only stat: a FIFO named here would block the read until something writes to it.
+  const unreadable = await unreadablePath(parentFile);
+  if (unreadable) {
+    const notFound = unreadable.missing;
+    return {
+      ...own,
+      sourceFiles,
+      problems: [
+        {
+          ...where,
+          message: notFound ? `extended file not found: ${displayPath(parentFile)}` : `cannot extend ${displayPath(parentFile)}: ${unreadable.reason}`,
+          fix: notFound ? 'check the path; it is relative to the file that names it' : 'name a pipeline or recipe YAML file; the path is relative to the file that names it',
+        },
+      ],
+    };
+  }
+  const parent = await resolveExtends(parentFile, environment, [...chain, file], yamlFile.usage);
   sourceFiles.push(...parent.sourceFiles);
   if (parent.problems.length > 0) return { ...own, sourceFiles, problems: parent.problems };
   if (!isPlainObject(parent.value)) {

@@ -1,7 +1,7 @@
-import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { unreadablePath } from '../config/read-limited-file.js';
 import type { Problem } from '../errors/problem.js';
 import { UserError } from '../errors/user-error.js';
 import type { AnyPluginDescriptor } from './plugin-descriptor.js';
@@ -22,9 +22,79 @@ function isPathSpecifier(specifier: string): boolean {
 }
 
 /**
+ * How long importing one plugin module may take. Importing runs the module's top level, which
+ * should only define things: real work belongs in `create`. Ten seconds is far above what loading
+ * a plugin and its dependencies from disk takes, and short enough that `distill validate` on a
+ * pipeline with a stuck plugin ends with a message rather than seeming to hang.
+ */
+export const pluginImportTimeoutMilliseconds = 10_000;
+
+/** Thrown by the stand-in for `process.exit` while a plugin is being imported. */
+class ExitRefused extends Error {
+  constructor(code: string) {
+    super(`process.exit(${code}) was refused: a plugin was being imported`);
+  }
+}
+
+/** Thrown when an import has not settled in time. */
+class ImportTimedOut extends Error {}
+
+// Modules whose import timed out: importing them again would wait on the same unsettled import.
+const timedOut = new Set<string>();
+
+/**
+ * Imports a plugin module under guard, returning the module or what went wrong, in words. While it
+ * loads, `process.exit` throws instead of ending the process (a plugin that exits on import would
+ * otherwise end `distill validate` with status 0 and no output, as if the pipeline were valid);
+ * a call that the plugin catches is still reported. The import must settle within
+ * {@link pluginImportTimeoutMilliseconds}: the timer also keeps the event loop alive, without which
+ * Node ends the process by itself (status 13) when a top-level await never settles. `process.exit`
+ * is restored as soon as the import settles or times out.
+ */
+async function importPlugin(url: string): Promise<{ module: Record<string, unknown> } | { failure: string; fix?: string }> {
+  if (timedOut.has(url)) return { failure: 'did not finish loading (it timed out before)' };
+  const exit = process.exit;
+  let exitCode: string | undefined;
+  process.exit = ((code?: string | number | null) => {
+    exitCode = String(code ?? '');
+    throw new ExitRefused(exitCode);
+  }) as typeof process.exit;
+  let timer: NodeJS.Timeout | undefined;
+  let settled: { module: Record<string, unknown> } | { error: unknown };
+  try {
+    const deadline = new Promise<never>((_resolve, reject) => {
+      timer = setTimeout(() => reject(new ImportTimedOut()), pluginImportTimeoutMilliseconds);
+    });
+    settled = { module: (await Promise.race([import(url), deadline])) as Record<string, unknown> };
+  } catch (error) {
+    settled = { error };
+  } finally {
+    clearTimeout(timer);
+    process.exit = exit;
+  }
+  // The exit call is what went wrong, whether or not the plugin caught the refusal.
+  if (exitCode !== undefined) {
+    return {
+      failure: `called process.exit(${exitCode}) while being imported`,
+      fix: 'a plugin must not end the process; throw an error instead, and distill reports it',
+    };
+  }
+  if ('module' in settled) return settled;
+  if (settled.error instanceof ImportTimedOut) {
+    timedOut.add(url);
+    return {
+      failure: `did not finish loading within ${pluginImportTimeoutMilliseconds / 1000} s`,
+      fix: 'a plugin module must not wait at its top level (such as a top-level await that never settles); do the work in create()',
+    };
+  }
+  return { failure: `failed to load: ${settled.error instanceof Error ? settled.error.message : String(settled.error)}` };
+}
+
+/**
  * Imports external plugins named in a pipeline's `plugins:` list. A module's default export (or,
- * failing that, its `plugins` export) may be one descriptor or an array of them. Every problem with
- * every reference is collected before throwing one {@link UserError}.
+ * failing that, its `plugins` export) may be one descriptor or an array of them. A module that
+ * throws or rejects, calls `process.exit` or does not finish loading in time is a problem at its
+ * reference. Every problem with every reference is collected before throwing one {@link UserError}.
  */
 export async function loadExternalPlugins(references: readonly PluginReference[]): Promise<AnyPluginDescriptor[]> {
   const descriptors: AnyPluginDescriptor[] = [];
@@ -34,8 +104,14 @@ export async function loadExternalPlugins(references: readonly PluginReference[]
     let url: string;
     if (isPathSpecifier(specifier)) {
       const file = path.resolve(baseDirectory, specifier);
-      if (!existsSync(file)) {
+      // Only stat: importing a FIFO would leave a read pending that keeps the process alive.
+      const unreadable = await unreadablePath(file);
+      if (unreadable?.missing) {
         problems.push({ ...location, message: `plugin file not found: ${file}`, fix: 'check the path; it is relative to the pipeline file' });
+        continue;
+      }
+      if (unreadable) {
+        problems.push({ ...location, message: `cannot load plugin ${file}: ${unreadable.reason}`, fix: 'name a JavaScript module file; the path is relative to the pipeline file' });
         continue;
       }
       url = pathToFileURL(file).href;
@@ -47,14 +123,12 @@ export async function loadExternalPlugins(references: readonly PluginReference[]
         continue;
       }
     }
-    let module: Record<string, unknown>;
-    try {
-      module = (await import(url)) as Record<string, unknown>;
-    } catch (error) {
-      problems.push({ ...location, message: `plugin "${specifier}" failed to load: ${(error as Error).message}` });
+    const imported = await importPlugin(url);
+    if ('failure' in imported) {
+      problems.push({ ...location, message: `plugin "${specifier}" ${imported.failure}`, ...(imported.fix ? { fix: imported.fix } : {}) });
       continue;
     }
-    const exported = module.default ?? module.plugins;
+    const exported = imported.module.default ?? imported.module.plugins;
     const candidates = Array.isArray(exported) ? exported : [exported];
     for (const candidate of candidates) {
       const found = descriptorProblems(candidate, `plugin "${specifier}"`);
