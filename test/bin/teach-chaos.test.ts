@@ -210,3 +210,13 @@ test('Ctrl+C waits for the requests in flight and keeps their answers: 200 promp
   assert.equal(setup.server.requests.length, examples, `${setup.server.requests.length} requests for ${examples} prompts`);
 });
 
+
+test('distill run stops after a teacher stage with failures above the rate: exit 1, how many and why, nothing trained', { timeout: 120_000 }, async (context) => {
+  const setup = await chaos(context, (request) => (/number \d*0$/.test(request.prompt) ? { kind: 'error', fixture: 'openai-error-server' } : answer(request)), { limits: { max_retries: 0 } });
+  const run = await runDistill(['run', setup.pipeline], {}, 120_000);
+  assert.equal(run.code, 1, run.stderr);
+  assert.match(run.stderr, /the teacher stage stopped: 20 of 200 examples got no answer, more than teacher\.max_failure_rate allows/);
+  assert.match(run.stderr, /20× OpenAI server error \(500\)/);
+  assert.match(run.stderr, /run the same command again to ask them again/);
+  assert.equal(existsSync(path.join(setup.directory, 'runs', 'teach-fixture', 'stages', 'trainer')), false, 'no training on a teacher stage that is not done');
+});
