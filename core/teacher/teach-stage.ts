@@ -220,8 +220,16 @@ export async function runTeachStage(input: TeachStageInput): Promise<TeacherRepo
     },
     onUncommitted: (answer, error) => {
       // Kept before anything else can fail; then no new request goes out.
-      spillAnswer(spillFile, answer);
-      fatal ??= cacheWriteStop(error, input.cache?.file ?? '', spillFile);
+      try {
+        spillAnswer(spillFile, answer);
+        fatal ??= cacheWriteStop(error, input.cache?.file ?? '', spillFile);
+      } catch (spillError) {
+        // The spill file's disk failed too: say so plainly rather than as a crash.
+        fatal ??= new UserError({
+          message: `the teacher cache ${input.cache?.file ?? ''} cannot be written (${(error as Error).message}), and neither can ${spillFile} (${(spillError as Error).message}): the answers received since are lost`,
+          fix: 'free disk space (or point cache.path / DISTILL_CACHE_DIR and output.directory at another disk) and run the same command again',
+        });
+      }
       stageAbort.abort(fatal);
     },
   });
