@@ -46,7 +46,13 @@ interface EngineResults {
     engine_commit_wait?: { mean_ms: number; p50_ms: number; p99_ms: number };
     engine_cpu_over_sdk_ms_per_request?: number;
   }[];
-  cache: { entries: number; puts_per_second: number; lookups_per_second: number; engine_hits_per_second_concurrency_1: number; engine_hits_per_second_concurrency_64: number };
+  cache: {
+    entries: number;
+    puts_per_second: number;
+    lookups_per_second: number;
+    engine_hits_per_second_concurrency_1: number;
+    engine_hits_per_second_concurrency_64: number;
+  };
   teach_stage: {
     examples: number;
     concurrency: number;
@@ -61,7 +67,10 @@ interface EngineResults {
     failed: number;
   };
   /** Absent from results written before the bench measured it. */
-  teach_stage_live_heap?: { samples: { done: number; live_heap_megabytes: number }[] | null; growth_megabytes_per_10k_examples: number | null };
+  teach_stage_live_heap?: {
+    samples: { done: number; live_heap_megabytes: number }[] | null;
+    growth_megabytes_per_10k_examples: number | null;
+  };
 }
 interface TrainerRun {
   variant: string;
@@ -94,7 +103,9 @@ interface TrainerResults {
 
 /** A bench's full-mode result where one was run, else its quick one. */
 function readResult<Results>(bench: string): BenchResult<Record<string, unknown>, Results> | null {
-  return readBenchResult<Record<string, unknown>, Results>(bench, 'full') ?? readBenchResult<Record<string, unknown>, Results>(bench, 'quick');
+  return (
+    readBenchResult<Record<string, unknown>, Results>(bench, 'full') ?? readBenchResult<Record<string, unknown>, Results>(bench, 'quick')
+  );
 }
 
 function provenance(result: BenchResult<unknown, unknown>): string {
@@ -141,7 +152,20 @@ Dollars: the project's price table (\`core/teacher/price-table.ts\`). Target: fe
 prompt tokens (what the zero-shot prompt saves) and for dollars (completions, charged alike to both prompts, pull the dollar ratio down).
 
 ${markdownTable(
-  ['dataset', 'split (examples)', 'model', 'zero-shot prompt tok/ex', 'few-shot prompt tok/ex', 'completion tok/ex', 'prompt ratio', `prompt ≥ ${settings.target_ratio}×`, 'zero-shot $/1k ex', 'few-shot $/1k ex', 'cost ratio', `cost ≥ ${settings.target_ratio}×`],
+  [
+    'dataset',
+    'split (examples)',
+    'model',
+    'zero-shot prompt tok/ex',
+    'few-shot prompt tok/ex',
+    'completion tok/ex',
+    'prompt ratio',
+    `prompt ≥ ${settings.target_ratio}×`,
+    'zero-shot $/1k ex',
+    'few-shot $/1k ex',
+    'cost ratio',
+    `cost ≥ ${settings.target_ratio}×`,
+  ],
   rows,
 )}`;
 }
@@ -207,7 +231,24 @@ many requests in flight: after each group commit the engine's requests go on tog
 (*< 1 ms own*).
 
 ${markdownTable(
-  ['concurrency', 'raw req/s', 'SDK req/s', 'engine req/s', 'raw mean ms', 'engine mean ms', 'engine p99 ms', 'engine added ms', 'of which SDK ms', 'engine own ms mean / p99', 'of which commit wait ms', 'CPU ms/req raw / SDK / engine', 'engine CPU over SDK ms/req', '≥ 1,000/s', '< 1 ms end to end', '< 1 ms own'],
+  [
+    'concurrency',
+    'raw req/s',
+    'SDK req/s',
+    'engine req/s',
+    'raw mean ms',
+    'engine mean ms',
+    'engine p99 ms',
+    'engine added ms',
+    'of which SDK ms',
+    'engine own ms mean / p99',
+    'of which commit wait ms',
+    'CPU ms/req raw / SDK / engine',
+    'engine CPU over SDK ms/req',
+    '≥ 1,000/s',
+    '< 1 ms end to end',
+    '< 1 ms own',
+  ],
   engineRows,
 )}
 
@@ -215,7 +256,14 @@ Cache (${formatNumber(cache.entries)} entries in one SQLite file, WAL):
 
 ${markdownTable(
   ['puts/s (one commit each)', 'lookups/s (TeacherCache.get)', 'engine cache hits/s, 1 in flight', 'engine cache hits/s, 64 in flight'],
-  [[formatNumber(cache.puts_per_second), formatNumber(cache.lookups_per_second), formatNumber(cache.engine_hits_per_second_concurrency_1), formatNumber(cache.engine_hits_per_second_concurrency_64)]],
+  [
+    [
+      formatNumber(cache.puts_per_second),
+      formatNumber(cache.lookups_per_second),
+      formatNumber(cache.engine_hits_per_second_concurrency_1),
+      formatNumber(cache.engine_hits_per_second_concurrency_64),
+    ],
+  ],
 )}
 
 Teach stage memory: ${formatNumber(stage.examples)} generated NLI examples through \`runTeachStage\` (template prompt, \`openai\`
@@ -227,18 +275,30 @@ really keeps (its RSS is not reported, the forced collections trim it). Growth c
 slopes from 10% of the examples on; the live heap's is the measure of whether memory grows with the examples.
 
 ${markdownTable(
-  ['examples/s', 'RSS before', 'peak RSS', ...progressPoints.map((point) => `RSS at ${point}`), 'RSS growth per 10k ex', 'heap growth per 10k ex', 'live heap growth per 10k ex', 'records file', 'failed'],
-  [[
-    formatNumber(stage.examples_per_second),
-    `${formatNumber(stage.rss_before_megabytes, 1)} MB`,
-    `${formatNumber(stage.peak_rss_megabytes, 1)} MB`,
-    ...progressPoints.map((point) => `${formatNumber(stage.rss_at_progress_megabytes[point], 1)} MB`),
-    `${formatNumber(stage.rss_growth_megabytes_per_10k_examples, 2)} MB`,
-    `${formatNumber(stage.heap_growth_megabytes_per_10k_examples, 2)} MB`,
-    liveHeap?.growth_megabytes_per_10k_examples == null ? 'n/a' : `${formatNumber(liveHeap.growth_megabytes_per_10k_examples, 2)} MB`,
-    `${formatNumber(stage.output_file_megabytes, 1)} MB`,
-    stage.failed,
-  ]],
+  [
+    'examples/s',
+    'RSS before',
+    'peak RSS',
+    ...progressPoints.map((point) => `RSS at ${point}`),
+    'RSS growth per 10k ex',
+    'heap growth per 10k ex',
+    'live heap growth per 10k ex',
+    'records file',
+    'failed',
+  ],
+  [
+    [
+      formatNumber(stage.examples_per_second),
+      `${formatNumber(stage.rss_before_megabytes, 1)} MB`,
+      `${formatNumber(stage.peak_rss_megabytes, 1)} MB`,
+      ...progressPoints.map((point) => `${formatNumber(stage.rss_at_progress_megabytes[point], 1)} MB`),
+      `${formatNumber(stage.rss_growth_megabytes_per_10k_examples, 2)} MB`,
+      `${formatNumber(stage.heap_growth_megabytes_per_10k_examples, 2)} MB`,
+      liveHeap?.growth_megabytes_per_10k_examples == null ? 'n/a' : `${formatNumber(liveHeap.growth_megabytes_per_10k_examples, 2)} MB`,
+      `${formatNumber(stage.output_file_megabytes, 1)} MB`,
+      stage.failed,
+    ],
+  ],
 )}`;
 }
 
@@ -246,13 +306,23 @@ function trainerSection(): string {
   const result = readResult<TrainerResults>('trainer-throughput');
   const heading = '## Trainer throughput: worker against the Seq2SeqTrainer reference (issue 7, item 1)';
   if (!result) return `${heading}\n\nNot run yet: \`npm run bench -- --only trainer-throughput\`.`;
-  const settings = result.settings as { data_description: string; warmup_steps: number; measured_steps: number; max_input_length: number; max_target_length: number; learning_rate: number; matmul_size: number };
+  const settings = result.settings as {
+    data_description: string;
+    warmup_steps: number;
+    measured_steps: number;
+    max_input_length: number;
+    max_target_length: number;
+    learning_rate: number;
+    matmul_size: number;
+  };
   const rows = result.results.points.flatMap((point) => {
     const describe = `d${point.config.d_model}/ff${point.config.d_ff}/h${point.config.num_heads}/${point.config.num_layers}+${point.config.num_decoder_layers}`;
     const reference = point.references.find((run) => run.precision === 'fp32')!;
     const defaults = result.results.worker_defaults;
     const isDefault = (run: TrainerRun) =>
-      run.options?.task_passes === defaults.task_passes && run.options?.bf16 === defaults.bf16 && (run.options?.spinning ?? false) === (defaults.spinning ?? false);
+      run.options?.task_passes === defaults.task_passes &&
+      run.options?.bf16 === defaults.bf16 &&
+      (run.options?.spinning ?? false) === (defaults.spinning ?? false);
     const line = (who: string, run: TrainerRun, sameSpeedup: string) => [
       `${point.name} (${describe})`,
       point.batch_size,
@@ -269,7 +339,11 @@ function trainerSection(): string {
     ];
     return [
       ...point.workers.map((run) =>
-        line(`worker (${run.variant}${isDefault(run) ? ', default' : ''})`, run, `${formatNumber(point.speedup_over_same_precision_reference[run.variant] ?? Number.NaN, 2)}×`),
+        line(
+          `worker (${run.variant}${isDefault(run) ? ', default' : ''})`,
+          run,
+          `${formatNumber(point.speedup_over_same_precision_reference[run.variant] ?? Number.NaN, 2)}×`,
+        ),
       ),
       ...point.references.map((run) => line(run.variant, run, '1.00×')),
     ];
@@ -277,7 +351,10 @@ function trainerSection(): string {
   const peaks = (['fp32', 'bf16'] as const)
     .map((precision) =>
       Object.entries(result.results.matmul_peak_gflops[precision])
-        .map(([threads, peak]) => `${precision} on ${threads} thread(s) ${formatNumber(peak.before, 1)} GFLOP/s before the runs, ${formatNumber(peak.after, 1)} after`)
+        .map(
+          ([threads, peak]) =>
+            `${precision} on ${threads} thread(s) ${formatNumber(peak.before, 1)} GFLOP/s before the runs, ${formatNumber(peak.after, 1)} after`,
+        )
         .join('; '),
     )
     .join('; ');
@@ -331,7 +408,8 @@ function inferenceSection(): string {
   if (!result) return `${heading}\n\nNot run yet: \`npm run bench -- --only student-inference\`.`;
   const settings = result.settings as { student: string; training_steps: number; threads: number; max_new_tokens: number; inputs: string };
   const { runtimes, onnxruntime_fp32_speedup_batch_one: fp32, onnxruntime_int8_speedup_batch_one: int8 } = result.results;
-  const { onnxruntime_fp32_spinning_speedup_batch_one: fp32Spinning, onnxruntime_int8_spinning_speedup_batch_one: int8Spinning } = result.results;
+  const { onnxruntime_fp32_spinning_speedup_batch_one: fp32Spinning, onnxruntime_int8_spinning_speedup_batch_one: int8Spinning } =
+    result.results;
   const spinning =
     fp32Spinning && int8Spinning
       ? ` With \`spinning: true\` (onnxruntime's threads spin during a run, for cores that are the student's alone): fp32 ${formatNumber(fp32Spinning.over_pytorch, 2)}× and ${formatNumber(fp32Spinning.over_transformers_js, 2)}×, int8 ${formatNumber(int8Spinning.over_pytorch, 2)}× and ${formatNumber(int8Spinning.over_transformers_js, 2)}×.`
@@ -364,7 +442,18 @@ ${markdownTable(['runtime', 'batch-1 p50 ms', 'batch-1 p95 ms', 'batch-1 mean ms
 interface QualityResults {
   majority_class_test_accuracy: Record<string, number>;
   grid_started_at?: string;
-  runs: { dataset: string; fraction: number; method: string; rationale_rate: number | null; seed: number; test_accuracy: number | null; validation_accuracy: number | null; train_examples: number; with_rationale: number; test_examples: number }[];
+  runs: {
+    dataset: string;
+    fraction: number;
+    method: string;
+    rationale_rate: number | null;
+    seed: number;
+    test_accuracy: number | null;
+    validation_accuracy: number | null;
+    train_examples: number;
+    with_rationale: number;
+    test_examples: number;
+  }[];
 }
 
 function meanAndSpread(values: readonly number[]): string {
@@ -399,12 +488,29 @@ function qualitySection(): string {
   const fractions = [...new Set(runs.map((run) => run.fraction))].sort((left, right) => left - right);
   // Datasets in the order of the issue, then standard finetuning and step-by-step by rationale rate.
   const datasetOrder = (name: string) => (name === 'esnli' ? 0 : name === 'cqa' ? 1 : 2);
-  const ordered = [...runs].sort((left, right) => datasetOrder(left.dataset) - datasetOrder(right.dataset) || left.dataset.localeCompare(right.dataset) || (left.rationale_rate ?? -1) - (right.rationale_rate ?? -1));
-  const keys = [...new Set(ordered.map((run) => `${run.dataset}\u0000${run.method === 'standard' ? 'standard finetuning' : `step-by-step, rationale rate ${run.rationale_rate}`}`))];
+  const ordered = [...runs].sort(
+    (left, right) =>
+      datasetOrder(left.dataset) - datasetOrder(right.dataset) ||
+      left.dataset.localeCompare(right.dataset) ||
+      (left.rationale_rate ?? -1) - (right.rationale_rate ?? -1),
+  );
+  const keys = [
+    ...new Set(
+      ordered.map(
+        (run) =>
+          `${run.dataset}\u0000${run.method === 'standard' ? 'standard finetuning' : `step-by-step, rationale rate ${run.rationale_rate}`}`,
+      ),
+    ),
+  ];
   const rows = keys.map((key) => {
     const [dataset, method] = key.split('\u0000') as [string, string];
     const cells = fractions.map((fraction) => {
-      const matching = runs.filter((run) => run.dataset === dataset && run.fraction === fraction && (run.method === 'standard' ? 'standard finetuning' : `step-by-step, rationale rate ${run.rationale_rate}`) === method);
+      const matching = runs.filter(
+        (run) =>
+          run.dataset === dataset &&
+          run.fraction === fraction &&
+          (run.method === 'standard' ? 'standard finetuning' : `step-by-step, rationale rate ${run.rationale_rate}`) === method,
+      );
       return meanAndSpread(matching.map((run) => run.test_accuracy).filter((value): value is number => value !== null));
     });
     return [dataset, method, ...cells, formatNumber(majority[dataset], 3)];
@@ -412,11 +518,21 @@ function qualitySection(): string {
   const student = settings.student;
   return `${heading}
 
-${provenance(result)}${gridStartedAt && gridStartedAt !== result.started_at ? `
-- The grid is resumable: this run kept the trainings of earlier runs with the same settings and worker code; its first run started ${gridStartedAt}.` : ''}
+${provenance(result)}${
+    gridStartedAt && gridStartedAt !== result.started_at
+      ? `
+- The grid is resumable: this run kept the trainings of earlier runs with the same settings and worker code; its first run started ${gridStartedAt}.`
+      : ''
+  }
 
 Students trained from scratch by the worker: d_model ${student.d_model}, d_ff ${student.d_ff}, ${student.num_heads} heads, ${student.num_layers}+${student.num_decoder_layers} layers,
-dropout ${student.dropout_rate ?? 0.1}, a ${settings.tokenizer_pieces ?? 8000}-piece unigram tokenizer, inputs ≤ ${typeof settings.max_input_length === 'object' ? Object.entries(settings.max_input_length).map(([name, length]) => `${length} (${name})`).join(', ') : settings.max_input_length ?? 128} and targets ≤ ${settings.max_target_length ?? 64} tokens,
+dropout ${student.dropout_rate ?? 0.1}, a ${settings.tokenizer_pieces ?? 8000}-piece unigram tokenizer, inputs ≤ ${
+    typeof settings.max_input_length === 'object'
+      ? Object.entries(settings.max_input_length)
+          .map(([name, length]) => `${length} (${name})`)
+          .join(', ')
+      : (settings.max_input_length ?? 128)
+  } and targets ≤ ${settings.max_target_length ?? 64} tokens,
 ${settings.steps} steps of batch ${settings.batch_size}, learning rate ${settings.learning_rate}, precision ${settings.precision ?? 'fp32'}; labels ${settings.labels}; training data through the real sampler plugins
 (label source, data fraction, rationale rate); step-by-step uses α = 0.5 and the PaLM rationales of the dsbs data; standard finetuning uses
 α = 1 and no rationale. Model selection on the validation set (${settings.validation}); test accuracy of the chosen checkpoint on
@@ -426,9 +542,13 @@ These students start from random weights and train for minutes on two CPU cores;
 parameters) for 10,000 steps. The absolute accuracies are therefore far below the paper's (e-SNLI is not in its tables; ANLI1 0.378–0.486,
 CQA 0.621–0.632 at T5-base, as quoted in \`docs/method.md\`): read the comparison between rows, not the level${runs.every((run) => run.seed === runs[0]?.seed) ? ', and with one seed a difference of a few points is within noise' : ''}.
 
-${markdownTable(['dataset', 'method', ...fractions.map((fraction) => `${formatNumber(fraction * 100, fraction < 0.25 ? 1 : 0)}% of the data`), 'majority class'], rows)}${runs.some((run) => run.dataset === 'cqa') ? `
+${markdownTable(['dataset', 'method', ...fractions.map((fraction) => `${formatNumber(fraction * 100, fraction < 0.25 ? 1 : 0)}% of the data`), 'majority class'], rows)}${
+    runs.some((run) => run.dataset === 'cqa')
+      ? `
 
-CQA's majority class is the most frequent answer text of its test split; picking one of the five answer choices at random would score 0.2.` : ''}`;
+CQA's majority class is the most frequent answer text of its test split; picking one of the five answer choices at random would score 0.2.`
+      : ''
+  }`;
 }
 
 /** Notes a person wrote about the last runs (`bench/results/run-notes.md`), shown under the introduction. */

@@ -35,27 +35,32 @@ interface Bench {
 const benches: readonly Bench[] = [
   {
     name: 'teacher-cost',
-    measures: 'Prompt and completion tokens per example and dollars, zero-shot against few-shot chain-of-thought prompts, on the four dsbs datasets.',
+    measures:
+      'Prompt and completion tokens per example and dollars, zero-shot against few-shot chain-of-thought prompts, on the four dsbs datasets.',
     run: async ({ mode }) => (await import('./teacher/teacher-cost-benchmark.js')).runTeacherCostBenchmark(mode),
   },
   {
     name: 'teacher-engine',
-    measures: 'Request engine throughput and added latency against a loopback OpenAI server, cache-hit lookups per second, and memory of the teach stage over many examples.',
+    measures:
+      'Request engine throughput and added latency against a loopback OpenAI server, cache-hit lookups per second, and memory of the teach stage over many examples.',
     run: async ({ mode }) => (await import('./teacher/teacher-engine-benchmark.js')).runTeacherEngineBenchmark(mode),
   },
   {
     name: 'trainer-throughput',
-    measures: 'The torch trainer worker against a Hugging Face Seq2SeqTrainer reference of the task-prefix loop: steps/s, tokens/s, GFLOP/s against a measured matmul peak, peak memory.',
+    measures:
+      'The torch trainer worker against a Hugging Face Seq2SeqTrainer reference of the task-prefix loop: steps/s, tokens/s, GFLOP/s against a measured matmul peak, peak memory.',
     run: async ({ mode }) => (await import('./trainer/trainer-throughput-benchmark.js')).runTrainerThroughputBenchmark(mode),
   },
   {
     name: 'student-inference',
-    measures: 'One exported student: onnxruntime-node fp32 and int8 against PyTorch eager generate and transformers.js, p50/p95 latency at batch 1 and examples/s at batch 32.',
+    measures:
+      'One exported student: onnxruntime-node fp32 and int8 against PyTorch eager generate and transformers.js, p50/p95 latency at batch 1 and examples/s at batch 32.',
     run: async ({ mode }) => (await import('./inference/student-inference-benchmark.js')).runStudentInferenceBenchmark(mode),
   },
   {
     name: 'student-quality',
-    measures: 'Test accuracy of from-scratch students, standard finetuning against step-by-step with the PaLM rationales, over data fractions, rationale rates and seeds.',
+    measures:
+      'Test accuracy of from-scratch students, standard finetuning against step-by-step with the PaLM rationales, over data fractions, rationale rates and seeds.',
     run: async (context) => (await import('./quality/student-quality-benchmark.js')).runStudentQualityBenchmark(context),
   },
 ];
@@ -63,11 +68,17 @@ const benches: readonly Bench[] = [
 /** The numbers of a comma-separated list, refusing anything else. */
 function numberList(flag: string, value: string | undefined): number[] {
   const numbers = (value ?? '').split(',').filter(Boolean).map(Number);
-  if (numbers.length === 0 || numbers.some((number) => !Number.isFinite(number))) throw new UsageError(`${flag} takes numbers separated by commas, got "${value ?? ''}"`);
+  if (numbers.length === 0 || numbers.some((number) => !Number.isFinite(number)))
+    throw new UsageError(`${flag} takes numbers separated by commas, got "${value ?? ''}"`);
   return numbers;
 }
 
-function parseArguments(argv: readonly string[]): { mode: BenchMode; only: Set<string> | null; qualityGrid: QualityGridChoice; jobs: number | undefined } {
+function parseArguments(argv: readonly string[]): {
+  mode: BenchMode;
+  only: Set<string> | null;
+  qualityGrid: QualityGridChoice;
+  jobs: number | undefined;
+} {
   let mode: BenchMode = 'quick';
   let only: Set<string> | null = null;
   let jobs: number | undefined;
@@ -80,19 +91,23 @@ function parseArguments(argv: readonly string[]): { mode: BenchMode; only: Set<s
     else if (argument === '--seeds') qualityGrid.seeds = numberList(argument, argv[++index]);
     else if (argument === '--jobs') {
       const [count, ...rest] = numberList(argument, argv[++index]);
-      if (rest.length > 0 || !Number.isInteger(count) || count! < 1) throw new UsageError(`--jobs takes one whole number ≥ 1, got "${argv[index] ?? ''}"`);
+      if (rest.length > 0 || !Number.isInteger(count) || count! < 1)
+        throw new UsageError(`--jobs takes one whole number ≥ 1, got "${argv[index] ?? ''}"`);
       jobs = count;
-    }
-    else if (argument === '--full') mode = 'full';
+    } else if (argument === '--full') mode = 'full';
     else if (argument === '--quick') mode = 'quick';
     else if (argument === '--smoke') mode = 'smoke';
     else if (argument === '--only') only = new Set((argv[++index] ?? '').split(',').filter(Boolean));
     else if (argument.startsWith('--only=')) only = new Set(argument.slice('--only='.length).split(',').filter(Boolean));
-    else throw new UsageError(`unknown argument ${argument}; use --full, --quick, --smoke, --only <bench,…>, --datasets, --fractions, --rates, --seeds, --jobs (benches: ${benches.map((bench) => bench.name).join(', ')})`);
+    else
+      throw new UsageError(
+        `unknown argument ${argument}; use --full, --quick, --smoke, --only <bench,…>, --datasets, --fractions, --rates, --seeds, --jobs (benches: ${benches.map((bench) => bench.name).join(', ')})`,
+      );
   }
   if (only) {
     const unknown = [...only].filter((name) => !benches.some((bench) => bench.name === name));
-    if (unknown.length > 0) throw new UsageError(`unknown bench ${unknown.join(', ')}; benches: ${benches.map((bench) => bench.name).join(', ')}`);
+    if (unknown.length > 0)
+      throw new UsageError(`unknown bench ${unknown.join(', ')}; benches: ${benches.map((bench) => bench.name).join(', ')}`);
   }
   return { mode, only, qualityGrid, jobs };
 }
@@ -109,7 +124,9 @@ async function main(): Promise<number> {
   const { mode, only, qualityGrid, jobs } = parsed;
   const [oneMinute] = os.loadavg();
   if (oneMinute! > 0.5) {
-    console.warn(`note: load average ${oneMinute!.toFixed(2)} > 0.5: other work is running, timings will be low (the load is recorded in each result)`);
+    console.warn(
+      `note: load average ${oneMinute!.toFixed(2)} > 0.5: other work is running, timings will be low (the load is recorded in each result)`,
+    );
   }
   // Smoke numbers mean nothing: they must never replace a measured result or reach BENCHMARKS.md,
   // and a smoke run carries nothing over, since it is there to check that every bench still runs.
@@ -120,18 +137,30 @@ async function main(): Promise<number> {
     const startedAt = new Date();
     const loadAtStart = loadAverage();
     console.log(`▶ ${bench.name} (${mode})`);
-    const save = ({ settings, results }: BenchOutcome) => writeBenchResult({
-      bench: bench.name,
-      measures: bench.measures,
-      mode,
-      started_at: startedAt.toISOString(),
-      load_average_at_start: loadAtStart,
-      seconds: Math.round((Date.now() - startedAt.getTime()) / 100) / 10,
-      settings,
-      results,
-    }, directory);
+    const save = ({ settings, results }: BenchOutcome) =>
+      writeBenchResult(
+        {
+          bench: bench.name,
+          measures: bench.measures,
+          mode,
+          started_at: startedAt.toISOString(),
+          load_average_at_start: loadAtStart,
+          seconds: Math.round((Date.now() - startedAt.getTime()) / 100) / 10,
+          settings,
+          results,
+        },
+        directory,
+      );
     try {
-      const file = save(await bench.run({ mode, qualityGrid, jobs, previous: mode === 'smoke' ? null : readBenchResult(bench.name, mode, directory), save }));
+      const file = save(
+        await bench.run({
+          mode,
+          qualityGrid,
+          jobs,
+          previous: mode === 'smoke' ? null : readBenchResult(bench.name, mode, directory),
+          save,
+        }),
+      );
       console.log(`✔ ${bench.name}: ${file} (${((Date.now() - startedAt.getTime()) / 1000).toFixed(1)} s)`);
     } catch (error) {
       failures++;

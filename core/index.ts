@@ -14,7 +14,13 @@ export { estimatePipeline } from './teacher/estimate.js';
 export { loadStudent, type Student, type Prediction, type LoadStudentOptions } from './inference/load-student.js';
 export { evaluateStudent } from './inference/evaluate-student.js';
 export { serveStudent, serveTokenVariable, type ServeStudentRequest, type RunningServer } from './serving/serve-student.js';
-export { checkCache, repairCache, type CacheCheckResult, type CacheRepairResult, type CacheSelection } from './teacher/cache-maintenance.js';
+export {
+  checkCache,
+  repairCache,
+  type CacheCheckResult,
+  type CacheRepairResult,
+  type CacheSelection,
+} from './teacher/cache-maintenance.js';
 export { UserError, isUserError } from './errors/user-error.js';
 export type { Problem } from './errors/problem.js';
 export { formatUserError } from './errors/format-user-error.js';

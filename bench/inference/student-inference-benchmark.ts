@@ -17,7 +17,12 @@ import type { BenchMode } from '../support/result-file.js';
 interface RuntimeMeasurement {
   readonly runtime: string;
   readonly batch_one: LatencySummary & { readonly examples: number };
-  readonly batched: { readonly batch_size: number; readonly examples: number; readonly seconds: number; readonly examples_per_second: number };
+  readonly batched: {
+    readonly batch_size: number;
+    readonly examples: number;
+    readonly seconds: number;
+    readonly examples_per_second: number;
+  };
   /** Share of the batch-1 inputs whose generated ids equal PyTorch's. */
   readonly agreement_with_pytorch: number | null;
   readonly mean_generated_tokens: number;
@@ -56,7 +61,11 @@ function runProcess(command: string, argumentsList: readonly string[], environme
     child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
     child.stderr.on('data', (chunk: Buffer) => (errors = (errors + chunk.toString('utf8')).slice(-4000)));
     child.once('error', reject);
-    child.once('exit', (code) => (code === 0 ? resolve(output) : reject(new Error(`${path.basename(argumentsList[0] ?? command)} exited with code ${code}:\n${errors}`))));
+    child.once('exit', (code) =>
+      code === 0
+        ? resolve(output)
+        : reject(new Error(`${path.basename(argumentsList[0] ?? command)} exited with code ${code}:\n${errors}`)),
+    );
   });
 }
 
@@ -75,14 +84,19 @@ async function writeTrainingData(file: string, limit: number): Promise<void> {
     if (lines.length >= limit) break;
     const completion = recordings.get(example.id);
     const rationale = completion === undefined ? null : parser.parse(completion, example).rationale;
-    lines.push(JSON.stringify({ id: example.id, input: dataset.studentInput(example), label: example.goldLabel, rationale: rationale ?? '' }));
+    lines.push(
+      JSON.stringify({ id: example.id, input: dataset.studentInput(example), label: example.goldLabel, rationale: rationale ?? '' }),
+    );
   }
   writeFileSync(file, lines.join('\n') + '\n');
 }
 
 /** `predict: ` inputs from e-SNLI test, as the student serves them. */
 async function testInputs(count: number): Promise<string[]> {
-  const dataset = (await builtinDescriptor('dataset', 'dsbs').create({ name: 'esnli', root: dsbsDirectory }, benchDependencies())) as Dataset;
+  const dataset = (await builtinDescriptor('dataset', 'dsbs').create(
+    { name: 'esnli', root: dsbsDirectory },
+    benchDependencies(),
+  )) as Dataset;
   const texts: string[] = [];
   for await (const example of dataset.read('test')) {
     if (texts.length >= count) break;
@@ -117,11 +131,17 @@ async function timeBatchOne(
   const busy = machineBusyMilliseconds() - busyBefore;
   const wall = performance.now() - wallBefore;
   // The OS counts CPU time in ticks (10 ms): shorter windows say nothing.
-  const otherProcessesCores = wall >= minimumLoadWindowMilliseconds ? round3(Math.max(0, busy - (own.user + own.system) / 1000) / wall) : null;
+  const otherProcessesCores =
+    wall >= minimumLoadWindowMilliseconds ? round3(Math.max(0, busy - (own.user + own.system) / 1000) / wall) : null;
   return { latencies, ids, otherProcessesCores };
 }
 
-async function timeBatched(texts: readonly string[], batchSize: number, batches: number, generate: (batch: readonly string[]) => Promise<unknown>) {
+async function timeBatched(
+  texts: readonly string[],
+  batchSize: number,
+  batches: number,
+  generate: (batch: readonly string[]) => Promise<unknown>,
+) {
   await generate(texts.slice(0, batchSize));
   const started = performance.now();
   let examples = 0;
@@ -185,12 +205,26 @@ export async function runStudentInferenceBenchmark(mode: BenchMode) {
       request: {
         output_directory: path.join(work, 'train'),
         data: { train: data },
-        student: { size: 'custom', config, tokenizer: { type: 'unigram', vocab_size: smoke ? 2000 : 8000 }, max_input_length: 128, max_target_length: 64 },
+        student: {
+          size: 'custom',
+          config,
+          tokenizer: { type: 'unigram', vocab_size: smoke ? 2000 : 8000 },
+          max_input_length: 128,
+          max_target_length: 64,
+        },
         alpha: { start: 0.5, end: 0.5 },
         metric: 'exact-match',
         seed: 42,
         resume: false,
-        options: { batch_size: 32, max_steps: settings.training_steps, threads, learning_rate: 1e-3, eval_every: settings.training_steps + 1, checkpoint_every: settings.training_steps + 1, log_every: 50 },
+        options: {
+          batch_size: 32,
+          max_steps: settings.training_steps,
+          threads,
+          learning_rate: 1e-3,
+          eval_every: settings.training_steps + 1,
+          checkpoint_every: settings.training_steps + 1,
+          log_every: 50,
+        },
       },
     };
     const requestFile = path.join(work, 'request.json');
@@ -214,10 +248,64 @@ export async function runStudentInferenceBenchmark(mode: BenchMode) {
     writeFileSync(batchedFile, JSON.stringify(texts));
     console.log('  PyTorch eager…');
     const pytorchOne = JSON.parse(
-      (await runProcess(pythonInterpreter, [benchPath('inference', 'pytorch_generate.py'), '--checkpoint', checkpoint, '--inputs', inputsFile, '--threads', String(threads), '--max-new-tokens', String(settings.max_new_tokens), '--batch-one', String(batchOneTexts.length + 5), '--batch-size', String(settings.batch_size), '--batches', '0', '--warmup', String(warmup)], threadEnvironment(threads))).trim().split('\n').at(-1)!,
+      (
+        await runProcess(
+          pythonInterpreter,
+          [
+            benchPath('inference', 'pytorch_generate.py'),
+            '--checkpoint',
+            checkpoint,
+            '--inputs',
+            inputsFile,
+            '--threads',
+            String(threads),
+            '--max-new-tokens',
+            String(settings.max_new_tokens),
+            '--batch-one',
+            String(batchOneTexts.length + 5),
+            '--batch-size',
+            String(settings.batch_size),
+            '--batches',
+            '0',
+            '--warmup',
+            String(warmup),
+          ],
+          threadEnvironment(threads),
+        )
+      )
+        .trim()
+        .split('\n')
+        .at(-1)!,
     ) as { latencies_ms: number[]; batch_ids: number[][]; other_processes_cores: number | null };
     const pytorchBatched = JSON.parse(
-      (await runProcess(pythonInterpreter, [benchPath('inference', 'pytorch_generate.py'), '--checkpoint', checkpoint, '--inputs', batchedFile, '--threads', String(threads), '--max-new-tokens', String(settings.max_new_tokens), '--batch-one', '0', '--batch-size', String(settings.batch_size), '--batches', String(settings.batches), '--warmup', '0'], threadEnvironment(threads))).trim().split('\n').at(-1)!,
+      (
+        await runProcess(
+          pythonInterpreter,
+          [
+            benchPath('inference', 'pytorch_generate.py'),
+            '--checkpoint',
+            checkpoint,
+            '--inputs',
+            batchedFile,
+            '--threads',
+            String(threads),
+            '--max-new-tokens',
+            String(settings.max_new_tokens),
+            '--batch-one',
+            '0',
+            '--batch-size',
+            String(settings.batch_size),
+            '--batches',
+            String(settings.batches),
+            '--warmup',
+            '0',
+          ],
+          threadEnvironment(threads),
+        )
+      )
+        .trim()
+        .split('\n')
+        .at(-1)!,
     ) as { batched_examples: number; batched_seconds: number };
     // The first five texts were warm-up in the Python run too.
     const pytorchIds = pytorchOne.batch_ids.slice(5);
@@ -226,7 +314,12 @@ export async function runStudentInferenceBenchmark(mode: BenchMode) {
       {
         runtime: 'PyTorch eager generate',
         batch_one: { ...summariseLatencies(pytorchLatencies), examples: pytorchLatencies.length },
-        batched: { batch_size: settings.batch_size, examples: pytorchBatched.batched_examples, seconds: round3(pytorchBatched.batched_seconds), examples_per_second: round3(pytorchBatched.batched_examples / pytorchBatched.batched_seconds) },
+        batched: {
+          batch_size: settings.batch_size,
+          examples: pytorchBatched.batched_examples,
+          seconds: round3(pytorchBatched.batched_seconds),
+          examples_per_second: round3(pytorchBatched.batched_examples / pytorchBatched.batched_seconds),
+        },
         agreement_with_pytorch: 1,
         mean_generated_tokens: round3(pytorchIds.reduce((total, ids) => total + ids.length, 0) / Math.max(1, pytorchIds.length)),
         other_processes_cores_during_batch_one: pytorchOne.other_processes_cores,
@@ -245,7 +338,13 @@ export async function runStudentInferenceBenchmark(mode: BenchMode) {
     for (const { precision, spinning } of onnxRuntimeRuns) {
       const name = `onnxruntime-node ${precision} (loadStudent${spinning ? ', spinning' : ''})`;
       console.log(`  ${name}…`);
-      const student = await loadStudent(exported, { precision, intraOpThreads: threads, spinning, maxNewTokens: settings.max_new_tokens, batchSize: settings.batch_size });
+      const student = await loadStudent(exported, {
+        precision,
+        intraOpThreads: threads,
+        spinning,
+        maxNewTokens: settings.max_new_tokens,
+        batchSize: settings.batch_size,
+      });
       try {
         // The student tokenizers distill trains put </s> at id 1 and <pad> at 0 (tokenizer_training.py).
         const eos = 1;
@@ -274,11 +373,16 @@ export async function runStudentInferenceBenchmark(mode: BenchMode) {
     env.localModelPath = '/';
     const tokenizer = await AutoTokenizer.from_pretrained(exported);
     // The same thread count as the other runtimes (its onnxruntime-node default would take every core).
-    const model = await AutoModelForSeq2SeqLM.from_pretrained(exported, { dtype: 'fp32', session_options: { intraOpNumThreads: threads, interOpNumThreads: 1 } });
+    const model = await AutoModelForSeq2SeqLM.from_pretrained(exported, {
+      dtype: 'fp32',
+      session_options: { intraOpNumThreads: threads, interOpNumThreads: 1 },
+    });
     try {
       const generate = async (batch: readonly string[]) => {
         const inputs = tokenizer([...batch], { padding: true });
-        const output = (await model.generate({ ...inputs, max_new_tokens: settings.max_new_tokens, do_sample: false, num_beams: 1 })) as { tolist(): bigint[][] };
+        const output = (await model.generate({ ...inputs, max_new_tokens: settings.max_new_tokens, do_sample: false, num_beams: 1 })) as {
+          tolist(): bigint[][];
+        };
         return output.tolist().map((row) => normaliseIds(row.map(Number).slice(1), 1));
       };
       await timeBatchOne(texts.slice(0, warmup), async (text) => (await generate([text]))[0]!);
@@ -306,7 +410,11 @@ export async function runStudentInferenceBenchmark(mode: BenchMode) {
     return {
       settings,
       results: {
-        export: { files: exportResult.files, megabytes: round3(exportResult.bytes / 2 ** 20), quantization: exportResult.quantization ?? null },
+        export: {
+          files: exportResult.files,
+          megabytes: round3(exportResult.bytes / 2 ** 20),
+          quantization: exportResult.quantization ?? null,
+        },
         runtimes: measurements,
         onnxruntime_fp32_speedup_batch_one: speedupsOf(measurements[1]!),
         onnxruntime_int8_speedup_batch_one: speedupsOf(measurements[2]!),

@@ -19,7 +19,10 @@ import { BenchUsageError, type BenchContext, type BenchOutcome } from '../suppor
 type Method = { readonly name: 'standard' } | { readonly name: 'step-by-step'; readonly rate: number };
 
 /** The split each dataset trains on and the one it is tested on (e-SNLI has no train split). */
-const splits: Readonly<Record<'esnli' | 'cqa', { train: string; test: string }>> = { esnli: { train: 'valid', test: 'test' }, cqa: { train: 'train', test: 'test' } };
+const splits: Readonly<Record<'esnli' | 'cqa', { train: string; test: string }>> = {
+  esnli: { train: 'valid', test: 'test' },
+  cqa: { train: 'train', test: 'test' },
+};
 
 /**
  * Input tokens kept, per dataset, with the `predict: ` prefix and a 2,000-piece tokenizer: e-SNLI
@@ -100,7 +103,14 @@ async function trainingItems(name: DsbsDatasetName, split: string): Promise<{ it
     const completion = recordings.get(example.id);
     const parsed = completion === undefined ? null : parser.parse(completion, example);
     const teacherLabel = parsed?.label ?? (name === 'esnli' ? 'neutral' : '');
-    items.push({ id: example.id, input: dataset.studentInput(example), goldLabel: example.goldLabel, teacherLabel, label: teacherLabel, rationale: parsed?.rationale ?? null });
+    items.push({
+      id: example.id,
+      input: dataset.studentInput(example),
+      goldLabel: example.goldLabel,
+      teacherLabel,
+      label: teacherLabel,
+      rationale: parsed?.rationale ?? null,
+    });
   }
   return { items, dataset };
 }
@@ -129,7 +139,9 @@ function runWorker(requestFile: string, threads: number): Promise<Record<string,
     });
     child.stderr.on('data', (chunk: Buffer) => (errors = (errors + chunk.toString('utf8')).slice(-3000)));
     child.once('error', reject);
-    child.once('exit', (code) => (code === 0 && done ? resolve(done) : reject(new Error(`the worker exited with code ${code}:\n${errors}`))));
+    child.once('exit', (code) =>
+      code === 0 && done ? resolve(done) : reject(new Error(`the worker exited with code ${code}:\n${errors}`)),
+    );
   });
 }
 
@@ -137,19 +149,40 @@ function runWorker(requestFile: string, threads: number): Promise<Record<string,
 function workerSourceDigest(): string {
   const folder = path.dirname(workerMainScript);
   const hash = createHash('sha256');
-  const files = [path.join(folder, 'main.py'), ...readdirSync(path.join(folder, 'distill_worker')).filter((name) => name.endsWith('.py')).sort().map((name) => path.join(folder, 'distill_worker', name))];
+  const files = [
+    path.join(folder, 'main.py'),
+    ...readdirSync(path.join(folder, 'distill_worker'))
+      .filter((name) => name.endsWith('.py'))
+      .sort()
+      .map((name) => path.join(folder, 'distill_worker', name)),
+  ];
   for (const file of files) hash.update(path.relative(folder, file)).update('\0').update(readFileSync(file)).update('\0');
   return hash.digest('hex').slice(0, 16);
 }
 
 /** The settings two trainings must share for one to stand in for the other (with the row's own `max_input_length`). */
-const trainingSettingKeys = ['student', 'tokenizer_pieces', 'max_target_length', 'precision', 'steps', 'batch_size', 'learning_rate', 'eval_every', 'validation', 'test_examples', 'labels', 'threads_per_training', 'worker_source'] as const;
+const trainingSettingKeys = [
+  'student',
+  'tokenizer_pieces',
+  'max_target_length',
+  'precision',
+  'steps',
+  'batch_size',
+  'learning_rate',
+  'eval_every',
+  'validation',
+  'test_examples',
+  'labels',
+  'threads_per_training',
+  'worker_source',
+] as const;
 
 function sameTraining(left: Record<string, unknown>, right: Record<string, unknown>): boolean {
   return trainingSettingKeys.every((key) => JSON.stringify(left[key]) === JSON.stringify(right[key]));
 }
 
-const rowKey = (row: Pick<QualityRow, 'dataset' | 'fraction' | 'method' | 'rationale_rate' | 'seed'>) => `${row.dataset}|${row.fraction}|${row.method}|${row.rationale_rate}|${row.seed}`;
+const rowKey = (row: Pick<QualityRow, 'dataset' | 'fraction' | 'method' | 'rationale_rate' | 'seed'>) =>
+  `${row.dataset}|${row.fraction}|${row.method}|${row.rationale_rate}|${row.seed}`;
 const union = <Value>(values: Iterable<Value>, compare?: (left: Value, right: Value) => number) => [...new Set(values)].sort(compare);
 
 /** Runs `tasks` with at most `limit` at once; the first failure stops new ones from starting and is thrown. */
@@ -192,7 +225,8 @@ export async function runStudentQualityBenchmark(context: BenchContext): Promise
   const rates = choice.rates ?? (quick ? [1] : [0, 0.33, 1]);
   const methods: Method[] = [{ name: 'standard' }, ...rates.map((rate) => ({ name: 'step-by-step' as const, rate }))];
   for (const name of choice.datasets ?? []) {
-    if (!(name in splits)) throw new BenchUsageError(`--datasets: the quality bench knows ${Object.keys(splits).join(', ')}, not "${name}"`);
+    if (!(name in splits))
+      throw new BenchUsageError(`--datasets: the quality bench knows ${Object.keys(splits).join(', ')}, not "${name}"`);
   }
   const steps = mode === 'smoke' ? 20 : 1000;
   const grid = {
@@ -205,7 +239,7 @@ export async function runStudentQualityBenchmark(context: BenchContext): Promise
     tokenizer_pieces: 2000,
     max_input_length: maxInputLength,
     max_target_length: 32,
-    precision: 'the worker\'s default (bf16: auto: bf16 training steps where the CPU multiplies bf16 natively; evaluation in fp32)',
+    precision: "the worker's default (bf16: auto: bf16 training steps where the CPU multiplies bf16 natively; evaluation in fp32)",
     steps,
     batch_size: 32,
     learning_rate: 3e-3,
@@ -216,27 +250,36 @@ export async function runStudentQualityBenchmark(context: BenchContext): Promise
     threads_per_training: 1,
     worker_source: workerSourceDigest(),
   };
-  const previous = context.previous?.settings && sameTraining(context.previous.settings as Record<string, unknown>, training)
-    ? (context.previous.results as QualityResults)
-    : null;
+  const previous =
+    context.previous?.settings && sameTraining(context.previous.settings as Record<string, unknown>, training)
+      ? (context.previous.results as QualityResults)
+      : null;
   // The input length is per dataset, so each row carries its own.
   const carried = (previous?.runs ?? []).filter((row) => row.max_input_length === maxInputLength[row.dataset as 'esnli' | 'cqa']);
   const rows = new Map<string, QualityRow>(carried.map((row) => [rowKey(row), row]));
   const majority: Record<string, number> = { ...previous?.majority_class_test_accuracy };
-  if (context.previous && !previous) console.log('  the previous result file was trained with other settings or worker code: starting the grid afresh');
-  else if (rows.size > 0) console.log(`  ${rows.size} trainings carried over from the previous result file (same settings and worker code)`);
+  if (context.previous && !previous)
+    console.log('  the previous result file was trained with other settings or worker code: starting the grid afresh');
+  else if (rows.size > 0)
+    console.log(`  ${rows.size} trainings carried over from the previous result file (same settings and worker code)`);
 
   // When the first run of this grid started, carried over from run to run.
-  const gridStartedAt = (previous?.grid_started_at ?? (previous ? context.previous?.started_at : undefined)) ?? new Date().toISOString();
+  const gridStartedAt = previous?.grid_started_at ?? (previous ? context.previous?.started_at : undefined) ?? new Date().toISOString();
   const outcome = (): { settings: QualitySettings; results: QualityResults } => {
     const runs = [...rows.values()].sort((left, right) => rowKey(left).localeCompare(rowKey(right)));
     return {
       settings: {
         ...training,
         datasets: union(runs.map((row) => row.dataset)),
-        fractions: union(runs.map((row) => row.fraction), (left, right) => left - right),
+        fractions: union(
+          runs.map((row) => row.fraction),
+          (left, right) => left - right,
+        ),
         methods: union(runs.map((row) => (row.method === 'standard' ? 'standard' : `step-by-step r=${row.rationale_rate}`))),
-        seeds: union(runs.map((row) => row.seed), (left, right) => left - right),
+        seeds: union(
+          runs.map((row) => row.seed),
+          (left, right) => left - right,
+        ),
         concurrent_trainings: jobs,
       },
       results: { grid_started_at: gridStartedAt, majority_class_test_accuracy: majority, runs },
@@ -246,7 +289,10 @@ export async function runStudentQualityBenchmark(context: BenchContext): Promise
   const work = mkdtempSync(path.join(os.tmpdir(), 'distill-bench-quality-'));
   try {
     const tasks: (() => Promise<void>)[] = [];
-    const prepared = new Map<'esnli' | 'cqa', { train: SampleItem[]; directory: string; validationFile: string; testFile: string; testExamples: number }>();
+    const prepared = new Map<
+      'esnli' | 'cqa',
+      { train: SampleItem[]; directory: string; validationFile: string; testFile: string; testExamples: number }
+    >();
     for (const name of grid.datasets as ('esnli' | 'cqa')[]) {
       const { items, dataset } = await trainingItems(name, splits[name].train);
       const { train, validation } = holdOutValidation(items, 0.1, 42, (item) => item.id);
@@ -262,7 +308,12 @@ export async function runStudentQualityBenchmark(context: BenchContext): Promise
       const validationFile = path.join(directory, 'validation.jsonl');
       const testFile = path.join(directory, 'test.jsonl');
       mkdirSync(directory, { recursive: true });
-      writeFileSync(validationFile, validation.map((item) => JSON.stringify({ id: item.id, input: item.input, label: item.goldLabel ?? '', rationale: '' })).join('\n') + '\n');
+      writeFileSync(
+        validationFile,
+        validation
+          .map((item) => JSON.stringify({ id: item.id, input: item.input, label: item.goldLabel ?? '', rationale: '' }))
+          .join('\n') + '\n',
+      );
       writeFileSync(testFile, test.map((row) => JSON.stringify(row)).join('\n') + '\n');
       prepared.set(name, { train, directory, validationFile, testFile, testExamples: test.length });
     }
@@ -271,10 +322,19 @@ export async function runStudentQualityBenchmark(context: BenchContext): Promise
       for (const [name, { train, directory, validationFile, testFile, testExamples }] of prepared) {
         for (const fraction of grid.fractions) {
           for (const method of methods) {
-            const key = rowKey({ dataset: name, fraction, method: method.name, rationale_rate: method.name === 'standard' ? null : method.rate, seed });
+            const key = rowKey({
+              dataset: name,
+              fraction,
+              method: method.name,
+              rationale_rate: method.name === 'standard' ? null : method.rate,
+              seed,
+            });
             if (rows.has(key)) continue;
             tasks.push(async () => {
-              const samplers = [await createSampler('label-source', { source: 'gold' }), await createSampler('data-fraction', { fraction })];
+              const samplers = [
+                await createSampler('label-source', { source: 'gold' }),
+                await createSampler('data-fraction', { fraction }),
+              ];
               if (method.name === 'step-by-step') samplers.push(await createSampler('rationale-rate', { rate: method.rate }));
               let sampled = applySamplers(train, samplers, seed);
               if (method.name === 'standard') sampled = sampled.map((item) => ({ ...item, rationale: null }));
@@ -337,7 +397,9 @@ export async function runStudentQualityBenchmark(context: BenchContext): Promise
               };
               rows.set(key, row);
               context.save(outcome());
-              console.log(`  ${label}: validation ${row.validation_accuracy}, test ${row.test_accuracy} (${row.seconds} s; ${rows.size} trainings in the result file)`);
+              console.log(
+                `  ${label}: validation ${row.validation_accuracy}, test ${row.test_accuracy} (${row.seconds} s; ${rows.size} trainings in the result file)`,
+              );
               rmSync(runDirectory, { recursive: true, force: true });
             });
           }

@@ -17,14 +17,23 @@ export function round3(value: number): number {
 export function summariseLatencies(durations: readonly number[]): LatencySummary {
   const sorted = [...durations].sort((left, right) => left - right);
   const mean = sorted.reduce((total, value) => total + value, 0) / Math.max(1, sorted.length);
-  return { mean_ms: round3(mean), p50_ms: round3(percentile(sorted, 0.5)), p95_ms: round3(percentile(sorted, 0.95)), p99_ms: round3(percentile(sorted, 0.99)) };
+  return {
+    mean_ms: round3(mean),
+    p50_ms: round3(percentile(sorted, 0.5)),
+    p95_ms: round3(percentile(sorted, 0.95)),
+    p99_ms: round3(percentile(sorted, 0.99)),
+  };
 }
 
 /**
  * Runs `total` calls of `work(index)` with exactly `concurrency` of them in flight at any time
  * (each of `concurrency` workers awaits one call before starting its next), and times each call.
  */
-export async function runConcurrently(total: number, concurrency: number, work: (index: number) => Promise<void>): Promise<{ seconds: number; latencies: number[]; cpuMicroseconds: number }> {
+export async function runConcurrently(
+  total: number,
+  concurrency: number,
+  work: (index: number) => Promise<void>,
+): Promise<{ seconds: number; latencies: number[]; cpuMicroseconds: number }> {
   const latencies = new Array<number>(total);
   let next = 0;
   const cpuBefore = process.cpuUsage();

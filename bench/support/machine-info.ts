@@ -23,7 +23,8 @@ interface PythonVersions {
 }
 
 function askPython(): PythonVersions | null {
-  const program = 'import json, sys, torch, transformers; print(json.dumps({"python": sys.version.split()[0], "torch": torch.__version__, "transformers": transformers.__version__}))';
+  const program =
+    'import json, sys, torch, transformers; print(json.dumps({"python": sys.version.split()[0], "torch": torch.__version__, "transformers": transformers.__version__}))';
   const probe = spawnSync(pythonInterpreter, ['-c', program], { encoding: 'utf8', timeout: 120_000 });
   if (probe.status !== 0) return null;
   try {

@@ -46,13 +46,19 @@ export function benchResultFile(bench: string, mode: BenchMode, directory: strin
 }
 
 /** The result a bench last wrote in a mode, or null when there is none. */
-export function readBenchResult<Settings, Results>(bench: string, mode: BenchMode, directory: string = resultsDirectory): BenchResult<Settings, Results> | null {
+export function readBenchResult<Settings, Results>(
+  bench: string,
+  mode: BenchMode,
+  directory: string = resultsDirectory,
+): BenchResult<Settings, Results> | null {
   const file = benchResultFile(bench, mode, directory);
   if (!existsSync(file)) return null;
   try {
     return JSON.parse(readFileSync(file, 'utf8')) as BenchResult<Settings, Results>;
   } catch (error) {
-    throw new BenchUsageError(`${file} is not JSON (${(error as Error).message}); restore it with git checkout, or delete it to run the bench afresh`);
+    throw new BenchUsageError(
+      `${file} is not JSON (${(error as Error).message}); restore it with git checkout, or delete it to run the bench afresh`,
+    );
   }
 }
 

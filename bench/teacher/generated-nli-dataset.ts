@@ -1,7 +1,14 @@
 import type { Dataset, DatasetExample } from '../../core/plugins/kinds/dataset.js';
 
 const subjects = ['A man', 'Two children', 'A woman in a red coat', 'The old fisherman', 'A group of students', 'A dog'];
-const actions = ['walks along the river', 'plays football in the park', 'reads a newspaper on a bench', 'repairs a boat', 'sings on a stage', 'waits for the bus'];
+const actions = [
+  'walks along the river',
+  'plays football in the park',
+  'reads a newspaper on a bench',
+  'repairs a boat',
+  'sings on a stage',
+  'waits for the bus',
+];
 const places = ['in Paris', 'at noon', 'in the rain', 'near the station', 'after school', 'on a Sunday morning'];
 
 /**
@@ -20,7 +27,12 @@ export function generatedNliDataset(count: number, split = 'train'): Dataset {
         const subject = subjects[index % subjects.length]!;
         const premise = `${subject} ${actions[Math.floor(index / 6) % actions.length]} ${places[Math.floor(index / 36) % places.length]} (scene ${index}).`;
         const hypothesis = `${subject} is outside.`;
-        yield { id: `generated-${index}`, split, fields: { premise, hypothesis }, goldLabel: ['entailment', 'neutral', 'contradiction'][index % 3]! };
+        yield {
+          id: `generated-${index}`,
+          split,
+          fields: { premise, hypothesis },
+          goldLabel: ['entailment', 'neutral', 'contradiction'][index % 3]!,
+        };
       }
     },
     studentInput: (example) => `${String(example.fields.premise)} </s> ${String(example.fields.hypothesis)}`,

@@ -10,9 +10,14 @@
 import { startProviderServer } from '../../test/support/provider-server.js';
 
 /** The answer every request gets: the recorded fixture's NLI answer, which the zero-shot parser reads. */
-export const loopbackAnswer = 'The claim is true. The premise states that the event took place in Paris, so the hypothesis follows from it.';
+export const loopbackAnswer =
+  'The claim is true. The premise states that the event took place in Paris, so the hypothesis follows from it.';
 
-const server = await startProviderServer('openai', () => ({ kind: 'answer', text: loopbackAnswer, usage: { promptTokens: 42, completionTokens: 24 } }));
+const server = await startProviderServer('openai', () => ({
+  kind: 'answer',
+  text: loopbackAnswer,
+  usage: { promptTokens: 42, completionTokens: 24 },
+}));
 
 // The server keeps every request for tests' assertions; a bench sends hundreds of thousands, so
 // forget them regularly to keep the server's own memory and garbage collection small.

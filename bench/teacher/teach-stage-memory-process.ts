@@ -76,14 +76,18 @@ function slopePer10k(points: readonly { x: number; y: number }[]): number {
 
 async function main(): Promise<void> {
   const [baseUrl, examplesText, concurrencyText, directory] = process.argv.slice(2);
-  if (!baseUrl || !examplesText || !concurrencyText || !directory) throw new Error('usage: teach-stage-memory-process.js <baseUrl> <examples> <concurrency> <directory>');
+  if (!baseUrl || !examplesText || !concurrencyText || !directory)
+    throw new Error('usage: teach-stage-memory-process.js <baseUrl> <examples> <concurrency> <directory>');
   const examples = Number(examplesText);
   const concurrency = Number(concurrencyText);
   const dependencies = benchDependencies();
   const prompt = (await builtinDescriptor('prompt', 'template').create({ name: 'nli-zero-shot' }, dependencies)) as Prompt;
   const parser = (await builtinDescriptor('parser', 'zero-shot').create({ template: 'nli-zero-shot' }, dependencies)) as Parser;
   const teacherDescriptor = builtinDescriptor('teacher', 'openai');
-  const teacher = (await teacherDescriptor.create({ model: 'gpt-4o-mini', base_url: baseUrl, api_key: 'bench-key', max_tokens: 64 }, dependencies)) as Teacher;
+  const teacher = (await teacherDescriptor.create(
+    { model: 'gpt-4o-mini', base_url: baseUrl, api_key: 'bench-key', max_tokens: 64 },
+    dependencies,
+  )) as Teacher;
   const cache = TeacherCache.open(path.join(directory, 'teach-stage.sqlite'));
   const outputFile = path.join(directory, 'teach-stage', 'teacher-records.jsonl');
   const events = new LocalEventStream();
@@ -106,7 +110,12 @@ async function main(): Promise<void> {
   const started = performance.now();
   const sample = () => {
     const usage = process.memoryUsage();
-    samples.push({ seconds: Math.round((performance.now() - started) / 100) / 10, done, rss_megabytes: megabytes(usage.rss), heap_used_megabytes: megabytes(usage.heapUsed) });
+    samples.push({
+      seconds: Math.round((performance.now() - started) / 100) / 10,
+      done,
+      rss_megabytes: megabytes(usage.rss),
+      heap_used_megabytes: megabytes(usage.heapUsed),
+    });
   };
   sample();
   const sampler = setInterval(sample, 250);
@@ -148,8 +157,12 @@ async function main(): Promise<void> {
     failed: report.failed,
     rss_before_megabytes: megabytes(rssBefore),
     peak_rss_megabytes: Math.max(...samples.map((each) => each.rss_megabytes)),
-    rss_at_progress_megabytes: Object.fromEntries(fractions.map((fraction) => [`${fraction * 100}%`, atProgress(fraction, 'rss_megabytes')])),
-    heap_used_at_progress_megabytes: Object.fromEntries(fractions.map((fraction) => [`${fraction * 100}%`, atProgress(fraction, 'heap_used_megabytes')])),
+    rss_at_progress_megabytes: Object.fromEntries(
+      fractions.map((fraction) => [`${fraction * 100}%`, atProgress(fraction, 'rss_megabytes')]),
+    ),
+    heap_used_at_progress_megabytes: Object.fromEntries(
+      fractions.map((fraction) => [`${fraction * 100}%`, atProgress(fraction, 'heap_used_megabytes')]),
+    ),
     rss_growth_megabytes_per_10k_examples: slopePer10k(late.map((each) => ({ x: each.done, y: each.rss_megabytes }))),
     heap_growth_megabytes_per_10k_examples: slopePer10k(late.map((each) => ({ x: each.done, y: each.heap_used_megabytes }))),
     live_heap_samples: collect ? liveHeap : null,

@@ -76,7 +76,13 @@ export interface TeacherCostSettings {
   readonly target_ratio: number;
 }
 
-async function countPrompt(dataset: Dataset, split: string, prompt: Prompt, counter: TokenCounter, limit: number | null): Promise<{ total: number; examples: number }> {
+async function countPrompt(
+  dataset: Dataset,
+  split: string,
+  prompt: Prompt,
+  counter: TokenCounter,
+  limit: number | null,
+): Promise<{ total: number; examples: number }> {
   let total = 0;
   let examples = 0;
   for await (const example of dataset.read(split)) {
@@ -104,7 +110,10 @@ export async function runTeacherCostBenchmark(mode: BenchMode): Promise<{ settin
     const split = teachSplits[name];
     const dataset = (await builtinDescriptor('dataset', 'dsbs').create({ name, root: dsbsDirectory }, dependencies)) as Dataset;
     const zeroShot = (await builtinDescriptor('prompt', 'template').create({ name: templates[name].zeroShot }, dependencies)) as Prompt;
-    const fewShot = (await builtinDescriptor('prompt', 'template').create({ name: templates[name].fewShot, root: dsbsDirectory }, dependencies)) as Prompt;
+    const fewShot = (await builtinDescriptor('prompt', 'template').create(
+      { name: templates[name].fewShot, root: dsbsDirectory },
+      dependencies,
+    )) as Prompt;
     const recordings = await readDsbsRecordings(dsbsDirectory, name, split);
 
     const models: ModelCost[] = [];

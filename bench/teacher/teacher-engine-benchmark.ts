@@ -77,7 +77,12 @@ export interface TeacherEngineSettings {
   readonly teach_stage_examples: number;
   readonly teach_stage_concurrency: number;
   readonly server: string;
-  readonly targets: { readonly requests_per_second: number; readonly added_latency_ms: number; readonly added_latency: string; readonly memory: string };
+  readonly targets: {
+    readonly requests_per_second: number;
+    readonly added_latency_ms: number;
+    readonly added_latency: string;
+    readonly memory: string;
+  };
 }
 
 function measurement(requests: number, run: { seconds: number; latencies: number[]; cpuMicroseconds: number }): ClientMeasurement {
@@ -95,7 +100,12 @@ function uniqueRequest(tag: string, index: number): TeacherRequest {
   return {
     exampleId: `${tag}-${index}`,
     split: 'train',
-    messages: [{ role: 'user', content: `Based on A man walks along the river (scene ${tag}-${index}), determine whether the claim "A man is outside." is true, false, or inconclusive?` }],
+    messages: [
+      {
+        role: 'user',
+        content: `Based on A man walks along the river (scene ${tag}-${index}), determine whether the claim "A man is outside." is true, false, or inconclusive?`,
+      },
+    ],
   };
 }
 
@@ -113,7 +123,14 @@ function newEngine(teacher: Teacher, cache: TeacherCache | null, concurrency: nu
   });
 }
 
-async function measureConcurrency(baseUrl: string, teacher: Teacher, concurrency: number, requests: number, warmup: number, directory: string): Promise<ConcurrencyRow> {
+async function measureConcurrency(
+  baseUrl: string,
+  teacher: Teacher,
+  concurrency: number,
+  requests: number,
+  warmup: number,
+  directory: string,
+): Promise<ConcurrencyRow> {
   const signal = new AbortController().signal;
   // The engine listens on its caller's signal once per call in flight, and removes the listener when
   // the call settles: `concurrency` listeners at most, above Node's warning threshold of 10.
@@ -129,7 +146,10 @@ async function measureConcurrency(baseUrl: string, teacher: Teacher, concurrency
   };
   const measure = async (tag: string, call: (request: TeacherRequest) => Promise<unknown>) => {
     await runConcurrently(warmup, concurrency, (index) => call(uniqueRequest(`${tag}-warmup-${concurrency}`, index)).then(() => undefined));
-    return measurement(requests, await runConcurrently(requests, concurrency, (index) => call(uniqueRequest(`${tag}-${concurrency}`, index)).then(() => undefined)));
+    return measurement(
+      requests,
+      await runConcurrently(requests, concurrency, (index) => call(uniqueRequest(`${tag}-${concurrency}`, index)).then(() => undefined)),
+    );
   };
   const raw = await measure('raw', rawCall);
   // A signal per call, as the engine gives it: the SDK adds an abort listener to the signal it gets
@@ -164,7 +184,8 @@ async function measureConcurrency(baseUrl: string, teacher: Teacher, concurrency
       const started = performance.now();
       const outcome = await engine.request(request, signal);
       const roundTrip = performance.now() - started;
-      if (outcome.status !== 'answered' || outcome.cached) throw new Error(`the engine did not answer with a fresh call: ${JSON.stringify(outcome)}`);
+      if (outcome.status !== 'answered' || outcome.cached)
+        throw new Error(`the engine did not answer with a fresh call: ${JSON.stringify(outcome)}`);
       ownMilliseconds.push(roundTrip - teacherMilliseconds.get(request.exampleId)!);
       teacherMilliseconds.delete(request.exampleId);
       const key = engine.keyOf(request);
@@ -215,7 +236,12 @@ async function measureCache(teacher: Teacher, entries: number, directory: string
     const requests = Array.from({ length: entries }, (_, index) => uniqueRequest('hit', index));
     const keys = requests.map((request) => engine.keyOf(request));
     const origin = { pluginId: 'openai', pluginVersion: '1.0.0', provider: 'openai', model };
-    const answer = { text: 'The claim is true. The premise states that the event took place in Paris, so the hypothesis follows from it.', usage: { promptTokens: 42, completionTokens: 24 }, model, finishReason: 'stop' };
+    const answer = {
+      text: 'The claim is true. The premise states that the event took place in Paris, so the hypothesis follows from it.',
+      usage: { promptTokens: 42, completionTokens: 24 },
+      model,
+      finishReason: 'stop',
+    };
     let started = performance.now();
     keys.forEach((key) => cache.put(key, origin, answer, Date.now()));
     const putsPerSecond = entries / ((performance.now() - started) / 1000);
@@ -254,13 +280,21 @@ async function measureCache(teacher: Teacher, entries: number, directory: string
  * `collections`, the process also measures its live heap after full collections (`--expose-gc`);
  * those collections trim RSS too, so RSS and peak are taken from a run without them.
  */
-function measureTeachStage(baseUrl: string, examples: number, concurrency: number, directory: string, collections: boolean): Promise<TeachMemoryResult> {
+function measureTeachStage(
+  baseUrl: string,
+  examples: number,
+  concurrency: number,
+  directory: string,
+  collections: boolean,
+): Promise<TeachMemoryResult> {
   const program = path.join(path.dirname(fileURLToPath(import.meta.url)), 'teach-stage-memory-process.js');
   const folder = path.join(directory, collections ? 'teach-stage-with-collections' : 'teach-stage');
   mkdirSync(folder, { recursive: true });
   return new Promise((resolve, reject) => {
     const flags = collections ? ['--expose-gc'] : [];
-    const child = spawn(process.execPath, [...flags, program, baseUrl, String(examples), String(concurrency), folder], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, [...flags, program, baseUrl, String(examples), String(concurrency), folder], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     let output = '';
     child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
     child.once('error', reject);
@@ -284,18 +318,26 @@ export async function runTeacherEngineBenchmark(mode: BenchMode) {
   const directory = mkdtempSync(path.join(os.tmpdir(), 'distill-bench-engine-'));
   const server = await startLoopbackServer();
   try {
-    const teacher = (await builtinDescriptor('teacher', 'openai').create({ model, base_url: server.baseUrl, api_key: 'bench-key', max_tokens: 64 }, benchDependencies())) as Teacher;
+    const teacher = (await builtinDescriptor('teacher', 'openai').create(
+      { model, base_url: server.baseUrl, api_key: 'bench-key', max_tokens: 64 },
+      benchDependencies(),
+    )) as Teacher;
     const rows: ConcurrencyRow[] = [];
     for (const concurrency of levels) {
       const row = await measureConcurrency(server.baseUrl, teacher, concurrency, requests, warmup, directory);
-      console.log(`  concurrency ${concurrency}: raw ${row.raw_fetch.requests_per_second}/s, sdk ${row.sdk_teacher.requests_per_second}/s, engine ${row.engine.requests_per_second}/s, added ${row.engine_added_latency_ms} ms (mean difference), engine's own ${row.engine_own.mean_ms} ms mean / ${row.engine_own.p99_ms} ms p99 (of which commit wait ${row.engine_commit_wait.mean_ms} ms mean), CPU ms/request raw ${row.raw_fetch.cpu_ms_per_request} sdk ${row.sdk_teacher.cpu_ms_per_request} engine ${row.engine.cpu_ms_per_request}`);
+      console.log(
+        `  concurrency ${concurrency}: raw ${row.raw_fetch.requests_per_second}/s, sdk ${row.sdk_teacher.requests_per_second}/s, engine ${row.engine.requests_per_second}/s, added ${row.engine_added_latency_ms} ms (mean difference), engine's own ${row.engine_own.mean_ms} ms mean / ${row.engine_own.p99_ms} ms p99 (of which commit wait ${row.engine_commit_wait.mean_ms} ms mean), CPU ms/request raw ${row.raw_fetch.cpu_ms_per_request} sdk ${row.sdk_teacher.cpu_ms_per_request} engine ${row.engine.cpu_ms_per_request}`,
+      );
       rows.push(row);
     }
     const cache = await measureCache(teacher, cacheEntries, directory);
     console.log(`  cache: ${cache.lookups_per_second} lookups/s, engine hits ${cache.engine_hits_per_second_concurrency_1}/s`);
     const teachStage = await measureTeachStage(server.baseUrl, teachExamples, teachConcurrency, directory, false);
     const withCollections = await measureTeachStage(server.baseUrl, teachExamples, teachConcurrency, directory, true);
-    const liveHeap = { samples: withCollections.live_heap_samples, growth_megabytes_per_10k_examples: withCollections.live_heap_growth_megabytes_per_10k_examples };
+    const liveHeap = {
+      samples: withCollections.live_heap_samples,
+      growth_megabytes_per_10k_examples: withCollections.live_heap_growth_megabytes_per_10k_examples,
+    };
     console.log(
       `  teach stage: ${teachStage.examples} examples, peak RSS ${teachStage.peak_rss_megabytes} MB, growth per 10k examples: RSS ${teachStage.rss_growth_megabytes_per_10k_examples} MB, heap ${teachStage.heap_growth_megabytes_per_10k_examples} MB; live heap (second run) ${liveHeap.growth_megabytes_per_10k_examples} MB`,
     );
@@ -306,12 +348,15 @@ export async function runTeacherEngineBenchmark(mode: BenchMode) {
       cache_entries: cacheEntries,
       teach_stage_examples: teachExamples,
       teach_stage_concurrency: teachConcurrency,
-      server: 'test/support/provider-server.ts (OpenAI chat-completions wire protocol, recorded response shape, answers at once) in a separate Node process on 127.0.0.1',
+      server:
+        'test/support/provider-server.ts (OpenAI chat-completions wire protocol, recorded response shape, answers at once) in a separate Node process on 127.0.0.1',
       targets: {
         requests_per_second: 1000,
         added_latency_ms: 1,
-        added_latency: 'checked twice: mean engine round trip minus mean raw fetch round trip (queueing included), and the engine\'s own time per request outside the teacher call',
-        memory: 'flat while records stream to disk: the live heap after full collections grows only by the keys of the examples done (kept for resume, about 0.1 KB each)',
+        added_latency:
+          "checked twice: mean engine round trip minus mean raw fetch round trip (queueing included), and the engine's own time per request outside the teacher call",
+        memory:
+          'flat while records stream to disk: the live heap after full collections grows only by the keys of the examples done (kept for resume, about 0.1 KB each)',
       },
     };
     // The live heap comes from a second run of the same stage, with full collections at every 5%.

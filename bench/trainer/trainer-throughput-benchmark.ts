@@ -60,11 +60,35 @@ export interface TrainerBenchSettings {
 }
 
 /** The reference configuration of `platform-notes.md`: d_model 256, 4 heads, 2+2 layers, d_ff 1024. */
-const referenceConfig: StudentDimensions = { d_model: 256, d_ff: 1024, d_kv: 64, num_heads: 4, num_layers: 2, num_decoder_layers: 2, dropout_rate: 0.1 };
+const referenceConfig: StudentDimensions = {
+  d_model: 256,
+  d_ff: 1024,
+  d_kv: 64,
+  num_heads: 4,
+  num_layers: 2,
+  num_decoder_layers: 2,
+  dropout_rate: 0.1,
+};
 /** The worker's named `tiny` size. */
-const tinyConfig: StudentDimensions = { d_model: 128, d_ff: 512, d_kv: 32, num_heads: 4, num_layers: 2, num_decoder_layers: 2, dropout_rate: 0.1 };
+const tinyConfig: StudentDimensions = {
+  d_model: 128,
+  d_ff: 512,
+  d_kv: 32,
+  num_heads: 4,
+  num_layers: 2,
+  num_decoder_layers: 2,
+  dropout_rate: 0.1,
+};
 /** Smaller still, for the smoke mode only. */
-const smokeConfig: StudentDimensions = { d_model: 64, d_ff: 256, d_kv: 32, num_heads: 2, num_layers: 1, num_decoder_layers: 1, dropout_rate: 0.1 };
+const smokeConfig: StudentDimensions = {
+  d_model: 64,
+  d_ff: 256,
+  d_kv: 32,
+  num_heads: 2,
+  num_layers: 1,
+  num_decoder_layers: 1,
+  dropout_rate: 0.1,
+};
 
 /**
  * e-SNLI `valid` (the training split of the e-SNLI experiments) as `{id, input, label, rationale}`:
@@ -83,7 +107,9 @@ async function writeTrainingData(file: string, limit: number | null): Promise<{ 
     const completion = recordings.get(example.id);
     const rationale = completion === undefined ? null : parser.parse(completion, example).rationale;
     if (rationale) withRationale++;
-    lines.push(JSON.stringify({ id: example.id, input: dataset.studentInput(example), label: example.goldLabel, rationale: rationale ?? '' }));
+    lines.push(
+      JSON.stringify({ id: example.id, input: dataset.studentInput(example), label: example.goldLabel, rationale: rationale ?? '' }),
+    );
   }
   mkdirSync(path.dirname(file), { recursive: true });
   writeFileSync(file, lines.join('\n') + '\n');
@@ -102,20 +128,40 @@ const defaultAndFp32: readonly WorkerVariant[] = [
 
 function gridFor(mode: BenchMode): GridPoint[] {
   if (mode === 'smoke') {
-    return [{ name: 'smoke', config: smokeConfig, batch_size: 8, threads: 2, worker_variants: [{ task_passes: 'joint', bf16: 'auto', spinning: true }], reference_precisions: ['fp32', 'bf16'] }];
+    return [
+      {
+        name: 'smoke',
+        config: smokeConfig,
+        batch_size: 8,
+        threads: 2,
+        worker_variants: [{ task_passes: 'joint', bf16: 'auto', spinning: true }],
+        reference_precisions: ['fp32', 'bf16'],
+      },
+    ];
   }
   const both = ['fp32', 'bf16'] as const;
   if (mode === 'quick') {
     return [
       { name: 'tiny', config: tinyConfig, batch_size: 16, threads: 2, worker_variants: defaultAndFp32, reference_precisions: both },
-      { name: 'reference-256', config: referenceConfig, batch_size: 16, threads: 2, worker_variants: defaultAndFp32, reference_precisions: both },
+      {
+        name: 'reference-256',
+        config: referenceConfig,
+        batch_size: 16,
+        threads: 2,
+        worker_variants: defaultAndFp32,
+        reference_precisions: both,
+      },
     ];
   }
   const grid: GridPoint[] = [];
   const variants: readonly WorkerVariant[] = [{ task_passes: 'joint', bf16: 'auto', spinning: false }, ...defaultAndFp32];
   for (const threads of [1, 2]) {
-    for (const [name, config] of [['tiny', tinyConfig], ['reference-256', referenceConfig]] as const) {
-      for (const batchSize of [16, 32]) grid.push({ name, config, batch_size: batchSize, threads, worker_variants: variants, reference_precisions: both });
+    for (const [name, config] of [
+      ['tiny', tinyConfig],
+      ['reference-256', referenceConfig],
+    ] as const) {
+      for (const batchSize of [16, 32])
+        grid.push({ name, config, batch_size: batchSize, threads, worker_variants: variants, reference_precisions: both });
     }
   }
   return grid;
@@ -124,7 +170,9 @@ function gridFor(mode: BenchMode): GridPoint[] {
 /** Runs the Python driver and returns its JSON line; its progress lines (stderr) pass through. */
 function runDriver(settingsFile: string): Promise<unknown> {
   return new Promise((resolve, reject) => {
-    const child = spawn(pythonInterpreter, [benchPath('trainer', 'trainer_benchmark.py'), settingsFile], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(pythonInterpreter, [benchPath('trainer', 'trainer_benchmark.py'), settingsFile], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     let output = '';
     child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
     child.once('error', reject);
@@ -163,7 +211,10 @@ export async function runTrainerThroughputBenchmark(mode: BenchMode): Promise<{ 
     const settingsFile = path.join(work, 'settings.json');
     writeFileSync(settingsFile, JSON.stringify(settings, null, 2));
     const results = await runDriver(settingsFile);
-    return { settings: { ...settings, data: '(temporary file, removed after the run)', work_directory: '(temporary, removed after the run)' }, results };
+    return {
+      settings: { ...settings, data: '(temporary file, removed after the run)', work_directory: '(temporary, removed after the run)' },
+      results,
+    };
   } finally {
     rmSync(work, { recursive: true, force: true });
   }

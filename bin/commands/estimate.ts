@@ -8,8 +8,11 @@ export default class EstimateCommand extends BaseCommand {
   static override summary = 'Estimate teacher tokens and dollars per provider for a pipeline, spending nothing.';
   static override description =
     'Renders the prompt of every training example, counts its tokens (js-tiktoken for OpenAI, an approximation for Anthropic) ' +
-    'and adds an expected completion length. Prices come from the price table and the pipeline\'s prices block.';
-  static override examples = ['<%= config.bin %> estimate pipelines/cqa-zero-shot.yaml', '<%= config.bin %> estimate pipelines/cqa-few-shot.yaml --completion-tokens 120 --json'];
+    "and adds an expected completion length. Prices come from the price table and the pipeline's prices block.";
+  static override examples = [
+    '<%= config.bin %> estimate pipelines/cqa-zero-shot.yaml',
+    '<%= config.bin %> estimate pipelines/cqa-few-shot.yaml --completion-tokens 120 --json',
+  ];
   static override args = {
     pipeline: Args.string({ description: 'Pipeline file.', required: true }),
   };
@@ -22,7 +25,9 @@ export default class EstimateCommand extends BaseCommand {
     const loaded = await loadPipeline(args.pipeline);
     const estimate = await estimatePipeline(loaded, { completionTokens: flags['completion-tokens'] });
     if (!this.jsonEnabled()) {
-      this.log(`${estimate.pipeline}: ${estimate.examples} prompts of split "${estimate.split}", ${estimate.completion_tokens_per_example} completion tokens each (${estimate.completion_tokens_source})`);
+      this.log(
+        `${estimate.pipeline}: ${estimate.examples} prompts of split "${estimate.split}", ${estimate.completion_tokens_per_example} completion tokens each (${estimate.completion_tokens_source})`,
+      );
       for (const row of estimate.rows) {
         const cost = row.cost_usd === null ? 'no price' : `$${row.cost_usd.toFixed(row.cost_usd < 10 ? 4 : 2)}`;
         this.log(

@@ -19,7 +19,10 @@ export default class EvalCommand extends BaseCommand {
     quantized: Flags.boolean({ description: 'Score the int8 graphs.', default: false }),
     threads: Flags.integer({ description: 'onnxruntime intra-op threads.', min: 1, default: 1 }),
     'max-new-tokens': Flags.integer({ description: "Most tokens generated per text (default: the model folder's, else 64).", min: 1 }),
-    'max-input-tokens': Flags.integer({ description: "Input tokens kept per text (default: the model folder's, i.e. the trainer's max_input_length).", min: 2 }),
+    'max-input-tokens': Flags.integer({
+      description: "Input tokens kept per text (default: the model folder's, i.e. the trainer's max_input_length).",
+      min: 2,
+    }),
   };
 
   async run(): Promise<EvaluationReport> {
@@ -31,7 +34,12 @@ export default class EvalCommand extends BaseCommand {
       ...(flags.root ? { root: flags.root } : {}),
       ...(flags.limit ? { limit: flags.limit } : {}),
       ...(flags.metric ? { metric: flags.metric as 'exact-match' | 'numeric-equality' } : {}),
-      student: { precision: flags.quantized ? 'int8' : 'fp32', intraOpThreads: flags.threads, maxNewTokens: flags['max-new-tokens'], maxInputTokens: flags['max-input-tokens'] },
+      student: {
+        precision: flags.quantized ? 'int8' : 'fp32',
+        intraOpThreads: flags.threads,
+        maxNewTokens: flags['max-new-tokens'],
+        maxInputTokens: flags['max-input-tokens'],
+      },
       onProgress: (done, total) => {
         // A counter redrawn in place is for terminals; logs get only the result line.
         if (!this.jsonEnabled() && process.stderr.isTTY) process.stderr.write(`\r${done}/${total}`);
@@ -39,7 +47,9 @@ export default class EvalCommand extends BaseCommand {
     });
     if (!this.jsonEnabled()) {
       if (process.stderr.isTTY) process.stderr.write('\n');
-      this.log(`${report.dataset} ${report.metric} ${report.correct}/${report.examples} = ${report.accuracy.toFixed(4)} (${report.precision}, ${report.seconds.toFixed(1)} s)`);
+      this.log(
+        `${report.dataset} ${report.metric} ${report.correct}/${report.examples} = ${report.accuracy.toFixed(4)} (${report.precision}, ${report.seconds.toFixed(1)} s)`,
+      );
     }
     return report;
   }

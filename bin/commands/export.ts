@@ -11,7 +11,10 @@ export default class ExportCommand extends BaseCommand {
     '<%= config.bin %> export --checkpoint runs/esnli/checkpoint --output out/model --quantize --dataset esnli --root ../shared/data/dsbs --limit 500',
   ];
   static override flags = {
-    checkpoint: Flags.string({ description: 'Hugging Face checkpoint folder (config.json, model.safetensors, tokenizer).', required: true }),
+    checkpoint: Flags.string({
+      description: 'Hugging Face checkpoint folder (config.json, model.safetensors, tokenizer).',
+      required: true,
+    }),
     output: Flags.string({ description: 'Folder to write the exported model into.', required: true }),
     quantize: Flags.boolean({ description: 'Also write int8 graphs (onnx/*_quantized.onnx).', default: false }),
     python: Flags.string({ description: 'Python interpreter (default $DISTILL_PYTHON or the project virtualenv).' }),
@@ -29,7 +32,14 @@ export default class ExportCommand extends BaseCommand {
       quantize: flags.quantize,
       ...(flags.python ? { python: flags.python } : {}),
       ...(flags.dataset
-        ? { comparison: { dataset: flags.dataset, split: flags.split, ...(flags.root ? { root: flags.root } : {}), ...(flags.limit ? { limit: flags.limit } : {}) } }
+        ? {
+            comparison: {
+              dataset: flags.dataset,
+              split: flags.split,
+              ...(flags.root ? { root: flags.root } : {}),
+              ...(flags.limit ? { limit: flags.limit } : {}),
+            },
+          }
         : {}),
       onEvent: (event) => {
         if (!this.jsonEnabled() && event.type === 'export.progress') this.logToStderr(String(event.message));

@@ -6,14 +6,18 @@ import { BaseCommand } from './base-command.js';
 /** `distill init`: start a pipeline from a built-in recipe. */
 export default class InitCommand extends BaseCommand {
   static override summary = 'Write a new pipeline file from a built-in recipe.';
-  static override description = 'The file starts with a yaml-language-server line, so editors complete and check it against distill.schema.json.';
+  static override description =
+    'The file starts with a yaml-language-server line, so editors complete and check it against distill.schema.json.';
   static override examples = [
     '<%= config.bin %> init',
     '<%= config.bin %> init --recipe anli1-zero-shot --output my-pipeline.yaml',
     '<%= config.bin %> init --output pipeline.yaml --force',
   ];
   static override flags = {
-    recipe: Flags.string({ char: 'r', description: 'Recipe to start from (a file name in the package’s pipelines/ folder, without .yaml).' }),
+    recipe: Flags.string({
+      char: 'r',
+      description: 'Recipe to start from (a file name in the package’s pipelines/ folder, without .yaml).',
+    }),
     output: Flags.string({ char: 'o', description: 'File to write (default: <recipe>.yaml).' }),
     force: Flags.boolean({ char: 'f', description: 'Overwrite the file if it exists.', default: false }),
     'recipes-directory': Flags.string({ description: 'Folder of recipes to choose from.', hidden: true }),

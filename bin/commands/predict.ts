@@ -18,7 +18,10 @@ export default class PredictCommand extends BaseCommand {
     input: Flags.string({ description: 'JSON Lines file whose records have an "input" field; prints JSON Lines.' }),
     explain: Flags.boolean({ description: 'Also generate the rationale.', default: false }),
     'max-new-tokens': Flags.integer({ description: "Most tokens generated per text (default: the model folder's, else 64).", min: 1 }),
-    'max-input-tokens': Flags.integer({ description: "Input tokens kept per text (default: the model folder's, i.e. the trainer's max_input_length).", min: 2 }),
+    'max-input-tokens': Flags.integer({
+      description: "Input tokens kept per text (default: the model folder's, i.e. the trainer's max_input_length).",
+      min: 2,
+    }),
     quantized: Flags.boolean({ description: 'Use the int8 graphs written by `distill export --quantize`.', default: false }),
     threads: Flags.integer({ description: 'onnxruntime intra-op threads.', min: 1, default: 1 }),
   };

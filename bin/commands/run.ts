@@ -25,7 +25,10 @@ export default class RunCommand extends BaseCommand {
   static override flags = {
     only: Flags.string({ description: 'Run only this stage (its inputs must be stored).', options: [...stageNames] }),
     from: Flags.string({ description: 'Recompute this stage and every later one.', options: [...stageNames] }),
-    'dry-run': Flags.boolean({ description: 'Validate, show which stages would run, estimate the teacher cost; spend nothing.', default: false }),
+    'dry-run': Flags.boolean({
+      description: 'Validate, show which stages would run, estimate the teacher cost; spend nothing.',
+      default: false,
+    }),
   };
 
   async run(): Promise<RunPipelineResult | DryRun | undefined> {
@@ -36,13 +39,18 @@ export default class RunCommand extends BaseCommand {
         this.log(`run directory: ${plan.runDirectory}`);
         for (const stage of plan.stages) this.log(`  ${stage.stage.padEnd(9)} ${stage.stored ? 'stored, would be reused' : 'would run'}`);
         for (const row of plan.estimate.rows) {
-          this.log(`  ${row.provider}/${row.model}: ${row.prompt_tokens} prompt + ${row.completion_tokens} completion tokens, ${row.cost_usd === null ? 'no price known' : `$${row.cost_usd.toFixed(4)}`}`);
+          this.log(
+            `  ${row.provider}/${row.model}: ${row.prompt_tokens} prompt + ${row.completion_tokens} completion tokens, ${row.cost_usd === null ? 'no price known' : `$${row.cost_usd.toFixed(4)}`}`,
+          );
         }
       }
       return plan;
     }
     const cancel = new AbortController();
-    const stopHandling = stopOnInterrupt(cancel, 'stopping: the running stage is saving its progress (the teacher waits for the answers in flight)');
+    const stopHandling = stopOnInterrupt(
+      cancel,
+      'stopping: the running stage is saving its progress (the teacher waits for the answers in flight)',
+    );
     const display = progressListener({ mode: progressModeFor(this.jsonEnabled()) });
     try {
       const result = await runPipeline(args.pipeline, {
@@ -83,7 +91,10 @@ export default class RunCommand extends BaseCommand {
       }
       if (!this.jsonEnabled()) {
         const student = result.summary.student;
-        if (student) this.log(`student test accuracy ${(student.testAccuracy * 100).toFixed(1)}% (majority class ${student.majorityClassAccuracy === null ? '–' : (student.majorityClassAccuracy * 100).toFixed(1) + '%'})`);
+        if (student)
+          this.log(
+            `student test accuracy ${(student.testAccuracy * 100).toFixed(1)}% (majority class ${student.majorityClassAccuracy === null ? '–' : (student.majorityClassAccuracy * 100).toFixed(1) + '%'})`,
+          );
         this.log(`report: ${result.report.html}`);
         this.log(`        ${result.report.markdown}`);
       }

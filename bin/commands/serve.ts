@@ -17,18 +17,43 @@ export default class ServeCommand extends BaseCommand {
     model: Flags.string({ description: 'Exported student folder (written by `distill export`).', required: true }),
     host: Flags.string({ description: 'Interface to listen on; anything but loopback requires a token.', default: '127.0.0.1' }),
     port: Flags.integer({ description: 'Port (0 picks a free one).', min: 0, max: 65535, default: 8080 }),
-    token: Flags.string({ description: `Bearer token every request must send (default: $${serveTokenVariable}, which keeps it out of process lists).` }),
+    token: Flags.string({
+      description: `Bearer token every request must send (default: $${serveTokenVariable}, which keeps it out of process lists).`,
+    }),
     quantized: Flags.boolean({ description: 'Use the int8 graphs.', default: false }),
     threads: Flags.integer({ description: 'onnxruntime intra-op threads.', min: 1, default: 1 }),
     'max-batch': Flags.integer({ description: 'Most texts per request.', min: 1, default: defaultServerLimits.maxBatch }),
     'max-body-bytes': Flags.integer({ description: 'Largest request body.', min: 1024, default: defaultServerLimits.maxBodyBytes }),
-    'queue-size': Flags.integer({ description: 'Predictions that may wait while one runs; beyond, 503 with Retry-After.', min: 0, default: defaultServerLimits.maxQueuedPredictions }),
-    'headers-timeout': Flags.integer({ description: 'Seconds a client has to send its request headers.', min: 1, default: defaultServerLimits.headersTimeoutMilliseconds / 1000 }),
-    'body-timeout': Flags.integer({ description: 'Seconds a client has to send its request body.', min: 1, default: defaultServerLimits.bodyTimeoutMilliseconds / 1000 }),
-    'max-connections': Flags.integer({ description: 'Open connections at once; more are closed on arrival.', min: 1, default: defaultServerLimits.maxConnections }),
-    'log-format': Flags.string({ description: 'Access log on stderr: text, or json (one object a line).', options: [...accessLogFormats], default: 'text' }),
+    'queue-size': Flags.integer({
+      description: 'Predictions that may wait while one runs; beyond, 503 with Retry-After.',
+      min: 0,
+      default: defaultServerLimits.maxQueuedPredictions,
+    }),
+    'headers-timeout': Flags.integer({
+      description: 'Seconds a client has to send its request headers.',
+      min: 1,
+      default: defaultServerLimits.headersTimeoutMilliseconds / 1000,
+    }),
+    'body-timeout': Flags.integer({
+      description: 'Seconds a client has to send its request body.',
+      min: 1,
+      default: defaultServerLimits.bodyTimeoutMilliseconds / 1000,
+    }),
+    'max-connections': Flags.integer({
+      description: 'Open connections at once; more are closed on arrival.',
+      min: 1,
+      default: defaultServerLimits.maxConnections,
+    }),
+    'log-format': Flags.string({
+      description: 'Access log on stderr: text, or json (one object a line).',
+      options: [...accessLogFormats],
+      default: 'text',
+    }),
     'max-new-tokens': Flags.integer({ description: "Most tokens generated per text (default: the model folder's, else 64).", min: 1 }),
-    'max-input-tokens': Flags.integer({ description: "Input tokens kept per text (default: the model folder's, i.e. the trainer's max_input_length).", min: 2 }),
+    'max-input-tokens': Flags.integer({
+      description: "Input tokens kept per text (default: the model folder's, i.e. the trainer's max_input_length).",
+      min: 2,
+    }),
   };
 
   async run(): Promise<{ url: string }> {
@@ -38,7 +63,12 @@ export default class ServeCommand extends BaseCommand {
       host: flags.host,
       port: flags.port,
       token: flags.token,
-      student: { precision: flags.quantized ? 'int8' : 'fp32', intraOpThreads: flags.threads, maxNewTokens: flags['max-new-tokens'], maxInputTokens: flags['max-input-tokens'] },
+      student: {
+        precision: flags.quantized ? 'int8' : 'fp32',
+        intraOpThreads: flags.threads,
+        maxNewTokens: flags['max-new-tokens'],
+        maxInputTokens: flags['max-input-tokens'],
+      },
       limits: {
         maxBatch: flags['max-batch'],
         maxBodyBytes: flags['max-body-bytes'],

@@ -32,18 +32,27 @@ export default class TeachCommand extends BaseCommand {
     const { args, flags } = await this.parse(TeachCommand);
     const roles = flags.splits.split(',').map((role) => role.trim()) as SplitRole[];
     for (const role of roles) {
-      if (!['train', 'validation', 'test'].includes(role)) throw new UserError({ message: `--splits: unknown role "${role}"`, fix: 'use train, validation or test, comma-separated' });
+      if (!['train', 'validation', 'test'].includes(role))
+        throw new UserError({ message: `--splits: unknown role "${role}"`, fix: 'use train, validation or test, comma-separated' });
     }
     const json = this.jsonEnabled();
     const display = progressListener({ mode: progressModeFor(json) });
     const cancel = new AbortController();
     const stopHandling = stopOnInterrupt(cancel, 'stopping: no new requests; waiting for the answers in flight');
     try {
-      const result = await runPipeline(args.pipeline, { until: 'teacher', teacherRoles: roles, listener: display.listener, signal: cancel.signal });
+      const result = await runPipeline(args.pipeline, {
+        until: 'teacher',
+        teacherRoles: roles,
+        listener: display.listener,
+        signal: cancel.signal,
+      });
       display.finish();
       const teacher = result.outcomes.find((outcome) => outcome.stage === 'teacher')!;
       const report = teacher.record.output as TeacherReport;
-      const files = { outputFile: path.join(teacher.directory, 'teacher-records.jsonl'), reportFile: path.join(teacher.directory, 'teacher-report.json') };
+      const files = {
+        outputFile: path.join(teacher.directory, 'teacher-records.jsonl'),
+        reportFile: path.join(teacher.directory, 'teacher-report.json'),
+      };
       if (!json) this.log(formatTeacherReport(report, files));
       // Like a shell job stopped by Ctrl+C, so scripts can tell a cancelled stage from a finished one.
       if (report.stopped === 'cancelled') process.exitCode = 130;

@@ -18,7 +18,10 @@ export default class TrainCommand extends BaseCommand {
     'The trainer stage of `distill run`, alone: trains from the stored teacher stage and writes the chosen checkpoint (best on ' +
     'validation) with its validation and test accuracy into the stage folder `distill run` reuses. ' +
     'Ctrl+C checkpoints and stops; running the command again continues from the last checkpoint.';
-  static override examples = ['<%= config.bin %> train pipelines/esnli-recorded.yaml', '<%= config.bin %> train pipelines/esnli-recorded.yaml --restart --json'];
+  static override examples = [
+    '<%= config.bin %> train pipelines/esnli-recorded.yaml',
+    '<%= config.bin %> train pipelines/esnli-recorded.yaml --restart --json',
+  ];
   static override args = {
     pipeline: Args.string({ description: 'Pipeline file.', required: true }),
   };
@@ -29,9 +32,16 @@ export default class TrainCommand extends BaseCommand {
   async run(): Promise<TrainCommandResult> {
     const { args, flags } = await this.parse(TrainCommand);
     // JSON mode keeps stdout for the result: progress events go to stderr.
-    const display = progressListener({ mode: progressModeFor(this.jsonEnabled()), ...(this.jsonEnabled() ? { write: (text: string) => process.stderr.write(text) } : {}) });
+    const display = progressListener({
+      mode: progressModeFor(this.jsonEnabled()),
+      ...(this.jsonEnabled() ? { write: (text: string) => process.stderr.write(text) } : {}),
+    });
     const controller = new AbortController();
-    const stopHandling = stopOnInterrupt(controller, 'stopping: writing a checkpoint', 'training cancelled by the user; run the same command again to continue');
+    const stopHandling = stopOnInterrupt(
+      controller,
+      'stopping: writing a checkpoint',
+      'training cancelled by the user; run the same command again to continue',
+    );
     try {
       const run = await runPipeline(args.pipeline, {
         until: 'trainer',

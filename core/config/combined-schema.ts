@@ -13,7 +13,19 @@ const pluginSchemaBase = 'https://distill.dev/schemas/plugins';
 // where distill's own keywords can appear. Everything else (enum, const, default…) is data.
 const schemaMaps = new Set(['properties', 'patternProperties', 'definitions', '$defs', 'dependentSchemas']);
 const schemaLists = new Set(['allOf', 'anyOf', 'oneOf', 'prefixItems']);
-const singleSchemas = new Set(['items', 'additionalItems', 'additionalProperties', 'not', 'if', 'then', 'else', 'contains', 'propertyNames', 'unevaluatedItems', 'unevaluatedProperties']);
+const singleSchemas = new Set([
+  'items',
+  'additionalItems',
+  'additionalProperties',
+  'not',
+  'if',
+  'then',
+  'else',
+  'contains',
+  'propertyNames',
+  'unevaluatedItems',
+  'unevaluatedProperties',
+]);
 
 /**
  * A plugin's options schema as editors and a plain ajv read it: distill's own keywords become

@@ -37,7 +37,13 @@ const secretKeyword: FuncKeywordDefinition = {
   },
 };
 
-type ExistingPathValidate = ((this: unknown, schema: boolean, data: string, parentSchema?: unknown, dataContext?: DataValidationCxt) => boolean) & {
+type ExistingPathValidate = ((
+  this: unknown,
+  schema: boolean,
+  data: string,
+  parentSchema?: unknown,
+  dataContext?: DataValidationCxt,
+) => boolean) & {
   errors?: Partial<ErrorObject>[];
 };
 
@@ -72,7 +78,9 @@ const existingPathKeyword: FuncKeywordDefinition = {
 };
 
 // ajv-formats is CommonJS; under NodeNext its default export arrives wrapped.
-const addFormats = ((formatsModule as unknown as { default?: typeof formatsModule }).default ?? formatsModule) as unknown as (ajv: Ajv) => Ajv;
+const addFormats = ((formatsModule as unknown as { default?: typeof formatsModule }).default ?? formatsModule) as unknown as (
+  ajv: Ajv,
+) => Ajv;
 
 /** Options of {@link createAjv}. */
 export interface CreateAjvOptions {

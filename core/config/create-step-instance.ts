@@ -26,7 +26,9 @@ export async function createStepInstance<K extends PluginKind>(
   const options = structuredClone(step.options ?? {}) as Record<string, unknown>;
   const context: ValidationContext = { baseDirectory: loaded.baseDirectory };
   if (!validator.call(context, options)) {
-    throw new UserError(schemaProblems(validator.errors, { pointerPrefix: '/options', sourceMap: new Map(), plugin: `${kind}/${descriptor.id}` }));
+    throw new UserError(
+      schemaProblems(validator.errors, { pointerPrefix: '/options', sourceMap: new Map(), plugin: `${kind}/${descriptor.id}` }),
+    );
   }
   return (await descriptor.create(options, dependencies)) as PluginInstanceByKind[K];
 }

@@ -14,7 +14,11 @@ interface AnchorCount {
  * count the aliases inside the merged mapping once more per merge; those repeats are not redone
  * here, so for such a document the answer may be a later alias (the last one when no earlier fails).
  */
-export function excessiveAlias(aliases: readonly Alias[], aliasTargets: ReadonlyMap<Alias, Node>, maxAliasCount: number): Alias | undefined {
+export function excessiveAlias(
+  aliases: readonly Alias[],
+  aliasTargets: ReadonlyMap<Alias, Node>,
+  maxAliasCount: number,
+): Alias | undefined {
   const counts = new Map<Node, AnchorCount>();
   const weightOf = (node: unknown): number => {
     if (isAlias(node)) {

@@ -59,7 +59,11 @@ export async function initPipeline(options: InitPipelineOptions = {}): Promise<I
   }
   const output = path.resolve(options.output ?? `${recipe}.yaml`);
   if (existsSync(output) && !options.force) {
-    throw new UserError({ file: displayPath(output), message: 'the file already exists; not overwriting it', fix: 'pass --force to overwrite it, or --output to write elsewhere' });
+    throw new UserError({
+      file: displayPath(output),
+      message: 'the file already exists; not overwriting it',
+      fix: 'pass --force to overwrite it, or --output to write elsewhere',
+    });
   }
   const source = path.join(directory, existsSync(path.join(directory, `${recipe}.yaml`)) ? `${recipe}.yaml` : `${recipe}.yml`);
   const recipeText = readFileSync(source, 'utf8').replace(languageServerLine, '');

@@ -87,7 +87,8 @@ export function inspectYamlTree(document: Document, limits: PipelineLimits, node
       });
     }
   };
-  const tooDeep = (offset: number, depth: number, what: string): LimitExceeded => new LimitExceeded({ offset, ...nestingProblem(String(depth), limits, what) });
+  const tooDeep = (offset: number, depth: number, what: string): LimitExceeded =>
+    new LimitExceeded({ offset, ...nestingProblem(String(depth), limits, what) });
 
   const visitAlias = (alias: Alias, depth: number): Extent => {
     aliases.push(alias);
@@ -146,7 +147,11 @@ export function inspectYamlTree(document: Document, limits: PipelineLimits, node
         const key = pair.key as Node | null;
         // The `yaml` package compares scalar keys with `===`: NaN is never a duplicate of itself.
         if (isScalar(key) && !(typeof key.value === 'number' && Number.isNaN(key.value))) {
-          if (seen.has(key.value)) duplicateKeys.push({ offset: offsetOf(key), pointer: [...path, keyText(key)].reduce<string>((parent, segment) => childPointer(parent, segment), '') });
+          if (seen.has(key.value))
+            duplicateKeys.push({
+              offset: offsetOf(key),
+              pointer: [...path, keyText(key)].reduce<string>((parent, segment) => childPointer(parent, segment), ''),
+            });
           seen.add(key.value);
         }
         add(visit(key, depth + 1));

@@ -29,7 +29,10 @@ export function interpolateString(text: string, environment: Environment): Inter
     if (escaped) return escaped;
     const match = namePattern.exec(reference ?? '');
     if (!match) {
-      problems.push({ message: `invalid variable reference "${whole}"`, fix: 'write ${NAME} or ${NAME:-default}, or $${ for a literal ${' });
+      problems.push({
+        message: `invalid variable reference "${whole}"`,
+        fix: 'write ${NAME} or ${NAME:-default}, or $${ for a literal ${',
+      });
       return whole;
     }
     const name = match[1]!;
@@ -53,7 +56,11 @@ export function interpolateString(text: string, environment: Environment): Inter
  * Fills variables in every string of a document (not in keys), reporting each unset variable at the
  * position of the string that names it.
  */
-export function interpolateDocument(value: unknown, sourceMap: SourceMap, environment: Environment): { value: unknown; problems: Problem[] } {
+export function interpolateDocument(
+  value: unknown,
+  sourceMap: SourceMap,
+  environment: Environment,
+): { value: unknown; problems: Problem[] } {
   const problems: Problem[] = [];
   const walk = (node: unknown, pointer: string): unknown => {
     if (typeof node === 'string') {

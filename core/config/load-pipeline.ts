@@ -50,7 +50,10 @@ const minimumCredentialLength = 8;
 
 /** Sets the value at a JSON pointer when it exists (used to blank secrets in a copy). */
 function setAtPointer(target: unknown, pointer: string, value: unknown): void {
-  const segments = pointer.split('/').slice(1).map((segment) => segment.replaceAll('~1', '/').replaceAll('~0', '~'));
+  const segments = pointer
+    .split('/')
+    .slice(1)
+    .map((segment) => segment.replaceAll('~1', '/').replaceAll('~0', '~'));
   const last = segments.pop();
   let node = target as Record<string, unknown> | undefined;
   for (const segment of segments) node = node?.[segment] as Record<string, unknown> | undefined;
@@ -69,7 +72,11 @@ export async function loadPipeline(file: string, options: LoadPipelineOptions = 
   const baseDirectory = path.dirname(absolute);
   const environment = options.environment ?? process.env;
   if (!existsSync(absolute)) {
-    throw new UserError({ file: displayPath(absolute), message: `pipeline file not found: ${displayPath(absolute)}`, fix: 'check the path, or create one with `distill init`' });
+    throw new UserError({
+      file: displayPath(absolute),
+      message: `pipeline file not found: ${displayPath(absolute)}`,
+      fix: 'check the path, or create one with `distill init`',
+    });
   }
   const resolved = await resolveExtends(absolute, environment);
   if (resolved.problems.length > 0) throw new UserError(sortProblems(resolved.problems));
@@ -92,7 +99,13 @@ export async function loadPipeline(file: string, options: LoadPipelineOptions = 
   // Phase one: the pipeline's shape.
   const validateShape = pipelineShapeValidator();
   const shapeProblems = validateShape(document) ? [] : schemaProblems(validateShape.errors, { pointerPrefix: '', sourceMap });
-  const registry = await pipelinePluginRegistry(document, options.registry ?? new PluginRegistry(builtinPlugins), baseDirectory, sourceMap, problems);
+  const registry = await pipelinePluginRegistry(
+    document,
+    options.registry ?? new PluginRegistry(builtinPlugins),
+    baseDirectory,
+    sourceMap,
+    problems,
+  );
   for (const problem of shapeProblems) {
     const kind = problem.message === 'missing required key "use"' ? stepKindAt(problem.pointer ?? '') : undefined;
     problems.push(kind ? { ...problem, fix: `add "use" naming a ${kind} plugin; ${registry.unknownIdFix(kind, '')}` } : problem);

@@ -72,11 +72,20 @@ function tooLargeProblem(shown: string, bytes: number | undefined, limits: Pipel
 }
 
 /** An error of the `yaml` package's conversion to JavaScript, located: it names no position itself. */
-function conversionProblem(error: Error, inspection: YamlTreeInspection, limits: PipelineLimits, at: (offset: number) => SourcePosition): Problem {
+function conversionProblem(
+  error: Error,
+  inspection: YamlTreeInspection,
+  limits: PipelineLimits,
+  at: (offset: number) => SourcePosition,
+): Problem {
   const unresolved = /Unresolved alias.*: (\S+)$/.exec(error.message)?.[1];
   if (unresolved) {
     const written = inspection.aliases.find((node) => node.source === unresolved && !inspection.aliasTargets.has(node));
-    return { ...at(written?.range?.[0] ?? 0), message: `unknown alias "*${unresolved}"`, fix: `define the anchor "&${unresolved}" on a value above this one` };
+    return {
+      ...at(written?.range?.[0] ?? 0),
+      message: `unknown alias "*${unresolved}"`,
+      fix: `define the anchor "&${unresolved}" on a value above this one`,
+    };
   }
   if (/Excessive alias count/.test(error.message)) {
     const excessive = excessiveAlias(inspection.aliases, inspection.aliasTargets, limits.maxAliasCount);
@@ -97,7 +106,11 @@ function conversionProblem(error: Error, inspection: YamlTreeInspection, limits:
  * is thrown for the user's mistakes: they come back as problems (a missing file, or a path that is
  * not a regular file, throws: the caller knows who named it and reports it there).
  */
-export async function readYamlFile(file: string, limits: PipelineLimits = pipelineLimits, before: PipelineUsage = noUsage): Promise<YamlFile> {
+export async function readYamlFile(
+  file: string,
+  limits: PipelineLimits = pipelineLimits,
+  before: PipelineUsage = noUsage,
+): Promise<YamlFile> {
   const shown = displayPath(file);
   const sourceMap: SourceMap = new Map();
   const failed = (problems: Problem[]): YamlFile => ({ file, value: undefined, sourceMap, problems, usage: before });
@@ -121,9 +134,15 @@ export async function readYamlFile(file: string, limits: PipelineLimits = pipeli
     return { ...at(start), message: syntaxMessage(error.code, error.message, source, start), ...(fix ? { fix } : {}) };
   });
   for (const { offset, pointer } of inspection.duplicateKeys) {
-    problems.push({ ...at(offset), pointer, message: syntaxMessage('DUPLICATE_KEY', '', source, offset), fix: syntaxFix('DUPLICATE_KEY', '')! });
+    problems.push({
+      ...at(offset),
+      pointer,
+      message: syntaxMessage('DUPLICATE_KEY', '', source, offset),
+      fix: syntaxFix('DUPLICATE_KEY', '')!,
+    });
   }
-  if (inspection.exceeded) problems.push({ ...at(inspection.exceeded.offset), message: inspection.exceeded.message, fix: inspection.exceeded.fix });
+  if (inspection.exceeded)
+    problems.push({ ...at(inspection.exceeded.offset), message: inspection.exceeded.message, fix: inspection.exceeded.fix });
   if (problems.length > 0) return failed(problems.sort((left, right) => left.line! - right.line! || left.column! - right.column!));
 
   let value: unknown;
@@ -167,7 +186,13 @@ function recordPositions(
   if (isMap(node) || isSeq(node)) recordChildren(aliasTargets, node, pointer, sourceMap, at);
 }
 
-function recordChildren(aliasTargets: ReadonlyMap<Alias, Node>, node: Node, pointer: string, sourceMap: SourceMap, at: (offset: number) => SourcePosition): void {
+function recordChildren(
+  aliasTargets: ReadonlyMap<Alias, Node>,
+  node: Node,
+  pointer: string,
+  sourceMap: SourceMap,
+  at: (offset: number) => SourcePosition,
+): void {
   if (isMap(node)) {
     // `<<: *anchor` merge keys first: keys written beside them override what they bring in.
     for (const pair of node.items) {

@@ -30,7 +30,10 @@ function movePath(written: string, fromDirectory: string, toDirectory: string, d
 /** Moves a path option, or the defaults of the `${VAR:-path}` references in it. */
 function movePathOption(written: string, fromDirectory: string, toDirectory: string): string {
   if (!written.includes('${')) return movePath(written, fromDirectory, toDirectory, false);
-  return written.replace(defaultedReference, (_whole, name: string, fallback: string) => `\${${name}:-${movePath(fallback, fromDirectory, toDirectory, false)}}`);
+  return written.replace(
+    defaultedReference,
+    (_whole, name: string, fallback: string) => `\${${name}:-${movePath(fallback, fromDirectory, toDirectory, false)}}`,
+  );
 }
 
 /**
@@ -45,7 +48,8 @@ function visitPathOptions(node: unknown, schema: unknown, visit: (scalar: { valu
       const key = isScalar(pair.key) ? String(pair.key.value) : String(pair.key);
       const properties = shape.properties as Record<string, unknown> | undefined;
       const child = properties?.[key] ?? (typeof shape.additionalProperties === 'object' ? shape.additionalProperties : undefined);
-      if ((child as JsonSchema | undefined)?.existingPath === true && isScalar(pair.value) && typeof pair.value.value === 'string') visit(pair.value);
+      if ((child as JsonSchema | undefined)?.existingPath === true && isScalar(pair.value) && typeof pair.value.value === 'string')
+        visit(pair.value);
       else visitPathOptions(pair.value, child, visit);
     }
   } else if (isSeq(node)) {
@@ -90,7 +94,8 @@ export async function relocateRecipe(file: string, text: string, toDirectory: st
     const writtenIn = resolved.sourceMap.get(childPointer('/plugins', index))?.value.file;
     if (typeof specifier !== 'string' || writtenIn === undefined) continue;
     try {
-      for (const descriptor of await loadExternalPlugins([{ specifier, baseDirectory: path.dirname(path.resolve(writtenIn)) }])) registry.register(descriptor);
+      for (const descriptor of await loadExternalPlugins([{ specifier, baseDirectory: path.dirname(path.resolve(writtenIn)) }]))
+        registry.register(descriptor);
     } catch (error) {
       if (!isUserError(error)) throw error; // validating the new pipeline will report it
     }

@@ -36,9 +36,15 @@ export async function resolveExtends(
   } catch (error) {
     // readYamlFile says in words what a path that is not a regular file is.
     const reason = (error as NodeJS.ErrnoException).code === 'EISDIR' ? 'it is a folder' : (error as Error).message;
-    return { value: undefined, sourceMap: new Map(), sourceFiles, problems: [{ file: displayPath(file), message: `cannot read ${displayPath(file)}: ${reason}`, fix: 'name a pipeline YAML file' }] };
+    return {
+      value: undefined,
+      sourceMap: new Map(),
+      sourceFiles,
+      problems: [{ file: displayPath(file), message: `cannot read ${displayPath(file)}: ${reason}`, fix: 'name a pipeline YAML file' }],
+    };
   }
-  if (yamlFile.problems.length > 0) return { value: undefined, sourceMap: yamlFile.sourceMap, sourceFiles, problems: [...yamlFile.problems] };
+  if (yamlFile.problems.length > 0)
+    return { value: undefined, sourceMap: yamlFile.sourceMap, sourceFiles, problems: [...yamlFile.problems] };
   const own: LocatedDocument = { value: yamlFile.value, sourceMap: yamlFile.sourceMap };
   if (!isPlainObject(own.value) || typeof own.value.extends !== 'string') {
     return { ...own, sourceFiles, problems: [] };
@@ -51,7 +57,17 @@ export async function resolveExtends(
     return { ...own, sourceFiles, problems: interpolated.problems.map((problem) => ({ ...where, ...problem })) };
   }
   if (interpolated.text.trim() === '') {
-    return { ...own, sourceFiles, problems: [{ ...where, message: 'extends names no file: the value is empty', fix: 'name the pipeline or recipe file to extend (relative to this file), or remove `extends`' }] };
+    return {
+      ...own,
+      sourceFiles,
+      problems: [
+        {
+          ...where,
+          message: 'extends names no file: the value is empty',
+          fix: 'name the pipeline or recipe file to extend (relative to this file), or remove `extends`',
+        },
+      ],
+    };
   }
   const parentFile = path.resolve(path.dirname(file), interpolated.text);
   if ([...chain, file].includes(parentFile)) {
@@ -59,14 +75,26 @@ export async function resolveExtends(
     return {
       ...own,
       sourceFiles,
-      problems: [{ ...where, message: `extends cycle: ${cycle.join(' → ')}`, fix: 'remove the `extends` that leads back to a file already in the chain' }],
+      problems: [
+        {
+          ...where,
+          message: `extends cycle: ${cycle.join(' → ')}`,
+          fix: 'remove the `extends` that leads back to a file already in the chain',
+        },
+      ],
     };
   }
   if (chain.length + 2 > pipelineLimits.maxExtendsChain) {
     return {
       ...own,
       sourceFiles,
-      problems: [{ ...where, message: `extends chain longer than ${pipelineLimits.maxExtendsChain} files`, fix: 'extend a file that holds what the files further up the chain add' }],
+      problems: [
+        {
+          ...where,
+          message: `extends chain longer than ${pipelineLimits.maxExtendsChain} files`,
+          fix: 'extend a file that holds what the files further up the chain add',
+        },
+      ],
     };
   }
   // Only stat: a FIFO named here would block the read until something writes to it.
@@ -79,8 +107,12 @@ export async function resolveExtends(
       problems: [
         {
           ...where,
-          message: notFound ? `extended file not found: ${displayPath(parentFile)}` : `cannot extend ${displayPath(parentFile)}: ${unreadable.reason}`,
-          fix: notFound ? 'check the path; it is relative to the file that names it' : 'name a pipeline or recipe YAML file; the path is relative to the file that names it',
+          message: notFound
+            ? `extended file not found: ${displayPath(parentFile)}`
+            : `cannot extend ${displayPath(parentFile)}: ${unreadable.reason}`,
+          fix: notFound
+            ? 'check the path; it is relative to the file that names it'
+            : 'name a pipeline or recipe YAML file; the path is relative to the file that names it',
         },
       ],
     };
@@ -92,7 +124,13 @@ export async function resolveExtends(
     return {
       ...own,
       sourceFiles,
-      problems: [{ ...where, message: `extended file ${displayPath(parentFile)} must hold a mapping of pipeline keys`, fix: 'extend a pipeline or recipe file' }],
+      problems: [
+        {
+          ...where,
+          message: `extended file ${displayPath(parentFile)} must hold a mapping of pipeline keys`,
+          fix: 'extend a pipeline or recipe file',
+        },
+      ],
     };
   }
   const merged = mergeDocuments(parent, own);

@@ -64,7 +64,13 @@ function describe(error: ErrorObject): { pointer: string; message: string; fix?:
     }
     case 'enum': {
       const allowed = (params.allowedValues as unknown[]) ?? [];
-      const suggestion = typeof error.data === 'string' && !secret ? didYouMean(error.data, allowed.filter((value): value is string => typeof value === 'string')) : null;
+      const suggestion =
+        typeof error.data === 'string' && !secret
+          ? didYouMean(
+              error.data,
+              allowed.filter((value): value is string => typeof value === 'string'),
+            )
+          : null;
       return {
         pointer,
         message: `${shown()} is not an allowed value`,
@@ -80,10 +86,16 @@ function describe(error: ErrorObject): { pointer: string; message: string; fix?:
       return { pointer, message: `${error.message ?? 'out of range'}, got ${shown()}` };
     case 'minItems': {
       const limit = Number(params.limit);
-      return { pointer, message: `must have at least ${limit} item${limit === 1 ? '' : 's'}, got ${Array.isArray(error.data) ? error.data.length : 0}` };
+      return {
+        pointer,
+        message: `must have at least ${limit} item${limit === 1 ? '' : 's'}, got ${Array.isArray(error.data) ? error.data.length : 0}`,
+      };
     }
     case 'minLength':
-      return { pointer, message: Number(params.limit) === 1 ? 'must not be empty' : `must be at least ${String(params.limit)} characters long` };
+      return {
+        pointer,
+        message: Number(params.limit) === 1 ? 'must not be empty' : `must be at least ${String(params.limit)} characters long`,
+      };
     case 'pattern':
       return { pointer, message: `${shown()} must match the pattern ${String(params.pattern)}` };
     case 'existingPath':

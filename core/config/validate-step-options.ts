@@ -20,8 +20,14 @@ interface StepAt {
 function stepsOf(document: Record<string, unknown>): StepAt[] {
   return pluginSteps.flatMap(({ pointer, kind, list }) => {
     const value = document[pointer.slice(1)];
-    const items: [string, unknown][] = list ? (Array.isArray(value) ? value.map((item, index) => [childPointer(pointer, index), item]) : []) : [[pointer, value]];
-    return items.filter((entry): entry is [string, Record<string, unknown>] => isPlainObject(entry[1])).map(([at, step]) => ({ kind, pointer: at, step }));
+    const items: [string, unknown][] = list
+      ? Array.isArray(value)
+        ? value.map((item, index) => [childPointer(pointer, index), item])
+        : []
+      : [[pointer, value]];
+    return items
+      .filter((entry): entry is [string, Record<string, unknown>] => isPlainObject(entry[1]))
+      .map(([at, step]) => ({ kind, pointer: at, step }));
   });
 }
 

@@ -111,9 +111,15 @@ export async function loadStudent(directory: string, options: LoadStudentOptions
     decode: (ids) => tokenizer.decode(ids),
     async predict(texts, predictOptions = {}) {
       const maxNewTokens = predictOptions.maxNewTokens ?? defaultMaxNewTokens;
-      const labels = await generateIds(texts.map((text) => taskPrefixes.predict + text), maxNewTokens);
+      const labels = await generateIds(
+        texts.map((text) => taskPrefixes.predict + text),
+        maxNewTokens,
+      );
       const rationales = predictOptions.explain
-        ? await generateIds(texts.map((text) => taskPrefixes.explain + text), predictOptions.maxNewTokens ?? defaultRationaleTokens)
+        ? await generateIds(
+            texts.map((text) => taskPrefixes.explain + text),
+            predictOptions.maxNewTokens ?? defaultRationaleTokens,
+          )
         : null;
       return labels.map((ids, index) => {
         const label = tokenizer.decode(ids);

@@ -55,8 +55,8 @@ function integer(value: unknown): number | undefined {
  */
 export function readStudentFolder(directory: string, precision: StudentPrecision = 'fp32'): StudentFolder {
   const absolute = path.resolve(directory);
-  const exportFix = 'pass a folder written by `distill export --checkpoint <dir> --output <dir>`' +
-    (precision === 'int8' ? ' with `--quantize`' : '');
+  const exportFix =
+    'pass a folder written by `distill export --checkpoint <dir> --output <dir>`' + (precision === 'int8' ? ' with `--quantize`' : '');
   if (!existsSync(absolute) || !statSync(absolute).isDirectory()) {
     throw new UserError({ message: `model folder ${absolute} does not exist`, fix: exportFix });
   }

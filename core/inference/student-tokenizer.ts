@@ -13,10 +13,7 @@ export interface StudentTokenizer {
  * the Rust library's normaliser, pre-tokeniser, model and post-processor, so the ids equal those the
  * trainer fed PyTorch.
  */
-export function createStudentTokenizer(
-  tokenizerJson: Record<string, unknown>,
-  tokenizerConfig: Record<string, unknown>,
-): StudentTokenizer {
+export function createStudentTokenizer(tokenizerJson: Record<string, unknown>, tokenizerConfig: Record<string, unknown>): StudentTokenizer {
   const tokenizer = new Tokenizer(tokenizerJson, tokenizerConfig);
   const model = (tokenizerJson.model as { type?: unknown } | undefined)?.type;
   if (model === 'Unigram' && tokenizer.model) memoiseWords(tokenizer.model);

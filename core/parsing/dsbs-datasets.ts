@@ -87,7 +87,10 @@ export async function dsbsShardFiles(root: string, name: DsbsDatasetName, split:
   }
   shards.forEach((shard, position) => {
     if (shard.number !== position) {
-      throw new UserError({ message: `teacher shard ${split}_CoT_${position}.json is missing in ${folder}`, fix: 'restore the missing shard file' });
+      throw new UserError({
+        message: `teacher shard ${split}_CoT_${position}.json is missing in ${folder}`,
+        fix: 'restore the missing shard file',
+      });
     }
   });
   return shards.map((shard) => shard.file);
@@ -96,7 +99,10 @@ export async function dsbsShardFiles(root: string, name: DsbsDatasetName, split:
 function stringField(record: Record<string, unknown>, key: string, where: string): string {
   const value = record[key];
   if (typeof value !== 'string') {
-    throw new UserError({ message: `${where}: field "${key}" should be a string, got ${JSON.stringify(value)}`, fix: 'check that the file is an unmodified dsbs gold file' });
+    throw new UserError({
+      message: `${where}: field "${key}" should be a string, got ${JSON.stringify(value)}`,
+      fix: 'check that the file is an unmodified dsbs gold file',
+    });
   }
   return value;
 }
@@ -114,7 +120,10 @@ export function dsbsExample(name: DsbsDatasetName, split: string, value: unknown
   const nliGold = (): string => {
     const label = record.label;
     if (typeof label !== 'number' || nliLabels[label] === undefined) {
-      throw new UserError({ message: `${where}: label should be 0, 1 or 2, got ${JSON.stringify(label)}`, fix: 'check that the file is an unmodified dsbs gold file' });
+      throw new UserError({
+        message: `${where}: label should be 0, 1 or 2, got ${JSON.stringify(label)}`,
+        fix: 'check that the file is an unmodified dsbs gold file',
+      });
     }
     return nliLabels[label]!;
   };
@@ -122,7 +131,10 @@ export function dsbsExample(name: DsbsDatasetName, split: string, value: unknown
     case 'cqa': {
       const choices = record.choices;
       if (!Array.isArray(choices) || choices.length !== 5 || !choices.every((choice) => typeof choice === 'string')) {
-        throw new UserError({ message: `${where}: "choices" should be five strings`, fix: 'check that the file is an unmodified dsbs gold file' });
+        throw new UserError({
+          message: `${where}: "choices" should be five strings`,
+          fix: 'check that the file is an unmodified dsbs gold file',
+        });
       }
       const [a, b, c, d, e] = choices as string[];
       const id = stringField(record, 'id', where);
@@ -133,7 +145,11 @@ export function dsbsExample(name: DsbsDatasetName, split: string, value: unknown
           id,
           question: stringField(record, 'question', where),
           choices,
-          a, b, c, d, e,
+          a,
+          b,
+          c,
+          d,
+          e,
           abstractive_explanation: record.abstractive_explanation ?? '',
           extractive_explanation: record.extractive_explanation ?? '',
         },

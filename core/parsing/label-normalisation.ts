@@ -66,7 +66,11 @@ export function normaliseLabelWord(text: string, map: Readonly<Record<string, st
  * (`3`) indexes `choices`. Returns null when the marker is neither or out of range.
  */
 export function choiceForMarker(marker: string, choices: readonly string[]): string | null {
-  const key = marker.trim().replace(/^[(\[]|[)\].:]$/g, '').trim().toLowerCase();
+  const key = marker
+    .trim()
+    .replace(/^[(\[]|[)\].:]$/g, '')
+    .trim()
+    .toLowerCase();
   let index: number | null = null;
   if (/^[a-z]$/.test(key)) index = key.charCodeAt(0) - 'a'.charCodeAt(0);
   else if (/^\d+$/.test(key)) index = Number(key) - 1;

@@ -26,8 +26,11 @@ export function countWords(text: string): number {
 export function cleanRationale(text: string | null | undefined, minimumWords = minimumRationaleWords): string | null {
   if (!text) return null;
   // Chat models bold their answers (`**Final answer: 42**`); the markers carry nothing once the label is cut out.
-  let cleaned = text.replace(/\*\*|__/g, ' ').replace(/\s+/g, ' ').trim();
-  for (let previous = ''; previous !== cleaned; ) {
+  let cleaned = text
+    .replace(/\*\*|__/g, ' ')
+    .replace(/\s+/g, ' ')
+    .trim();
+  for (let previous = ''; previous !== cleaned;) {
     previous = cleaned;
     cleaned = cleaned.replace(leadingPunctuationPattern, '').replace(leadInPattern, '').trim();
   }

@@ -16,7 +16,7 @@ export async function assertReadableFile(file: string, what: string, fix?: strin
   } catch {
     throw new UserError({
       message: `${what} not found: ${file}`,
-      fix: fix ?? 'check the path (relative paths resolve against the pipeline file\'s folder)',
+      fix: fix ?? "check the path (relative paths resolve against the pipeline file's folder)",
     });
   }
 }

@@ -91,7 +91,12 @@ export class RegexAnswerParser {
     const kind = this.settings.labelKind;
     const choices = kind === 'choice' || kind === 'auto' ? exampleChoices(example, this.settings.choiceFields) : null;
     if (this.settings.labelKind === 'choice' && choices === null) {
-      return { status: 'unparsed', label: null, rationale: this.rationale(text, null), reason: 'the example has no choices to map the answer to' };
+      return {
+        status: 'unparsed',
+        label: null,
+        rationale: this.rationale(text, null),
+        reason: 'the example has no choices to map the answer to',
+      };
     }
 
     let rejected: string | null = null;

@@ -18,9 +18,24 @@ function alternation(words: readonly string[]): string {
 const allNliWords = alternation(Object.keys(nliLabelMap));
 /** Words safe to pick up anywhere in an answer: not everyday words such as "no" or "correct". */
 const distinctiveNliWords = alternation([
-  'entailment', 'entails', 'entailed', 'neutral', 'contradiction', 'contradicts', 'contradicted', 'contradictory',
-  'true', 'false', 'inconclusive', 'uncertain', 'undetermined', 'cannot be determined', "can't be determined",
-  'not true', 'not valid', 'invalid',
+  'entailment',
+  'entails',
+  'entailed',
+  'neutral',
+  'contradiction',
+  'contradicts',
+  'contradicted',
+  'contradictory',
+  'true',
+  'false',
+  'inconclusive',
+  'uncertain',
+  'undetermined',
+  'cannot be determined',
+  "can't be determined",
+  'not true',
+  'not valid',
+  'invalid',
 ]);
 
 /**

@@ -107,11 +107,19 @@ export async function loadExternalPlugins(references: readonly PluginReference[]
       // Only stat: importing a FIFO would leave a read pending that keeps the process alive.
       const unreadable = await unreadablePath(file);
       if (unreadable?.missing) {
-        problems.push({ ...location, message: `plugin file not found: ${file}`, fix: 'check the path; it is relative to the pipeline file' });
+        problems.push({
+          ...location,
+          message: `plugin file not found: ${file}`,
+          fix: 'check the path; it is relative to the pipeline file',
+        });
         continue;
       }
       if (unreadable) {
-        problems.push({ ...location, message: `cannot load plugin ${file}: ${unreadable.reason}`, fix: 'name a JavaScript module file; the path is relative to the pipeline file' });
+        problems.push({
+          ...location,
+          message: `cannot load plugin ${file}: ${unreadable.reason}`,
+          fix: 'name a JavaScript module file; the path is relative to the pipeline file',
+        });
         continue;
       }
       url = pathToFileURL(file).href;

@@ -36,7 +36,9 @@ export function descriptorProblems(value: unknown, source: string): Problem[] {
   }
   const schema = candidate.optionsSchema;
   if (typeof schema !== 'object' || schema === null || Array.isArray(schema)) {
-    problems.push(at('"optionsSchema" must be a JSON Schema object', 'e.g. { type: "object", additionalProperties: false, properties: {} }'));
+    problems.push(
+      at('"optionsSchema" must be a JSON Schema object', 'e.g. { type: "object", additionalProperties: false, properties: {} }'),
+    );
   } else if ((schema as Record<string, unknown>).type !== 'object') {
     problems.push(at('"optionsSchema" must describe an object (type: "object")'));
   }

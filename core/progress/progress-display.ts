@@ -38,7 +38,11 @@ export function attachProgressDisplay(events: EventStream, options: ProgressDisp
   let lastDraw = Number.NEGATIVE_INFINITY;
   const lastPlain = new Map<string, string>();
 
-  const takeNotices = () => state.notices.splice(0).map((notice) => notice + '\n').join('');
+  const takeNotices = () =>
+    state.notices
+      .splice(0)
+      .map((notice) => notice + '\n')
+      .join('');
   const drawLive = () => {
     const lines = progressLines(state);
     const clear = drawnLines > 0 ? `\x1b[${drawnLines}F\x1b[J` : '';
@@ -50,7 +54,8 @@ export function attachProgressDisplay(events: EventStream, options: ProgressDisp
   const drawPlain = (event: DistillEvent, force: boolean) => {
     const lines = progressLines(state).map((line) => line.replace(/^\[[#.]+\]\s+\d+% /, ''));
     const printed: string[] = state.notices.splice(0);
-    if (event.type.startsWith('stage.') && typeof event.stage === 'string') printed.push(`${event.stage}: ${state.stages.get(event.stage)}`);
+    if (event.type.startsWith('stage.') && typeof event.stage === 'string')
+      printed.push(`${event.stage}: ${state.stages.get(event.stage)}`);
     else if (force || now() - lastDraw >= interval) {
       for (const line of lines.slice(state.stages.size > 0 ? 1 : 0)) {
         const key = line.split(' ')[0]!;

@@ -42,7 +42,8 @@ export function foldProgressEvent(state: ProgressState, event: DistillEvent): bo
       state.teacher = event;
       return true;
     case 'teacher.start':
-      if ((number(event.resumed) ?? 0) > 0) state.notices.push(`teacher: resuming, ${event.resumed} of ${event.total} examples already done`);
+      if ((number(event.resumed) ?? 0) > 0)
+        state.notices.push(`teacher: resuming, ${event.resumed} of ${event.total} examples already done`);
       return true;
     case 'teacher.cache_missing':
       state.notices.push(
@@ -50,13 +51,17 @@ export function foldProgressEvent(state: ProgressState, event: DistillEvent): bo
       );
       return true;
     case 'teacher.spill_imported':
-      state.notices.push(`teacher: ${event.answers} answers that the cache could not take last time were imported into it from ${event.file}`);
+      state.notices.push(
+        `teacher: ${event.answers} answers that the cache could not take last time were imported into it from ${event.file}`,
+      );
       return true;
     case 'stage.partial':
       if (stage) state.stages.set(stage, 'partial');
       return true;
     case 'sweep.point':
-      state.notices.push(`sweep ${event.index}/${event.total}: ${event.mode}, data ${event.data_fraction}, rationale rate ${event.rationale_rate}, alpha ${event.alpha}, seed ${event.seed}`);
+      state.notices.push(
+        `sweep ${event.index}/${event.total}: ${event.mode}, data ${event.data_fraction}, rationale rate ${event.rationale_rate}, alpha ${event.alpha}, seed ${event.seed}`,
+      );
       return true;
     case 'train.progress':
       state.training = event;
@@ -107,7 +112,8 @@ export function trainingLine(event: DistillEvent, bestValidation: number | null)
   const total = number(event.total_steps) ?? number(event.max_steps) ?? 0;
   const loss = number(event.loss);
   const tokensPerSecond = number(event.tokens_per_second);
-  const remaining = number(event.eta_seconds) !== null ? number(event.eta_seconds)! * 1000 : estimateRemaining(step, total, number(event.elapsed_ms) ?? 0);
+  const remaining =
+    number(event.eta_seconds) !== null ? number(event.eta_seconds)! * 1000 : estimateRemaining(step, total, number(event.elapsed_ms) ?? 0);
   return [
     `train step ${step}/${total || '?'}`,
     `loss ${loss === null ? '?' : loss.toFixed(4)}`,
@@ -123,7 +129,8 @@ export function progressLines(state: ProgressState): string[] {
   if (state.stages.size > 0) {
     lines.push([...state.stages].map(([stage, status]) => `${stage}: ${status}`).join('  ·  '));
   }
-  if (state.teacher) lines.push(`${progressBar(number(state.teacher.done) ?? 0, number(state.teacher.total) ?? 0)} ${teacherLine(state.teacher)}`);
+  if (state.teacher)
+    lines.push(`${progressBar(number(state.teacher.done) ?? 0, number(state.teacher.total) ?? 0)} ${teacherLine(state.teacher)}`);
   if (state.training) lines.push(trainingLine(state.training, state.bestValidation));
   return lines;
 }

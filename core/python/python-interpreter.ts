@@ -22,7 +22,11 @@ export function findPythonInterpreter(
   option: string | undefined,
   environment: Readonly<Record<string, string | undefined>> = process.env,
 ): string {
-  const source = option ? 'the `python` option' : environment[pythonEnvironmentVariable] ? `$${pythonEnvironmentVariable}` : 'the project virtualenv';
+  const source = option
+    ? 'the `python` option'
+    : environment[pythonEnvironmentVariable]
+      ? `$${pythonEnvironmentVariable}`
+      : 'the project virtualenv';
   const interpreter = option ?? environment[pythonEnvironmentVariable] ?? defaultVirtualenvPython;
   if (!existsSync(interpreter)) {
     throw new UserError({

@@ -10,7 +10,10 @@ function escapeHtml(text: string): string {
 export function reportCharts(summary: RunSummary): { title: string; svg: string }[] {
   const charts: { title: string; svg: string }[] = [];
   if (summary.student && summary.student.lossCurves.some((series) => series.points.length > 0)) {
-    charts.push({ title: 'Training loss', svg: svgLineChart(summary.student.lossCurves, { title: 'Training loss', xLabel: 'step', yLabel: 'loss' }) });
+    charts.push({
+      title: 'Training loss',
+      svg: svgLineChart(summary.student.lossCurves, { title: 'Training loss', xLabel: 'step', yLabel: 'loss' }),
+    });
   }
   for (const axis of ['dataFraction', 'rationaleRate'] as const) {
     const { series, errors } = sweepSeries(summary.sweep, axis);

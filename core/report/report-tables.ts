@@ -22,34 +22,57 @@ export function reportTables(summary: RunSummary): Table[] {
   if (teacher) {
     tables.push({
       title: 'Teacher',
-      header: ['provider / model', 'examples', 'label accuracy', 'explanation rate', 'unparsed', 'failed', 'prompt tokens', 'completion tokens', 'dollars'],
-      rows: [[
-        `${teacher.provider} / ${teacher.model}`,
-        String(teacher.examples),
-        percent(teacher.accuracy),
-        percent(teacher.explanationRate),
-        String(teacher.unparsed),
-        String(teacher.failed),
-        String(teacher.promptTokens),
-        String(teacher.completionTokens),
-        `$${teacher.dollars.toFixed(4)}`,
-      ]],
+      header: [
+        'provider / model',
+        'examples',
+        'label accuracy',
+        'explanation rate',
+        'unparsed',
+        'failed',
+        'prompt tokens',
+        'completion tokens',
+        'dollars',
+      ],
+      rows: [
+        [
+          `${teacher.provider} / ${teacher.model}`,
+          String(teacher.examples),
+          percent(teacher.accuracy),
+          percent(teacher.explanationRate),
+          String(teacher.unparsed),
+          String(teacher.failed),
+          String(teacher.promptTokens),
+          String(teacher.completionTokens),
+          `$${teacher.dollars.toFixed(4)}`,
+        ],
+      ],
     });
   }
   if (student) {
     tables.push({
       title: 'Student',
-      header: ['steps', 'validation accuracy', 'test accuracy (PyTorch)', 'test accuracy (exported)', 'test accuracy (int8)', 'majority class', 'size on disk', 'latency p50 (batch 1)'],
-      rows: [[
-        String(student.steps),
-        percent(student.validationAccuracy),
-        percent(student.testAccuracy),
-        percent(student.exportedTestAccuracy),
-        percent(student.quantizedTestAccuracy),
-        percent(student.majorityClassAccuracy),
-        formatBytes(student.exportedBytes),
-        student.latencyMilliseconds === null ? '–' : `${student.latencyMilliseconds.toFixed(1)} ms`,
-      ]],
+      header: [
+        'steps',
+        'validation accuracy',
+        'test accuracy (PyTorch)',
+        'test accuracy (exported)',
+        'test accuracy (int8)',
+        'majority class',
+        'size on disk',
+        'latency p50 (batch 1)',
+      ],
+      rows: [
+        [
+          String(student.steps),
+          percent(student.validationAccuracy),
+          percent(student.testAccuracy),
+          percent(student.exportedTestAccuracy),
+          percent(student.quantizedTestAccuracy),
+          percent(student.majorityClassAccuracy),
+          formatBytes(student.exportedBytes),
+          student.latencyMilliseconds === null ? '–' : `${student.latencyMilliseconds.toFixed(1)} ms`,
+        ],
+      ],
     });
   }
   if (summary.sweep.length > 0) {
@@ -71,7 +94,10 @@ export function reportTables(summary: RunSummary): Table[] {
 }
 
 /** Series of mean accuracy against one sweep axis, one series per mode (and other axis value). */
-export function sweepSeries(points: readonly SweepPoint[], axis: 'dataFraction' | 'rationaleRate'): { series: Series[]; errors: number[][] } {
+export function sweepSeries(
+  points: readonly SweepPoint[],
+  axis: 'dataFraction' | 'rationaleRate',
+): { series: Series[]; errors: number[][] } {
   const groups = new Map<string, SweepPoint[]>();
   for (const point of points) {
     const other = axis === 'dataFraction' ? `r=${point.rationaleRate}` : `${percent(point.dataFraction, 0)} data`;
@@ -83,7 +109,10 @@ export function sweepSeries(points: readonly SweepPoint[], axis: 'dataFraction' 
   for (const [name, members] of groups) {
     const sorted = [...members].sort((left, right) => left[axis] - right[axis]);
     if (new Set(sorted.map((point) => point[axis])).size < 2) continue;
-    series.push({ name, points: sorted.map((point) => ({ x: point[axis] * (axis === 'dataFraction' ? 100 : 1), y: mean(point.accuracies) * 100 })) });
+    series.push({
+      name,
+      points: sorted.map((point) => ({ x: point[axis] * (axis === 'dataFraction' ? 100 : 1), y: mean(point.accuracies) * 100 })),
+    });
     errors.push(sorted.map((point) => standardDeviation(point.accuracies) * 100));
   }
   return { series, errors };

@@ -52,7 +52,9 @@ export function svgLineChart(series: readonly Series[], options: ChartOptions): 
   const yScale = (y: number) => margin.top + (yMax === yMin ? plotHeight / 2 : plotHeight - ((y - yMin) / (yMax - yMin)) * plotHeight);
 
   const parts: string[] = [];
-  parts.push(`<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${width} ${height}" width="${width}" height="${height}" role="img" aria-label="${escapeXml(options.title)}" font-family="system-ui, sans-serif" font-size="11">`);
+  parts.push(
+    `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${width} ${height}" width="${width}" height="${height}" role="img" aria-label="${escapeXml(options.title)}" font-family="system-ui, sans-serif" font-size="11">`,
+  );
   parts.push(`<text x="${width / 2}" y="18" text-anchor="middle" font-size="13" font-weight="600">${escapeXml(options.title)}</text>`);
   parts.push(`<rect x="${margin.left}" y="${margin.top}" width="${plotWidth}" height="${plotHeight}" fill="none" stroke="#d4d4d8"/>`);
   for (const tick of niceTicks(yMin, yMax, 5)) {
@@ -64,16 +66,22 @@ export function svgLineChart(series: readonly Series[], options: ChartOptions): 
     parts.push(`<text x="${xScale(tick).toFixed(1)}" y="${margin.top + plotHeight + 16}" text-anchor="middle">${formatTick(tick)}</text>`);
   }
   parts.push(`<text x="${margin.left + plotWidth / 2}" y="${height - 6}" text-anchor="middle">${escapeXml(options.xLabel)}</text>`);
-  parts.push(`<text transform="translate(14 ${margin.top + plotHeight / 2}) rotate(-90)" text-anchor="middle">${escapeXml(options.yLabel)}</text>`);
+  parts.push(
+    `<text transform="translate(14 ${margin.top + plotHeight / 2}) rotate(-90)" text-anchor="middle">${escapeXml(options.yLabel)}</text>`,
+  );
   series.forEach((each, seriesIndex) => {
     const color = palette[seriesIndex % palette.length]!;
-    const path = each.points.map((point, index) => `${index === 0 ? 'M' : 'L'}${xScale(point.x).toFixed(1)},${yScale(point.y).toFixed(1)}`).join(' ');
+    const path = each.points
+      .map((point, index) => `${index === 0 ? 'M' : 'L'}${xScale(point.x).toFixed(1)},${yScale(point.y).toFixed(1)}`)
+      .join(' ');
     if (each.points.length > 1) parts.push(`<path d="${path}" fill="none" stroke="${color}" stroke-width="1.6"/>`);
     each.points.forEach((point, index) => {
       const error = options.errors?.[seriesIndex]?.[index];
       const x = xScale(point.x).toFixed(1);
       if (error !== undefined && error > 0) {
-        parts.push(`<line x1="${x}" x2="${x}" y1="${yScale(point.y - error).toFixed(1)}" y2="${yScale(point.y + error).toFixed(1)}" stroke="${color}"/>`);
+        parts.push(
+          `<line x1="${x}" x2="${x}" y1="${yScale(point.y - error).toFixed(1)}" y2="${yScale(point.y + error).toFixed(1)}" stroke="${color}"/>`,
+        );
       }
       if (each.points.length <= 30) parts.push(`<circle cx="${x}" cy="${yScale(point.y).toFixed(1)}" r="2.5" fill="${color}"/>`);
     });

@@ -22,7 +22,10 @@ export interface DryRun {
  * stages a run would reuse, and estimates the teacher's tokens and dollars. Calls no teacher and
  * trains nothing.
  */
-export async function dryRunPipeline(file: string, environment: Readonly<Record<string, string | undefined>> = process.env): Promise<DryRun> {
+export async function dryRunPipeline(
+  file: string,
+  environment: Readonly<Record<string, string | undefined>> = process.env,
+): Promise<DryRun> {
   const loaded = await loadPipeline(file, { environment });
   const runDirectory = runDirectoryOf(loaded);
   const root = createRootContainer({ registry: loaded.registry, environment });

@@ -71,7 +71,11 @@ function folderContents(directory: string): { files: string[]; bytes: number } {
   return { files: files.sort(), bytes };
 }
 
-async function countSplit(dataset: Dataset, split: string, limit: number | undefined): Promise<{ count: number; labels: Map<string, number> }> {
+async function countSplit(
+  dataset: Dataset,
+  split: string,
+  limit: number | undefined,
+): Promise<{ count: number; labels: Map<string, number> }> {
   let count = 0;
   const labels = new Map<string, number>();
   for await (const example of dataset.read(split)) {
@@ -95,7 +99,11 @@ export interface PipelineStagesOptions {
  * are created once per run, up front, so a bad option or a missing API key fails before any stage
  * spends anything.
  */
-export async function pipelineStages(loaded: LoadedPipeline, dependencies: PluginDependencies, options: PipelineStagesOptions = {}): Promise<StageDefinition[]> {
+export async function pipelineStages(
+  loaded: LoadedPipeline,
+  dependencies: PluginDependencies,
+  options: PipelineStagesOptions = {},
+): Promise<StageDefinition[]> {
   const teacherRoles = options.teacherRoles ?? ['train'];
   const { config } = loaded;
   const dataset = await createStepInstance(loaded, 'dataset', config.dataset, dependencies);
@@ -106,7 +114,13 @@ export async function pipelineStages(loaded: LoadedPipeline, dependencies: Plugi
   const { splits, limit } = config.dataset;
   const roleSplits = [splits.train, splits.validation, splits.test].filter((split): split is string => split !== undefined);
   const dataHashes = await hashFiles(roleSplits.flatMap((split) => dataset.sourceFiles(split)));
-  const datasetIdentity = { ...stepIdentity(loaded, 'dataset', config.dataset), splits, limit, validation_fraction: config.dataset.validation_fraction, files: dataHashes };
+  const datasetIdentity = {
+    ...stepIdentity(loaded, 'dataset', config.dataset),
+    splits,
+    limit,
+    validation_fraction: config.dataset.validation_fraction,
+    files: dataHashes,
+  };
 
   const stages: StageDefinition[] = [
     {
@@ -160,7 +174,9 @@ export async function pipelineStages(loaded: LoadedPipeline, dependencies: Plugi
         seed: config.seed,
       },
       async run(context): Promise<TrainStageResult> {
-        const teacherDirectory = context.upstream.teacher ? path.join(context.runDirectory, 'stages', 'teacher', context.upstream.teacher.signature.slice(0, 16)) : '';
+        const teacherDirectory = context.upstream.teacher
+          ? path.join(context.runDirectory, 'stages', 'teacher', context.upstream.teacher.signature.slice(0, 16))
+          : '';
         const records = await readTeacherRecords(path.join(teacherDirectory, 'teacher-records.jsonl'), loaded.file);
         const result = await trainLoadedPipeline(loaded, {
           records,
@@ -185,8 +201,16 @@ export async function pipelineStages(loaded: LoadedPipeline, dependencies: Plugi
         const exporter = await createStepInstance(loaded, 'exporter', exportStep, dependencies);
         const outputDirectory = path.join(context.stageDirectory, 'model');
         // Exporters that quantise measure the quantised model against full precision on the test split.
-        const comparison = { examples: trainerTestExamples(trained), metric, score: (prediction: string, gold: string) => evaluators[0]?.score(prediction, gold) ?? 0 };
-        const result = await exporter.export({ checkpointDirectory: trained.checkpointDirectory, outputDirectory, comparison }, context.events, context.signal);
+        const comparison = {
+          examples: trainerTestExamples(trained),
+          metric,
+          score: (prediction: string, gold: string) => evaluators[0]?.score(prediction, gold) ?? 0,
+        };
+        const result = await exporter.export(
+          { checkpointDirectory: trained.checkpointDirectory, outputDirectory, comparison },
+          context.events,
+          context.signal,
+        );
         const contents = folderContents(outputDirectory);
         return { directory: outputDirectory, files: contents.files, bytes: contents.bytes, quantization: result.quantization ?? null };
       },
@@ -200,9 +224,15 @@ export async function pipelineStages(loaded: LoadedPipeline, dependencies: Plugi
         const testFile = path.join(trained.outputDirectory, 'data', 'test.jsonl');
         // No length options: the exported folder carries the trainer's input cut-off and generation
         // length, and scoring with its defaults is what `distill eval` and `distill serve` do.
-        const report = await evaluateStudent({ model: exported.directory, dataset: testFile, metric: metric as 'exact-match' | 'numeric-equality' });
+        const report = await evaluateStudent({
+          model: exported.directory,
+          dataset: testFile,
+          metric: metric as 'exact-match' | 'numeric-equality',
+        });
         // Latency of one prediction at batch 1, over real test inputs, after one warm-up call.
-        const inputs = trainerTestExamples(trained).slice(0, 50).map((example) => example.input);
+        const inputs = trainerTestExamples(trained)
+          .slice(0, 50)
+          .map((example) => example.input);
         const student = await loadStudent(exported.directory);
         const latencies: number[] = [];
         try {

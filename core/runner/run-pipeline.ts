@@ -70,17 +70,36 @@ function distillVersion(): string {
  * teacher stages have the same signature for every point, so they are reused: the teacher is asked
  * once for the whole grid. Returns test accuracies grouped over seeds.
  */
-async function runSweep(loaded: LoadedPipeline, runDirectory: string, dependencies: PluginDependencies, signal: AbortSignal): Promise<SweepPoint[]> {
+async function runSweep(
+  loaded: LoadedPipeline,
+  runDirectory: string,
+  dependencies: PluginDependencies,
+  signal: AbortSignal,
+): Promise<SweepPoint[]> {
   const variants = sweepVariants(loaded.config);
   const points = new Map<string, { mode: string; dataFraction: number; rationaleRate: number; alpha: number; accuracies: number[] }>();
   for (const [index, variant] of variants.entries()) {
-    dependencies.events.emit('sweep.point', { index: index + 1, total: variants.length, mode: variant.mode, data_fraction: variant.dataFraction, rationale_rate: variant.rationaleRate, alpha: variant.alpha, seed: variant.seed });
+    dependencies.events.emit('sweep.point', {
+      index: index + 1,
+      total: variants.length,
+      mode: variant.mode,
+      data_fraction: variant.dataFraction,
+      rationale_rate: variant.rationaleRate,
+      alpha: variant.alpha,
+      seed: variant.seed,
+    });
     const stages = await pipelineStages({ ...loaded, config: variant.config }, dependencies);
     const untilTrainer = stages.slice(0, stages.findIndex((stage) => stage.name === 'trainer') + 1);
     const outcomes = await runStages(untilTrainer, { runDirectory, events: dependencies.events, signal });
     const trained = outcomes.at(-1)!.record.output as TrainStageResult;
     const key = JSON.stringify([variant.mode, variant.dataFraction, variant.rationaleRate, variant.alpha]);
-    const point = points.get(key) ?? { mode: variant.mode, dataFraction: variant.dataFraction, rationaleRate: variant.rationaleRate, alpha: variant.alpha, accuracies: [] };
+    const point = points.get(key) ?? {
+      mode: variant.mode,
+      dataFraction: variant.dataFraction,
+      rationaleRate: variant.rationaleRate,
+      alpha: variant.alpha,
+      accuracies: [],
+    };
     point.accuracies.push(trained.testAccuracy);
     points.set(key, point);
   }
@@ -106,11 +125,16 @@ export async function runPipeline(file: string, options: RunPipelineOptions = {}
   const stopListening = options.listener ? dependencies.events.subscribe(options.listener) : () => undefined;
   const stopRecords = startRunRecords(loaded, runDirectory, dependencies.events);
   try {
-    const stages = await pipelineStages(loaded, dependencies, { teacherRoles: options.teacherRoles, restartTrainer: options.restartTrainer });
+    const stages = await pipelineStages(loaded, dependencies, {
+      teacherRoles: options.teacherRoles,
+      restartTrainer: options.restartTrainer,
+    });
     const last = options.only ?? options.until;
     const inScope = last ? stages.slice(0, stages.findIndex((stage) => stage.name === last) + 1) : stages;
     const trainerPython = typeof loaded.config.trainer.options.python === 'string' ? loaded.config.trainer.options.python : undefined;
-    const worker = inScope.some((stage) => stage.name === 'trainer') ? workerPackageVersions(findPythonInterpreter(trainerPython, environment)) : {};
+    const worker = inScope.some((stage) => stage.name === 'trainer')
+      ? workerPackageVersions(findPythonInterpreter(trainerPython, environment))
+      : {};
     const outcomes = await runStages(stages, {
       runDirectory,
       events: dependencies.events,
@@ -122,10 +146,26 @@ export async function runPipeline(file: string, options: RunPipelineOptions = {}
     });
     const stopped = outcomes.find((outcome) => outcome.status === 'stopped')?.stage ?? null;
     const partial = outcomes.find((outcome) => outcome.status === 'partial')?.stage ?? null;
-    writeLockfile(loaded, runDirectory, stages, Object.fromEntries(outcomes.map((outcome) => [outcome.stage, outcome.signature])), worker, distillVersion());
+    writeLockfile(
+      loaded,
+      runDirectory,
+      stages,
+      Object.fromEntries(outcomes.map((outcome) => [outcome.stage, outcome.signature])),
+      worker,
+      distillVersion(),
+    );
     writeFileNoFollow(
       path.join(runDirectory, 'stages.json'),
-      JSON.stringify(Object.fromEntries(outcomes.map((outcome) => [outcome.stage, { signature: outcome.signature, directory: path.relative(runDirectory, outcome.directory), status: outcome.status }])), null, 2) + '\n',
+      JSON.stringify(
+        Object.fromEntries(
+          outcomes.map((outcome) => [
+            outcome.stage,
+            { signature: outcome.signature, directory: path.relative(runDirectory, outcome.directory), status: outcome.status },
+          ]),
+        ),
+        null,
+        2,
+      ) + '\n',
     );
     // A sweep trains many students on one teacher stage: only on a complete one, so that all of them
     // learn from the same answers.

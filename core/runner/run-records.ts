@@ -46,7 +46,10 @@ export interface RunLockfile {
  */
 export function startRunRecords(loaded: LoadedPipeline, runDirectory: string, events: EventStream): () => void {
   mkdirSync(runDirectory, { recursive: true });
-  writeFileNoFollow(path.join(runDirectory, 'config.resolved.yaml'), `# ${path.basename(loaded.file)} with extends merged, variables filled and secrets redacted\n` + stringify(loaded.redactedConfig));
+  writeFileNoFollow(
+    path.join(runDirectory, 'config.resolved.yaml'),
+    `# ${path.basename(loaded.file)} with extends merged, variables filled and secrets redacted\n` + stringify(loaded.redactedConfig),
+  );
   const eventsFile = new NoFollowAppender(path.join(runDirectory, 'events.jsonl'));
   const metricsFile = new NoFollowAppender(path.join(runDirectory, 'metrics.jsonl'));
   const unsubscribe = events.subscribe((event) => {

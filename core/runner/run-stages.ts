@@ -72,7 +72,10 @@ export async function runStages(stages: readonly StageDefinition[], options: Run
   for (const flag of ['only', 'from', 'until'] as const) {
     const wanted = options[flag];
     if (wanted !== undefined && !names.includes(wanted)) {
-      throw new UserError({ message: `--${flag} ${wanted}: this pipeline has no ${wanted} stage`, fix: `stages of this pipeline: ${names.join(', ')}` });
+      throw new UserError({
+        message: `--${flag} ${wanted}: this pipeline has no ${wanted} stage`,
+        fix: `stages of this pipeline: ${names.join(', ')}`,
+      });
     }
   }
   const fromIndex = options.from ? names.indexOf(options.from) : Number.POSITIVE_INFINITY;
@@ -109,7 +112,14 @@ export async function runStages(stages: readonly StageDefinition[], options: Run
       const startedAt = now().toISOString();
       events.emit('stage.start', { stage: stage.name, signature, directory });
       const output = await stage.run({ runDirectory, stageDirectory: directory, upstream: { ...upstream }, events, signal });
-      const record: StageRecord = { stage: stage.name, signature, inputs: stage.inputs, startedAt, finishedAt: now().toISOString(), output };
+      const record: StageRecord = {
+        stage: stage.name,
+        signature,
+        inputs: stage.inputs,
+        startedAt,
+        finishedAt: now().toISOString(),
+        output,
+      };
       if (stage.complete && !stage.complete(output)) {
         // No record: the next run calls the stage again in the same folder, and it carries on.
         events.emit('stage.stopped', { stage: stage.name, signature, directory });

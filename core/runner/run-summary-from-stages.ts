@@ -8,7 +8,11 @@ import type { StageOutcome } from './run-stages.js';
 
 /** Loss curves (total, label, rationale) from the trainer's per-step metrics file. */
 export function lossCurves(metricsFile: string | undefined): Series[] {
-  const curves: Record<'loss' | 'label_loss' | 'rationale_loss', { x: number; y: number }[]> = { loss: [], label_loss: [], rationale_loss: [] };
+  const curves: Record<'loss' | 'label_loss' | 'rationale_loss', { x: number; y: number }[]> = {
+    loss: [],
+    label_loss: [],
+    rationale_loss: [],
+  };
   if (!metricsFile || !existsSync(metricsFile)) return [];
   for (const line of readFileSync(metricsFile, 'utf8').split('\n')) {
     if (!line.trim()) continue;
@@ -21,7 +25,9 @@ export function lossCurves(metricsFile: string | undefined): Series[] {
     }
   }
   const names = { loss: 'total', label_loss: 'label', rationale_loss: 'rationale' } as const;
-  return (Object.keys(curves) as (keyof typeof curves)[]).filter((key) => curves[key].length > 0).map((key) => ({ name: names[key], points: curves[key] }));
+  return (Object.keys(curves) as (keyof typeof curves)[])
+    .filter((key) => curves[key].length > 0)
+    .map((key) => ({ name: names[key], points: curves[key] }));
 }
 
 function teacherSummary(report: TeacherReport): TeacherSummary {

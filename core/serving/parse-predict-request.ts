@@ -32,7 +32,10 @@ export function parsePredictRequest(body: unknown, limits: RequestLimits): Predi
   const record = body as Record<string, unknown>;
   const unknown = Object.keys(record).filter((key) => !allowedKeys.has(key));
   if (unknown.length > 0) {
-    return { status: 400, message: `unknown field(s) ${unknown.map((key) => `"${key}"`).join(', ')}; expected "inputs" and optionally "explain"` };
+    return {
+      status: 400,
+      message: `unknown field(s) ${unknown.map((key) => `"${key}"`).join(', ')}; expected "inputs" and optionally "explain"`,
+    };
   }
   const { inputs, explain } = record;
   if (!Array.isArray(inputs)) {
@@ -45,7 +48,8 @@ export function parsePredictRequest(body: unknown, limits: RequestLimits): Predi
     return { status: 413, message: `"inputs" holds ${inputs.length} texts; at most ${limits.maxBatch} per request` };
   }
   for (const [index, input] of inputs.entries()) {
-    if (typeof input !== 'string') return { status: 400, message: `"inputs[${index}]" must be a string, got ${input === null ? 'null' : typeof input}` };
+    if (typeof input !== 'string')
+      return { status: 400, message: `"inputs[${index}]" must be a string, got ${input === null ? 'null' : typeof input}` };
     if (input.trim() === '') return { status: 400, message: `"inputs[${index}]" is empty` };
     if (input.length > limits.maxInputCharacters) {
       return { status: 413, message: `"inputs[${index}]" has ${input.length} characters; at most ${limits.maxInputCharacters}` };

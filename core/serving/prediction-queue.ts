@@ -53,7 +53,8 @@ export class PredictionQueue {
     private readonly student: Student,
     private readonly maxWaiting: number,
   ) {
-    if (!(Number.isInteger(maxWaiting) && maxWaiting >= 0)) throw new RangeError(`maxWaiting must be a whole number of at least 0, got ${maxWaiting}`);
+    if (!(Number.isInteger(maxWaiting) && maxWaiting >= 0))
+      throw new RangeError(`maxWaiting must be a whole number of at least 0, got ${maxWaiting}`);
   }
 
   /**
@@ -116,7 +117,14 @@ export class PredictionQueue {
 
   /** The counters now. */
   statistics(): PredictionQueueStatistics {
-    return { running: this.running, waiting: this.waiting, started: this.started, finished: this.finished, cancelled: this.cancelled, refused: this.refused };
+    return {
+      running: this.running,
+      waiting: this.waiting,
+      started: this.started,
+      finished: this.finished,
+      cancelled: this.cancelled,
+      refused: this.refused,
+    };
   }
 
   private refuse(): Extract<QueuedPrediction, { kind: 'queue-full' }> {
@@ -132,6 +140,9 @@ export class PredictionQueue {
   private record(milliseconds: number): void {
     this.running--;
     this.finished++;
-    this.averageMilliseconds = this.averageMilliseconds === undefined ? milliseconds : this.averageMilliseconds + averageWeight * (milliseconds - this.averageMilliseconds);
+    this.averageMilliseconds =
+      this.averageMilliseconds === undefined
+        ? milliseconds
+        : this.averageMilliseconds + averageWeight * (milliseconds - this.averageMilliseconds);
   }
 }

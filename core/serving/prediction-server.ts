@@ -88,9 +88,20 @@ export function createPredictionServer(student: Student, options: PredictionServ
   // Handled like any request, so that a client waiting for `100 Continue` is refused before it
   // sends a body that would be refused anyway.
   server.on('checkContinue', onRequest);
-  server.on('clientError', (error: NodeJS.ErrnoException, socket: Socket) => answerClientError(error, socket, exchanges.get(socket), limits, accessLog));
+  server.on('clientError', (error: NodeJS.ErrnoException, socket: Socket) =>
+    answerClientError(error, socket, exchanges.get(socket), limits, accessLog),
+  );
   server.on('drop', (data?: { remoteAddress?: string }) => {
-    accessLog({ time: new Date().toISOString(), method: '-', path: '-', status: null, durationMilliseconds: 0, requestBytes: 0, remoteAddress: data?.remoteAddress ?? '-', outcome: 'too-many-connections' });
+    accessLog({
+      time: new Date().toISOString(),
+      method: '-',
+      path: '-',
+      status: null,
+      durationMilliseconds: 0,
+      requestBytes: 0,
+      remoteAddress: data?.remoteAddress ?? '-',
+      outcome: 'too-many-connections',
+    });
   });
   return { server, statistics: () => context.queue.statistics(), whenIdle: () => context.queue.whenIdle() };
 }
@@ -102,8 +113,14 @@ async function handle(context: ServerContext, exchange: Exchange): Promise<void>
   // Before anything else, so that a client without the token learns nothing, not even the routes.
   if (context.checkToken) {
     const check = context.checkToken(request.headers.authorization);
-    if (check === 'missing') return exchange.refuse(401, 'this server needs a bearer token: send "Authorization: Bearer <token>"', { 'www-authenticate': 'Bearer' });
-    if (check === 'wrong') return exchange.refuse(401, 'the bearer token is not the one this server was started with', { 'www-authenticate': 'Bearer error="invalid_token"' });
+    if (check === 'missing')
+      return exchange.refuse(401, 'this server needs a bearer token: send "Authorization: Bearer <token>"', {
+        'www-authenticate': 'Bearer',
+      });
+    if (check === 'wrong')
+      return exchange.refuse(401, 'the bearer token is not the one this server was started with', {
+        'www-authenticate': 'Bearer error="invalid_token"',
+      });
   }
   if (!url) return exchange.refuse(400, 'the request target is not a valid path; use GET /health or POST /predict');
   if (url.pathname === '/health') {
@@ -116,7 +133,10 @@ async function handle(context: ServerContext, exchange: Exchange): Promise<void>
   const full = context.queue.refuseIfFull();
   if (full) return refuseQueueFull(exchange, full.retryAfterSeconds);
 
-  const body = await readRequestBody(request, response, { maxBytes: context.limits.maxBodyBytes, timeoutMilliseconds: context.limits.bodyTimeoutMilliseconds });
+  const body = await readRequestBody(request, response, {
+    maxBytes: context.limits.maxBodyBytes,
+    timeoutMilliseconds: context.limits.bodyTimeoutMilliseconds,
+  });
   exchange.receivedBytes = body.receivedBytes;
   if (body.kind === 'too-large') return exchange.refuse(413, `the body is larger than ${context.limits.maxBodyBytes} bytes`);
   if (body.kind === 'timed-out') return exchange.refuse(408, `the body did not arrive within ${context.limits.bodyTimeoutMilliseconds} ms`);
@@ -149,9 +169,13 @@ async function handle(context: ServerContext, exchange: Exchange): Promise<void>
 }
 
 function refuseQueueFull(exchange: Exchange, retryAfterSeconds: number): void {
-  exchange.refuse(503, `the server is busy: one prediction is running and the queue of waiting ones is full; retry after ${retryAfterSeconds} s`, {
-    'retry-after': String(retryAfterSeconds),
-  });
+  exchange.refuse(
+    503,
+    `the server is busy: one prediction is running and the queue of waiting ones is full; retry after ${retryAfterSeconds} s`,
+    {
+      'retry-after': String(retryAfterSeconds),
+    },
+  );
 }
 
 /**
@@ -160,7 +184,13 @@ function refuseQueueFull(exchange: Exchange, retryAfterSeconds: number): void {
  * one (it logs itself), else straight on the socket. A connection the client reset or ended midway is
  * not answered: there is nobody left to read it.
  */
-function answerClientError(error: NodeJS.ErrnoException, socket: Socket, exchange: Exchange | undefined, limits: PredictionServerLimits, accessLog: AccessLogSink): void {
+function answerClientError(
+  error: NodeJS.ErrnoException,
+  socket: Socket,
+  exchange: Exchange | undefined,
+  limits: PredictionServerLimits,
+  accessLog: AccessLogSink,
+): void {
   if (error.code === 'ECONNRESET' || error.code === 'HPE_INVALID_EOF_STATE' || !socket.writable) {
     socket.destroy();
     return;
@@ -174,13 +204,29 @@ function answerClientError(error: NodeJS.ErrnoException, socket: Socket, exchang
     }
     if (!timedOut) exchange.outcome = 'malformed-request';
     // The body is unread, so the answer closes the connection.
-    exchange.refuse(status, timedOut ? 'the request did not arrive in time' : `the request body is not valid HTTP (${error.code ?? error.message})`);
+    exchange.refuse(
+      status,
+      timedOut ? 'the request did not arrive in time' : `the request body is not valid HTTP (${error.code ?? error.message})`,
+    );
     return;
   }
-  const message = timedOut ? `the request headers did not arrive within ${limits.headersTimeoutMilliseconds} ms` : `the request is not valid HTTP (${error.code ?? error.message})`;
+  const message = timedOut
+    ? `the request headers did not arrive within ${limits.headersTimeoutMilliseconds} ms`
+    : `the request is not valid HTTP (${error.code ?? error.message})`;
   const text = JSON.stringify({ error: { status, message } });
   const remoteAddress = socket.remoteAddress ?? '-';
-  socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nconnection: close\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(text)}\r\n\r\n${text}`);
+  socket.end(
+    `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nconnection: close\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(text)}\r\n\r\n${text}`,
+  );
   socket.destroySoon();
-  accessLog({ time: new Date().toISOString(), method: '-', path: '-', status, durationMilliseconds: 0, requestBytes: 0, remoteAddress, outcome: timedOut ? 'headers-timeout' : 'malformed-request' });
+  accessLog({
+    time: new Date().toISOString(),
+    method: '-',
+    path: '-',
+    status,
+    durationMilliseconds: 0,
+    requestBytes: 0,
+    remoteAddress,
+    outcome: timedOut ? 'headers-timeout' : 'malformed-request',
+  });
 }

@@ -56,7 +56,10 @@ function resolveToken(request: ServeStudentRequest, host: string): string | unde
     throw new UserError({ message: 'the bearer token is empty or holds spaces or characters other than visible ASCII', fix });
   }
   if (token === undefined && !isLoopbackHost(host)) {
-    throw new UserError({ message: `refusing to serve on ${host} without a bearer token: anyone who can reach it could use the model`, fix });
+    throw new UserError({
+      message: `refusing to serve on ${host} without a bearer token: anyone who can reach it could use the model`,
+      fix,
+    });
   }
   return token;
 }

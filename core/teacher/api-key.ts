@@ -46,7 +46,8 @@ export function resolveApiKey(lookup: ApiKeyLookup): string {
 
 /** What to tell a user whose key was rejected (401), depending on where the key came from. */
 export function apiKeyFix(lookup: ApiKeyLookup): string {
-  if ((lookup.option ?? '').trim() !== '') return `the key comes from the teacher's api_key option: check it and the variable it names (such as ${lookup.variable})`;
+  if ((lookup.option ?? '').trim() !== '')
+    return `the key comes from the teacher's api_key option: check it and the variable it names (such as ${lookup.variable})`;
   if (!isOfficialEndpoint(lookup)) {
     return `base_url ${lookup.baseUrl} gets no key from the environment: name one in the pipeline, e.g. api_key: "\${${lookup.variable}}"`;
   }

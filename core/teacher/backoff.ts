@@ -11,7 +11,12 @@ export interface BackoffSettings {
  * provider said how long to wait, that wait is honoured, plus a small jitter so that every request
  * told the same instant does not return at once.
  */
-export function backoffDelay(attempt: number, settings: BackoffSettings, retryAfterMilliseconds: number | null, random: () => number = Math.random): number {
+export function backoffDelay(
+  attempt: number,
+  settings: BackoffSettings,
+  retryAfterMilliseconds: number | null,
+  random: () => number = Math.random,
+): number {
   if (retryAfterMilliseconds !== null) return retryAfterMilliseconds + random() * Math.min(settings.initialBackoffMilliseconds, 1000);
   const ceiling = Math.min(settings.maxBackoffMilliseconds, settings.initialBackoffMilliseconds * 2 ** attempt);
   return random() * ceiling;

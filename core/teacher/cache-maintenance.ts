@@ -4,7 +4,14 @@ import { UserError } from '../errors/user-error.js';
 import { resolveCachePath } from './cache-location.js';
 import { allowDamagedReads, salvageAnswers, type SalvageCount } from './cache-salvage.js';
 import { orphanLogError, repairFix, teacherCacheError, TeacherCacheError } from './teacher-cache-error.js';
-import { cacheSizeBytes, existingCacheFile, removeCacheFiles, TeacherCache, type CacheClearFilter, type CacheStatistics } from './teacher-cache.js';
+import {
+  cacheSizeBytes,
+  existingCacheFile,
+  removeCacheFiles,
+  TeacherCache,
+  type CacheClearFilter,
+  type CacheStatistics,
+} from './teacher-cache.js';
 
 /** Which cache a maintenance command works on. */
 export interface CacheSelection {
@@ -99,7 +106,14 @@ function integrityFindings(database: Database.Database): string[] {
 
 function checkCacheFile(file: string): CacheCheckResult {
   const verdict = { file, exists: true, sizeBytes: cacheSizeBytes(file) };
-  const unreadable = (error: TeacherCacheError): CacheCheckResult => ({ ...verdict, healthy: false, readableAnswers: 0, unreadableAnswers: 0, problems: [error.message], fix: error.problems[0]?.fix ?? null });
+  const unreadable = (error: TeacherCacheError): CacheCheckResult => ({
+    ...verdict,
+    healthy: false,
+    readableAnswers: 0,
+    unreadableAnswers: 0,
+    problems: [error.message],
+    fix: error.problems[0]?.fix ?? null,
+  });
   if (!existsSync(file)) {
     // Missing, with nothing left of it: nothing to check. A log left behind is worth telling.
     if (verdict.sizeBytes > 0) return { ...unreadable(orphanLogError(file, verdict.sizeBytes)), exists: false };
@@ -119,10 +133,18 @@ function checkCacheFile(file: string): CacheCheckResult {
     let problems: string[];
     try {
       problems = integrityFindings(database);
-      const hasAnswers = database.prepare("SELECT COUNT(*) FROM sqlite_schema WHERE type = 'table' AND name = 'answers'").pluck().get() === 1;
+      const hasAnswers =
+        database.prepare("SELECT COUNT(*) FROM sqlite_schema WHERE type = 'table' AND name = 'answers'").pluck().get() === 1;
       if (problems.length === 0 && !hasAnswers) {
         const message = `${file} is an SQLite database without an answers table: not a teacher cache`;
-        return unreadable(new TeacherCacheError({ file, code: 'CACHE_NO_ANSWERS_TABLE', message, fix: 'give the path of the teacher cache file; move a file that is not one away, since distill would add its table to it' }));
+        return unreadable(
+          new TeacherCacheError({
+            file,
+            code: 'CACHE_NO_ANSWERS_TABLE',
+            message,
+            fix: 'give the path of the teacher cache file; move a file that is not one away, since distill would add its table to it',
+          }),
+        );
       }
       if (problems.length === 0) {
         const answers = database.prepare('SELECT COUNT(*) FROM answers').pluck().get() as number;
@@ -135,7 +157,14 @@ function checkCacheFile(file: string): CacheCheckResult {
     }
     allowDamagedReads(database);
     const count = salvageAnswers(database, () => undefined);
-    return { ...verdict, healthy: false, readableAnswers: count.readable, unreadableAnswers: count.unreadable, problems, fix: repairFix(file) };
+    return {
+      ...verdict,
+      healthy: false,
+      readableAnswers: count.readable,
+      unreadableAnswers: count.unreadable,
+      problems,
+      fix: repairFix(file),
+    };
   } finally {
     database.close();
   }
@@ -161,7 +190,10 @@ export interface CacheRepairResult {
 export function repairCache(selection: CacheSelection, now: number = Date.now()): CacheRepairResult {
   const file = cacheFile(selection);
   if (!existsSync(file)) {
-    throw new UserError({ message: `there is no teacher cache at ${file}: nothing to repair`, fix: 'give the cache file with --path (`distill cache stats` shows where the shared cache is)' });
+    throw new UserError({
+      message: `there is no teacher cache at ${file}: nothing to repair`,
+      fix: 'give the cache file with --path (`distill cache stats` shows where the shared cache is)',
+    });
   }
   // A 0-byte file or a folder holds nothing to copy: its error says what to do instead.
   existingCacheFile(file);
@@ -187,7 +219,9 @@ export function repairCache(selection: CacheSelection, now: number = Date.now())
     // The check's read-only connection leaves an empty log and index behind; no one else has them open.
     for (const suffix of ['-wal', '-shm']) rmSync(`${repairedFile}${suffix}`, { force: true });
     if (!verdict.healthy || verdict.readableAnswers !== kept) {
-      throw new Error(`the repaired copy ${repairedFile} does not pass the check (${verdict.readableAnswers} of ${kept} answers readable: ${verdict.problems.join('; ')}); the cache was left as it was`);
+      throw new Error(
+        `the repaired copy ${repairedFile} does not pass the check (${verdict.readableAnswers} of ${kept} answers readable: ${verdict.problems.join('; ')}); the cache was left as it was`,
+      );
     }
     // Nothing of the old file may stay under the cache's name: SQLite would replay a log left
     // beside the new file into it. Folding the log into the old file while still holding the lock

@@ -87,7 +87,10 @@ function knownRowids(database: Database.Database): { known: Set<number>; tableMa
   for (const direction of ['ASC', 'DESC']) {
     collect(`SELECT rowid FROM answers NOT INDEXED ORDER BY rowid ${direction}`, true);
     for (const { name, columns } of answerIndexes(database)) {
-      collect(`SELECT rowid FROM answers INDEXED BY "${name}" ORDER BY ${columns.map((column) => `"${column}" ${direction}`).join(', ')}`, false);
+      collect(
+        `SELECT rowid FROM answers INDEXED BY "${name}" ORDER BY ${columns.map((column) => `"${column}" ${direction}`).join(', ')}`,
+        false,
+      );
     }
   }
   collect('SELECT MAX(rowid) FROM answers', true);
@@ -96,11 +99,16 @@ function knownRowids(database: Database.Database): { known: Set<number>; tableMa
 
 /** The indexes of the `answers` table with their columns, as far as the schema can be read. */
 function answerIndexes(database: Database.Database): { name: string; columns: string[] }[] {
-  const names = tryRead(() => database.prepare("SELECT name FROM sqlite_schema WHERE type = 'index' AND tbl_name = 'answers'").pluck().all() as string[]) ?? [];
+  const names =
+    tryRead(
+      () => database.prepare("SELECT name FROM sqlite_schema WHERE type = 'index' AND tbl_name = 'answers'").pluck().all() as string[],
+    ) ?? [];
   return names.flatMap((name) => {
     if (!/^\w+$/.test(name)) return [];
     const columns = tryRead(() => (database.pragma(`index_info("${name}")`) as { name: string | null }[]).map((column) => column.name));
-    return columns && columns.length > 0 && columns.every((column): column is string => column !== null && /^\w+$/.test(column)) ? [{ name, columns }] : [];
+    return columns && columns.length > 0 && columns.every((column): column is string => column !== null && /^\w+$/.test(column))
+      ? [{ name, columns }]
+      : [];
   });
 }
 
@@ -111,7 +119,16 @@ function answerIndexes(database: Database.Database): { name: string; columns: st
  * serve a mangled answer as if it had been paid for, so it counts as lost.
  */
 function isAnswerRow(row: AnswerRow): boolean {
-  const texts = [row.key, row.plugin_id, row.plugin_version, row.provider, row.model, row.response_model, row.text, row.finish_reason ?? ''];
+  const texts = [
+    row.key,
+    row.plugin_id,
+    row.plugin_version,
+    row.provider,
+    row.model,
+    row.response_model,
+    row.text,
+    row.finish_reason ?? '',
+  ];
   const counts = [row.prompt_tokens, row.completion_tokens, row.created_at];
   return (
     texts.every((value) => typeof value === 'string' && !value.includes('\u0000')) &&

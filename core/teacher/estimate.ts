@@ -79,7 +79,9 @@ export async function estimatePipeline(loaded: LoadedPipeline, options: Estimate
 
     const teacherModel = typeof config.teacher.options.model === 'string' ? config.teacher.options.model : null;
     const candidates = [
-      ...(teacherModel && (config.teacher.use === 'openai' || config.teacher.use === 'anthropic') ? [{ provider: config.teacher.use, model: teacherModel, teacher: true }] : []),
+      ...(teacherModel && (config.teacher.use === 'openai' || config.teacher.use === 'anthropic')
+        ? [{ provider: config.teacher.use, model: teacherModel, teacher: true }]
+        : []),
       ...referenceModels.map((reference) => ({ ...reference, teacher: false })),
     ].filter((candidate, index, all) => all.findIndex((other) => other.provider === candidate.provider) === index);
     const counters = await Promise.all(candidates.map((candidate) => createTokenCounter(candidate.provider, candidate.model)));

@@ -8,14 +8,18 @@ function statusLine(report: TeacherReport): string {
     return `  stopped: ${report.failed} of ${report.examples} examples failed, more than teacher.max_failure_rate allows; run again to ask them again (answers come from the cache)`;
   }
   if (report.stopped) return `  stopped: ${report.stopped} — ${report.remaining} of ${report.examples} examples left; run again to resume`;
-  if (report.failed > 0) return `  answered ${report.records - report.failed} of ${report.examples} examples; ${report.failed} failed, within teacher.max_failure_rate; the next run asks them again`;
+  if (report.failed > 0)
+    return `  answered ${report.records - report.failed} of ${report.examples} examples; ${report.failed} failed, within teacher.max_failure_rate; the next run asks them again`;
   return `  complete: ${report.records} of ${report.examples} examples`;
 }
 
 /** Why examples failed, one line per reason (the most frequent first, at most ten). */
 export function formatTeacherFailures(report: TeacherReport): string {
   const reasons = Object.entries(report.failed_reasons);
-  const lines = [`  failed examples  ${report.failed}, by reason:`, ...reasons.slice(0, 10).map(([reason, count]) => `    ${String(count).padStart(6)}× ${reason}`)];
+  const lines = [
+    `  failed examples  ${report.failed}, by reason:`,
+    ...reasons.slice(0, 10).map(([reason, count]) => `    ${String(count).padStart(6)}× ${reason}`),
+  ];
   if (reasons.length > 10) lines.push(`    … and ${reasons.length - 10} other reasons (teacher-report.json lists them all)`);
   return lines.join('\n');
 }

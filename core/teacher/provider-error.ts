@@ -127,8 +127,10 @@ export function translateProviderError(error: unknown, context: ProviderErrorCon
   if (status === undefined) {
     const failure = networkFailure(error, context.errorClasses);
     if (failure === 'timeout') return new TeacherRetryableError(`${provider} request timed out: ${detail}`, null, null);
-    if (failure === 'connection') return new TeacherRetryableError(`cannot reach ${provider}: ${detail}${redact(innermostCause(error))}`, null, null);
-    if (error instanceof SyntaxError || /JSON/.test(detail)) return new TeacherRetryableError(`${provider} sent a malformed response: ${detail}`, null, null);
+    if (failure === 'connection')
+      return new TeacherRetryableError(`cannot reach ${provider}: ${detail}${redact(innermostCause(error))}`, null, null);
+    if (error instanceof SyntaxError || /JSON/.test(detail))
+      return new TeacherRetryableError(`${provider} sent a malformed response: ${detail}`, null, null);
     return new Error(detail);
   }
   if (status === 408 || status === 409 || status === 425 || status === 429 || status >= 500) {
@@ -154,7 +156,7 @@ export function translateProviderError(error: unknown, context: ProviderErrorCon
     return new UserError({
       message: `${provider} does not know model "${context.model}" or the endpoint (404): ${detail}`,
       plugin: context.plugin,
-      fix: 'check the teacher\'s model and base_url options',
+      fix: "check the teacher's model and base_url options",
     });
   }
   if (status >= 400) return new TeacherRefusedError(`${provider} refused the request (${status}): ${detail}`, status);

@@ -1,5 +1,11 @@
 import { isUserError, UserError } from '../errors/user-error.js';
-import { TeacherRefusedError, TeacherRetryableError, type Teacher, type TeacherRequest, type TeacherResponse } from '../plugins/kinds/teacher.js';
+import {
+  TeacherRefusedError,
+  TeacherRetryableError,
+  type Teacher,
+  type TeacherRequest,
+  type TeacherResponse,
+} from '../plugins/kinds/teacher.js';
 import type { Clock } from '../services/clock.js';
 import type { EventStream } from '../services/event-stream.js';
 import type { HttpSettings } from '../services/http-settings.js';
@@ -140,7 +146,13 @@ export class RequestEngine {
   /** The cache key of a request (exposed for tests and tools). */
   keyOf(request: TeacherRequest): string {
     const { teacher, pluginId, pluginVersion } = this.options;
-    return teacherCacheKey({ pluginId, pluginVersion, model: teacher.model, messages: request.messages, requestOptions: teacher.requestOptions });
+    return teacherCacheKey({
+      pluginId,
+      pluginVersion,
+      model: teacher.model,
+      messages: request.messages,
+      requestOptions: teacher.requestOptions,
+    });
   }
 
   /** Answers one request; see the class comment for what can come back. */
@@ -179,7 +191,12 @@ export class RequestEngine {
         // Committed before the caller parses or writes anything: a kill from here on loses nothing
         // paid for. Answers arriving in the same turn of the event loop share one transaction; with
         // no other call out, none can join this one, so it is committed at once.
-        const origin: CacheEntryOrigin = { pluginId: this.options.pluginId, pluginVersion: this.options.pluginVersion, provider: teacher.provider, model: teacher.model };
+        const origin: CacheEntryOrigin = {
+          pluginId: this.options.pluginId,
+          pluginVersion: this.options.pluginVersion,
+          provider: teacher.provider,
+          model: teacher.model,
+        };
         const createdAt = this.options.clock.now();
         const committed = cache.commit(key, origin, outcome.response, createdAt);
         if (this.callsOut === 0) cache.flushCommits();

@@ -66,7 +66,10 @@ export function retryAfterMilliseconds(headers: HeaderSource, now: number, rateL
     const value = header(headers, `anthropic-ratelimit-${name}-reset`);
     if (value === null) continue;
     const instant = Date.parse(value.trim());
-    limits.push({ remaining: header(headers, `anthropic-ratelimit-${name}-remaining`), wait: Number.isNaN(instant) ? null : instant - now });
+    limits.push({
+      remaining: header(headers, `anthropic-ratelimit-${name}-remaining`),
+      wait: Number.isNaN(instant) ? null : instant - now,
+    });
   }
   const exhausted = limits.filter((limit) => limit.remaining !== null && Number(limit.remaining) <= 0);
   const applicable = exhausted.length > 0 ? exhausted : limits.every((limit) => limit.remaining === null) ? limits : [];

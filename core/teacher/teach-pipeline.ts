@@ -70,7 +70,13 @@ export async function teachPipeline(loaded: LoadedPipeline, options: TeachPipeli
   let run: DependencyContainer | null = null;
   let dependencies = options.dependencies;
   if (!dependencies) {
-    const root = createRootContainer({ registry: loaded.registry, environment: options.environment ?? process.env, clock: options.clock, httpSettings: options.httpSettings, logger: options.logger });
+    const root = createRootContainer({
+      registry: loaded.registry,
+      environment: options.environment ?? process.env,
+      clock: options.clock,
+      httpSettings: options.httpSettings,
+      logger: options.logger,
+    });
     run = createRunContainer(root, { baseDirectory: loaded.baseDirectory, signal: options.signal ?? new AbortController().signal });
     dependencies = pluginDependencies(run);
   }
@@ -86,7 +92,10 @@ export async function teachPipeline(loaded: LoadedPipeline, options: TeachPipeli
     const evaluator = evaluatorStep ? await createStepInstance(loaded, 'evaluator', evaluatorStep, dependencies) : null;
     const descriptor = loaded.registry.get('teacher', config.teacher.use);
 
-    const cacheFile = config.cache.enabled && teacher.cacheable ? resolveCachePath({ configuredPath: config.cache.path, baseDirectory: loaded.baseDirectory, environment }) : null;
+    const cacheFile =
+      config.cache.enabled && teacher.cacheable
+        ? resolveCachePath({ configuredPath: config.cache.path, baseDirectory: loaded.baseDirectory, environment })
+        : null;
     const missing = cacheFile ? missingCacheNote(options.directory, cacheFile) : null;
     if (missing) {
       dependencies.events.emit('teacher.cache_missing', { file: missing.file, entries: missing.entries, noted_at: missing.at });
@@ -122,7 +131,8 @@ export async function teachPipeline(loaded: LoadedPipeline, options: TeachPipeli
       clock: dependencies.clock,
       httpSettings: dependencies.httpSettings,
       // The SDK's own timeout (timeout_seconds) fires first; the engine's is the backstop.
-      timeoutMilliseconds: timeoutSeconds > 0 ? Math.max(dependencies.httpSettings.timeoutMilliseconds, timeoutSeconds * 1000 + 1000) : undefined,
+      timeoutMilliseconds:
+        timeoutSeconds > 0 ? Math.max(dependencies.httpSettings.timeoutMilliseconds, timeoutSeconds * 1000 + 1000) : undefined,
       labelsMatch: evaluator ? (predicted, gold) => evaluator.score(predicted, gold) >= 1 : undefined,
     });
     if (cache) writeCacheUseNote(directory, cache.file, cache.statistics().entries, new Date(dependencies.clock.now()));

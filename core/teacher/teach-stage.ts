@@ -99,7 +99,12 @@ async function* examplesOf(dataset: Dataset, splits: readonly TeachSplit[]): Asy
 /** The user error that stops a stage whose cache cannot be written; the answers are in the spill file. */
 function cacheWriteStop(error: unknown, cacheFile: string, spillFile: string): UserError {
   const code = (error as { code?: unknown }).code;
-  const why = code === 'SQLITE_FULL' ? 'the disk is full' : typeof code === 'string' && code.startsWith('SQLITE_READONLY') ? 'it is read-only' : (error as Error).message;
+  const why =
+    code === 'SQLITE_FULL'
+      ? 'the disk is full'
+      : typeof code === 'string' && code.startsWith('SQLITE_READONLY')
+        ? 'it is read-only'
+        : (error as Error).message;
   return new UserError({
     message: `the teacher cache ${cacheFile} cannot be written (${why}${typeof code === 'string' ? `, ${code}` : ''}): the answers received since are kept in ${spillFile}, and the next run imports them before it asks anything`,
     fix: 'free disk space (or make the cache writable, or point cache.path / DISTILL_CACHE_DIR at another disk) and run the same command again: no answer paid for is asked again',
@@ -180,7 +185,8 @@ export async function runTeachStage(input: TeachStageInput): Promise<TeacherRepo
   const spillFile = path.join(path.dirname(input.outputFile), cacheSpillFile);
   if (input.cache) {
     const imported = importSpilledAnswers(spillFile, input.cache);
-    if (imported) events.emit('teacher.spill_imported', { file: spillFile, answers: imported.imported, unreadable_lines: imported.unreadable });
+    if (imported)
+      events.emit('teacher.spill_imported', { file: spillFile, answers: imported.imported, unreadable_lines: imported.unreadable });
   }
 
   let total = 0;
@@ -246,7 +252,13 @@ export async function runTeachStage(input: TeachStageInput): Promise<TeacherRepo
       done_this_run: recordsInOutput - existing.records,
       elapsed_ms: clock.now() - started,
     });
-  events.emit('teacher.start', { total, resumed: existing.records, dropped: existing.dropped, provider: teacher.provider, model: teacher.model });
+  events.emit('teacher.start', {
+    total,
+    resumed: existing.records,
+    dropped: existing.dropped,
+    provider: teacher.provider,
+    model: teacher.model,
+  });
   progress();
 
   const writer = new TeacherOutputWriter(input.outputFile);
@@ -274,7 +286,18 @@ export async function runTeachStage(input: TeachStageInput): Promise<TeacherRepo
     if (outcome.status === 'failed') {
       counts.failed++;
       failedKeys.push(recordKey(example.split, example.id));
-      write({ ...base, teacher_label: null, rationale: null, parse_status: 'failed', reason: outcome.reason, raw_text: null, prompt_tokens: 0, completion_tokens: 0, cost_usd: 0, cached: false });
+      write({
+        ...base,
+        teacher_label: null,
+        rationale: null,
+        parse_status: 'failed',
+        reason: outcome.reason,
+        raw_text: null,
+        prompt_tokens: 0,
+        completion_tokens: 0,
+        cost_usd: 0,
+        cached: false,
+      });
       events.emit('teacher.failed', { example: example.id, split: example.split, reason: outcome.reason, attempts: outcome.attempts });
       return;
     }
@@ -359,7 +382,10 @@ export async function runTeachStage(input: TeachStageInput): Promise<TeacherRepo
     durationSeconds: (clock.now() - started) / 1000,
     failedDigest: failedKeys.length > 0 ? canonicalHash(failedKeys.sort()) : null,
   });
-  writeFileNoFollow(input.reportFile ?? path.join(path.dirname(input.outputFile), 'teacher-report.json'), JSON.stringify(report, null, 2) + '\n');
+  writeFileNoFollow(
+    input.reportFile ?? path.join(path.dirname(input.outputFile), 'teacher-report.json'),
+    JSON.stringify(report, null, 2) + '\n',
+  );
   events.emit('teacher.done', { stopped: report.stopped, records: report.records, failed: report.failed, cost_usd: report.cost_usd });
   return report;
 }

@@ -17,7 +17,13 @@ export class TeacherCacheError extends UserError {
   /** The cache file. */
   readonly file: string;
 
-  constructor(options: { readonly file: string; readonly code: string; readonly message: string; readonly fix: string; readonly cause?: unknown }) {
+  constructor(options: {
+    readonly file: string;
+    readonly code: string;
+    readonly message: string;
+    readonly fix: string;
+    readonly cause?: unknown;
+  }) {
     super({ message: options.message, fix: options.fix });
     this.name = 'TeacherCacheError';
     this.code = options.code;
@@ -80,23 +86,47 @@ export function notAFileCacheError(file: string, what: string): TeacherCacheErro
 /** How each family of SQLite codes reads to the user. */
 function describe(file: string, code: string): { message: string; fix: string } {
   const elsewhere = 'set cache.path in the pipeline or DISTILL_CACHE_DIR to another place, or set cache.enabled: false';
-  if (code === 'SQLITE_NOTADB') return { message: `the teacher cache at ${file} is not an SQLite database (damaged, or another file put in its place)`, fix: damagedCacheFix(file) };
-  if (code.startsWith('SQLITE_CORRUPT')) return { message: `the teacher cache at ${file} is damaged (SQLite: the database disk image is malformed)`, fix: damagedCacheFix(file) };
-  if (code === 'SQLITE_FULL') return { message: `the disk holding the teacher cache at ${file} is full`, fix: `free some space on that disk, or ${elsewhere}` };
+  if (code === 'SQLITE_NOTADB')
+    return {
+      message: `the teacher cache at ${file} is not an SQLite database (damaged, or another file put in its place)`,
+      fix: damagedCacheFix(file),
+    };
+  if (code.startsWith('SQLITE_CORRUPT'))
+    return {
+      message: `the teacher cache at ${file} is damaged (SQLite: the database disk image is malformed)`,
+      fix: damagedCacheFix(file),
+    };
+  if (code === 'SQLITE_FULL')
+    return { message: `the disk holding the teacher cache at ${file} is full`, fix: `free some space on that disk, or ${elsewhere}` };
   if (code === 'SQLITE_READONLY_DBMOVED') {
-    return { message: `the teacher cache at ${file} was replaced while this process had it open (by \`distill cache repair\`?)`, fix: 'run the command again: it opens the new file' };
+    return {
+      message: `the teacher cache at ${file} was replaced while this process had it open (by \`distill cache repair\`?)`,
+      fix: 'run the command again: it opens the new file',
+    };
   }
   if (code.startsWith('SQLITE_READONLY')) {
-    return { message: `the teacher cache at ${file} cannot be written (read-only file, folder or disk)`, fix: `make the file and its folder writable for this user, or ${elsewhere}` };
+    return {
+      message: `the teacher cache at ${file} cannot be written (read-only file, folder or disk)`,
+      fix: `make the file and its folder writable for this user, or ${elsewhere}`,
+    };
   }
   if (code.startsWith('SQLITE_IOERR')) {
-    return { message: `reading or writing the teacher cache at ${file} failed with a disk error (${code})`, fix: `check the disk (full? removed? a network share that went away?), then \`distill cache check --path ${shellArgument(file)}\`; or ${elsewhere}` };
+    return {
+      message: `reading or writing the teacher cache at ${file} failed with a disk error (${code})`,
+      fix: `check the disk (full? removed? a network share that went away?), then \`distill cache check --path ${shellArgument(file)}\`; or ${elsewhere}`,
+    };
   }
   if (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED')) {
-    return { message: `the teacher cache at ${file} stayed locked by another process`, fix: 'wait for the other distill command using it (a `cache repair` or `cache clear`?) to end, then run again' };
+    return {
+      message: `the teacher cache at ${file} stayed locked by another process`,
+      fix: 'wait for the other distill command using it (a `cache repair` or `cache clear`?) to end, then run again',
+    };
   }
   if (code.startsWith('SQLITE_CANTOPEN') || code === 'SQLITE_PERM' || code === 'SQLITE_AUTH') {
-    return { message: `cannot open the teacher cache at ${file} (missing permission, or its folder cannot be created)`, fix: `make the file and its folder readable and writable for this user, or ${elsewhere}` };
+    return {
+      message: `cannot open the teacher cache at ${file} (missing permission, or its folder cannot be created)`,
+      fix: `make the file and its folder readable and writable for this user, or ${elsewhere}`,
+    };
   }
   return { message: `the teacher cache at ${file} failed (${code})`, fix: damagedCacheFix(file) };
 }
@@ -114,7 +144,13 @@ export function teacherCacheError(file: string, error: unknown): unknown {
   const systemCode = (error as NodeJS.ErrnoException | null)?.code;
   if (typeof systemCode === 'string' && /^E[A-Z]+$/.test(systemCode)) {
     const { fix } = describe(file, 'SQLITE_CANTOPEN');
-    return new TeacherCacheError({ file, code: systemCode, message: `cannot use the teacher cache at ${file}: ${(error as Error).message}`, fix, cause: error });
+    return new TeacherCacheError({
+      file,
+      code: systemCode,
+      message: `cannot use the teacher cache at ${file}: ${(error as Error).message}`,
+      fix,
+      cause: error,
+    });
   }
   return error;
 }

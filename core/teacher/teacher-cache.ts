@@ -72,7 +72,8 @@ export interface AnswerRow {
 }
 
 /** Every column of the `answers` table, in the order of {@link AnswerRow}. */
-export const answerColumns = 'key, plugin_id, plugin_version, provider, model, response_model, text, prompt_tokens, completion_tokens, finish_reason, created_at';
+export const answerColumns =
+  'key, plugin_id, plugin_version, provider, model, response_model, text, prompt_tokens, completion_tokens, finish_reason, created_at';
 
 /** The answer a row holds. */
 export function storedAnswerFromRow(row: AnswerRow): StoredAnswer {
@@ -127,7 +128,9 @@ export class TeacherCache {
     this.selectStatement = this.database.prepare<[string], AnswerRow>(`SELECT ${answerColumns} FROM answers WHERE key = ?`);
     // The first answer stored for a key wins: two processes racing on one prompt both paid, but
     // every later reader sees one stable answer.
-    this.insertStatement = this.database.prepare(`INSERT INTO answers (${answerColumns}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (key) DO NOTHING`);
+    this.insertStatement = this.database.prepare(
+      `INSERT INTO answers (${answerColumns}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (key) DO NOTHING`,
+    );
     this.insertMany = this.database.transaction((answers: readonly StoredAnswer[]) => {
       let inserted = 0;
       for (const answer of answers) inserted += this.insert(answer);
@@ -229,7 +232,9 @@ export class TeacherCache {
   /** Entries, size and a breakdown by provider and model. */
   statistics(): CacheStatistics {
     return this.guarded(() => {
-      const totals = this.database.prepare('SELECT COUNT(*) AS entries, MIN(created_at) AS oldest, MAX(created_at) AS newest FROM answers').get() as {
+      const totals = this.database
+        .prepare('SELECT COUNT(*) AS entries, MIN(created_at) AS oldest, MAX(created_at) AS newest FROM answers')
+        .get() as {
         entries: number;
         oldest: number | null;
         newest: number | null;

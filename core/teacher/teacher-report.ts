@@ -127,7 +127,8 @@ export class TeacherReportTotals {
     this.completionTokens += record.completion_tokens;
     this.costUsd += record.cost_usd;
     if (record.reason) this.reasons.set(record.reason, (this.reasons.get(record.reason) ?? 0) + 1);
-    if (record.reason && record.parse_status === 'failed') this.failedReasons.set(record.reason, (this.failedReasons.get(record.reason) ?? 0) + 1);
+    if (record.reason && record.parse_status === 'failed')
+      this.failedReasons.set(record.reason, (this.failedReasons.get(record.reason) ?? 0) + 1);
   }
 
   /** The report of the records added so far. */
@@ -156,7 +157,11 @@ export class TeacherReportTotals {
       cost_usd: this.costUsd,
       cost_usd_this_run: context.costThisRun,
       list_price_usd: listPrice,
-      per_example: { prompt_tokens: mean(this.promptTokens), completion_tokens: mean(this.completionTokens), list_price_usd: mean(listPrice) },
+      per_example: {
+        prompt_tokens: mean(this.promptTokens),
+        completion_tokens: mean(this.completionTokens),
+        list_price_usd: mean(listPrice),
+      },
       reasons: byCount(this.reasons),
       failed_reasons: byCount(this.failedReasons),
       duration_seconds: context.durationSeconds,
@@ -170,7 +175,10 @@ function byCount(tally: ReadonlyMap<string, number>): Record<string, number> {
 }
 
 /** Computes the {@link TeacherReport} of records held in memory (the teach stage streams them through {@link TeacherReportTotals}). */
-export function buildTeacherReport(records: readonly TeacherRecord[], context: TeacherReportContext & { readonly labelsMatch?: LabelsMatch }): TeacherReport {
+export function buildTeacherReport(
+  records: readonly TeacherRecord[],
+  context: TeacherReportContext & { readonly labelsMatch?: LabelsMatch },
+): TeacherReport {
   const totals = new TeacherReportTotals(context.labelsMatch);
   for (const record of records) totals.add(record);
   return totals.build(context);

@@ -30,7 +30,9 @@ function loadEncoder(encoding: Encoding): Promise<{ encode(text: string): number
     loading = (async () => {
       const { Tiktoken } = await import('js-tiktoken/lite');
       const ranks =
-        encoding === 'o200k_base' ? (await import('js-tiktoken/ranks/o200k_base')).default : (await import('js-tiktoken/ranks/cl100k_base')).default;
+        encoding === 'o200k_base'
+          ? (await import('js-tiktoken/ranks/o200k_base')).default
+          : (await import('js-tiktoken/ranks/cl100k_base')).default;
       return new Tiktoken(ranks);
     })();
     encoders.set(encoding, loading);
@@ -64,7 +66,10 @@ export async function createTokenCounter(provider: string, model: string): Promi
       exact: true,
       countText,
       countMessages: (messages) =>
-        messages.reduce((total, message) => total + openAiTokensPerMessage + countText(message.role) + countText(message.content), openAiReplyPriming),
+        messages.reduce(
+          (total, message) => total + openAiTokensPerMessage + countText(message.role) + countText(message.content),
+          openAiReplyPriming,
+        ),
     };
   }
   const countText = (text: string) => Math.ceil(text.length / anthropicCharactersPerToken);

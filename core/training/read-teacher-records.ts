@@ -25,11 +25,17 @@ export async function readTeacherRecords(file: string, pipelineFile?: string): P
       value = JSON.parse(line);
     } catch {
       if (index >= lines.length - 2) continue;
-      throw new UserError({ message: `${file}:${index + 1}: not a JSON line`, fix: `delete the file and run \`distill teach\` again (answers come from the cache)` });
+      throw new UserError({
+        message: `${file}:${index + 1}: not a JSON line`,
+        fix: `delete the file and run \`distill teach\` again (answers come from the cache)`,
+      });
     }
     const record = value as Partial<TeacherRecord>;
     if (typeof record.id !== 'string' || typeof record.split !== 'string' || typeof record.student_input !== 'string') {
-      throw new UserError({ message: `${file}:${index + 1}: not a teacher record (needs id, split and student_input)`, fix: 'delete the file and run `distill teach` again' });
+      throw new UserError({
+        message: `${file}:${index + 1}: not a teacher record (needs id, split and student_input)`,
+        fix: 'delete the file and run `distill teach` again',
+      });
     }
     records.push(record as TeacherRecord);
   }

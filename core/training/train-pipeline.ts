@@ -35,7 +35,10 @@ export interface TrainLoadedPipelineInput {
  * samplers, loss weight and trainer, takes the metric of its first evaluator, and runs
  * {@link runTrainStage} over the teacher records.
  */
-export async function trainLoadedPipeline(loaded: LoadedPipeline, input: TrainLoadedPipelineInput): Promise<TrainStageResult & { readonly metric: string }> {
+export async function trainLoadedPipeline(
+  loaded: LoadedPipeline,
+  input: TrainLoadedPipelineInput,
+): Promise<TrainStageResult & { readonly metric: string }> {
   const { config } = loaded;
   const { dependencies } = input;
   const samplers = [];

@@ -94,7 +94,10 @@ export async function runTrainStage(input: TrainStageInput): Promise<TrainStageR
   let validation: TrainingExample[];
   if (splits.validation) {
     const records = input.records.filter((record) => record.split === splits.validation);
-    validation = records.length > 0 ? evaluationFromRecords(records, limit.validation) : await readEvaluationSplit(input.dataset, splits.validation, limit.validation);
+    validation =
+      records.length > 0
+        ? evaluationFromRecords(records, limit.validation)
+        : await readEvaluationSplit(input.dataset, splits.validation, limit.validation);
   } else {
     const groupOf = input.dataset.groupOf?.bind(input.dataset);
     const heldOut = holdOutValidation(trainRecords, validationFraction, input.seed, (record) =>
@@ -104,11 +107,18 @@ export async function runTrainStage(input: TrainStageInput): Promise<TrainStageR
     validation = evaluationFromRecords(heldOut.validation, limit.validation);
   }
   const testRecords = input.records.filter((record) => record.split === splits.test);
-  const test = testRecords.length > 0 ? evaluationFromRecords(testRecords, limit.test) : await readEvaluationSplit(input.dataset, splits.test, limit.test);
+  const test =
+    testRecords.length > 0
+      ? evaluationFromRecords(testRecords, limit.test)
+      : await readEvaluationSplit(input.dataset, splits.test, limit.test);
 
   const items = applySamplers(sampleItemsFromRecords(trainingRecords, imputedLabelFor(input.dataset.labels)), input.samplers, input.seed);
   if (items.length === 0) {
-    throw new UserError({ message: 'the samplers left no training examples', pointer: '/samplers', fix: 'raise the data fraction, or drop whole examples less eagerly' });
+    throw new UserError({
+      message: 'the samplers left no training examples',
+      pointer: '/samplers',
+      fix: 'raise the data fraction, or drop whole examples less eagerly',
+    });
   }
   const train = trainingExamplesFromItems(items);
   const summary = { ...summariseTrainingData(trainingRecords, items), validation: validation.length, test: test.length };
@@ -136,7 +146,17 @@ export async function runTrainStage(input: TrainStageInput): Promise<TrainStageR
   writeFileNoFollow(signaturePath, signature + '\n');
 
   const result = await input.trainer.train(
-    { outputDirectory: output, train, validation, test, student: input.student, alpha: input.alpha, metric: input.metric, seed: input.seed, resume },
+    {
+      outputDirectory: output,
+      train,
+      validation,
+      test,
+      student: input.student,
+      alpha: input.alpha,
+      metric: input.metric,
+      seed: input.seed,
+      resume,
+    },
     input.events,
     input.signal,
   );

@@ -16,8 +16,14 @@ test('a cache that is not a database, truncated or 0 bytes: distill says which f
   const directory = temporaryDirectory(context);
   const { truncated, garbage, empty } = writeUnreadableCaches(directory);
   const expectations: [string, RegExp][] = [
-    [garbage, /is not an SQLite database.*\n {2}fix: run `distill cache check --path \S+garbage\.sqlite`.*`distill cache repair --path \S+garbage\.sqlite`/],
-    [truncated, /is damaged \(SQLite: the database disk image is malformed\).*\n {2}fix: .*distill cache repair --path \S+truncated\.sqlite/],
+    [
+      garbage,
+      /is not an SQLite database.*\n {2}fix: run `distill cache check --path \S+garbage\.sqlite`.*`distill cache repair --path \S+garbage\.sqlite`/,
+    ],
+    [
+      truncated,
+      /is damaged \(SQLite: the database disk image is malformed\).*\n {2}fix: .*distill cache repair --path \S+truncated\.sqlite/,
+    ],
     [empty, /is empty \(0 bytes\).*truncated, or restored from an empty backup\?\n {2}fix: restore it from a backup; or delete it/],
   ];
   for (const [file, expected] of expectations) {
@@ -43,7 +49,10 @@ test('distill cache check: exit 0 on a healthy cache, 1 on a damaged one with wh
   const damaged = await runDistill(['cache', 'check', '--path', file]);
   assert.equal(damaged.code, 1);
   assert.match(damaged.stderr, new RegExp(`^✗ ${file.replaceAll(/[.*+?^${}()|[\]\\/]/g, '\\$&')}\n`));
-  assert.match(damaged.stderr, /\n {2}\d+ answers can be read; about \d+ cannot\n {2}fix: `distill cache repair --path \S+` keeps every readable answer/);
+  assert.match(
+    damaged.stderr,
+    /\n {2}\d+ answers can be read; about \d+ cannot\n {2}fix: `distill cache repair --path \S+` keeps every readable answer/,
+  );
   assert.doesNotMatch(damaged.stderr, stackTraceLine);
 
   const json = await runDistill(['cache', 'check', '--path', file, '--json']);
@@ -73,11 +82,19 @@ test('distill cache repair keeps the readable answers, says where the original i
   assert.equal(after.stdout, `✓ ${file}: healthy, ${result.kept} answers\n`);
   const text = await runDistill(['cache', 'repair', '--path', file]);
   assert.equal(text.code, 0, text.stderr);
-  assert.match(text.stdout, new RegExp(`^repaired .*cache\\.sqlite: kept ${result.kept} answers, lost 0\n {2}the damaged original is kept at .*cache\\.sqlite\\.damaged-`));
+  assert.match(
+    text.stdout,
+    new RegExp(
+      `^repaired .*cache\\.sqlite: kept ${result.kept} answers, lost 0\n {2}the damaged original is kept at .*cache\\.sqlite\\.damaged-`,
+    ),
+  );
 });
 
 test('distill teach on a cache damaged under it: the first lookup ends the run with the file and the fix, no stack trace', async (context) => {
-  const server = await startProviderServer('openai', (request) => ({ kind: 'answer', text: `Answer: yes, because ${request.prompt} ${'has an answer of its own; '.repeat(40)}` }));
+  const server = await startProviderServer('openai', (request) => ({
+    kind: 'answer',
+    text: `Answer: yes, because ${request.prompt} ${'has an answer of its own; '.repeat(40)}`,
+  }));
   context.after(() => server.close());
   const directory = temporaryDirectory(context);
   const pipeline = writeTeachPipeline({ directory, baseUrl: server.baseUrl, count: 30 });
@@ -99,7 +116,10 @@ test('distill teach on a cache damaged under it: the first lookup ends the run w
 });
 
 test('a cache that a teacher stage of this run folder used and that is gone is reported before the next stage asks anything', async (context) => {
-  const server = await startProviderServer('openai', () => ({ kind: 'answer', text: 'Answer: yes, because the number in the question decides it' }));
+  const server = await startProviderServer('openai', () => ({
+    kind: 'answer',
+    text: 'Answer: yes, because the number in the question decides it',
+  }));
   context.after(() => server.close());
   const directory = temporaryDirectory(context);
   const pipeline = writeTeachPipeline({ directory, baseUrl: server.baseUrl, count: 4 });
@@ -110,7 +130,10 @@ test('a cache that a teacher stage of this run folder used and that is gone is r
   const newStage = writeTeachPipeline({ directory, baseUrl: server.baseUrl, count: 4, model: 'gpt-4o' });
   const json = await runDistill(['teach', newStage, '--json']);
   assert.equal(json.code, 0, json.stderr);
-  const events = json.stdout.trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
+  const events = json.stdout
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
   const missing = events.findIndex((event) => event.type === 'teacher.cache_missing');
   assert.ok(missing >= 0, 'the missing cache is reported');
   assert.deepEqual([events[missing]!.file, events[missing]!.entries], [cache, 4]);

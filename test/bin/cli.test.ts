@@ -29,15 +29,23 @@ function distill(...args: string[]): { status: number | null; stdout: string; st
 }
 
 // ajv-formats is CommonJS; under NodeNext its default export arrives wrapped.
-const addFormats = ((formatsModule as unknown as { default?: typeof formatsModule }).default ?? formatsModule) as unknown as (ajv: Ajv) => Ajv;
+const addFormats = ((formatsModule as unknown as { default?: typeof formatsModule }).default ?? formatsModule) as unknown as (
+  ajv: Ajv,
+) => Ajv;
 
 const stackTraceLine = /^\s+at .+:\d+:\d+\)?$/m;
 
 test('validate: a key misspelt three levels deep prints file:line:col, pointer and did-you-mean, exits 1, no stack', () => {
   const result = distill('validate', path.relative(repositoryRoot, misspelt), path.relative(repositoryRoot, misspeltTeacher));
   assert.equal(result.status, 1);
-  assert.match(result.stderr, /test\/bin\/fixtures\/misspelt-loss\.yaml:7:5 \/loss\/options\/ned \[loss-weight\/linear\]\n {2}unknown key "ned"\n {2}fix: did you mean "end"\? expected keys: start, end/);
-  assert.match(result.stderr, /test\/bin\/fixtures\/misspelt-teacher\.yaml:7:5 \/teacher\/options\/max_tokns \[teacher\/openai\]\n {2}unknown key "max_tokns"\n {2}fix: did you mean "max_tokens"\?/);
+  assert.match(
+    result.stderr,
+    /test\/bin\/fixtures\/misspelt-loss\.yaml:7:5 \/loss\/options\/ned \[loss-weight\/linear\]\n {2}unknown key "ned"\n {2}fix: did you mean "end"\? expected keys: start, end/,
+  );
+  assert.match(
+    result.stderr,
+    /test\/bin\/fixtures\/misspelt-teacher\.yaml:7:5 \/teacher\/options\/max_tokns \[teacher\/openai\]\n {2}unknown key "max_tokns"\n {2}fix: did you mean "max_tokens"\?/,
+  );
   assert.doesNotMatch(result.stderr + result.stdout, stackTraceLine);
   assert.doesNotMatch(result.stdout, /✓/);
 });
@@ -45,12 +53,18 @@ test('validate: a key misspelt three levels deep prints file:line:col, pointer a
 test('validate --json: one verdict per file with located problems', () => {
   const result = distill('validate', validPipeline, misspelt, '--json');
   assert.equal(result.status, 1);
-  const output = JSON.parse(result.stdout) as { valid: boolean; pipelines: { file: string; valid: boolean; problems: Record<string, unknown>[] }[] };
+  const output = JSON.parse(result.stdout) as {
+    valid: boolean;
+    pipelines: { file: string; valid: boolean; problems: Record<string, unknown>[] }[];
+  };
   assert.equal(output.valid, false);
-  assert.deepEqual(output.pipelines.map((pipeline) => [path.resolve(repositoryRoot, pipeline.file), pipeline.valid]), [
-    [validPipeline, true],
-    [misspelt, false],
-  ]);
+  assert.deepEqual(
+    output.pipelines.map((pipeline) => [path.resolve(repositoryRoot, pipeline.file), pipeline.valid]),
+    [
+      [validPipeline, true],
+      [misspelt, false],
+    ],
+  );
   assert.deepEqual(output.pipelines[0]!.problems, []);
   const problems = output.pipelines[1]!.problems;
   assert.deepEqual(
@@ -72,7 +86,10 @@ test('schema: ajv (with the standard formats) compiles the output; it rejects th
   const merged = { ...base, loss: misspeltDocument.loss };
   assert.equal(validate(merged), false);
   assert.ok(
-    validate.errors?.some((error) => error.instancePath === '/loss/options' && error.keyword === 'additionalProperties' && error.params.additionalProperty === 'ned'),
+    validate.errors?.some(
+      (error) =>
+        error.instancePath === '/loss/options' && error.keyword === 'additionalProperties' && error.params.additionalProperty === 'ned',
+    ),
     JSON.stringify(validate.errors),
   );
   const teacher = (parse(readFileSync(misspeltTeacher, 'utf8')) as Record<string, unknown>).teacher;
@@ -88,7 +105,11 @@ test('init writes a pipeline from a recipe that then validates', () => {
   const output = path.join(scratch, 'pipeline.yaml');
   const written = distill('init', '--recipes-directory', recipes, '--recipe', 'fixture-thorough', '--output', output, '--json');
   assert.equal(written.status, 0, written.stderr);
-  assert.deepEqual(JSON.parse(written.stdout), { recipe: 'fixture-thorough', output, schemaFile: path.join(scratch, 'distill.schema.json') });
+  assert.deepEqual(JSON.parse(written.stdout), {
+    recipe: 'fixture-thorough',
+    output,
+    schemaFile: path.join(scratch, 'distill.schema.json'),
+  });
   const text = readFileSync(output, 'utf8');
   assert.equal(text.split('\n')[0], '# yaml-language-server: $schema=./distill.schema.json');
   assert.match(text, /^name: fixture-thorough$/m);

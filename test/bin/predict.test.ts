@@ -18,16 +18,37 @@ describe('distill predict and eval on an exported student', { skip: tinyStudentM
     const scratch = mkdtempSync(path.join(tmpdir(), 'distill-predict-'));
     try {
       const file = path.join(scratch, 'inputs.jsonl');
-      writeFileSync(file, fixture.test.slice(0, 3).map((example, index) => JSON.stringify({ id: index, input: example.input })).join('\n') + '\n');
-      const run = distill('predict', '--model', fixture.exported, '--input', file, '--explain', '--max-new-tokens', String(fixture.reference.max_new_tokens));
+      writeFileSync(
+        file,
+        fixture.test
+          .slice(0, 3)
+          .map((example, index) => JSON.stringify({ id: index, input: example.input }))
+          .join('\n') + '\n',
+      );
+      const run = distill(
+        'predict',
+        '--model',
+        fixture.exported,
+        '--input',
+        file,
+        '--explain',
+        '--max-new-tokens',
+        String(fixture.reference.max_new_tokens),
+      );
       assert.equal(run.status, 0, run.stderr);
-      const lines = run.stdout.trim().split('\n').map((line) => JSON.parse(line));
-      assert.deepEqual(lines, [0, 1, 2].map((index) => ({
-        id: index,
-        input: fixture.test[index]!.input,
-        label: fixture.reference.predict_texts[index]!.trim(),
-        rationale: fixture.reference.explain_texts[index]!.trim(),
-      })));
+      const lines = run.stdout
+        .trim()
+        .split('\n')
+        .map((line) => JSON.parse(line));
+      assert.deepEqual(
+        lines,
+        [0, 1, 2].map((index) => ({
+          id: index,
+          input: fixture.test[index]!.input,
+          label: fixture.reference.predict_texts[index]!.trim(),
+          rationale: fixture.reference.explain_texts[index]!.trim(),
+        })),
+      );
     } finally {
       rmSync(scratch, { recursive: true, force: true });
     }
@@ -42,11 +63,27 @@ describe('distill predict and eval on an exported student', { skip: tinyStudentM
 
   test('eval --json reports the accuracy PyTorch had on the same examples', async () => {
     const fixture = await tinyStudent('trained');
-    const run = distill('eval', '--model', fixture.exported, '--dataset', 'esnli', '--split', 'test', '--root', dsbsDirectory,
-      '--limit', String(fixture.test.length), '--max-new-tokens', String(fixture.reference.max_new_tokens), '--json');
+    const run = distill(
+      'eval',
+      '--model',
+      fixture.exported,
+      '--dataset',
+      'esnli',
+      '--split',
+      'test',
+      '--root',
+      dsbsDirectory,
+      '--limit',
+      String(fixture.test.length),
+      '--max-new-tokens',
+      String(fixture.reference.max_new_tokens),
+      '--json',
+    );
     assert.equal(run.status, 0, run.stderr);
     const report = JSON.parse(run.stdout);
-    const correct = fixture.reference.predict_texts.filter((text, index) => text.trim().toLowerCase() === fixture.test[index]!.label).length;
+    const correct = fixture.reference.predict_texts.filter(
+      (text, index) => text.trim().toLowerCase() === fixture.test[index]!.label,
+    ).length;
     assert.equal(report.correct, correct);
     assert.equal(report.examples, fixture.test.length);
     assert.equal(report.metric, 'exact-match');

@@ -23,7 +23,10 @@ interface ServeProcess {
 }
 
 async function startServe(args: readonly string[], environment: NodeJS.ProcessEnv): Promise<ServeProcess> {
-  const child = spawn(process.execPath, [distillBin, 'serve', '--port', '0', '--json', ...args], { env: environment, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [distillBin, 'serve', '--port', '0', '--json', ...args], {
+    env: environment,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stdout = '';
   let stderr = '';
   child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
@@ -74,7 +77,10 @@ describe('distill serve (the CLI)', { skip: tinyStudentMissing() }, () => {
   test('DISTILL_SERVE_TOKEN with --log-format json: the token is required and appears in no output', async () => {
     const fixture = await tinyStudent('trained');
     const token = 'zebra-token-4f1c2a';
-    const serve = await startServe(['--model', fixture.exported, '--log-format', 'json'], environmentWithout({ [serveTokenVariable]: token }));
+    const serve = await startServe(
+      ['--model', fixture.exported, '--log-format', 'json'],
+      environmentWithout({ [serveTokenVariable]: token }),
+    );
     let stdout = '';
     serve.child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
     try {
@@ -88,14 +94,27 @@ describe('distill serve (the CLI)', { skip: tinyStudentMissing() }, () => {
     } finally {
       assert.equal(await serve.stop(), 0);
     }
-    const entries = serve.stderr().split('\n').filter((line) => line.startsWith('{')).map((line) => JSON.parse(line) as { status: number; path: string });
-    assert.deepEqual(entries.map((entry) => [entry.path, entry.status]), [['/health', 401], ['/predict', 200]]);
+    const entries = serve
+      .stderr()
+      .split('\n')
+      .filter((line) => line.startsWith('{'))
+      .map((line) => JSON.parse(line) as { status: number; path: string });
+    assert.deepEqual(
+      entries.map((entry) => [entry.path, entry.status]),
+      [
+        ['/health', 401],
+        ['/predict', 200],
+      ],
+    );
     assert.ok(!serve.stderr().includes(token) && !stdout.includes(token));
   });
 
   test('--host 0.0.0.0 without a token: exit 1, a fix naming --token and DISTILL_SERVE_TOKEN, no stack trace', async () => {
     const fixture = await tinyStudent('trained');
-    const child = spawn(process.execPath, [distillBin, 'serve', '--model', fixture.exported, '--host', '0.0.0.0', '--port', '0'], { env: environmentWithout(), stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [distillBin, 'serve', '--model', fixture.exported, '--host', '0.0.0.0', '--port', '0'], {
+      env: environmentWithout(),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stderr = '';
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
     const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);

@@ -82,26 +82,34 @@ async function finishAfterRepair(directory: string, pipeline: string, server: Pr
   assert.equal(cachedPromptCount(cacheFile), examples, 'every answer is in the cache, the spilled ones imported');
 }
 
-test('a full disk during teaching loses no paid answer: they are spilled, the run stops non-zero, the next run imports them', { timeout: 180_000 }, async (context) => {
-  const directory = temporaryDirectory(context);
-  const disk = smallDisk(context, '160k');
-  if (!disk) return;
-  const server = await startProviderServer('openai', (request) => ({ kind: 'answer', text: `Answer: yes, ${longRationale} (${request.prompt})`, delayMilliseconds: 2 }));
-  context.after(() => server.close());
-  const cacheFile = path.join(disk, 'teacher-cache.sqlite');
-  const pipeline = writeTeachPipeline({ directory, baseUrl: server.baseUrl, count: examples, concurrency: 8, cachePath: cacheFile });
+test(
+  'a full disk during teaching loses no paid answer: they are spilled, the run stops non-zero, the next run imports them',
+  { timeout: 180_000 },
+  async (context) => {
+    const directory = temporaryDirectory(context);
+    const disk = smallDisk(context, '160k');
+    if (!disk) return;
+    const server = await startProviderServer('openai', (request) => ({
+      kind: 'answer',
+      text: `Answer: yes, ${longRationale} (${request.prompt})`,
+      delayMilliseconds: 2,
+    }));
+    context.after(() => server.close());
+    const cacheFile = path.join(disk, 'teacher-cache.sqlite');
+    const pipeline = writeTeachPipeline({ directory, baseUrl: server.baseUrl, count: examples, concurrency: 8, cachePath: cacheFile });
 
-  const full = await runDistill(['teach', pipeline], {}, 120_000);
-  assert.equal(full.code, 1, full.stdout + full.stderr);
-  assert.match(full.stderr, /the teacher cache .* cannot be written \(the disk is full, SQLITE_FULL\)/);
-  assert.match(full.stderr, /cache-spill\.jsonl/);
-  assert.doesNotMatch(full.stderr, /\n\s+at /);
-  const paid = paidPrompts(server).length;
-  assert.ok(paid < examples, 'the disk filled before the end');
-  const spilled = spilledLines(directory);
-  assert.ok(spilled > 0, 'answers were spilled');
-  assert.equal(cachedPromptCount(cacheFile) + spilled, paid, 'every paid answer is in the cache or the spill file');
+    const full = await runDistill(['teach', pipeline], {}, 120_000);
+    assert.equal(full.code, 1, full.stdout + full.stderr);
+    assert.match(full.stderr, /the teacher cache .* cannot be written \(the disk is full, SQLITE_FULL\)/);
+    assert.match(full.stderr, /cache-spill\.jsonl/);
+    assert.doesNotMatch(full.stderr, /\n\s+at /);
+    const paid = paidPrompts(server).length;
+    assert.ok(paid < examples, 'the disk filled before the end');
+    const spilled = spilledLines(directory);
+    assert.ok(spilled > 0, 'answers were spilled');
+    assert.equal(cachedPromptCount(cacheFile) + spilled, paid, 'every paid answer is in the cache or the spill file');
 
-  remount(disk, 'size=64m');
-  await finishAfterRepair(directory, pipeline, server, cacheFile);
-});
+    remount(disk, 'size=64m');
+    await finishAfterRepair(directory, pipeline, server, cacheFile);
+  },
+);

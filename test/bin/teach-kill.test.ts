@@ -13,57 +13,68 @@ const kills = 3;
 /** An answer sent this long before a kill must have been committed: the child had all that time. */
 const graceMilliseconds = 1500;
 
-test('kill -9 of distill teach at random moments loses no paid answer and the final output has every example once', { timeout: 180_000 }, async (context) => {
-  const server = await startProviderServer('openai', (request) => ({
-    kind: 'answer',
-    text: `Answer: yes, because ${request.prompt} has an answer of its own`,
-    delayMilliseconds: 10 + Math.floor(Math.random() * 30),
-  }));
-  context.after(() => server.close());
-  const directory = temporaryDirectory(context);
-  const pipeline = writeTeachPipeline({ directory, baseUrl: server.baseUrl, count: examples, concurrency });
-  const files = teachOutputFiles(directory);
+test(
+  'kill -9 of distill teach at random moments loses no paid answer and the final output has every example once',
+  { timeout: 180_000 },
+  async (context) => {
+    const server = await startProviderServer('openai', (request) => ({
+      kind: 'answer',
+      text: `Answer: yes, because ${request.prompt} has an answer of its own`,
+      delayMilliseconds: 10 + Math.floor(Math.random() * 30),
+    }));
+    context.after(() => server.close());
+    const directory = temporaryDirectory(context);
+    const pipeline = writeTeachPipeline({ directory, baseUrl: server.baseUrl, count: examples, concurrency });
+    const files = teachOutputFiles(directory);
 
-  const killTimes: number[] = [];
-  const moments: string[] = [];
-  for (let round = 0; round < kills; round++) {
-    const answersBefore = server.answers.length;
-    // Kill after a random number of new answers (so the child is mid-work), plus a random instant.
-    const threshold = answersBefore + 5 + Math.floor(Math.random() * 35);
-    const child = spawnDistill(['teach', pipeline]);
-    const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
-    const deadline = Date.now() + 60_000;
-    while (server.answers.length < threshold && child.exitCode === null && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 2));
-    await new Promise((resolve) => setTimeout(resolve, Math.random() * 30));
-    moments.push(`round ${round}: after ${server.answers.length - answersBefore} answers`);
-    child.kill('SIGKILL');
-    await exited;
-    // The moment the process was gone: answers the server flushed while it was dying never arrived.
-    killTimes.push(Date.now());
-  }
-  assert.ok(server.answers.length < examples, `the kills came too late to test anything (${moments.join('; ')})`);
-
-  const final = await runDistill(['teach', pipeline, '--json'], {}, 120_000);
-  assert.equal(final.code, 0, final.stderr);
-
-  // Every example exactly once in the output.
-  assert.ok(existsSync(files.records));
-  const records = readFileSync(files.records, 'utf8').trim().split('\n').map((line) => JSON.parse(line) as TeacherRecord);
-  const ids = records.map((record) => record.id);
-  assert.equal(ids.length, examples, moments.join('; '));
-  assert.deepEqual(new Set(ids), new Set(Array.from({ length: examples }, (_, index) => `q${index}`)));
-  assert.ok(records.every((record) => record.parse_status === 'parsed'));
-
-  // No prompt whose answer was sent well before a kill was asked again…
-  for (const prompt of new Set(server.requests.map((request) => request.prompt))) {
-    const count = server.countFor(prompt);
-    if (count === 1) continue;
-    const answeredAt = server.answers.filter((answer) => answer.prompt === prompt).map((answer) => answer.sentAt);
-    for (const sentAt of answeredAt.slice(0, -1)) {
-      const nextKill = killTimes.find((kill) => kill >= sentAt);
-      assert.ok(nextKill !== undefined && nextKill - sentAt < graceMilliseconds, `"${prompt}" was answered at ${sentAt}, long before the kill at ${nextKill}, and asked again (${moments.join('; ')})`);
+    const killTimes: number[] = [];
+    const moments: string[] = [];
+    for (let round = 0; round < kills; round++) {
+      const answersBefore = server.answers.length;
+      // Kill after a random number of new answers (so the child is mid-work), plus a random instant.
+      const threshold = answersBefore + 5 + Math.floor(Math.random() * 35);
+      const child = spawnDistill(['teach', pipeline]);
+      const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
+      const deadline = Date.now() + 60_000;
+      while (server.answers.length < threshold && child.exitCode === null && Date.now() < deadline)
+        await new Promise((resolve) => setTimeout(resolve, 2));
+      await new Promise((resolve) => setTimeout(resolve, Math.random() * 30));
+      moments.push(`round ${round}: after ${server.answers.length - answersBefore} answers`);
+      child.kill('SIGKILL');
+      await exited;
+      // The moment the process was gone: answers the server flushed while it was dying never arrived.
+      killTimes.push(Date.now());
     }
-  }
-  // …and at most the requests in flight at each kill were asked twice.
-  assert.ok(server.requests.length <= examples + kills * concurrency, `${server.requests.length} requests for ${examples} prompts`);
-});
+    assert.ok(server.answers.length < examples, `the kills came too late to test anything (${moments.join('; ')})`);
+
+    const final = await runDistill(['teach', pipeline, '--json'], {}, 120_000);
+    assert.equal(final.code, 0, final.stderr);
+
+    // Every example exactly once in the output.
+    assert.ok(existsSync(files.records));
+    const records = readFileSync(files.records, 'utf8')
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as TeacherRecord);
+    const ids = records.map((record) => record.id);
+    assert.equal(ids.length, examples, moments.join('; '));
+    assert.deepEqual(new Set(ids), new Set(Array.from({ length: examples }, (_, index) => `q${index}`)));
+    assert.ok(records.every((record) => record.parse_status === 'parsed'));
+
+    // No prompt whose answer was sent well before a kill was asked again…
+    for (const prompt of new Set(server.requests.map((request) => request.prompt))) {
+      const count = server.countFor(prompt);
+      if (count === 1) continue;
+      const answeredAt = server.answers.filter((answer) => answer.prompt === prompt).map((answer) => answer.sentAt);
+      for (const sentAt of answeredAt.slice(0, -1)) {
+        const nextKill = killTimes.find((kill) => kill >= sentAt);
+        assert.ok(
+          nextKill !== undefined && nextKill - sentAt < graceMilliseconds,
+          `"${prompt}" was answered at ${sentAt}, long before the kill at ${nextKill}, and asked again (${moments.join('; ')})`,
+        );
+      }
+    }
+    // …and at most the requests in flight at each kill were asked twice.
+    assert.ok(server.requests.length <= examples + kills * concurrency, `${server.requests.length} requests for ${examples} prompts`);
+  },
+);

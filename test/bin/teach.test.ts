@@ -24,12 +24,20 @@ test('distill teach --json streams events and ends with the report; prices come 
   }));
   context.after(() => server.close());
   const directory = temporaryDirectory(context);
-  const pipeline = writeTeachPipeline({ directory, baseUrl: server.baseUrl, count: 10, prices: { 'openai/gpt-4o-mini': { prompt: 1000, completion: 2000 } } });
+  const pipeline = writeTeachPipeline({
+    directory,
+    baseUrl: server.baseUrl,
+    count: 10,
+    prices: { 'openai/gpt-4o-mini': { prompt: 1000, completion: 2000 } },
+  });
   const files = teachOutputFiles(directory);
 
   const first = await runDistill(['teach', pipeline, '--json']);
   assert.equal(first.code, 0, first.stderr);
-  const lines = first.stdout.trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
+  const lines = first.stdout
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
   assert.ok(lines.some((line) => line.type === 'teacher.progress'));
   assert.equal(lines.filter((line) => line.type === 'teacher.request').length, 10);
   const report = lines.at(-1) as unknown as TeacherReport;
@@ -41,7 +49,10 @@ test('distill teach --json streams events and ends with the report; prices come 
   assert.ok(Math.abs(report.cost_usd - 0.5) < 1e-9, String(report.cost_usd));
   assert.deepEqual(report.price, { prompt: 1000, completion: 2000, key: 'openai/gpt-4o-mini', source: 'pipeline' });
   assert.deepEqual(JSON.parse(readFileSync(files.report, 'utf8')), report);
-  const records = readFileSync(files.records, 'utf8').trim().split('\n').map((line) => JSON.parse(line) as TeacherRecord);
+  const records = readFileSync(files.records, 'utf8')
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line) as TeacherRecord);
   assert.equal(new Set(records.map((record) => record.id)).size, 10);
   assert.equal(server.requests.length, 10);
 
@@ -57,21 +68,32 @@ test('distill teach --json streams events and ends with the report; prices come 
   const estimate = await estimatePipeline(await loadPipeline(pipeline), { completionTokens: 7 });
   const counter = await createTokenCounter('openai', 'gpt-4o-mini');
   let expected = 0;
-  for (let index = 0; index < 10; index++) expected += counter.countMessages([{ role: 'user', content: `Answer yes or no and explain: train question number ${index}` }]);
+  for (let index = 0; index < 10; index++)
+    expected += counter.countMessages([{ role: 'user', content: `Answer yes or no and explain: train question number ${index}` }]);
   const openAiRow = estimate.rows.find((row) => row.provider === 'openai')!;
   assert.deepEqual([estimate.examples, openAiRow.prompt_tokens, openAiRow.completion_tokens, openAiRow.teacher], [10, expected, 70, true]);
   assert.ok(Math.abs(openAiRow.cost_usd! - (expected * 1000 + 70 * 2000) / 1e6) < 1e-9);
   assert.ok(estimate.rows.some((row) => row.provider === 'anthropic' && row.cost_usd! > 0));
 
-  const stats = JSON.parse((await runDistill(['cache', 'stats', '--json', '--path', files.cache])).stdout) as { entries: number; byModel: { model: string; entries: number }[] };
+  const stats = JSON.parse((await runDistill(['cache', 'stats', '--json', '--path', files.cache])).stdout) as {
+    entries: number;
+    byModel: { model: string; entries: number }[];
+  };
   assert.equal(stats.entries, 10);
-  assert.deepEqual(stats.byModel.map((row) => [row.model, row.entries]), [['gpt-4o-mini', 10]]);
+  assert.deepEqual(
+    stats.byModel.map((row) => [row.model, row.entries]),
+    [['gpt-4o-mini', 10]],
+  );
   const cleared = clearCache({ path: files.cache, environment: {} }, { model: 'gpt-4o-mini' });
   assert.deepEqual([cleared.removed, cleared.remaining], [10, 0]);
 });
 
 test('distill teach stops cleanly at budget.max_usd and resumes from there when the budget is raised', async (context) => {
-  const server = await startProviderServer('openai', () => ({ kind: 'answer', text: `Answer: yes, ${rationale}`, usage: { promptTokens: 100, completionTokens: 0 } }));
+  const server = await startProviderServer('openai', () => ({
+    kind: 'answer',
+    text: `Answer: yes, ${rationale}`,
+    usage: { promptTokens: 100, completionTokens: 0 },
+  }));
   context.after(() => server.close());
   const directory = temporaryDirectory(context);
   // One cent per request at $100 per million prompt tokens; concurrency 1 so the stop point is exact.
@@ -100,14 +122,20 @@ test('a missing API key fails before any work, naming the variable, without a st
   assert.doesNotMatch(run.stderr, /\n\s+at /);
 });
 
-test('the zero-shot ANLI recipe runs unchanged with the openai teacher pointed at an OpenAI-compatible server', { skip: sharedDataMissing() }, async (context) => {
-  const server = await startProviderServer('openai', () => ({ kind: 'answer', text: 'The claim is true, because the premise states it in so many words.' }));
-  context.after(() => server.close());
-  const directory = temporaryDirectory(context);
-  const pipeline = path.join(directory, 'anli1-local.yaml');
-  writeFileSync(
-    pipeline,
-    `extends: ${JSON.stringify(path.join(repositoryRoot, 'pipelines', 'anli1-zero-shot-openai.yaml'))}
+test(
+  'the zero-shot ANLI recipe runs unchanged with the openai teacher pointed at an OpenAI-compatible server',
+  { skip: sharedDataMissing() },
+  async (context) => {
+    const server = await startProviderServer('openai', () => ({
+      kind: 'answer',
+      text: 'The claim is true, because the premise states it in so many words.',
+    }));
+    context.after(() => server.close());
+    const directory = temporaryDirectory(context);
+    const pipeline = path.join(directory, 'anli1-local.yaml');
+    writeFileSync(
+      pipeline,
+      `extends: ${JSON.stringify(path.join(repositoryRoot, 'pipelines', 'anli1-zero-shot-openai.yaml'))}
 name: anli1-local
 dataset:
   limit: { train: 12 }
@@ -120,15 +148,16 @@ cache:
 output:
   directory: ./runs
 `,
-  );
-  const run = await runDistill(['teach', pipeline, '--json'], { DISTILL_DSBS_DIR: dsbsDirectory, OPENAI_API_KEY: '' });
-  assert.equal(run.code, 0, run.stderr);
-  const report = JSON.parse(run.stdout.trim().split('\n').at(-1)!) as TeacherReport;
-  assert.deepEqual([report.records, report.parsed, report.teacher.model, report.price], [12, 12, 'my-local-model', null]);
-  assert.equal(server.requests.length, 12);
-  assert.equal(server.requests[0]!.body.model, 'my-local-model');
-  assert.equal(server.requests[0]!.headers.authorization, 'Bearer no-key-set');
-});
+    );
+    const run = await runDistill(['teach', pipeline, '--json'], { DISTILL_DSBS_DIR: dsbsDirectory, OPENAI_API_KEY: '' });
+    assert.equal(run.code, 0, run.stderr);
+    const report = JSON.parse(run.stdout.trim().split('\n').at(-1)!) as TeacherReport;
+    assert.deepEqual([report.records, report.parsed, report.teacher.model, report.price], [12, 12, 'my-local-model', null]);
+    assert.equal(server.requests.length, 12);
+    assert.equal(server.requests[0]!.body.model, 'my-local-model');
+    assert.equal(server.requests[0]!.headers.authorization, 'Bearer no-key-set');
+  },
+);
 
 test('Ctrl+C stops distill teach cleanly: in-flight answers are written, the report says cancelled, exit code 130', async (context) => {
   const server = await startProviderServer('openai', () => ({ kind: 'answer', text: `Answer: yes, ${rationale}`, delayMilliseconds: 40 }));
@@ -147,6 +176,9 @@ test('Ctrl+C stops distill teach cleanly: in-flight answers are written, the rep
   const records = readFileSync(teachOutputFiles(directory).records, 'utf8').trim().split('\n');
   // Every answer that arrived was written; only the two in flight at the signal may have been cut
   // off (they are in the cache if they arrived); and the stage did not go on.
-  assert.ok(records.length <= server.answers.length && records.length >= server.answers.length - 2, `${records.length} records, ${server.answers.length} answers`);
+  assert.ok(
+    records.length <= server.answers.length && records.length >= server.answers.length - 2,
+    `${records.length} records, ${server.answers.length} answers`,
+  );
   assert.ok(records.length < 200);
 });

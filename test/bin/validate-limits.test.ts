@@ -30,13 +30,22 @@ async function validate(context: TestContext, files: readonly string[], timeoutM
   const directory = temporaryDirectory(context, 'distill-peak-');
   const peakFile = path.join(directory, 'peak-kilobytes');
   const preload = path.join(directory, 'record-peak.cjs');
-  writeFileSync(preload, `process.on('exit', () => require('node:fs').writeFileSync(${JSON.stringify(peakFile)}, String(process.resourceUsage().maxRSS)));\n`);
+  writeFileSync(
+    preload,
+    `process.on('exit', () => require('node:fs').writeFileSync(${JSON.stringify(peakFile)}, String(process.resourceUsage().maxRSS)));\n`,
+  );
   const started = Date.now();
-  const run = await runDistill(['validate', ...files], { NODE_OPTIONS: `--max-old-space-size=${memoryCapMegabytes} --require ${preload}` }, timeoutMilliseconds);
+  const run = await runDistill(
+    ['validate', ...files],
+    { NODE_OPTIONS: `--max-old-space-size=${memoryCapMegabytes} --require ${preload}` },
+    timeoutMilliseconds,
+  );
   const seconds = (Date.now() - started) / 1000;
   // A child killed at the timeout leaves no record: NaN fails the memory check.
   const peakMegabytes = existsSync(peakFile) ? Number(readFileSync(peakFile, 'utf8')) / 1024 : Number.NaN;
-  context.diagnostic(`validate ${files.map((file) => path.basename(file)).join(' ')}: ${seconds.toFixed(2)} s, peak ${peakMegabytes.toFixed(0)} MB`);
+  context.diagnostic(
+    `validate ${files.map((file) => path.basename(file)).join(' ')}: ${seconds.toFixed(2)} s, peak ${peakMegabytes.toFixed(0)} MB`,
+  );
   return { ...run, seconds, peakMegabytes };
 }
 
@@ -73,16 +82,23 @@ function writePipeline(file: string, extraPlugin?: string): void {
 
 test('an alias bomb (a 20,000-item anchor used 999 times, 46 KB) is refused at the alias that crosses the limit', async (context) => {
   const file = path.join(temporaryDirectory(context), 'alias-bomb.yaml');
-  const lines = ['name: bomb', `x-a: &a [${Array.from({ length: 20_000 }, () => '1').join(',')}]`, 'x-b:', ...Array.from({ length: 999 }, () => '  - *a')];
+  const lines = [
+    'name: bomb',
+    `x-a: &a [${Array.from({ length: 20_000 }, () => '1').join(',')}]`,
+    'x-b:',
+    ...Array.from({ length: 999 }, () => '  - *a'),
+  ];
   writeFileSync(file, lines.join('\n') + '\n');
-  assert.ok(statSync(file).size < 48 * 1024, 'the file is the campaign\'s 46 KB');
+  assert.ok(statSync(file).size < 48 * 1024, "the file is the campaign's 46 KB");
   const run = await validate(context, [file]);
   // Root, name and its value, x-a, the list and its 20,000 items, x-b and its list: 20,007 values;
   // each alias adds 20,001, and the first one to take the count past the limit is refused.
   const crossing = Math.floor((pipelineLimits.maxNodes - 20_007) / 20_001) + 1;
   assertBoundedRefusal(
     run,
-    new RegExp(`${literal(file)}:${3 + crossing}:5\\n {2}alias "\\*a" takes the pipeline past ${pipelineLimits.maxNodes} keys and values, the most a pipeline may hold\\n {2}fix: `),
+    new RegExp(
+      `${literal(file)}:${3 + crossing}:5\\n {2}alias "\\*a" takes the pipeline past ${pipelineLimits.maxNodes} keys and values, the most a pipeline may hold\\n {2}fix: `,
+    ),
   );
 });
 
@@ -90,10 +106,15 @@ test('a 50 MB file is refused at 1:1 before it is read', async (context) => {
   const file = path.join(temporaryDirectory(context), 'huge.yaml');
   const descriptor = openSync(file, 'w');
   const block = Array.from({ length: 10_000 }, (_, index) => `key${index}: ${index}\n`).join('');
-  for (let written = 0; written < 50 * 1024 * 1024; ) written += writeSync(descriptor, block);
+  for (let written = 0; written < 50 * 1024 * 1024;) written += writeSync(descriptor, block);
   closeSync(descriptor);
   const run = await validate(context, [file]);
-  assertBoundedRefusal(run, new RegExp(`${literal(file)}:1:1\\n {2}${literal(file)} holds 50\\.\\d MiB \\(\\d+ bytes\\); a pipeline may hold at most 1 MiB \\(1048576 bytes\\)\\n`));
+  assertBoundedRefusal(
+    run,
+    new RegExp(
+      `${literal(file)}:1:1\\n {2}${literal(file)} holds 50\\.\\d MiB \\(\\d+ bytes\\); a pipeline may hold at most 1 MiB \\(1048576 bytes\\)\\n`,
+    ),
+  );
 });
 
 test('a mapping with too many keys, and a megabyte of nesting, are each refused where they cross the limit', async (context) => {
@@ -106,8 +127,16 @@ test('a mapping with too many keys, and a megabyte of nesting, are each refused 
   writeFileSync(deep, `a: ${'['.repeat(pipelineLimits.maxBytes - 10)}\n`);
   const run = await validate(context, [wide, deep]);
   // The root and one key and one value per line: the value on line maxNodes / 2 is one too many.
-  assertBoundedRefusal(run, new RegExp(`${literal(wide)}:${pipelineLimits.maxNodes / 2}:10\\n {2}this value takes the pipeline past ${pipelineLimits.maxNodes} keys and values`));
-  assert.match(run.stderr, new RegExp(`${literal(deep)}:1:67\\n {2}this value nests more than 64 levels deep; a pipeline file may nest at most 32\\n`));
+  assertBoundedRefusal(
+    run,
+    new RegExp(
+      `${literal(wide)}:${pipelineLimits.maxNodes / 2}:10\\n {2}this value takes the pipeline past ${pipelineLimits.maxNodes} keys and values`,
+    ),
+  );
+  assert.match(
+    run.stderr,
+    new RegExp(`${literal(deep)}:1:67\\n {2}this value nests more than 64 levels deep; a pipeline file may nest at most 32\\n`),
+  );
 });
 
 test('extends naming a folder, "", /dev/zero or a FIFO is refused at the extends value without reading it', async (context) => {
@@ -122,11 +151,21 @@ test('extends naming a folder, "", /dev/zero or a FIFO is refused at the extends
     { name: 'device.yaml', extendsValue: '/dev/zero', reason: 'cannot extend /dev/zero: it is a device' },
     { name: 'fifo.yaml', extendsValue: './parent.fifo', reason: `cannot extend ${fifo}: it is a named pipe (FIFO)` },
   ];
-  for (const { name, extendsValue } of cases) writeFileSync(path.join(directory, name), `name: child\n# the parent\nextends: ${extendsValue}\n`);
+  for (const { name, extendsValue } of cases)
+    writeFileSync(path.join(directory, name), `name: child\n# the parent\nextends: ${extendsValue}\n`);
   // Opening the FIFO for reading would block until a writer came: the run would hit this timeout.
-  const run = await validate(context, cases.map(({ name }) => path.join(directory, name)), 20_000);
+  const run = await validate(
+    context,
+    cases.map(({ name }) => path.join(directory, name)),
+    20_000,
+  );
   for (const { name, reason } of cases) {
-    assertBoundedRefusal(run, new RegExp(`✗ ${literal(path.join(directory, name))}\\n${literal(path.join(directory, name))}:3:10 /extends\\n {2}${literal(reason)}\\n {2}fix: `));
+    assertBoundedRefusal(
+      run,
+      new RegExp(
+        `✗ ${literal(path.join(directory, name))}\\n${literal(path.join(directory, name))}:3:10 /extends\\n {2}${literal(reason)}\\n {2}fix: `,
+      ),
+    );
   }
 });
 
@@ -161,7 +200,14 @@ test('a plugin whose top-level await never settles makes validate fail after the
 });
 
 test('a plugin whose import rejects makes validate fail with the reason', async (context) => {
-  const { run, pipeline } = await validateWithPlugin(context, 'rejects.js', "await Promise.reject(new Error('cannot reach the model registry'));\n");
-  assert.equal(run.stderr, `✗ ${pipeline}\n${pipeline}:4:5 /plugins/1\n  plugin "./rejects.js" failed to load: cannot reach the model registry\n`);
+  const { run, pipeline } = await validateWithPlugin(
+    context,
+    'rejects.js',
+    "await Promise.reject(new Error('cannot reach the model registry'));\n",
+  );
+  assert.equal(
+    run.stderr,
+    `✗ ${pipeline}\n${pipeline}:4:5 /plugins/1\n  plugin "./rejects.js" failed to load: cannot reach the model registry\n`,
+  );
   assertBoundedRefusal(run, /rejects\.js/);
 });

@@ -7,7 +7,9 @@ export const chromiumPath = '/usr/bin/chromium';
 
 /** The reason to skip a browser test, or false when Chromium is installed. */
 export function chromiumMissing(): string | false {
-  return existsSync(chromiumPath) ? false : `Chromium not found at ${chromiumPath} (bin/setup installs Debian's chromium); browser test skipped`;
+  return existsSync(chromiumPath)
+    ? false
+    : `Chromium not found at ${chromiumPath} (bin/setup installs Debian's chromium); browser test skipped`;
 }
 
 /** What a page did while it loaded. */
@@ -30,7 +32,14 @@ export async function loadInChromium(file: string): Promise<PageLoad> {
   const browser = await chromium.launchPersistentContext(profile, {
     executablePath: chromiumPath,
     headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync'],
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--no-first-run',
+      '--disable-sync',
+    ],
   });
   try {
     const page = await browser.newPage();

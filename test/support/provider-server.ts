@@ -9,9 +9,19 @@ export type ProviderProtocol = 'openai' | 'anthropic';
 /** What the server does with one request. */
 export type ServerStep =
   /** A recorded success body with this completion text (usage kept from the recording unless given). */
-  | { readonly kind: 'answer'; readonly text: string; readonly usage?: { readonly promptTokens: number; readonly completionTokens: number }; readonly delayMilliseconds?: number }
+  | {
+      readonly kind: 'answer';
+      readonly text: string;
+      readonly usage?: { readonly promptTokens: number; readonly completionTokens: number };
+      readonly delayMilliseconds?: number;
+    }
   /** A recorded error (`fixtures/<name>.json`: status, headers, body), with headers overridden or added. */
-  | { readonly kind: 'error'; readonly fixture: string; readonly headers?: Readonly<Record<string, string>>; readonly delayMilliseconds?: number }
+  | {
+      readonly kind: 'error';
+      readonly fixture: string;
+      readonly headers?: Readonly<Record<string, string>>;
+      readonly delayMilliseconds?: number;
+    }
   /** Any status and raw body text (malformed JSON, an HTML error page). */
   | { readonly kind: 'raw'; readonly status: number; readonly body: string; readonly contentType?: string }
   /** Never answers: holds the connection until the client gives up (a timeout). */
@@ -59,11 +69,20 @@ function fixture(name: string): Record<string, unknown> {
 }
 
 /** The recorded success body of a protocol, with the text (and usage) replaced. */
-export function successBody(protocol: ProviderProtocol, text: string, usage?: { promptTokens: number; completionTokens: number }): Record<string, unknown> {
+export function successBody(
+  protocol: ProviderProtocol,
+  text: string,
+  usage?: { promptTokens: number; completionTokens: number },
+): Record<string, unknown> {
   if (protocol === 'openai') {
     const body = fixture('openai-chat-completion') as { choices: { message: { content: string | null } }[]; usage: Record<string, number> };
     body.choices[0]!.message.content = text;
-    if (usage) Object.assign(body.usage, { prompt_tokens: usage.promptTokens, completion_tokens: usage.completionTokens, total_tokens: usage.promptTokens + usage.completionTokens });
+    if (usage)
+      Object.assign(body.usage, {
+        prompt_tokens: usage.promptTokens,
+        completion_tokens: usage.completionTokens,
+        total_tokens: usage.promptTokens + usage.completionTokens,
+      });
     return body;
   }
   const body = fixture('anthropic-message') as { content: { text: string }[]; usage: Record<string, number> };
@@ -99,7 +118,9 @@ export async function startProviderServer(protocol: ProviderProtocol, script?: S
     incoming.on('data', (chunk: Buffer) => chunks.push(chunk));
     incoming.on('end', () => {
       if (incoming.method !== 'POST' || incoming.url?.split('?')[0] !== endpoints[protocol]) {
-        outgoing.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { message: `no route ${incoming.url}` } }));
+        outgoing
+          .writeHead(404, { 'content-type': 'application/json' })
+          .end(JSON.stringify({ error: { message: `no route ${incoming.url}` } }));
         return;
       }
       const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown>;
@@ -128,7 +149,9 @@ export async function startProviderServer(protocol: ProviderProtocol, script?: S
             return;
           case 'error': {
             const recorded = fixture(step.fixture) as { status: number; headers: Record<string, string>; body: unknown };
-            outgoing.writeHead(recorded.status, { 'content-type': 'application/json', ...recorded.headers, ...step.headers }).end(JSON.stringify(recorded.body));
+            outgoing
+              .writeHead(recorded.status, { 'content-type': 'application/json', ...recorded.headers, ...step.headers })
+              .end(JSON.stringify(recorded.body));
             return;
           }
           case 'answer':

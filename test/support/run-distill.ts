@@ -19,7 +19,11 @@ export function spawnDistill(args: readonly string[], environment: Readonly<Reco
 }
 
 /** Runs `distill` to its end (killed after `timeoutMilliseconds`, so a test never hangs). */
-export function runDistill(args: readonly string[], environment: Readonly<Record<string, string>> = {}, timeoutMilliseconds = 60_000): Promise<DistillRun> {
+export function runDistill(
+  args: readonly string[],
+  environment: Readonly<Record<string, string>> = {},
+  timeoutMilliseconds = 60_000,
+): Promise<DistillRun> {
   const child = spawnDistill(args, environment);
   let stdout = '';
   let stderr = '';

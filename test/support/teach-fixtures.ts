@@ -47,7 +47,8 @@ export function answerParser(onParse?: (completion: string, example: DatasetExam
       const label = /answer:\s*(\w+)/is.exec(completion)?.[1]?.toLowerCase();
       const rationaleText = /because\s+(.*)$/is.exec(completion)?.[1]?.trim() ?? null;
       const rationale = rationaleText && rationaleText.split(/\s+/).length >= 5 ? rationaleText : null;
-      if (!label) return { status: 'unparsed', label: null, rationale, reason: completion.trim() === '' ? 'empty answer' : 'no label word found' };
+      if (!label)
+        return { status: 'unparsed', label: null, rationale, reason: completion.trim() === '' ? 'empty answer' : 'no label word found' };
       return { status: 'parsed', label, rationale };
     },
   };
@@ -55,5 +56,9 @@ export function answerParser(onParse?: (completion: string, example: DatasetExam
 
 /** `count` examples `e0…` with a `question` field and alternating gold labels `yes`/`no`. */
 export function numberedExamples(count: number): FixtureExample[] {
-  return Array.from({ length: count }, (_, index) => ({ id: `e${index}`, fields: { question: `question ${index}` }, gold: index % 2 === 0 ? 'yes' : 'no' }));
+  return Array.from({ length: count }, (_, index) => ({
+    id: `e${index}`,
+    fields: { question: `question ${index}` },
+    gold: index % 2 === 0 ? 'yes' : 'no',
+  }));
 }

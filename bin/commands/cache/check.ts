@@ -16,11 +16,20 @@ export default class CacheCheckCommand extends BaseCommand {
     const { flags } = await this.parse(CacheCheckCommand);
     const result = checkCache({ path: flags.path, environment: process.env });
     if (!this.jsonEnabled()) {
-      if (result.healthy) this.log(result.exists ? `✓ ${result.file}: healthy, ${result.readableAnswers} answers` : `${result.file} (not created yet): nothing to check`);
+      if (result.healthy)
+        this.log(
+          result.exists
+            ? `✓ ${result.file}: healthy, ${result.readableAnswers} answers`
+            : `${result.file} (not created yet): nothing to check`,
+        );
       else {
         const lines = [`✗ ${result.file}`, ...result.problems.map((problem) => `  ${problem}`)];
         const nothing = result.readableAnswers === 0 && result.unreadableAnswers === 0;
-        lines.push(nothing ? '  no answer can be read from it' : `  ${result.readableAnswers} answers can be read; about ${result.unreadableAnswers} cannot`);
+        lines.push(
+          nothing
+            ? '  no answer can be read from it'
+            : `  ${result.readableAnswers} answers can be read; about ${result.unreadableAnswers} cannot`,
+        );
         if (result.fix) lines.push(`  fix: ${result.fix}`);
         process.stderr.write(lines.join('\n') + '\n');
       }

@@ -16,7 +16,10 @@ export default class CacheRepairCommand extends BaseCommand {
     const { flags } = await this.parse(CacheRepairCommand);
     const result = repairCache({ path: flags.path, environment: process.env });
     if (!this.jsonEnabled()) {
-      const kept = result.kept === 0 && result.lost === 0 ? 'no answer could be read from it, so the new cache is empty' : `kept ${result.kept} answers, lost ${result.lost}`;
+      const kept =
+        result.kept === 0 && result.lost === 0
+          ? 'no answer could be read from it, so the new cache is empty'
+          : `kept ${result.kept} answers, lost ${result.lost}`;
       this.log(`repaired ${result.file}: ${kept}`);
       this.log(`  the damaged original is kept at ${result.damagedFile}`);
     }

@@ -18,9 +18,13 @@ export default class CacheStatsCommand extends BaseCommand {
     const statistics = cacheStatistics({ path: flags.path, environment: process.env });
     if (!this.jsonEnabled()) {
       this.log(`${statistics.file}${statistics.exists ? '' : ' (not created yet)'}`);
-      this.log(`  ${statistics.entries} answers, ${(statistics.sizeBytes / 1024 / 1024).toFixed(2)} MiB${statistics.oldest ? `, from ${statistics.oldest} to ${statistics.newest}` : ''}`);
+      this.log(
+        `  ${statistics.entries} answers, ${(statistics.sizeBytes / 1024 / 1024).toFixed(2)} MiB${statistics.oldest ? `, from ${statistics.oldest} to ${statistics.newest}` : ''}`,
+      );
       for (const row of statistics.byModel) {
-        this.log(`  ${`${row.provider}/${row.model}`.padEnd(40)} ${String(row.entries).padStart(8)} answers ${String(row.promptTokens).padStart(12)} prompt ${String(row.completionTokens).padStart(10)} completion tokens`);
+        this.log(
+          `  ${`${row.provider}/${row.model}`.padEnd(40)} ${String(row.entries).padStart(8)} answers ${String(row.promptTokens).padStart(12)} prompt ${String(row.completionTokens).padStart(10)} completion tokens`,
+        );
       }
     }
     return statistics;

@@ -58,7 +58,9 @@ export const dsbsDataset: PluginDescriptor<DsbsDatasetOptions, Dataset> = {
       read: (split) => readDsbsExamples(root, name, split),
       studentInput: (example) => dsbsStudentInput(name, example.fields),
       // NLI data pairs each premise with several hypotheses: hold them out together.
-      ...(name === 'esnli' || name === 'anli1' ? { groupOf: (example: DatasetExample) => `premise: ${String(example.fields.premise)}` } : {}),
+      ...(name === 'esnli' || name === 'anli1'
+        ? { groupOf: (example: DatasetExample) => `premise: ${String(example.fields.premise)}` }
+        : {}),
       sourceFiles(split) {
         assertDsbsSplit(name, split);
         return [dsbsGoldFile(root, name, split)];

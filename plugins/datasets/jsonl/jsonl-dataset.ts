@@ -47,7 +47,13 @@ export const jsonlDataset: PluginDescriptor<JsonlDatasetOptions, Dataset> = {
         additionalProperties: { type: 'string', minLength: 1 },
       },
       student_input: { type: 'string', minLength: 1, description: 'Student input with {field} placeholders.' },
-      labels: { type: 'array', items: { type: 'string', minLength: 1 }, minItems: 2, uniqueItems: true, description: 'The closed label set.' },
+      labels: {
+        type: 'array',
+        items: { type: 'string', minLength: 1 },
+        minItems: 2,
+        uniqueItems: true,
+        description: 'The closed label set.',
+      },
     },
   },
   // Paths relative to the repository root (where the contract tests place a pipeline): the test fixtures.

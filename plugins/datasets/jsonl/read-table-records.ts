@@ -27,7 +27,8 @@ export interface TableRecord {
 /** Streams the records of a JSON Lines or CSV file as objects. */
 export async function* readTableRecords(file: string, format: TableFormat, what: string): AsyncGenerator<TableRecord> {
   if (format === 'csv') {
-    for await (const record of readCsvRecords(file, what)) yield { value: record.value, index: record.index, where: `${file}:${record.line}` };
+    for await (const record of readCsvRecords(file, what))
+      yield { value: record.value, index: record.index, where: `${file}:${record.line}` };
     return;
   }
   for await (const record of readJsonLines(file, what)) {

@@ -27,7 +27,11 @@ export async function createTableDataset(options: JsonlDatasetOptions, baseDirec
         fix: 'name the file .jsonl or .csv, or set format: jsonl or format: csv',
       });
     }
-    await assertReadableFile(file, `data file of split "${split}"`, `check files.${split}; relative paths resolve against the pipeline file's folder (${baseDirectory})`);
+    await assertReadableFile(
+      file,
+      `data file of split "${split}"`,
+      `check files.${split}; relative paths resolve against the pipeline file's folder (${baseDirectory})`,
+    );
     files.set(split, { file, format });
   }
 
@@ -52,7 +56,11 @@ export async function createTableDataset(options: JsonlDatasetOptions, baseDirec
     if (labels && !labels.includes(text) && /^\d+$/.test(text)) {
       const label = labels[Number(text)];
       if (label === undefined) {
-        throw new UserError({ message: `${where}: label ${text} is out of range for labels ${labels.join(', ')}`, plugin, fix: 'list every label in labels, in id order' });
+        throw new UserError({
+          message: `${where}: label ${text} is out of range for labels ${labels.join(', ')}`,
+          plugin,
+          fix: 'list every label in labels, in id order',
+        });
       }
       return label;
     }
@@ -62,13 +70,21 @@ export async function createTableDataset(options: JsonlDatasetOptions, baseDirec
   async function* read(split: string): AsyncGenerator<DatasetExample> {
     const source = files.get(split);
     if (!source) {
-      throw new UserError({ message: `dataset has no split "${split}"`, plugin, fix: `${didYouMeanPhrase(split, files.keys())}splits: ${[...files.keys()].join(', ')}` });
+      throw new UserError({
+        message: `dataset has no split "${split}"`,
+        plugin,
+        fix: `${didYouMeanPhrase(split, files.keys())}splits: ${[...files.keys()].join(', ')}`,
+      });
     }
     for await (const record of readTableRecords(source.file, source.format, `data file of split "${split}"`)) {
       const exampleFields: Record<string, unknown> = {};
       for (const [field, column] of Object.entries(mapping)) {
         if (!(column in record.value)) {
-          throw new UserError({ message: `${record.where}: column "${column}" (field ${field}) is missing`, plugin, fix: `${didYouMeanPhrase(column, Object.keys(record.value))}columns: ${Object.keys(record.value).join(', ')}` });
+          throw new UserError({
+            message: `${record.where}: column "${column}" (field ${field}) is missing`,
+            plugin,
+            fix: `${didYouMeanPhrase(column, Object.keys(record.value))}columns: ${Object.keys(record.value).join(', ')}`,
+          });
         }
         exampleFields[field] = record.value[column];
       }
@@ -76,11 +92,20 @@ export async function createTableDataset(options: JsonlDatasetOptions, baseDirec
       if (options.id_field !== undefined) {
         const id = record.value[options.id_field];
         if (id === undefined || id === null || id === '') {
-          throw new UserError({ message: `${record.where}: id column "${options.id_field}" is empty or missing`, plugin, fix: 'give every record an id, or drop id_field to number records by position' });
+          throw new UserError({
+            message: `${record.where}: id column "${options.id_field}" is empty or missing`,
+            plugin,
+            fix: 'give every record an id, or drop id_field to number records by position',
+          });
         }
         key = fieldText(id);
       }
-      yield { id: `${split}/${key}`, split, fields: exampleFields, goldLabel: goldLabel(options.label_field === undefined ? undefined : record.value[options.label_field], record.where) };
+      yield {
+        id: `${split}/${key}`,
+        split,
+        fields: exampleFields,
+        goldLabel: goldLabel(options.label_field === undefined ? undefined : record.value[options.label_field], record.where),
+      };
     }
   }
 
@@ -98,10 +123,17 @@ export async function createTableDataset(options: JsonlDatasetOptions, baseDirec
 }
 
 /** Every column of the first record except the label and id columns, each a field of its own name. */
-async function mappingFromFirstRecord(source: { file: string; format: TableFormat }, options: JsonlDatasetOptions): Promise<Record<string, string>> {
+async function mappingFromFirstRecord(
+  source: { file: string; format: TableFormat },
+  options: JsonlDatasetOptions,
+): Promise<Record<string, string>> {
   for await (const record of readTableRecords(source.file, source.format, 'data file')) {
     const columns = Object.keys(record.value).filter((column) => column !== options.label_field && column !== options.id_field);
     return Object.fromEntries(columns.map((column) => [column, column]));
   }
-  throw new UserError({ message: `${source.file} holds no records, so its fields cannot be learnt`, plugin, fix: 'add records, or list the fields option' });
+  throw new UserError({
+    message: `${source.file} holds no records, so its fields cannot be learnt`,
+    plugin,
+    fix: 'add records, or list the fields option',
+  });
 }

@@ -16,7 +16,11 @@ export const onnxExporter: PluginDescriptor<OnnxExporterOptions, Exporter> = {
     type: 'object',
     additionalProperties: false,
     properties: {
-      quantize: { type: 'boolean', default: false, description: 'Also write int8 dynamically quantised graphs and compare their accuracy.' },
+      quantize: {
+        type: 'boolean',
+        default: false,
+        description: 'Also write int8 dynamically quantised graphs and compare their accuracy.',
+      },
       opset: { type: 'integer', minimum: 14, maximum: 21, default: 14, description: 'ONNX opset version.' },
       python: { type: 'string', description: 'Python interpreter with torch, transformers, onnx and onnxruntime.' },
       threads: { type: 'integer', minimum: 1, default: 1, description: 'torch threads while exporting.' },

@@ -65,8 +65,14 @@ async function compareQuantized(
     fullPrecisionAccuracy: accuracy(labels.fp32),
     quantizedAccuracy: accuracy(labels.int8),
     agreement: comparison.examples.length === 0 ? 1 : agreeing / comparison.examples.length,
-    fullPrecisionBytes: await folderBytes(outputDirectory, onnxFiles.filter((file) => !file.includes('_quantized'))),
-    quantizedBytes: await folderBytes(outputDirectory, onnxFiles.filter((file) => file.includes('_quantized'))),
+    fullPrecisionBytes: await folderBytes(
+      outputDirectory,
+      onnxFiles.filter((file) => !file.includes('_quantized')),
+    ),
+    quantizedBytes: await folderBytes(
+      outputDirectory,
+      onnxFiles.filter((file) => file.includes('_quantized')),
+    ),
   };
 }
 
@@ -91,16 +97,20 @@ export function createOnnxExporter(options: OnnxExporterOptions, dependencies: P
         signal,
       );
       const files = await listFiles(outputDirectory);
-      const quantization = quantize && request.comparison
-        ? await compareQuantized(outputDirectory, request.comparison, files, events)
-        : undefined;
+      const quantization =
+        quantize && request.comparison ? await compareQuantized(outputDirectory, request.comparison, files, events) : undefined;
       const result: ExportResult = {
         outputDirectory,
         files,
         bytes: await folderBytes(outputDirectory, files),
         ...(quantization ? { quantization } : {}),
       };
-      events.emit('export.done', { files: files.length, bytes: result.bytes, maxLogitDifference: program.maxLogitDifference, quantization });
+      events.emit('export.done', {
+        files: files.length,
+        bytes: result.bytes,
+        maxLogitDifference: program.maxLogitDifference,
+        quantization,
+      });
       return result;
     },
   };

@@ -43,17 +43,17 @@ interface ProgramLine {
  * become `export.progress` events, a `user` error becomes a {@link UserError}, anything else that
  * fails is a bug and is thrown with the program's trace and stderr tail. Aborting kills the child.
  */
-export function runExportProgram(
-  options: ExportProgramArguments,
-  events: EventStream,
-  signal: AbortSignal,
-): Promise<ExportProgramResult> {
+export function runExportProgram(options: ExportProgramArguments, events: EventStream, signal: AbortSignal): Promise<ExportProgramResult> {
   const argumentsList = [
     exportProgramPath,
-    '--checkpoint', path.resolve(options.checkpointDirectory),
-    '--output', path.resolve(options.outputDirectory),
-    '--opset', String(options.opset),
-    '--threads', String(options.threads),
+    '--checkpoint',
+    path.resolve(options.checkpointDirectory),
+    '--output',
+    path.resolve(options.outputDirectory),
+    '--opset',
+    String(options.opset),
+    '--threads',
+    String(options.threads),
     ...(options.quantize ? ['--quantize'] : []),
   ];
   return new Promise((resolve, reject) => {
@@ -84,7 +84,13 @@ export function runExportProgram(
       const failed = failure as ProgramLine | null;
       const succeeded = result as ProgramLine | null;
       if (failed?.kind === 'user') {
-        reject(new UserError({ message: failed.message ?? 'export failed', plugin: 'exporter/onnx', ...(failed.fix ? { fix: failed.fix } : {}) }));
+        reject(
+          new UserError({
+            message: failed.message ?? 'export failed',
+            plugin: 'exporter/onnx',
+            ...(failed.fix ? { fix: failed.fix } : {}),
+          }),
+        );
       } else if (code === 0 && succeeded) {
         resolve({ files: succeeded.files ?? [], maxLogitDifference: succeeded.max_logit_difference ?? Number.NaN });
       } else {

@@ -72,11 +72,19 @@ const cqa: PalmFormat = (completion, example, { minimumWords, choiceSpelling }) 
   const marker = /\(([a-z])\)/i.exec(answer);
   if (!marker) {
     const byText = matchChoiceText(answer, choices);
-    return byText ? { status: 'parsed', label: byText, rationale } : unparsed(`no (x) choice marker after "So the answer is": "${answer.trim()}"`, rationale);
+    return byText
+      ? { status: 'parsed', label: byText, rationale }
+      : unparsed(`no (x) choice marker after "So the answer is": "${answer.trim()}"`, rationale);
   }
   // The text up to the next marker, as the original `re.split(r'\(.\)', label)[1]` takes it.
-  const after = answer.slice(marker.index + marker[0].length).split(/\([a-z]\)/i)[0]!.trim().replace(/\.$/, '').trim();
-  if (after !== '') return { status: 'parsed', label: (choiceSpelling === 'choice' ? matchChoiceText(after, choices) : null) ?? after, rationale };
+  const after = answer
+    .slice(marker.index + marker[0].length)
+    .split(/\([a-z]\)/i)[0]!
+    .trim()
+    .replace(/\.$/, '')
+    .trim();
+  if (after !== '')
+    return { status: 'parsed', label: (choiceSpelling === 'choice' ? matchChoiceText(after, choices) : null) ?? after, rationale };
   const byLetter = choiceForMarker(marker[1]!, choices);
   return byLetter ? { status: 'parsed', label: byLetter, rationale } : unparsed(`choice marker (${marker[1]}) has no text`, rationale);
 };
@@ -112,7 +120,9 @@ const anli1: PalmFormat = (completion, _example, { minimumWords }) => {
   const rationale = cleanRationale(text.slice(0, split), minimumWords);
   const word = text.slice(split + 'So the answer is'.length).trim();
   const label = nliLabel(word);
-  return label ? { status: 'parsed', label, rationale } : unparsed(`"${word.slice(0, 60)}" after "So the answer is" is not an NLI label`, rationale);
+  return label
+    ? { status: 'parsed', label, rationale }
+    : unparsed(`"${word.slice(0, 60)}" after "So the answer is" is not an NLI label`, rationale);
 };
 
 /** The format of each dataset. */

@@ -30,7 +30,12 @@ export const palmParser: PluginDescriptor<PalmParserOptions, Parser> = {
     required: ['dataset'],
     properties: {
       dataset: { enum: Object.keys(palmFormats).sort(), description: 'Completion format: anli1, cqa, esnli or svamp.' },
-      min_rationale_words: { type: 'integer', minimum: 0, default: minimumRationaleWords, description: 'Shorter rationales count as none.' },
+      min_rationale_words: {
+        type: 'integer',
+        minimum: 0,
+        default: minimumRationaleWords,
+        description: 'Shorter rationales count as none.',
+      },
       choice_spelling: {
         enum: ['choice', 'as-written'],
         default: 'choice',
@@ -41,7 +46,10 @@ export const palmParser: PluginDescriptor<PalmParserOptions, Parser> = {
   exampleOptions: { dataset: 'esnli' },
   create(options) {
     const format = palmFormats[options.dataset];
-    const settings = { minimumWords: options.min_rationale_words ?? minimumRationaleWords, choiceSpelling: options.choice_spelling ?? 'choice' } as const;
+    const settings = {
+      minimumWords: options.min_rationale_words ?? minimumRationaleWords,
+      choiceSpelling: options.choice_spelling ?? 'choice',
+    } as const;
     return { parse: (completion, example) => format(completion, example, settings) };
   },
 };

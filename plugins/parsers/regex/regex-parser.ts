@@ -54,9 +54,19 @@ export const regexParser: PluginDescriptor<RegexParserOptions, Parser> = {
       },
       label_map: { type: 'object', additionalProperties: { type: 'string' }, description: 'Word → label normalisations.' },
       label_kind: { enum: ['auto', 'word', 'choice', 'number'], default: 'auto', description: 'How a found label is read.' },
-      choice_fields: { type: 'array', items: { type: 'string', minLength: 1 }, minItems: 2, description: 'Fields holding the choices in letter order.' },
+      choice_fields: {
+        type: 'array',
+        items: { type: 'string', minLength: 1 },
+        minItems: 2,
+        description: 'Fields holding the choices in letter order.',
+      },
       cut_at: { type: 'string', minLength: 1, description: 'Text where the answer ends (e.g. a made-up next question).' },
-      min_rationale_words: { type: 'integer', minimum: 0, default: minimumRationaleWords, description: 'Shorter rationales count as none.' },
+      min_rationale_words: {
+        type: 'integer',
+        minimum: 0,
+        default: minimumRationaleWords,
+        description: 'Shorter rationales count as none.',
+      },
     },
   },
   exampleOptions: { label_pattern: '\\b(true|false|inconclusive)\\b', labels: 'nli' },
@@ -70,7 +80,11 @@ export const regexParser: PluginDescriptor<RegexParserOptions, Parser> = {
       try {
         compileAnswerPattern(source);
       } catch (error) {
-        problems.push({ message: `${option} is not a valid regular expression: ${(error as Error).message}`, plugin: 'parser/regex', fix: 'write a JavaScript regular expression without slashes or flags, e.g. answer is (\\w+)' });
+        problems.push({
+          message: `${option} is not a valid regular expression: ${(error as Error).message}`,
+          plugin: 'parser/regex',
+          fix: 'write a JavaScript regular expression without slashes or flags, e.g. answer is (\\w+)',
+        });
       }
     }
     if (problems.length > 0) throw new UserError(problems);
@@ -80,7 +94,7 @@ export const regexParser: PluginDescriptor<RegexParserOptions, Parser> = {
       rationalePattern: options.rationale_pattern ?? null,
       labelKind: options.label_kind ?? 'auto',
       labelMap: { ...(nli ? nliLabelMap : {}), ...(options.label_map ?? {}) },
-      labels: nli ? nliLabels : (options.labels as readonly string[] | undefined) ?? null,
+      labels: nli ? nliLabels : ((options.labels as readonly string[] | undefined) ?? null),
       choiceFields: options.choice_fields ?? null,
       cutAt: options.cut_at ?? null,
       minimumRationaleWords: options.min_rationale_words ?? minimumRationaleWords,

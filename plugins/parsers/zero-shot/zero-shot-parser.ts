@@ -36,7 +36,12 @@ export const zeroShotParser: PluginDescriptor<ZeroShotParserOptions, Parser> = {
     required: ['template'],
     properties: {
       template: { enum: Object.keys(presetOfTemplate), description: 'The template prompt the answers respond to.' },
-      min_rationale_words: { type: 'integer', minimum: 0, default: minimumRationaleWords, description: 'Shorter rationales count as none.' },
+      min_rationale_words: {
+        type: 'integer',
+        minimum: 0,
+        default: minimumRationaleWords,
+        description: 'Shorter rationales count as none.',
+      },
     },
   },
   exampleOptions: { template: 'nli-zero-shot' },

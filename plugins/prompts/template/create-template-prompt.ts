@@ -20,24 +20,41 @@ export const goldLabelPlaceholder = 'label';
 /** The template text and shot count the options ask for. */
 async function resolveTemplate(options: TemplatePromptOptions, dependencies: PluginDependencies): Promise<{ text: string; shots: number }> {
   if ((options.name === undefined) === (options.template === undefined)) {
-    throw new UserError({ message: 'give exactly one of name (a built-in template) and template (your own text)', plugin, fix: `built-in templates: ${builtInTemplateNames.join(', ')}` });
+    throw new UserError({
+      message: 'give exactly one of name (a built-in template) and template (your own text)',
+      plugin,
+      fix: `built-in templates: ${builtInTemplateNames.join(', ')}`,
+    });
   }
   if (options.template !== undefined) {
     const fewShotOnly = (['shots', 'root', 'exemplar_split'] as const).filter((option) => options[option] !== undefined);
     if (fewShotOnly.length > 0) {
-      throw new UserError({ message: `${fewShotOnly.join(', ')} only apply to the built-in few-shot templates`, plugin, fix: 'write the exemplars into your template text, or remove these options' });
+      throw new UserError({
+        message: `${fewShotOnly.join(', ')} only apply to the built-in few-shot templates`,
+        plugin,
+        fix: 'write the exemplars into your template text, or remove these options',
+      });
     }
     return { text: options.template, shots: 0 };
   }
   const name = options.name!;
   if (name in zeroShotTemplates) {
     const given = (['shots', 'root', 'exemplar_split'] as const).filter((option) => options[option] !== undefined);
-    if (given.length > 0) throw new UserError({ message: `${given.join(', ')} do nothing with the zero-shot template ${name}`, plugin, fix: 'remove them, or pick a *-few-shot template' });
+    if (given.length > 0)
+      throw new UserError({
+        message: `${given.join(', ')} do nothing with the zero-shot template ${name}`,
+        plugin,
+        fix: 'remove them, or pick a *-few-shot template',
+      });
     return { text: zeroShotTemplates[name as keyof typeof zeroShotTemplates], shots: 0 };
   }
   const fewShot = fewShotTemplates[name as keyof typeof fewShotTemplates];
   if (!fewShot) {
-    throw new UserError({ message: `unknown built-in template "${name}"`, plugin, fix: `${didYouMeanPhrase(name, builtInTemplateNames)}built-in templates: ${builtInTemplateNames.join(', ')}` });
+    throw new UserError({
+      message: `unknown built-in template "${name}"`,
+      plugin,
+      fix: `${didYouMeanPhrase(name, builtInTemplateNames)}built-in templates: ${builtInTemplateNames.join(', ')}`,
+    });
   }
   const shots = options.shots ?? fewShot.defaultShots;
   const split = options.exemplar_split ?? (fewShot.dataset === 'cqa' || fewShot.dataset === 'svamp' ? 'train' : 'valid');
@@ -67,7 +84,11 @@ export async function createTemplatePrompt(options: TemplatePromptOptions, depen
       const values: Record<string, unknown> = { ...example.fields };
       if (usesGoldLabel) {
         if (example.goldLabel === null) {
-          throw new UserError({ message: `example ${example.id} has no gold label for the {label} placeholder`, plugin, fix: 'label-given templates need a dataset with gold labels (set label_field for the jsonl dataset)' });
+          throw new UserError({
+            message: `example ${example.id} has no gold label for the {label} placeholder`,
+            plugin,
+            fix: 'label-given templates need a dataset with gold labels (set label_field for the jsonl dataset)',
+          });
         }
         values[goldLabelPlaceholder] = example.goldLabel;
       }

@@ -28,7 +28,11 @@ function withoutAnnotationRemarks(reason: string): string {
 
 /** `( ( 13.0 + 15.0 ) / 28.0 )` → `((13 + 15) / 28)`, the way PaLM writes its answers. */
 export function tidyEquation(equation: string): string {
-  return equation.replace(/(\d+)\.0\b/g, '$1').replace(/\(\s+/g, '(').replace(/\s+\)/g, ')').trim();
+  return equation
+    .replace(/(\d+)\.0\b/g, '$1')
+    .replace(/\(\s+/g, '(')
+    .replace(/\s+\)/g, ')')
+    .trim();
 }
 
 /** The worked answer of one example, or null when its explanation is too poor to show. */
@@ -75,7 +79,11 @@ function withFullStop(text: string): string {
 async function chooseExemplars(root: string, name: DsbsDatasetName, split: string, shots: number): Promise<Exemplar[]> {
   if (name === 'svamp') {
     if (shots > svampWorkedAnswers.length) {
-      throw new UserError({ message: `svamp-few-shot has ${svampWorkedAnswers.length} worked exemplars, ${shots} shots asked`, plugin: 'prompt/template', fix: `set shots to at most ${svampWorkedAnswers.length}` });
+      throw new UserError({
+        message: `svamp-few-shot has ${svampWorkedAnswers.length} worked exemplars, ${shots} shots asked`,
+        plugin: 'prompt/template',
+        fix: `set shots to at most ${svampWorkedAnswers.length}`,
+      });
     }
     const wanted = new Map(svampWorkedAnswers.slice(0, shots).map((worked) => [worked.index, worked.reasoning]));
     const chosen: Exemplar[] = [];
@@ -90,7 +98,8 @@ async function chooseExemplars(root: string, name: DsbsDatasetName, split: strin
   const nli = name === 'esnli' || name === 'anli1';
   const queues = new Map<string, Exemplar[]>();
   const perLabel = nli ? Math.ceil(shots / nliLabels.length) : shots;
-  const enough = () => (nli ? nliLabels.every((label) => (queues.get(label)?.length ?? 0) >= perLabel) : (queues.get('')?.length ?? 0) >= shots);
+  const enough = () =>
+    nli ? nliLabels.every((label) => (queues.get(label)?.length ?? 0) >= perLabel) : (queues.get('')?.length ?? 0) >= shots;
   for await (const example of readDsbsExamples(root, name, split)) {
     const key = nli ? example.goldLabel! : '';
     const queue = queues.get(key) ?? [];
@@ -111,7 +120,11 @@ async function chooseExemplars(root: string, name: DsbsDatasetName, split: strin
     }
   } else chosen.push(...(queues.get('') ?? []).slice(0, shots));
   if (chosen.length < shots) {
-    throw new UserError({ message: `only ${chosen.length} usable exemplars in ${name}/${split}, ${shots} shots asked`, plugin: 'prompt/template', fix: `lower shots to ${chosen.length}` });
+    throw new UserError({
+      message: `only ${chosen.length} usable exemplars in ${name}/${split}, ${shots} shots asked`,
+      plugin: 'prompt/template',
+      fix: `lower shots to ${chosen.length}`,
+    });
   }
   return chosen;
 }

@@ -35,10 +35,18 @@ export const templatePrompt: PluginDescriptor<TemplatePromptOptions, Prompt> = {
     additionalProperties: false,
     properties: {
       name: { enum: builtInTemplateNames, description: 'A built-in template.' },
-      template: { type: 'string', minLength: 1, description: 'Your template: {field} placeholders, {label} = gold label, {{ and }} for literal braces.' },
+      template: {
+        type: 'string',
+        minLength: 1,
+        description: 'Your template: {field} placeholders, {label} = gold label, {{ and }} for literal braces.',
+      },
       system: { type: 'string', minLength: 1, description: 'System message sent before the prompt.' },
       shots: { type: 'integer', minimum: 1, maximum: 32, description: 'Few-shot templates: number of exemplars.' },
-      root: { type: 'string', existingPath: true, description: `Few-shot templates: dsbs folder holding the exemplars; default $${dsbsDirectoryVariable}.` },
+      root: {
+        type: 'string',
+        existingPath: true,
+        description: `Few-shot templates: dsbs folder holding the exemplars; default $${dsbsDirectoryVariable}.`,
+      },
       exemplar_split: { type: 'string', minLength: 1, description: 'Few-shot templates: split the exemplars are taken from.' },
     },
     oneOf: [{ required: ['name'] }, { required: ['template'] }],

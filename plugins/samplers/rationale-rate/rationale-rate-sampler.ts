@@ -31,7 +31,9 @@ export const rationaleRateSampler: PluginDescriptor<RationaleRateOptions, Sample
     return {
       apply(items, context) {
         return items.map((item) =>
-          item.rationale !== null && seededUniform(context.seed, 'rationale-rate', item.id) >= options.rate ? { ...item, rationale: null } : item,
+          item.rationale !== null && seededUniform(context.seed, 'rationale-rate', item.id) >= options.rate
+            ? { ...item, rationale: null }
+            : item,
         );
       },
     };

@@ -37,11 +37,21 @@ export const anthropicTeacher: PluginDescriptor<AnthropicTeacherOptions, Teacher
         maximum: 1,
         description: 'Sent only when set: the current SDK no longer types it and newer models may refuse it.',
       },
-      max_tokens: { type: 'integer', minimum: 1, default: defaults.max_tokens, description: 'Longest completion, in tokens (required by the API).' },
+      max_tokens: {
+        type: 'integer',
+        minimum: 1,
+        default: defaults.max_tokens,
+        description: 'Longest completion, in tokens (required by the API).',
+      },
       system_prompt: { type: 'string', description: 'Sent as the `system` parameter.' },
       timeout_seconds: { type: 'number', exclusiveMinimum: 0, default: defaults.timeout_seconds, description: 'Per-request timeout.' },
       base_url: { type: 'string', format: 'uri', description: 'Another endpoint speaking the Messages API (a proxy, a gateway).' },
-      api_key: { type: 'string', secret: true, description: 'Defaults to $ANTHROPIC_API_KEY, for Anthropic\'s own API only: a base_url gets a key only when named here. Redacted everywhere.' },
+      api_key: {
+        type: 'string',
+        secret: true,
+        description:
+          "Defaults to $ANTHROPIC_API_KEY, for Anthropic's own API only: a base_url gets a key only when named here. Redacted everywhere.",
+      },
     },
   },
   exampleOptions: { model: 'claude-3-5-haiku-latest', max_tokens: 256 },
@@ -91,7 +101,10 @@ export const anthropicTeacher: PluginDescriptor<AnthropicTeacherOptions, Teacher
       cacheable: true,
       async complete(request, signal) {
         // The Messages API takes system text as a parameter, not as a message.
-        const system = [options.system_prompt, ...request.messages.filter((message) => message.role === 'system').map((message) => message.content)]
+        const system = [
+          options.system_prompt,
+          ...request.messages.filter((message) => message.role === 'system').map((message) => message.content),
+        ]
           .filter((text): text is string => Boolean(text))
           .join('\n\n');
         const messages = request.messages
@@ -109,7 +122,11 @@ export const anthropicTeacher: PluginDescriptor<AnthropicTeacherOptions, Teacher
         }
         if (!answer || !Array.isArray(answer.content)) {
           // A proxy's or server's broken answer: asking again may well get a proper one.
-          throw new TeacherRetryableError(`Anthropic answered without a "content" list: ${JSON.stringify(answer).slice(0, 200)}`, null, null);
+          throw new TeacherRetryableError(
+            `Anthropic answered without a "content" list: ${JSON.stringify(answer).slice(0, 200)}`,
+            null,
+            null,
+          );
         }
         const text = answer.content
           .filter((block): block is Extract<typeof block, { type: 'text' }> => block.type === 'text')

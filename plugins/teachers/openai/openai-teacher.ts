@@ -45,7 +45,12 @@ export const openAiTeacher: PluginDescriptor<OpenAiTeacherOptions, Teacher> = {
       system_prompt: { type: 'string', description: 'Sent as the system message before the prompt.' },
       timeout_seconds: { type: 'number', exclusiveMinimum: 0, default: defaults.timeout_seconds, description: 'Per-request timeout.' },
       base_url: { type: 'string', format: 'uri', description: 'OpenAI-compatible endpoint, e.g. http://localhost:8000/v1.' },
-      api_key: { type: 'string', secret: true, description: 'Defaults to $OPENAI_API_KEY, for OpenAI\'s own API only: a base_url gets a key only when named here. Redacted everywhere.' },
+      api_key: {
+        type: 'string',
+        secret: true,
+        description:
+          "Defaults to $OPENAI_API_KEY, for OpenAI's own API only: a base_url gets a key only when named here. Redacted everywhere.",
+      },
     },
   },
   exampleOptions: { model: 'gpt-4o-mini', temperature: 0, max_tokens: 256 },
@@ -111,7 +116,11 @@ export const openAiTeacher: PluginDescriptor<OpenAiTeacherOptions, Teacher> = {
         }
         if (!completion || !Array.isArray(completion.choices)) {
           // A proxy's or server's broken answer: asking again may well get a proper one.
-          throw new TeacherRetryableError(`OpenAI answered without a "choices" list: ${JSON.stringify(completion).slice(0, 200)}`, null, null);
+          throw new TeacherRetryableError(
+            `OpenAI answered without a "choices" list: ${JSON.stringify(completion).slice(0, 200)}`,
+            null,
+            null,
+          );
         }
         const choice = completion.choices[0];
         return {

@@ -9,7 +9,10 @@ import { readDsbsRecordings, readJsonlRecordings, type Recordings } from './reco
 
 /** A request for an example that has no recorded completion: final, retrying cannot help. */
 export class MissingRecordingError extends Error {
-  constructor(readonly exampleId: string, where: string) {
+  constructor(
+    readonly exampleId: string,
+    where: string,
+  ) {
     super(`no recorded completion for example "${exampleId}" in ${where}`);
     this.name = 'MissingRecordingError';
   }
@@ -37,7 +40,8 @@ export async function createRecordedTeacher(options: RecordedTeacherOptions, dep
     });
   }
   if (options.source === 'dsbs') {
-    if (options.dataset === undefined) throw new UserError({ message: 'source dsbs needs the option dataset', plugin, fix: 'add dataset: anli1, cqa, esnli or svamp' });
+    if (options.dataset === undefined)
+      throw new UserError({ message: 'source dsbs needs the option dataset', plugin, fix: 'add dataset: anli1, cqa, esnli or svamp' });
     const root = resolveDsbsRoot(options.root, dependencies.baseDirectory, dependencies.environment, plugin);
     const dataset = options.dataset;
     const bySplit = new Map<string, Promise<Recordings>>();
@@ -51,9 +55,18 @@ export async function createRecordedTeacher(options: RecordedTeacherOptions, dep
     };
     requestOptions = { source: 'dsbs', dataset };
   } else {
-    if (options.file === undefined) throw new UserError({ message: 'source jsonl needs the option file', plugin, fix: 'add file: path/to/completions.jsonl (lines of {"id", "completion"})' });
+    if (options.file === undefined)
+      throw new UserError({
+        message: 'source jsonl needs the option file',
+        plugin,
+        fix: 'add file: path/to/completions.jsonl (lines of {"id", "completion"})',
+      });
     const file = path.resolve(dependencies.baseDirectory, options.file);
-    await assertReadableFile(file, 'recorded completions file', `check the option file; relative paths resolve against the pipeline file's folder (${dependencies.baseDirectory})`);
+    await assertReadableFile(
+      file,
+      'recorded completions file',
+      `check the option file; relative paths resolve against the pipeline file's folder (${dependencies.baseDirectory})`,
+    );
     let loading: Promise<Recordings> | null = null;
     lookup = async () => ({ recordings: await (loading ??= readJsonlRecordings(file)), where: file });
     requestOptions = { source: 'jsonl', file: options.file };

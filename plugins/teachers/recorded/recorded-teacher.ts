@@ -34,7 +34,10 @@ export const recordedTeacher: PluginDescriptor<RecordedTeacherOptions, Teacher> 
     additionalProperties: false,
     required: ['source'],
     properties: {
-      source: { enum: ['dsbs', 'jsonl'], description: 'dsbs: PaLM shards under root/<dataset>/llm; jsonl: a file of {id, completion} lines.' },
+      source: {
+        enum: ['dsbs', 'jsonl'],
+        description: 'dsbs: PaLM shards under root/<dataset>/llm; jsonl: a file of {id, completion} lines.',
+      },
       root: { type: 'string', existingPath: true, description: `dsbs folder (source dsbs); default: $${dsbsDirectoryVariable}.` },
       dataset: { enum: [...dsbsDatasetNames], description: 'Which dsbs dataset (source dsbs).' },
       file: { type: 'string', existingPath: true, description: 'JSON Lines file of {"id", "completion"} (source jsonl).' },

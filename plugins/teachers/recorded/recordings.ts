@@ -13,10 +13,18 @@ async function readShard(file: string): Promise<string[]> {
   try {
     value = JSON.parse(await readFile(file, 'utf8'));
   } catch (error) {
-    throw new UserError({ message: `teacher shard ${file} is not valid JSON: ${(error as Error).message}`, file, fix: 'restore the shard from the dsbs data' });
+    throw new UserError({
+      message: `teacher shard ${file} is not valid JSON: ${(error as Error).message}`,
+      file,
+      fix: 'restore the shard from the dsbs data',
+    });
   }
   if (!Array.isArray(value) || !value.every((item) => typeof item === 'string')) {
-    throw new UserError({ message: `teacher shard ${file} should be a JSON array of strings`, file, fix: 'restore the shard from the dsbs data' });
+    throw new UserError({
+      message: `teacher shard ${file} should be a JSON array of strings`,
+      file,
+      fix: 'restore the shard from the dsbs data',
+    });
   }
   return value as string[];
 }
@@ -67,10 +75,20 @@ export async function readJsonlRecordings(file: string): Promise<Recordings> {
   for await (const { value, line } of readJsonLines(file, 'recorded completions file')) {
     const record = value as { id?: unknown; completion?: unknown } | null;
     if (typeof record !== 'object' || record === null || typeof record.id !== 'string' || typeof record.completion !== 'string') {
-      throw new UserError({ message: `line ${line} of ${file} should be {"id": "…", "completion": "…"}`, file, line, fix: 'write one object with a string id and a string completion per line' });
+      throw new UserError({
+        message: `line ${line} of ${file} should be {"id": "…", "completion": "…"}`,
+        file,
+        line,
+        fix: 'write one object with a string id and a string completion per line',
+      });
     }
     if (recordings.has(record.id)) {
-      throw new UserError({ message: `line ${line} of ${file} repeats id "${record.id}"`, file, line, fix: 'keep one completion per example id' });
+      throw new UserError({
+        message: `line ${line} of ${file} repeats id "${record.id}"`,
+        file,
+        line,
+        fix: 'keep one completion per example id',
+      });
     }
     recordings.set(record.id, record.completion);
   }

@@ -96,7 +96,10 @@ export class TorchTrainer implements Trainer {
     };
     // Always on disk: it documents the run, and a torchrun launch reads it from there.
     const requestFile = path.join(output, 'request.json');
-    writeFileNoFollow(requestFile, JSON.stringify({ type: 'train', protocol: workerProtocolVersion, request: workerRequest }, null, 2) + '\n');
+    writeFileNoFollow(
+      requestFile,
+      JSON.stringify({ type: 'train', protocol: workerProtocolVersion, request: workerRequest }, null, 2) + '\n',
+    );
 
     const { done } = await runWorker({
       command: workerCommand(this.interpreter, this.options, requestFile, this.environment),

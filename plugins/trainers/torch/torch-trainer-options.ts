@@ -43,7 +43,11 @@ export const torchTrainerOptionsSchema: JsonSchema = {
   type: 'object',
   additionalProperties: false,
   properties: {
-    python: { type: 'string', minLength: 1, description: 'Python interpreter with torch and transformers (default: $DISTILL_PYTHON, then .venv).' },
+    python: {
+      type: 'string',
+      minLength: 1,
+      description: 'Python interpreter with torch and transformers (default: $DISTILL_PYTHON, then .venv).',
+    },
     device: { enum: ['auto', 'cpu', 'cuda'], default: 'auto', description: 'auto: CUDA when available, else CPU.' },
     devices: { ...positiveInteger, default: 1, description: 'Processes (one per GPU); more than 1 runs DDP under torchrun.' },
     batch_size: { ...positiveInteger, default: 16, description: 'Examples per micro-batch (each gives a predict and an explain row).' },
@@ -61,17 +65,32 @@ export const torchTrainerOptionsSchema: JsonSchema = {
     eval_limit: { ...positiveInteger, description: 'Validate on the first N validation examples only.' },
     eval_batch_size: { ...positiveInteger, default: 64, description: 'Examples per generation batch.' },
     generation_max_tokens: { ...positiveInteger, default: 64, description: 'Longest generated label.' },
-    threads: { ...positiveInteger, description: 'torch CPU threads (default: torch\'s own choice, one per physical core).' },
+    threads: { ...positiveInteger, description: "torch CPU threads (default: torch's own choice, one per physical core)." },
     spinning: {
       type: 'boolean',
       default: false,
-      description: 'CPU: let idle OpenMP threads spin between operators (OMP_WAIT_POLICY=ACTIVE). Measured 1.5x faster steps when the cores are the trainer\'s alone, 3-20x slower next to another busy process; the default lets them sleep. $OMP_WAIT_POLICY, when set, wins.',
+      description:
+        "CPU: let idle OpenMP threads spin between operators (OMP_WAIT_POLICY=ACTIVE). Measured 1.5x faster steps when the cores are the trainer's alone, 3-20x slower next to another busy process; the default lets them sleep. $OMP_WAIT_POLICY, when set, wins.",
     },
-    bf16: { oneOf: [{ type: 'boolean' }, { const: 'auto' }], default: 'auto', description: 'bf16 autocast for training steps; auto: where the device multiplies bf16 natively (a CUDA GPU with bf16, a CPU with AVX512-BF16 or AMX). CPU evaluation stays fp32.' },
-    task_passes: { enum: ['joint', 'separate'], default: 'separate', description: 'One forward pass per task (measured 15-20% faster on CPU at d_model 64-128), or one pass over both tasks.' },
+    bf16: {
+      oneOf: [{ type: 'boolean' }, { const: 'auto' }],
+      default: 'auto',
+      description:
+        'bf16 autocast for training steps; auto: where the device multiplies bf16 natively (a CUDA GPU with bf16, a CPU with AVX512-BF16 or AMX). CPU evaluation stays fp32.',
+    },
+    task_passes: {
+      enum: ['joint', 'separate'],
+      default: 'separate',
+      description: 'One forward pass per task (measured 15-20% faster on CPU at d_model 64-128), or one pass over both tasks.',
+    },
     bucket_batches: { ...positiveInteger, default: 50, description: 'Batches per length-sorting window.' },
     log_every: { ...positiveInteger, default: 1, description: 'Report progress every N steps.' },
     handshake_timeout_s: { type: 'number', exclusiveMinimum: 0, default: 300, description: 'Seconds the worker may take to start.' },
-    cancel_grace_s: { type: 'number', exclusiveMinimum: 0, default: 120, description: 'Seconds a cancelled worker may take to checkpoint before it is killed.' },
+    cancel_grace_s: {
+      type: 'number',
+      exclusiveMinimum: 0,
+      default: 120,
+      description: 'Seconds a cancelled worker may take to checkpoint before it is killed.',
+    },
   },
 };

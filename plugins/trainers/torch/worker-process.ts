@@ -147,7 +147,12 @@ export function runWorker(settings: WorkerRunSettings): Promise<{ hello: HelloEv
       try {
         event = JSON.parse(line) as WorkerEvent;
       } catch {
-        fail(new WorkerFailure(`the trainer worker wrote a line that is not protocol JSON: ${JSON.stringify(line.slice(0, 200))}`, stderrTail.toString()));
+        fail(
+          new WorkerFailure(
+            `the trainer worker wrote a line that is not protocol JSON: ${JSON.stringify(line.slice(0, 200))}`,
+            stderrTail.toString(),
+          ),
+        );
         return;
       }
       if (typeof event !== 'object' || event === null || !workerEventTypes.has((event as { type?: string }).type ?? '')) {
@@ -210,9 +215,21 @@ export function runWorker(settings: WorkerRunSettings): Promise<{ hello: HelloEv
           return reject(new UserError({ message: `trainer: ${errorEvent.message}`, plugin: 'trainer/torch', fix: restartFix }));
         }
         if (errorEvent.kind === 'user') {
-          return reject(new UserError({ message: `trainer: ${errorEvent.message}`, plugin: 'trainer/torch', fix: 'correct the trainer options or the student block of the pipeline' }));
+          return reject(
+            new UserError({
+              message: `trainer: ${errorEvent.message}`,
+              plugin: 'trainer/torch',
+              fix: 'correct the trainer options or the student block of the pipeline',
+            }),
+          );
         }
-        return reject(new WorkerFailure(`the trainer worker failed: ${errorEvent.message}\n${errorEvent.traceback ?? ''}`.trimEnd(), tail, errorEvent.traceback));
+        return reject(
+          new WorkerFailure(
+            `the trainer worker failed: ${errorEvent.message}\n${errorEvent.traceback ?? ''}`.trimEnd(),
+            tail,
+            errorEvent.traceback,
+          ),
+        );
       }
       if (done && hello && code === 0) return resolve({ hello, done });
       const stage = hello ? 'before finishing' : 'before its handshake';

@@ -182,5 +182,4 @@ export interface WorkerTrainRequest {
 
 /** Requests distill writes on the worker's stdin. */
 export type WorkerRequest =
-  | { readonly type: 'train'; readonly protocol: number; readonly request: WorkerTrainRequest }
-  | { readonly type: 'cancel' };
+  { readonly type: 'train'; readonly protocol: number; readonly request: WorkerTrainRequest } | { readonly type: 'cancel' };

@@ -42,14 +42,22 @@ const pipeline = (teacherOptions: Record<string, unknown>): Record<string, unkno
 test('a plain strict ajv compiles the combined schema and checks plugin options by `use`', () => {
   const schema = combinedSchema(new PluginRegistry([...stableRegistry().list(), secretTeacher]));
   const validate = new Ajv({ allErrors: true }).compile(schema);
-  assert.equal(validate(pipeline({ model: 'm', api_key: 'k', retry: { max_tokens: 3 }, secret: true })), true, JSON.stringify(validate.errors));
+  assert.equal(
+    validate(pipeline({ model: 'm', api_key: 'k', retry: { max_tokens: 3 }, secret: true })),
+    true,
+    JSON.stringify(validate.errors),
+  );
 
   assert.equal(validate(pipeline({ model: 'm', retry: { max_tokns: 3 } })), false);
-  assert.ok(validate.errors?.some((error) => error.instancePath === '/teacher/options/retry' && error.params.additionalProperty === 'max_tokns'));
+  assert.ok(
+    validate.errors?.some((error) => error.instancePath === '/teacher/options/retry' && error.params.additionalProperty === 'max_tokns'),
+  );
 
   const misspeltEvaluator = { ...pipeline({ model: 'm' }), evaluators: [{ use: 'exact-match', options: { ignore_cas: true } }] };
   assert.equal(validate(misspeltEvaluator), false);
-  assert.ok(validate.errors?.some((error) => error.instancePath === '/evaluators/0/options' && error.params.additionalProperty === 'ignore_cas'));
+  assert.ok(
+    validate.errors?.some((error) => error.instancePath === '/evaluators/0/options' && error.params.additionalProperty === 'ignore_cas'),
+  );
 });
 
 test('distill keywords become standard annotations and ids are offered as examples', () => {

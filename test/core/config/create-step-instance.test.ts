@@ -14,7 +14,10 @@ import { stableRegistry } from './stable-registry.js';
 const environment = { FIXTURE_API_KEY: 'sk-fixture-secret-1' };
 
 async function setUp() {
-  const loaded = await loadPipeline(testPath('core', 'config', 'fixtures', 'valid', 'child.yaml'), { environment, registry: stableRegistry() });
+  const loaded = await loadPipeline(testPath('core', 'config', 'fixtures', 'valid', 'child.yaml'), {
+    environment,
+    registry: stableRegistry(),
+  });
   const dependencies: PluginDependencies = {
     logger: new MemoryLogger(),
     clock: systemClock,
@@ -42,16 +45,22 @@ test('a step built in code gets defaults and is checked against the schema', asy
   const { loaded, dependencies } = await setUp();
   const evaluator = await createStepInstance(loaded, 'evaluator', { use: 'exact-match', options: {} }, dependencies);
   assert.equal(evaluator.score('Yes', 'yes'), 1, 'default ignore_case: true');
-  await assert.rejects(createStepInstance(loaded, 'loss-weight', { use: 'linear', options: { start: 2 } }, dependencies), (error: unknown) => {
-    assert.ok(error instanceof UserError);
-    assert.deepEqual(
-      error.problems.map((problem) => [problem.pointer, problem.message, problem.plugin]),
-      [
-        ['/options', 'missing required key "end"', 'loss-weight/linear'],
-        ['/options/start', 'must be <= 1, got 2', 'loss-weight/linear'],
-      ],
-    );
-    return true;
-  });
-  await assert.rejects(createStepInstance(loaded, 'evaluator', { use: 'exact-mach', options: {} }, dependencies), /unknown evaluator plugin "exact-mach"/);
+  await assert.rejects(
+    createStepInstance(loaded, 'loss-weight', { use: 'linear', options: { start: 2 } }, dependencies),
+    (error: unknown) => {
+      assert.ok(error instanceof UserError);
+      assert.deepEqual(
+        error.problems.map((problem) => [problem.pointer, problem.message, problem.plugin]),
+        [
+          ['/options', 'missing required key "end"', 'loss-weight/linear'],
+          ['/options/start', 'must be <= 1, got 2', 'loss-weight/linear'],
+        ],
+      );
+      return true;
+    },
+  );
+  await assert.rejects(
+    createStepInstance(loaded, 'evaluator', { use: 'exact-mach', options: {} }, dependencies),
+    /unknown evaluator plugin "exact-mach"/,
+  );
 });

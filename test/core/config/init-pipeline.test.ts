@@ -38,13 +38,19 @@ test('init copies a recipe elsewhere, re-pointing its extends, plugins and path 
 test('init refuses to overwrite, and names the recipes when one is unknown', async () => {
   const output = path.join(scratch, 'taken.yaml');
   await initPipeline({ recipesDirectory, recipe: 'fixture-thorough', output });
-  await assert.rejects(initPipeline({ recipesDirectory, recipe: 'fixture-thorough', output }), /the file already exists; not overwriting it/);
+  await assert.rejects(
+    initPipeline({ recipesDirectory, recipe: 'fixture-thorough', output }),
+    /the file already exists; not overwriting it/,
+  );
   await initPipeline({ recipesDirectory, recipe: 'fixture-quick', output, force: true });
   assert.match(readFileSync(output, 'utf8'), /^name: fixture-quick$/m);
   await assert.rejects(initPipeline({ recipesDirectory, recipe: 'fixture-thorogh', output }), (error: unknown) => {
     assert.ok(error instanceof UserError);
     assert.deepEqual(error.problems, [
-      { message: 'unknown recipe "fixture-thorogh"', fix: 'did you mean "fixture-thorough"? available recipes: fixture-quick, fixture-thorough' },
+      {
+        message: 'unknown recipe "fixture-thorogh"',
+        fix: 'did you mean "fixture-thorough"? available recipes: fixture-quick, fixture-thorough',
+      },
     ]);
     return true;
   });

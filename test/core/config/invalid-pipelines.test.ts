@@ -15,10 +15,15 @@ import { stableRegistry } from './stable-registry.js';
 // path and as displayed (relative to the working directory).
 const fixtures = testPath('core', 'config', 'fixtures');
 const invalidDirectory = path.join(fixtures, 'invalid');
-const expected = JSON.parse(readFileSync(path.join(invalidDirectory, 'expected.json'), 'utf8')) as Record<string, Record<string, unknown>[]>;
+const expected = JSON.parse(readFileSync(path.join(invalidDirectory, 'expected.json'), 'utf8')) as Record<
+  string,
+  Record<string, unknown>[]
+>;
 const environment = { FIXTURE_API_KEY: 'sk-fixture-secret-1' };
 const registry = stableRegistry();
-const files = readdirSync(invalidDirectory).filter((name) => name.endsWith('.yaml')).sort();
+const files = readdirSync(invalidDirectory)
+  .filter((name) => name.endsWith('.yaml'))
+  .sort();
 
 function fill(text: unknown): unknown {
   return typeof text === 'string' ? text.split('{fixtures}').join(fixtures).split('{shown}').join(displayPath(fixtures)) : text;
@@ -38,12 +43,20 @@ function comparable(problem: Problem): Record<string, unknown> {
 
 test('the corpus holds at least 40 invalid pipelines, each with its expected problems', () => {
   assert.ok(files.length >= 40, `only ${files.length} invalid pipelines`);
-  assert.deepEqual(files.filter((name) => !(name in expected)), [], 'files without an entry in expected.json');
+  assert.deepEqual(
+    files.filter((name) => !(name in expected)),
+    [],
+    'files without an entry in expected.json',
+  );
 });
 
 for (const name of files) {
   test(`invalid pipeline ${name}`, async () => {
-    const want = (expected[name] ?? []).map((problem) => ({ ...problem, message: fill(problem.message), ...(problem.fix ? { fix: fill(problem.fix) } : {}) }));
+    const want = (expected[name] ?? []).map((problem) => ({
+      ...problem,
+      message: fill(problem.message),
+      ...(problem.fix ? { fix: fill(problem.fix) } : {}),
+    }));
     await assert.rejects(loadPipeline(path.join(invalidDirectory, name), { environment, registry }), (error: unknown) => {
       assert.ok(error instanceof UserError, `expected a UserError, got ${String(error)}`);
       assert.deepEqual(error.problems.map(comparable), want);

@@ -29,7 +29,11 @@ test('a pipeline loads with every default applied', async () => {
   assert.deepEqual(config.dataset.limit, {});
   assert.deepEqual(config.teacher.limits, { concurrency: 8, max_retry_after_seconds: 120 });
   assert.equal(config.teacher.max_failure_rate, 0, 'no example may end without an answer unless the pipeline says so');
-  assert.deepEqual(config.parser, { use: 'fixture-parser', options: { min_rationale_words: 5 } }, 'absent options become {} plus plugin defaults');
+  assert.deepEqual(
+    config.parser,
+    { use: 'fixture-parser', options: { min_rationale_words: 5 } },
+    'absent options become {} plus plugin defaults',
+  );
   assert.deepEqual(config.teacher.options, { model: 'small-model', api_key: 'sk-fixture-secret-1', max_tokens: 256, temperature: 0 });
   assert.equal(config.student.max_input_length, 512);
   assert.ok(loaded.registry.has('teacher', 'fixture-teacher'), 'the external plugins are in the registry');
@@ -62,7 +66,10 @@ test('extends merges mappings, replaces lists and fills variables with their def
 });
 
 test('options marked secret are redacted in the printable config and in text', async () => {
-  const loaded = await loadPipeline(valid('child.yaml'), { environment: { ...environment, FIXTURE_PROJECT_TOKEN: 'tok-from-environment' }, registry: stableRegistry() });
+  const loaded = await loadPipeline(valid('child.yaml'), {
+    environment: { ...environment, FIXTURE_PROJECT_TOKEN: 'tok-from-environment' },
+    registry: stableRegistry(),
+  });
   const redacted = loaded.redactedConfig as { teacher: { options: Record<string, unknown> } };
   assert.equal(redacted.teacher.options.api_key, '[redacted]');
   assert.deepEqual(redacted.teacher.options.headers, { project_token: '[redacted]' });
@@ -74,7 +81,10 @@ test('options marked secret are redacted in the printable config and in text', a
 });
 
 test('credentials an SDK reads from the environment by itself are redacted too', async () => {
-  const loaded = await loadPipeline(valid('minimal.yaml'), { environment: { OPENAI_API_KEY: 'sk-proj-abcdefgh', HOME: '/root' }, registry: stableRegistry() });
+  const loaded = await loadPipeline(valid('minimal.yaml'), {
+    environment: { OPENAI_API_KEY: 'sk-proj-abcdefgh', HOME: '/root' },
+    registry: stableRegistry(),
+  });
   assert.deepEqual(loaded.secrets, ['sk-proj-abcdefgh']);
 });
 
@@ -82,7 +92,10 @@ test('a registry given by the caller is used to resolve ids', async () => {
   const registry = new PluginRegistry(builtinPlugins.filter((descriptor) => descriptor.id !== 'exact-match'));
   await assert.rejects(loadPipeline(valid('minimal.yaml'), { environment: {}, registry }), (error: unknown) => {
     assert.ok(error instanceof UserError);
-    assert.deepEqual(error.problems.map((problem) => problem.message), ['unknown evaluator plugin "exact-match"']);
+    assert.deepEqual(
+      error.problems.map((problem) => problem.message),
+      ['unknown evaluator plugin "exact-match"'],
+    );
     // The default evaluator has no position of its own: it is reported at the pipeline's mapping.
     assert.deepEqual([error.problems[0]!.line, error.problems[0]!.column, error.problems[0]!.pointer], [2, 1, '/evaluators/0/use']);
     return true;
@@ -102,7 +115,10 @@ test('a path option written in an extended file resolves from that file and is r
   const loaded = await loadPipeline(grandchild, { environment, registry: stableRegistry() });
   assert.deepEqual(loaded.sourceFiles, [grandchild, valid('child.yaml'), valid('base.yaml')]);
   assert.equal(loaded.config.dataset.options.directory, path.join('..', '..', 'data'));
-  assert.equal(path.resolve(loaded.baseDirectory, String(loaded.config.dataset.options.directory)), testPath('core', 'config', 'fixtures', 'data'));
+  assert.equal(
+    path.resolve(loaded.baseDirectory, String(loaded.config.dataset.options.directory)),
+    testPath('core', 'config', 'fixtures', 'data'),
+  );
   assert.equal(loaded.config.name, 'grandchild');
   assert.equal(loaded.config.loss.use, 'linear', 'inherited through two files');
 });

@@ -11,15 +11,36 @@ function positions(file: string, pointers: readonly string[]): SourceMap {
 test('positions follow the values: inherited ones name the base, replaced and added ones the override', () => {
   const base = {
     value: { teacher: { options: { model: 'a', headers: { token: 't' } } }, evaluators: [{ use: 'x' }] },
-    sourceMap: positions('base.yaml', ['', '/teacher', '/teacher/options', '/teacher/options/model', '/teacher/options/headers', '/teacher/options/headers/token', '/evaluators', '/evaluators/0', '/evaluators/0/use']),
+    sourceMap: positions('base.yaml', [
+      '',
+      '/teacher',
+      '/teacher/options',
+      '/teacher/options/model',
+      '/teacher/options/headers',
+      '/teacher/options/headers/token',
+      '/evaluators',
+      '/evaluators/0',
+      '/evaluators/0/use',
+    ]),
   };
   const override = {
     value: { teacher: { options: { headers: 'none' } }, evaluators: [{ use: 'y' }], name: 'child' },
-    sourceMap: positions('child.yaml', ['', '/teacher', '/teacher/options', '/teacher/options/headers', '/evaluators', '/evaluators/0', '/evaluators/0/use', '/name']),
+    sourceMap: positions('child.yaml', [
+      '',
+      '/teacher',
+      '/teacher/options',
+      '/teacher/options/headers',
+      '/evaluators',
+      '/evaluators/0',
+      '/evaluators/0/use',
+      '/name',
+    ]),
   };
   const merged = mergeDocuments(base, override);
   assert.deepEqual(merged.value, { teacher: { options: { model: 'a', headers: 'none' } }, evaluators: [{ use: 'y' }], name: 'child' });
-  const files = Object.fromEntries([...merged.sourceMap].map(([pointer, location]) => [pointer, `${location.value.file}:${location.value.line}`]));
+  const files = Object.fromEntries(
+    [...merged.sourceMap].map(([pointer, location]) => [pointer, `${location.value.file}:${location.value.line}`]),
+  );
   assert.deepEqual(files, {
     '': 'child.yaml:1',
     '/teacher': 'child.yaml:2',

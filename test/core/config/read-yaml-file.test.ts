@@ -62,8 +62,19 @@ test('values are counted with each alias standing for what its anchor holds, and
   ]);
   const read = await readYamlFile(file, { ...limits, maxNodes: 24 });
   assert.deepEqual(read.problems, []);
-  assert.deepEqual(read.value, { 'x-four': [1, 2, 3, 4], uses: [[1, 2, 3, 4], [1, 2, 3, 4], [1, 2, 3, 4]] });
-  assert.deepEqual(read.sourceMap.get('/uses/2/3')?.value, { file: read.sourceMap.get('/uses/2/3')!.value.file, line: 1, column: 25 }, 'an aliased value is located where its anchor wrote it');
+  assert.deepEqual(read.value, {
+    'x-four': [1, 2, 3, 4],
+    uses: [
+      [1, 2, 3, 4],
+      [1, 2, 3, 4],
+      [1, 2, 3, 4],
+    ],
+  });
+  assert.deepEqual(
+    read.sourceMap.get('/uses/2/3')?.value,
+    { file: read.sourceMap.get('/uses/2/3')!.value.file, line: 1, column: 25 },
+    'an aliased value is located where its anchor wrote it',
+  );
 });
 
 test('nesting is counted through aliases, and an alias inside its own anchor is refused', async (context) => {
@@ -76,14 +87,22 @@ test('nesting is counted through aliases, and an alias inside its own anchor is 
   assert.deepEqual((await readYamlFile(deep, { ...pipelineLimits, maxDepth: 5 })).problems, []);
   const loop = path.join(directory, 'loop.yaml');
   writeFileSync(loop, 'x-loop: &loop {again: *loop}\n');
-  assert.deepEqual(located((await readYamlFile(loop)).problems), [{ line: 1, column: 23, message: 'alias "*loop" is inside the value its anchor names, so it would contain itself' }]);
+  assert.deepEqual(located((await readYamlFile(loop)).problems), [
+    { line: 1, column: 23, message: 'alias "*loop" is inside the value its anchor names, so it would contain itself' },
+  ]);
 });
 
 test('nesting far past the limit stops the parser early', async (context) => {
   const file = path.join(temporaryDirectory(context), 'brackets.yaml');
   writeFileSync(file, `a: ${'['.repeat(200_000)}\n`);
   const read = await readYamlFile(file);
-  assert.deepEqual(located(read.problems), [{ line: 1, column: 4 + 2 * pipelineLimits.maxDepth - 1, message: `this value nests more than ${2 * pipelineLimits.maxDepth} levels deep; a pipeline file may nest at most ${pipelineLimits.maxDepth}` }]);
+  assert.deepEqual(located(read.problems), [
+    {
+      line: 1,
+      column: 4 + 2 * pipelineLimits.maxDepth - 1,
+      message: `this value nests more than ${2 * pipelineLimits.maxDepth} levels deep; a pipeline file may nest at most ${pipelineLimits.maxDepth}`,
+    },
+  ]);
 });
 
 test('anchors past the limit are refused at the first one too many', async (context) => {

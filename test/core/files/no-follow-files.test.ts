@@ -28,7 +28,10 @@ test('a whole-file write replaces a planted link instead of writing through it',
 test('appending to or reading a planted link is refused with a user error naming it', (context) => {
   const { link, outside } = plantedLink(temporaryDirectory(context), 'events.jsonl');
   for (const attempt of [() => appendFileNoFollow(link, 'line\n'), () => new NoFollowAppender(link), () => readTextFileNoFollow(link)]) {
-    assert.throws(attempt, (error: unknown) => error instanceof UserError && error.message.includes(link) && /symbolic link/.test(error.message));
+    assert.throws(
+      attempt,
+      (error: unknown) => error instanceof UserError && error.message.includes(link) && /symbolic link/.test(error.message),
+    );
   }
   assert.equal(readFileSync(outside, 'utf8'), 'precious\n');
 });
@@ -36,7 +39,10 @@ test('appending to or reading a planted link is refused with a user error naming
 test('a run folder with a link anywhere inside is refused before anything is written', (context) => {
   const directory = temporaryDirectory(context);
   const { link } = plantedLink(directory, path.join('stages', 'teacher', 'abc', 'teacher-records.jsonl'));
-  assert.throws(() => assertNoLinks(path.join(directory, 'run')), (error: unknown) => error instanceof UserError && error.message.includes(link));
+  assert.throws(
+    () => assertNoLinks(path.join(directory, 'run')),
+    (error: unknown) => error instanceof UserError && error.message.includes(link),
+  );
   assertNoLinks(path.join(directory, 'missing'));
   // The folder itself may be reached through a link (runs kept on another disk).
   mkdirSync(path.join(directory, 'clean', 'stages'), { recursive: true });

@@ -17,7 +17,10 @@ describe('decoderCaches reads how to feed a decoder graph from the names it decl
 
   test('self- and cross-attention caches: the cross one is fetched on the first step only', () => {
     const caches = decoderCaches(
-      session([...inputs, ...cacheNames('past_key_values', ['decoder', 'encoder'])], ['logits', ...cacheNames('present', ['decoder', 'encoder'])]),
+      session(
+        [...inputs, ...cacheNames('past_key_values', ['decoder', 'encoder'])],
+        ['logits', ...cacheNames('present', ['decoder', 'encoder'])],
+      ),
     );
     assert.deepEqual(caches.selfAttention, cacheNames('past_key_values', ['decoder']));
     assert.deepEqual(caches.crossAttention, cacheNames('past_key_values', ['encoder']));
@@ -26,7 +29,9 @@ describe('decoderCaches reads how to feed a decoder graph from the names it decl
   });
 
   test('a folder exported before the cross-attention cache (self-attention only) still decodes', () => {
-    const caches = decoderCaches(session([...inputs, ...cacheNames('past_key_values', ['decoder'])], ['logits', ...cacheNames('present', ['decoder'])]));
+    const caches = decoderCaches(
+      session([...inputs, ...cacheNames('past_key_values', ['decoder'])], ['logits', ...cacheNames('present', ['decoder'])]),
+    );
     assert.deepEqual(caches.crossAttention, []);
     assert.deepEqual(caches.laterStepOutputs, caches.firstStepOutputs);
   });

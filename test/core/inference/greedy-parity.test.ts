@@ -56,7 +56,12 @@ for (const kind of ['random', 'trained'] as const) {
     test('two threads, sleeping or spinning workers, give the same ids', async () => {
       const inputs = fixture.test.slice(0, 5).map((example) => taskPrefixes.explain + example.input);
       for (const spinning of [false, true]) {
-        const threaded = await loadStudent(fixture.exported, { maxNewTokens: fixture.reference.max_new_tokens, batchSize: 1, intraOpThreads: 2, spinning });
+        const threaded = await loadStudent(fixture.exported, {
+          maxNewTokens: fixture.reference.max_new_tokens,
+          batchSize: 1,
+          intraOpThreads: 2,
+          spinning,
+        });
         try {
           assert.deepEqual(await threaded.generateIds(inputs), fixture.reference.explain_ids.slice(0, 5), `spinning: ${spinning}`);
         } finally {
@@ -66,9 +71,18 @@ for (const kind of ['random', 'trained'] as const) {
     });
 
     test('decoded texts equal PyTorch decoded texts', async () => {
-      const predictions = await student.predict(fixture.test.map((example) => example.input), { explain: true });
-      assert.deepEqual(predictions.map((prediction) => prediction.label), fixture.reference.predict_texts.map((text) => text.trim()));
-      assert.deepEqual(predictions.map((prediction) => prediction.rationale), fixture.reference.explain_texts.map((text) => text.trim()));
+      const predictions = await student.predict(
+        fixture.test.map((example) => example.input),
+        { explain: true },
+      );
+      assert.deepEqual(
+        predictions.map((prediction) => prediction.label),
+        fixture.reference.predict_texts.map((text) => text.trim()),
+      );
+      assert.deepEqual(
+        predictions.map((prediction) => prediction.rationale),
+        fixture.reference.explain_texts.map((text) => text.trim()),
+      );
     });
   });
 }

@@ -24,12 +24,18 @@ describe('a wrong model folder fails at load with a UserError naming what is mis
     const checkpoint = path.join(scratch, 'checkpoint');
     mkdirSync(checkpoint);
     for (const name of ['config.json', 'tokenizer.json', 'tokenizer_config.json']) writeFileSync(path.join(checkpoint, name), '{}');
-    assert.throws(() => readStudentFolder(checkpoint), (error: unknown) => {
-      assert.ok(error instanceof UserError);
-      assert.match(error.message, /lacks onnx\/encoder_model\.onnx, onnx\/decoder_model_merged\.onnx$/);
-      return true;
-    });
-    assert.throws(() => readStudentFolder(checkpoint, 'int8'), /lacks onnx\/encoder_model_quantized\.onnx, onnx\/decoder_model_merged_quantized\.onnx/);
+    assert.throws(
+      () => readStudentFolder(checkpoint),
+      (error: unknown) => {
+        assert.ok(error instanceof UserError);
+        assert.match(error.message, /lacks onnx\/encoder_model\.onnx, onnx\/decoder_model_merged\.onnx$/);
+        return true;
+      },
+    );
+    assert.throws(
+      () => readStudentFolder(checkpoint, 'int8'),
+      /lacks onnx\/encoder_model_quantized\.onnx, onnx\/decoder_model_merged_quantized\.onnx/,
+    );
   });
 
   test('a folder with the files of another model type', () => {
@@ -49,6 +55,9 @@ describe('a wrong model folder fails at load with a UserError naming what is mis
       writeFileSync(path.join(broken, name), '{}');
     }
     writeFileSync(path.join(broken, 'config.json'), '{"model_type": "t5",');
-    assert.throws(() => readStudentFolder(broken), (error: unknown) => isUserError(error) && /config\.json is not valid JSON/.test(error.message));
+    assert.throws(
+      () => readStudentFolder(broken),
+      (error: unknown) => isUserError(error) && /config\.json is not valid JSON/.test(error.message),
+    );
   });
 });

@@ -56,7 +56,10 @@ export function tinyStudentMissing(): string | false {
 
 function fixtureKey(): string {
   const hash = createHash('sha256');
-  for (const file of [testPath('core', 'inference', 'fixtures', 'make_tiny_t5.py'), path.join(repositoryRoot, 'plugins', 'exporters', 'onnx', 'python', 'export_onnx.py')]) {
+  for (const file of [
+    testPath('core', 'inference', 'fixtures', 'make_tiny_t5.py'),
+    path.join(repositoryRoot, 'plugins', 'exporters', 'onnx', 'python', 'export_onnx.py'),
+  ]) {
     hash.update(readFileSync(file));
   }
   hash.update(JSON.stringify({ testExampleCount, trainExampleCount, maxNewTokens }));
@@ -87,7 +90,8 @@ async function buildTinyStudent(kind: TinyStudentKind): Promise<TinyStudent> {
   if (!existsSync(resultFile)) {
     const staging = `${folder}.${process.pid}.${Date.now()}`;
     mkdirSync(staging, { recursive: true });
-    const train = (await readEvaluationExamples({ dataset: 'esnli', split: 'valid', root: dsbsDirectory, limit: trainExampleCount })).examples;
+    const train = (await readEvaluationExamples({ dataset: 'esnli', split: 'valid', root: dsbsDirectory, limit: trainExampleCount }))
+      .examples;
     const rationales = readRationales(trainExampleCount);
     const data = {
       train: train.map((example, index) => ({ ...example, rationale: rationales[index] ?? '' })),
@@ -99,9 +103,12 @@ async function buildTinyStudent(kind: TinyStudentKind): Promise<TinyStudent> {
       testPython,
       [
         testPath('core', 'inference', 'fixtures', 'make_tiny_t5.py'),
-        '--data', path.join(staging, 'data.json'),
-        '--output', staging,
-        '--train-steps', kind === 'trained' ? '200' : '0',
+        '--data',
+        path.join(staging, 'data.json'),
+        '--output',
+        staging,
+        '--train-steps',
+        kind === 'trained' ? '200' : '0',
       ],
       { encoding: 'utf8', env: { ...process.env, TRANSFORMERS_VERBOSITY: 'error' } },
     );
@@ -111,9 +118,7 @@ async function buildTinyStudent(kind: TinyStudentKind): Promise<TinyStudent> {
       output: path.join(staging, 'exported'),
       quantize: kind === 'trained',
       python: testPython,
-      ...(kind === 'trained'
-        ? { comparison: { dataset: 'esnli', split: 'test', root: dsbsDirectory, limit: testExampleCount } }
-        : {}),
+      ...(kind === 'trained' ? { comparison: { dataset: 'esnli', split: 'test', root: dsbsDirectory, limit: testExampleCount } } : {}),
     });
     writeFileSync(path.join(staging, 'export-result.json'), JSON.stringify(exportResult));
     try {
@@ -136,6 +141,8 @@ async function buildTinyStudent(kind: TinyStudentKind): Promise<TinyStudent> {
 
 /** The first human explanation of each e-SNLI validation line, as the rationale target. */
 function readRationales(limit: number): string[] {
-  const lines = readFileSync(path.join(dsbsDirectory, 'esnli', 'esnli_valid.json'), 'utf8').split('\n').slice(0, limit);
+  const lines = readFileSync(path.join(dsbsDirectory, 'esnli', 'esnli_valid.json'), 'utf8')
+    .split('\n')
+    .slice(0, limit);
   return lines.map((line) => String((JSON.parse(line) as { explanation_1?: string }).explanation_1 ?? ''));
 }

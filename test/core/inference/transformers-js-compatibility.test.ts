@@ -52,12 +52,23 @@ describe('transformers.js loads the exported folder offline and generates what P
     const model = await AutoModelForSeq2SeqLM.from_pretrained(fixture.exported, { dtype: 'q8' });
     // One text per batch, as transformers.js runs here: dynamic int8 quantisation scales the
     // activations per tensor, so int8 results (unlike fp32) depend on what else is in the batch.
-    const student = await loadStudent(fixture.exported, { precision: 'int8', maxNewTokens: fixture.reference.max_new_tokens, batchSize: 1 });
+    const student = await loadStudent(fixture.exported, {
+      precision: 'int8',
+      maxNewTokens: fixture.reference.max_new_tokens,
+      batchSize: 1,
+    });
     try {
-      const texts = fixture.test.slice(0, 3).flatMap((example) => [taskPrefixes.predict + example.input, taskPrefixes.explain + example.input]);
+      const texts = fixture.test
+        .slice(0, 3)
+        .flatMap((example) => [taskPrefixes.predict + example.input, taskPrefixes.explain + example.input]);
       const ours = await student.generateIds(texts);
       for (const [index, text] of texts.entries()) {
-        const output = (await model.generate({ ...tokenizer(text), max_new_tokens: fixture.reference.max_new_tokens, do_sample: false, num_beams: 1 })) as {
+        const output = (await model.generate({
+          ...tokenizer(text),
+          max_new_tokens: fixture.reference.max_new_tokens,
+          do_sample: false,
+          num_beams: 1,
+        })) as {
           tolist(): bigint[][];
         };
         assert.deepEqual(output.tolist()[0]!.map(Number).slice(1), ours[index], `int8 ids of ${JSON.stringify(text.slice(0, 40))}`);

@@ -6,7 +6,10 @@ test('lead-ins such as "Explanation:" and "Because" are stripped, repeatedly', (
   assert.equal(cleanRationale('Explanation: the premise says the man is asleep.'), 'the premise says the man is asleep.');
   assert.equal(cleanRationale('Because the premise says the man is asleep.'), 'the premise says the man is asleep.');
   assert.equal(cleanRationale('Rationale: because a dog cannot be a cat at once.'), 'a dog cannot be a cat at once.');
-  assert.equal(cleanRationale('REASONING:  Since the store opened in London, it is in Europe.'), 'the store opened in London, it is in Europe.');
+  assert.equal(
+    cleanRationale('REASONING:  Since the store opened in London, it is in Europe.'),
+    'the store opened in London, it is in Europe.',
+  );
 });
 
 test('leading punctuation goes and whitespace collapses', () => {

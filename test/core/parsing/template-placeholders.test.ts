@@ -26,7 +26,11 @@ test('a placeholder that names no field is reported with a did-you-mean and the 
       plugin: 'prompt/template',
       fix: 'did you mean "hypothesis"? fields: premise, hypothesis',
     },
-    { message: 'the template uses {topic}, which is not a field of the dataset', plugin: 'prompt/template', fix: 'fields: premise, hypothesis' },
+    {
+      message: 'the template uses {topic}, which is not a field of the dataset',
+      plugin: 'prompt/template',
+      fix: 'fields: premise, hypothesis',
+    },
   ]);
   assert.deepEqual(unknownPlaceholderProblems(['premise'], ['premise'], 'prompt/template'), []);
 });

@@ -44,7 +44,11 @@ test('a plugin that calls process.exit while imported is reported at its referen
   ]);
   assert.equal(process.exit, standIn, 'what was there before loading is put back');
   // After a top-level await, and with the refusal caught: still reported.
-  const later = await problemsOf(directory, 'exits-later.js', 'await Promise.resolve();\ntry { process.exit(3); } catch {}\nexport default {};\n');
+  const later = await problemsOf(
+    directory,
+    'exits-later.js',
+    'await Promise.resolve();\ntry { process.exit(3); } catch {}\nexport default {};\n',
+  );
   assert.deepEqual(
     later.map((problem) => problem.message),
     ['plugin "./exits-later.js" called process.exit(3) while being imported'],
@@ -60,23 +64,30 @@ test('a plugin whose import rejects is reported with the reason', async (context
   ]);
 });
 
-test('a plugin path that is a FIFO or a folder is refused without being imported', { timeout: 20_000, skip: process.platform === 'win32' && 'needs mkfifo' }, async (context) => {
-  const directory = temporaryDirectory(context);
-  assert.equal(spawnSync('mkfifo', [path.join(directory, 'pipe.js')]).status, 0);
-  mkdirSync(path.join(directory, 'folder.js'));
-  // Importing the FIFO would leave a read pending forever, keeping the process alive.
-  await assert.rejects(
-    loadExternalPlugins([
-      { specifier: './pipe.js', baseDirectory: directory, location },
-      { specifier: './folder.js', baseDirectory: directory, location },
-    ]),
-    (error: unknown) => {
-      assert.ok(error instanceof UserError);
-      assert.deepEqual(
-        error.problems.map((problem) => problem.message),
-        [`cannot load plugin ${path.join(directory, 'pipe.js')}: it is a named pipe (FIFO)`, `cannot load plugin ${path.join(directory, 'folder.js')}: it is a folder`],
-      );
-      return true;
-    },
-  );
-});
+test(
+  'a plugin path that is a FIFO or a folder is refused without being imported',
+  { timeout: 20_000, skip: process.platform === 'win32' && 'needs mkfifo' },
+  async (context) => {
+    const directory = temporaryDirectory(context);
+    assert.equal(spawnSync('mkfifo', [path.join(directory, 'pipe.js')]).status, 0);
+    mkdirSync(path.join(directory, 'folder.js'));
+    // Importing the FIFO would leave a read pending forever, keeping the process alive.
+    await assert.rejects(
+      loadExternalPlugins([
+        { specifier: './pipe.js', baseDirectory: directory, location },
+        { specifier: './folder.js', baseDirectory: directory, location },
+      ]),
+      (error: unknown) => {
+        assert.ok(error instanceof UserError);
+        assert.deepEqual(
+          error.problems.map((problem) => problem.message),
+          [
+            `cannot load plugin ${path.join(directory, 'pipe.js')}: it is a named pipe (FIFO)`,
+            `cannot load plugin ${path.join(directory, 'folder.js')}: it is a folder`,
+          ],
+        );
+        return true;
+      },
+    );
+  },
+);

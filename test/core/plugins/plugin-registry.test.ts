@@ -21,7 +21,8 @@ test('an unknown id fails with the ids of that kind and a did-you-mean', () => {
 test('a malformed descriptor is rejected field by field', () => {
   const registry = new PluginRegistry();
   assert.throws(
-    () => registry.register({ id: 'Bad Id', kind: 'teachr', version: '1', summary: '', optionsSchema: {}, create: 3 } as never, 'my-plugin.js'),
+    () =>
+      registry.register({ id: 'Bad Id', kind: 'teachr', version: '1', summary: '', optionsSchema: {}, create: 3 } as never, 'my-plugin.js'),
     (error: unknown) => {
       assert.ok(error instanceof UserError);
       const messages = error.problems.map((problem) => problem.message);

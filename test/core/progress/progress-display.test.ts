@@ -7,7 +7,12 @@ test('plain mode prints stage changes at once and throttles progress lines', () 
   let time = 0;
   const events = new LocalEventStream(() => time);
   const output: string[] = [];
-  const stop = attachProgressDisplay(events, { mode: 'plain', write: (text) => output.push(text), intervalMilliseconds: 1000, now: () => time });
+  const stop = attachProgressDisplay(events, {
+    mode: 'plain',
+    write: (text) => output.push(text),
+    intervalMilliseconds: 1000,
+    now: () => time,
+  });
   events.emit('stage.start', { stage: 'teacher' });
   events.emit('teacher.progress', { done: 10, total: 100, cached: 4, failed: 1, dollars: 0.5, done_this_run: 10, elapsed_ms: 1000 });
   time = 200;
@@ -28,7 +33,12 @@ test('live mode redraws its block in place and shows the best validation accurac
   let time = 0;
   const events = new LocalEventStream(() => time);
   const output: string[] = [];
-  const stop = attachProgressDisplay(events, { mode: 'live', write: (text) => output.push(text), intervalMilliseconds: 0, now: () => time });
+  const stop = attachProgressDisplay(events, {
+    mode: 'live',
+    write: (text) => output.push(text),
+    intervalMilliseconds: 0,
+    now: () => time,
+  });
   events.emit('stage.start', { stage: 'trainer' });
   events.emit('train.evaluation', { split: 'validation', accuracy: 0.41 });
   events.emit('train.evaluation', { split: 'validation', accuracy: 0.38 });
@@ -45,7 +55,10 @@ test('json mode writes every event as one line', () => {
   const stop = attachProgressDisplay(events, { mode: 'json', write: (text) => output.push(text) });
   events.emit('teacher.retry', { attempt: 2 });
   stop();
-  assert.deepEqual(output.map((line) => JSON.parse(line)), [{ attempt: 2, type: 'teacher.retry', time: 7 }]);
+  assert.deepEqual(
+    output.map((line) => JSON.parse(line)),
+    [{ attempt: 2, type: 'teacher.retry', time: 7 }],
+  );
 });
 
 test('the teacher line shows a bar when live, budget skips, and a resume notice once', () => {
@@ -53,7 +66,16 @@ test('the teacher line shows a bar when live, budget skips, and a resume notice 
   const output: string[] = [];
   const stop = attachProgressDisplay(events, { mode: 'live', write: (text) => output.push(text), intervalMilliseconds: 0, now: () => 0 });
   events.emit('teacher.start', { total: 100, resumed: 40 });
-  events.emit('teacher.progress', { done: 50, total: 100, cached: 40, failed: 0, skipped: 5, dollars: 0.0123, done_this_run: 10, elapsed_ms: 10_000 });
+  events.emit('teacher.progress', {
+    done: 50,
+    total: 100,
+    cached: 40,
+    failed: 0,
+    skipped: 5,
+    dollars: 0.0123,
+    done_this_run: 10,
+    elapsed_ms: 10_000,
+  });
   stop();
   const screen = output.join('');
   assert.equal(screen.split('teacher: resuming, 40 of 100 examples already done').length, 2, 'the notice is printed exactly once');

@@ -11,7 +11,18 @@ const summary: RunSummary = {
   pipeline: 'esnli <quickstart>',
   description: 'A & B',
   createdAt: '2026-11-25T16:00:00.000Z',
-  teacher: { provider: 'recorded', model: 'palm-540b', examples: 3000, accuracy: 0.7363, explanationRate: 0.98, unparsed: 3, failed: 0, promptTokens: 0, completionTokens: 0, dollars: 0 },
+  teacher: {
+    provider: 'recorded',
+    model: 'palm-540b',
+    examples: 3000,
+    accuracy: 0.7363,
+    explanationRate: 0.98,
+    unparsed: 3,
+    failed: 0,
+    promptTokens: 0,
+    completionTokens: 0,
+    dollars: 0,
+  },
   student: {
     steps: 400,
     validationAccuracy: 0.52,
@@ -22,8 +33,22 @@ const summary: RunSummary = {
     exportedBytes: 12_345_678,
     latencyMilliseconds: 3.21,
     lossCurves: [
-      { name: 'label', points: [{ x: 1, y: 3 }, { x: 2, y: 2 }, { x: 3, y: 1.5 }] },
-      { name: 'rationale', points: [{ x: 1, y: 5 }, { x: 2, y: 4 }, { x: 3, y: 3.5 }] },
+      {
+        name: 'label',
+        points: [
+          { x: 1, y: 3 },
+          { x: 2, y: 2 },
+          { x: 3, y: 1.5 },
+        ],
+      },
+      {
+        name: 'rationale',
+        points: [
+          { x: 1, y: 5 },
+          { x: 2, y: 4 },
+          { x: 3, y: 3.5 },
+        ],
+      },
     ],
   },
   sweep: [
@@ -32,7 +57,10 @@ const summary: RunSummary = {
     { mode: 'standard', dataFraction: 0.125, rationaleRate: 0, alpha: 1, accuracies: [0.38] },
     { mode: 'standard', dataFraction: 1, rationaleRate: 0, alpha: 1, accuracies: [0.45] },
   ],
-  stages: [{ stage: 'teacher', status: 'reused' }, { stage: 'trainer', status: 'computed' }],
+  stages: [
+    { stage: 'teacher', status: 'reused' },
+    { stage: 'trainer', status: 'computed' },
+  ],
 };
 
 test('the Markdown report holds the teacher, student and sweep figures', () => {
@@ -46,7 +74,11 @@ test('the Markdown report holds the teacher, student and sweep figures', () => {
 test('the HTML report escapes text and draws the loss and sweep charts inline', () => {
   const html = renderHtmlReport(summary);
   assert.match(html, /<title>distill report: esnli &lt;quickstart&gt;<\/title>/);
-  assert.equal((html.match(/<svg /g) ?? []).length, 2, 'loss curves and accuracy against data fraction (rationale rate has one value per series)');
+  assert.equal(
+    (html.match(/<svg /g) ?? []).length,
+    2,
+    'loss curves and accuracy against data fraction (rationale rate has one value per series)',
+  );
   assert.doesNotMatch(html, /<script|https?:\/\/(?!www\.w3\.org\/2000\/svg)/, 'no script and nothing to fetch');
 });
 

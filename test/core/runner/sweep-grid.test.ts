@@ -17,8 +17,13 @@ test('no sweep block, no variants', () => {
 });
 
 test('every combination of the axes; standard mode ignores rationale rate and alpha', () => {
-  const variants = sweepVariants({ ...base, sweep: { mode: ['standard', 'step-by-step'], data_fraction: [0.5, 1], rationale_rate: [0.33, 1], seed: [1, 2] } });
-  const points = variants.map((variant) => `${variant.mode} f=${variant.dataFraction} r=${variant.rationaleRate} a=${variant.alpha} s=${variant.seed}`);
+  const variants = sweepVariants({
+    ...base,
+    sweep: { mode: ['standard', 'step-by-step'], data_fraction: [0.5, 1], rationale_rate: [0.33, 1], seed: [1, 2] },
+  });
+  const points = variants.map(
+    (variant) => `${variant.mode} f=${variant.dataFraction} r=${variant.rationaleRate} a=${variant.alpha} s=${variant.seed}`,
+  );
   assert.deepEqual(points, [
     'standard f=0.5 r=0 a=1 s=1',
     'standard f=0.5 r=0 a=1 s=2',

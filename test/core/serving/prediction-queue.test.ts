@@ -13,7 +13,8 @@ const maxQueuedPredictions = 2;
 describe('distill serve: the prediction queue', { skip: tinyStudentMissing() }, () => {
   const served = serveDuringSuite('random', { maxNewTokens: slowTokens, limits: { maxQueuedPredictions } });
 
-  const slowBatch = (): string => JSON.stringify({ inputs: Array.from({ length: 64 }, (_, index) => served.fixture.test[index % served.fixture.test.length]!.input) });
+  const slowBatch = (): string =>
+    JSON.stringify({ inputs: Array.from({ length: 64 }, (_, index) => served.fixture.test[index % served.fixture.test.length]!.input) });
 
   function postSlowBatch(): Promise<Response> {
     return fetch(`${served.server.url}/predict`, { method: 'POST', body: slowBatch() });
@@ -23,7 +24,9 @@ describe('distill serve: the prediction queue', { skip: tinyStudentMissing() }, 
   async function queueFromRawClient(): Promise<RawConnection> {
     const connection = await openRawConnection(served.server.url);
     const body = JSON.stringify({ inputs: [served.fixture.test[0]!.input] });
-    connection.socket.write(`POST /predict HTTP/1.1\r\nhost: test\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+    connection.socket.write(
+      `POST /predict HTTP/1.1\r\nhost: test\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+    );
     return connection;
   }
 
@@ -34,7 +37,10 @@ describe('distill serve: the prediction queue', { skip: tinyStudentMissing() }, 
     const queued = [await queueFromRawClient(), await queueFromRawClient()];
     await waitUntil(() => served.server.statistics().waiting === maxQueuedPredictions, 'both requests wait');
 
-    const refused = await fetch(`${served.server.url}/predict`, { method: 'POST', body: JSON.stringify({ inputs: [served.fixture.test[1]!.input] }) });
+    const refused = await fetch(`${served.server.url}/predict`, {
+      method: 'POST',
+      body: JSON.stringify({ inputs: [served.fixture.test[1]!.input] }),
+    });
     // Still the first batch running: the refusal came while the queue was full, not after it.
     assert.deepEqual([served.server.statistics().running, served.server.statistics().started], [1, before.started + 1]);
     assert.equal(refused.status, 503);
@@ -69,7 +75,13 @@ describe('distill serve: the prediction queue', { skip: tinyStudentMissing() }, 
       assert.equal(entry.path, '/predict');
       assert.ok(entry.requestBytes > 0);
     }
-    assert.deepEqual(entries.map((entry) => entry.status).filter((status) => status !== null).sort(), [200, 503]);
+    assert.deepEqual(
+      entries
+        .map((entry) => entry.status)
+        .filter((status) => status !== null)
+        .sort(),
+      [200, 503],
+    );
   });
 
   test('a client that leaves while its prediction runs: the run ends, the answer is dropped and logged', async () => {
@@ -87,7 +99,10 @@ describe('distill serve: the prediction queue', { skip: tinyStudentMissing() }, 
   });
 
   test('after a burst the server serves as before', async () => {
-    const response = await fetch(`${served.server.url}/predict`, { method: 'POST', body: JSON.stringify({ inputs: [served.fixture.test[0]!.input] }) });
+    const response = await fetch(`${served.server.url}/predict`, {
+      method: 'POST',
+      body: JSON.stringify({ inputs: [served.fixture.test[0]!.input] }),
+    });
     assert.equal(response.status, 200);
     assert.equal(((await response.json()) as { predictions: unknown[] }).predictions.length, 1);
   });

@@ -10,7 +10,11 @@ import { tinyStudentMissing } from '../inference/tiny-student-fixture.js';
 import { waitUntil } from './raw-connection.js';
 import { serveDuringSuite } from './served-student.js';
 
-async function post(server: RunningServer, body: string | Buffer, route = '/predict'): Promise<{ status: number; json: any; connection: string | null }> {
+async function post(
+  server: RunningServer,
+  body: string | Buffer,
+  route = '/predict',
+): Promise<{ status: number; json: any; connection: string | null }> {
   const response = await fetch(`${server.url}${route}`, { method: 'POST', body, headers: { 'content-type': 'application/json' } });
   return { status: response.status, json: await response.json(), connection: response.headers.get('connection') };
 }
@@ -19,7 +23,10 @@ describe('distill serve: the HTTP API', { skip: tinyStudentMissing() }, () => {
   const served = serveDuringSuite('trained', { limits: { maxBodyBytes: 16 * 1024, maxBatch: 4 } });
 
   async function goodRequestSucceeds(): Promise<void> {
-    const { status, json } = await post(served.server, JSON.stringify({ inputs: [served.fixture.test[0]!.input, served.fixture.test[1]!.input], explain: true }));
+    const { status, json } = await post(
+      served.server,
+      JSON.stringify({ inputs: [served.fixture.test[0]!.input, served.fixture.test[1]!.input], explain: true }),
+    );
     assert.equal(status, 200);
     assert.deepEqual(json, {
       predictions: [0, 1].map((index) => ({
@@ -47,15 +54,35 @@ describe('distill serve: the HTTP API', { skip: tinyStudentMissing() }, () => {
 
   const badRequests: { name: string; body: string | Buffer; status: number; message: RegExp }[] = [
     { name: 'bad JSON', body: '{"inputs": ["a"', status: 400, message: /not valid JSON/ },
-    { name: 'an oversize body', body: JSON.stringify({ inputs: ['x'.repeat(64 * 1024)] }), status: 413, message: /larger than 16384 bytes/ },
+    {
+      name: 'an oversize body',
+      body: JSON.stringify({ inputs: ['x'.repeat(64 * 1024)] }),
+      status: 413,
+      message: /larger than 16384 bytes/,
+    },
     { name: 'empty inputs', body: JSON.stringify({ inputs: [] }), status: 400, message: /"inputs" is empty/ },
     { name: 'a blank text', body: JSON.stringify({ inputs: ['  '] }), status: 400, message: /"inputs\[0\]" is empty/ },
     { name: 'inputs of the wrong type', body: JSON.stringify({ inputs: 'a text' }), status: 400, message: /must be an array of strings/ },
-    { name: 'a number among the texts', body: JSON.stringify({ inputs: ['a', 3] }), status: 400, message: /"inputs\[1\]" must be a string, got number/ },
-    { name: 'explain not a boolean', body: JSON.stringify({ inputs: ['a'], explain: 'yes' }), status: 400, message: /"explain" must be true or false/ },
+    {
+      name: 'a number among the texts',
+      body: JSON.stringify({ inputs: ['a', 3] }),
+      status: 400,
+      message: /"inputs\[1\]" must be a string, got number/,
+    },
+    {
+      name: 'explain not a boolean',
+      body: JSON.stringify({ inputs: ['a'], explain: 'yes' }),
+      status: 400,
+      message: /"explain" must be true or false/,
+    },
     { name: 'an unknown field', body: JSON.stringify({ input: ['a'] }), status: 400, message: /unknown field\(s\) "input"/ },
     { name: 'a JSON array body', body: '[]', status: 400, message: /must be a JSON object/ },
-    { name: 'a batch over the limit', body: JSON.stringify({ inputs: ['a', 'b', 'c', 'd', 'e'] }), status: 413, message: /at most 4 per request/ },
+    {
+      name: 'a batch over the limit',
+      body: JSON.stringify({ inputs: ['a', 'b', 'c', 'd', 'e'] }),
+      status: 413,
+      message: /at most 4 per request/,
+    },
   ];
   for (const bad of badRequests) {
     test(`${bad.name} → ${bad.status} with a message, and the server keeps serving`, async () => {
@@ -91,9 +118,23 @@ describe('distill serve: the HTTP API', { skip: tinyStudentMissing() }, () => {
     const entries = served.entries().slice(before);
     assert.equal(entries.length, 2);
     const [predict, health] = entries as [AccessLogEntry, AccessLogEntry];
-    assert.deepEqual(Object.keys(predict).sort(), ['durationMilliseconds', 'method', 'path', 'remoteAddress', 'requestBytes', 'status', 'time']);
+    assert.deepEqual(Object.keys(predict).sort(), [
+      'durationMilliseconds',
+      'method',
+      'path',
+      'remoteAddress',
+      'requestBytes',
+      'status',
+      'time',
+    ]);
     const { time, durationMilliseconds, ...rest } = predict;
-    assert.deepEqual(rest, { method: 'POST', path: '/predict', status: 200, requestBytes: Buffer.byteLength(body), remoteAddress: '127.0.0.1' });
+    assert.deepEqual(rest, {
+      method: 'POST',
+      path: '/predict',
+      status: 200,
+      requestBytes: Buffer.byteLength(body),
+      remoteAddress: '127.0.0.1',
+    });
     assert.ok(Math.abs(Date.parse(time) - Date.now()) < 60_000, time);
     assert.ok(Number.isInteger(durationMilliseconds) && durationMilliseconds >= 0);
     assert.equal(health.path, '/health');
@@ -107,7 +148,10 @@ test('serve with a wrong model folder fails before listening, naming what is mis
   try {
     await assert.rejects(serveStudent({ model: scratch, port: 0 }), (error: unknown) => {
       assert.ok(isUserError(error));
-      assert.match(error.message, /lacks config\.json, tokenizer\.json, tokenizer_config\.json, onnx\/encoder_model\.onnx, onnx\/decoder_model_merged\.onnx/);
+      assert.match(
+        error.message,
+        /lacks config\.json, tokenizer\.json, tokenizer_config\.json, onnx\/encoder_model\.onnx, onnx\/decoder_model_merged\.onnx/,
+      );
       return true;
     });
   } finally {

@@ -58,7 +58,12 @@ export async function openRawConnection(url: string): Promise<RawConnection> {
  * Polls `condition` every 10 ms (running `attempt` before each look, when given) until it holds;
  * fails the test after `timeoutMilliseconds`.
  */
-export async function waitUntil(condition: () => boolean, description: string, timeoutMilliseconds = 30_000, attempt?: () => Promise<void>): Promise<void> {
+export async function waitUntil(
+  condition: () => boolean,
+  description: string,
+  timeoutMilliseconds = 30_000,
+  attempt?: () => Promise<void>,
+): Promise<void> {
   const deadline = performance.now() + timeoutMilliseconds;
   for (;;) {
     await attempt?.();

@@ -32,15 +32,26 @@ describe('distill serve with a bearer token', { skip: tinyStudentMissing() }, ()
 
   test('without the token every route is 401 with WWW-Authenticate: Bearer, unknown ones included', async () => {
     await assertUnauthorized(await fetch(`${served.server.url}/health`), /^Bearer$/);
-    await assertUnauthorized(await fetch(`${served.server.url}/predict`, { method: 'POST', body: JSON.stringify({ inputs: ['a'] }) }), /^Bearer$/);
+    await assertUnauthorized(
+      await fetch(`${served.server.url}/predict`, { method: 'POST', body: JSON.stringify({ inputs: ['a'] }) }),
+      /^Bearer$/,
+    );
     // No 404: a client without the token learns nothing about the routes.
     await assertUnauthorized(await fetch(`${served.server.url}/no-such-route`), /^Bearer$/);
-    await assertUnauthorized(await fetch(`${served.server.url}/health`, { headers: { authorization: `Basic ${Buffer.from(`user:${token}`).toString('base64')}` } }), /^Bearer$/);
+    await assertUnauthorized(
+      await fetch(`${served.server.url}/health`, {
+        headers: { authorization: `Basic ${Buffer.from(`user:${token}`).toString('base64')}` },
+      }),
+      /^Bearer$/,
+    );
   });
 
   test('a wrong token, shorter, longer or of the same length, is 401 invalid_token', async () => {
     for (const wrong of ['x', token.slice(0, -1), `${token}x`, token.replace('h', 'H')]) {
-      await assertUnauthorized(await fetch(`${served.server.url}/health`, { headers: { authorization: `Bearer ${wrong}` } }), /^Bearer error="invalid_token"$/);
+      await assertUnauthorized(
+        await fetch(`${served.server.url}/health`, { headers: { authorization: `Bearer ${wrong}` } }),
+        /^Bearer error="invalid_token"$/,
+      );
     }
   });
 
@@ -65,8 +76,14 @@ describe('distill serve with a bearer token', { skip: tinyStudentMissing() }, ()
   });
 
   test('the access log shows the 401s and 200s but never the token', async () => {
-    assert.ok(served.logLines.some((line) => / "GET \/health" 401 \d+ms 0B$/.test(line)), served.logLines.join('\n'));
-    assert.ok(served.logLines.some((line) => / "POST \/predict" 200 \d+ms \d+B$/.test(line)), served.logLines.join('\n'));
+    assert.ok(
+      served.logLines.some((line) => / "GET \/health" 401 \d+ms 0B$/.test(line)),
+      served.logLines.join('\n'),
+    );
+    assert.ok(
+      served.logLines.some((line) => / "POST \/predict" 200 \d+ms \d+B$/.test(line)),
+      served.logLines.join('\n'),
+    );
     for (const line of served.logLines) {
       assert.ok(!line.includes(token), line);
       assert.match(line, /^\d{4}-\d\d-\d\dT[\d:.]+Z 127\.0\.0\.1 "[A-Z]+ \/[^"]*" \d{3} \d+ms \d+B$/);

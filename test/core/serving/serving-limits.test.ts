@@ -43,7 +43,9 @@ function streamChunkedBody(url: string, totalBytes: number): Promise<StreamingRe
       let body = '';
       response.setEncoding('utf8');
       response.on('data', (text: string) => (body += text));
-      response.on('end', () => resolve({ status: response.statusCode!, connection: response.headers.connection, body, writtenBeforeAnswer }));
+      response.on('end', () =>
+        resolve({ status: response.statusCode!, connection: response.headers.connection, body, writtenBeforeAnswer }),
+      );
       response.on('error', reject);
     });
     // Writes after the server closed fail; the answer, which came first, is what the test looks at.
@@ -65,7 +67,9 @@ describe('distill serve: body size and time limits', { skip: tinyStudentMissing(
   test('a huge Content-Length is answered 413 before any body is sent, and the connection closed', async () => {
     const logged = served.logLines.length;
     const connection = await openRawConnection(served.server.url);
-    connection.socket.write(`POST /predict HTTP/1.1\r\nhost: test\r\ncontent-type: application/json\r\ncontent-length: ${200 * 1024 * 1024}\r\n\r\n`);
+    connection.socket.write(
+      `POST /predict HTTP/1.1\r\nhost: test\r\ncontent-type: application/json\r\ncontent-length: ${200 * 1024 * 1024}\r\n\r\n`,
+    );
     const text = await connection.waitFor(/\r\n\r\n[^]*\}\}$/);
     assert.match(text, /^HTTP\/1\.1 413 /);
     assert.match(text, /\r\nconnection: close\r\n/i);
@@ -96,14 +100,19 @@ describe('distill serve: body size and time limits', { skip: tinyStudentMissing(
     // What the server read is one chunk past the limit at most.
     const entry = await logEntryFor(logged + 1);
     assert.equal(entry.status, 413);
-    assert.ok(entry.requestBytes > maxBodyBytes && entry.requestBytes <= maxBodyBytes + 128 * 1024, `the server read ${entry.requestBytes} bytes`);
+    assert.ok(
+      entry.requestBytes > maxBodyBytes && entry.requestBytes <= maxBodyBytes + 128 * 1024,
+      `the server read ${entry.requestBytes} bytes`,
+    );
   });
 
   test('a body sent slowly is answered 408 and the connection closed at the deadline', async () => {
     const logged = served.logLines.length;
     const connection = await openRawConnection(served.server.url);
     const announced = 200;
-    connection.socket.write(`POST /predict HTTP/1.1\r\nhost: test\r\ncontent-type: application/json\r\ncontent-length: ${announced}\r\n\r\n`);
+    connection.socket.write(
+      `POST /predict HTTP/1.1\r\nhost: test\r\ncontent-type: application/json\r\ncontent-length: ${announced}\r\n\r\n`,
+    );
     const start = performance.now();
     let sent = 0;
     let closed = false;
@@ -148,7 +157,9 @@ describe('distill serve: body size and time limits', { skip: tinyStudentMissing(
     const logged = served.logLines.length;
     const before = served.server.statistics();
     const connection = await openRawConnection(served.server.url);
-    connection.socket.write('POST /predict HTTP/1.1\r\nhost: test\r\ncontent-type: application/json\r\ncontent-length: 100\r\n\r\n{"inputs": [');
+    connection.socket.write(
+      'POST /predict HTTP/1.1\r\nhost: test\r\ncontent-type: application/json\r\ncontent-length: 100\r\n\r\n{"inputs": [',
+    );
     await delay(100);
     connection.socket.destroy();
     const entry = await logEntryFor(logged + 1);
@@ -171,7 +182,10 @@ describe('distill serve: body size and time limits', { skip: tinyStudentMissing(
 
   test('the server still serves after all that', async () => {
     const fixture = await tinyStudent('trained');
-    const response = await fetch(`${served.server.url}/predict`, { method: 'POST', body: JSON.stringify({ inputs: [fixture.test[0]!.input] }) });
+    const response = await fetch(`${served.server.url}/predict`, {
+      method: 'POST',
+      body: JSON.stringify({ inputs: [fixture.test[0]!.input] }),
+    });
     assert.equal(response.status, 200);
     assert.deepEqual(await response.json(), { predictions: [{ label: fixture.reference.predict_texts[0]!.trim() }] });
   });
@@ -197,9 +211,17 @@ describe('distill serve: the connection limit', { skip: tinyStudentMissing() }, 
     await held[0]!.closed;
     // The server learns of the close a moment later; until then a new connection is still dropped.
     let status: number | undefined;
-    await waitUntil(() => status === 200, 'a new connection is served', 10_000, async () => {
-      status = await fetch(`${served.server.url}/health`, { headers: { connection: 'close' } }).then((response) => response.status, () => undefined);
-    });
+    await waitUntil(
+      () => status === 200,
+      'a new connection is served',
+      10_000,
+      async () => {
+        status = await fetch(`${served.server.url}/health`, { headers: { connection: 'close' } }).then(
+          (response) => response.status,
+          () => undefined,
+        );
+      },
+    );
     held[1]!.socket.destroy();
   });
 });

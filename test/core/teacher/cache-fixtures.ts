@@ -7,7 +7,12 @@ export function fixtureAnswer(key: string, index: number): StoredAnswer {
   return {
     key,
     origin: { pluginId: 'openai', pluginVersion: '1.0.0', provider: 'openai', model: 'gpt-4o-mini' },
-    response: { text: `Answer: yes, for ${key}. ${'because the number decides it; '.repeat(20)}`, usage: { promptTokens: 30 + index, completionTokens: 10 }, model: 'gpt-4o-mini-2024-07-18', finishReason: 'stop' },
+    response: {
+      text: `Answer: yes, for ${key}. ${'because the number decides it; '.repeat(20)}`,
+      usage: { promptTokens: 30 + index, completionTokens: 10 },
+      model: 'gpt-4o-mini-2024-07-18',
+      finishReason: 'stop',
+    },
     createdAt: 1_700_000_000_000 + index,
   };
 }

@@ -41,9 +41,15 @@ test('check: a healthy cache passes with its count; damaged, truncated, empty or
   const damagedVerdict = checkCache({ path: damaged, environment });
   assert.equal(damagedVerdict.healthy, false);
   // SQLite's own findings, naming the damaged pages.
-  assert.ok(damagedVerdict.problems.some((problem) => /^SQLite integrity check: .*page \d+/.test(problem)), damagedVerdict.problems.join('\n'));
+  assert.ok(
+    damagedVerdict.problems.some((problem) => /^SQLite integrity check: .*page \d+/.test(problem)),
+    damagedVerdict.problems.join('\n'),
+  );
   // Rows are read one by one, past the damage: at least every answer a lookup by key still finds.
-  assert.ok(damagedVerdict.readableAnswers >= selectable && selectable > 0, `${damagedVerdict.readableAnswers} readable, ${selectable} by key`);
+  assert.ok(
+    damagedVerdict.readableAnswers >= selectable && selectable > 0,
+    `${damagedVerdict.readableAnswers} readable, ${selectable} by key`,
+  );
   assert.ok(damagedVerdict.readableAnswers < 300 && damagedVerdict.unreadableAnswers > 0);
   assert.match(damagedVerdict.fix ?? '', /distill cache repair --path .*damaged\.sqlite/);
 
@@ -90,7 +96,10 @@ test('repair of a cache damaged in the middle keeps every answer a SELECT could 
   assert.deepEqual([checkedAfter.healthy, checkedAfter.readableAnswers, checkedAfter.problems], [true, result.kept, []]);
   // Who asked for each answer came along too.
   const cache = TeacherCache.open(file);
-  assert.deepEqual(cache.statistics().byModel.map((row) => [row.provider, row.model, row.entries]), [['openai', 'gpt-4o-mini', result.kept]]);
+  assert.deepEqual(
+    cache.statistics().byModel.map((row) => [row.provider, row.model, row.entries]),
+    [['openai', 'gpt-4o-mini', result.kept]],
+  );
   cache.close();
   // The damaged original is kept, still damaged, with the same answers readable.
   const original = checkCache({ path: result.damagedFile, environment });
@@ -127,9 +136,18 @@ test('repair refuses while another process has the cache open, even idle, and ch
   const file = path.join(directory, 'cache.sqlite');
   const keys = writeRealCache(file, 20);
   const module = new URL('../../../core/teacher/teacher-cache.js', import.meta.url).href;
-  const holder = spawn(process.execPath, ['--input-type=module', '-e', `import { TeacherCache } from ${JSON.stringify(module)}; TeacherCache.open(process.argv[1]); console.log('open'); setInterval(() => {}, 1000);`, file], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+  const holder = spawn(
+    process.execPath,
+    [
+      '--input-type=module',
+      '-e',
+      `import { TeacherCache } from ${JSON.stringify(module)}; TeacherCache.open(process.argv[1]); console.log('open'); setInterval(() => {}, 1000);`,
+      file,
+    ],
+    {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
   const exited = new Promise((resolve) => holder.on('close', resolve));
   context.after(() => holder.kill('SIGKILL'));
   await new Promise<void>((resolve, reject) => {
@@ -146,7 +164,10 @@ test('repair refuses while another process has the cache open, even idle, and ch
       return true;
     },
   );
-  assert.ok(readdirSync(directory).every((name) => !/damaged|repairing|creating/.test(name)), readdirSync(directory).join(', '));
+  assert.ok(
+    readdirSync(directory).every((name) => !/damaged|repairing|creating/.test(name)),
+    readdirSync(directory).join(', '),
+  );
   assert.equal(existsSync(file + damagedSuffix), false);
 
   holder.kill('SIGKILL');
@@ -159,8 +180,14 @@ test('repair of a 0-byte file or a missing one is refused with what to do instea
   const directory = temporaryDirectory(context);
   const empty = path.join(directory, 'empty.sqlite');
   writeFileSync(empty, '');
-  assert.throws(() => repairCache({ path: empty, environment }), (error: unknown) => error instanceof TeacherCacheError && error.code === 'CACHE_EMPTY');
-  assert.throws(() => repairCache({ path: path.join(directory, 'missing.sqlite'), environment }), (error: unknown) => isUserError(error) && /nothing to repair/.test(error.message));
+  assert.throws(
+    () => repairCache({ path: empty, environment }),
+    (error: unknown) => error instanceof TeacherCacheError && error.code === 'CACHE_EMPTY',
+  );
+  assert.throws(
+    () => repairCache({ path: path.join(directory, 'missing.sqlite'), environment }),
+    (error: unknown) => isUserError(error) && /nothing to repair/.test(error.message),
+  );
   assert.deepEqual(readdirSync(directory), ['empty.sqlite']);
 });
 
@@ -171,13 +198,21 @@ test('a process that opens the cache while a repair holds it waits, then writes 
   const count = 60_000;
   const cache = TeacherCache.open(file);
   const origin = { pluginId: 'openai', pluginVersion: '1.0.0', provider: 'openai', model: 'gpt-4o-mini' };
-  cache.putAll(Array.from({ length: count }, (_, index) => ({ key: `k${index}`, origin, response: { text: `answer ${index}`, usage: { promptTokens: 1, completionTokens: 1 }, model: 'm', finishReason: 'stop' }, createdAt: 1 + index })));
+  cache.putAll(
+    Array.from({ length: count }, (_, index) => ({
+      key: `k${index}`,
+      origin,
+      response: { text: `answer ${index}`, usage: { promptTokens: 1, completionTokens: 1 }, model: 'm', finishReason: 'stop' },
+      createdAt: 1 + index,
+    })),
+  );
   cache.close();
 
   const repair = runDistill(['cache', 'repair', '--path', file, '--json']);
   // The repair's new file appears once it holds the lock on the old one.
   const deadline = Date.now() + 30_000;
-  while (!readdirSync(directory).some((name) => name.includes('.repairing-')) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 5));
+  while (!readdirSync(directory).some((name) => name.includes('.repairing-')) && Date.now() < deadline)
+    await new Promise((resolve) => setTimeout(resolve, 5));
   const module = new URL('../../../core/teacher/teacher-cache.js', import.meta.url).href;
   const late = spawn(
     process.execPath,

@@ -32,7 +32,11 @@ async function failureOf(protocol: ProviderProtocol, step: ServerStep): Promise<
 }
 
 function errorBody(protocol: ProviderProtocol, message: string): string {
-  return JSON.stringify(protocol === 'openai' ? { error: { message, type: 'invalid_request_error', code: null } } : { type: 'error', error: { type: 'invalid_request_error', message } });
+  return JSON.stringify(
+    protocol === 'openai'
+      ? { error: { message, type: 'invalid_request_error', code: null } }
+      : { type: 'error', error: { type: 'invalid_request_error', message } },
+  );
 }
 
 for (const protocol of protocols) {
@@ -66,7 +70,8 @@ for (const protocol of protocols) {
   });
 
   test(`${protocol}: an answer without its list of choices is retryable`, async () => {
-    const body = protocol === 'openai' ? '{"id": "x", "object": "chat.completion", "model": "m"}' : '{"id": "x", "type": "message", "model": "m"}';
+    const body =
+      protocol === 'openai' ? '{"id": "x", "object": "chat.completion", "model": "m"}' : '{"id": "x", "type": "message", "model": "m"}';
     const error = await failureOf(protocol, { kind: 'raw', status: 200, body });
     assert.ok(error instanceof TeacherRetryableError, String(error));
   });
@@ -89,7 +94,10 @@ test('a base_url gets no key from the environment: only one named in the pipelin
     const fromEnvironment = await openAiTeacher.create({ model: 'm', base_url: server.baseUrl }, testDependencies({ environment }));
     await fromEnvironment.complete(request, new AbortController().signal);
     assert.equal(server.requests.at(-1)!.headers.authorization, 'Bearer no-key-set');
-    const named = await openAiTeacher.create({ model: 'm', base_url: server.baseUrl, api_key: environment.MY_GATEWAY_KEY }, testDependencies({ environment }));
+    const named = await openAiTeacher.create(
+      { model: 'm', base_url: server.baseUrl, api_key: environment.MY_GATEWAY_KEY },
+      testDependencies({ environment }),
+    );
     await named.complete(request, new AbortController().signal);
     assert.equal(server.requests.at(-1)!.headers.authorization, 'Bearer gateway-key-42');
     assert.ok(server.requests.every((each) => !JSON.stringify(each.headers).includes(key)));

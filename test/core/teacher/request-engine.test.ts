@@ -29,14 +29,22 @@ interface Harness {
   readonly clock: ReturnType<typeof scaledClock>;
 }
 
-async function harness(context: TestContext, protocol: ProviderProtocol, script: ServerScript, limits: Partial<EngineLimits> = {}): Promise<Harness> {
+async function harness(
+  context: TestContext,
+  protocol: ProviderProtocol,
+  script: ServerScript,
+  limits: Partial<EngineLimits> = {},
+): Promise<Harness> {
   const server = await startProviderServer(protocol, script);
   context.after(() => server.close());
   const cache = TeacherCache.open(path.join(temporaryDirectory(context), 'cache.sqlite'));
   context.after(() => cache.close());
   const clock = scaledClock(clockFactor);
   const descriptor = protocol === 'openai' ? openAiTeacher : anthropicTeacher;
-  const teacher: Teacher = await descriptor.create({ model: protocol === 'openai' ? 'gpt-4o-mini' : 'claude-3-5-haiku-latest', base_url: server.baseUrl, api_key: 'test-key-123456' }, testDependencies({ clock }));
+  const teacher: Teacher = await descriptor.create(
+    { model: protocol === 'openai' ? 'gpt-4o-mini' : 'claude-3-5-haiku-latest', base_url: server.baseUrl, api_key: 'test-key-123456' },
+    testDependencies({ clock }),
+  );
   const stream = new LocalEventStream();
   const events: DistillEvent[] = [];
   stream.subscribe((event) => events.push(event));
@@ -55,25 +63,36 @@ async function harness(context: TestContext, protocol: ProviderProtocol, script:
   return { server, engine, cache, events, clock };
 }
 
-const ask = (prompt: string, exampleId = prompt): TeacherRequest => ({ exampleId, split: 'train', messages: [{ role: 'user', content: prompt }] });
+const ask = (prompt: string, exampleId = prompt): TeacherRequest => ({
+  exampleId,
+  split: 'train',
+  messages: [{ role: 'user', content: prompt }],
+});
 const noSignal = () => new AbortController().signal;
 
 test('429 with retry-after is retried after the wait the server asked for, then succeeds and is cached', async (context) => {
   const { server, engine, cache, clock, events } = await harness(context, 'openai', (request) =>
-    request.attempt === 1 ? { kind: 'error', fixture: 'openai-error-rate-limit', headers: { 'retry-after': '7' } } : { kind: 'answer', text: 'Answer: yes' },
+    request.attempt === 1
+      ? { kind: 'error', fixture: 'openai-error-rate-limit', headers: { 'retry-after': '7' } }
+      : { kind: 'answer', text: 'Answer: yes' },
   );
   const outcome = await engine.request(ask('q1'), noSignal());
   assert.equal(outcome.status, 'answered');
   assert.equal(outcome.status === 'answered' && outcome.attempts, 2);
   assert.equal(server.countFor('q1'), 2);
   // retry-after: 7 s was honoured (plus jitter of at most 500 ms).
-  assert.ok(clock.slept.some((wait) => wait >= 7000 && wait <= 7500), `slept ${clock.slept.join(', ')}`);
+  assert.ok(
+    clock.slept.some((wait) => wait >= 7000 && wait <= 7500),
+    `slept ${clock.slept.join(', ')}`,
+  );
   assert.equal(events.filter((event) => event.type === 'teacher.retry').length, 1);
   assert.equal(cache.get(engine.keyOf(ask('q1')))?.response.text, 'Answer: yes');
 });
 
 test('500 on every attempt ends as a failed outcome with the reason; the error is not cached and a later call asks again', async (context) => {
-  const { server, engine, cache } = await harness(context, 'openai', () => ({ kind: 'error', fixture: 'openai-error-server' }), { maxRetries: 2 });
+  const { server, engine, cache } = await harness(context, 'openai', () => ({ kind: 'error', fixture: 'openai-error-server' }), {
+    maxRetries: 2,
+  });
   const outcome = await engine.request(ask('q2'), noSignal());
   assert.equal(outcome.status, 'failed');
   assert.match(outcome.status === 'failed' ? outcome.reason : '', /server error \(500\).*gave up after 3 attempts/);
@@ -93,11 +112,16 @@ test('529 overloaded from Anthropic is retried with backoff, then succeeds', asy
   assert.equal(outcome.status === 'answered' && outcome.response.text, 'Answer: no');
   assert.equal(server.countFor('q3'), 3);
   // Full jitter with random() = 0.5: half of 500 ms, then half of 1000 ms.
-  assert.deepEqual(clock.slept.filter((wait) => wait < 100_000), [250, 500]);
+  assert.deepEqual(
+    clock.slept.filter((wait) => wait < 100_000),
+    [250, 500],
+  );
 });
 
 test('a request that hangs times out and is retried', async (context) => {
-  const { server, engine } = await harness(context, 'openai', (request) => (request.attempt === 1 ? { kind: 'hang' } : { kind: 'answer', text: 'late but here' }));
+  const { server, engine } = await harness(context, 'openai', (request) =>
+    request.attempt === 1 ? { kind: 'hang' } : { kind: 'answer', text: 'late but here' },
+  );
   const outcome = await engine.request(ask('q4'), noSignal());
   assert.equal(outcome.status === 'answered' && outcome.response.text, 'late but here');
   assert.equal(server.countFor('q4'), 2);
@@ -105,7 +129,11 @@ test('a request that hangs times out and is retried', async (context) => {
 
 test('malformed JSON is retried; a 400 fails at once without retries', async (context) => {
   const { server, engine } = await harness(context, 'openai', (request) =>
-    request.prompt === 'too long' ? { kind: 'error', fixture: 'openai-error-bad-request' } : request.attempt === 1 ? { kind: 'raw', status: 200, body: '{"choices": [' } : { kind: 'answer', text: 'ok' },
+    request.prompt === 'too long'
+      ? { kind: 'error', fixture: 'openai-error-bad-request' }
+      : request.attempt === 1
+        ? { kind: 'raw', status: 200, body: '{"choices": [' }
+        : { kind: 'answer', text: 'ok' },
   );
   const recovered = await engine.request(ask('q5'), noSignal());
   assert.equal(recovered.status === 'answered' && recovered.response.text, 'ok');
@@ -117,7 +145,11 @@ test('malformed JSON is retried; a 400 fails at once without retries', async (co
 
 test('identical requests in flight are made once; a second round is answered from the cache', async (context) => {
   const { server, engine } = await harness(context, 'openai', () => ({ kind: 'answer', text: 'shared', delayMilliseconds: 50 }));
-  const outcomes = await Promise.all([engine.request(ask('same', 'a'), noSignal()), engine.request(ask('same', 'b'), noSignal()), engine.request(ask('same', 'c'), noSignal())]);
+  const outcomes = await Promise.all([
+    engine.request(ask('same', 'a'), noSignal()),
+    engine.request(ask('same', 'b'), noSignal()),
+    engine.request(ask('same', 'c'), noSignal()),
+  ]);
   assert.equal(server.countFor('same'), 1);
   assert.deepEqual(
     outcomes.map((outcome) => outcome.status === 'answered' && outcome.cached),
@@ -129,8 +161,21 @@ test('identical requests in flight are made once; a second round is answered fro
 });
 
 test('an empty answer (no choices, no content) is retried and never cached; empty on every attempt is a failure', async (context) => {
-  const empty = { kind: 'raw', status: 200, body: JSON.stringify({ id: 'x', object: 'chat.completion', created: 1, model: 'gpt-4o-mini', choices: [], usage: { prompt_tokens: 5, completion_tokens: 0, total_tokens: 5 } }) } as const;
-  const { server, engine, cache } = await harness(context, 'openai', (request) => (request.prompt === 'never' || request.attempt === 1 ? empty : { kind: 'answer', text: 'Answer: yes' }));
+  const empty = {
+    kind: 'raw',
+    status: 200,
+    body: JSON.stringify({
+      id: 'x',
+      object: 'chat.completion',
+      created: 1,
+      model: 'gpt-4o-mini',
+      choices: [],
+      usage: { prompt_tokens: 5, completion_tokens: 0, total_tokens: 5 },
+    }),
+  } as const;
+  const { server, engine, cache } = await harness(context, 'openai', (request) =>
+    request.prompt === 'never' || request.attempt === 1 ? empty : { kind: 'answer', text: 'Answer: yes' },
+  );
   const recovered = await engine.request(ask('q-empty'), noSignal());
   assert.equal(recovered.status === 'answered' && recovered.response.text, 'Answer: yes');
   assert.equal(server.countFor('q-empty'), 2);
@@ -145,20 +190,31 @@ test('a retry-after longer than the cap waits only the cap, and the retry event 
   const { engine, clock, events } = await harness(
     context,
     'openai',
-    (request) => (request.attempt === 1 ? { kind: 'error', fixture: 'openai-error-rate-limit', headers: { 'retry-after': '600' } } : { kind: 'answer', text: 'Answer: yes' }),
+    (request) =>
+      request.attempt === 1
+        ? { kind: 'error', fixture: 'openai-error-rate-limit', headers: { 'retry-after': '600' } }
+        : { kind: 'answer', text: 'Answer: yes' },
     { maxRetryAfterMilliseconds: 2000 },
   );
   const outcome = await engine.request(ask('q-cap'), noSignal());
   assert.equal(outcome.status, 'answered');
   // The 429 also pauses this engine's requests for the capped wait; nothing waits 600 s.
-  assert.ok(clock.slept.every((wait) => wait <= 2500 || wait >= 100_000), `slept ${clock.slept.join(', ')}`);
-  assert.ok(clock.slept.some((wait) => wait >= 2000 && wait <= 2500), `slept ${clock.slept.join(', ')}`);
+  assert.ok(
+    clock.slept.every((wait) => wait <= 2500 || wait >= 100_000),
+    `slept ${clock.slept.join(', ')}`,
+  );
+  assert.ok(
+    clock.slept.some((wait) => wait >= 2000 && wait <= 2500),
+    `slept ${clock.slept.join(', ')}`,
+  );
   const retry = events.find((event) => event.type === 'teacher.retry')!;
   assert.equal(retry.asked_ms, 600_000);
 });
 
 test('refusals (400) in a row stop the engine with a user error; an answer in between starts the count again', async (context) => {
-  const { server, engine } = await harness(context, 'openai', (request) => (request.prompt.startsWith('long') ? { kind: 'error', fixture: 'openai-error-bad-request' } : { kind: 'answer', text: 'ok' }));
+  const { server, engine } = await harness(context, 'openai', (request) =>
+    request.prompt.startsWith('long') ? { kind: 'error', fixture: 'openai-error-bad-request' } : { kind: 'answer', text: 'ok' },
+  );
   for (let index = 0; index < 4; index++) assert.equal((await engine.request(ask(`long ${index}`), noSignal())).status, 'failed');
   assert.equal((await engine.request(ask('short'), noSignal())).status, 'answered');
   for (let index = 4; index < 8; index++) assert.equal((await engine.request(ask(`long ${index}`), noSignal())).status, 'failed');
@@ -176,7 +232,10 @@ test('a stop lets the call in flight finish and commits its answer, starts no re
   const { server, engine, cache } = await harness(
     context,
     'openai',
-    (request) => (request.prompt === 'fails' ? { kind: 'error', fixture: 'openai-error-server', delayMilliseconds: 150 } : { kind: 'answer', text: `answer ${request.prompt}`, delayMilliseconds: 150 }),
+    (request) =>
+      request.prompt === 'fails'
+        ? { kind: 'error', fixture: 'openai-error-server', delayMilliseconds: 150 }
+        : { kind: 'answer', text: `answer ${request.prompt}`, delayMilliseconds: 150 },
     { concurrency: 2 },
   );
   const stop = new AbortController();
@@ -213,7 +272,12 @@ function countingTeacher(delay: number): Teacher & { maximumConcurrent: number; 
       teacher.maximumConcurrent = Math.max(teacher.maximumConcurrent, current);
       await new Promise((resolve) => setTimeout(resolve, delay));
       current--;
-      return { text: `answer ${request.exampleId}`, usage: { promptTokens: 100, completionTokens: 10 }, model: 'gpt-4o-mini', finishReason: 'stop' };
+      return {
+        text: `answer ${request.exampleId}`,
+        usage: { promptTokens: 100, completionTokens: 10 },
+        model: 'gpt-4o-mini',
+        finishReason: 'stop',
+      };
     },
   };
   return teacher;
@@ -233,7 +297,7 @@ async function plainEngine(teacher: Teacher, limits: EngineLimits, clock = scale
   });
 }
 
-test('a settled request leaves nothing behind: no listener on the caller\'s signal, and the signal the teacher got can be collected', async () => {
+test("a settled request leaves nothing behind: no listener on the caller's signal, and the signal the teacher got can be collected", async () => {
   // The openai SDK adds an abort listener to the signal it is given and never removes it; a teacher
   // doing the same must not keep every call in memory (Node keeps a signal from AbortSignal.any
   // alive while it has listeners, which is how the teach stage once grew by kilobytes per example).
@@ -333,6 +397,10 @@ test('a teacher with cacheable: false bypasses the cache and its answers count a
     admitPaidRequest: () => false,
   });
   const outcome = await engine.request(ask('recorded question'), noSignal());
-  assert.deepEqual(outcome.status === 'answered' && [outcome.cached, outcome.attempts, outcome.response.text], [true, 0, 'answer recorded question']);
+  assert.deepEqual(outcome.status === 'answered' && [outcome.cached, outcome.attempts, outcome.response.text], [
+    true,
+    0,
+    'answer recorded question',
+  ]);
   assert.equal(cache.statistics().entries, 0);
 });

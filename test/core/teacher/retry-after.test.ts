@@ -20,7 +20,12 @@ test('retry-after as seconds or as an HTTP date; retry-after-ms first', () => {
 });
 
 test('reset headers count only for a rate-limited answer, and only the exhausted limit', () => {
-  const openAi = { 'x-ratelimit-remaining-requests': '10', 'x-ratelimit-reset-requests': '1s', 'x-ratelimit-remaining-tokens': '0', 'x-ratelimit-reset-tokens': '6m0s' };
+  const openAi = {
+    'x-ratelimit-remaining-requests': '10',
+    'x-ratelimit-reset-requests': '1s',
+    'x-ratelimit-remaining-tokens': '0',
+    'x-ratelimit-reset-tokens': '6m0s',
+  };
   assert.equal(retryAfterMilliseconds(openAi, now), 360_000);
   assert.equal(retryAfterMilliseconds(openAi, now, false), null);
   const anthropic = { 'anthropic-ratelimit-tokens-remaining': '0', 'anthropic-ratelimit-tokens-reset': '2026-01-01T00:00:07Z' };

@@ -25,7 +25,9 @@ interface Setup {
   readonly teacher: Teacher;
   readonly directory: string;
   readonly cacheFile: string;
-  run(overrides?: Partial<TeachStageInput>): Promise<{ report: Awaited<ReturnType<typeof runTeachStage>>; records: TeacherRecord[]; events: DistillEvent[] }>;
+  run(
+    overrides?: Partial<TeachStageInput>,
+  ): Promise<{ report: Awaited<ReturnType<typeof runTeachStage>>; records: TeacherRecord[]; events: DistillEvent[] }>;
 }
 
 const clock = scaledClock(100);
@@ -35,7 +37,10 @@ async function setup(context: TestContext, script: ServerScript, dataset: Datase
   context.after(() => server.close());
   const directory = temporaryDirectory(context);
   const cacheFile = path.join(directory, 'cache', 'teacher-cache.sqlite');
-  const teacher = await openAiTeacher.create({ model: 'gpt-4o-mini', base_url: server.baseUrl, api_key: 'test-key-123456', max_tokens: 50 }, testDependencies({ clock }));
+  const teacher = await openAiTeacher.create(
+    { model: 'gpt-4o-mini', base_url: server.baseUrl, api_key: 'test-key-123456', max_tokens: 50 },
+    testDependencies({ clock }),
+  );
   return {
     server,
     teacher,
@@ -107,7 +112,10 @@ test('every example gets one record: parsed, unparsed kept with raw text and rea
   assert.equal(records.length, 6);
   assert.equal(byId.get('e0')!.teacher_label, 'yes');
   assert.equal(byId.get('e0')!.rationale, 'the question says so plainly');
-  assert.deepEqual([byId.get('e2')!.parse_status, byId.get('e2')!.raw_text, byId.get('e2')!.reason], ['unparsed', '@@#%!! lorem ipsum', 'no label word found']);
+  assert.deepEqual(
+    [byId.get('e2')!.parse_status, byId.get('e2')!.raw_text, byId.get('e2')!.reason],
+    ['unparsed', '@@#%!! lorem ipsum', 'no label word found'],
+  );
   // An empty answer is no answer: retried like a failure, and in the end failed, not kept as an answer.
   assert.deepEqual([byId.get('e3')!.parse_status, byId.get('e3')!.raw_text], ['failed', null]);
   assert.match(byId.get('e3')!.reason!, /^empty answer \(finish reason: stop\) \(gave up after 2 attempts\)$/);
@@ -151,7 +159,9 @@ test('a second run into a fresh output makes zero requests and pays nothing', as
 test('resume: examples already in the output are skipped, failed ones asked again, a torn last line repaired', async (context) => {
   let failing = true;
   const { run, server, directory } = await setup(context, (request) =>
-    failing && request.prompt === 'Q: question 2' ? { kind: 'error', fixture: 'openai-error-server' } : { kind: 'answer', text: 'Answer: yes' },
+    failing && request.prompt === 'Q: question 2'
+      ? { kind: 'error', fixture: 'openai-error-server' }
+      : { kind: 'answer', text: 'Answer: yes' },
   );
   const first = await run({ cache: null });
   assert.equal(first.report.failed, 1);
@@ -174,7 +184,15 @@ test('resume: examples already in the output are skipped, failed ones asked agai
   assert.equal(second.records.length, 7);
   // The report streamed over the resumed file and the new records is the one over the train records of the final file.
   const { report } = second;
-  assert.deepEqual(report, buildTeacherReport(train, { ...report, requestsThisRun: report.requests_this_run, costThisRun: report.cost_usd_this_run, durationSeconds: report.duration_seconds }));
+  assert.deepEqual(
+    report,
+    buildTeacherReport(train, {
+      ...report,
+      requestsThisRun: report.requests_this_run,
+      costThisRun: report.cost_usd_this_run,
+      durationSeconds: report.duration_seconds,
+    }),
+  );
   assert.deepEqual([report.records, report.parsed, report.failed, report.remaining], [6, 6, 0, 0]);
   const start = second.events.find((event) => event.type === 'teacher.start')!;
   assert.deepEqual([start.resumed, start.dropped], [6, 2]);
@@ -199,7 +217,13 @@ test('each answer is committed to the cache before the parser sees it', async (c
   const parser: Parser = answerParser((completion, example) => {
     // A second connection, as another process would open it.
     const reader = TeacherCache.open(cacheFile);
-    const key = teacherCacheKey({ pluginId: 'openai', pluginVersion: '1.0.0', model: teacher.model, messages: [{ role: 'user', content: `Q: ${String(example.fields.question)}` }], requestOptions: teacher.requestOptions });
+    const key = teacherCacheKey({
+      pluginId: 'openai',
+      pluginVersion: '1.0.0',
+      model: teacher.model,
+      messages: [{ role: 'user', content: `Q: ${String(example.fields.question)}` }],
+      requestOptions: teacher.requestOptions,
+    });
     seenInCache.push(reader.get(key)?.response.text === completion);
     reader.close();
   });
@@ -220,10 +244,14 @@ test('max_requests stops the stage cleanly; a later run with a larger budget res
   assert.ok(server.requests.every((request) => request.attempt === 1));
 });
 
-test('max_usd stops once the spend reaches it, with the pipeline\'s price override', async (context) => {
+test("max_usd stops once the spend reaches it, with the pipeline's price override", async (context) => {
   const { run } = await setup(context, () => ({ kind: 'answer', text: 'Answer: yes', usage: { promptTokens: 100, completionTokens: 0 } }));
   // 100 prompt tokens at $100 per million: one cent a request.
-  const { report, records } = await run({ limits: { concurrency: 1 }, budget: { max_usd: 0.025 }, prices: { 'openai/gpt-4o-mini': { prompt: 100, completion: 0 } } });
+  const { report, records } = await run({
+    limits: { concurrency: 1 },
+    budget: { max_usd: 0.025 },
+    prices: { 'openai/gpt-4o-mini': { prompt: 100, completion: 0 } },
+  });
   assert.equal(report.stopped, 'budget');
   assert.equal(records.length, 3);
   assert.ok(Math.abs(report.cost_usd - 0.03) < 1e-12);

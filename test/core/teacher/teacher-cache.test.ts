@@ -14,7 +14,12 @@ import { damageMiddle, writeRealCache, writeUnreadableCaches } from './cache-fix
 
 const day = 86_400_000;
 const origin = (model: string) => ({ pluginId: 'openai', pluginVersion: '1.0.0', provider: 'openai', model });
-const response = (text: string) => ({ text, usage: { promptTokens: 10, completionTokens: 5 }, model: 'gpt-4o-mini-2024-07-18', finishReason: 'stop' });
+const response = (text: string) => ({
+  text,
+  usage: { promptTokens: 10, completionTokens: 5 },
+  model: 'gpt-4o-mini-2024-07-18',
+  finishReason: 'stop',
+});
 
 test('answers are stored with usage, model and finish reason, in WAL mode, and survive reopening', (context) => {
   const file = path.join(temporaryDirectory(context), 'nested', 'cache.sqlite');
@@ -40,9 +45,15 @@ test('answers committed in one turn share a transaction; each is readable by ano
   // Not yet: the transaction runs once the event loop has handled this turn.
   assert.equal(reader.get('g1'), null);
   await Promise.all(commits);
-  assert.deepEqual(['g1', 'g2', 'g3'].map((key) => reader.get(key)?.response.text), ['g1', 'g2', 'g3']);
+  assert.deepEqual(
+    ['g1', 'g2', 'g3'].map((key) => reader.get(key)?.response.text),
+    ['g1', 'g2', 'g3'],
+  );
   // The first answer stored for a key still wins, within a batch as across batches.
-  await Promise.all([cache.commit('g1', origin('gpt-4o-mini'), response('second writer loses'), 2000), cache.commit('g4', origin('gpt-4o-mini'), response('g4'), 2000)]);
+  await Promise.all([
+    cache.commit('g1', origin('gpt-4o-mini'), response('second writer loses'), 2000),
+    cache.commit('g4', origin('gpt-4o-mini'), response('g4'), 2000),
+  ]);
   assert.deepEqual([reader.get('g1')?.response.text, reader.get('g4')?.response.text], ['g1', 'g4']);
 
   const pending = cache.commit('g5', origin('gpt-4o-mini'), response('g5'), 3000);
@@ -60,21 +71,41 @@ test('statistics by model, and clear by age and by model', (context) => {
   cache.put('new-4o', origin('gpt-4o'), response('c'), now - 1 * day);
   const statistics = cache.statistics();
   assert.equal(statistics.entries, 3);
-  assert.deepEqual(statistics.byModel.map((row) => [row.model, row.entries, row.promptTokens]), [['gpt-4o', 1, 10], ['gpt-4o-mini', 2, 20]]);
+  assert.deepEqual(
+    statistics.byModel.map((row) => [row.model, row.entries, row.promptTokens]),
+    [
+      ['gpt-4o', 1, 10],
+      ['gpt-4o-mini', 2, 20],
+    ],
+  );
   assert.ok(statistics.sizeBytes > 0);
   assert.equal(cache.clear({ olderThanDays: 30 }, now), 1);
   assert.equal(cache.get('old-mini'), null);
   assert.equal(cache.clear({ model: 'gpt-4o' }, now), 1);
-  assert.deepEqual(cache.statistics().byModel.map((row) => row.model), ['gpt-4o-mini']);
+  assert.deepEqual(
+    cache.statistics().byModel.map((row) => row.model),
+    ['gpt-4o-mini'],
+  );
   assert.equal(cache.clear({}, now), 1);
   assert.equal(cache.statistics().entries, 0);
 });
 
 test('the key covers plugin, version, model, messages and options, but not the example id', () => {
-  const base = { pluginId: 'openai', pluginVersion: '1.0.0', model: 'gpt-4o-mini', messages: [{ role: 'user' as const, content: 'q' }], requestOptions: { temperature: 0 } };
+  const base = {
+    pluginId: 'openai',
+    pluginVersion: '1.0.0',
+    model: 'gpt-4o-mini',
+    messages: [{ role: 'user' as const, content: 'q' }],
+    requestOptions: { temperature: 0 },
+  };
   const key = teacherCacheKey(base);
   assert.equal(teacherCacheKey({ ...base, requestOptions: { temperature: 0 } }), key);
-  for (const changed of [{ pluginVersion: '1.0.1' }, { model: 'gpt-4o' }, { requestOptions: { temperature: 1 } }, { messages: [{ role: 'user' as const, content: 'q2' }] }]) {
+  for (const changed of [
+    { pluginVersion: '1.0.1' },
+    { model: 'gpt-4o' },
+    { requestOptions: { temperature: 1 } },
+    { messages: [{ role: 'user' as const, content: 'q2' }] },
+  ]) {
     assert.notEqual(teacherCacheKey({ ...base, ...changed }), key);
   }
 });
@@ -105,8 +136,18 @@ test('a file that is not a database, a truncated cache, a 0-byte file and a fold
   mkdirSync(folder);
 
   assertCacheError(() => TeacherCache.open(garbage), garbage, /^SQLITE_NOTADB$/, /distill cache repair --path .*garbage\.sqlite/);
-  assertCacheError(() => TeacherCache.open(truncated), truncated, /^SQLITE_CORRUPT/, /distill cache check --path .*truncated\.sqlite.*distill cache repair/);
-  assertCacheError(() => TeacherCache.open(empty), empty, /^CACHE_EMPTY$/, /restore it from a backup; or delete it to start an empty cache/);
+  assertCacheError(
+    () => TeacherCache.open(truncated),
+    truncated,
+    /^SQLITE_CORRUPT/,
+    /distill cache check --path .*truncated\.sqlite.*distill cache repair/,
+  );
+  assertCacheError(
+    () => TeacherCache.open(empty),
+    empty,
+    /^CACHE_EMPTY$/,
+    /restore it from a backup; or delete it to start an empty cache/,
+  );
   assertCacheError(() => TeacherCache.open(folder), folder, /^CACHE_NOT_A_FILE$/, /move it away/);
   // The empty file was reported, not quietly made into a new cache.
   assert.equal(statSync(empty).size, 0);
@@ -163,7 +204,12 @@ test('a cache deleted while in use, its log left behind, is reported rather than
   cache.put('k1', origin('gpt-4o-mini'), response('one'), 1000);
   // The answer is in the log until the last connection closes; the file goes from under it.
   rmSync(file);
-  assertCacheError(() => TeacherCache.open(file), file, /^CACHE_ORPHAN_LOG$/, /put the cache file back beside it; or move .*cache\.sqlite-wal and .*cache\.sqlite-shm away/);
+  assertCacheError(
+    () => TeacherCache.open(file),
+    file,
+    /^CACHE_ORPHAN_LOG$/,
+    /put the cache file back beside it; or move .*cache\.sqlite-wal and .*cache\.sqlite-shm away/,
+  );
   cache.close();
 });
 
@@ -208,6 +254,9 @@ test('processes creating the same new cache at once all use one file: every answ
   assert.deepEqual(codes, [0, 0, 0, 0]);
   const cache = TeacherCache.open(file);
   context.after(() => cache.close());
-  assert.deepEqual([0, 1, 2, 3].map((index) => cache.get(`p${index}`)?.response.text), ['from 0', 'from 1', 'from 2', 'from 3']);
+  assert.deepEqual(
+    [0, 1, 2, 3].map((index) => cache.get(`p${index}`)?.response.text),
+    ['from 0', 'from 1', 'from 2', 'from 3'],
+  );
   assert.deepEqual(readdirSync(path.dirname(file)).sort(), ['cache.sqlite', 'cache.sqlite-shm', 'cache.sqlite-wal']);
 });

@@ -5,7 +5,13 @@ import { test } from 'node:test';
 import { costOf, findPrice } from '../../../core/teacher/price-table.js';
 import { readExistingOutput, recordKey } from '../../../core/teacher/teacher-output.js';
 import type { TeacherRecord } from '../../../core/teacher/teacher-record.js';
-import { buildTeacherReport, labelsEqual, TeacherReportTotals, type TeacherReport, type TeacherReportContext } from '../../../core/teacher/teacher-report.js';
+import {
+  buildTeacherReport,
+  labelsEqual,
+  TeacherReportTotals,
+  type TeacherReport,
+  type TeacherReportContext,
+} from '../../../core/teacher/teacher-report.js';
 import { temporaryDirectory } from '../../support/temporary-directory.js';
 
 const reportContext: TeacherReportContext = {
@@ -23,10 +29,15 @@ const reportContext: TeacherReportContext = {
  * The report computed the way it was before the totals were streamed: filters and sums over a list
  * held in memory. Kept here as the reference the streaming totals must agree with.
  */
-function listReport(records: readonly TeacherRecord[], labelsMatch: (predicted: string, gold: string) => boolean = labelsEqual): TeacherReport {
+function listReport(
+  records: readonly TeacherRecord[],
+  labelsMatch: (predicted: string, gold: string) => boolean = labelsEqual,
+): TeacherReport {
   const count = (predicate: (record: TeacherRecord) => boolean) => records.filter(predicate).length;
   const withGold = records.filter((record) => record.gold_label !== null);
-  const correct = withGold.filter((record) => record.teacher_label !== null && labelsMatch(record.teacher_label, record.gold_label!)).length;
+  const correct = withGold.filter(
+    (record) => record.teacher_label !== null && labelsMatch(record.teacher_label, record.gold_label!),
+  ).length;
   const answered = records.filter((record) => record.parse_status !== 'failed');
   const sum = (values: number[]) => values.reduce((total, value) => total + value, 0);
   const promptTokens = sum(records.map((record) => record.prompt_tokens));
@@ -35,7 +46,8 @@ function listReport(records: readonly TeacherRecord[], labelsMatch: (predicted: 
   const reasons: Record<string, number> = {};
   for (const record of records) if (record.reason) reasons[record.reason] = (reasons[record.reason] ?? 0) + 1;
   const failedReasons: Record<string, number> = {};
-  for (const record of records) if (record.reason && record.parse_status === 'failed') failedReasons[record.reason] = (failedReasons[record.reason] ?? 0) + 1;
+  for (const record of records)
+    if (record.reason && record.parse_status === 'failed') failedReasons[record.reason] = (failedReasons[record.reason] ?? 0) + 1;
   const mean = (total: number) => (answered.length > 0 ? total / answered.length : 0);
   return {
     teacher: reportContext.teacher,
@@ -93,7 +105,16 @@ const mixedRecords: readonly TeacherRecord[] = [
   record('e2', { teacher_label: 'yes', gold_label: 'no', rationale: null, cached: true, cost_usd: 0 }),
   record('e3', { teacher_label: null, rationale: null, parse_status: 'unparsed', reason: 'no label word found', completion_tokens: 5 }),
   record('e4', { teacher_label: null, rationale: null, parse_status: 'unparsed', reason: 'empty answer', completion_tokens: 0 }),
-  record('e5', { teacher_label: null, rationale: null, parse_status: 'failed', reason: 'HTTP 500 (gave up after 7 attempts)', raw_text: null, prompt_tokens: 0, completion_tokens: 0, cost_usd: 0 }),
+  record('e5', {
+    teacher_label: null,
+    rationale: null,
+    parse_status: 'failed',
+    reason: 'HTTP 500 (gave up after 7 attempts)',
+    raw_text: null,
+    prompt_tokens: 0,
+    completion_tokens: 0,
+    cost_usd: 0,
+  }),
   record('e6', { gold_label: null, teacher_label: 'maybe', prompt_tokens: 117 }),
   record('e7', { teacher_label: null, rationale: null, parse_status: 'unparsed', reason: 'empty answer', cached: true, cost_usd: 0 }),
   record('e8', { teacher_label: 'YES ', cost_usd: 0.0000123 }),
@@ -155,10 +176,7 @@ test('resume streams the kept records of the output, returns their keys, and rew
   assert.deepEqual([...existing.keys].sort(), kept.map((each) => recordKey(each.split, each.id)).sort());
   assert.equal(readFileSync(file, 'utf8'), kept.map((each) => JSON.stringify(each) + '\n').join(''));
   // The report over the requested split equals the one over those records in memory.
-  assert.deepEqual(
-    trainTotals.build(reportContext),
-    listReport(kept.filter((each) => each.split === 'train')),
-  );
+  assert.deepEqual(trainTotals.build(reportContext), listReport(kept.filter((each) => each.split === 'train')));
 
   // A clean file is read as it is and left alone.
   const again: TeacherRecord[] = [];

@@ -28,17 +28,26 @@ function record(index: number, teacherLabel: string | null, rationale: string | 
 test('a missing teacher label is imputed (NLI: neutral, others blank); a missing rationale becomes an empty target', () => {
   assert.equal(imputedLabelFor(['entailment', 'neutral', 'contradiction']), 'neutral');
   assert.equal(imputedLabelFor(null), '');
-  const items = sampleItemsFromRecords([record(0, 'contradiction', 'The man cannot sleep and run at once.'), record(1, null, null), record(2, 'entailment', '   ')], 'neutral');
-  assert.deepEqual(items.map((item) => [item.label, item.teacherLabel, item.goldLabel, item.rationale]), [
-    ['contradiction', 'contradiction', 'entailment', 'The man cannot sleep and run at once.'],
-    ['neutral', 'neutral', 'entailment', null],
-    ['entailment', 'entailment', 'entailment', null],
-  ]);
-  assert.deepEqual(trainingExamplesFromItems(items).map((example) => [example.input, example.label, example.rationale]), [
-    ['a premise 0 </s> a hypothesis', 'contradiction', 'The man cannot sleep and run at once.'],
-    ['a premise 1 </s> a hypothesis', 'neutral', ''],
-    ['a premise 2 </s> a hypothesis', 'entailment', ''],
-  ]);
+  const items = sampleItemsFromRecords(
+    [record(0, 'contradiction', 'The man cannot sleep and run at once.'), record(1, null, null), record(2, 'entailment', '   ')],
+    'neutral',
+  );
+  assert.deepEqual(
+    items.map((item) => [item.label, item.teacherLabel, item.goldLabel, item.rationale]),
+    [
+      ['contradiction', 'contradiction', 'entailment', 'The man cannot sleep and run at once.'],
+      ['neutral', 'neutral', 'entailment', null],
+      ['entailment', 'entailment', 'entailment', null],
+    ],
+  );
+  assert.deepEqual(
+    trainingExamplesFromItems(items).map((example) => [example.input, example.label, example.rationale]),
+    [
+      ['a premise 0 </s> a hypothesis', 'contradiction', 'The man cannot sleep and run at once.'],
+      ['a premise 1 </s> a hypothesis', 'neutral', ''],
+      ['a premise 2 </s> a hypothesis', 'entailment', ''],
+    ],
+  );
 });
 
 test('samplers run in order on the items, with the pipeline seed', async () => {

@@ -42,7 +42,14 @@ function sampleItems(count: number): SampleItem[] {
 /** The contract of each kind, mirroring `core/plugins/kinds/*.ts`. */
 export const kindContracts: { readonly [K in PluginKind]: KindContract<K> } = {
   dataset: {
-    members: { splits: 'array', fields: 'array', labels: 'array-or-null', read: 'function', studentInput: 'function', sourceFiles: 'function' },
+    members: {
+      splits: 'array',
+      fields: 'array',
+      labels: 'array-or-null',
+      read: 'function',
+      studentInput: 'function',
+      sourceFiles: 'function',
+    },
     check(dataset) {
       assert.ok(dataset.splits.length > 0, 'a dataset has at least one split');
       for (const name of [...dataset.splits, ...dataset.fields, ...(dataset.labels ?? [])]) assert.equal(typeof name, 'string');
@@ -114,13 +121,17 @@ export const kindContracts: { readonly [K in PluginKind]: KindContract<K> } = {
 
 /** Asserts that an instance has each member of its kind's contract, with the right type. */
 export function assertMembers(instance: unknown, members: Readonly<Record<string, MemberType>>): void {
-  assert.ok(typeof instance === 'object' && instance !== null, `create must return an object, got ${instance === null ? 'null' : typeof instance}`);
+  assert.ok(
+    typeof instance === 'object' && instance !== null,
+    `create must return an object, got ${instance === null ? 'null' : typeof instance}`,
+  );
   const record = instance as Record<string, unknown>;
   for (const [name, type] of Object.entries(members)) {
     const value = record[name];
     if (type === 'array') assert.ok(Array.isArray(value), `"${name}" must be an array`);
     else if (type === 'array-or-null') assert.ok(value === null || Array.isArray(value), `"${name}" must be an array or null`);
-    else if (type === 'object') assert.ok(typeof value === 'object' && value !== null && !Array.isArray(value), `"${name}" must be an object`);
+    else if (type === 'object')
+      assert.ok(typeof value === 'object' && value !== null && !Array.isArray(value), `"${name}" must be an object`);
     else assert.equal(typeof value, type, `"${name}" must be a ${type}`);
   }
 }

@@ -20,7 +20,8 @@ const defaultingAjv = createAjv({ useDefaults: true });
 
 /** Fake credentials for any variable named like one, so providers can be created offline. */
 const environment: Readonly<Record<string, string | undefined>> = new Proxy({} as Record<string, string | undefined>, {
-  get: (_target, name) => (typeof name === 'string' && /(API_?KEY|TOKEN|SECRET)$/.test(name) ? `fake-${name.toLowerCase()}-0123456789` : undefined),
+  get: (_target, name) =>
+    typeof name === 'string' && /(API_?KEY|TOKEN|SECRET)$/.test(name) ? `fake-${name.toLowerCase()}-0123456789` : undefined,
 });
 const fakeSecrets = ['fake-'];
 
@@ -75,7 +76,9 @@ function contractSuite(kind: PluginKind, descriptor: AnyPluginDescriptor, label:
       const options = exampleOptions(descriptor);
       // As in a pipeline: create receives options with the schema's defaults filled in.
       defaultingAjv.compile(descriptor.optionsSchema).call({ baseDirectory: repositoryRoot } satisfies ValidationContext, options);
-      const { result: instance, requests } = await withoutNetwork(async () => descriptor.create(options, testDependencies({ baseDirectory: repositoryRoot, environment })));
+      const { result: instance, requests } = await withoutNetwork(async () =>
+        descriptor.create(options, testDependencies({ baseDirectory: repositoryRoot, environment })),
+      );
       assert.deepEqual(requests, [], 'create must not make network calls');
       const contract = kindContracts[kind];
       assertMembers(instance, contract.members);
@@ -95,6 +98,9 @@ for (const kind of pluginKinds) {
 }
 
 test('the harness rejects an instance that misses a contract member', () => {
-  assert.throws(() => assertMembers({ provider: 'x', requestOptions: {}, cacheable: true, complete: () => null }, kindContracts.teacher.members), /"model" must be a string/);
+  assert.throws(
+    () => assertMembers({ provider: 'x', requestOptions: {}, cacheable: true, complete: () => null }, kindContracts.teacher.members),
+    /"model" must be a string/,
+  );
   assert.throws(() => assertMembers(null, kindContracts.evaluator.members), /create must return an object, got null/);
 });

@@ -21,7 +21,10 @@ async function first(dataset: Dataset, split: string, count = 1): Promise<Datase
 }
 
 test('cqa: fields, the answer text as gold, the lettered student input, its own ids', { skip }, async () => {
-  const dataset = await dsbsDataset.create({ name: 'cqa', root: path.relative(repositoryRoot, dsbsDirectory) }, testDependencies(repositoryRoot));
+  const dataset = await dsbsDataset.create(
+    { name: 'cqa', root: path.relative(repositoryRoot, dsbsDirectory) },
+    testDependencies(repositoryRoot),
+  );
   assert.deepEqual(dataset.splits, ['train', 'test']);
   assert.equal(dataset.labels, null);
   const [example] = await first(dataset, 'test');
@@ -41,8 +44,14 @@ test('esnli and anli1: valid/test splits, label ids as NLI words, premise </s> h
   assert.deepEqual(esnli.splits, ['valid', 'test']);
   assert.deepEqual(esnli.labels, ['entailment', 'neutral', 'contradiction']);
   const [neutral, entailment] = await first(esnli, 'test', 2);
-  assert.deepEqual([neutral!.id, neutral!.goldLabel, entailment!.id, entailment!.goldLabel], ['esnli/test/0', 'neutral', 'esnli/test/1', 'entailment']);
-  assert.equal(esnli.studentInput(neutral!), 'This church choir sings to the masses as they sing joyous songs from the book at a church. </s> The church has cracks in the ceiling.');
+  assert.deepEqual(
+    [neutral!.id, neutral!.goldLabel, entailment!.id, entailment!.goldLabel],
+    ['esnli/test/0', 'neutral', 'esnli/test/1', 'entailment'],
+  );
+  assert.equal(
+    esnli.studentInput(neutral!),
+    'This church choir sings to the masses as they sing joyous songs from the book at a church. </s> The church has cracks in the ceiling.',
+  );
   assert.deepEqual(Object.keys(neutral!.fields), [...esnli.fields]);
 
   const anli1 = await dsbsDataset.create({ name: 'anli1', root: dsbsDirectory }, testDependencies(repositoryRoot));
@@ -57,7 +66,10 @@ test('svamp: the whole problem is {question}, split into body and final question
   const [example] = await first(dataset, 'train');
   assert.equal(example!.id, 'svamp/train/0');
   assert.equal(example!.goldLabel, '( 84.0 / 2.0 )');
-  assert.equal(example!.fields.body, 'Luke scored 84 points after playing 2 rounds of a trivia game. If he gained the same number of points each round');
+  assert.equal(
+    example!.fields.body,
+    'Luke scored 84 points after playing 2 rounds of a trivia game. If he gained the same number of points each round',
+  );
   assert.equal(example!.fields.final_question, 'How many points did he score per round?');
   assert.equal(dataset.studentInput(example!), `${String(example!.fields.body)}\n${String(example!.fields.final_question)}`);
   assert.equal(example!.fields.question, dataset.studentInput(example!));
@@ -68,7 +80,10 @@ test('a whole split streams with unique, stable ids and the record count of the 
   const ids = (await first(dataset, 'test', Number.POSITIVE_INFINITY)).map((example) => example.id);
   assert.equal(ids.length, 1000);
   assert.equal(new Set(ids).size, 1000);
-  assert.deepEqual((await first(dataset, 'test', 3)).map((example) => example.id), ids.slice(0, 3));
+  assert.deepEqual(
+    (await first(dataset, 'test', 3)).map((example) => example.id),
+    ids.slice(0, 3),
+  );
 });
 
 test('root defaults to DISTILL_DSBS_DIR; neither given is a UserError naming both', { skip }, async () => {
@@ -90,9 +105,19 @@ test('a missing gold file is a UserError naming the path; an unknown split lists
   try {
     await mkdir(path.join(root, 'cqa'));
     const dataset = await dsbsDataset.create({ name: 'cqa', root }, testDependencies(repositoryRoot));
-    await assert.rejects(first(dataset, 'test'), (error: unknown) => error instanceof UserError && error.message === `gold file of cqa/test not found: ${path.join(root, 'cqa', 'cqa_test.json')}`);
-    await assert.rejects(first(dataset, 'valid'), (error: unknown) => error instanceof UserError && error.problems[0]!.fix === 'use one of: train, test');
-    assert.throws(() => dsbsDataset.create({ name: 'cqa', root: path.join(root, 'absent') }, testDependencies(repositoryRoot)), /dsbs data folder not found/);
+    await assert.rejects(
+      first(dataset, 'test'),
+      (error: unknown) =>
+        error instanceof UserError && error.message === `gold file of cqa/test not found: ${path.join(root, 'cqa', 'cqa_test.json')}`,
+    );
+    await assert.rejects(
+      first(dataset, 'valid'),
+      (error: unknown) => error instanceof UserError && error.problems[0]!.fix === 'use one of: train, test',
+    );
+    assert.throws(
+      () => dsbsDataset.create({ name: 'cqa', root: path.join(root, 'absent') }, testDependencies(repositoryRoot)),
+      /dsbs data folder not found/,
+    );
   } finally {
     await rm(root, { recursive: true, force: true });
   }

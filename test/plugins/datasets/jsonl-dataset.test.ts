@@ -37,7 +37,11 @@ test('JSON Lines: fields mapped, label ids mapped to the label list, ids from id
   );
   assert.deepEqual(examples[2]!.fields, { premise: 'A child reads a {big} book.', hypothesis: 'Nobody is reading.' });
   assert.equal(dataset.studentInput(examples[0]!), 'A man sleeps on a bench. </s> A person is resting.');
-  assert.equal(dataset.studentInput(examples[2]!), 'A child reads a {big} book. </s> Nobody is reading.', 'braces in values are not placeholders');
+  assert.equal(
+    dataset.studentInput(examples[2]!),
+    'A child reads a {big} book. </s> Nobody is reading.',
+    'braces in values are not placeholders',
+  );
   assert.deepEqual(dataset.sourceFiles('train'), [testPath('plugins', 'datasets', 'fixtures', 'train.jsonl')]);
 });
 
@@ -57,7 +61,10 @@ test('without a mapping every column but id and label is a field; without id_fie
   const dataset = await jsonlDataset.create({ files: { train: 'train.jsonl' }, label_field: 'gold' }, testDependencies(fixtures));
   assert.deepEqual(dataset.fields, ['pair_id', 'sentence1', 'sentence2']);
   const examples = await all(dataset, 'train');
-  assert.deepEqual(examples.map((example) => example.id), ['train/0', 'train/1', 'train/2']);
+  assert.deepEqual(
+    examples.map((example) => example.id),
+    ['train/0', 'train/1', 'train/2'],
+  );
   assert.equal(examples[0]!.goldLabel, '0', 'no label list: the label is kept as written');
   assert.equal(dataset.studentInput(examples[0]!), 'p1\nA man sleeps on a bench.\nA person is resting.');
   assert.equal(dataset.labels, null);
@@ -65,7 +72,10 @@ test('without a mapping every column but id and label is a field; without id_fie
 
 test('ids are stable: two reads give the same ids in the same order', async () => {
   const dataset = await jsonlDataset.create(nli, testDependencies(fixtures));
-  assert.deepEqual((await all(dataset, 'test')).map((example) => example.id), (await all(dataset, 'test')).map((example) => example.id));
+  assert.deepEqual(
+    (await all(dataset, 'test')).map((example) => example.id),
+    (await all(dataset, 'test')).map((example) => example.id),
+  );
 });
 
 test('a missing file is a UserError naming the path and what to check', async () => {
@@ -73,7 +83,10 @@ test('a missing file is a UserError naming the path and what to check', async ()
     Promise.resolve(jsonlDataset.create({ files: { train: 'train.jsonl', test: 'nowhere/test.jsonl' } }, testDependencies(fixtures))),
     (error: unknown) => {
       assert.ok(error instanceof UserError);
-      assert.equal(error.problems[0]!.message, `data file of split "test" not found: ${testPath('plugins', 'datasets', 'fixtures', 'nowhere', 'test.jsonl')}`);
+      assert.equal(
+        error.problems[0]!.message,
+        `data file of split "test" not found: ${testPath('plugins', 'datasets', 'fixtures', 'nowhere', 'test.jsonl')}`,
+      );
       assert.match(error.problems[0]!.fix!, /check files\.test/);
       return true;
     },
@@ -93,9 +106,18 @@ test('a student_input placeholder that is not a field is reported with a did-you
 });
 
 test('an unknown format, a bad JSON line and an unknown split are UserErrors', async () => {
-  await assert.rejects(Promise.resolve(jsonlDataset.create({ files: { train: 'train.txt' } }, testDependencies(fixtures))), /cannot tell the format of train\.txt/);
+  await assert.rejects(
+    Promise.resolve(jsonlDataset.create({ files: { train: 'train.txt' } }, testDependencies(fixtures))),
+    /cannot tell the format of train\.txt/,
+  );
   const broken = await jsonlDataset.create({ files: { train: 'broken.jsonl' } }, testDependencies(fixtures));
-  await assert.rejects(all(broken, 'train'), (error: unknown) => error instanceof UserError && error.problems[0]!.line === 2 && /is not valid JSON/.test(error.message));
+  await assert.rejects(
+    all(broken, 'train'),
+    (error: unknown) => error instanceof UserError && error.problems[0]!.line === 2 && /is not valid JSON/.test(error.message),
+  );
   const dataset = await jsonlDataset.create(nli, testDependencies(fixtures));
-  await assert.rejects(all(dataset, 'tset'), (error: unknown) => error instanceof UserError && error.problems[0]!.fix === 'did you mean "test"? splits: train, test');
+  await assert.rejects(
+    all(dataset, 'tset'),
+    (error: unknown) => error instanceof UserError && error.problems[0]!.fix === 'did you mean "test"? splits: train, test',
+  );
 });

@@ -17,7 +17,8 @@ test('cqa, real completion: cut at the next made-up "Q:", label the choice text 
   assert.deepEqual(answer, {
     status: 'parsed',
     label: 'wooded area',
-    rationale: 'The answer must be the place where beavers get their supplies. Of the above choices, only wooded areas have the supplies that beavers need.',
+    rationale:
+      'The answer must be the place where beavers get their supplies. Of the above choices, only wooded areas have the supplies that beavers need.',
   });
 });
 
@@ -30,7 +31,10 @@ test('cqa, real completion: PaLM\'s capitalised "Michigan" is spelt as the choic
   }
   assert.ok(found, 'the real data has such a record');
   assert.equal((parser('cqa').parse(found.completion, found.example) as { label: string }).label, 'michigan');
-  assert.equal((parser('cqa', { choice_spelling: 'as-written' }).parse(found.completion, found.example) as { label: string }).label, 'Michigan');
+  assert.equal(
+    (parser('cqa', { choice_spelling: 'as-written' }).parse(found.completion, found.example) as { label: string }).label,
+    'Michigan',
+  );
 });
 
 test('svamp, real completion: the nested expression after "The answer is"', { skip }, async () => {
@@ -58,7 +62,7 @@ test('anli1, real completion: cut at the next "Premise:", label the word after "
   assert.match(answer.rationale!, /^The premise mentions that the first Ernest Jones store .* not on the continent of Europe\.$/);
 });
 
-test('an answer without the format\'s marker is kept as unparsed, with the reason and any rationale', () => {
+test("an answer without the format's marker is kept as unparsed, with the reason and any rationale", () => {
   const answer = parser('anli1').parse('The premise mentions the album was released in 2004 and nothing else.', madeUpExample());
   assert.deepEqual(answer, {
     status: 'unparsed',
@@ -66,7 +70,10 @@ test('an answer without the format\'s marker is kept as unparsed, with the reaso
     rationale: 'The premise mentions the album was released in 2004 and nothing else.',
     reason: 'no "So the answer is" in the completion',
   });
-  const cqa = parser('cqa').parse('Of the above choices, none fits. So the answer is one of these four.', madeUpExample({ choices: ['a', 'b', 'c', 'd', 'e'] }));
+  const cqa = parser('cqa').parse(
+    'Of the above choices, none fits. So the answer is one of these four.',
+    madeUpExample({ choices: ['a', 'b', 'c', 'd', 'e'] }),
+  );
   assert.equal(cqa.status, 'unparsed');
   assert.match((cqa as { reason: string }).reason, /no \(x\) choice marker after "So the answer is": "one of these four\."/);
 });
@@ -78,7 +85,10 @@ test('esnli: a label that is not an NLI label is unparsed; a cut-off completion 
     rationale: null,
     reason: '"maybe so" after "Answer:" is not an NLI label',
   });
-  assert.equal(parser('esnli').parse('The dog is running outside in the park.\nAnswer: entailment\n\nPre', madeUpExample()).label, 'entailment');
+  assert.equal(
+    parser('esnli').parse('The dog is running outside in the park.\nAnswer: entailment\n\nPre', madeUpExample()).label,
+    'entailment',
+  );
 });
 
 test('svamp: an answer with unknowns instead of arithmetic is unparsed', () => {
@@ -97,7 +107,10 @@ test('the answer expression stops where the arithmetic stops and keeps balanced 
 });
 
 test('cqa: a marker with no text after it maps its letter to the choice', () => {
-  const answer = parser('cqa').parse('Beavers build dams from trees in the forest. So the answer is (c).', madeUpExample({ choices: ['river', 'zoo', 'wooded area', 'desert', 'city'] }));
+  const answer = parser('cqa').parse(
+    'Beavers build dams from trees in the forest. So the answer is (c).',
+    madeUpExample({ choices: ['river', 'zoo', 'wooded area', 'desert', 'city'] }),
+  );
   assert.equal(answer.label, 'wooded area');
 });
 

@@ -8,11 +8,18 @@ import { dsbsDirectory } from '../../support/paths.js';
  * A real PaLM completion and its example, read from ../shared/data/dsbs at test time (the data is
  * never copied into the project). `index` is the record's line index in the split's gold file.
  */
-export async function realCase(name: DsbsDatasetName, split: string, index: number): Promise<{ completion: string; example: DatasetExample }> {
+export async function realCase(
+  name: DsbsDatasetName,
+  split: string,
+  index: number,
+): Promise<{ completion: string; example: DatasetExample }> {
   const goldLines = (await readFile(dsbsGoldFile(dsbsDirectory, name, split), 'utf8')).split('\n');
   const firstShard = JSON.parse(await readFile(path.join(dsbsDirectory, name, 'llm', `${split}_CoT_0.json`), 'utf8')) as string[];
   const shard = Math.floor(index / firstShard.length);
-  const completions = shard === 0 ? firstShard : (JSON.parse(await readFile(path.join(dsbsDirectory, name, 'llm', `${split}_CoT_${shard}.json`), 'utf8')) as string[]);
+  const completions =
+    shard === 0
+      ? firstShard
+      : (JSON.parse(await readFile(path.join(dsbsDirectory, name, 'llm', `${split}_CoT_${shard}.json`), 'utf8')) as string[]);
   return {
     completion: completions[index - shard * firstShard.length]!,
     example: dsbsExample(name, split, JSON.parse(goldLines[index]!), index, `${name}/${split}:${index + 1}`),

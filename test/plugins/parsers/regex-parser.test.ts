@@ -16,13 +16,20 @@ test('case-insensitive, dot matches newline; the rationale is the rest, cleaned'
 });
 
 test('labels: nli normalises the built-in words; label_map adds more; other words are rejected with a reason', () => {
-  const parser = create({ label_pattern: '^(\\w+(?: \\w+)?)\\.', labels: 'nli', label_map: { supported: 'entailment', refuted: 'contradiction' } });
+  const parser = create({
+    label_pattern: '^(\\w+(?: \\w+)?)\\.',
+    labels: 'nli',
+    label_map: { supported: 'entailment', refuted: 'contradiction' },
+  });
   assert.equal(parser.parse('Inconclusive. The premise does not say where he went.', madeUpExample()).label, 'neutral');
   assert.equal(parser.parse('Not valid. The premise says the opposite of the claim.', madeUpExample()).label, 'contradiction');
   assert.equal(parser.parse('Refuted. The premise says the opposite of the claim.', madeUpExample()).label, 'contradiction');
   const rejected = parser.parse('Perhaps. Who knows what the premise means here.', madeUpExample());
   assert.equal(rejected.status, 'unparsed');
-  assert.equal((rejected as { reason: string }).reason, '"Perhaps" is not a valid label (expected one of entailment, neutral, contradiction)');
+  assert.equal(
+    (rejected as { reason: string }).reason,
+    '"Perhaps" is not a valid label (expected one of entailment, neutral, contradiction)',
+  );
 });
 
 test('patterns are tried in order until one yields a valid label', () => {
@@ -38,19 +45,28 @@ test('a choice letter or number maps to the choice text when the example has cho
   assert.equal(parser.parse('The answer is 5 since beavers live in zoos too.', madeUpExample({ choices })).label, 'zoo');
   const byFields = create({ label_pattern: 'answer is (\\w)', choice_fields: ['first', 'second'] });
   assert.equal(byFields.parse('The answer is b for sure.', madeUpExample({ first: 'cat', second: 'dog' })).label, 'dog');
-  const outOfRange = create({ label_pattern: 'answer is (\\w)', label_kind: 'choice' }).parse('The answer is z.', madeUpExample({ choices }));
+  const outOfRange = create({ label_pattern: 'answer is (\\w)', label_kind: 'choice' }).parse(
+    'The answer is z.',
+    madeUpExample({ choices }),
+  );
   assert.equal(outOfRange.status, 'unparsed');
 });
 
 test('the choice text after a letter is part of the label, not the rationale', () => {
   const choices = ['river', 'zoo', 'wooded area', 'desert', 'city'];
-  const answer = create({ label_pattern: '^\\(?([a-e])\\)' }).parse('c) wooded area. Beavers take their wood from forests nearby.', madeUpExample({ choices }));
+  const answer = create({ label_pattern: '^\\(?([a-e])\\)' }).parse(
+    'c) wooded area. Beavers take their wood from forests nearby.',
+    madeUpExample({ choices }),
+  );
   assert.deepEqual(answer, { status: 'parsed', label: 'wooded area', rationale: 'Beavers take their wood from forests nearby.' });
 });
 
 test('rationale_pattern picks the rationale; cut_at drops made-up continuations', () => {
   const parser = create({ label_pattern: 'label: (\\w+)', rationale_pattern: 'why: (?<rationale>.*?)(?:label:|$)', cut_at: 'Q:' });
-  const answer = parser.parse('why: the sky is blue on clear days. label: yes\n\nQ: another question? why: not this one at all. label: no', madeUpExample());
+  const answer = parser.parse(
+    'why: the sky is blue on clear days. label: yes\n\nQ: another question? why: not this one at all. label: no',
+    madeUpExample(),
+  );
   assert.deepEqual(answer, { status: 'parsed', label: 'yes', rationale: 'the sky is blue on clear days.' });
 });
 

@@ -9,10 +9,26 @@ const create = (template: ZeroShotParserOptions['template']): Parser => zeroShot
 test('NLI zero-shot answers: label stated or first, rationale the rest', () => {
   const parser = create('nli-zero-shot');
   const cases: [string, string, string | null][] = [
-    ['The claim is false. The premise says the first store opened in London, not Paris.', 'contradiction', 'The premise says the first store opened in London, not Paris.'],
-    ['Inconclusive. The premise does not mention how many stadiums are larger.', 'neutral', 'The premise does not mention how many stadiums are larger.'],
-    ['True.\n\nExplanation: Oxford Street is in London, which is in Europe.', 'entailment', 'Oxford Street is in London, which is in Europe.'],
-    ['**Answer: Cannot be determined**\nNothing in the premise says what he ate for lunch.', 'neutral', 'Nothing in the premise says what he ate for lunch.'],
+    [
+      'The claim is false. The premise says the first store opened in London, not Paris.',
+      'contradiction',
+      'The premise says the first store opened in London, not Paris.',
+    ],
+    [
+      'Inconclusive. The premise does not mention how many stadiums are larger.',
+      'neutral',
+      'The premise does not mention how many stadiums are larger.',
+    ],
+    [
+      'True.\n\nExplanation: Oxford Street is in London, which is in Europe.',
+      'entailment',
+      'Oxford Street is in London, which is in Europe.',
+    ],
+    [
+      '**Answer: Cannot be determined**\nNothing in the premise says what he ate for lunch.',
+      'neutral',
+      'Nothing in the premise says what he ate for lunch.',
+    ],
     ['Based on the premise, the claim is not true because the senator served until 2001.', 'contradiction', null],
     ['There is no information about his age, so the claim is uncertain given the text.', 'neutral', null],
   ];

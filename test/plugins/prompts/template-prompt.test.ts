@@ -24,14 +24,25 @@ const nliExample: DatasetExample = {
 const cqaExample: DatasetExample = {
   id: 'made-up/2',
   split: 'test',
-  fields: { question: 'Where do beavers get wood?', choices: ['river', 'zoo', 'wooded area', 'desert', 'city'], a: 'river', b: 'zoo', c: 'wooded area', d: 'desert', e: 'city' },
+  fields: {
+    question: 'Where do beavers get wood?',
+    choices: ['river', 'zoo', 'wooded area', 'desert', 'city'],
+    a: 'river',
+    b: 'zoo',
+    c: 'wooded area',
+    d: 'desert',
+    e: 'city',
+  },
   goldLabel: 'wooded area',
 };
 
 test('the zero-shot templates render the texts of method.md §1 verbatim', async () => {
   const nli = await create({ name: 'nli-zero-shot' });
   assert.deepEqual(nli.render(nliExample), [
-    { role: 'user', content: 'Based on A man sleeps on a bench., determine whether the claim "A person is resting." is true, false, or inconclusive?' },
+    {
+      role: 'user',
+      content: 'Based on A man sleeps on a bench., determine whether the claim "A person is resting." is true, false, or inconclusive?',
+    },
   ]);
   assert.deepEqual(nli.placeholders, ['premise', 'hypothesis']);
   assert.equal(nli.shots, 0);
@@ -44,7 +55,10 @@ test('the zero-shot templates render the texts of method.md §1 verbatim', async
   assert.deepEqual(cqa.placeholders, ['question', 'a', 'b', 'c', 'd', 'e']);
 
   const svamp = await create({ name: 'svamp-zero-shot' });
-  assert.equal(svamp.render({ ...nliExample, fields: { question: 'Tom has 3 apples.\nHow many?' } })[0]!.content, 'Tom has 3 apples.\nHow many?\n\nGo step by step, but clearly state your final answer.');
+  assert.equal(
+    svamp.render({ ...nliExample, fields: { question: 'Tom has 3 apples.\nHow many?' } })[0]!.content,
+    'Tom has 3 apples.\nHow many?\n\nGo step by step, but clearly state your final answer.',
+  );
   assert.deepEqual(svamp.placeholders, ['question']);
 });
 
@@ -55,14 +69,26 @@ test('the label-given template fills {label} from the gold label, which is not a
     prompt.render(nliExample)[0]!.content,
     'Premise: A man sleeps on a bench.\nClaim: A person is resting.\n\nWhy is the hypothesis "entailment" towards the premise? Answer in a single sentence starting with: "The hypothesis is "entailment" towards the premise, because..."',
   );
-  assert.throws(() => prompt.render({ ...nliExample, goldLabel: null }), (error: unknown) => error instanceof UserError && /no gold label/.test(error.message));
+  assert.throws(
+    () => prompt.render({ ...nliExample, goldLabel: null }),
+    (error: unknown) => error instanceof UserError && /no gold label/.test(error.message),
+  );
 });
 
 test('a user template with a system message; placeholders from both; the hash follows text and settings', async () => {
-  const prompt = await create({ template: 'Premise: {premise}\nHypothesis: {hypothesis}\nReply as {{"label": …}}', system: 'You judge {task} pairs.' });
+  const prompt = await create({
+    template: 'Premise: {premise}\nHypothesis: {hypothesis}\nReply as {{"label": …}}',
+    system: 'You judge {task} pairs.',
+  });
   assert.deepEqual(prompt.placeholders, ['premise', 'hypothesis', 'task']);
-  const same = await create({ template: 'Premise: {premise}\nHypothesis: {hypothesis}\nReply as {{"label": …}}', system: 'You judge {task} pairs.' });
-  const otherSystem = await create({ template: 'Premise: {premise}\nHypothesis: {hypothesis}\nReply as {{"label": …}}', system: 'You judge pairs.' });
+  const same = await create({
+    template: 'Premise: {premise}\nHypothesis: {hypothesis}\nReply as {{"label": …}}',
+    system: 'You judge {task} pairs.',
+  });
+  const otherSystem = await create({
+    template: 'Premise: {premise}\nHypothesis: {hypothesis}\nReply as {{"label": …}}',
+    system: 'You judge pairs.',
+  });
   assert.match(prompt.templateHash, /^[0-9a-f]{64}$/);
   assert.equal(prompt.templateHash, same.templateHash);
   assert.notEqual(prompt.templateHash, otherSystem.templateHash);
@@ -76,15 +102,31 @@ test('an unknown {field} is reported against the dataset fields before any call'
   const prompt = await create({ template: 'Based on {premise}, is "{hypotesis}" true? Topic: {topic}' });
   const dataset: Dataset = await dsbsDataset.create({ name: 'esnli', root: dsbsDirectory }, dependencies);
   const problems = unknownPlaceholderProblems(prompt.placeholders, dataset.fields, 'prompt/template');
-  assert.deepEqual(problems.map((problem) => problem.message), [
-    'the template uses {hypotesis}, which is not a field of the dataset',
-    'the template uses {topic}, which is not a field of the dataset',
-  ]);
+  assert.deepEqual(
+    problems.map((problem) => problem.message),
+    [
+      'the template uses {hypotesis}, which is not a field of the dataset',
+      'the template uses {topic}, which is not a field of the dataset',
+    ],
+  );
   assert.match(problems[0]!.fix!, /^did you mean "hypothesis"\? fields: premise, hypothesis, explanation_1/);
   // The built-in templates fit their datasets.
-  for (const [name, dataset] of [['nli-zero-shot', 'esnli'], ['nli-zero-shot', 'anli1'], ['cqa-zero-shot', 'cqa'], ['svamp-zero-shot', 'svamp'], ['cqa-few-shot', 'cqa'], ['svamp-few-shot', 'svamp'], ['anli1-few-shot', 'anli1'], ['esnli-few-shot', 'esnli']] as const) {
+  for (const [name, dataset] of [
+    ['nli-zero-shot', 'esnli'],
+    ['nli-zero-shot', 'anli1'],
+    ['cqa-zero-shot', 'cqa'],
+    ['svamp-zero-shot', 'svamp'],
+    ['cqa-few-shot', 'cqa'],
+    ['svamp-few-shot', 'svamp'],
+    ['anli1-few-shot', 'anli1'],
+    ['esnli-few-shot', 'esnli'],
+  ] as const) {
     const fields = (await dsbsDataset.create({ name: dataset, root: dsbsDirectory }, dependencies)).fields;
-    assert.deepEqual(unknownPlaceholderProblems((await create({ name })).placeholders, fields, 'prompt/template'), [], `${name} on ${dataset}`);
+    assert.deepEqual(
+      unknownPlaceholderProblems((await create({ name })).placeholders, fields, 'prompt/template'),
+      [],
+      `${name} on ${dataset}`,
+    );
   }
 });
 
@@ -93,7 +135,10 @@ test('exactly one of name and template; zero-shot templates take no few-shot opt
   await assert.rejects(create({}), /exactly one of name/);
   await assert.rejects(create({ name: 'nli-zero-shot', shots: 3 }), /do nothing with the zero-shot template/);
   await assert.rejects(create({ template: '{premise}', shots: 3 }), /only apply to the built-in few-shot templates/);
-  await assert.rejects(create({ name: 'cqa-zero-shto' }), (error: unknown) => error instanceof UserError && /did you mean "cqa-zero-shot"\?/.test(error.problems[0]!.fix!));
+  await assert.rejects(
+    create({ name: 'cqa-zero-shto' }),
+    (error: unknown) => error instanceof UserError && /did you mean "cqa-zero-shot"\?/.test(error.problems[0]!.fix!),
+  );
 });
 
 /** Splits a few-shot prompt into its exemplar blocks and the final query. */
@@ -117,7 +162,10 @@ test('few-shot exemplars are fixed real examples: same prompt and hash every tim
   assert.equal(three.shots, 3);
   assert.notEqual(three.templateHash, first.templateHash);
   assert.equal(blocks(three.render(cqaExample)[0]!.content, /^Q: /m).length, 4);
-  assert.ok(content.startsWith(three.render(cqaExample)[0]!.content.split('\n\nQ: Where do beavers')[0]!), 'fewer shots are a prefix of more');
+  assert.ok(
+    content.startsWith(three.render(cqaExample)[0]!.content.split('\n\nQ: Where do beavers')[0]!),
+    'fewer shots are a prefix of more',
+  );
 });
 
 test('every exemplar answer is in the PaLM format, and the palm parser reads back its gold label', { skip }, async () => {
@@ -133,7 +181,9 @@ test('every exemplar answer is in the PaLM format, and the palm parser reads bac
     const exemplars = blocks(content, marker).slice(0, -1);
     assert.equal(exemplars.length, prompt.shots, name);
     const labels = exemplars.map((block) => {
-      const answer = block.slice(block.indexOf(name === 'esnli' ? 'Reasonings:' : name === 'anli1' ? 'Answer:' : 'A:')).replace(/^(Reasonings|Answer|A):\s*/, '');
+      const answer = block
+        .slice(block.indexOf(name === 'esnli' ? 'Reasonings:' : name === 'anli1' ? 'Answer:' : 'A:'))
+        .replace(/^(Reasonings|Answer|A):\s*/, '');
       const choices = [...block.matchAll(/^\([a-e]\) (.*)$/gm)].map((match) => match[1]!);
       const parsed = parser.parse(answer, { ...example, fields: { choices } });
       assert.equal(parsed.status, 'parsed', `${name}: ${answer}`);
@@ -141,7 +191,11 @@ test('every exemplar answer is in the PaLM format, and the palm parser reads bac
       return parsed.label;
     });
     if (name === 'anli1' || name === 'esnli') {
-      assert.deepEqual(labels, ['entailment', 'neutral', 'contradiction', 'entailment', 'neutral', 'contradiction'], 'NLI exemplars take the labels in turn');
+      assert.deepEqual(
+        labels,
+        ['entailment', 'neutral', 'contradiction', 'entailment', 'neutral', 'contradiction'],
+        'NLI exemplars take the labels in turn',
+      );
     }
     if (name === 'svamp') assert.equal(labels[0], '(84 / 2)');
   }

@@ -22,7 +22,10 @@ function items(count = 2000): SampleItem[] {
   }));
 }
 
-async function sampler(descriptor: { create(options: never, dependencies: PluginDependencies): Sampler | Promise<Sampler> }, options: object): Promise<Sampler> {
+async function sampler(
+  descriptor: { create(options: never, dependencies: PluginDependencies): Sampler | Promise<Sampler> },
+  options: object,
+): Promise<Sampler> {
   return descriptor.create(options as never, dependencies);
 }
 
@@ -34,12 +37,19 @@ test('data-fraction keeps round(f·n) examples, the same ones for the same seed,
   assert.equal(eighth.length, 250);
   assert.deepEqual((await sampler(dataFractionSampler, { fraction: 0.5 })).apply(all, { seed: 7 }), half);
   const halfIds = new Set(half.map((item) => item.id));
-  assert.ok(eighth.every((item) => halfIds.has(item.id)), '12.5% is a subset of 50% for one seed');
+  assert.ok(
+    eighth.every((item) => halfIds.has(item.id)),
+    '12.5% is a subset of 50% for one seed',
+  );
   const otherSeed = (await sampler(dataFractionSampler, { fraction: 0.5 })).apply(all, { seed: 8 });
   const overlap = otherSeed.filter((item) => halfIds.has(item.id)).length;
   assert.ok(overlap > 400 && overlap < 600, `another seed picks another half (overlap ${overlap}, about 500 expected)`);
   const positions = half.map((item) => all.indexOf(item));
-  assert.deepEqual(positions, [...positions].sort((left, right) => left - right), 'original order kept');
+  assert.deepEqual(
+    positions,
+    [...positions].sort((left, right) => left - right),
+    'original order kept',
+  );
   // Independent of the order the items come in.
   const reversedPick = (await sampler(dataFractionSampler, { fraction: 0.5 })).apply([...all].reverse(), { seed: 7 });
   assert.deepEqual(new Set(reversedPick.map((item) => item.id)), halfIds);
@@ -61,20 +71,41 @@ test('rationale-rate keeps each rationale with probability r and empties the res
   }
   const third = (await sampler(rationaleRateSampler, { rate: 0.33 })).apply(all, { seed: 42 });
   const half = (await sampler(rationaleRateSampler, { rate: 0.5 })).apply(all, { seed: 42 });
-  assert.ok(third.every((item, index) => item.rationale === null || half[index]!.rationale !== null), 'r = 0.33 keeps a subset of r = 0.5');
+  assert.ok(
+    third.every((item, index) => item.rationale === null || half[index]!.rationale !== null),
+    'r = 0.33 keeps a subset of r = 0.5',
+  );
   assert.deepEqual((await sampler(rationaleRateSampler, { rate: 0.33 })).apply(all, { seed: 42 }), third, 'seeded');
-  assert.equal((await sampler(rationaleRateSampler, { rate: 0 })).apply(all, { seed: 1 }).filter((item) => item.rationale !== null).length, 0);
-  assert.equal((await sampler(rationaleRateSampler, { rate: 1 })).apply(all, { seed: 1 }).filter((item) => item.rationale !== null).length, withRationale);
+  assert.equal(
+    (await sampler(rationaleRateSampler, { rate: 0 })).apply(all, { seed: 1 }).filter((item) => item.rationale !== null).length,
+    0,
+  );
+  assert.equal(
+    (await sampler(rationaleRateSampler, { rate: 1 })).apply(all, { seed: 1 }).filter((item) => item.rationale !== null).length,
+    withRationale,
+  );
 });
 
 test('label-source trains toward gold or teacher labels', async () => {
   const all = items(12);
   const gold = (await sampler(labelSourceSampler, { source: 'gold' })).apply(all, { seed: 1 });
-  assert.deepEqual(gold.map((item) => item.label), all.map((item) => item.goldLabel));
+  assert.deepEqual(
+    gold.map((item) => item.label),
+    all.map((item) => item.goldLabel),
+  );
   const teacher = (await sampler(labelSourceSampler, { source: 'teacher' })).apply(gold, { seed: 1 });
-  assert.deepEqual(teacher.map((item) => item.label), all.map((item) => item.teacherLabel));
-  const withoutGold = (await sampler(labelSourceSampler, { source: 'gold' })).apply([{ ...all[0]!, goldLabel: null }, all[1]!], { seed: 1 });
-  assert.deepEqual(withoutGold.map((item) => item.id), [all[1]!.id], 'nothing to train toward without gold');
+  assert.deepEqual(
+    teacher.map((item) => item.label),
+    all.map((item) => item.teacherLabel),
+  );
+  const withoutGold = (await sampler(labelSourceSampler, { source: 'gold' })).apply([{ ...all[0]!, goldLabel: null }, all[1]!], {
+    seed: 1,
+  });
+  assert.deepEqual(
+    withoutGold.map((item) => item.id),
+    [all[1]!.id],
+    'nothing to train toward without gold',
+  );
 });
 
 test('agreement-filter drops the rationales (or examples) whose teacher label disagrees with gold', async () => {

@@ -33,8 +33,13 @@ describe('onnx exporter', { skip: tinyStudentMissing() }, () => {
     const decoder = await ort.InferenceSession.create(path.join(fixture.exported, 'onnx', 'decoder_model_merged.onnx'));
     // Per layer the self-attention cache, then the cross-attention one (projected once, on the first step).
     const cache = (prefix: string) =>
-      [0, 1].flatMap((layer) => ['decoder', 'encoder'].flatMap((kind) => ['key', 'value'].map((part) => `${prefix}.${layer}.${kind}.${part}`)));
-    assert.deepEqual([...decoder.inputNames], ['input_ids', 'encoder_attention_mask', 'encoder_hidden_states', ...cache('past_key_values')]);
+      [0, 1].flatMap((layer) =>
+        ['decoder', 'encoder'].flatMap((kind) => ['key', 'value'].map((part) => `${prefix}.${layer}.${kind}.${part}`)),
+      );
+    assert.deepEqual(
+      [...decoder.inputNames],
+      ['input_ids', 'encoder_attention_mask', 'encoder_hidden_states', ...cache('past_key_values')],
+    );
     assert.deepEqual([...decoder.outputNames], ['logits', ...cache('present')]);
     await encoder.release();
     await decoder.release();
@@ -45,7 +50,10 @@ describe('onnx exporter', { skip: tinyStudentMissing() }, () => {
     const comparison = fixture.exportResult.quantization;
     assert.ok(comparison, 'a quantised export with a comparison split reports the comparison');
     assert.equal(comparison.examples, fixture.test.length);
-    assert.ok(comparison.quantizedBytes < comparison.fullPrecisionBytes * 0.75, `int8 ${comparison.quantizedBytes} B vs fp32 ${comparison.fullPrecisionBytes} B`);
+    assert.ok(
+      comparison.quantizedBytes < comparison.fullPrecisionBytes * 0.75,
+      `int8 ${comparison.quantizedBytes} B vs fp32 ${comparison.fullPrecisionBytes} B`,
+    );
     context.diagnostic(
       `int8 accuracy ${comparison.quantizedAccuracy.toFixed(3)} vs fp32 ${comparison.fullPrecisionAccuracy.toFixed(3)} ` +
         `on ${comparison.examples} e-SNLI test examples, agreement ${(comparison.agreement * 100).toFixed(1)}%`,

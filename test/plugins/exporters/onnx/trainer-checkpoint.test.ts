@@ -19,7 +19,7 @@ const registry = new PluginRegistry(builtinPlugins);
 const skip = tinyStudentMissing() || (registry.has('trainer', 'torch') ? false : 'no torch trainer registered');
 
 test(
-  'an e-SNLI student from the torch trainer, exported: `distill eval` accuracy equals the trainer\'s test accuracy',
+  "an e-SNLI student from the torch trainer, exported: `distill eval` accuracy equals the trainer's test accuracy",
   { skip, timeout: 300_000 },
   async (context) => {
     const scratch = mkdtempSync(path.join(tmpdir(), 'distill-trainer-export-'));
@@ -31,15 +31,32 @@ test(
         .map((line) => String((JSON.parse(line) as { explanation_1?: string }).explanation_1 ?? ''));
       const test = (await readEvaluationExamples({ dataset: 'esnli', split: 'test', root: dsbsDirectory, limit: 60 })).examples;
       const toTraining = (examples: typeof valid, withRationale: boolean) =>
-        examples.map((example, index) => ({ id: String(index), input: example.input, label: example.label, rationale: withRationale ? rationales[index]! : '' }));
+        examples.map((example, index) => ({
+          id: String(index),
+          input: example.input,
+          label: example.label,
+          rationale: withRationale ? rationales[index]! : '',
+        }));
 
       const root = createRootContainer({ registry });
       const run = createRunContainer(root, { baseDirectory: scratch, signal: new AbortController().signal });
       const dependencies = pluginDependencies(run);
-      const trainer = (await registry.get('trainer', 'torch').create(
-        { python: testPython, device: 'cpu', batch_size: 16, learning_rate: 2e-3, max_steps: 40, eval_every: 40, checkpoint_every: 40, threads: 1, generation_max_tokens: 16 },
-        dependencies,
-      )) as Trainer;
+      const trainer = (await registry
+        .get('trainer', 'torch')
+        .create(
+          {
+            python: testPython,
+            device: 'cpu',
+            batch_size: 16,
+            learning_rate: 2e-3,
+            max_steps: 40,
+            eval_every: 40,
+            checkpoint_every: 40,
+            threads: 1,
+            generation_max_tokens: 16,
+          },
+          dependencies,
+        )) as Trainer;
       const trained = await trainer.train(
         {
           outputDirectory: path.join(scratch, 'train'),
@@ -57,7 +74,11 @@ test(
       );
       await run.dispose();
 
-      const exported = await exportStudent({ checkpoint: trained.checkpointDirectory, output: path.join(scratch, 'model'), python: testPython });
+      const exported = await exportStudent({
+        checkpoint: trained.checkpointDirectory,
+        output: path.join(scratch, 'model'),
+        python: testPython,
+      });
       const report = await evaluateStudent({
         model: exported.outputDirectory,
         dataset: 'esnli',
@@ -66,7 +87,9 @@ test(
         limit: test.length,
         student: { maxNewTokens: 16, maxInputTokens: 256 },
       });
-      context.diagnostic(`trainer test accuracy ${trained.testAccuracy}, distill eval ${report.accuracy} (${report.correct}/${report.examples})`);
+      context.diagnostic(
+        `trainer test accuracy ${trained.testAccuracy}, distill eval ${report.accuracy} (${report.correct}/${report.examples})`,
+      );
       assert.equal(report.examples, test.length);
       assert.equal(report.accuracy, trained.testAccuracy);
 
@@ -75,20 +98,31 @@ test(
       // tokenizer (NFKC, Metaspace) rather than the fixture's.
       const texts = test.slice(0, 20).flatMap((example) => [taskPrefixes.predict + example.input, taskPrefixes.explain + example.input]);
       writeFileSync(path.join(scratch, 'inputs.json'), JSON.stringify(texts));
-      const pytorch = spawnSync(testPython, [
-        testPath('plugins', 'exporters', 'onnx', 'fixtures', 'pytorch_greedy.py'),
-        '--checkpoint', trained.checkpointDirectory,
-        '--inputs', path.join(scratch, 'inputs.json'),
-        '--max-new-tokens', '16',
-        '--max-input-length', '256',
-      ], { encoding: 'utf8', env: { ...process.env, TRANSFORMERS_VERBOSITY: 'error' } });
+      const pytorch = spawnSync(
+        testPython,
+        [
+          testPath('plugins', 'exporters', 'onnx', 'fixtures', 'pytorch_greedy.py'),
+          '--checkpoint',
+          trained.checkpointDirectory,
+          '--inputs',
+          path.join(scratch, 'inputs.json'),
+          '--max-new-tokens',
+          '16',
+          '--max-input-length',
+          '256',
+        ],
+        { encoding: 'utf8', env: { ...process.env, TRANSFORMERS_VERBOSITY: 'error' } },
+      );
       assert.equal(pytorch.status, 0, pytorch.stderr);
       const reference = JSON.parse(pytorch.stdout) as { ids: number[][]; texts: string[] };
       const student = await loadStudent(exported.outputDirectory, { maxNewTokens: 16, maxInputTokens: 256 });
       try {
         const ids = await student.generateIds(texts);
         assert.deepEqual(ids, reference.ids);
-        assert.deepEqual(ids.map((row) => student.decode(row)), reference.texts.map((text) => text.trim()));
+        assert.deepEqual(
+          ids.map((row) => student.decode(row)),
+          reference.texts.map((text) => text.trim()),
+        );
         // How varied the compared text is (the tokenizer's training is not bit-reproducible, so this varies).
         context.diagnostic(`distinct rationales: ${new Set(reference.texts.filter((_, index) => index % 2 === 1)).size} of 20`);
       } finally {

@@ -8,7 +8,11 @@ import { testDependencies } from '../../../support/test-dependencies.js';
 
 const request: TeacherRequest = { exampleId: 'e1', split: 'train', messages: [{ role: 'user', content: 'Is the sky blue?' }] };
 
-async function withServer(step: ServerStep, body: (server: ProviderServer, teacher: Teacher) => Promise<void>, options: Record<string, unknown> = {}): Promise<void> {
+async function withServer(
+  step: ServerStep,
+  body: (server: ProviderServer, teacher: Teacher) => Promise<void>,
+  options: Record<string, unknown> = {},
+): Promise<void> {
   const server = await startProviderServer('anthropic', () => step);
   try {
     const teacher = await anthropicTeacher.create(
@@ -26,7 +30,12 @@ test('a success comes back with text and usage; the system prompt goes as the sy
     { kind: 'answer', text: 'Answer: yes', usage: { promptTokens: 13, completionTokens: 4 } },
     async (server, teacher) => {
       const response = await teacher.complete(request, new AbortController().signal);
-      assert.deepEqual(response, { text: 'Answer: yes', usage: { promptTokens: 13, completionTokens: 4 }, model: 'claude-3-5-haiku-20241022', finishReason: 'end_turn' });
+      assert.deepEqual(response, {
+        text: 'Answer: yes',
+        usage: { promptTokens: 13, completionTokens: 4 },
+        model: 'claude-3-5-haiku-20241022',
+        finishReason: 'end_turn',
+      });
       const seen = server.requests[0]!;
       assert.equal(seen.body.system, 'Be brief.');
       assert.equal(seen.body.max_tokens, 100);
@@ -40,7 +49,8 @@ test('a success comes back with text and usage; the system prompt goes as the sy
 
 test('a missing key fails in create, naming ANTHROPIC_API_KEY', async () => {
   await assert.rejects(
-    async () => anthropicTeacher.create({ model: 'claude-3-5-haiku-latest' }, testDependencies({ environment: { OPENAI_API_KEY: 'other' } })),
+    async () =>
+      anthropicTeacher.create({ model: 'claude-3-5-haiku-latest' }, testDependencies({ environment: { OPENAI_API_KEY: 'other' } })),
     (error: unknown) => error instanceof UserError && /ANTHROPIC_API_KEY is not set/.test(error.message),
   );
 });
@@ -56,12 +66,18 @@ test('529 overloaded and 429 are retryable, 429 with the retry-after wait; the S
     assert.equal(server.requests.length, 1);
   });
   await withServer({ kind: 'error', fixture: 'anthropic-error-rate-limit' }, async (_, teacher) => {
-    await assert.rejects(teacher.complete(request, new AbortController().signal), (error: unknown) => error instanceof TeacherRetryableError && error.status === 429 && error.retryAfterMilliseconds === 1000);
+    await assert.rejects(
+      teacher.complete(request, new AbortController().signal),
+      (error: unknown) => error instanceof TeacherRetryableError && error.status === 429 && error.retryAfterMilliseconds === 1000,
+    );
   });
 });
 
 test('401 is a user error naming the key variable', async () => {
   await withServer({ kind: 'error', fixture: 'anthropic-error-invalid-key' }, async (_, teacher) => {
-    await assert.rejects(teacher.complete(request, new AbortController().signal), (error: unknown) => error instanceof UserError && /ANTHROPIC_API_KEY/.test(error.problems[0]!.fix ?? ''));
+    await assert.rejects(
+      teacher.complete(request, new AbortController().signal),
+      (error: unknown) => error instanceof UserError && /ANTHROPIC_API_KEY/.test(error.problems[0]!.fix ?? ''),
+    );
   });
 });

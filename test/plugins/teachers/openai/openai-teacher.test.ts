@@ -25,11 +25,20 @@ async function withServer(step: ServerStep, body: (server: ProviderServer, teach
 }
 
 test('a success comes back with text, usage, model and finish reason; the SDK sent model, options and key', async () => {
-  const server = await startProviderServer('openai', () => ({ kind: 'answer', text: 'Answer: yes', usage: { promptTokens: 11, completionTokens: 3 } }));
+  const server = await startProviderServer('openai', () => ({
+    kind: 'answer',
+    text: 'Answer: yes',
+    usage: { promptTokens: 11, completionTokens: 3 },
+  }));
   try {
     const teacher = await teacherAgainst(server, { system_prompt: 'Be brief.', max_tokens: 64, temperature: 0.2 });
     const response = await teacher.complete(request, new AbortController().signal);
-    assert.deepEqual(response, { text: 'Answer: yes', usage: { promptTokens: 11, completionTokens: 3 }, model: 'gpt-4o-mini-2024-07-18', finishReason: 'stop' });
+    assert.deepEqual(response, {
+      text: 'Answer: yes',
+      usage: { promptTokens: 11, completionTokens: 3 },
+      model: 'gpt-4o-mini-2024-07-18',
+      finishReason: 'stop',
+    });
     const seen = server.requests[0]!;
     assert.equal(seen.body.model, 'gpt-4o-mini');
     assert.equal(seen.body.max_tokens, 64);
@@ -49,9 +58,15 @@ test('a success comes back with text, usage, model and finish reason; the SDK se
 test('a missing key fails in create, naming OPENAI_API_KEY; a self-hosted base_url needs none', async () => {
   await assert.rejects(
     async () => openAiTeacher.create({ model: 'gpt-4o-mini' }, testDependencies({ environment: {} })),
-    (error: unknown) => error instanceof UserError && /OPENAI_API_KEY is not set/.test(error.message) && /export OPENAI_API_KEY=/.test(error.problems[0]!.fix ?? ''),
+    (error: unknown) =>
+      error instanceof UserError &&
+      /OPENAI_API_KEY is not set/.test(error.message) &&
+      /export OPENAI_API_KEY=/.test(error.problems[0]!.fix ?? ''),
   );
-  const fromEnvironment = await openAiTeacher.create({ model: 'gpt-4o-mini' }, testDependencies({ environment: { OPENAI_API_KEY: 'sk-from-env' } }));
+  const fromEnvironment = await openAiTeacher.create(
+    { model: 'gpt-4o-mini' },
+    testDependencies({ environment: { OPENAI_API_KEY: 'sk-from-env' } }),
+  );
   assert.equal(fromEnvironment.provider, 'openai');
   await withServer({ kind: 'answer', text: 'ok' }, async (server) => {
     const local = await openAiTeacher.create({ model: 'llama3', base_url: server.baseUrl }, testDependencies({ environment: {} }));
@@ -59,7 +74,7 @@ test('a missing key fails in create, naming OPENAI_API_KEY; a self-hosted base_u
   });
 });
 
-test('429 becomes retryable with the wait from the exhausted limit\'s reset header; the SDK does not retry by itself', async () => {
+test("429 becomes retryable with the wait from the exhausted limit's reset header; the SDK does not retry by itself", async () => {
   await withServer({ kind: 'error', fixture: 'openai-error-rate-limit' }, async (server, teacher) => {
     await assert.rejects(teacher.complete(request, new AbortController().signal), (error: unknown) => {
       assert.ok(error instanceof TeacherRetryableError);
@@ -74,14 +89,23 @@ test('429 becomes retryable with the wait from the exhausted limit\'s reset head
 });
 
 test('retry-after-ms wins over retry-after and the reset headers', async () => {
-  await withServer({ kind: 'error', fixture: 'openai-error-rate-limit', headers: { 'retry-after-ms': '250', 'retry-after': '9' } }, async (_, teacher) => {
-    await assert.rejects(teacher.complete(request, new AbortController().signal), (error: unknown) => error instanceof TeacherRetryableError && error.retryAfterMilliseconds === 250);
-  });
+  await withServer(
+    { kind: 'error', fixture: 'openai-error-rate-limit', headers: { 'retry-after-ms': '250', 'retry-after': '9' } },
+    async (_, teacher) => {
+      await assert.rejects(
+        teacher.complete(request, new AbortController().signal),
+        (error: unknown) => error instanceof TeacherRetryableError && error.retryAfterMilliseconds === 250,
+      );
+    },
+  );
 });
 
 test('500 is retryable; 400 is final for the request; 401 is a user error naming the key variable', async () => {
   await withServer({ kind: 'error', fixture: 'openai-error-server' }, async (_, teacher) => {
-    await assert.rejects(teacher.complete(request, new AbortController().signal), (error: unknown) => error instanceof TeacherRetryableError && error.status === 500 && error.retryAfterMilliseconds === null);
+    await assert.rejects(
+      teacher.complete(request, new AbortController().signal),
+      (error: unknown) => error instanceof TeacherRetryableError && error.status === 500 && error.retryAfterMilliseconds === null,
+    );
   });
   await withServer({ kind: 'error', fixture: 'openai-error-bad-request' }, async (_, teacher) => {
     await assert.rejects(teacher.complete(request, new AbortController().signal), (error: unknown) => {
@@ -101,12 +125,26 @@ test('500 is retryable; 400 is final for the request; 401 is a user error naming
 });
 
 test('empty content is an empty answer; malformed JSON is retryable', async () => {
-  await withServer({ kind: 'raw', status: 200, body: JSON.stringify({ ...JSON.parse('{"id":"x","object":"chat.completion","created":1,"model":"gpt-4o-mini"}'), choices: [{ index: 0, message: { role: 'assistant', content: null }, finish_reason: 'stop' }], usage: { prompt_tokens: 5, completion_tokens: 0, total_tokens: 5 } }) }, async (_, teacher) => {
-    const response = await teacher.complete(request, new AbortController().signal);
-    assert.equal(response.text, '');
-    assert.deepEqual(response.usage, { promptTokens: 5, completionTokens: 0 });
-  });
+  await withServer(
+    {
+      kind: 'raw',
+      status: 200,
+      body: JSON.stringify({
+        ...JSON.parse('{"id":"x","object":"chat.completion","created":1,"model":"gpt-4o-mini"}'),
+        choices: [{ index: 0, message: { role: 'assistant', content: null }, finish_reason: 'stop' }],
+        usage: { prompt_tokens: 5, completion_tokens: 0, total_tokens: 5 },
+      }),
+    },
+    async (_, teacher) => {
+      const response = await teacher.complete(request, new AbortController().signal);
+      assert.equal(response.text, '');
+      assert.deepEqual(response.usage, { promptTokens: 5, completionTokens: 0 });
+    },
+  );
   await withServer({ kind: 'raw', status: 200, body: '{"id": "chatcmpl-1", "choices": [' }, async (_, teacher) => {
-    await assert.rejects(teacher.complete(request, new AbortController().signal), (error: unknown) => error instanceof TeacherRetryableError && /malformed/.test(error.message));
+    await assert.rejects(
+      teacher.complete(request, new AbortController().signal),
+      (error: unknown) => error instanceof TeacherRetryableError && /malformed/.test(error.message),
+    );
   });
 });

@@ -47,7 +47,10 @@ for (const { dataset: name, split, accuracy, words } of expected) {
     let withRationale = 0;
     let unparsed = 0;
     for await (const example of dataset.read(split)) {
-      const response = await teacher.complete({ exampleId: example.id, split, messages: [{ role: 'user', content: dataset.studentInput(example) }] }, signal);
+      const response = await teacher.complete(
+        { exampleId: example.id, split, messages: [{ role: 'user', content: dataset.studentInput(example) }] },
+        signal,
+      );
       const original = originalParser.parse(response.text, example);
       const answer = defaultParser.parse(response.text, example);
       total++;
@@ -57,7 +60,11 @@ for (const { dataset: name, split, accuracy, words } of expected) {
       if (rightByDefault) correctByDefault++;
       if (rightByDefault && !right) {
         // The only gain the defaults may bring: PaLM's "Michigan" or "chair," for the choice "michigan" or "chair".
-        assert.equal(labelKey(original.label ?? ''), labelKey(example.goldLabel!), `${example.id}: default parsing gained an answer for another reason than case or punctuation`);
+        assert.equal(
+          labelKey(original.label ?? ''),
+          labelKey(example.goldLabel!),
+          `${example.id}: default parsing gained an answer for another reason than case or punctuation`,
+        );
       }
       assert.ok(!right || rightByDefault, `${example.id}: right by the original rules but wrong by the defaults`);
       if (answer.status === 'unparsed') {
@@ -75,8 +82,14 @@ for (const { dataset: name, split, accuracy, words } of expected) {
       `${name}/${split}: ${total} examples, accuracy ${measured.toFixed(2)}% (original rules), ${((100 * correctByDefault) / total).toFixed(2)}% (defaults), ` +
         `unparsed ${unparsed}, explanation rate ${((100 * withRationale) / total).toFixed(1)}%, mean rationale ${meanWords.toFixed(1)} words`,
     );
-    assert.ok(Math.abs(measured - accuracy) <= 0.5, `accuracy ${measured.toFixed(2)}% differs from the README's ${accuracy}% by more than 0.5 points`);
+    assert.ok(
+      Math.abs(measured - accuracy) <= 0.5,
+      `accuracy ${measured.toFixed(2)}% differs from the README's ${accuracy}% by more than 0.5 points`,
+    );
     // Rationales under 5 words are dropped by cleaning, so the mean over kept ones sits a little above the README's.
-    assert.ok(meanWords >= words * 0.9 && meanWords <= words * 1.25, `mean rationale length ${meanWords.toFixed(1)} words is far from the README's ${words}`);
+    assert.ok(
+      meanWords >= words * 0.9 && meanWords <= words * 1.25,
+      `mean rationale length ${meanWords.toFixed(1)} words is far from the README's ${words}`,
+    );
   });
 }

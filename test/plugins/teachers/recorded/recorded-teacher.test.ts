@@ -15,7 +15,11 @@ const skip = sharedDataMissing();
 const signal = new AbortController().signal;
 const create = (options: RecordedTeacherOptions, baseDirectory = repositoryRoot): Promise<Teacher> =>
   Promise.resolve(recordedTeacher.create(options, testDependencies(baseDirectory)));
-const request = (exampleId: string, split: string, content = 'prompt text'): TeacherRequest => ({ exampleId, split, messages: [{ role: 'user', content }] });
+const request = (exampleId: string, split: string, content = 'prompt text'): TeacherRequest => ({
+  exampleId,
+  split,
+  messages: [{ role: 'user', content }],
+});
 
 test('dsbs: output i of shard k answers gold record k * shard_size + i', { skip }, async () => {
   const teacher = await create({ source: 'dsbs', dataset: 'esnli', root: dsbsDirectory });
@@ -28,7 +32,7 @@ test('dsbs: output i of shard k answers gold record k * shard_size + i', { skip 
   assert.equal((await teacher.complete(request('esnli/valid/9841', 'valid'), signal)).text, shard1.at(-1));
 });
 
-test('dsbs: cqa answers by the dataset\'s own ids, and the answer fits the question', { skip }, async () => {
+test("dsbs: cqa answers by the dataset's own ids, and the answer fits the question", { skip }, async () => {
   const dependencies = testDependencies(repositoryRoot);
   const dataset = await dsbsDataset.create({ name: 'cqa', root: dsbsDirectory }, dependencies);
   const teacher = await create({ source: 'dsbs', dataset: 'cqa', root: dsbsDirectory });
@@ -37,7 +41,9 @@ test('dsbs: cqa answers by the dataset\'s own ids, and the answer fits the quest
     // Shard 1 starts at record 1000: check across the boundary.
     if (index === 999 || index === 1000) {
       const response = await teacher.complete(request(example.id, 'train'), signal);
-      const shard = JSON.parse(await readFile(path.join(dsbsDirectory, 'cqa', 'llm', `train_CoT_${index === 999 ? 0 : 1}.json`), 'utf8')) as string[];
+      const shard = JSON.parse(
+        await readFile(path.join(dsbsDirectory, 'cqa', 'llm', `train_CoT_${index === 999 ? 0 : 1}.json`), 'utf8'),
+      ) as string[];
       assert.equal(response.text, shard[index === 999 ? 999 : 0]);
     }
     if (++index > 1000) break;
@@ -72,7 +78,10 @@ test('dsbs: a split without shards is a UserError naming the expected file', { s
   const teacher = await create({ source: 'dsbs', dataset: 'esnli', root: dsbsDirectory });
   await assert.rejects(teacher.complete(request('esnli/train/0', 'train'), signal), (error: unknown) => {
     assert.ok(error instanceof UserError);
-    assert.equal(error.problems[0]!.message, `no recorded teacher outputs for esnli/train: expected ${path.join(dsbsDirectory, 'esnli', 'llm', 'train_CoT_0.json')}`);
+    assert.equal(
+      error.problems[0]!.message,
+      `no recorded teacher outputs for esnli/train: expected ${path.join(dsbsDirectory, 'esnli', 'llm', 'train_CoT_0.json')}`,
+    );
     return true;
   });
 });
@@ -90,7 +99,17 @@ test('jsonl: completions by id from a file relative to the pipeline folder', asy
 
 test('wrong option combinations and missing files are UserErrors before any request', async () => {
   const fixtures = testPath('plugins', 'teachers', 'recorded', 'fixtures');
-  await assert.rejects(create({ source: 'jsonl', file: 'absent.jsonl' }, fixtures), (error: unknown) => error instanceof UserError && error.message === `recorded completions file not found: ${path.join(fixtures, 'absent.jsonl')}`);
-  await assert.rejects(create({ source: 'jsonl', file: 'completions.jsonl', dataset: 'cqa' }, fixtures), /option dataset does nothing with source jsonl/);
-  await assert.rejects(create({ source: 'dsbs', dataset: 'cqa' }, fixtures), (error: unknown) => error instanceof UserError && /DISTILL_DSBS_DIR/.test(error.problems[0]!.fix!));
+  await assert.rejects(
+    create({ source: 'jsonl', file: 'absent.jsonl' }, fixtures),
+    (error: unknown) =>
+      error instanceof UserError && error.message === `recorded completions file not found: ${path.join(fixtures, 'absent.jsonl')}`,
+  );
+  await assert.rejects(
+    create({ source: 'jsonl', file: 'completions.jsonl', dataset: 'cqa' }, fixtures),
+    /option dataset does nothing with source jsonl/,
+  );
+  await assert.rejects(
+    create({ source: 'dsbs', dataset: 'cqa' }, fixtures),
+    (error: unknown) => error instanceof UserError && /DISTILL_DSBS_DIR/.test(error.problems[0]!.fix!),
+  );
 });

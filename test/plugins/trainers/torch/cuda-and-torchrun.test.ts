@@ -18,13 +18,22 @@ const python = process.env.DISTILL_PYTHON ?? defaultVirtualenvPython;
 
 /** CUDA devices the worker's torch sees, or the reason there are none. */
 function cudaDevices(): number | string {
-  const probe = spawnSync(python, ['-c', 'import torch; print(torch.cuda.device_count() if torch.cuda.is_available() else 0)'], { encoding: 'utf8', timeout: 120_000 });
+  const probe = spawnSync(python, ['-c', 'import torch; print(torch.cuda.device_count() if torch.cuda.is_available() else 0)'], {
+    encoding: 'utf8',
+    timeout: 120_000,
+  });
   if (probe.status !== 0) return `cannot probe CUDA with ${python}`;
   return Number(probe.stdout.trim());
 }
 const devices = cudaDevices();
-const noCuda = typeof devices === 'string' ? devices : devices === 0 ? 'no CUDA device on this machine: the CUDA (bf16) path is tested where one is present' : false;
-const fewerThanTwo = noCuda || (typeof devices === 'number' && devices < 2 ? `only ${devices} CUDA device: torchrun across GPUs needs two` : false);
+const noCuda =
+  typeof devices === 'string'
+    ? devices
+    : devices === 0
+      ? 'no CUDA device on this machine: the CUDA (bf16) path is tested where one is present'
+      : false;
+const fewerThanTwo =
+  noCuda || (typeof devices === 'number' && devices < 2 ? `only ${devices} CUDA device: torchrun across GPUs needs two` : false);
 
 const student = {
   size: 'custom',
@@ -40,7 +49,6 @@ async function examples(): Promise<{ train: TrainingExample[]; validation: Train
   return { train: all.slice(0, 640), validation: all.slice(640).map((example) => ({ ...example, rationale: '' })) };
 }
 
-
 /** Runs the worker as a plain Python program on a request file, as on a GPU machine without Node's help. */
 async function runPlainWorker(launcher: string[], request: Record<string, unknown>): Promise<Record<string, unknown>[]> {
   const directory = request.output_directory as string;
@@ -48,7 +56,10 @@ async function runPlainWorker(launcher: string[], request: Record<string, unknow
   await writeFile(requestFile, JSON.stringify({ type: 'train', protocol: 1, request }));
   const run = spawnSync(python, [...launcher, workerMainScript, '--request', requestFile], { encoding: 'utf8', timeout: 540_000 });
   assert.equal(run.status, 0, `worker failed:\n${run.stderr.slice(-3000)}`);
-  return run.stdout.split('\n').filter((line) => line !== '').map((line) => JSON.parse(line) as Record<string, unknown>);
+  return run.stdout
+    .split('\n')
+    .filter((line) => line !== '')
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
 }
 
 async function plainRequest(options: Record<string, unknown>) {
@@ -67,56 +78,103 @@ async function plainRequest(options: Record<string, unknown>) {
     metric: 'exact-match',
     seed: 3,
     resume: false,
-    options: { batch_size: 16, max_steps: 30, learning_rate: 3e-3, eval_every: 15, checkpoint_every: 15, generation_max_tokens: 4, ...options },
+    options: {
+      batch_size: 16,
+      max_steps: 30,
+      learning_rate: 3e-3,
+      eval_every: 15,
+      checkpoint_every: 15,
+      generation_max_tokens: 4,
+      ...options,
+    },
   };
 }
 
-test('the CUDA path: bf16 autocast on a GPU, the worker run as a plain Python program', { skip: sharedDataMissing() || noCuda, timeout: 600_000 }, async () => {
-  const lines = await runPlainWorker([], await plainRequest({ device: 'cuda', bf16: 'auto' }));
-  const hello = lines.find((line) => line.type === 'hello')!;
-  const capabilities = hello.capabilities as Record<string, unknown>;
-  assert.equal(capabilities.cuda_available, true);
-  const started = lines.find((line) => line.type === 'started')!;
-  assert.match(String(started.device), /^cuda/);
-  assert.equal(started.bf16, capabilities.bf16_supported, 'bf16 autocast is on exactly where the GPU supports it');
-  const progress = lines.filter((line) => line.type === 'progress');
-  assert.equal(progress.length, 30);
-  assert.ok((progress.at(-1)!.loss as number) < (progress[0]!.loss as number), 'the loss falls under bf16');
-  assert.ok(progress.every((line) => Number.isFinite(line.loss)), 'no NaN losses under bf16');
-  assert.equal(lines.at(-1)!.type, 'done');
-});
+test(
+  'the CUDA path: bf16 autocast on a GPU, the worker run as a plain Python program',
+  { skip: sharedDataMissing() || noCuda, timeout: 600_000 },
+  async () => {
+    const lines = await runPlainWorker([], await plainRequest({ device: 'cuda', bf16: 'auto' }));
+    const hello = lines.find((line) => line.type === 'hello')!;
+    const capabilities = hello.capabilities as Record<string, unknown>;
+    assert.equal(capabilities.cuda_available, true);
+    const started = lines.find((line) => line.type === 'started')!;
+    assert.match(String(started.device), /^cuda/);
+    assert.equal(started.bf16, capabilities.bf16_supported, 'bf16 autocast is on exactly where the GPU supports it');
+    const progress = lines.filter((line) => line.type === 'progress');
+    assert.equal(progress.length, 30);
+    assert.ok((progress.at(-1)!.loss as number) < (progress[0]!.loss as number), 'the loss falls under bf16');
+    assert.ok(
+      progress.every((line) => Number.isFinite(line.loss)),
+      'no NaN losses under bf16',
+    );
+    assert.equal(lines.at(-1)!.type, 'done');
+  },
+);
 
-test('torchrun across two GPUs: DDP with NCCL, the same code path', { skip: sharedDataMissing() || fewerThanTwo, timeout: 600_000 }, async () => {
-  const lines = await runPlainWorker(['-m', 'torch.distributed.run', '--standalone', '--nproc_per_node=2'], await plainRequest({ device: 'cuda', devices: 2, gradient_accumulation: 2 }));
-  const started = lines.find((line) => line.type === 'started')!;
-  assert.equal(started.world_size, 2);
-  assert.equal(lines.filter((line) => line.type === 'hello').length, 1, 'only rank 0 speaks');
-  assert.equal(lines.filter((line) => line.type === 'progress').length, 30);
-  assert.equal(lines.at(-1)!.type, 'done');
-});
+test(
+  'torchrun across two GPUs: DDP with NCCL, the same code path',
+  { skip: sharedDataMissing() || fewerThanTwo, timeout: 600_000 },
+  async () => {
+    const lines = await runPlainWorker(
+      ['-m', 'torch.distributed.run', '--standalone', '--nproc_per_node=2'],
+      await plainRequest({ device: 'cuda', devices: 2, gradient_accumulation: 2 }),
+    );
+    const started = lines.find((line) => line.type === 'started')!;
+    assert.equal(started.world_size, 2);
+    assert.equal(lines.filter((line) => line.type === 'hello').length, 1, 'only rank 0 speaks');
+    assert.equal(lines.filter((line) => line.type === 'progress').length, 30);
+    assert.equal(lines.at(-1)!.type, 'done');
+  },
+);
 
-test('devices: 2 makes the plugin launch torchrun (DDP over gloo on CPU), with resume', { skip: sharedDataMissing(), timeout: 600_000 }, async () => {
-  const started = Date.now();
-  const events = new LocalEventStream();
-  const seen: DistillEvent[] = [];
-  events.subscribe((event) => seen.push(event));
-  const trainer = await torchTrainer.create(
-    { device: 'cpu', devices: 2, threads: 1, batch_size: 16, gradient_accumulation: 2, max_steps: 12, learning_rate: 3e-3, eval_every: 6, checkpoint_every: 6, generation_max_tokens: 4 },
-    testDependencies({ events, environment: process.env }),
-  );
-  const output = await mkdtemp(path.join(tmpdir(), 'distill-torchrun-'));
-  const data = await examples();
-  const request = { outputDirectory: output, ...data, test: data.validation.slice(0, 20), student, alpha: { start: 0.5, end: 0.5 }, metric: 'exact-match', seed: 5 };
-  const result = await trainer.train({ ...request, resume: false }, events, new AbortController().signal);
-  assert.equal(result.steps, 12);
-  assert.equal(seen.find((event) => event.type === 'train.started')?.world_size, 2);
-  assert.equal(seen.filter((event) => event.type === 'train.handshake').length, 1, 'only rank 0 speaks');
-  assert.equal(seen.filter((event) => event.type === 'train.progress').length, 12);
-  const savedRequest = JSON.parse(await readFile(path.join(output, 'request.json'), 'utf8')) as { request: { options: Record<string, unknown> } };
-  assert.equal(savedRequest.request.options.devices, 2);
-  // A resumed DDP run restores every rank and has nothing left to train.
-  const again = await trainer.train({ ...request, resume: true }, events, new AbortController().signal);
-  assert.equal(again.steps, 12);
-  assert.equal(again.testAccuracy, result.testAccuracy);
-  console.log(`torchrun on CPU: ${((Date.now() - started) / 1000).toFixed(1)} s for two runs of 2 ranks`);
-});
+test(
+  'devices: 2 makes the plugin launch torchrun (DDP over gloo on CPU), with resume',
+  { skip: sharedDataMissing(), timeout: 600_000 },
+  async () => {
+    const started = Date.now();
+    const events = new LocalEventStream();
+    const seen: DistillEvent[] = [];
+    events.subscribe((event) => seen.push(event));
+    const trainer = await torchTrainer.create(
+      {
+        device: 'cpu',
+        devices: 2,
+        threads: 1,
+        batch_size: 16,
+        gradient_accumulation: 2,
+        max_steps: 12,
+        learning_rate: 3e-3,
+        eval_every: 6,
+        checkpoint_every: 6,
+        generation_max_tokens: 4,
+      },
+      testDependencies({ events, environment: process.env }),
+    );
+    const output = await mkdtemp(path.join(tmpdir(), 'distill-torchrun-'));
+    const data = await examples();
+    const request = {
+      outputDirectory: output,
+      ...data,
+      test: data.validation.slice(0, 20),
+      student,
+      alpha: { start: 0.5, end: 0.5 },
+      metric: 'exact-match',
+      seed: 5,
+    };
+    const result = await trainer.train({ ...request, resume: false }, events, new AbortController().signal);
+    assert.equal(result.steps, 12);
+    assert.equal(seen.find((event) => event.type === 'train.started')?.world_size, 2);
+    assert.equal(seen.filter((event) => event.type === 'train.handshake').length, 1, 'only rank 0 speaks');
+    assert.equal(seen.filter((event) => event.type === 'train.progress').length, 12);
+    const savedRequest = JSON.parse(await readFile(path.join(output, 'request.json'), 'utf8')) as {
+      request: { options: Record<string, unknown> };
+    };
+    assert.equal(savedRequest.request.options.devices, 2);
+    // A resumed DDP run restores every rank and has nothing left to train.
+    const again = await trainer.train({ ...request, resume: true }, events, new AbortController().signal);
+    assert.equal(again.steps, 12);
+    assert.equal(again.testAccuracy, result.testAccuracy);
+    console.log(`torchrun on CPU: ${((Date.now() - started) / 1000).toFixed(1)} s for two runs of 2 ranks`);
+  },
+);

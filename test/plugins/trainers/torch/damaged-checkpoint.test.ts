@@ -52,10 +52,19 @@ function prepare(): Promise<Prepared> {
     const records = await esnliTeacherRecords(200);
     const base = {
       train: trainingExamplesFromItems(sampleItemsFromRecords(records.slice(0, 160), 'neutral')),
-      validation: trainingExamplesFromItems(sampleItemsFromRecords(records.slice(160), 'neutral')).map((example) => ({ ...example, rationale: '' })),
+      validation: trainingExamplesFromItems(sampleItemsFromRecords(records.slice(160), 'neutral')).map((example) => ({
+        ...example,
+        rationale: '',
+      })),
       test: await esnliTestExamples(20),
       // Dropout on: a resume that lost the random state would show in the curve.
-      student: { size: 'custom', config: { d_model: 32, d_ff: 64, d_kv: 8, num_heads: 4, num_layers: 1, num_decoder_layers: 1, dropout_rate: 0.1 }, tokenizer: { type: 'unigram' as const, vocab_size: 400 }, max_input_length: 64, max_target_length: 32 },
+      student: {
+        size: 'custom',
+        config: { d_model: 32, d_ff: 64, d_kv: 8, num_heads: 4, num_layers: 1, num_decoder_layers: 1, dropout_rate: 0.1 },
+        tokenizer: { type: 'unigram' as const, vocab_size: 400 },
+        max_input_length: 64,
+        max_target_length: 32,
+      },
       alpha: { start: 0.8, end: 0.3 },
       metric: 'exact-match',
       seed: 5,
@@ -71,7 +80,14 @@ function prepare(): Promise<Prepared> {
     const lastStep = await checkpointStep(cancelled, 'last');
     const previousStep = await checkpointStep(cancelled, 'previous');
     assert.ok(previousStep < lastStep && previousStep % 10 === 0, `last at step ${lastStep}, previous at ${previousStep}`);
-    return { base, reference: await readMetrics(uninterrupted), referenceTestAccuracy: reference.result!.testAccuracy, cancelled, lastStep, previousStep };
+    return {
+      base,
+      reference: await readMetrics(uninterrupted),
+      referenceTestAccuracy: reference.result!.testAccuracy,
+      cancelled,
+      lastStep,
+      previousStep,
+    };
   })();
   return prepared;
 }
@@ -84,71 +100,93 @@ async function copyOfCancelled(name: string): Promise<{ output: string; last: st
   return { output, last: path.join(output, 'checkpoints', 'last'), previous: path.join(output, 'checkpoints', 'previous') };
 }
 
-test('a truncated last checkpoint: the run resumes from the previous one, says so naming the file and --restart, and ends as an uninterrupted run', { skip: sharedDataMissing(), timeout: 300_000 }, async () => {
-  const { base, reference, referenceTestAccuracy, previousStep } = await prepare();
-  const { output, last, previous } = await copyOfCancelled('truncated');
-  const damagedFile = path.join(last, 'training-state.pt');
-  await truncate(damagedFile, Math.floor((await stat(damagedFile)).size / 2));
+test(
+  'a truncated last checkpoint: the run resumes from the previous one, says so naming the file and --restart, and ends as an uninterrupted run',
+  { skip: sharedDataMissing(), timeout: 300_000 },
+  async () => {
+    const { base, reference, referenceTestAccuracy, previousStep } = await prepare();
+    const { output, last, previous } = await copyOfCancelled('truncated');
+    const damagedFile = path.join(last, 'training-state.pt');
+    await truncate(damagedFile, Math.floor((await stat(damagedFile)).size / 2));
 
-  const run = await runTrainer(options, { ...base, outputDirectory: output, resume: true });
-  assert.equal(run.error, null, String(run.error));
-  const damaged = run.seen.find((event) => event.type === 'train.checkpoint_damaged');
-  assert.ok(damaged, 'a checkpoint_damaged event');
-  assert.equal(damaged.path, damagedFile);
-  assert.match(String(damaged.reason), /bytes where \d+ were written: truncated/);
-  assert.equal(damaged.resumed_from, previous);
-  assert.equal(damaged.step, previousStep);
-  assert.equal(run.seen.find((event) => event.type === 'train.started')?.resumed_from_step, previousStep);
-  const warning = run.logger.lines.find((line) => line.level === 'warn' && line.message.includes(damagedFile));
-  assert.ok(warning, `a warning naming ${damagedFile}; logged: ${JSON.stringify(run.logger.lines)}`);
-  assert.match(warning.message, /is damaged .*resuming from .*previous \(step \d+\); `distill train --restart` trains this stage from scratch/);
+    const run = await runTrainer(options, { ...base, outputDirectory: output, resume: true });
+    assert.equal(run.error, null, String(run.error));
+    const damaged = run.seen.find((event) => event.type === 'train.checkpoint_damaged');
+    assert.ok(damaged, 'a checkpoint_damaged event');
+    assert.equal(damaged.path, damagedFile);
+    assert.match(String(damaged.reason), /bytes where \d+ were written: truncated/);
+    assert.equal(damaged.resumed_from, previous);
+    assert.equal(damaged.step, previousStep);
+    assert.equal(run.seen.find((event) => event.type === 'train.started')?.resumed_from_step, previousStep);
+    const warning = run.logger.lines.find((line) => line.level === 'warn' && line.message.includes(damagedFile));
+    assert.ok(warning, `a warning naming ${damagedFile}; logged: ${JSON.stringify(run.logger.lines)}`);
+    assert.match(
+      warning.message,
+      /is damaged .*resuming from .*previous \(step \d+\); `distill train --restart` trains this stage from scratch/,
+    );
 
-  // The state in `previous` is complete: the run from there is the uninterrupted run, step for step.
-  assertSameCurve(await readMetrics(output), reference, 30);
-  assert.equal(run.result?.testAccuracy, referenceTestAccuracy);
-  // The damaged checkpoint was put aside at the first save, not rotated into `previous`.
-  assert.ok(existsSync(path.join(output, 'checkpoints', 'damaged', 'training-state.pt')));
-  assert.equal(await checkpointStep(output, 'last'), 30);
-  assert.equal(await checkpointStep(output, 'previous'), 20);
-});
+    // The state in `previous` is complete: the run from there is the uninterrupted run, step for step.
+    assertSameCurve(await readMetrics(output), reference, 30);
+    assert.equal(run.result?.testAccuracy, referenceTestAccuracy);
+    // The damaged checkpoint was put aside at the first save, not rotated into `previous`.
+    assert.ok(existsSync(path.join(output, 'checkpoints', 'damaged', 'training-state.pt')));
+    assert.equal(await checkpointStep(output, 'last'), 30);
+    assert.equal(await checkpointStep(output, 'previous'), 20);
+  },
+);
 
-test('a planted pickle as the last checkpoint, with a matching checksum, never runs: the run falls back to the previous one', { skip: sharedDataMissing(), timeout: 300_000 }, async () => {
-  const { base, previousStep } = await prepare();
-  const { output, last, previous } = await copyOfCancelled('planted');
-  const marker = path.join(await scratch, 'planted-pickle-ran');
-  execFileSync(defaultVirtualenvPython, [plantPickle, last, marker]);
-  // The payload is live: unpickled the ordinary way, it leaves its marker.
-  const proof = path.join(await scratch, 'proof.pt');
-  await copyFile(path.join(last, 'training-state.pt'), proof);
-  execFileSync(defaultVirtualenvPython, ['-c', 'import sys, torch; torch.load(sys.argv[1], weights_only=False)', proof]);
-  assert.ok(existsSync(marker), 'the planted pickle creates its marker when unpickled');
-  await rm(marker);
+test(
+  'a planted pickle as the last checkpoint, with a matching checksum, never runs: the run falls back to the previous one',
+  { skip: sharedDataMissing(), timeout: 300_000 },
+  async () => {
+    const { base, previousStep } = await prepare();
+    const { output, last, previous } = await copyOfCancelled('planted');
+    const marker = path.join(await scratch, 'planted-pickle-ran');
+    execFileSync(defaultVirtualenvPython, [plantPickle, last, marker]);
+    // The payload is live: unpickled the ordinary way, it leaves its marker.
+    const proof = path.join(await scratch, 'proof.pt');
+    await copyFile(path.join(last, 'training-state.pt'), proof);
+    execFileSync(defaultVirtualenvPython, ['-c', 'import sys, torch; torch.load(sys.argv[1], weights_only=False)', proof]);
+    assert.ok(existsSync(marker), 'the planted pickle creates its marker when unpickled');
+    await rm(marker);
 
-  const run = await runTrainer(options, { ...base, outputDirectory: output, resume: true });
-  assert.equal(run.error, null, String(run.error));
-  assert.ok(!existsSync(marker), 'the planted pickle did not run');
-  const damaged = run.seen.find((event) => event.type === 'train.checkpoint_damaged');
-  assert.ok(damaged, 'a checkpoint_damaged event');
-  assert.equal(damaged.path, path.join(last, 'training-state.pt'));
-  assert.match(String(damaged.reason), /cannot be loaded as plain tensors and values: its pickle asks for (io|builtins)\.open/);
-  assert.equal(damaged.resumed_from, previous);
-  assert.equal(run.seen.find((event) => event.type === 'train.started')?.resumed_from_step, previousStep);
-  assert.equal(run.result?.steps, 30);
-});
+    const run = await runTrainer(options, { ...base, outputDirectory: output, resume: true });
+    assert.equal(run.error, null, String(run.error));
+    assert.ok(!existsSync(marker), 'the planted pickle did not run');
+    const damaged = run.seen.find((event) => event.type === 'train.checkpoint_damaged');
+    assert.ok(damaged, 'a checkpoint_damaged event');
+    assert.equal(damaged.path, path.join(last, 'training-state.pt'));
+    assert.match(String(damaged.reason), /cannot be loaded as plain tensors and values: its pickle asks for (io|builtins)\.open/);
+    assert.equal(damaged.resumed_from, previous);
+    assert.equal(run.seen.find((event) => event.type === 'train.started')?.resumed_from_step, previousStep);
+    assert.equal(run.result?.steps, 30);
+  },
+);
 
-test('with no sound checkpoint left the stage fails with a UserError naming the file and --restart, and the pickle never runs', { skip: sharedDataMissing(), timeout: 300_000 }, async () => {
-  const { base } = await prepare();
-  const { output, last, previous } = await copyOfCancelled('nothing-left');
-  await rm(previous, { recursive: true });
-  const marker = path.join(await scratch, 'lone-pickle-ran');
-  execFileSync(defaultVirtualenvPython, [plantPickle, last, marker]);
+test(
+  'with no sound checkpoint left the stage fails with a UserError naming the file and --restart, and the pickle never runs',
+  { skip: sharedDataMissing(), timeout: 300_000 },
+  async () => {
+    const { base } = await prepare();
+    const { output, last, previous } = await copyOfCancelled('nothing-left');
+    await rm(previous, { recursive: true });
+    const marker = path.join(await scratch, 'lone-pickle-ran');
+    execFileSync(defaultVirtualenvPython, [plantPickle, last, marker]);
 
-  const run = await runTrainer(options, { ...base, outputDirectory: output, resume: true });
-  assert.ok(isUserError(run.error), String(run.error));
-  assert.match(run.error.message, /no sound checkpoint to resume from: .*last\/training-state\.pt is damaged \(cannot be loaded as plain tensors and values/);
-  assert.ok(run.error.message.includes(path.join(last, 'training-state.pt')));
-  assert.doesNotMatch(run.error.message, /Traceback/);
-  assert.match(run.error.problems[0]!.fix ?? '', /`distill train --restart` trains this stage from scratch/);
-  assert.ok(!existsSync(marker), 'the planted pickle did not run');
-  assert.equal(run.seen.find((event) => event.type === 'train.started'), undefined, 'no training started');
-});
+    const run = await runTrainer(options, { ...base, outputDirectory: output, resume: true });
+    assert.ok(isUserError(run.error), String(run.error));
+    assert.match(
+      run.error.message,
+      /no sound checkpoint to resume from: .*last\/training-state\.pt is damaged \(cannot be loaded as plain tensors and values/,
+    );
+    assert.ok(run.error.message.includes(path.join(last, 'training-state.pt')));
+    assert.doesNotMatch(run.error.message, /Traceback/);
+    assert.match(run.error.problems[0]!.fix ?? '', /`distill train --restart` trains this stage from scratch/);
+    assert.ok(!existsSync(marker), 'the planted pickle did not run');
+    assert.equal(
+      run.seen.find((event) => event.type === 'train.started'),
+      undefined,
+      'no training started',
+    );
+  },
+);

@@ -47,7 +47,9 @@ export async function esnliTeacherRecords(count: number): Promise<TeacherRecord[
 
 /** The first `count` gold examples of e-SNLI `test`, as trainer examples. */
 export async function esnliTestExamples(count: number): Promise<{ id: string; input: string; label: string; rationale: string }[]> {
-  const lines = (await readFile(path.join(dsbsDirectory, 'esnli', 'esnli_test.json'), 'utf8')).split('\n').filter((line) => line.trim() !== '');
+  const lines = (await readFile(path.join(dsbsDirectory, 'esnli', 'esnli_test.json'), 'utf8'))
+    .split('\n')
+    .filter((line) => line.trim() !== '');
   return lines.slice(0, count).map((line, index) => {
     const record = JSON.parse(line) as { premise: string; hypothesis: string; label: number };
     return { id: `esnli/test/${index}`, input: `${record.premise} </s> ${record.hypothesis}`, label: labels[record.label]!, rationale: '' };

@@ -32,7 +32,6 @@ async function esnliTestDataset(): Promise<Dataset> {
   };
 }
 
-
 const mean = (values: readonly number[]) => values.reduce((sum, value) => sum + value, 0) / values.length;
 
 test(
@@ -83,7 +82,10 @@ test(
     // The builder: about 10% held out for validation, test read from the dataset, most examples with a PaLM rationale.
     assert.ok(result.data.validation > 900 && result.data.validation < 1100, `validation ${result.data.validation}`);
     assert.equal(result.data.test, testSize);
-    assert.ok(result.data.withRationale > result.data.examples * 0.9, `${result.data.withRationale} of ${result.data.examples} with a rationale`);
+    assert.ok(
+      result.data.withRationale > result.data.examples * 0.9,
+      `${result.data.withRationale} of ${result.data.examples} with a rationale`,
+    );
     assert.equal(result.status, 'completed');
     assert.equal(result.steps, 1000);
     // `bf16: auto` (the default): bf16 training steps exactly where this CPU multiplies bf16 natively.
@@ -105,7 +107,10 @@ test(
 
     // Selection on validation, never on test: the chosen step has the best validation accuracy, test is scored once.
     const validations = seen.filter((event) => event.type === 'train.evaluation' && event.split === 'validation');
-    assert.deepEqual(validations.map((event) => event.step), [250, 500, 750, 1000]);
+    assert.deepEqual(
+      validations.map((event) => event.step),
+      [250, 500, 750, 1000],
+    );
     const best = Math.max(...validations.map((event) => event.accuracy as number));
     assert.equal(result.validationAccuracy, best);
     assert.equal(result.bestStep, validations.find((event) => event.accuracy === best)!.step);
@@ -114,20 +119,40 @@ test(
     assert.equal(tests[0]!.step, result.bestStep);
 
     const testLabels = (await esnliTestExamples(testSize)).map((example) => example.label);
-    const majority = Math.max(...['entailment', 'neutral', 'contradiction'].map((label) => testLabels.filter((each) => each === label).length)) / testSize;
+    const majority =
+      Math.max(...['entailment', 'neutral', 'contradiction'].map((label) => testLabels.filter((each) => each === label).length)) / testSize;
     assert.ok(result.testAccuracy > majority + 0.03, `test accuracy ${result.testAccuracy} against majority class ${majority.toFixed(3)}`);
 
     // The chosen checkpoint is a Hugging Face folder that AutoTokenizer and transformers.js can load.
-    for (const file of ['config.json', 'model.safetensors', 'generation_config.json', 'tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json']) {
+    for (const file of [
+      'config.json',
+      'model.safetensors',
+      'generation_config.json',
+      'tokenizer.json',
+      'tokenizer_config.json',
+      'special_tokens_map.json',
+    ]) {
       assert.ok(existsSync(path.join(result.checkpointDirectory, file)), `${file} in the chosen checkpoint`);
     }
-    const tokenizer = JSON.parse(await readFile(path.join(result.checkpointDirectory, 'tokenizer.json'), 'utf8')) as { added_tokens: { id: number; content: string }[] };
-    assert.deepEqual(tokenizer.added_tokens.map((token) => [token.id, token.content]), [
-      [0, '<pad>'], [1, '</s>'], [2, '<unk>'],
-      // The closed label set, one token per label (after the 2,000 trained pieces).
-      [2000, 'contradiction'], [2001, 'entailment'], [2002, 'neutral'],
-    ]);
-    const metrics = JSON.parse(await readFile(path.join(result.checkpointDirectory, 'distill-metrics.json'), 'utf8')) as Record<string, number>;
+    const tokenizer = JSON.parse(await readFile(path.join(result.checkpointDirectory, 'tokenizer.json'), 'utf8')) as {
+      added_tokens: { id: number; content: string }[];
+    };
+    assert.deepEqual(
+      tokenizer.added_tokens.map((token) => [token.id, token.content]),
+      [
+        [0, '<pad>'],
+        [1, '</s>'],
+        [2, '<unk>'],
+        // The closed label set, one token per label (after the 2,000 trained pieces).
+        [2000, 'contradiction'],
+        [2001, 'entailment'],
+        [2002, 'neutral'],
+      ],
+    );
+    const metrics = JSON.parse(await readFile(path.join(result.checkpointDirectory, 'distill-metrics.json'), 'utf8')) as Record<
+      string,
+      number
+    >;
     assert.equal(metrics.test_accuracy, result.testAccuracy);
 
     const tokensPerSecond = mean(progress.slice(-10).map((event) => event.tokens_per_second as number));

@@ -53,7 +53,10 @@ export interface MetricsLine {
 /** The metrics.jsonl a run wrote into `directory`. */
 export async function readMetrics(directory: string): Promise<MetricsLine[]> {
   const text = await readFile(path.join(directory, 'metrics.jsonl'), 'utf8');
-  return text.split('\n').filter((line) => line !== '').map((line) => JSON.parse(line) as MetricsLine);
+  return text
+    .split('\n')
+    .filter((line) => line !== '')
+    .map((line) => JSON.parse(line) as MetricsLine);
 }
 
 /**
@@ -63,14 +66,22 @@ export async function readMetrics(directory: string): Promise<MetricsLine[]> {
  */
 export function assertSameCurve(actual: readonly MetricsLine[], expected: readonly MetricsLine[], steps: number): void {
   const progress = (lines: readonly MetricsLine[]) => lines.filter((line) => line.type === 'progress');
-  assert.deepEqual(progress(actual).map((line) => line.step), Array.from({ length: steps }, (_, index) => index + 1), 'one line per step, none lost or repeated');
+  assert.deepEqual(
+    progress(actual).map((line) => line.step),
+    Array.from({ length: steps }, (_, index) => index + 1),
+    'one line per step, none lost or repeated',
+  );
   for (const [index, line] of progress(expected).entries()) {
     const other = progress(actual)[index]!;
     for (const key of ['loss', 'label_loss', 'rationale_loss', 'learning_rate'] as const) {
       const difference = Math.abs((line[key] ?? 0) - (other[key] ?? 0));
-      assert.ok(difference <= 1e-5 * Math.max(1, Math.abs(line[key] ?? 0)), `step ${line.step} ${key}: ${line[key]} uninterrupted, ${other[key]} resumed`);
+      assert.ok(
+        difference <= 1e-5 * Math.max(1, Math.abs(line[key] ?? 0)),
+        `step ${line.step} ${key}: ${line[key]} uninterrupted, ${other[key]} resumed`,
+      );
     }
   }
-  const evaluations = (lines: readonly MetricsLine[]) => lines.filter((line) => line.type === 'evaluation').map((line) => [line.split, line.step, line.accuracy]);
+  const evaluations = (lines: readonly MetricsLine[]) =>
+    lines.filter((line) => line.type === 'evaluation').map((line) => [line.split, line.step, line.accuracy]);
   assert.deepEqual(evaluations(actual), evaluations(expected), 'the same validation and test accuracies');
 }

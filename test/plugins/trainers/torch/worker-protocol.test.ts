@@ -22,7 +22,12 @@ import { testDependencies } from '../../../support/test-dependencies.js';
 const python = defaultVirtualenvPython;
 
 function fixtureCommand(script: string): WorkerCommand {
-  return { executable: python, args: [testPath('plugins', 'trainers', 'torch', 'fixtures', script)], environment: process.env, requestChannel: 'stdin' };
+  return {
+    executable: python,
+    args: [testPath('plugins', 'trainers', 'torch', 'fixtures', script)],
+    environment: process.env,
+    requestChannel: 'stdin',
+  };
 }
 
 const unusedRequest = {
@@ -37,9 +42,14 @@ const unusedRequest = {
 } satisfies WorkerTrainRequest;
 
 function runFixture(script: string, handshakeTimeoutMs = 20_000, events: WorkerEvent[] = []) {
-  return runWorker({ command: fixtureCommand(script), request: unusedRequest, onEvent: (event) => events.push(event), handshakeTimeoutMs, cancelGraceMs: 5_000 });
+  return runWorker({
+    command: fixtureCommand(script),
+    request: unusedRequest,
+    onEvent: (event) => events.push(event),
+    handshakeTimeoutMs,
+    cancelGraceMs: 5_000,
+  });
 }
-
 
 const examples: TrainingExample[] = [
   { id: 'a', input: 'A man sleeps. </s> A man is awake.', label: 'contradiction', rationale: 'One cannot sleep and be awake.' },
@@ -77,12 +87,19 @@ test('a worker that crashes mid-training becomes an error naming the signal and 
     assert.match(error.message, /native library: illegal memory access in kernel 7/);
     return true;
   });
-  assert.deepEqual(events.map((event) => event.type), ['hello', 'progress'], 'events before the crash were delivered');
+  assert.deepEqual(
+    events.map((event) => event.type),
+    ['hello', 'progress'],
+    'events before the crash were delivered',
+  );
 });
 
 test('a line on stdout that is not protocol JSON fails the run at once', async () => {
   const started = Date.now();
-  await assert.rejects(runFixture('chatty-worker.py'), /the trainer worker wrote a line that is not protocol JSON: "Loading checkpoint shards: 100%"/);
+  await assert.rejects(
+    runFixture('chatty-worker.py'),
+    /the trainer worker wrote a line that is not protocol JSON: "Loading checkpoint shards: 100%"/,
+  );
   assert.ok(Date.now() - started < 30_000, 'the worker (which sleeps 60 s) was killed rather than waited for');
 });
 
@@ -98,7 +115,17 @@ test('handshake and a bad option: the real worker reports its versions, then ref
   const output = await mkdtemp(path.join(tmpdir(), 'distill-bad-option-'));
   await assert.rejects(
     trainer.train(
-      { outputDirectory: output, train: examples, validation: [], test: [], student: { size: 'tiny', max_input_length: 32, max_target_length: 16 }, alpha: { start: 0.5, end: 0.5 }, metric: 'exact-match', seed: 1, resume: false },
+      {
+        outputDirectory: output,
+        train: examples,
+        validation: [],
+        test: [],
+        student: { size: 'tiny', max_input_length: 32, max_target_length: 16 },
+        alpha: { start: 0.5, end: 0.5 },
+        metric: 'exact-match',
+        seed: 1,
+        resume: false,
+      },
       events,
       new AbortController().signal,
     ),
@@ -140,7 +167,17 @@ test('a missing or broken Python environment names the setup command', async () 
   const output = await mkdtemp(path.join(tmpdir(), 'distill-broken-env-'));
   await assert.rejects(
     trainer.train(
-      { outputDirectory: output, train: examples, validation: [], test: [], student: { size: 'tiny', max_input_length: 32, max_target_length: 16 }, alpha: { start: 1, end: 1 }, metric: 'exact-match', seed: 1, resume: false },
+      {
+        outputDirectory: output,
+        train: examples,
+        validation: [],
+        test: [],
+        student: { size: 'tiny', max_input_length: 32, max_target_length: 16 },
+        alpha: { start: 1, end: 1 },
+        metric: 'exact-match',
+        seed: 1,
+        resume: false,
+      },
       new LocalEventStream(),
       new AbortController().signal,
     ),
@@ -163,7 +200,13 @@ test('SIGTERM to a worker run as a plain program: it checkpoints, says done (can
     ...unusedRequest,
     output_directory: output,
     data: { train },
-    student: { size: 'custom', config: { d_model: 16, d_ff: 32, d_kv: 4, num_heads: 4, num_layers: 1, num_decoder_layers: 1 }, tokenizer: { type: 'bpe', vocab_size: 120 }, max_input_length: 32, max_target_length: 16 },
+    student: {
+      size: 'custom',
+      config: { d_model: 16, d_ff: 32, d_kv: 4, num_heads: 4, num_layers: 1, num_decoder_layers: 1 },
+      tokenizer: { type: 'bpe', vocab_size: 120 },
+      max_input_length: 32,
+      max_target_length: 16,
+    },
     options: { batch_size: 2, max_steps: 100_000, checkpoint_every: 100_000, threads: 1 },
   };
   await writeFile(requestFile, JSON.stringify({ type: 'train', protocol: 1, request }));
@@ -184,7 +227,7 @@ test('SIGTERM to a worker run as a plain program: it checkpoints, says done (can
   assert.equal(position.step, checkpoint.step);
 });
 
-test('the worker\'s OpenMP wait policy: sleeping by default, spinning on request, the environment\'s own choice wins', () => {
+test("the worker's OpenMP wait policy: sleeping by default, spinning on request, the environment's own choice wins", () => {
   const policy = (options: TorchTrainerOptions, environment: Record<string, string>) =>
     workerCommand('/usr/bin/python3', options, '/tmp/request.json', environment).environment.OMP_WAIT_POLICY;
   assert.equal(policy({}, {}), 'PASSIVE');
