@@ -8,8 +8,6 @@ export { loadPipeline, type LoadedPipeline } from './config/load-pipeline.js';
 export type { PipelineConfig, PluginStep } from './config/pipeline-config.js';
 export { runPipeline, type RunPipelineOptions, type RunPipelineResult } from './runner/run-pipeline.js';
 export { dryRunPipeline, type DryRun } from './runner/dry-run.js';
-export { teachPipeline } from './teacher/teach-pipeline.js';
-export { trainLoadedPipeline } from './training/train-pipeline.js';
 export { estimatePipeline } from './teacher/estimate.js';
 export { loadStudent, type Student, type Prediction, type LoadStudentOptions } from './inference/load-student.js';
 export { evaluateStudent } from './inference/evaluate-student.js';

@@ -4,7 +4,6 @@ import { dryRunPipeline, type DryRun } from '../../core/runner/dry-run.js';
 import { runPipeline, type RunPipelineResult } from '../../core/runner/run-pipeline.js';
 import { stageNames, type StageName } from '../../core/runner/stage-name.js';
 import { formatTeacherFailures } from '../../core/teacher/format-teacher-report.js';
-import type { TeacherReport } from '../../core/teacher/teacher-report.js';
 import { BaseCommand } from './base-command.js';
 import { stopOnInterrupt } from './interrupts.js';
 
@@ -61,7 +60,7 @@ export default class RunCommand extends BaseCommand {
       });
       display.finish();
       if (result.stopped === 'teacher') {
-        const report = result.outcomes.find((outcome) => outcome.stage === 'teacher')!.record.output as TeacherReport;
+        const report = result.outcomes.of('teacher')!.record.output;
         if (report.stopped === 'cancelled') {
           process.stderr.write('stopped; run the same command again to continue where it stopped\n');
           process.exitCode = 130;
@@ -82,7 +81,7 @@ export default class RunCommand extends BaseCommand {
         return result;
       }
       if (result.partial === 'teacher') {
-        const report = result.outcomes.find((outcome) => outcome.stage === 'teacher')!.record.output as TeacherReport;
+        const report = result.outcomes.of('teacher')!.record.output;
         process.stderr.write(
           `warning: ${report.failed} of ${report.examples} teacher examples got no answer (within teacher.max_failure_rate); the student was trained without them and the next run asks them again (a sweep waits until every example has an answer)\n` +
             formatTeacherFailures(report) +

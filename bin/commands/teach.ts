@@ -47,8 +47,8 @@ export default class TeachCommand extends BaseCommand {
         signal: cancel.signal,
       });
       display.finish();
-      const teacher = result.outcomes.find((outcome) => outcome.stage === 'teacher')!;
-      const report = teacher.record.output as TeacherReport;
+      const teacher = result.outcomes.of('teacher')!;
+      const report = teacher.record.output;
       const files = {
         outputFile: path.join(teacher.directory, 'teacher-records.jsonl'),
         reportFile: path.join(teacher.directory, 'teacher-report.json'),

@@ -51,8 +51,8 @@ export default class TrainCommand extends BaseCommand {
         signal: controller.signal,
       });
       display.finish();
-      const trainer = run.outcomes.find((outcome) => outcome.stage === 'trainer')!;
-      const result = { ...(trainer.record.output as TrainStageResult & { metric: string }), stage: trainer.status };
+      const trainer = run.outcomes.of('trainer')!;
+      const result = { ...trainer.record.output, stage: trainer.status };
       if (!this.jsonEnabled()) {
         this.log(
           `${result.status ?? 'completed'} after ${result.steps} steps${result.resumed ? ' (resumed)' : ''}${trainer.status === 'reused' ? ' (stored, reused)' : ''}: ` +

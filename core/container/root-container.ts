@@ -6,16 +6,20 @@ import { defaultHttpSettings, type HttpSettings } from '../services/http-setting
 import { StreamLogger, type Logger } from '../services/logger.js';
 import type { PluginDependencies } from '../plugins/plugin-dependencies.js';
 import type { PluginRegistry } from '../plugins/plugin-registry.js';
-import { registerService, resolveService } from './service-token.js';
+import { ChildProcesses } from '../services/child-processes.js';
+import { TeacherCaches } from '../teacher/teacher-caches.js';
+import { registerDisposable, registerService, resolveService } from './service-token.js';
 import {
   abortSignalToken,
   baseDirectoryToken,
+  childProcessesToken,
   clockToken,
   environmentToken,
   eventStreamToken,
   httpSettingsToken,
   loggerToken,
   pluginRegistryToken,
+  teacherCachesToken,
 } from './tokens.js';
 
 /** Shared services for a root container; anything left out gets its default. */
@@ -49,9 +53,10 @@ export interface RunScope {
 }
 
 /**
- * A child container for one run, holding its event stream, cancellation signal and base folder.
- * Dispose it (`await container.dispose()`) when the run ends; disposable services registered in it
- * (the teacher cache, worker processes) are closed then.
+ * A child container for one run, holding its event stream, cancellation signal and base folder, and
+ * the services that hold resources: the open teacher caches and the child processes. Dispose it
+ * (`await container.dispose()`, or use `withRun`) when the run ends: the caches are closed and the
+ * processes stopped then.
  */
 export function createRunContainer(root: DependencyContainer, scope: RunScope): DependencyContainer {
   const run = root.createChildContainer();
@@ -59,6 +64,8 @@ export function createRunContainer(root: DependencyContainer, scope: RunScope): 
   registerService(run, eventStreamToken, new LocalEventStream(() => clock.now()));
   registerService(run, abortSignalToken, scope.signal);
   registerService(run, baseDirectoryToken, scope.baseDirectory);
+  registerDisposable(run, teacherCachesToken, TeacherCaches);
+  registerDisposable(run, childProcessesToken, ChildProcesses);
   return run;
 }
 
@@ -72,5 +79,6 @@ export function pluginDependencies(run: DependencyContainer): PluginDependencies
     baseDirectory: resolveService(run, baseDirectoryToken),
     environment: resolveService(run, environmentToken),
     signal: resolveService(run, abortSignalToken),
+    processes: resolveService(run, childProcessesToken),
   };
 }

@@ -81,24 +81,27 @@ export function readTextFileNoFollow(file: string): string {
 }
 
 /**
- * A file kept open for appending lines (the event log, teacher records), opened once without
- * following a link. Each {@link append} is one `write` call, so a kill loses at most the line being
- * written.
+ * A file kept open for appending lines (the event log, teacher records), opened on the first append
+ * (so the file appears with its first line, never empty) without following a link. Each
+ * {@link append} is one `write` call, so a kill loses at most the line being written.
  */
 export class NoFollowAppender {
-  private readonly descriptor: number;
+  private descriptor: number | null = null;
 
-  constructor(readonly file: string) {
-    mkdirSync(path.dirname(file), { recursive: true });
-    this.descriptor = openNoFollow(file, O_WRONLY | O_CREAT | O_APPEND);
-  }
+  constructor(readonly file: string) {}
 
   /** Appends text, secrets redacted. */
   append(text: string): void {
+    if (this.descriptor === null) {
+      mkdirSync(path.dirname(this.file), { recursive: true });
+      this.descriptor = openNoFollow(this.file, O_WRONLY | O_CREAT | O_APPEND);
+    }
     writeAll(this.descriptor, redactKnownSecrets(text));
   }
 
+  /** Closes the file (when it was opened). */
   close(): void {
-    closeSync(this.descriptor);
+    if (this.descriptor !== null) closeSync(this.descriptor);
+    this.descriptor = null;
   }
 }

@@ -1,3 +1,4 @@
+import { ChildProcesses } from '../services/child-processes.js';
 import { systemClock, type Clock } from '../services/clock.js';
 import { LocalEventStream, type EventStream } from '../services/event-stream.js';
 import { defaultHttpSettings, type HttpSettings } from '../services/http-settings.js';
@@ -18,12 +19,15 @@ export interface PluginDependencies {
   readonly environment: Readonly<Record<string, string | undefined>>;
   /** Aborted when the run is cancelled (Ctrl+C, budget reached). */
   readonly signal: AbortSignal;
+  /** Where a plugin registers the processes it starts, so that none outlives its run. */
+  readonly processes: ChildProcesses;
 }
 
 /**
  * Dependencies for a plugin created outside a pipeline run (a script, a test, a benchmark): the
  * system clock, the default HTTP settings, a logger that keeps its lines in memory, an event stream
- * of its own and a signal nobody aborts. `baseDirectory` and `environment` are the caller's to say.
+ * of its own, a signal nobody aborts, and a process list nobody disposes (the caller may).
+ * `baseDirectory` and `environment` are the caller's to say.
  */
 export function standalonePluginDependencies(
   required: Pick<PluginDependencies, 'baseDirectory' | 'environment'> & Partial<PluginDependencies>,
@@ -34,6 +38,7 @@ export function standalonePluginDependencies(
     httpSettings: defaultHttpSettings,
     events: new LocalEventStream(),
     signal: new AbortController().signal,
+    processes: new ChildProcesses(),
     ...required,
   };
 }

@@ -1,7 +1,7 @@
-import { existsSync } from 'node:fs';
 import { loadPipeline } from '../config/load-pipeline.js';
-import { createRootContainer, createRunContainer, pluginDependencies } from '../container/root-container.js';
+import { withRun } from '../container/run-scope.js';
 import { estimatePipeline, type Estimate } from '../teacher/estimate.js';
+import { PipelineInstances } from './pipeline-instances.js';
 import { pipelineStages } from './pipeline-stages.js';
 import { runDirectoryOf } from './run-pipeline.js';
 import { stageDirectory, stageSignatures } from './run-stages.js';
@@ -28,18 +28,14 @@ export async function dryRunPipeline(
 ): Promise<DryRun> {
   const loaded = await loadPipeline(file, { environment });
   const runDirectory = runDirectoryOf(loaded);
-  const root = createRootContainer({ registry: loaded.registry, environment });
-  const run = createRunContainer(root, { baseDirectory: loaded.baseDirectory, signal: new AbortController().signal });
-  try {
-    const stages = await pipelineStages(loaded, pluginDependencies(run));
+  return withRun({ registry: loaded.registry, environment, baseDirectory: loaded.baseDirectory }, async ({ dependencies, caches }) => {
+    const stages = await pipelineStages(loaded, { instances: new PipelineInstances(dependencies), caches });
     const signatures = stageSignatures(stages);
     const plan = stages.map((stage, index) => {
       const signature = signatures[index]!;
       const directory = stageDirectory(runDirectory, stage.name, signature);
-      return { stage: stage.name, signature, stored: existsSync(directory) && readStageRecord(directory) !== null };
+      return { stage: stage.name, signature, stored: readStageRecord(directory, { stage: stage.name, signature }) !== null };
     });
     return { pipeline: loaded.file, runDirectory, stages: plan, estimate: await estimatePipeline(loaded, { environment }) };
-  } finally {
-    await run.dispose();
-  }
+  });
 }

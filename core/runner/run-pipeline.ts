@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { loadPipeline, type LoadedPipeline } from '../config/load-pipeline.js';
-import { createRootContainer, createRunContainer, pluginDependencies } from '../container/root-container.js';
+import { withRun, type RunScope } from '../container/run-scope.js';
 import { assertNoLinks } from '../files/assert-no-links.js';
 import { writeFileNoFollow } from '../files/no-follow-files.js';
 import { packagePath } from '../package-root.js';
@@ -9,13 +9,13 @@ import { findPythonInterpreter } from '../python/python-interpreter.js';
 import { writeReport, type WrittenReport } from '../report/write-report.js';
 import type { RunSummary, SweepPoint } from '../report/run-summary.js';
 import type { PluginDependencies } from '../plugins/plugin-dependencies.js';
-import type { TrainStageResult } from '../training/train-stage.js';
 import type { SplitRole } from '../teacher/teach-pipeline.js';
 import type { EventListener } from '../services/event-stream.js';
 import type { Logger } from '../services/logger.js';
-import { pipelineStages } from './pipeline-stages.js';
+import { PipelineInstances } from './pipeline-instances.js';
+import { pipelineStages, type PipelineRun } from './pipeline-stages.js';
 import { startRunRecords, writeLockfile } from './run-records.js';
-import { runStages, type RunStagesOptions, type StageOutcome } from './run-stages.js';
+import { runStages, type RunStagesOptions, type StageOutcome, type StageOutcomes } from './run-stages.js';
 import { runSummaryFromStages } from './run-summary-from-stages.js';
 import type { StageName } from './stage-name.js';
 import { sweepVariants } from './sweep-grid.js';
@@ -46,8 +46,8 @@ export interface RunPipelineResult {
   readonly pipeline: string;
   readonly runDirectory: string;
   readonly stages: readonly { stage: StageName; status: StageOutcome['status']; directory: string }[];
-  /** Each stage's record, output included, in order. */
-  readonly outcomes: readonly StageOutcome[];
+  /** Each stage's record, output included, in order; `outcomes.of('teacher')` has the teacher's, typed. */
+  readonly outcomes: StageOutcomes;
   /** The stage that stopped part way (a budget, a cancel), or null when every stage in scope finished. */
   readonly stopped: StageName | null;
   /** The stage that finished without part of its work (the teacher with tolerated failures), or null. */
@@ -73,120 +73,115 @@ function distillVersion(): string {
 async function runSweep(
   loaded: LoadedPipeline,
   runDirectory: string,
+  run: PipelineRun,
   dependencies: PluginDependencies,
-  signal: AbortSignal,
 ): Promise<SweepPoint[]> {
   const variants = sweepVariants(loaded.config);
-  const points = new Map<string, { mode: string; dataFraction: number; rationaleRate: number; alpha: number; accuracies: number[] }>();
+  const points = new Map<string, SweepPoint>();
   for (const [index, variant] of variants.entries()) {
+    const { mode, dataFraction, rationaleRate, alpha, seed } = variant;
     dependencies.events.emit('sweep.point', {
       index: index + 1,
       total: variants.length,
-      mode: variant.mode,
-      data_fraction: variant.dataFraction,
-      rationale_rate: variant.rationaleRate,
-      alpha: variant.alpha,
-      seed: variant.seed,
+      mode,
+      data_fraction: dataFraction,
+      rationale_rate: rationaleRate,
+      alpha,
+      seed,
     });
-    const stages = await pipelineStages({ ...loaded, config: variant.config }, dependencies);
+    const stages = await pipelineStages({ ...loaded, config: variant.config }, run);
     const untilTrainer = stages.slice(0, stages.findIndex((stage) => stage.name === 'trainer') + 1);
-    const outcomes = await runStages(untilTrainer, { runDirectory, events: dependencies.events, signal });
-    const trained = outcomes.at(-1)!.record.output as TrainStageResult;
-    const key = JSON.stringify([variant.mode, variant.dataFraction, variant.rationaleRate, variant.alpha]);
-    const point = points.get(key) ?? {
-      mode: variant.mode,
-      dataFraction: variant.dataFraction,
-      rationaleRate: variant.rationaleRate,
-      alpha: variant.alpha,
-      accuracies: [],
-    };
-    point.accuracies.push(trained.testAccuracy);
-    points.set(key, point);
+    const outcomes = await runStages(untilTrainer, { runDirectory, events: dependencies.events, signal: dependencies.signal });
+    const trained = outcomes.of('trainer')!.record.output;
+    const key = JSON.stringify([mode, dataFraction, rationaleRate, alpha]);
+    const point = points.get(key) ?? { mode, dataFraction, rationaleRate, alpha, accuracies: [] };
+    points.set(key, { ...point, accuracies: [...point.accuracies, trained.testAccuracy] });
   }
   return [...points.values()];
+}
+
+/** `stages.json`: each stage's signature, folder and what happened to it in the last run. */
+function writeStagesFile(runDirectory: string, outcomes: readonly StageOutcome[]): void {
+  const stages = Object.fromEntries(
+    outcomes.map((outcome) => [
+      outcome.stage,
+      { signature: outcome.signature, directory: path.relative(runDirectory, outcome.directory), status: outcome.status },
+    ]),
+  );
+  writeFileNoFollow(path.join(runDirectory, 'stages.json'), JSON.stringify(stages, null, 2) + '\n');
+}
+
+/** The worker's package versions for the lockfile, when the run trains (asking costs a Python start). */
+function workerVersions(
+  loaded: LoadedPipeline,
+  inScope: readonly { readonly name: StageName }[],
+  environment: RunEnvironment,
+): Record<string, string | null> {
+  if (!inScope.some((stage) => stage.name === 'trainer')) return {};
+  const trainerPython = typeof loaded.config.trainer.options.python === 'string' ? loaded.config.trainer.options.python : undefined;
+  return workerPackageVersions(findPythonInterpreter(trainerPython, environment));
+}
+
+type RunEnvironment = Readonly<Record<string, string | undefined>>;
+
+/** The stages of a loaded pipeline run in a run scope, the records written, then the report. */
+async function runLoadedPipeline(loaded: LoadedPipeline, options: RunPipelineOptions, scope: RunScope): Promise<RunPipelineResult> {
+  const { dependencies } = scope;
+  const runDirectory = runDirectoryOf(loaded);
+  const run: PipelineRun = { instances: new PipelineInstances(dependencies), caches: scope.caches };
+  const stopRecords = startRunRecords(loaded, runDirectory, dependencies.events);
+  try {
+    const stages = await pipelineStages(loaded, run, { teacherRoles: options.teacherRoles, restartTrainer: options.restartTrainer });
+    const last = options.only ?? options.until;
+    const inScope = last ? stages.slice(0, stages.findIndex((stage) => stage.name === last) + 1) : stages;
+    const worker = workerVersions(loaded, inScope, dependencies.environment);
+    const { only, from, until, requireStored } = options;
+    const outcomes = await runStages(stages, {
+      runDirectory,
+      events: dependencies.events,
+      signal: dependencies.signal,
+      only,
+      from,
+      until,
+      requireStored,
+    });
+    const stopped = outcomes.find((outcome) => outcome.status === 'stopped')?.stage ?? null;
+    const partial = outcomes.find((outcome) => outcome.status === 'partial')?.stage ?? null;
+    const signatures = Object.fromEntries(outcomes.map((outcome) => [outcome.stage, outcome.signature]));
+    writeLockfile(loaded, runDirectory, stages, signatures, worker, distillVersion());
+    writeStagesFile(runDirectory, outcomes);
+    // A sweep trains many students on one teacher stage: only on a complete one, so that all of them
+    // learn from the same answers.
+    const sweep = !last && stopped === null && partial === null ? await runSweep(loaded, runDirectory, run, dependencies) : [];
+    const summary = { ...runSummaryFromStages(loaded, outcomes), sweep };
+    const report = writeReport(runDirectory, summary);
+    dependencies.events.emit('run.done', { report: report.html });
+    const stageList = outcomes.map((outcome) => ({ stage: outcome.stage, status: outcome.status, directory: outcome.directory }));
+    return { pipeline: loaded.file, runDirectory, stages: stageList, outcomes, stopped, partial, report, summary };
+  } finally {
+    stopRecords();
+  }
 }
 
 /**
  * `distill run`: a pipeline end to end — dataset, teacher, trainer (sampling included), export,
  * evaluation — each stage stored under its signature in the run directory and reused when nothing
  * it depends on changed; then the report. A run stopped by Ctrl+C or kill -9 continues where it
- * stopped when run again.
+ * stopped when run again. The run's caches are closed and its processes stopped when it ends,
+ * however it ends.
  */
 export async function runPipeline(file: string, options: RunPipelineOptions = {}): Promise<RunPipelineResult> {
   const environment = options.environment ?? process.env;
   const loaded = await loadPipeline(file, { environment });
-  const runDirectory = runDirectoryOf(loaded);
   // A link inside the run folder would make the run read or write outside it.
-  assertNoLinks(runDirectory);
-  const root = createRootContainer({ registry: loaded.registry, environment, logger: options.logger });
-  const signal = options.signal ?? new AbortController().signal;
-  const run = createRunContainer(root, { baseDirectory: loaded.baseDirectory, signal });
-  const dependencies = pluginDependencies(run);
-  const stopListening = options.listener ? dependencies.events.subscribe(options.listener) : () => undefined;
-  const stopRecords = startRunRecords(loaded, runDirectory, dependencies.events);
-  try {
-    const stages = await pipelineStages(loaded, dependencies, {
-      teacherRoles: options.teacherRoles,
-      restartTrainer: options.restartTrainer,
-    });
-    const last = options.only ?? options.until;
-    const inScope = last ? stages.slice(0, stages.findIndex((stage) => stage.name === last) + 1) : stages;
-    const trainerPython = typeof loaded.config.trainer.options.python === 'string' ? loaded.config.trainer.options.python : undefined;
-    const worker = inScope.some((stage) => stage.name === 'trainer')
-      ? workerPackageVersions(findPythonInterpreter(trainerPython, environment))
-      : {};
-    const outcomes = await runStages(stages, {
-      runDirectory,
-      events: dependencies.events,
-      signal,
-      only: options.only,
-      from: options.from,
-      until: options.until,
-      requireStored: options.requireStored,
-    });
-    const stopped = outcomes.find((outcome) => outcome.status === 'stopped')?.stage ?? null;
-    const partial = outcomes.find((outcome) => outcome.status === 'partial')?.stage ?? null;
-    writeLockfile(
-      loaded,
-      runDirectory,
-      stages,
-      Object.fromEntries(outcomes.map((outcome) => [outcome.stage, outcome.signature])),
-      worker,
-      distillVersion(),
-    );
-    writeFileNoFollow(
-      path.join(runDirectory, 'stages.json'),
-      JSON.stringify(
-        Object.fromEntries(
-          outcomes.map((outcome) => [
-            outcome.stage,
-            { signature: outcome.signature, directory: path.relative(runDirectory, outcome.directory), status: outcome.status },
-          ]),
-        ),
-        null,
-        2,
-      ) + '\n',
-    );
-    // A sweep trains many students on one teacher stage: only on a complete one, so that all of them
-    // learn from the same answers.
-    const wholePipeline = !last && stopped === null && partial === null;
-    const sweep = wholePipeline ? await runSweep(loaded, runDirectory, dependencies, signal) : [];
-    const summary = { ...runSummaryFromStages(loaded, outcomes), sweep };
-    const report = writeReport(runDirectory, summary);
-    dependencies.events.emit('run.done', { report: report.html });
-    return {
-      pipeline: loaded.file,
-      runDirectory,
-      stages: outcomes.map((outcome) => ({ stage: outcome.stage, status: outcome.status, directory: outcome.directory })),
-      outcomes,
-      stopped,
-      partial,
-      report,
-      summary,
-    };
-  } finally {
-    stopRecords();
-    stopListening();
-    await run.dispose();
-  }
+  assertNoLinks(runDirectoryOf(loaded));
+  const scope = {
+    registry: loaded.registry,
+    environment,
+    logger: options.logger,
+    baseDirectory: loaded.baseDirectory,
+    signal: options.signal,
+    listener: options.listener,
+  };
+  return withRun(scope, (run) => runLoadedPipeline(loaded, options, run));
 }

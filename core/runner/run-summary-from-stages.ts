@@ -2,9 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import type { LoadedPipeline } from '../config/load-pipeline.js';
 import type { RunSummary, Series, StudentSummary, TeacherSummary } from '../report/run-summary.js';
 import type { TeacherReport } from '../teacher/teacher-report.js';
-import type { TrainStageResult } from '../training/train-stage.js';
-import type { DatasetStageOutput, EvaluateStageOutput, ExportStageOutput } from './pipeline-stages.js';
-import type { StageOutcome } from './run-stages.js';
+import type { StageOutcomes } from './run-stages.js';
 
 /** Loss curves (total, label, rationale) from the trainer's per-step metrics file. */
 export function lossCurves(metricsFile: string | undefined): Series[] {
@@ -46,13 +44,12 @@ function teacherSummary(report: TeacherReport): TeacherSummary {
 }
 
 /** The report's view of one run, read from its stage records. */
-export function runSummaryFromStages(loaded: LoadedPipeline, outcomes: readonly StageOutcome[]): RunSummary {
-  const output = <T>(stage: string) => outcomes.find((outcome) => outcome.stage === stage)?.record.output as T | undefined;
-  const dataset = output<DatasetStageOutput>('dataset');
-  const teacher = output<TeacherReport>('teacher');
-  const trained = output<TrainStageResult>('trainer');
-  const exported = output<ExportStageOutput>('export');
-  const evaluated = output<EvaluateStageOutput>('evaluate');
+export function runSummaryFromStages(loaded: LoadedPipeline, outcomes: StageOutcomes): RunSummary {
+  const dataset = outcomes.of('dataset')?.record.output;
+  const teacher = outcomes.of('teacher')?.record.output;
+  const trained = outcomes.of('trainer')?.record.output;
+  const exported = outcomes.of('export')?.record.output;
+  const evaluated = outcomes.of('evaluate')?.record.output;
   const student: StudentSummary | null = trained
     ? {
         steps: trained.steps,

@@ -9,6 +9,8 @@ export const stageRecordFile = 'stage.json';
 export interface StageRecord<Output = unknown> {
   readonly stage: string;
   readonly signature: string;
+  /** The stage's folder, relative to the run directory (`stages/<stage>/<signature prefix>`). */
+  readonly directory: string;
   /** The inputs the signature was computed from (secrets already redacted), for humans diffing runs. */
   readonly inputs: unknown;
   readonly startedAt: string;
@@ -17,11 +19,20 @@ export interface StageRecord<Output = unknown> {
   readonly output: Output;
 }
 
-/** The record of a finished stage in `directory`, or null when it never finished there. */
-export function readStageRecord<Output>(directory: string): StageRecord<Output> | null {
+/**
+ * The record of a finished stage in `directory`, or null when it never finished there, or when what
+ * is there is not the record of this stage and signature (a folder copied by hand, a hash prefix
+ * shared by two signatures): that stage then runs again.
+ */
+export function readStageRecord<Output>(
+  directory: string,
+  expected: { readonly stage: string; readonly signature: string },
+): StageRecord<Output> | null {
   const file = path.join(directory, stageRecordFile);
   if (!existsSync(file)) return null;
-  return JSON.parse(readTextFileNoFollow(file)) as StageRecord<Output>;
+  // The file is JSON that distill wrote for this stage; what it holds is checked by stage and signature.
+  const record: StageRecord<Output> = JSON.parse(readTextFileNoFollow(file));
+  return record.stage === expected.stage && record.signature === expected.signature ? record : null;
 }
 
 /**

@@ -26,8 +26,10 @@ import {
 export interface TrainStageInput {
   /** The teacher stage's records (any splits). */
   readonly records: readonly TeacherRecord[];
-  /** Reads validation and test examples the teacher records do not hold. */
+  /** Reads validation examples the teacher records do not hold. */
   readonly dataset: Dataset;
+  /** The test split with gold labels, as the dataset stage stored it. */
+  readonly test: readonly { readonly id: string; readonly input: string; readonly label: string }[];
   readonly datasetStep: Pick<DatasetStep, 'splits' | 'validation_fraction' | 'limit'>;
   readonly samplers: readonly Sampler[];
   readonly trainer: Trainer;
@@ -75,8 +77,8 @@ function evaluationFromRecords(records: readonly TeacherRecord[], limit: number 
 /**
  * The train stage: teacher records → sample items (teacher labels imputed where missing) → the
  * pipeline's samplers → training examples; validation from the validation split (or a seeded
- * hold-out of the training records), test from the test split, both with gold labels; then the
- * trainer. A run of the same request (same data, student, α, metric, seed and trainer options)
+ * hold-out of the training records), test from the dataset stage's test split, both with gold
+ * labels; then the trainer. A run of the same request (same data, student, α, metric, seed and trainer options)
  * continues from its last checkpoint; a changed request starts over in the same folder.
  */
 export async function runTrainStage(input: TrainStageInput): Promise<TrainStageResult> {
@@ -106,11 +108,7 @@ export async function runTrainStage(input: TrainStageInput): Promise<TrainStageR
     trainingRecords = heldOut.train;
     validation = evaluationFromRecords(heldOut.validation, limit.validation);
   }
-  const testRecords = input.records.filter((record) => record.split === splits.test);
-  const test =
-    testRecords.length > 0
-      ? evaluationFromRecords(testRecords, limit.test)
-      : await readEvaluationSplit(input.dataset, splits.test, limit.test);
+  const test = input.test.map((example) => evaluationExample(example.id, example.input, example.label));
 
   const items = applySamplers(sampleItemsFromRecords(trainingRecords, imputedLabelFor(input.dataset.labels)), input.samplers, input.seed);
   if (items.length === 0) {

@@ -4,6 +4,7 @@ import { createStepInstance } from '../../../core/config/create-step-instance.js
 import { loadPipeline } from '../../../core/config/load-pipeline.js';
 import { UserError } from '../../../core/errors/user-error.js';
 import type { PluginDependencies } from '../../../core/plugins/plugin-dependencies.js';
+import { ChildProcesses } from '../../../core/services/child-processes.js';
 import { systemClock } from '../../../core/services/clock.js';
 import { LocalEventStream } from '../../../core/services/event-stream.js';
 import { defaultHttpSettings } from '../../../core/services/http-settings.js';
@@ -26,6 +27,7 @@ async function setUp() {
     baseDirectory: loaded.baseDirectory,
     environment,
     signal: new AbortController().signal,
+    processes: new ChildProcesses(),
   };
   return { loaded, dependencies };
 }

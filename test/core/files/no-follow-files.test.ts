@@ -27,7 +27,11 @@ test('a whole-file write replaces a planted link instead of writing through it',
 
 test('appending to or reading a planted link is refused with a user error naming it', (context) => {
   const { link, outside } = plantedLink(temporaryDirectory(context), 'events.jsonl');
-  for (const attempt of [() => appendFileNoFollow(link, 'line\n'), () => new NoFollowAppender(link), () => readTextFileNoFollow(link)]) {
+  for (const attempt of [
+    () => appendFileNoFollow(link, 'line\n'),
+    () => new NoFollowAppender(link).append('line\n'),
+    () => readTextFileNoFollow(link),
+  ]) {
     assert.throws(
       attempt,
       (error: unknown) => error instanceof UserError && error.message.includes(link) && /symbolic link/.test(error.message),

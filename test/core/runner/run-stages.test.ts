@@ -5,11 +5,19 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { UserError } from '../../../core/errors/user-error.js';
 import { runStages } from '../../../core/runner/run-stages.js';
-import type { StageDefinition } from '../../../core/runner/stage-definition.js';
+import type { AnyStageDefinition } from '../../../core/runner/stage-definition.js';
+import type { OutputMap } from '../../../core/runner/stage-outputs.js';
 import { LocalEventStream } from '../../../core/services/event-stream.js';
 
+/** What the three test stages return. */
+interface TestOutputs extends OutputMap {
+  readonly dataset: { examples: number };
+  readonly teacher: { answers: number };
+  readonly trainer: { resumedFrom: string };
+}
+
 /** Three stages that write files and count how often they really ran. */
-function pipeline(options: { alpha: number; failTrainerOnce?: { done: boolean } }, calls: string[]): StageDefinition[] {
+function pipeline(options: { alpha: number; failTrainerOnce?: { done: boolean } }, calls: string[]): AnyStageDefinition<TestOutputs>[] {
   return [
     {
       name: 'dataset',
@@ -25,7 +33,7 @@ function pipeline(options: { alpha: number; failTrainerOnce?: { done: boolean } 
       inputs: { model: 'gpt' },
       async run(context) {
         calls.push('teacher');
-        const previous = context.upstream.dataset?.output as { examples: number };
+        const previous = context.upstream.dataset!.output;
         return { answers: previous.examples };
       },
     },
@@ -58,7 +66,7 @@ function withRunDirectory(body: (runDirectory: string) => Promise<void>) {
   };
 }
 
-const run = (stages: StageDefinition[], runDirectory: string, extra: Partial<Parameters<typeof runStages>[1]> = {}) =>
+const run = (stages: AnyStageDefinition<TestOutputs>[], runDirectory: string, extra: Partial<Parameters<typeof runStages>[1]> = {}) =>
   runStages(stages, { runDirectory, events: new LocalEventStream(), signal: new AbortController().signal, ...extra });
 
 test(
@@ -168,7 +176,11 @@ test(
     const calls: string[] = [];
     // The teacher lacks the answers listed in `missing` (null: none).
     let missing: string[] | null = ['q7'];
-    const stages = (): StageDefinition[] => [
+    interface PartialOutputs extends OutputMap {
+      readonly teacher: { failed: string[] | null };
+      readonly trainer: { trained: boolean };
+    }
+    const stages = (): AnyStageDefinition<PartialOutputs>[] => [
       {
         name: 'teacher',
         inputs: { model: 'gpt' },
@@ -176,7 +188,7 @@ test(
           calls.push('teacher');
           return { failed: missing };
         },
-        partial: (output: { failed: string[] | null }) => output.failed,
+        partial: (output) => output.failed,
       },
       {
         name: 'trainer',

@@ -1,4 +1,5 @@
 import type { PluginDependencies } from '../../../core/plugins/plugin-dependencies.js';
+import { ChildProcesses } from '../../../core/services/child-processes.js';
 import { systemClock } from '../../../core/services/clock.js';
 import { LocalEventStream } from '../../../core/services/event-stream.js';
 import { defaultHttpSettings } from '../../../core/services/http-settings.js';
@@ -18,5 +19,6 @@ export function testDependencies(baseDirectory: string, environment: Record<stri
     baseDirectory,
     environment,
     signal: new AbortController().signal,
+    processes: new ChildProcesses(),
   };
 }

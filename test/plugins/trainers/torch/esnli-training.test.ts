@@ -59,6 +59,8 @@ test(
     const result = await runTrainStage({
       records: await esnliTeacherRecords(9842),
       dataset: await esnliTestDataset(),
+      // The test split as the dataset stage stores it.
+      test: (await esnliTestExamples(testSize)).map(({ id, input, label }) => ({ id, input, label })),
       datasetStep: { splits: { train: 'valid', test: 'test' }, validation_fraction: 0.1, limit: { test: testSize } },
       samplers: [await labelSourceSampler.create({ source: 'gold' }, testDependencies({ events, environment: process.env }))],
       trainer,

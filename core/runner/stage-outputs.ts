@@ -1,0 +1,54 @@
+import type { QuantizationComparison } from '../plugins/kinds/exporter.js';
+import type { TeacherReport } from '../teacher/teacher-report.js';
+import type { TrainStageResult } from '../training/train-stage.js';
+import type { StageName } from './stage-name.js';
+
+/** What the dataset stage records: split sizes, the majority class of the test split, and the test split itself. */
+export interface DatasetStageOutput {
+  readonly examples: Record<string, number>;
+  /** Share of the most frequent gold label in the test split: the bar a student must clear. */
+  readonly majorityClass: { readonly label: string; readonly share: number } | null;
+  /**
+   * The test examples with gold labels (`{id, input, label}` JSON lines, `input` as the student sees it),
+   * in the stage's folder: what training scores on test and what the exported model is evaluated on.
+   */
+  readonly testFile: string;
+}
+
+/** What the export stage records. */
+export interface ExportStageOutput {
+  readonly directory: string;
+  readonly files: readonly string[];
+  readonly bytes: number;
+  /** The quantised model's accuracy against full precision, when the exporter quantised. */
+  readonly quantization: QuantizationComparison | null;
+}
+
+/** What the evaluate stage records: the exported student scored in Node, and its latency. */
+export interface EvaluateStageOutput {
+  readonly metric: string;
+  readonly accuracy: number;
+  readonly examples: number;
+  /** PyTorch test accuracy of the same checkpoint, from the trainer. */
+  readonly trainerAccuracy: number;
+  readonly latencyMilliseconds: { readonly p50: number; readonly p95: number };
+}
+
+/** The trainer stage's output: the train stage's result and the metric it was scored with. */
+export type TrainerStageOutput = TrainStageResult & { readonly metric: string };
+
+/**
+ * The output of each stage: the contract between a stage and those after it, and what its record
+ * stores. Sampling runs inside the trainer stage, so `sampler` has no output of its own.
+ */
+export interface StageOutputs {
+  readonly dataset: DatasetStageOutput;
+  readonly teacher: TeacherReport;
+  readonly sampler: never;
+  readonly trainer: TrainerStageOutput;
+  readonly export: ExportStageOutput;
+  readonly evaluate: EvaluateStageOutput;
+}
+
+/** Any map from stage name to output type (the pipeline's is {@link StageOutputs}; tests use their own). */
+export type OutputMap = { readonly [Name in StageName]: unknown };

@@ -1,0 +1,99 @@
+import path from 'node:path';
+import { resolveCachePath } from '../../teacher/cache-location.js';
+import { missingCacheNote, writeCacheUseNote } from '../../teacher/cache-use-notes.js';
+import { runTeachStage } from '../../teacher/teach-stage.js';
+import { splitsForRoles } from '../../teacher/teach-pipeline.js';
+import type { TeacherCache } from '../../teacher/teacher-cache.js';
+import type { TeacherReport } from '../../teacher/teacher-report.js';
+import type { StageContext, StageDefinition } from '../stage-definition.js';
+import { stepIdentity } from '../step-identity.js';
+import type { PipelineContext } from './pipeline-context.js';
+
+/** The run's teacher cache for this pipeline, or null when it is off or the teacher's answers need none. */
+function openCache(context: PipelineContext, stage: StageContext, cacheable: boolean): TeacherCache | null {
+  const { loaded, caches, instances } = context;
+  const { cache } = loaded.config;
+  if (!cache.enabled || !cacheable) return null;
+  const file = resolveCachePath({
+    configuredPath: cache.path,
+    baseDirectory: loaded.baseDirectory,
+    environment: instances.dependencies.environment,
+  });
+  const missing = missingCacheNote(stage.stageDirectory, file);
+  if (missing) stage.events.emit('teacher.cache_missing', { file: missing.file, entries: missing.entries, noted_at: missing.at });
+  return caches.open(file);
+}
+
+/** Labels the asked splits into `teacher-records.jsonl` in the stage folder, with `teacher-report.json` beside it. */
+async function teach(context: PipelineContext, stage: StageContext): Promise<TeacherReport> {
+  const { loaded, instances } = context;
+  const { config } = loaded;
+  const [dataset, prompt, parser, teacher] = await Promise.all([
+    instances.of(loaded, 'dataset', config.dataset),
+    instances.of(loaded, 'prompt', config.prompt),
+    instances.of(loaded, 'parser', config.parser),
+    instances.of(loaded, 'teacher', config.teacher),
+  ]);
+  // The first evaluator decides what counts as a correct teacher label in the report.
+  const evaluator = config.evaluators[0] ? await instances.of(loaded, 'evaluator', config.evaluators[0]) : null;
+  const descriptor = loaded.registry.get('teacher', config.teacher.use);
+  const cache = openCache(context, stage, teacher.cacheable);
+  const { clock, httpSettings } = instances.dependencies;
+  const timeoutSeconds = Number(config.teacher.options.timeout_seconds ?? 0);
+  const report = await runTeachStage({
+    dataset,
+    prompt,
+    parser,
+    teacher,
+    teacherPluginId: descriptor.id,
+    teacherPluginVersion: descriptor.version,
+    splits: splitsForRoles(loaded, context.teacherRoles),
+    limits: {
+      concurrency: config.teacher.limits.concurrency ?? 8,
+      requestsPerMinute: config.teacher.limits.requests_per_minute,
+      tokensPerMinute: config.teacher.limits.tokens_per_minute,
+      maxRetries: config.teacher.limits.max_retries,
+      maxRetryAfterMilliseconds: config.teacher.limits.max_retry_after_seconds * 1000,
+    },
+    maxFailureRate: config.teacher.max_failure_rate,
+    budget: config.budget,
+    prices: config.prices,
+    cache,
+    outputFile: path.join(stage.stageDirectory, 'teacher-records.jsonl'),
+    reportFile: path.join(stage.stageDirectory, 'teacher-report.json'),
+    events: stage.events,
+    signal: stage.signal,
+    clock,
+    httpSettings,
+    // The SDK's own timeout (timeout_seconds) fires first; the engine's is the backstop.
+    timeoutMilliseconds: timeoutSeconds > 0 ? Math.max(httpSettings.timeoutMilliseconds, timeoutSeconds * 1000 + 1000) : undefined,
+    labelsMatch: evaluator ? (predicted, gold) => evaluator.score(predicted, gold) >= 1 : undefined,
+  });
+  if (cache) writeCacheUseNote(stage.stageDirectory, cache.file, cache.statistics().entries, new Date(clock.now()));
+  return report;
+}
+
+/**
+ * The teacher stage: asks the teacher for a label and rationale per example of the asked roles' splits,
+ * through the shared cache. Stopped (a budget, a cancel, failures above `teacher.max_failure_rate`) it
+ * is not stored, and the next run resumes it; with failures within the rate it is partial.
+ */
+export async function teacherStage(context: PipelineContext): Promise<StageDefinition<'teacher'>> {
+  const { loaded, instances } = context;
+  const { config } = loaded;
+  const prompt = await instances.of(loaded, 'prompt', config.prompt);
+  return {
+    name: 'teacher',
+    inputs: {
+      teacher: stepIdentity(loaded, 'teacher', config.teacher),
+      prompt: { ...stepIdentity(loaded, 'prompt', config.prompt), templateHash: prompt.templateHash },
+      parser: stepIdentity(loaded, 'parser', config.parser),
+      evaluator: config.evaluators[0] ? stepIdentity(loaded, 'evaluator', config.evaluators[0]) : null,
+      roles: context.teacherRoles,
+    },
+    run: (stage) => teach(context, stage),
+    complete: (report) => report.stopped === null,
+    // Failures within the rate: training goes on without them, and the next run asks them again.
+    partial: (report) => (report.failed > 0 ? report.failed_digest : null),
+  };
+}
