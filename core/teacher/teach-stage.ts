@@ -1,24 +1,26 @@
 import { setMaxListeners } from 'node:events';
 import path from 'node:path';
-import { canonicalHash } from '../canonical-json.js';
 import type { Price } from '../config/pipeline-config.js';
 import { didYouMeanPhrase } from '../errors/did-you-mean.js';
 import { UserError } from '../errors/user-error.js';
 import { writeFileNoFollow } from '../files/no-follow-files.js';
 import type { Dataset, DatasetExample } from '../plugins/kinds/dataset.js';
-import type { ParsedAnswer, Parser } from '../plugins/kinds/parser.js';
+import type { Parser } from '../plugins/kinds/parser.js';
 import type { Prompt } from '../plugins/kinds/prompt.js';
 import type { Teacher } from '../plugins/kinds/teacher.js';
 import type { Clock } from '../services/clock.js';
 import type { EventStream } from '../services/event-stream.js';
 import type { HttpSettings } from '../services/http-settings.js';
-import { costOf, findPrice } from './price-table.js';
-import { cacheSpillFile, importSpilledAnswers, spillAnswer } from './cache-spill.js';
-import { RequestEngine, type EngineLimits, type EngineOutcome } from './request-engine.js';
+import { inBoundedWindow } from './bounded-window.js';
+import { cacheSpillFile, importSpilledAnswers, spillAnswer, type SpilledAnswer } from './cache-spill.js';
+import { findPrice } from './price-table.js';
+import { RequestEngine, type EngineLimits } from './request-engine.js';
+import { TeachBudget } from './teach-budget.js';
+import { TeachRun } from './teach-run.js';
 import type { TeacherCache } from './teacher-cache.js';
 import { readExistingOutput, recordKey, TeacherOutputWriter } from './teacher-output.js';
-import type { TeacherRecord } from './teacher-record.js';
-import { TeacherReportTotals, type TeacherReport, type TeachStopReason } from './teacher-report.js';
+import { teacherRecordFor } from './teacher-record-for.js';
+import type { TeacherReport } from './teacher-report.js';
 import { createTokenCounter } from './token-counter.js';
 
 /** One split to label, with an optional cap on the number of examples (the pipeline's `dataset.limit`). */
@@ -111,15 +113,6 @@ function cacheWriteStop(error: unknown, cacheFile: string, spillFile: string): U
   });
 }
 
-function parseSafely(parser: Parser, text: string, example: DatasetExample): ParsedAnswer {
-  try {
-    return parser.parse(text, example);
-  } catch (error) {
-    // A parser bug on one odd answer must not lose the answer: keep it, unparsed, with the reason.
-    return { status: 'unparsed', label: null, rationale: null, reason: `parser error: ${(error as Error).message}` };
-  }
-}
-
 /**
  * The teacher stage: for every example of the given splits, render the prompt, ask the teacher
  * through the {@link RequestEngine}, parse the answer and append one {@link TeacherRecord} line to
@@ -151,241 +144,145 @@ function parseSafely(parser: Parser, text: string, example: DatasetExample): Par
  */
 export async function runTeachStage(input: TeachStageInput): Promise<TeacherReport> {
   checkInputs(input);
-  const { dataset, prompt, parser, teacher, events, clock } = input;
-  const started = clock.now();
+  const { teacher, events, clock } = input;
   const stageAbort = new AbortController();
   const signal = AbortSignal.any([input.signal, stageAbort.signal]);
   // Each example of the window listens on this signal while it waits for a slot, a rate-limit turn or
-  // a backoff, or while its call is out; every one of those removes its listener when it settles, so
-  // the count is bounded by the window, but above Node's default warning threshold of 10.
+  // a backoff; every one of those removes its listener when it settles, so the count is bounded by
+  // the window, but above Node's default warning threshold of 10.
   setMaxListeners(Math.max(64, input.limits.concurrency * 16), signal);
-  const price = findPrice(teacher.provider, teacher.model, input.prices);
-
-  // Records are streamed, never held: resuming reads the output once, keeping only the keys done,
-  // the budget's counters and the report's totals; every record written afterwards goes to the same
-  // totals. The output may also hold other splits (labelled by another invocation): they count
-  // towards the budget but the report is on the requested splits only.
-  const splitNames = new Set(input.splits.map((each) => each.split));
-  const reportTotals = new TeacherReportTotals(input.labelsMatch);
-  let spent = 0;
-  let paidRequests = 0;
-  let recordsInOutput = 0;
-  const counts = { cached: 0, failed: 0, skipped: 0 };
-  const countRecord = (record: TeacherRecord) => {
-    recordsInOutput++;
-    if (record.cached) counts.cached++;
-    if (splitNames.has(record.split)) reportTotals.add(record);
-  };
-  const existing = await readExistingOutput(input.outputFile, (record) => {
-    countRecord(record);
-    spent += record.cost_usd;
-    if (!record.cached) paidRequests++;
-  });
-  const done = existing.keys;
-  const spillFile = path.join(path.dirname(input.outputFile), cacheSpillFile);
-  if (input.cache) {
-    const imported = importSpilledAnswers(spillFile, input.cache);
-    if (imported)
-      events.emit('teacher.spill_imported', { file: spillFile, answers: imported.imported, unreadable_lines: imported.unreadable });
-  }
-
-  let total = 0;
-  for await (const _ of examplesOf(dataset, input.splits)) total++;
-
-  // Only a tokens-per-minute limit needs counts before the call; loading a tokenizer is not free.
-  const tokenCounter = input.limits.tokensPerMinute !== undefined ? await createTokenCounter(teacher.provider, teacher.model) : null;
-  const { max_usd: maxUsd, max_requests: maxRequests } = input.budget ?? {};
-  let requestsThisRun = 0;
-  let costThisRun = 0;
-  let stopped: TeachStopReason | null = null;
-  let fatal: unknown = null;
-  // Keys of the examples that failed in this run (those of earlier runs were dropped and asked again).
-  const failedKeys: string[] = [];
-  const engine = new RequestEngine({
-    teacher,
-    pluginId: input.teacherPluginId,
-    pluginVersion: input.teacherPluginVersion,
-    cache: input.cache,
-    clock,
-    httpSettings: input.httpSettings,
-    limits: input.limits,
-    tokenCounter,
+  const budget = new TeachBudget(input.budget ?? {}, findPrice(teacher.provider, teacher.model, input.prices));
+  const run = new TeachRun(
+    input.splits.map((each) => each.split),
+    input.labelsMatch,
+    budget,
     events,
-    timeoutMilliseconds: input.timeoutMilliseconds,
-    random: input.random,
-    admitPaidRequest: () => {
-      if ((maxUsd !== undefined && spent >= maxUsd) || (maxRequests !== undefined && paidRequests >= maxRequests)) return false;
-      paidRequests++;
-      return true;
-    },
-    onPaidAnswer: (response) => {
-      const cost = costOf(response.usage, price);
-      spent += cost;
-      costThisRun += cost;
-      requestsThisRun++;
-    },
-    onUncommitted: (answer, error) => {
-      // Kept before anything else can fail; then no new request goes out.
-      try {
-        spillAnswer(spillFile, answer);
-        fatal ??= cacheWriteStop(error, input.cache?.file ?? '', spillFile);
-      } catch (spillError) {
-        // The spill file's disk failed too: say so plainly rather than as a crash.
-        fatal ??= new UserError({
-          message: `the teacher cache ${input.cache?.file ?? ''} cannot be written (${(error as Error).message}), and neither can ${spillFile} (${(spillError as Error).message}): the answers received since are lost`,
-          fix: 'free disk space (or point cache.path / DISTILL_CACHE_DIR and output.directory at another disk) and run the same command again',
-        });
-      }
-      stageAbort.abort(fatal);
-    },
-  });
-
-  const progress = () =>
-    events.emit('teacher.progress', {
-      done: recordsInOutput,
-      total,
-      cached: counts.cached,
-      failed: counts.failed,
-      skipped: counts.skipped,
-      dollars: spent,
-      dollars_this_run: costThisRun,
-      done_this_run: recordsInOutput - existing.records,
-      elapsed_ms: clock.now() - started,
-    });
+    clock,
+  );
+  const existing = await readExistingOutput(input.outputFile, (record) => run.resumed(record));
+  const spillFile = path.join(path.dirname(input.outputFile), cacheSpillFile);
+  importSpill(input, spillFile);
+  for await (const _ of examplesOf(input.dataset, input.splits)) run.total++;
+  const stop = (error: unknown) => {
+    run.fatal ??= error;
+    stageAbort.abort(run.fatal);
+  };
+  const engine = await teachEngine(input, budget, { spillFile, stop });
   events.emit('teacher.start', {
-    total,
+    total: run.total,
     resumed: existing.records,
     dropped: existing.dropped,
     provider: teacher.provider,
     model: teacher.model,
   });
-  progress();
-
+  run.progress();
   const writer = new TeacherOutputWriter(input.outputFile);
-  const write = (record: TeacherRecord) => {
-    writer.append(record);
-    countRecord(record);
-  };
-
-  const handle = (example: DatasetExample, outcome: EngineOutcome) => {
-    const base = {
-      id: example.id,
-      split: example.split,
-      fields: example.fields,
-      student_input: dataset.studentInput(example),
-      gold_label: example.goldLabel,
-    };
-    if (outcome.status === 'skipped') {
-      // Cancelled: no record, so the next run asks again; budget: the same, and the report says so.
-      if (outcome.reason === 'budget') {
-        counts.skipped++;
-        stopped = 'budget';
-      }
-      return;
-    }
-    if (outcome.status === 'failed') {
-      counts.failed++;
-      failedKeys.push(recordKey(example.split, example.id));
-      write({
-        ...base,
-        teacher_label: null,
-        rationale: null,
-        parse_status: 'failed',
-        reason: outcome.reason,
-        raw_text: null,
-        prompt_tokens: 0,
-        completion_tokens: 0,
-        cost_usd: 0,
-        cached: false,
-      });
-      events.emit('teacher.failed', { example: example.id, split: example.split, reason: outcome.reason, attempts: outcome.attempts });
-      return;
-    }
-    const { response, cached } = outcome;
-    // Spend was already counted by the engine (onPaidAnswer), before the next request was admitted.
-    const cost = cached ? 0 : costOf(response.usage, price);
-    const parsed = parseSafely(parser, response.text, example);
-    write({
-      ...base,
-      teacher_label: parsed.label,
-      rationale: parsed.rationale,
-      parse_status: parsed.status,
-      reason: parsed.status === 'unparsed' ? parsed.reason : null,
-      raw_text: response.text,
-      prompt_tokens: response.usage.promptTokens,
-      completion_tokens: response.usage.completionTokens,
-      cost_usd: cost,
-      cached,
-    });
-    events.emit(cached ? 'teacher.cached' : 'teacher.request', {
-      example: example.id,
-      split: example.split,
-      status: parsed.status,
-      prompt_tokens: response.usage.promptTokens,
-      completion_tokens: response.usage.completionTokens,
-      cost_usd: cost,
-      attempts: outcome.attempts,
-    });
-  };
-
-  // Keep a bounded window of examples in flight: enough to fill the engine, never the whole dataset.
-  const window = Math.max(2, input.limits.concurrency * 2);
-  const pending = new Set<Promise<void>>();
-  // Wakes the loop when an example of a full window finishes. Not Promise.race(pending): that hangs
-  // a reaction on every pending example for every example started, window × examples in all.
-  let slotFreed: (() => void) | null = null;
   try {
-    for await (const example of examplesOf(dataset, input.splits)) {
-      if (signal.aborted) break;
-      const key = recordKey(example.split, example.id);
-      if (done.has(key)) continue;
-      done.add(key);
-      const messages = prompt.render(example);
-      const task = engine
-        .request({ exampleId: example.id, split: example.split, messages }, signal)
-        .then((outcome) => handle(example, outcome))
-        .catch((error: unknown) => {
-          if (signal.aborted && !fatal) return;
-          // A user error (bad key, unknown model) fails every request alike: stop the others now.
-          fatal ??= error;
-          stageAbort.abort(error);
-        })
-        .finally(() => {
-          pending.delete(task);
-          progress();
-          slotFreed?.();
-        });
-      pending.add(task);
-      if (pending.size >= window) {
-        await new Promise<void>((resolve) => (slotFreed = resolve));
-        slotFreed = null;
-      }
-    }
-    await Promise.all(pending);
+    // Enough examples in flight to fill the engine, never the whole dataset.
+    await inBoundedWindow(
+      examplesToAsk(input, existing.keys),
+      Math.max(2, input.limits.concurrency * 2),
+      () => signal.aborted,
+      async (example) => {
+        try {
+          const outcome = await engine.request(
+            { exampleId: example.id, split: example.split, messages: input.prompt.render(example) },
+            signal,
+          );
+          run.write(
+            writer,
+            example,
+            outcome,
+            teacherRecordFor(example, outcome, input, (usage) => budget.costOf(usage)),
+          );
+        } catch (error) {
+          // A stop is no failure; a user error (bad key, unknown model) fails every request alike: stop the others now.
+          if (!(signal.aborted && run.fatal === null)) stop(error);
+        } finally {
+          run.progress();
+        }
+      },
+    );
   } finally {
-    await Promise.allSettled(pending);
     writer.close();
   }
-  if (fatal) throw fatal;
-  if (input.signal.aborted) stopped = 'cancelled';
-  const failedShare = total > 0 ? failedKeys.length / total : 0;
-  if (stopped === null && failedShare > (input.maxFailureRate ?? 0)) stopped = 'failures';
+  if (run.fatal) throw run.fatal;
+  return finishTeachStage(input, run);
+}
 
-  const report = reportTotals.build({
+/** The examples of the asked splits that the output does not hold yet. */
+async function* examplesToAsk(input: TeachStageInput, done: Set<string>): AsyncGenerator<DatasetExample> {
+  for await (const example of examplesOf(input.dataset, input.splits)) {
+    const key = recordKey(example.split, example.id);
+    if (done.has(key)) continue;
+    done.add(key);
+    yield example;
+  }
+}
+
+/** Imports the answers an earlier run could not commit to the cache, before anything is asked. */
+function importSpill(input: TeachStageInput, spillFile: string): void {
+  if (!input.cache) return;
+  const imported = importSpilledAnswers(spillFile, input.cache);
+  if (imported)
+    input.events.emit('teacher.spill_imported', { file: spillFile, answers: imported.imported, unreadable_lines: imported.unreadable });
+}
+
+/** The request engine of a teach stage: the budget admits and pays, a cache that cannot be written spills and stops. */
+async function teachEngine(
+  input: TeachStageInput,
+  budget: TeachBudget,
+  failure: { spillFile: string; stop: (error: unknown) => void },
+): Promise<RequestEngine> {
+  const { teacher } = input;
+  // Only a tokens-per-minute limit needs counts before the call; loading a tokenizer is not free.
+  const tokenCounter = input.limits.tokensPerMinute !== undefined ? await createTokenCounter(teacher.provider, teacher.model) : null;
+  return new RequestEngine({
+    teacher,
+    pluginId: input.teacherPluginId,
+    pluginVersion: input.teacherPluginVersion,
+    cache: input.cache,
+    clock: input.clock,
+    httpSettings: input.httpSettings,
+    limits: input.limits,
+    tokenCounter,
+    events: input.events,
+    timeoutMilliseconds: input.timeoutMilliseconds,
+    random: input.random,
+    admitPaidRequest: () => budget.admit(),
+    onPaidAnswer: (response) => budget.pay(response.usage),
+    // Kept before anything else can fail; then no new request goes out.
+    onUncommitted: (answer, error) => failure.stop(spillOrLose(answer, error, input.cache?.file ?? '', failure.spillFile)),
+  });
+}
+
+/** Spills an answer the cache refused, and says what stops the stage. */
+function spillOrLose(answer: SpilledAnswer, error: unknown, cacheFile: string, spillFile: string): UserError {
+  try {
+    spillAnswer(spillFile, answer);
+    return cacheWriteStop(error, cacheFile, spillFile);
+  } catch (spillError) {
+    // The spill file's disk failed too: say so plainly rather than as a crash.
+    return new UserError({
+      message: `the teacher cache ${cacheFile} cannot be written (${(error as Error).message}), and neither can ${spillFile} (${(spillError as Error).message}): the answers received since are lost`,
+      fix: 'free disk space (or point cache.path / DISTILL_CACHE_DIR and output.directory at another disk) and run the same command again',
+    });
+  }
+}
+
+/** Writes the report once every request has ended, and says the stage is done. */
+function finishTeachStage(input: TeachStageInput, run: TeachRun): TeacherReport {
+  const { teacher } = input;
+  const report = run.report({
     teacher: { plugin: input.teacherPluginId, version: input.teacherPluginVersion, provider: teacher.provider, model: teacher.model },
-    price,
+    price: run.budget.price,
     splits: input.splits.map((each) => each.split),
-    stopped,
-    examples: total,
-    requestsThisRun,
-    costThisRun,
-    durationSeconds: (clock.now() - started) / 1000,
-    failedDigest: failedKeys.length > 0 ? canonicalHash(failedKeys.sort()) : null,
+    stopped: run.stopReason(input.signal.aborted, input.maxFailureRate ?? 0),
   });
   writeFileNoFollow(
     input.reportFile ?? path.join(path.dirname(input.outputFile), 'teacher-report.json'),
     JSON.stringify(report, null, 2) + '\n',
   );
-  events.emit('teacher.done', { stopped: report.stopped, records: report.records, failed: report.failed, cost_usd: report.cost_usd });
+  input.events.emit('teacher.done', { stopped: report.stopped, records: report.records, failed: report.failed, cost_usd: report.cost_usd });
   return report;
 }
