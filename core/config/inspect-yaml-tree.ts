@@ -56,6 +56,134 @@ export function nestingProblem(depth: string, limits: PipelineLimits, what = 'th
   };
 }
 
+/** The walk behind {@link inspectYamlTree}: what it has seen so far, and one method per kind of node. */
+class YamlTreeWalk {
+  readonly aliasTargets = new Map<Alias, Node>();
+  readonly aliases: Alias[] = [];
+  readonly duplicateKeys: { offset: number; pointer: string }[] = [];
+  private readonly anchors = new Map<string, Node>();
+  private readonly extents = new Map<Node, Extent>();
+  /** Anchored nodes whose walk has not ended: an alias to one of them is inside its own anchor. */
+  private readonly open = new Set<Node>();
+  private readonly path: (string | number)[] = [];
+  private anchorCount = 0;
+  nodes: number;
+
+  constructor(
+    private readonly limits: PipelineLimits,
+    private readonly nodesBefore: number,
+  ) {
+    this.nodes = nodesBefore;
+  }
+
+  private count(amount: number, offset: number, what: string): void {
+    this.nodes += amount;
+    if (this.nodes <= this.limits.maxNodes) return;
+    const before = this.nodesBefore > 0 ? ` (${this.nodesBefore} of them in the files extending this one)` : '';
+    throw new LimitExceeded({
+      offset,
+      message: `${what} takes the pipeline past ${this.limits.maxNodes} keys and values${before}, the most a pipeline may hold`,
+      fix: `${keepDataOut}, and anchor a value that is used a few times, not thousands`,
+    });
+  }
+
+  private tooDeep(offset: number, depth: number, what: string): LimitExceeded {
+    return new LimitExceeded({ offset, ...nestingProblem(String(depth), this.limits, what) });
+  }
+
+  private visitAlias(alias: Alias, depth: number): Extent {
+    const { limits } = this;
+    this.aliases.push(alias);
+    if (this.aliases.length > limits.maxAliases) {
+      throw new LimitExceeded({
+        offset: offsetOf(alias),
+        message: `more than ${limits.maxAliases} aliases; a pipeline file may use at most ${limits.maxAliases}`,
+        fix: 'write the value out where it is needed, or share it through `extends`',
+      });
+    }
+    const target = this.anchors.get(alias.source);
+    if (!target) return { nodes: 1, height: 0 }; // reported when the document is converted
+    this.aliasTargets.set(alias, target);
+    if (this.open.has(target)) {
+      throw new LimitExceeded({
+        offset: offsetOf(alias),
+        message: `alias "*${alias.source}" is inside the value its anchor names, so it would contain itself`,
+        fix: `move "*${alias.source}" out of the value anchored as "&${alias.source}"`,
+      });
+    }
+    const extent = this.extents.get(target)!;
+    this.count(extent.nodes, offsetOf(alias), `alias "*${alias.source}"`);
+    if (depth + extent.height > limits.maxDepth) throw this.tooDeep(offsetOf(alias), depth + extent.height, `alias "*${alias.source}"`);
+    return extent;
+  }
+
+  private openAnchor(node: Node, offset: number): void {
+    if (++this.anchorCount > this.limits.maxAnchors) {
+      throw new LimitExceeded({
+        offset,
+        message: `more than ${this.limits.maxAnchors} anchors; a pipeline file may define at most ${this.limits.maxAnchors}`,
+        fix: 'anchor only the values that aliases use; share larger parts through `extends`',
+      });
+    }
+    this.anchors.set(node.anchor!, node);
+    this.open.add(node);
+  }
+
+  /** Walks one node and what is below it; returns its extent. */
+  visit(node: unknown, depth: number): Extent {
+    if (node === null || node === undefined) return { nodes: 0, height: 0 };
+    if (isAlias(node)) return this.visitAlias(node, depth);
+    const offset = offsetOf(node);
+    this.count(1, offset, 'this value');
+    if (depth > this.limits.maxDepth) throw this.tooDeep(offset, depth, 'this value');
+    const anchored = (node as Node).anchor ? (node as Node) : null;
+    if (anchored) this.openAnchor(anchored, offset);
+    const below: Extent[] = isMap(node) ? this.visitMap(node.items, depth) : isSeq(node) ? this.visitSequence(node.items, depth) : [];
+    // `? key` with no value stands for nothing.
+    const counted = below.filter((extent) => extent.nodes > 0);
+    const extent = {
+      nodes: 1 + counted.reduce((total, each) => total + each.nodes, 0),
+      height: counted.reduce((height, each) => Math.max(height, each.height + 1), 0),
+    };
+    if (anchored) {
+      this.open.delete(anchored);
+      this.extents.set(anchored, extent);
+    }
+    return extent;
+  }
+
+  private visitMap(items: readonly unknown[], depth: number): Extent[] {
+    const below: Extent[] = [];
+    const seen = new Set<unknown>();
+    for (const pair of items) {
+      if (!isPair(pair)) continue;
+      const key = pair.key as Node | null;
+      // The `yaml` package compares scalar keys with `===`: NaN is never a duplicate of itself.
+      if (isScalar(key) && !(typeof key.value === 'number' && Number.isNaN(key.value))) {
+        if (seen.has(key.value)) {
+          const pointer = [...this.path, keyText(key)].reduce<string>((parent, segment) => childPointer(parent, segment), '');
+          this.duplicateKeys.push({ offset: offsetOf(key), pointer });
+        }
+        seen.add(key.value);
+      }
+      below.push(this.visit(key, depth + 1));
+      this.path.push(keyText(key));
+      below.push(this.visit(pair.value, depth + 1));
+      this.path.pop();
+    }
+    return below;
+  }
+
+  private visitSequence(items: readonly unknown[], depth: number): Extent[] {
+    return items.map((item, index) => {
+      this.path.push(index);
+      const extent = this.visit(item, depth + 1);
+      this.path.pop();
+      return extent;
+    });
+  }
+}
+
 /**
  * Walks a parsed document once, in document order, without expanding aliases: each anchored node's
  * extent is remembered when its walk ends, so an alias costs one lookup. Along the way it finds
@@ -67,118 +195,14 @@ export function nestingProblem(depth: string, limits: PipelineLimits, what = 'th
  * its own anchor.
  */
 export function inspectYamlTree(document: Document, limits: PipelineLimits, nodesBefore: number): YamlTreeInspection {
-  const aliasTargets = new Map<Alias, Node>();
-  const aliases: Alias[] = [];
-  const duplicateKeys: { offset: number; pointer: string }[] = [];
-  const anchors = new Map<string, Node>();
-  const extents = new Map<Node, Extent>();
-  const open = new Set<Node>();
-  const path: (string | number)[] = [];
-  let nodes = nodesBefore;
-  let anchorCount = 0;
-
-  const count = (amount: number, offset: number, what: string): void => {
-    nodes += amount;
-    if (nodes > limits.maxNodes) {
-      throw new LimitExceeded({
-        offset,
-        message: `${what} takes the pipeline past ${limits.maxNodes} keys and values${nodesBefore > 0 ? ` (${nodesBefore} of them in the files extending this one)` : ''}, the most a pipeline may hold`,
-        fix: `${keepDataOut}, and anchor a value that is used a few times, not thousands`,
-      });
-    }
-  };
-  const tooDeep = (offset: number, depth: number, what: string): LimitExceeded =>
-    new LimitExceeded({ offset, ...nestingProblem(String(depth), limits, what) });
-
-  const visitAlias = (alias: Alias, depth: number): Extent => {
-    aliases.push(alias);
-    if (aliases.length > limits.maxAliases) {
-      throw new LimitExceeded({
-        offset: offsetOf(alias),
-        message: `more than ${limits.maxAliases} aliases; a pipeline file may use at most ${limits.maxAliases}`,
-        fix: 'write the value out where it is needed, or share it through `extends`',
-      });
-    }
-    const target = anchors.get(alias.source);
-    if (!target) return { nodes: 1, height: 0 }; // reported when the document is converted
-    aliasTargets.set(alias, target);
-    if (open.has(target)) {
-      throw new LimitExceeded({
-        offset: offsetOf(alias),
-        message: `alias "*${alias.source}" is inside the value its anchor names, so it would contain itself`,
-        fix: `move "*${alias.source}" out of the value anchored as "&${alias.source}"`,
-      });
-    }
-    const extent = extents.get(target)!;
-    count(extent.nodes, offsetOf(alias), `alias "*${alias.source}"`);
-    if (depth + extent.height > limits.maxDepth) throw tooDeep(offsetOf(alias), depth + extent.height, `alias "*${alias.source}"`);
-    return extent;
-  };
-
-  const visit = (node: unknown, depth: number): Extent => {
-    if (node === null || node === undefined) return { nodes: 0, height: 0 };
-    if (isAlias(node)) return visitAlias(node, depth);
-    const offset = offsetOf(node);
-    count(1, offset, 'this value');
-    if (depth > limits.maxDepth) throw tooDeep(offset, depth, 'this value');
-    const anchor = (node as Node).anchor;
-    if (anchor) {
-      if (++anchorCount > limits.maxAnchors) {
-        throw new LimitExceeded({
-          offset,
-          message: `more than ${limits.maxAnchors} anchors; a pipeline file may define at most ${limits.maxAnchors}`,
-          fix: 'anchor only the values that aliases use; share larger parts through `extends`',
-        });
-      }
-      anchors.set(anchor, node as Node);
-      open.add(node as Node);
-    }
-    let nodesBelow = 0;
-    let height = 0;
-    const add = (extent: Extent): void => {
-      if (extent.nodes === 0) return; // `? key` with no value
-      nodesBelow += extent.nodes;
-      height = Math.max(height, extent.height + 1);
-    };
-    if (isMap(node)) {
-      const seen = new Set<unknown>();
-      for (const pair of node.items) {
-        if (!isPair(pair)) continue;
-        const key = pair.key as Node | null;
-        // The `yaml` package compares scalar keys with `===`: NaN is never a duplicate of itself.
-        if (isScalar(key) && !(typeof key.value === 'number' && Number.isNaN(key.value))) {
-          if (seen.has(key.value))
-            duplicateKeys.push({
-              offset: offsetOf(key),
-              pointer: [...path, keyText(key)].reduce<string>((parent, segment) => childPointer(parent, segment), ''),
-            });
-          seen.add(key.value);
-        }
-        add(visit(key, depth + 1));
-        path.push(keyText(key));
-        add(visit(pair.value, depth + 1));
-        path.pop();
-      }
-    } else if (isSeq(node)) {
-      node.items.forEach((item, index) => {
-        path.push(index);
-        add(visit(item, depth + 1));
-        path.pop();
-      });
-    }
-    const extent = { nodes: 1 + nodesBelow, height };
-    if (anchor) {
-      open.delete(node as Node);
-      extents.set(node as Node, extent);
-    }
-    return extent;
-  };
-
+  const walk = new YamlTreeWalk(limits, nodesBefore);
+  let exceeded: YamlLimitProblem | undefined;
   try {
-    visit(document.contents, 0);
+    walk.visit(document.contents, 0);
   } catch (error) {
     if (!(error instanceof LimitExceeded)) throw error;
-    return { aliasTargets, aliases, duplicateKeys, exceeded: error.problem, nodes };
+    exceeded = error.problem;
   }
-  return { aliasTargets, aliases, duplicateKeys, nodes };
+  const { aliasTargets, aliases, duplicateKeys, nodes } = walk;
+  return { aliasTargets, aliases, duplicateKeys, ...(exceeded ? { exceeded } : {}), nodes };
 }

@@ -56,82 +56,18 @@ export async function resolveExtends(
   if (interpolated.problems.length > 0) {
     return { ...own, sourceFiles, problems: interpolated.problems.map((problem) => ({ ...where, ...problem })) };
   }
-  if (interpolated.text.trim() === '') {
-    return {
-      ...own,
-      sourceFiles,
-      problems: [
-        {
-          ...where,
-          message: 'extends names no file: the value is empty',
-          fix: 'name the pipeline or recipe file to extend (relative to this file), or remove `extends`',
-        },
-      ],
-    };
-  }
-  const parentFile = path.resolve(path.dirname(file), interpolated.text);
-  if ([...chain, file].includes(parentFile)) {
-    const cycle = [...chain, file, parentFile].slice([...chain, file].indexOf(parentFile)).map(displayPath);
-    return {
-      ...own,
-      sourceFiles,
-      problems: [
-        {
-          ...where,
-          message: `extends cycle: ${cycle.join(' → ')}`,
-          fix: 'remove the `extends` that leads back to a file already in the chain',
-        },
-      ],
-    };
-  }
-  if (chain.length + 2 > pipelineLimits.maxExtendsChain) {
-    return {
-      ...own,
-      sourceFiles,
-      problems: [
-        {
-          ...where,
-          message: `extends chain longer than ${pipelineLimits.maxExtendsChain} files`,
-          fix: 'extend a file that holds what the files further up the chain add',
-        },
-      ],
-    };
-  }
-  // Only stat: a FIFO named here would block the read until something writes to it.
-  const unreadable = await unreadablePath(parentFile);
-  if (unreadable) {
-    const notFound = unreadable.missing;
-    return {
-      ...own,
-      sourceFiles,
-      problems: [
-        {
-          ...where,
-          message: notFound
-            ? `extended file not found: ${displayPath(parentFile)}`
-            : `cannot extend ${displayPath(parentFile)}: ${unreadable.reason}`,
-          fix: notFound
-            ? 'check the path; it is relative to the file that names it'
-            : 'name a pipeline or recipe YAML file; the path is relative to the file that names it',
-        },
-      ],
-    };
-  }
+  const target = await extendsTarget(file, chain, interpolated.text);
+  if ('problem' in target) return { ...own, sourceFiles, problems: [{ ...where, ...target.problem }] };
+  const parentFile = target.file;
   const parent = await resolveExtends(parentFile, environment, [...chain, file], yamlFile.usage);
   sourceFiles.push(...parent.sourceFiles);
   if (parent.problems.length > 0) return { ...own, sourceFiles, problems: parent.problems };
   if (!isPlainObject(parent.value)) {
-    return {
-      ...own,
-      sourceFiles,
-      problems: [
-        {
-          ...where,
-          message: `extended file ${displayPath(parentFile)} must hold a mapping of pipeline keys`,
-          fix: 'extend a pipeline or recipe file',
-        },
-      ],
+    const problem = {
+      message: `extended file ${displayPath(parentFile)} must hold a mapping of pipeline keys`,
+      fix: 'extend a pipeline or recipe file',
     };
+    return { ...own, sourceFiles, problems: [{ ...where, ...problem }] };
   }
   const merged = mergeDocuments(parent, own);
   // `extends` has done its work; the merged pipeline no longer names it.
@@ -139,4 +75,58 @@ export async function resolveExtends(
   delete value.extends;
   for (const entry of [...merged.sourceMap.keys()]) if (entry === '/extends') merged.sourceMap.delete(entry);
   return { value, sourceMap: merged.sourceMap, sourceFiles, problems: [] };
+}
+
+/**
+ * The file `extends` names (`text`, filled), or what is wrong with it: nothing named, a cycle, a chain
+ * longer than {@link pipelineLimits} allow, a missing file or one that is not a regular file.
+ */
+async function extendsTarget(
+  file: string,
+  chain: readonly string[],
+  text: string,
+): Promise<{ file: string } | { problem: { message: string; fix: string } }> {
+  if (text.trim() === '') {
+    return {
+      problem: {
+        message: 'extends names no file: the value is empty',
+        fix: 'name the pipeline or recipe file to extend (relative to this file), or remove `extends`',
+      },
+    };
+  }
+  const parentFile = path.resolve(path.dirname(file), text);
+  if ([...chain, file].includes(parentFile)) {
+    const cycle = [...chain, file, parentFile].slice([...chain, file].indexOf(parentFile)).map(displayPath);
+    return {
+      problem: {
+        message: `extends cycle: ${cycle.join(' → ')}`,
+        fix: 'remove the `extends` that leads back to a file already in the chain',
+      },
+    };
+  }
+  if (chain.length + 2 > pipelineLimits.maxExtendsChain) {
+    return {
+      problem: {
+        message: `extends chain longer than ${pipelineLimits.maxExtendsChain} files`,
+        fix: 'extend a file that holds what the files further up the chain add',
+      },
+    };
+  }
+  // Only stat: a FIFO named here would block the read until something writes to it.
+  const unreadable = await unreadablePath(parentFile);
+  if (!unreadable) return { file: parentFile };
+  if (unreadable.missing) {
+    return {
+      problem: {
+        message: `extended file not found: ${displayPath(parentFile)}`,
+        fix: 'check the path; it is relative to the file that names it',
+      },
+    };
+  }
+  return {
+    problem: {
+      message: `cannot extend ${displayPath(parentFile)}: ${unreadable.reason}`,
+      fix: 'name a pipeline or recipe YAML file; the path is relative to the file that names it',
+    },
+  };
 }
