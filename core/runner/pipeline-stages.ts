@@ -8,6 +8,7 @@ import { loadStudent } from '../inference/load-student.js';
 import type { Dataset } from '../plugins/kinds/dataset.js';
 import type { QuantizationComparison } from '../plugins/kinds/exporter.js';
 import type { Evaluator } from '../plugins/kinds/evaluator.js';
+import { promptForDataset } from '../plugins/kinds/prompt.js';
 import type { PluginDependencies } from '../plugins/plugin-dependencies.js';
 import { teachPipeline, type SplitRole } from '../teacher/teach-pipeline.js';
 import type { TeacherReport } from '../teacher/teacher-report.js';
@@ -107,7 +108,7 @@ export async function pipelineStages(
   const teacherRoles = options.teacherRoles ?? ['train'];
   const { config } = loaded;
   const dataset = await createStepInstance(loaded, 'dataset', config.dataset, dependencies);
-  const prompt = await createStepInstance(loaded, 'prompt', config.prompt, dependencies);
+  const prompt = await promptForDataset(await createStepInstance(loaded, 'prompt', config.prompt, dependencies), dataset);
   const evaluators: Evaluator[] = [];
   for (const step of config.evaluators) evaluators.push(await createStepInstance(loaded, 'evaluator', step, dependencies));
   const metric = evaluators[0]?.metric ?? 'exact-match';
@@ -226,6 +227,7 @@ export async function pipelineStages(
         // length, and scoring with its defaults is what `distill eval` and `distill serve` do.
         const report = await evaluateStudent({
           model: exported.directory,
+          registry: loaded.registry,
           dataset: testFile,
           metric: metric as 'exact-match' | 'numeric-equality',
         });

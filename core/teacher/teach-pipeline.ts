@@ -3,6 +3,7 @@ import type { DependencyContainer } from 'tsyringe';
 import type { LoadedPipeline } from '../config/load-pipeline.js';
 import { createStepInstance } from '../config/create-step-instance.js';
 import { createRootContainer, createRunContainer, pluginDependencies } from '../container/root-container.js';
+import { promptForDataset } from '../plugins/kinds/prompt.js';
 import type { PluginDependencies } from '../plugins/plugin-dependencies.js';
 import type { Clock } from '../services/clock.js';
 import type { EventListener } from '../services/event-stream.js';
@@ -85,7 +86,7 @@ export async function teachPipeline(loaded: LoadedPipeline, options: TeachPipeli
   let cache: TeacherCache | null = null;
   try {
     const dataset = await createStepInstance(loaded, 'dataset', config.dataset, dependencies);
-    const prompt = await createStepInstance(loaded, 'prompt', config.prompt, dependencies);
+    const prompt = await promptForDataset(await createStepInstance(loaded, 'prompt', config.prompt, dependencies), dataset);
     const parser = await createStepInstance(loaded, 'parser', config.parser, dependencies);
     const teacher = await createStepInstance(loaded, 'teacher', config.teacher, dependencies);
     const evaluatorStep = config.evaluators[0];

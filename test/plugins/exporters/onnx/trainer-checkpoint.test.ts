@@ -24,12 +24,13 @@ test(
   async (context) => {
     const scratch = mkdtempSync(path.join(tmpdir(), 'distill-trainer-export-'));
     try {
-      const valid = (await readEvaluationExamples({ dataset: 'esnli', split: 'valid', root: dsbsDirectory, limit: 500 })).examples;
+      const valid = (await readEvaluationExamples({ dataset: 'esnli', split: 'valid', root: dsbsDirectory, limit: 500 }, registry))
+        .examples;
       const rationales = readFileSync(path.join(dsbsDirectory, 'esnli', 'esnli_valid.json'), 'utf8')
         .split('\n')
         .slice(0, 500)
         .map((line) => String((JSON.parse(line) as { explanation_1?: string }).explanation_1 ?? ''));
-      const test = (await readEvaluationExamples({ dataset: 'esnli', split: 'test', root: dsbsDirectory, limit: 60 })).examples;
+      const test = (await readEvaluationExamples({ dataset: 'esnli', split: 'test', root: dsbsDirectory, limit: 60 }, registry)).examples;
       const toTraining = (examples: typeof valid, withRationale: boolean) =>
         examples.map((example, index) => ({
           id: String(index),
@@ -41,22 +42,20 @@ test(
       const root = createRootContainer({ registry });
       const run = createRunContainer(root, { baseDirectory: scratch, signal: new AbortController().signal });
       const dependencies = pluginDependencies(run);
-      const trainer = (await registry
-        .get('trainer', 'torch')
-        .create(
-          {
-            python: testPython,
-            device: 'cpu',
-            batch_size: 16,
-            learning_rate: 2e-3,
-            max_steps: 40,
-            eval_every: 40,
-            checkpoint_every: 40,
-            threads: 1,
-            generation_max_tokens: 16,
-          },
-          dependencies,
-        )) as Trainer;
+      const trainer = (await registry.get('trainer', 'torch').create(
+        {
+          python: testPython,
+          device: 'cpu',
+          batch_size: 16,
+          learning_rate: 2e-3,
+          max_steps: 40,
+          eval_every: 40,
+          checkpoint_every: 40,
+          threads: 1,
+          generation_max_tokens: 16,
+        },
+        dependencies,
+      )) as Trainer;
       const trained = await trainer.train(
         {
           outputDirectory: path.join(scratch, 'train'),
@@ -81,6 +80,7 @@ test(
       });
       const report = await evaluateStudent({
         model: exported.outputDirectory,
+        registry,
         dataset: 'esnli',
         split: 'test',
         root: dsbsDirectory,
