@@ -16,8 +16,8 @@ export interface EvaluationExample {
 /** Where evaluation examples come from. */
 export interface EvaluationSource {
   /**
-   * A dataset a dataset plugin serves by name (its descriptor's `namedDatasets`, e.g. `esnli` from
-   * the Distilling Step-by-Step data) or a JSON Lines file with `input` and `label` fields.
+   * A dataset that a dataset plugin serves by name (its descriptor's `namedDatasets`) or a JSON
+   * Lines file with `input` and `label` fields.
    */
   readonly dataset: string;
   /** Split of a named dataset (default `test`); ignored for a file. */
