@@ -42,20 +42,22 @@ test(
       const root = createRootContainer({ registry });
       const run = createRunContainer(root, { baseDirectory: scratch, signal: new AbortController().signal });
       const dependencies = pluginDependencies(run);
-      const trainer = (await registry.get('trainer', 'torch').create(
-        {
-          python: testPython,
-          device: 'cpu',
-          batch_size: 16,
-          learning_rate: 2e-3,
-          max_steps: 40,
-          eval_every: 40,
-          checkpoint_every: 40,
-          threads: 1,
-          generation_max_tokens: 16,
-        },
-        dependencies,
-      )) as Trainer;
+      const trainer = (await registry
+        .get('trainer', 'torch')
+        .create(
+          {
+            python: testPython,
+            device: 'cpu',
+            batch_size: 16,
+            learning_rate: 2e-3,
+            max_steps: 40,
+            eval_every: 40,
+            checkpoint_every: 40,
+            threads: 1,
+            generation_max_tokens: 16,
+          },
+          dependencies,
+        )) as Trainer;
       const trained = await trainer.train(
         {
           outputDirectory: path.join(scratch, 'train'),
