@@ -6,7 +6,7 @@ import { exportStudent } from '../../core/inference/export-student.js';
 import { loadStudent, taskPrefixes } from '../../core/inference/load-student.js';
 import type { Dataset } from '../../core/plugins/kinds/dataset.js';
 import type { Parser } from '../../core/plugins/kinds/parser.js';
-import { readDsbsRecordings } from '../../plugins/teachers/recorded/recordings.js';
+import { readDsbsRecordings } from '../../plugins/teachers/recorded/dsbs-recordings.js';
 import { workerMainScript } from '../../plugins/trainers/torch/worker-location.js';
 import { benchDependencies, builtinDescriptor } from '../support/bench-dependencies.js';
 import { benchPath, dsbsDirectory, pythonInterpreter } from '../support/bench-paths.js';

@@ -1,9 +1,9 @@
 import type { Dataset } from '../../core/plugins/kinds/dataset.js';
-import type { Prompt } from '../../core/plugins/kinds/prompt.js';
+import { promptForDataset, type Prompt } from '../../core/plugins/kinds/prompt.js';
 import { costOf, findPrice } from '../../core/teacher/price-table.js';
 import { createTokenCounter, type TokenCounter } from '../../core/teacher/token-counter.js';
-import type { DsbsDatasetName } from '../../core/parsing/dsbs-datasets.js';
-import { readDsbsRecordings } from '../../plugins/teachers/recorded/recordings.js';
+import type { DsbsDatasetName } from '../../plugins/datasets/dsbs/dsbs-layout.js';
+import { readDsbsRecordings } from '../../plugins/teachers/recorded/dsbs-recordings.js';
 import { benchDependencies, builtinDescriptor } from '../support/bench-dependencies.js';
 import { dsbsDirectory } from '../support/bench-paths.js';
 import type { BenchMode } from '../support/result-file.js';
@@ -110,10 +110,10 @@ export async function runTeacherCostBenchmark(mode: BenchMode): Promise<{ settin
     const split = teachSplits[name];
     const dataset = (await builtinDescriptor('dataset', 'dsbs').create({ name, root: dsbsDirectory }, dependencies)) as Dataset;
     const zeroShot = (await builtinDescriptor('prompt', 'template').create({ name: templates[name].zeroShot }, dependencies)) as Prompt;
-    const fewShot = (await builtinDescriptor('prompt', 'template').create(
-      { name: templates[name].fewShot, root: dsbsDirectory },
-      dependencies,
-    )) as Prompt;
+    const fewShot = await promptForDataset(
+      (await builtinDescriptor('prompt', 'template').create({ name: templates[name].fewShot }, dependencies)) as Prompt,
+      dataset,
+    );
     const recordings = await readDsbsRecordings(dsbsDirectory, name, split);
 
     const models: ModelCost[] = [];

@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Dataset } from '../../core/plugins/kinds/dataset.js';
 import type { Parser } from '../../core/plugins/kinds/parser.js';
-import { readDsbsRecordings } from '../../plugins/teachers/recorded/recordings.js';
+import { readDsbsRecordings } from '../../plugins/teachers/recorded/dsbs-recordings.js';
 import { workerMainScript } from '../../plugins/trainers/torch/worker-location.js';
 import { benchDependencies, builtinDescriptor } from '../support/bench-dependencies.js';
 import { benchPath, dsbsDirectory, pythonInterpreter } from '../support/bench-paths.js';

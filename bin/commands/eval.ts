@@ -1,5 +1,7 @@
 import { Flags } from '@oclif/core';
 import { evaluateStudent, type EvaluationReport } from '../../core/inference/evaluate-student.js';
+import { PluginRegistry } from '../../core/plugins/plugin-registry.js';
+import { builtinPlugins } from '../../plugins/builtin-plugins.js';
 import { BaseCommand } from './base-command.js';
 
 /** `distill eval`: accuracy of an exported student on a dataset split. */
@@ -15,7 +17,11 @@ export default class EvalCommand extends BaseCommand {
     split: Flags.string({ description: 'Split of a dsbs dataset.', default: 'test' }),
     root: Flags.string({ description: 'The dsbs data folder (default $DISTILL_DSBS_DIR).' }),
     limit: Flags.integer({ description: 'Score only the first N examples.', min: 1 }),
-    metric: Flags.string({ description: 'Metric for a JSONL file.', options: ['exact-match', 'numeric-equality'] }),
+    metric: Flags.string({
+      description: 'Metric for a JSONL file (a named dataset scores with its own).',
+      options: ['exact-match', 'numeric-equality'],
+      default: 'exact-match',
+    }),
     quantized: Flags.boolean({ description: 'Score the int8 graphs.', default: false }),
     threads: Flags.integer({ description: 'onnxruntime intra-op threads.', min: 1, default: 1 }),
     'max-new-tokens': Flags.integer({ description: "Most tokens generated per text (default: the model folder's, else 64).", min: 1 }),
@@ -29,11 +35,12 @@ export default class EvalCommand extends BaseCommand {
     const { flags } = await this.parse(EvalCommand);
     const report = await evaluateStudent({
       model: flags.model,
+      registry: new PluginRegistry(builtinPlugins),
       dataset: flags.dataset,
       split: flags.split,
       ...(flags.root ? { root: flags.root } : {}),
       ...(flags.limit ? { limit: flags.limit } : {}),
-      ...(flags.metric ? { metric: flags.metric as 'exact-match' | 'numeric-equality' } : {}),
+      metric: flags.metric,
       student: {
         precision: flags.quantized ? 'int8' : 'fp32',
         intraOpThreads: flags.threads,

@@ -36,6 +36,8 @@ export default class ExportCommand extends BaseCommand {
             comparison: {
               dataset: flags.dataset,
               split: flags.split,
+              // A named dataset scores with its own metric; a JSONL file by exact match.
+              metric: 'exact-match',
               ...(flags.root ? { root: flags.root } : {}),
               ...(flags.limit ? { limit: flags.limit } : {}),
             },

@@ -2,6 +2,7 @@ import { UserError } from '../errors/user-error.js';
 import type { PluginInstanceByKind } from '../plugins/kinds/index.js';
 import type { PluginDependencies } from '../plugins/plugin-dependencies.js';
 import type { PluginKind } from '../plugins/plugin-kind.js';
+import type { PluginRegistry } from '../plugins/plugin-registry.js';
 import type { ValidationContext } from './create-ajv.js';
 import type { LoadedPipeline } from './load-pipeline.js';
 import type { PluginStep } from './pipeline-config.js';
@@ -20,11 +21,25 @@ export async function createStepInstance<K extends PluginKind>(
   step: PluginStep,
   dependencies: PluginDependencies,
 ): Promise<PluginInstanceByKind[K]> {
-  const descriptor = loaded.registry.get(kind, step.use);
+  return createPluginInstance(loaded.registry, loaded.baseDirectory, kind, step, dependencies);
+}
+
+/**
+ * {@link createStepInstance} for a step outside a pipeline (a command that names a plugin and its
+ * options itself): relative paths in the options resolve against `baseDirectory`.
+ */
+export async function createPluginInstance<K extends PluginKind>(
+  registry: PluginRegistry,
+  baseDirectory: string,
+  kind: K,
+  step: PluginStep,
+  dependencies: PluginDependencies,
+): Promise<PluginInstanceByKind[K]> {
+  const descriptor = registry.get(kind, step.use);
   const validator = pluginOptionsValidator(descriptor);
   if (typeof validator !== 'function') throw new UserError(validator);
   const options = structuredClone(step.options ?? {}) as Record<string, unknown>;
-  const context: ValidationContext = { baseDirectory: loaded.baseDirectory };
+  const context: ValidationContext = { baseDirectory };
   if (!validator.call(context, options)) {
     throw new UserError(
       schemaProblems(validator.errors, { pointerPrefix: '/options', sourceMap: new Map(), plugin: `${kind}/${descriptor.id}` }),

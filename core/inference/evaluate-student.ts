@@ -1,3 +1,4 @@
+import type { PluginRegistry } from '../plugins/plugin-registry.js';
 import { readEvaluationExamples, type EvaluationSource } from './evaluation-examples.js';
 import { loadStudent, type LoadStudentOptions } from './load-student.js';
 import { createEvaluator, scorePredictions, type Score } from './score-predictions.js';
@@ -6,6 +7,8 @@ import { createEvaluator, scorePredictions, type Score } from './score-predictio
 export interface EvaluateStudentRequest extends EvaluationSource {
   /** Exported student folder. */
   readonly model: string;
+  /** The plugins: a named dataset is read through the dataset plugin that serves it. */
+  readonly registry: PluginRegistry;
   readonly student?: LoadStudentOptions;
   /** Called after each batch with the number of examples done, for progress output. */
   readonly onProgress?: (done: number, total: number) => void;
@@ -25,7 +28,7 @@ export interface EvaluationReport extends Score {
  * not needed to score labels), using the pipeline's own evaluator for the dataset's metric.
  */
 export async function evaluateStudent(request: EvaluateStudentRequest): Promise<EvaluationReport> {
-  const set = await readEvaluationExamples(request);
+  const set = await readEvaluationExamples(request, request.registry);
   const student = await loadStudent(request.model, request.student);
   try {
     const evaluator = await createEvaluator(set.metric);

@@ -16,7 +16,7 @@ export interface ExportStudentRequest {
   readonly quantize?: boolean;
   /** Python interpreter (default: `$DISTILL_PYTHON`, else the project virtualenv). */
   readonly python?: string;
-  /** With `quantize`: the examples on which int8 is compared with fp32 (a dsbs split or a JSONL file). */
+  /** With `quantize`: the examples on which int8 is compared with fp32 (a named dataset's split or a JSONL file). */
   readonly comparison?: EvaluationSource;
   /** Receives `export.*` progress events. */
   readonly onEvent?: EventListener;
@@ -39,7 +39,7 @@ export async function exportStudent(request: ExportStudentRequest): Promise<Expo
     const exporter = (await registry.get('exporter', 'onnx').create(options, dependencies)) as Exporter;
     let comparison;
     if (request.quantize && request.comparison) {
-      const set = await readEvaluationExamples(request.comparison);
+      const set = await readEvaluationExamples(request.comparison, registry);
       const evaluator = await createEvaluator(set.metric);
       comparison = { examples: set.examples, metric: set.metric, score: evaluator.score };
     }

@@ -2,8 +2,8 @@
 export const nliLabels = ['entailment', 'neutral', 'contradiction'] as const;
 
 /**
- * Words teachers answer NLI prompts with, mapped to the label set (method.md §1). The zero-shot
- * template asks "true, false, or inconclusive?", so those are the common ones.
+ * Words teachers answer NLI prompts with, mapped to the label set (method.md §1). NLI prompts often
+ * ask "true, false, or inconclusive?", so those are the common ones.
  */
 export const nliLabelMap: Readonly<Record<string, string>> = {
   entailment: 'entailment',

@@ -7,7 +7,7 @@ import { UserError } from '../errors/user-error.js';
  * Fails with a {@link UserError} naming the file when it cannot be read, so a wrong data path is
  * reported before any work with what to do about it.
  *
- * @param what - what the file is, for the message (e.g. `gold file of cqa/train`).
+ * @param what - what the file is, for the message (e.g. `data file of split "train"`).
  * @param fix - how to fix it; defaults to checking the path.
  */
 export async function assertReadableFile(file: string, what: string, fix?: string): Promise<void> {
@@ -23,7 +23,7 @@ export async function assertReadableFile(file: string, what: string, fix?: strin
 
 /**
  * Streams the lines of a UTF-8 text file with their 1-based numbers, without loading the file
- * whole: gold files run to tens of thousands of lines.
+ * whole: data files run to tens of thousands of lines.
  */
 export async function* readLines(file: string): AsyncGenerator<{ readonly text: string; readonly line: number }> {
   const input = createReadStream(file, { encoding: 'utf8' });

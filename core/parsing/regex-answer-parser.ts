@@ -71,8 +71,8 @@ export function exampleChoices(example: DatasetExample, choiceFields: readonly s
 
 /**
  * Extracts a label with regular expressions and takes the rest of the answer as the rationale
- * (method.md §1). Generic: the `regex` parser exposes it to users, the `zero-shot` parser runs it
- * with presets for the paper's templates.
+ * (method.md §1). Generic: parsers build it from the patterns their users write, or from presets
+ * of their own for the answers to particular templates.
  */
 export class RegexAnswerParser {
   private readonly labelPatterns: RegExp[];

@@ -3,6 +3,7 @@ import { createStepInstance } from '../config/create-step-instance.js';
 import type { LoadedPipeline } from '../config/load-pipeline.js';
 import type { PluginStep } from '../config/pipeline-config.js';
 import type { PluginInstanceByKind } from '../plugins/kinds/index.js';
+import { promptForDataset, type Prompt } from '../plugins/kinds/prompt.js';
 import type { PluginDependencies } from '../plugins/plugin-dependencies.js';
 import { pluginKinds, type PluginKind } from '../plugins/plugin-kind.js';
 
@@ -15,6 +16,7 @@ type InstanceMaps = { [Kind in PluginKind]: Map<string, Promise<PluginInstanceBy
  */
 export class PipelineInstances {
   private readonly made: InstanceMaps;
+  private readonly prompts = new Map<string, Promise<Prompt>>();
 
   constructor(readonly dependencies: PluginDependencies) {
     const made: Partial<InstanceMaps> = {};
@@ -32,6 +34,22 @@ export class PipelineInstances {
       made.set(key, instance);
     }
     return instance;
+  }
+
+  /**
+   * The pipeline's prompt, given the pipeline's dataset (a few-shot prompt draws its exemplars from
+   * it, and only then knows its template hash), made once.
+   */
+  prompt(loaded: LoadedPipeline): Promise<Prompt> {
+    const key = canonicalHash({ prompt: loaded.config.prompt, dataset: loaded.config.dataset });
+    let prompt = this.prompts.get(key);
+    if (!prompt) {
+      prompt = Promise.all([this.of(loaded, 'prompt', loaded.config.prompt), this.of(loaded, 'dataset', loaded.config.dataset)]).then(
+        ([unbound, dataset]) => promptForDataset(unbound, dataset),
+      );
+      this.prompts.set(key, prompt);
+    }
+    return prompt;
   }
 
   /** The instances of a list of steps, in order. */

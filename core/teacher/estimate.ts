@@ -1,6 +1,8 @@
 import type { LoadedPipeline } from '../config/load-pipeline.js';
 import { createStepInstance } from '../config/create-step-instance.js';
 import { createRootContainer, createRunContainer, pluginDependencies } from '../container/root-container.js';
+import type { Dataset } from '../plugins/kinds/dataset.js';
+import { promptForDataset } from '../plugins/kinds/prompt.js';
 import type { TeacherMessage } from '../plugins/kinds/teacher.js';
 import { costOf, findPrice } from './price-table.js';
 import { splitsForRoles } from './teach-pipeline.js';
@@ -40,11 +42,7 @@ export interface EstimateOptions {
   readonly environment?: Readonly<Record<string, string | undefined>>;
 }
 
-/**
- * Mean completion tokens per query that the zero-shot paper measured with GPT-3.5 (ANLI 61, CQA 28);
- * other datasets take {@link fallbackCompletionTokens}.
- */
-const completionTokensByDataset: Readonly<Record<string, number>> = { anli1: 61, anli: 61, cqa: 28 };
+/** Completion tokens per example for a dataset that has no measured figure (`Dataset.expectedCompletionTokens`). */
 const fallbackCompletionTokens = 60;
 
 /** Providers compared in every estimate, with the model priced for each, besides the pipeline's own teacher. */
@@ -53,11 +51,8 @@ const referenceModels: readonly { provider: string; model: string }[] = [
   { provider: 'anthropic', model: 'claude-3-5-haiku' },
 ];
 
-function defaultCompletionTokens(loaded: LoadedPipeline): { tokens: number; source: string } {
-  const name = String(loaded.config.dataset.options.name ?? '').toLowerCase();
-  const known = completionTokensByDataset[name];
-  if (known !== undefined) return { tokens: known, source: `mean measured for ${name} (zero-shot paper)` };
-  return { tokens: fallbackCompletionTokens, source: 'default' };
+function defaultCompletionTokens(dataset: Dataset): { tokens: number; source: string } {
+  return dataset.expectedCompletionTokens ?? { tokens: fallbackCompletionTokens, source: 'default' };
 }
 
 /**
@@ -73,7 +68,7 @@ export async function estimatePipeline(loaded: LoadedPipeline, options: Estimate
   try {
     const dependencies = pluginDependencies(run);
     const dataset = await createStepInstance(loaded, 'dataset', config.dataset, dependencies);
-    const prompt = await createStepInstance(loaded, 'prompt', config.prompt, dependencies);
+    const prompt = await promptForDataset(await createStepInstance(loaded, 'prompt', config.prompt, dependencies), dataset);
     const [train] = splitsForRoles(loaded, ['train']);
     const systemPrompt = typeof config.teacher.options.system_prompt === 'string' ? config.teacher.options.system_prompt : null;
 
@@ -97,7 +92,7 @@ export async function estimatePipeline(loaded: LoadedPipeline, options: Estimate
         counters.forEach((counter, index) => (promptTokens[index]! += counter.countMessages(messages)));
       }
     }
-    const fallback = defaultCompletionTokens(loaded);
+    const fallback = defaultCompletionTokens(dataset);
     const perExample = options.completionTokens ?? fallback.tokens;
     const completionTokens = perExample * examples;
     return {

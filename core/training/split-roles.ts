@@ -8,7 +8,7 @@ export interface HeldOut<T> {
 
 /**
  * Holds out `fraction` of the training records for model selection when the dataset has no
- * validation split (CQA, SVAMP: method.md suggests 10%, seed fixed). Whole groups are held out
+ * validation split (method.md suggests 10%, seed fixed). Whole groups are held out
  * (`groupOf`: an NLI premise with its hypotheses; the record's id where there are no groups), so no
  * validation example shares a group with a training one. The choice depends on the seed and the
  * group keys only, so it is stable when records are added or reordered.

@@ -32,11 +32,7 @@ async function evaluate(context: PipelineContext, stage: StageContext): Promise<
   const testFile = stage.upstream.dataset!.output.testFile;
   // No length options: the exported folder carries the trainer's input cut-off and generation
   // length, and scoring with its defaults is what `distill eval` and `distill serve` do.
-  const report = await evaluateStudent({
-    model: exported.directory,
-    dataset: testFile,
-    metric: metric as 'exact-match' | 'numeric-equality',
-  });
+  const report = await evaluateStudent({ model: exported.directory, registry: context.loaded.registry, dataset: testFile, metric });
   const measured = await latencies(
     exported.directory,
     readTestSplit(testFile)

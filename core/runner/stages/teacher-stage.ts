@@ -30,7 +30,7 @@ async function teach(context: PipelineContext, stage: StageContext): Promise<Tea
   const { config } = loaded;
   const [dataset, prompt, parser, teacher] = await Promise.all([
     instances.of(loaded, 'dataset', config.dataset),
-    instances.of(loaded, 'prompt', config.prompt),
+    instances.prompt(loaded),
     instances.of(loaded, 'parser', config.parser),
     instances.of(loaded, 'teacher', config.teacher),
   ]);
@@ -81,7 +81,7 @@ async function teach(context: PipelineContext, stage: StageContext): Promise<Tea
 export async function teacherStage(context: PipelineContext): Promise<StageDefinition<'teacher'>> {
   const { loaded, instances } = context;
   const { config } = loaded;
-  const prompt = await instances.of(loaded, 'prompt', config.prompt);
+  const prompt = await instances.prompt(loaded);
   return {
     name: 'teacher',
     inputs: {

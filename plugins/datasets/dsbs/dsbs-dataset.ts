@@ -1,4 +1,4 @@
-import type { Dataset, DatasetExample } from '../../../core/plugins/kinds/dataset.js';
+import type { Dataset, DatasetExample, NamedDataset, NamedDatasetCatalogue } from '../../../core/plugins/kinds/dataset.js';
 import type { PluginDescriptor } from '../../../core/plugins/plugin-descriptor.js';
 import {
   assertDsbsSplit,
@@ -8,11 +8,12 @@ import {
   dsbsGoldFile,
   dsbsLabels,
   dsbsSplits,
-  dsbsStudentInput,
-  readDsbsExamples,
+  isNliDataset,
+  resolveDsbsRoot,
   type DsbsDatasetName,
-} from '../../../core/parsing/dsbs-datasets.js';
-import { resolveDsbsRoot } from '../../../core/parsing/resolve-data-root.js';
+} from './dsbs-layout.js';
+import { dsbsStudentInput, readDsbsExamples } from './dsbs-records.js';
+import { dsbsWorkedExamples } from './dsbs-worked-examples.js';
 
 /** Options of {@link dsbsDataset}. */
 export interface DsbsDatasetOptions {
@@ -23,13 +24,47 @@ export interface DsbsDatasetOptions {
 }
 
 /**
+ * Mean completion tokens per query that the zero-shot paper measured with GPT-3.5 (ANLI 61, CQA 28);
+ * the other datasets have no measured figure.
+ */
+const measuredCompletionTokens: Partial<Record<DsbsDatasetName, number>> = { anli1: 61, cqa: 28 };
+
+/** A dataset by its name, for `distill eval --dataset esnli`: SVAMP's equations are scored by their value. */
+function namedDataset(name: DsbsDatasetName): NamedDataset {
+  return {
+    options: (root) => ({ name, ...(root === undefined ? {} : { root }) }),
+    metric: name === 'svamp' ? 'numeric-equality' : 'exact-match',
+  };
+}
+
+function createDsbsDataset(name: DsbsDatasetName, root: string): Dataset {
+  const tokens = measuredCompletionTokens[name];
+  return {
+    splits: dsbsSplits[name],
+    fields: dsbsFields[name],
+    labels: dsbsLabels(name),
+    read: (split) => readDsbsExamples(root, name, split),
+    studentInput: (example) => dsbsStudentInput(name, example.fields),
+    // NLI data pairs each premise with several hypotheses: hold them out together.
+    ...(isNliDataset(name) ? { groupOf: (example: DatasetExample) => `premise: ${String(example.fields.premise)}` } : {}),
+    sourceFiles(split) {
+      assertDsbsSplit(name, split);
+      return [dsbsGoldFile(root, name, split)];
+    },
+    workedExamples: (split) => dsbsWorkedExamples(root, name, split),
+    ...(tokens === undefined ? {} : { expectedCompletionTokens: { tokens, source: `mean measured for ${name} (zero-shot paper)` } }),
+  };
+}
+
+/**
  * The four Distilling Step-by-Step datasets as their gold files hold them (`../shared/data/README.md`).
  * Splits are the files' own (`train`/`test` for cqa and svamp, `valid`/`test` for esnli and anli1).
  * Ids: `cqa/<split>/<id>`, `anli1/<split>/<uid>`, `esnli/<split>/<line index>`, `svamp/<split>/<line index>`.
  * Gold labels as text: NLI `entailment`/`neutral`/`contradiction`, cqa the answer text, svamp the
- * equation. Files are streamed line by line.
+ * equation. Files are streamed line by line. The only reader of the gold files: prompts get their
+ * worked examples, and `distill eval` its gold examples, through the `Dataset` contract.
  */
-export const dsbsDataset: PluginDescriptor<DsbsDatasetOptions, Dataset> = {
+export const dsbsDataset: PluginDescriptor<DsbsDatasetOptions, Dataset> & NamedDatasetCatalogue = {
   id: 'dsbs',
   kind: 'dataset',
   version: '1.1.0',
@@ -48,23 +83,8 @@ export const dsbsDataset: PluginDescriptor<DsbsDatasetOptions, Dataset> = {
     },
   },
   exampleOptions: { name: 'esnli', root: '../shared/data/dsbs' },
+  namedDatasets: Object.fromEntries(dsbsDatasetNames.map((name) => [name, namedDataset(name)])),
   create(options, dependencies) {
-    const root = resolveDsbsRoot(options.root, dependencies.baseDirectory, dependencies.environment, 'dataset/dsbs');
-    const name = options.name;
-    return {
-      splits: dsbsSplits[name],
-      fields: dsbsFields[name],
-      labels: dsbsLabels(name),
-      read: (split) => readDsbsExamples(root, name, split),
-      studentInput: (example) => dsbsStudentInput(name, example.fields),
-      // NLI data pairs each premise with several hypotheses: hold them out together.
-      ...(name === 'esnli' || name === 'anli1'
-        ? { groupOf: (example: DatasetExample) => `premise: ${String(example.fields.premise)}` }
-        : {}),
-      sourceFiles(split) {
-        assertDsbsSplit(name, split);
-        return [dsbsGoldFile(root, name, split)];
-      },
-    };
+    return createDsbsDataset(options.name, resolveDsbsRoot(options.root, dependencies.baseDirectory, dependencies.environment));
   },
 };

@@ -1,4 +1,4 @@
-import { readCsvRecords } from '../../../core/parsing/csv.js';
+import { readCsvRecords } from './csv.js';
 import { readJsonLines } from '../../../core/parsing/json-lines.js';
 import { UserError } from '../../../core/errors/user-error.js';
 

@@ -2,7 +2,7 @@ import type { Parser } from '../../../core/plugins/kinds/parser.js';
 import type { PluginDescriptor } from '../../../core/plugins/plugin-descriptor.js';
 import { minimumRationaleWords } from '../../../core/parsing/rationale-cleaning.js';
 import { RegexAnswerParser } from '../../../core/parsing/regex-answer-parser.js';
-import { zeroShotPreset, type ZeroShotPresetName } from '../../../core/parsing/zero-shot-presets.js';
+import { zeroShotPreset, type ZeroShotPresetName } from './zero-shot-presets.js';
 
 /** The prompt templates this parser reads answers to, and the preset of each. */
 const presetOfTemplate = {
@@ -23,7 +23,7 @@ export interface ZeroShotParserOptions {
 /**
  * Reads GPT or Claude answers to the paper's zero-shot templates: the label word first or stated
  * ("the claim is false", "the correct answer is (c)", "the final answer is 42"), the rationale the
- * rest. The `regex` parser with patterns chosen per template (`core/parsing/zero-shot-presets.ts`).
+ * rest. The `regex` parser with patterns chosen per template (`zero-shot-presets.ts`).
  */
 export const zeroShotParser: PluginDescriptor<ZeroShotParserOptions, Parser> = {
   id: 'zero-shot',

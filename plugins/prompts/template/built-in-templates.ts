@@ -1,5 +1,3 @@
-import type { DsbsDatasetName } from '../../../core/parsing/dsbs-datasets.js';
-
 /**
  * The zero-shot templates of Vöge, Gurgul and Lessmann (2024), verbatim from `docs/method.md` §1:
  * the ones their prompt search ended with. `nli-zero-shot` is the ANLI template, used for e-SNLI too.
@@ -14,24 +12,27 @@ export const zeroShotTemplates = {
     'Premise: {premise}\nClaim: {hypothesis}\n\nWhy is the hypothesis "{label}" towards the premise? Answer in a single sentence starting with: "The hypothesis is "{label}" towards the premise, because..."',
 } as const;
 
+/** The question-and-answer formats of Distilling Step-by-Step's PaLM prompts, one per task it prompted for. */
+export type FewShotFormat = 'anli1' | 'cqa' | 'esnli' | 'svamp';
+
 /**
- * Few-shot chain-of-thought templates for comparison, one per dataset, in the formats of
- * Distilling Step-by-Step's PaLM prompts, so the `palm` parser reads the answers. Exemplars come
- * from the dataset's own data (see `few-shot-exemplars.ts`); the default shot counts are those of
- * the chain-of-thought papers.
+ * Few-shot chain-of-thought templates for comparison, one per format of Distilling Step-by-Step's
+ * PaLM prompts, so the `palm` parser reads the answers. Exemplars are the worked examples of the
+ * pipeline's dataset (see `few-shot-exemplars.ts`); the default shot counts are those of the
+ * chain-of-thought papers.
  */
 export const fewShotTemplates = {
-  'anli1-few-shot': { dataset: 'anli1', defaultShots: 6 },
-  'cqa-few-shot': { dataset: 'cqa', defaultShots: 7 },
-  'esnli-few-shot': { dataset: 'esnli', defaultShots: 6 },
-  'svamp-few-shot': { dataset: 'svamp', defaultShots: 8 },
-} as const satisfies Record<string, { dataset: DsbsDatasetName; defaultShots: number }>;
+  'anli1-few-shot': { format: 'anli1', defaultShots: 6 },
+  'cqa-few-shot': { format: 'cqa', defaultShots: 7 },
+  'esnli-few-shot': { format: 'esnli', defaultShots: 6 },
+  'svamp-few-shot': { format: 'svamp', defaultShots: 8 },
+} as const satisfies Record<string, { format: FewShotFormat; defaultShots: number }>;
 
 /** Every built-in template name. */
 export const builtInTemplateNames = [...Object.keys(zeroShotTemplates), ...Object.keys(fewShotTemplates)].sort();
 
 /** The question each few-shot format ends with; the teacher completes the answer. */
-export const fewShotQueries: Readonly<Record<DsbsDatasetName, string>> = {
+export const fewShotQueries: Readonly<Record<FewShotFormat, string>> = {
   anli1: 'Premise: {premise}\nHypothesis: {hypothesis}\nAnswer:',
   cqa: 'Q: {question}\nAnswer Choices:\n(a) {a}\n(b) {b}\n(c) {c}\n(d) {d}\n(e) {e}\nA:',
   esnli: 'Premise: {premise}\nHypothesis: {hypothesis}\nReasonings:',

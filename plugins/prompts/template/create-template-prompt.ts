@@ -1,14 +1,11 @@
 import { createHash } from 'node:crypto';
-import type { DatasetExample } from '../../../core/plugins/kinds/dataset.js';
+import type { Dataset, DatasetExample } from '../../../core/plugins/kinds/dataset.js';
 import type { Prompt } from '../../../core/plugins/kinds/prompt.js';
 import type { TeacherMessage } from '../../../core/plugins/kinds/teacher.js';
-import type { PluginDependencies } from '../../../core/plugins/plugin-dependencies.js';
 import { didYouMeanPhrase } from '../../../core/errors/did-you-mean.js';
 import { UserError } from '../../../core/errors/user-error.js';
-import { assertDsbsSplit } from '../../../core/parsing/dsbs-datasets.js';
-import { resolveDsbsRoot } from '../../../core/parsing/resolve-data-root.js';
-import { fillTemplate, findPlaceholders } from '../../../core/parsing/template-placeholders.js';
-import { builtInTemplateNames, fewShotTemplates, zeroShotTemplates } from './built-in-templates.js';
+import { fillTemplate, findPlaceholders, unknownPlaceholderProblems } from '../../../core/parsing/template-placeholders.js';
+import { builtInTemplateNames, fewShotQueries, fewShotTemplates, zeroShotTemplates, type FewShotFormat } from './built-in-templates.js';
 import { buildFewShotTemplate } from './few-shot-exemplars.js';
 import type { TemplatePromptOptions } from './template-prompt.js';
 
@@ -17,8 +14,16 @@ const plugin = 'prompt/template';
 /** The placeholder filled from the example's gold label rather than its fields. */
 export const goldLabelPlaceholder = 'label';
 
-/** The template text and shot count the options ask for. */
-async function resolveTemplate(options: TemplatePromptOptions, dependencies: PluginDependencies): Promise<{ text: string; shots: number }> {
+/** Options that only the built-in few-shot templates take. */
+const fewShotOptions = ['shots', 'exemplar_split'] as const;
+
+/** What the options ask for: a whole template text, or a few-shot format whose exemplars come from the dataset. */
+type TemplateRequest =
+  | { readonly kind: 'text'; readonly text: string }
+  | { readonly kind: 'few-shot'; readonly format: FewShotFormat; readonly shots: number; readonly split: string | undefined };
+
+/** Checks the options and says which template they ask for; nothing is read yet. */
+function resolveTemplate(options: TemplatePromptOptions): TemplateRequest {
   if ((options.name === undefined) === (options.template === undefined)) {
     throw new UserError({
       message: 'give exactly one of name (a built-in template) and template (your own text)',
@@ -26,27 +31,26 @@ async function resolveTemplate(options: TemplatePromptOptions, dependencies: Plu
       fix: `built-in templates: ${builtInTemplateNames.join(', ')}`,
     });
   }
+  const given = fewShotOptions.filter((option) => options[option] !== undefined);
   if (options.template !== undefined) {
-    const fewShotOnly = (['shots', 'root', 'exemplar_split'] as const).filter((option) => options[option] !== undefined);
-    if (fewShotOnly.length > 0) {
+    if (given.length > 0) {
       throw new UserError({
-        message: `${fewShotOnly.join(', ')} only apply to the built-in few-shot templates`,
+        message: `${given.join(', ')} only apply to the built-in few-shot templates`,
         plugin,
         fix: 'write the exemplars into your template text, or remove these options',
       });
     }
-    return { text: options.template, shots: 0 };
+    return { kind: 'text', text: options.template };
   }
   const name = options.name!;
   if (name in zeroShotTemplates) {
-    const given = (['shots', 'root', 'exemplar_split'] as const).filter((option) => options[option] !== undefined);
     if (given.length > 0)
       throw new UserError({
         message: `${given.join(', ')} do nothing with the zero-shot template ${name}`,
         plugin,
         fix: 'remove them, or pick a *-few-shot template',
       });
-    return { text: zeroShotTemplates[name as keyof typeof zeroShotTemplates], shots: 0 };
+    return { kind: 'text', text: zeroShotTemplates[name as keyof typeof zeroShotTemplates] };
   }
   const fewShot = fewShotTemplates[name as keyof typeof fewShotTemplates];
   if (!fewShot) {
@@ -56,16 +60,34 @@ async function resolveTemplate(options: TemplatePromptOptions, dependencies: Plu
       fix: `${didYouMeanPhrase(name, builtInTemplateNames)}built-in templates: ${builtInTemplateNames.join(', ')}`,
     });
   }
-  const shots = options.shots ?? fewShot.defaultShots;
-  const split = options.exemplar_split ?? (fewShot.dataset === 'cqa' || fewShot.dataset === 'svamp' ? 'train' : 'valid');
-  assertDsbsSplit(fewShot.dataset, split);
-  const root = resolveDsbsRoot(options.root, dependencies.baseDirectory, dependencies.environment, plugin);
-  return { text: await buildFewShotTemplate(root, fewShot.dataset, split, shots), shots };
+  return { kind: 'few-shot', format: fewShot.format, shots: options.shots ?? fewShot.defaultShots, split: options.exemplar_split };
 }
 
-/** Builds the prompt: resolves the template, lists its placeholders and hashes it with its settings. */
-export async function createTemplatePrompt(options: TemplatePromptOptions, dependencies: PluginDependencies): Promise<Prompt> {
-  const { text, shots } = await resolveTemplate(options, dependencies);
+/** The split exemplars come from when the options name none: the training split, else the validation split. */
+function exemplarSplit(dataset: Dataset, given: string | undefined): string {
+  const split = given ?? ['train', 'valid'].find((candidate) => dataset.splits.includes(candidate));
+  if (split === undefined || !dataset.splits.includes(split)) {
+    throw new UserError({
+      message:
+        split === undefined
+          ? 'the dataset has no train or valid split to take exemplars from'
+          : `exemplar_split "${split}" is not a split of the dataset`,
+      plugin,
+      fix: `${split === undefined ? '' : didYouMeanPhrase(split, dataset.splits)}set exemplar_split to one of: ${dataset.splits.join(', ')}`,
+    });
+  }
+  return split;
+}
+
+/** The few-shot template for the dataset: its placeholders checked against the fields, then the exemplars read. */
+async function fewShotText(request: Extract<TemplateRequest, { kind: 'few-shot' }>, dataset: Dataset): Promise<string> {
+  const problems = unknownPlaceholderProblems(findPlaceholders(fewShotQueries[request.format]), dataset.fields, plugin);
+  if (problems.length > 0) throw new UserError(problems);
+  return buildFewShotTemplate(dataset, request.format, exemplarSplit(dataset, request.split), request.shots);
+}
+
+/** A prompt from a whole template text: its placeholders, its hash over the text and settings, and its rendering. */
+function promptFromText(text: string, shots: number, options: TemplatePromptOptions): Prompt {
   const system = options.system ?? null;
   const usesGoldLabel = findPlaceholders(text).includes(goldLabelPlaceholder);
   // `{label}` is the gold label, not a dataset field, so it is not among the placeholders checked against fields.
@@ -75,7 +97,6 @@ export async function createTemplatePrompt(options: TemplatePromptOptions, depen
   const templateHash = createHash('sha256')
     .update(JSON.stringify({ template: text, system, shots, name: options.name ?? null }))
     .digest('hex');
-
   return {
     placeholders,
     templateHash,
@@ -97,5 +118,23 @@ export async function createTemplatePrompt(options: TemplatePromptOptions, depen
       messages.push({ role: 'user', content: fillTemplate(text, values) });
       return messages;
     },
+  };
+}
+
+/**
+ * Builds the prompt. A few-shot template is complete only with its exemplars, which are the worked
+ * examples of the pipeline's dataset: until `forDataset` gives them, it knows its placeholders and
+ * shot count but renders nothing.
+ */
+export function createTemplatePrompt(options: TemplatePromptOptions): Prompt {
+  const request = resolveTemplate(options);
+  if (request.kind === 'text') return promptFromText(request.text, 0, options);
+  const withoutExemplars = promptFromText(fewShotQueries[request.format], request.shots, options);
+  return {
+    ...withoutExemplars,
+    render() {
+      throw new Error(`the few-shot template ${options.name} has no exemplars yet: render the prompt that forDataset returns`);
+    },
+    forDataset: async (dataset) => promptFromText(await fewShotText(request, dataset), request.shots, options),
   };
 }

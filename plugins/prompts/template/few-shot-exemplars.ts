@@ -1,30 +1,8 @@
-import type { DatasetExample } from '../../../core/plugins/kinds/dataset.js';
+import type { Dataset, WorkedExample } from '../../../core/plugins/kinds/dataset.js';
 import { UserError } from '../../../core/errors/user-error.js';
-import { readDsbsExamples, type DsbsDatasetName } from '../../../core/parsing/dsbs-datasets.js';
-import { nliLabels } from '../../../core/parsing/label-normalisation.js';
-import { cleanRationale } from '../../../core/parsing/rationale-cleaning.js';
-import { fieldText, fillTemplate } from '../../../core/parsing/template-placeholders.js';
-import { fewShotQueries } from './built-in-templates.js';
-import { svampWorkedAnswers } from './svamp-worked-answers.js';
-
-/** A worked example: the question as the query format shows it, and the answer the teacher should imitate. */
-interface Exemplar {
-  readonly example: DatasetExample;
-  readonly answer: string;
-}
-
-/**
- * ANLI annotators explain how they fooled the model ("The system likely was fooled because …");
- * those sentences are about the annotation game, not the inference, so exemplars leave them out.
- */
-const annotationRemarkPattern = /\b(system|model|algorithm|AI|computer|machine|bot|fooled|fool|tricked|trick|confused|prompt|I)\b/i;
-
-function withoutAnnotationRemarks(reason: string): string {
-  return reason
-    .split(/(?<=[.!?])\s+/)
-    .filter((sentence) => !annotationRemarkPattern.test(sentence))
-    .join(' ');
-}
+import { exampleChoices } from '../../../core/parsing/regex-answer-parser.js';
+import { fillTemplate } from '../../../core/parsing/template-placeholders.js';
+import { fewShotQueries, type FewShotFormat } from './built-in-templates.js';
 
 /** `( ( 13.0 + 15.0 ) / 28.0 )` → `((13 + 15) / 28)`, the way PaLM writes its answers. */
 export function tidyEquation(equation: string): string {
@@ -35,96 +13,64 @@ export function tidyEquation(equation: string): string {
     .trim();
 }
 
-/** The worked answer of one example, or null when its explanation is too poor to show. */
-function workedAnswer(name: DsbsDatasetName, example: DatasetExample): string | null {
-  const gold = example.goldLabel!;
-  switch (name) {
-    case 'cqa': {
-      const rationale = cleanRationale(fieldText(example.fields.abstractive_explanation));
-      // Many cos_e explanations say nothing ("this word is most relavant"); one that names the answer
-      // and is a whole sentence of reasoning (as the chain-of-thought exemplars are) explains it.
-      if (rationale === null || !rationale.toLowerCase().includes(gold.toLowerCase())) return null;
-      if (rationale.split(/\s+/).length < minimumCqaReasoningWords) return null;
-      const letter = String.fromCharCode(97 + (example.fields.choices as string[]).indexOf(gold));
-      return rationale === null ? null : `${withFullStop(rationale)} So the answer is (${letter}) ${gold}.`;
-    }
-    case 'esnli': {
-      const rationale = cleanRationale(fieldText(example.fields.explanation_1));
-      return rationale === null ? null : `${withFullStop(rationale)}\nAnswer: ${gold}`;
-    }
-    case 'anli1': {
-      const rationale = cleanRationale(withoutAnnotationRemarks(fieldText(example.fields.reason)));
-      return rationale === null ? null : `${withFullStop(rationale)} So the answer is ${gold}.`;
-    }
-    case 'svamp':
-      return null; // written by hand: svampWorkedAnswers
-  }
-}
-
-/** Shortest cos_e explanation shown as a CQA worked answer: shorter ones are fragments, not reasoning. */
-const minimumCqaReasoningWords = 10;
-
 /** Capitalised and ending in a full stop, as the teacher should write. */
 function withFullStop(text: string): string {
   const sentence = text.charAt(0).toUpperCase() + text.slice(1);
   return /[.!?]$/.test(sentence) ? sentence : `${sentence}.`;
 }
 
+/** The letter of the gold choice (`c` for the third), or null when the example's choices do not hold it. */
+function choiceLetter({ example, label }: WorkedExample): string | null {
+  const position = exampleChoices(example, null)?.indexOf(label) ?? -1;
+  return position < 0 ? null : String.fromCharCode(97 + position);
+}
+
+/** The answer the teacher should imitate, in each format's words; null when the example cannot be shown in it. */
+const answerFormats: Readonly<Record<FewShotFormat, (worked: WorkedExample) => string | null>> = {
+  cqa(worked) {
+    const letter = choiceLetter(worked);
+    return letter === null ? null : `${withFullStop(worked.rationale)} So the answer is (${letter}) ${worked.label}.`;
+  },
+  esnli: (worked) => `${withFullStop(worked.rationale)}\nAnswer: ${worked.label}`,
+  anli1: (worked) => `${withFullStop(worked.rationale)} So the answer is ${worked.label}.`,
+  svamp: (worked) => `${withFullStop(worked.rationale)} The answer is ${tidyEquation(worked.label)}.`,
+};
+
+/** A worked example and its answer in the template's format. */
+interface Exemplar {
+  readonly worked: WorkedExample;
+  readonly answer: string;
+}
+
 /**
- * Chooses exemplars deterministically, so the prompt (and its cache key) never changes between
- * runs: the first usable examples in file order; for NLI the first of each label in turn
- * (entailment, neutral, contradiction, …) so the prompt does not lean towards one label; for
- * SVAMP the problems with written answers.
+ * Takes exemplars in the dataset's order: where the dataset has a closed label set, the first of
+ * each label in turn (entailment, neutral, contradiction, …) so the prompt does not lean towards one
+ * label; otherwise the first ones.
  */
-async function chooseExemplars(root: string, name: DsbsDatasetName, split: string, shots: number): Promise<Exemplar[]> {
-  if (name === 'svamp') {
-    if (shots > svampWorkedAnswers.length) {
-      throw new UserError({
-        message: `svamp-few-shot has ${svampWorkedAnswers.length} worked exemplars, ${shots} shots asked`,
-        plugin: 'prompt/template',
-        fix: `set shots to at most ${svampWorkedAnswers.length}`,
-      });
-    }
-    const wanted = new Map(svampWorkedAnswers.slice(0, shots).map((worked) => [worked.index, worked.reasoning]));
-    const chosen: Exemplar[] = [];
-    let index = 0;
-    for await (const example of readDsbsExamples(root, name, split)) {
-      const reasoning = wanted.get(index++);
-      if (reasoning !== undefined) chosen.push({ example, answer: `${reasoning} The answer is ${tidyEquation(example.goldLabel!)}.` });
-      if (chosen.length === wanted.size) break;
-    }
-    return chosen;
-  }
-  const nli = name === 'esnli' || name === 'anli1';
-  const queues = new Map<string, Exemplar[]>();
-  const perLabel = nli ? Math.ceil(shots / nliLabels.length) : shots;
-  const enough = () =>
-    nli ? nliLabels.every((label) => (queues.get(label)?.length ?? 0) >= perLabel) : (queues.get('')?.length ?? 0) >= shots;
-  for await (const example of readDsbsExamples(root, name, split)) {
-    const key = nli ? example.goldLabel! : '';
-    const queue = queues.get(key) ?? [];
-    if (queue.length >= perLabel) continue;
-    const answer = workedAnswer(name, example);
+async function takeExemplars(
+  workedExamples: AsyncIterable<WorkedExample>,
+  labelSet: readonly string[] | null,
+  shots: number,
+  format: FewShotFormat,
+): Promise<Exemplar[]> {
+  const labels = labelSet ?? [''];
+  const perLabel = Math.ceil(shots / labels.length);
+  const queues = new Map<string, Exemplar[]>(labels.map((label) => [label, []]));
+  const enough = () => labels.every((label) => queues.get(label)!.length >= perLabel);
+  for await (const worked of workedExamples) {
+    const queue = queues.get(labelSet === null ? '' : worked.label);
+    if (queue === undefined || queue.length >= perLabel) continue;
+    const answer = answerFormats[format](worked);
     if (answer === null) continue;
-    queue.push({ example, answer });
-    queues.set(key, queue);
+    queue.push({ worked, answer });
     if (enough()) break;
   }
   const chosen: Exemplar[] = [];
-  if (nli) {
-    for (let round = 0; chosen.length < shots && round < perLabel; round++) {
-      for (const label of nliLabels) {
-        const exemplar = queues.get(label)?.[round];
-        if (exemplar && chosen.length < shots) chosen.push(exemplar);
-      }
+  for (let round = 0; chosen.length < shots && round < perLabel; round++) {
+    for (const label of labels) {
+      const exemplar = queues.get(label)![round];
+      if (exemplar && chosen.length < shots) chosen.push(exemplar);
     }
-  } else chosen.push(...(queues.get('') ?? []).slice(0, shots));
-  if (chosen.length < shots) {
-    throw new UserError({
-      message: `only ${chosen.length} usable exemplars in ${name}/${split}, ${shots} shots asked`,
-      plugin: 'prompt/template',
-      fix: `lower shots to ${chosen.length}`,
-    });
   }
   return chosen;
 }
@@ -135,12 +81,27 @@ function escapeBraces(text: string): string {
 }
 
 /**
- * The full few-shot template: worked exemplars (as literal text) followed by the query with
- * placeholders for the example being asked about.
+ * The full few-shot template: worked examples of the dataset's `split` (as literal text) followed by
+ * the query with placeholders for the example being asked about. Exemplars are chosen
+ * deterministically, so the prompt (and its cache key) never changes between runs.
  */
-export async function buildFewShotTemplate(root: string, name: DsbsDatasetName, split: string, shots: number): Promise<string> {
-  const exemplars = await chooseExemplars(root, name, split, shots);
-  const query = fewShotQueries[name];
-  const blocks = exemplars.map(({ example, answer }) => escapeBraces(`${fillTemplate(query, example.fields)} ${answer}`));
+export async function buildFewShotTemplate(dataset: Dataset, format: FewShotFormat, split: string, shots: number): Promise<string> {
+  if (!dataset.workedExamples) {
+    throw new UserError({
+      message: 'the few-shot templates take their exemplars from the dataset, and this dataset has no worked examples',
+      plugin: 'prompt/template',
+      fix: 'use a dataset with explanations, or write your exemplars into your own template text',
+    });
+  }
+  const exemplars = await takeExemplars(dataset.workedExamples(split), dataset.labels, shots, format);
+  if (exemplars.length < shots) {
+    throw new UserError({
+      message: `only ${exemplars.length} usable worked examples in split "${split}" of the dataset, ${shots} shots asked`,
+      plugin: 'prompt/template',
+      fix: exemplars.length > 0 ? `lower shots to ${exemplars.length}` : 'set exemplar_split to a split with worked examples',
+    });
+  }
+  const query = fewShotQueries[format];
+  const blocks = exemplars.map(({ worked, answer }) => escapeBraces(`${fillTemplate(query, worked.example.fields)} ${answer}`));
   return [...blocks, query].join('\n\n');
 }

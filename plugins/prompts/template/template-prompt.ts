@@ -1,6 +1,5 @@
 import type { Prompt } from '../../../core/plugins/kinds/prompt.js';
 import type { PluginDescriptor } from '../../../core/plugins/plugin-descriptor.js';
-import { dsbsDirectoryVariable } from '../../../core/parsing/dsbs-datasets.js';
 import { builtInTemplateNames } from './built-in-templates.js';
 
 /** Options of {@link templatePrompt}. */
@@ -13,17 +12,16 @@ export interface TemplatePromptOptions {
   readonly system?: string;
   /** Few-shot templates: number of exemplars (defaults 6 NLI, 7 CQA, 8 SVAMP). */
   readonly shots?: number;
-  /** Few-shot templates: the dsbs folder the exemplars are read from; default `$DISTILL_DSBS_DIR`. */
-  readonly root?: string;
-  /** Few-shot templates: split the exemplars come from; default `train` (cqa, svamp) or `valid` (esnli, anli1). */
+  /** Few-shot templates: the dataset split the exemplars come from; default `train`, else `valid`. */
   readonly exemplar_split?: string;
 }
 
 /**
  * Renders each example into one user message (after an optional system message) from a built-in
  * template (the paper's zero-shot ones, label-given rationalisation, few-shot chain of thought) or
- * the user's own text. Few-shot exemplars are chosen deterministically from real data, so the
- * same options always give the same prompt and the same cache keys.
+ * the user's own text. Few-shot exemplars are the worked examples of the pipeline's dataset
+ * (`Prompt.forDataset`), chosen deterministically, so the same options and data always give the
+ * same prompt and the same cache keys.
  */
 export const templatePrompt: PluginDescriptor<TemplatePromptOptions, Prompt> = {
   id: 'template',
@@ -42,18 +40,17 @@ export const templatePrompt: PluginDescriptor<TemplatePromptOptions, Prompt> = {
       },
       system: { type: 'string', minLength: 1, description: 'System message sent before the prompt.' },
       shots: { type: 'integer', minimum: 1, maximum: 32, description: 'Few-shot templates: number of exemplars.' },
-      root: {
+      exemplar_split: {
         type: 'string',
-        existingPath: true,
-        description: `Few-shot templates: dsbs folder holding the exemplars; default $${dsbsDirectoryVariable}.`,
+        minLength: 1,
+        description: "Few-shot templates: the dataset's split the exemplars are taken from; default train, else valid.",
       },
-      exemplar_split: { type: 'string', minLength: 1, description: 'Few-shot templates: split the exemplars are taken from.' },
     },
     oneOf: [{ required: ['name'] }, { required: ['template'] }],
   },
   exampleOptions: { name: 'nli-zero-shot' },
-  async create(options, dependencies) {
+  async create(options) {
     const { createTemplatePrompt } = await import('./create-template-prompt.js');
-    return createTemplatePrompt(options, dependencies);
+    return createTemplatePrompt(options);
   },
 };

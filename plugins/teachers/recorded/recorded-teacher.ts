@@ -1,6 +1,6 @@
 import type { Teacher } from '../../../core/plugins/kinds/teacher.js';
 import type { PluginDescriptor } from '../../../core/plugins/plugin-descriptor.js';
-import { dsbsDatasetNames, dsbsDirectoryVariable, type DsbsDatasetName } from '../../../core/parsing/dsbs-datasets.js';
+import { recordedDatasetNames, recordingsDirectoryVariable, type RecordedDatasetName } from './dsbs-recordings.js';
 
 /** Options of {@link recordedTeacher}. */
 export interface RecordedTeacherOptions {
@@ -9,7 +9,7 @@ export interface RecordedTeacherOptions {
   /** dsbs folder (source dsbs); default: `$DISTILL_DSBS_DIR`. */
   readonly root?: string;
   /** Which dsbs dataset (source dsbs). */
-  readonly dataset?: DsbsDatasetName;
+  readonly dataset?: RecordedDatasetName;
   /** File of recorded completions (source jsonl), relative to the pipeline file. */
   readonly file?: string;
   /** Model id reported; default `palm-540b-recorded` (dsbs) or `recorded` (jsonl). */
@@ -38,8 +38,8 @@ export const recordedTeacher: PluginDescriptor<RecordedTeacherOptions, Teacher> 
         enum: ['dsbs', 'jsonl'],
         description: 'dsbs: PaLM shards under root/<dataset>/llm; jsonl: a file of {id, completion} lines.',
       },
-      root: { type: 'string', existingPath: true, description: `dsbs folder (source dsbs); default: $${dsbsDirectoryVariable}.` },
-      dataset: { enum: [...dsbsDatasetNames], description: 'Which dsbs dataset (source dsbs).' },
+      root: { type: 'string', existingPath: true, description: `dsbs folder (source dsbs); default: $${recordingsDirectoryVariable}.` },
+      dataset: { enum: [...recordedDatasetNames], description: 'Which dsbs dataset (source dsbs).' },
       file: { type: 'string', existingPath: true, description: 'JSON Lines file of {"id", "completion"} (source jsonl).' },
       model: { type: 'string', minLength: 1, description: 'Model id to report.' },
       usage: { enum: ['approximate', 'zero'], default: 'approximate', description: 'Token counts: about 4 characters a token, or 0.' },

@@ -5,6 +5,8 @@ import { loadStudent, taskPrefixes, type Student } from '../../../core/inference
 import { createEvaluator, scorePredictions } from '../../../core/inference/score-predictions.js';
 import { createStudentTokenizer } from '../../../core/inference/student-tokenizer.js';
 import { readStudentFolder } from '../../../core/inference/student-folder.js';
+import { PluginRegistry } from '../../../core/plugins/plugin-registry.js';
+import { builtinPlugins } from '../../../plugins/builtin-plugins.js';
 import { dsbsDirectory } from '../../support/paths.js';
 import { tinyStudent, tinyStudentMissing, type TinyStudent } from './tiny-student-fixture.js';
 
@@ -94,6 +96,7 @@ describe('accuracy of the exported student equals the PyTorch accuracy', { skip:
     const pytorch = scorePredictions(evaluator, fixture.reference.predict_texts, fixture.test);
     const report = await evaluateStudent({
       model: fixture.exported,
+      registry: new PluginRegistry(builtinPlugins),
       dataset: 'esnli',
       split: 'test',
       root: dsbsDirectory,

@@ -7,6 +7,8 @@ import { readEvaluationExamples, type EvaluationExample } from '../../../core/in
 import { exportStudent } from '../../../core/inference/export-student.js';
 import { defaultVirtualenvPython, pythonEnvironmentVariable } from '../../../core/python/python-interpreter.js';
 import type { ExportResult } from '../../../core/plugins/kinds/exporter.js';
+import { PluginRegistry } from '../../../core/plugins/plugin-registry.js';
+import { builtinPlugins } from '../../../plugins/builtin-plugins.js';
 import { dsbsDirectory, repositoryRoot, sharedDataMissing, testPath } from '../../support/paths.js';
 
 /**
@@ -68,6 +70,9 @@ function fixtureKey(): string {
 
 const built = new Map<TinyStudentKind, Promise<TinyStudent>>();
 
+/** The plugins the fixture reads its named dataset through. */
+const registry = new PluginRegistry(builtinPlugins);
+
 /**
  * Builds the tiny student once per fixture version (cached under the OS temp folder, keyed by the
  * hash of the fixture script and the export program, so a change to either rebuilds it). The
@@ -85,13 +90,15 @@ export function tinyStudent(kind: TinyStudentKind): Promise<TinyStudent> {
 async function buildTinyStudent(kind: TinyStudentKind): Promise<TinyStudent> {
   const cacheRoot = path.join(tmpdir(), `distill-tiny-t5-${fixtureKey()}`);
   const folder = path.join(cacheRoot, kind);
-  const test = (await readEvaluationExamples({ dataset: 'esnli', split: 'test', root: dsbsDirectory, limit: testExampleCount })).examples;
+  const test = (await readEvaluationExamples({ dataset: 'esnli', split: 'test', root: dsbsDirectory, limit: testExampleCount }, registry))
+    .examples;
   const resultFile = path.join(folder, 'export-result.json');
   if (!existsSync(resultFile)) {
     const staging = `${folder}.${process.pid}.${Date.now()}`;
     mkdirSync(staging, { recursive: true });
-    const train = (await readEvaluationExamples({ dataset: 'esnli', split: 'valid', root: dsbsDirectory, limit: trainExampleCount }))
-      .examples;
+    const train = (
+      await readEvaluationExamples({ dataset: 'esnli', split: 'valid', root: dsbsDirectory, limit: trainExampleCount }, registry)
+    ).examples;
     const rationales = readRationales(trainExampleCount);
     const data = {
       train: train.map((example, index) => ({ ...example, rationale: rationales[index] ?? '' })),

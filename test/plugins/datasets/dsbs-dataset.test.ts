@@ -3,8 +3,9 @@ import { mkdtemp, mkdir, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
-import type { Dataset, DatasetExample } from '../../../core/plugins/kinds/dataset.js';
+import type { Dataset, DatasetExample, WorkedExample } from '../../../core/plugins/kinds/dataset.js';
 import { UserError } from '../../../core/errors/user-error.js';
+import { cleanRationale } from '../../../core/parsing/rationale-cleaning.js';
 import { dsbsDataset } from '../../../plugins/datasets/dsbs/dsbs-dataset.js';
 import { dsbsDirectory, repositoryRoot, sharedDataMissing } from '../../support/paths.js';
 import { testDependencies } from './test-dependencies.js';
@@ -121,4 +122,80 @@ test('a missing gold file is a UserError naming the path; an unknown split lists
   } finally {
     await rm(root, { recursive: true, force: true });
   }
+});
+
+/** The worked examples of a split, all of them or the first `count`. */
+async function worked(dataset: Dataset, split: string, count = Number.POSITIVE_INFINITY): Promise<WorkedExample[]> {
+  const examples: WorkedExample[] = [];
+  if (count <= 0) return examples;
+  for await (const example of dataset.workedExamples!(split)) {
+    examples.push(example);
+    if (examples.length >= count) break;
+  }
+  return examples;
+}
+
+test('worked examples: the usable human explanations in file order, each with its gold label', { skip }, async () => {
+  const dependencies = testDependencies(repositoryRoot);
+  const esnli = await dsbsDataset.create({ name: 'esnli', root: dsbsDirectory }, dependencies);
+  const [firstEsnli] = await worked(esnli, 'valid', 1);
+  const [firstValid] = await first(esnli, 'valid');
+  assert.equal(firstEsnli!.example.id, firstValid!.id, "e-SNLI's first record explains itself");
+  assert.equal(firstEsnli!.label, firstValid!.goldLabel);
+  assert.equal(firstEsnli!.rationale, cleanRationale(String(firstValid!.fields.explanation_1)));
+
+  const cqa = await dsbsDataset.create({ name: 'cqa', root: dsbsDirectory }, dependencies);
+  const cqaWorked = await worked(cqa, 'train', 50);
+  assert.equal(cqaWorked.length, 50);
+  for (const { example, label, rationale } of cqaWorked) {
+    assert.equal(label, example.goldLabel);
+    assert.ok(rationale.toLowerCase().includes(label.toLowerCase()), `a cos_e explanation shown names its answer: ${rationale}`);
+    assert.ok(rationale.split(/\s+/).length >= 10, `and is a whole sentence of reasoning: ${rationale}`);
+  }
+  const trainIds = (await first(cqa, 'train', 400)).map((example) => example.id);
+  const positions = cqaWorked.map(({ example }) => trainIds.indexOf(example.id));
+  assert.ok(
+    positions.every((position, index) => position >= 0 && (index === 0 || position > positions[index - 1]!)),
+    'in file order',
+  );
+  assert.ok(positions.at(-1)! > 49, 'poor explanations are left out');
+
+  const anli1 = await dsbsDataset.create({ name: 'anli1', root: dsbsDirectory }, dependencies);
+  for (const { rationale } of await worked(anli1, 'valid', 40)) {
+    assert.doesNotMatch(rationale, /\b(system|model|fooled|tricked)\b/i, 'remarks about fooling the model are not reasoning');
+  }
+});
+
+test('worked examples of SVAMP: the hand-written train problems only; an unknown split lists the splits', { skip }, async () => {
+  const svamp = await dsbsDataset.create({ name: 'svamp', root: dsbsDirectory }, testDependencies(repositoryRoot));
+  const train = await worked(svamp, 'train');
+  assert.deepEqual(
+    train.map(({ example }) => example.id),
+    [0, 1, 2, 3, 4, 5, 6, 7, 9].map((index) => `svamp/train/${index}`),
+  );
+  assert.equal(train[0]!.label, '( 84.0 / 2.0 )');
+  assert.match(train[0]!.rationale, /^Luke scored 84 points in 2 rounds/);
+  assert.deepEqual(
+    await worked(svamp, 'test'),
+    [],
+    'the reasoning was written for train problems, not for the test problems at those lines',
+  );
+  await assert.rejects(
+    worked(svamp, 'valid'),
+    (error: unknown) => error instanceof UserError && error.problems[0]!.fix === 'use one of: train, test',
+  );
+});
+
+test('named datasets for distill eval, and the completion length measured for two of them', async () => {
+  assert.deepEqual(Object.keys(dsbsDataset.namedDatasets).sort(), ['anli1', 'cqa', 'esnli', 'svamp']);
+  assert.deepEqual(dsbsDataset.namedDatasets.esnli!.options('/data/dsbs'), { name: 'esnli', root: '/data/dsbs' });
+  assert.deepEqual(dsbsDataset.namedDatasets.cqa!.options(undefined), { name: 'cqa' });
+  assert.equal(dsbsDataset.namedDatasets.svamp!.metric, 'numeric-equality', 'equations are scored by their value');
+  assert.equal(dsbsDataset.namedDatasets.anli1!.metric, 'exact-match');
+  const dependencies = testDependencies('/', { DISTILL_DSBS_DIR: os.tmpdir() });
+  const measured = async (name: 'anli1' | 'cqa' | 'esnli' | 'svamp') =>
+    (await dsbsDataset.create({ name }, dependencies)).expectedCompletionTokens;
+  assert.deepEqual(await measured('cqa'), { tokens: 28, source: 'mean measured for cqa (zero-shot paper)' });
+  assert.deepEqual(await measured('anli1'), { tokens: 61, source: 'mean measured for anli1 (zero-shot paper)' });
+  assert.equal(await measured('esnli'), undefined);
 });

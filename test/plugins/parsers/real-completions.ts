@@ -1,7 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { DatasetExample } from '../../../core/plugins/kinds/dataset.js';
-import { dsbsExample, dsbsGoldFile, type DsbsDatasetName } from '../../../core/parsing/dsbs-datasets.js';
+import { dsbsGoldFile, type DsbsDatasetName } from '../../../plugins/datasets/dsbs/dsbs-layout.js';
+import { dsbsExample } from '../../../plugins/datasets/dsbs/dsbs-records.js';
 import { dsbsDirectory } from '../../support/paths.js';
 
 /**

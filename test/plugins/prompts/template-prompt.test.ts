@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { Dataset, DatasetExample } from '../../../core/plugins/kinds/dataset.js';
 import type { Parser } from '../../../core/plugins/kinds/parser.js';
-import type { Prompt } from '../../../core/plugins/kinds/prompt.js';
+import { promptForDataset, type Prompt } from '../../../core/plugins/kinds/prompt.js';
 import { UserError } from '../../../core/errors/user-error.js';
 import { unknownPlaceholderProblems } from '../../../core/parsing/template-placeholders.js';
 import { dsbsDataset } from '../../../plugins/datasets/dsbs/dsbs-dataset.js';
@@ -14,6 +14,9 @@ import { testDependencies } from '../datasets/test-dependencies.js';
 const skip = sharedDataMissing();
 const dependencies = testDependencies(repositoryRoot, { DISTILL_DSBS_DIR: dsbsDirectory });
 const create = (options: TemplatePromptOptions): Promise<Prompt> => Promise.resolve(templatePrompt.create(options, dependencies));
+/** The prompt as a pipeline uses it: few-shot exemplars come from the dsbs dataset `name` through the `Dataset` contract. */
+const createFor = async (name: 'anli1' | 'cqa' | 'esnli' | 'svamp', options: TemplatePromptOptions): Promise<Prompt> =>
+  promptForDataset(await create(options), await dsbsDataset.create({ name, root: dsbsDirectory }, dependencies));
 
 const nliExample: DatasetExample = {
   id: 'made-up/1',
@@ -147,8 +150,8 @@ function blocks(content: string, marker: RegExp): string[] {
 }
 
 test('few-shot exemplars are fixed real examples: same prompt and hash every time, shots as asked', { skip }, async () => {
-  const first = await create({ name: 'cqa-few-shot' });
-  const second = await create({ name: 'cqa-few-shot' });
+  const first = await createFor('cqa', { name: 'cqa-few-shot' });
+  const second = await createFor('cqa', { name: 'cqa-few-shot' });
   assert.equal(first.shots, 7);
   assert.equal(first.templateHash, second.templateHash);
   const content = first.render(cqaExample)[0]!.content;
@@ -158,7 +161,7 @@ test('few-shot exemplars are fixed real examples: same prompt and hash every tim
   assert.match(questions[0]!, /^A John is a bum\./, 'exemplars come from the train split in file order');
   assert.match(questions.at(-1)!, /^Where do beavers get wood\?\nAnswer Choices:\n\(a\) river\n.*\(e\) city\nA:$/s);
 
-  const three = await create({ name: 'cqa-few-shot', shots: 3 });
+  const three = await createFor('cqa', { name: 'cqa-few-shot', shots: 3 });
   assert.equal(three.shots, 3);
   assert.notEqual(three.templateHash, first.templateHash);
   assert.equal(blocks(three.render(cqaExample)[0]!.content, /^Q: /m).length, 4);
@@ -170,7 +173,7 @@ test('few-shot exemplars are fixed real examples: same prompt and hash every tim
 
 test('every exemplar answer is in the PaLM format, and the palm parser reads back its gold label', { skip }, async () => {
   for (const name of ['anli1', 'cqa', 'esnli', 'svamp'] as const) {
-    const prompt = await create({ name: `${name}-few-shot` });
+    const prompt = await createFor(name, { name: `${name}-few-shot` });
     const parser: Parser = palmParser.create({ dataset: name }, dependencies) as Parser;
     const dataset = await dsbsDataset.create({ name, root: dsbsDirectory }, dependencies);
     const example = (await (async () => {
@@ -203,7 +206,7 @@ test('every exemplar answer is in the PaLM format, and the palm parser reads bac
 
 test('the few-shot CQA prompt is roughly ten times the zero-shot prompt in characters', { skip }, async () => {
   const zeroShot = await create({ name: 'cqa-zero-shot' });
-  const fewShot = await create({ name: 'cqa-few-shot' });
+  const fewShot = await createFor('cqa', { name: 'cqa-few-shot' });
   const dataset = await dsbsDataset.create({ name: 'cqa', root: dsbsDirectory }, dependencies);
   let zeroShotCharacters = 0;
   let fewShotCharacters = 0;

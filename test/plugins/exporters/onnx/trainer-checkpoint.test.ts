@@ -24,12 +24,13 @@ test(
   async (context) => {
     const scratch = mkdtempSync(path.join(tmpdir(), 'distill-trainer-export-'));
     try {
-      const valid = (await readEvaluationExamples({ dataset: 'esnli', split: 'valid', root: dsbsDirectory, limit: 500 })).examples;
+      const valid = (await readEvaluationExamples({ dataset: 'esnli', split: 'valid', root: dsbsDirectory, limit: 500 }, registry))
+        .examples;
       const rationales = readFileSync(path.join(dsbsDirectory, 'esnli', 'esnli_valid.json'), 'utf8')
         .split('\n')
         .slice(0, 500)
         .map((line) => String((JSON.parse(line) as { explanation_1?: string }).explanation_1 ?? ''));
-      const test = (await readEvaluationExamples({ dataset: 'esnli', split: 'test', root: dsbsDirectory, limit: 60 })).examples;
+      const test = (await readEvaluationExamples({ dataset: 'esnli', split: 'test', root: dsbsDirectory, limit: 60 }, registry)).examples;
       const toTraining = (examples: typeof valid, withRationale: boolean) =>
         examples.map((example, index) => ({
           id: String(index),
@@ -81,6 +82,7 @@ test(
       });
       const report = await evaluateStudent({
         model: exported.outputDirectory,
+        registry,
         dataset: 'esnli',
         split: 'test',
         root: dsbsDirectory,

@@ -1,6 +1,6 @@
 import { createReadStream } from 'node:fs';
-import { UserError } from '../errors/user-error.js';
-import { assertReadableFile } from './read-lines.js';
+import { UserError } from '../../../core/errors/user-error.js';
+import { assertReadableFile } from '../../../core/parsing/read-lines.js';
 
 /**
  * An RFC 4180 CSV parser that takes text in chunks and hands back complete rows as they end, so

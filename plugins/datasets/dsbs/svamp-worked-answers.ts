@@ -1,7 +1,10 @@
+/** The split whose problems {@link svampWorkedAnswers} explain. */
+export const svampWorkedAnswersSplit = 'train';
+
 /**
- * Step-by-step answers written for the first problems of SVAMP's train split (by line index), for
- * the `svamp-few-shot` exemplars: SVAMP ships equations but no explanations. Problem 8 is skipped
- * because its gold equation does not follow from its text. The answer line comes from the gold
+ * Step-by-step reasoning written for the first problems of SVAMP's train split (by line index), the
+ * worked examples of few-shot prompts: SVAMP ships equations but no explanations. Problem 8 is
+ * skipped because its gold equation does not follow from its text. The answer comes from the gold
  * equation in the file, so only the reasoning is written here.
  */
 export const svampWorkedAnswers: readonly { readonly index: number; readonly reasoning: string }[] = [

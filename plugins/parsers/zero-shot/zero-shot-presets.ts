@@ -1,5 +1,9 @@
-import { nliLabelMap, nliLabels } from './label-normalisation.js';
-import { defaultRegexAnswerParserSettings, escapeRegExp, type RegexAnswerParserSettings } from './regex-answer-parser.js';
+import { nliLabelMap, nliLabels } from '../../../core/parsing/label-normalisation.js';
+import {
+  defaultRegexAnswerParserSettings,
+  escapeRegExp,
+  type RegexAnswerParserSettings,
+} from '../../../core/parsing/regex-answer-parser.js';
 
 /** Answer formats with a built-in preset: the paper's zero-shot templates, plus label-given rationalisation. */
 export const zeroShotPresetNames = ['nli', 'nli-label-given', 'cqa', 'svamp'] as const;

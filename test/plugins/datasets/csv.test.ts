@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { UserError } from '../../../core/errors/user-error.js';
-import { CsvParser, parseCsv, readCsvRecords } from '../../../core/parsing/csv.js';
+import { CsvParser, parseCsv, readCsvRecords } from '../../../plugins/datasets/jsonl/csv.js';
 import { testPath } from '../../support/paths.js';
 
 test('quoted fields keep separators, doubled quotes and line breaks', () => {
@@ -38,7 +38,7 @@ test('an unterminated quoted field is an error naming the line it started on', (
 
 test('readCsvRecords streams records keyed by the header, with their lines', async () => {
   const records = [];
-  for await (const record of readCsvRecords(testPath('core', 'parsing', 'fixtures', 'quoted.csv'))) records.push(record);
+  for await (const record of readCsvRecords(testPath('plugins', 'datasets', 'fixtures', 'quoted.csv'))) records.push(record);
   assert.deepEqual(
     records.map((record) => [record.value, record.line, record.index]),
     [
@@ -50,7 +50,7 @@ test('readCsvRecords streams records keyed by the header, with their lines', asy
 });
 
 test('a row with more cells than the header is a UserError naming the line and the fix', async () => {
-  const file = testPath('core', 'parsing', 'fixtures', 'ragged.csv');
+  const file = testPath('plugins', 'datasets', 'fixtures', 'ragged.csv');
   await assert.rejects(
     async () => {
       for await (const _record of readCsvRecords(file)) void _record;
@@ -66,7 +66,7 @@ test('a row with more cells than the header is a UserError naming the line and t
 });
 
 test('a missing CSV file is a UserError naming the path', async () => {
-  const file = testPath('core', 'parsing', 'fixtures', 'absent.csv');
+  const file = testPath('plugins', 'datasets', 'fixtures', 'absent.csv');
   await assert.rejects(
     async () => {
       for await (const _record of readCsvRecords(file, 'data file')) void _record;
