@@ -71,9 +71,18 @@ PRECISIONS = {"fp32": "float32", "bf16": "bfloat16"}
 def matmul_peak(settings, threads, precision, label):
     log = os.path.join(settings["work_directory"], f"matmul-{threads}-{precision}-{label}.log")
     code, _, lines = run_child(
-        [sys.executable, os.path.join(HERE, "matmul_peak.py"), "--threads", str(threads), "--size", str(settings["matmul_size"]),
-         "--dtype", PRECISIONS[precision]],
-        threads, log,
+        [
+            sys.executable,
+            os.path.join(HERE, "matmul_peak.py"),
+            "--threads",
+            str(threads),
+            "--size",
+            str(settings["matmul_size"]),
+            "--dtype",
+            PRECISIONS[precision],
+        ],
+        threads,
+        log,
     )
     if code != 0:
         raise RuntimeError(f"matmul_peak.py failed:\n{tail(log)}")
@@ -98,8 +107,9 @@ def data_statistics(settings, tokenizer_directory, config):
     label = lengths([example["label"] for example in examples], max_target)
     rationale = lengths([example.get("rationale") or "" for example in examples], max_target)
     full = dict(config, vocab_size=len(tokenizer))
-    tokens = [p + l + e + r for p, l, e, r in zip(predict, label, explain, rationale)]
-    flops = [training_flops(full, p, l) + training_flops(full, e, r) for p, l, e, r in zip(predict, label, explain, rationale)]
+    rows = list(zip(predict, label, explain, rationale, strict=True))
+    tokens = [sum(row) for row in rows]
+    flops = [training_flops(full, p, target) + training_flops(full, e, r) for p, target, e, r in rows]
     count = len(examples)
     return {
         "examples": count,
@@ -174,7 +184,9 @@ def run_worker(settings, point, variant, directory, shared_tokenizer):
             started_event.update(event)
 
     log = os.path.join(directory, "worker-stderr.log")
-    code, peak_megabytes, _ = run_child([sys.executable, settings["worker_main"], "--request", request_file], point["threads"], log, on_line)
+    code, peak_megabytes, _ = run_child(
+        [sys.executable, settings["worker_main"], "--request", request_file], point["threads"], log, on_line
+    )
     if code != 0 or steps not in progress:
         raise RuntimeError(f"the worker failed (exit {code}, {len(progress)} progress events):\n{tail(log)}")
     warm = settings["warmup_steps"]
@@ -204,12 +216,30 @@ def run_reference(settings, point, precision, directory, tokenizer_directory):
     os.makedirs(directory, exist_ok=True)
     steps = settings["warmup_steps"] + settings["measured_steps"]
     command = [
-        sys.executable, os.path.join(HERE, "reference_loop.py"),
-        "--data", settings["data"], "--tokenizer", tokenizer_directory, "--config", json.dumps(point["config"]),
-        "--batch-size", str(point["batch_size"]), "--steps", str(steps), "--threads", str(point["threads"]),
-        "--alpha", str(settings["alpha"]), "--learning-rate", str(settings["learning_rate"]),
-        "--max-input-length", str(settings["max_input_length"]), "--max-target-length", str(settings["max_target_length"]),
-        "--output-directory", directory,
+        sys.executable,
+        os.path.join(HERE, "reference_loop.py"),
+        "--data",
+        settings["data"],
+        "--tokenizer",
+        tokenizer_directory,
+        "--config",
+        json.dumps(point["config"]),
+        "--batch-size",
+        str(point["batch_size"]),
+        "--steps",
+        str(steps),
+        "--threads",
+        str(point["threads"]),
+        "--alpha",
+        str(settings["alpha"]),
+        "--learning-rate",
+        str(settings["learning_rate"]),
+        "--max-input-length",
+        str(settings["max_input_length"]),
+        "--max-target-length",
+        str(settings["max_target_length"]),
+        "--output-directory",
+        directory,
     ] + (["--bf16"] if precision == "bf16" else [])
     log = os.path.join(directory, "reference-stderr.log")
     code, peak_megabytes, lines = run_child(command, point["threads"], log)
@@ -297,38 +327,51 @@ def main():
         references = [with_rates(run, statistics, point["batch_size"], peaks) for run in references]
         # The target compares with the reference as the paper's loop runs it: the trainer's defaults, fp32.
         reference = next(run for run in references if run["precision"] == "fp32")
-        points.append({
-            "name": point["name"],
-            "config": point["config"],
-            "batch_size": point["batch_size"],
-            "threads": point["threads"],
-            "data": statistics,
-            "matmul_peak_gflops": peaks,
-            "workers": workers,
-            "references": references,
-            "speedup_over_reference": {run["variant"]: run["steps_per_second"] / reference["steps_per_second"] for run in workers},
-            "speedup_over_same_precision_reference": {
-                run["variant"]: run["steps_per_second"] / match["steps_per_second"]
-                for run in workers
-                for match in references
-                if match["precision"] == run["precision"]
-            },
-        })
-        print(f"  {point['name']} b{point['batch_size']} t{point['threads']}: "
-              + ", ".join(f"worker {run['variant']} {run['steps_per_second']:.2f} steps/s" for run in workers)
-              + "".join(f", {run['variant']} {run['steps_per_second']:.2f} steps/s" for run in references), file=sys.stderr, flush=True)
+        points.append(
+            {
+                "name": point["name"],
+                "config": point["config"],
+                "batch_size": point["batch_size"],
+                "threads": point["threads"],
+                "data": statistics,
+                "matmul_peak_gflops": peaks,
+                "workers": workers,
+                "references": references,
+                "speedup_over_reference": {run["variant"]: run["steps_per_second"] / reference["steps_per_second"] for run in workers},
+                "speedup_over_same_precision_reference": {
+                    run["variant"]: run["steps_per_second"] / match["steps_per_second"]
+                    for run in workers
+                    for match in references
+                    if match["precision"] == run["precision"]
+                },
+            }
+        )
+        print(
+            f"  {point['name']} b{point['batch_size']} t{point['threads']}: "
+            + ", ".join(f"worker {run['variant']} {run['steps_per_second']:.2f} steps/s" for run in workers)
+            + "".join(f", {run['variant']} {run['steps_per_second']:.2f} steps/s" for run in references),
+            file=sys.stderr,
+            flush=True,
+        )
     peaks_after = {
         precision: {threads: matmul_peak(settings, threads, precision, "after") for threads in thread_counts} for precision in PRECISIONS
     }
-    print(json.dumps({
-        "worker_defaults": defaults,
-        "cpu_bf16_supported": cpu_bf16_supported(),
-        "matmul_peak_gflops": {
-            precision: {str(threads): {"before": peaks_before[precision][threads], "after": peaks_after[precision][threads]} for threads in thread_counts}
-            for precision in PRECISIONS
-        },
-        "points": points,
-    }))
+    print(
+        json.dumps(
+            {
+                "worker_defaults": defaults,
+                "cpu_bf16_supported": cpu_bf16_supported(),
+                "matmul_peak_gflops": {
+                    precision: {
+                        str(threads): {"before": peaks_before[precision][threads], "after": peaks_after[precision][threads]}
+                        for threads in thread_counts
+                    }
+                    for precision in PRECISIONS
+                },
+                "points": points,
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -9,12 +9,13 @@ import { pluginOptionsValidator } from '../../../../core/config/plugin-options-v
 import { UserError } from '../../../../core/errors/user-error.js';
 import type { TrainingExample } from '../../../../core/plugins/kinds/trainer.js';
 import { defaultVirtualenvPython } from '../../../../core/python/python-interpreter.js';
+import { PythonProgramFailure } from '../../../../core/python/python-program-failure.js';
 import { LocalEventStream, type DistillEvent } from '../../../../core/services/event-stream.js';
 import { workerCommand } from '../../../../plugins/trainers/torch/torch-trainer-client.js';
-import type { TorchTrainerOptions } from '../../../../plugins/trainers/torch/torch-trainer-options.js';
+import { workerOptionsSchema, type TorchTrainerOptions } from '../../../../plugins/trainers/torch/torch-trainer-options.js';
 import { torchTrainer } from '../../../../plugins/trainers/torch/torch-trainer.js';
 import { workerMainScript } from '../../../../plugins/trainers/torch/worker-location.js';
-import { runWorker, WorkerFailure, type WorkerCommand } from '../../../../plugins/trainers/torch/worker-process.js';
+import { runWorker, type WorkerCommand } from '../../../../plugins/trainers/torch/worker-process.js';
 import type { WorkerEvent, WorkerTrainRequest } from '../../../../plugins/trainers/torch/worker-protocol.js';
 import { testPath } from '../../../support/paths.js';
 import { testDependencies } from '../../../support/test-dependencies.js';
@@ -39,6 +40,7 @@ const unusedRequest = {
   seed: 1,
   resume: false,
   options: {},
+  options_schema: workerOptionsSchema,
 } satisfies WorkerTrainRequest;
 
 function runFixture(script: string, handshakeTimeoutMs = 20_000, events: WorkerEvent[] = []) {
@@ -82,7 +84,7 @@ test('the real worker refuses a train request of another protocol version', asyn
 test('a worker that crashes mid-training becomes an error naming the signal and its stderr, not a hang', async () => {
   const events: WorkerEvent[] = [];
   await assert.rejects(runFixture('crashing-worker.py', 20_000, events), (error: unknown) => {
-    assert.ok(error instanceof WorkerFailure);
+    assert.ok(error instanceof PythonProgramFailure);
     assert.match(error.message, /the trainer worker was killed by SIGSEGV before finishing/);
     assert.match(error.message, /native library: illegal memory access in kernel 7/);
     return true;
