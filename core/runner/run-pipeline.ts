@@ -1,11 +1,11 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { createStepInstance } from '../config/create-step-instance.js';
 import { loadPipeline, type LoadedPipeline } from '../config/load-pipeline.js';
 import { createRootContainer, createRunContainer, pluginDependencies } from '../container/root-container.js';
 import { assertNoLinks } from '../files/assert-no-links.js';
 import { writeFileNoFollow } from '../files/no-follow-files.js';
 import { packagePath } from '../package-root.js';
-import { findPythonInterpreter } from '../python/python-interpreter.js';
 import { writeReport, type WrittenReport } from '../report/write-report.js';
 import type { RunSummary, SweepPoint } from '../report/run-summary.js';
 import type { PluginDependencies } from '../plugins/plugin-dependencies.js';
@@ -19,7 +19,6 @@ import { runStages, type RunStagesOptions, type StageOutcome } from './run-stage
 import { runSummaryFromStages } from './run-summary-from-stages.js';
 import type { StageName } from './stage-name.js';
 import { sweepVariants } from './sweep-grid.js';
-import { workerPackageVersions } from './worker-versions.js';
 
 /** Options of {@link runPipeline}. */
 export interface RunPipelineOptions {
@@ -63,6 +62,27 @@ export function runDirectoryOf(loaded: LoadedPipeline): string {
 
 function distillVersion(): string {
   return (JSON.parse(readFileSync(packagePath('package.json'), 'utf8')) as { version: string }).version;
+}
+
+/**
+ * Asks the pipeline's trainer for the versions of the packages it trains with (for the lockfile);
+ * the answer comes while the stages run. The instance is created at once, so a trainer whose
+ * environment is missing fails the run before any stage; a report that fails leaves the lockfile
+ * without versions, with a warning.
+ */
+async function askTrainerPackages(
+  loaded: LoadedPipeline,
+  dependencies: PluginDependencies,
+): Promise<{ readonly packages: Promise<Record<string, string | null>> }> {
+  const trainer = await createStepInstance(loaded, 'trainer', loaded.config.trainer, dependencies);
+  const packages = (trainer.environment?.() ?? Promise.resolve({ packages: {} })).then(
+    (reported) => ({ ...reported.packages }),
+    (error: unknown) => {
+      dependencies.logger.warn(`the trainer did not report its package versions, so the lockfile records none: ${String(error)}`);
+      return {};
+    },
+  );
+  return { packages };
 }
 
 /**
@@ -131,10 +151,9 @@ export async function runPipeline(file: string, options: RunPipelineOptions = {}
     });
     const last = options.only ?? options.until;
     const inScope = last ? stages.slice(0, stages.findIndex((stage) => stage.name === last) + 1) : stages;
-    const trainerPython = typeof loaded.config.trainer.options.python === 'string' ? loaded.config.trainer.options.python : undefined;
-    const worker = inScope.some((stage) => stage.name === 'trainer')
-      ? workerPackageVersions(findPythonInterpreter(trainerPython, environment))
-      : {};
+    const trainerReport = inScope.some((stage) => stage.name === 'trainer')
+      ? await askTrainerPackages(loaded, dependencies)
+      : { packages: Promise.resolve({}) };
     const outcomes = await runStages(stages, {
       runDirectory,
       events: dependencies.events,
@@ -151,7 +170,7 @@ export async function runPipeline(file: string, options: RunPipelineOptions = {}
       runDirectory,
       stages,
       Object.fromEntries(outcomes.map((outcome) => [outcome.stage, outcome.signature])),
-      worker,
+      await trainerReport.packages,
       distillVersion(),
     );
     writeFileNoFollow(
