@@ -27,7 +27,7 @@ import sys
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
-from model_flops import training_flops  # noqa: E402
+from model_flops import training_flops  # noqa: E402 - found through the sys.path entry above (a sibling script, not a package)
 
 
 def child_environment(threads):
