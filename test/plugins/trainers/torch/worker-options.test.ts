@@ -12,6 +12,7 @@ import { runWorker } from '../../../../plugins/trainers/torch/worker-process.js'
 import type { WorkerEvent, WorkerTrainRequest } from '../../../../plugins/trainers/torch/worker-protocol.js';
 import { repositoryRoot } from '../../../support/paths.js';
 import { temporaryDirectory } from '../../../support/temporary-directory.js';
+import { tinyScratchStudent } from './trainer-runs.js';
 
 const properties = workerOptionsSchema.properties as Record<string, Record<string, unknown>>;
 
@@ -29,13 +30,7 @@ function tinyRequest(context: TestContext, options: Record<string, unknown>, sch
   return {
     output_directory: output,
     data: { train },
-    student: {
-      size: 'custom',
-      config: { d_model: 16, d_ff: 32, d_kv: 4, num_heads: 4, num_layers: 1, num_decoder_layers: 1 },
-      tokenizer: { type: 'bpe', vocab_size: 120 },
-      max_input_length: 32,
-      max_target_length: 16,
-    },
+    student: tinyScratchStudent,
     alpha: { start: 0.5, end: 0.5 },
     metric: 'exact-match',
     seed: 1,

@@ -19,6 +19,7 @@ import { runWorker, type WorkerCommand } from '../../../../plugins/trainers/torc
 import type { WorkerEvent, WorkerTrainRequest } from '../../../../plugins/trainers/torch/worker-protocol.js';
 import { testPath } from '../../../support/paths.js';
 import { testDependencies } from '../../../support/test-dependencies.js';
+import { tinyScratchStudent } from './trainer-runs.js';
 
 const python = defaultVirtualenvPython;
 
@@ -202,13 +203,7 @@ test('SIGTERM to a worker run as a plain program: it checkpoints, says done (can
     ...unusedRequest,
     output_directory: output,
     data: { train },
-    student: {
-      size: 'custom',
-      config: { d_model: 16, d_ff: 32, d_kv: 4, num_heads: 4, num_layers: 1, num_decoder_layers: 1 },
-      tokenizer: { type: 'bpe', vocab_size: 120 },
-      max_input_length: 32,
-      max_target_length: 16,
-    },
+    student: tinyScratchStudent,
     options: { batch_size: 2, max_steps: 100_000, checkpoint_every: 100_000, threads: 1 },
   };
   await writeFile(requestFile, JSON.stringify({ type: 'train', protocol: 1, request }));
