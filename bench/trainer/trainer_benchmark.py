@@ -7,7 +7,7 @@ SETTINGS.json (written by ``trainer-throughput-benchmark.ts``)::
     {"data": "train.jsonl", "work_directory": "...", "worker_main": ".../worker/main.py",
      "warmup_steps": 5, "measured_steps": 50, "matmul_size": 2048,
      "max_input_length": 128, "max_target_length": 64, "alpha": 0.5, "learning_rate": 5e-4,
-     "tokenizer": {"type": "unigram", "vocab_size": 8000},
+     "tokenizer": {"type": "unigram", "vocab_size": 8000}, "options_schema": {...the worker's options schema...},
      "grid": [{"name": "reference-256", "config": {...}, "batch_size": 16, "threads": 2,
                "worker_variants": [{"task_passes": "separate", "bf16": "auto", "spinning": false}, ...],
                "reference_precisions": ["fp32", "bf16"]}]}
@@ -165,6 +165,7 @@ def run_worker(settings, point, variant, directory, shared_tokenizer):
                 "checkpoint_every": steps + 1,
                 "log_every": 1,
             },
+            "options_schema": settings["options_schema"],
         },
     }
     request_file = os.path.join(directory, "bench-request.json")
@@ -282,16 +283,14 @@ def with_rates(run, statistics, batch_size, peaks):
     )
 
 
-def worker_defaults(worker_main):
-    """The worker's default `task_passes` and `bf16`, read from its option table (they have changed before)."""
-    sys.path.insert(0, os.path.dirname(worker_main))
-    from distill_worker.options import TRAINING_OPTIONS
-
-    return {name: TRAINING_OPTIONS[name][0] for name in ("task_passes", "bf16", "spinning")}
+def worker_defaults(options_schema):
+    """The worker's default `task_passes`, `bf16` and `spinning`, read from the trainer's options schema (they have changed before)."""
+    return {name: options_schema["properties"][name]["default"] for name in ("task_passes", "bf16", "spinning")}
 
 
-def cpu_bf16_supported():
+def cpu_bf16_supported(worker_main):
     """The worker's own test of native bf16 on this CPU."""
+    sys.path.insert(0, os.path.dirname(worker_main))
     from distill_worker.distributed import cpu_bf16_supported as supported
 
     return supported()
@@ -300,7 +299,7 @@ def cpu_bf16_supported():
 def main():
     with open(sys.argv[1], encoding="utf-8") as handle:
         settings = json.load(handle)
-    defaults = worker_defaults(settings["worker_main"])
+    defaults = worker_defaults(settings["options_schema"])
     work = settings["work_directory"]
     os.makedirs(work, exist_ok=True)
     shared_tokenizer = os.path.join(work, "tokenizer")
@@ -360,7 +359,7 @@ def main():
         json.dumps(
             {
                 "worker_defaults": defaults,
-                "cpu_bf16_supported": cpu_bf16_supported(),
+                "cpu_bf16_supported": cpu_bf16_supported(settings["worker_main"]),
                 "matmul_peak_gflops": {
                     precision: {
                         str(threads): {"before": peaks_before[precision][threads], "after": peaks_after[precision][threads]}
