@@ -7,6 +7,7 @@ import { loadStudent, taskPrefixes } from '../../core/inference/load-student.js'
 import type { Dataset } from '../../core/plugins/kinds/dataset.js';
 import type { Parser } from '../../core/plugins/kinds/parser.js';
 import { readDsbsRecordings } from '../../plugins/teachers/recorded/dsbs-recordings.js';
+import { workerOptionsSchema } from '../../plugins/trainers/torch/torch-trainer-options.js';
 import { workerMainScript } from '../../plugins/trainers/torch/worker-location.js';
 import { benchDependencies, builtinDescriptor } from '../support/bench-dependencies.js';
 import { benchPath, dsbsDirectory, pythonInterpreter } from '../support/bench-paths.js';
@@ -225,6 +226,7 @@ export async function runStudentInferenceBenchmark(mode: BenchMode) {
           checkpoint_every: settings.training_steps + 1,
           log_every: 50,
         },
+        options_schema: workerOptionsSchema,
       },
     };
     const requestFile = path.join(work, 'request.json');

@@ -10,6 +10,7 @@ import type { DsbsDatasetName } from '../../plugins/datasets/dsbs/dsbs-layout.js
 import { holdOutValidation } from '../../core/training/split-roles.js';
 import { applySamplers, trainingExamplesFromItems } from '../../core/training/training-data.js';
 import { readDsbsRecordings } from '../../plugins/teachers/recorded/dsbs-recordings.js';
+import { workerOptionsSchema } from '../../plugins/trainers/torch/torch-trainer-options.js';
 import { workerMainScript } from '../../plugins/trainers/torch/worker-location.js';
 import { benchDependencies, builtinDescriptor } from '../support/bench-dependencies.js';
 import { dsbsDirectory, pythonInterpreter } from '../support/bench-paths.js';
@@ -374,6 +375,7 @@ export async function runStudentQualityBenchmark(context: BenchContext): Promise
                     generation_max_tokens: 8,
                     log_every: 50,
                   },
+                  options_schema: workerOptionsSchema,
                 },
               };
               const requestFile = path.join(runDirectory, 'bench-request.json');

@@ -38,7 +38,11 @@ def main():
         torch.mm(left, right, out=output)
         best = max(best, flops / (time.perf_counter() - started))
         repetitions += 1
-    print(json.dumps({"threads": torch.get_num_threads(), "dtype": arguments.dtype, "size": size, "repetitions": repetitions, "gflops": best / 1e9}))
+    print(
+        json.dumps(
+            {"threads": torch.get_num_threads(), "dtype": arguments.dtype, "size": size, "repetitions": repetitions, "gflops": best / 1e9}
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -109,8 +109,7 @@ def main():
 
         def __call__(self, batch, return_tensors=None):
             pred_features = [
-                {"input_ids": item["input_ids"], "attention_mask": item["attention_mask"], "labels": item["labels"]}
-                for item in batch
+                {"input_ids": item["input_ids"], "attention_mask": item["attention_mask"], "labels": item["labels"]} for item in batch
             ]
             expl_features = [
                 {"input_ids": item["expl_input_ids"], "attention_mask": item["expl_attention_mask"], "labels": item["aux_labels"]}

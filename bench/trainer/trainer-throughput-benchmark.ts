@@ -5,6 +5,8 @@ import path from 'node:path';
 import type { Dataset } from '../../core/plugins/kinds/dataset.js';
 import type { Parser } from '../../core/plugins/kinds/parser.js';
 import { readDsbsRecordings } from '../../plugins/teachers/recorded/dsbs-recordings.js';
+import type { JsonSchema } from '../../core/plugins/json-schema.js';
+import { workerOptionsSchema } from '../../plugins/trainers/torch/torch-trainer-options.js';
 import { workerMainScript } from '../../plugins/trainers/torch/worker-location.js';
 import { benchDependencies, builtinDescriptor } from '../support/bench-dependencies.js';
 import { benchPath, dsbsDirectory, pythonInterpreter } from '../support/bench-paths.js';
@@ -55,6 +57,8 @@ export interface TrainerBenchSettings {
   readonly alpha: number;
   readonly learning_rate: number;
   readonly tokenizer: { readonly type: 'unigram'; readonly vocab_size: number };
+  /** What every train request carries: the schema the worker checks its options against and takes defaults from. */
+  readonly options_schema: JsonSchema | string;
   readonly grid: readonly GridPoint[];
   readonly targets: { readonly speedup_over_reference: number; readonly share_of_matmul_peak: number };
 }
@@ -205,6 +209,7 @@ export async function runTrainerThroughputBenchmark(mode: BenchMode): Promise<{ 
       alpha: 0.5,
       learning_rate: 5e-4,
       tokenizer: { type: 'unigram', vocab_size: mode === 'smoke' ? 2000 : 8000 },
+      options_schema: workerOptionsSchema,
       grid: gridFor(mode),
       targets: { speedup_over_reference: 1.5, share_of_matmul_peak: 0.6 },
     };
@@ -212,7 +217,12 @@ export async function runTrainerThroughputBenchmark(mode: BenchMode): Promise<{ 
     writeFileSync(settingsFile, JSON.stringify(settings, null, 2));
     const results = await runDriver(settingsFile);
     return {
-      settings: { ...settings, data: '(temporary file, removed after the run)', work_directory: '(temporary, removed after the run)' },
+      settings: {
+        ...settings,
+        data: '(temporary file, removed after the run)',
+        work_directory: '(temporary, removed after the run)',
+        options_schema: "(the torch trainer's worker options schema)",
+      },
       results,
     };
   } finally {

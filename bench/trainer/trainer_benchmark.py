@@ -7,7 +7,7 @@ SETTINGS.json (written by ``trainer-throughput-benchmark.ts``)::
     {"data": "train.jsonl", "work_directory": "...", "worker_main": ".../worker/main.py",
      "warmup_steps": 5, "measured_steps": 50, "matmul_size": 2048,
      "max_input_length": 128, "max_target_length": 64, "alpha": 0.5, "learning_rate": 5e-4,
-     "tokenizer": {"type": "unigram", "vocab_size": 8000},
+     "tokenizer": {"type": "unigram", "vocab_size": 8000}, "options_schema": {...the worker's options schema...},
      "grid": [{"name": "reference-256", "config": {...}, "batch_size": 16, "threads": 2,
                "worker_variants": [{"task_passes": "separate", "bf16": "auto", "spinning": false}, ...],
                "reference_precisions": ["fp32", "bf16"]}]}
@@ -27,7 +27,7 @@ import sys
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
-from model_flops import training_flops  # noqa: E402
+from model_flops import training_flops  # noqa: E402 - found through the sys.path entry above (a sibling script, not a package)
 
 
 def child_environment(threads):
@@ -71,9 +71,18 @@ PRECISIONS = {"fp32": "float32", "bf16": "bfloat16"}
 def matmul_peak(settings, threads, precision, label):
     log = os.path.join(settings["work_directory"], f"matmul-{threads}-{precision}-{label}.log")
     code, _, lines = run_child(
-        [sys.executable, os.path.join(HERE, "matmul_peak.py"), "--threads", str(threads), "--size", str(settings["matmul_size"]),
-         "--dtype", PRECISIONS[precision]],
-        threads, log,
+        [
+            sys.executable,
+            os.path.join(HERE, "matmul_peak.py"),
+            "--threads",
+            str(threads),
+            "--size",
+            str(settings["matmul_size"]),
+            "--dtype",
+            PRECISIONS[precision],
+        ],
+        threads,
+        log,
     )
     if code != 0:
         raise RuntimeError(f"matmul_peak.py failed:\n{tail(log)}")
@@ -98,8 +107,9 @@ def data_statistics(settings, tokenizer_directory, config):
     label = lengths([example["label"] for example in examples], max_target)
     rationale = lengths([example.get("rationale") or "" for example in examples], max_target)
     full = dict(config, vocab_size=len(tokenizer))
-    tokens = [p + l + e + r for p, l, e, r in zip(predict, label, explain, rationale)]
-    flops = [training_flops(full, p, l) + training_flops(full, e, r) for p, l, e, r in zip(predict, label, explain, rationale)]
+    rows = list(zip(predict, label, explain, rationale, strict=True))
+    tokens = [sum(row) for row in rows]
+    flops = [training_flops(full, p, target) + training_flops(full, e, r) for p, target, e, r in rows]
     count = len(examples)
     return {
         "examples": count,
@@ -155,6 +165,7 @@ def run_worker(settings, point, variant, directory, shared_tokenizer):
                 "checkpoint_every": steps + 1,
                 "log_every": 1,
             },
+            "options_schema": settings["options_schema"],
         },
     }
     request_file = os.path.join(directory, "bench-request.json")
@@ -174,7 +185,9 @@ def run_worker(settings, point, variant, directory, shared_tokenizer):
             started_event.update(event)
 
     log = os.path.join(directory, "worker-stderr.log")
-    code, peak_megabytes, _ = run_child([sys.executable, settings["worker_main"], "--request", request_file], point["threads"], log, on_line)
+    code, peak_megabytes, _ = run_child(
+        [sys.executable, settings["worker_main"], "--request", request_file], point["threads"], log, on_line
+    )
     if code != 0 or steps not in progress:
         raise RuntimeError(f"the worker failed (exit {code}, {len(progress)} progress events):\n{tail(log)}")
     warm = settings["warmup_steps"]
@@ -204,12 +217,30 @@ def run_reference(settings, point, precision, directory, tokenizer_directory):
     os.makedirs(directory, exist_ok=True)
     steps = settings["warmup_steps"] + settings["measured_steps"]
     command = [
-        sys.executable, os.path.join(HERE, "reference_loop.py"),
-        "--data", settings["data"], "--tokenizer", tokenizer_directory, "--config", json.dumps(point["config"]),
-        "--batch-size", str(point["batch_size"]), "--steps", str(steps), "--threads", str(point["threads"]),
-        "--alpha", str(settings["alpha"]), "--learning-rate", str(settings["learning_rate"]),
-        "--max-input-length", str(settings["max_input_length"]), "--max-target-length", str(settings["max_target_length"]),
-        "--output-directory", directory,
+        sys.executable,
+        os.path.join(HERE, "reference_loop.py"),
+        "--data",
+        settings["data"],
+        "--tokenizer",
+        tokenizer_directory,
+        "--config",
+        json.dumps(point["config"]),
+        "--batch-size",
+        str(point["batch_size"]),
+        "--steps",
+        str(steps),
+        "--threads",
+        str(point["threads"]),
+        "--alpha",
+        str(settings["alpha"]),
+        "--learning-rate",
+        str(settings["learning_rate"]),
+        "--max-input-length",
+        str(settings["max_input_length"]),
+        "--max-target-length",
+        str(settings["max_target_length"]),
+        "--output-directory",
+        directory,
     ] + (["--bf16"] if precision == "bf16" else [])
     log = os.path.join(directory, "reference-stderr.log")
     code, peak_megabytes, lines = run_child(command, point["threads"], log)
@@ -252,16 +283,14 @@ def with_rates(run, statistics, batch_size, peaks):
     )
 
 
-def worker_defaults(worker_main):
-    """The worker's default `task_passes` and `bf16`, read from its option table (they have changed before)."""
-    sys.path.insert(0, os.path.dirname(worker_main))
-    from distill_worker.options import TRAINING_OPTIONS
-
-    return {name: TRAINING_OPTIONS[name][0] for name in ("task_passes", "bf16", "spinning")}
+def worker_defaults(options_schema):
+    """The worker's default `task_passes`, `bf16` and `spinning`, read from the trainer's options schema (they have changed before)."""
+    return {name: options_schema["properties"][name]["default"] for name in ("task_passes", "bf16", "spinning")}
 
 
-def cpu_bf16_supported():
+def cpu_bf16_supported(worker_main):
     """The worker's own test of native bf16 on this CPU."""
+    sys.path.insert(0, os.path.dirname(worker_main))
     from distill_worker.distributed import cpu_bf16_supported as supported
 
     return supported()
@@ -270,7 +299,7 @@ def cpu_bf16_supported():
 def main():
     with open(sys.argv[1], encoding="utf-8") as handle:
         settings = json.load(handle)
-    defaults = worker_defaults(settings["worker_main"])
+    defaults = worker_defaults(settings["options_schema"])
     work = settings["work_directory"]
     os.makedirs(work, exist_ok=True)
     shared_tokenizer = os.path.join(work, "tokenizer")
@@ -297,38 +326,51 @@ def main():
         references = [with_rates(run, statistics, point["batch_size"], peaks) for run in references]
         # The target compares with the reference as the paper's loop runs it: the trainer's defaults, fp32.
         reference = next(run for run in references if run["precision"] == "fp32")
-        points.append({
-            "name": point["name"],
-            "config": point["config"],
-            "batch_size": point["batch_size"],
-            "threads": point["threads"],
-            "data": statistics,
-            "matmul_peak_gflops": peaks,
-            "workers": workers,
-            "references": references,
-            "speedup_over_reference": {run["variant"]: run["steps_per_second"] / reference["steps_per_second"] for run in workers},
-            "speedup_over_same_precision_reference": {
-                run["variant"]: run["steps_per_second"] / match["steps_per_second"]
-                for run in workers
-                for match in references
-                if match["precision"] == run["precision"]
-            },
-        })
-        print(f"  {point['name']} b{point['batch_size']} t{point['threads']}: "
-              + ", ".join(f"worker {run['variant']} {run['steps_per_second']:.2f} steps/s" for run in workers)
-              + "".join(f", {run['variant']} {run['steps_per_second']:.2f} steps/s" for run in references), file=sys.stderr, flush=True)
+        points.append(
+            {
+                "name": point["name"],
+                "config": point["config"],
+                "batch_size": point["batch_size"],
+                "threads": point["threads"],
+                "data": statistics,
+                "matmul_peak_gflops": peaks,
+                "workers": workers,
+                "references": references,
+                "speedup_over_reference": {run["variant"]: run["steps_per_second"] / reference["steps_per_second"] for run in workers},
+                "speedup_over_same_precision_reference": {
+                    run["variant"]: run["steps_per_second"] / match["steps_per_second"]
+                    for run in workers
+                    for match in references
+                    if match["precision"] == run["precision"]
+                },
+            }
+        )
+        print(
+            f"  {point['name']} b{point['batch_size']} t{point['threads']}: "
+            + ", ".join(f"worker {run['variant']} {run['steps_per_second']:.2f} steps/s" for run in workers)
+            + "".join(f", {run['variant']} {run['steps_per_second']:.2f} steps/s" for run in references),
+            file=sys.stderr,
+            flush=True,
+        )
     peaks_after = {
         precision: {threads: matmul_peak(settings, threads, precision, "after") for threads in thread_counts} for precision in PRECISIONS
     }
-    print(json.dumps({
-        "worker_defaults": defaults,
-        "cpu_bf16_supported": cpu_bf16_supported(),
-        "matmul_peak_gflops": {
-            precision: {str(threads): {"before": peaks_before[precision][threads], "after": peaks_after[precision][threads]} for threads in thread_counts}
-            for precision in PRECISIONS
-        },
-        "points": points,
-    }))
+    print(
+        json.dumps(
+            {
+                "worker_defaults": defaults,
+                "cpu_bf16_supported": cpu_bf16_supported(settings["worker_main"]),
+                "matmul_peak_gflops": {
+                    precision: {
+                        str(threads): {"before": peaks_before[precision][threads], "after": peaks_after[precision][threads]}
+                        for threads in thread_counts
+                    }
+                    for precision in PRECISIONS
+                },
+                "points": points,
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -5,7 +5,6 @@ import { withRun, type RunScope } from '../container/run-scope.js';
 import { assertNoLinks } from '../files/assert-no-links.js';
 import { writeFileNoFollow } from '../files/no-follow-files.js';
 import { packagePath } from '../package-root.js';
-import { findPythonInterpreter } from '../python/python-interpreter.js';
 import { writeReport, type WrittenReport } from '../report/write-report.js';
 import type { RunSummary, SweepPoint } from '../report/run-summary.js';
 import type { PluginDependencies } from '../plugins/plugin-dependencies.js';
@@ -19,7 +18,6 @@ import { runStages, type RunStagesOptions, type StageOutcome, type StageOutcomes
 import { runSummaryFromStages } from './run-summary-from-stages.js';
 import type { StageName } from './stage-name.js';
 import { sweepVariants } from './sweep-grid.js';
-import { workerPackageVersions } from './worker-versions.js';
 
 /** Options of {@link runPipeline}. */
 export interface RunPipelineOptions {
@@ -63,6 +61,28 @@ export function runDirectoryOf(loaded: LoadedPipeline): string {
 
 function distillVersion(): string {
   return (JSON.parse(readFileSync(packagePath('package.json'), 'utf8')) as { version: string }).version;
+}
+
+/**
+ * Asks the pipeline's trainer for the versions of the packages it trains with (for the lockfile);
+ * the answer comes while the stages run. The instance is created at once, so a trainer whose
+ * environment is missing fails the run before any stage; a report that fails leaves the lockfile
+ * without versions, with a warning.
+ */
+async function askTrainerPackages(
+  loaded: LoadedPipeline,
+  run: PipelineRun,
+): Promise<{ readonly packages: Promise<Record<string, string | null>> }> {
+  const { logger } = run.instances.dependencies;
+  const trainer = await run.instances.of(loaded, 'trainer', loaded.config.trainer);
+  const packages = (trainer.environment?.() ?? Promise.resolve({ packages: {} })).then(
+    (reported) => ({ ...reported.packages }),
+    (error: unknown) => {
+      logger.warn(`the trainer did not report its package versions, so the lockfile records none: ${String(error)}`);
+      return {};
+    },
+  );
+  return { packages };
 }
 
 /**
@@ -111,19 +131,6 @@ function writeStagesFile(runDirectory: string, outcomes: readonly StageOutcome[]
   writeFileNoFollow(path.join(runDirectory, 'stages.json'), JSON.stringify(stages, null, 2) + '\n');
 }
 
-/** The worker's package versions for the lockfile, when the run trains (asking costs a Python start). */
-function workerVersions(
-  loaded: LoadedPipeline,
-  inScope: readonly { readonly name: StageName }[],
-  environment: RunEnvironment,
-): Record<string, string | null> {
-  if (!inScope.some((stage) => stage.name === 'trainer')) return {};
-  const trainerPython = typeof loaded.config.trainer.options.python === 'string' ? loaded.config.trainer.options.python : undefined;
-  return workerPackageVersions(findPythonInterpreter(trainerPython, environment));
-}
-
-type RunEnvironment = Readonly<Record<string, string | undefined>>;
-
 /** The stages of a loaded pipeline run in a run scope, the records written, then the report. */
 async function runLoadedPipeline(loaded: LoadedPipeline, options: RunPipelineOptions, scope: RunScope): Promise<RunPipelineResult> {
   const { dependencies } = scope;
@@ -134,7 +141,9 @@ async function runLoadedPipeline(loaded: LoadedPipeline, options: RunPipelineOpt
     const stages = await pipelineStages(loaded, run, { teacherRoles: options.teacherRoles, restartTrainer: options.restartTrainer });
     const last = options.only ?? options.until;
     const inScope = last ? stages.slice(0, stages.findIndex((stage) => stage.name === last) + 1) : stages;
-    const worker = workerVersions(loaded, inScope, dependencies.environment);
+    const trainerReport = inScope.some((stage) => stage.name === 'trainer')
+      ? await askTrainerPackages(loaded, run)
+      : { packages: Promise.resolve({}) };
     const { only, from, until, requireStored } = options;
     const outcomes = await runStages(stages, {
       runDirectory,
@@ -148,7 +157,7 @@ async function runLoadedPipeline(loaded: LoadedPipeline, options: RunPipelineOpt
     const stopped = outcomes.find((outcome) => outcome.status === 'stopped')?.stage ?? null;
     const partial = outcomes.find((outcome) => outcome.status === 'partial')?.stage ?? null;
     const signatures = Object.fromEntries(outcomes.map((outcome) => [outcome.stage, outcome.signature]));
-    writeLockfile(loaded, runDirectory, stages, signatures, worker, distillVersion());
+    writeLockfile(loaded, runDirectory, stages, signatures, await trainerReport.packages, distillVersion());
     writeStagesFile(runDirectory, outcomes);
     // A sweep trains many students on one teacher stage: only on a complete one, so that all of them
     // learn from the same answers.

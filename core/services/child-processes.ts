@@ -30,14 +30,28 @@ export class ChildProcesses implements Disposable {
   }
 }
 
+/**
+ * Sends a signal to a child and what it started: to its process group when it leads one (a program
+ * started `detached`, such as a trainer worker whose ranks torchrun started), else to it alone.
+ */
+function signal(child: ChildProcess, name: NodeJS.Signals): void {
+  try {
+    if (child.pid !== undefined) process.kill(-child.pid, name);
+    return;
+  } catch {
+    // Not a group leader (ESRCH): the child alone.
+  }
+  child.kill(name);
+}
+
 function stop(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
   return new Promise((resolve) => {
-    const killer = setTimeout(() => child.kill('SIGKILL'), stopGraceMilliseconds);
+    const killer = setTimeout(() => signal(child, 'SIGKILL'), stopGraceMilliseconds);
     child.once('exit', () => {
       clearTimeout(killer);
       resolve();
     });
-    child.kill('SIGTERM');
+    signal(child, 'SIGTERM');
   });
 }

@@ -60,7 +60,19 @@ export interface TrainResult {
   readonly metricsFile?: string;
 }
 
+/** What a trainer runs with, recorded in the run's lockfile. */
+export interface TrainerEnvironment {
+  /** Package name → installed version (null: not installed); a Python trainer includes `python`. */
+  readonly packages: Readonly<Record<string, string | null>>;
+}
+
 /** Trains a student; progress goes to the event stream as `train.*` events. */
 export interface Trainer {
   train(request: TrainRequest, events: EventStream, signal: AbortSignal): Promise<TrainResult>;
+  /**
+   * Reports the environment the trainer trains in (the versions of its packages, for the lockfile),
+   * as its own process reports them; rejects when that environment cannot start. Optional, added in
+   * contract version 1: the lockfile of a trainer without it records no versions.
+   */
+  environment?(): Promise<TrainerEnvironment>;
 }

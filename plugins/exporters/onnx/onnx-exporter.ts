@@ -92,6 +92,8 @@ export function createOnnxExporter(options: OnnxExporterOptions, dependencies: P
           quantize,
           opset: options.opset ?? 14,
           threads: options.threads ?? 1,
+          environment: dependencies.environment,
+          processes: dependencies.processes,
         },
         events,
         signal,

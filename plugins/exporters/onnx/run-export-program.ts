@@ -1,8 +1,8 @@
-import { spawn } from 'node:child_process';
 import path from 'node:path';
-import { createInterface } from 'node:readline';
-import { UserError } from '../../../core/errors/user-error.js';
 import { packagePath } from '../../../core/package-root.js';
+import type { ProgramDone, ProgramError, ProgramHello } from '../../../core/python/program-protocol.js';
+import type { ChildProcesses } from '../../../core/services/child-processes.js';
+import { runPythonProgram } from '../../../core/python/python-program.js';
 import type { EventStream } from '../../../core/services/event-stream.js';
 
 /**
@@ -19,6 +19,10 @@ export interface ExportProgramArguments {
   readonly quantize: boolean;
   readonly opset: number;
   readonly threads: number;
+  /** Environment variables of the run. */
+  readonly environment: Readonly<Record<string, string | undefined>>;
+  /** The run's process list, which stops the program if the run ends first. */
+  readonly processes?: ChildProcesses;
 }
 
 /** What the program reported on success. */
@@ -28,23 +32,36 @@ export interface ExportProgramResult {
   readonly maxLogitDifference: number;
 }
 
-interface ProgramLine {
-  event?: string;
-  message?: string;
-  kind?: string;
-  fix?: string;
-  trace?: string;
-  files?: string[];
-  max_logit_difference?: number;
+/** A step of the export, for the progress display. */
+interface ProgressLine {
+  readonly type: 'progress';
+  readonly message: string;
 }
 
+/** The export program's last line on success. */
+interface ExportDone extends ProgramDone {
+  readonly files: string[];
+  readonly max_logit_difference: number | null;
+}
+
+/** Every line the export program writes. */
+type ExportProgramEvent = ProgramHello | ProgressLine | ProgramError | ExportDone;
+
+/** Slow imports of torch and onnx on a loaded machine: the same allowance as the trainer worker's default. */
+const handshakeTimeoutMs = 300_000;
+
 /**
- * Runs `export_onnx.py` as a child process and follows its JSON-lines protocol: `progress` lines
- * become `export.progress` events, a `user` error becomes a {@link UserError}, anything else that
- * fails is a bug and is thrown with the program's trace and stderr tail. Aborting kills the child.
+ * Runs `export_onnx.py` through the shared runner of distill's JSON-lines protocol: its handshake
+ * becomes an `export.handshake` event (the package versions the export ran with), `progress` lines
+ * `export.progress` events; a `user` error is a {@link UserError}, anything else that fails is a bug
+ * thrown with the program's traceback and stderr tail. Aborting stops the program (SIGTERM).
  */
-export function runExportProgram(options: ExportProgramArguments, events: EventStream, signal: AbortSignal): Promise<ExportProgramResult> {
-  const argumentsList = [
+export async function runExportProgram(
+  options: ExportProgramArguments,
+  events: EventStream,
+  signal: AbortSignal,
+): Promise<ExportProgramResult> {
+  const args = [
     exportProgramPath,
     '--checkpoint',
     path.resolve(options.checkpointDirectory),
@@ -56,47 +73,25 @@ export function runExportProgram(options: ExportProgramArguments, events: EventS
     String(options.threads),
     ...(options.quantize ? ['--quantize'] : []),
   ];
-  return new Promise((resolve, reject) => {
-    const child = spawn(options.interpreter, argumentsList, {
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, PYTHONUNBUFFERED: '1', TRANSFORMERS_VERBOSITY: 'error' },
-      signal,
-    });
-    let result: ProgramLine | null = null;
-    let failure: ProgramLine | null = null;
-    let stderrTail = '';
-    child.stderr.on('data', (chunk: Buffer) => {
-      stderrTail = (stderrTail + chunk.toString('utf8')).slice(-4000);
-    });
-    createInterface({ input: child.stdout }).on('line', (text) => {
-      let line: ProgramLine;
-      try {
-        line = JSON.parse(text) as ProgramLine;
-      } catch {
-        return; // a library printed to stdout; the protocol lines are the JSON ones
-      }
-      if (line.event === 'progress') events.emit('export.progress', { message: line.message });
-      else if (line.event === 'result') result = line;
-      else if (line.event === 'error') failure = line;
-    });
-    child.on('error', (error) => reject(error));
-    child.on('close', (code) => {
-      const failed = failure as ProgramLine | null;
-      const succeeded = result as ProgramLine | null;
-      if (failed?.kind === 'user') {
-        reject(
-          new UserError({
-            message: failed.message ?? 'export failed',
-            plugin: 'exporter/onnx',
-            ...(failed.fix ? { fix: failed.fix } : {}),
-          }),
-        );
-      } else if (code === 0 && succeeded) {
-        resolve({ files: succeeded.files ?? [], maxLogitDifference: succeeded.max_logit_difference ?? Number.NaN });
-      } else {
-        const detail = failed ? `${failed.message}\n${failed.trace ?? ''}` : stderrTail;
-        reject(new Error(`ONNX export program exited with ${code}: ${detail}`));
-      }
-    });
+  const { done } = await runPythonProgram<ExportProgramEvent>({
+    name: 'the ONNX export program',
+    plugin: 'exporter/onnx',
+    command: {
+      executable: options.interpreter,
+      args,
+      environment: { ...options.environment, TRANSFORMERS_VERBOSITY: 'error' },
+      interpreter: options.interpreter,
+    },
+    eventTypes: new Set(['progress']),
+    fixes: { user: 'export the folder of a T5 checkpoint the trainer chose (it holds config.json, model.safetensors and the tokenizer)' },
+    handshakeTimeoutMs,
+    cancelGraceMs: 10_000,
+    ...(options.processes ? { processes: options.processes } : {}),
+    signal,
+    onEvent: (event) => {
+      if (event.type === 'hello') events.emit('export.handshake', { program: event.program, versions: event.versions });
+      if (event.type === 'progress') events.emit('export.progress', { message: event.message });
+    },
   });
+  return { files: done.files, maxLogitDifference: done.max_logit_difference ?? Number.NaN };
 }

@@ -1,13 +1,15 @@
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { writeFileNoFollow } from '../../../core/files/no-follow-files.js';
+import type { ChildProcesses } from '../../../core/services/child-processes.js';
 import type { EventStream } from '../../../core/services/event-stream.js';
 import type { Logger } from '../../../core/services/logger.js';
-import type { Trainer, TrainingExample, TrainRequest, TrainResult } from '../../../core/plugins/kinds/trainer.js';
-import { clientOnlyOptions, type TorchTrainerOptions } from './torch-trainer-options.js';
+import type { Trainer, TrainerEnvironment, TrainingExample, TrainRequest, TrainResult } from '../../../core/plugins/kinds/trainer.js';
+import { programProtocolVersion } from '../../../core/python/program-protocol.js';
+import { clientOnlyOptions, workerOptionsSchema, type TorchTrainerOptions } from './torch-trainer-options.js';
 import { workerMainScript } from './worker-location.js';
-import { restartFix, runWorker, type WorkerCommand } from './worker-process.js';
-import { workerProtocolVersion, type WorkerEvent, type WorkerTrainRequest } from './worker-protocol.js';
+import { restartFix, runWorker, workerHandshake, type WorkerCommand } from './worker-process.js';
+import type { HelloEvent, WorkerEvent, WorkerTrainRequest } from './worker-protocol.js';
 
 /** Writes examples as the JSON Lines the worker reads (never through a link planted in the stage folder). */
 function writeExamples(file: string, examples: readonly TrainingExample[]): void {
@@ -63,50 +65,75 @@ export function forwardEvent(event: WorkerEvent, events: EventStream, logger: Lo
   events.emit(type === 'hello' ? 'train.handshake' : `train.${type}`, fields);
 }
 
+/** Writes the three splits as JSON Lines into `<output>/data`; returns their paths. */
+function writeSplits(output: string, request: TrainRequest): WorkerTrainRequest['data'] {
+  const dataDirectory = path.join(output, 'data');
+  const data = {
+    train: path.join(dataDirectory, 'train.jsonl'),
+    validation: path.join(dataDirectory, 'validation.jsonl'),
+    test: path.join(dataDirectory, 'test.jsonl'),
+  };
+  writeExamples(data.train, request.train);
+  writeExamples(data.validation, request.validation);
+  writeExamples(data.test, request.test);
+  return data;
+}
+
+/** The worker's `train` request for `request`, its options checked by the worker against the schema it carries. */
+export function workerTrainRequest(
+  output: string,
+  data: WorkerTrainRequest['data'],
+  request: TrainRequest,
+  options: TorchTrainerOptions,
+): WorkerTrainRequest {
+  return {
+    output_directory: output,
+    data,
+    student: { ...request.student },
+    alpha: { start: request.alpha.start, end: request.alpha.end },
+    metric: request.metric,
+    seed: request.seed,
+    resume: request.resume,
+    options: workerOptions(options),
+    options_schema: workerOptionsSchema,
+  };
+}
+
 /** The `torch` trainer: writes the data and request into the output folder and drives the Python worker. */
 export class TorchTrainer implements Trainer {
+  /** The last handshake of a worker this trainer started: what {@link environment} reports. */
+  private handshake: HelloEvent | undefined;
+
   constructor(
     private readonly options: TorchTrainerOptions,
     private readonly interpreter: string,
-    private readonly environment: Readonly<Record<string, string | undefined>>,
+    private readonly processEnvironment: Readonly<Record<string, string | undefined>>,
     private readonly logger: Logger,
+    /** The run's process list: every worker this trainer starts stops with the run. */
+    private readonly processes?: ChildProcesses,
   ) {}
 
   async train(request: TrainRequest, events: EventStream, signal: AbortSignal): Promise<TrainResult> {
     const output = path.resolve(request.outputDirectory);
-    const dataDirectory = path.join(output, 'data');
-    await mkdir(dataDirectory, { recursive: true });
-    const data = {
-      train: path.join(dataDirectory, 'train.jsonl'),
-      validation: path.join(dataDirectory, 'validation.jsonl'),
-      test: path.join(dataDirectory, 'test.jsonl'),
-    };
-    writeExamples(data.train, request.train);
-    writeExamples(data.validation, request.validation);
-    writeExamples(data.test, request.test);
-    const workerRequest: WorkerTrainRequest = {
-      output_directory: output,
-      data,
-      student: { ...request.student },
-      alpha: { start: request.alpha.start, end: request.alpha.end },
-      metric: request.metric,
-      seed: request.seed,
-      resume: request.resume,
-      options: workerOptions(this.options),
-    };
+    await mkdir(path.join(output, 'data'), { recursive: true });
+    const workerRequest = workerTrainRequest(output, writeSplits(output, request), request, this.options);
     // Always on disk: it documents the run, and a torchrun launch reads it from there.
     const requestFile = path.join(output, 'request.json');
     writeFileNoFollow(
       requestFile,
-      JSON.stringify({ type: 'train', protocol: workerProtocolVersion, request: workerRequest }, null, 2) + '\n',
+      JSON.stringify({ type: 'train', protocol: programProtocolVersion, request: workerRequest }, null, 2) + '\n',
     );
 
     const { done } = await runWorker({
-      command: workerCommand(this.interpreter, this.options, requestFile, this.environment),
+      command: workerCommand(this.interpreter, this.options, requestFile, this.processEnvironment),
       request: workerRequest,
-      onEvent: (event) => forwardEvent(event, events, this.logger),
+      onEvent: (event) => {
+        if (event.type === 'hello') this.handshake = event;
+        forwardEvent(event, events, this.logger);
+      },
       signal,
-      handshakeTimeoutMs: (this.options.handshake_timeout_s ?? 300) * 1000,
+      ...(this.processes ? { processes: this.processes } : {}),
+      handshakeTimeoutMs: this.handshakeTimeoutMs(),
       cancelGraceMs: (this.options.cancel_grace_s ?? 120) * 1000,
     });
     return {
@@ -118,5 +145,22 @@ export class TorchTrainer implements Trainer {
       bestStep: done.best_step,
       metricsFile: done.metrics_file ?? path.join(output, 'metrics.jsonl'),
     };
+  }
+
+  /**
+   * The versions of the worker's packages, from its handshake: the last training run's, or a worker
+   * started only to say hello (one process, whatever `devices` says; a few seconds to import torch).
+   */
+  async environment(): Promise<TrainerEnvironment> {
+    this.handshake ??= await workerHandshake(
+      workerCommand(this.interpreter, { ...this.options, devices: 1 }, '', this.processEnvironment),
+      this.handshakeTimeoutMs(),
+      this.processes,
+    );
+    return { packages: this.handshake.versions };
+  }
+
+  private handshakeTimeoutMs(): number {
+    return (this.options.handshake_timeout_s ?? 300) * 1000;
   }
 }

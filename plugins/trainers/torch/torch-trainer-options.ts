@@ -34,63 +34,77 @@ export interface TorchTrainerOptions {
 }
 
 /** Options that stay on the TypeScript side; every other option goes to the worker as is. */
-export const clientOnlyOptions = ['python', 'handshake_timeout_s', 'cancel_grace_s'] as const;
+export const clientOnlyOptions: readonly string[] = ['python', 'handshake_timeout_s', 'cancel_grace_s'];
 
 const positiveInteger = { type: 'integer', minimum: 1 } as const;
 
-/** JSON Schema of {@link TorchTrainerOptions}; the worker checks the same names and ranges again. */
-export const torchTrainerOptionsSchema: JsonSchema = {
+/**
+ * Each option's JSON Schema: the one declaration of the trainer's options. The worker declares none
+ * of its own; it checks what it is sent against {@link workerOptionsSchema}, which travels in every
+ * request, and takes its defaults from there.
+ */
+const optionProperties: Readonly<Record<string, JsonSchema>> = {
+  python: {
+    type: 'string',
+    minLength: 1,
+    description: 'Python interpreter with torch and transformers (default: $DISTILL_PYTHON, then .venv).',
+  },
+  device: { enum: ['auto', 'cpu', 'cuda'], default: 'auto', description: 'auto: CUDA when available, else CPU.' },
+  devices: { ...positiveInteger, default: 1, description: 'Processes (one per GPU); more than 1 runs DDP under torchrun.' },
+  batch_size: { ...positiveInteger, default: 16, description: 'Examples per micro-batch (each gives a predict and an explain row).' },
+  gradient_accumulation: { ...positiveInteger, default: 1, description: 'Micro-batches per optimizer step.' },
+  learning_rate: { type: 'number', exclusiveMinimum: 0, default: 5e-4, description: 'AdamW peak learning rate.' },
+  weight_decay: { type: 'number', minimum: 0, default: 0, description: 'AdamW weight decay.' },
+  max_steps: { ...positiveInteger, description: 'Optimizer steps; overrides `epochs`.' },
+  epochs: { type: 'number', exclusiveMinimum: 0, description: 'Passes over the training data when `max_steps` is absent (default 1).' },
+  warmup_steps: { type: 'integer', minimum: 0, default: 0, description: 'Linear warm-up steps.' },
+  schedule: { enum: ['linear', 'cosine', 'constant'], default: 'linear', description: 'Learning-rate decay after warm-up.' },
+  max_grad_norm: { type: 'number', minimum: 0, default: 1, description: 'Gradient clipping norm; 0 turns clipping off.' },
+  eval_every: { ...positiveInteger, default: 250, description: 'Validate every N steps (and at the last step).' },
+  checkpoint_every: { ...positiveInteger, default: 250, description: 'Write a resumable checkpoint every N steps.' },
+  patience: { ...positiveInteger, description: 'Stop after N validations without improvement.' },
+  eval_limit: { ...positiveInteger, description: 'Validate on the first N validation examples only.' },
+  eval_batch_size: { ...positiveInteger, default: 64, description: 'Examples per generation batch.' },
+  generation_max_tokens: { ...positiveInteger, default: 64, description: 'Longest generated label.' },
+  threads: { ...positiveInteger, description: "torch CPU threads (default: torch's own choice, one per physical core)." },
+  spinning: {
+    type: 'boolean',
+    default: false,
+    description:
+      "CPU: let idle OpenMP threads spin between operators (OMP_WAIT_POLICY=ACTIVE). Measured 1.5x faster steps when the cores are the trainer's alone, 3-20x slower next to another busy process; the default lets them sleep. $OMP_WAIT_POLICY, when set, wins.",
+  },
+  bf16: {
+    oneOf: [{ type: 'boolean' }, { const: 'auto' }],
+    default: 'auto',
+    description:
+      'bf16 autocast for training steps; auto: where the device multiplies bf16 natively (a CUDA GPU with bf16, a CPU with AVX512-BF16 or AMX). CPU evaluation stays fp32.',
+  },
+  task_passes: {
+    enum: ['joint', 'separate'],
+    default: 'separate',
+    description: 'One forward pass per task (measured 15-20% faster on CPU at d_model 64-128), or one pass over both tasks.',
+  },
+  bucket_batches: { ...positiveInteger, default: 50, description: 'Batches per length-sorting window.' },
+  log_every: { ...positiveInteger, default: 1, description: 'Report progress every N steps.' },
+  handshake_timeout_s: { type: 'number', exclusiveMinimum: 0, default: 300, description: 'Seconds the worker may take to start.' },
+  cancel_grace_s: {
+    type: 'number',
+    exclusiveMinimum: 0,
+    default: 120,
+    description: 'Seconds a cancelled worker may take to checkpoint before it is killed.',
+  },
+};
+
+/** JSON Schema of {@link TorchTrainerOptions}. */
+export const torchTrainerOptionsSchema: JsonSchema = { type: 'object', additionalProperties: false, properties: optionProperties };
+
+/**
+ * The options the worker reads, with their types, ranges and defaults: every option but the
+ * {@link clientOnlyOptions}. Sent in every train request as `options_schema`; the worker refuses an
+ * unknown or mistyped option against it and fills absent ones from its defaults.
+ */
+export const workerOptionsSchema: JsonSchema = {
   type: 'object',
   additionalProperties: false,
-  properties: {
-    python: {
-      type: 'string',
-      minLength: 1,
-      description: 'Python interpreter with torch and transformers (default: $DISTILL_PYTHON, then .venv).',
-    },
-    device: { enum: ['auto', 'cpu', 'cuda'], default: 'auto', description: 'auto: CUDA when available, else CPU.' },
-    devices: { ...positiveInteger, default: 1, description: 'Processes (one per GPU); more than 1 runs DDP under torchrun.' },
-    batch_size: { ...positiveInteger, default: 16, description: 'Examples per micro-batch (each gives a predict and an explain row).' },
-    gradient_accumulation: { ...positiveInteger, default: 1, description: 'Micro-batches per optimizer step.' },
-    learning_rate: { type: 'number', exclusiveMinimum: 0, default: 5e-4, description: 'AdamW peak learning rate.' },
-    weight_decay: { type: 'number', minimum: 0, default: 0, description: 'AdamW weight decay.' },
-    max_steps: { ...positiveInteger, description: 'Optimizer steps; overrides `epochs`.' },
-    epochs: { type: 'number', exclusiveMinimum: 0, description: 'Passes over the training data when `max_steps` is absent (default 1).' },
-    warmup_steps: { type: 'integer', minimum: 0, default: 0, description: 'Linear warm-up steps.' },
-    schedule: { enum: ['linear', 'cosine', 'constant'], default: 'linear', description: 'Learning-rate decay after warm-up.' },
-    max_grad_norm: { type: 'number', minimum: 0, default: 1, description: 'Gradient clipping norm; 0 turns clipping off.' },
-    eval_every: { ...positiveInteger, default: 250, description: 'Validate every N steps (and at the last step).' },
-    checkpoint_every: { ...positiveInteger, default: 250, description: 'Write a resumable checkpoint every N steps.' },
-    patience: { ...positiveInteger, description: 'Stop after N validations without improvement.' },
-    eval_limit: { ...positiveInteger, description: 'Validate on the first N validation examples only.' },
-    eval_batch_size: { ...positiveInteger, default: 64, description: 'Examples per generation batch.' },
-    generation_max_tokens: { ...positiveInteger, default: 64, description: 'Longest generated label.' },
-    threads: { ...positiveInteger, description: "torch CPU threads (default: torch's own choice, one per physical core)." },
-    spinning: {
-      type: 'boolean',
-      default: false,
-      description:
-        "CPU: let idle OpenMP threads spin between operators (OMP_WAIT_POLICY=ACTIVE). Measured 1.5x faster steps when the cores are the trainer's alone, 3-20x slower next to another busy process; the default lets them sleep. $OMP_WAIT_POLICY, when set, wins.",
-    },
-    bf16: {
-      oneOf: [{ type: 'boolean' }, { const: 'auto' }],
-      default: 'auto',
-      description:
-        'bf16 autocast for training steps; auto: where the device multiplies bf16 natively (a CUDA GPU with bf16, a CPU with AVX512-BF16 or AMX). CPU evaluation stays fp32.',
-    },
-    task_passes: {
-      enum: ['joint', 'separate'],
-      default: 'separate',
-      description: 'One forward pass per task (measured 15-20% faster on CPU at d_model 64-128), or one pass over both tasks.',
-    },
-    bucket_batches: { ...positiveInteger, default: 50, description: 'Batches per length-sorting window.' },
-    log_every: { ...positiveInteger, default: 1, description: 'Report progress every N steps.' },
-    handshake_timeout_s: { type: 'number', exclusiveMinimum: 0, default: 300, description: 'Seconds the worker may take to start.' },
-    cancel_grace_s: {
-      type: 'number',
-      exclusiveMinimum: 0,
-      default: 120,
-      description: 'Seconds a cancelled worker may take to checkpoint before it is killed.',
-    },
-  },
+  properties: Object.fromEntries(Object.entries(optionProperties).filter(([name]) => !clientOnlyOptions.includes(name))),
 };

@@ -20,6 +20,6 @@ export const torchTrainer: PluginDescriptor<TorchTrainerOptions, Trainer> = {
     const python = options.python?.includes('/') ? path.resolve(dependencies.baseDirectory, options.python) : options.python;
     const interpreter = findPythonInterpreter(python, dependencies.environment);
     const { TorchTrainer } = await import('./torch-trainer-client.js');
-    return new TorchTrainer(options, interpreter, dependencies.environment, dependencies.logger);
+    return new TorchTrainer(options, interpreter, dependencies.environment, dependencies.logger, dependencies.processes);
   },
 };

@@ -1,19 +1,17 @@
 /**
- * The messages of the trainer worker protocol (docs/trainer-protocol.md), as TypeScript types.
- * Field names are snake_case because they are the wire format the Python worker writes.
+ * The messages of the trainer worker protocol (docs/trainer-protocol.md), as TypeScript types: the
+ * envelope every Python program of distill shares (`core/python/program-protocol.ts`) and the
+ * worker's own events. Field names are snake_case because they are the wire format the worker writes.
  */
+import type { JsonSchema } from '../../../core/plugins/json-schema.js';
+import type { ProgramDone, ProgramError, ProgramHello } from '../../../core/python/program-protocol.js';
 
-/** The protocol version this distill speaks; the worker's `hello` must carry the same. */
-export const workerProtocolVersion = 1;
-
-/** Library versions the worker reports (they belong in the run lockfile). */
-export interface WorkerVersions {
-  readonly worker: string;
-  readonly python: string;
-  readonly torch: string;
-  readonly transformers: string;
-  readonly tokenizers: string;
-}
+/**
+ * Versions the worker reports (they belong in the run lockfile): `worker` (its own), `python`,
+ * `torch`, `transformers`, `tokenizers`, `safetensors`, `sentencepiece`, `numpy`; null for a
+ * package that is not installed.
+ */
+export type WorkerVersions = Readonly<Record<string, string | null>>;
 
 /** What the worker's machine can do. */
 export interface WorkerCapabilities {
@@ -29,10 +27,7 @@ export interface WorkerCapabilities {
 }
 
 /** First line the worker writes. */
-export interface HelloEvent {
-  readonly type: 'hello';
-  readonly protocol: number;
-  readonly pid: number;
+export interface HelloEvent extends ProgramHello {
   readonly versions: WorkerVersions;
   readonly capabilities: WorkerCapabilities;
 }
@@ -116,20 +111,11 @@ export interface WarningEvent {
   readonly message: string;
 }
 
-/**
- * The worker failed: `user` for a mistake in the request; `output` for an output folder it will not
- * use (no sound checkpoint left to resume, a link leading outside it), which training from scratch
- * in a fresh folder cures; `internal` with the Python traceback.
- */
-export interface ErrorEvent {
-  readonly type: 'error';
-  readonly kind: 'user' | 'output' | 'internal';
-  readonly message: string;
-  readonly traceback: string | null;
-}
+/** The worker failed (the envelope's `error`): `user`, `output` or `internal`, see {@link ProgramError}. */
+export type ErrorEvent = ProgramError;
 
 /** The last line of a run that ended normally or was cancelled cleanly. */
-export interface DoneEvent {
+export interface DoneEvent extends ProgramDone {
   readonly type: 'done';
   readonly status: 'completed' | 'early-stopped' | 'cancelled';
   readonly steps: number;
@@ -155,17 +141,14 @@ export type WorkerEvent =
   | ErrorEvent
   | DoneEvent;
 
-/** The event types a worker may write, for checking lines as they arrive. */
+/** The worker's own event types, besides the envelope's `hello`, `error` and `done`. */
 export const workerEventTypes: ReadonlySet<string> = new Set([
-  'hello',
   'started',
   'progress',
   'evaluation',
   'checkpoint',
   'checkpoint_damaged',
   'warning',
-  'error',
-  'done',
 ]);
 
 /** The `train` request's payload (snake_case, as the worker reads it). */
@@ -178,6 +161,8 @@ export interface WorkerTrainRequest {
   readonly seed: number;
   readonly resume: boolean;
   readonly options: Readonly<Record<string, unknown>>;
+  /** The schema the worker checks `options` against and takes defaults from (the plugin's, less its client-only options). */
+  readonly options_schema: JsonSchema;
 }
 
 /** Requests distill writes on the worker's stdin. */

@@ -61,6 +61,8 @@ function fixtureKey(): string {
   for (const file of [
     testPath('core', 'inference', 'fixtures', 'make_tiny_t5.py'),
     path.join(repositoryRoot, 'plugins', 'exporters', 'onnx', 'python', 'export_onnx.py'),
+    path.join(repositoryRoot, 'plugins', 'exporters', 'onnx', 'python', 't5_onnx_modules.py'),
+    path.join(repositoryRoot, 'plugins', 'exporters', 'onnx', 'python', 'line_protocol.py'),
   ]) {
     hash.update(readFileSync(file));
   }

@@ -21,43 +21,35 @@ projections, feed-forward blocks, a table of T5's relative position biases) rath
 Hugging Face's cache objects, so that inputs, outputs and dynamic dimension names are exactly the ones
 above whatever the transformers version; the program checks the result against PyTorch before it reports.
 
-Protocol: one JSON object per line on stdout: {"event": "progress", "message"}, then
-{"event": "result", "files": [...]} or {"event": "error", "kind": "user"|"internal", "message", "fix"?}.
+Protocol: distill's JSON-lines protocol (line_protocol.py, docs/trainer-protocol.md): `hello` with the
+package versions, `progress` lines ({"type": "progress", "message"}), then `done` ({"files",
+"max_logit_difference"}) or `error` (kind "user" with a fix, or "internal" with the traceback).
 Exit status 0 on success, 2 for a user mistake, 1 for a bug.
 """
 
 import argparse
 import json
-import math
 import os
 import re
 import shutil
 import sys
-import traceback
 
+from line_protocol import UserMistake, emit, package_versions, reserve_stdout, run_reporting_errors, say_hello
+
+# The packages the export runs with, reported in the handshake.
+EXPORT_PACKAGES = ("torch", "transformers", "onnx", "onnxruntime")
 TOKENIZER_FILES = ["tokenizer.json", "tokenizer_config.json", "special_tokens_map.json"]
 REQUIRED_FILES = ["config.json", "tokenizer.json", "tokenizer_config.json"]
 WEIGHT_FILES = ["model.safetensors", "pytorch_model.bin", "model.safetensors.index.json"]
 
 
-class UserMistake(Exception):
-    """A problem with what the user gave us; reported with a fix, never with a stack trace."""
-
-    def __init__(self, message, fix=None):
-        super().__init__(message)
-        self.fix = fix
-
-
-def emit(event, **fields):
-    """Writes one protocol line and flushes, so the TypeScript side sees progress as it happens."""
-    sys.stdout.write(json.dumps({"event": event, **fields}) + "\n")
-    sys.stdout.flush()
-
-
 def check_checkpoint(directory):
     """Fails with a user mistake naming every missing file of a Hugging Face T5 model folder."""
     if not os.path.isdir(directory):
-        raise UserMistake(f"checkpoint folder {directory} does not exist", "pass the folder the trainer wrote (it holds config.json and model.safetensors)")
+        raise UserMistake(
+            f"checkpoint folder {directory} does not exist",
+            "pass the folder the trainer wrote (it holds config.json and model.safetensors)",
+        )
     missing = [name for name in REQUIRED_FILES if not os.path.isfile(os.path.join(directory, name))]
     if not any(os.path.isfile(os.path.join(directory, name)) for name in WEIGHT_FILES):
         missing.append("model.safetensors")
@@ -78,7 +70,7 @@ def load_model(model_class, checkpoint):
     model.safetensors is preferred where it is there (transformers' own order); a pytorch_model.bin is
     read with weights_only (transformers' default, stated here), which refuses any object but tensors.
     """
-    import pickle  # pylint: disable=import-outside-toplevel
+    import pickle
 
     try:
         return model_class.from_pretrained(checkpoint, attn_implementation="eager", weights_only=True).eval()
@@ -93,199 +85,35 @@ def load_model(model_class, checkpoint):
 
 def import_torch():
     """Imports torch lazily so that argument and folder errors do not wait for it."""
-    import torch  # pylint: disable=import-outside-toplevel
+    import torch
 
     return torch
 
 
-def build_wrappers(model):
-    """The encoder and decoder-step modules to export, sharing the checkpoint's own submodules.
-
-    Relative position biases are looked up in a table of every relative position from -max_distance
-    to +max_distance, written at export time with T5's own bucket function (T5 maps every distance
-    beyond max_distance to the last bucket, so clamping is exact). The graphs hold one Gather where
-    the bucket arithmetic (log, divide, floor, min, where: some twenty nodes) was, and the buckets are
-    PyTorch's by construction rather than recomputed in onnxruntime's float arithmetic, where a last-bit
-    difference in a log could move a distance into the neighbouring bucket.
-    """
+def export_encoder(encoder, sample, path, opset):
+    """Writes the encoder graph to `path`."""
     torch = import_torch()
-    from torch import nn  # pylint: disable=import-outside-toplevel
-
-    config = model.config
-    heads = config.num_heads
-    head_size = config.d_kv
-    negative = torch.finfo(torch.float32).min
-
-    def split_heads(states):
-        batch, length, _ = states.shape
-        return states.view(batch, length, heads, head_size).transpose(1, 2)
-
-    def merge_heads(states):
-        batch, _, length, _ = states.shape
-        return states.transpose(1, 2).reshape(batch, length, heads * head_size)
-
-    def attend(query, key, value, bias):
-        # T5 does not scale the query-key product: the relative position bias carries the scale.
-        scores = torch.matmul(query, key.transpose(2, 3)) + bias
-        weights = torch.softmax(scores.float(), dim=-1).type_as(scores)
-        return merge_heads(torch.matmul(weights, value))
-
-    def bias_table(attention, bidirectional):
-        """[2 * max_distance + 1, heads]: the bias of relative position (key - query) r at row r + max_distance."""
-        distance = attention.relative_attention_max_distance
-
-        def buckets(relative):
-            return attention._relative_position_bucket(
-                relative,
-                bidirectional=bidirectional,
-                num_buckets=attention.relative_attention_num_buckets,
-                max_distance=distance,
-            )
-
-        table = buckets(torch.arange(-distance, distance + 1, dtype=torch.long))
-        # T5 promises that distances beyond max_distance share the last bucket; check it for this version.
-        if buckets(torch.tensor([-100 * distance, 100 * distance])).tolist() != [table[0].item(), table[-1].item()]:
-            raise RuntimeError("T5 relative position buckets do not saturate at max_distance; cannot tabulate them")
-        return attention.relative_attention_bias(table).detach()
-
-    def position_bias(table, query_positions, key_positions):
-        """[1, heads, queries, keys] bias and the relative positions, read from a bias_table."""
-        distance = (table.shape[0] - 1) // 2
-        relative = key_positions[None, :] - query_positions[:, None]
-        index = torch.clamp(relative, -distance, distance) + distance
-        return table[index].permute([2, 0, 1]).unsqueeze(0), relative
-
-    class Encoder(nn.Module):
-        """input_ids, attention_mask -> last_hidden_state, as T5Stack(encoder) computes it."""
-
-        def __init__(self):
-            super().__init__()
-            self.stack = model.encoder
-            self.register_buffer("bias_table", bias_table(self.stack.block[0].layer[0].SelfAttention, True))
-
-        def forward(self, input_ids, attention_mask):
-            hidden = self.stack.embed_tokens(input_ids)
-            positions = torch.arange(input_ids.shape[1], dtype=torch.long, device=input_ids.device)
-            bias, _ = position_bias(self.bias_table, positions, positions)
-            bias = bias + (1.0 - attention_mask[:, None, None, :].to(hidden.dtype)) * negative
-            for block in self.stack.block:
-                layer = block.layer[0]
-                attention = layer.SelfAttention
-                normed = layer.layer_norm(hidden)
-                query = split_heads(attention.q(normed))
-                key = split_heads(attention.k(normed))
-                value = split_heads(attention.v(normed))
-                hidden = hidden + attention.o(attend(query, key, value, bias))
-                hidden = block.layer[-1](hidden)
-            return self.stack.final_layer_norm(hidden)
-
-    class DecoderStep(nn.Module):
-        """One decoder call with both caches: new tokens and past -> logits and present.
-
-        Self-attention: the new keys and values are appended to the past ones (empty on the first step).
-        Cross-attention: keys and values are projected only for the encoder positions the past does not
-        hold yet, i.e. all of them on the first step (past length 0) and none afterwards (a zero-row
-        MatMul), and appended to the past. No branch and no `use_cache_branch` input: one graph serves
-        every step, and a caller that feeds the first step's present back gets the cross projections
-        computed once per text instead of once per token (measured: 8% less decoder time for a batch-1
-        label, 18% at batch 32, 21% for rationales, whose every step re-projected the whole input before).
-        """
-
-        def __init__(self):
-            super().__init__()
-            self.stack = model.decoder
-            self.lm_head = model.lm_head
-            self.scale = getattr(config, "scale_decoder_outputs", False)
-            self.register_buffer("bias_table", bias_table(self.stack.block[0].layer[0].SelfAttention, False))
-
-        def forward(self, input_ids, encoder_attention_mask, encoder_hidden_states, *past):
-            hidden = self.stack.embed_tokens(input_ids)
-            new_length = input_ids.shape[1]
-            past_length = past[0].shape[2]
-            query_positions = torch.arange(new_length, dtype=torch.long, device=input_ids.device) + past_length
-            key_positions = torch.arange(past_length + new_length, dtype=torch.long, device=input_ids.device)
-            self_bias, relative = position_bias(self.bias_table, query_positions, key_positions)
-            # Causal: a query may not see keys after its own position (relative position > 0).
-            self_bias = self_bias + (relative > 0).to(hidden.dtype)[None, None, :, :] * negative
-            cross_bias = (1.0 - encoder_attention_mask[:, None, None, :].to(hidden.dtype)) * negative
-            presents = []
-            for index, block in enumerate(self.stack.block):
-                past_key, past_value, past_cross_key, past_cross_value = past[4 * index : 4 * index + 4]
-                layer = block.layer[0]
-                attention = layer.SelfAttention
-                normed = layer.layer_norm(hidden)
-                query = split_heads(attention.q(normed))
-                key = torch.cat([past_key, split_heads(attention.k(normed))], dim=2)
-                value = torch.cat([past_value, split_heads(attention.v(normed))], dim=2)
-                hidden = hidden + attention.o(attend(query, key, value, self_bias))
-
-                cross_layer = block.layer[1]
-                cross = cross_layer.EncDecAttention
-                query = split_heads(cross.q(cross_layer.layer_norm(hidden)))
-                missing = encoder_hidden_states[:, past_cross_key.shape[2] :, :]
-                cross_key = torch.cat([past_cross_key, split_heads(cross.k(missing))], dim=2)
-                cross_value = torch.cat([past_cross_value, split_heads(cross.v(missing))], dim=2)
-                presents += [key, value, cross_key, cross_value]
-                hidden = hidden + cross.o(attend(query, cross_key, cross_value, cross_bias))
-                hidden = block.layer[-1](hidden)
-            hidden = self.stack.final_layer_norm(hidden)
-            if self.scale:
-                hidden = hidden * (config.d_model ** -0.5)
-            return (self.lm_head(hidden), *presents)
-
-    return Encoder().eval(), DecoderStep().eval()
-
-
-def export_graphs(model, output_directory, opset):
-    """Writes encoder_model.onnx and decoder_model_merged.onnx; returns their relative paths."""
-    torch = import_torch()
-    config = model.config
-    layers = config.num_decoder_layers
-    encoder, decoder = build_wrappers(model)
-    onnx_directory = os.path.join(output_directory, "onnx")
-    os.makedirs(onnx_directory, exist_ok=True)
-
-    batch, encoder_length, past_length = 2, 7, 3
-    input_ids = torch.randint(3, config.vocab_size, (batch, encoder_length), dtype=torch.long)
-    attention_mask = torch.ones(batch, encoder_length, dtype=torch.long)
-    attention_mask[1, -2:] = 0
-
-    emit("progress", message="exporting the encoder")
-    encoder_path = os.path.join(onnx_directory, "encoder_model.onnx")
+    axes = {0: "batch_size", 1: "encoder_sequence_length"}
     with torch.no_grad():
         torch.onnx.export(
             encoder,
-            (input_ids, attention_mask),
-            encoder_path,
+            (sample["input_ids"], sample["attention_mask"]),
+            path,
             input_names=["input_ids", "attention_mask"],
             output_names=["last_hidden_state"],
-            dynamic_axes={
-                "input_ids": {0: "batch_size", 1: "encoder_sequence_length"},
-                "attention_mask": {0: "batch_size", 1: "encoder_sequence_length"},
-                "last_hidden_state": {0: "batch_size", 1: "encoder_sequence_length"},
-            },
+            dynamic_axes={name: dict(axes) for name in ("input_ids", "attention_mask", "last_hidden_state")},
             opset_version=opset,
             dynamo=False,
             do_constant_folding=True,
         )
 
-    emit("progress", message="exporting the decoder with its self- and cross-attention caches")
-    with torch.no_grad():
-        encoder_hidden_states = encoder(input_ids, attention_mask)
-    decoder_input_ids = torch.randint(3, config.vocab_size, (batch, 1), dtype=torch.long)
-    past = []
-    past_names, present_names = [], []
-    dynamic_axes = {
-        "input_ids": {0: "batch_size", 1: "decoder_sequence_length"},
-        "encoder_attention_mask": {0: "batch_size", 1: "encoder_sequence_length"},
-        "encoder_hidden_states": {0: "batch_size", 1: "encoder_sequence_length"},
-        "logits": {0: "batch_size", 1: "decoder_sequence_length"},
-    }
-    # Traced with a partly filled cross-attention cache, so that the slice of encoder positions still
-    # to project stays a computed one (its start is the past length, 0 or encoder_sequence_length in use).
-    lengths = {"decoder": past_length, "encoder": encoder_length - 2}
+
+def decoder_cache_sample(config, batch, lengths):
+    """Random past tensors for tracing the decoder, with their input and output names and dynamic axes."""
+    torch = import_torch()
+    past, past_names, present_names, dynamic_axes = [], [], [], {}
     present_lengths = {"decoder": "past_decoder_sequence_length + 1", "encoder": "encoder_sequence_length"}
-    for index in range(layers):
+    for index in range(config.num_decoder_layers):
         for kind in ("decoder", "encoder"):
             for part in ("key", "value"):
                 past.append(torch.randn(batch, config.num_heads, lengths[kind], config.d_kv))
@@ -295,12 +123,32 @@ def export_graphs(model, output_directory, opset):
                 present_names.append(present_name)
                 dynamic_axes[past_name] = {0: "batch_size", 2: f"past_{kind}_sequence_length"}
                 dynamic_axes[present_name] = {0: "batch_size", 2: present_lengths[kind]}
-    decoder_path = os.path.join(onnx_directory, "decoder_model_merged.onnx")
+    return past, past_names, present_names, dynamic_axes
+
+
+def export_decoder(decoder, encoder, sample, path, opset):
+    """Writes the merged decoder graph (both caches) to `path`."""
+    torch = import_torch()
+    config = sample["config"]
+    with torch.no_grad():
+        encoder_hidden_states = encoder(sample["input_ids"], sample["attention_mask"])
+    decoder_input_ids = torch.randint(3, config.vocab_size, (sample["batch"], 1), dtype=torch.long)
+    # Traced with a partly filled cross-attention cache, so that the slice of encoder positions still
+    # to project stays a computed one (its start is the past length, 0 or encoder_sequence_length in use).
+    lengths = {"decoder": sample["past_length"], "encoder": sample["encoder_length"] - 2}
+    past, past_names, present_names, cache_axes = decoder_cache_sample(config, sample["batch"], lengths)
+    dynamic_axes = {
+        "input_ids": {0: "batch_size", 1: "decoder_sequence_length"},
+        "encoder_attention_mask": {0: "batch_size", 1: "encoder_sequence_length"},
+        "encoder_hidden_states": {0: "batch_size", 1: "encoder_sequence_length"},
+        "logits": {0: "batch_size", 1: "decoder_sequence_length"},
+        **cache_axes,
+    }
     with torch.no_grad():
         torch.onnx.export(
             decoder,
-            (decoder_input_ids, attention_mask, encoder_hidden_states, *past),
-            decoder_path,
+            (decoder_input_ids, sample["attention_mask"], encoder_hidden_states, *past),
+            path,
             input_names=["input_ids", "encoder_attention_mask", "encoder_hidden_states", *past_names],
             output_names=["logits", *present_names],
             dynamic_axes=dynamic_axes,
@@ -308,6 +156,26 @@ def export_graphs(model, output_directory, opset):
             dynamo=False,
             do_constant_folding=True,
         )
+
+
+def export_graphs(model, output_directory, opset):
+    """Writes encoder_model.onnx and decoder_model_merged.onnx; returns their relative paths."""
+    torch = import_torch()
+    from t5_onnx_modules import build_wrappers
+
+    config = model.config
+    encoder, decoder = build_wrappers(model)
+    onnx_directory = os.path.join(output_directory, "onnx")
+    os.makedirs(onnx_directory, exist_ok=True)
+    batch, encoder_length, past_length = 2, 7, 3
+    sample = {"config": config, "batch": batch, "encoder_length": encoder_length, "past_length": past_length}
+    sample["input_ids"] = torch.randint(3, config.vocab_size, (batch, encoder_length), dtype=torch.long)
+    sample["attention_mask"] = torch.ones(batch, encoder_length, dtype=torch.long)
+    sample["attention_mask"][1, -2:] = 0
+    emit("progress", message="exporting the encoder")
+    export_encoder(encoder, sample, os.path.join(onnx_directory, "encoder_model.onnx"), opset)
+    emit("progress", message="exporting the decoder with its self- and cross-attention caches")
+    export_decoder(decoder, encoder, sample, os.path.join(onnx_directory, "decoder_model_merged.onnx"), opset)
     return ["onnx/encoder_model.onnx", "onnx/decoder_model_merged.onnx"]
 
 
@@ -317,8 +185,8 @@ def check_against_pytorch(model, output_directory):
     Returns the largest absolute logit difference.
     """
     torch = import_torch()
-    import numpy  # pylint: disable=import-outside-toplevel
-    import onnxruntime  # pylint: disable=import-outside-toplevel
+    import numpy
+    import onnxruntime
 
     config = model.config
     options = onnxruntime.SessionOptions()
@@ -351,7 +219,7 @@ def check_against_pytorch(model, output_directory):
                 "encoder_hidden_states": hidden,
             }
         )
-        outputs = dict(zip(output_names, decoder.run(None, feeds)))
+        outputs = dict(zip(output_names, decoder.run(None, feeds), strict=True))
         worst = max(worst, float(numpy.abs(outputs["logits"][:, 0, :] - expected[:, step, :]).max()))
         for name, value in outputs.items():
             if name.startswith("present."):
@@ -362,15 +230,14 @@ def check_against_pytorch(model, output_directory):
     scale = max(1.0, float(numpy.abs(expected).max()))
     if not worst <= 1e-4 * scale:
         raise RuntimeError(
-            f"exported decoder differs from PyTorch by {worst:g} in the logits "
-            f"(more than 1e-4 of their largest magnitude, {scale:g})"
+            f"exported decoder differs from PyTorch by {worst:g} in the logits (more than 1e-4 of their largest magnitude, {scale:g})"
         )
     return worst
 
 
 def quantize(output_directory):
     """int8 dynamic quantisation, named as transformers.js expects for dtype 'q8'."""
-    from onnxruntime.quantization import QuantType, quantize_dynamic  # pylint: disable=import-outside-toplevel
+    from onnxruntime.quantization import QuantType, quantize_dynamic
 
     written = []
     for name in ("encoder_model", "decoder_model_merged"):
@@ -418,7 +285,7 @@ def pin_decoding_settings(checkpoint, output_directory):
     @huggingface/tokenizers to true when the key is absent; cleaning up turns `a ,` into `a,` and
     collapses space runs, so without the key Node would decode other text than the trainer scored.
     """
-    from transformers import AutoTokenizer  # pylint: disable=import-outside-toplevel
+    from transformers import AutoTokenizer
 
     tokenizer = AutoTokenizer.from_pretrained(checkpoint)
     path = os.path.join(output_directory, "tokenizer_config.json")
@@ -429,8 +296,30 @@ def pin_decoding_settings(checkpoint, output_directory):
         json.dump(config, handle, indent=2)
 
 
+def export(arguments):
+    """Checks the checkpoint, exports, verifies, quantises; returns the exit status."""
+    check_checkpoint(arguments.checkpoint)
+    torch = import_torch()
+    torch.set_num_threads(arguments.threads)
+    from transformers import T5ForConditionalGeneration
+
+    emit("progress", message=f"loading {arguments.checkpoint}")
+    model = load_model(T5ForConditionalGeneration, arguments.checkpoint)
+    model.float()
+    os.makedirs(arguments.output, exist_ok=True)
+    remove_stale_graphs(arguments.output)
+    files = copy_metadata(arguments.checkpoint, arguments.output, model)
+    files += export_graphs(model, arguments.output, arguments.opset)
+    emit("progress", message="checking the graphs against PyTorch")
+    difference = check_against_pytorch(model, arguments.output)
+    if arguments.quantize:
+        files += quantize(arguments.output)
+    emit("done", files=files, max_logit_difference=difference)
+    return 0
+
+
 def main():
-    """Parses arguments, exports, verifies, and reports on stdout as JSON lines."""
+    """Parses arguments, says hello, exports, and reports on stdout as JSON lines."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--checkpoint", required=True)
     parser.add_argument("--output", required=True)
@@ -438,31 +327,10 @@ def main():
     parser.add_argument("--opset", type=int, default=14)
     parser.add_argument("--threads", type=int, default=1)
     arguments = parser.parse_args()
-    try:
-        check_checkpoint(arguments.checkpoint)
-        torch = import_torch()
-        torch.set_num_threads(arguments.threads)
-        from transformers import T5ForConditionalGeneration  # pylint: disable=import-outside-toplevel
-
-        emit("progress", message=f"loading {arguments.checkpoint}")
-        model = load_model(T5ForConditionalGeneration, arguments.checkpoint)
-        model.float()
-        os.makedirs(arguments.output, exist_ok=True)
-        remove_stale_graphs(arguments.output)
-        files = copy_metadata(arguments.checkpoint, arguments.output, model)
-        files += export_graphs(model, arguments.output, arguments.opset)
-        emit("progress", message="checking the graphs against PyTorch")
-        difference = check_against_pytorch(model, arguments.output)
-        if arguments.quantize:
-            files += quantize(arguments.output)
-        emit("result", files=files, max_logit_difference=difference)
-        return 0
-    except UserMistake as mistake:
-        emit("error", kind="user", message=str(mistake), fix=mistake.fix)
-        return 2
-    except Exception as error:  # pylint: disable=broad-except
-        emit("error", kind="internal", message=f"{type(error).__name__}: {error}", trace=traceback.format_exc())
-        return 1
+    # torch.onnx and onnxruntime print to stdout; only protocol lines may go there.
+    reserve_stdout()
+    say_hello("export-onnx", package_versions(EXPORT_PACKAGES))
+    return run_reporting_errors(lambda: export(arguments))
 
 
 if __name__ == "__main__":

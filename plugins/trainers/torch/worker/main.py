@@ -29,7 +29,7 @@ def wants_spinning(arguments):
 # plugin sets the variable from the option when it starts the worker.
 os.environ.setdefault("OMP_WAIT_POLICY", "ACTIVE" if wants_spinning(sys.argv[1:]) else "PASSIVE")
 
-from distill_worker.cli import main  # noqa: E402
+from distill_worker.cli import main  # noqa: E402 - OMP_WAIT_POLICY must be set above, before this import loads torch
 
 if __name__ == "__main__":
     sys.exit(main())

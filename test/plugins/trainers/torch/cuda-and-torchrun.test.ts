@@ -8,6 +8,7 @@ import type { TrainingExample } from '../../../../core/plugins/kinds/trainer.js'
 import { defaultVirtualenvPython } from '../../../../core/python/python-interpreter.js';
 import { LocalEventStream, type DistillEvent } from '../../../../core/services/event-stream.js';
 import { sampleItemsFromRecords, trainingExamplesFromItems } from '../../../../core/training/training-data.js';
+import { workerOptionsSchema } from '../../../../plugins/trainers/torch/torch-trainer-options.js';
 import { torchTrainer } from '../../../../plugins/trainers/torch/torch-trainer.js';
 import { workerMainScript } from '../../../../plugins/trainers/torch/worker-location.js';
 import { sharedDataMissing } from '../../../support/paths.js';
@@ -87,6 +88,8 @@ async function plainRequest(options: Record<string, unknown>) {
       generation_max_tokens: 4,
       ...options,
     },
+    // What distill writes into every request.json: the schema the worker checks the options against.
+    options_schema: workerOptionsSchema,
   };
 }
 

@@ -8,6 +8,15 @@ import type { TorchTrainerOptions } from '../../../../plugins/trainers/torch/tor
 import { torchTrainer } from '../../../../plugins/trainers/torch/torch-trainer.js';
 import { testDependencies } from '../../../support/test-dependencies.js';
 
+/** The smallest from-scratch student the worker trains: one layer each side, d_model 16, a BPE tokenizer of 120 pieces. */
+export const tinyScratchStudent = {
+  size: 'custom',
+  config: { d_model: 16, d_ff: 32, d_kv: 4, num_heads: 4, num_layers: 1, num_decoder_layers: 1 },
+  tokenizer: { type: 'bpe', vocab_size: 120 },
+  max_input_length: 32,
+  max_target_length: 16,
+} as const;
+
 /** What one run of the real torch trainer did: its result or error, every event, and the lines it logged. */
 export interface TrainerRun {
   readonly result: TrainResult | null;

@@ -9,15 +9,17 @@ import { pluginOptionsValidator } from '../../../../core/config/plugin-options-v
 import { UserError } from '../../../../core/errors/user-error.js';
 import type { TrainingExample } from '../../../../core/plugins/kinds/trainer.js';
 import { defaultVirtualenvPython } from '../../../../core/python/python-interpreter.js';
+import { PythonProgramFailure } from '../../../../core/python/python-program-failure.js';
 import { LocalEventStream, type DistillEvent } from '../../../../core/services/event-stream.js';
 import { workerCommand } from '../../../../plugins/trainers/torch/torch-trainer-client.js';
-import type { TorchTrainerOptions } from '../../../../plugins/trainers/torch/torch-trainer-options.js';
+import { workerOptionsSchema, type TorchTrainerOptions } from '../../../../plugins/trainers/torch/torch-trainer-options.js';
 import { torchTrainer } from '../../../../plugins/trainers/torch/torch-trainer.js';
 import { workerMainScript } from '../../../../plugins/trainers/torch/worker-location.js';
-import { runWorker, WorkerFailure, type WorkerCommand } from '../../../../plugins/trainers/torch/worker-process.js';
+import { runWorker, type WorkerCommand } from '../../../../plugins/trainers/torch/worker-process.js';
 import type { WorkerEvent, WorkerTrainRequest } from '../../../../plugins/trainers/torch/worker-protocol.js';
 import { testPath } from '../../../support/paths.js';
 import { testDependencies } from '../../../support/test-dependencies.js';
+import { tinyScratchStudent } from './trainer-runs.js';
 
 const python = defaultVirtualenvPython;
 
@@ -39,6 +41,7 @@ const unusedRequest = {
   seed: 1,
   resume: false,
   options: {},
+  options_schema: workerOptionsSchema,
 } satisfies WorkerTrainRequest;
 
 function runFixture(script: string, handshakeTimeoutMs = 20_000, events: WorkerEvent[] = []) {
@@ -82,7 +85,7 @@ test('the real worker refuses a train request of another protocol version', asyn
 test('a worker that crashes mid-training becomes an error naming the signal and its stderr, not a hang', async () => {
   const events: WorkerEvent[] = [];
   await assert.rejects(runFixture('crashing-worker.py', 20_000, events), (error: unknown) => {
-    assert.ok(error instanceof WorkerFailure);
+    assert.ok(error instanceof PythonProgramFailure);
     assert.match(error.message, /the trainer worker was killed by SIGSEGV before finishing/);
     assert.match(error.message, /native library: illegal memory access in kernel 7/);
     return true;
@@ -200,13 +203,7 @@ test('SIGTERM to a worker run as a plain program: it checkpoints, says done (can
     ...unusedRequest,
     output_directory: output,
     data: { train },
-    student: {
-      size: 'custom',
-      config: { d_model: 16, d_ff: 32, d_kv: 4, num_heads: 4, num_layers: 1, num_decoder_layers: 1 },
-      tokenizer: { type: 'bpe', vocab_size: 120 },
-      max_input_length: 32,
-      max_target_length: 16,
-    },
+    student: tinyScratchStudent,
     options: { batch_size: 2, max_steps: 100_000, checkpoint_every: 100_000, threads: 1 },
   };
   await writeFile(requestFile, JSON.stringify({ type: 'train', protocol: 1, request }));

@@ -25,7 +25,7 @@ import re
 
 import torch
 
-from .protocol import OutputFolderError, emit
+from .line_protocol import OutputFolderError, emit
 from .safe_files import create_file, fresh_directory, inside, remove, write_json
 
 STATE_FILE = "training-state.pt"
@@ -147,11 +147,15 @@ class Checkpoints:
             torch.save(state, handle)
             handle.flush()
             os.fsync(handle.fileno())
-        write_json(self.output, os.path.join(temporary, POSITION_FILE), {
-            **{key: state[key] for key in ("step", "epoch", "batch_index")},
-            "sha256": file_sha256(state_path),
-            "bytes": os.path.getsize(state_path),
-        })
+        write_json(
+            self.output,
+            os.path.join(temporary, POSITION_FILE),
+            {
+                **{key: state[key] for key in ("step", "epoch", "batch_index")},
+                "sha256": file_sha256(state_path),
+                "bytes": os.path.getsize(state_path),
+            },
+        )
         # Until the last rename one complete checkpoint stands: `last` while `previous` goes, then
         # `previous` (the old `last`) while the new one moves in.
         if os.path.lexists(inside(self.output, self.last)):
@@ -194,7 +198,11 @@ class Checkpoints:
                 continue
             for error in damaged:
                 emit(
-                    "checkpoint_damaged", path=error.path, reason=error.reason, resumed_from=directory, step=state["step"],
+                    "checkpoint_damaged",
+                    path=error.path,
+                    reason=error.reason,
+                    resumed_from=directory,
+                    step=state["step"],
                     message=f"checkpoint {error.path} is damaged ({error.reason}): resuming from {directory} (step {state['step']})",
                 )
             return state

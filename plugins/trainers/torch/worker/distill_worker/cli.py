@@ -7,7 +7,8 @@
 Exit status: 0 when training completed, stopped early or was cancelled cleanly; 2 for a
 mistake in the request (an `error` event with kind "user") or an output folder the worker will
 not use (kind "output": no sound checkpoint left, a link leading elsewhere); 1 for anything else
-(an `error` event with the Python traceback).
+(an `error` event with the Python traceback). See line_protocol.py for the conventions every
+Python program of distill shares.
 """
 
 import argparse
@@ -17,10 +18,9 @@ import os
 import signal
 import sys
 import threading
-import traceback
 import warnings
 
-from .protocol import PROTOCOL_VERSION, OutputFolderError, ProtocolError, UserFacingError, emit, read_message, reserve_stdout
+from .line_protocol import PROTOCOL_VERSION, ProtocolError, emit, read_message, reserve_stdout, run_reporting_errors, say_hello
 
 
 class CancelFlag:
@@ -80,9 +80,45 @@ def _unwrap_train_message(message):
     return message.get("request")
 
 
+def _read_request(request_file, flag):
+    """The train request from the file, or from stdin after the handshake; None when cancelled before one came."""
+    if request_file:
+        with open(request_file, encoding="utf-8") as handle:
+            message = json.load(handle)
+        return _unwrap_train_message(message) if message.get("type") == "train" else message
+    message = read_message()
+    if message is None or message["type"] == "cancel":
+        return None
+    request = _unwrap_train_message(message)
+    _watch_stdin(flag)
+    return request
+
+
+def _serve(request_file):
+    """Handshake, request, training; returns the exit status."""
+    from .capabilities import device_capabilities, worker_versions
+    from .options import check_request
+    from .training_loop import TrainingRun
+
+    if int(os.environ.get("RANK", "0")) == 0:
+        say_hello("distill-worker", worker_versions(), capabilities=device_capabilities())
+    flag = CancelFlag()
+    request = _read_request(request_file, flag)
+    if request is None:
+        # A cancel (or the end of input) before any request: nothing to train, nothing to checkpoint.
+        emit("done", status="cancelled", steps=0, checkpoint=None, best_step=None, validation_accuracy=None, test_accuracy=None)
+        return 0
+    request = check_request(request)
+    # Only now: before a request there is nothing to checkpoint, and SIGINT/SIGTERM should end
+    # the process at once rather than set a flag no training loop will read.
+    _install_signal_handlers(flag)
+    TrainingRun(request, flag).run()
+    return 0
+
+
 def main(argv=None):
     """Runs the worker; returns the process exit status."""
-    parser = argparse.ArgumentParser(prog="distill-worker", description="distill trainer worker (protocol 1)")
+    parser = argparse.ArgumentParser(prog="distill-worker", description=f"distill trainer worker (protocol {PROTOCOL_VERSION})")
     parser.add_argument("--request", help="train on this request file instead of reading the protocol from stdin")
     arguments = parser.parse_args(argv)
 
@@ -90,39 +126,4 @@ def main(argv=None):
     logging.basicConfig(stream=sys.stderr, level=logging.WARNING)
     warnings.simplefilter("default")
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-    is_main_rank = int(os.environ.get("RANK", "0")) == 0
-    flag = CancelFlag()
-    try:
-        from .capabilities import hello_fields
-        from .options import check_request
-        from .training_loop import TrainingRun
-
-        if is_main_rank:
-            emit("hello", **hello_fields())
-        if arguments.request:
-            with open(arguments.request, encoding="utf-8") as handle:
-                message = json.load(handle)
-            request = _unwrap_train_message(message) if message.get("type") == "train" else message
-        else:
-            message = read_message()
-            if message is None or message["type"] == "cancel":
-                emit("done", status="cancelled", steps=0, checkpoint=None, best_step=None,
-                     validation_accuracy=None, test_accuracy=None)
-                return 0
-            request = _unwrap_train_message(message)
-            _watch_stdin(flag)
-        request = check_request(request)
-        # Only now: before a request there is nothing to checkpoint, and SIGINT/SIGTERM should end
-        # the process at once rather than set a flag no training loop will read.
-        _install_signal_handlers(flag)
-        TrainingRun(request, flag).run()
-        return 0
-    except OutputFolderError as error:
-        emit("error", kind="output", message=str(error), traceback=None)
-        return 2
-    except (UserFacingError, ProtocolError) as error:
-        emit("error", kind="user", message=str(error), traceback=None)
-        return 2
-    except Exception as error:  # noqa: BLE001 - every failure must reach the other side as an event
-        emit("error", kind="internal", message=f"{type(error).__name__}: {error}", traceback=traceback.format_exc())
-        return 1
+    return run_reporting_errors(lambda: _serve(arguments.request))

@@ -3,7 +3,7 @@
 import json
 import random
 
-from .protocol import UserFacingError
+from .line_protocol import UserMistake
 
 PREDICT_PREFIX = "predict: "
 EXPLAIN_PREFIX = "explain: "
@@ -20,14 +20,14 @@ def read_examples(path):
                 record = json.loads(line)
                 for key in ("input", "label"):
                     if not isinstance(record.get(key), str):
-                        raise UserFacingError(f"{path}:{number}: `{key}` must be a string")
+                        raise UserMistake(f"{path}:{number}: `{key}` must be a string")
                 record.setdefault("rationale", "")
                 record["rationale"] = record["rationale"] or ""
                 examples.append(record)
     except FileNotFoundError:
-        raise UserFacingError(f"data file not found: {path}") from None
+        raise UserMistake(f"data file not found: {path}") from None
     except json.JSONDecodeError as error:
-        raise UserFacingError(f"{path}: not JSON Lines ({error.msg} at line {error.lineno})") from None
+        raise UserMistake(f"{path}: not JSON Lines ({error.msg} at line {error.lineno})") from None
     return examples
 
 
@@ -44,10 +44,8 @@ def encode_examples(examples, tokenizer, max_input_length, max_target_length):
     explain = ids([EXPLAIN_PREFIX + text for text in inputs], max_input_length)
     labels = ids([example["label"] for example in examples], max_target_length)
     rationales = ids([example["rationale"] for example in examples], max_target_length)
-    return [
-        {"predict": p, "explain": e, "label": l, "rationale": r}
-        for p, e, l, r in zip(predict, explain, labels, rationales)
-    ]
+    rows = zip(predict, explain, labels, rationales, strict=True)
+    return [{"predict": p, "explain": e, "label": label, "rationale": r} for p, e, label, r in rows]
 
 
 def epoch_batches(lengths, batch_size, seed, epoch, bucket_batches, world_size=1, rank=0):

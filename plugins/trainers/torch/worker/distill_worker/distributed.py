@@ -5,7 +5,7 @@ import os
 
 import torch
 
-from .protocol import UserFacingError
+from .line_protocol import UserMistake
 
 
 class Placement:
@@ -57,7 +57,6 @@ class Placement:
         torch.distributed.all_reduce(tensor, op=torch.distributed.ReduceOp.MAX)
         return tuple(bool(value) for value in tensor.tolist())
 
-
     def mean_across(self, values):
         """The mean of each value over the ranks (losses reported for the whole batch, not rank 0's share)."""
         if not self.distributed:
@@ -86,16 +85,16 @@ def place(options):
     cuda = torch.cuda.is_available()
     wanted = options["device"]
     if wanted == "cuda" and not cuda:
-        raise UserFacingError("option `device: cuda` was given but this machine has no usable CUDA device")
+        raise UserMistake("option `device: cuda` was given but this machine has no usable CUDA device")
     use_cuda = cuda and wanted != "cpu"
     if options["devices"] > 1 and world_size == 1:
-        raise UserFacingError(
+        raise UserMistake(
             f"option `devices: {options['devices']}` needs torchrun (the plugin launches it); "
             "run `torchrun --nproc_per_node N main.py --request FILE` when starting the worker by hand"
         )
     if use_cuda:
         if local_rank >= torch.cuda.device_count():
-            raise UserFacingError(f"{world_size} processes but only {torch.cuda.device_count()} CUDA devices")
+            raise UserMistake(f"{world_size} processes but only {torch.cuda.device_count()} CUDA devices")
         device = torch.device("cuda", local_rank)
         torch.cuda.set_device(device)
     else:
@@ -106,7 +105,7 @@ def place(options):
     bf16_available = torch.cuda.is_bf16_supported() if use_cuda else cpu_bf16_supported()
     if bf16_wanted is True and not bf16_available:
         where = "this GPU" if use_cuda else "this CPU (it has neither AVX512-BF16 nor AMX)"
-        raise UserFacingError(f"option `bf16: true` needs native bf16 support, which {where} lacks; use `bf16: auto` or `false`")
+        raise UserMistake(f"option `bf16: true` needs native bf16 support, which {where} lacks; use `bf16: auto` or `false`")
     bf16 = bf16_available if bf16_wanted == "auto" else bool(bf16_wanted)
     return Placement(device, rank, world_size, local_rank, bf16)
 

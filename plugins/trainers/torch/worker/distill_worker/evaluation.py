@@ -34,9 +34,9 @@ def evaluate(model, tokenizer, examples, score, device, max_input_length, max_ne
                 num_beams=1,
             )
         texts = tokenizer.batch_decode(generated, skip_special_tokens=True)
-        for index, text in zip(indices, texts):
+        for index, text in zip(indices, texts, strict=True):
             predictions[index] = text
-    correct = sum(score(prediction, example["label"]) for prediction, example in zip(predictions, examples))
+    correct = sum(score(prediction, example["label"]) for prediction, example in zip(predictions, examples, strict=True))
     if was_training:
         unwrapped.train()
     accuracy = correct / len(examples) if examples else 0.0

@@ -71,9 +71,7 @@ def backward_micro_batch(model, batch, alpha, scale, with_rationale, passes, pad
     rationale_rows = [item["rationale"] for item in batch]
     if passes == "joint":
         with last_context:
-            losses, mask = _token_losses(
-                model, predict_rows + explain_rows, label_rows + rationale_rows, pad_id, device, autocast
-            )
+            losses, mask = _token_losses(model, predict_rows + explain_rows, label_rows + rationale_rows, pad_id, device, autocast)
             size = len(batch)
             label_loss = _mean(losses[:size], mask[:size])
             rationale_loss = _mean(losses[size:], mask[size:])

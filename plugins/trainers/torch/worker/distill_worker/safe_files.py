@@ -18,7 +18,7 @@ import json
 import os
 import shutil
 
-from .protocol import OutputFolderError
+from .line_protocol import OutputFolderError
 
 _NEW_FILE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
 _APPEND = os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
@@ -35,7 +35,8 @@ def inside(root, path):
     if os.path.commonpath([real_root, real]) != real_root:
         link = _first_link(root, path)
         raise OutputFolderError(
-            f"{link} is a link to {os.path.realpath(link)}, outside the output folder {root}; the trainer does not write through links that lead elsewhere"
+            f"{link} is a link to {os.path.realpath(link)}, outside the output folder {root}; "
+            "the trainer does not write through links that lead elsewhere"
         )
     return path
 

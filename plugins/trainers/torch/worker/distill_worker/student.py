@@ -3,7 +3,7 @@
 import json
 import os
 
-from .protocol import UserFacingError
+from .line_protocol import UserMistake
 from .safe_files import fresh_directory, inside, replace_directory, write_json
 from .tokenizer_training import label_tokens_for, load_tokenizer, train_tokenizer
 
@@ -26,7 +26,7 @@ def scratch_config_values(student):
     overrides = student.get("config") or {}
     unknown = sorted(set(overrides) - set(CONFIG_KEYS))
     if unknown:
-        raise UserFacingError(f"unknown student.config key(s) {', '.join(unknown)}; known: {', '.join(CONFIG_KEYS)}")
+        raise UserMistake(f"unknown student.config key(s) {', '.join(unknown)}; known: {', '.join(CONFIG_KEYS)}")
     values.update(overrides)
     values.setdefault("dropout_rate", 0.1)
     return values
@@ -42,15 +42,13 @@ def load_pretrained(student, output_directory):
 
     name = os.path.expanduser(student["pretrained"])
     if _is_local_folder(name) and not os.path.isfile(os.path.join(name, "config.json")):
-        raise UserFacingError(
-            f"student.pretrained {name!r} is not a Hugging Face model folder (no config.json there)"
-        )
+        raise UserMistake(f"student.pretrained {name!r} is not a Hugging Face model folder (no config.json there)")
     try:
         tokenizer = AutoTokenizer.from_pretrained(name)
         # weights_only (transformers' default, stated here): a pytorch_model.bin is read without running its pickle.
         model = T5ForConditionalGeneration.from_pretrained(name, weights_only=True)
     except OSError as error:
-        raise UserFacingError(
+        raise UserMistake(
             f"cannot load student.pretrained {name!r}: {str(error).splitlines()[0]} "
             "(a hub id needs the network; a local path must hold config.json, the weights and the tokenizer)"
         ) from None
@@ -127,7 +125,9 @@ def write_portable_tokenizer_files(tokenizer, directory):
         "eos_token": tokenizer.eos_token,
         "unk_token": tokenizer.unk_token,
     }
-    write_json(directory, os.path.join(directory, "special_tokens_map.json"), {key: value for key, value in special.items() if value is not None})
+    write_json(
+        directory, os.path.join(directory, "special_tokens_map.json"), {key: value for key, value in special.items() if value is not None}
+    )
     config_path = os.path.join(directory, "tokenizer_config.json")
     if os.path.isfile(config_path):
         with open(config_path, encoding="utf-8") as handle:

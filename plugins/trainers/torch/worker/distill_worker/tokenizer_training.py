@@ -5,7 +5,6 @@ sequence ends with ``</s>``. The folder holds ``tokenizer.json``, ``tokenizer_co
 and ``special_tokens_map.json`` so ``AutoTokenizer`` and transformers.js load it.
 """
 
-
 SPECIAL_TOKENS = ["<pad>", "</s>", "<unk>"]
 
 
@@ -41,16 +40,14 @@ def train_tokenizer(texts, kind, vocab_size, directory, label_tokens=()):
 
     if kind == "unigram":
         tokenizer = Tokenizer(models.Unigram())
-        trainer = trainers.UnigramTrainer(
-            vocab_size=vocab_size, special_tokens=SPECIAL_TOKENS, unk_token="<unk>", show_progress=False
-        )
+        trainer = trainers.UnigramTrainer(vocab_size=vocab_size, special_tokens=SPECIAL_TOKENS, unk_token="<unk>", show_progress=False)
     elif kind == "bpe":
         tokenizer = Tokenizer(models.BPE(unk_token="<unk>"))
         trainer = trainers.BpeTrainer(vocab_size=vocab_size, special_tokens=SPECIAL_TOKENS, show_progress=False)
     else:
-        from .protocol import UserFacingError
+        from .line_protocol import UserMistake
 
-        raise UserFacingError(f"student.tokenizer.type must be unigram or bpe, got {kind!r}")
+        raise UserMistake(f"student.tokenizer.type must be unigram or bpe, got {kind!r}")
     # Metaspace like SentencePiece, so decoding restores spaces exactly.
     tokenizer.normalizer = normalizers.Sequence([normalizers.NFKC(), normalizers.Replace("\n", " ")])
     tokenizer.pre_tokenizer = pre_tokenizers.Metaspace()

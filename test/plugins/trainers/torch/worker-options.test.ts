@@ -1,0 +1,111 @@
+import assert from 'node:assert/strict';
+import { readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { test, type TestContext } from 'node:test';
+import { UserError } from '../../../../core/errors/user-error.js';
+import type { JsonSchema } from '../../../../core/plugins/json-schema.js';
+import { defaultVirtualenvPython } from '../../../../core/python/python-interpreter.js';
+import { PythonProgramFailure } from '../../../../core/python/python-program-failure.js';
+import { workerCommand } from '../../../../plugins/trainers/torch/torch-trainer-client.js';
+import { clientOnlyOptions, workerOptionsSchema } from '../../../../plugins/trainers/torch/torch-trainer-options.js';
+import { runWorker } from '../../../../plugins/trainers/torch/worker-process.js';
+import type { WorkerEvent, WorkerTrainRequest } from '../../../../plugins/trainers/torch/worker-protocol.js';
+import { repositoryRoot } from '../../../support/paths.js';
+import { temporaryDirectory } from '../../../support/temporary-directory.js';
+import { tinyScratchStudent } from './trainer-runs.js';
+
+const properties = workerOptionsSchema.properties as Record<string, Record<string, unknown>>;
+
+/** A request for a tiny from-scratch student on four examples, with the given options and schema. */
+function tinyRequest(context: TestContext, options: Record<string, unknown>, schema: JsonSchema = workerOptionsSchema): WorkerTrainRequest {
+  const output = temporaryDirectory(context, 'distill-worker-options-');
+  const train = path.join(output, 'train.jsonl');
+  const rows = ['a', 'b', 'c', 'd'].map((id) => ({
+    id,
+    input: `premise ${id} </s> hypothesis`,
+    label: 'entailment',
+    rationale: 'because',
+  }));
+  writeFileSync(train, rows.map((row) => JSON.stringify(row)).join('\n') + '\n');
+  return {
+    output_directory: output,
+    data: { train },
+    student: tinyScratchStudent,
+    alpha: { start: 0.5, end: 0.5 },
+    metric: 'exact-match',
+    seed: 1,
+    resume: false,
+    options: { threads: 1, ...options },
+    options_schema: schema,
+  };
+}
+
+/** Runs the real worker on `request`; its events and how it ended. */
+async function runRequest(request: WorkerTrainRequest): Promise<{ events: WorkerEvent[]; error: unknown }> {
+  const events: WorkerEvent[] = [];
+  const error = await runWorker({
+    command: workerCommand(defaultVirtualenvPython, {}, '', process.env),
+    request,
+    onEvent: (event) => events.push(event),
+    handshakeTimeoutMs: 120_000,
+    cancelGraceMs: 5_000,
+  }).then(
+    () => null,
+    (failure: unknown) => failure,
+  );
+  return { events, error };
+}
+
+test('the worker refuses an option the schema it is sent does not name, listing the ones it does', async (context) => {
+  const { error } = await runRequest(tinyRequest(context, { batchsize: 2 }));
+  assert.ok(error instanceof UserError, String(error));
+  assert.match(error.message, /^trainer: unknown trainer option\(s\) batchsize; known options: batch_size, bf16, bucket_batches,/);
+  for (const name of clientOnlyOptions) assert.ok(!error.message.includes(name), `${name} stays on the TypeScript side`);
+  assert.equal(error.problems[0]!.plugin, 'trainer/torch');
+});
+
+test('the worker refuses mistyped options by the type and range the schema gives', async (context) => {
+  const cases: [Record<string, unknown>, RegExp][] = [
+    [{ batch_size: '2' }, /option `batch_size` must be an integer, got '2'/],
+    [{ bf16: 'yes' }, /option `bf16` must be true or false or "auto", got 'yes'/],
+    [{ learning_rate: 0 }, /option `learning_rate` must be more than 0, got 0/],
+  ];
+  for (const [options, expected] of cases) {
+    const { error, events } = await runRequest(tinyRequest(context, options));
+    assert.ok(error instanceof UserError, String(error));
+    assert.match(error.message, expected);
+    assert.ok(!events.some((event) => event.type === 'started'), 'refused before any work');
+  }
+});
+
+test('the worker takes its defaults from the schema it is sent, not from a list of its own', async (context) => {
+  // One epoch of four examples: one batch of the schema's default 16, two of a default of 2 the request carries.
+  const stepsPerEpoch = async (schema: JsonSchema) => {
+    const run = await runRequest(tinyRequest(context, {}, schema));
+    assert.equal(run.error, null, String(run.error));
+    assert.equal(run.events.at(-1)?.type, 'done');
+    return run.events.find((event) => event.type === 'started')?.steps_per_epoch;
+  };
+  assert.equal(await stepsPerEpoch(workerOptionsSchema), 1);
+  const batchesOfTwo = { ...workerOptionsSchema, properties: { ...properties, batch_size: { ...properties.batch_size, default: 2 } } };
+  assert.equal(await stepsPerEpoch(batchesOfTwo), 2);
+});
+
+test('a schema rule the worker cannot check is a bug reported as such, never skipped', async (context) => {
+  const schema = { ...workerOptionsSchema, properties: { ...properties, batch_size: { type: 'integer', multipleOf: 2 } } };
+  const { error } = await runRequest(tinyRequest(context, { batch_size: 2 }, schema));
+  assert.ok(error instanceof PythonProgramFailure, String(error));
+  assert.match(error.message, /the options schema of `batch_size` uses multipleOf, which the worker does not check/);
+});
+
+test('docs/trainer-protocol.md lists every option the worker reads, with the default of the schema', () => {
+  const document = readFileSync(path.join(repositoryRoot, 'docs', 'trainer-protocol.md'), 'utf8');
+  const rows = new Map(
+    [...document.matchAll(/^\| `([a-z_0-9]+)` \| [^|]+ \| ([^|]+) \|/gm)].map((match) => [match[1]!, match[2]!.trim()] as const),
+  );
+  assert.deepEqual([...rows.keys()].sort(), Object.keys(properties).sort(), 'one row per worker option, no other');
+  for (const [name, property] of Object.entries(properties)) {
+    const documented = 'default' in property ? `\`${JSON.stringify(property.default)}\`` : '—';
+    assert.equal(rows.get(name), documented, `the documented default of ${name}`);
+  }
+});
