@@ -1,5 +1,6 @@
 import { Flags } from '@oclif/core';
 import { evaluateStudent, type EvaluationReport } from '../../core/inference/evaluate-student.js';
+import { builtinRegistry } from '../../plugins/composition-root.js';
 import { BaseCommand } from './base-command.js';
 
 /** `distill eval`: accuracy of an exported student on a dataset split. */
@@ -27,24 +28,27 @@ export default class EvalCommand extends BaseCommand {
 
   async run(): Promise<EvaluationReport> {
     const { flags } = await this.parse(EvalCommand);
-    const report = await evaluateStudent({
-      model: flags.model,
-      dataset: flags.dataset,
-      split: flags.split,
-      ...(flags.root ? { root: flags.root } : {}),
-      ...(flags.limit ? { limit: flags.limit } : {}),
-      ...(flags.metric ? { metric: flags.metric as 'exact-match' | 'numeric-equality' } : {}),
-      student: {
-        precision: flags.quantized ? 'int8' : 'fp32',
-        intraOpThreads: flags.threads,
-        maxNewTokens: flags['max-new-tokens'],
-        maxInputTokens: flags['max-input-tokens'],
+    const report = await evaluateStudent(
+      {
+        model: flags.model,
+        dataset: flags.dataset,
+        split: flags.split,
+        ...(flags.root ? { root: flags.root } : {}),
+        ...(flags.limit ? { limit: flags.limit } : {}),
+        ...(flags.metric ? { metric: flags.metric as 'exact-match' | 'numeric-equality' } : {}),
+        student: {
+          precision: flags.quantized ? 'int8' : 'fp32',
+          intraOpThreads: flags.threads,
+          maxNewTokens: flags['max-new-tokens'],
+          maxInputTokens: flags['max-input-tokens'],
+        },
+        onProgress: (done, total) => {
+          // A counter redrawn in place is for terminals; logs get only the result line.
+          if (!this.jsonEnabled() && process.stderr.isTTY) process.stderr.write(`\r${done}/${total}`);
+        },
       },
-      onProgress: (done, total) => {
-        // A counter redrawn in place is for terminals; logs get only the result line.
-        if (!this.jsonEnabled() && process.stderr.isTTY) process.stderr.write(`\r${done}/${total}`);
-      },
-    });
+      builtinRegistry(),
+    );
     if (!this.jsonEnabled()) {
       if (process.stderr.isTTY) process.stderr.write('\n');
       this.log(

@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { loadPipeline } from '../config/load-pipeline.js';
 import { createRootContainer, createRunContainer, pluginDependencies } from '../container/root-container.js';
+import type { PluginRegistry } from '../plugins/plugin-registry.js';
 import { estimatePipeline, type Estimate } from '../teacher/estimate.js';
 import { pipelineStages } from './pipeline-stages.js';
 import { runDirectoryOf } from './run-pipeline.js';
@@ -24,9 +25,10 @@ export interface DryRun {
  */
 export async function dryRunPipeline(
   file: string,
+  registry: PluginRegistry,
   environment: Readonly<Record<string, string | undefined>> = process.env,
 ): Promise<DryRun> {
-  const loaded = await loadPipeline(file, { environment });
+  const loaded = await loadPipeline(file, { environment, registry });
   const runDirectory = runDirectoryOf(loaded);
   const root = createRootContainer({ registry: loaded.registry, environment });
   const run = createRunContainer(root, { baseDirectory: loaded.baseDirectory, signal: new AbortController().signal });

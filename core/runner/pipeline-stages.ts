@@ -110,7 +110,8 @@ export async function pipelineStages(
   const prompt = await createStepInstance(loaded, 'prompt', config.prompt, dependencies);
   const evaluators: Evaluator[] = [];
   for (const step of config.evaluators) evaluators.push(await createStepInstance(loaded, 'evaluator', step, dependencies));
-  const metric = evaluators[0]?.metric ?? 'exact-match';
+  // Never empty: the schema asks for one evaluator at least, and the registry's defaults fill an absent list.
+  const metric = evaluators[0]!.metric;
   const { splits, limit } = config.dataset;
   const roleSplits = [splits.train, splits.validation, splits.test].filter((split): split is string => split !== undefined);
   const dataHashes = await hashFiles(roleSplits.flatMap((split) => dataset.sourceFiles(split)));
@@ -224,11 +225,10 @@ export async function pipelineStages(
         const testFile = path.join(trained.outputDirectory, 'data', 'test.jsonl');
         // No length options: the exported folder carries the trainer's input cut-off and generation
         // length, and scoring with its defaults is what `distill eval` and `distill serve` do.
-        const report = await evaluateStudent({
-          model: exported.directory,
-          dataset: testFile,
-          metric: metric as 'exact-match' | 'numeric-equality',
-        });
+        const report = await evaluateStudent(
+          { model: exported.directory, dataset: testFile, metric: metric as Parameters<typeof evaluateStudent>[0]['metric'] },
+          loaded.registry,
+        );
         // Latency of one prediction at batch 1, over real test inputs, after one warm-up call.
         const inputs = trainerTestExamples(trained)
           .slice(0, 50)

@@ -9,6 +9,7 @@ import { findPythonInterpreter } from '../python/python-interpreter.js';
 import { writeReport, type WrittenReport } from '../report/write-report.js';
 import type { RunSummary, SweepPoint } from '../report/run-summary.js';
 import type { PluginDependencies } from '../plugins/plugin-dependencies.js';
+import type { PluginRegistry } from '../plugins/plugin-registry.js';
 import type { TrainStageResult } from '../training/train-stage.js';
 import type { SplitRole } from '../teacher/teach-pipeline.js';
 import type { EventListener } from '../services/event-stream.js';
@@ -23,6 +24,8 @@ import { workerPackageVersions } from './worker-versions.js';
 
 /** Options of {@link runPipeline}. */
 export interface RunPipelineOptions {
+  /** The plugins and default steps the pipeline is read against (the composition root's). */
+  readonly registry: PluginRegistry;
   readonly only?: StageName;
   readonly from?: StageName;
   /** Stop after this stage (`distill teach` stops after the teacher). */
@@ -76,7 +79,7 @@ async function runSweep(
   dependencies: PluginDependencies,
   signal: AbortSignal,
 ): Promise<SweepPoint[]> {
-  const variants = sweepVariants(loaded.config);
+  const variants = sweepVariants(loaded.config, loaded.registry);
   const points = new Map<string, { mode: string; dataFraction: number; rationaleRate: number; alpha: number; accuracies: number[] }>();
   for (const [index, variant] of variants.entries()) {
     dependencies.events.emit('sweep.point', {
@@ -112,9 +115,9 @@ async function runSweep(
  * it depends on changed; then the report. A run stopped by Ctrl+C or kill -9 continues where it
  * stopped when run again.
  */
-export async function runPipeline(file: string, options: RunPipelineOptions = {}): Promise<RunPipelineResult> {
+export async function runPipeline(file: string, options: RunPipelineOptions): Promise<RunPipelineResult> {
   const environment = options.environment ?? process.env;
-  const loaded = await loadPipeline(file, { environment });
+  const loaded = await loadPipeline(file, { environment, registry: options.registry });
   const runDirectory = runDirectoryOf(loaded);
   // A link inside the run folder would make the run read or write outside it.
   assertNoLinks(runDirectory);

@@ -104,7 +104,6 @@ export async function teachPipeline(loaded: LoadedPipeline, options: TeachPipeli
     const directory = options.directory;
     const outputFile = path.join(directory, 'teacher-records.jsonl');
     const reportFile = path.join(directory, 'teacher-report.json');
-    const timeoutSeconds = Number(config.teacher.options.timeout_seconds ?? 0);
     const report = await runTeachStage({
       dataset,
       prompt,
@@ -130,9 +129,11 @@ export async function teachPipeline(loaded: LoadedPipeline, options: TeachPipeli
       signal: dependencies.signal,
       clock: dependencies.clock,
       httpSettings: dependencies.httpSettings,
-      // The SDK's own timeout (timeout_seconds) fires first; the engine's is the backstop.
+      // The teacher's own timeout (an SDK's) fires first; the engine's is the backstop.
       timeoutMilliseconds:
-        timeoutSeconds > 0 ? Math.max(dependencies.httpSettings.timeoutMilliseconds, timeoutSeconds * 1000 + 1000) : undefined,
+        teacher.timeoutMilliseconds !== undefined
+          ? Math.max(dependencies.httpSettings.timeoutMilliseconds, teacher.timeoutMilliseconds + 1000)
+          : undefined,
       labelsMatch: evaluator ? (predicted, gold) => evaluator.score(predicted, gold) >= 1 : undefined,
     });
     if (cache) writeCacheUseNote(directory, cache.file, cache.statistics().entries, new Date(dependencies.clock.now()));

@@ -19,7 +19,6 @@ import type { TeacherCache } from './teacher-cache.js';
 import { readExistingOutput, recordKey, TeacherOutputWriter } from './teacher-output.js';
 import type { TeacherRecord } from './teacher-record.js';
 import { TeacherReportTotals, type TeacherReport, type TeachStopReason } from './teacher-report.js';
-import { createTokenCounter } from './token-counter.js';
 
 /** One split to label, with an optional cap on the number of examples (the pipeline's `dataset.limit`). */
 export interface TeachSplit {
@@ -159,7 +158,7 @@ export async function runTeachStage(input: TeachStageInput): Promise<TeacherRepo
   // a backoff, or while its call is out; every one of those removes its listener when it settles, so
   // the count is bounded by the window, but above Node's default warning threshold of 10.
   setMaxListeners(Math.max(64, input.limits.concurrency * 16), signal);
-  const price = findPrice(teacher.provider, teacher.model, input.prices);
+  const price = findPrice(teacher, input.prices);
 
   // Records are streamed, never held: resuming reads the output once, keeping only the keys done,
   // the budget's counters and the report's totals; every record written afterwards goes to the same
@@ -193,7 +192,8 @@ export async function runTeachStage(input: TeachStageInput): Promise<TeacherRepo
   for await (const _ of examplesOf(dataset, input.splits)) total++;
 
   // Only a tokens-per-minute limit needs counts before the call; loading a tokenizer is not free.
-  const tokenCounter = input.limits.tokensPerMinute !== undefined ? await createTokenCounter(teacher.provider, teacher.model) : null;
+  // A teacher without a counter is limited by the usage its answers report (see `Teacher.tokenCounter`).
+  const tokenCounter = input.limits.tokensPerMinute !== undefined ? ((await teacher.tokenCounter?.()) ?? null) : null;
   const { max_usd: maxUsd, max_requests: maxRequests } = input.budget ?? {};
   let requestsThisRun = 0;
   let costThisRun = 0;

@@ -44,8 +44,8 @@ export async function trainLoadedPipeline(
   const samplers = [];
   for (const step of config.samplers) samplers.push(await createStepInstance(loaded, 'sampler', step, dependencies));
   const lossWeight = await createStepInstance(loaded, 'loss-weight', config.loss, dependencies);
-  const firstEvaluator = config.evaluators[0];
-  const metric = firstEvaluator ? (await createStepInstance(loaded, 'evaluator', firstEvaluator, dependencies)).metric : 'exact-match';
+  // Never empty: the schema asks for one evaluator at least, and the registry's defaults fill an absent list.
+  const metric = (await createStepInstance(loaded, 'evaluator', config.evaluators[0]!, dependencies)).metric;
   const trainer = await createStepInstance(loaded, 'trainer', config.trainer, dependencies);
   const result = await runTrainStage({
     records: input.records,

@@ -37,4 +37,10 @@ export interface Dataset {
    * every example is its own group.
    */
   groupOf?(example: DatasetExample): string;
+  /**
+   * How long a teacher's answer to one example has been measured to be, in completion tokens, and
+   * where the number comes from; `distill estimate` uses it unless told another length. Optional
+   * (added in contract version 1); without it estimate assumes a default length.
+   */
+  readonly completionTokensPerExample?: { readonly tokens: number; readonly source: string };
 }

@@ -23,6 +23,12 @@ export interface DsbsDatasetOptions {
 }
 
 /**
+ * Mean completion tokens per query that the zero-shot paper measured with GPT-3.5 (ANLI 61, CQA 28),
+ * for `distill estimate`; the other datasets were not measured.
+ */
+const measuredCompletionTokens: Partial<Record<DsbsDatasetName, number>> = { anli1: 61, cqa: 28 };
+
+/**
  * The four Distilling Step-by-Step datasets as their gold files hold them (`../shared/data/README.md`).
  * Splits are the files' own (`train`/`test` for cqa and svamp, `valid`/`test` for esnli and anli1).
  * Ids: `cqa/<split>/<id>`, `anli1/<split>/<uid>`, `esnli/<split>/<line index>`, `svamp/<split>/<line index>`.
@@ -65,6 +71,9 @@ export const dsbsDataset: PluginDescriptor<DsbsDatasetOptions, Dataset> = {
         assertDsbsSplit(name, split);
         return [dsbsGoldFile(root, name, split)];
       },
+      ...(measuredCompletionTokens[name] !== undefined
+        ? { completionTokensPerExample: { tokens: measuredCompletionTokens[name], source: `mean measured for ${name} (zero-shot paper)` } }
+        : {}),
     };
   },
 };

@@ -5,7 +5,7 @@ import { loadPipeline } from '../../../core/config/load-pipeline.js';
 import { redactText } from '../../../core/config/redact.js';
 import { PluginRegistry } from '../../../core/plugins/plugin-registry.js';
 import { UserError } from '../../../core/errors/user-error.js';
-import { builtinPlugins } from '../../../plugins/builtin-plugins.js';
+import { builtinRegistry } from '../../../plugins/composition-root.js';
 import { testPath } from '../../support/paths.js';
 import { stableRegistry } from './stable-registry.js';
 
@@ -89,7 +89,11 @@ test('credentials an SDK reads from the environment by itself are redacted too',
 });
 
 test('a registry given by the caller is used to resolve ids', async () => {
-  const registry = new PluginRegistry(builtinPlugins.filter((descriptor) => descriptor.id !== 'exact-match'));
+  const builtins = builtinRegistry();
+  const registry = new PluginRegistry(
+    builtins.list().filter((descriptor) => descriptor.id !== 'exact-match'),
+    builtins.defaults,
+  );
   await assert.rejects(loadPipeline(valid('minimal.yaml'), { environment: {}, registry }), (error: unknown) => {
     assert.ok(error instanceof UserError);
     assert.deepEqual(
@@ -103,7 +107,7 @@ test('a registry given by the caller is used to resolve ids', async () => {
 });
 
 test('a missing pipeline file is a user error naming the file', async () => {
-  await assert.rejects(loadPipeline(valid('no-such-pipeline.yaml')), (error: unknown) => {
+  await assert.rejects(loadPipeline(valid('no-such-pipeline.yaml'), { registry: stableRegistry() }), (error: unknown) => {
     assert.ok(error instanceof UserError);
     assert.match(error.problems[0]!.message, /^pipeline file not found: .*no-such-pipeline\.yaml$/);
     return true;

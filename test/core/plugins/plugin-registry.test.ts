@@ -2,10 +2,10 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { UserError } from '../../../core/errors/user-error.js';
 import { PluginRegistry } from '../../../core/plugins/plugin-registry.js';
-import { builtinPlugins } from '../../../plugins/builtin-plugins.js';
+import { builtinRegistry } from '../../../plugins/composition-root.js';
 
 test('an unknown id fails with the ids of that kind and a did-you-mean', () => {
-  const registry = new PluginRegistry(builtinPlugins);
+  const registry = builtinRegistry();
   assert.throws(
     () => registry.get('evaluator', 'exact-mach'),
     (error: unknown) => {
@@ -40,6 +40,6 @@ test('a malformed descriptor is rejected field by field', () => {
 });
 
 test('two plugins with the same kind and id are refused', () => {
-  const registry = new PluginRegistry(builtinPlugins);
-  assert.throws(() => registry.register(builtinPlugins[0]!), /already registered/);
+  const registry = builtinRegistry();
+  assert.throws(() => registry.register(registry.list()[0]!), /already registered/);
 });

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { PipelineConfig } from '../../../core/config/pipeline-config.js';
 import { sweepVariants } from '../../../core/runner/sweep-grid.js';
+import { builtinRegistry } from '../../../plugins/composition-root.js';
 
 const base = {
   seed: 7,
@@ -13,14 +14,14 @@ const base = {
 } as unknown as PipelineConfig;
 
 test('no sweep block, no variants', () => {
-  assert.deepEqual(sweepVariants(base), []);
+  assert.deepEqual(sweepVariants(base, builtinRegistry()), []);
 });
 
 test('every combination of the axes; standard mode ignores rationale rate and alpha', () => {
-  const variants = sweepVariants({
-    ...base,
-    sweep: { mode: ['standard', 'step-by-step'], data_fraction: [0.5, 1], rationale_rate: [0.33, 1], seed: [1, 2] },
-  });
+  const variants = sweepVariants(
+    { ...base, sweep: { mode: ['standard', 'step-by-step'], data_fraction: [0.5, 1], rationale_rate: [0.33, 1], seed: [1, 2] } },
+    builtinRegistry(),
+  );
   const points = variants.map(
     (variant) => `${variant.mode} f=${variant.dataFraction} r=${variant.rationaleRate} a=${variant.alpha} s=${variant.seed}`,
   );
@@ -41,7 +42,7 @@ test('every combination of the axes; standard mode ignores rationale rate and al
 });
 
 test('a variant sets the samplers, the loss and the seed, keeping the other samplers first', () => {
-  const [variant] = sweepVariants({ ...base, sweep: { data_fraction: [0.25], alpha: [0.8], seed: [3] } });
+  const [variant] = sweepVariants({ ...base, sweep: { data_fraction: [0.25], alpha: [0.8], seed: [3] } }, builtinRegistry());
   assert.deepEqual(variant!.config.samplers, [
     { use: 'label-source', options: { source: 'teacher' } },
     { use: 'data-fraction', options: { fraction: 0.25 } },

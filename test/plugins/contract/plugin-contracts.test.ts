@@ -4,7 +4,7 @@ import { createAjv, type ValidationContext } from '../../../core/config/create-a
 import type { AnyPluginDescriptor } from '../../../core/plugins/plugin-descriptor.js';
 import { pluginKinds, type PluginKind } from '../../../core/plugins/plugin-kind.js';
 import { descriptorProblems } from '../../../core/plugins/validate-descriptor.js';
-import { builtinPlugins } from '../../../plugins/builtin-plugins.js';
+import { builtinRegistry } from '../../../plugins/composition-root.js';
 import { repositoryRoot, sharedDataMissing } from '../../support/paths.js';
 import { testDependencies } from '../../support/test-dependencies.js';
 import { assertMembers, kindContracts } from './kind-contracts.js';
@@ -89,7 +89,7 @@ function contractSuite(kind: PluginKind, descriptor: AnyPluginDescriptor, label:
 
 for (const kind of pluginKinds) {
   describe(`${kind} contract`, () => {
-    const builtins = builtinPlugins.filter((descriptor) => descriptor.kind === kind);
+    const builtins = builtinRegistry().list(kind);
     for (const descriptor of builtins) contractSuite(kind, descriptor, `${kind}/${descriptor.id}`);
     const sample = samplePlugins.find((descriptor) => descriptor.kind === kind);
     if (sample) contractSuite(kind, sample, `${kind}/${sample.id} (sample)`);

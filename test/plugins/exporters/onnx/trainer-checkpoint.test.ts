@@ -4,18 +4,16 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
-import { builtinPlugins } from '../../../../plugins/builtin-plugins.js';
 import { createRootContainer, createRunContainer, pluginDependencies } from '../../../../core/container/root-container.js';
-import { evaluateStudent } from '../../../../core/inference/evaluate-student.js';
 import { readEvaluationExamples } from '../../../../core/inference/evaluation-examples.js';
-import { exportStudent } from '../../../../core/inference/export-student.js';
 import { loadStudent, taskPrefixes } from '../../../../core/inference/load-student.js';
 import type { Trainer } from '../../../../core/plugins/kinds/trainer.js';
-import { PluginRegistry } from '../../../../core/plugins/plugin-registry.js';
+import { builtinRegistry, exportStudent } from '../../../../plugins/composition-root.js';
+import { evaluateStudent } from '../../../../plugins/index.js';
 import { dsbsDirectory, testPath } from '../../../support/paths.js';
 import { testPython, tinyStudentMissing } from '../../../core/inference/tiny-student-fixture.js';
 
-const registry = new PluginRegistry(builtinPlugins);
+const registry = builtinRegistry();
 const skip = tinyStudentMissing() || (registry.has('trainer', 'torch') ? false : 'no torch trainer registered');
 
 test(
