@@ -97,7 +97,8 @@ export async function loadPipeline(file: string, options: LoadPipelineOptions): 
   const interpolated = interpolateDocument(resolved.value, sourceMap, environment);
   problems.push(...interpolated.problems);
   const document = interpolated.value as Record<string, unknown>;
-  addPipelineDefaults(document, options.registry.defaults);
+  const undefaulted = addPipelineDefaults(document, options.registry.defaults);
+  problems.push(...undefaulted.map((problem) => ({ ...(locate(sourceMap, '') ?? { file: displayPath(absolute) }), ...problem })));
 
   // Phase one: the pipeline's shape.
   const validateShape = pipelineShapeValidator();
