@@ -76,13 +76,8 @@ export function sweepVariants(config: PipelineConfig, registry: PluginRegistry):
   const grid = config.sweep;
   if (!grid) return [];
   const owners = ownedAxes(registry);
-  const axisValues = (name: PluginSweepAxisName) =>
-    grid[name] ?? [
-      pipelineValue(
-        config,
-        owners.find((owned) => owned.axis.name === name)!,
-      ),
-    ];
+  // Owners come in axis order; an axis the grid leaves out keeps the pipeline's own value.
+  const axisValues = (name: PluginSweepAxisName) => grid[name] ?? [pipelineValue(config, owners[pluginSweepAxes.indexOf(name)]!)];
   const variants = new Map<string, SweepVariant>();
   for (const mode of grid.mode ?? ['step-by-step']) {
     for (const dataFraction of axisValues('data_fraction')) {

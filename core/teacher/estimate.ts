@@ -68,11 +68,9 @@ async function estimateCandidates(loaded: LoadedPipeline): Promise<{ candidates:
           ? [{ accounting: descriptor.accounting(descriptor.comparisonOptions), teacher: false }]
           : [],
       ),
-  ].filter(
-    (candidate, index, all) =>
-      candidate.accounting.tokenCounter !== undefined &&
-      all.findIndex((other) => other.accounting.provider === candidate.accounting.provider) === index,
-  );
+  ]
+    .filter((candidate) => candidate.accounting.tokenCounter !== undefined)
+    .filter((candidate, index, all) => all.findIndex((other) => other.accounting.provider === candidate.accounting.provider) === index);
   const candidates = await Promise.all(
     accountings.map(async (candidate) => ({ ...candidate, counter: await candidate.accounting.tokenCounter!() })),
   );
