@@ -1,16 +1,18 @@
 /**
- * distill as a library: load and run pipelines, write plugins, and run an exported student in Node.
- * The CLI (`bin/`) is a thin layer over these same functions.
+ * distill's core as a library, without plugins: load and run pipelines against a registry the
+ * caller gives, write plugins, and run an exported student in Node. Core imports no plugin: the
+ * package's entry (`plugins/index.ts`) is this API bound to the built-in registry, and the CLI
+ * (`bin/`) is a thin layer over the same functions.
  */
 import 'reflect-metadata';
 
-export { loadPipeline, type LoadedPipeline } from './config/load-pipeline.js';
+export { loadPipeline, type LoadedPipeline, type LoadPipelineOptions } from './config/load-pipeline.js';
 export type { PipelineConfig, PluginStep } from './config/pipeline-config.js';
 export { runPipeline, type RunPipelineOptions, type RunPipelineResult } from './runner/run-pipeline.js';
 export { dryRunPipeline, type DryRun } from './runner/dry-run.js';
 export { estimatePipeline } from './teacher/estimate.js';
 export { loadStudent, type Student, type Prediction, type LoadStudentOptions } from './inference/load-student.js';
-export { evaluateStudent } from './inference/evaluate-student.js';
+export { evaluateStudent, type EvaluateStudentRequest, type EvaluationReport } from './inference/evaluate-student.js';
 export { serveStudent, serveTokenVariable, type ServeStudentRequest, type RunningServer } from './serving/serve-student.js';
 export {
   checkCache,
@@ -22,7 +24,11 @@ export {
 export { UserError, isUserError } from './errors/user-error.js';
 export type { Problem } from './errors/problem.js';
 export { formatUserError } from './errors/format-user-error.js';
+export { exportStudent, type ExportStudentRequest } from './inference/export-student.js';
 export type { PluginDescriptor } from './plugins/plugin-descriptor.js';
+export { PluginRegistry } from './plugins/plugin-registry.js';
+export type { PluginDefaults } from './plugins/plugin-defaults.js';
+export { pluginSweepAxes, type PluginSweepAxisName, type SweepAxis } from './plugins/sweep-axis.js';
 export { standalonePluginDependencies, type PluginDependencies } from './plugins/plugin-dependencies.js';
 export { pluginKinds, type PluginKind } from './plugins/plugin-kind.js';
 export type { JsonSchema } from './plugins/json-schema.js';

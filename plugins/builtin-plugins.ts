@@ -1,3 +1,4 @@
+import type { PluginDefaults } from '../core/plugins/plugin-defaults.js';
 import type { AnyPluginDescriptor } from '../core/plugins/plugin-descriptor.js';
 import { dsbsDataset } from './datasets/dsbs/dsbs-dataset.js';
 import { jsonlDataset } from './datasets/jsonl/jsonl-dataset.js';
@@ -22,7 +23,8 @@ import { torchTrainer } from './trainers/torch/torch-trainer.js';
 /**
  * The one list of built-in plugins, sorted by kind then id. Descriptors are cheap objects: each
  * imports its heavy implementation (SDKs, worker clients) lazily inside `create`.
- * Core never imports a plugin; this file is the only place plugins are named.
+ * Core never imports a plugin; this file is the only place plugins are named, and only the
+ * composition root (`composition-root.ts`) imports it.
  */
 export const builtinPlugins: readonly AnyPluginDescriptor[] = [
   // dataset
@@ -54,3 +56,13 @@ export const builtinPlugins: readonly AnyPluginDescriptor[] = [
   // trainer
   torchTrainer,
 ];
+
+/**
+ * The steps a pipeline gets where it names none, and the exporter of `distill export`: the papers'
+ * constant α (0.5), exact match, and the ONNX export that Node and transformers.js run.
+ */
+export const builtinDefaults = {
+  loss: { use: constantLossWeight.id, options: {} },
+  evaluators: [{ use: exactMatchEvaluator.id, options: {} }],
+  exporter: { use: onnxExporter.id, options: {} },
+} as const satisfies PluginDefaults;

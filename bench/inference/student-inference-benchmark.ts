@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { exportStudent } from '../../core/inference/export-student.js';
+import { exportStudent } from '../../plugins/composition-root.js';
 import { loadStudent, taskPrefixes } from '../../core/inference/load-student.js';
 import type { Dataset } from '../../core/plugins/kinds/dataset.js';
 import type { Parser } from '../../core/plugins/kinds/parser.js';

@@ -1,7 +1,7 @@
 import type { AnyPluginDescriptor } from '../../core/plugins/plugin-descriptor.js';
 import { standalonePluginDependencies, type PluginDependencies } from '../../core/plugins/plugin-dependencies.js';
 import type { PluginKind } from '../../core/plugins/plugin-kind.js';
-import { builtinPlugins } from '../../plugins/builtin-plugins.js';
+import { builtinRegistry } from '../../plugins/composition-root.js';
 import { repositoryRoot } from './bench-paths.js';
 
 /** Plugin dependencies for a bench: the repository root, the process environment, a quiet logger. */
@@ -14,7 +14,5 @@ export function benchDependencies(overrides: Partial<PluginDependencies> = {}): 
  * plugins a pipeline would get and not copies of them.
  */
 export function builtinDescriptor(kind: PluginKind, id: string): AnyPluginDescriptor {
-  const descriptor = builtinPlugins.find((candidate) => candidate.kind === kind && candidate.id === id);
-  if (!descriptor) throw new Error(`no built-in ${kind} plugin "${id}"`);
-  return descriptor;
+  return builtinRegistry().get(kind, id);
 }

@@ -1,8 +1,9 @@
 import type { Dataset } from '../../core/plugins/kinds/dataset.js';
 import { promptForDataset, type Prompt } from '../../core/plugins/kinds/prompt.js';
 import { costOf, findPrice } from '../../core/teacher/price-table.js';
-import { createTokenCounter, type TokenCounter } from '../../core/teacher/token-counter.js';
+import type { TokenCounter } from '../../core/teacher/token-counter.js';
 import type { DsbsDatasetName } from '../../plugins/datasets/dsbs/dsbs-layout.js';
+import { openAiAccounting } from '../../plugins/teachers/openai/openai-accounting.js';
 import { readDsbsRecordings } from '../../plugins/teachers/recorded/dsbs-recordings.js';
 import { benchDependencies, builtinDescriptor } from '../support/bench-dependencies.js';
 import { dsbsDirectory } from '../support/bench-paths.js';
@@ -104,7 +105,7 @@ export async function runTeacherCostBenchmark(mode: BenchMode): Promise<{ settin
   const targetRatio = 8;
   const dependencies = benchDependencies();
   const counters = new Map<string, TokenCounter>();
-  for (const model of pricedModels) counters.set(model, await createTokenCounter('openai', model));
+  for (const model of pricedModels) counters.set(model, await openAiAccounting(model).tokenCounter!());
   const rows: TeacherCostRow[] = [];
   for (const name of ['anli1', 'cqa', 'esnli', 'svamp'] as const) {
     const split = teachSplits[name];
@@ -136,7 +137,7 @@ export async function runTeacherCostBenchmark(mode: BenchMode): Promise<{ settin
         completionTokens += counter.countText(cutCompletion(name, completion));
       }
       const completionPerExample = completionTokens / Math.max(1, withCompletion);
-      const price = findPrice('openai', model);
+      const price = findPrice(openAiAccounting(model));
       if (!price) throw new Error(`the price table has no price for openai/${model}`);
       const completionTotal = completionPerExample * examples;
       const zeroUsd = costOf({ promptTokens: zero.total, completionTokens: completionTotal }, price);

@@ -1,6 +1,7 @@
 import { Args, Flags } from '@oclif/core';
 import { loadPipeline } from '../../core/config/load-pipeline.js';
 import { estimatePipeline, type Estimate } from '../../core/teacher/estimate.js';
+import { builtinRegistry } from '../../plugins/composition-root.js';
 import { BaseCommand } from './base-command.js';
 
 /** `distill estimate <pipeline>`: what the teacher stage would cost, without spending anything. */
@@ -22,7 +23,7 @@ export default class EstimateCommand extends BaseCommand {
 
   async run(): Promise<Estimate> {
     const { args, flags } = await this.parse(EstimateCommand);
-    const loaded = await loadPipeline(args.pipeline);
+    const loaded = await loadPipeline(args.pipeline, { registry: builtinRegistry() });
     const estimate = await estimatePipeline(loaded, { completionTokens: flags['completion-tokens'] });
     if (!this.jsonEnabled()) {
       this.log(

@@ -1,7 +1,6 @@
 import { Flags } from '@oclif/core';
 import { evaluateStudent, type EvaluationReport } from '../../core/inference/evaluate-student.js';
-import { PluginRegistry } from '../../core/plugins/plugin-registry.js';
-import { builtinPlugins } from '../../plugins/builtin-plugins.js';
+import { builtinRegistry } from '../../plugins/composition-root.js';
 import { BaseCommand } from './base-command.js';
 
 /** `distill eval`: accuracy of an exported student on a dataset split. */
@@ -35,7 +34,7 @@ export default class EvalCommand extends BaseCommand {
     const { flags } = await this.parse(EvalCommand);
     const report = await evaluateStudent({
       model: flags.model,
-      registry: new PluginRegistry(builtinPlugins),
+      registry: builtinRegistry(),
       dataset: flags.dataset,
       split: flags.split,
       ...(flags.root ? { root: flags.root } : {}),

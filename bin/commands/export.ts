@@ -1,5 +1,5 @@
 import { Flags } from '@oclif/core';
-import { exportStudent } from '../../core/inference/export-student.js';
+import { exportStudent } from '../../plugins/composition-root.js';
 import type { ExportResult } from '../../core/plugins/kinds/exporter.js';
 import { BaseCommand } from './base-command.js';
 

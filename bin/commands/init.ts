@@ -1,6 +1,7 @@
 import { Flags } from '@oclif/core';
 import { initPipeline, type InitPipelineResult } from '../../core/config/init-pipeline.js';
 import { displayPath } from '../../core/config/source-map.js';
+import { builtinRegistry } from '../../plugins/composition-root.js';
 import { BaseCommand } from './base-command.js';
 
 /** `distill init`: start a pipeline from a built-in recipe. */
@@ -30,6 +31,7 @@ export default class InitCommand extends BaseCommand {
       output: flags.output,
       force: flags.force,
       recipesDirectory: flags['recipes-directory'],
+      registry: builtinRegistry(),
     });
     if (!this.jsonEnabled()) {
       this.log(`wrote ${displayPath(result.output)} from recipe ${result.recipe}`);

@@ -1,4 +1,5 @@
 import { listPlugins, type PluginListing } from '../../core/plugins/list-plugins.js';
+import { builtinRegistry } from '../../plugins/composition-root.js';
 import { BaseCommand } from './base-command.js';
 
 /** `distill plugins`: what can be named in a pipeline. */
@@ -8,7 +9,7 @@ export default class PluginsCommand extends BaseCommand {
 
   async run(): Promise<PluginListing[]> {
     await this.parse(PluginsCommand);
-    const listing = listPlugins();
+    const listing = listPlugins(builtinRegistry());
     if (!this.jsonEnabled()) {
       for (const plugin of listing) {
         this.log(`${plugin.kind.padEnd(12)} ${plugin.id.padEnd(20)} ${plugin.version.padEnd(8)} ${plugin.summary}`);

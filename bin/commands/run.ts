@@ -4,6 +4,7 @@ import { dryRunPipeline, type DryRun } from '../../core/runner/dry-run.js';
 import { runPipeline, type RunPipelineResult } from '../../core/runner/run-pipeline.js';
 import { stageNames, type StageName } from '../../core/runner/stage-name.js';
 import { formatTeacherFailures } from '../../core/teacher/format-teacher-report.js';
+import { builtinRegistry } from '../../plugins/composition-root.js';
 import { BaseCommand } from './base-command.js';
 import { stopOnInterrupt } from './interrupts.js';
 
@@ -33,7 +34,7 @@ export default class RunCommand extends BaseCommand {
   async run(): Promise<RunPipelineResult | DryRun | undefined> {
     const { args, flags } = await this.parse(RunCommand);
     if (flags['dry-run']) {
-      const plan = await dryRunPipeline(args.pipeline);
+      const plan = await dryRunPipeline(args.pipeline, builtinRegistry());
       if (!this.jsonEnabled()) {
         this.log(`run directory: ${plan.runDirectory}`);
         for (const stage of plan.stages) this.log(`  ${stage.stage.padEnd(9)} ${stage.stored ? 'stored, would be reused' : 'would run'}`);
@@ -53,6 +54,7 @@ export default class RunCommand extends BaseCommand {
     const display = progressListener({ mode: progressModeFor(this.jsonEnabled()) });
     try {
       const result = await runPipeline(args.pipeline, {
+        registry: builtinRegistry(),
         only: flags.only as StageName | undefined,
         from: flags.from as StageName | undefined,
         listener: display.listener,

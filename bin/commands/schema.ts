@@ -2,6 +2,7 @@ import { writeFile } from 'node:fs/promises';
 import { Flags } from '@oclif/core';
 import { combinedSchema } from '../../core/config/combined-schema.js';
 import type { JsonSchema } from '../../core/plugins/json-schema.js';
+import { builtinRegistry } from '../../plugins/composition-root.js';
 import { BaseCommand } from './base-command.js';
 
 /** `distill schema`: the JSON Schema editors validate pipelines with. */
@@ -16,7 +17,7 @@ export default class SchemaCommand extends BaseCommand {
 
   async run(): Promise<JsonSchema | { output: string }> {
     const { flags } = await this.parse(SchemaCommand);
-    const schema = combinedSchema();
+    const schema = combinedSchema(builtinRegistry());
     const text = JSON.stringify(schema, null, 2) + '\n';
     if (flags.output) {
       await writeFile(flags.output, text);

@@ -6,6 +6,7 @@ import { formatTeacherReport } from '../../core/teacher/format-teacher-report.js
 import { runPipeline } from '../../core/runner/run-pipeline.js';
 import type { SplitRole } from '../../core/teacher/teach-pipeline.js';
 import type { TeacherReport } from '../../core/teacher/teacher-report.js';
+import { builtinRegistry } from '../../plugins/composition-root.js';
 import { BaseCommand } from './base-command.js';
 import { stopOnInterrupt } from './interrupts.js';
 
@@ -41,6 +42,7 @@ export default class TeachCommand extends BaseCommand {
     const stopHandling = stopOnInterrupt(cancel, 'stopping: no new requests; waiting for the answers in flight');
     try {
       const result = await runPipeline(args.pipeline, {
+        registry: builtinRegistry(),
         until: 'teacher',
         teacherRoles: roles,
         listener: display.listener,

@@ -3,6 +3,7 @@ import { progressListener, progressModeFor } from '../../core/progress/progress-
 import { runPipeline } from '../../core/runner/run-pipeline.js';
 import type { StageOutcome } from '../../core/runner/run-stages.js';
 import type { TrainStageResult } from '../../core/training/train-stage.js';
+import { builtinRegistry } from '../../plugins/composition-root.js';
 import { BaseCommand } from './base-command.js';
 import { stopOnInterrupt } from './interrupts.js';
 
@@ -44,6 +45,7 @@ export default class TrainCommand extends BaseCommand {
     );
     try {
       const run = await runPipeline(args.pipeline, {
+        registry: builtinRegistry(),
         until: 'trainer',
         requireStored: { stages: ['teacher'], fix: `run \`distill teach ${args.pipeline}\` first` },
         ...(flags.restart ? { from: 'trainer' as const, restartTrainer: true } : {}),

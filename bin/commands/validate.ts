@@ -2,6 +2,7 @@ import { Args } from '@oclif/core';
 import { validatePipelineFiles, type PipelineValidation } from '../../core/config/validate-pipeline-files.js';
 import { formatUserError } from '../../core/errors/format-user-error.js';
 import { UserError } from '../../core/errors/user-error.js';
+import { builtinRegistry } from '../../plugins/composition-root.js';
 import { BaseCommand } from './base-command.js';
 
 /** `distill validate <pipeline...>`: check pipelines without running them. */
@@ -20,7 +21,7 @@ export default class ValidateCommand extends BaseCommand {
 
   async run(): Promise<{ valid: boolean; pipelines: PipelineValidation[] }> {
     const { argv } = await this.parse(ValidateCommand);
-    const results = await validatePipelineFiles(argv as string[]);
+    const results = await validatePipelineFiles(argv as string[], { registry: builtinRegistry() });
     if (!this.jsonEnabled()) {
       for (const result of results) {
         if (result.valid) this.log(`✓ ${result.file}`);

@@ -1,7 +1,6 @@
-import { builtinPlugins } from '../../plugins/builtin-plugins.js';
 import type { JsonSchema } from '../plugins/json-schema.js';
 import type { PluginKind } from '../plugins/plugin-kind.js';
-import { PluginRegistry } from '../plugins/plugin-registry.js';
+import type { PluginRegistry } from '../plugins/plugin-registry.js';
 import { pluginSteps } from './pipeline-config.js';
 import { pipelineSchema } from './pipeline-schema.js';
 
@@ -76,7 +75,7 @@ function pluginConditions(registry: PluginRegistry, kind: PluginKind): MutableSc
  * `if {use: const id} then {options: <plugin schema>}` clause, and `use` lists the known ids as
  * `examples` (not an `enum`: external plugins may add ids the combined schema cannot know).
  */
-export function combinedSchema(registry: PluginRegistry = new PluginRegistry(builtinPlugins)): JsonSchema {
+export function combinedSchema(registry: PluginRegistry): JsonSchema {
   const schema = structuredClone(pipelineSchema()) as MutableSchema;
   const properties = schema.properties as Record<string, MutableSchema>;
   const definitions = (schema.definitions ?? {}) as Record<string, MutableSchema>;

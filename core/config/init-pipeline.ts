@@ -3,8 +3,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { didYouMeanPhrase } from '../errors/did-you-mean.js';
 import { UserError } from '../errors/user-error.js';
-import { builtinPlugins } from '../../plugins/builtin-plugins.js';
-import { PluginRegistry } from '../plugins/plugin-registry.js';
+import type { PluginRegistry } from '../plugins/plugin-registry.js';
 import { combinedSchema } from './combined-schema.js';
 import { listRecipes, recipesDirectory } from './recipes.js';
 import { relocateRecipe } from './relocate-recipe.js';
@@ -20,6 +19,8 @@ export interface InitPipelineOptions {
   readonly force?: boolean;
   /** Folder of recipes; default the package's `pipelines/`. */
   readonly recipesDirectory?: string;
+  /** The plugins the recipe's paths and the written schema are read against (the composition root's). */
+  readonly registry: PluginRegistry;
 }
 
 /** What {@link initPipeline} wrote. */
@@ -44,7 +45,7 @@ const languageServerLine = /^# yaml-language-server:.*\r?\n/;
  * the combined schema (written beside it as `distill.schema.json`). Refuses to overwrite an
  * existing pipeline unless `force` is set; an unknown recipe fails with a did-you-mean.
  */
-export async function initPipeline(options: InitPipelineOptions = {}): Promise<InitPipelineResult> {
+export async function initPipeline(options: InitPipelineOptions): Promise<InitPipelineResult> {
   const directory = options.recipesDirectory ?? recipesDirectory();
   const recipes = listRecipes(directory);
   if (recipes.length === 0) {
@@ -67,10 +68,10 @@ export async function initPipeline(options: InitPipelineOptions = {}): Promise<I
   }
   const source = path.join(directory, existsSync(path.join(directory, `${recipe}.yaml`)) ? `${recipe}.yaml` : `${recipe}.yml`);
   const recipeText = readFileSync(source, 'utf8').replace(languageServerLine, '');
-  const text = await relocateRecipe(source, recipeText, path.dirname(output), new PluginRegistry(builtinPlugins));
+  const text = await relocateRecipe(source, recipeText, path.dirname(output), options.registry);
   const schemaFile = path.join(path.dirname(output), schemaFileName);
   await mkdir(path.dirname(output), { recursive: true });
   await writeFile(output, `# yaml-language-server: $schema=./${schemaFileName}\n${text}`);
-  await writeFile(schemaFile, JSON.stringify(combinedSchema(), null, 2) + '\n');
+  await writeFile(schemaFile, JSON.stringify(combinedSchema(options.registry), null, 2) + '\n');
   return { recipe, output, schemaFile };
 }

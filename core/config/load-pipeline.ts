@@ -1,10 +1,9 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { builtinPlugins } from '../../plugins/builtin-plugins.js';
 import type { Problem } from '../errors/problem.js';
 import { sortProblems } from '../errors/sort-problems.js';
 import { UserError } from '../errors/user-error.js';
-import { PluginRegistry } from '../plugins/plugin-registry.js';
+import type { PluginRegistry } from '../plugins/plugin-registry.js';
 import { interpolateDocument, type Environment } from './interpolate-environment.js';
 import { isPlainObject } from './merge-documents.js';
 import type { PipelineConfig } from './pipeline-config.js';
@@ -39,8 +38,12 @@ export interface LoadedPipeline {
 export interface LoadPipelineOptions {
   /** Variables for `${VAR}` (default `process.env`). */
   readonly environment?: Environment;
-  /** Plugins to resolve `use` against before the pipeline's own (default: the built-in list). */
-  readonly registry?: PluginRegistry;
+  /**
+   * Plugins to resolve `use` against before the pipeline's own, with the default steps of a
+   * pipeline that leaves `loss` or `evaluators` out: the composition root's (the built-in registry
+   * for the CLI and the library entry).
+   */
+  readonly registry: PluginRegistry;
 }
 
 // Variables that SDKs read by themselves (OPENAI_API_KEY, …): their values are redacted too, even
@@ -67,7 +70,7 @@ function setAtPointer(target: unknown, pointer: string, value: unknown): void {
  * syntax, unknown keys, wrong types, unknown plugins, unset variables, missing files — is collected
  * and thrown as one {@link UserError}, each located at `file:line:col` with its JSON pointer.
  */
-export async function loadPipeline(file: string, options: LoadPipelineOptions = {}): Promise<LoadedPipeline> {
+export async function loadPipeline(file: string, options: LoadPipelineOptions): Promise<LoadedPipeline> {
   const absolute = path.resolve(file);
   const baseDirectory = path.dirname(absolute);
   const environment = options.environment ?? process.env;
@@ -94,18 +97,13 @@ export async function loadPipeline(file: string, options: LoadPipelineOptions = 
   const interpolated = interpolateDocument(resolved.value, sourceMap, environment);
   problems.push(...interpolated.problems);
   const document = interpolated.value as Record<string, unknown>;
-  addPipelineDefaults(document);
+  const undefaulted = addPipelineDefaults(document, options.registry.defaults);
+  problems.push(...undefaulted.map((problem) => ({ ...(locate(sourceMap, '') ?? { file: displayPath(absolute) }), ...problem })));
 
   // Phase one: the pipeline's shape.
   const validateShape = pipelineShapeValidator();
   const shapeProblems = validateShape(document) ? [] : schemaProblems(validateShape.errors, { pointerPrefix: '', sourceMap });
-  const registry = await pipelinePluginRegistry(
-    document,
-    options.registry ?? new PluginRegistry(builtinPlugins),
-    baseDirectory,
-    sourceMap,
-    problems,
-  );
+  const registry = await pipelinePluginRegistry(document, options.registry, baseDirectory, sourceMap, problems);
   for (const problem of shapeProblems) {
     const kind = problem.message === 'missing required key "use"' ? stepKindAt(problem.pointer ?? '') : undefined;
     problems.push(kind ? { ...problem, fix: `add "use" naming a ${kind} plugin; ${registry.unknownIdFix(kind, '')}` } : problem);

@@ -20,7 +20,7 @@ export async function pipelinePluginRegistry(
 ): Promise<PluginRegistry> {
   const references = Array.isArray(document.plugins) ? document.plugins : [];
   if (references.length === 0) return base;
-  const registry = new PluginRegistry(base.list());
+  const registry = new PluginRegistry(base.list(), base.defaults);
   for (const [index, specifier] of references.entries()) {
     if (typeof specifier !== 'string' || specifier === '') continue; // the shape check reports it
     const pointer = childPointer('/plugins', index);

@@ -16,7 +16,7 @@ export interface PipelineValidation {
  * Loads and validates each pipeline file, collecting user mistakes per file instead of stopping at
  * the first bad one. Anything that is not a user mistake (a bug) is rethrown.
  */
-export async function validatePipelineFiles(files: readonly string[], options: LoadPipelineOptions = {}): Promise<PipelineValidation[]> {
+export async function validatePipelineFiles(files: readonly string[], options: LoadPipelineOptions): Promise<PipelineValidation[]> {
   const results: PipelineValidation[] = [];
   for (const file of files) {
     try {

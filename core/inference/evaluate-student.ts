@@ -1,3 +1,4 @@
+import { standalonePluginDependencies } from '../plugins/plugin-dependencies.js';
 import type { PluginRegistry } from '../plugins/plugin-registry.js';
 import { readEvaluationExamples, type EvaluationSource } from './evaluation-examples.js';
 import { loadStudent, type LoadStudentOptions } from './load-student.js';
@@ -28,10 +29,15 @@ export interface EvaluationReport extends Score {
  * not needed to score labels), using the pipeline's own evaluator for the dataset's metric.
  */
 export async function evaluateStudent(request: EvaluateStudentRequest): Promise<EvaluationReport> {
-  const set = await readEvaluationExamples(request, request.registry);
+  const { registry } = request;
+  const set = await readEvaluationExamples(request, registry);
   const student = await loadStudent(request.model, request.student);
   try {
-    const evaluator = await createEvaluator(set.metric);
+    const dependencies = standalonePluginDependencies({
+      baseDirectory: request.baseDirectory ?? process.cwd(),
+      environment: request.environment ?? process.env,
+    });
+    const evaluator = await createEvaluator(registry, set.metric, dependencies);
     const started = performance.now();
     const labels: string[] = [];
     const chunk = 64;

@@ -1,6 +1,6 @@
 import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { createPluginInstance } from '../config/create-step-instance.js';
+import { createPluginInstance } from '../plugins/create-plugin-instance.js';
 import { UserError } from '../errors/user-error.js';
 import { readJsonLines } from '../parsing/json-lines.js';
 import { hasNamedDatasets, type Dataset, type NamedDataset } from '../plugins/kinds/dataset.js';
@@ -103,7 +103,7 @@ export async function readEvaluationExamples(source: EvaluationSource, registry:
     const split = source.split ?? 'test';
     const dependencies = standalonePluginDependencies({ baseDirectory, environment: source.environment ?? process.env });
     const step = { use: entry.use, options: entry.dataset.options(source.root) };
-    const dataset = await createPluginInstance(registry, baseDirectory, 'dataset', step, dependencies);
+    const dataset = await createPluginInstance(registry, 'dataset', step, dependencies, baseDirectory);
     const examples = await datasetEvaluationExamples(dataset, split, source.limit);
     return { examples, metric: entry.dataset.metric, description: `${source.dataset}/${split}` };
   }

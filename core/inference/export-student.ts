@@ -1,7 +1,9 @@
-import { builtinPlugins } from '../../plugins/builtin-plugins.js';
+import type { PluginStep } from '../config/pipeline-config.js';
 import { createRootContainer, createRunContainer, pluginDependencies } from '../container/root-container.js';
-import type { ExportResult, Exporter } from '../plugins/kinds/exporter.js';
-import { PluginRegistry } from '../plugins/plugin-registry.js';
+import { UserError } from '../errors/user-error.js';
+import { createPluginInstance } from '../plugins/create-plugin-instance.js';
+import type { ExportResult } from '../plugins/kinds/exporter.js';
+import type { PluginRegistry } from '../plugins/plugin-registry.js';
 import type { EventListener } from '../services/event-stream.js';
 import { readEvaluationExamples, type EvaluationSource } from './evaluation-examples.js';
 import { createEvaluator } from './score-predictions.js';
@@ -12,35 +14,43 @@ export interface ExportStudentRequest {
   readonly checkpoint: string;
   /** Folder to write the exported student into. */
   readonly output: string;
-  /** Also write int8 graphs. */
-  readonly quantize?: boolean;
-  /** Python interpreter (default: `$DISTILL_PYTHON`, else the project virtualenv). */
-  readonly python?: string;
-  /** With `quantize`: the examples on which int8 is compared with fp32 (a named dataset's split or a JSONL file). */
+  /** The exporter and its options; default: the registry's default exporter. */
+  readonly exporter?: PluginStep;
+  /** The examples on which an exporter that quantises compares its export with full precision (a named dataset's split or a JSONL file). */
   readonly comparison?: EvaluationSource;
   /** Receives `export.*` progress events. */
   readonly onEvent?: EventListener;
   readonly signal?: AbortSignal;
 }
 
+/** The exporter step of a request: its own, else the registry's default (the composition root's). */
+function exporterStep(request: ExportStudentRequest, registry: PluginRegistry): PluginStep {
+  const step = request.exporter ?? registry.defaults.exporter;
+  if (!step) {
+    throw new UserError({
+      message: 'no exporter to export with: the request names none and the plugin registry has no default exporter',
+      fix: 'name an exporter plugin, or give the registry a default exporter (the built-in registry has one)',
+    });
+  }
+  return step;
+}
+
 /**
- * Exports a checkpoint with the built-in `onnx` exporter outside a pipeline run, the way the
- * pipeline's export stage runs it: the plugin is created from the one registry with validated-shape
- * options and the run services of a fresh container.
+ * Exports a checkpoint outside a pipeline run, the way the pipeline's export stage runs it: the
+ * exporter (the request's, else the registry's default) and the comparison's evaluator are created
+ * from the registry with schema-checked options and the run services of a fresh container.
  */
-export async function exportStudent(request: ExportStudentRequest): Promise<ExportResult> {
-  const registry = new PluginRegistry(builtinPlugins);
+export async function exportStudent(request: ExportStudentRequest, registry: PluginRegistry): Promise<ExportResult> {
   const root = createRootContainer({ registry });
   const run = createRunContainer(root, { baseDirectory: process.cwd(), signal: request.signal ?? new AbortController().signal });
   try {
     const dependencies = pluginDependencies(run);
     const unsubscribe = request.onEvent ? dependencies.events.subscribe(request.onEvent) : () => undefined;
-    const options = { quantize: request.quantize ?? false, ...(request.python ? { python: request.python } : {}) };
-    const exporter = (await registry.get('exporter', 'onnx').create(options, dependencies)) as Exporter;
+    const exporter = await createPluginInstance(registry, 'exporter', exporterStep(request, registry), dependencies);
     let comparison;
-    if (request.quantize && request.comparison) {
+    if (request.comparison) {
       const set = await readEvaluationExamples(request.comparison, registry);
-      const evaluator = await createEvaluator(set.metric);
+      const evaluator = await createEvaluator(registry, set.metric, dependencies);
       comparison = { examples: set.examples, metric: set.metric, score: evaluator.score };
     }
     try {

@@ -1,7 +1,8 @@
-import { builtinPlugins } from '../../plugins/builtin-plugins.js';
 import type { Evaluator } from '../plugins/kinds/evaluator.js';
-import { PluginRegistry } from '../plugins/plugin-registry.js';
+import type { PluginDependencies } from '../plugins/plugin-dependencies.js';
+import type { PluginRegistry } from '../plugins/plugin-registry.js';
 import type { EvaluationExample } from './evaluation-examples.js';
+import { createPluginInstance } from '../plugins/create-plugin-instance.js';
 
 /** Accuracy of predicted labels against gold. */
 export interface Score {
@@ -13,14 +14,12 @@ export interface Score {
 }
 
 /**
- * The built-in evaluator plugin for a metric, so that Node-side scores use the very code the
- * pipeline's evaluate stage uses (core reaches plugins only through the registry of the one list).
+ * The evaluator plugin whose id is a metric's name, from the registry core was given, so that
+ * Node-side scores use the very code the pipeline's evaluate stage uses. It is created with its
+ * schema's default options and the caller's run services, like any step.
  */
-export async function createEvaluator(metric: string): Promise<Evaluator> {
-  const registry = new PluginRegistry(builtinPlugins);
-  const descriptor = registry.get('evaluator', metric);
-  // Evaluators are pure functions of their options: they use none of the run services.
-  return (await descriptor.create({}, undefined as never)) as Evaluator;
+export function createEvaluator(registry: PluginRegistry, metric: string, dependencies: PluginDependencies): Promise<Evaluator> {
+  return createPluginInstance(registry, 'evaluator', { use: metric, options: {} }, dependencies);
 }
 
 /** Scores labels against the examples' gold labels, position by position. */

@@ -1,7 +1,6 @@
-import { builtinPlugins } from '../../plugins/builtin-plugins.js';
 import type { JsonSchema } from './json-schema.js';
 import { pluginKinds } from './plugin-kind.js';
-import { PluginRegistry } from './plugin-registry.js';
+import type { PluginRegistry } from './plugin-registry.js';
 
 /** One row of `distill plugins`. */
 export interface PluginListing {
@@ -19,8 +18,8 @@ function optionNames(schema: JsonSchema): string[] {
   return Object.keys(properties).map((name) => (required.has(name) ? `${name}*` : name));
 }
 
-/** The built-in plugins in kind order, for `distill plugins`. */
-export function listPlugins(registry = new PluginRegistry(builtinPlugins)): PluginListing[] {
+/** The registry's plugins in kind order, for `distill plugins`. */
+export function listPlugins(registry: PluginRegistry): PluginListing[] {
   return pluginKinds.flatMap((kind) =>
     registry.list(kind).map((descriptor) => ({
       kind,

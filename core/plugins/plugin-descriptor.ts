@@ -1,6 +1,7 @@
 import type { JsonSchema } from './json-schema.js';
 import type { PluginDependencies } from './plugin-dependencies.js';
 import type { PluginKind } from './plugin-kind.js';
+import type { SweepAxis } from './sweep-axis.js';
 
 /**
  * What every plugin is: a plain, typed object. The loader rejects anything else with a message
@@ -26,6 +27,8 @@ export interface PluginDescriptor<Options = Record<string, unknown>, Instance = 
    * harness of the plugin's kind. Omit only when `{}` is valid.
    */
   readonly exampleOptions?: Options;
+  /** The `sweep:` axes whose values are this plugin's options (see {@link SweepAxis}); usually none. */
+  readonly sweepAxes?: readonly SweepAxis[];
   /** Build an instance from validated options. Heavy modules (SDKs) should be imported lazily here. */
   create(options: Options, dependencies: PluginDependencies): Instance | Promise<Instance>;
 }

@@ -1,17 +1,28 @@
 import { didYouMeanPhrase } from '../errors/did-you-mean.js';
 import { UserError } from '../errors/user-error.js';
 import type { AnyPluginDescriptor } from './plugin-descriptor.js';
+import type { PluginDefaults } from './plugin-defaults.js';
 import type { PluginKind } from './plugin-kind.js';
+import type { PluginSweepAxisName, SweepAxis } from './sweep-axis.js';
 import { descriptorProblems } from './validate-descriptor.js';
 
 /**
- * All plugins known to a run: the built-in list plus external plugins named by the pipeline.
- * Lookups by kind and id; an unknown id fails with the available ids and a did-you-mean.
+ * All plugins known to a run: the built-in list plus external plugins named by the pipeline, and
+ * the default steps that name some of them. Core receives it from the composition root and never
+ * builds its own. Lookups by kind and id; an unknown id fails with the available ids and a did-you-mean.
  */
 export class PluginRegistry {
   private readonly byKind = new Map<PluginKind, Map<string, AnyPluginDescriptor>>();
 
-  constructor(descriptors: Iterable<AnyPluginDescriptor> = []) {
+  /**
+   * @param descriptors - the plugins; a malformed one, or two with the same kind and id, is a {@link UserError}.
+   * @param defaults - the steps used where a pipeline or a command names none (not checked here:
+   *   a default naming an unknown plugin is reported where the default is used, at its pointer).
+   */
+  constructor(
+    descriptors: Iterable<AnyPluginDescriptor> = [],
+    readonly defaults: PluginDefaults = {},
+  ) {
     for (const descriptor of descriptors) this.register(descriptor);
   }
 
@@ -53,6 +64,23 @@ export class PluginRegistry {
   /** Ids of one kind, sorted. */
   ids(kind: PluginKind): string[] {
     return [...(this.byKind.get(kind)?.keys() ?? [])].sort();
+  }
+
+  /**
+   * The plugin that owns a `sweep:` axis, with its declaration, or null when no registered plugin
+   * declares it. Two owners of one axis are a {@link UserError}: the sweep could not tell which to vary.
+   */
+  sweepAxisOwner(name: PluginSweepAxisName): { readonly descriptor: AnyPluginDescriptor; readonly axis: SweepAxis } | null {
+    const owners = this.list().flatMap((descriptor) =>
+      (descriptor.sweepAxes ?? []).filter((axis) => axis.name === name).map((axis) => ({ descriptor, axis })),
+    );
+    if (owners.length > 1) {
+      throw new UserError({
+        message: `the sweep axis ${name} is declared by ${owners.length} plugins: ${owners.map((owner) => `${owner.descriptor.kind}/${owner.descriptor.id}`).join(', ')}`,
+        fix: "keep one plugin that declares it; remove the others from the pipeline's plugins list",
+      });
+    }
+    return owners[0] ?? null;
   }
 
   /** Every descriptor, sorted by kind order then id. */

@@ -1,6 +1,7 @@
 import type { Problem } from '../errors/problem.js';
 import { isPluginKind, pluginKinds } from './plugin-kind.js';
 import type { AnyPluginDescriptor } from './plugin-descriptor.js';
+import { pluginSweepAxes } from './sweep-axis.js';
 
 const idPattern = /^[a-z][a-z0-9]*(-[a-z0-9]+)*$/;
 const versionPattern = /^\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?$/;
@@ -44,6 +45,44 @@ export function descriptorProblems(value: unknown, source: string): Problem[] {
   }
   if (typeof candidate.create !== 'function') {
     problems.push(at(`"create" must be a function (options, dependencies) => instance, got ${typeof candidate.create}`));
+  }
+  problems.push(...sweepAxesProblems(candidate, at));
+  if (candidate.kind === 'teacher') problems.push(...teacherMemberProblems(candidate, at));
+  return problems;
+}
+
+type ProblemAt = (message: string, fix?: string) => Problem;
+
+/** `sweepAxes`, when present: a list of axes the sweep knows, each naming an option the schema has. */
+function sweepAxesProblems(candidate: Record<string, unknown>, at: ProblemAt): Problem[] {
+  if (candidate.sweepAxes === undefined) return [];
+  if (!Array.isArray(candidate.sweepAxes)) return [at('"sweepAxes" must be a list of { name, option, unsetValue }')];
+  const properties = ((candidate.optionsSchema as Record<string, unknown> | undefined)?.properties ?? {}) as Record<string, unknown>;
+  return candidate.sweepAxes.flatMap((value: unknown, index): Problem[] => {
+    const axis = (typeof value === 'object' && value !== null ? value : {}) as Record<string, unknown>;
+    const where = `"sweepAxes[${index}]"`;
+    const problems: Problem[] = [];
+    if (!(pluginSweepAxes as readonly unknown[]).includes(axis.name)) {
+      problems.push(at(`${where}.name must be one of ${pluginSweepAxes.join(', ')}, got ${JSON.stringify(axis.name)}`));
+    }
+    if (typeof axis.option !== 'string' || !(axis.option in properties)) {
+      problems.push(at(`${where}.option must name a property of the options schema, got ${JSON.stringify(axis.option)}`));
+    }
+    if (typeof axis.unsetValue !== 'number') problems.push(at(`${where}.unsetValue must be a number`));
+    if (axis.omittedAt !== undefined && typeof axis.omittedAt !== 'number') problems.push(at(`${where}.omittedAt must be a number`));
+    return problems;
+  });
+}
+
+/** A teacher's optional `accounting` and `comparisonOptions` (see `kinds/teacher.ts`). */
+function teacherMemberProblems(candidate: Record<string, unknown>, at: ProblemAt): Problem[] {
+  const problems: Problem[] = [];
+  if (candidate.accounting !== undefined && typeof candidate.accounting !== 'function') {
+    problems.push(at(`"accounting" must be a function (options) => { provider, model, … }, got ${typeof candidate.accounting}`));
+  }
+  const comparison = candidate.comparisonOptions;
+  if (comparison !== undefined && (typeof comparison !== 'object' || comparison === null || Array.isArray(comparison))) {
+    problems.push(at('"comparisonOptions" must be an options object'));
   }
   return problems;
 }

@@ -1,5 +1,6 @@
 import { loadPipeline } from '../config/load-pipeline.js';
 import { withRun } from '../container/run-scope.js';
+import type { PluginRegistry } from '../plugins/plugin-registry.js';
 import { estimatePipeline, type Estimate } from '../teacher/estimate.js';
 import { PipelineInstances } from './pipeline-instances.js';
 import { pipelineStages } from './pipeline-stages.js';
@@ -24,9 +25,10 @@ export interface DryRun {
  */
 export async function dryRunPipeline(
   file: string,
+  registry: PluginRegistry,
   environment: Readonly<Record<string, string | undefined>> = process.env,
 ): Promise<DryRun> {
-  const loaded = await loadPipeline(file, { environment });
+  const loaded = await loadPipeline(file, { environment, registry });
   const runDirectory = runDirectoryOf(loaded);
   return withRun({ registry: loaded.registry, environment, baseDirectory: loaded.baseDirectory }, async ({ dependencies, caches }) => {
     const stages = await pipelineStages(loaded, { instances: new PipelineInstances(dependencies), caches });

@@ -41,7 +41,8 @@ export async function pipelineStages(
     caches: run.caches,
     teacherRoles: options.teacherRoles ?? ['train'],
     restartTrainer: options.restartTrainer ?? false,
-    metric: evaluators[0]?.metric ?? 'exact-match',
+    // Never empty: the schema asks for one evaluator at least, and the registry's defaults fill an absent list.
+    metric: evaluators[0]!.metric,
   };
   const stages: AnyStageDefinition[] = [await datasetStage(context), await teacherStage(context), trainerStage(context)];
   if (loaded.config.export) stages.push(exportStage(context, loaded.config.export), evaluateStage(context));

@@ -8,8 +8,11 @@ import { packagePath } from '../package-root.js';
 import { writeReport, type WrittenReport } from '../report/write-report.js';
 import type { RunSummary, SweepPoint } from '../report/run-summary.js';
 import type { PluginDependencies } from '../plugins/plugin-dependencies.js';
+import type { PluginRegistry } from '../plugins/plugin-registry.js';
 import type { SplitRole } from '../teacher/teach-pipeline.js';
 import type { EventListener } from '../services/event-stream.js';
+import type { Clock } from '../services/clock.js';
+import type { HttpSettings } from '../services/http-settings.js';
 import type { Logger } from '../services/logger.js';
 import { PipelineInstances } from './pipeline-instances.js';
 import { pipelineStages, type PipelineRun } from './pipeline-stages.js';
@@ -21,6 +24,8 @@ import { sweepVariants } from './sweep-grid.js';
 
 /** Options of {@link runPipeline}. */
 export interface RunPipelineOptions {
+  /** The plugins and default steps the pipeline is read against (the composition root's). */
+  readonly registry: PluginRegistry;
   readonly only?: StageName;
   readonly from?: StageName;
   /** Stop after this stage (`distill teach` stops after the teacher). */
@@ -35,6 +40,10 @@ export interface RunPipelineOptions {
   /** Receives every event of the run: the progress display, `--json`. */
   readonly listener?: EventListener;
   readonly logger?: Logger;
+  /** The clock of the run (tests run backoff and timeouts on a faster one). */
+  readonly clock?: Clock;
+  /** Timeouts and retries of the teacher's requests. */
+  readonly httpSettings?: HttpSettings;
   /** Aborted by Ctrl+C: the running stage checkpoints and the run stops; the next run resumes. */
   readonly signal?: AbortSignal;
 }
@@ -96,7 +105,7 @@ async function runSweep(
   run: PipelineRun,
   dependencies: PluginDependencies,
 ): Promise<SweepPoint[]> {
-  const variants = sweepVariants(loaded.config);
+  const variants = sweepVariants(loaded.config, loaded.registry);
   const points = new Map<string, SweepPoint>();
   for (const [index, variant] of variants.entries()) {
     const { mode, dataFraction, rationaleRate, alpha, seed } = variant;
@@ -179,15 +188,17 @@ async function runLoadedPipeline(loaded: LoadedPipeline, options: RunPipelineOpt
  * stopped when run again. The run's caches are closed and its processes stopped when it ends,
  * however it ends.
  */
-export async function runPipeline(file: string, options: RunPipelineOptions = {}): Promise<RunPipelineResult> {
+export async function runPipeline(file: string, options: RunPipelineOptions): Promise<RunPipelineResult> {
   const environment = options.environment ?? process.env;
-  const loaded = await loadPipeline(file, { environment });
+  const loaded = await loadPipeline(file, { environment, registry: options.registry });
   // A link inside the run folder would make the run read or write outside it.
   assertNoLinks(runDirectoryOf(loaded));
   const scope = {
     registry: loaded.registry,
     environment,
     logger: options.logger,
+    clock: options.clock,
+    httpSettings: options.httpSettings,
     baseDirectory: loaded.baseDirectory,
     signal: options.signal,
     listener: options.listener,

@@ -1,12 +1,11 @@
 import type { LoadedPipeline } from '../config/load-pipeline.js';
 import { createStepInstance } from '../config/create-step-instance.js';
-import { createRootContainer, createRunContainer, pluginDependencies } from '../container/root-container.js';
+import { withRun } from '../container/run-scope.js';
 import type { Dataset } from '../plugins/kinds/dataset.js';
-import { promptForDataset } from '../plugins/kinds/prompt.js';
-import type { TeacherMessage } from '../plugins/kinds/teacher.js';
+import { promptForDataset, type Prompt } from '../plugins/kinds/prompt.js';
+import type { TeacherAccounting, TeacherDescriptor, TeacherMessage, TokenCounter } from '../plugins/kinds/teacher.js';
 import { costOf, findPrice } from './price-table.js';
 import { splitsForRoles } from './teach-pipeline.js';
-import { createTokenCounter } from './token-counter.js';
 
 /** One provider's line of `distill estimate`. */
 export interface EstimateRow {
@@ -42,17 +41,63 @@ export interface EstimateOptions {
   readonly environment?: Readonly<Record<string, string | undefined>>;
 }
 
-/** Completion tokens per example for a dataset that has no measured figure (`Dataset.expectedCompletionTokens`). */
+/** Completion tokens per example when neither the caller nor the dataset says. */
 const fallbackCompletionTokens = 60;
 
-/** Providers compared in every estimate, with the model priced for each, besides the pipeline's own teacher. */
-const referenceModels: readonly { provider: string; model: string }[] = [
-  { provider: 'openai', model: 'gpt-4o-mini' },
-  { provider: 'anthropic', model: 'claude-3-5-haiku' },
-];
+/** A teacher to price, with its token counter; `teacher` marks the pipeline's own. */
+interface Candidate {
+  readonly accounting: TeacherAccounting;
+  readonly counter: TokenCounter;
+  readonly teacher: boolean;
+}
 
-function defaultCompletionTokens(dataset: Dataset): { tokens: number; source: string } {
-  return dataset.expectedCompletionTokens ?? { tokens: fallbackCompletionTokens, source: 'default' };
+/**
+ * The teachers to price: the pipeline's own, when its plugin can count tokens, then a typical model
+ * of every other provider whose plugin offers one for comparison (one row per provider). All come
+ * from the teacher descriptors' accounting, so no teacher is created and no key is needed.
+ */
+async function estimateCandidates(loaded: LoadedPipeline): Promise<{ candidates: Candidate[]; systemPrompt: string | undefined }> {
+  const own: TeacherDescriptor = loaded.registry.get('teacher', loaded.config.teacher.use);
+  const ownAccounting = own.accounting?.(loaded.config.teacher.options);
+  const accountings = [
+    ...(ownAccounting ? [{ accounting: ownAccounting, teacher: true }] : []),
+    ...loaded.registry
+      .list('teacher')
+      .flatMap((descriptor: TeacherDescriptor) =>
+        descriptor.accounting && descriptor.comparisonOptions
+          ? [{ accounting: descriptor.accounting(descriptor.comparisonOptions), teacher: false }]
+          : [],
+      ),
+  ]
+    .filter((candidate) => candidate.accounting.tokenCounter !== undefined)
+    .filter((candidate, index, all) => all.findIndex((other) => other.accounting.provider === candidate.accounting.provider) === index);
+  const candidates = await Promise.all(
+    accountings.map(async (candidate) => ({ ...candidate, counter: await candidate.accounting.tokenCounter!() })),
+  );
+  return { candidates, systemPrompt: ownAccounting?.systemPrompt };
+}
+
+/** Prompt tokens of every example of the train split (within the pipeline's limit), per counter. */
+async function countPrompts(
+  loaded: LoadedPipeline,
+  dataset: Dataset,
+  prompt: Prompt,
+  counters: readonly TokenCounter[],
+  systemPrompt: string | undefined,
+): Promise<{ split: string; examples: number; promptTokens: number[] }> {
+  const [train] = splitsForRoles(loaded, ['train']);
+  const promptTokens = counters.map(() => 0);
+  let examples = 0;
+  if (train) {
+    for await (const example of dataset.read(train.split)) {
+      if (train.limit !== undefined && examples >= train.limit) break;
+      examples++;
+      const messages: TeacherMessage[] = systemPrompt ? [{ role: 'system', content: systemPrompt }] : [];
+      messages.push(...prompt.render(example));
+      counters.forEach((counter, index) => (promptTokens[index]! += counter.countMessages(messages)));
+    }
+  }
+  return { split: train?.split ?? '', examples, promptTokens };
 }
 
 /**
@@ -63,53 +108,35 @@ function defaultCompletionTokens(dataset: Dataset): { tokens: number; source: st
 export async function estimatePipeline(loaded: LoadedPipeline, options: EstimateOptions = {}): Promise<Estimate> {
   const { config } = loaded;
   const environment = options.environment ?? process.env;
-  const root = createRootContainer({ registry: loaded.registry, environment });
-  const run = createRunContainer(root, { baseDirectory: loaded.baseDirectory, signal: new AbortController().signal });
-  try {
-    const dependencies = pluginDependencies(run);
+  return withRun({ registry: loaded.registry, environment, baseDirectory: loaded.baseDirectory }, async ({ dependencies }) => {
     const dataset = await createStepInstance(loaded, 'dataset', config.dataset, dependencies);
     const prompt = await promptForDataset(await createStepInstance(loaded, 'prompt', config.prompt, dependencies), dataset);
-    const [train] = splitsForRoles(loaded, ['train']);
-    const systemPrompt = typeof config.teacher.options.system_prompt === 'string' ? config.teacher.options.system_prompt : null;
-
-    const teacherModel = typeof config.teacher.options.model === 'string' ? config.teacher.options.model : null;
-    const candidates = [
-      ...(teacherModel && (config.teacher.use === 'openai' || config.teacher.use === 'anthropic')
-        ? [{ provider: config.teacher.use, model: teacherModel, teacher: true }]
-        : []),
-      ...referenceModels.map((reference) => ({ ...reference, teacher: false })),
-    ].filter((candidate, index, all) => all.findIndex((other) => other.provider === candidate.provider) === index);
-    const counters = await Promise.all(candidates.map((candidate) => createTokenCounter(candidate.provider, candidate.model)));
-
-    const promptTokens = candidates.map(() => 0);
-    let examples = 0;
-    if (train) {
-      for await (const example of dataset.read(train.split)) {
-        if (train.limit !== undefined && examples >= train.limit) break;
-        examples++;
-        const messages: TeacherMessage[] = systemPrompt ? [{ role: 'system', content: systemPrompt }] : [];
-        messages.push(...prompt.render(example));
-        counters.forEach((counter, index) => (promptTokens[index]! += counter.countMessages(messages)));
-      }
-    }
-    const fallback = defaultCompletionTokens(dataset);
-    const perExample = options.completionTokens ?? fallback.tokens;
-    const completionTokens = perExample * examples;
+    const { candidates, systemPrompt } = await estimateCandidates(loaded);
+    const counted = await countPrompts(
+      loaded,
+      dataset,
+      prompt,
+      candidates.map((candidate) => candidate.counter),
+      systemPrompt,
+    );
+    const measured = dataset.expectedCompletionTokens;
+    const perExample = options.completionTokens ?? measured?.tokens ?? fallbackCompletionTokens;
+    const completionTokens = perExample * counted.examples;
     return {
       pipeline: config.name,
-      split: train?.split ?? '',
-      examples,
+      split: counted.split,
+      examples: counted.examples,
       completion_tokens_per_example: perExample,
-      completion_tokens_source: options.completionTokens !== undefined ? '--completion-tokens' : fallback.source,
-      rows: candidates.map((candidate, index) => {
-        const price = findPrice(candidate.provider, candidate.model, config.prices);
-        const usage = { promptTokens: promptTokens[index]!, completionTokens };
+      completion_tokens_source: options.completionTokens !== undefined ? '--completion-tokens' : (measured?.source ?? 'default'),
+      rows: candidates.map(({ accounting, counter, teacher }, index) => {
+        const price = findPrice(accounting, config.prices);
+        const usage = { promptTokens: counted.promptTokens[index]!, completionTokens };
         return {
-          provider: candidate.provider,
-          model: candidate.model,
-          teacher: candidate.teacher,
-          counter: counters[index]!.method,
-          exact: counters[index]!.exact,
+          provider: accounting.provider,
+          model: accounting.model,
+          teacher,
+          counter: counter.method,
+          exact: counter.exact,
           prompt_tokens: usage.promptTokens,
           completion_tokens: usage.completionTokens,
           cost_usd: price ? costOf(usage, price) : null,
@@ -117,7 +144,5 @@ export async function estimatePipeline(loaded: LoadedPipeline, options: Estimate
         };
       }),
     };
-  } finally {
-    await run.dispose();
-  }
+  });
 }

@@ -1,40 +1,10 @@
 import type { Price } from '../config/pipeline-config.js';
-import type { TokenUsage } from '../plugins/kinds/teacher.js';
+import type { ListedPrice, TeacherAccounting, TokenUsage } from '../plugins/kinds/teacher.js';
 
 /**
- * The one price table: US dollars per million tokens, keyed `provider/model`.
- *
- * Taken from the public pricing pages of OpenAI (platform.openai.com/docs/pricing) and Anthropic
- * (anthropic.com/pricing) as published in mid-2025 (standard tier, no batch or cache discounts).
- * Prices change: a pipeline overrides any of them, or adds a model, in its `prices:` block, e.g.
- * `prices: { openai/gpt-4o-mini: { prompt: 0.15, completion: 0.6 } }`.
+ * A price found for a teacher's model, with the key it came from (reported so users see which row
+ * applied): `pipeline` from the pipeline's `prices:` block, `default` from the teacher's list price.
  */
-export const defaultPrices: Readonly<Record<string, Price>> = {
-  'openai/gpt-3.5-turbo': { prompt: 0.5, completion: 1.5 },
-  'openai/gpt-4': { prompt: 30, completion: 60 },
-  'openai/gpt-4-turbo': { prompt: 10, completion: 30 },
-  'openai/gpt-4.1': { prompt: 2, completion: 8 },
-  'openai/gpt-4.1-mini': { prompt: 0.4, completion: 1.6 },
-  'openai/gpt-4.1-nano': { prompt: 0.1, completion: 0.4 },
-  'openai/gpt-4o': { prompt: 2.5, completion: 10 },
-  'openai/gpt-4o-mini': { prompt: 0.15, completion: 0.6 },
-  'openai/gpt-5': { prompt: 1.25, completion: 10 },
-  'openai/gpt-5-mini': { prompt: 0.25, completion: 2 },
-  'openai/gpt-5-nano': { prompt: 0.05, completion: 0.4 },
-  'openai/o3-mini': { prompt: 1.1, completion: 4.4 },
-  'openai/o4-mini': { prompt: 1.1, completion: 4.4 },
-  'anthropic/claude-3-haiku': { prompt: 0.25, completion: 1.25 },
-  'anthropic/claude-3-5-haiku': { prompt: 0.8, completion: 4 },
-  'anthropic/claude-3-5-sonnet': { prompt: 3, completion: 15 },
-  'anthropic/claude-3-7-sonnet': { prompt: 3, completion: 15 },
-  'anthropic/claude-haiku-4-5': { prompt: 1, completion: 5 },
-  'anthropic/claude-sonnet-4': { prompt: 3, completion: 15 },
-  'anthropic/claude-sonnet-4-5': { prompt: 3, completion: 15 },
-  'anthropic/claude-opus-4': { prompt: 15, completion: 75 },
-  'anthropic/claude-opus-4-1': { prompt: 15, completion: 75 },
-};
-
-/** A price found for a model, with the table key it came from (reported so users see which row applied). */
 export interface PriceMatch extends Price {
   readonly key: string;
   readonly source: 'pipeline' | 'default';
@@ -52,16 +22,25 @@ function longestPrefixMatch(table: Readonly<Record<string, Price>>, key: string)
 }
 
 /**
- * The price of `provider/model`: the pipeline's `prices` block first, then the defaults; null when
- * neither knows the model (a local server, the `recorded` teacher), which then costs nothing.
+ * A model's price in a provider's own table of list prices (keyed by model id, US dollars per
+ * million tokens), for a teacher plugin's `listedPrice`: an exact id, else its family's row (see
+ * above); null when the table has neither. The key reported is `provider/row`.
  */
-export function findPrice(provider: string, model: string, overrides: Readonly<Record<string, Price>> = {}): PriceMatch | null {
-  const key = `${provider}/${model}`;
-  const fromPipeline = longestPrefixMatch(overrides, key);
+export function listedPriceIn(table: Readonly<Record<string, Price>>, provider: string, model: string): ListedPrice | null {
+  const row = longestPrefixMatch(table, model);
+  return row ? { key: `${provider}/${row}`, prompt: table[row]!.prompt, completion: table[row]!.completion } : null;
+}
+
+/**
+ * The price of a teacher's model: the pipeline's `prices` block first (keyed `provider/model`),
+ * then the teacher's own list price; null when neither knows the model (a local server, a teacher
+ * answering from recordings), which then costs nothing.
+ */
+export function findPrice(teacher: TeacherAccounting, overrides: Readonly<Record<string, Price>> = {}): PriceMatch | null {
+  const fromPipeline = longestPrefixMatch(overrides, `${teacher.provider}/${teacher.model}`);
   if (fromPipeline) return { ...overrides[fromPipeline]!, key: fromPipeline, source: 'pipeline' };
-  const fromDefaults = longestPrefixMatch(defaultPrices, key);
-  if (fromDefaults) return { ...defaultPrices[fromDefaults]!, key: fromDefaults, source: 'default' };
-  return null;
+  const listed = teacher.listedPrice?.() ?? null;
+  return listed ? { prompt: listed.prompt, completion: listed.completion, key: listed.key, source: 'default' } : null;
 }
 
 /** Dollars for a usage at a price (0 without a price). */

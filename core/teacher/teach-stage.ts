@@ -21,7 +21,6 @@ import type { TeacherCache } from './teacher-cache.js';
 import { readExistingOutput, recordKey, TeacherOutputWriter } from './teacher-output.js';
 import { teacherRecordFor } from './teacher-record-for.js';
 import type { TeacherReport } from './teacher-report.js';
-import { createTokenCounter } from './token-counter.js';
 
 /** One split to label, with an optional cap on the number of examples (the pipeline's `dataset.limit`). */
 export interface TeachSplit {
@@ -151,7 +150,7 @@ export async function runTeachStage(input: TeachStageInput): Promise<TeacherRepo
   // a backoff; every one of those removes its listener when it settles, so the count is bounded by
   // the window, but above Node's default warning threshold of 10.
   setMaxListeners(Math.max(64, input.limits.concurrency * 16), signal);
-  const budget = new TeachBudget(input.budget ?? {}, findPrice(teacher.provider, teacher.model, input.prices));
+  const budget = new TeachBudget(input.budget ?? {}, findPrice(teacher, input.prices));
   const run = new TeachRun(
     input.splits.map((each) => each.split),
     input.labelsMatch,
@@ -236,7 +235,8 @@ async function teachEngine(
 ): Promise<RequestEngine> {
   const { teacher } = input;
   // Only a tokens-per-minute limit needs counts before the call; loading a tokenizer is not free.
-  const tokenCounter = input.limits.tokensPerMinute !== undefined ? await createTokenCounter(teacher.provider, teacher.model) : null;
+  // A teacher without a counter is limited by the usage its answers report (see `Teacher.tokenCounter`).
+  const tokenCounter = input.limits.tokensPerMinute !== undefined ? ((await teacher.tokenCounter?.()) ?? null) : null;
   return new RequestEngine({
     teacher,
     pluginId: input.teacherPluginId,

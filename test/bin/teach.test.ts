@@ -4,10 +4,10 @@ import path from 'node:path';
 import { test } from 'node:test';
 import type { TeacherReport } from '../../core/teacher/teacher-report.js';
 import type { TeacherRecord } from '../../core/teacher/teacher-record.js';
-import { loadPipeline } from '../../core/config/load-pipeline.js';
 import { clearCache } from '../../core/teacher/cache-maintenance.js';
 import { estimatePipeline } from '../../core/teacher/estimate.js';
-import { createTokenCounter } from '../../core/teacher/token-counter.js';
+import { loadPipeline } from '../../plugins/index.js';
+import { openAiTokenCounter } from '../../plugins/teachers/openai/openai-token-counter.js';
 import { dsbsDirectory, repositoryRoot, sharedDataMissing } from '../support/paths.js';
 import { startProviderServer } from '../support/provider-server.js';
 import { runDistill, spawnDistill } from '../support/run-distill.js';
@@ -66,7 +66,7 @@ test('distill teach --json streams events and ends with the report; prices come 
   // estimate counts exactly what the token counter makes of the rendered prompts (in process: the
   // command only prints what estimatePipeline returns, and a spawn would load the tokenizer again).
   const estimate = await estimatePipeline(await loadPipeline(pipeline), { completionTokens: 7 });
-  const counter = await createTokenCounter('openai', 'gpt-4o-mini');
+  const counter = await openAiTokenCounter('gpt-4o-mini');
   let expected = 0;
   for (let index = 0; index < 10; index++)
     expected += counter.countMessages([{ role: 'user', content: `Answer yes or no and explain: train question number ${index}` }]);

@@ -1,3 +1,5 @@
+import type { PluginDescriptor } from '../plugin-descriptor.js';
+
 /** Version of the {@link Teacher} contract. */
 export const teacherContractVersion = 1;
 
@@ -65,15 +67,62 @@ export class TeacherRefusedError extends Error {
   }
 }
 
+/** Counts the prompt tokens of a chat request before it is sent (rate limits, `distill estimate`). */
+export interface TokenCounter {
+  /** How the count is made, shown by `distill estimate`: `tiktoken o200k_base`, `approximation …`. */
+  readonly method: string;
+  /** Whether the count is exact for the provider's tokenizer (false for approximations). */
+  readonly exact: boolean;
+  /** Tokens of a bare text. */
+  countText(text: string): number;
+  /** Prompt tokens of a chat request, message framing included. */
+  countMessages(messages: readonly TeacherMessage[]): number;
+}
+
+/** A price the provider lists for a model, in US dollars per million tokens. */
+export interface ListedPrice {
+  /** The `provider/model` row it was found under (a dated id takes its family's row), shown to users. */
+  readonly key: string;
+  readonly prompt: number;
+  readonly completion: number;
+}
+
+/**
+ * What a teacher knows about its provider's counting and charging. It needs no API key and no
+ * network, so a teacher's descriptor can answer it before (or without) creating the teacher, as
+ * `distill estimate` does. Added in contract version 1; the two methods are optional.
+ */
+export interface TeacherAccounting {
+  /**
+   * Provider name for accounting and price lookup, e.g. `openai`, `anthropic`, `recorded`: the
+   * first part of a `provider/model` key in the pipeline's `prices:` block.
+   */
+  readonly provider: string;
+  /** Model id sent to the provider. */
+  readonly model: string;
+  /**
+   * Text the teacher sends as a system message before every request's messages, when it has one:
+   * counted and paid for like the prompt, so `distill estimate` counts it too.
+   */
+  readonly systemPrompt?: string;
+  /**
+   * The provider's token counter for the model (it may load a tokenizer: called only when counts
+   * are needed). Without it the tokens-per-minute limit counts only `max_tokens` before a call and
+   * the real usage after it, and `distill estimate` leaves the teacher out.
+   */
+  tokenCounter?(): Promise<TokenCounter>;
+  /**
+   * The provider's list price for the model, or null when it lists none (an unknown model, a local
+   * server). Without the method the teacher has no price. The pipeline's `prices:` block wins either way.
+   */
+  listedPrice?(): ListedPrice | null;
+}
+
 /**
  * A teacher LLM. Teachers make one call and report what happened; retries, rate limits, caching and
  * accounting belong to the core's request engine, so every provider gets them the same way.
  */
-export interface Teacher {
-  /** Provider name for accounting and price lookup, e.g. `openai`, `anthropic`, `recorded`. */
-  readonly provider: string;
-  /** Model id sent to the provider. */
-  readonly model: string;
+export interface Teacher extends TeacherAccounting {
   /**
    * Everything besides the messages that changes the answer (temperature, max tokens, base URL…),
    * never secrets. Part of the cache key.
@@ -82,6 +131,12 @@ export interface Teacher {
   /** False for teachers whose answers are already stored (the `recorded` teacher). */
   readonly cacheable: boolean;
   /**
+   * How long the provider's client waits for one answer before giving up, in milliseconds, when the
+   * teacher sets such a limit itself (an SDK timeout). The request engine's own timeout is then set
+   * a second above it, as a backstop that lets the client's clearer error come first.
+   */
+  readonly timeoutMilliseconds?: number;
+  /**
    * One call. Throws {@link TeacherRetryableError} for what may succeed later (429, 5xx, 529,
    * timeouts, connection errors, a malformed answer), {@link TeacherRefusedError} for a request the
    * provider refuses as such (400, 413, 422); anything else thrown is final for this request. An
@@ -89,4 +144,22 @@ export interface Teacher {
    * never caches it.
    */
   complete(request: TeacherRequest, signal: AbortSignal): Promise<TeacherResponse>;
+}
+
+/**
+ * The descriptor of a teacher plugin: a {@link PluginDescriptor} that can also give its accounting
+ * without creating the teacher, so that `distill estimate` needs no API key.
+ */
+export interface TeacherDescriptor<Options = Record<string, unknown>> extends PluginDescriptor<Options, Teacher> {
+  /**
+   * The accounting of a teacher created with these (validated) options: the same provider, model,
+   * token counter and price the created teacher has. Optional; without it `distill estimate` leaves
+   * the plugin out.
+   */
+  accounting?(options: Options): TeacherAccounting;
+  /**
+   * Options of a typical teacher of this provider (a widely used model), which `distill estimate`
+   * prices beside the pipeline's own teacher so users see what this provider would cost. Optional.
+   */
+  readonly comparisonOptions?: Options;
 }

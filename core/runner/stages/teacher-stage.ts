@@ -39,7 +39,6 @@ async function teach(context: PipelineContext, stage: StageContext): Promise<Tea
   const descriptor = loaded.registry.get('teacher', config.teacher.use);
   const cache = openCache(context, stage, teacher.cacheable);
   const { clock, httpSettings } = instances.dependencies;
-  const timeoutSeconds = Number(config.teacher.options.timeout_seconds ?? 0);
   const report = await runTeachStage({
     dataset,
     prompt,
@@ -65,8 +64,11 @@ async function teach(context: PipelineContext, stage: StageContext): Promise<Tea
     signal: stage.signal,
     clock,
     httpSettings,
-    // The SDK's own timeout (timeout_seconds) fires first; the engine's is the backstop.
-    timeoutMilliseconds: timeoutSeconds > 0 ? Math.max(httpSettings.timeoutMilliseconds, timeoutSeconds * 1000 + 1000) : undefined,
+    // The teacher's own timeout (an SDK's) fires first; the engine's is the backstop.
+    timeoutMilliseconds:
+      teacher.timeoutMilliseconds !== undefined
+        ? Math.max(httpSettings.timeoutMilliseconds, teacher.timeoutMilliseconds + 1000)
+        : undefined,
     labelsMatch: evaluator ? (predicted, gold) => evaluator.score(predicted, gold) >= 1 : undefined,
   });
   if (cache) writeCacheUseNote(stage.stageDirectory, cache.file, cache.statistics().entries, new Date(clock.now()));

@@ -19,6 +19,8 @@ export const constantLossWeight: PluginDescriptor<ConstantLossWeightOptions, Los
       alpha: { type: 'number', minimum: 0, maximum: 1, default: 0.5, description: 'Weight of the label loss.' },
     },
   },
+  // The papers' 0.5 is what a sweep point keeps when the grid lists no alpha and the pipeline sets none.
+  sweepAxes: [{ name: 'alpha', option: 'alpha', unsetValue: 0.5 }],
   create(options) {
     const alpha = options.alpha ?? 0.5;
     return { schedule: () => ({ start: alpha, end: alpha }) };

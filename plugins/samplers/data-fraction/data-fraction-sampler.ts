@@ -27,6 +27,8 @@ export const dataFractionSampler: PluginDescriptor<DataFractionOptions, Sampler>
     },
   },
   exampleOptions: { fraction: 0.5 },
+  // A fraction of 1 keeps every example: a sweep point at 1 leaves the sampler out.
+  sweepAxes: [{ name: 'data_fraction', option: 'fraction', unsetValue: 1, omittedAt: 1 }],
   create(options) {
     return {
       apply(items, context) {

@@ -27,6 +27,8 @@ export const rationaleRateSampler: PluginDescriptor<RationaleRateOptions, Sample
     },
   },
   exampleOptions: { rate: 0.33 },
+  // Without this sampler every rationale is kept: a rate of 1.
+  sweepAxes: [{ name: 'rationale_rate', option: 'rate', unsetValue: 1 }],
   create(options) {
     return {
       apply(items, context) {

@@ -1,7 +1,7 @@
-import type { PluginDescriptor } from '../../../core/plugins/plugin-descriptor.js';
-import { TeacherRetryableError, type Teacher } from '../../../core/plugins/kinds/teacher.js';
+import { TeacherRetryableError, type TeacherDescriptor, type TeacherRequest } from '../../../core/plugins/kinds/teacher.js';
 import { apiKeyFix, resolveApiKey } from '../../../core/teacher/api-key.js';
 import { translateProviderError, type ProviderErrorContext } from '../../../core/teacher/provider-error.js';
+import { anthropicAccounting } from './anthropic-accounting.js';
 
 /** Options of the {@link anthropicTeacher}. */
 export interface AnthropicTeacherOptions {
@@ -19,8 +19,19 @@ const defaults = { max_tokens: 256, timeout_seconds: 60 } as const;
 /** Anthropic's own API: where a key from the environment may go. */
 const officialBaseUrl = 'https://api.anthropic.com';
 
+/** The Messages API takes system text as a parameter, not as a message. */
+function messagesApiInput(systemPrompt: string | undefined, request: TeacherRequest) {
+  const system = [systemPrompt, ...request.messages.filter((message) => message.role === 'system').map((message) => message.content)]
+    .filter((text): text is string => Boolean(text))
+    .join('\n\n');
+  const messages = request.messages
+    .filter((message) => message.role !== 'system')
+    .map((message) => ({ role: message.role as 'user' | 'assistant', content: message.content }));
+  return { system, messages };
+}
+
 /** The `anthropic` teacher: one Messages API call per example, through the official `@anthropic-ai/sdk`. */
-export const anthropicTeacher: PluginDescriptor<AnthropicTeacherOptions, Teacher> = {
+export const anthropicTeacher: TeacherDescriptor<AnthropicTeacherOptions> = {
   id: 'anthropic',
   kind: 'teacher',
   version: '1.0.0',
@@ -55,6 +66,8 @@ export const anthropicTeacher: PluginDescriptor<AnthropicTeacherOptions, Teacher
     },
   },
   exampleOptions: { model: 'claude-3-5-haiku-latest', max_tokens: 256 },
+  comparisonOptions: { model: 'claude-3-5-haiku' },
+  accounting: (options) => anthropicAccounting(options.model, options.system_prompt),
 
   async create(options, dependencies) {
     const plugin = 'teacher/anthropic';
@@ -69,6 +82,7 @@ export const anthropicTeacher: PluginDescriptor<AnthropicTeacherOptions, Teacher
     const apiKey = resolveApiKey(keyLookup);
     const { default: Anthropic } = await import('@anthropic-ai/sdk');
     const temperature = options.temperature;
+    const timeoutMilliseconds = (options.timeout_seconds ?? defaults.timeout_seconds) * 1000;
     const maxTokens = options.max_tokens ?? defaults.max_tokens;
     const errorContext: Omit<ProviderErrorContext, 'now'> = {
       providerName: 'Anthropic',
@@ -87,11 +101,10 @@ export const anthropicTeacher: PluginDescriptor<AnthropicTeacherOptions, Teacher
       baseURL: options.base_url ?? officialBaseUrl,
       // The request engine retries, with the pipeline's limits and backoff: the SDK must not as well.
       maxRetries: 0,
-      timeout: (options.timeout_seconds ?? defaults.timeout_seconds) * 1000,
+      timeout: timeoutMilliseconds,
     });
     return {
-      provider: 'anthropic',
-      model: options.model,
+      ...anthropicAccounting(options.model, options.system_prompt),
       requestOptions: {
         temperature: temperature ?? null,
         max_tokens: maxTokens,
@@ -99,17 +112,9 @@ export const anthropicTeacher: PluginDescriptor<AnthropicTeacherOptions, Teacher
         base_url: options.base_url ?? null,
       },
       cacheable: true,
+      timeoutMilliseconds,
       async complete(request, signal) {
-        // The Messages API takes system text as a parameter, not as a message.
-        const system = [
-          options.system_prompt,
-          ...request.messages.filter((message) => message.role === 'system').map((message) => message.content),
-        ]
-          .filter((text): text is string => Boolean(text))
-          .join('\n\n');
-        const messages = request.messages
-          .filter((message) => message.role !== 'system')
-          .map((message) => ({ role: message.role as 'user' | 'assistant', content: message.content }));
+        const { system, messages } = messagesApiInput(options.system_prompt, request);
         let answer;
         try {
           const parameters = { model: options.model, max_tokens: maxTokens, messages, ...(system ? { system } : {}) };

@@ -1,7 +1,7 @@
-import type { PluginDescriptor } from '../../../core/plugins/plugin-descriptor.js';
-import { TeacherRetryableError, type Teacher, type TeacherMessage } from '../../../core/plugins/kinds/teacher.js';
+import { TeacherRetryableError, type TeacherDescriptor, type TeacherMessage } from '../../../core/plugins/kinds/teacher.js';
 import { apiKeyFix, resolveApiKey } from '../../../core/teacher/api-key.js';
 import { translateProviderError, type ProviderErrorContext } from '../../../core/teacher/provider-error.js';
+import { openAiAccounting } from './openai-accounting.js';
 
 /** Options of the {@link openAiTeacher}. */
 export interface OpenAiTeacherOptions {
@@ -29,7 +29,7 @@ function isReasoningModel(model: string): boolean {
 }
 
 /** The `openai` teacher: one chat-completions call per example, through the official `openai` SDK. */
-export const openAiTeacher: PluginDescriptor<OpenAiTeacherOptions, Teacher> = {
+export const openAiTeacher: TeacherDescriptor<OpenAiTeacherOptions> = {
   id: 'openai',
   kind: 'teacher',
   version: '1.0.0',
@@ -54,6 +54,8 @@ export const openAiTeacher: PluginDescriptor<OpenAiTeacherOptions, Teacher> = {
     },
   },
   exampleOptions: { model: 'gpt-4o-mini', temperature: 0, max_tokens: 256 },
+  comparisonOptions: { model: 'gpt-4o-mini' },
+  accounting: (options) => openAiAccounting(options.model, options.system_prompt),
 
   async create(options, dependencies) {
     const plugin = 'teacher/openai';
@@ -69,6 +71,7 @@ export const openAiTeacher: PluginDescriptor<OpenAiTeacherOptions, Teacher> = {
     const { default: OpenAI } = await import('openai');
     const temperature = options.temperature ?? defaults.temperature;
     const maxTokens = options.max_tokens ?? defaults.max_tokens;
+    const timeoutMilliseconds = (options.timeout_seconds ?? defaults.timeout_seconds) * 1000;
     const errorContext: Omit<ProviderErrorContext, 'now'> = {
       providerName: 'OpenAI',
       plugin,
@@ -84,12 +87,11 @@ export const openAiTeacher: PluginDescriptor<OpenAiTeacherOptions, Teacher> = {
       baseURL: options.base_url ?? officialBaseUrl,
       // The request engine retries, with the pipeline's limits and backoff: the SDK must not as well.
       maxRetries: 0,
-      timeout: (options.timeout_seconds ?? defaults.timeout_seconds) * 1000,
+      timeout: timeoutMilliseconds,
     });
     const reasoning = isReasoningModel(options.model);
     return {
-      provider: 'openai',
-      model: options.model,
+      ...openAiAccounting(options.model, options.system_prompt),
       requestOptions: {
         temperature,
         max_tokens: maxTokens,
@@ -97,6 +99,7 @@ export const openAiTeacher: PluginDescriptor<OpenAiTeacherOptions, Teacher> = {
         base_url: options.base_url ?? null,
       },
       cacheable: true,
+      timeoutMilliseconds,
       async complete(request, signal) {
         const messages: TeacherMessage[] = options.system_prompt ? [{ role: 'system', content: options.system_prompt }] : [];
         messages.push(...request.messages);

@@ -7,6 +7,7 @@ import { initPipeline } from '../../../core/config/init-pipeline.js';
 import { loadPipeline } from '../../../core/config/load-pipeline.js';
 import { UserError } from '../../../core/errors/user-error.js';
 import { testPath } from '../../support/paths.js';
+import { builtinRegistry } from '../../../plugins/composition-root.js';
 import { stableRegistry } from './stable-registry.js';
 
 const recipesDirectory = testPath('core', 'config', 'fixtures', 'recipes');
@@ -16,7 +17,7 @@ after(() => rmSync(scratch, { recursive: true, force: true }));
 
 test('init copies a recipe elsewhere, re-pointing its extends, plugins and path options', async () => {
   const output = path.join(scratch, 'nested', 'quick.yaml');
-  const result = await initPipeline({ recipesDirectory, output });
+  const result = await initPipeline({ registry: builtinRegistry(), recipesDirectory, output });
   assert.deepEqual(result, { recipe: 'fixture-quick', output, schemaFile: path.join(scratch, 'nested', 'distill.schema.json') });
   const text = readFileSync(output, 'utf8');
   const lines = text.split('\n');
@@ -37,21 +38,24 @@ test('init copies a recipe elsewhere, re-pointing its extends, plugins and path 
 
 test('init refuses to overwrite, and names the recipes when one is unknown', async () => {
   const output = path.join(scratch, 'taken.yaml');
-  await initPipeline({ recipesDirectory, recipe: 'fixture-thorough', output });
+  await initPipeline({ registry: builtinRegistry(), recipesDirectory, recipe: 'fixture-thorough', output });
   await assert.rejects(
-    initPipeline({ recipesDirectory, recipe: 'fixture-thorough', output }),
+    initPipeline({ registry: builtinRegistry(), recipesDirectory, recipe: 'fixture-thorough', output }),
     /the file already exists; not overwriting it/,
   );
-  await initPipeline({ recipesDirectory, recipe: 'fixture-quick', output, force: true });
+  await initPipeline({ registry: builtinRegistry(), recipesDirectory, recipe: 'fixture-quick', output, force: true });
   assert.match(readFileSync(output, 'utf8'), /^name: fixture-quick$/m);
-  await assert.rejects(initPipeline({ recipesDirectory, recipe: 'fixture-thorogh', output }), (error: unknown) => {
-    assert.ok(error instanceof UserError);
-    assert.deepEqual(error.problems, [
-      {
-        message: 'unknown recipe "fixture-thorogh"',
-        fix: 'did you mean "fixture-thorough"? available recipes: fixture-quick, fixture-thorough',
-      },
-    ]);
-    return true;
-  });
+  await assert.rejects(
+    initPipeline({ registry: builtinRegistry(), recipesDirectory, recipe: 'fixture-thorogh', output }),
+    (error: unknown) => {
+      assert.ok(error instanceof UserError);
+      assert.deepEqual(error.problems, [
+        {
+          message: 'unknown recipe "fixture-thorogh"',
+          fix: 'did you mean "fixture-thorough"? available recipes: fixture-quick, fixture-thorough',
+        },
+      ]);
+      return true;
+    },
+  );
 });

@@ -5,7 +5,7 @@ import { loadPipeline } from '../../../core/config/load-pipeline.js';
 import { redactText } from '../../../core/config/redact.js';
 import { PluginRegistry } from '../../../core/plugins/plugin-registry.js';
 import { UserError } from '../../../core/errors/user-error.js';
-import { builtinPlugins } from '../../../plugins/builtin-plugins.js';
+import { builtinRegistry } from '../../../plugins/composition-root.js';
 import { testPath } from '../../support/paths.js';
 import { stableRegistry } from './stable-registry.js';
 
@@ -89,7 +89,11 @@ test('credentials an SDK reads from the environment by itself are redacted too',
 });
 
 test('a registry given by the caller is used to resolve ids', async () => {
-  const registry = new PluginRegistry(builtinPlugins.filter((descriptor) => descriptor.id !== 'exact-match'));
+  const builtins = builtinRegistry();
+  const registry = new PluginRegistry(
+    builtins.list().filter((descriptor) => descriptor.id !== 'exact-match'),
+    builtins.defaults,
+  );
   await assert.rejects(loadPipeline(valid('minimal.yaml'), { environment: {}, registry }), (error: unknown) => {
     assert.ok(error instanceof UserError);
     assert.deepEqual(
@@ -102,8 +106,40 @@ test('a registry given by the caller is used to resolve ids', async () => {
   });
 });
 
+test("a pipeline that leaves loss and evaluators out gets the registry's default steps, and none without them", async () => {
+  const stable = stableRegistry();
+  const registry = new PluginRegistry(stable.list(), {
+    loss: { use: 'constant', options: { alpha: 0.7 } },
+    evaluators: [{ use: 'numeric-equality', options: {} }],
+  });
+  const loaded = await loadPipeline(valid('minimal.yaml'), { environment: {}, registry });
+  assert.deepEqual(loaded.config.loss, { use: 'constant', options: { alpha: 0.7 } });
+  assert.deepEqual(
+    loaded.config.evaluators.map((step) => step.use),
+    ['numeric-equality'],
+  );
+  // Filled in by copy: the schema's defaults go into the pipeline's step, never into the registry's.
+  assert.equal(loaded.config.evaluators[0]!.options.tolerance, 0.0001);
+  assert.deepEqual(registry.defaults.evaluators, [{ use: 'numeric-equality', options: {} }]);
+
+  await assert.rejects(
+    loadPipeline(valid('minimal.yaml'), { environment: {}, registry: new PluginRegistry(stable.list()) }),
+    (error: unknown) => {
+      assert.ok(error instanceof UserError);
+      assert.deepEqual(
+        error.problems.map((problem) => [problem.pointer, problem.line, problem.message]),
+        [
+          ['/evaluators', 2, 'the pipeline has no evaluators, and the plugin registry has no default evaluator for it'],
+          ['/loss', 2, 'the pipeline has no loss, and the plugin registry has no default loss-weight for it'],
+        ],
+      );
+      return true;
+    },
+  );
+});
+
 test('a missing pipeline file is a user error naming the file', async () => {
-  await assert.rejects(loadPipeline(valid('no-such-pipeline.yaml')), (error: unknown) => {
+  await assert.rejects(loadPipeline(valid('no-such-pipeline.yaml'), { registry: stableRegistry() }), (error: unknown) => {
     assert.ok(error instanceof UserError);
     assert.match(error.problems[0]!.message, /^pipeline file not found: .*no-such-pipeline\.yaml$/);
     return true;

@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { evaluateStudent } from '../../../core/inference/evaluate-student.js';
+import { builtinRegistry } from '../../../plugins/composition-root.js';
+import { testDependencies } from '../../support/test-dependencies.js';
 import { loadStudent, taskPrefixes, type Student } from '../../../core/inference/load-student.js';
 import { createEvaluator, scorePredictions } from '../../../core/inference/score-predictions.js';
 import { createStudentTokenizer } from '../../../core/inference/student-tokenizer.js';
 import { readStudentFolder } from '../../../core/inference/student-folder.js';
-import { PluginRegistry } from '../../../core/plugins/plugin-registry.js';
-import { builtinPlugins } from '../../../plugins/builtin-plugins.js';
 import { dsbsDirectory } from '../../support/paths.js';
 import { tinyStudent, tinyStudentMissing, type TinyStudent } from './tiny-student-fixture.js';
 
@@ -92,11 +92,11 @@ for (const kind of ['random', 'trained'] as const) {
 describe('accuracy of the exported student equals the PyTorch accuracy', { skip: tinyStudentMissing() }, () => {
   test('evaluateStudent on e-SNLI test (what `distill eval` runs) scores what PyTorch scored', async () => {
     const fixture = await tinyStudent('trained');
-    const evaluator = await createEvaluator('exact-match');
+    const evaluator = await createEvaluator(builtinRegistry(), 'exact-match', testDependencies());
     const pytorch = scorePredictions(evaluator, fixture.reference.predict_texts, fixture.test);
     const report = await evaluateStudent({
       model: fixture.exported,
-      registry: new PluginRegistry(builtinPlugins),
+      registry: builtinRegistry(),
       dataset: 'esnli',
       split: 'test',
       root: dsbsDirectory,

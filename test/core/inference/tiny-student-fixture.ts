@@ -4,7 +4,7 @@ import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync 
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { readEvaluationExamples, type EvaluationExample } from '../../../core/inference/evaluation-examples.js';
-import { exportStudent } from '../../../core/inference/export-student.js';
+import { exportStudent } from '../../../plugins/composition-root.js';
 import { defaultVirtualenvPython, pythonEnvironmentVariable } from '../../../core/python/python-interpreter.js';
 import type { ExportResult } from '../../../core/plugins/kinds/exporter.js';
 import { PluginRegistry } from '../../../core/plugins/plugin-registry.js';

@@ -4,7 +4,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
-import { runPipeline } from '../../../core/runner/run-pipeline.js';
+import { runPipeline } from '../../../plugins/index.js';
 import { chromiumMissing, loadInChromium } from '../../support/headless-chromium.js';
 import { distillBin } from '../../support/run-distill.js';
 import { testPath } from '../../support/paths.js';

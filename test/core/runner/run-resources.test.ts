@@ -3,6 +3,7 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { runPipeline } from '../../../core/runner/run-pipeline.js';
+import { builtinRegistry } from '../../../plugins/composition-root.js';
 import type { DistillEvent } from '../../../core/services/event-stream.js';
 import { childProcessIds, descriptorsOn } from '../../support/process-resources.js';
 import { tinyStudentMissing } from '../inference/tiny-student-fixture.js';
@@ -51,7 +52,7 @@ test(
     const childrenBefore = childProcessIds();
 
     const done = await pipelineWithTraining(context, 4);
-    const result = await runPipeline(done.pipeline, { until: 'trainer', environment: process.env });
+    const result = await runPipeline(done.pipeline, { registry: builtinRegistry(), until: 'trainer', environment: process.env });
     assert.equal(result.outcomes.of('trainer')?.record.output.steps, 4);
     assertNothingLeft(done.cacheFile, childrenBefore);
 
@@ -61,7 +62,7 @@ test(
       if (event.type === 'train.progress') throw new Error('the progress display broke');
     };
     await assert.rejects(
-      runPipeline(failing.pipeline, { until: 'trainer', environment: process.env, listener }),
+      runPipeline(failing.pipeline, { registry: builtinRegistry(), until: 'trainer', environment: process.env, listener }),
       /the progress display broke/,
     );
     assertNothingLeft(failing.cacheFile, childrenBefore);
@@ -73,7 +74,13 @@ test(
       if (event.type === 'train.progress') cancel.abort(new Error('cancelled by the user'));
     };
     await assert.rejects(
-      runPipeline(cancelled.pipeline, { until: 'trainer', environment: process.env, listener: onProgress, signal: cancel.signal }),
+      runPipeline(cancelled.pipeline, {
+        registry: builtinRegistry(),
+        until: 'trainer',
+        environment: process.env,
+        listener: onProgress,
+        signal: cancel.signal,
+      }),
       /cancelled/,
     );
     assertNothingLeft(cancelled.cacheFile, childrenBefore);

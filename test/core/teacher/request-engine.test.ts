@@ -10,9 +10,9 @@ import { LocalEventStream, type DistillEvent } from '../../../core/services/even
 import { defaultHttpSettings } from '../../../core/services/http-settings.js';
 import { RequestEngine, type EngineLimits } from '../../../core/teacher/request-engine.js';
 import { TeacherCache } from '../../../core/teacher/teacher-cache.js';
-import { createTokenCounter } from '../../../core/teacher/token-counter.js';
 import { anthropicTeacher } from '../../../plugins/teachers/anthropic/anthropic-teacher.js';
 import { openAiTeacher } from '../../../plugins/teachers/openai/openai-teacher.js';
+import { openAiTokenCounter } from '../../../plugins/teachers/openai/openai-token-counter.js';
 import { startProviderServer, type ProviderProtocol, type ProviderServer, type ServerScript } from '../../support/provider-server.js';
 import { scaledClock } from '../../support/scaled-clock.js';
 import { temporaryDirectory } from '../../support/temporary-directory.js';
@@ -56,7 +56,7 @@ async function harness(
     clock,
     httpSettings: { ...defaultHttpSettings, timeoutMilliseconds: 100_000 },
     limits: { concurrency: 4, maxRetries: 3, ...limits },
-    tokenCounter: await createTokenCounter(teacher.provider, teacher.model),
+    tokenCounter: await teacher.tokenCounter!(),
     events: stream,
     random: () => 0.5,
   });
@@ -292,7 +292,7 @@ async function plainEngine(teacher: Teacher, limits: EngineLimits, clock = scale
     clock,
     httpSettings: defaultHttpSettings,
     limits,
-    tokenCounter: await createTokenCounter('openai', 'gpt-4o-mini'),
+    tokenCounter: await openAiTokenCounter('gpt-4o-mini'),
     events: new LocalEventStream(),
   });
 }
@@ -369,7 +369,7 @@ test('a budget gate refuses paid requests but not cached answers', async (contex
     clock: scaledClock(clockFactor),
     httpSettings: defaultHttpSettings,
     limits: { concurrency: 1 },
-    tokenCounter: await createTokenCounter('openai', 'gpt-4o-mini'),
+    tokenCounter: await openAiTokenCounter('gpt-4o-mini'),
     events: new LocalEventStream(),
     admitPaidRequest: () => admitted++ < 1,
   });

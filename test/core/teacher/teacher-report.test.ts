@@ -12,11 +12,12 @@ import {
   type TeacherReport,
   type TeacherReportContext,
 } from '../../../core/teacher/teacher-report.js';
+import { openAiAccounting } from '../../../plugins/teachers/openai/openai-accounting.js';
 import { temporaryDirectory } from '../../support/temporary-directory.js';
 
 const reportContext: TeacherReportContext = {
   teacher: { plugin: 'openai', version: '1.0.0', provider: 'openai', model: 'gpt-4o-mini' },
-  price: findPrice('openai', 'gpt-4o-mini'),
+  price: findPrice(openAiAccounting('gpt-4o-mini')),
   splits: ['train'],
   stopped: null,
   examples: 9,

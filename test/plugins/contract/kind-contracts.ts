@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import type { DatasetExample } from '../../../core/plugins/kinds/dataset.js';
 import type { PluginInstanceByKind } from '../../../core/plugins/kinds/index.js';
 import type { SampleItem } from '../../../core/plugins/kinds/sampler.js';
+import type { TeacherAccounting } from '../../../core/plugins/kinds/teacher.js';
 import type { PluginKind } from '../../../core/plugins/plugin-kind.js';
 
 /** How a contract member is checked: its `typeof`, or `array`, or `array-or-null`. */
@@ -39,6 +40,24 @@ function sampleItems(count: number): SampleItem[] {
   }));
 }
 
+/** A teacher's optional accounting members, where present, work offline and give what the contract says. */
+export async function assertAccounting(accounting: TeacherAccounting): Promise<void> {
+  if (accounting.tokenCounter !== undefined) {
+    const counter = await accounting.tokenCounter();
+    assert.ok(counter.method.length > 0 && typeof counter.exact === 'boolean', 'a counter says how it counts');
+    const short = counter.countMessages([{ role: 'user', content: 'one two three' }]);
+    const long = counter.countMessages([{ role: 'user', content: 'one two three four five six seven eight nine ten' }]);
+    assert.ok(Number.isInteger(short) && short > 0 && long > short, `a longer prompt counts more (${short}, ${long})`);
+  }
+  if (accounting.listedPrice !== undefined) {
+    const price = accounting.listedPrice();
+    if (price !== null) {
+      assert.ok(price.key.startsWith(`${accounting.provider}/`), `a price row is keyed provider/model, got ${price.key}`);
+      assert.ok(price.prompt >= 0 && price.completion >= 0, 'prices are dollars per million tokens');
+    }
+  }
+}
+
 /** The contract of each kind, mirroring `core/plugins/kinds/*.ts`. */
 export const kindContracts: { readonly [K in PluginKind]: KindContract<K> } = {
   dataset: {
@@ -59,11 +78,13 @@ export const kindContracts: { readonly [K in PluginKind]: KindContract<K> } = {
   },
   teacher: {
     members: { provider: 'string', model: 'string', requestOptions: 'object', cacheable: 'boolean', complete: 'function' },
-    check(teacher, secrets) {
+    async check(teacher, secrets) {
       assert.ok(teacher.provider.length > 0 && teacher.model.length > 0, 'provider and model are named');
       const options = JSON.stringify(teacher.requestOptions);
       assert.equal(typeof options, 'string', 'requestOptions are plain JSON (they go into cache keys)');
       for (const secret of secrets) assert.ok(!options.includes(secret), 'requestOptions never hold a secret');
+      await assertAccounting(teacher);
+      if (teacher.timeoutMilliseconds !== undefined) assert.ok(teacher.timeoutMilliseconds > 0, 'timeoutMilliseconds is a duration');
     },
   },
   prompt: {

@@ -1,13 +1,14 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { createAjv, type ValidationContext } from '../../../core/config/create-ajv.js';
+import type { Teacher, TeacherDescriptor } from '../../../core/plugins/kinds/teacher.js';
 import type { AnyPluginDescriptor } from '../../../core/plugins/plugin-descriptor.js';
 import { pluginKinds, type PluginKind } from '../../../core/plugins/plugin-kind.js';
 import { descriptorProblems } from '../../../core/plugins/validate-descriptor.js';
-import { builtinPlugins } from '../../../plugins/builtin-plugins.js';
+import { builtinRegistry } from '../../../plugins/composition-root.js';
 import { repositoryRoot, sharedDataMissing } from '../../support/paths.js';
 import { testDependencies } from '../../support/test-dependencies.js';
-import { assertMembers, kindContracts } from './kind-contracts.js';
+import { assertAccounting, assertMembers, kindContracts } from './kind-contracts.js';
 import { samplePlugins } from './samples/sample-plugins.js';
 
 // One contract suite per plugin kind, run over every built-in plugin of that kind and over the
@@ -49,6 +50,20 @@ async function withoutNetwork<Result>(action: () => Promise<Result>): Promise<{ 
   }
 }
 
+/**
+ * A teacher descriptor's accounting, given without creating the teacher (`distill estimate`), is the
+ * created teacher's; its comparison options give an accounting that works too.
+ */
+async function checkTeacherDescriptor(descriptor: TeacherDescriptor, options: Record<string, unknown>, teacher: Teacher): Promise<void> {
+  if (!descriptor.accounting) return;
+  const accounting = descriptor.accounting(options);
+  assert.deepEqual([accounting.provider, accounting.model], [teacher.provider, teacher.model]);
+  assert.deepEqual(accounting.listedPrice?.() ?? null, teacher.listedPrice?.() ?? null);
+  assert.equal(accounting.tokenCounter === undefined, teacher.tokenCounter === undefined);
+  await assertAccounting(accounting);
+  if (descriptor.comparisonOptions) await assertAccounting(descriptor.accounting(descriptor.comparisonOptions));
+}
+
 function contractSuite(kind: PluginKind, descriptor: AnyPluginDescriptor, label: string): void {
   describe(label, () => {
     test('descriptor is well formed', () => {
@@ -83,13 +98,14 @@ function contractSuite(kind: PluginKind, descriptor: AnyPluginDescriptor, label:
       const contract = kindContracts[kind];
       assertMembers(instance, contract.members);
       await contract.check?.(instance as never, fakeSecrets);
+      if (kind === 'teacher') await checkTeacherDescriptor(descriptor, options, instance as Teacher);
     });
   });
 }
 
 for (const kind of pluginKinds) {
   describe(`${kind} contract`, () => {
-    const builtins = builtinPlugins.filter((descriptor) => descriptor.kind === kind);
+    const builtins = builtinRegistry().list(kind);
     for (const descriptor of builtins) contractSuite(kind, descriptor, `${kind}/${descriptor.id}`);
     const sample = samplePlugins.find((descriptor) => descriptor.kind === kind);
     if (sample) contractSuite(kind, sample, `${kind}/${sample.id} (sample)`);

@@ -5,9 +5,10 @@ import { test } from 'node:test';
 import { loadPipeline } from '../../../core/config/load-pipeline.js';
 import { promptForDataset } from '../../../core/plugins/kinds/prompt.js';
 import { estimatePipeline } from '../../../core/teacher/estimate.js';
-import { createTokenCounter } from '../../../core/teacher/token-counter.js';
 import { dsbsDataset } from '../../../plugins/datasets/dsbs/dsbs-dataset.js';
 import { templatePrompt } from '../../../plugins/prompts/template/template-prompt.js';
+import { builtinRegistry } from '../../../plugins/composition-root.js';
+import { openAiTokenCounter } from '../../../plugins/teachers/openai/openai-token-counter.js';
 import { dsbsDirectory, repositoryRoot, sharedDataMissing } from '../../support/paths.js';
 import { startProviderServer } from '../../support/provider-server.js';
 import { runDistill } from '../../support/run-distill.js';
@@ -66,13 +67,15 @@ output:
     assert.equal(run.code, 0, run.stderr);
     assert.deepEqual(server.requests.map((request) => request.prompt).sort(), [...expected].sort());
 
-    const estimate = await estimatePipeline(await loadPipeline(pipeline), { environment: { DISTILL_DSBS_DIR: dsbsDirectory } });
+    const estimate = await estimatePipeline(await loadPipeline(pipeline, { registry: builtinRegistry() }), {
+      environment: { DISTILL_DSBS_DIR: dsbsDirectory },
+    });
     assert.equal(estimate.examples, examples);
     assert.deepEqual(
       [estimate.completion_tokens_per_example, estimate.completion_tokens_source],
       [28, 'mean measured for cqa (zero-shot paper)'],
     );
-    const counter = await createTokenCounter('openai', 'gpt-4o-mini');
+    const counter = await openAiTokenCounter('gpt-4o-mini');
     const openAi = estimate.rows.find((row) => row.provider === 'openai')!;
     assert.equal(
       openAi.prompt_tokens,

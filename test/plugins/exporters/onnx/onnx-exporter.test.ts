@@ -5,9 +5,10 @@ import path from 'node:path';
 import { describe, test } from 'node:test';
 import * as ort from 'onnxruntime-node';
 import { isUserError } from '../../../../core/errors/user-error.js';
-import { exportStudent } from '../../../../core/inference/export-student.js';
 import { loadStudent, taskPrefixes } from '../../../../core/inference/load-student.js';
 import { createEvaluator, scorePredictions } from '../../../../core/inference/score-predictions.js';
+import { builtinRegistry, exportStudent } from '../../../../plugins/composition-root.js';
+import { testDependencies } from '../../../support/test-dependencies.js';
 import { tinyStudent, tinyStudentMissing, testPython } from '../../../core/inference/tiny-student-fixture.js';
 
 describe('onnx exporter', { skip: tinyStudentMissing() }, () => {
@@ -61,7 +62,7 @@ describe('onnx exporter', { skip: tinyStudentMissing() }, () => {
 
     // The figures are what the two precisions score now through the Node decoder, with its defaults
     // (the exporter's settings: 64 new tokens, batches of 16).
-    const evaluator = await createEvaluator('exact-match');
+    const evaluator = await createEvaluator(builtinRegistry(), 'exact-match', testDependencies());
     const labels: Record<'fp32' | 'int8', string[]> = { fp32: [], int8: [] };
     for (const precision of ['fp32', 'int8'] as const) {
       const student = await loadStudent(fixture.exported, { precision });

@@ -4,7 +4,7 @@ import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import { isUserError } from '../../../../core/errors/user-error.js';
-import { exportStudent } from '../../../../core/inference/export-student.js';
+import { exportStudent } from '../../../../plugins/composition-root.js';
 import { testPython } from '../../../core/inference/tiny-student-fixture.js';
 import { temporaryDirectory } from '../../../support/temporary-directory.js';
 

@@ -4,18 +4,16 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
-import { builtinPlugins } from '../../../../plugins/builtin-plugins.js';
 import { createRootContainer, createRunContainer, pluginDependencies } from '../../../../core/container/root-container.js';
-import { evaluateStudent } from '../../../../core/inference/evaluate-student.js';
 import { readEvaluationExamples } from '../../../../core/inference/evaluation-examples.js';
-import { exportStudent } from '../../../../core/inference/export-student.js';
 import { loadStudent, taskPrefixes } from '../../../../core/inference/load-student.js';
 import type { Trainer } from '../../../../core/plugins/kinds/trainer.js';
-import { PluginRegistry } from '../../../../core/plugins/plugin-registry.js';
+import { builtinRegistry, exportStudent } from '../../../../plugins/composition-root.js';
+import { evaluateStudent } from '../../../../plugins/index.js';
 import { dsbsDirectory, testPath } from '../../../support/paths.js';
 import { testPython, tinyStudentMissing } from '../../../core/inference/tiny-student-fixture.js';
 
-const registry = new PluginRegistry(builtinPlugins);
+const registry = builtinRegistry();
 const skip = tinyStudentMissing() || (registry.has('trainer', 'torch') ? false : 'no torch trainer registered');
 
 test(
@@ -42,22 +40,20 @@ test(
       const root = createRootContainer({ registry });
       const run = createRunContainer(root, { baseDirectory: scratch, signal: new AbortController().signal });
       const dependencies = pluginDependencies(run);
-      const trainer = (await registry
-        .get('trainer', 'torch')
-        .create(
-          {
-            python: testPython,
-            device: 'cpu',
-            batch_size: 16,
-            learning_rate: 2e-3,
-            max_steps: 40,
-            eval_every: 40,
-            checkpoint_every: 40,
-            threads: 1,
-            generation_max_tokens: 16,
-          },
-          dependencies,
-        )) as Trainer;
+      const trainer = (await registry.get('trainer', 'torch').create(
+        {
+          python: testPython,
+          device: 'cpu',
+          batch_size: 16,
+          learning_rate: 2e-3,
+          max_steps: 40,
+          eval_every: 40,
+          checkpoint_every: 40,
+          threads: 1,
+          generation_max_tokens: 16,
+        },
+        dependencies,
+      )) as Trainer;
       const trained = await trainer.train(
         {
           outputDirectory: path.join(scratch, 'train'),
