@@ -114,11 +114,14 @@ export async function readEvaluationExamples(source: EvaluationSource, registry:
       fix: `use one of ${[...named.keys()].sort().join(', ')}, or a JSON Lines file whose lines hold "input" and "label"`,
     });
   }
-  if (source.metric === undefined) {
+  // A file names no metric of its own: the caller's, else that of the registry's default evaluator
+  // (an evaluator plugin's id is the name of its metric).
+  const metric = source.metric ?? registry.defaults.evaluators?.[0]?.use;
+  if (metric === undefined) {
     throw new UserError({
-      message: `no metric to score ${source.dataset} with: a file does not name its own`,
+      message: `no metric to score ${source.dataset} with: a file does not name its own, and the plugins have no default evaluator`,
       fix: 'name the metric of one of the evaluator plugins (`distill plugins` lists them)',
     });
   }
-  return { examples: await fileEvaluationExamples(file, source.limit), metric: source.metric, description: path.basename(file) };
+  return { examples: await fileEvaluationExamples(file, source.limit), metric, description: path.basename(file) };
 }

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { UserError } from '../../../core/errors/user-error.js';
 import { runStages } from '../../../core/runner/run-stages.js';
-import type { AnyStageDefinition } from '../../../core/runner/stage-definition.js';
+import type { AnyStageDefinition, StageDefinition } from '../../../core/runner/stage-definition.js';
 import type { OutputMap } from '../../../core/runner/stage-outputs.js';
 import { LocalEventStream } from '../../../core/services/event-stream.js';
 
@@ -17,7 +17,10 @@ interface TestOutputs extends OutputMap {
 }
 
 /** Three stages that write files and count how often they really ran. */
-function pipeline(options: { alpha: number; failTrainerOnce?: { done: boolean } }, calls: string[]): AnyStageDefinition<TestOutputs>[] {
+function pipeline(
+  options: { alpha: number; failTrainerOnce?: { done: boolean } },
+  calls: string[],
+): [StageDefinition<'dataset', TestOutputs>, StageDefinition<'teacher', TestOutputs>, StageDefinition<'trainer', TestOutputs>] {
   return [
     {
       name: 'dataset',
@@ -154,7 +157,7 @@ test(
 
     calls.length = 0;
     const stages = pipeline({ alpha: 0.5 }, calls);
-    const partial = { ...stages[2]!, complete: (output: unknown) => (output as { resumedFrom: string }).resumedFrom === 'half' };
+    const partial = { ...stages[2], complete: (output: TestOutputs['trainer']) => output.resumedFrom === 'half' };
     const stopped = await run([stages[0]!, stages[1]!, partial], runDirectory, { requireStored: { stages: ['teacher'], fix: '' } });
     assert.deepEqual(
       stopped.map((outcome) => outcome.status),
