@@ -1,5 +1,5 @@
 import type { PluginStep } from '../config/pipeline-config.js';
-import { createRootContainer, createRunContainer, pluginDependencies } from '../container/root-container.js';
+import { withRun } from '../container/run-scope.js';
 import { UserError } from '../errors/user-error.js';
 import { createPluginInstance } from '../plugins/create-plugin-instance.js';
 import type { ExportResult } from '../plugins/kinds/exporter.js';
@@ -41,11 +41,8 @@ function exporterStep(request: ExportStudentRequest, registry: PluginRegistry): 
  * from the registry with schema-checked options and the run services of a fresh container.
  */
 export async function exportStudent(request: ExportStudentRequest, registry: PluginRegistry): Promise<ExportResult> {
-  const root = createRootContainer({ registry });
-  const run = createRunContainer(root, { baseDirectory: process.cwd(), signal: request.signal ?? new AbortController().signal });
-  try {
-    const dependencies = pluginDependencies(run);
-    const unsubscribe = request.onEvent ? dependencies.events.subscribe(request.onEvent) : () => undefined;
+  const scope = { registry, baseDirectory: process.cwd(), signal: request.signal, listener: request.onEvent };
+  return withRun(scope, async ({ dependencies }) => {
     const exporter = await createPluginInstance(registry, 'exporter', exporterStep(request, registry), dependencies);
     let comparison;
     if (request.comparison) {
@@ -53,16 +50,10 @@ export async function exportStudent(request: ExportStudentRequest, registry: Plu
       const evaluator = await createEvaluator(registry, set.metric, dependencies);
       comparison = { examples: set.examples, metric: set.metric, score: evaluator.score };
     }
-    try {
-      return await exporter.export(
-        { checkpointDirectory: request.checkpoint, outputDirectory: request.output, ...(comparison ? { comparison } : {}) },
-        dependencies.events,
-        dependencies.signal,
-      );
-    } finally {
-      unsubscribe();
-    }
-  } finally {
-    await run.dispose();
-  }
+    return exporter.export(
+      { checkpointDirectory: request.checkpoint, outputDirectory: request.output, ...(comparison ? { comparison } : {}) },
+      dependencies.events,
+      dependencies.signal,
+    );
+  });
 }
