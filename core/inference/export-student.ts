@@ -51,7 +51,11 @@ export async function exportStudent(request: ExportStudentRequest, registry: Plu
     if (request.comparison) {
       const set = await readEvaluationExamples(request.comparison, registry);
       const evaluator = await createEvaluator(registry, set.metric, dependencies);
-      comparison = { examples: set.examples, metric: set.metric, score: evaluator.score };
+      comparison = {
+        examples: set.examples,
+        metric: set.metric,
+        score: (prediction: string, gold: string) => evaluator.score(prediction, gold),
+      };
     }
     try {
       return await exporter.export(
