@@ -14,6 +14,10 @@ export default tseslint.config(
       '@typescript-eslint/restrict-template-expressions': ['error', { allowNumber: true, allowBoolean: true }],
       // `noUncheckedIndexedAccess` is on: `items[index]!` after a bounds check is the idiom it asks for.
       '@typescript-eslint/no-non-null-assertion': 'off',
+      // A rejection follows the rule of a throw: only-throw-error allows throwing what is typed `any` or
+      // `unknown` (by default), and rejecting with an AbortSignal's reason (typed `any`, and not always an
+      // Error: the request engine aborts its timers with a symbol) is the platform's convention too.
+      '@typescript-eslint/prefer-promise-reject-errors': ['error', { allowThrowingAny: true, allowThrowingUnknown: true }],
       // `() => resolve()` and `(line) => void write(line)` are clear as they are.
       '@typescript-eslint/no-confusing-void-expression': ['error', { ignoreArrowShorthand: true, ignoreVoidOperator: true }],
       // node:test's `test`, `describe` and hooks return promises the runner itself awaits.

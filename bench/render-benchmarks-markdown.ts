@@ -114,7 +114,7 @@ function provenance(result: BenchResult<unknown, unknown>): string {
   return [
     `- Run: \`${result.command}\` (${result.mode} mode), started ${result.started_at}, ${formatNumber(result.seconds, 1)} s.`,
     `- Machine: ${machine.cpu_model}, ${machine.cores} cores, ${machine.memory_gib} GiB, ${machine.os}; Node ${machine.node}, Python ${machine.python ?? 'n/a'}, torch ${machine.torch ?? 'n/a'}, transformers ${machine.transformers ?? 'n/a'}.`,
-    `- Load average (1, 5, 15 min) at start ${(result.load_average_at_start ?? ['n/a']).join(', ')}, at end ${result.load_average_at_end.join(', ')}.`,
+    `- Load average (1, 5, 15 min) at start ${result.load_average_at_start.join(', ')}, at end ${result.load_average_at_end.join(', ')}.`,
     `- Data behind the table: [\`${resultPath}\`](${resultPath}).`,
   ].join('\n');
 }
@@ -320,9 +320,10 @@ function trainerSection(): string {
     const reference = point.references.find((run) => run.precision === 'fp32')!;
     const defaults = result.results.worker_defaults;
     const isDefault = (run: TrainerRun) =>
-      run.options?.task_passes === defaults.task_passes &&
-      run.options?.bf16 === defaults.bf16 &&
-      (run.options?.spinning ?? false) === (defaults.spinning ?? false);
+      run.options !== undefined &&
+      run.options.task_passes === defaults.task_passes &&
+      run.options.bf16 === defaults.bf16 &&
+      (run.options.spinning ?? false) === (defaults.spinning ?? false);
     const line = (who: string, run: TrainerRun, sameSpeedup: string) => [
       `${point.name} (${describe})`,
       point.batch_size,

@@ -189,17 +189,18 @@ const union = <Value>(values: Iterable<Value>, compare?: (left: Value, right: Va
 /** Runs `tasks` with at most `limit` at once; the first failure stops new ones from starting and is thrown. */
 async function runPool(tasks: readonly (() => Promise<void>)[], limit: number): Promise<void> {
   let next = 0;
-  let failure: unknown = null;
+  // The first failure, in an object: any thrown value counts, and TypeScript sees the lanes set it.
+  const stopped: { failure?: { readonly error: unknown } } = {};
   const lane = async () => {
-    while (failure === null && next < tasks.length) {
+    while (!stopped.failure && next < tasks.length) {
       const task = tasks[next++]!;
       await task().catch((error: unknown) => {
-        failure ??= error;
+        stopped.failure ??= { error };
       });
     }
   };
   await Promise.all(Array.from({ length: Math.min(limit, tasks.length) }, lane));
-  if (failure !== null) throw failure;
+  if (stopped.failure) throw stopped.failure.error;
 }
 
 /**

@@ -1,4 +1,5 @@
 import type { Dataset, DatasetExample } from '../../core/plugins/kinds/dataset.js';
+import { asyncValues } from '../../test/support/async-values.js';
 
 const subjects = ['A man', 'Two children', 'A woman in a red coat', 'The old fisherman', 'A group of students', 'A dog'];
 const actions = [
@@ -11,6 +12,21 @@ const actions = [
 ];
 const places = ['in Paris', 'at noon', 'in the rain', 'near the station', 'after school', 'on a Sunday morning'];
 
+/** The examples of {@link generatedNliDataset}, made one at a time as they are asked for. */
+function* generatedExamples(count: number, split: string): Generator<DatasetExample> {
+  for (let index = 0; index < count; index++) {
+    const subject = subjects[index % subjects.length]!;
+    const premise = `${subject} ${actions[Math.floor(index / 6) % actions.length]} ${places[Math.floor(index / 36) % places.length]} (scene ${index}).`;
+    const hypothesis = `${subject} is outside.`;
+    yield {
+      id: `generated-${index}`,
+      split,
+      fields: { premise, hypothesis },
+      goldLabel: ['entailment', 'neutral', 'contradiction'][index % 3]!,
+    };
+  }
+}
+
 /**
  * An NLI dataset of `count` examples made up on the fly, one at a time, so that a bench can push
  * 100,000 examples through the teach stage without the dataset itself holding them in memory.
@@ -21,20 +37,7 @@ export function generatedNliDataset(count: number, split = 'train'): Dataset {
     splits: [split],
     fields: ['premise', 'hypothesis'],
     labels: ['entailment', 'neutral', 'contradiction'],
-    async *read(requested: string): AsyncIterable<DatasetExample> {
-      if (requested !== split) return;
-      for (let index = 0; index < count; index++) {
-        const subject = subjects[index % subjects.length]!;
-        const premise = `${subject} ${actions[Math.floor(index / 6) % actions.length]} ${places[Math.floor(index / 36) % places.length]} (scene ${index}).`;
-        const hypothesis = `${subject} is outside.`;
-        yield {
-          id: `generated-${index}`,
-          split,
-          fields: { premise, hypothesis },
-          goldLabel: ['entailment', 'neutral', 'contradiction'][index % 3]!,
-        };
-      }
-    },
+    read: (requested) => asyncValues(requested === split ? generatedExamples(count, split) : []),
     studentInput: (example) => `${String(example.fields.premise)} </s> ${String(example.fields.hypothesis)}`,
     sourceFiles: () => [],
   };

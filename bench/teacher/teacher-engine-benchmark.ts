@@ -299,7 +299,10 @@ function measureTeachStage(
     child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
     child.once('error', reject);
     child.once('exit', (code) => {
-      if (code !== 0) return reject(new Error(`the teach-stage memory process exited with code ${code}`));
+      if (code !== 0) {
+        reject(new Error(`the teach-stage memory process exited with code ${code}`));
+        return;
+      }
       resolve(JSON.parse(output.trim().split('\n').at(-1)!) as TeachMemoryResult);
     });
   });

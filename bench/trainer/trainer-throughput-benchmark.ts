@@ -181,7 +181,10 @@ function runDriver(settingsFile: string): Promise<unknown> {
     child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
     child.once('error', reject);
     child.once('exit', (code) => {
-      if (code !== 0) return reject(new Error(`trainer_benchmark.py exited with code ${code}`));
+      if (code !== 0) {
+        reject(new Error(`trainer_benchmark.py exited with code ${code}`));
+        return;
+      }
       resolve(JSON.parse(output.trim().split('\n').at(-1)!));
     });
   });

@@ -9,7 +9,7 @@ import { redactKnownSecrets } from '../../core/config/redact.js';
  */
 function redactWrites(stream: NodeJS.WriteStream): void {
   const write = stream.write.bind(stream) as (chunk: unknown, ...rest: unknown[]) => boolean;
-  stream.write = ((chunk: unknown, ...rest: unknown[]) => {
+  stream.write = (chunk: unknown, ...rest: unknown[]) => {
     if (typeof chunk === 'string') return write(redactKnownSecrets(chunk), ...rest);
     if (chunk instanceof Uint8Array) {
       const text = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength).toString('utf8');
@@ -17,7 +17,7 @@ function redactWrites(stream: NodeJS.WriteStream): void {
       return write(redacted === text ? chunk : redacted, ...rest);
     }
     return write(chunk, ...rest);
-  }) as typeof stream.write;
+  };
 }
 
 let installed = false;

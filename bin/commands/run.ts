@@ -35,15 +35,7 @@ export default class RunCommand extends BaseCommand {
     const { args, flags } = await this.parse(RunCommand);
     if (flags['dry-run']) {
       const plan = await dryRunPipeline(args.pipeline, builtinRegistry());
-      if (!this.jsonEnabled()) {
-        this.log(`run directory: ${plan.runDirectory}`);
-        for (const stage of plan.stages) this.log(`  ${stage.stage.padEnd(9)} ${stage.stored ? 'stored, would be reused' : 'would run'}`);
-        for (const row of plan.estimate.rows) {
-          this.log(
-            `  ${row.provider}/${row.model}: ${row.prompt_tokens} prompt + ${row.completion_tokens} completion tokens, ${row.cost_usd === null ? 'no price known' : `$${row.cost_usd.toFixed(4)}`}`,
-          );
-        }
-      }
+      if (!this.jsonEnabled()) this.showPlan(plan);
       return plan;
     }
     const cancel = new AbortController();
@@ -110,6 +102,17 @@ export default class RunCommand extends BaseCommand {
       throw error;
     } finally {
       stopHandling();
+    }
+  }
+
+  /** What `--dry-run` found: the run directory, each stage's fate, the teacher's estimated cost. */
+  private showPlan(plan: DryRun): void {
+    this.log(`run directory: ${plan.runDirectory}`);
+    for (const stage of plan.stages) this.log(`  ${stage.stage.padEnd(9)} ${stage.stored ? 'stored, would be reused' : 'would run'}`);
+    for (const row of plan.estimate.rows) {
+      this.log(
+        `  ${row.provider}/${row.model}: ${row.prompt_tokens} prompt + ${row.completion_tokens} completion tokens, ${row.cost_usd === null ? 'no price known' : `$${row.cost_usd.toFixed(4)}`}`,
+      );
     }
   }
 

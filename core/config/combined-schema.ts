@@ -76,7 +76,7 @@ function pluginConditions(registry: PluginRegistry, kind: PluginKind): MutableSc
  * `examples` (not an `enum`: external plugins may add ids the combined schema cannot know).
  */
 export function combinedSchema(registry: PluginRegistry): JsonSchema {
-  const schema = structuredClone(pipelineSchema()) as MutableSchema;
+  const schema = structuredClone<MutableSchema>(pipelineSchema());
   const properties = schema.properties as Record<string, MutableSchema>;
   const definitions = (schema.definitions ?? {}) as Record<string, MutableSchema>;
   schema.definitions = definitions;
@@ -102,5 +102,5 @@ export function combinedSchema(registry: PluginRegistry): JsonSchema {
     const conditions = pluginConditions(registry, kind);
     if (conditions.length > 0) stepSchema.allOf = conditions;
   }
-  return schema as JsonSchema;
+  return schema;
 }

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { Ajv, type ErrorObject, type FuncKeywordDefinition, type SchemaValidateFunction } from 'ajv';
+import { Ajv, type ErrorObject, type FuncKeywordDefinition } from 'ajv';
 import type { DataValidationCxt } from 'ajv/dist/types/index.js';
 import formatsModule from 'ajv-formats';
 
@@ -74,7 +74,7 @@ const existingPathKeyword: FuncKeywordDefinition = {
   schemaType: 'boolean',
   errors: true,
   modifying: true,
-  validate: validateExistingPath as unknown as SchemaValidateFunction,
+  validate: validateExistingPath,
 };
 
 // ajv-formats is CommonJS; under NodeNext its default export arrives wrapped.

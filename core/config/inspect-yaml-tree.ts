@@ -33,9 +33,12 @@ interface Extent {
   readonly height: number;
 }
 
-/** Thrown inside the pass to stop at the first limit crossed. */
-class LimitExceeded {
-  constructor(readonly problem: YamlLimitProblem) {}
+/** Thrown inside the pass to stop at the first limit crossed; caught before the pass returns. */
+class LimitExceeded extends Error {
+  constructor(readonly problem: YamlLimitProblem) {
+    super(problem.message);
+    this.name = 'LimitExceeded';
+  }
 }
 
 function offsetOf(node: unknown): number {

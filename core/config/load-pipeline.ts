@@ -124,7 +124,7 @@ export async function loadPipeline(file: string, options: LoadPipelineOptions): 
   }
 
   // `x-` keys only hold YAML anchors; they have served their purpose once the document is read.
-  for (const key of Object.keys(document)) if (key.startsWith('x-')) delete document[key];
+  const settings = Object.fromEntries(Object.entries(document).filter(([key]) => !key.startsWith('x-')));
   const secrets = stepOptions.secrets;
   for (const [name, value] of Object.entries(environment)) {
     if (credentialName.test(name) && value !== undefined && value.length >= minimumCredentialLength) secrets.add(value);
@@ -132,12 +132,12 @@ export async function loadPipeline(file: string, options: LoadPipelineOptions): 
   const secretList = [...secrets];
   // From here on every sink of the process (files of run folders, the terminal) replaces them.
   registerSecrets(secretList);
-  const redacted = structuredClone(document);
+  const redacted = structuredClone(settings);
   for (const pointer of stepOptions.secretPointers) setAtPointer(redacted, pointer, redactedMarker);
   return {
     file: absolute,
     baseDirectory,
-    config: document as unknown as PipelineConfig,
+    config: settings as unknown as PipelineConfig,
     redactedConfig: redactSecrets(redacted, secretList),
     secrets: secretList,
     registry,

@@ -3,9 +3,12 @@ import { Composer, Lexer, Parser, YAMLParseError, type CST, type Document, type 
 /** A parsed document, or the offset at which its nesting went past what may be read. */
 export type ParsedYaml = { readonly document: Document.Parsed } | { readonly tooDeepAt: number };
 
-/** Thrown from inside the token stream to stop the parser. */
-class NestingExceeded {
-  constructor(readonly offset: number) {}
+/** Thrown from inside the token stream to stop the parser; caught before the parse returns. */
+class NestingExceeded extends Error {
+  constructor(readonly offset: number) {
+    super(`nesting exceeded at offset ${offset}`);
+    this.name = 'NestingExceeded';
+  }
 }
 
 /**

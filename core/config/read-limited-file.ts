@@ -52,7 +52,9 @@ export async function readLimitedFile(file: string, maxBytes: number): Promise<L
   if (reason) throw new Error(reason);
   if (before.size > maxBytes) return { tooLarge: { bytes: before.size } };
   // O_NONBLOCK: should the path have become a FIFO since the stat, opening it must not wait for a writer.
-  const handle = await open(file, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
+  // Windows has no O_NONBLOCK (Node's types declare every flag on every platform).
+  const { O_NONBLOCK: nonBlocking = 0 } = constants as Partial<typeof constants>;
+  const handle = await open(file, constants.O_RDONLY | nonBlocking);
   try {
     const opened = await handle.stat();
     const openedReason = notRegularFileReason(opened);

@@ -75,11 +75,11 @@ export async function relocateRecipe(file: string, text: string, toDirectory: st
   const resolved = await resolveExtends(path.resolve(file), process.env);
   const merged = resolved.value;
   const document = parseDocument(text, { merge: true });
-  let changed = false;
+  let rewrites = 0;
   const rewrite = (scalar: { value: unknown }, moved: string): void => {
     if (moved !== scalar.value) {
       scalar.value = moved;
-      changed = true;
+      rewrites += 1;
     }
   };
 
@@ -122,5 +122,5 @@ export async function relocateRecipe(file: string, text: string, toDirectory: st
     }
   }
   // lineWidth 0: never fold long strings, so the copy reads like the recipe.
-  return changed ? document.toString({ lineWidth: 0 }) : text;
+  return rewrites > 0 ? document.toString({ lineWidth: 0 }) : text;
 }

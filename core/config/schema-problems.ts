@@ -63,7 +63,7 @@ function describe(error: ErrorObject): { pointer: string; message: string; fix?:
       return { pointer, message: `must be ${expected}, got ${jsonType(error.data)}` };
     }
     case 'enum': {
-      const allowed = (params.allowedValues as unknown[]) ?? [];
+      const allowed = (params.allowedValues as unknown[] | undefined) ?? [];
       const suggestion =
         typeof error.data === 'string' && !secret
           ? didYouMean(

@@ -8,7 +8,7 @@ export type ServiceToken<Service> = symbol & { readonly __service?: Service };
 
 /** Makes a new typed token. */
 export function serviceToken<Service>(description: string): ServiceToken<Service> {
-  return Symbol(description) as ServiceToken<Service>;
+  return Symbol(description);
 }
 
 /** Resolves a typed token. */

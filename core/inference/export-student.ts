@@ -48,7 +48,11 @@ export async function exportStudent(request: ExportStudentRequest, registry: Plu
     if (request.comparison) {
       const set = await readEvaluationExamples(request.comparison, registry);
       const evaluator = await createEvaluator(registry, set.metric, dependencies);
-      comparison = { examples: set.examples, metric: set.metric, score: evaluator.score };
+      comparison = {
+        examples: set.examples,
+        metric: set.metric,
+        score: (prediction: string, gold: string) => evaluator.score(prediction, gold),
+      };
     }
     return exporter.export(
       { checkpointDirectory: request.checkpoint, outputDirectory: request.output, ...(comparison ? { comparison } : {}) },

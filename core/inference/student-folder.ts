@@ -44,7 +44,7 @@ function readJson(file: string): Record<string, unknown> {
 }
 
 function integer(value: unknown): number | undefined {
-  const first = Array.isArray(value) ? value[0] : value;
+  const first: unknown = Array.isArray(value) ? value[0] : value;
   return typeof first === 'number' && Number.isInteger(first) ? first : undefined;
 }
 

@@ -1,5 +1,23 @@
 import { Tokenizer } from '@huggingface/tokenizers';
 
+/** The model inside a loaded tokenizer: pre-tokenised words to pieces. */
+interface WordPieceModel {
+  encode(words: string[]): string[];
+}
+
+/**
+ * The part of `@huggingface/tokenizers`' `Tokenizer` this file uses. The package's published types
+ * cannot be read under NodeNext resolution (their relative imports have no file extensions), so
+ * TypeScript sees the class as unresolved; this says what the code relies on instead.
+ */
+interface LoadedTokenizer {
+  readonly model: WordPieceModel | null;
+  encode(text: string): { ids: number[] };
+  decode(ids: number[], options: { skip_special_tokens: boolean; clean_up_tokenization_spaces: boolean }): string;
+}
+
+const TokenizerClass = Tokenizer as new (tokenizerJson: object, tokenizerConfig: object) => LoadedTokenizer;
+
 /** Text to token ids and back, as the Hugging Face tokenizer of the checkpoint does it. */
 export interface StudentTokenizer {
   /** Token ids with the tokenizer's post-processing (T5 appends `</s>`), cut to `maxTokens` keeping the last id. */
@@ -14,7 +32,7 @@ export interface StudentTokenizer {
  * trainer fed PyTorch.
  */
 export function createStudentTokenizer(tokenizerJson: Record<string, unknown>, tokenizerConfig: Record<string, unknown>): StudentTokenizer {
-  const tokenizer = new Tokenizer(tokenizerJson, tokenizerConfig);
+  const tokenizer = new TokenizerClass(tokenizerJson, tokenizerConfig);
   const model = (tokenizerJson.model as { type?: unknown } | undefined)?.type;
   if (model === 'Unigram' && tokenizer.model) memoiseWords(tokenizer.model);
   // The exporter writes the key; transformers 5, which trained and scored the model, defaults it to
@@ -43,7 +61,7 @@ const memoisedWords = 50_000;
  * prediction). Its `encode(words)` is the concatenation of each word's pieces, which depend on the
  * word alone, and words repeat from text to text.
  */
-function memoiseWords(model: NonNullable<Tokenizer['model']>): void {
+function memoiseWords(model: WordPieceModel): void {
   const encodeWords: (words: string[]) => string[] = model.encode.bind(model);
   let memo = new Map<string, readonly string[]>();
   model.encode = (words: string[]): string[] => {

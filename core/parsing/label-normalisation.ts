@@ -47,7 +47,7 @@ export function labelKey(text: string): string {
     .toLowerCase()
     .replace(/\s+/g, ' ')
     .trim()
-    .replace(/^["'“‘(\[*]+|["'”’)\]*.,;:!?]+$/g, '')
+    .replace(/^["'“‘([*]+|["'”’)\]*.,;:!?]+$/g, '')
     .trim();
 }
 
@@ -68,7 +68,7 @@ export function normaliseLabelWord(text: string, map: Readonly<Record<string, st
 export function choiceForMarker(marker: string, choices: readonly string[]): string | null {
   const key = marker
     .trim()
-    .replace(/^[(\[]|[)\].:]$/g, '')
+    .replace(/^[([]|[)\].:]$/g, '')
     .trim()
     .toLowerCase();
   let index: number | null = null;

@@ -63,10 +63,10 @@ export function normaliseNumber(text: string): string | null {
 export function exampleChoices(example: DatasetExample, choiceFields: readonly string[] | null): string[] | null {
   if (choiceFields) {
     const values = choiceFields.map((field) => example.fields[field]);
-    return values.every((value) => typeof value === 'string') ? (values as string[]) : null;
+    return values.every((value) => typeof value === 'string') ? values : null;
   }
   const choices = example.fields.choices;
-  return Array.isArray(choices) && choices.every((choice) => typeof choice === 'string') ? (choices as string[]) : null;
+  return Array.isArray(choices) && choices.every((choice) => typeof choice === 'string') ? choices : null;
 }
 
 /**

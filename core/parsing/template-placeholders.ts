@@ -20,9 +20,16 @@ export function findPlaceholders(template: string): string[] {
 
 /** Text for a field value: strings as they are, other values as JSON. */
 export function fieldText(value: unknown): string {
-  if (typeof value === 'string') return value;
-  if (value === null || value === undefined) return '';
-  return typeof value === 'object' ? JSON.stringify(value) : String(value);
+  switch (typeof value) {
+    case 'string':
+      return value;
+    case 'undefined':
+      return '';
+    case 'object':
+      return value === null ? '' : JSON.stringify(value);
+    default:
+      return String(value);
+  }
 }
 
 /**

@@ -25,7 +25,7 @@ export async function createPluginInstance<K extends PluginKind>(
   const descriptor = registry.get(kind, step.use);
   const validator = pluginOptionsValidator(descriptor);
   if (typeof validator !== 'function') throw new UserError(validator);
-  const options = structuredClone(step.options ?? {}) as Record<string, unknown>;
+  const options = structuredClone(step.options) as Record<string, unknown>;
   const context: ValidationContext = { baseDirectory };
   if (!validator.call(context, options)) {
     throw new UserError(

@@ -53,12 +53,13 @@ const timedOut = new Set<string>();
  */
 async function importPlugin(url: string): Promise<{ module: Record<string, unknown> } | { failure: string; fix?: string }> {
   if (timedOut.has(url)) return { failure: 'did not finish loading (it timed out before)' };
+  // eslint-disable-next-line @typescript-eslint/unbound-method -- kept only to be put back on `process`, never called detached
   const exit = process.exit;
   let exitCode: string | undefined;
-  process.exit = ((code?: string | number | null) => {
+  process.exit = (code?: string | number | null) => {
     exitCode = String(code ?? '');
     throw new ExitRefused(exitCode);
-  }) as typeof process.exit;
+  };
   let timer: NodeJS.Timeout | undefined;
   let settled: { module: Record<string, unknown> } | { error: unknown };
   try {

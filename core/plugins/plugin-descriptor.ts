@@ -33,6 +33,10 @@ export interface PluginDescriptor<Options = Record<string, unknown>, Instance = 
   create(options: Options, dependencies: PluginDependencies): Instance | Promise<Instance>;
 }
 
-/** A descriptor of any options and instance type, as stored in the registry. */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+/**
+ * A descriptor of any options and instance type, as stored in the registry. `any`, not `unknown`:
+ * the registry hands a kind's descriptors out as that kind's descriptor type (a `TeacherDescriptor`),
+ * which `unknown` options would not be assignable to.
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- the registry's descriptors are read back as their kind's type
 export type AnyPluginDescriptor = PluginDescriptor<any, any>;

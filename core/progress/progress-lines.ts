@@ -19,6 +19,16 @@ export function emptyProgressState(): ProgressState {
 
 const number = (value: unknown): number | null => (typeof value === 'number' && Number.isFinite(value) ? value : null);
 
+/**
+ * An event field in a notice. Events are loosely typed; the fields notices name are numbers or text
+ * (a missing one reads `undefined`, as in any template), and anything else is shown as JSON.
+ */
+function shown(value: unknown): string {
+  if (typeof value === 'string') return value;
+  if (typeof value === 'number' || typeof value === 'boolean' || value === null || value === undefined) return String(value);
+  return JSON.stringify(value);
+}
+
 /** Folds one event into the state; returns whether anything shown changed. */
 export function foldProgressEvent(state: ProgressState, event: DistillEvent): boolean {
   const stage = typeof event.stage === 'string' ? event.stage : null;
@@ -43,16 +53,16 @@ export function foldProgressEvent(state: ProgressState, event: DistillEvent): bo
       return true;
     case 'teacher.start':
       if ((number(event.resumed) ?? 0) > 0)
-        state.notices.push(`teacher: resuming, ${event.resumed} of ${event.total} examples already done`);
+        state.notices.push(`teacher: resuming, ${shown(event.resumed)} of ${shown(event.total)} examples already done`);
       return true;
     case 'teacher.cache_missing':
       state.notices.push(
-        `warning: the teacher cache ${event.file} held ${event.entries} answers when this run folder last used it (${event.noted_at}) and is gone: answers not in this run's records will be paid for again; if it moved, stop (Ctrl+C) and set cache.path or DISTILL_CACHE_DIR to it`,
+        `warning: the teacher cache ${shown(event.file)} held ${shown(event.entries)} answers when this run folder last used it (${shown(event.noted_at)}) and is gone: answers not in this run's records will be paid for again; if it moved, stop (Ctrl+C) and set cache.path or DISTILL_CACHE_DIR to it`,
       );
       return true;
     case 'teacher.spill_imported':
       state.notices.push(
-        `teacher: ${event.answers} answers that the cache could not take last time were imported into it from ${event.file}`,
+        `teacher: ${shown(event.answers)} answers that the cache could not take last time were imported into it from ${shown(event.file)}`,
       );
       return true;
     case 'stage.partial':
@@ -60,7 +70,7 @@ export function foldProgressEvent(state: ProgressState, event: DistillEvent): bo
       return true;
     case 'sweep.point':
       state.notices.push(
-        `sweep ${event.index}/${event.total}: ${event.mode}, data ${event.data_fraction}, rationale rate ${event.rationale_rate}, alpha ${event.alpha}, seed ${event.seed}`,
+        `sweep ${shown(event.index)}/${shown(event.total)}: ${shown(event.mode)}, data ${shown(event.data_fraction)}, rationale rate ${shown(event.rationale_rate)}, alpha ${shown(event.alpha)}, seed ${shown(event.seed)}`,
       );
       return true;
     case 'train.progress':

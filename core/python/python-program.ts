@@ -116,7 +116,7 @@ class ProgramRun<Event extends ProgramMessage> implements RunningProgram {
     this.child = spawn(command.executable, [...command.args], {
       stdio: ['pipe', 'pipe', 'pipe'],
       detached: true,
-      env: { ...command.environment, PYTHONUNBUFFERED: '1' } as NodeJS.ProcessEnv,
+      env: { ...command.environment, PYTHONUNBUFFERED: '1' },
     });
     settings.processes?.track(this.child);
     this.handshakeTimer = setTimeout(() => {
@@ -166,7 +166,10 @@ class ProgramRun<Event extends ProgramMessage> implements RunningProgram {
     if (this.failure || line.trim() === '') return;
     const event = this.parse(line);
     if (!event) return;
-    if (!this.hello) return this.beforeHandshake(event, line);
+    if (!this.hello) {
+      this.beforeHandshake(event, line);
+      return;
+    }
     if (event.type === 'error') this.errorEvent = event as unknown as ProgramError;
     if (event.type === 'done') this.done = event;
     this.notify(event);

@@ -26,7 +26,7 @@ export class PipelineInstances {
 
   /** The instance for one step of `loaded` (the same instance for an identical step). */
   of<Kind extends PluginKind>(loaded: LoadedPipeline, kind: Kind, step: PluginStep): Promise<PluginInstanceByKind[Kind]> {
-    const key = canonicalHash({ use: step.use, options: step.options ?? {} });
+    const key = canonicalHash({ use: step.use, options: step.options });
     const made = this.made[kind];
     let instance = made.get(key);
     if (!instance) {

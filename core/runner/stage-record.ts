@@ -31,8 +31,18 @@ export function readStageRecord<Output>(
   const file = path.join(directory, stageRecordFile);
   if (!existsSync(file)) return null;
   // The file is JSON that distill wrote for this stage; what it holds is checked by stage and signature.
-  const record: StageRecord<Output> = JSON.parse(readTextFileNoFollow(file));
-  return record.stage === expected.stage && record.signature === expected.signature ? record : null;
+  const record: unknown = JSON.parse(readTextFileNoFollow(file));
+  return isRecordOf<Output>(record, expected) ? record : null;
+}
+
+/** Whether `value` is a stage record written for the expected stage and signature. */
+function isRecordOf<Output>(
+  value: unknown,
+  expected: { readonly stage: string; readonly signature: string },
+): value is StageRecord<Output> {
+  if (typeof value !== 'object' || value === null) return false;
+  const { stage, signature } = value as { stage?: unknown; signature?: unknown };
+  return stage === expected.stage && signature === expected.signature;
 }
 
 /**

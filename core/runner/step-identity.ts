@@ -21,7 +21,7 @@ export interface StepIdentity {
 export function stepIdentity(loaded: LoadedPipeline, kind: PluginKind, step: PluginStep): StepIdentity {
   const descriptor = loaded.registry.get(kind, step.use);
   const properties = (descriptor.optionsSchema.properties ?? {}) as Record<string, { existingPath?: boolean }>;
-  const options: Record<string, unknown> = { ...(step.options ?? {}) };
+  const options: Record<string, unknown> = { ...step.options };
   for (const [name, value] of Object.entries(options)) {
     if (properties[name]?.existingPath === true && typeof value === 'string') options[name] = path.resolve(loaded.baseDirectory, value);
   }

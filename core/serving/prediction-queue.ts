@@ -94,7 +94,9 @@ export class PredictionQueue {
       }
     }
     try {
-      // The turn may have come in the same tick as the client left.
+      // The turn may have come in the same tick as the client left. (TypeScript carries the first check's
+      // narrowing across the await, as if `aborted` could not change meanwhile.)
+      // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- `aborted` may change during the await
       if (signal.aborted) return this.cancel();
       this.running++;
       this.started++;

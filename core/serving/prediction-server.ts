@@ -1,10 +1,10 @@
-import { createServer, STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, STATUS_CODES, type IncomingMessage, type OutgoingHttpHeaders, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Student } from '../inference/load-student.js';
 import type { AccessLogSink } from './access-log.js';
 import { createBearerTokenCheck, type BearerTokenCheck } from './bearer-token.js';
 import { Exchange } from './exchange.js';
-import { isRequestProblem, parsePredictRequest } from './parse-predict-request.js';
+import { isRequestProblem, parsePredictRequest, type PredictRequestBody, type RequestProblem } from './parse-predict-request.js';
 import { PredictionQueue, type PredictionQueueStatistics } from './prediction-queue.js';
 import { readRequestBody } from './read-request-body.js';
 import { defaultServerLimits, type PredictionServerLimits } from './serving-limits.js';
@@ -19,13 +19,13 @@ export interface PredictionServerOptions {
   readonly accessLog?: AccessLogSink;
 }
 
-/** The HTTP server (not yet listening) and the counters of its prediction queue. */
+/** The HTTP server (not yet listening) and the counters of its prediction queue; plain functions, to be taken out. */
 export interface PredictionServer {
   readonly server: Server;
   /** Predictions started, finished, waiting, dropped for clients that left, refused for a full queue. */
-  statistics(): PredictionQueueStatistics;
+  readonly statistics: () => PredictionQueueStatistics;
   /** Resolves once no prediction runs or waits; the model may be closed then. */
-  whenIdle(): Promise<void>;
+  readonly whenIdle: () => Promise<void>;
 }
 
 /** What every request is handled with. */
@@ -106,66 +106,92 @@ export function createPredictionServer(student: Student, options: PredictionServ
   return { server, statistics: () => context.queue.statistics(), whenIdle: () => context.queue.whenIdle() };
 }
 
-async function handle(context: ServerContext, exchange: Exchange): Promise<void> {
-  const { request, response } = exchange;
-  const url = URL.canParse(request.url ?? '/', 'http://localhost') ? new URL(request.url ?? '/', 'http://localhost') : undefined;
-  if (url) exchange.path = url.pathname;
+/** A refusal: its status, its message and the headers that go with it. */
+interface Refusal {
+  readonly status: number;
+  readonly message: string;
+  readonly headers?: OutgoingHttpHeaders;
+}
+
+/** Where a request goes by its token, path and method, before its body is read. */
+function routeOf(context: ServerContext, request: IncomingMessage, url: URL | undefined): 'health' | 'predict' | Refusal {
   // Before anything else, so that a client without the token learns nothing, not even the routes.
   if (context.checkToken) {
     const check = context.checkToken(request.headers.authorization);
-    if (check === 'missing')
-      return exchange.refuse(401, 'this server needs a bearer token: send "Authorization: Bearer <token>"', {
-        'www-authenticate': 'Bearer',
-      });
-    if (check === 'wrong')
-      return exchange.refuse(401, 'the bearer token is not the one this server was started with', {
-        'www-authenticate': 'Bearer error="invalid_token"',
-      });
+    if (check === 'missing') {
+      const message = 'this server needs a bearer token: send "Authorization: Bearer <token>"';
+      return { status: 401, message, headers: { 'www-authenticate': 'Bearer' } };
+    }
+    if (check === 'wrong') {
+      const message = 'the bearer token is not the one this server was started with';
+      return { status: 401, message, headers: { 'www-authenticate': 'Bearer error="invalid_token"' } };
+    }
   }
-  if (!url) return exchange.refuse(400, 'the request target is not a valid path; use GET /health or POST /predict');
-  if (url.pathname === '/health') {
-    if (request.method !== 'GET') return exchange.refuse(405, 'use GET /health');
-    return exchange.send(200, { status: 'ok', precision: context.precision });
-  }
-  if (url.pathname !== '/predict') return exchange.refuse(404, `no route ${url.pathname}; use GET /health or POST /predict`);
-  if (request.method !== 'POST') return exchange.refuse(405, 'use POST /predict with a JSON body');
+  if (!url) return { status: 400, message: 'the request target is not a valid path; use GET /health or POST /predict' };
+  if (url.pathname === '/health') return request.method === 'GET' ? 'health' : { status: 405, message: 'use GET /health' };
+  if (url.pathname !== '/predict') return { status: 404, message: `no route ${url.pathname}; use GET /health or POST /predict` };
+  return request.method === 'POST' ? 'predict' : { status: 405, message: 'use POST /predict with a JSON body' };
+}
+
+async function handle(context: ServerContext, exchange: Exchange): Promise<void> {
+  const { request } = exchange;
+  const url = URL.canParse(request.url ?? '/', 'http://localhost') ? new URL(request.url ?? '/', 'http://localhost') : undefined;
+  if (url) exchange.path = url.pathname;
+  const route = routeOf(context, request, url);
+  if (route === 'health') exchange.send(200, { status: 'ok', precision: context.precision });
+  else if (route === 'predict') await handlePrediction(context, exchange);
+  else exchange.refuse(route.status, route.message, route.headers);
+}
+
+/** `POST /predict`: room in the queue, the body, its JSON, then the prediction in turn. */
+async function handlePrediction(context: ServerContext, exchange: Exchange): Promise<void> {
+  const { request, response } = exchange;
   // A full queue refuses at once, before the client spends time sending a body that cannot be served.
   const full = context.queue.refuseIfFull();
-  if (full) return refuseQueueFull(exchange, full.retryAfterSeconds);
-
+  if (full) {
+    refuseQueueFull(exchange, full.retryAfterSeconds);
+    return;
+  }
   const body = await readRequestBody(request, response, {
     maxBytes: context.limits.maxBodyBytes,
     timeoutMilliseconds: context.limits.bodyTimeoutMilliseconds,
   });
   exchange.receivedBytes = body.receivedBytes;
-  if (body.kind === 'too-large') return exchange.refuse(413, `the body is larger than ${context.limits.maxBodyBytes} bytes`);
-  if (body.kind === 'timed-out') return exchange.refuse(408, `the body did not arrive within ${context.limits.bodyTimeoutMilliseconds} ms`);
+  if (body.kind === 'too-large') {
+    exchange.refuse(413, `the body is larger than ${context.limits.maxBodyBytes} bytes`);
+    return;
+  }
+  if (body.kind === 'timed-out') {
+    exchange.refuse(408, `the body did not arrive within ${context.limits.bodyTimeoutMilliseconds} ms`);
+    return;
+  }
   if (body.kind === 'client-gone') {
     // Unless the connection ended on a malformed body, which the client error handler answered.
     exchange.outcome ??= 'client-gone-while-sending';
     return;
   }
   exchange.bodyComplete = true;
+  const predictRequest = predictRequestIn(body.body, context.limits);
+  if (isRequestProblem(predictRequest)) {
+    exchange.refuse(predictRequest.status, predictRequest.message);
+    return;
+  }
+  const result = await context.queue.predict(predictRequest.inputs, { explain: predictRequest.explain }, exchange.clientGone);
+  if (result.kind === 'queue-full') refuseQueueFull(exchange, result.retryAfterSeconds);
+  else if (result.kind === 'cancelled') exchange.outcome = 'cancelled-while-queued';
+  else if (exchange.clientGone.aborted) exchange.outcome = 'client-gone-during-prediction';
+  else exchange.send(200, { predictions: result.predictions });
+}
 
+/** The prediction request a body holds, or the 400 problem with it (not JSON, or not the request's shape). */
+function predictRequestIn(body: Buffer, limits: PredictionServerLimits): PredictRequestBody | RequestProblem {
   let parsed: unknown;
   try {
-    parsed = JSON.parse(body.body.toString('utf8'));
+    parsed = JSON.parse(body.toString('utf8'));
   } catch (error) {
-    return exchange.refuse(400, `the body is not valid JSON: ${(error as Error).message}`);
+    return { status: 400, message: `the body is not valid JSON: ${(error as Error).message}` };
   }
-  const predictRequest = parsePredictRequest(parsed, context.limits);
-  if (isRequestProblem(predictRequest)) return exchange.refuse(predictRequest.status, predictRequest.message);
-  const result = await context.queue.predict(predictRequest.inputs, { explain: predictRequest.explain }, exchange.clientGone);
-  if (result.kind === 'queue-full') return refuseQueueFull(exchange, result.retryAfterSeconds);
-  if (result.kind === 'cancelled') {
-    exchange.outcome = 'cancelled-while-queued';
-    return;
-  }
-  if (exchange.clientGone.aborted) {
-    exchange.outcome = 'client-gone-during-prediction';
-    return;
-  }
-  return exchange.send(200, { predictions: result.predictions });
+  return parsePredictRequest(parsed, limits);
 }
 
 function refuseQueueFull(exchange: Exchange, retryAfterSeconds: number): void {

@@ -32,8 +32,11 @@ export interface SpillImport {
   readonly unreadable: number;
 }
 
+/** A value read back from a file: any part of it may be missing. */
+type Unverified<Value> = { readonly [Key in keyof Value]?: Value[Key] extends object ? Unverified<Value[Key]> | null : Value[Key] };
+
 function isSpilledAnswer(value: unknown): value is SpilledAnswer {
-  const answer = value as Partial<SpilledAnswer> | null;
+  const answer = value as Unverified<SpilledAnswer> | null;
   return (
     typeof answer === 'object' &&
     answer !== null &&

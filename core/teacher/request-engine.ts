@@ -301,10 +301,11 @@ export class RequestEngine {
     const call = new AbortController();
     const timer = new AbortController();
     const seconds = this.timeoutMilliseconds / 1000;
-    let timedOut = false;
+    // An object, not a `let`: TypeScript does not see the callback set it, and would call the check below dead.
+    const timeout = { reached: false };
     this.options.clock.sleep(this.timeoutMilliseconds, timer.signal).then(
       () => {
-        timedOut = true;
+        timeout.reached = true;
         call.abort(new TeacherRetryableError(`no answer within ${seconds} s (timeout)`, null, null));
       },
       () => undefined,
@@ -318,7 +319,7 @@ export class RequestEngine {
       return await Promise.race([this.options.teacher.complete(request, call.signal), aborted]);
     } catch (error) {
       // The SDK reports our own timeout abort as a user abort: say what really happened.
-      if (timedOut) throw call.signal.reason;
+      if (timeout.reached) throw call.signal.reason;
       throw error;
     } finally {
       // With a reason: a bare abort() builds a DOMException, stack trace and all, for every call.

@@ -24,8 +24,11 @@ export class TeachRun {
   /** Keys of the examples that failed in this run (those of earlier runs were dropped and asked again). */
   private readonly failedKeys: string[] = [];
   private budgetReached = false;
-  /** What ends the run with an error once the requests in flight are done (a rejected key, a cache that cannot be written). */
-  fatal: unknown = null;
+  /**
+   * What ends the run with an error once the requests in flight are done (a rejected key, a cache that
+   * cannot be written): the first one, held in an object so that any thrown value counts, even a falsy one.
+   */
+  fatal: { readonly error: unknown } | null = null;
   /** Examples the stage was asked to label. */
   total = 0;
   readonly started: number;

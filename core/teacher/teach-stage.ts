@@ -97,6 +97,14 @@ async function* examplesOf(dataset: Dataset, splits: readonly TeachSplit[]): Asy
   }
 }
 
+/** How many examples {@link examplesOf} yields, counted without holding them. */
+async function countExamples(dataset: Dataset, splits: readonly TeachSplit[]): Promise<number> {
+  const examples = examplesOf(dataset, splits);
+  let count = 0;
+  while (!(await examples.next()).done) count++;
+  return count;
+}
+
 /** The user error that stops a stage whose cache cannot be written; the answers are in the spill file. */
 function cacheWriteStop(error: unknown, cacheFile: string, spillFile: string): UserError {
   const code = (error as { code?: unknown }).code;
@@ -161,10 +169,10 @@ export async function runTeachStage(input: TeachStageInput): Promise<TeacherRepo
   const existing = await readExistingOutput(input.outputFile, (record) => run.resumed(record));
   const spillFile = path.join(path.dirname(input.outputFile), cacheSpillFile);
   importSpill(input, spillFile);
-  for await (const _ of examplesOf(input.dataset, input.splits)) run.total++;
+  run.total = await countExamples(input.dataset, input.splits);
   const stop = (error: unknown) => {
-    run.fatal ??= error;
-    stageAbort.abort(run.fatal);
+    run.fatal ??= { error };
+    stageAbort.abort(run.fatal.error);
   };
   const engine = await teachEngine(input, budget, { spillFile, stop });
   events.emit('teacher.start', {
@@ -205,7 +213,7 @@ export async function runTeachStage(input: TeachStageInput): Promise<TeacherRepo
   } finally {
     writer.close();
   }
-  if (run.fatal) throw run.fatal;
+  if (run.fatal) throw run.fatal.error;
   return finishTeachStage(input, run);
 }
 

@@ -3,7 +3,7 @@ import { existsSync, linkSync, mkdirSync, renameSync, rmSync, statSync, type Sta
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import type { TeacherResponse } from '../plugins/kinds/teacher.js';
-import { emptyCacheError, notAFileCacheError, orphanLogError, teacherCacheError, TeacherCacheError } from './teacher-cache-error.js';
+import { emptyCacheError, notAFileCacheError, orphanLogError, teacherCacheError } from './teacher-cache-error.js';
 
 /** One stored answer. */
 export interface CachedAnswer {
@@ -111,13 +111,13 @@ export function storedAnswerFromRow(row: AnswerRow): StoredAnswer {
  * that knows no other answer can come (the request engine, when no other call of its is out).
  *
  * Failures: whatever SQLite or the file system reports about the file (damaged, empty, a folder in
- * its place, locked, disk full, read-only) is thrown as a {@link TeacherCacheError}, a `UserError`
- * naming the file and the fix, whose `code` keeps SQLite's result code. A failed group commit
+ * its place, locked, disk full, read-only) is thrown as a `TeacherCacheError` (`teacher-cache-error.ts`),
+ * a `UserError` naming the file and the fix, whose `code` keeps SQLite's result code. A failed group commit
  * rejects the promises of its answers with it, so the caller still holds them.
  */
 export class TeacherCache {
   private readonly selectStatement: Database.Statement<[string], AnswerRow>;
-  private readonly insertStatement: Database.Statement<unknown[]>;
+  private readonly insertStatement: Database.Statement;
   private readonly insertMany: (answers: readonly StoredAnswer[]) => number;
   private pendingCommits: PendingCommit[] = [];
 
@@ -140,7 +140,7 @@ export class TeacherCache {
 
   /**
    * Opens the cache file, creating it when there is none. An existing file that is empty (0 bytes),
-   * not a file, or not a readable cache is a {@link TeacherCacheError}, never taken for a new cache.
+   * not a file, or not a readable cache is a `TeacherCacheError`, never taken for a new cache.
    */
   static open(file: string): TeacherCache {
     // A `distill cache repair` swaps in a new file while this process may be waiting for its lock
@@ -183,7 +183,7 @@ export class TeacherCache {
    * Commits an answer together with the others given in the same turn of the event loop, in one
    * transaction. Resolves once the answer is committed (it then survives the process being killed),
    * rejects if that transaction fails (every answer in it is then not stored) with a
-   * {@link TeacherCacheError} whose `code` says why (`SQLITE_FULL`, `SQLITE_READONLY`, …).
+   * `TeacherCacheError` whose `code` says why (`SQLITE_FULL`, `SQLITE_READONLY`, …).
    */
   commit(key: string, origin: CacheEntryOrigin, response: TeacherResponse, createdAt: number): Promise<void> {
     return new Promise<void>((resolve, reject) => {
@@ -288,7 +288,7 @@ export class TeacherCache {
     this.guarded(() => this.database.close());
   }
 
-  /** Runs `work` on the database, with SQLite's errors told as {@link TeacherCacheError}s. */
+  /** Runs `work` on the database, with SQLite's errors told as `TeacherCacheError`s. */
   private guarded<Result>(work: () => Result): Result {
     try {
       return work();

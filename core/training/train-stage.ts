@@ -130,7 +130,7 @@ export async function runTrainStage(input: TrainStageInput): Promise<TrainStageR
     alpha: input.alpha,
     metric: input.metric,
     seed: input.seed,
-    trainer: { use: input.trainerStep.use, options: input.trainerStep.options ?? {} },
+    trainer: { use: input.trainerStep.use, options: input.trainerStep.options },
   });
   const output = path.resolve(input.outputDirectory);
   const signaturePath = path.join(output, signatureFile);

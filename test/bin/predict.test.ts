@@ -39,7 +39,7 @@ describe('distill predict and eval on an exported student', { skip: tinyStudentM
       const lines = run.stdout
         .trim()
         .split('\n')
-        .map((line) => JSON.parse(line));
+        .map((line): unknown => JSON.parse(line));
       assert.deepEqual(
         lines,
         [0, 1, 2].map((index) => ({
@@ -80,7 +80,7 @@ describe('distill predict and eval on an exported student', { skip: tinyStudentM
       '--json',
     );
     assert.equal(run.status, 0, run.stderr);
-    const report = JSON.parse(run.stdout);
+    const report = JSON.parse(run.stdout) as { correct: number; examples: number; metric: string };
     const correct = fixture.reference.predict_texts.filter(
       (text, index) => text.trim().toLowerCase() === fixture.test[index]!.label,
     ).length;

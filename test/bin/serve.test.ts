@@ -9,8 +9,7 @@ import { distillBin } from '../support/run-distill.js';
 /** The environment of the tests without `$DISTILL_SERVE_TOKEN`, plus `extra`. */
 function environmentWithout(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   const environment = { ...process.env, ...extra };
-  if (!(serveTokenVariable in extra)) delete environment[serveTokenVariable];
-  return environment;
+  return Object.fromEntries(Object.entries(environment).filter(([name]) => name !== serveTokenVariable || name in extra));
 }
 
 /** A `distill serve --json` process, once it has printed its URL. */
@@ -29,10 +28,10 @@ async function startServe(args: readonly string[], environment: NodeJS.ProcessEn
   });
   let stdout = '';
   let stderr = '';
-  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`distill serve printed no URL within 60 s; stderr:\n${stderr}`)), 60_000);
-    child.stdout!.on('data', (chunk: Buffer) => {
+    child.stdout.on('data', (chunk: Buffer) => {
       stdout += chunk.toString('utf8');
       const line = stdout.split('\n').find((each) => each.startsWith('{'));
       if (line) {

@@ -14,7 +14,10 @@ export function scaledClock(factor: number): Clock & { readonly slept: number[] 
     sleep: (milliseconds, signal) =>
       new Promise<void>((resolve, reject) => {
         slept.push(milliseconds);
-        if (signal?.aborted) return reject(signal.reason);
+        if (signal?.aborted) {
+          reject(signal.reason);
+          return;
+        }
         const timer = setTimeout(() => {
           signal?.removeEventListener('abort', onAbort);
           resolve();

@@ -1,6 +1,7 @@
 import type { Dataset, DatasetExample } from '../../core/plugins/kinds/dataset.js';
 import type { Parser } from '../../core/plugins/kinds/parser.js';
 import type { Prompt } from '../../core/plugins/kinds/prompt.js';
+import { asyncValues } from './async-values.js';
 
 /** An example for {@link arrayDataset}. */
 export interface FixtureExample {
@@ -16,9 +17,9 @@ export function arrayDataset(examples: readonly FixtureExample[], split = 'train
     splits: [split],
     fields,
     labels: null,
-    async *read(requested: string): AsyncIterable<DatasetExample> {
-      if (requested !== split) return;
-      for (const example of examples) yield { id: example.id, split, fields: example.fields, goldLabel: example.gold };
+    read(requested: string): AsyncIterable<DatasetExample> {
+      const asked = requested === split ? examples : [];
+      return asyncValues(asked.map((example) => ({ id: example.id, split, fields: example.fields, goldLabel: example.gold })));
     },
     studentInput: (example) => Object.values(example.fields).join(' '),
     sourceFiles: () => [],

@@ -48,7 +48,7 @@ async function teach(context: PipelineContext, stage: StageContext): Promise<Tea
     teacherPluginVersion: descriptor.version,
     splits: splitsForRoles(loaded, context.teacherRoles),
     limits: {
-      concurrency: config.teacher.limits.concurrency ?? 8,
+      concurrency: config.teacher.limits.concurrency,
       requestsPerMinute: config.teacher.limits.requests_per_minute,
       tokensPerMinute: config.teacher.limits.tokens_per_minute,
       maxRetries: config.teacher.limits.max_retries,

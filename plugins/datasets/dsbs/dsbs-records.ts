@@ -28,7 +28,7 @@ function nliGold({ record, where }: GoldRecord): string {
   if (typeof label !== 'number' || nliLabels[label] === undefined) {
     throw new UserError({ message: `${where}: label should be 0, 1 or 2, got ${JSON.stringify(label)}`, fix: unmodifiedFileFix });
   }
-  return nliLabels[label]!;
+  return nliLabels[label];
 }
 
 function cqaExample(gold: GoldRecord): DatasetExample {
@@ -36,7 +36,7 @@ function cqaExample(gold: GoldRecord): DatasetExample {
   if (!Array.isArray(choices) || choices.length !== 5 || !choices.every((choice) => typeof choice === 'string')) {
     throw new UserError({ message: `${gold.where}: "choices" should be five strings`, fix: unmodifiedFileFix });
   }
-  const [a, b, c, d, e] = choices as string[];
+  const [a, b, c, d, e] = choices;
   const id = stringField(gold, 'id');
   const question = stringField(gold, 'question');
   const abstractive_explanation = gold.record.abstractive_explanation ?? '';

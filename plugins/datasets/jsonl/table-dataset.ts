@@ -6,9 +6,15 @@ import { UserError } from '../../../core/errors/user-error.js';
 import { assertReadableFile } from '../../../core/parsing/read-lines.js';
 import { fieldText, fillTemplate, findPlaceholders } from '../../../core/parsing/template-placeholders.js';
 import type { JsonlDatasetOptions } from './jsonl-dataset.js';
-import { formatFromExtension, readTableRecords, type TableFormat } from './read-table-records.js';
+import { formatFromExtension, readTableRecords, type TableFormat, type TableRecord } from './read-table-records.js';
 
 const plugin = 'dataset/jsonl';
+
+/** A split's data file and its format. */
+interface TableSource {
+  readonly file: string;
+  readonly format: TableFormat;
+}
 
 /**
  * Builds the `jsonl` dataset: resolves and checks every file, learns the field names (from the
@@ -16,25 +22,7 @@ const plugin = 'dataset/jsonl';
  * so every mistake shows before any example is read.
  */
 export async function createTableDataset(options: JsonlDatasetOptions, baseDirectory: string): Promise<Dataset> {
-  const files = new Map<string, { file: string; format: TableFormat }>();
-  for (const [split, given] of Object.entries(options.files)) {
-    const file = path.resolve(baseDirectory, given);
-    const format = options.format ?? formatFromExtension(file);
-    if (format === null) {
-      throw new UserError({
-        message: `cannot tell the format of ${given} from its extension`,
-        plugin,
-        fix: 'name the file .jsonl or .csv, or set format: jsonl or format: csv',
-      });
-    }
-    await assertReadableFile(
-      file,
-      `data file of split "${split}"`,
-      `check files.${split}; relative paths resolve against the pipeline file's folder (${baseDirectory})`,
-    );
-    files.set(split, { file, format });
-  }
-
+  const files = await splitFiles(options, baseDirectory);
   const mapping = options.fields ?? (await mappingFromFirstRecord(files.values().next().value!, options));
   const fields = Object.keys(mapping);
   const studentTemplate = options.student_input ?? fields.map((field) => `{${field}}`).join('\n');
@@ -48,25 +36,7 @@ export async function createTableDataset(options: JsonlDatasetOptions, baseDirec
   if (problems.length > 0) throw new UserError(problems);
 
   const labels = options.labels ?? null;
-  const goldLabel = (value: unknown, where: string): string | null => {
-    if (options.label_field === undefined) return null;
-    if (value === undefined || value === null || value === '') return null;
-    const text = fieldText(value).trim();
-    // NLI files often store label ids: with a label list, an integer that is not itself a label indexes it.
-    if (labels && !labels.includes(text) && /^\d+$/.test(text)) {
-      const label = labels[Number(text)];
-      if (label === undefined) {
-        throw new UserError({
-          message: `${where}: label ${text} is out of range for labels ${labels.join(', ')}`,
-          plugin,
-          fix: 'list every label in labels, in id order',
-        });
-      }
-      return label;
-    }
-    return text;
-  };
-
+  const goldLabel = goldLabelReader(options.label_field, labels);
   async function* read(split: string): AsyncGenerator<DatasetExample> {
     const source = files.get(split);
     if (!source) {
@@ -77,33 +47,12 @@ export async function createTableDataset(options: JsonlDatasetOptions, baseDirec
       });
     }
     for await (const record of readTableRecords(source.file, source.format, `data file of split "${split}"`)) {
-      const exampleFields: Record<string, unknown> = {};
-      for (const [field, column] of Object.entries(mapping)) {
-        if (!(column in record.value)) {
-          throw new UserError({
-            message: `${record.where}: column "${column}" (field ${field}) is missing`,
-            plugin,
-            fix: `${didYouMeanPhrase(column, Object.keys(record.value))}columns: ${Object.keys(record.value).join(', ')}`,
-          });
-        }
-        exampleFields[field] = record.value[column];
-      }
-      let key = String(record.index);
-      if (options.id_field !== undefined) {
-        const id = record.value[options.id_field];
-        if (id === undefined || id === null || id === '') {
-          throw new UserError({
-            message: `${record.where}: id column "${options.id_field}" is empty or missing`,
-            plugin,
-            fix: 'give every record an id, or drop id_field to number records by position',
-          });
-        }
-        key = fieldText(id);
-      }
+      // Fields before the key: a record missing both is reported for its column first.
+      const fields = exampleFields(record, mapping);
       yield {
-        id: `${split}/${key}`,
+        id: `${split}/${recordKey(record, options.id_field)}`,
         split,
-        fields: exampleFields,
+        fields,
         goldLabel: goldLabel(options.label_field === undefined ? undefined : record.value[options.label_field], record.where),
       };
     }
@@ -122,11 +71,86 @@ export async function createTableDataset(options: JsonlDatasetOptions, baseDirec
   };
 }
 
+/** Each split's file, resolved from the pipeline's folder, with its format; a file that cannot be read is a user error. */
+async function splitFiles(options: JsonlDatasetOptions, baseDirectory: string): Promise<Map<string, TableSource>> {
+  const files = new Map<string, TableSource>();
+  for (const [split, given] of Object.entries(options.files)) {
+    const file = path.resolve(baseDirectory, given);
+    const format = options.format ?? formatFromExtension(file);
+    if (format === null) {
+      throw new UserError({
+        message: `cannot tell the format of ${given} from its extension`,
+        plugin,
+        fix: 'name the file .jsonl or .csv, or set format: jsonl or format: csv',
+      });
+    }
+    await assertReadableFile(
+      file,
+      `data file of split "${split}"`,
+      `check files.${split}; relative paths resolve against the pipeline file's folder (${baseDirectory})`,
+    );
+    files.set(split, { file, format });
+  }
+  return files;
+}
+
+/** Reads a record's gold label from its label column's value (null without a label field or value). */
+function goldLabelReader(
+  labelField: string | undefined,
+  labels: readonly string[] | null,
+): (value: unknown, where: string) => string | null {
+  return (value, where) => {
+    if (labelField === undefined) return null;
+    if (value === undefined || value === null || value === '') return null;
+    const text = fieldText(value).trim();
+    // NLI files often store label ids: with a label list, an integer that is not itself a label indexes it.
+    if (labels && !labels.includes(text) && /^\d+$/.test(text)) {
+      const label = labels[Number(text)];
+      if (label === undefined) {
+        throw new UserError({
+          message: `${where}: label ${text} is out of range for labels ${labels.join(', ')}`,
+          plugin,
+          fix: 'list every label in labels, in id order',
+        });
+      }
+      return label;
+    }
+    return text;
+  };
+}
+
+/** The example's fields, each from its column; a missing column is a user error. */
+function exampleFields(record: TableRecord, mapping: Readonly<Record<string, string>>): Record<string, unknown> {
+  const fields: Record<string, unknown> = {};
+  for (const [field, column] of Object.entries(mapping)) {
+    if (!(column in record.value)) {
+      throw new UserError({
+        message: `${record.where}: column "${column}" (field ${field}) is missing`,
+        plugin,
+        fix: `${didYouMeanPhrase(column, Object.keys(record.value))}columns: ${Object.keys(record.value).join(', ')}`,
+      });
+    }
+    fields[field] = record.value[column];
+  }
+  return fields;
+}
+
+/** The record's key within its split: its id column's value, else its position. */
+function recordKey(record: TableRecord, idField: string | undefined): string {
+  if (idField === undefined) return String(record.index);
+  const id = record.value[idField];
+  if (id === undefined || id === null || id === '') {
+    throw new UserError({
+      message: `${record.where}: id column "${idField}" is empty or missing`,
+      plugin,
+      fix: 'give every record an id, or drop id_field to number records by position',
+    });
+  }
+  return fieldText(id);
+}
+
 /** Every column of the first record except the label and id columns, each a field of its own name. */
-async function mappingFromFirstRecord(
-  source: { file: string; format: TableFormat },
-  options: JsonlDatasetOptions,
-): Promise<Record<string, string>> {
+async function mappingFromFirstRecord(source: TableSource, options: JsonlDatasetOptions): Promise<Record<string, string>> {
   for await (const record of readTableRecords(source.file, source.format, 'data file')) {
     const columns = Object.keys(record.value).filter((column) => column !== options.label_field && column !== options.id_field);
     return Object.fromEntries(columns.map((column) => [column, column]));

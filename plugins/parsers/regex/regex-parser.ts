@@ -94,7 +94,7 @@ export const regexParser: PluginDescriptor<RegexParserOptions, Parser> = {
       rationalePattern: options.rationale_pattern ?? null,
       labelKind: options.label_kind ?? 'auto',
       labelMap: { ...(nli ? nliLabelMap : {}), ...(options.label_map ?? {}) },
-      labels: nli ? nliLabels : ((options.labels as readonly string[] | undefined) ?? null),
+      labels: nli ? nliLabels : (options.labels ?? null),
       choiceFields: options.choice_fields ?? null,
       cutAt: options.cut_at ?? null,
       minimumRationaleWords: options.min_rationale_words ?? minimumRationaleWords,

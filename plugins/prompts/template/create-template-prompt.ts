@@ -43,7 +43,7 @@ function resolveTemplate(options: TemplatePromptOptions): TemplateRequest {
     return { kind: 'text', text: options.template };
   }
   const name = options.name!;
-  if (name in zeroShotTemplates) {
+  if (Object.hasOwn(zeroShotTemplates, name)) {
     if (given.length > 0)
       throw new UserError({
         message: `${given.join(', ')} do nothing with the zero-shot template ${name}`,
@@ -52,7 +52,8 @@ function resolveTemplate(options: TemplatePromptOptions): TemplateRequest {
       });
     return { kind: 'text', text: zeroShotTemplates[name as keyof typeof zeroShotTemplates] };
   }
-  const fewShot = fewShotTemplates[name as keyof typeof fewShotTemplates];
+  // Own keys only: a name such as `toString` is no template.
+  const fewShot = Object.hasOwn(fewShotTemplates, name) ? fewShotTemplates[name as keyof typeof fewShotTemplates] : undefined;
   if (!fewShot) {
     throw new UserError({
       message: `unknown built-in template "${name}"`,

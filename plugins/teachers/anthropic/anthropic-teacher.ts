@@ -1,4 +1,9 @@
-import { TeacherRetryableError, type TeacherDescriptor, type TeacherRequest } from '../../../core/plugins/kinds/teacher.js';
+import {
+  TeacherRetryableError,
+  type TeacherDescriptor,
+  type TeacherRequest,
+  type TeacherResponse,
+} from '../../../core/plugins/kinds/teacher.js';
 import { apiKeyFix, resolveApiKey } from '../../../core/teacher/api-key.js';
 import { translateProviderError, type ProviderErrorContext } from '../../../core/teacher/provider-error.js';
 import { anthropicAccounting } from './anthropic-accounting.js';
@@ -15,6 +20,35 @@ export interface AnthropicTeacherOptions {
 }
 
 const defaults = { max_tokens: 256, timeout_seconds: 60 } as const;
+
+/**
+ * What `complete` reads of a Messages API answer, as it may arrive: a proxy or a broken server need
+ * not send what the SDK's types promise, so every part may be missing.
+ */
+interface ReceivedMessage {
+  readonly content?: { readonly type: string; readonly text?: string }[];
+  readonly usage?: { readonly input_tokens?: number; readonly output_tokens?: number } | null;
+  readonly model?: string;
+  readonly stop_reason?: string | null;
+}
+
+/** The teacher's response in a Messages API answer as it arrived; `model` stands in when the answer names none. */
+function messageResponse(answer: ReceivedMessage | null | undefined, model: string): TeacherResponse {
+  if (!answer || !Array.isArray(answer.content)) {
+    // A proxy's or server's broken answer: asking again may well get a proper one.
+    throw new TeacherRetryableError(`Anthropic answered without a "content" list: ${JSON.stringify(answer).slice(0, 200)}`, null, null);
+  }
+  const text = answer.content
+    .filter((block) => block.type === 'text')
+    .map((block) => block.text)
+    .join('');
+  return {
+    text,
+    usage: { promptTokens: answer.usage?.input_tokens ?? 0, completionTokens: answer.usage?.output_tokens ?? 0 },
+    model: answer.model || model,
+    finishReason: answer.stop_reason ?? null,
+  };
+}
 
 /** Anthropic's own API: where a key from the environment may go. */
 const officialBaseUrl = 'https://api.anthropic.com';
@@ -125,24 +159,7 @@ export const anthropicTeacher: TeacherDescriptor<AnthropicTeacherOptions> = {
           if (signal.aborted) throw signal.reason;
           throw translateProviderError(error, { ...errorContext, now: dependencies.clock.now() });
         }
-        if (!answer || !Array.isArray(answer.content)) {
-          // A proxy's or server's broken answer: asking again may well get a proper one.
-          throw new TeacherRetryableError(
-            `Anthropic answered without a "content" list: ${JSON.stringify(answer).slice(0, 200)}`,
-            null,
-            null,
-          );
-        }
-        const text = answer.content
-          .filter((block): block is Extract<typeof block, { type: 'text' }> => block.type === 'text')
-          .map((block) => block.text)
-          .join('');
-        return {
-          text,
-          usage: { promptTokens: answer.usage?.input_tokens ?? 0, completionTokens: answer.usage?.output_tokens ?? 0 },
-          model: answer.model || options.model,
-          finishReason: answer.stop_reason ?? null,
-        };
+        return messageResponse(answer, options.model);
       },
     };
   },

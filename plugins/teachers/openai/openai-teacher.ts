@@ -1,4 +1,9 @@
-import { TeacherRetryableError, type TeacherDescriptor, type TeacherMessage } from '../../../core/plugins/kinds/teacher.js';
+import {
+  TeacherRetryableError,
+  type TeacherDescriptor,
+  type TeacherMessage,
+  type TeacherResponse,
+} from '../../../core/plugins/kinds/teacher.js';
 import { apiKeyFix, resolveApiKey } from '../../../core/teacher/api-key.js';
 import { translateProviderError, type ProviderErrorContext } from '../../../core/teacher/provider-error.js';
 import { openAiAccounting } from './openai-accounting.js';
@@ -16,6 +21,32 @@ export interface OpenAiTeacherOptions {
 }
 
 const defaults = { temperature: 0, max_tokens: 256, timeout_seconds: 60 } as const;
+
+/**
+ * What `complete` reads of a chat completion, as it may arrive: a proxy or a broken server need not
+ * send what the SDK's types promise, so every part may be missing.
+ */
+interface ReceivedCompletion {
+  readonly choices?: { readonly message?: { readonly content?: string | null } | null; readonly finish_reason?: string | null }[];
+  readonly usage?: { readonly prompt_tokens?: number; readonly completion_tokens?: number } | null;
+  readonly model?: string;
+}
+
+/** The teacher's response in a chat completion as it arrived; `model` stands in when the answer names none. */
+function completionResponse(completion: ReceivedCompletion | null | undefined, model: string): TeacherResponse {
+  if (!completion || !Array.isArray(completion.choices)) {
+    // A proxy's or server's broken answer: asking again may well get a proper one.
+    throw new TeacherRetryableError(`OpenAI answered without a "choices" list: ${JSON.stringify(completion).slice(0, 200)}`, null, null);
+  }
+  const choice = completion.choices[0];
+  return {
+    // No choice or no content (a refusal, a tool call) is an empty text, which the engine retries and never caches.
+    text: choice?.message?.content ?? '',
+    usage: { promptTokens: completion.usage?.prompt_tokens ?? 0, completionTokens: completion.usage?.completion_tokens ?? 0 },
+    model: completion.model || model,
+    finishReason: choice?.finish_reason ?? null,
+  };
+}
 
 /** OpenAI's own API: where a key from the environment may go. */
 const officialBaseUrl = 'https://api.openai.com/v1';
@@ -109,6 +140,8 @@ export const openAiTeacher: TeacherDescriptor<OpenAiTeacherOptions> = {
             {
               model: options.model,
               messages: messages.map((message) => ({ role: message.role, content: message.content })),
+              // `max_tokens` is deprecated for OpenAI's reasoning models only; see isReasoningModel.
+              // eslint-disable-next-line @typescript-eslint/no-deprecated -- what other models and compatible servers take
               ...(reasoning ? { max_completion_tokens: maxTokens } : { max_tokens: maxTokens, temperature }),
             },
             { signal },
@@ -117,22 +150,7 @@ export const openAiTeacher: TeacherDescriptor<OpenAiTeacherOptions> = {
           if (signal.aborted) throw signal.reason;
           throw translateProviderError(error, { ...errorContext, now: dependencies.clock.now() });
         }
-        if (!completion || !Array.isArray(completion.choices)) {
-          // A proxy's or server's broken answer: asking again may well get a proper one.
-          throw new TeacherRetryableError(
-            `OpenAI answered without a "choices" list: ${JSON.stringify(completion).slice(0, 200)}`,
-            null,
-            null,
-          );
-        }
-        const choice = completion.choices[0];
-        return {
-          // No choice or no content (a refusal, a tool call) is an empty text, which the engine retries and never caches.
-          text: choice?.message?.content ?? '',
-          usage: { promptTokens: completion.usage?.prompt_tokens ?? 0, completionTokens: completion.usage?.completion_tokens ?? 0 },
-          model: completion.model || options.model,
-          finishReason: choice?.finish_reason ?? null,
-        };
+        return completionResponse(completion, options.model);
       },
     };
   },

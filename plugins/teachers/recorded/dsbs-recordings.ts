@@ -73,7 +73,7 @@ async function readShard(file: string): Promise<string[]> {
       fix: 'restore the shard from the dsbs data',
     });
   }
-  return value as string[];
+  return value;
 }
 
 /** The example ids of a split's gold records, in file order, as the `dsbs` dataset gives them. */

@@ -11,8 +11,8 @@ const plugin = 'teacher/recorded';
 
 /** Where a recorded teacher's answers come from; recordings are read on first use. */
 export interface RecordingSource {
-  /** The recordings of a split, and where they are, for the missing-recording message. */
-  lookup(split: string): Promise<{ readonly recordings: Recordings; readonly where: string }>;
+  /** The recordings of a split, and where they are, for the missing-recording message (a plain function: callers take it out). */
+  readonly lookup: (split: string) => Promise<{ readonly recordings: Recordings; readonly where: string }>;
   /** What identifies the source in the teacher's request options. */
   readonly requestOptions: Record<string, unknown>;
 }
@@ -36,7 +36,7 @@ export function dsbsRecordingSource(options: RecordedTeacherOptions, dependencie
   );
   const bySplit = new Map<string, Promise<Recordings>>();
   return {
-    async lookup(split) {
+    lookup: async (split) => {
       let loading = bySplit.get(split);
       if (!loading) {
         loading = readDsbsRecordings(root, dataset, split);

@@ -21,9 +21,7 @@ function writeExamples(file: string, examples: readonly TrainingExample[]): void
 
 /** The worker's options: the plugin options minus those only the TypeScript side uses. */
 export function workerOptions(options: TorchTrainerOptions): Record<string, unknown> {
-  const result: Record<string, unknown> = { ...options };
-  for (const name of clientOnlyOptions) delete result[name];
-  return result;
+  return Object.fromEntries(Object.entries(options).filter(([name]) => !clientOnlyOptions.includes(name)));
 }
 
 /**

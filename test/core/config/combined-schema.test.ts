@@ -4,6 +4,7 @@ import { Ajv } from 'ajv';
 import { combinedSchema } from '../../../core/config/combined-schema.js';
 import { PluginRegistry } from '../../../core/plugins/plugin-registry.js';
 import type { AnyPluginDescriptor } from '../../../core/plugins/plugin-descriptor.js';
+import { jsonAt } from '../../support/json-at.js';
 import { stableRegistry } from './stable-registry.js';
 
 const secretTeacher: AnyPluginDescriptor = {
@@ -61,14 +62,17 @@ test('a plain strict ajv compiles the combined schema and checks plugin options 
 });
 
 test('distill keywords become standard annotations and ids are offered as examples', () => {
-  const schema = combinedSchema(new PluginRegistry([...stableRegistry().list(), secretTeacher])) as Record<string, any>;
-  const teacher = schema.properties.teacher;
-  assert.deepEqual(teacher.properties.use.examples, ['vault-teacher']);
-  const options = teacher.allOf[0].then.properties.options;
-  assert.equal(options.properties.api_key.writeOnly, true);
-  assert.equal(options.properties.api_key.secret, undefined);
-  assert.equal(options.properties.prompt_file.description, 'Template file. (a path relative to the pipeline file; it must exist)');
-  assert.deepEqual(options.properties.secret, { type: 'boolean' });
-  assert.deepEqual(schema.properties.evaluators.items, { $ref: '#/definitions/evaluator-step' });
-  assert.deepEqual(schema.definitions['evaluator-step'].properties.use.examples, ['exact-match', 'numeric-equality']);
+  const schema = combinedSchema(new PluginRegistry([...stableRegistry().list(), secretTeacher]));
+  const teacher = jsonAt(schema, 'properties', 'teacher');
+  assert.deepEqual(jsonAt(teacher, 'properties', 'use', 'examples'), ['vault-teacher']);
+  const options = jsonAt(teacher, 'allOf', 0, 'then', 'properties', 'options');
+  assert.equal(jsonAt(options, 'properties', 'api_key', 'writeOnly'), true);
+  assert.equal(jsonAt(options, 'properties', 'api_key', 'secret'), undefined);
+  assert.equal(
+    jsonAt(options, 'properties', 'prompt_file', 'description'),
+    'Template file. (a path relative to the pipeline file; it must exist)',
+  );
+  assert.deepEqual(jsonAt(options, 'properties', 'secret'), { type: 'boolean' });
+  assert.deepEqual(jsonAt(schema, 'properties', 'evaluators', 'items'), { $ref: '#/definitions/evaluator-step' });
+  assert.deepEqual(jsonAt(schema, 'definitions', 'evaluator-step', 'properties', 'use', 'examples'), ['exact-match', 'numeric-equality']);
 });

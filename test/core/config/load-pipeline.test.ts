@@ -151,10 +151,7 @@ test('a path option written in an extended file resolves from that file and is r
   const loaded = await loadPipeline(grandchild, { environment, registry: stableRegistry() });
   assert.deepEqual(loaded.sourceFiles, [grandchild, valid('child.yaml'), valid('base.yaml')]);
   assert.equal(loaded.config.dataset.options.directory, path.join('..', '..', 'data'));
-  assert.equal(
-    path.resolve(loaded.baseDirectory, String(loaded.config.dataset.options.directory)),
-    testPath('core', 'config', 'fixtures', 'data'),
-  );
+  assert.equal(path.resolve(loaded.baseDirectory, loaded.config.dataset.options.directory), testPath('core', 'config', 'fixtures', 'data'));
   assert.equal(loaded.config.name, 'grandchild');
   assert.equal(loaded.config.loss.use, 'linear', 'inherited through two files');
 });

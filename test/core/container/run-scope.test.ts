@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import path from 'node:path';
 import { test } from 'node:test';
 import { withRun, type RunScope } from '../../../core/container/run-scope.js';
@@ -27,6 +28,7 @@ async function runThatHoldsResources(
     // A child that would outlive the run by far (it ignores nothing: SIGTERM ends it).
     const child = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 600_000)'], { stdio: 'ignore' });
     dependencies.processes.track(child);
+    await once(child, 'spawn');
     childPid = child.pid!;
     assert.ok(descriptorsOn(cacheFile) > 0, 'the cache is open inside the run');
     assert.ok(childProcessIds().includes(childPid), 'the child runs inside the run');

@@ -9,7 +9,16 @@ import type { PluginDescriptor } from '../../../core/plugins/plugin-descriptor.j
 import { PluginRegistry } from '../../../core/plugins/plugin-registry.js';
 import { UserError } from '../../../core/errors/user-error.js';
 import { builtinPlugins } from '../../../plugins/builtin-plugins.js';
+import { asyncValues } from '../../support/async-values.js';
 import { dsbsDirectory, sharedDataMissing } from '../../support/paths.js';
+
+/** The questions of one multiplication table; only a `test` split exists. */
+function* tableQuestions(options: { table: number; root?: string }, split: string): Generator<DatasetExample> {
+  if (split !== 'test') throw new UserError({ message: `no split ${split}`, fix: `root was ${options.root ?? 'not given'}` });
+  for (let factor = 1; factor <= 5; factor++) {
+    yield { id: `${split}/${factor}`, split, fields: { factor }, goldLabel: String(options.table * factor) };
+  }
+}
 
 /**
  * A dataset plugin serving two named datasets of arithmetic questions, whose student input is not a
@@ -35,12 +44,7 @@ const arithmeticDataset: PluginDescriptor<{ table: number; root?: string }, Data
       splits: ['test'],
       fields: ['factor'],
       labels: null,
-      async *read(split: string): AsyncGenerator<DatasetExample> {
-        if (split !== 'test') throw new UserError({ message: `no split ${split}`, fix: `root was ${options.root ?? 'not given'}` });
-        for (let factor = 1; factor <= 5; factor++) {
-          yield { id: `${split}/${factor}`, split, fields: { factor }, goldLabel: String(options.table * factor) };
-        }
-      },
+      read: (split: string) => asyncValues(tableQuestions(options, split)),
       studentInput: (example) => `${options.table} times ${String(example.fields.factor)}`,
       sourceFiles: () => [],
     };

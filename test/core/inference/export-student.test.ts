@@ -32,10 +32,10 @@ const folderExporter: PluginDescriptor<Record<string, unknown>, Exporter> = {
   create(options, dependencies) {
     Object.assign(seen, { options, dependencies });
     return {
-      async export(request, events) {
+      export(request, events) {
         seen.request = request;
         events.emit('export.progress', { message: 'exported' });
-        return { outputDirectory: request.outputDirectory, files: [], bytes: 0 };
+        return Promise.resolve({ outputDirectory: request.outputDirectory, files: [], bytes: 0 });
       },
     };
   },
@@ -60,7 +60,7 @@ test("distill export's exporter is the registry's default, created with checked 
   // The schema's default is filled in, as for a pipeline's step.
   assert.deepEqual(seen.options, { level: 3, flavour: 'plain' });
   assert.equal(seen.dependencies?.baseDirectory, process.cwd());
-  assert.equal(typeof seen.dependencies?.clock.now, 'function');
+  assert.equal(typeof seen.dependencies.clock.now, 'function');
   assert.deepEqual(
     events.map((event) => [event.type, event.message]),
     [['export.progress', 'exported']],
@@ -76,7 +76,8 @@ test('a comparison is scored by the evaluator of its metric, taken from the regi
     {
       checkpoint: directory,
       output: path.join(directory, 'model'),
-      comparison: { dataset: examples },
+      // A file names no metric of its own: the request names it (core has no default to fall back on).
+      comparison: { dataset: examples, metric: 'exact-match' },
       exporter: { use: 'folder', options: {} },
     },
     registryWithExporter(),

@@ -18,7 +18,8 @@ for (const kind of ['random', 'trained'] as const) {
       fixture = await tinyStudent(kind);
       student = await loadStudent(fixture.exported, { maxNewTokens: fixture.reference.max_new_tokens });
     });
-    after(async () => student?.close());
+    // Unset when `before` failed, whatever its declared type says.
+    after(async () => (student as Student | undefined)?.close());
 
     test('the JavaScript tokenizer gives the ids the Python tokenizer gave', () => {
       const folder = readStudentFolder(fixture.exported);

@@ -153,5 +153,5 @@ function readRationales(limit: number): string[] {
   const lines = readFileSync(path.join(dsbsDirectory, 'esnli', 'esnli_valid.json'), 'utf8')
     .split('\n')
     .slice(0, limit);
-  return lines.map((line) => String((JSON.parse(line) as { explanation_1?: string }).explanation_1 ?? ''));
+  return lines.map((line) => (JSON.parse(line) as { explanation_1?: string }).explanation_1 ?? '');
 }

@@ -30,7 +30,7 @@ test('plain mode prints stage changes at once and throttles progress lines', () 
 });
 
 test('live mode redraws its block in place and shows the best validation accuracy', () => {
-  let time = 0;
+  const time = 0;
   const events = new LocalEventStream(() => time);
   const output: string[] = [];
   const stop = attachProgressDisplay(events, {
@@ -56,7 +56,7 @@ test('json mode writes every event as one line', () => {
   events.emit('teacher.retry', { attempt: 2 });
   stop();
   assert.deepEqual(
-    output.map((line) => JSON.parse(line)),
+    output.map((line): unknown => JSON.parse(line)),
     [{ attempt: 2, type: 'teacher.retry', time: 7 }],
   );
 });
@@ -79,7 +79,10 @@ test('the teacher line shows a bar when live, budget skips, and a resume notice 
   stop();
   const screen = output.join('');
   assert.equal(screen.split('teacher: resuming, 40 of 100 examples already done').length, 2, 'the notice is printed exactly once');
-  assert.match(output.at(-1)!, /\[#{12}\.{12}\]  50% teacher 50\/100 {2}cached 40 {2}failed 0 {2}over budget 5 {2}\$0\.0123 {2}ETA 45s\n$/);
+  assert.match(
+    output.at(-1)!,
+    /\[#{12}\.{12}\] {2}50% teacher 50\/100 {2}cached 40 {2}failed 0 {2}over budget 5 {2}\$0\.0123 {2}ETA 45s\n$/,
+  );
 });
 
 test('the first progress event is drawn at once', () => {

@@ -66,7 +66,10 @@ test(
       );
       assert.equal(page.svgCount, 1, 'with its loss curves');
     }
-    const lockfile = JSON.parse(readFileSync(path.join(first.runDirectory, 'distill.lock.json'), 'utf8'));
+    const lockfile = JSON.parse(readFileSync(path.join(first.runDirectory, 'distill.lock.json'), 'utf8')) as {
+      worker: { torch: string };
+      dataFiles: Record<string, unknown>;
+    };
     assert.ok(lockfile.worker.torch.startsWith('2.13.0'), 'the lockfile pins the worker packages');
     assert.ok(
       Object.keys(lockfile.dataFiles).some((file: string) => file.endsWith('esnli_valid.json')),
@@ -125,7 +128,9 @@ test(
       ['dataset:reused', 'teacher:reused', 'trainer:computed', 'export:computed', 'evaluate:computed'],
     );
     const trained = resumed.stages.find((stage) => stage.stage === 'trainer')!;
-    const record = JSON.parse(readFileSync(path.join(trained.directory, 'stage.json'), 'utf8'));
+    const record = JSON.parse(readFileSync(path.join(trained.directory, 'stage.json'), 'utf8')) as {
+      output: { resumed: boolean; steps: number };
+    };
     assert.equal(record.output.resumed, true, 'training continued from the checkpoint written before the kill');
     assert.equal(record.output.steps, 40);
   },

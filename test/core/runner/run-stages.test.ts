@@ -25,34 +25,34 @@ function pipeline(
     {
       name: 'dataset',
       inputs: { file: 'data.jsonl' },
-      async run(context) {
+      run(context) {
         calls.push('dataset');
         writeFileSync(path.join(context.stageDirectory, 'examples.txt'), 'a\nb\n');
-        return { examples: 2 };
+        return Promise.resolve({ examples: 2 });
       },
     },
     {
       name: 'teacher',
       inputs: { model: 'gpt' },
-      async run(context) {
+      run(context) {
         calls.push('teacher');
         const previous = context.upstream.dataset!.output;
-        return { answers: previous.examples };
+        return Promise.resolve({ answers: previous.examples });
       },
     },
     {
       name: 'trainer',
       inputs: { alpha: options.alpha },
-      async run(context) {
+      run(context) {
         calls.push('trainer');
         const progress = path.join(context.stageDirectory, 'progress.txt');
         const resumedFrom = existsSync(progress) ? readFileSync(progress, 'utf8') : 'nothing';
         writeFileSync(progress, 'half');
         if (options.failTrainerOnce && !options.failTrainerOnce.done) {
           options.failTrainerOnce.done = true;
-          throw new Error('killed');
+          return Promise.reject(new Error('killed'));
         }
-        return { resumedFrom };
+        return Promise.resolve({ resumedFrom });
       },
     },
   ];
@@ -187,18 +187,18 @@ test(
       {
         name: 'teacher',
         inputs: { model: 'gpt' },
-        async run() {
+        run() {
           calls.push('teacher');
-          return { failed: missing };
+          return Promise.resolve({ failed: missing });
         },
         partial: (output) => output.failed,
       },
       {
         name: 'trainer',
         inputs: { alpha: 0.5 },
-        async run() {
+        run() {
           calls.push('trainer');
-          return { trained: true };
+          return Promise.resolve({ trained: true });
         },
       },
     ];

@@ -14,7 +14,7 @@ async function post(
   server: RunningServer,
   body: string | Buffer,
   route = '/predict',
-): Promise<{ status: number; json: any; connection: string | null }> {
+): Promise<{ status: number; json: unknown; connection: string | null }> {
   const response = await fetch(`${server.url}${route}`, { method: 'POST', body, headers: { 'content-type': 'application/json' } });
   return { status: response.status, json: await response.json(), connection: response.headers.get('connection') };
 }
@@ -88,8 +88,9 @@ describe('distill serve: the HTTP API', { skip: tinyStudentMissing() }, () => {
     test(`${bad.name} → ${bad.status} with a message, and the server keeps serving`, async () => {
       const { status, json, connection } = await post(served.server, bad.body);
       assert.equal(status, bad.status);
-      assert.equal(json.error.status, bad.status);
-      assert.match(json.error.message, bad.message);
+      const { error } = json as { error: { status: number; message: string } };
+      assert.equal(error.status, bad.status);
+      assert.match(error.message, bad.message);
       // Only a refusal before the body is read closes the connection: its unread rest cannot be skipped.
       assert.equal(connection, bad.name === 'an oversize body' ? 'close' : 'keep-alive');
       await goodRequestSucceeds();

@@ -115,10 +115,11 @@ describe('distill serve: body size and time limits', { skip: tinyStudentMissing(
     );
     const start = performance.now();
     let sent = 0;
-    let closed = false;
-    void connection.closed.then(() => (closed = true));
+    // An object, not a `let`: TypeScript does not see the callback set it.
+    const ended = { closed: false };
+    void connection.closed.then(() => (ended.closed = true));
     // One byte every 50 ms: the whole body would take 10 s.
-    while (!closed && sent < announced) {
+    while (!ended.closed && sent < announced) {
       connection.socket.write('x');
       sent++;
       await delay(50);
@@ -139,9 +140,9 @@ describe('distill serve: body size and time limits', { skip: tinyStudentMissing(
     const connection = await openRawConnection(served.server.url);
     const start = performance.now();
     connection.socket.write('POST /predict HTTP/1.1\r\nhost: test\r\n');
-    let closed = false;
-    void connection.closed.then(() => (closed = true));
-    for (let index = 0; !closed && index < 200; index++) {
+    const ended = { closed: false };
+    void connection.closed.then(() => (ended.closed = true));
+    for (let index = 0; !ended.closed && index < 200; index++) {
       connection.socket.write('x');
       await delay(50);
     }

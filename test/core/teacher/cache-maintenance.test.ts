@@ -151,7 +151,7 @@ test('repair refuses while another process has the cache open, even idle, and ch
   const exited = new Promise((resolve) => holder.on('close', resolve));
   context.after(() => holder.kill('SIGKILL'));
   await new Promise<void>((resolve, reject) => {
-    holder.stdout!.on('data', (chunk: Buffer) => chunk.toString().includes('open') && resolve());
+    holder.stdout.on('data', (chunk: Buffer) => chunk.toString().includes('open') && resolve());
     holder.on('close', () => reject(new Error('the holder ended before opening the cache')));
   });
 
@@ -231,7 +231,7 @@ test('a process that opens the cache while a repair holds it waits, then writes 
     { stdio: ['ignore', 'pipe', 'inherit'] },
   );
   let output = '';
-  late.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  late.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
   const lateCode = await new Promise((resolve) => late.on('close', resolve));
   const repaired = await repair;
   assert.equal(repaired.code, 0, repaired.stderr);

@@ -25,9 +25,10 @@ interface Setup {
   readonly teacher: Teacher;
   readonly directory: string;
   readonly cacheFile: string;
-  run(
+  /** Runs the teach stage; a plain function, so tests take it out of the setup. */
+  readonly run: (
     overrides?: Partial<TeachStageInput>,
-  ): Promise<{ report: Awaited<ReturnType<typeof runTeachStage>>; records: TeacherRecord[]; events: DistillEvent[] }>;
+  ) => Promise<{ report: Awaited<ReturnType<typeof runTeachStage>>; records: TeacherRecord[]; events: DistillEvent[] }>;
 }
 
 const clock = scaledClock(100);
@@ -46,7 +47,7 @@ async function setup(context: TestContext, script: ServerScript, dataset: Datase
     teacher,
     directory,
     cacheFile,
-    async run(overrides = {}) {
+    run: async (overrides = {}) => {
       const cache = overrides.cache === undefined ? TeacherCache.open(cacheFile) : overrides.cache;
       const events: DistillEvent[] = [];
       const stream = new LocalEventStream();

@@ -187,7 +187,7 @@ test('a failed group commit rejects each answer of the transaction with a UserEr
   const results = await Promise.allSettled(['f1', 'f2', 'f3'].map((key) => cache.commit(key, origin('gpt-4o-mini'), big(key), 1000)));
   for (const result of results) {
     assert.equal(result.status, 'rejected');
-    const reason = (result as PromiseRejectedResult).reason as unknown;
+    const reason: unknown = result.reason;
     assert.ok(reason instanceof TeacherCacheError && isUserError(reason), String(reason));
     assert.equal(reason.code, 'SQLITE_FULL');
     assert.match(reason.message, /the disk holding the teacher cache at .*cache\.sqlite is full/);

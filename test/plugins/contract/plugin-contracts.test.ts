@@ -20,10 +20,13 @@ const strictAjv = createAjv();
 const defaultingAjv = createAjv({ useDefaults: true });
 
 /** Fake credentials for any variable named like one, so providers can be created offline. */
-const environment: Readonly<Record<string, string | undefined>> = new Proxy({} as Record<string, string | undefined>, {
-  get: (_target, name) =>
-    typeof name === 'string' && /(API_?KEY|TOKEN|SECRET)$/.test(name) ? `fake-${name.toLowerCase()}-0123456789` : undefined,
-});
+const environment: Readonly<Record<string, string | undefined>> = new Proxy<Record<string, string | undefined>>(
+  {},
+  {
+    get: (_target, name) =>
+      typeof name === 'string' && /(API_?KEY|TOKEN|SECRET)$/.test(name) ? `fake-${name.toLowerCase()}-0123456789` : undefined,
+  },
+);
 const fakeSecrets = ['fake-'];
 
 function exampleOptions(descriptor: AnyPluginDescriptor): Record<string, unknown> {
@@ -39,10 +42,10 @@ function needsMissingData(descriptor: AnyPluginDescriptor): string | false {
 async function withoutNetwork<Result>(action: () => Promise<Result>): Promise<{ result: Result; requests: string[] }> {
   const original = globalThis.fetch;
   const requests: string[] = [];
-  globalThis.fetch = (async (input: string | URL | Request) => {
+  globalThis.fetch = (input: string | URL | Request) => {
     requests.push(String(input instanceof Request ? input.url : input));
-    throw new Error('network access during create');
-  }) as typeof fetch;
+    return Promise.reject(new Error('network access during create'));
+  };
   try {
     return { result: await action(), requests };
   } finally {
@@ -91,8 +94,8 @@ function contractSuite(kind: PluginKind, descriptor: AnyPluginDescriptor, label:
       const options = exampleOptions(descriptor);
       // As in a pipeline: create receives options with the schema's defaults filled in.
       defaultingAjv.compile(descriptor.optionsSchema).call({ baseDirectory: repositoryRoot } satisfies ValidationContext, options);
-      const { result: instance, requests } = await withoutNetwork(async () =>
-        descriptor.create(options, testDependencies({ baseDirectory: repositoryRoot, environment })),
+      const { result: instance, requests } = await withoutNetwork(
+        async (): Promise<unknown> => await descriptor.create(options, testDependencies({ baseDirectory: repositoryRoot, environment })),
       );
       assert.deepEqual(requests, [], 'create must not make network calls');
       const contract = kindContracts[kind];

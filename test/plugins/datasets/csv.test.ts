@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { UserError } from '../../../core/errors/user-error.js';
 import { CsvParser, parseCsv, readCsvRecords } from '../../../plugins/datasets/jsonl/csv.js';
+import { readToEnd } from '../../support/async-values.js';
 import { testPath } from '../../support/paths.js';
 
 test('quoted fields keep separators, doubled quotes and line breaks', () => {
@@ -25,7 +26,7 @@ test('chunks may split a row anywhere, even inside a doubled quote or a CRLF', (
   const text = 'id,text\r\n1,"He said ""no""\r\nthen left"\r\n2,"x,y"\r\n';
   const whole = parseCsv(text);
   const parser = new CsvParser();
-  const rows = [...[...text].flatMap((character) => parser.push(character)), ...parser.end()].map((row) => row.cells);
+  const rows = [...Array.from(text).flatMap((character) => parser.push(character)), ...parser.end()].map((row) => row.cells);
   assert.deepEqual(rows, whole);
   assert.equal(whole[1]![1], 'He said "no"\r\nthen left');
 });
@@ -52,9 +53,7 @@ test('readCsvRecords streams records keyed by the header, with their lines', asy
 test('a row with more cells than the header is a UserError naming the line and the fix', async () => {
   const file = testPath('plugins', 'datasets', 'fixtures', 'ragged.csv');
   await assert.rejects(
-    async () => {
-      for await (const _record of readCsvRecords(file)) void _record;
-    },
+    () => readToEnd(readCsvRecords(file)),
     (error: unknown) => {
       assert.ok(error instanceof UserError);
       assert.equal(error.problems[0]!.line, 2);
@@ -68,9 +67,7 @@ test('a row with more cells than the header is a UserError naming the line and t
 test('a missing CSV file is a UserError naming the path', async () => {
   const file = testPath('plugins', 'datasets', 'fixtures', 'absent.csv');
   await assert.rejects(
-    async () => {
-      for await (const _record of readCsvRecords(file, 'data file')) void _record;
-    },
+    () => readToEnd(readCsvRecords(file, 'data file')),
     (error: unknown) => error instanceof UserError && error.message === `data file not found: ${file}`,
   );
 });

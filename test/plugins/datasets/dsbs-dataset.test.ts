@@ -72,7 +72,7 @@ test('svamp: the whole problem is {question}, split into body and final question
     'Luke scored 84 points after playing 2 rounds of a trivia game. If he gained the same number of points each round',
   );
   assert.equal(example!.fields.final_question, 'How many points did he score per round?');
-  assert.equal(dataset.studentInput(example!), `${String(example!.fields.body)}\n${String(example!.fields.final_question)}`);
+  assert.equal(dataset.studentInput(example!), `${example!.fields.body}\n${example!.fields.final_question}`);
   assert.equal(example!.fields.question, dataset.studentInput(example!));
 });
 

@@ -4,6 +4,7 @@ import type { Dataset, DatasetExample, WorkedExample } from '../../../core/plugi
 import { promptForDataset, type Prompt } from '../../../core/plugins/kinds/prompt.js';
 import { UserError } from '../../../core/errors/user-error.js';
 import { templatePrompt, type TemplatePromptOptions } from '../../../plugins/prompts/template/template-prompt.js';
+import { asyncValues } from '../../support/async-values.js';
 import { testDependencies } from '../datasets/test-dependencies.js';
 
 const create = async (options: TemplatePromptOptions): Promise<Prompt> => templatePrompt.create(options, testDependencies('/'));
@@ -11,6 +12,14 @@ const create = async (options: TemplatePromptOptions): Promise<Prompt> => templa
 /** An NLI example whose premise names it, so the prompt shows which exemplars it took. */
 function nliExample(name: string, label: string, split = 'train'): DatasetExample {
   return { id: `${split}/${name}`, split, fields: { premise: `Premise ${name}.`, hypothesis: `Hypothesis ${name}.` }, goldLabel: label };
+}
+
+/** The worked examples of a split, each explained; the split is noted as asked once they are read. */
+function* explained(worked: readonly DatasetExample[], split: string, asked: string[]): Generator<WorkedExample> {
+  asked.push(split);
+  for (const example of worked) {
+    yield { example, label: example.goldLabel!, rationale: `reason for ${example.id}, which the premise settles` };
+  }
 }
 
 /**
@@ -37,12 +46,7 @@ function memoryDataset(options: {
     ...(worked === undefined
       ? {}
       : {
-          async *workedExamples(split: string): AsyncGenerator<WorkedExample> {
-            asked.push(split);
-            for (const example of worked) {
-              yield { example, label: example.goldLabel!, rationale: `reason for ${example.id}, which the premise settles` };
-            }
-          },
+          workedExamples: (split: string) => asyncValues(explained(worked, split, asked)),
         }),
   };
 }

@@ -1,5 +1,6 @@
 import type { Dataset, DatasetExample } from '../../../../core/plugins/kinds/dataset.js';
 import type { PluginDescriptor } from '../../../../core/plugins/plugin-descriptor.js';
+import { asyncValues } from '../../../support/async-values.js';
 
 /** A dataset of examples given inline in its options: the smallest possible dataset plugin. */
 export const sampleDataset: PluginDescriptor<{ examples: { question: string; answer: string }[] }, Dataset> = {
@@ -35,9 +36,7 @@ export const sampleDataset: PluginDescriptor<{ examples: { question: string; ans
       splits: ['train'],
       fields: ['question'],
       labels: null,
-      async *read(split) {
-        if (split === 'train') yield* examples;
-      },
+      read: (split) => asyncValues(split === 'train' ? examples : []),
       studentInput: (example) => String(example.fields.question),
       sourceFiles: () => [],
     };

@@ -9,8 +9,6 @@ export const sampleExporter: PluginDescriptor<Record<string, never>, Exporter> =
   summary: 'Writes no files (contract sample).',
   optionsSchema: { type: 'object', additionalProperties: false, properties: {} },
   create: () => ({
-    async export(request) {
-      return { outputDirectory: request.outputDirectory, files: [], bytes: 0 };
-    },
+    export: (request) => Promise.resolve({ outputDirectory: request.outputDirectory, files: [], bytes: 0 }),
   }),
 };

@@ -24,9 +24,9 @@ export const sampleTeacher: PluginDescriptor<{ model: string; api_key?: string }
       model: options.model,
       requestOptions: {},
       cacheable: true,
-      async complete(request) {
+      complete(request) {
         const text = request.messages.at(-1)?.content ?? '';
-        return { text, usage: { promptTokens: 1, completionTokens: 1 }, model: options.model, finishReason: 'stop' };
+        return Promise.resolve({ text, usage: { promptTokens: 1, completionTokens: 1 }, model: options.model, finishReason: 'stop' });
       },
     };
   },

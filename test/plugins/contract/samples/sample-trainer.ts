@@ -9,8 +9,7 @@ export const sampleTrainer: PluginDescriptor<Record<string, never>, Trainer> = {
   summary: 'Trains nothing (contract sample).',
   optionsSchema: { type: 'object', additionalProperties: false, properties: {} },
   create: () => ({
-    async train(request) {
-      return { checkpointDirectory: request.outputDirectory, steps: 0, validationAccuracy: Number.NaN, testAccuracy: Number.NaN };
-    },
+    train: (request) =>
+      Promise.resolve({ checkpointDirectory: request.outputDirectory, steps: 0, validationAccuracy: Number.NaN, testAccuracy: Number.NaN }),
   }),
 };

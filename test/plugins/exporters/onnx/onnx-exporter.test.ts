@@ -23,7 +23,10 @@ describe('onnx exporter', { skip: tinyStudentMissing() }, () => {
       'tokenizer_config.json',
     ]);
     // Pinned to what the Python tokenizer does, since the JavaScript tokenizers default to the opposite.
-    const tokenizerConfig = JSON.parse(readFileSync(path.join(fixture.exported, 'tokenizer_config.json'), 'utf8'));
+    const tokenizerConfig = JSON.parse(readFileSync(path.join(fixture.exported, 'tokenizer_config.json'), 'utf8')) as Record<
+      string,
+      unknown
+    >;
     assert.equal(tokenizerConfig.clean_up_tokenization_spaces, false);
     const total = fixture.exportResult.files.reduce((sum, file) => sum + statSync(path.join(fixture.exported, file)).size, 0);
     assert.equal(fixture.exportResult.bytes, total);

@@ -27,7 +27,7 @@ test(
       const rationales = readFileSync(path.join(dsbsDirectory, 'esnli', 'esnli_valid.json'), 'utf8')
         .split('\n')
         .slice(0, 500)
-        .map((line) => String((JSON.parse(line) as { explanation_1?: string }).explanation_1 ?? ''));
+        .map((line) => (JSON.parse(line) as { explanation_1?: string }).explanation_1 ?? '');
       const test = (await readEvaluationExamples({ dataset: 'esnli', split: 'test', root: dsbsDirectory, limit: 60 }, registry)).examples;
       const toTraining = (examples: typeof valid, withRationale: boolean) =>
         examples.map((example, index) => ({

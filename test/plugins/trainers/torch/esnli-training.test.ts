@@ -4,17 +4,24 @@ import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
-import type { Dataset } from '../../../../core/plugins/kinds/dataset.js';
+import type { Dataset, DatasetExample } from '../../../../core/plugins/kinds/dataset.js';
 import { LocalEventStream, type DistillEvent } from '../../../../core/services/event-stream.js';
 import { runTrainStage } from '../../../../core/training/train-stage.js';
 import { labelSourceSampler } from '../../../../plugins/samplers/label-source/label-source-sampler.js';
 import { torchTrainer } from '../../../../plugins/trainers/torch/torch-trainer.js';
 import type { TorchTrainerOptions } from '../../../../plugins/trainers/torch/torch-trainer-options.js';
+import { asyncValues } from '../../../support/async-values.js';
 import { sharedDataMissing } from '../../../support/paths.js';
 import { esnliTeacherRecords, esnliTestExamples } from './esnli-teacher-records.js';
 import { testDependencies } from '../../../support/test-dependencies.js';
 
 const testSize = 600;
+
+/** The examples of the test split, the only one the train stage may read here. */
+function* testSplit(examples: readonly { id: string; input: string; label: string }[], split: string): Generator<DatasetExample> {
+  assert.equal(split, 'test', 'validation comes from the teacher records');
+  for (const example of examples) yield { id: example.id, split, fields: { input: example.input }, goldLabel: example.label };
+}
 
 /** e-SNLI `test` as a dataset: the train stage reads the test split through the Dataset contract. */
 async function esnliTestDataset(): Promise<Dataset> {
@@ -23,10 +30,7 @@ async function esnliTestDataset(): Promise<Dataset> {
     splits: ['valid', 'test'],
     fields: ['premise', 'hypothesis'],
     labels: ['entailment', 'neutral', 'contradiction'],
-    async *read(split) {
-      assert.equal(split, 'test', 'validation comes from the teacher records');
-      for (const example of examples) yield { id: example.id, split, fields: { input: example.input }, goldLabel: example.label };
-    },
+    read: (split) => asyncValues(testSplit(examples, split)),
     studentInput: (example) => String(example.fields.input),
     sourceFiles: () => [],
   };

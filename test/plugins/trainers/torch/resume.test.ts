@@ -113,7 +113,10 @@ test(
   'a pretrained student from a local Hugging Face folder starts where that training ended',
   { skip: sharedDataMissing(), timeout: 120_000 },
   async (context) => {
-    if (!trainedFolder) return context.skip('needs the model trained by the resume test');
+    if (!trainedFolder) {
+      context.skip('needs the model trained by the resume test');
+      return;
+    }
     const output = await mkdtemp(path.join(tmpdir(), 'distill-pretrained-'));
     const { request } = trainedFolder;
     const run = await train({
@@ -126,9 +129,10 @@ test(
     const first = run.seen.find((event) => event.type === 'train.progress')!;
     // The loaded weights start near where the first training ended, not where fresh weights start.
     const midpoint = (trainedFolder.firstLoss + trainedFolder.lastLoss) / 2;
+    const firstLoss = first.loss as number;
     assert.ok(
-      (first.loss as number) < midpoint,
-      `first loss ${first.loss} from the folder; the training that made it went ${trainedFolder.firstLoss} → ${trainedFolder.lastLoss}`,
+      firstLoss < midpoint,
+      `first loss ${firstLoss} from the folder; the training that made it went ${trainedFolder.firstLoss} → ${trainedFolder.lastLoss}`,
     );
     assert.equal(
       run.seen.find((event) => event.type === 'train.started')?.vocabulary,

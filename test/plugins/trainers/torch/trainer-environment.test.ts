@@ -15,13 +15,13 @@ function printed(expression: string): string {
 test("the torch trainer's environment: the versions its worker's handshake reports are the interpreter's own", async () => {
   // devices: 2 would train under torchrun; the report starts one plain worker all the same.
   const trainer = await torchTrainer.create({ devices: 2 }, testDependencies({ environment: process.env }));
-  assert.ok(trainer.environment, 'the torch trainer implements environment()');
+  assert.ok(trainer.environment !== undefined, 'the torch trainer implements environment()');
   const { packages } = await trainer.environment();
   assert.equal(packages.torch, printed('torch.__version__'));
   assert.equal(packages.transformers, printed('transformers.__version__'));
   assert.equal(packages.tokenizers, printed('tokenizers.__version__'));
   assert.equal(packages.python, printed('platform.python_version()'));
-  assert.match(packages.torch ?? '', /^2\.13\.0/);
+  assert.match(packages.torch, /^2\.13\.0/);
 });
 
 test('a trainer whose Python cannot import torch cannot report its environment, and says why', async () => {
