@@ -4,7 +4,7 @@ import { dsbsDataset } from './datasets/dsbs/dsbs-dataset.js';
 import { jsonlDataset } from './datasets/jsonl/jsonl-dataset.js';
 import { exactMatchEvaluator } from './evaluators/exact-match/exact-match-evaluator.js';
 import { numericEqualityEvaluator } from './evaluators/numeric-equality/numeric-equality-evaluator.js';
-import { onnxExporter } from './exporters/onnx/onnx-exporter-descriptor.js';
+import { onnxExporter } from './exporters/onnx/onnx-exporter.js';
 import { constantLossWeight } from './loss-weights/constant/constant-loss-weight.js';
 import { linearLossWeight } from './loss-weights/linear/linear-loss-weight.js';
 import { palmParser } from './parsers/palm/palm-parser.js';

@@ -1,119 +1,34 @@
-import { readdir, stat } from 'node:fs/promises';
-import path from 'node:path';
-import { findPythonInterpreter } from '../../../core/python/python-interpreter.js';
-import type {
-  ExportRequest,
-  ExportResult,
-  Exporter,
-  QuantizationComparison,
-  QuantizationComparisonRequest,
-} from '../../../core/plugins/kinds/exporter.js';
-import type { EventStream } from '../../../core/services/event-stream.js';
-import type { PluginDependencies } from '../../../core/plugins/plugin-dependencies.js';
+import type { Exporter } from '../../../core/plugins/kinds/exporter.js';
+import type { PluginDescriptor } from '../../../core/plugins/plugin-descriptor.js';
 import type { OnnxExporterOptions } from './onnx-exporter-options.js';
-import { runExportProgram } from './run-export-program.js';
-
-async function folderBytes(directory: string, relativePaths: readonly string[]): Promise<number> {
-  let total = 0;
-  for (const relative of relativePaths) total += (await stat(path.join(directory, relative))).size;
-  return total;
-}
-
-async function listFiles(directory: string, prefix = ''): Promise<string[]> {
-  const entries = await readdir(path.join(directory, prefix), { withFileTypes: true });
-  const files: string[] = [];
-  for (const entry of entries) {
-    const relative = prefix ? `${prefix}/${entry.name}` : entry.name;
-    if (entry.isDirectory()) files.push(...(await listFiles(directory, relative)));
-    else files.push(relative);
-  }
-  return files.sort();
-}
 
 /**
- * Decodes the comparison examples with both precisions through the Node inference code (the code
- * that will serve the model), so the reported int8 accuracy is the one users get.
+ * The `onnx` exporter: writes the chosen T5 checkpoint as a transformers.js / onnxruntime folder
+ * (`onnx/encoder_model.onnx`, `onnx/decoder_model_merged.onnx` with the self-attention cache, config
+ * and tokenizer files), checked against PyTorch before it returns; see docs/onnx-layout.md.
  */
-async function compareQuantized(
-  outputDirectory: string,
-  comparison: QuantizationComparisonRequest,
-  files: readonly string[],
-  events: EventStream,
-): Promise<QuantizationComparison> {
-  const { loadStudent } = await import('../../../core/inference/load-student.js');
-  const inputs = comparison.examples.map((example) => example.input);
-  const labels: Record<'fp32' | 'int8', string[]> = { fp32: [], int8: [] };
-  for (const precision of ['fp32', 'int8'] as const) {
-    events.emit('export.progress', { message: `scoring the ${precision} model on ${inputs.length} examples` });
-    const student = await loadStudent(outputDirectory, { precision });
-    try {
-      labels[precision] = (await student.predict(inputs)).map((prediction) => prediction.label);
-    } finally {
-      await student.close();
-    }
-  }
-  const accuracy = (predicted: string[]) =>
-    comparison.examples.length === 0
-      ? 0
-      : comparison.examples.reduce((sum, example, index) => sum + comparison.score(predicted[index]!, example.label), 0) /
-        comparison.examples.length;
-  const agreeing = labels.fp32.filter((label, index) => label === labels.int8[index]).length;
-  const onnxFiles = files.filter((file) => file.startsWith('onnx/'));
-  return {
-    metric: comparison.metric,
-    examples: comparison.examples.length,
-    fullPrecisionAccuracy: accuracy(labels.fp32),
-    quantizedAccuracy: accuracy(labels.int8),
-    agreement: comparison.examples.length === 0 ? 1 : agreeing / comparison.examples.length,
-    fullPrecisionBytes: await folderBytes(
-      outputDirectory,
-      onnxFiles.filter((file) => !file.includes('_quantized')),
-    ),
-    quantizedBytes: await folderBytes(
-      outputDirectory,
-      onnxFiles.filter((file) => file.includes('_quantized')),
-    ),
-  };
-}
-
-/** The `onnx` exporter: runs the Python export program, then optionally compares int8 with fp32. */
-export function createOnnxExporter(options: OnnxExporterOptions, dependencies: PluginDependencies): Exporter {
-  return {
-    async export(request: ExportRequest, events: EventStream, signal: AbortSignal): Promise<ExportResult> {
-      const interpreter = findPythonInterpreter(options.python, dependencies.environment);
-      const outputDirectory = path.resolve(dependencies.baseDirectory, request.outputDirectory);
-      const quantize = options.quantize ?? false;
-      events.emit('export.start', { checkpoint: request.checkpointDirectory, output: outputDirectory, quantize });
-      const program = await runExportProgram(
-        {
-          interpreter,
-          checkpointDirectory: path.resolve(dependencies.baseDirectory, request.checkpointDirectory),
-          outputDirectory,
-          quantize,
-          opset: options.opset ?? 14,
-          threads: options.threads ?? 1,
-          environment: dependencies.environment,
-          processes: dependencies.processes,
-        },
-        events,
-        signal,
-      );
-      const files = await listFiles(outputDirectory);
-      const quantization =
-        quantize && request.comparison ? await compareQuantized(outputDirectory, request.comparison, files, events) : undefined;
-      const result: ExportResult = {
-        outputDirectory,
-        files,
-        bytes: await folderBytes(outputDirectory, files),
-        ...(quantization ? { quantization } : {}),
-      };
-      events.emit('export.done', {
-        files: files.length,
-        bytes: result.bytes,
-        maxLogitDifference: program.maxLogitDifference,
-        quantization,
-      });
-      return result;
+export const onnxExporter: PluginDescriptor<OnnxExporterOptions, Exporter> = {
+  id: 'onnx',
+  kind: 'exporter',
+  version: '1.0.0',
+  summary: 'Export the student to ONNX (transformers.js layout, KV cache), optionally int8-quantised.',
+  optionsSchema: {
+    type: 'object',
+    additionalProperties: false,
+    properties: {
+      quantize: {
+        type: 'boolean',
+        default: false,
+        description: 'Also write int8 dynamically quantised graphs and compare their accuracy.',
+      },
+      opset: { type: 'integer', minimum: 14, maximum: 21, default: 14, description: 'ONNX opset version.' },
+      python: { type: 'string', description: 'Python interpreter with torch, transformers, onnx and onnxruntime.' },
+      threads: { type: 'integer', minimum: 1, default: 1, description: 'torch threads while exporting.' },
     },
-  };
-}
+  },
+  exampleOptions: { quantize: false },
+  async create(options, dependencies) {
+    const { createOnnxExporter } = await import('./create-onnx-exporter.js');
+    return createOnnxExporter(options, dependencies);
+  },
+};

@@ -76,8 +76,7 @@ test('a comparison is scored by the evaluator of its metric, taken from the regi
     {
       checkpoint: directory,
       output: path.join(directory, 'model'),
-      // A file names no metric of its own: the request names it (core has no default to fall back on).
-      comparison: { dataset: examples, metric: 'exact-match' },
+      comparison: { dataset: examples },
       exporter: { use: 'folder', options: {} },
     },
     registryWithExporter(),

@@ -158,13 +158,13 @@ test(
     calls.length = 0;
     const stages = pipeline({ alpha: 0.5 }, calls);
     const partial = { ...stages[2], complete: (output: TestOutputs['trainer']) => output.resumedFrom === 'half' };
-    const stopped = await run([stages[0]!, stages[1]!, partial], runDirectory, { requireStored: { stages: ['teacher'], fix: '' } });
+    const stopped = await run([stages[0], stages[1], partial], runDirectory, { requireStored: { stages: ['teacher'], fix: '' } });
     assert.deepEqual(
       stopped.map((outcome) => outcome.status),
       ['reused', 'reused', 'stopped'],
     );
     assert.equal(existsSync(path.join(stopped[2]!.directory, 'stage.json')), false, 'no record: the next run resumes it');
-    const finished = await run([stages[0]!, stages[1]!, partial], runDirectory);
+    const finished = await run([stages[0], stages[1], partial], runDirectory);
     assert.deepEqual(
       finished.map((outcome) => outcome.status),
       ['reused', 'reused', 'computed'],
