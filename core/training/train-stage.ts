@@ -122,16 +122,9 @@ export async function runTrainStage(input: TrainStageInput): Promise<TrainStageR
   const summary = { ...summariseTrainingData(trainingRecords, items), validation: validation.length, test: test.length };
   input.events.emit('train.data', summary);
 
-  const signature = canonicalHash({
-    train,
-    validation,
-    test,
-    student: input.student,
-    alpha: input.alpha,
-    metric: input.metric,
-    seed: input.seed,
-    trainer: { use: input.trainerStep.use, options: input.trainerStep.options },
-  });
+  // What the trainer is asked, and (with the trainer's step) what a checkpoint may be resumed for.
+  const request = { train, validation, test, student: input.student, alpha: input.alpha, metric: input.metric, seed: input.seed };
+  const signature = canonicalHash({ ...request, trainer: { use: input.trainerStep.use, options: input.trainerStep.options } });
   const output = path.resolve(input.outputDirectory);
   const signaturePath = path.join(output, signatureFile);
   const previous = existsSync(signaturePath) ? readTextFileNoFollow(signaturePath).trim() : null;
@@ -143,20 +136,6 @@ export async function runTrainStage(input: TrainStageInput): Promise<TrainStageR
   await mkdir(output, { recursive: true });
   writeFileNoFollow(signaturePath, signature + '\n');
 
-  const result = await input.trainer.train(
-    {
-      outputDirectory: output,
-      train,
-      validation,
-      test,
-      student: input.student,
-      alpha: input.alpha,
-      metric: input.metric,
-      seed: input.seed,
-      resume,
-    },
-    input.events,
-    input.signal,
-  );
+  const result = await input.trainer.train({ outputDirectory: output, ...request, resume }, input.events, input.signal);
   return { ...result, outputDirectory: output, data: summary, resumed: resume };
 }
