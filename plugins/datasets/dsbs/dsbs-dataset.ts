@@ -1,5 +1,7 @@
 import type { Dataset, DatasetExample, NamedDataset, NamedDatasetCatalogue } from '../../../core/plugins/kinds/dataset.js';
 import type { PluginDescriptor } from '../../../core/plugins/plugin-descriptor.js';
+import { fillTemplate, findPlaceholders, unknownPlaceholderProblems } from '../../../core/parsing/template-placeholders.js';
+import { UserError } from '../../../core/errors/user-error.js';
 import {
   assertDsbsSplit,
   dsbsDatasetNames,
@@ -21,6 +23,11 @@ export interface DsbsDatasetOptions {
   readonly name: DsbsDatasetName;
   /** The `dsbs` folder; default: the `DISTILL_DSBS_DIR` environment variable. */
   readonly root?: string;
+  /**
+   * The student's input as a `{field}` template (e.g. `"Premise: {premise}\nHypothesis: {hypothesis}"` for a
+   * decoder student); default: Distilling Step-by-Step's input (`{premise} </s> {hypothesis}` for NLI).
+   */
+  readonly student_input?: string;
 }
 
 /**
@@ -37,14 +44,22 @@ function namedDataset(name: DsbsDatasetName): NamedDataset {
   };
 }
 
-function createDsbsDataset(name: DsbsDatasetName, root: string): Dataset {
+/** The student input of each example: the user's template (checked against the fields first), else the paper's. */
+function studentInputOf(name: DsbsDatasetName, template: string | undefined): Dataset['studentInput'] {
+  if (template === undefined) return (example) => dsbsStudentInput(name, example.fields);
+  const problems = unknownPlaceholderProblems(findPlaceholders(template), dsbsFields[name], 'dataset/dsbs');
+  if (problems.length > 0) throw new UserError(problems);
+  return (example) => fillTemplate(template, example.fields);
+}
+
+function createDsbsDataset(name: DsbsDatasetName, root: string, studentTemplate?: string): Dataset {
   const tokens = measuredCompletionTokens[name];
   return {
     splits: dsbsSplits[name],
     fields: dsbsFields[name],
     labels: dsbsLabels(name),
     read: (split) => readDsbsExamples(root, name, split),
-    studentInput: (example) => dsbsStudentInput(name, example.fields),
+    studentInput: studentInputOf(name, studentTemplate),
     // NLI data pairs each premise with several hypotheses: hold them out together.
     ...(isNliDataset(name) ? { groupOf: (example: DatasetExample) => `premise: ${String(example.fields.premise)}` } : {}),
     sourceFiles(split) {
@@ -67,7 +82,7 @@ function createDsbsDataset(name: DsbsDatasetName, root: string): Dataset {
 export const dsbsDataset: PluginDescriptor<DsbsDatasetOptions, Dataset> & NamedDatasetCatalogue = {
   id: 'dsbs',
   kind: 'dataset',
-  version: '1.1.0',
+  version: '1.2.0',
   summary: 'The Distilling Step-by-Step datasets anli1, cqa, esnli and svamp, read from their gold JSON Lines files.',
   optionsSchema: {
     type: 'object',
@@ -80,11 +95,21 @@ export const dsbsDataset: PluginDescriptor<DsbsDatasetOptions, Dataset> & NamedD
         existingPath: true,
         description: `Folder holding anli1/, cqa/, esnli/ and svamp/ (e.g. ../shared/data/dsbs); default: $${dsbsDirectoryVariable}.`,
       },
+      student_input: {
+        type: 'string',
+        minLength: 1,
+        description:
+          'The student input as a {field} template, e.g. "Premise: {premise}\\nHypothesis: {hypothesis}"; default: the paper\'s input (NLI "{premise} </s> {hypothesis}").',
+      },
     },
   },
   exampleOptions: { name: 'esnli', root: '../shared/data/dsbs' },
   namedDatasets: Object.fromEntries(dsbsDatasetNames.map((name) => [name, namedDataset(name)])),
   create(options, dependencies) {
-    return createDsbsDataset(options.name, resolveDsbsRoot(options.root, dependencies.baseDirectory, dependencies.environment));
+    return createDsbsDataset(
+      options.name,
+      resolveDsbsRoot(options.root, dependencies.baseDirectory, dependencies.environment),
+      options.student_input,
+    );
   },
 };
