@@ -164,7 +164,11 @@ export async function causalGreedyDecode(
       ...past,
       input_ids: new runtime.Tensor('int64', next, [batch, 1]),
       attention_mask: new runtime.Tensor('int64', mask, [batch, total]),
-      position_ids: new runtime.Tensor('int64', BigInt64Array.from(positions, (position) => BigInt(position)), [batch, 1]),
+      position_ids: new runtime.Tensor(
+        'int64',
+        BigInt64Array.from(positions, (position) => BigInt(position)),
+        [batch, 1],
+      ),
     };
     for (let row = 0; row < batch; row++) positions[row]! += 1;
     const result = await session.run(feeds);

@@ -83,7 +83,7 @@ export function parseDecoderStudentDescriptor(value: unknown, file: string): Dec
   let labels: string[] | null = null;
   if (record.labels !== null && record.labels !== undefined) {
     if (Array.isArray(record.labels) && record.labels.length > 0 && record.labels.every((label) => typeof label === 'string')) {
-      labels = record.labels as string[];
+      labels = record.labels;
     } else {
       problems.push('/labels must be null or a non-empty list of strings');
     }

@@ -21,7 +21,11 @@ function splitAtSeparator(text: string, separator: string): Prediction {
  * scoring over the prompt's cache. With `two-tasks` targets the rationale is the `explain` task's
  * answer; with `label-then-rationale` it follows the label in one generation, after the separator.
  */
-export async function loadCausalLmStudent(folder: CausalLmStudentFolder, runtime: OnnxRuntime, options: LoadStudentOptions): Promise<Student> {
+export async function loadCausalLmStudent(
+  folder: CausalLmStudentFolder,
+  runtime: OnnxRuntime,
+  options: LoadStudentOptions,
+): Promise<Student> {
   const precision = options.precision ?? 'fp32';
   const { descriptor } = folder;
   const tokenizer = createStudentTokenizer(folder.tokenizer, folder.tokenizerConfig);

@@ -142,15 +142,19 @@ describe('distill predict and eval on an exported causal-LM student', { skip: ti
     assert.equal((JSON.parse(generated.stdout) as { correct: number }).correct, freeCorrect);
   });
 
-  test('--score-labels on a T5 folder needs --labels: a user error with the fix, then an answer among them', { skip: tinyStudentMissing() }, async () => {
-    const fixture = await tinyStudent('trained');
-    const input = fixture.test[0]!.input;
-    const refused = distill('predict', '--model', fixture.exported, '--score-labels', input);
-    assert.equal(refused.status, 1);
-    assert.match(refused.stderr, /label scoring needs the allowed labels, and this student folder has none\n {2}fix: pass the labels/);
-    const run = distill('predict', '--model', fixture.exported, '--score-labels', '--labels', labels.join(','), '--json', input);
-    assert.equal(run.status, 0, run.stderr);
-    const [record] = JSON.parse(run.stdout) as { label: string; confidence: number }[];
-    assert.ok(labels.includes(record!.label) && record!.confidence > 1 / 3 && record!.confidence <= 1, JSON.stringify(record));
-  });
+  test(
+    '--score-labels on a T5 folder needs --labels: a user error with the fix, then an answer among them',
+    { skip: tinyStudentMissing() },
+    async () => {
+      const fixture = await tinyStudent('trained');
+      const input = fixture.test[0]!.input;
+      const refused = distill('predict', '--model', fixture.exported, '--score-labels', input);
+      assert.equal(refused.status, 1);
+      assert.match(refused.stderr, /label scoring needs the allowed labels, and this student folder has none\n {2}fix: pass the labels/);
+      const run = distill('predict', '--model', fixture.exported, '--score-labels', '--labels', labels.join(','), '--json', input);
+      assert.equal(run.status, 0, run.stderr);
+      const [record] = JSON.parse(run.stdout) as { label: string; confidence: number }[];
+      assert.ok(labels.includes(record!.label) && record!.confidence > 1 / 3 && record!.confidence <= 1, JSON.stringify(record));
+    },
+  );
 });

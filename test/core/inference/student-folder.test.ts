@@ -5,7 +5,7 @@ import path from 'node:path';
 import { after, describe, test } from 'node:test';
 import { isUserError, UserError } from '../../../core/errors/user-error.js';
 import { loadStudent } from '../../../core/inference/load-student.js';
-import { causalLmFileName, onnxFileNames, readStudentFolder } from '../../../core/inference/student-folder.js';
+import { causalLmFileName, onnxFileNames, readStudentFolder, type CausalLmStudentFolder } from '../../../core/inference/student-folder.js';
 
 describe('a wrong model folder fails at load with a UserError naming what is missing', () => {
   const scratch = mkdtempSync(path.join(tmpdir(), 'distill-student-folder-'));
@@ -101,9 +101,9 @@ describe('a wrong model folder fails at load with a UserError naming what is mis
     // With the graph, the same folder reads as a causal LM with the cache shape of its config.
     mkdirSync(path.join(folder, 'onnx'));
     writeFileSync(path.join(folder, causalLmFileName('fp32')), '');
-    const read = readStudentFolder(folder);
+    const read = readStudentFolder(folder) as CausalLmStudentFolder;
     assert.equal(read.family, 'causal-lm');
-    assert.ok(read.family === 'causal-lm' && read.headSize === 12 && read.keyValueHeads === 2 && read.layers === 2);
+    assert.deepEqual([read.headSize, read.keyValueHeads, read.layers], [12, 2, 2]);
   });
 
   test('a distill-student.json naming an unknown family, or with wrong fields, says which', () => {
@@ -122,10 +122,7 @@ describe('a wrong model folder fails at load with a UserError naming what is mis
       () => readStudentFolder(wrong),
       (error: unknown) => {
         assert.ok(isUserError(error));
-        assert.deepEqual(
-          error.problems.map((problem) => problem.pointer).sort(),
-          ['/labels', '/max_new_tokens', '/targets'],
-        );
+        assert.deepEqual(error.problems.map((problem) => problem.pointer).sort(), ['/labels', '/max_new_tokens', '/targets']);
         return true;
       },
     );

@@ -113,7 +113,17 @@ async function buildTinyCausalLm(kind: TinyCausalLmKind): Promise<TinyCausalLm> 
     const script = testPath('core', 'inference', 'fixtures', 'make_tiny_causal_lm.py');
     const made = spawnSync(
       testPython,
-      [script, '--data', path.join(staging, 'data.json'), '--output', staging, '--model-type', kind, '--train-steps', String(trainSteps[kind])],
+      [
+        script,
+        '--data',
+        path.join(staging, 'data.json'),
+        '--output',
+        staging,
+        '--model-type',
+        kind,
+        '--train-steps',
+        String(trainSteps[kind]),
+      ],
       { encoding: 'utf8', env: { ...process.env, TRANSFORMERS_VERBOSITY: 'error' } },
     );
     if (made.status !== 0) throw new Error(`make_tiny_causal_lm.py failed:\n${made.stderr}`);
