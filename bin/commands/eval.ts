@@ -22,6 +22,14 @@ export default class EvalCommand extends BaseCommand {
       default: 'exact-match',
     }),
     quantized: Flags.boolean({ description: 'Score the int8 graphs.', default: false }),
+    'score-labels': Flags.boolean({
+      description: "Answer with the best-scoring allowed label (the model folder's, else --labels) instead of free generation.",
+      default: false,
+    }),
+    labels: Flags.string({
+      description: 'Comma-separated allowed labels for --score-labels where the folder has none (T5 students).',
+      dependsOn: ['score-labels'],
+    }),
     threads: Flags.integer({ description: 'onnxruntime intra-op threads.', min: 1, default: 1 }),
     'max-new-tokens': Flags.integer({ description: "Most tokens generated per text (default: the model folder's, else 64).", min: 1 }),
     'max-input-tokens': Flags.integer({
@@ -40,6 +48,8 @@ export default class EvalCommand extends BaseCommand {
       ...(flags.root ? { root: flags.root } : {}),
       ...(flags.limit ? { limit: flags.limit } : {}),
       metric: flags.metric,
+      scoreLabels: flags['score-labels'],
+      ...(flags.labels ? { labels: flags.labels.split(',').map((label) => label.trim()) } : {}),
       student: {
         precision: flags.quantized ? 'int8' : 'fp32',
         intraOpThreads: flags.threads,

@@ -5,7 +5,7 @@ import { BaseCommand } from './base-command.js';
 
 /** `distill export`: a trained checkpoint to an ONNX folder that Node and transformers.js run. */
 export default class ExportCommand extends BaseCommand {
-  static override summary = 'Export a trained T5 checkpoint to ONNX (transformers.js layout), optionally int8.';
+  static override summary = 'Export a trained T5 or causal-LM checkpoint to ONNX (transformers.js layout), optionally int8.';
   static override examples = [
     '<%= config.bin %> export --checkpoint runs/esnli/checkpoint --output out/model',
     '<%= config.bin %> export --checkpoint runs/esnli/checkpoint --output out/model --quantize --dataset esnli --root ../shared/data/dsbs --limit 500',

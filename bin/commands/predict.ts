@@ -8,6 +8,7 @@ export default class PredictCommand extends BaseCommand {
   static override examples = [
     '<%= config.bin %> predict --model out/model "A man plays a guitar. </s> A person makes music."',
     '<%= config.bin %> predict --model out/model --input inputs.jsonl --explain > predictions.jsonl',
+    '<%= config.bin %> predict --model out/model --score-labels --json "A man plays a guitar. </s> A person makes music."',
   ];
   static override strict = false;
   static override args = {
@@ -17,6 +18,14 @@ export default class PredictCommand extends BaseCommand {
     model: Flags.string({ description: 'Exported student folder (written by `distill export`).', required: true }),
     input: Flags.string({ description: 'JSON Lines file whose records have an "input" field; prints JSON Lines.' }),
     explain: Flags.boolean({ description: 'Also generate the rationale.', default: false }),
+    'score-labels': Flags.boolean({
+      description: "Score every allowed label (the model folder's, else --labels) and answer the best with its probability (confidence).",
+      default: false,
+    }),
+    labels: Flags.string({
+      description: 'Comma-separated allowed labels for --score-labels where the folder has none (T5 students).',
+      dependsOn: ['score-labels'],
+    }),
     'max-new-tokens': Flags.integer({ description: "Most tokens generated per text (default: the model folder's, else 64).", min: 1 }),
     'max-input-tokens': Flags.integer({
       description: "Input tokens kept per text (default: the model folder's, i.e. the trainer's max_input_length).",
@@ -34,6 +43,8 @@ export default class PredictCommand extends BaseCommand {
       ...(flags.input ? { inputFile: flags.input } : {}),
       explain: flags.explain,
       maxNewTokens: flags['max-new-tokens'],
+      scoreLabels: flags['score-labels'],
+      ...(flags.labels ? { labels: flags.labels.split(',').map((label) => label.trim()) } : {}),
       student: { precision: flags.quantized ? 'int8' : 'fp32', intraOpThreads: flags.threads, maxInputTokens: flags['max-input-tokens'] },
     });
     if (!this.jsonEnabled()) {
@@ -44,5 +55,6 @@ export default class PredictCommand extends BaseCommand {
 }
 
 function formatPrediction(record: PredictionRecord): string {
-  return record.rationale === undefined ? record.label : `${record.label}\t${record.rationale}`;
+  const label = record.confidence === undefined ? record.label : `${record.label}\t${record.confidence.toFixed(4)}`;
+  return record.rationale === undefined ? label : `${label}\t${record.rationale}`;
 }

@@ -11,6 +11,13 @@ export interface EvaluateStudentRequest extends EvaluationSource {
   /** The plugins: a named dataset is read through the dataset plugin that serves it. */
   readonly registry: PluginRegistry;
   readonly student?: LoadStudentOptions;
+  /**
+   * Score the allowed labels instead of generating (the folder's labels, else `labels`); free
+   * generation is the default, as the trainer evaluates.
+   */
+  readonly scoreLabels?: boolean;
+  /** The allowed labels for `scoreLabels` where the folder has none (T5 folders). */
+  readonly labels?: readonly string[];
   /** Called after each batch with the number of examples done, for progress output. */
   readonly onProgress?: (done: number, total: number) => void;
 }
@@ -25,7 +32,7 @@ export interface EvaluationReport extends Score {
 }
 
 /**
- * Scores an exported student on a dataset split with the `predict: ` task only (the rationale is
+ * Scores an exported student on a dataset split with the `predict` task only (the rationale is
  * not needed to score labels), using the pipeline's own evaluator for the dataset's metric.
  */
 export async function evaluateStudent(request: EvaluateStudentRequest): Promise<EvaluationReport> {
@@ -42,7 +49,10 @@ export async function evaluateStudent(request: EvaluateStudentRequest): Promise<
     const labels: string[] = [];
     const chunk = 64;
     for (let start = 0; start < set.examples.length; start += chunk) {
-      const predictions = await student.predict(set.examples.slice(start, start + chunk).map((example) => example.input));
+      const predictions = await student.predict(
+        set.examples.slice(start, start + chunk).map((example) => example.input),
+        request.scoreLabels ? { scoreLabels: true, ...(request.labels ? { labels: request.labels } : {}) } : {},
+      );
       labels.push(...predictions.map((prediction) => prediction.label));
       request.onProgress?.(labels.length, set.examples.length);
     }

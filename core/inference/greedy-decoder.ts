@@ -1,6 +1,6 @@
 import type { InferenceSession, Tensor as OrtTensor } from 'onnxruntime-node';
 import { UserError } from '../errors/user-error.js';
-import type { StudentFolder } from './student-folder.js';
+import type { T5StudentFolder } from './student-folder.js';
 
 /** The onnxruntime module, passed in so that it is imported once and lazily by {@link loadStudent}. */
 export type OnnxRuntime = typeof import('onnxruntime-node');
@@ -29,12 +29,12 @@ export interface StudentSessions {
   readonly runtime: OnnxRuntime;
   readonly encoder: InferenceSession;
   readonly decoder: InferenceSession;
-  readonly folder: StudentFolder;
+  readonly folder: T5StudentFolder;
   readonly caches: DecoderCaches;
 }
 
 /** The `present.*` output that answers a `past_key_values.*` input. */
-function presentName(pastName: string): string {
+export function presentName(pastName: string): string {
   return `present.${pastName.slice('past_key_values.'.length)}`;
 }
 
@@ -61,24 +61,16 @@ export function decoderCaches(decoder: InferenceSession): DecoderCaches {
   };
 }
 
-/**
- * Greedy decoding of a batch: the encoder runs once, then the decoder runs once per new token on
- * the last token only, fed back its own `present.*` self-attention cache as `past_key_values.*`
- * and, from the second step on, the cross-attention keys and values it computed on the first.
- * Rows that have produced `</s>` are fed padding until every row is done, as Hugging Face's
- * `generate` does, so the ids equal PyTorch's greedy ids.
- *
- * @param inputIds - one id list per text (already tokenised, with `</s>`); right-padded here.
- * @returns the generated ids per row, ending with `</s>` when the model produced it.
- */
-export async function greedyDecode(
-  sessions: StudentSessions,
-  inputIds: readonly (readonly number[])[],
-  maxNewTokens: number,
-): Promise<number[][]> {
-  const { runtime, encoder, decoder, folder, caches } = sessions;
+/** The encoder's output for a batch of inputs, right-padded, with the mask the decoder attends with. */
+export interface EncodedBatch {
+  readonly attentionMask: OrtTensor;
+  readonly hiddenStates: OrtTensor;
+}
+
+/** Runs the encoder once over the right-padded inputs. */
+export async function encodeBatch(sessions: StudentSessions, inputIds: readonly (readonly number[])[]): Promise<EncodedBatch> {
+  const { runtime, encoder, folder } = sessions;
   const batch = inputIds.length;
-  if (batch === 0) return [];
   let length = 1;
   for (const row of inputIds) length = Math.max(length, row.length);
   const ids = new BigInt64Array(batch * length);
@@ -100,6 +92,29 @@ export async function greedyDecode(
   });
   const hiddenStates = encoded.last_hidden_state;
   if (!hiddenStates) throw new Error('encoder_model.onnx has no last_hidden_state output');
+  return { attentionMask, hiddenStates };
+}
+
+/**
+ * Greedy decoding of a batch: the encoder runs once, then the decoder runs once per new token on
+ * the last token only, fed back its own `present.*` self-attention cache as `past_key_values.*`
+ * and, from the second step on, the cross-attention keys and values it computed on the first.
+ * Rows that have produced `</s>` are fed padding until every row is done, as Hugging Face's
+ * `generate` does, so the ids equal PyTorch's greedy ids.
+ *
+ * @param inputIds - one id list per text (already tokenised, with `</s>`); right-padded here.
+ * @returns the generated ids per row, ending with `</s>` when the model produced it.
+ */
+export async function greedyDecode(
+  sessions: StudentSessions,
+  inputIds: readonly (readonly number[])[],
+  maxNewTokens: number,
+): Promise<number[][]> {
+  const { runtime, decoder, folder, caches } = sessions;
+  const batch = inputIds.length;
+  if (batch === 0) return [];
+  const { attentionMask, hiddenStates } = await encodeBatch(sessions, inputIds);
+  const pad = BigInt(folder.padTokenId);
 
   const feeds: Record<string, OrtTensor> = { encoder_attention_mask: attentionMask, encoder_hidden_states: hiddenStates };
   // Zero-length caches on the first step: the decoder concatenates, so no branch input is needed.

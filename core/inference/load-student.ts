@@ -1,7 +1,11 @@
-import type { InferenceSession } from 'onnxruntime-node';
+import { UserError } from '../errors/user-error.js';
 import { decoderCaches, greedyDecode, type OnnxRuntime, type StudentSessions } from './greedy-decoder.js';
-import { readStudentFolder, type StudentPrecision } from './student-folder.js';
+import { bestLabel } from './label-scores.js';
+import { loadCausalLmStudent } from './load-causal-lm-student.js';
+import { studentSessionOptions } from './session-options.js';
+import { readStudentFolder, type StudentPrecision, type T5StudentFolder } from './student-folder.js';
 import { createStudentTokenizer } from './student-tokenizer.js';
+import { t5CandidateTotals } from './t5-candidate-totals.js';
 
 /** How to run an exported student. */
 export interface LoadStudentOptions {
@@ -36,6 +40,14 @@ export interface PredictOptions {
   readonly explain?: boolean;
   /** Cap on generated tokens for this call. */
   readonly maxNewTokens?: number;
+  /**
+   * Score every allowed label instead of generating one: the label of the highest total
+   * log-probability is the answer, with its probability among the labels as `confidence`. The
+   * labels are `labels`, else the folder's (a causal-LM student's `distill-student.json`).
+   */
+  readonly scoreLabels?: boolean;
+  /** The allowed labels for `scoreLabels` (T5 folders carry none). */
+  readonly labels?: readonly string[];
 }
 
 /** One prediction. */
@@ -43,16 +55,23 @@ export interface Prediction {
   readonly label: string;
   /** Present when `explain` was asked for. */
   readonly rationale?: string;
+  /** With `scoreLabels`: the label's probability among the allowed labels (softmax of their total log-probabilities). */
+  readonly confidence?: number;
 }
 
-/** A loaded student: tokeniser plus the two onnxruntime sessions. */
+/** A loaded student of either family: tokeniser plus its onnxruntime sessions. */
 export interface Student {
   /** Folder it was loaded from (absolute). */
   readonly directory: string;
+  /** `t5` (encoder-decoder) or `causal-lm` (decoder-only, docs/decoder-students.md). */
+  readonly family: 't5' | 'causal-lm';
   readonly precision: StudentPrecision;
-  /** Labels (`predict: ` task) and, on request, rationales (`explain: ` task) for each text. */
+  /** Labels (the `predict` task) and, on request, rationales (the `explain` task) for each text. */
   predict(texts: readonly string[], options?: PredictOptions): Promise<Prediction[]>;
-  /** Greedy token ids for texts given with their task prefix; what the parity tests compare. */
+  /**
+   * Greedy token ids; what the parity tests compare. T5: texts given with their task prefix. Causal LM:
+   * complete prompts (task markers included), encoded with the folder's prompt special tokens.
+   */
   generateIds(prefixedTexts: readonly string[], maxNewTokens?: number): Promise<number[][]>;
   /** Text of generated ids. */
   decode(ids: readonly number[]): string;
@@ -64,27 +83,40 @@ export interface Student {
 export const taskPrefixes = { predict: 'predict: ', explain: 'explain: ' } as const;
 
 /**
+ * The labels to score a prediction call against: the call's, else the folder's. Asking to score
+ * without any is a {@link UserError}, since a free answer cannot be scored.
+ */
+export function labelsToScore(options: PredictOptions, folderLabels: readonly string[] | null): readonly string[] {
+  const labels = options.labels ?? folderLabels;
+  if (!labels || labels.length === 0) {
+    throw new UserError({
+      message: 'label scoring needs the allowed labels, and this student folder has none',
+      fix: 'pass the labels (e.g. `labels: ["entailment", "neutral", "contradiction"]`), or generate the answer freely',
+    });
+  }
+  return labels;
+}
+
+/**
  * Loads an exported student folder (the transformers.js layout written by the `onnx` exporter) for
- * batched greedy decoding in Node. A wrong folder fails here with a {@link UserError} naming what is
- * missing. onnxruntime-node is imported on first use so that commands not running a model stay fast.
+ * batched greedy decoding in Node: a T5 student (two graphs) or a causal-LM one (`distill-student.json`
+ * and `onnx/model.onnx`), behind the same {@link Student}. A wrong folder fails here with a
+ * {@link UserError} naming what is missing. onnxruntime-node is imported on first use so that
+ * commands not running a model stay fast.
  */
 export async function loadStudent(directory: string, options: LoadStudentOptions = {}): Promise<Student> {
   const precision = options.precision ?? 'fp32';
   const folder = readStudentFolder(directory, precision);
-  const tokenizer = createStudentTokenizer(folder.tokenizer, folder.tokenizerConfig);
   const runtime: OnnxRuntime = await import('onnxruntime-node');
-  const sessionOptions: InferenceSession.SessionOptions = {
-    intraOpNumThreads: options.intraOpThreads ?? 1,
-    interOpNumThreads: options.interOpThreads ?? 1,
-    executionMode: 'sequential',
-    graphOptimizationLevel: 'all',
-    extra: {
-      session: options.spinning
-        ? // Spin inside a run; stop when it ends, so that the idle session's pool never spins while the other runs.
-          { 'intra_op.allow_spinning': '1', 'inter_op.allow_spinning': '1', force_spinning_stop: '1' }
-        : { 'intra_op.allow_spinning': '0', 'inter_op.allow_spinning': '0' },
-    },
-  };
+  if (folder.family === 'causal-lm') return loadCausalLmStudent(folder, runtime, options);
+  return loadT5Student(folder, runtime, options);
+}
+
+/** A T5 student: the encoder and the merged decoder, `predict: ` and `explain: ` tasks. */
+async function loadT5Student(folder: T5StudentFolder, runtime: OnnxRuntime, options: LoadStudentOptions): Promise<Student> {
+  const precision = options.precision ?? 'fp32';
+  const tokenizer = createStudentTokenizer(folder.tokenizer, folder.tokenizerConfig);
+  const sessionOptions = studentSessionOptions(options);
   const encoder = await runtime.InferenceSession.create(folder.encoderPath, sessionOptions);
   const decoder = await runtime.InferenceSession.create(folder.decoderPath, sessionOptions);
   const sessions: StudentSessions = { runtime, encoder, decoder, folder, caches: decoderCaches(decoder) };
@@ -104,27 +136,39 @@ export async function loadStudent(directory: string, options: LoadStudentOptions
     return results;
   }
 
+  /** Each text's best label among `labels` and its probability, scored by the decoder. */
+  async function scoreLabels(texts: readonly string[], labels: readonly string[]) {
+    // T5's tokenizer appends `</s>`, the label's end token.
+    const candidates = labels.map((label) => tokenizer.encode(label));
+    const scored = [];
+    for (let start = 0; start < texts.length; start += batchSize) {
+      const batch = texts.slice(start, start + batchSize).map((text) => tokenizer.encode(taskPrefixes.predict + text, maxInputTokens));
+      for (const totals of await t5CandidateTotals(sessions, batch, candidates)) scored.push(bestLabel(labels, totals));
+    }
+    return scored;
+  }
+
   return {
     directory: folder.directory,
+    family: 't5',
     precision,
     generateIds,
     decode: (ids) => tokenizer.decode(ids),
     async predict(texts, predictOptions = {}) {
-      const maxNewTokens = predictOptions.maxNewTokens ?? defaultMaxNewTokens;
-      const labels = await generateIds(
-        texts.map((text) => taskPrefixes.predict + text),
-        maxNewTokens,
+      const labels: Prediction[] = predictOptions.scoreLabels
+        ? await scoreLabels(texts, labelsToScore(predictOptions, null))
+        : (
+            await generateIds(
+              texts.map((text) => taskPrefixes.predict + text),
+              predictOptions.maxNewTokens ?? defaultMaxNewTokens,
+            )
+          ).map((ids) => ({ label: tokenizer.decode(ids) }));
+      if (!predictOptions.explain) return labels;
+      const rationales = await generateIds(
+        texts.map((text) => taskPrefixes.explain + text),
+        predictOptions.maxNewTokens ?? defaultRationaleTokens,
       );
-      const rationales = predictOptions.explain
-        ? await generateIds(
-            texts.map((text) => taskPrefixes.explain + text),
-            predictOptions.maxNewTokens ?? defaultRationaleTokens,
-          )
-        : null;
-      return labels.map((ids, index) => {
-        const label = tokenizer.decode(ids);
-        return rationales ? { label, rationale: tokenizer.decode(rationales[index]!) } : { label };
-      });
+      return labels.map((prediction, index) => ({ ...prediction, rationale: tokenizer.decode(rationales[index]!) }));
     },
     async close() {
       await encoder.release();

@@ -13,6 +13,10 @@ export interface PredictTextsRequest {
   readonly inputFile?: string;
   readonly explain?: boolean;
   readonly maxNewTokens?: number;
+  /** Score the allowed labels (the folder's, else `labels`) instead of generating; adds `confidence`. */
+  readonly scoreLabels?: boolean;
+  /** The allowed labels for `scoreLabels` where the folder has none (T5 folders). */
+  readonly labels?: readonly string[];
   readonly student?: LoadStudentOptions;
 }
 
@@ -50,7 +54,12 @@ export async function predictTexts(request: PredictTextsRequest): Promise<Predic
   try {
     const predictions = await student.predict(
       records.map((record) => record.input as string),
-      { explain: request.explain ?? false, ...(request.maxNewTokens ? { maxNewTokens: request.maxNewTokens } : {}) },
+      {
+        explain: request.explain ?? false,
+        ...(request.maxNewTokens ? { maxNewTokens: request.maxNewTokens } : {}),
+        ...(request.scoreLabels ? { scoreLabels: true } : {}),
+        ...(request.labels ? { labels: request.labels } : {}),
+      },
     );
     return records.map((record, index) => ({ ...record, ...predictions[index]! }) as PredictionRecord);
   } finally {

@@ -12,7 +12,7 @@ interface WordPieceModel {
  */
 interface LoadedTokenizer {
   readonly model: WordPieceModel | null;
-  encode(text: string): { ids: number[] };
+  encode(text: string, options?: { add_special_tokens?: boolean }): { ids: number[] };
   decode(ids: number[], options: { skip_special_tokens: boolean; clean_up_tokenization_spaces: boolean }): string;
 }
 
@@ -22,6 +22,8 @@ const TokenizerClass = Tokenizer as new (tokenizerJson: object, tokenizerConfig:
 export interface StudentTokenizer {
   /** Token ids with the tokenizer's post-processing (T5 appends `</s>`), cut to `maxTokens` keeping the last id. */
   encode(text: string, maxTokens?: number): number[];
+  /** Token ids with or without the tokenizer's special tokens (a causal LM's prompt and its targets differ). */
+  encodeText(text: string, addSpecialTokens: boolean): number[];
   /** Text of generated ids, special tokens dropped. */
   decode(ids: readonly number[]): string;
 }
@@ -44,6 +46,9 @@ export function createStudentTokenizer(tokenizerJson: Record<string, unknown>, t
       if (maxTokens === undefined || ids.length <= maxTokens) return ids;
       // Keep the final id (T5's `</s>`): the tokenizer in Python truncates before adding it too.
       return [...ids.slice(0, maxTokens - 1), ids[ids.length - 1]!];
+    },
+    encodeText(text, addSpecialTokens) {
+      return tokenizer.encode(text, { add_special_tokens: addSpecialTokens }).ids;
     },
     decode(ids) {
       return tokenizer.decode([...ids], { skip_special_tokens: true, clean_up_tokenization_spaces: cleanUp }).trim();

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, test } from 'node:test';
 import { dsbsDirectory, repositoryRoot } from '../support/paths.js';
+import { tinyCausalLm, tinyCausalLmMissing } from '../core/inference/tiny-causal-lm-fixture.js';
 import { tinyStudent, tinyStudentMissing } from '../core/inference/tiny-student-fixture.js';
 
 /** Runs the real CLI (`bin/run.js`) as a user would. */
@@ -95,4 +96,65 @@ describe('distill predict and eval on an exported student', { skip: tinyStudentM
     assert.match(run.stderr, /model folder .*no-such-student does not exist\n {2}fix: pass a folder written by `distill export/);
     assert.doesNotMatch(run.stderr, /at .*\.js:\d+/);
   });
+});
+
+describe('distill predict and eval on an exported causal-LM student', { skip: tinyCausalLmMissing() }, () => {
+  /** The label PyTorch scores highest for each test input, and its probability among the labels. */
+  function pytorchBest(totals: number[]): { index: number; probability: number } {
+    const index = totals.indexOf(Math.max(...totals));
+    return { index, probability: 1 / totals.reduce((sum, total) => sum + Math.exp(total - totals[index]!), 0) };
+  }
+  const labels = ['contradiction', 'entailment', 'neutral'];
+
+  test('predict --score-labels --json prints each label with its confidence', async () => {
+    const fixture = await tinyCausalLm('llama');
+    const inputs = fixture.test.slice(0, 3).map((example) => example.input);
+    const run = distill('predict', '--model', fixture.exported, '--score-labels', '--json', ...inputs);
+    assert.equal(run.status, 0, run.stderr);
+    const records = JSON.parse(run.stdout) as { input: string; label: string; confidence: number }[];
+    assert.equal(records.length, 3);
+    records.forEach((record, index) => {
+      const best = pytorchBest(fixture.reference.label_log_probabilities[index]!);
+      assert.equal(record.input, inputs[index]);
+      assert.equal(record.label, labels[best.index]);
+      assert.ok(Math.abs(record.confidence - best.probability) <= 1e-4, `${record.confidence} vs ${best.probability}`);
+    });
+    const plain = distill('predict', '--model', fixture.exported, inputs[0]!);
+    assert.equal(plain.status, 0, plain.stderr);
+    assert.equal(plain.stdout.trim(), fixture.reference.predict_texts[0]);
+  });
+
+  test('eval --score-labels scores the best-scoring labels; free generation stays the default', async (context) => {
+    const fixture = await tinyCausalLm('llama');
+    const scratch = mkdtempSync(path.join(tmpdir(), 'distill-eval-'));
+    context.after(() => rmSync(scratch, { recursive: true, force: true }));
+    const file = path.join(scratch, 'gold.jsonl');
+    writeFileSync(file, fixture.test.map((example) => JSON.stringify({ input: example.input, label: example.label })).join('\n') + '\n');
+    const scored = distill('eval', '--model', fixture.exported, '--dataset', file, '--score-labels', '--json');
+    assert.equal(scored.status, 0, scored.stderr);
+    const expected = fixture.reference.label_log_probabilities.filter(
+      (totals, index) => labels[pytorchBest(totals).index] === fixture.test[index]!.label,
+    ).length;
+    assert.equal((JSON.parse(scored.stdout) as { correct: number }).correct, expected);
+    const generated = distill('eval', '--model', fixture.exported, '--dataset', file, '--json');
+    assert.equal(generated.status, 0, generated.stderr);
+    const freeCorrect = fixture.reference.predict_texts.filter((text, index) => text === fixture.test[index]!.label).length;
+    assert.equal((JSON.parse(generated.stdout) as { correct: number }).correct, freeCorrect);
+  });
+
+  test(
+    '--score-labels on a T5 folder needs --labels: a user error with the fix, then an answer among them',
+    { skip: tinyStudentMissing() },
+    async () => {
+      const fixture = await tinyStudent('trained');
+      const input = fixture.test[0]!.input;
+      const refused = distill('predict', '--model', fixture.exported, '--score-labels', input);
+      assert.equal(refused.status, 1);
+      assert.match(refused.stderr, /label scoring needs the allowed labels, and this student folder has none\n {2}fix: pass the labels/);
+      const run = distill('predict', '--model', fixture.exported, '--score-labels', '--labels', labels.join(','), '--json', input);
+      assert.equal(run.status, 0, run.stderr);
+      const [record] = JSON.parse(run.stdout) as { label: string; confidence: number }[];
+      assert.ok(labels.includes(record!.label) && record!.confidence > 1 / 3 && record!.confidence <= 1, JSON.stringify(record));
+    },
+  );
 });

@@ -3,9 +3,10 @@ import type { PluginDescriptor } from '../../../core/plugins/plugin-descriptor.j
 import type { OnnxExporterOptions } from './onnx-exporter-options.js';
 
 /**
- * The `onnx` exporter: writes the chosen T5 checkpoint as a transformers.js / onnxruntime folder
- * (`onnx/encoder_model.onnx`, `onnx/decoder_model_merged.onnx` with the self-attention cache, config
- * and tokenizer files), checked against PyTorch before it returns; see docs/onnx-layout.md.
+ * The `onnx` exporter: writes the chosen checkpoint as a transformers.js / onnxruntime folder, checked
+ * against PyTorch before it returns. A T5 student becomes `onnx/encoder_model.onnx` and
+ * `onnx/decoder_model_merged.onnx` (docs/onnx-layout.md); a causal-LM student (llama, qwen2, qwen3, with
+ * its `distill-student.json`) becomes `onnx/model.onnx` with its key/value cache (docs/decoder-students.md).
  */
 export const onnxExporter: PluginDescriptor<OnnxExporterOptions, Exporter> = {
   id: 'onnx',

@@ -83,7 +83,9 @@ export async function runExportProgram(
       interpreter: options.interpreter,
     },
     eventTypes: new Set(['progress']),
-    fixes: { user: 'export the folder of a T5 checkpoint the trainer chose (it holds config.json, model.safetensors and the tokenizer)' },
+    fixes: {
+      user: 'export the folder of a checkpoint the trainer chose, T5 or causal LM (it holds config.json, model.safetensors and the tokenizer)',
+    },
     handshakeTimeoutMs,
     cancelGraceMs: 10_000,
     ...(options.processes ? { processes: options.processes } : {}),

@@ -3,6 +3,7 @@ import { describe, test } from 'node:test';
 import { formatUserError } from '../../../core/errors/format-user-error.js';
 import { isUserError } from '../../../core/errors/user-error.js';
 import { serveStudent, serveTokenVariable } from '../../../core/serving/serve-student.js';
+import { tinyCausalLm, tinyCausalLmMissing } from '../inference/tiny-causal-lm-fixture.js';
 import { tinyStudent, tinyStudentMissing } from '../inference/tiny-student-fixture.js';
 import { serveDuringSuite } from './served-student.js';
 
@@ -151,5 +152,26 @@ describe('where distill serve may listen', { skip: tinyStudentMissing() }, () =>
         }
       }
     });
+  });
+});
+
+describe('distill serve with a causal-LM student', { skip: tinyCausalLmMissing() }, () => {
+  test('loads the decoder folder and answers /predict with the labels and rationales PyTorch generates', async () => {
+    const fixture = await tinyCausalLm('llama');
+    const server = await withoutTokenVariable(() =>
+      serveStudent({ model: fixture.exported, port: 0, student: { maxNewTokens: fixture.reference.max_new_tokens } }),
+    );
+    try {
+      const inputs = fixture.test.slice(0, 3).map((example) => example.input);
+      const response = await fetch(`${server.url}/predict`, { method: 'POST', body: JSON.stringify({ inputs, explain: true }) });
+      assert.equal(response.status, 200);
+      const body = (await response.json()) as { predictions: { label: string; rationale: string }[] };
+      assert.deepEqual(
+        body.predictions,
+        [0, 1, 2].map((index) => ({ label: fixture.reference.predict_texts[index], rationale: fixture.reference.explain_texts[index] })),
+      );
+    } finally {
+      await server.close();
+    }
   });
 });

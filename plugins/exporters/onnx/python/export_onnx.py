@@ -1,4 +1,10 @@
-"""Exports a Hugging Face T5 checkpoint folder to the ONNX layout that transformers.js loads.
+"""Exports a Hugging Face T5 or causal-LM checkpoint folder to the ONNX layout that transformers.js loads.
+
+A folder with `distill-student.json` (family `causal-lm`), or whose config names a llama, qwen2 or qwen3
+model, is a decoder-only student: causal_lm_export.py writes `onnx/model.onnx` (input_ids,
+attention_mask, position_ids, past_key_values.{i}.key|value -> logits, present.{i}.key|value), see
+docs/decoder-students.md, and `distill-student.json` is copied beside it. A T5 folder is written as
+follows; the rest of this text is about T5.
 
 Writes, into the output folder:
     config.json, generation_config.json, tokenizer.json, tokenizer_config.json (+ special_tokens_map.json)
@@ -41,10 +47,15 @@ EXPORT_PACKAGES = ("torch", "transformers", "onnx", "onnxruntime")
 TOKENIZER_FILES = ["tokenizer.json", "tokenizer_config.json", "special_tokens_map.json"]
 REQUIRED_FILES = ["config.json", "tokenizer.json", "tokenizer_config.json"]
 WEIGHT_FILES = ["model.safetensors", "pytorch_model.bin", "model.safetensors.index.json"]
+# Written by the trainer into every decoder student's folder and copied next to the graph.
+STUDENT_DESCRIPTOR = "distill-student.json"
+T5_MODEL_TYPES = ("t5", "mt5")
+CAUSAL_LM_MODEL_TYPES = ("llama", "qwen2", "qwen3")
 
 
 def check_checkpoint(directory):
-    """Fails with a user mistake naming every missing file of a Hugging Face T5 model folder."""
+    """Fails with a user mistake naming every missing file of a Hugging Face model folder; returns its
+    family, `t5` or `causal-lm` (docs/decoder-students.md)."""
     if not os.path.isdir(directory):
         raise UserMistake(
             f"checkpoint folder {directory} does not exist",
@@ -58,10 +69,49 @@ def check_checkpoint(directory):
             f"checkpoint folder {directory} lacks {', '.join(missing)}",
             "pass a Hugging Face model folder saved with save_pretrained (model and tokenizer)",
         )
-    with open(os.path.join(directory, "config.json"), encoding="utf-8") as handle:
-        model_type = json.load(handle).get("model_type")
-    if model_type not in ("t5", "mt5"):
-        raise UserMistake(f"checkpoint folder {directory} holds a {model_type!r} model, not a T5", "export a T5 student checkpoint")
+    return student_family(directory)
+
+
+def read_json_file(path):
+    """A JSON object from a file of the checkpoint; anything else is a user mistake naming the file."""
+    try:
+        with open(path, encoding="utf-8") as handle:
+            value = json.load(handle)
+    except (OSError, ValueError) as error:
+        raise UserMistake(f"{path} is not valid JSON: {error}", "save the folder again with save_pretrained") from None
+    if not isinstance(value, dict):
+        raise UserMistake(f"{path} holds {type(value).__name__}, not a JSON object", "save the folder again with save_pretrained")
+    return value
+
+
+def student_family(directory):
+    """`t5` or `causal-lm`: what `distill-student.json` says (the trainer writes it into decoder folders),
+    else what config.json's model_type implies; any other model is a user mistake naming the supported ones."""
+    model_type = read_json_file(os.path.join(directory, "config.json")).get("model_type")
+    supported = f"supported: {', '.join(T5_MODEL_TYPES + CAUSAL_LM_MODEL_TYPES)}"
+    descriptor = os.path.join(directory, STUDENT_DESCRIPTOR)
+    if os.path.isfile(descriptor):
+        family = read_json_file(descriptor).get("family")
+        if family != "causal-lm":
+            raise UserMistake(
+                f"{descriptor} names the student family {family!r}; the exporter knows 'causal-lm' there "
+                f"(T5 folders have no {STUDENT_DESCRIPTOR})",
+                "export a folder written by distill's trainer, or correct its family",
+            )
+        if model_type not in CAUSAL_LM_MODEL_TYPES:
+            raise UserMistake(
+                f"checkpoint folder {directory} holds a {model_type!r} causal LM, which the exporter does not support ({supported})",
+                "train a llama, qwen2 or qwen3 student (SmolLM2, Qwen2.5, Qwen3, Llama 3.2)",
+            )
+        return "causal-lm"
+    if model_type in T5_MODEL_TYPES:
+        return "t5"
+    if model_type in CAUSAL_LM_MODEL_TYPES:
+        return "causal-lm"
+    raise UserMistake(
+        f"checkpoint folder {directory} holds a {model_type!r} model, which the exporter does not support ({supported})",
+        "export a T5 student, or a llama, qwen2 or qwen3 causal-LM student",
+    )
 
 
 def load_model(model_class, checkpoint):
@@ -235,12 +285,12 @@ def check_against_pytorch(model, output_directory):
     return worst
 
 
-def quantize(output_directory):
-    """int8 dynamic quantisation, named as transformers.js expects for dtype 'q8'."""
+def quantize(output_directory, names):
+    """int8 dynamic quantisation of the graphs `names` (without .onnx), named as transformers.js expects for dtype 'q8'."""
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
     written = []
-    for name in ("encoder_model", "decoder_model_merged"):
+    for name in names:
         source = os.path.join(output_directory, "onnx", f"{name}.onnx")
         target = os.path.join(output_directory, "onnx", f"{name}_quantized.onnx")
         emit("progress", message=f"quantising {name} to int8")
@@ -260,14 +310,16 @@ def remove_stale_graphs(output_directory):
     if not os.path.isdir(onnx_directory):
         return
     for name in os.listdir(onnx_directory):
-        if name.startswith(("encoder_model", "decoder_model")) and (name.endswith(".onnx") or name.endswith(".onnx_data")):
+        if name.startswith(("encoder_model", "decoder_model", "model.", "model_quantized.")) and (
+            name.endswith(".onnx") or name.endswith(".onnx_data")
+        ):
             os.remove(os.path.join(onnx_directory, name))
 
 
 def copy_metadata(checkpoint, output_directory, model):
     """Copies config and tokenizer files; writes generation_config.json when the checkpoint lacks it."""
     written = []
-    for name in ["config.json", *TOKENIZER_FILES, "generation_config.json"]:
+    for name in ["config.json", *TOKENIZER_FILES, "generation_config.json", STUDENT_DESCRIPTOR]:
         source = os.path.join(checkpoint, name)
         if os.path.isfile(source):
             shutil.copyfile(source, os.path.join(output_directory, name))
@@ -292,28 +344,59 @@ def pin_decoding_settings(checkpoint, output_directory):
     with open(path, encoding="utf-8") as handle:
         config = json.load(handle)
     config["clean_up_tokenization_spaces"] = bool(getattr(tokenizer, "clean_up_tokenization_spaces", False))
+    # transformers 5 names the class of a tokenizer.json-only tokenizer `TokenizersBackend`, which
+    # transformers 4 and transformers.js do not know; `PreTrainedTokenizerFast` loads the same file in all.
+    if config.get("tokenizer_class") in (None, "TokenizersBackend"):
+        config["tokenizer_class"] = "PreTrainedTokenizerFast"
     with open(path, "w", encoding="utf-8") as handle:
         json.dump(config, handle, indent=2)
 
 
+def load_causal_lm(checkpoint):
+    """A llama / qwen2 / qwen3 checkpoint the decoder graph can compute; anything else is a user mistake."""
+    from decoder_onnx_modules import check_supported
+    from transformers import AutoConfig, AutoModelForCausalLM
+
+    reason = check_supported(AutoConfig.from_pretrained(checkpoint))
+    if reason is not None:
+        raise UserMistake(
+            f"cannot export {checkpoint}: {reason}", "export a llama, qwen2 or qwen3 student with a static rope and full attention"
+        )
+    return load_model(AutoModelForCausalLM, checkpoint)
+
+
 def export(arguments):
     """Checks the checkpoint, exports, verifies, quantises; returns the exit status."""
-    check_checkpoint(arguments.checkpoint)
+    family = check_checkpoint(arguments.checkpoint)
     torch = import_torch()
     torch.set_num_threads(arguments.threads)
-    from transformers import T5ForConditionalGeneration
 
     emit("progress", message=f"loading {arguments.checkpoint}")
-    model = load_model(T5ForConditionalGeneration, arguments.checkpoint)
+    if family == "causal-lm":
+        from causal_lm_export import check_decoder_against_pytorch, complete_config, export_decoder_graph
+
+        model = load_causal_lm(arguments.checkpoint)
+    else:
+        from transformers import T5ForConditionalGeneration
+
+        model = load_model(T5ForConditionalGeneration, arguments.checkpoint)
     model.float()
     os.makedirs(arguments.output, exist_ok=True)
     remove_stale_graphs(arguments.output)
     files = copy_metadata(arguments.checkpoint, arguments.output, model)
-    files += export_graphs(model, arguments.output, arguments.opset)
-    emit("progress", message="checking the graphs against PyTorch")
-    difference = check_against_pytorch(model, arguments.output)
+    if family == "causal-lm":
+        complete_config(model, arguments.output)
+        files += export_decoder_graph(model, arguments.output, arguments.opset, emit)
+        emit("progress", message="checking the graph against PyTorch")
+        difference = check_decoder_against_pytorch(model, arguments.output)
+        graphs = ["model"]
+    else:
+        files += export_graphs(model, arguments.output, arguments.opset)
+        emit("progress", message="checking the graphs against PyTorch")
+        difference = check_against_pytorch(model, arguments.output)
+        graphs = ["encoder_model", "decoder_model_merged"]
     if arguments.quantize:
-        files += quantize(arguments.output)
+        files += quantize(arguments.output, graphs)
     emit("done", files=files, max_logit_difference=difference)
     return 0
 

@@ -1,0 +1,35 @@
+/** The label a student scores highest among a closed set, and its probability. */
+export interface ScoredLabel {
+  readonly label: string;
+  /** Softmax over the labels' total log-probabilities: how sure the student is among these labels. */
+  readonly confidence: number;
+}
+
+/** The natural log of the softmax of one row of logits at `token` (computed in double precision). */
+export function logProbability(logits: Float32Array, offset: number, vocabulary: number, token: number): number {
+  let largest = -Infinity;
+  for (let index = 0; index < vocabulary; index++) largest = Math.max(largest, logits[offset + index]!);
+  let sum = 0;
+  for (let index = 0; index < vocabulary; index++) sum += Math.exp(logits[offset + index]! - largest);
+  return logits[offset + token]! - largest - Math.log(sum);
+}
+
+/** The label of the highest total log-probability (the first on a tie) and its softmax probability among them. */
+export function bestLabel(labels: readonly string[], totals: readonly number[]): ScoredLabel {
+  let best = 0;
+  for (let index = 1; index < totals.length; index++) if (totals[index]! > totals[best]!) best = index;
+  let sum = 0;
+  for (const total of totals) sum += Math.exp(total - totals[best]!);
+  return { label: labels[best]!, confidence: 1 / sum };
+}
+
+/** Every row's index repeated `times` times in a row: the rows of a batch tiled for one candidate each. */
+export function tileRows(data: Float32Array, rows: number, times: number): Float32Array {
+  const rowSize = data.length / rows;
+  const tiled = new Float32Array(data.length * times);
+  for (let row = 0; row < rows; row++) {
+    const source = data.subarray(row * rowSize, (row + 1) * rowSize);
+    for (let copy = 0; copy < times; copy++) tiled.set(source, (row * times + copy) * rowSize);
+  }
+  return tiled;
+}

@@ -1,0 +1,88 @@
+import assert from 'node:assert/strict';
+import { cpSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, test } from 'node:test';
+import * as ort from 'onnxruntime-node';
+import { isUserError } from '../../../../core/errors/user-error.js';
+import { exportStudent } from '../../../../plugins/composition-root.js';
+import { tinyCausalLm, tinyCausalLmMissing } from '../../../core/inference/tiny-causal-lm-fixture.js';
+import { testPython } from '../../../core/inference/tiny-student-fixture.js';
+import { temporaryDirectory } from '../../../support/temporary-directory.js';
+
+describe('onnx exporter: causal-LM students', { skip: tinyCausalLmMissing() }, () => {
+  test("writes the contract's transformers.js layout: one graph with its key/value cache, the descriptor, a portable tokenizer", async () => {
+    const fixture = await tinyCausalLm('llama');
+    assert.deepEqual(fixture.exportResult.files, [
+      'config.json',
+      'distill-student.json',
+      'generation_config.json',
+      'onnx/model.onnx',
+      'onnx/model_quantized.onnx',
+      'tokenizer.json',
+      'tokenizer_config.json',
+    ]);
+    const json = (name: string) => JSON.parse(readFileSync(path.join(fixture.exported, name), 'utf8')) as Record<string, unknown>;
+    assert.deepEqual(json('distill-student.json'), json('../checkpoint/distill-student.json'));
+    const config = json('config.json');
+    assert.equal(config.model_type, 'llama');
+    assert.equal(config.num_key_value_heads, 2);
+    assert.equal(config.head_dim, 12);
+    const tokenizerConfig = json('tokenizer_config.json');
+    // transformers 5 wrote `TokenizersBackend`, which transformers.js does not know.
+    assert.equal(json('../checkpoint/tokenizer_config.json').tokenizer_class, 'TokenizersBackend');
+    assert.equal(tokenizerConfig.tokenizer_class, 'PreTrainedTokenizerFast');
+    assert.equal(tokenizerConfig.clean_up_tokenization_spaces, false);
+
+    for (const file of ['model.onnx', 'model_quantized.onnx']) {
+      const session = await ort.InferenceSession.create(path.join(fixture.exported, 'onnx', file));
+      try {
+        const cache = (prefix: string) => [0, 1].flatMap((layer) => ['key', 'value'].map((part) => `${prefix}.${layer}.${part}`));
+        assert.deepEqual([...session.inputNames], ['input_ids', 'attention_mask', 'position_ids', ...cache('past_key_values')]);
+        assert.deepEqual([...session.outputNames], ['logits', ...cache('present')]);
+        // transformers.js sizes its empty first-step caches from these: `batch_size`, fixed heads and head size.
+        const past = session.inputMetadata.find((input) => input.name === 'past_key_values.0.key');
+        assert.ok(past?.isTensor);
+        assert.deepEqual(past.shape, ['batch_size', 2, 'past_sequence_length', 12]);
+      } finally {
+        await session.release();
+      }
+    }
+  });
+
+  test('a qwen2 student (q/k/v biases, untied output layer) exports and passes the check against PyTorch', async () => {
+    const fixture = await tinyCausalLm('qwen2');
+    assert.ok(fixture.exportResult.files.includes('onnx/model.onnx'));
+    const config = JSON.parse(readFileSync(path.join(fixture.exported, 'config.json'), 'utf8')) as Record<string, unknown>;
+    assert.equal(config.model_type, 'qwen2');
+    assert.equal(config.tie_word_embeddings, false);
+  });
+
+  test('a distill-student.json naming an unknown family is a UserError of the exporter', async (context) => {
+    const fixture = await tinyCausalLm('llama');
+    const scratch = temporaryDirectory(context, 'distill-causal-export-');
+    const checkpoint = path.join(scratch, 'checkpoint');
+    cpSync(fixture.checkpoint, checkpoint, { recursive: true });
+    const descriptor = JSON.parse(readFileSync(path.join(checkpoint, 'distill-student.json'), 'utf8')) as Record<string, unknown>;
+    writeFileSync(path.join(checkpoint, 'distill-student.json'), JSON.stringify({ ...descriptor, family: 'seq2seq' }));
+    await assert.rejects(exportStudent({ checkpoint, output: path.join(scratch, 'out'), python: testPython }), (error: unknown) => {
+      assert.ok(isUserError(error), String(error));
+      assert.match(error.message, /names the student family 'seq2seq'/);
+      assert.equal(error.problems[0]!.plugin, 'exporter/onnx');
+      return true;
+    });
+  });
+
+  test('a model type the exporter cannot compute (gemma3) is a UserError naming the supported ones', async (context) => {
+    const fixture = await tinyCausalLm('llama');
+    const scratch = temporaryDirectory(context, 'distill-causal-export-');
+    const checkpoint = path.join(scratch, 'checkpoint');
+    cpSync(fixture.checkpoint, checkpoint, { recursive: true });
+    const config = JSON.parse(readFileSync(path.join(checkpoint, 'config.json'), 'utf8')) as Record<string, unknown>;
+    writeFileSync(path.join(checkpoint, 'config.json'), JSON.stringify({ ...config, model_type: 'gemma3_text' }));
+    await assert.rejects(exportStudent({ checkpoint, output: path.join(scratch, 'out'), python: testPython }), (error: unknown) => {
+      assert.ok(isUserError(error), String(error));
+      assert.match(error.message, /'gemma3_text' causal LM.*supported: t5, mt5, llama, qwen2, qwen3/);
+      return true;
+    });
+  });
+});
