@@ -14,6 +14,7 @@ import { redactedMarker, redactSecrets, registerSecrets } from './redact.js';
 import { resolveExtends } from './resolve-extends.js';
 import { schemaProblems } from './schema-problems.js';
 import { displayPath, locate } from './source-map.js';
+import { studentProblems } from './student-problems.js';
 import { stepKindAt, validateStepOptions } from './validate-step-options.js';
 
 /** A pipeline read, merged, filled and validated: what a run starts from. */
@@ -103,6 +104,8 @@ export async function loadPipeline(file: string, options: LoadPipelineOptions): 
   // Phase one: the pipeline's shape.
   const validateShape = pipelineShapeValidator();
   const shapeProblems = validateShape(document) ? [] : schemaProblems(validateShape.errors, { pointerPrefix: '', sourceMap });
+  // What the schema cannot express: that a student's config keys and prompt keys fit its family.
+  shapeProblems.push(...studentProblems(document, sourceMap));
   const registry = await pipelinePluginRegistry(document, options.registry, baseDirectory, sourceMap, problems);
   for (const problem of shapeProblems) {
     const kind = problem.message === 'missing required key "use"' ? stepKindAt(problem.pointer ?? '') : undefined;

@@ -13,17 +13,71 @@ export interface TrainingExample {
   readonly rationale: string;
 }
 
+/** Text put around a task's input in a causal-LM student's prompt. */
+export interface PromptAffixes {
+  /** Before the input (default empty). */
+  readonly prefix?: string;
+  /** After the input (default `"\nAnswer:"` for predict, `"\nExplanation:"` for explain). */
+  readonly suffix?: string;
+}
+
+/** How a causal-LM student's prompt is built (docs/decoder-students.md). */
+export interface PromptSpecification {
+  /** `plain`: prefix + input + suffix as is (default); `chat`: that text as the user message of the model's chat template. */
+  readonly format?: 'plain' | 'chat';
+  /** Around the input of the label task. */
+  readonly predict?: PromptAffixes;
+  /** Around the input of the rationale task. */
+  readonly explain?: PromptAffixes;
+  /** Text before every target, tokenised with it (default `" "`). */
+  readonly target_prefix?: string;
+}
+
+/** LoRA adapters trained instead of all weights; merged into every model folder written. */
+export interface LoraSpecification {
+  /** Rank of the adapters (default 8). */
+  readonly rank?: number;
+  /** Scaling alpha (default 16). */
+  readonly alpha?: number;
+  /** Dropout on the adapters' input (default 0.05). */
+  readonly dropout?: number;
+  /** Layers that get adapters (`q_proj`, `v_proj`, …); absent: peft's default for the architecture. */
+  readonly target_modules?: readonly string[];
+}
+
 /** Which student to train (the pipeline's `student` block). */
 export interface StudentSpecification {
-  /** Local Hugging Face folder or hub id to start from. */
+  /**
+   * `t5` (seq2seq) or `causal-lm` (Llama, Qwen2, Qwen3). Absent: inferred from a pretrained model's
+   * `model_type`, else `t5`; one that contradicts the pretrained model is an error.
+   */
+  readonly family?: 't5' | 'causal-lm';
+  /**
+   * Where to start from: a local Hugging Face folder, a hub id, a `*.gguf` file, or
+   * `package:<python package>/<file>` (a file inside an installed Python package, found without importing it).
+   */
   readonly pretrained?: string;
-  /** Named t5-v1_1 size to initialise from scratch (`t5-v1_1-small`, …) or `custom`. */
+  /** Named t5-v1_1 size to initialise a T5 from scratch (`t5-v1_1-small`, …), `tiny` or `custom`. */
   readonly size?: string;
-  /** Custom dimensions (`d_model`, `num_layers`, …) when training from scratch. */
+  /**
+   * Dimensions of a from-scratch student: T5 keys (`d_model`, `num_layers`, …) for family `t5`, Llama keys
+   * (`hidden_size`, `intermediate_size`, `num_hidden_layers`, `num_attention_heads`, `num_key_value_heads`)
+   * for family `causal-lm`.
+   */
   readonly config?: Readonly<Record<string, number>>;
   /** Tokenizer for from-scratch training. */
   readonly tokenizer?: { readonly type: 'unigram' | 'bpe'; readonly vocab_size: number };
+  /** Prompt of a causal-LM student (causal-lm only). */
+  readonly prompt?: PromptSpecification;
+  /** Layout of a causal-LM student's targets (default `two-tasks`; causal-lm only). */
+  readonly targets?: 'two-tasks' | 'label-then-rationale';
+  /** Text between label and rationale with `label-then-rationale` (default `"\nExplanation:"`). */
+  readonly rationale_separator?: string;
+  /** LoRA adapters; absent: full finetuning. */
+  readonly lora?: LoraSpecification;
+  /** Longest prompt in tokens (a causal-LM prompt is cut in its input, keeping the task suffix). */
   readonly max_input_length: number;
+  /** Longest target in tokens. */
   readonly max_target_length: number;
 }
 

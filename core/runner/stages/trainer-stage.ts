@@ -10,14 +10,20 @@ import { stepIdentity } from '../step-identity.js';
 import type { PipelineContext } from './pipeline-context.js';
 import { readTestSplit } from './test-split.js';
 
+/** The prefix of a `pretrained` file inside an installed Python package, which the worker resolves. */
+const packagePrefix = 'package:';
+
 /**
- * The student block with a local `pretrained` folder made absolute: the pipeline names it relative
- * to its own file, the worker runs elsewhere. A name that is no folder there stays as written (a hub id).
+ * The student block with a local `pretrained` folder or GGUF file made absolute: the pipeline names it
+ * relative to its own file, the worker runs elsewhere. A `*.gguf` path is resolved even when it does not
+ * exist, so that the worker's error names the file it looked for. `package:` references and names that
+ * are nothing here (hub ids) stay as written.
  */
 export function studentWithResolvedPath(student: StudentSpecification, baseDirectory: string): StudentSpecification {
-  if (!student.pretrained) return student;
+  if (!student.pretrained || student.pretrained.startsWith(packagePrefix)) return student;
   const local = path.resolve(baseDirectory, student.pretrained);
-  return existsSync(local) ? { ...student, pretrained: local } : student;
+  const isGguf = student.pretrained.toLowerCase().endsWith('.gguf');
+  return isGguf || existsSync(local) ? { ...student, pretrained: local } : student;
 }
 
 /** Trains from the teacher stage's records and the dataset stage's test split. */

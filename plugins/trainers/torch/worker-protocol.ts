@@ -8,7 +8,7 @@ import type { ProgramDone, ProgramError, ProgramHello } from '../../../core/pyth
 
 /**
  * Versions the worker reports (they belong in the run lockfile): `worker` (its own), `python`,
- * `torch`, `transformers`, `tokenizers`, `safetensors`, `sentencepiece`, `numpy`; null for a
+ * `torch`, `transformers`, `tokenizers`, `safetensors`, `sentencepiece`, `numpy`, `gguf`, `accelerate`, `peft`; null for a
  * package that is not installed.
  */
 export type WorkerVersions = Readonly<Record<string, string | null>>;

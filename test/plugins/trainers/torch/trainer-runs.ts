@@ -17,6 +17,18 @@ export const tinyScratchStudent = {
   max_target_length: 16,
 } as const;
 
+/**
+ * A tiny from-scratch causal-LM (Llama) student: hidden 48, 2 layers, 4 heads over 2 key-value heads,
+ * a BPE tokenizer of 600 pieces trained on the prompts and targets.
+ */
+export const tinyCausalStudent = {
+  family: 'causal-lm',
+  config: { hidden_size: 48, intermediate_size: 96, num_hidden_layers: 2, num_attention_heads: 4, num_key_value_heads: 2 },
+  tokenizer: { type: 'bpe', vocab_size: 600 },
+  max_input_length: 64,
+  max_target_length: 32,
+} as const;
+
 /** What one run of the real torch trainer did: its result or error, every event, and the lines it logged. */
 export interface TrainerRun {
   readonly result: TrainResult | null;

@@ -5,7 +5,7 @@ import os
 from . import WORKER_VERSION
 
 # The packages the worker trains with; their versions go into the run's lockfile.
-WORKER_PACKAGES = ("torch", "transformers", "tokenizers", "safetensors", "sentencepiece", "numpy")
+WORKER_PACKAGES = ("torch", "transformers", "tokenizers", "safetensors", "sentencepiece", "numpy", "gguf", "accelerate", "peft")
 
 
 def worker_versions():

@@ -37,8 +37,29 @@ def _token_losses(model, input_rows, target_rows, pad_id, device, autocast):
     return losses, labels.ne(IGNORE)
 
 
-def _mean(losses, mask):
+def mean_over(losses, mask):
+    """The mean of `losses` where `mask` is set (0 where it is set nowhere)."""
     return (losses * mask).sum() / mask.sum().clamp(min=1)
+
+
+def seq2seq_task_losses(pad_id, device, autocast):
+    """`task_losses` of a T5 student: `predict:` rows against labels, `explain:` rows against rationales."""
+
+    def task_losses(model, batch, tasks):
+        inputs, targets = [], []
+        for task, target in (("predict", "label"), ("explain", "rationale")):
+            if task in tasks:
+                inputs += [item[task] for item in batch]
+                targets += [item[target] for item in batch]
+        losses, mask = _token_losses(model, inputs, targets, pad_id, device, autocast)
+        size = len(batch)
+        if tasks == ("predict",):
+            return {"label": mean_over(losses, mask)}
+        if tasks == ("explain",):
+            return {"rationale": mean_over(losses, mask)}
+        return {"label": mean_over(losses[:size], mask[:size]), "rationale": mean_over(losses[size:], mask[size:])}
+
+    return task_losses
 
 
 def count_tokens(batch, with_rationale):
@@ -49,32 +70,27 @@ def count_tokens(batch, with_rationale):
     return total
 
 
-def backward_micro_batch(model, batch, alpha, scale, with_rationale, passes, pad_id, device, autocast, sync):
+def backward_micro_batch(model, batch, alpha, scale, with_rationale, passes, task_losses, sync):
     """Computes both task losses for one micro-batch, runs backward on the weighted sum × `scale`.
 
-    `sync` is False for all but the last micro-batch of an accumulation window, so DDP
-    all-reduces gradients once per optimizer step. Returns (total, label, rationale) losses
-    as floats (rationale is None without rationales).
+    `task_losses(model, batch, tasks)` gives the mean losses (`label`, `rationale`) of the rows of
+    `tasks` ("predict", "explain") in one forward pass (:func:`seq2seq_task_losses`,
+    decoder_loss.decoder_task_losses). `sync` is False for all but the last micro-batch of an
+    accumulation window, so DDP all-reduces gradients once per optimizer step. Returns (total, label,
+    rationale) losses as floats (rationale is None without rationales).
     """
     no_sync = getattr(model, "no_sync", None)
     last_context = contextlib.nullcontext() if sync or no_sync is None else no_sync()
-    predict_rows = [item["predict"] for item in batch]
-    label_rows = [item["label"] for item in batch]
     if not with_rationale:
         with last_context:
-            losses, mask = _token_losses(model, predict_rows, label_rows, pad_id, device, autocast)
-            label_loss = _mean(losses, mask)
+            label_loss = task_losses(model, batch, ("predict",))["label"]
             (label_loss * scale).backward()
         value = label_loss.item()
         return value, value, None
-    explain_rows = [item["explain"] for item in batch]
-    rationale_rows = [item["rationale"] for item in batch]
     if passes == "joint":
         with last_context:
-            losses, mask = _token_losses(model, predict_rows + explain_rows, label_rows + rationale_rows, pad_id, device, autocast)
-            size = len(batch)
-            label_loss = _mean(losses[:size], mask[:size])
-            rationale_loss = _mean(losses[size:], mask[size:])
+            losses = task_losses(model, batch, ("predict", "explain"))
+            label_loss, rationale_loss = losses["label"], losses["rationale"]
             total = alpha * label_loss + (1 - alpha) * rationale_loss
             (total * scale).backward()
             total = total.detach()
@@ -82,12 +98,10 @@ def backward_micro_batch(model, batch, alpha, scale, with_rationale, passes, pad
         # Backward after each pass: DDP allows one forward per backward, and activations are freed sooner.
         quiet = no_sync() if no_sync is not None else contextlib.nullcontext()
         with quiet:
-            losses, mask = _token_losses(model, predict_rows, label_rows, pad_id, device, autocast)
-            label_loss = _mean(losses, mask)
+            label_loss = task_losses(model, batch, ("predict",))["label"]
             (alpha * label_loss * scale).backward()
         with last_context:
-            losses, mask = _token_losses(model, explain_rows, rationale_rows, pad_id, device, autocast)
-            rationale_loss = _mean(losses, mask)
+            rationale_loss = task_losses(model, batch, ("explain",))["rationale"]
             ((1 - alpha) * rationale_loss * scale).backward()
         total = alpha * label_loss.detach() + (1 - alpha) * rationale_loss.detach()
     return total.item(), label_loss.item(), rationale_loss.item()

@@ -11,6 +11,9 @@ from .line_protocol import UserMistake
 
 METRICS = ("exact-match", "numeric-equality")
 NAMED_SIZES = ("t5-v1_1-small", "t5-v1_1-base", "t5-v1_1-large", "t5-v1_1-xl", "tiny", "custom")
+# The student block's closed choices (the pipeline schema's `student`), checked again for a worker run alone.
+STUDENT_CHOICES = {"family": ("t5", "causal-lm"), "targets": ("two-tasks", "label-then-rationale")}
+PROMPT_FORMATS = ("plain", "chat")
 REQUIRED_KEYS = ("output_directory", "data", "student", "alpha", "metric", "seed", "options_schema")
 
 _TYPE_NAMES = {"integer": "an integer", "number": "a number", "boolean": "true or false", "string": "a string"}
@@ -141,6 +144,18 @@ def _check_alpha(alpha):
             raise UserMistake(f"`alpha.{end}` must be a number between 0 and 1, got {value!r}")
 
 
+def _check_student(student):
+    size = student.get("size")
+    if size is not None and size not in NAMED_SIZES:
+        raise UserMistake(f"unknown student size {size!r}; one of {', '.join(NAMED_SIZES)}")
+    for key, choices in STUDENT_CHOICES.items():
+        if student.get(key) is not None and student[key] not in choices:
+            raise UserMistake(f"student.{key} must be one of {', '.join(choices)}, got {student[key]!r}")
+    prompt_format = (student.get("prompt") or {}).get("format")
+    if prompt_format is not None and prompt_format not in PROMPT_FORMATS:
+        raise UserMistake(f"student.prompt.format must be one of {', '.join(PROMPT_FORMATS)}, got {prompt_format!r}")
+
+
 def check_request(request):
     """Checks a train request; returns it with its options checked and their defaults filled."""
     if not isinstance(request, dict):
@@ -154,8 +169,6 @@ def check_request(request):
     if request["metric"] not in METRICS:
         raise UserMistake(f"unknown metric {request['metric']!r}; the worker implements {', '.join(METRICS)}")
     _check_alpha(request["alpha"])
-    size = request["student"].get("size")
-    if size is not None and size not in NAMED_SIZES:
-        raise UserMistake(f"unknown student size {size!r}; one of {', '.join(NAMED_SIZES)}")
+    _check_student(request["student"])
     options = check_options(request.get("options"), request["options_schema"])
     return {**request, "resume": bool(request.get("resume", False)), "options": options}

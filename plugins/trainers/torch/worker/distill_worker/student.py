@@ -1,9 +1,16 @@
-"""The student: a T5ForConditionalGeneration from a pretrained folder or hub id, or from a config."""
+"""The student: a T5ForConditionalGeneration or a causal LM (Llama, Qwen2, Qwen3), pretrained or from a config.
+
+Pretrained sources are resolved and loaded in pretrained_source.py; a from-scratch causal-LM student is
+built in scratch_decoder.py; LoRA adapters (lora.py) wrap either after it is built.
+"""
 
 import json
 import os
 
+from .decoder_encoding import STUDENT_CARD_FILE
 from .line_protocol import UserMistake
+from .lora import plain_model, with_lora
+from .pretrained_source import load_pretrained
 from .safe_files import fresh_directory, inside, replace_directory, write_json
 from .tokenizer_training import label_tokens_for, load_tokenizer, train_tokenizer
 
@@ -16,6 +23,8 @@ NAMED_CONFIGS = {
     "t5-v1_1-xl": dict(d_model=2048, d_ff=5120, d_kv=64, num_heads=32, num_layers=24, num_decoder_layers=24),
     "tiny": dict(d_model=128, d_ff=512, d_kv=32, num_heads=4, num_layers=2, num_decoder_layers=2),
 }
+# Keys of the student block that only a causal-LM student reads.
+DECODER_ONLY_KEYS = ("prompt", "targets", "rationale_separator")
 CONFIG_KEYS = ("d_model", "d_ff", "d_kv", "num_heads", "num_layers", "num_decoder_layers", "dropout_rate")
 
 
@@ -32,27 +41,15 @@ def scratch_config_values(student):
     return values
 
 
-def _is_local_folder(name):
-    return os.path.isdir(name) or name.startswith((".", "/", "~"))
-
-
-def load_pretrained(student, output_directory):
-    """Model and tokenizer from a local Hugging Face folder or a hub id."""
-    from transformers import AutoTokenizer, T5ForConditionalGeneration
-
-    name = os.path.expanduser(student["pretrained"])
-    if _is_local_folder(name) and not os.path.isfile(os.path.join(name, "config.json")):
-        raise UserMistake(f"student.pretrained {name!r} is not a Hugging Face model folder (no config.json there)")
-    try:
-        tokenizer = AutoTokenizer.from_pretrained(name)
-        # weights_only (transformers' default, stated here): a pytorch_model.bin is read without running its pickle.
-        model = T5ForConditionalGeneration.from_pretrained(name, weights_only=True)
-    except OSError as error:
-        raise UserMistake(
-            f"cannot load student.pretrained {name!r}: {str(error).splitlines()[0]} "
-            "(a hub id needs the network; a local path must hold config.json, the weights and the tokenizer)"
-        ) from None
-    return model, tokenizer
+def scratch_tokenizer(student, texts, labels, output_directory, decoder=False):
+    """The tokenizer of a from-scratch student, trained on `texts` once and reused on resume."""
+    tokenizer_directory = inside(output_directory, os.path.join(output_directory, "tokenizer"))
+    if not os.path.isfile(os.path.join(tokenizer_directory, "tokenizer.json")):
+        settings = student.get("tokenizer") or {"type": "unigram", "vocab_size": 8000}
+        temporary = fresh_directory(output_directory, tokenizer_directory + ".tmp")
+        train_tokenizer(texts, settings["type"], int(settings["vocab_size"]), temporary, label_tokens_for(labels), decoder=decoder)
+        replace_directory(output_directory, temporary, tokenizer_directory)
+    return load_tokenizer(tokenizer_directory)
 
 
 def build_scratch(student, texts, labels, output_directory, seed):
@@ -60,13 +57,7 @@ def build_scratch(student, texts, labels, output_directory, seed):
     import torch
     from transformers import T5Config, T5ForConditionalGeneration
 
-    tokenizer_directory = inside(output_directory, os.path.join(output_directory, "tokenizer"))
-    if not os.path.isfile(os.path.join(tokenizer_directory, "tokenizer.json")):
-        settings = student.get("tokenizer") or {"type": "unigram", "vocab_size": 8000}
-        temporary = fresh_directory(output_directory, tokenizer_directory + ".tmp")
-        train_tokenizer(texts, settings["type"], int(settings["vocab_size"]), temporary, label_tokens_for(labels))
-        replace_directory(output_directory, temporary, tokenizer_directory)
-    tokenizer = load_tokenizer(tokenizer_directory)
+    tokenizer = scratch_tokenizer(student, texts, labels, output_directory)
     values = scratch_config_values(student)
     config = T5Config(
         vocab_size=len(tokenizer),
@@ -91,22 +82,39 @@ def build_scratch(student, texts, labels, output_directory, seed):
 
 
 def build_student(student, texts, labels, output_directory, seed):
-    """The student model and its tokenizer, as the request's `student` block says."""
+    """(model, tokenizer, family) of the request's `student` block, with LoRA adapters when it has a `lora` block."""
     if student.get("pretrained"):
-        return load_pretrained(student, output_directory)
-    return build_scratch(student, texts, labels, output_directory, seed)
+        model, tokenizer, family = load_pretrained(student)
+    elif student.get("family") == "causal-lm":
+        from .scratch_decoder import build_scratch_decoder
+
+        tokenizer = scratch_tokenizer(student, texts, labels, output_directory, decoder=True)
+        model, family = build_scratch_decoder(student, tokenizer, seed), "causal-lm"
+    else:
+        model, tokenizer = build_scratch(student, texts, labels, output_directory, seed)
+        family = "t5"
+    decoder_only = [key for key in DECODER_ONLY_KEYS if key in student]
+    if family == "t5" and decoder_only:
+        raise UserMistake(
+            f"student.{decoder_only[0]} applies to causal-lm students only; a T5 student has the task prefixes `predict: ` and `explain: `"
+        )
+    if student.get("lora"):
+        model = with_lora(model, student["lora"], family)
+    return model, tokenizer, family
 
 
-def save_model_folder(model, tokenizer, directory, extra=None):
+def save_model_folder(model, tokenizer, directory, extra=None, card=None):
     """A Hugging Face folder (config, safetensors weights, generation config, tokenizer) for export and inference.
 
-    `directory` is a fresh folder of this process (see :func:`safe_files.fresh_directory`): the
-    libraries write into it by path.
+    LoRA adapters are merged into a copy first, so the folder holds a plain model. `card`: the
+    `distill-student.json` of a causal-LM student (a T5 folder has none). `directory` is a fresh folder
+    of this process (see :func:`safe_files.fresh_directory`): the libraries write into it by path.
     """
-    unwrapped = getattr(model, "module", model)
-    unwrapped.save_pretrained(directory, safe_serialization=True)
+    plain_model(getattr(model, "module", model)).save_pretrained(directory, safe_serialization=True)
     tokenizer.save_pretrained(directory)
     write_portable_tokenizer_files(tokenizer, directory)
+    if card is not None:
+        write_json(directory, os.path.join(directory, STUDENT_CARD_FILE), card)
     if extra is not None:
         write_json(directory, os.path.join(directory, "distill-checkpoint.json"), extra)
 
@@ -124,6 +132,7 @@ def write_portable_tokenizer_files(tokenizer, directory):
         "pad_token": tokenizer.pad_token,
         "eos_token": tokenizer.eos_token,
         "unk_token": tokenizer.unk_token,
+        "bos_token": tokenizer.bos_token,
     }
     write_json(
         directory, os.path.join(directory, "special_tokens_map.json"), {key: value for key, value in special.items() if value is not None}

@@ -1,11 +1,15 @@
-"""A T5-style tokenizer trained on the training inputs and targets (from-scratch students).
+"""A tokenizer trained on the training inputs and targets (from-scratch students).
 
-Special tokens sit where T5 expects them: ``<pad>`` 0, ``</s>`` 1, ``<unk>`` 2, and every
-sequence ends with ``</s>``. The folder holds ``tokenizer.json``, ``tokenizer_config.json``
-and ``special_tokens_map.json`` so ``AutoTokenizer`` and transformers.js load it.
+For a T5 student the special tokens sit where T5 expects them: ``<pad>`` 0, ``</s>`` 1, ``<unk>`` 2,
+and every sequence ends with ``</s>``. For a causal-LM (Llama) student: ``<pad>`` 0, ``<eos>`` 1,
+``<unk>`` 2, ``<bos>`` 3, and every sequence starts with ``<bos>``, as Llama's do; the end token is
+not ``</s>`` because NLI inputs hold ``</s>`` as text between premise and hypothesis. The folder
+holds ``tokenizer.json``, ``tokenizer_config.json`` and ``special_tokens_map.json`` so
+``AutoTokenizer`` and transformers.js load it.
 """
 
 SPECIAL_TOKENS = ["<pad>", "</s>", "<unk>"]
+DECODER_SPECIAL_TOKENS = ["<pad>", "<eos>", "<unk>", "<bos>"]
 
 
 # A label set this small is closed (NLI's three labels, yes/no): each label gets a token of its own.
@@ -29,8 +33,10 @@ def label_tokens_for(labels):
     return distinct
 
 
-def train_tokenizer(texts, kind, vocab_size, directory, label_tokens=()):
+def train_tokenizer(texts, kind, vocab_size, directory, label_tokens=(), decoder=False):
     """Trains a unigram or BPE tokenizer on `texts`, adds `label_tokens` whole, and saves it to `directory`.
+
+    `decoder`: the special tokens and begin-of-sequence template of a causal-LM student, else T5's.
 
     `directory` is a fresh folder of this process (see :func:`safe_files.fresh_directory`), renamed
     into place by the caller.
@@ -38,12 +44,13 @@ def train_tokenizer(texts, kind, vocab_size, directory, label_tokens=()):
     from tokenizers import AddedToken, Tokenizer, decoders, models, normalizers, pre_tokenizers, processors, trainers
     from transformers import PreTrainedTokenizerFast
 
+    specials = DECODER_SPECIAL_TOKENS if decoder else SPECIAL_TOKENS
     if kind == "unigram":
         tokenizer = Tokenizer(models.Unigram())
-        trainer = trainers.UnigramTrainer(vocab_size=vocab_size, special_tokens=SPECIAL_TOKENS, unk_token="<unk>", show_progress=False)
+        trainer = trainers.UnigramTrainer(vocab_size=vocab_size, special_tokens=specials, unk_token="<unk>", show_progress=False)
     elif kind == "bpe":
         tokenizer = Tokenizer(models.BPE(unk_token="<unk>"))
-        trainer = trainers.BpeTrainer(vocab_size=vocab_size, special_tokens=SPECIAL_TOKENS, show_progress=False)
+        trainer = trainers.BpeTrainer(vocab_size=vocab_size, special_tokens=specials, show_progress=False)
     else:
         from .line_protocol import UserMistake
 
@@ -54,17 +61,23 @@ def train_tokenizer(texts, kind, vocab_size, directory, label_tokens=()):
     tokenizer.decoder = decoders.Metaspace()
     tokenizer.train_from_iterator(texts, trainer)
     if kind == "unigram":
-        tokenizer = _canonical_unigram(tokenizer)
-    tokenizer.post_processor = processors.TemplateProcessing(
-        single="$A </s>", pair="$A </s> $B </s>", special_tokens=[("</s>", tokenizer.token_to_id("</s>"))]
-    )
-    for position, token in enumerate(SPECIAL_TOKENS):
+        tokenizer = _canonical_unigram(tokenizer, specials)
+    if decoder:
+        tokenizer.post_processor = processors.TemplateProcessing(
+            single="<bos> $A", pair="<bos> $A $B", special_tokens=[("<bos>", tokenizer.token_to_id("<bos>"))]
+        )
+    else:
+        tokenizer.post_processor = processors.TemplateProcessing(
+            single="$A </s>", pair="$A </s> $B </s>", special_tokens=[("</s>", tokenizer.token_to_id("</s>"))]
+        )
+    for position, token in enumerate(specials):
         assert tokenizer.token_to_id(token) == position, f"{token} must have id {position}"
     if label_tokens:
         tokenizer.add_tokens([AddedToken(label, single_word=True, normalized=True) for label in label_tokens])
-    wrapped = PreTrainedTokenizerFast(
-        tokenizer_object=tokenizer, pad_token="<pad>", eos_token="</s>", unk_token="<unk>", model_max_length=1_000_000
-    )
+    names = {"pad_token": specials[0], "eos_token": specials[1], "unk_token": specials[2]}
+    if decoder:
+        names["bos_token"] = specials[3]
+    wrapped = PreTrainedTokenizerFast(tokenizer_object=tokenizer, model_max_length=1_000_000, **names)
     wrapped.save_pretrained(directory)
     from .student import write_portable_tokenizer_files
 
@@ -75,7 +88,7 @@ def train_tokenizer(texts, kind, vocab_size, directory, label_tokens=()):
 FALLBACK_SCORE_STEP = 0.0001
 
 
-def _canonical_unigram(tokenizer):
+def _canonical_unigram(tokenizer, specials):
     """The same unigram model with reproducible ids and scores.
 
     The unigram trainer of `tokenizers` is not deterministic between processes (measured: four
@@ -94,8 +107,8 @@ def _canonical_unigram(tokenizer):
 
     document = json.loads(tokenizer.to_str())
     vocabulary = [(piece, score) for piece, score in document["model"]["vocab"]]
-    special = sorted((entry for entry in vocabulary if entry[0] in SPECIAL_TOKENS), key=lambda entry: SPECIAL_TOKENS.index(entry[0]))
-    others = [entry for entry in vocabulary if entry[0] not in SPECIAL_TOKENS]
+    special = sorted((entry for entry in vocabulary if entry[0] in specials), key=lambda entry: specials.index(entry[0]))
+    others = [entry for entry in vocabulary if entry[0] not in specials]
     characters = [(piece, score) for piece, score in others if len(piece) == 1]
     lowest = min((score for _, score in others), default=0.0)
 
@@ -108,7 +121,7 @@ def _canonical_unigram(tokenizer):
     rescored = [[piece, round(fallback_scores.get(piece, score), 6)] for piece, score in others]
     rescored.sort(key=lambda entry: (-entry[1], entry[0]))
     document["model"]["vocab"] = [list(entry) for entry in special] + rescored
-    document["model"]["unk_id"] = SPECIAL_TOKENS.index("<unk>")
+    document["model"]["unk_id"] = specials.index("<unk>")
     return Tokenizer.from_str(json.dumps(document))
 
 

@@ -15,12 +15,15 @@ import torch
 
 from .checkpoint import Checkpoints, random_states, restore_random_states
 from .data import encode_examples, epoch_batches, read_examples
+from .decoder_encoding import STUDENT_CARD_FILE, encode_decoder_examples, student_card, tokenizer_texts
+from .decoder_evaluation import evaluate_decoder
+from .decoder_loss import TargetLogits, decoder_task_losses
 from .distributed import place, shut_down, wrap_model
 from .evaluation import evaluate
 from .line_protocol import UserMistake, emit, set_emitting
 from .metrics import scorer
 from .metrics_file import MetricsFile
-from .multitask_loss import backward_micro_batch, count_tokens
+from .multitask_loss import backward_micro_batch, count_tokens, seq2seq_task_losses
 from .safe_files import fresh_directory, inside, make_directories, refuse_outside_links, replace_directory, write_json
 from .student import build_student, save_model_folder
 from .training_state import TrainingState
@@ -123,25 +126,35 @@ class TrainingRun:
         """The student and its tokenizer; rank 0 trains the tokenizer, the other ranks wait and load it."""
         student = self.request["student"]
         examples = self.train_examples
-        texts = [text for example in examples for text in (example["input"], example["label"], example["rationale"]) if text]
+        if student.get("family") == "causal-lm" and not student.get("pretrained"):
+            texts = tokenizer_texts(student, examples)
+        else:
+            texts = [text for example in examples for text in (example["input"], example["label"], example["rationale"]) if text]
         labels = [example["label"] for example in examples]
         if self.placement.is_main:
-            self.model, self.tokenizer = build_student(student, texts, labels, self.output, self.seed)
+            self.model, self.tokenizer, self.family = build_student(student, texts, labels, self.output, self.seed)
         self.placement.barrier()
         if not self.placement.is_main:
-            self.model, self.tokenizer = build_student(student, texts, labels, self.output, self.seed)
+            self.model, self.tokenizer, self.family = build_student(student, texts, labels, self.output, self.seed)
         self.max_input = int(student.get("max_input_length", 512))
         self.max_target = int(student.get("max_target_length", 128))
         # Saved with every model folder, so that inference elsewhere (Node, transformers.js) cuts inputs
         # and generation where training and evaluation here did, and scores the same.
         self.tokenizer.model_max_length = self.max_input
-        getattr(self.model, "module", self.model).generation_config.max_new_tokens = self.options["generation_max_tokens"]
+        self.model.generation_config.max_new_tokens = self.options["generation_max_tokens"]
+        # The prompt settings of a causal-LM student, written with every model folder as distill-student.json.
+        self.card = (
+            student_card(student, self.tokenizer, labels, self.options["generation_max_tokens"]) if self.family == "causal-lm" else None
+        )
 
     def encode_data(self):
-        """Token ids of both tasks; `explain:` rows only when α leaves the rationale task a weight."""
-        self.encoded = encode_examples(self.train_examples, self.tokenizer, self.max_input, self.max_target)
+        """Token ids of both tasks; rationale targets only when α leaves the rationale task a weight."""
         alpha = self.request["alpha"]
         self.with_rationale = not (alpha["start"] == 1 and alpha["end"] == 1)
+        if self.card is not None:
+            self.encoded = encode_decoder_examples(self.train_examples, self.tokenizer, self.card, self.max_target, self.with_rationale)
+        else:
+            self.encoded = encode_examples(self.train_examples, self.tokenizer, self.max_input, self.max_target)
         self.lengths = sequence_lengths(self.encoded, self.with_rationale)
 
     def prepare_optimisation(self):
@@ -150,12 +163,22 @@ class TrainingRun:
         self.model.to(placement.device)
         self.model.train()
         self.parameters = sum(parameter.numel() for parameter in self.model.parameters())
-        self.wrapped_model = wrap_model(self.model, placement)
+        # With LoRA only the adapters train.
+        trained = [parameter for parameter in self.model.parameters() if parameter.requires_grad]
+        self.trained_parameters = sum(parameter.numel() for parameter in trained)
+        self.wrapped_model = wrap_model(self.model if self.card is None else TargetLogits(self.model), placement)
+        pad_id = self.tokenizer.pad_token_id
+        if self.card is None:
+            self.task_losses = seq2seq_task_losses(pad_id, placement.device, placement.autocast)
+            self.task_passes = options["task_passes"]
+        else:
+            joined = self.card["targets"] == "label-then-rationale"
+            self.task_losses = decoder_task_losses(pad_id, placement.device, placement.autocast, joined)
+            # label-then-rationale has one row per example, holding both targets: one pass.
+            self.task_passes = "joint" if joined else options["task_passes"]
         # The fused kernel updates every parameter in one pass (CPU and CUDA); about 5% faster steps
         # at d_model 256 on a shared CPU (a noisy measurement). Hugging Face's trainer uses it by default.
-        self.optimizer = torch.optim.AdamW(
-            self.model.parameters(), lr=options["learning_rate"], weight_decay=options["weight_decay"], fused=True
-        )
+        self.optimizer = torch.optim.AdamW(trained, lr=options["learning_rate"], weight_decay=options["weight_decay"], fused=True)
         batches_per_epoch = len(self.epoch_batches(0))
         if batches_per_epoch == 0:
             raise UserMistake(
@@ -207,6 +230,8 @@ class TrainingRun:
             threads=torch.get_num_threads(),
             omp_wait_policy=os.environ.get("OMP_WAIT_POLICY"),
             parameters=self.parameters,
+            trained_parameters=self.trained_parameters,
+            family=self.family,
             vocabulary=len(self.tokenizer),
             train_examples=len(self.train_examples),
             validation_examples=len(self.validation_examples),
@@ -277,10 +302,8 @@ class TrainingRun:
                 step_alpha,
                 1.0 / len(micro_batches),
                 self.with_rationale,
-                self.options["task_passes"],
-                self.tokenizer.pad_token_id,
-                self.placement.device,
-                self.placement.autocast,
+                self.task_passes,
+                self.task_losses,
                 sync=position == len(micro_batches) - 1,
             )
             for slot, value in enumerate(losses):
@@ -330,8 +353,21 @@ class TrainingRun:
     # Validation and checkpoints.
 
     def accuracy(self, model, examples):
-        """(accuracy, correct) of greedy `predict:` generations on `examples`."""
+        """(accuracy, correct) of greedy `predict` generations on `examples`."""
         options, placement = self.options, self.placement
+        if self.card is not None:
+            accuracy, correct, _ = evaluate_decoder(
+                model,
+                self.tokenizer,
+                self.card,
+                examples,
+                self.score,
+                placement.device,
+                options["generation_max_tokens"],
+                options["eval_batch_size"],
+                placement.evaluation_autocast,
+            )
+            return accuracy, correct
         accuracy, correct, _ = evaluate(
             model,
             self.tokenizer,
@@ -391,7 +427,7 @@ class TrainingRun:
     def save_best(self, step, accuracy):
         """Writes the chosen model folder atomically (temporary folder, then rename)."""
         temporary = fresh_directory(self.output, self.best_directory + ".tmp")
-        save_model_folder(self.model, self.tokenizer, temporary, {"step": step, "validation_accuracy": accuracy})
+        save_model_folder(self.model, self.tokenizer, temporary, {"step": step, "validation_accuracy": accuracy}, self.card)
         replace_directory(self.output, temporary, self.best_directory)
 
     # The end of the run.
@@ -440,12 +476,13 @@ class TrainingRun:
 
     def test_chosen_model(self):
         """The test accuracy of the model in `best/`; test never influences selection."""
-        from transformers import T5ForConditionalGeneration
+        from transformers import AutoModelForCausalLM, T5ForConditionalGeneration
 
+        folder = inside(self.output, self.best_directory)
+        # A decoder's folder says so with its distill-student.json; a T5 folder has none.
+        model_class = AutoModelForCausalLM if os.path.isfile(os.path.join(folder, STUDENT_CARD_FILE)) else T5ForConditionalGeneration
         # The folder this run wrote, read from its safetensors only: never a pickle from the run folder.
-        chosen = T5ForConditionalGeneration.from_pretrained(
-            inside(self.output, self.best_directory), use_safetensors=True, weights_only=True
-        ).to(self.placement.device)
+        chosen = model_class.from_pretrained(folder, use_safetensors=True, weights_only=True, dtype=torch.float32).to(self.placement.device)
         accuracy, correct = self.accuracy(chosen, self.test_examples)
         examples = len(self.test_examples)
         self.log(

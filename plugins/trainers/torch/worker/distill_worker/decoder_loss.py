@@ -1,0 +1,72 @@
+"""The task losses of a causal-LM student: cross-entropy at target positions only.
+
+The output layer runs only where a row predicts a target token: the hidden states are gathered
+there first, then `lm_head` makes their logits. With a 49k-token vocabulary (SmolLM2) the logits
+of every prompt position would otherwise cost a large share of each step, and the prompt is never
+counted in the loss anyway.
+"""
+
+import torch
+import torch.nn.functional as functional
+
+from .data import pad
+from .decoder_encoding import LABEL, RATIONALE, training_rows
+from .lora import base_causal_model
+from .multitask_loss import mean_over
+
+
+class TargetLogits(torch.nn.Module):
+    """A causal LM whose forward gives the logits of the positions `predicting` marks, [marked positions, vocabulary].
+
+    It is this module that DDP wraps, so that gradients are all-reduced through its forward (a
+    forward that bypassed DDP's wrapper would never synchronise them).
+    """
+
+    def __init__(self, model):
+        super().__init__()
+        self.model = model
+
+    def forward(self, input_ids, attention_mask, predicting):
+        causal = base_causal_model(self.model)
+        hidden = causal.model(input_ids=input_ids, attention_mask=attention_mask, use_cache=False).last_hidden_state
+        return causal.lm_head(hidden[predicting])
+
+
+def row_tensors(rows, pad_id, device):
+    """Right-padded ids, attention mask and per-token tasks of (ids, tasks) rows.
+
+    The attention mask comes from the row lengths, not from comparing with `pad_id`: a tokenizer
+    without a pad token pads with its end token, which is also a target token.
+    """
+    lengths = [len(ids) for ids, _ in rows]
+    width = max(lengths)
+    input_ids = torch.tensor(pad([ids for ids, _ in rows], pad_id), dtype=torch.long, device=device)
+    tasks = torch.tensor(pad([kinds for _, kinds in rows], 0), dtype=torch.long, device=device)
+    attention_mask = (torch.arange(width, device=device)[None, :] < torch.tensor(lengths, device=device)[:, None]).long()
+    return input_ids, attention_mask, tasks
+
+
+def decoder_task_losses(pad_id, device, autocast, joined):
+    """`task_losses` of a causal-LM student (see multitask_loss.backward_micro_batch).
+
+    `joined` (label-then-rationale): one row per example carries both targets, so the rows of
+    ("predict", "explain") are the predict rows alone.
+    """
+
+    def task_losses(model, batch, tasks):
+        if joined:
+            rows = training_rows(batch, "predict", True)
+        else:
+            rows = [row for task in tasks for row in training_rows(batch, task, False)]
+        input_ids, attention_mask, kinds = row_tensors(rows, pad_id, device)
+        # Position t predicts token t + 1: the positions before a target token.
+        predicting = torch.zeros_like(kinds, dtype=torch.bool)
+        predicting[:, :-1] = kinds[:, 1:] > 0
+        targets = input_ids[:, 1:][predicting[:, :-1]]
+        target_kinds = kinds[:, 1:][predicting[:, :-1]]
+        with autocast():
+            logits = model(input_ids, attention_mask, predicting)
+        losses = functional.cross_entropy(logits.float(), targets, reduction="none")
+        return {"label": mean_over(losses, target_kinds == LABEL), "rationale": mean_over(losses, target_kinds == RATIONALE)}
+
+    return task_losses
