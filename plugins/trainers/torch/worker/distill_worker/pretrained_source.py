@@ -188,7 +188,24 @@ def load_pretrained(student):
             f"cannot load student.pretrained {source.written!r}: {str(error).splitlines()[0]}",
             fix="a local folder must hold config.json, the weights and the tokenizer",
         ) from None
+    if source.gguf_file:
+        forget_gguf_quantizer(model)
     if family == "causal-lm" and tokenizer.pad_token_id is None:
         # Llama 3 and others ship no pad token; padded positions are masked out, so the end token serves.
         tokenizer.pad_token = tokenizer.eos_token
     return model, tokenizer, family
+
+
+def forget_gguf_quantizer(model):
+    """Makes a model loaded from GGUF a plain float model again.
+
+    transformers dequantises every GGUF tensor to float32 while loading, but keeps its GGUF quantizer on
+    the model, which then refuses `save_pretrained` ("quantized with gguf and is not serializable") and
+    tells peft the weights are not trainable. The weights are ordinary float tensors by then, so the
+    quantizer and its config entry are dropped.
+    """
+    model.hf_quantizer = None
+    model.is_quantized = False
+    for config in (model.config, getattr(model, "generation_config", None)):
+        if config is not None and hasattr(config, "quantization_config"):
+            delattr(config, "quantization_config")
