@@ -552,6 +552,70 @@ CQA's majority class is the most frequent answer text of its test split; picking
   }`;
 }
 
+interface OfflineRecipeRun {
+  recipe: string;
+  command: string;
+  exit_code: number;
+  pipeline_seconds: number;
+  stage_seconds: Record<string, number>;
+  node_test_accuracy: number | null;
+  node_test_examples: number | null;
+  trainer_test_accuracy: number | null;
+  validation_accuracy: number | null;
+  best_step: number | null;
+  train_examples: number | null;
+  majority_class: { label: string; share: number } | null;
+}
+interface OfflineStudentsResults {
+  teacher_test: { accuracy: number; examples: number };
+  runs: OfflineRecipeRun[];
+}
+
+const minutes = (value: number | undefined) => (value === undefined ? 'n/a' : `${formatNumber(value / 60, 1)} min`);
+const accuracy = (value: number | null) => (value === null ? 'n/a' : formatNumber(value, 3));
+
+/** The README's main command and the from-scratch recipe, run end to end as a new user runs them. */
+function offlineStudentsSection(): string {
+  const result = readResult<OfflineStudentsResults>('offline-students');
+  if (!result) return '## The offline recipes end to end\n\nNot run yet: `npm run bench -- --only offline-students`.';
+  const { teacher_test: teacher, runs } = result.results;
+  const rows = runs.map((run) => [
+    `\`${run.command}\``,
+    run.exit_code === 0 ? 'yes' : `no (exit ${run.exit_code})`,
+    `${accuracy(run.node_test_accuracy)} (${run.node_test_examples ?? 'n/a'} ex.)`,
+    accuracy(run.trainer_test_accuracy),
+    accuracy(run.validation_accuracy),
+    String(run.train_examples ?? 'n/a'),
+    minutes(run.pipeline_seconds),
+    ['dataset', 'teacher', 'trainer', 'export', 'evaluate'].map((stage) => minutes(run.stage_seconds[stage])).join(' / '),
+  ]);
+  const majority = runs.find((run) => run.majority_class)?.majority_class;
+  const majorityText = majority ? `; the majority class (\`${majority.label}\`) is ${formatNumber(majority.share, 3)}` : '';
+  return `## The offline recipes end to end
+
+${provenance(result)}
+
+Each recipe runs as a new user runs it: a fresh run folder and teacher cache, the sample shipped in
+\`pipelines/data/esnli-sample\` (4,000 training and 2,000 test examples, gold labels with the PaLM-540B rationales),
+everything on this machine's CPU. "Node test accuracy" is the evaluate stage's: the exported ONNX student scored
+in Node on the whole test split. The recorded PaLM-540B teacher's label accuracy on the same ${teacher.examples} test
+examples is ${formatNumber(teacher.accuracy, 3)}${majorityText}.
+
+${markdownTable(
+  [
+    'command',
+    'finished',
+    'Node test accuracy',
+    'trainer test accuracy',
+    'validation accuracy',
+    'training examples',
+    'pipeline time',
+    'dataset / teacher / trainer / export / evaluate',
+  ],
+  rows,
+)}`;
+}
+
 /** Notes a person wrote about the last runs (`bench/results/run-notes.md`), shown under the introduction. */
 function runNotes(): string {
   const file = path.join(resultsDirectory, 'run-notes.md');
@@ -565,9 +629,11 @@ export function renderBenchmarksMarkdown(): string {
 Every figure below was measured by \`npm run bench\` (quick mode) or \`npm run bench:full\` and is rendered from
 the JSON files in \`bench/results/\` (\`<bench>.full.json\` where the full grid was run, else \`<bench>.json\`) by \`bench/render-benchmarks-markdown.ts\`; nothing is typed by hand.
 Each section names the run, the machine, its load, and the JSON behind it. Re-run a single bench with
-\`npm run bench -- --only <teacher-cost|teacher-engine|trainer-throughput|student-inference|student-quality>\`; \`-- --smoke\` checks the benches run in seconds
+\`npm run bench -- --only <offline-students|teacher-cost|teacher-engine|trainer-throughput|student-inference|student-quality>\`; \`-- --smoke\` checks the benches run in seconds
 (its numbers mean nothing).
 ${runNotes()}
+${offlineStudentsSection()}
+
 ${teacherCostSection()}
 
 ${teacherEngineSection()}

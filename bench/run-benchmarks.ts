@@ -34,6 +34,12 @@ interface Bench {
 
 const benches: readonly Bench[] = [
   {
+    name: 'offline-students',
+    measures:
+      "The README's main command and the from-scratch e-SNLI recipe end to end: time per stage, the exported student's test accuracy in Node, beside the teacher's.",
+    run: async (context) => (await import('./quickstart/offline-students-benchmark.js')).runOfflineStudentsBenchmark(context),
+  },
+  {
     name: 'teacher-cost',
     measures:
       'Prompt and completion tokens per example and dollars, zero-shot against few-shot chain-of-thought prompts, on the four dsbs datasets.',
