@@ -110,7 +110,7 @@ class TrainingRun:
         self.prepare_optimisation()
 
     def read_data(self):
-        """The three splits; validation cut to `eval_limit`."""
+        """The three splits; validation cut to `eval_limit`, test to `test_limit` (every count reported is of what was scored)."""
         data = self.request["data"]
         self.train_examples = read_examples(data["train"])
         if not self.train_examples:
@@ -119,6 +119,8 @@ class TrainingRun:
         self.test_examples = read_examples(data["test"]) if data.get("test") else []
         if self.options["eval_limit"]:
             self.validation_examples = self.validation_examples[: self.options["eval_limit"]]
+        if self.options["test_limit"]:
+            self.test_examples = self.test_examples[: self.options["test_limit"]]
         if not self.validation_examples:
             emit("warning", message="no validation examples: the last step's model is chosen, without model selection")
 
