@@ -12,7 +12,7 @@ import { workerOptionsSchema } from '../../../../plugins/trainers/torch/torch-tr
 import { repositoryRoot, sharedDataMissing, testPath } from '../../../support/paths.js';
 import { temporaryDirectory } from '../../../support/temporary-directory.js';
 import { esnliTeacherRecords, esnliTestExamples } from './esnli-teacher-records.js';
-import { readMetrics, runTrainer, tinyCausalStudent, type MetricsLine } from './trainer-runs.js';
+import { assertFalls, readMetrics, runTrainer, tinyCausalStudent } from './trainer-runs.js';
 
 const run = promisify(execFile);
 const workerFolder = path.join(repositoryRoot, 'plugins', 'trainers', 'torch', 'worker');
@@ -44,18 +44,6 @@ async function esnliRequest(): Promise<Omit<TrainRequest, 'outputDirectory' | 's
     seed: 5,
     resume: false,
   };
-}
-
-/** The mean of `key` over the first and the last five progress lines. */
-function firstAndLast(lines: readonly MetricsLine[], key: 'label_loss' | 'rationale_loss'): [number, number] {
-  const values = lines.filter((line) => line.type === 'progress').map((line) => line[key]!);
-  const mean = (part: number[]) => part.reduce((sum, value) => sum + value, 0) / part.length;
-  return [mean(values.slice(0, 5)), mean(values.slice(-5))];
-}
-
-function assertFalls(lines: readonly MetricsLine[], key: 'label_loss' | 'rationale_loss', factor: number): void {
-  const [first, last] = firstAndLast(lines, key);
-  assert.ok(last < first * factor, `${key} fell from ${first.toFixed(3)} to ${last.toFixed(3)} (needed below ×${factor})`);
 }
 
 test(
