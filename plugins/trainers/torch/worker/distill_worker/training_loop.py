@@ -21,6 +21,7 @@ from .decoder_loss import TargetLogits, decoder_task_losses
 from .distributed import place, shut_down, wrap_model
 from .evaluation import evaluate
 from .line_protocol import UserMistake, emit, set_emitting
+from .lora import plain_model
 from .metrics import scorer
 from .metrics_file import MetricsFile
 from .multitask_loss import backward_micro_batch, count_tokens, seq2seq_task_losses
@@ -384,10 +385,15 @@ class TrainingRun:
         return accuracy, correct
 
     def validate(self):
-        """Scores the validation split (rank 0); a new best model is saved to `best/`."""
+        """Scores the validation split (rank 0); a new best model is saved to `best/`.
+
+        With LoRA the merged copy is scored and saved, the model `best/` holds and the exporter and
+        Node run: adapters computed beside the frozen weights round differently from the merged sum.
+        """
         state = self.state
         if self.placement.is_main and self.validation_examples:
-            accuracy, correct = self.accuracy(self.model, self.validation_examples)
+            scored = plain_model(self.model)
+            accuracy, correct = self.accuracy(scored, self.validation_examples)
             examples = len(self.validation_examples)
             self.log(
                 {
@@ -400,7 +406,7 @@ class TrainingRun:
                 }
             )
             if state.record_validation(accuracy):
-                self.save_best(state.step, accuracy)
+                self.save_best(state.step, accuracy, scored)
                 emit("checkpoint", step=state.step, path=self.best_directory, reason="best")
         self.placement.barrier()
 
@@ -426,10 +432,11 @@ class TrainingRun:
             emit("checkpoint", step=self.state.step, path=self.checkpoints.last, reason=reason)
         placement.barrier()
 
-    def save_best(self, step, accuracy):
-        """Writes the chosen model folder atomically (temporary folder, then rename)."""
+    def save_best(self, step, accuracy, model=None):
+        """Writes the chosen model folder atomically (temporary folder, then rename); `model`: the merged copy already made."""
         temporary = fresh_directory(self.output, self.best_directory + ".tmp")
-        save_model_folder(self.model, self.tokenizer, temporary, {"step": step, "validation_accuracy": accuracy}, self.card)
+        chosen = model if model is not None else self.model
+        save_model_folder(chosen, self.tokenizer, temporary, {"step": step, "validation_accuracy": accuracy}, self.card)
         replace_directory(self.output, temporary, self.best_directory)
 
     # The end of the run.
