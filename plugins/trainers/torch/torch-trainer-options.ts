@@ -20,6 +20,8 @@ export interface TorchTrainerOptions {
   readonly checkpoint_every?: number;
   readonly patience?: number;
   readonly eval_limit?: number;
+  /** Score the trainer's own final test on the first N test examples only (absent: all). */
+  readonly test_limit?: number;
   readonly eval_batch_size?: number;
   readonly generation_max_tokens?: number;
   readonly threads?: number;
@@ -64,6 +66,11 @@ const optionProperties: Readonly<Record<string, JsonSchema>> = {
   checkpoint_every: { ...positiveInteger, default: 250, description: 'Write a resumable checkpoint every N steps.' },
   patience: { ...positiveInteger, description: 'Stop after N validations without improvement.' },
   eval_limit: { ...positiveInteger, description: 'Validate on the first N validation examples only.' },
+  test_limit: {
+    ...positiveInteger,
+    description:
+      "Score the trainer's own final test on the first N test examples only (the evaluate stage scores the exported model on the whole split).",
+  },
   eval_batch_size: { ...positiveInteger, default: 64, description: 'Examples per generation batch.' },
   generation_max_tokens: { ...positiveInteger, default: 64, description: 'Longest generated label.' },
   threads: { ...positiveInteger, description: "torch CPU threads (default: torch's own choice, one per physical core)." },

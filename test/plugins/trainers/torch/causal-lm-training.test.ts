@@ -12,7 +12,7 @@ import { workerOptionsSchema } from '../../../../plugins/trainers/torch/torch-tr
 import { repositoryRoot, sharedDataMissing, testPath } from '../../../support/paths.js';
 import { temporaryDirectory } from '../../../support/temporary-directory.js';
 import { esnliTeacherRecords, esnliTestExamples } from './esnli-teacher-records.js';
-import { readMetrics, runTrainer, tinyCausalStudent, type MetricsLine } from './trainer-runs.js';
+import { assertFalls, readMetrics, runTrainer, tinyCausalStudent } from './trainer-runs.js';
 
 const run = promisify(execFile);
 const workerFolder = path.join(repositoryRoot, 'plugins', 'trainers', 'torch', 'worker');
@@ -44,18 +44,6 @@ async function esnliRequest(): Promise<Omit<TrainRequest, 'outputDirectory' | 's
     seed: 5,
     resume: false,
   };
-}
-
-/** The mean of `key` over the first and the last five progress lines. */
-function firstAndLast(lines: readonly MetricsLine[], key: 'label_loss' | 'rationale_loss'): [number, number] {
-  const values = lines.filter((line) => line.type === 'progress').map((line) => line[key]!);
-  const mean = (part: number[]) => part.reduce((sum, value) => sum + value, 0) / part.length;
-  return [mean(values.slice(0, 5)), mean(values.slice(-5))];
-}
-
-function assertFalls(lines: readonly MetricsLine[], key: 'label_loss' | 'rationale_loss', factor: number): void {
-  const [first, last] = firstAndLast(lines, key);
-  assert.ok(last < first * factor, `${key} fell from ${first.toFixed(3)} to ${last.toFixed(3)} (needed below ×${factor})`);
 }
 
 test(
@@ -149,6 +137,66 @@ test(
     const { stdout } = await run(defaultVirtualenvPython, ['-c', script, best], { env: quietPython, timeout: 120_000 });
     const loaded = JSON.parse(stdout) as { class: string; parameters: number; lora: string[] };
     assert.deepEqual(loaded, { class: 'LlamaForCausalLM', parameters: parameters - adapters, lora: [] });
+  },
+);
+
+test(
+  "prompt.format chat: a tiny Llama whose tokenizer has a chat template trains, and chat.before + prompt + chat.after is the template's rendering",
+  { skip: sharedDataMissing(), timeout: 300_000 },
+  async (context) => {
+    const folder = temporaryDirectory(context, 'distill-causal-chat-');
+    const request = await esnliRequest();
+    const texts = request.train.flatMap((example) => [example.input, ` ${example.label}`, ` ${example.rationale}`]);
+    const textsFile = path.join(folder, 'texts.json');
+    writeFileSync(textsFile, JSON.stringify(texts));
+    const model = path.join(folder, 'model');
+    await run(defaultVirtualenvPython, [path.join(fixtures, 'tiny-chat-llama.py'), workerFolder, model, textsFile], {
+      env: quietPython,
+      timeout: 120_000,
+    });
+    const student = {
+      pretrained: model,
+      prompt: { format: 'chat' as const, predict: { prefix: 'Question: ', suffix: '\nAnswer:' } },
+      max_input_length: 96,
+      max_target_length: 32,
+    };
+    const output = path.join(folder, 'train');
+    const trained = await runTrainer(options, { ...request, student, outputDirectory: output });
+    assert.equal(trained.error, null, String(trained.error));
+    assert.equal(trained.seen.find((event) => event.type === 'train.started')?.family, 'causal-lm');
+    const metrics = await readMetrics(output);
+    assertFalls(metrics, 'label_loss', 0.6);
+    assertFalls(metrics, 'rationale_loss', 0.8);
+
+    const best = trained.result!.checkpointDirectory;
+    const card = JSON.parse(readFileSync(path.join(best, 'distill-student.json'), 'utf8')) as {
+      prompt_format: string;
+      prompt_special_tokens: boolean;
+      chat: { before: string; after: string };
+      tasks: Record<'predict' | 'explain', { prefix: string; suffix: string }>;
+    };
+    assert.equal(card.prompt_format, 'chat');
+    assert.equal(card.prompt_special_tokens, false, 'the template writes the prompt whole');
+    assert.deepEqual(card.chat, { before: '<|im_start|>user\n', after: '<|im_end|>\n<|im_start|>assistant\n' });
+    // The chosen folder's own tokenizer renders a real input as the user message; Node concatenates.
+    const input = request.test[0]!.input;
+    const script = [
+      'import sys, json',
+      'from transformers import AutoTokenizer',
+      'tokenizer = AutoTokenizer.from_pretrained(sys.argv[1])',
+      'messages = [{"role": "user", "content": sys.argv[2]}]',
+      'print(json.dumps(tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)))',
+    ].join('\n');
+    for (const task of ['predict', 'explain'] as const) {
+      const { prefix, suffix } = card.tasks[task];
+      const { stdout } = await run(defaultVirtualenvPython, ['-c', script, best, prefix + input + suffix], {
+        env: quietPython,
+        timeout: 120_000,
+      });
+      const rendered = JSON.parse(stdout.trim().split('\n').at(-1)!) as string;
+      assert.equal(card.chat.before + prefix + input + suffix + card.chat.after, rendered, `the ${task} prompt`);
+    }
+    assert.equal(card.tasks.predict.prefix, 'Question: ');
   },
 );
 

@@ -1,16 +1,23 @@
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { mkdtemp } from 'node:fs/promises';
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
-import type { TrainRequest } from '../../../../core/plugins/kinds/trainer.js';
+import { promisify } from 'node:util';
+import type { TrainRequest, TrainResult } from '../../../../core/plugins/kinds/trainer.js';
 import type { DistillEvent } from '../../../../core/services/event-stream.js';
 import { sampleItemsFromRecords, trainingExamplesFromItems } from '../../../../core/training/training-data.js';
 import type { TorchTrainerOptions } from '../../../../plugins/trainers/torch/torch-trainer-options.js';
-import { sharedDataMissing } from '../../../support/paths.js';
+import { defaultVirtualenvPython } from '../../../../core/python/python-interpreter.js';
+import { repositoryRoot, sharedDataMissing, testPath } from '../../../support/paths.js';
 import { esnliTeacherRecords, esnliTestExamples } from './esnli-teacher-records.js';
 import { assertSameCurve, readMetrics, runTrainer, tinyCausalStudent } from './trainer-runs.js';
+
+const run = promisify(execFile);
+const workerFolder = path.join(repositoryRoot, 'plugins', 'trainers', 'torch', 'worker');
+const fixtures = testPath('plugins', 'trainers', 'torch', 'fixtures');
 
 const options: TorchTrainerOptions = {
   batch_size: 16,
@@ -25,8 +32,20 @@ const options: TorchTrainerOptions = {
 };
 
 /** Runs the trainer with this file's options, calling `interrupt` on each event (it may kill or abort the worker). */
-function train(request: TrainRequest, interrupt?: (event: DistillEvent, controller: AbortController) => void) {
-  return runTrainer(options, request, interrupt);
+function train(
+  request: TrainRequest,
+  interrupt?: (event: DistillEvent, controller: AbortController) => void,
+  overrides: TorchTrainerOptions = {},
+) {
+  return runTrainer({ ...options, ...overrides }, request, interrupt);
+}
+
+/** How a {@link resumeTest} differs from the default one. */
+interface ResumeSettings {
+  /** The last step's loss must be below this fraction of the first step's (default 0.75). */
+  readonly lossFall?: number;
+  /** Trainer options over this file's. */
+  readonly options?: TorchTrainerOptions;
 }
 
 /** The chosen model of the uninterrupted run, a local Hugging Face folder for the pretrained-student test. */
@@ -37,8 +56,12 @@ let trainedFolder: {
   lastLoss: number;
 } | null = null;
 
-/** Cancels, kills and resumes a run of `student`, and compares its curve with an uninterrupted run's. */
-async function resumeTest(student: TrainRequest['student']): Promise<void> {
+/**
+ * Cancels, kills and resumes a run of `student`, and compares its curve with an uninterrupted run's;
+ * returns the uninterrupted run's result.
+ */
+async function resumeTest(student: TrainRequest['student'], settings: ResumeSettings = {}): Promise<TrainResult> {
+  const overrides = settings.options ?? {};
   const started = Date.now();
   const records = await esnliTeacherRecords(400);
   const base = {
@@ -56,13 +79,17 @@ async function resumeTest(student: TrainRequest['student']): Promise<void> {
   const uninterrupted = await mkdtemp(path.join(tmpdir(), 'distill-resume-a-'));
   const interrupted = await mkdtemp(path.join(tmpdir(), 'distill-resume-b-'));
 
-  const reference = await train({ ...base, outputDirectory: uninterrupted, resume: false });
+  const reference = await train({ ...base, outputDirectory: uninterrupted, resume: false }, undefined, overrides);
   assert.equal(reference.error, null, String(reference.error));
 
   // 1. Cancel through the AbortSignal after step 7: the worker checkpoints at the end of a step and stops.
-  const cancelled = await train({ ...base, outputDirectory: interrupted, resume: false }, (event, controller) => {
-    if (event.type === 'train.progress' && event.step === 7) controller.abort(new Error('stop requested by the test'));
-  });
+  const cancelled = await train(
+    { ...base, outputDirectory: interrupted, resume: false },
+    (event, controller) => {
+      if (event.type === 'train.progress' && event.step === 7) controller.abort(new Error('stop requested by the test'));
+    },
+    overrides,
+  );
   assert.match(String(cancelled.error), /stop requested by the test/);
   const cancelCheckpoint = cancelled.seen.find((event) => event.type === 'train.checkpoint' && event.reason === 'cancel');
   assert.ok(cancelCheckpoint, 'a checkpoint was written on cancel');
@@ -73,15 +100,19 @@ async function resumeTest(student: TrainRequest['student']): Promise<void> {
 
   // 2. Resume, and kill -9 the worker once the periodic checkpoint after step 20 is written.
   let pid = 0;
-  const killed = await train({ ...base, outputDirectory: interrupted, resume: true }, (event) => {
-    if (event.type === 'train.handshake') pid = event.pid as number;
-    if (event.type === 'train.checkpoint' && event.reason === 'periodic' && (event.step as number) >= 20) process.kill(pid, 'SIGKILL');
-  });
+  const killed = await train(
+    { ...base, outputDirectory: interrupted, resume: true },
+    (event) => {
+      if (event.type === 'train.handshake') pid = event.pid as number;
+      if (event.type === 'train.checkpoint' && event.reason === 'periodic' && (event.step as number) >= 20) process.kill(pid, 'SIGKILL');
+    },
+    overrides,
+  );
   assert.match(String(killed.error), /the trainer worker was killed by SIGKILL before finishing/);
   assert.equal(killed.seen.find((event) => event.type === 'train.started')?.resumed_from_step, cancelStep);
 
   // 3. Resume again: it continues from the last periodic checkpoint and finishes.
-  const resumed = await train({ ...base, outputDirectory: interrupted, resume: true });
+  const resumed = await train({ ...base, outputDirectory: interrupted, resume: true }, undefined, overrides);
   assert.equal(resumed.error, null, String(resumed.error));
   const resumedFrom = resumed.seen.find((event) => event.type === 'train.started')?.resumed_from_step as number;
   assert.ok(resumedFrom >= 20 && resumedFrom % 10 === 0, `resumed from ${resumedFrom}`);
@@ -92,33 +123,71 @@ async function resumeTest(student: TrainRequest['student']): Promise<void> {
   assert.equal(resumed.result.testAccuracy, reference.result.testAccuracy);
   // The curve is a real training curve, not a constant.
   const losses = expected.filter((line) => line.type === 'progress').map((line) => line.loss!);
-  assert.ok(losses.at(-1)! < losses[0]! * 0.75, `loss fell from ${losses[0]} to ${losses.at(-1)}`);
+  const lossFall = settings.lossFall ?? 0.75;
+  assert.ok(losses.at(-1)! < losses[0]! * lossFall, `loss fell from ${losses[0]} to ${losses.at(-1)} (needed below ×${lossFall})`);
   if (student.family !== 'causal-lm') {
     trainedFolder = { directory: reference.result.checkpointDirectory, request: base, firstLoss: losses[0]!, lastLoss: losses.at(-1)! };
   }
   console.log(
-    `resume test (${student.family ?? 't5'}): ${((Date.now() - started) / 1000).toFixed(1)} s, cancelled at ${cancelStep}, killed after ${resumedFrom}, loss ${losses[0]!.toFixed(3)} → ${losses.at(-1)!.toFixed(3)}`,
+    `resume test (${student.family ?? 't5'}${student.lora ? ', LoRA' : ''}): ${((Date.now() - started) / 1000).toFixed(1)} s, cancelled at ${cancelStep}, killed after ${resumedFrom}, loss ${losses[0]!.toFixed(3)} → ${losses.at(-1)!.toFixed(3)}`,
   );
+  return reference.result;
 }
 
 test(
   'cancel, kill -9 and resume: the loss curve equals the uninterrupted run step for step',
   { skip: sharedDataMissing(), timeout: 300_000 },
   // Dropout on: a resume that lost the random state would show in the curve at once.
-  () =>
-    resumeTest({
+  async () => {
+    await resumeTest({
       size: 'custom',
       config: { d_model: 32, d_ff: 64, d_kv: 8, num_heads: 4, num_layers: 1, num_decoder_layers: 1, dropout_rate: 0.1 },
       tokenizer: { type: 'unigram', vocab_size: 600 },
       max_input_length: 64,
       max_target_length: 32,
-    }),
+    });
+  },
 );
 
 test(
   'cancel, kill -9 and resume a causal-LM student: the loss curve equals the uninterrupted run step for step',
   { skip: sharedDataMissing(), timeout: 300_000 },
-  () => resumeTest(tinyCausalStudent),
+  async () => {
+    await resumeTest(tinyCausalStudent);
+  },
+);
+
+test(
+  'cancel, kill -9 and resume a LoRA causal-LM student: the same curve, and best/ (merged) scores what validation scored',
+  { skip: sharedDataMissing(), timeout: 300_000 },
+  async () => {
+    // Dropout on the adapters' input: a resume that lost the random state would show in the curve.
+    const student = {
+      ...tinyCausalStudent,
+      lora: { rank: 8, alpha: 16, dropout: 0.1, target_modules: ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'up_proj', 'down_proj'] },
+    };
+    // Adapters on a random-initialised Llama learn slowly: measured 6.49 → 6.07 over the 40 steps.
+    const reference = await resumeTest(student, { lossFall: 0.95, options: { learning_rate: 1e-2 } });
+    // The chosen folder, loaded as the exporter loads it, scores on validation what the run recorded for it.
+    const best = reference.checkpointDirectory;
+    const recorded = JSON.parse(await readFile(path.join(best, 'distill-checkpoint.json'), 'utf8')) as { validation_accuracy: number };
+    assert.equal(recorded.validation_accuracy, reference.validationAccuracy);
+    const { stdout } = await run(
+      defaultVirtualenvPython,
+      [
+        path.join(fixtures, 'score-decoder-folder.py'),
+        workerFolder,
+        best,
+        path.join(path.dirname(best), 'data', 'validation.jsonl'),
+        String(options.generation_max_tokens),
+        String(options.eval_batch_size),
+      ],
+      { env: { ...process.env, OMP_WAIT_POLICY: 'PASSIVE' }, timeout: 120_000 },
+    );
+    const rescored = JSON.parse(stdout.trim().split('\n').at(-1)!) as { accuracy: number; examples: number };
+    assert.ok(rescored.examples > 0);
+    assert.equal(rescored.accuracy, recorded.validation_accuracy, 'best/ rescored on validation, against the accuracy recorded for it');
+  },
 );
 
 test(

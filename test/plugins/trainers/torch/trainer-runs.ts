@@ -106,3 +106,16 @@ export function assertSameCurve(actual: readonly MetricsLine[], expected: readon
     lines.filter((line) => line.type === 'evaluation').map((line) => [line.split, line.step, line.accuracy]);
   assert.deepEqual(evaluations(actual), evaluations(expected), 'the same validation and test accuracies');
 }
+
+/** The mean of `key` over the first and the last five progress lines. */
+function firstAndLast(lines: readonly MetricsLine[], key: 'label_loss' | 'rationale_loss'): [number, number] {
+  const values = lines.filter((line) => line.type === 'progress').map((line) => line[key]!);
+  const mean = (part: number[]) => part.reduce((sum, value) => sum + value, 0) / part.length;
+  return [mean(values.slice(0, 5)), mean(values.slice(-5))];
+}
+
+/** Asserts that `key`'s mean over the last five steps is below `factor` × its mean over the first five. */
+export function assertFalls(lines: readonly MetricsLine[], key: 'label_loss' | 'rationale_loss', factor: number): void {
+  const [first, last] = firstAndLast(lines, key);
+  assert.ok(last < first * factor, `${key} fell from ${first.toFixed(3)} to ${last.toFixed(3)} (needed below ×${factor})`);
+}

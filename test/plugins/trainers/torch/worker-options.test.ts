@@ -98,6 +98,36 @@ test('a schema rule the worker cannot check is a bug reported as such, never ski
   assert.match(error.message, /the options schema of `batch_size` uses multipleOf, which the worker does not check/);
 });
 
+test("test_limit scores the trainer's own test on the first N test examples, and every count it reports says N", async (context) => {
+  /** Runs one step with seven test examples; the counts of the test the worker reports. */
+  const testCounts = async (options: Record<string, unknown>) => {
+    const request = tinyRequest(context, { max_steps: 1, generation_max_tokens: 2, ...options });
+    const test = path.join(request.output_directory, 'test.jsonl');
+    const rows = Array.from({ length: 7 }, (_, index) => ({
+      id: `t${index}`,
+      input: `premise ${index} </s> hypothesis`,
+      label: 'entailment',
+    }));
+    writeFileSync(test, rows.map((row) => JSON.stringify(row)).join('\n') + '\n');
+    const run = await runRequest({ ...request, data: { ...request.data, test } });
+    assert.equal(run.error, null, String(run.error));
+    const evaluation = run.events.find((event) => event.type === 'evaluation' && event.split === 'test');
+    const done = run.events.at(-1);
+    assert.ok(evaluation?.type === 'evaluation' && done?.type === 'done');
+    assert.ok(evaluation.correct <= evaluation.examples);
+    const metrics = JSON.parse(readFileSync(path.join(done.checkpoint!, 'distill-metrics.json'), 'utf8')) as { test_examples: number };
+    const started = run.events.find((event) => event.type === 'started');
+    return {
+      started: started?.type === 'started' ? started.test_examples : null,
+      scored: evaluation.examples,
+      done: done.test_examples,
+      metrics: metrics.test_examples,
+    };
+  };
+  assert.deepEqual(await testCounts({ test_limit: 3 }), { started: 3, scored: 3, done: 3, metrics: 3 });
+  assert.deepEqual(await testCounts({}), { started: 7, scored: 7, done: 7, metrics: 7 }, 'absent: the whole test split');
+});
+
 test('docs/trainer-protocol.md lists every option the worker reads, with the default of the schema', () => {
   const document = readFileSync(path.join(repositoryRoot, 'docs', 'trainer-protocol.md'), 'utf8');
   const rows = new Map(

@@ -21,6 +21,7 @@ from .decoder_loss import TargetLogits, decoder_task_losses
 from .distributed import place, shut_down, wrap_model
 from .evaluation import evaluate
 from .line_protocol import UserMistake, emit, set_emitting
+from .lora import plain_model
 from .metrics import scorer
 from .metrics_file import MetricsFile
 from .multitask_loss import backward_micro_batch, count_tokens, seq2seq_task_losses
@@ -110,7 +111,7 @@ class TrainingRun:
         self.prepare_optimisation()
 
     def read_data(self):
-        """The three splits; validation cut to `eval_limit`."""
+        """The three splits; validation cut to `eval_limit`, test to `test_limit` (every count reported is of what was scored)."""
         data = self.request["data"]
         self.train_examples = read_examples(data["train"])
         if not self.train_examples:
@@ -119,6 +120,8 @@ class TrainingRun:
         self.test_examples = read_examples(data["test"]) if data.get("test") else []
         if self.options["eval_limit"]:
             self.validation_examples = self.validation_examples[: self.options["eval_limit"]]
+        if self.options["test_limit"]:
+            self.test_examples = self.test_examples[: self.options["test_limit"]]
         if not self.validation_examples:
             emit("warning", message="no validation examples: the last step's model is chosen, without model selection")
 
@@ -382,10 +385,15 @@ class TrainingRun:
         return accuracy, correct
 
     def validate(self):
-        """Scores the validation split (rank 0); a new best model is saved to `best/`."""
+        """Scores the validation split (rank 0); a new best model is saved to `best/`.
+
+        With LoRA the merged copy is scored and saved, the model `best/` holds and the exporter and
+        Node run: adapters computed beside the frozen weights round differently from the merged sum.
+        """
         state = self.state
         if self.placement.is_main and self.validation_examples:
-            accuracy, correct = self.accuracy(self.model, self.validation_examples)
+            scored = plain_model(self.model)
+            accuracy, correct = self.accuracy(scored, self.validation_examples)
             examples = len(self.validation_examples)
             self.log(
                 {
@@ -398,7 +406,7 @@ class TrainingRun:
                 }
             )
             if state.record_validation(accuracy):
-                self.save_best(state.step, accuracy)
+                self.save_best(state.step, accuracy, scored)
                 emit("checkpoint", step=state.step, path=self.best_directory, reason="best")
         self.placement.barrier()
 
@@ -424,10 +432,11 @@ class TrainingRun:
             emit("checkpoint", step=self.state.step, path=self.checkpoints.last, reason=reason)
         placement.barrier()
 
-    def save_best(self, step, accuracy):
-        """Writes the chosen model folder atomically (temporary folder, then rename)."""
+    def save_best(self, step, accuracy, model=None):
+        """Writes the chosen model folder atomically (temporary folder, then rename); `model`: the merged copy already made."""
         temporary = fresh_directory(self.output, self.best_directory + ".tmp")
-        save_model_folder(self.model, self.tokenizer, temporary, {"step": step, "validation_accuracy": accuracy}, self.card)
+        chosen = model if model is not None else self.model
+        save_model_folder(chosen, self.tokenizer, temporary, {"step": step, "validation_accuracy": accuracy}, self.card)
         replace_directory(self.output, temporary, self.best_directory)
 
     # The end of the run.
