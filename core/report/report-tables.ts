@@ -65,7 +65,10 @@ export function reportTables(summary: RunSummary): Table[] {
         [
           String(student.steps),
           percent(student.validationAccuracy),
-          percent(student.testAccuracy),
+          // The trainer may score only the first N test examples (test_limit); the exported model scores them all.
+          student.testExamples !== null && student.exportedTestExamples !== null && student.testExamples < student.exportedTestExamples
+            ? `${percent(student.testAccuracy)} (first ${student.testExamples})`
+            : percent(student.testAccuracy),
           percent(student.exportedTestAccuracy),
           percent(student.quantizedTestAccuracy),
           percent(student.majorityClassAccuracy),

@@ -32,6 +32,10 @@ export interface StudentSummary {
   readonly validationAccuracy: number;
   /** PyTorch test accuracy of the chosen checkpoint. */
   readonly testAccuracy: number;
+  /** Test examples behind `testAccuracy` when the trainer says (fewer than the split with a test limit). */
+  readonly testExamples: number | null;
+  /** Test examples the exported model was scored on, when exported. */
+  readonly exportedTestExamples: number | null;
   /** Accuracy of the exported model on the same test split, when exported. */
   readonly exportedTestAccuracy: number | null;
   /** Accuracy of the int8-quantised export on the same test split, when the exporter quantised. */

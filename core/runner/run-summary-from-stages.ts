@@ -55,6 +55,8 @@ export function runSummaryFromStages(loaded: LoadedPipeline, outcomes: StageOutc
         steps: trained.steps,
         validationAccuracy: trained.validationAccuracy,
         testAccuracy: trained.testAccuracy,
+        testExamples: trained.testExamples ?? null,
+        exportedTestExamples: evaluated?.examples ?? null,
         exportedTestAccuracy: evaluated?.accuracy ?? null,
         quantizedTestAccuracy: exported?.quantization?.quantizedAccuracy ?? null,
         majorityClassAccuracy: dataset?.majorityClass?.share ?? null,

@@ -106,6 +106,8 @@ export interface TrainResult {
   readonly validationAccuracy: number;
   /** Test accuracy of the chosen checkpoint; NaN when there was no test data. */
   readonly testAccuracy: number;
+  /** Test examples behind `testAccuracy`, where the trainer scored fewer than it was given (a test limit). */
+  readonly testExamples?: number;
   /** How training ended (absent from trainers that do not say). */
   readonly status?: 'completed' | 'early-stopped' | 'cancelled';
   /** Step of the chosen checkpoint. */

@@ -139,6 +139,7 @@ export class TorchTrainer implements Trainer {
       steps: done.steps,
       validationAccuracy: done.validation_accuracy ?? Number.NaN,
       testAccuracy: done.test_accuracy ?? Number.NaN,
+      ...(done.test_examples === undefined ? {} : { testExamples: done.test_examples }),
       status: done.status,
       bestStep: done.best_step,
       metricsFile: done.metrics_file ?? path.join(output, 'metrics.jsonl'),

@@ -27,7 +27,9 @@ const summary: RunSummary = {
     steps: 400,
     validationAccuracy: 0.52,
     testAccuracy: 0.5,
+    testExamples: 200,
     exportedTestAccuracy: 0.5,
+    exportedTestExamples: 200,
     quantizedTestAccuracy: 0.495,
     majorityClassAccuracy: 0.343,
     exportedBytes: 12_345_678,
@@ -62,6 +64,11 @@ const summary: RunSummary = {
     { stage: 'trainer', status: 'computed' },
   ],
 };
+
+test("a trainer test on the first N examples (test_limit) says so beside the exported model's whole split", () => {
+  const limited = { ...summary, student: { ...summary.student!, testExamples: 50 } };
+  assert.match(renderMarkdownReport(limited, []), /\| 400 \| 52\.0% \| 50\.0% \(first 50\) \| 50\.0% \|/);
+});
 
 test('the Markdown report holds the teacher, student and sweep figures', () => {
   const markdown = renderMarkdownReport(summary, ['loss.svg']);
