@@ -63,6 +63,12 @@ const benches: readonly Bench[] = [
       'Test accuracy of from-scratch students, standard finetuning against step-by-step with the PaLM rationales, over data fractions, rationale rates and seeds.',
     run: async (context) => (await import('./quality/student-quality-benchmark.js')).runStudentQualityBenchmark(context),
   },
+  {
+    name: 'pretrained-quality',
+    measures:
+      'Test accuracy of the pretrained SmolLM2-135M student on e-SNLI and CQA through the real pipeline: standard finetuning against step-by-step with two-tasks and label-then-rationale targets, beside the teacher and the majority class.',
+    run: async (context) => (await import('./quality/pretrained-quality-benchmark.js')).runPretrainedQualityBenchmark(context),
+  },
 ];
 
 /** The numbers of a comma-separated list, refusing anything else. */
