@@ -269,7 +269,7 @@ export async function runPretrainedInferenceBenchmark(mode: BenchMode) {
   const warmup = 2;
   const settings = {
     student: smoke ? 'a tiny random-init Llama (smoke: numbers mean nothing)' : 'SmolLM2-135M-Instruct, untrained, from its GGUF',
-    source: smoke ? '(the worker, 2 steps)' : String(studentBlock(readRecipe(smollm2RecipeFile)).pretrained),
+    source: smoke ? 'trained 2 steps by the worker' : String(studentBlock(readRecipe(smollm2RecipeFile)).pretrained),
     folder_script: 'bench/students/smollm2_folder.py',
     threads,
     new_tokens: newTokens,
