@@ -788,7 +788,7 @@ Inputs: ${settings.inputs}; ${settings.prompts} prompts after ${settings.warmup_
 (end token ${settings.end_token}), ${settings.threads} threads everywhere. Each prompt is timed generating one token
 (*prompt pass*: the prompt's forward pass and one argmax) and generating all of them; *per token* = (whole − prompt pass) / ${settings.new_tokens - 1}.
 Medians over the prompts of a repeat; ${settings.repeats} repeats interleaved (each loads, times and closes every runtime in turn): median (min–max).
-PyTorch runs in its own process. *Same as PyTorch*: share of prompts whose ids (onnxruntime) or text (transformers.js) equal PyTorch's.
+PyTorch runs in its own process. *Same as PyTorch*: share of prompts whose generated ids equal PyTorch's (transformers.js: its model's \`generate\`, untimed, after the timed pipeline call).
 
 ${markdownTable(['runtime', 'per token ms', 'prompt pass ms', `${settings.new_tokens} tokens ms`, 'per-token speed-up over PyTorch', 'same as PyTorch'], rows)}`;
 }

@@ -40,14 +40,14 @@ interface RuntimeResult {
   readonly per_token_ms: Spread;
   readonly generation_ms: Spread;
   readonly repeats: RepeatMeasurement[];
-  /** Share of the prompts whose generated ids (onnxruntime) or text (transformers.js) equal PyTorch's. */
+  /** Share of the prompts whose generated ids equal PyTorch's. */
   readonly same_as_pytorch: number | null;
 }
 
 /** A runtime as the bench drives it: loaded once per repeat, then timed prompt by prompt. */
 interface Runtime {
   readonly name: string;
-  /** Times every prompt (the first `warmup` not reported); returns per-prompt times and outputs. */
+  /** Times every prompt (the first `warmup` not reported); returns per-prompt times and the generated ids (JSON). */
   measure(prompts: readonly string[]): Promise<{ promptMs: number[]; generationMs: number[]; outputs: string[] }>;
 }
 
@@ -135,28 +135,28 @@ function transformersJsRuntime(folder: string, threads: number, newTokens: numbe
       const promptMs: number[] = [];
       const generationMs: number[] = [];
       const outputs: string[] = [];
-      const generate = async (prompt: string, tokens: number) =>
-        (
-          (await generator(prompt, {
-            max_new_tokens: tokens,
-            do_sample: false,
-            num_beams: 1,
-            add_special_tokens: true,
-            return_full_text: false,
-          })) as { generated_text: string }[]
-        )[0]!.generated_text;
+      const generate = (prompt: string, tokens: number) =>
+        generator(prompt, { max_new_tokens: tokens, do_sample: false, num_beams: 1, add_special_tokens: true, return_full_text: false });
+      // The pipeline answers text; the ids compared with PyTorch's come from its model's `generate`, untimed.
+      const generatedIds = async (prompt: string) => {
+        const encoded = generator.tokenizer(prompt, { add_special_tokens: true }) as { input_ids: { dims: number[] } };
+        const output = (await generator.model.generate({ ...encoded, max_new_tokens: newTokens, do_sample: false, num_beams: 1 })) as {
+          tolist(): bigint[][];
+        };
+        return output.tolist()[0]!.map(Number).slice(encoded.input_ids.dims.at(-1));
+      };
       try {
         for (const [index, prompt] of prompts.entries()) {
           let started = performance.now();
           await generate(prompt, 1);
           const first = performance.now() - started;
           started = performance.now();
-          const text = await generate(prompt, newTokens);
+          await generate(prompt, newTokens);
           const whole = performance.now() - started;
           if (index < warmup) continue;
           promptMs.push(first);
           generationMs.push(whole);
-          outputs.push(text.trim());
+          outputs.push(JSON.stringify(await generatedIds(prompt)));
         }
       } finally {
         await generator.dispose();
@@ -194,13 +194,11 @@ function pytorchRuntime(modelFolder: string, work: string, threads: number, newT
         prompt_ms: number[];
         generation_ms: number[];
         ids: number[][];
-        texts: string[];
       };
-      // Ids for onnxruntime, text for transformers.js: each is compared in what it returns.
       return {
         promptMs: measured.prompt_ms,
         generationMs: measured.generation_ms,
-        outputs: measured.ids.map((ids, index) => `${JSON.stringify(ids)}\u0000${measured.texts[index]!.trim()}`),
+        outputs: measured.ids.map((ids) => JSON.stringify(ids)),
       };
     },
   };
@@ -319,13 +317,11 @@ export async function runPretrainedInferenceBenchmark(mode: BenchMode) {
         );
       }
     }
-    const reference = outputs.get(runtimes[0]!.name)!.map((output) => output.split('\u0000') as [string, string]);
+    const reference = outputs.get(runtimes[0]!.name)!;
     const sameAsPytorch = (runtime: Runtime): number | null => {
       if (runtime === runtimes[0]) return null;
-      // onnxruntime returns ids, transformers.js text: each is compared with PyTorch's of the same kind.
-      const part = runtime.name.startsWith('transformers.js') ? 1 : 0;
       const own = outputs.get(runtime.name)!;
-      return round3(own.filter((output, index) => output === reference[index]![part]).length / Math.max(1, own.length));
+      return round3(own.filter((output, index) => output === reference[index]).length / Math.max(1, own.length));
     };
     const results: RuntimeResult[] = runtimes.map((runtime) => {
       const rows = repeats.get(runtime.name)!;

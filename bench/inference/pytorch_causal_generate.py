@@ -7,7 +7,7 @@ warm up and are not reported. Each is encoded as docs/decoder-students.md says (
 tokens when `distill-student.json` has `prompt_special_tokens`), then timed twice: ``generate`` of one
 new token (the prompt pass and one argmax) and of `--new-tokens` tokens, with ``do_sample=False,
 num_beams=1`` under ``torch.inference_mode``, the way a user would call it. Prints one JSON line:
-the milliseconds of both calls per prompt, the generated ids and their text.
+the milliseconds of both calls per prompt and the generated ids.
 """
 
 import argparse
@@ -59,7 +59,6 @@ def main():
                 "prompt_ms": prompt_ms,
                 "generation_ms": generation_ms,
                 "ids": ids,
-                "texts": [tokenizer.decode(row, skip_special_tokens=True) for row in ids],
                 "threads": torch.get_num_threads(),
             }
         )
