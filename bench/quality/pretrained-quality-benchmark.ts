@@ -26,10 +26,10 @@ import type { BenchMode } from '../support/result-file.js';
 import { workerSourceDigest } from '../support/worker-source-digest.js';
 
 /** The datasets of this bench. */
-type QualityDataset = 'esnli' | 'cqa';
+export type QualityDataset = 'esnli' | 'cqa';
 
 /** What one dataset's pipelines are built with. */
-interface DatasetSettings {
+export interface DatasetSettings {
   readonly splits: { readonly train: string; readonly test: string };
   /** The teacher prompt template (the recorded teacher answers without it, but the pipeline names one). */
   readonly prompt: string;
@@ -54,7 +54,7 @@ interface DatasetSettings {
  * batch 16 with prompts up to 192 tokens (a question and five choices), tested on its whole test
  * split (1,221). Smoke mode: a handful of steps on 200 training and 20 test examples.
  */
-function datasetSettings(mode: BenchMode): Record<QualityDataset, DatasetSettings> {
+export function datasetSettings(mode: BenchMode): Record<QualityDataset, DatasetSettings> {
   const quickstart = readRecipe(quickstartFile);
   const quickstartDataset = (quickstart.dataset as { options?: { student_input?: string } } | undefined)?.options;
   const esnli = { splits: { train: 'valid', test: 'test' }, prompt: 'nli-zero-shot', student_input: quickstartDataset?.student_input };
@@ -108,7 +108,7 @@ function datasetSettings(mode: BenchMode): Record<QualityDataset, DatasetSetting
 }
 
 /** One of the three methods compared: same examples, seed and steps. */
-interface Method {
+export interface Method {
   readonly name: string;
   readonly alpha: number;
   /** The `rationale-rate` sampler's rate: 0 trains the label task only. */
@@ -116,7 +116,8 @@ interface Method {
   readonly targets: 'two-tasks' | 'label-then-rationale';
 }
 
-const methods: readonly Method[] = [
+/** Standard finetuning and the two step-by-step layouts, in the order the rows are run and shown. */
+export const methods: readonly Method[] = [
   { name: 'standard finetuning', alpha: 1, rationale_rate: 0, targets: 'two-tasks' },
   { name: 'step-by-step, two-tasks', alpha: 0.5, rationale_rate: 1, targets: 'two-tasks' },
   { name: 'step-by-step, label-then-rationale', alpha: 0.5, rationale_rate: 1, targets: 'label-then-rationale' },
@@ -176,7 +177,7 @@ interface QualityResults {
 }
 
 /** A pipeline of the bench as plain data, ready to be written as YAML. */
-function pipelineDocument(
+export function pipelineDocument(
   mode: BenchMode,
   name: QualityDataset,
   settings: DatasetSettings,
