@@ -552,6 +552,247 @@ CQA's majority class is the most frequent answer text of its test split; picking
   }`;
 }
 
+interface PretrainedQualityResults {
+  baselines: Record<
+    string,
+    {
+      test_examples: number;
+      teacher_label_accuracy: number;
+      teacher_unlabelled: number;
+      majority_class: { label: string; share: number };
+      random_choice: number | null;
+    }
+  >;
+  runs: {
+    dataset: string;
+    method: string;
+    alpha: number;
+    node_test_accuracy: number;
+    trainer_test_accuracy: number;
+    validation_accuracy: number;
+    best_step: number | null;
+    steps: number;
+    train_examples: number;
+    with_rationale: number;
+    test_examples: number;
+    stage_seconds: Record<string, number>;
+  }[];
+  skipped: Record<string, string>;
+}
+
+function pretrainedQualitySection(): string {
+  const result = readResult<PretrainedQualityResults>('pretrained-quality');
+  const heading = '## Pretrained causal-LM student: quality (issue 14, item 7)';
+  if (!result) return `${heading}\n\nNot run yet: \`npm run bench -- --only pretrained-quality\`.`;
+  const settings = result.settings as {
+    student: string;
+    seed: number;
+    labels: string;
+    datasets: Record<
+      string,
+      {
+        test_limit: number | null;
+        data_fraction: number;
+        student: Record<string, string | number | undefined>;
+        trainer: Record<string, string | number | undefined>;
+      }
+    >;
+  };
+  const { baselines, runs, skipped } = result.results;
+  const datasetOrder = (name: string) => (name === 'esnli' ? 0 : name === 'cqa' ? 1 : 2);
+  const ordered = [...runs].sort((left, right) => datasetOrder(left.dataset) - datasetOrder(right.dataset));
+  const rows = ordered.map((run) => {
+    const baseline = baselines[run.dataset];
+    const stages = ['trainer', 'export', 'evaluate'].map((stage) => formatNumber(run.stage_seconds[stage], 0)).join(' / ');
+    return [
+      run.dataset,
+      run.method,
+      formatNumber(run.node_test_accuracy, 3),
+      formatNumber(run.trainer_test_accuracy, 3),
+      formatNumber(run.validation_accuracy, 3),
+      run.best_step === null ? 'n/a' : `${run.best_step} of ${run.steps}`,
+      `${formatNumber(run.train_examples)} (${formatNumber(run.with_rationale)} with rationale)`,
+      formatNumber(run.test_examples),
+      stages,
+      formatNumber(baseline?.teacher_label_accuracy, 3),
+      baseline
+        ? `${formatNumber(baseline.majority_class.share, 3)}${baseline.random_choice === null ? '' : ` / ${formatNumber(baseline.random_choice, 1)}`}`
+        : 'n/a',
+    ];
+  });
+  const table = Object.entries(settings.datasets)
+    .map(([name, dataset]) => {
+      const trainer = dataset.trainer;
+      return `${name}: ${String(trainer.max_steps)} steps of batch ${String(trainer.batch_size)}, learning rate ${String(trainer.learning_rate)}, prompts ≤ ${String(dataset.student.max_input_length ?? 'the recipe’s')} tokens, validation every ${String(trainer.eval_every)} steps on ${String(trainer.eval_limit)} examples, ${dataset.test_limit === null ? 'the whole test split' : `the first ${dataset.test_limit} test examples`}, ${formatNumber(dataset.data_fraction * 100, 0)}% of the training split`;
+    })
+    .join('; ');
+  const skippedText = Object.entries(skipped)
+    .map(([name, reason]) => `- Not run: ${name} (${reason}).`)
+    .join('\n');
+  return `${heading}
+
+${provenance(result)}
+${skippedText ? `${skippedText}\n` : ''}
+Student: ${settings.student} (\`pipelines/shared/smollm2-student.yaml\`), each row a real pipeline run (\`runPipeline\`: dsbs dataset,
+recorded PaLM teacher, samplers, torch trainer, onnx export, Node evaluate) on the same examples with seed ${settings.seed}; labels ${settings.labels}.
+Settings: ${table}. *standard finetuning*: α = 1, no rationale (label task only); *step-by-step*: α = 0.5 with the PaLM rationales,
+\`two-tasks\` (a label row and a rationale row per example) or \`label-then-rationale\` (one row: label, separator, rationale).
+*Node test*: the evaluate stage (the exported ONNX student in onnxruntime-node, greedy labels); *trainer test*: PyTorch's score of the same
+checkpoint; the checkpoint is chosen on validation. *Teacher*: the recorded PaLM answers of the same test examples parsed by the \`palm\`
+parser, against gold; *majority / chance*: the most frequent gold label of the test examples (and, for CQA, 0.2 for picking one of five choices).
+
+${markdownTable(
+  [
+    'dataset',
+    'method',
+    'Node test',
+    'trainer test',
+    'validation',
+    'best step',
+    'train examples',
+    'test examples',
+    's trainer / export / evaluate',
+    'teacher',
+    'majority / chance',
+  ],
+  rows,
+)}`;
+}
+
+interface ThroughputSpread {
+  median: number;
+  min: number;
+  max: number;
+}
+interface PretrainedThroughputResults {
+  cpu_bf16_supported: boolean;
+  matmul_peak_gflops: Record<'fp32' | 'bf16', { before: number; after: number }>;
+  layouts: {
+    layout: string;
+    precision: string;
+    data: { mean_tokens_per_example: number; mean_target_tokens_per_example: number; non_embedding_parameters: number };
+    steps_per_second: ThroughputSpread;
+    tokens_per_second: ThroughputSpread;
+    self_reported_tokens_per_second: ThroughputSpread;
+    gflops: ThroughputSpread;
+    share_of_bf16_matmul_peak: ThroughputSpread;
+    peak_rss_megabytes: number;
+  }[];
+}
+
+/** `median (min–max)` of repeated measurements. */
+function withSpread(value: ThroughputSpread, decimals: number, scale = 1): string {
+  return `${formatNumber(value.median * scale, decimals)} (${formatNumber(value.min * scale, decimals)}–${formatNumber(value.max * scale, decimals)})`;
+}
+
+function pretrainedThroughputSection(): string {
+  const result = readResult<PretrainedThroughputResults>('pretrained-throughput');
+  const heading = '## Pretrained causal-LM student: trainer throughput (issue 14, item 7)';
+  if (!result) return `${heading}\n\nNot run yet: \`npm run bench -- --only pretrained-throughput\`.`;
+  const settings = result.settings as {
+    data_description: string;
+    warmup_steps: number;
+    measured_steps: number;
+    repeats: number;
+    threads: number;
+    batch_size: number;
+    matmul_size: number;
+    flops: string;
+    student: Record<string, string | number | undefined>;
+  };
+  const { layouts, matmul_peak_gflops: peaks } = result.results;
+  const rows = layouts.map((layout) => [
+    layout.layout,
+    layout.precision,
+    withSpread(layout.steps_per_second, 3),
+    withSpread(layout.tokens_per_second, 0),
+    formatNumber(layout.self_reported_tokens_per_second.median, 0),
+    withSpread(layout.gflops, 1),
+    `${withSpread(layout.share_of_bf16_matmul_peak, 1, 100)}%`,
+    formatNumber(layout.data.mean_tokens_per_example, 1),
+    formatNumber(layout.data.mean_target_tokens_per_example, 1),
+    `${formatNumber(layout.peak_rss_megabytes, 0)} MB`,
+  ]);
+  return `${heading}
+
+${provenance(result)}
+
+The worker (\`main.py --request\`, its defaults) training the student of the quickstart (${String(settings.student.pretrained ?? 'a tiny Llama (smoke)')},
+prompts ≤ ${String(settings.student.max_input_length)} tokens, targets ≤ ${String(settings.student.max_target_length)}), batch ${settings.batch_size}, ${settings.threads} threads, α = 0.5, on ${settings.data_description}.
+${settings.warmup_steps} warm-up steps, then ${settings.measured_steps} timed steps, timed from the worker's progress events; ${settings.repeats} repeats,
+interleaved (each repeat trains both layouts in turn, every run in a fresh process): median (min–max). Tokens/s: steps/s × batch × the data's
+mean real tokens per example as the worker encodes them; *worker tokens/s* is the worker's own count, for comparison. FLOPs: ${settings.flops}.
+Matmul peak (\`torch.mm\`, ${settings.matmul_size}², same threads): bf16 ${formatNumber(peaks.bf16.before, 1)} GFLOP/s before the runs, ${formatNumber(peaks.bf16.after, 1)} after;
+fp32 ${formatNumber(peaks.fp32.before, 1)} and ${formatNumber(peaks.fp32.after, 1)} (native bf16 on this CPU: ${result.results.cpu_bf16_supported ? 'yes' : 'no'}); shares are of the bf16 peak before the runs.
+
+${markdownTable(
+  [
+    'targets',
+    'precision',
+    'steps/s',
+    'tokens/s',
+    'worker tokens/s',
+    'GFLOP/s',
+    'share of bf16 peak',
+    'tokens/example',
+    'target tokens/example',
+    'peak RSS',
+  ],
+  rows,
+)}`;
+}
+
+interface PretrainedInferenceResults {
+  export: { megabytes: number };
+  runtimes: {
+    runtime: string;
+    prompt_pass_ms: ThroughputSpread;
+    per_token_ms: ThroughputSpread;
+    generation_ms: ThroughputSpread;
+    same_as_pytorch: number | null;
+  }[];
+  per_token_speedup_over_pytorch: Record<string, number>;
+}
+
+function pretrainedInferenceSection(): string {
+  const result = readResult<PretrainedInferenceResults>('pretrained-inference');
+  const heading = '## Pretrained causal-LM student: inference latency (issue 14, item 7)';
+  if (!result) return `${heading}\n\nNot run yet: \`npm run bench -- --only pretrained-inference\`.`;
+  const settings = result.settings as {
+    student: string;
+    source: string;
+    threads: number;
+    new_tokens: number;
+    end_token: string;
+    prompts: number;
+    warmup_prompts: number;
+    repeats: number;
+    inputs: string;
+  };
+  const { runtimes, per_token_speedup_over_pytorch: speedups } = result.results;
+  const rows = runtimes.map((runtime) => [
+    runtime.runtime,
+    withSpread(runtime.per_token_ms, 2),
+    withSpread(runtime.prompt_pass_ms, 2),
+    withSpread(runtime.generation_ms, 1),
+    `${formatNumber(speedups[runtime.runtime], 2)}×`,
+    runtime.same_as_pytorch === null ? 'n/a' : `${formatNumber(runtime.same_as_pytorch * 100, 0)}%`,
+  ]);
+  return `${heading}
+
+${provenance(result)}
+
+Student: ${settings.student} (${settings.source}), written as a student folder by \`bench/students/smollm2_folder.py\` (the worker's
+loader and folder writer) and exported by the \`onnx\` exporter (fp32 and int8, ${formatNumber(result.results.export.megabytes, 1)} MB in all).
+Inputs: ${settings.inputs}; ${settings.prompts} prompts after ${settings.warmup_prompts} warm-up ones, batch 1, greedy, exactly ${settings.new_tokens} new tokens
+(end token ${settings.end_token}), ${settings.threads} threads everywhere. Each prompt is timed generating one token
+(*prompt pass*: the prompt's forward pass and one argmax) and generating all of them; *per token* = (whole − prompt pass) / ${settings.new_tokens - 1}.
+Medians over the prompts of a repeat; ${settings.repeats} repeats interleaved (each loads, times and closes every runtime in turn): median (min–max).
+PyTorch runs in its own process. *Same as PyTorch*: share of prompts whose generated ids equal PyTorch's (transformers.js: its model's \`generate\`, untimed, after the timed pipeline call).
+
+${markdownTable(['runtime', 'per token ms', 'prompt pass ms', `${settings.new_tokens} tokens ms`, 'per-token speed-up over PyTorch', 'same as PyTorch'], rows)}`;
+}
+
 interface OfflineRecipeRun {
   recipe: string;
   command: string;
@@ -629,7 +870,7 @@ export function renderBenchmarksMarkdown(): string {
 Every figure below was measured by \`npm run bench\` (quick mode) or \`npm run bench:full\` and is rendered from
 the JSON files in \`bench/results/\` (\`<bench>.full.json\` where the full grid was run, else \`<bench>.json\`) by \`bench/render-benchmarks-markdown.ts\`; nothing is typed by hand.
 Each section names the run, the machine, its load, and the JSON behind it. Re-run a single bench with
-\`npm run bench -- --only <offline-students|teacher-cost|teacher-engine|trainer-throughput|student-inference|student-quality>\`; \`-- --smoke\` checks the benches run in seconds
+\`npm run bench -- --only <offline-students|teacher-cost|teacher-engine|trainer-throughput|student-inference|student-quality|pretrained-quality|pretrained-throughput|pretrained-inference>\`; \`-- --smoke\` checks the benches run in seconds
 (its numbers mean nothing).
 ${runNotes()}
 ${offlineStudentsSection()}
@@ -643,6 +884,12 @@ ${trainerSection()}
 ${inferenceSection()}
 
 ${qualitySection()}
+
+${pretrainedQualitySection()}
+
+${pretrainedThroughputSection()}
+
+${pretrainedInferenceSection()}
 `;
   writeFileSync(path.join(repositoryRoot, 'BENCHMARKS.md'), text);
   return text;

@@ -69,6 +69,24 @@ const benches: readonly Bench[] = [
       'Test accuracy of from-scratch students, standard finetuning against step-by-step with the PaLM rationales, over data fractions, rationale rates and seeds.',
     run: async (context) => (await import('./quality/student-quality-benchmark.js')).runStudentQualityBenchmark(context),
   },
+  {
+    name: 'pretrained-quality',
+    measures:
+      'Test accuracy of the pretrained SmolLM2-135M student on e-SNLI and CQA through the real pipeline: standard finetuning against step-by-step with two-tasks and label-then-rationale targets, beside the teacher and the majority class.',
+    run: async (context) => (await import('./quality/pretrained-quality-benchmark.js')).runPretrainedQualityBenchmark(context),
+  },
+  {
+    name: 'pretrained-throughput',
+    measures:
+      'The torch trainer worker on the pretrained SmolLM2-135M student: steps/s, tokens/s and the share of the bf16 matmul peak, median of interleaved repeats, two-tasks against label-then-rationale targets.',
+    run: async ({ mode }) => (await import('./trainer/pretrained-throughput-benchmark.js')).runPretrainedThroughputBenchmark(mode),
+  },
+  {
+    name: 'pretrained-inference',
+    measures:
+      'Per-token latency of the exported SmolLM2-135M student at batch 1: onnxruntime-node through loadStudent (fp32, int8) against transformers.js and PyTorch eager generate, prompt pass and generated tokens apart.',
+    run: async ({ mode }) => (await import('./inference/pretrained-inference-benchmark.js')).runPretrainedInferenceBenchmark(mode),
+  },
 ];
 
 /** The numbers of a comma-separated list, refusing anything else. */

@@ -54,7 +54,8 @@ function normaliseIds(ids: readonly number[], eosTokenId: number): number[] {
   return (end < 0 ? [...ids] : ids.slice(0, end)).filter((id) => id !== 0);
 }
 
-function runProcess(command: string, argumentsList: readonly string[], environment: NodeJS.ProcessEnv): Promise<string> {
+/** Runs a program to its end and returns its stdout; a non-zero exit rejects with the end of its stderr. */
+export function runProcess(command: string, argumentsList: readonly string[], environment: NodeJS.ProcessEnv): Promise<string> {
   return new Promise((resolve, reject) => {
     const child = spawn(command, argumentsList, { stdio: ['ignore', 'pipe', 'pipe'], env: environment });
     let output = '';
@@ -70,7 +71,8 @@ function runProcess(command: string, argumentsList: readonly string[], environme
   });
 }
 
-function threadEnvironment(threads: number): NodeJS.ProcessEnv {
+/** The environment of a child process that computes on `threads` threads (and no tokenizer threads). */
+export function threadEnvironment(threads: number): NodeJS.ProcessEnv {
   return { ...process.env, OMP_NUM_THREADS: String(threads), MKL_NUM_THREADS: String(threads), TOKENIZERS_PARALLELISM: 'false' };
 }
 

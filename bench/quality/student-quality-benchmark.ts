@@ -1,6 +1,5 @@
 import { spawn } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Dataset } from '../../core/plugins/kinds/dataset.js';
@@ -14,6 +13,7 @@ import { workerOptionsSchema } from '../../plugins/trainers/torch/torch-trainer-
 import { workerMainScript } from '../../plugins/trainers/torch/worker-location.js';
 import { benchDependencies, builtinDescriptor } from '../support/bench-dependencies.js';
 import { dsbsDirectory, pythonInterpreter } from '../support/bench-paths.js';
+import { workerSourceDigest } from '../support/worker-source-digest.js';
 import { BenchUsageError, type BenchContext, type BenchOutcome } from '../support/bench-context.js';
 
 /** Standard finetuning (gold labels, no rationale, α = 1) or step-by-step at a rationale rate (α = 0.5). */
@@ -144,21 +144,6 @@ function runWorker(requestFile: string, threads: number): Promise<Record<string,
       code === 0 && done ? resolve(done) : reject(new Error(`the worker exited with code ${code}:\n${errors}`)),
     );
   });
-}
-
-/** A digest of the worker's Python sources: trainings carried over from an earlier run must come from the same code. */
-function workerSourceDigest(): string {
-  const folder = path.dirname(workerMainScript);
-  const hash = createHash('sha256');
-  const files = [
-    path.join(folder, 'main.py'),
-    ...readdirSync(path.join(folder, 'distill_worker'))
-      .filter((name) => name.endsWith('.py'))
-      .sort()
-      .map((name) => path.join(folder, 'distill_worker', name)),
-  ];
-  for (const file of files) hash.update(path.relative(folder, file)).update('\0').update(readFileSync(file)).update('\0');
-  return hash.digest('hex').slice(0, 16);
 }
 
 /** The settings two trainings must share for one to stand in for the other (with the row's own `max_input_length`). */

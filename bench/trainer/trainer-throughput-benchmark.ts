@@ -96,12 +96,17 @@ const smokeConfig: StudentDimensions = {
 
 /**
  * e-SNLI `valid` (the training split of the e-SNLI experiments) as `{id, input, label, rationale}`:
- * the `dsbs` dataset's student input (`premise </s> hypothesis`), the gold label, and the real
- * PaLM rationale parsed by the `palm` parser (empty where PaLM gave none).
+ * the `dsbs` dataset's student input (`premise </s> hypothesis`, or the `studentInput` template), the
+ * gold label, and the real PaLM rationale parsed by the `palm` parser (empty where PaLM gave none).
  */
-async function writeTrainingData(file: string, limit: number | null): Promise<{ examples: number; withRationale: number }> {
+export async function writeTrainingData(
+  file: string,
+  limit: number | null,
+  studentInput?: string,
+): Promise<{ examples: number; withRationale: number }> {
   const dependencies = benchDependencies();
-  const dataset = (await builtinDescriptor('dataset', 'dsbs').create({ name: 'esnli', root: dsbsDirectory }, dependencies)) as Dataset;
+  const options = { name: 'esnli', root: dsbsDirectory, ...(studentInput === undefined ? {} : { student_input: studentInput }) };
+  const dataset = (await builtinDescriptor('dataset', 'dsbs').create(options, dependencies)) as Dataset;
   const parser = (await builtinDescriptor('parser', 'palm').create({ dataset: 'esnli' }, dependencies)) as Parser;
   const recordings = await readDsbsRecordings(dsbsDirectory, 'esnli', 'valid');
   const lines: string[] = [];
@@ -171,10 +176,10 @@ function gridFor(mode: BenchMode): GridPoint[] {
   return grid;
 }
 
-/** Runs the Python driver and returns its JSON line; its progress lines (stderr) pass through. */
-function runDriver(settingsFile: string): Promise<unknown> {
+/** Runs a Python driver of `bench/trainer/` and returns its JSON line; its progress lines (stderr) pass through. */
+export function runDriver(settingsFile: string, script = 'trainer_benchmark.py'): Promise<unknown> {
   return new Promise((resolve, reject) => {
-    const child = spawn(pythonInterpreter, [benchPath('trainer', 'trainer_benchmark.py'), settingsFile], {
+    const child = spawn(pythonInterpreter, [benchPath('trainer', script), settingsFile], {
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     let output = '';
@@ -182,7 +187,7 @@ function runDriver(settingsFile: string): Promise<unknown> {
     child.once('error', reject);
     child.once('exit', (code) => {
       if (code !== 0) {
-        reject(new Error(`trainer_benchmark.py exited with code ${code}`));
+        reject(new Error(`${script} exited with code ${code}`));
         return;
       }
       resolve(JSON.parse(output.trim().split('\n').at(-1)!));

@@ -126,11 +126,12 @@ def data_statistics(settings, tokenizer_directory, config):
     }
 
 
-def run_worker(settings, point, variant, directory, shared_tokenizer):
+def run_worker(settings, point, variant, directory, shared_tokenizer, student=None):
     """Trains with the worker for warm-up + measured steps; returns its timings from the progress events.
 
     `variant` is the worker's `task_passes` and `bf16` options; the precision it trained in is read
-    back from its `started` event (`bf16: auto` resolves there).
+    back from its `started` event (`bf16: auto` resolves there). `student`: the request's student
+    block; default the T5 of `point["config"]` with the settings' tokenizer and lengths.
     """
     os.makedirs(directory, exist_ok=True)
     if os.path.isdir(shared_tokenizer):
@@ -142,7 +143,8 @@ def run_worker(settings, point, variant, directory, shared_tokenizer):
         "request": {
             "output_directory": directory,
             "data": {"train": settings["data"]},
-            "student": {
+            "student": student
+            or {
                 "size": "custom",
                 "config": point["config"],
                 "tokenizer": settings["tokenizer"],
