@@ -67,7 +67,11 @@ describe('onnx exporter: causal-LM students', { skip: tinyCausalLmMissing() }, (
           const feeds: Record<string, ort.Tensor> = {
             input_ids: new ort.Tensor('int64', BigInt64Array.from(prompt, BigInt), [1, length]),
             attention_mask: new ort.Tensor('int64', new BigInt64Array(length).fill(1n), [1, length]),
-            position_ids: new ort.Tensor('int64', BigInt64Array.from(prompt, (_, index) => BigInt(index)), [1, length]),
+            position_ids: new ort.Tensor(
+              'int64',
+              BigInt64Array.from(prompt, (_, index) => BigInt(index)),
+              [1, length],
+            ),
             num_logits_to_keep: new ort.Tensor('int64', BigInt64Array.of(BigInt(keep)), []),
           };
           for (const name of session.inputNames.filter((input) => input.startsWith('past_key_values.'))) {
