@@ -56,6 +56,9 @@ export function runSummaryFromStages(loaded: LoadedPipeline, outcomes: StageOutc
         validationAccuracy: trained.validationAccuracy,
         testAccuracy: trained.testAccuracy,
         exportedTestAccuracy: evaluated?.accuracy ?? null,
+        exportedEvaluation: evaluated
+          ? `${evaluated.decoding === 'label-scoring' ? 'label scoring' : 'free generation'}, ${evaluated.precision ?? 'fp32'}`
+          : null,
         quantizedTestAccuracy: exported?.quantization?.quantizedAccuracy ?? null,
         majorityClassAccuracy: dataset?.majorityClass?.share ?? null,
         exportedBytes: exported?.bytes ?? null,
