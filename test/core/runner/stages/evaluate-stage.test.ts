@@ -99,3 +99,23 @@ test('evaluation.precision int8 with an export that writes no int8 graphs is a v
   const loaded = await loadPipeline(quantized, { environment: { TINY_RUNS: runs }, registry: builtinRegistry() });
   assert.deepEqual(loaded.config.evaluation, { score_labels: false, precision: 'int8' });
 });
+
+test('score_labels on a dataset without a closed label set is refused before any stage runs, naming the fix', async (context) => {
+  const runs = temporaryDirectory(context);
+  // The configuration tests' fixture dataset answers in free text (its label set is null).
+  const base = testPath('core', 'config', 'fixtures', 'valid', 'base.yaml');
+  const file = path.join(runs, 'free-text.yaml');
+  writeFileSync(
+    file,
+    `extends: ${JSON.stringify(base)}\nexport: { use: onnx }\nevaluation: { score_labels: true }\ncache: { enabled: false }\noutput: { directory: ${JSON.stringify(runs)} }\n`,
+  );
+  await assert.rejects(dryRunPipeline(file, builtinRegistry(), { FIXTURE_API_KEY: 'sk-fixture-secret-1' }), (error: unknown) => {
+    assert.ok(isUserError(error), String(error));
+    const problem = error.problems[0]!;
+    assert.equal(problem.pointer, '/evaluation/score_labels');
+    assert.equal(problem.plugin, 'dataset/fixture-dataset');
+    assert.match(problem.message, /scores a closed set of labels, but the dataset \(fixture-dataset\) has none/);
+    assert.match(problem.fix!, /evaluation\.score_labels: false/);
+    return true;
+  });
+});
