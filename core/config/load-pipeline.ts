@@ -14,6 +14,7 @@ import { redactedMarker, redactSecrets, registerSecrets } from './redact.js';
 import { resolveExtends } from './resolve-extends.js';
 import { schemaProblems } from './schema-problems.js';
 import { displayPath, locate } from './source-map.js';
+import { evaluationProblems } from './evaluation-problems.js';
 import { studentProblems } from './student-problems.js';
 import { stepKindAt, validateStepOptions } from './validate-step-options.js';
 
@@ -118,6 +119,9 @@ export async function loadPipeline(file: string, options: LoadPipelineOptions): 
   // Phase two: each step's options against its plugin's schema.
   const stepOptions = validateStepOptions(document, registry, sourceMap, baseDirectory, pluginsBroken);
   problems.push(...stepOptions.problems);
+  // The export step's options are read only once they are valid (with their defaults filled).
+  const exportValid = !problems.some((problem) => problem.pointer === '/export' || problem.pointer?.startsWith('/export/'));
+  problems.push(...evaluationProblems(document, registry, sourceMap, exportValid));
   if (problems.length > 0) {
     // A value whose variable is unset was left as written; what the schemas say about that text
     // would only repeat the problem.

@@ -50,12 +50,22 @@ export interface PipelineConfig {
   readonly loss: PluginStep;
   readonly evaluators: readonly PluginStep[];
   readonly export?: PluginStep;
+  /** How the evaluate stage scores the exported student; absent: free generation, fp32. */
+  readonly evaluation?: EvaluationSettings;
   readonly budget: { readonly max_usd?: number; readonly max_requests?: number };
   readonly prices: Readonly<Record<string, Price>>;
   readonly cache: { readonly path?: string; readonly enabled: boolean };
   readonly output: { readonly directory: string };
   /** A grid of trainings sharing one teacher stage (see `core/runner/sweep-grid.ts`). */
   readonly sweep?: SweepGrid;
+}
+
+/** The pipeline's `evaluation` block, its defaults filled by the schema. */
+export interface EvaluationSettings {
+  /** Score the allowed labels instead of generating the answer freely. */
+  readonly score_labels: boolean;
+  /** Which exported graphs to evaluate. */
+  readonly precision: 'fp32' | 'int8';
 }
 
 /** The axes of a sweep; an absent axis keeps the pipeline's own value. */

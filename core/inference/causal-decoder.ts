@@ -11,6 +11,29 @@ export interface CausalLmSessions {
   readonly folder: CausalLmStudentFolder;
   /** `past_key_values.{i}.key|value`, each answered by the `present.*` of the same name. */
   readonly pastNames: readonly string[];
+  /**
+   * Whether the graph takes `num_logits_to_keep` (docs/decoder-students.md): graphs exported before it
+   * existed compute every position's logits, and are still read.
+   */
+  readonly keepsLogits: boolean;
+}
+
+/** The graph input that limits the logits to the last positions of a call. */
+const keepInput = 'num_logits_to_keep';
+
+/** Whether a causal-LM graph takes `num_logits_to_keep`. */
+export function keepsLogits(session: InferenceSession): boolean {
+  return session.inputNames.includes(keepInput);
+}
+
+/**
+ * The `num_logits_to_keep` feed asking for the logits of the last `count` positions only (none for a
+ * graph without the input). The output layer is a large share of a small model's weights, so the
+ * prompt pass of generation, which needs one position, skips it for every other prompt token.
+ */
+function keepFeed(sessions: CausalLmSessions, count: number): Record<string, OrtTensor> {
+  if (!sessions.keepsLogits) return {};
+  return { [keepInput]: new sessions.runtime.Tensor('int64', BigInt64Array.of(BigInt(count)), []) };
 }
 
 /** The `present.*` output that answers a `past_key_values.*` input. */
@@ -79,17 +102,20 @@ async function runPrompts(sessions: CausalLmSessions, prompts: readonly (readonl
     input_ids: new runtime.Tensor('int64', ids, [batch, length]),
     attention_mask: new runtime.Tensor('int64', mask, [batch, length]),
     position_ids: new runtime.Tensor('int64', positions, [batch, length]),
+    ...keepFeed(sessions, 1),
   };
   const empty = new runtime.Tensor('float32', new Float32Array(0), [batch, folder.keyValueHeads, 0, folder.headSize]);
   for (const name of pastNames) feeds[name] = empty;
   const result = await session.run(feeds);
   const logits = result.logits!;
+  // One column where the graph kept the last position only, every prompt position where it cannot.
+  const columns = logits.dims[1]!;
   const vocabulary = logits.dims[2]!;
   const values = logits.data as Float32Array;
   // Left padding puts every row's last prompt token in the last column.
   const lastLogits = new Float32Array(batch * vocabulary);
   for (let row = 0; row < batch; row++) {
-    const offset = (row * length + length - 1) * vocabulary;
+    const offset = (row * columns + columns - 1) * vocabulary;
     lastLogits.set(values.subarray(offset, offset + vocabulary), row * vocabulary);
   }
   const past: Record<string, OrtTensor> = {};
@@ -169,6 +195,7 @@ export async function causalGreedyDecode(
         BigInt64Array.from(positions, (position) => BigInt(position)),
         [batch, 1],
       ),
+      ...keepFeed(sessions, 1),
     };
     for (let row = 0; row < batch; row++) positions[row]! += 1;
     const result = await session.run(feeds);
@@ -225,6 +252,8 @@ export async function causalCandidateTotals(
     input_ids: new runtime.Tensor('int64', ids, [rows, steps]),
     attention_mask: new runtime.Tensor('int64', mask, [rows, total]),
     position_ids: new runtime.Tensor('int64', positions, [rows, steps]),
+    // Every candidate position predicts the candidate's next token.
+    ...keepFeed(sessions, steps),
   };
   for (const name of pastNames) {
     const tensor = pass.past[name]!;

@@ -1,4 +1,4 @@
-import { causalCandidateTotals, causalGreedyDecode, causalLmCaches, type CausalLmSessions } from './causal-decoder.js';
+import { causalCandidateTotals, causalGreedyDecode, causalLmCaches, keepsLogits, type CausalLmSessions } from './causal-decoder.js';
 import { labelEndToken, labelTargetIds, promptIds } from './decoder-prompt.js';
 import type { StudentTask } from './decoder-student-descriptor.js';
 import type { OnnxRuntime } from './greedy-decoder.js';
@@ -30,7 +30,13 @@ export async function loadCausalLmStudent(
   const { descriptor } = folder;
   const tokenizer = createStudentTokenizer(folder.tokenizer, folder.tokenizerConfig);
   const session = await runtime.InferenceSession.create(folder.modelPath, studentSessionOptions(options));
-  const sessions: CausalLmSessions = { runtime, session, folder, pastNames: causalLmCaches(session, folder) };
+  const sessions: CausalLmSessions = {
+    runtime,
+    session,
+    folder,
+    pastNames: causalLmCaches(session, folder),
+    keepsLogits: keepsLogits(session),
+  };
   const defaultMaxNewTokens = options.maxNewTokens ?? descriptor.maxNewTokens;
   // The folder's length is the label's; rationales are longer (method: generation up to 64 tokens).
   const defaultRationaleTokens = options.maxNewTokens ?? Math.max(64, defaultMaxNewTokens);

@@ -56,6 +56,7 @@ export function reportTables(summary: RunSummary): Table[] {
         'validation accuracy',
         'test accuracy (PyTorch)',
         'test accuracy (exported)',
+        'exported scored by',
         'test accuracy (int8)',
         'majority class',
         'size on disk',
@@ -70,6 +71,7 @@ export function reportTables(summary: RunSummary): Table[] {
             ? `${percent(student.testAccuracy)} (first ${student.testExamples})`
             : percent(student.testAccuracy),
           percent(student.exportedTestAccuracy),
+          student.exportedEvaluation ?? '–',
           percent(student.quantizedTestAccuracy),
           percent(student.majorityClassAccuracy),
           formatBytes(student.exportedBytes),

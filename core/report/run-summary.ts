@@ -38,6 +38,8 @@ export interface StudentSummary {
   readonly exportedTestExamples: number | null;
   /** Accuracy of the exported model on the same test split, when exported. */
   readonly exportedTestAccuracy: number | null;
+  /** How the exported model was scored, e.g. `free generation, fp32` or `label scoring, int8`; null when not evaluated. */
+  readonly exportedEvaluation: string | null;
   /** Accuracy of the int8-quantised export on the same test split, when the exporter quantised. */
   readonly quantizedTestAccuracy: number | null;
   /** Share of the majority class of the test split, the bar a student must clear. */

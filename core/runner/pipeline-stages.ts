@@ -45,6 +45,6 @@ export async function pipelineStages(
     metric: evaluators[0]!.metric,
   };
   const stages: AnyStageDefinition[] = [await datasetStage(context), await teacherStage(context), trainerStage(context)];
-  if (loaded.config.export) stages.push(exportStage(context, loaded.config.export), evaluateStage(context));
+  if (loaded.config.export) stages.push(exportStage(context, loaded.config.export), await evaluateStage(context));
   return stages;
 }

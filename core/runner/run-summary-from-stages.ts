@@ -58,6 +58,9 @@ export function runSummaryFromStages(loaded: LoadedPipeline, outcomes: StageOutc
         testExamples: trained.testExamples ?? null,
         exportedTestExamples: evaluated?.examples ?? null,
         exportedTestAccuracy: evaluated?.accuracy ?? null,
+        exportedEvaluation: evaluated
+          ? `${evaluated.decoding === 'label-scoring' ? 'label scoring' : 'free generation'}, ${evaluated.precision ?? 'fp32'}`
+          : null,
         quantizedTestAccuracy: exported?.quantization?.quantizedAccuracy ?? null,
         majorityClassAccuracy: dataset?.majorityClass?.share ?? null,
         exportedBytes: exported?.bytes ?? null,

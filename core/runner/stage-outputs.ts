@@ -1,3 +1,4 @@
+import type { StudentPrecision } from '../inference/student-folder.js';
 import type { QuantizationComparison } from '../plugins/kinds/exporter.js';
 import type { TeacherReport } from '../teacher/teacher-report.js';
 import type { TrainStageResult } from '../training/train-stage.js';
@@ -32,7 +33,17 @@ export interface EvaluateStageOutput {
   /** PyTorch test accuracy of the same checkpoint, from the trainer. */
   readonly trainerAccuracy: number;
   readonly latencyMilliseconds: { readonly p50: number; readonly p95: number };
+  /**
+   * How the labels were decoded: `generation` (free, greedy) or `label-scoring` (the likeliest allowed
+   * label). Absent in records stored before the pipeline's `evaluation` block existed: generation.
+   */
+  readonly decoding?: EvaluationDecoding;
+  /** Which exported graphs were scored. Absent in records stored before it was recorded: fp32. */
+  readonly precision?: StudentPrecision;
 }
+
+/** How the evaluate stage decodes a label. */
+export type EvaluationDecoding = 'generation' | 'label-scoring';
 
 /** The trainer stage's output: the train stage's result and the metric it was scored with. */
 export type TrainerStageOutput = TrainStageResult & { readonly metric: string };

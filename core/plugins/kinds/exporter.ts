@@ -1,4 +1,6 @@
+import type { StudentPrecision } from '../../inference/student-folder.js';
 import type { EventStream } from '../../services/event-stream.js';
+import type { PluginDescriptor } from '../plugin-descriptor.js';
 
 /** Version of the {@link Exporter} contract. */
 export const exporterContractVersion = 1;
@@ -52,4 +54,18 @@ export interface ExportResult {
 /** Writes a deployable form of the student. */
 export interface Exporter {
   export(request: ExportRequest, events: EventStream, signal: AbortSignal): Promise<ExportResult>;
+}
+
+/**
+ * The descriptor of an exporter plugin: a {@link PluginDescriptor} that can say, before anything runs,
+ * whether the folder it will write holds the graphs of a precision, so that a pipeline evaluating the
+ * int8 graphs of an export that writes none is refused when it is validated.
+ */
+export interface ExporterDescriptor<Options = Record<string, unknown>> extends PluginDescriptor<Options, Exporter> {
+  /**
+   * Null when an export with these (validated) options writes the graphs of `precision`, else the fix
+   * (which of its options to set). Optional; without it the pipeline's `evaluation.precision` is not
+   * checked before the evaluate stage loads the folder.
+   */
+  precisionFix?(options: Options, precision: StudentPrecision): string | null;
 }

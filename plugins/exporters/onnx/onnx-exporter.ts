@@ -1,5 +1,4 @@
-import type { Exporter } from '../../../core/plugins/kinds/exporter.js';
-import type { PluginDescriptor } from '../../../core/plugins/plugin-descriptor.js';
+import type { ExporterDescriptor } from '../../../core/plugins/kinds/exporter.js';
 import type { OnnxExporterOptions } from './onnx-exporter-options.js';
 
 /**
@@ -8,10 +7,11 @@ import type { OnnxExporterOptions } from './onnx-exporter-options.js';
  * `onnx/decoder_model_merged.onnx` (docs/onnx-layout.md); a causal-LM student (llama, qwen2, qwen3, with
  * its `distill-student.json`) becomes `onnx/model.onnx` with its key/value cache (docs/decoder-students.md).
  */
-export const onnxExporter: PluginDescriptor<OnnxExporterOptions, Exporter> = {
+export const onnxExporter: ExporterDescriptor<OnnxExporterOptions> = {
   id: 'onnx',
   kind: 'exporter',
-  version: '1.0.0',
+  // 1.1.0: causal-LM graphs take `num_logits_to_keep` (docs/decoder-students.md).
+  version: '1.1.0',
   summary: 'Export the student to ONNX (transformers.js layout, KV cache), optionally int8-quantised.',
   optionsSchema: {
     type: 'object',
@@ -28,6 +28,8 @@ export const onnxExporter: PluginDescriptor<OnnxExporterOptions, Exporter> = {
     },
   },
   exampleOptions: { quantize: false },
+  precisionFix: (options, precision) =>
+    precision === 'int8' && options.quantize !== true ? 'set export.options.quantize: true, so that the int8 graphs are written' : null,
   async create(options, dependencies) {
     const { createOnnxExporter } = await import('./create-onnx-exporter.js');
     return createOnnxExporter(options, dependencies);

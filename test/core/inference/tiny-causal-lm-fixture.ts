@@ -15,9 +15,12 @@ import { testPython } from './tiny-student-fixture.js';
  * A tiny causal-LM student made for the tests (never downloaded): `llama` is a Llama with a tied
  * output layer and a few seconds of two-tasks training, so that it answers labels and stops at the end
  * token; `qwen2` is an untrained Qwen2 (q/k/v biases, untied output layer) that wanders through the
- * vocabulary for every step. Both have 4 query heads sharing 2 key/value heads.
+ * vocabulary for every step. `label-then-rationale` is the Llama trained on one row per example (label,
+ * separator, rationale), so that it stops a label at the separator; `chat` is an untrained Llama whose
+ * tokenizer has a ChatML template (special tokens of its own) and whose prompts are `chat` prompts.
+ * All have 4 query heads sharing 2 key/value heads.
  */
-export type TinyCausalLmKind = 'llama' | 'qwen2';
+export type TinyCausalLmKind = 'llama' | 'qwen2' | 'label-then-rationale' | 'chat';
 
 /** PyTorch's answers for the test inputs, written by `fixtures/make_tiny_causal_lm.py`. */
 export interface CausalLmReference {
@@ -33,8 +36,19 @@ export interface CausalLmReference {
   readonly explain_ids: number[][];
   readonly predict_texts: string[];
   readonly explain_texts: string[];
-  /** Per test input, the total log-probability of each of the folder's labels (in its order). */
+  /**
+   * Per test input, the total log-probability of each of the folder's labels (in its order), each
+   * ending with the end token, or with label-then-rationale targets the separator's first token.
+   */
   readonly label_log_probabilities: number[][];
+  /** label-then-rationale: the separator's first token, which stops a label in `predict_ids`. */
+  readonly separator_token?: number;
+  /** label-then-rationale: the whole generation (label, separator, rationale) of each predict prompt, 64 tokens at most. */
+  readonly label_then_rationale_texts?: string[];
+  /** label-then-rationale: the text after the separator in each of those. */
+  readonly rationale_texts?: string[];
+  /** chat: `apply_chat_template` of each predict prompt's real message, with the generation prompt. */
+  readonly chat_template_prompt_ids?: number[][];
 }
 
 /** A checkpoint, its export (with the int8 graph), and PyTorch's answers. */
@@ -52,7 +66,14 @@ const testExampleCount = 12;
 const trainExampleCount = 300;
 const maxNewTokens = 12;
 const shortInputTokens = 20;
-const trainSteps: Record<TinyCausalLmKind, number> = { llama: 150, qwen2: 0 };
+const trainSteps: Record<TinyCausalLmKind, number> = { llama: 150, qwen2: 0, 'label-then-rationale': 200, chat: 0 };
+/** The fixture script's arguments beyond the training steps. */
+const variantArguments: Record<TinyCausalLmKind, string[]> = {
+  llama: ['--model-type', 'llama'],
+  qwen2: ['--model-type', 'qwen2'],
+  'label-then-rationale': ['--model-type', 'llama', '--targets', 'label-then-rationale'],
+  chat: ['--model-type', 'llama', '--prompt-format', 'chat'],
+};
 
 /** The reason to skip tests that need the tiny causal LM (no Python), or false. */
 export function tinyCausalLmMissing(): string | false {
@@ -68,7 +89,7 @@ function fixtureKey(): string {
   ]) {
     hash.update(readFileSync(file));
   }
-  hash.update(JSON.stringify({ testExampleCount, trainExampleCount, maxNewTokens, shortInputTokens, trainSteps }));
+  hash.update(JSON.stringify({ testExampleCount, trainExampleCount, maxNewTokens, shortInputTokens, trainSteps, variantArguments }));
   return hash.digest('hex').slice(0, 16);
 }
 
@@ -119,8 +140,7 @@ async function buildTinyCausalLm(kind: TinyCausalLmKind): Promise<TinyCausalLm> 
         path.join(staging, 'data.json'),
         '--output',
         staging,
-        '--model-type',
-        kind,
+        ...variantArguments[kind],
         '--train-steps',
         String(trainSteps[kind]),
       ],

@@ -30,6 +30,7 @@ const summary: RunSummary = {
     testExamples: 200,
     exportedTestAccuracy: 0.5,
     exportedTestExamples: 200,
+    exportedEvaluation: 'label scoring, int8',
     quantizedTestAccuracy: 0.495,
     majorityClassAccuracy: 0.343,
     exportedBytes: 12_345_678,
@@ -73,7 +74,7 @@ test("a trainer test on the first N examples (test_limit) says so beside the exp
 test('the Markdown report holds the teacher, student and sweep figures', () => {
   const markdown = renderMarkdownReport(summary, ['loss.svg']);
   assert.match(markdown, /\| recorded \/ palm-540b \| 3000 \| 73\.6% \| 98\.0% \| 3 \| 0 \| 0 \| 0 \| \$0\.0000 \|/);
-  assert.match(markdown, /\| 400 \| 52\.0% \| 50\.0% \| 50\.0% \| 49\.5% \| 34\.3% \| 12\.3 MB \| 3\.2 ms \|/);
+  assert.match(markdown, /\| 400 \| 52\.0% \| 50\.0% \| 50\.0% \| label scoring, int8 \| 49\.5% \| 34\.3% \| 12\.3 MB \| 3\.2 ms \|/);
   assert.match(markdown, /\| step-by-step \| 12\.5% \| 1 \| 0\.5 \| 3 \| 41\.0% ± 1\.0 \|/);
   assert.match(markdown, /!\[loss\.svg\]\(loss\.svg\)/);
 });

@@ -16,6 +16,7 @@ BATCH = "batch_size"
 PAST = "past_sequence_length"
 TOTAL = "total_sequence_length"
 SEQUENCE = "sequence_length"
+KEPT = "kept_sequence_length"
 
 
 def cache_names(layers):
@@ -45,6 +46,8 @@ def export_decoder_graph(model, output_directory, opset, emit):
     attention_mask = torch.ones(batch, past_length + new_length, dtype=torch.long)
     attention_mask[1, :2] = 0
     position_ids = (attention_mask.cumsum(-1) - 1).clamp(min=0)[:, past_length:]
+    # Traced keeping 2 of the 4 new positions, so that the kept count is not folded into a constant either.
+    num_logits_to_keep = torch.tensor(2, dtype=torch.long)
     past = [
         torch.randn(batch, config.num_key_value_heads, past_length, head_dim(config), generator=generator)
         for _ in range(2 * config.num_hidden_layers)
@@ -54,7 +57,7 @@ def export_decoder_graph(model, output_directory, opset, emit):
         "input_ids": {0: BATCH, 1: SEQUENCE},
         "attention_mask": {0: BATCH, 1: TOTAL},
         "position_ids": {0: BATCH, 1: SEQUENCE},
-        "logits": {0: BATCH, 1: SEQUENCE},
+        "logits": {0: BATCH, 1: KEPT},
         **{name: {0: BATCH, 2: PAST} for name in past_names},
         **{name: {0: BATCH, 2: TOTAL} for name in present_names},
     }
@@ -63,9 +66,9 @@ def export_decoder_graph(model, output_directory, opset, emit):
     with torch.no_grad():
         torch.onnx.export(
             step,
-            (input_ids, attention_mask, position_ids, *past),
+            (input_ids, attention_mask, position_ids, num_logits_to_keep, *past),
             path,
-            input_names=["input_ids", "attention_mask", "position_ids", *past_names],
+            input_names=["input_ids", "attention_mask", "position_ids", "num_logits_to_keep", *past_names],
             output_names=["logits", *present_names],
             dynamic_axes=dynamic_axes,
             opset_version=opset,
@@ -78,7 +81,9 @@ def export_decoder_graph(model, output_directory, opset, emit):
 def check_decoder_against_pytorch(model, output_directory, steps=3):
     """Runs onnx/model.onnx on a left-padded batch, a prompt pass with zero-length caches and then `steps`
     single-token calls fed the presents back, and compares every real position's logits with PyTorch's
-    forward over the whole sequence. Returns the largest absolute difference; raises on a mismatch."""
+    forward over the whole sequence. The prompt pass runs once keeping every position's logits
+    (`num_logits_to_keep` 0) and once keeping the last two, which must be the same two. Returns the
+    largest absolute difference; raises on a mismatch."""
     import numpy
     import onnxruntime
     import torch
@@ -87,6 +92,7 @@ def check_decoder_against_pytorch(model, output_directory, steps=3):
     options = onnxruntime.SessionOptions()
     options.intra_op_num_threads = 1
     session = onnxruntime.InferenceSession(os.path.join(output_directory, "onnx", "model.onnx"), options)
+    output_names = [output.name for output in session.get_outputs()]
     generator = torch.Generator().manual_seed(0)
     prompt_length, batch = 6, 3
     ids = torch.randint(0, config.vocab_size, (batch, prompt_length + steps), generator=generator)
@@ -99,19 +105,30 @@ def check_decoder_against_pytorch(model, output_directory, steps=3):
     past_names, present_names = cache_names(config.num_hidden_layers)
     empty = numpy.zeros((batch, config.num_key_value_heads, 0, head_dim(config)), dtype=numpy.float32)
     feeds = dict.fromkeys(past_names, empty)
-    worst, start = 0.0, 0
-    for end in [prompt_length, *range(prompt_length + 1, prompt_length + steps + 1)]:
+
+    def run(start, end, keep):
         feeds.update(
             {
                 "input_ids": ids[:, start:end].numpy(),
                 "attention_mask": mask[:, :end].numpy(),
                 "position_ids": positions[:, start:end].numpy(),
+                "num_logits_to_keep": numpy.array(keep, dtype=numpy.int64),
             }
         )
-        outputs = dict(zip([output.name for output in session.get_outputs()], session.run(None, feeds), strict=True))
+        return dict(zip(output_names, session.run(None, feeds), strict=True))
+
+    def difference(logits, start, end):
         # Padding positions compute nothing anyone reads; only real tokens are compared.
         real = mask[:, start:end].numpy().astype(bool)
-        worst = max(worst, float(numpy.abs(outputs["logits"] - expected[:, start:end, :])[real].max()))
+        return float(numpy.abs(logits - expected[:, start:end, :])[real].max())
+
+    last_two = run(0, prompt_length, 2)["logits"]
+    if last_two.shape[1] != 2:
+        raise RuntimeError(f"exported decoder kept {last_two.shape[1]} positions' logits where num_logits_to_keep asked for 2")
+    worst, start = difference(last_two, prompt_length - 2, prompt_length), 0
+    for end in [prompt_length, *range(prompt_length + 1, prompt_length + steps + 1)]:
+        outputs = run(start, end, 0 if start == 0 else 1)
+        worst = max(worst, difference(outputs["logits"], start, end))
         for past_name, present_name in zip(past_names, present_names, strict=True):
             feeds[past_name] = outputs[present_name]
         start = end

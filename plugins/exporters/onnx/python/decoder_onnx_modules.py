@@ -7,8 +7,13 @@ exactly the ones docs/decoder-students.md names (transformers.js' layout), whate
 version and whatever its cache objects do.
 
     input_ids [batch, sequence], attention_mask [batch, past + sequence], position_ids [batch, sequence],
-    past_key_values.{i}.key|value [batch, kv_heads, past, head_dim]
-    -> logits [batch, sequence, vocabulary], present.{i}.key|value [batch, kv_heads, past + sequence, head_dim]
+    num_logits_to_keep [] (int64 scalar), past_key_values.{i}.key|value [batch, kv_heads, past, head_dim]
+    -> logits [batch, kept, vocabulary], present.{i}.key|value [batch, kv_heads, past + sequence, head_dim]
+
+`num_logits_to_keep` is transformers.js' input of that name: 0 computes the logits of every new position,
+N > 0 only those of the last N (all of them when N is the sequence length or more). Generation needs
+only the last prompt token's logits, and the output layer over a 49k vocabulary is a fifth of a
+SmolLM2's weights, so the prompt pass computes it for one position instead of every prompt token.
 
 The first call gets zero-length pasts; the graph concatenates, so no branch and no `use_cache_branch`.
 Rotary embeddings use the checkpoint's own inverse frequencies and attention scaling (so rope theta and
@@ -77,7 +82,7 @@ class DecoderStep(nn.Module):
         self.register_buffer("inv_freq", rotary.inv_freq.detach().clone().float(), persistent=False)
         self.attention_scaling = float(rotary.attention_scaling)
 
-    def forward(self, input_ids, attention_mask, position_ids, *past):
+    def forward(self, input_ids, attention_mask, position_ids, num_logits_to_keep, *past):
         hidden = self.base.embed_tokens(input_ids)
         new_length = input_ids.shape[1]
         total_length = attention_mask.shape[1]
@@ -101,8 +106,7 @@ class DecoderStep(nn.Module):
             hidden = hidden + attended
             hidden = hidden + layer.mlp(layer.post_attention_layernorm(hidden))
             presents += [key, value]
-        hidden = self.base.norm(hidden)
-        return (self.lm_head(hidden), *presents)
+        return (self.lm_head(self.base.norm(kept_positions(hidden, num_logits_to_keep))), *presents)
 
     def heads_of(self, states, heads):
         """[batch, length, heads * head_dim] -> [batch, length, heads, head_dim]."""
@@ -129,6 +133,15 @@ class DecoderStep(nn.Module):
         batch, _, length, _ = attended.shape
         attended = attended.transpose(1, 2).reshape(batch, length, self.heads * self.head_dim)
         return attention.o_proj(attended), key, value
+
+
+def kept_positions(hidden, num_logits_to_keep):
+    """The last `num_logits_to_keep` positions of `hidden` [batch, sequence, size], or all of them for 0.
+
+    Written with tensor arithmetic (no Python `if`), so that the traced graph keeps the choice dynamic."""
+    length = hidden.shape[1]
+    start = ((length - num_logits_to_keep) * (num_logits_to_keep > 0)).clamp(min=0)
+    return hidden.index_select(1, torch.arange(length, device=hidden.device)[start:])
 
 
 def build_decoder(model):

@@ -37,12 +37,64 @@ describe('onnx exporter: causal-LM students', { skip: tinyCausalLmMissing() }, (
       const session = await ort.InferenceSession.create(path.join(fixture.exported, 'onnx', file));
       try {
         const cache = (prefix: string) => [0, 1].flatMap((layer) => ['key', 'value'].map((part) => `${prefix}.${layer}.${part}`));
-        assert.deepEqual([...session.inputNames], ['input_ids', 'attention_mask', 'position_ids', ...cache('past_key_values')]);
+        assert.deepEqual(
+          [...session.inputNames],
+          ['input_ids', 'attention_mask', 'position_ids', 'num_logits_to_keep', ...cache('past_key_values')],
+        );
+        // transformers.js feeds it as a scalar: the graph must declare it rank 0.
+        const keep = session.inputMetadata.find((input) => input.name === 'num_logits_to_keep');
+        assert.ok(keep?.isTensor);
+        assert.deepEqual(keep.shape, []);
         assert.deepEqual([...session.outputNames], ['logits', ...cache('present')]);
         // transformers.js sizes its empty first-step caches from these: `batch_size`, fixed heads and head size.
         const past = session.inputMetadata.find((input) => input.name === 'past_key_values.0.key');
         assert.ok(past?.isTensor);
         assert.deepEqual(past.shape, ['batch_size', 2, 'past_sequence_length', 12]);
+      } finally {
+        await session.release();
+      }
+    }
+  });
+
+  test('num_logits_to_keep: 0 computes every position, N the last N (fp32: the same logits)', async () => {
+    const fixture = await tinyCausalLm('llama');
+    const prompt = fixture.reference.predict_prompt_ids[0]!;
+    const length = prompt.length;
+    for (const file of ['model.onnx', 'model_quantized.onnx']) {
+      const session = await ort.InferenceSession.create(path.join(fixture.exported, 'onnx', file));
+      try {
+        const run = async (keep: number) => {
+          const feeds: Record<string, ort.Tensor> = {
+            input_ids: new ort.Tensor('int64', BigInt64Array.from(prompt, BigInt), [1, length]),
+            attention_mask: new ort.Tensor('int64', new BigInt64Array(length).fill(1n), [1, length]),
+            position_ids: new ort.Tensor(
+              'int64',
+              BigInt64Array.from(prompt, (_, index) => BigInt(index)),
+              [1, length],
+            ),
+            num_logits_to_keep: new ort.Tensor('int64', BigInt64Array.of(BigInt(keep)), []),
+          };
+          for (const name of session.inputNames.filter((input) => input.startsWith('past_key_values.'))) {
+            feeds[name] = new ort.Tensor('float32', new Float32Array(0), [1, 2, 0, 12]);
+          }
+          return (await session.run(feeds, ['logits'])).logits!;
+        };
+        const all = await run(0);
+        const vocabulary = all.dims[2]!;
+        assert.deepEqual(all.dims, [1, length, vocabulary]);
+        for (const keep of [1, 3, length + 5]) {
+          const kept = await run(keep);
+          const columns = Math.min(keep, length);
+          assert.deepEqual(kept.dims, [1, columns, vocabulary], `${file}, keeping ${keep}`);
+          // Dynamic int8 quantisation scales the output layer's input by the range of all the rows it
+          // gets, so the int8 graph's kept logits are close to, not equal to, those of a full pass.
+          if (file === 'model_quantized.onnx') continue;
+          const tail = (all.data as Float32Array).subarray((length - columns) * vocabulary);
+          const keptData = kept.data as Float32Array;
+          let worst = 0;
+          for (let index = 0; index < tail.length; index++) worst = Math.max(worst, Math.abs(tail[index]! - keptData[index]!));
+          assert.ok(worst <= 1e-5, `${file}, keeping ${keep}: logits differ by ${worst}`);
+        }
       } finally {
         await session.release();
       }
