@@ -1,7 +1,7 @@
 import type { InferenceSession, Tensor as OrtTensor } from 'onnxruntime-node';
 import { UserError } from '../errors/user-error.js';
 import type { OnnxRuntime } from './greedy-decoder.js';
-import { logProbability, tileRows } from './label-scores.js';
+import { argmax, logProbability, tileRows } from './label-scores.js';
 import type { CausalLmStudentFolder } from './student-folder.js';
 
 /** The session of an exported causal-LM student and what decoding needs of its folder. */
@@ -121,20 +121,6 @@ async function runPrompts(sessions: CausalLmSessions, prompts: readonly (readonl
   const past: Record<string, OrtTensor> = {};
   for (const name of pastNames) past[name] = result[presentName(name)]!;
   return { lastLogits, vocabulary, past, mask, length, nextPositions };
-}
-
-/** The index of the largest of `vocabulary` logits from `offset` (the first on a tie, as torch.argmax). */
-function argmax(values: Float32Array, offset: number, vocabulary: number): number {
-  let best = 0;
-  let bestValue = values[offset]!;
-  for (let token = 1; token < vocabulary; token++) {
-    const value = values[offset + token]!;
-    if (value > bestValue) {
-      bestValue = value;
-      best = token;
-    }
-  }
-  return best;
 }
 
 /**

@@ -1,5 +1,6 @@
 import type { InferenceSession, Tensor as OrtTensor } from 'onnxruntime-node';
 import { UserError } from '../errors/user-error.js';
+import { argmax } from './label-scores.js';
 import type { T5StudentFolder } from './student-folder.js';
 
 /** The onnxruntime module, passed in so that it is imported once and lazily by {@link loadStudent}. */
@@ -138,16 +139,7 @@ export async function greedyDecode(
         next[row] = pad;
         continue;
       }
-      const offset = row * vocabulary;
-      let best = 0;
-      let bestValue = values[offset]!;
-      for (let token = 1; token < vocabulary; token++) {
-        const value = values[offset + token]!;
-        if (value > bestValue) {
-          bestValue = value;
-          best = token;
-        }
-      }
+      const best = argmax(values, row * vocabulary, vocabulary);
       outputs[row]!.push(best);
       next[row] = BigInt(best);
       if (best === folder.eosTokenId) {

@@ -33,3 +33,17 @@ export function tileRows(data: Float32Array, rows: number, times: number): Float
   }
   return tiled;
 }
+
+/** The index of the largest of `vocabulary` logits from `offset` (the first on a tie, as torch.argmax). */
+export function argmax(values: Float32Array, offset: number, vocabulary: number): number {
+  let best = 0;
+  let bestValue = values[offset]!;
+  for (let token = 1; token < vocabulary; token++) {
+    const value = values[offset + token]!;
+    if (value > bestValue) {
+      bestValue = value;
+      best = token;
+    }
+  }
+  return best;
+}

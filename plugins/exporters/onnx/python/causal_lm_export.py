@@ -10,6 +10,8 @@ single-token steps.
 import json
 import os
 
+from logit_check import checked_difference
+
 # The batch dimension must be named exactly this: transformers.js sizes its empty first-step caches by
 # resolving `batch_size` and setting every other symbolic dimension (the past length) to 0.
 BATCH = "batch_size"
@@ -132,13 +134,7 @@ def check_decoder_against_pytorch(model, output_directory, steps=3):
         for past_name, present_name in zip(past_names, present_names, strict=True):
             feeds[past_name] = outputs[present_name]
         start = end
-    # Relative to the logits' size, as for T5 (export_onnx.check_against_pytorch says why).
-    scale = max(1.0, float(numpy.abs(expected).max()))
-    if not worst <= 1e-4 * scale:
-        raise RuntimeError(
-            f"exported decoder differs from PyTorch by {worst:g} in the logits (more than 1e-4 of their largest magnitude, {scale:g})"
-        )
-    return worst
+    return checked_difference(worst, expected)
 
 
 def complete_config(model, output_directory):

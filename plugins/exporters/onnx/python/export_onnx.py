@@ -41,6 +41,7 @@ import shutil
 import sys
 
 from line_protocol import UserMistake, emit, package_versions, reserve_stdout, run_reporting_errors, say_hello
+from logit_check import checked_difference
 
 # The packages the export runs with, reported in the handshake.
 EXPORT_PACKAGES = ("torch", "transformers", "onnx", "onnxruntime")
@@ -274,15 +275,7 @@ def check_against_pytorch(model, output_directory):
         for name, value in outputs.items():
             if name.startswith("present."):
                 feeds[name.replace("present.", "past_key_values.")] = value
-    # Relative to the logits' size: float32 rounding grows with the magnitude of what is summed, so
-    # an absolute bound is either too loose for small logits or fails large ones that are right; a
-    # wrong graph (a bias, a mask, a cache) is off by a share of the logits themselves.
-    scale = max(1.0, float(numpy.abs(expected).max()))
-    if not worst <= 1e-4 * scale:
-        raise RuntimeError(
-            f"exported decoder differs from PyTorch by {worst:g} in the logits (more than 1e-4 of their largest magnitude, {scale:g})"
-        )
-    return worst
+    return checked_difference(worst, expected)
 
 
 def quantize(output_directory, names):
