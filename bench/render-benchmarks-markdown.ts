@@ -795,6 +795,9 @@ ${markdownTable(['runtime', 'per token ms', 'prompt pass ms', `${settings.new_to
 
 interface OfflineRecipeRun {
   recipe: string;
+  /** Absent from results written before rows recorded their own start. */
+  started_at?: string;
+  load_average_at_start?: readonly number[];
   command: string;
   exit_code: number;
   pipeline_seconds: number;
@@ -828,6 +831,7 @@ function offlineStudentsSection(): string {
     accuracy(run.validation_accuracy),
     String(run.train_examples ?? 'n/a'),
     minutes(run.pipeline_seconds),
+    run.started_at ? `${run.started_at.slice(0, 16).replace('T', ' ')} (load ${run.load_average_at_start?.[0] ?? 'n/a'})` : 'n/a',
     ['dataset', 'teacher', 'trainer', 'export', 'evaluate'].map((stage) => minutes(run.stage_seconds[stage])).join(' / '),
   ]);
   const majority = runs.find((run) => run.majority_class)?.majority_class;
@@ -851,6 +855,7 @@ ${markdownTable(
     'validation accuracy',
     'training examples',
     'pipeline time',
+    'run started (1-min load)',
     'dataset / teacher / trainer / export / evaluate',
   ],
   rows,

@@ -113,6 +113,8 @@ function parseArguments(argv: readonly string[]): {
     else if (argument === '--fractions') qualityGrid.fractions = numberList(argument, argv[++index]);
     else if (argument === '--rates') qualityGrid.rates = numberList(argument, argv[++index]);
     else if (argument === '--seeds') qualityGrid.seeds = numberList(argument, argv[++index]);
+    else if (argument === '--methods') qualityGrid.methods = (argv[++index] ?? '').split(',').filter(Boolean);
+    else if (argument === '--recipes') qualityGrid.recipes = (argv[++index] ?? '').split(',').filter(Boolean);
     else if (argument === '--jobs') {
       const [count, ...rest] = numberList(argument, argv[++index]);
       if (rest.length > 0 || !Number.isInteger(count) || count! < 1)
@@ -125,7 +127,7 @@ function parseArguments(argv: readonly string[]): {
     else if (argument.startsWith('--only=')) only = new Set(argument.slice('--only='.length).split(',').filter(Boolean));
     else
       throw new UsageError(
-        `unknown argument ${argument}; use --full, --quick, --smoke, --only <bench,…>, --datasets, --fractions, --rates, --seeds, --jobs (benches: ${benches.map((bench) => bench.name).join(', ')})`,
+        `unknown argument ${argument}; use --full, --quick, --smoke, --only <bench,…>, --datasets, --fractions, --rates, --seeds, --methods, --recipes, --jobs (benches: ${benches.map((bench) => bench.name).join(', ')})`,
       );
   }
   if (only) {

@@ -123,6 +123,11 @@ export const methods: readonly Method[] = [
   { name: 'step-by-step, label-then-rationale', alpha: 0.5, rationale_rate: 1, targets: 'label-then-rationale' },
 ];
 
+/** A method's short name on the command line (`--methods standard,two-tasks,label-then-rationale`). */
+export function methodKey(method: Method): string {
+  return method.alpha === 1 ? 'standard' : method.targets;
+}
+
 /** The seed of every pipeline (the base recipe's). */
 const seed = 42;
 
@@ -294,6 +299,10 @@ export async function runPretrainedQualityBenchmark(context: BenchContext): Prom
     if (!(name in table))
       throw new BenchUsageError(`--datasets: the pretrained quality bench knows ${Object.keys(table).join(', ')}, not "${name}"`);
   }
+  const keys = methods.map(methodKey);
+  const unknownMethod = context.qualityGrid.methods?.find((key) => !keys.includes(key));
+  if (unknownMethod !== undefined) throw new BenchUsageError(`--methods: one of ${keys.join(', ')}, not "${unknownMethod}"`);
+  const chosenMethods = methods.filter((method) => context.qualityGrid.methods?.includes(methodKey(method)) ?? true);
   const workerSource = workerSourceDigest();
   const previous = (context.previous?.results as QualityResults | undefined) ?? null;
   const rows = new Map<string, QualityRow>((previous?.runs ?? []).map((row) => [`${row.dataset}|${row.method}`, row]));
@@ -324,7 +333,7 @@ export async function runPretrainedQualityBenchmark(context: BenchContext): Prom
         console.log(`  skipping ${name}: ${skipped[name]}`);
         continue;
       }
-      for (const method of methods) {
+      for (const method of chosenMethods) {
         const document = {
           ...pipelineDocument(mode, name, table[name], method),
           // One teacher cache for every pipeline of the bench (the recorded teacher costs nothing).

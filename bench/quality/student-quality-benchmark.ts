@@ -67,6 +67,10 @@ export interface QualityGridChoice {
   readonly fractions?: readonly number[];
   readonly rates?: readonly number[];
   readonly seeds?: readonly number[];
+  /** The pretrained quality bench's methods to run (`--methods standard,two-tasks,label-then-rationale`); default all. */
+  readonly methods?: readonly string[];
+  /** The offline-students bench's recipes to run (`--recipes quickstart`); the others keep their previous rows. */
+  readonly recipes?: readonly string[];
 }
 
 /** Settings written into the result. */

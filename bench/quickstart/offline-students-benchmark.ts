@@ -17,9 +17,10 @@ import path from 'node:path';
 import type { Dataset } from '../../core/plugins/kinds/dataset.js';
 import type { Parser } from '../../core/plugins/kinds/parser.js';
 import { readDsbsRecordings } from '../../plugins/teachers/recorded/dsbs-recordings.js';
-import type { BenchContext, BenchOutcome } from '../support/bench-context.js';
+import { BenchUsageError, type BenchContext, type BenchOutcome } from '../support/bench-context.js';
 import { benchDependencies, builtinDescriptor } from '../support/bench-dependencies.js';
 import { repositoryRoot } from '../support/bench-paths.js';
+import { loadAverage } from '../support/machine-info.js';
 
 /** The recipes measured, and the shipped sample they read. */
 const recipes = ['quickstart', 'esnli-from-scratch'] as const;
@@ -28,6 +29,9 @@ const sampleRoot = path.join(repositoryRoot, 'pipelines', 'data', 'esnli-sample'
 /** One recipe's run. */
 interface RecipeRun {
   readonly recipe: string;
+  /** When this recipe's run started, and the load then: rows may come from different bench runs. */
+  readonly started_at: string;
+  readonly load_average_at_start: readonly number[];
   readonly command: string;
   readonly exit_code: number;
   readonly pipeline_seconds: number;
@@ -99,6 +103,8 @@ async function measureRecipe(recipe: string): Promise<RecipeRun> {
   const folder = mkdtempSync(path.join(os.tmpdir(), `distill-bench-${recipe}-`));
   try {
     console.log(`  ${recipe}: distill run (fresh run folder and teacher cache)`);
+    const startedAt = new Date().toISOString();
+    const loadAtStart = loadAverage();
     const started = Date.now();
     const { exitCode, command } = await runRecipe(recipe, folder);
     const pipelineSeconds = (Date.now() - started) / 1000;
@@ -110,6 +116,8 @@ async function measureRecipe(recipe: string): Promise<RecipeRun> {
     const trainerInputs = (records.get('trainer')?.inputs ?? {}) as Record<string, unknown>;
     return {
       recipe,
+      started_at: startedAt,
+      load_average_at_start: loadAtStart,
       command,
       exit_code: exitCode,
       pipeline_seconds: Math.round(pipelineSeconds * 10) / 10,
@@ -128,14 +136,25 @@ async function measureRecipe(recipe: string): Promise<RecipeRun> {
   }
 }
 
-/** Runs the offline recipes (smoke mode: refused, a real run is the only meaningful one). */
+/**
+ * Runs the offline recipes (`--recipes` chooses some; the others keep their rows of the previous result
+ * file). Smoke mode runs nothing: the recipes have no smoke size.
+ */
 export async function runOfflineStudentsBenchmark(context: BenchContext): Promise<BenchOutcome> {
   if (context.mode === 'smoke') return { settings: { recipes: [] }, results: { skipped: 'the offline recipes have no smoke size' } };
+  const chosen = context.qualityGrid.recipes ?? recipes;
+  const unknown = chosen.find((recipe) => !(recipes as readonly string[]).includes(recipe));
+  if (unknown !== undefined) throw new BenchUsageError(`--recipes: one of ${recipes.join(', ')}, not "${unknown}"`);
+  const previous = (context.previous?.results as { runs?: RecipeRun[] } | undefined)?.runs ?? [];
   const teacher = await teacherTestAccuracy();
-  const runs: RecipeRun[] = [];
-  for (const recipe of recipes) {
-    runs.push(await measureRecipe(recipe));
-    context.save({ settings: { recipes, sample: 'pipelines/data/esnli-sample' }, results: { teacher_test: teacher, runs } });
+  const runs = new Map<string, RecipeRun>(previous.filter((run) => !chosen.includes(run.recipe)).map((run) => [run.recipe, run]));
+  const outcome = () => ({
+    settings: { recipes, sample: 'pipelines/data/esnli-sample' },
+    results: { teacher_test: teacher, runs: recipes.flatMap((recipe) => runs.get(recipe) ?? []) },
+  });
+  for (const recipe of chosen) {
+    runs.set(recipe, await measureRecipe(recipe));
+    context.save(outcome());
   }
-  return { settings: { recipes, sample: 'pipelines/data/esnli-sample' }, results: { teacher_test: teacher, runs } };
+  return outcome();
 }

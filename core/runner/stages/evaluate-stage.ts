@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import type { EvaluationSettings } from '../../config/pipeline-config.js';
 import { UserError } from '../../errors/user-error.js';
 import { evaluateStudent } from '../../inference/evaluate-student.js';
@@ -54,13 +55,15 @@ async function evaluate(
   const labels = evaluation.score_labels && readStudentFolder(exported.directory).family === 't5' ? datasetLabels : null;
   const predictOptions: PredictOptions = evaluation.score_labels ? { scoreLabels: true, ...(labels ? { labels } : {}) } : {};
   // No length options: the exported folder carries the trainer's input cut-off and generation
-  // length, and scoring with its defaults is what `distill eval` and `distill serve` do.
+  // length, and scoring with its defaults is what `distill eval` and `distill serve` do. Scoring the
+  // split is a batch job with the machine to itself, so it uses every core; latency below is measured
+  // as one request of a server is answered, on one thread.
   const report = await evaluateStudent({
     model: exported.directory,
     registry: context.loaded.registry,
     dataset: testFile,
     metric,
-    student: studentOptions,
+    student: { ...studentOptions, intraOpThreads: availableParallelism() },
     scoreLabels: evaluation.score_labels,
     ...(labels ? { labels } : {}),
   });
