@@ -128,7 +128,7 @@ async function measureRecipe(recipe: string): Promise<RecipeRun> {
       trainer_test_accuracy: numberOrNull(trainer.testAccuracy),
       validation_accuracy: numberOrNull(trainer.validationAccuracy),
       best_step: numberOrNull(trainer.bestStep),
-      train_examples: numberOrNull(data.train),
+      train_examples: numberOrNull(data.examples),
       majority_class: (output('dataset').majorityClass ?? null) as RecipeRun['majority_class'],
     };
   } finally {
