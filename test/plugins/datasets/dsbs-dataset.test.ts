@@ -62,24 +62,31 @@ test('esnli and anli1: valid/test splits, label ids as NLI words, premise </s> h
   assert.match(String(valid!.fields.reason), /^Linguistics involves an analysis/);
 });
 
-test('student_input: a {field} template replaces the paper\'s input; an unknown field is a UserError with the fields', { skip }, async () => {
-  const esnli = await dsbsDataset.create(
-    { name: 'esnli', root: dsbsDirectory, student_input: 'Premise: {premise}\nHypothesis: {hypothesis}' },
-    testDependencies(repositoryRoot),
-  );
-  const [neutral] = await first(esnli, 'test');
-  assert.equal(
-    esnli.studentInput(neutral!),
-    'Premise: This church choir sings to the masses as they sing joyous songs from the book at a church.\nHypothesis: The church has cracks in the ceiling.',
-  );
-  await assert.rejects(
-    Promise.resolve().then(() =>
-      dsbsDataset.create({ name: 'esnli', root: dsbsDirectory, student_input: '{premise} / {hypothesys}' }, testDependencies(repositoryRoot)),
-    ),
-    (error: unknown) =>
-      error instanceof UserError && /\{hypothesys\}/.test(error.message) && /hypothesis/.test(error.problems[0]!.fix ?? ''),
-  );
-});
+test(
+  "student_input: a {field} template replaces the paper's input; an unknown field is a UserError with the fields",
+  { skip },
+  async () => {
+    const esnli = await dsbsDataset.create(
+      { name: 'esnli', root: dsbsDirectory, student_input: 'Premise: {premise}\nHypothesis: {hypothesis}' },
+      testDependencies(repositoryRoot),
+    );
+    const [neutral] = await first(esnli, 'test');
+    assert.equal(
+      esnli.studentInput(neutral!),
+      'Premise: This church choir sings to the masses as they sing joyous songs from the book at a church.\nHypothesis: The church has cracks in the ceiling.',
+    );
+    await assert.rejects(
+      Promise.resolve().then(() =>
+        dsbsDataset.create(
+          { name: 'esnli', root: dsbsDirectory, student_input: '{premise} / {hypothesys}' },
+          testDependencies(repositoryRoot),
+        ),
+      ),
+      (error: unknown) =>
+        error instanceof UserError && /\{hypothesys\}/.test(error.message) && /hypothesis/.test(error.problems[0]!.fix ?? ''),
+    );
+  },
+);
 
 test('svamp: the whole problem is {question}, split into body and final question; the equation is gold', { skip }, async () => {
   const dataset = await dsbsDataset.create({ name: 'svamp', root: dsbsDirectory }, testDependencies(repositoryRoot));
