@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { workerOptionsSchema } from '../../plugins/trainers/torch/torch-trainer-options.js';
@@ -12,7 +12,7 @@ import {
   trainerOptions,
 } from '../support/decoder-student-recipe.js';
 import type { BenchMode } from '../support/result-file.js';
-import { runDriver, writeTrainingData } from './trainer-throughput-benchmark.js';
+import { runDriverWithSettings, writeTrainingData } from './trainer-throughput-benchmark.js';
 
 /**
  * The worker's throughput on the pretrained SmolLM2-135M student (`pretrained_throughput.py`): steps/s
@@ -60,18 +60,7 @@ export async function runPretrainedThroughputBenchmark(mode: BenchMode): Promise
       flops:
         '6 × non-embedding parameters × real tokens + 6 × hidden size × vocabulary × target tokens (the output layer at target positions only); attention scores, norms and embedding look-ups not counted',
     };
-    const settingsFile = path.join(work, 'settings.json');
-    writeFileSync(settingsFile, JSON.stringify(settings, null, 2));
-    const results = await runDriver(settingsFile, 'pretrained_throughput.py');
-    return {
-      settings: {
-        ...settings,
-        data: '(temporary file, removed after the run)',
-        work_directory: '(temporary, removed after the run)',
-        options_schema: "(the torch trainer's worker options schema)",
-      },
-      results,
-    };
+    return await runDriverWithSettings(work, settings, 'pretrained_throughput.py');
   } finally {
     rmSync(work, { recursive: true, force: true });
   }

@@ -177,7 +177,30 @@ function gridFor(mode: BenchMode): GridPoint[] {
 }
 
 /** Runs a Python driver of `bench/trainer/` and returns its JSON line; its progress lines (stderr) pass through. */
-export function runDriver(settingsFile: string, script = 'trainer_benchmark.py'): Promise<unknown> {
+/**
+ * Writes `settings` where the Python driver reads them (`<work>/settings.json`), runs the driver, and returns
+ * the settings as a result file records them: the temporary paths and the options schema named, not copied.
+ */
+export async function runDriverWithSettings<Settings extends { data: string; work_directory: string; options_schema: unknown }>(
+  work: string,
+  settings: Settings,
+  script?: string,
+): Promise<{ settings: Settings & { options_schema: string }; results: unknown }> {
+  const settingsFile = path.join(work, 'settings.json');
+  writeFileSync(settingsFile, JSON.stringify(settings, null, 2));
+  const results = await runDriver(settingsFile, script);
+  return {
+    settings: {
+      ...settings,
+      data: '(temporary file, removed after the run)',
+      work_directory: '(temporary, removed after the run)',
+      options_schema: "(the torch trainer's worker options schema)",
+    },
+    results,
+  };
+}
+
+function runDriver(settingsFile: string, script = 'trainer_benchmark.py'): Promise<unknown> {
   return new Promise((resolve, reject) => {
     const child = spawn(pythonInterpreter, [benchPath('trainer', script), settingsFile], {
       stdio: ['ignore', 'pipe', 'inherit'],
@@ -221,18 +244,7 @@ export async function runTrainerThroughputBenchmark(mode: BenchMode): Promise<{ 
       grid: gridFor(mode),
       targets: { speedup_over_reference: 1.5, share_of_matmul_peak: 0.6 },
     };
-    const settingsFile = path.join(work, 'settings.json');
-    writeFileSync(settingsFile, JSON.stringify(settings, null, 2));
-    const results = await runDriver(settingsFile);
-    return {
-      settings: {
-        ...settings,
-        data: '(temporary file, removed after the run)',
-        work_directory: '(temporary, removed after the run)',
-        options_schema: "(the torch trainer's worker options schema)",
-      },
-      results,
-    };
+    return await runDriverWithSettings(work, settings);
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
