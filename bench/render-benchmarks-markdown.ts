@@ -844,7 +844,9 @@ Each recipe runs as a new user runs it: a fresh run folder and teacher cache, th
 \`pipelines/data/esnli-sample\` (4,000 training and 2,000 test examples, gold labels with the PaLM-540B rationales),
 everything on this machine's CPU. "Node test accuracy" is the evaluate stage's: the exported ONNX student scored
 in Node on the whole test split. The recorded PaLM-540B teacher's label accuracy on the same ${teacher.examples} test
-examples is ${formatNumber(teacher.accuracy, 3)}${majorityText}.
+examples is ${formatNumber(teacher.accuracy, 3)}${majorityText}. The row with \`quantize\` and \`int8\` is the
+quickstart's student (same seed, so the same trained weights) exported and scored as the int8 graph: its accuracy
+beside the quickstart's is what quantisation costs on a trained student.
 
 ${markdownTable(
   [
