@@ -2,9 +2,9 @@
  * distill as a library, with its built-in plugins: the core API (`core/index.ts`) with every
  * function that reads a pipeline or creates a plugin bound to the built-in registry of the
  * composition root. Each takes another registry where a caller has one (external plugins added,
- * other defaults). This is the package's `main`; `core/index.ts` is the same API without plugins.
+ * other defaults). This is the package's entry (`import … from 'distill'`, the `.` of its `exports`
+ * map); `core/index.ts` (`distill/core`) is the same API without plugins.
  */
-import 'reflect-metadata';
 import { loadPipeline as loadWithRegistry, type LoadedPipeline, type LoadPipelineOptions } from '../core/config/load-pipeline.js';
 import {
   evaluateStudent as evaluateWithRegistry,
@@ -13,6 +13,7 @@ import {
 } from '../core/inference/evaluate-student.js';
 import type { PluginRegistry } from '../core/plugins/plugin-registry.js';
 import { dryRunPipeline as dryRunWithRegistry, type DryRun } from '../core/runner/dry-run.js';
+import type { PipelineSource } from '../core/runner/pipeline-to-run.js';
 import { runPipeline as runWithRegistry, type RunPipelineOptions, type RunPipelineResult } from '../core/runner/run-pipeline.js';
 import { builtinRegistry } from './composition-root.js';
 
@@ -30,9 +31,12 @@ export function loadPipeline(file: string, options: LibraryLoadOptions = {}): Pr
   return loadWithRegistry(file, { ...options, registry: options.registry ?? builtinRegistry() });
 }
 
-/** `distill run` with the built-in plugins (or `options.registry`). */
-export function runPipeline(file: string, options: LibraryRunOptions = {}): Promise<RunPipelineResult> {
-  return runWithRegistry(file, { ...options, registry: options.registry ?? builtinRegistry() });
+/**
+ * `distill run` with the built-in plugins (or `options.registry`): `pipeline` is a file's path, or the
+ * pipeline {@link loadPipeline} returned, which runs with the registry it was loaded with.
+ */
+export function runPipeline(pipeline: PipelineSource, options: LibraryRunOptions = {}): Promise<RunPipelineResult> {
+  return runWithRegistry(pipeline, { ...options, registry: options.registry ?? builtinRegistry() });
 }
 
 /** `distill run --dry-run` with the built-in plugins. */

@@ -1,3 +1,5 @@
+// tsyringe refuses to load without the `Reflect` metadata polyfill. Only this module imports it, and
+// only `withRun` imports this module, on first use: importing the library leaves `Reflect` alone.
 import 'reflect-metadata';
 import { container as globalContainer, type DependencyContainer } from 'tsyringe';
 import { systemClock, type Clock } from '../services/clock.js';
@@ -81,4 +83,9 @@ export function pluginDependencies(run: DependencyContainer): PluginDependencies
     signal: resolveService(run, abortSignalToken),
     processes: resolveService(run, childProcessesToken),
   };
+}
+
+/** The teacher caches of a run container (opened on demand, closed when the container is disposed). */
+export function runTeacherCaches(run: DependencyContainer): TeacherCaches {
+  return resolveService(run, teacherCachesToken);
 }

@@ -1,9 +1,7 @@
 import type { PluginDependencies } from '../plugins/plugin-dependencies.js';
 import type { EventListener } from '../services/event-stream.js';
 import type { TeacherCaches } from '../teacher/teacher-caches.js';
-import { createRootContainer, createRunContainer, pluginDependencies, type RootServices } from './root-container.js';
-import { resolveService } from './service-token.js';
-import { teacherCachesToken } from './tokens.js';
+import type { RootServices } from './root-container.js';
 
 /** What a run is set up with: the root's shared services and the run's own folder, signal and listener. */
 export interface RunScopeOptions extends RootServices {
@@ -30,12 +28,15 @@ export interface RunScope {
  * teacher caches and stops its child processes.
  */
 export async function withRun<Result>(options: RunScopeOptions, body: (scope: RunScope) => Promise<Result>): Promise<Result> {
+  // The container is imported here, on first use, not with the library: tsyringe needs the global
+  // `Reflect` metadata polyfill, which an application that only loads a student should not get.
+  const { createRootContainer, createRunContainer, pluginDependencies, runTeacherCaches } = await import('./root-container.js');
   const root = createRootContainer(options);
   const run = createRunContainer(root, { baseDirectory: options.baseDirectory, signal: options.signal ?? new AbortController().signal });
   const dependencies = pluginDependencies(run);
   const unsubscribe = options.listener ? dependencies.events.subscribe(options.listener) : () => undefined;
   try {
-    return await body({ dependencies, caches: resolveService(run, teacherCachesToken) });
+    return await body({ dependencies, caches: runTeacherCaches(run) });
   } finally {
     unsubscribe();
     await run.dispose();

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { loadPipeline, type LoadedPipeline } from '../config/load-pipeline.js';
+import type { LoadedPipeline } from '../config/load-pipeline.js';
 import { withRun, type RunScope } from '../container/run-scope.js';
 import { assertNoLinks } from '../files/assert-no-links.js';
 import { writeFileNoFollow } from '../files/no-follow-files.js';
@@ -15,6 +15,7 @@ import type { Clock } from '../services/clock.js';
 import type { HttpSettings } from '../services/http-settings.js';
 import type { Logger } from '../services/logger.js';
 import { PipelineInstances } from './pipeline-instances.js';
+import { pipelineToRun, type PipelineSource } from './pipeline-to-run.js';
 import { pipelineStages, type PipelineRun } from './pipeline-stages.js';
 import { startRunRecords, writeLockfile } from './run-records.js';
 import { runStages, type RunStagesOptions, type StageOutcome, type StageOutcomes } from './run-stages.js';
@@ -24,7 +25,7 @@ import { sweepVariants } from './sweep-grid.js';
 
 /** Options of {@link runPipeline}. */
 export interface RunPipelineOptions {
-  /** The plugins and default steps the pipeline is read against (the composition root's). */
+  /** The plugins and default steps a pipeline file is read against (the composition root's); a loaded pipeline keeps its own. */
   readonly registry: PluginRegistry;
   readonly only?: StageName;
   readonly from?: StageName;
@@ -187,10 +188,14 @@ async function runLoadedPipeline(loaded: LoadedPipeline, options: RunPipelineOpt
  * it depends on changed; then the report. A run stopped by Ctrl+C or kill -9 continues where it
  * stopped when run again. The run's caches are closed and its processes stopped when it ends,
  * however it ends.
+ *
+ * @param pipeline - the path of the pipeline file (or a `file:` URL), read and validated against
+ *   `options.registry` and `options.environment`; or the pipeline `loadPipeline` returned, run as it
+ *   was loaded (with its own registry and `${VAR}` values). Anything else is a {@link UserError}.
  */
-export async function runPipeline(file: string, options: RunPipelineOptions): Promise<RunPipelineResult> {
+export async function runPipeline(pipeline: PipelineSource, options: RunPipelineOptions): Promise<RunPipelineResult> {
   const environment = options.environment ?? process.env;
-  const loaded = await loadPipeline(file, { environment, registry: options.registry });
+  const loaded = await pipelineToRun(pipeline, { environment, registry: options.registry });
   // A link inside the run folder would make the run read or write outside it.
   assertNoLinks(runDirectoryOf(loaded));
   const scope = {
