@@ -7,25 +7,56 @@
  * tsyringe needs, are loaded by the first run.
  */
 
+// Pipelines: load, run, estimate.
 export { loadPipeline, type LoadedPipeline, type LoadPipelineOptions } from './config/load-pipeline.js';
-export type { PipelineConfig, PluginStep } from './config/pipeline-config.js';
+export type {
+  DatasetStep,
+  EvaluationSettings,
+  PipelineConfig,
+  PluginStep,
+  Price,
+  SweepGrid,
+  TeacherStep,
+} from './config/pipeline-config.js';
+export type { Environment } from './config/interpolate-environment.js';
 export { runPipeline, type RunPipelineOptions, type RunPipelineResult } from './runner/run-pipeline.js';
 export type { PipelineSource } from './runner/pipeline-to-run.js';
-export type { StageName } from './runner/stage-name.js';
-export type { StageOutcome, StageOutcomes, StageStatus } from './runner/run-stages.js';
-export type { RunSummary } from './report/run-summary.js';
+export { stageNames, type StageName } from './runner/stage-name.js';
+export type { RunStagesOptions, StageOutcome, StageOutcomeOf, StageOutcomes, StageStatus } from './runner/run-stages.js';
+export type { StageRecord } from './runner/stage-record.js';
+// Whole modules of types, so that a field added to a stage's output or the summary is exported with it.
+export type * from './runner/stage-outputs.js';
+export type * from './report/run-summary.js';
 export type { WrittenReport } from './report/write-report.js';
-export type { DistillEvent, EventListener } from './services/event-stream.js';
+export type { SplitRole } from './teacher/teach-pipeline.js';
+export type { TeacherReport, TeachStopReason } from './teacher/teacher-report.js';
+export type { PriceMatch } from './teacher/price-table.js';
+export type { TrainStageResult } from './training/train-stage.js';
+export type { TrainingDataSummary } from './training/training-data.js';
+export { dryRunPipeline, type DryRun } from './runner/dry-run.js';
+export { estimatePipeline, type Estimate, type EstimateOptions, type EstimateRow } from './teacher/estimate.js';
+
+// What a run is given: events, logging, time, HTTP settings.
+export type { DistillEvent, EventListener, EventStream } from './services/event-stream.js';
 export type { Logger, LogLevel } from './services/logger.js';
 export type { Clock } from './services/clock.js';
 export type { HttpSettings } from './services/http-settings.js';
-export type { Environment } from './config/interpolate-environment.js';
-export { dryRunPipeline, type DryRun } from './runner/dry-run.js';
-export { estimatePipeline } from './teacher/estimate.js';
+export type { ChildProcesses } from './services/child-processes.js';
+
+// Students: run, score, serve, export.
 export { loadStudent, type Student, type Prediction, type PredictOptions, type LoadStudentOptions } from './inference/load-student.js';
 export type { StudentPrecision } from './inference/student-folder.js';
 export { evaluateStudent, type EvaluateStudentRequest, type EvaluationReport } from './inference/evaluate-student.js';
+export type { EvaluationSource } from './inference/evaluation-examples.js';
+export type { Score } from './inference/score-predictions.js';
 export { serveStudent, serveTokenVariable, type ServeStudentRequest, type RunningServer } from './serving/serve-student.js';
+export type { PredictionServerLimits } from './serving/serving-limits.js';
+export type { RequestLimits } from './serving/parse-predict-request.js';
+export type { AccessLogFormat, AccessLogOptions } from './serving/access-log.js';
+export type { PredictionQueueStatistics } from './serving/prediction-queue.js';
+export { exportStudent, type ExportStudentRequest } from './inference/export-student.js';
+
+// The teacher cache.
 export {
   checkCache,
   repairCache,
@@ -33,11 +64,14 @@ export {
   type CacheRepairResult,
   type CacheSelection,
 } from './teacher/cache-maintenance.js';
+
+// Errors.
 export { UserError, isUserError } from './errors/user-error.js';
 export type { Problem } from './errors/problem.js';
 export { formatUserError } from './errors/format-user-error.js';
-export { exportStudent, type ExportStudentRequest } from './inference/export-student.js';
-export type { PluginDescriptor } from './plugins/plugin-descriptor.js';
+
+// Writing plugins.
+export type { AnyPluginDescriptor, PluginDescriptor } from './plugins/plugin-descriptor.js';
 export { PluginRegistry } from './plugins/plugin-registry.js';
 export type { PluginDefaults } from './plugins/plugin-defaults.js';
 export { pluginSweepAxes, type PluginSweepAxisName, type SweepAxis } from './plugins/sweep-axis.js';
