@@ -63,7 +63,6 @@ test('it holds every entry point, compiled module, recipe and Python file the in
   const expected = [
     'package.json',
     'README.md',
-    'bin/setup',
     'schemas/pipeline.schema.json',
     'examples/library/predict.mjs',
     ...entryPoints(manifest),
