@@ -43,7 +43,7 @@ function describeValue(value: unknown): string {
 
 /**
  * The loaded pipeline a run starts from: `pipeline` itself when it is already loaded (it keeps the
- * environment and registry it was loaded with), else the file read and validated against
+ * `${VAR}` values and the registry it was loaded with), else the file read and validated against
  * `options`. Anything else is a {@link UserError} saying what was given and what to pass, never
  * Node's bare `ERR_INVALID_ARG_TYPE`.
  */
