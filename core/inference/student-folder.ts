@@ -47,7 +47,7 @@ export interface CausalLmStudentFolder {
 export type StudentFolder = T5StudentFolder | CausalLmStudentFolder;
 
 /** The causal-LM model types the exporter writes (`config.json` `model_type`). */
-export const causalLmModelTypes = ['llama', 'qwen2', 'qwen3'];
+export const causalLmModelTypes = ['llama', 'qwen2', 'qwen3', 'gemma3_text'];
 
 /** The file names of an exported student, relative to its folder; `_quantized` is transformers.js' name for q8. */
 export function onnxFileNames(precision: StudentPrecision): { encoder: string; decoder: string } {

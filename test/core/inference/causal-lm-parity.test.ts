@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { promptIds, promptText } from '../../../core/inference/decoder-prompt.js';
 import { loadStudent, type Student } from '../../../core/inference/load-student.js';
@@ -6,7 +8,7 @@ import { readStudentFolder, type CausalLmStudentFolder } from '../../../core/inf
 import { createStudentTokenizer } from '../../../core/inference/student-tokenizer.js';
 import { tinyCausalLm, tinyCausalLmMissing, type TinyCausalLm } from './tiny-causal-lm-fixture.js';
 
-for (const kind of ['llama', 'qwen2'] as const) {
+for (const kind of ['llama', 'qwen2', 'qwen3', 'gemma3_text'] as const) {
   describe(
     `a causal-LM student in onnxruntime-node decodes what PyTorch generates (${kind}, fp32)`,
     { skip: tinyCausalLmMissing() },
@@ -58,6 +60,11 @@ for (const kind of ['llama', 'qwen2'] as const) {
         assert.deepEqual(await student.generateIds(prompts('explain')), fixture.reference.explain_ids);
         const lengths = new Set(fixture.reference.predict_prompt_ids.map((ids) => ids.length));
         assert.ok(lengths.size > 3, 'the prompts differ in length, so the batch is left-padded');
+        if (kind === 'gemma3_text') {
+          // Every prompt runs past the sliding window, so its layer sees only the last keys at every step.
+          const config = JSON.parse(readFileSync(path.join(fixture.exported, 'config.json'), 'utf8')) as { sliding_window: number };
+          assert.ok(Math.min(...lengths) > config.sliding_window, `prompts of ${Math.min(...lengths)} tokens or more`);
+        }
         const stopped = predictIds.filter((ids) => ids.at(-1) === folder.descriptor.eosTokenId).length;
         if (kind === 'llama') {
           // The trained student stops on its own, so finished rows are fed padding while others go on.

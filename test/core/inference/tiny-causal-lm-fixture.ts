@@ -15,12 +15,14 @@ import { testPython } from './tiny-student-fixture.js';
  * A tiny causal-LM student made for the tests (never downloaded): `llama` is a Llama with a tied
  * output layer and a few seconds of two-tasks training, so that it answers labels and stops at the end
  * token; `qwen2` is an untrained Qwen2 (q/k/v biases, untied output layer) that wanders through the
- * vocabulary for every step. `label-then-rationale` is the Llama trained on one row per example (label,
+ * vocabulary for every step, as do `qwen3` (per-head q/k norms) and `gemma3_text` (a Gemma 3 text model
+ * whose first layer attends over a sliding window of 8 positions, shorter than every test prompt, and
+ * whose second attends fully; scaled embeddings, sandwich norms, two rope bases, a final logit soft cap). `label-then-rationale` is the Llama trained on one row per example (label,
  * separator, rationale), so that it stops a label at the separator; `chat` is an untrained Llama whose
  * tokenizer has a ChatML template (special tokens of its own) and whose prompts are `chat` prompts.
  * All have 4 query heads sharing 2 key/value heads.
  */
-export type TinyCausalLmKind = 'llama' | 'qwen2' | 'label-then-rationale' | 'chat';
+export type TinyCausalLmKind = 'llama' | 'qwen2' | 'qwen3' | 'gemma3_text' | 'label-then-rationale' | 'chat';
 
 /** PyTorch's answers for the test inputs, written by `fixtures/make_tiny_causal_lm.py`. */
 export interface CausalLmReference {
@@ -66,11 +68,20 @@ const testExampleCount = 12;
 const trainExampleCount = 300;
 const maxNewTokens = 12;
 const shortInputTokens = 20;
-const trainSteps: Record<TinyCausalLmKind, number> = { llama: 150, qwen2: 0, 'label-then-rationale': 200, chat: 0 };
+const trainSteps: Record<TinyCausalLmKind, number> = {
+  llama: 150,
+  qwen2: 0,
+  qwen3: 0,
+  gemma3_text: 0,
+  'label-then-rationale': 200,
+  chat: 0,
+};
 /** The fixture script's arguments beyond the training steps. */
 const variantArguments: Record<TinyCausalLmKind, string[]> = {
   llama: ['--model-type', 'llama'],
   qwen2: ['--model-type', 'qwen2'],
+  qwen3: ['--model-type', 'qwen3'],
+  gemma3_text: ['--model-type', 'gemma3_text'],
   'label-then-rationale': ['--model-type', 'llama', '--targets', 'label-then-rationale'],
   chat: ['--model-type', 'llama', '--prompt-format', 'chat'],
 };

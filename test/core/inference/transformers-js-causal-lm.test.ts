@@ -11,7 +11,7 @@ describe(
   'transformers.js loads an exported causal-LM folder offline and generates what PyTorch generates',
   { skip: tinyCausalLmMissing() },
   () => {
-    for (const kind of ['llama', 'qwen2'] as const) {
+    for (const kind of ['llama', 'qwen2', 'qwen3', 'gemma3_text'] as const) {
       test(`pipeline('text-generation') on the tiny ${kind}, dtype fp32`, async () => {
         const fixture = await tinyCausalLm(kind);
         const folder = readStudentFolder(fixture.exported) as CausalLmStudentFolder;

@@ -1,4 +1,4 @@
-"""The causal-LM half of the ONNX export: writes onnx/model.onnx for a llama / qwen2 / qwen3 student and
+"""The causal-LM half of the ONNX export: writes onnx/model.onnx for a llama / qwen2 / qwen3 / gemma3_text student and
 checks it against PyTorch through the cache, as docs/decoder-students.md lays the folder out.
 
 Driven by export_onnx.py, which checks the folder, copies the metadata and quantises; this file holds
@@ -19,6 +19,9 @@ PAST = "past_sequence_length"
 TOTAL = "total_sequence_length"
 SEQUENCE = "sequence_length"
 KEPT = "kept_sequence_length"
+# The check's prompt runs past a sliding window up to this size, so that the window's mask is compared
+# with PyTorch's (larger windows use the same graph code; their check stays short).
+CHECKED_WINDOW = 64
 
 
 def cache_names(layers):
@@ -84,11 +87,13 @@ def check_decoder_against_pytorch(model, output_directory, steps=3):
     """Runs onnx/model.onnx on a left-padded batch, a prompt pass with zero-length caches and then `steps`
     single-token calls fed the presents back, and compares every real position's logits with PyTorch's
     forward over the whole sequence. The prompt pass runs once keeping every position's logits
-    (`num_logits_to_keep` 0) and once keeping the last two, which must be the same two. Returns the
-    largest absolute difference; raises on a mismatch."""
+    (`num_logits_to_keep` 0) and once keeping the last two, which must be the same two. A model with a
+    sliding window of at most CHECKED_WINDOW gets a prompt longer than the window. Returns the largest
+    absolute difference; raises on a mismatch."""
     import numpy
     import onnxruntime
     import torch
+    from decoder_onnx_modules import smallest_window
 
     config = model.config
     options = onnxruntime.SessionOptions()
@@ -96,11 +101,12 @@ def check_decoder_against_pytorch(model, output_directory, steps=3):
     session = onnxruntime.InferenceSession(os.path.join(output_directory, "onnx", "model.onnx"), options)
     output_names = [output.name for output in session.get_outputs()]
     generator = torch.Generator().manual_seed(0)
-    prompt_length, batch = 6, 3
+    window = smallest_window(model.config)
+    prompt_length, batch = max(6, window + 2) if window and window <= CHECKED_WINDOW else 6, 3
     ids = torch.randint(0, config.vocab_size, (batch, prompt_length + steps), generator=generator)
     mask = torch.ones_like(ids)
     mask[1, :2] = 0  # left padding, as generation pads
-    mask[2, :5] = 0  # a one-token prompt
+    mask[2, : prompt_length - 1] = 0  # a one-token prompt
     positions = (mask.cumsum(-1) - 1).clamp(min=0)
     with torch.no_grad():
         expected = model(input_ids=ids, attention_mask=mask, position_ids=positions).logits.numpy()

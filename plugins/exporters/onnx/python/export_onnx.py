@@ -1,7 +1,7 @@
 """Exports a Hugging Face T5 or causal-LM checkpoint folder to the ONNX layout that transformers.js loads.
 
-A folder with `distill-student.json` (family `causal-lm`), or whose config names a llama, qwen2 or qwen3
-model, is a decoder-only student: causal_lm_export.py writes `onnx/model.onnx` (input_ids,
+A folder with `distill-student.json` (family `causal-lm`), or whose config names a llama, qwen2, qwen3
+or gemma3_text model, is a decoder-only student: causal_lm_export.py writes `onnx/model.onnx` (input_ids,
 attention_mask, position_ids, past_key_values.{i}.key|value -> logits, present.{i}.key|value), see
 docs/decoder-students.md, and `distill-student.json` is copied beside it. A T5 folder is written as
 follows; the rest of this text is about T5.
@@ -51,7 +51,7 @@ WEIGHT_FILES = ["model.safetensors", "pytorch_model.bin", "model.safetensors.ind
 # Written by the trainer into every decoder student's folder and copied next to the graph.
 STUDENT_DESCRIPTOR = "distill-student.json"
 T5_MODEL_TYPES = ("t5", "mt5")
-CAUSAL_LM_MODEL_TYPES = ("llama", "qwen2", "qwen3")
+CAUSAL_LM_MODEL_TYPES = ("llama", "qwen2", "qwen3", "gemma3_text")
 
 
 def check_checkpoint(directory):
@@ -102,7 +102,7 @@ def student_family(directory):
         if model_type not in CAUSAL_LM_MODEL_TYPES:
             raise UserMistake(
                 f"checkpoint folder {directory} holds a {model_type!r} causal LM, which the exporter does not support ({supported})",
-                "train a llama, qwen2 or qwen3 student (SmolLM2, Qwen2.5, Qwen3, Llama 3.2)",
+                "train a llama, qwen2, qwen3 or gemma3_text student (SmolLM2, Qwen2.5, Qwen3, Llama 3.2, Gemma 3)",
             )
         return "causal-lm"
     if model_type in T5_MODEL_TYPES:
@@ -111,7 +111,7 @@ def student_family(directory):
         return "causal-lm"
     raise UserMistake(
         f"checkpoint folder {directory} holds a {model_type!r} model, which the exporter does not support ({supported})",
-        "export a T5 student, or a llama, qwen2 or qwen3 causal-LM student",
+        "export a T5 student, or a llama, qwen2, qwen3 or gemma3_text causal-LM student",
     )
 
 
@@ -346,14 +346,24 @@ def pin_decoding_settings(checkpoint, output_directory):
 
 
 def load_causal_lm(checkpoint):
-    """A llama / qwen2 / qwen3 checkpoint the decoder graph can compute; anything else is a user mistake."""
+    """A llama / qwen2 / qwen3 / gemma3_text checkpoint the decoder graph can compute; anything else is a user mistake."""
     from decoder_onnx_modules import check_supported
+    from huggingface_hub.errors import StrictDataclassError
     from transformers import AutoConfig, AutoModelForCausalLM
 
-    reason = check_supported(AutoConfig.from_pretrained(checkpoint))
+    try:
+        config = AutoConfig.from_pretrained(checkpoint)
+    except (StrictDataclassError, ValueError) as error:
+        # transformers 5 validates every field's type (a soft cap of 30 where it wants 30.0 fails).
+        raise UserMistake(
+            f"{os.path.join(checkpoint, 'config.json')} is not a valid model config: {str(error).splitlines()[0]}",
+            "correct the field it names, or save the folder again with save_pretrained",
+        ) from None
+    reason = check_supported(config)
     if reason is not None:
         raise UserMistake(
-            f"cannot export {checkpoint}: {reason}", "export a llama, qwen2 or qwen3 student with a static rope and full attention"
+            f"cannot export {checkpoint}: {reason}",
+            "export a llama, qwen2, qwen3 or gemma3_text student with a static rope, attending causally",
         )
     return load_model(AutoModelForCausalLM, checkpoint)
 

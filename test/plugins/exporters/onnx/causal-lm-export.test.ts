@@ -101,12 +101,57 @@ describe('onnx exporter: causal-LM students', { skip: tinyCausalLmMissing() }, (
     }
   });
 
-  test('a qwen2 student (q/k/v biases, untied output layer) exports and passes the check against PyTorch', async () => {
-    const fixture = await tinyCausalLm('qwen2');
-    assert.ok(fixture.exportResult.files.includes('onnx/model.onnx'));
-    const config = JSON.parse(readFileSync(path.join(fixture.exported, 'config.json'), 'utf8')) as Record<string, unknown>;
-    assert.equal(config.model_type, 'qwen2');
-    assert.equal(config.tie_word_embeddings, false);
+  // The export fails unless the graph's logits equal PyTorch's through the cache (for gemma3_text over a
+  // prompt longer than its sliding window), so an export that returns has passed that check.
+  const variants = [
+    { kind: 'qwen2', what: 'q/k/v biases, untied output layer', config: { model_type: 'qwen2', tie_word_embeddings: false } },
+    { kind: 'qwen3', what: 'per-head q/k norms', config: { model_type: 'qwen3', head_dim: 12 } },
+    {
+      kind: 'gemma3_text',
+      what: 'a sliding-window layer, then a global one',
+      config: { model_type: 'gemma3_text', sliding_window: 8, layer_types: ['sliding_attention', 'full_attention'], head_dim: 12 },
+    },
+  ] as const;
+  for (const { kind, what, config: expected } of variants) {
+    test(`a ${kind} student (${what}) exports and passes the check against PyTorch`, async () => {
+      const fixture = await tinyCausalLm(kind);
+      assert.ok(fixture.exportResult.files.includes('onnx/model.onnx'));
+      const config = JSON.parse(readFileSync(path.join(fixture.exported, 'config.json'), 'utf8')) as Record<string, unknown>;
+      for (const [key, value] of Object.entries(expected)) assert.deepEqual(config[key], value, key);
+    });
+  }
+
+  test('a gemma3_text student with bidirectional attention is a UserError: the graph attends causally', async (context) => {
+    const fixture = await tinyCausalLm('gemma3_text');
+    const scratch = temporaryDirectory(context, 'distill-causal-export-');
+    const checkpoint = path.join(scratch, 'checkpoint');
+    cpSync(fixture.checkpoint, checkpoint, { recursive: true });
+    const configFile = path.join(checkpoint, 'config.json');
+    const text = readFileSync(configFile, 'utf8');
+    // Edited as text: JSON.stringify would write the soft cap 30.0 as 30, which the next test covers.
+    assert.match(text, /"use_bidirectional_attention": false/);
+    writeFileSync(configFile, text.replace('"use_bidirectional_attention": false', '"use_bidirectional_attention": true'));
+    await assert.rejects(exportStudent({ checkpoint, output: path.join(scratch, 'out'), python: testPython }), (error: unknown) => {
+      assert.ok(isUserError(error), String(error));
+      assert.match(error.message, /gemma3 bidirectional attention \(use_bidirectional_attention\) is not supported/);
+      return true;
+    });
+  });
+
+  test('a config.json field of the wrong type (an integer soft cap) is a UserError naming the file and the field', async (context) => {
+    const fixture = await tinyCausalLm('gemma3_text');
+    const scratch = temporaryDirectory(context, 'distill-causal-export-');
+    const checkpoint = path.join(scratch, 'checkpoint');
+    cpSync(fixture.checkpoint, checkpoint, { recursive: true });
+    const configFile = path.join(checkpoint, 'config.json');
+    const config = JSON.parse(readFileSync(configFile, 'utf8')) as Record<string, unknown>;
+    assert.equal(config.final_logit_softcapping, 30);
+    writeFileSync(configFile, JSON.stringify(config));
+    await assert.rejects(exportStudent({ checkpoint, output: path.join(scratch, 'out'), python: testPython }), (error: unknown) => {
+      assert.ok(isUserError(error), String(error));
+      assert.match(error.message, /config\.json is not a valid model config: .*'final_logit_softcapping'/);
+      return true;
+    });
   });
 
   test('a distill-student.json naming an unknown family is a UserError of the exporter', async (context) => {
@@ -124,16 +169,16 @@ describe('onnx exporter: causal-LM students', { skip: tinyCausalLmMissing() }, (
     });
   });
 
-  test('a model type the exporter cannot compute (gemma3) is a UserError naming the supported ones', async (context) => {
+  test('a model type the exporter cannot compute (phi3) is a UserError naming the supported ones', async (context) => {
     const fixture = await tinyCausalLm('llama');
     const scratch = temporaryDirectory(context, 'distill-causal-export-');
     const checkpoint = path.join(scratch, 'checkpoint');
     cpSync(fixture.checkpoint, checkpoint, { recursive: true });
     const config = JSON.parse(readFileSync(path.join(checkpoint, 'config.json'), 'utf8')) as Record<string, unknown>;
-    writeFileSync(path.join(checkpoint, 'config.json'), JSON.stringify({ ...config, model_type: 'gemma3_text' }));
+    writeFileSync(path.join(checkpoint, 'config.json'), JSON.stringify({ ...config, model_type: 'phi3' }));
     await assert.rejects(exportStudent({ checkpoint, output: path.join(scratch, 'out'), python: testPython }), (error: unknown) => {
       assert.ok(isUserError(error), String(error));
-      assert.match(error.message, /'gemma3_text' causal LM.*supported: t5, mt5, llama, qwen2, qwen3/);
+      assert.match(error.message, /'phi3' causal LM.*supported: t5, mt5, llama, qwen2, qwen3, gemma3_text/);
       return true;
     });
   });

@@ -11,8 +11,9 @@ import type { TorchTrainerOptions } from '../../../../plugins/trainers/torch/tor
 import { workerOptionsSchema } from '../../../../plugins/trainers/torch/torch-trainer-options.js';
 import { repositoryRoot, sharedDataMissing, testPath } from '../../../support/paths.js';
 import { temporaryDirectory } from '../../../support/temporary-directory.js';
+import { tinyCausalLm, tinyCausalLmMissing } from '../../../core/inference/tiny-causal-lm-fixture.js';
 import { esnliTeacherRecords, esnliTestExamples } from './esnli-teacher-records.js';
-import { assertFalls, readMetrics, runTrainer, tinyCausalStudent } from './trainer-runs.js';
+import { assertFalls, readMetrics, runTrainer, tinyCausalStudent, type TrainerRun } from './trainer-runs.js';
 
 const run = promisify(execFile);
 const workerFolder = path.join(repositoryRoot, 'plugins', 'trainers', 'torch', 'worker');
@@ -44,6 +45,21 @@ async function esnliRequest(): Promise<Omit<TrainRequest, 'outputDirectory' | 's
     seed: 5,
     resume: false,
   };
+}
+
+/** Runs the trainer for a causal-LM `student`; asserts that it trained one and that both losses fell. */
+async function trainCausalLm(
+  request: Omit<TrainRequest, 'outputDirectory' | 'student'>,
+  student: TrainRequest['student'],
+  output: string,
+): Promise<TrainerRun> {
+  const trained = await runTrainer(options, { ...request, student, outputDirectory: output });
+  assert.equal(trained.error, null, String(trained.error));
+  assert.equal(trained.seen.find((event) => event.type === 'train.started')?.family, 'causal-lm');
+  const metrics = await readMetrics(output);
+  assertFalls(metrics, 'label_loss', 0.6);
+  assertFalls(metrics, 'rationale_loss', 0.8);
+  return trained;
 }
 
 test(
@@ -105,6 +121,30 @@ test(
   },
 );
 
+// The inference tests' tiny pretrained checkpoints (random weights, a BPE tokenizer trained on the e-SNLI
+// sample): a Gemma 3 text model with a sliding window of 8 positions, shorter than the prompts, and a Qwen3.
+const pretrainedCases = [
+  { kind: 'gemma3_text', targets: 'two-tasks' },
+  { kind: 'gemma3_text', targets: 'label-then-rationale' },
+  { kind: 'qwen3', targets: 'two-tasks' },
+] as const;
+for (const { kind, targets } of pretrainedCases) {
+  test(
+    `a tiny pretrained ${kind} trained ${targets} on e-SNLI: both losses fall, and best/ is a ${kind} folder with its descriptor`,
+    { skip: sharedDataMissing() || tinyCausalLmMissing(), timeout: 300_000 },
+    async (context) => {
+      const output = temporaryDirectory(context, `distill-causal-${kind}-`);
+      const student = { pretrained: (await tinyCausalLm(kind)).checkpoint, targets, max_input_length: 64, max_target_length: 32 };
+      const trained = await trainCausalLm(await esnliRequest(), student, output);
+      const best = trained.result!.checkpointDirectory;
+      const json = (name: string) => JSON.parse(readFileSync(path.join(best, name), 'utf8')) as Record<string, unknown>;
+      assert.equal(json('config.json').model_type, kind);
+      assert.deepEqual([json('distill-student.json').family, json('distill-student.json').targets], ['causal-lm', targets]);
+      assert.ok(Number.isFinite(trained.result!.testAccuracy), `test accuracy ${trained.result!.testAccuracy}`);
+    },
+  );
+}
+
 test(
   'LoRA trains the adapters only, and best/ holds merged plain weights that AutoModelForCausalLM loads',
   { skip: sharedDataMissing(), timeout: 300_000 },
@@ -160,13 +200,7 @@ test(
       max_input_length: 96,
       max_target_length: 32,
     };
-    const output = path.join(folder, 'train');
-    const trained = await runTrainer(options, { ...request, student, outputDirectory: output });
-    assert.equal(trained.error, null, String(trained.error));
-    assert.equal(trained.seen.find((event) => event.type === 'train.started')?.family, 'causal-lm');
-    const metrics = await readMetrics(output);
-    assertFalls(metrics, 'label_loss', 0.6);
-    assertFalls(metrics, 'rationale_loss', 0.8);
+    const trained = await trainCausalLm(request, student, path.join(folder, 'train'));
 
     const best = trained.result!.checkpointDirectory;
     const card = JSON.parse(readFileSync(path.join(best, 'distill-student.json'), 'utf8')) as {
@@ -266,7 +300,7 @@ test(
         { pretrained: llamaFolder, family: 't5' },
         /student.family is 't5', but student.pretrained '.*' is a 'llama' model, which is family 'causal-lm'$/,
       ],
-      [{ pretrained: gpt2Folder }, /is a 'gpt2' model; distill trains llama, mt5, qwen2, qwen3, t5$/],
+      [{ pretrained: gpt2Folder }, /is a 'gpt2' model; distill trains gemma3_text, llama, mt5, qwen2, qwen3, t5$/],
     ];
     const fixes = [/pip install distill-no-such-package/, /local folder/];
     for (const [student, message] of cases) {

@@ -15,7 +15,14 @@ import urllib.parse
 from .line_protocol import UserMistake
 
 # model_type → family, for the architectures distill trains and exports.
-FAMILY_OF_MODEL_TYPE = {"t5": "t5", "mt5": "t5", "llama": "causal-lm", "qwen2": "causal-lm", "qwen3": "causal-lm"}
+FAMILY_OF_MODEL_TYPE = {
+    "t5": "t5",
+    "mt5": "t5",
+    "llama": "causal-lm",
+    "qwen2": "causal-lm",
+    "qwen3": "causal-lm",
+    "gemma3_text": "causal-lm",
+}
 PACKAGE_PREFIX = "package:"
 # How long the hub gets to answer a connection before a hub id counts as unreachable: transformers'
 # own retries take about 25 s to give up on a machine without network.
@@ -157,7 +164,7 @@ def family_of(student, model_type):
     if inferred is None:
         raise UserMistake(
             f"student.pretrained {student['pretrained']!r} is a {model_type!r} model; distill trains {_supported(FAMILY_OF_MODEL_TYPE)}",
-            fix="choose a T5/mT5, Llama, Qwen2 or Qwen3 model",
+            fix="choose a T5/mT5, Llama, Qwen2, Qwen3 or Gemma 3 (text) model",
         )
     family = student.get("family") or inferred
     if family != inferred:
