@@ -48,7 +48,7 @@ export interface LoraSpecification {
 /** Which student to train (the pipeline's `student` block). */
 export interface StudentSpecification {
   /**
-   * `t5` (seq2seq) or `causal-lm` (Llama, Qwen2, Qwen3). Absent: inferred from a pretrained model's
+   * `t5` (seq2seq) or `causal-lm` (Llama, Qwen2, Qwen3, Gemma 3). Absent: inferred from a pretrained model's
    * `model_type`, else `t5`; one that contradicts the pretrained model is an error.
    */
   readonly family?: 't5' | 'causal-lm';

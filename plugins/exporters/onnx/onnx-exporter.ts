@@ -4,7 +4,7 @@ import type { OnnxExporterOptions } from './onnx-exporter-options.js';
 /**
  * The `onnx` exporter: writes the chosen checkpoint as a transformers.js / onnxruntime folder, checked
  * against PyTorch before it returns. A T5 student becomes `onnx/encoder_model.onnx` and
- * `onnx/decoder_model_merged.onnx` (docs/onnx-layout.md); a causal-LM student (llama, qwen2, qwen3, with
+ * `onnx/decoder_model_merged.onnx` (docs/onnx-layout.md); a causal-LM student (llama, qwen2, qwen3, gemma3_text, with
  * its `distill-student.json`) becomes `onnx/model.onnx` with its key/value cache (docs/decoder-students.md).
  */
 export const onnxExporter: ExporterDescriptor<OnnxExporterOptions> = {

@@ -1,4 +1,4 @@
-"""The student: a T5ForConditionalGeneration or a causal LM (Llama, Qwen2, Qwen3), pretrained or from a config.
+"""The student: a T5ForConditionalGeneration or a causal LM (Llama, Qwen2, Qwen3, Gemma 3), pretrained or from a config.
 
 Pretrained sources are resolved and loaded in pretrained_source.py; a from-scratch causal-LM student is
 built in scratch_decoder.py; LoRA adapters (lora.py) wrap either after it is built.
