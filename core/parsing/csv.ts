@@ -144,7 +144,14 @@ function headerNames(row: { cells: string[]; line: number }, file: string): stri
     return names.indexOf(name) === position ? [] : [`column "${name}" appears twice in the header row`];
   });
   if (problems.length > 0) {
-    throw new UserError(problems.map((message) => ({ message: `${file}:${row.line}: ${message}`, file, line: row.line, fix: 'the first row names each column once' })));
+    throw new UserError(
+      problems.map((message) => ({
+        message: `${file}:${row.line}: ${message}`,
+        file,
+        line: row.line,
+        fix: 'the first row names each column once',
+      })),
+    );
   }
   return names;
 }

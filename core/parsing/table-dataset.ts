@@ -103,7 +103,11 @@ export async function createTableDataset(
 }
 
 /** Each split's file, resolved from the pipeline's folder, with its reader; a file that cannot be read is a user error. */
-async function splitFiles(options: TableDatasetOptions, baseDirectory: string, settings: TableDatasetSettings): Promise<Map<string, TableSource>> {
+async function splitFiles(
+  options: TableDatasetOptions,
+  baseDirectory: string,
+  settings: TableDatasetSettings,
+): Promise<Map<string, TableSource>> {
   const files = new Map<string, TableSource>();
   for (const [split, given] of Object.entries(options.files)) {
     const file = path.resolve(baseDirectory, given);

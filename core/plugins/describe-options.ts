@@ -105,7 +105,7 @@ export function describeOptions(schema: JsonSchema, root: JsonSchema = schema, p
 
 /**
  * Rules a schema states across keys, in words: `oneOf` alternatives that each require a key ("give
- * exactly one of …") and `if {key: const} then {required}` clauses ("with `source: dsbs`, give
+ * exactly one of …") and `if {key: const} then {required}` clauses ("with `source: local`, give
  * `dataset`").
  */
 export function crossKeyRules(schema: JsonSchema): string[] {
