@@ -1,5 +1,5 @@
 import { stringify } from 'yaml';
-import { describeOptions } from '../plugins/describe-options.js';
+import { describeOptions, type OptionDescription } from '../plugins/describe-options.js';
 import { describeOptionLine, describePlugin } from '../plugins/describe-plugin.js';
 import type { JsonSchema } from '../plugins/json-schema.js';
 import type { AnyPluginDescriptor } from '../plugins/plugin-descriptor.js';
@@ -28,7 +28,9 @@ function pluginLinks(registry: PluginRegistry, pointer: string): string | null {
 /** One top-level key's section: what it is, its keys, the plugins it can name, an example. */
 function keySection(name: string, schema: JsonSchema, registry: PluginRegistry): string[] {
   const [row, ...children] = describeOptions({ properties: { [name]: schema }, required: pipelineSchema().required }, pipelineSchema());
-  const lines = [`## \`${name}\``, '', describeOptionLine(row!), ...children.map(describeOptionLine)];
+  // The key's example is shown whole as a YAML block below, not inline.
+  const key: OptionDescription = { ...row!, example: undefined };
+  const lines = [`## \`${name}\``, '', describeOptionLine(key), ...children.map(describeOptionLine)];
   const links = pluginLinks(registry, `/${name}`);
   if (links) lines.push('', links);
   const examples = (schema as { examples?: unknown[] }).examples;

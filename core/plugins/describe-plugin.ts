@@ -15,9 +15,9 @@ export function describeOptionLine(option: OptionDescription): string {
   const parts = [`- \`${option.path}\` (${option.type}${option.required ? ', required' : ''})`];
   const sentences: string[] = [];
   if (option.description !== undefined) sentences.push(option.description);
-  if ('default' in option) sentences.push(`Default: \`${yamlValue(option.default)}\`.`);
+  if (option.default !== undefined) sentences.push(`Default: \`${yamlValue(option.default)}\`.`);
   if (option.constraints.length > 0) sentences.push(`Allowed: ${option.constraints.join(', ')}.`);
-  if ('example' in option) sentences.push(`Example: \`${yamlValue(option.example)}\`.`);
+  if (option.example !== undefined) sentences.push(`Example: \`${yamlValue(option.example)}\`.`);
   return sentences.length > 0 ? `${parts[0]}: ${sentences.join(' ')}` : parts[0]!;
 }
 
