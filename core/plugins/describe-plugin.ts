@@ -56,7 +56,7 @@ export function describePlugin(descriptor: AnyPluginDescriptor): string {
   if (options.length === 0) lines.push('None: `options` may be left out.');
   else lines.push(...options.map(describeOptionLine));
   const rules = crossKeyRules(schema);
-  if (rules.length > 0) lines.push('', ...rules);
+  if (rules.length > 0) lines.push('', 'Between options:', '', ...rules.map((rule) => `- ${rule}`));
   lines.push('', '## Example', '', '```yaml', exampleSnippet(descriptor), '```', '');
   return lines.join('\n');
 }

@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import { parse } from 'yaml';
 import { pipelineReference, referenceCommand, referencePages } from '../../../core/config/pipeline-reference.js';
 import { pipelineSchema } from '../../../core/config/pipeline-schema.js';
-import { describeOptions } from '../../../core/plugins/describe-options.js';
+import { crossKeyRules, describeOptions } from '../../../core/plugins/describe-options.js';
 import { describePlugin } from '../../../core/plugins/describe-plugin.js';
 import type { AnyPluginDescriptor } from '../../../core/plugins/plugin-descriptor.js';
 import { builtinRegistry } from '../../../plugins/composition-root.js';
@@ -111,4 +111,16 @@ test('the pipeline reference documents the student sizes, the regex flavour and 
     const snippet = /```yaml\n([\s\S]*?)```/.exec(describePlugin(descriptor))![1]!;
     assert.match(JSON.stringify(parse(snippet)), new RegExp(`"use":"${descriptor.id}"`), `${descriptor.kind}/${descriptor.id}`);
   }
+});
+
+test('rules between options are spelled out: exactly one of, and what a value of another option requires', () => {
+  const registry = builtinRegistry();
+  assert.match(describePlugin(registry.get('prompt', 'template')), /\n- Give exactly one of `name`, `template`\.\n/);
+  const recorded = describePlugin(registry.get('teacher', 'recorded'));
+  assert.match(recorded, /\n- With `source: jsonl`, give `file`\.\n/);
+});
+
+test('rules of shapes the reference does not know how to say are left to the descriptions, not misread', () => {
+  assert.deepEqual(crossKeyRules({ oneOf: [{ required: ['a'] }, { type: 'string' }] }), []);
+  assert.deepEqual(crossKeyRules({ allOf: [{ if: { properties: { a: { minimum: 1 } } }, then: { required: ['b'] } }] }), []);
 });
