@@ -1,22 +1,9 @@
 import { Args } from '@oclif/core';
-import { describeOptions, type OptionDescription } from '../../core/plugins/describe-options.js';
-import { describePlugin, exampleSnippet } from '../../core/plugins/describe-plugin.js';
+import { describePlugin, pluginDocumentation, type PluginDocumentation } from '../../core/plugins/describe-plugin.js';
 import { findPlugins } from '../../core/plugins/find-plugin.js';
 import { listPlugins, type PluginListing } from '../../core/plugins/list-plugins.js';
 import { builtinRegistry } from '../../plugins/composition-root.js';
 import { BaseCommand } from './base-command.js';
-
-/** What `distill plugins <id> --json` returns for each plugin the name matches. */
-export interface PluginReferenceJson {
-  readonly kind: string;
-  readonly id: string;
-  readonly version: string;
-  readonly summary: string;
-  readonly description?: string;
-  readonly options: OptionDescription[];
-  /** A pipeline snippet using the plugin's example options. */
-  readonly example: string;
-}
 
 /** `distill plugins [id]`: what can be named in a pipeline, and one plugin's full reference. */
 export default class PluginsCommand extends BaseCommand {
@@ -33,24 +20,13 @@ export default class PluginsCommand extends BaseCommand {
     id: Args.string({ description: 'A plugin id (jsonl, openai, …) or kind/id (dataset/csv).', required: false }),
   };
 
-  async run(): Promise<PluginListing[] | PluginReferenceJson[]> {
+  async run(): Promise<PluginListing[] | PluginDocumentation[]> {
     const { args } = await this.parse(PluginsCommand);
     const registry = builtinRegistry();
     if (args.id !== undefined) {
       const descriptors = findPlugins(registry, args.id);
       if (!this.jsonEnabled()) this.log(descriptors.map(describePlugin).join('\n'));
-      return descriptors.map((descriptor) => {
-        const description = (descriptor.optionsSchema as { description?: unknown }).description;
-        return {
-          kind: descriptor.kind,
-          id: descriptor.id,
-          version: descriptor.version,
-          summary: descriptor.summary,
-          ...(typeof description === 'string' ? { description } : {}),
-          options: describeOptions(descriptor.optionsSchema),
-          example: exampleSnippet(descriptor),
-        };
-      });
+      return descriptors.map(pluginDocumentation);
     }
     const listing = listPlugins(registry);
     if (!this.jsonEnabled()) {

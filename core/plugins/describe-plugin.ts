@@ -60,3 +60,30 @@ export function describePlugin(descriptor: AnyPluginDescriptor): string {
   lines.push('', '## Example', '', '```yaml', exampleSnippet(descriptor), '```', '');
   return lines.join('\n');
 }
+
+/** One plugin's reference as data: what `distill plugins <id> --json` returns. */
+export interface PluginDocumentation {
+  readonly kind: string;
+  readonly id: string;
+  readonly version: string;
+  readonly summary: string;
+  /** The options schema's own description: what the plugin does, at length. */
+  readonly description?: string;
+  readonly options: OptionDescription[];
+  /** A pipeline snippet using the plugin's example options. */
+  readonly example: string;
+}
+
+/** The data {@link describePlugin} renders. */
+export function pluginDocumentation(descriptor: AnyPluginDescriptor): PluginDocumentation {
+  const description = (descriptor.optionsSchema as { description?: unknown }).description;
+  return {
+    kind: descriptor.kind,
+    id: descriptor.id,
+    version: descriptor.version,
+    summary: descriptor.summary,
+    ...(typeof description === 'string' ? { description } : {}),
+    options: describeOptions(descriptor.optionsSchema),
+    example: exampleSnippet(descriptor),
+  };
+}
