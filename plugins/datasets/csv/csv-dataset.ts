@@ -14,8 +14,8 @@ const csvRules = [
   'with as many cells as the header. A cell holding the separator, a quote or a line break is quoted',
   '(`"a, b"`), and a quote inside it is doubled (`"say ""hi"""`). CRLF and LF line ends both work, a',
   'byte order mark is dropped and blank lines are skipped. Cells are text: `label_field` values such as',
-  '`0` are label ids only with `labels`. A ragged row, an unclosed quote or a row over 1 MiB is an error',
-  'naming `file:line`.',
+  '`0` are label ids only with `labels`. A ragged row, an unclosed quote or a row over 1,048,576 characters',
+  'is an error naming `file:line`.',
 ].join('\n');
 
 /** A dataset from CSV files with a header row, one file per split, sharing the table dataset's field mapping. */
