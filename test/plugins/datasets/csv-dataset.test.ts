@@ -119,3 +119,13 @@ test('a row longer than the bound is refused at the line it starts on, without r
       error.message === 'the row starting on line 3 is longer than 64 characters (a quoted field that is never closed?)',
   );
 });
+
+test('an unclosed quote in a large file stops at the row bound with file:line, not at the end of the file', async (context) => {
+  const directory = temporaryDirectory(context);
+  const { problem, file } = await problemOf(directory, `text,label\nfine,yes\n"never closed,no\n${'more text,yes\n'.repeat(100_000)}`);
+  assert.equal(problem.line, 3);
+  assert.equal(
+    problem.message,
+    `${file}:3: the row starting on line 3 is longer than 1048576 characters (a quoted field that is never closed?)`,
+  );
+});
