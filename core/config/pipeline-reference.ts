@@ -54,9 +54,11 @@ export function pipelineReference(registry: PluginRegistry): string {
     schema.description ?? '',
     '',
     'Every key below is checked by `distill validate`; an unknown key is an error. Keys starting with `x-` are free',
-    'space for YAML anchors and are ignored. `${NAME}` anywhere in a value is replaced by the environment variable',
-    '`NAME`. Paths are relative to the pipeline file. A required key is marked so; `Default` is the value used when',
-    'the key is left out.',
+    'space for YAML anchors and are ignored. `${NAME}` in a value is replaced by the environment variable `NAME`',
+    '(`${NAME:-fallback}` when it may be unset; `$${` writes a literal `${`). Paths are relative to the pipeline file.',
+    'A required key is marked so; `Default` is the value used when the key is left out. Each plugin’s `options` are',
+    'on its own page, linked from its step. New to pipelines? Start with [Your own data](your-own-data.md); to add a',
+    'step of your own, see [Write a plugin](write-a-plugin.md).',
     '',
   ];
   for (const [name, child] of Object.entries(schema.properties)) lines.push(...keySection(name, child, registry));
