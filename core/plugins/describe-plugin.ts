@@ -12,13 +12,13 @@ export function yamlValue(value: unknown): string {
 
 /** One option as one Markdown list item: path, type, required, description, default, bounds, example. */
 export function describeOptionLine(option: OptionDescription): string {
-  const parts = [`- \`${option.path}\` (${option.type}${option.required ? ', required' : ''})`];
+  const head = `- \`${option.path}\` (${option.type}${option.required ? ', required' : ''})`;
   const sentences: string[] = [];
   if (option.description !== undefined) sentences.push(option.description);
   if (option.default !== undefined) sentences.push(`Default: \`${yamlValue(option.default)}\`.`);
   if (option.constraints.length > 0) sentences.push(`Allowed: ${option.constraints.join(', ')}.`);
   if (option.example !== undefined) sentences.push(`Example: \`${yamlValue(option.example)}\`.`);
-  return sentences.length > 0 ? `${parts[0]}: ${sentences.join(' ')}` : parts[0]!;
+  return sentences.length > 0 ? `${head}: ${sentences.join(' ')}` : head;
 }
 
 /** The pipeline key a plugin of a kind is named under, and whether it is a list there. */
