@@ -1,5 +1,6 @@
 import type { PluginDefaults } from '../core/plugins/plugin-defaults.js';
 import type { AnyPluginDescriptor } from '../core/plugins/plugin-descriptor.js';
+import { csvDataset } from './datasets/csv/csv-dataset.js';
 import { dsbsDataset } from './datasets/dsbs/dsbs-dataset.js';
 import { jsonlDataset } from './datasets/jsonl/jsonl-dataset.js';
 import { exactMatchEvaluator } from './evaluators/exact-match/exact-match-evaluator.js';
@@ -28,6 +29,7 @@ import { torchTrainer } from './trainers/torch/torch-trainer.js';
  */
 export const builtinPlugins: readonly AnyPluginDescriptor[] = [
   // dataset
+  csvDataset,
   dsbsDataset,
   jsonlDataset,
   // evaluator

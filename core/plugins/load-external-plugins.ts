@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { unreadablePath } from '../config/read-limited-file.js';
 import type { Problem } from '../errors/problem.js';
 import { UserError } from '../errors/user-error.js';
@@ -28,6 +28,29 @@ function isPathSpecifier(specifier: string): boolean {
  * pipeline with a stuck plugin ends with a message rather than seeming to hang.
  */
 export const pluginImportTimeoutMilliseconds = 10_000;
+
+/** File extensions loaded as TypeScript (through jiti) rather than by Node's own `import`. */
+const typeScriptExtensions = new Set(['.ts', '.mts', '.cts']);
+
+/**
+ * Imports a module: JavaScript with Node's own `import`, TypeScript through jiti, which strips the
+ * types in memory (Node 20 cannot import `.ts`: "Unknown file extension"). jiti is imported only
+ * when a TypeScript plugin is named, and its file cache is off: it would write transpiled copies
+ * into `node_modules/.cache`, which may be shared or read-only.
+ */
+async function importModule(url: string): Promise<unknown> {
+  const file = url.startsWith('file:') ? fileURLToPath(url) : url;
+  if (!typeScriptExtensions.has(path.extname(file).toLowerCase())) return import(url);
+  const { createJiti } = await import('jiti');
+  try {
+    return await createJiti(import.meta.url, { fsCache: false }).import(file);
+  } catch (error) {
+    // jiti reports a syntax error as `ParseError: what \n file:line:col`; one line reads better in a problem.
+    const parsed = error instanceof Error ? /^ParseError: (.*?)\s*\n\s*(\S+:\d+:\d+)\s*$/s.exec(error.message) : null;
+    if (parsed) throw new Error(`syntax error at ${parsed[2]!}: ${parsed[1]!}`, { cause: error });
+    throw error;
+  }
+}
 
 /** Thrown by the stand-in for `process.exit` while a plugin is being imported. */
 class ExitRefused extends Error {
@@ -66,7 +89,7 @@ async function importPlugin(url: string): Promise<{ module: Record<string, unkno
     const deadline = new Promise<never>((_resolve, reject) => {
       timer = setTimeout(() => reject(new ImportTimedOut()), pluginImportTimeoutMilliseconds);
     });
-    settled = { module: (await Promise.race([import(url), deadline])) as Record<string, unknown> };
+    settled = { module: (await Promise.race([importModule(url), deadline])) as Record<string, unknown> };
   } catch (error) {
     settled = { error };
   } finally {
@@ -93,7 +116,8 @@ async function importPlugin(url: string): Promise<{ module: Record<string, unkno
 
 /**
  * Imports external plugins named in a pipeline's `plugins:` list. A module's default export (or,
- * failing that, its `plugins` export) may be one descriptor or an array of them. A module that
+ * failing that, its `plugins` export) may be one descriptor or an array of them; `.ts`, `.mts` and
+ * `.cts` files are TypeScript, loaded with their types stripped. A module that
  * throws or rejects, calls `process.exit` or does not finish loading in time is a problem at its
  * reference. Every problem with every reference is collected before throwing one {@link UserError}.
  */
@@ -119,7 +143,7 @@ export async function loadExternalPlugins(references: readonly PluginReference[]
         problems.push({
           ...location,
           message: `cannot load plugin ${file}: ${unreadable.reason}`,
-          fix: 'name a JavaScript module file; the path is relative to the pipeline file',
+          fix: 'name a JavaScript or TypeScript module file; the path is relative to the pipeline file',
         });
         continue;
       }

@@ -1,26 +1,19 @@
 import type { Dataset } from '../../../core/plugins/kinds/dataset.js';
 import type { PluginDescriptor } from '../../../core/plugins/plugin-descriptor.js';
-import { tableFormats, type TableFormat } from './read-table-records.js';
+import type { TableDatasetOptions } from '../../../core/parsing/table-dataset.js';
+import { tableDatasetDescription, tableDatasetProperties } from '../../../core/parsing/table-dataset-schema.js';
+import { tableFormats, type TableFormat } from './table-format.js';
 
 /** Options of {@link jsonlDataset}. */
-export interface JsonlDatasetOptions {
-  /** Split name → file path (relative to the pipeline file), e.g. `{train: data/train.jsonl}`. */
-  readonly files: Readonly<Record<string, string>>;
+export interface JsonlDatasetOptions extends TableDatasetOptions {
   /** `jsonl` or `csv`; default: from each file's extension. */
   readonly format?: TableFormat;
-  /** Column holding a stable id; default: the record's 0-based position in its file. */
-  readonly id_field?: string;
-  /** Column holding the gold label; default: no gold labels. */
-  readonly label_field?: string;
-  /** Field name → column name; default: every column except the label becomes a field of its name. */
-  readonly fields?: Readonly<Record<string, string>>;
-  /** Student input with `{field}` placeholders; default: the field values, one per line. */
-  readonly student_input?: string;
-  /** The closed label set, if any; an integer gold label indexes it (NLI `0` → its first label). */
-  readonly labels?: readonly string[];
 }
 
-/** A generic dataset from JSON Lines or CSV files with a field mapping. */
+/**
+ * A generic dataset from JSON Lines files (or CSV files, by extension or `format`, as the `csv`
+ * dataset reads them) with a field mapping.
+ */
 export const jsonlDataset: PluginDescriptor<JsonlDatasetOptions, Dataset> = {
   id: 'jsonl',
   kind: 'dataset',
@@ -28,32 +21,22 @@ export const jsonlDataset: PluginDescriptor<JsonlDatasetOptions, Dataset> = {
   summary: 'Examples from JSON Lines or CSV files, one file per split, with a field mapping and a student input template.',
   optionsSchema: {
     type: 'object',
+    description: `${tableDatasetDescription}\n\nA \`.csv\` file (or any file with \`format: csv\`) is read as the \`csv\` dataset reads it.`,
     additionalProperties: false,
     required: ['files'],
     properties: {
       files: {
         type: 'object',
         minProperties: 1,
-        description: 'Split name → file (.jsonl, .ndjson, .json or .csv), relative to the pipeline file.',
-        additionalProperties: { type: 'string', existingPath: true },
+        description:
+          'Split name → data file (.jsonl, .ndjson, .json: one JSON object per line; .csv: a header row, then one row per example), relative to the pipeline file. The split names are yours; `dataset.splits` says which split trains and which tests.',
+        additionalProperties: { type: 'string', existingPath: true, description: 'The split’s data file.' },
       },
-      format: { enum: [...tableFormats], description: 'File format; default: from the extension.' },
-      id_field: { type: 'string', minLength: 1, description: 'Column holding a stable example id.' },
-      label_field: { type: 'string', minLength: 1, description: 'Column holding the gold label.' },
-      fields: {
-        type: 'object',
-        description: 'Field name → column name.',
-        propertyNames: { pattern: '^[A-Za-z_][A-Za-z0-9_]*$' },
-        additionalProperties: { type: 'string', minLength: 1 },
+      format: {
+        enum: [...tableFormats],
+        description: 'How every file is read: jsonl or csv. Absent: from each file’s extension.',
       },
-      student_input: { type: 'string', minLength: 1, description: 'Student input with {field} placeholders.' },
-      labels: {
-        type: 'array',
-        items: { type: 'string', minLength: 1 },
-        minItems: 2,
-        uniqueItems: true,
-        description: 'The closed label set.',
-      },
+      ...tableDatasetProperties,
     },
   },
   // Paths relative to the repository root (where the contract tests place a pipeline): the test fixtures.
@@ -66,7 +49,13 @@ export const jsonlDataset: PluginDescriptor<JsonlDatasetOptions, Dataset> = {
     labels: ['entailment', 'neutral', 'contradiction'],
   },
   async create(options, dependencies) {
-    const { createTableDataset } = await import('./table-dataset.js');
-    return createTableDataset(options, dependencies.baseDirectory);
+    const [{ createTableDataset }, { readerForFormat }] = await Promise.all([
+      import('../../../core/parsing/table-dataset.js'),
+      import('./table-format.js'),
+    ]);
+    return createTableDataset(options, dependencies.baseDirectory, {
+      plugin: 'dataset/jsonl',
+      readerOf: (file, given) => readerForFormat(options.format, file, given),
+    });
   },
 };

@@ -37,6 +37,15 @@ export const regexParser: PluginDescriptor<RegexParserOptions, Parser> = {
   summary: 'Label by regular expression, rationale the rest; label normalisation and choice mapping.',
   optionsSchema: {
     type: 'object',
+    description: [
+      'Patterns are JavaScript regular expressions (`new RegExp(pattern, "is")`, ECMAScript syntax as in Node): written',
+      'without slashes or flags, always case-insensitive (`i`) and with `.` matching line breaks too (`s`). Named',
+      'groups are `(?<label>…)`; `\\b`, `\\d`, lookahead `(?=…)` and lookbehind `(?<=…)` work; Python-only syntax such',
+      "as `(?P<label>…)` or inline flags `(?i)` does not. In YAML, single-quote a pattern (`'answer is (\\w+)'`) so",
+      'its backslashes stay as written. Patterns are tried in order, each at its first match; the found text (the',
+      '`label` group, else group 1, else the whole match) must read as a label, else the next pattern is tried.',
+      'Without `rationale_pattern` the rationale is the answer with the label match removed.',
+    ].join('\n'),
     additionalProperties: false,
     required: ['label_pattern'],
     properties: {

@@ -71,7 +71,13 @@ export const openAiTeacher: TeacherDescriptor<OpenAiTeacherOptions> = {
     required: ['model'],
     properties: {
       model: { type: 'string', minLength: 1, description: 'Model id, e.g. gpt-4o-mini.' },
-      temperature: { type: 'number', minimum: 0, maximum: 2, default: defaults.temperature },
+      temperature: {
+        type: 'number',
+        minimum: 0,
+        maximum: 2,
+        default: defaults.temperature,
+        description: 'Sampling temperature; 0 gives the likeliest answer (ignored for reasoning models, which take only their own).',
+      },
       max_tokens: { type: 'integer', minimum: 1, default: defaults.max_tokens, description: 'Longest completion, in tokens.' },
       system_prompt: { type: 'string', description: 'Sent as the system message before the prompt.' },
       timeout_seconds: { type: 'number', exclusiveMinimum: 0, default: defaults.timeout_seconds, description: 'Per-request timeout.' },

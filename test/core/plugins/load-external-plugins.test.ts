@@ -92,3 +92,46 @@ test(
     );
   },
 );
+
+/** A sampler written with TypeScript-only syntax: an interface, annotations, `satisfies`, an enum, a type import. */
+const typeScriptSampler = `import type { SampleItem } from 'distill';
+interface Options { readonly prefix: string }
+enum Mark { Seen = 'seen' }
+const descriptor = {
+  id: 'mark',
+  kind: 'sampler' as const,
+  version: '1.0.0',
+  summary: 'Prefixes every input.',
+  optionsSchema: { type: 'object', additionalProperties: false, properties: { prefix: { type: 'string' } } },
+  create(options: Options) {
+    return { apply: (items: readonly SampleItem[]): SampleItem[] => items.map((item) => ({ ...item, input: \`\${options.prefix}\${item.input} (\${Mark.Seen})\` })) };
+  },
+} satisfies { id: string };
+export default descriptor;
+`;
+
+test('a TypeScript plugin (.ts, .mts) loads with its types stripped, and works', async (context) => {
+  const directory = temporaryDirectory(context);
+  writeFileSync(path.join(directory, 'mark.ts'), typeScriptSampler);
+  writeFileSync(path.join(directory, 'other.mts'), typeScriptSampler.replace("id: 'mark'", "id: 'other-mark'"));
+  const descriptors = await loadExternalPlugins([
+    { specifier: './mark.ts', baseDirectory: directory, location },
+    { specifier: './other.mts', baseDirectory: directory, location },
+  ]);
+  assert.deepEqual(
+    descriptors.map((descriptor) => `${descriptor.kind}/${descriptor.id}`),
+    ['sampler/mark', 'sampler/other-mark'],
+  );
+  const sampler = (await descriptors[0]!.create({ prefix: '> ' }, {} as never)) as {
+    apply(items: { input: string }[]): { input: string }[];
+  };
+  assert.deepEqual(sampler.apply([{ input: 'a review' }]), [{ input: '> a review (seen)' }]);
+});
+
+test('a TypeScript plugin with a syntax error is reported at its reference with file:line:col, on one line', async (context) => {
+  const directory = temporaryDirectory(context);
+  const file = path.join(directory, 'broken.ts');
+  assert.deepEqual(await problemsOf(directory, 'broken.ts', 'const size: number = ;\nexport default {};\n'), [
+    { ...location, message: `plugin "./broken.ts" failed to load: syntax error at ${file}:1:21: Unexpected token` },
+  ]);
+});

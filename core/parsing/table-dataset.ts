@@ -1,29 +1,60 @@
 import path from 'node:path';
-import type { Dataset, DatasetExample } from '../../../core/plugins/kinds/dataset.js';
-import { didYouMeanPhrase } from '../../../core/errors/did-you-mean.js';
-import type { Problem } from '../../../core/errors/problem.js';
-import { UserError } from '../../../core/errors/user-error.js';
-import { assertReadableFile } from '../../../core/parsing/read-lines.js';
-import { fieldText, fillTemplate, findPlaceholders } from '../../../core/parsing/template-placeholders.js';
-import type { JsonlDatasetOptions } from './jsonl-dataset.js';
-import { formatFromExtension, readTableRecords, type TableFormat, type TableRecord } from './read-table-records.js';
+import type { Dataset, DatasetExample } from '../plugins/kinds/dataset.js';
+import { didYouMeanPhrase } from '../errors/did-you-mean.js';
+import type { Problem } from '../errors/problem.js';
+import { UserError } from '../errors/user-error.js';
+import { assertReadableFile } from './read-lines.js';
+import type { TableRecord, TableReader } from './table-records.js';
+import { fieldText, fillTemplate, findPlaceholders } from './template-placeholders.js';
 
-const plugin = 'dataset/jsonl';
+/** The options every table dataset plugin shares (see `tableDatasetProperties`). */
+export interface TableDatasetOptions {
+  /** Split name → file path (relative to the pipeline file), e.g. `{train: data/train.jsonl}`. */
+  readonly files: Readonly<Record<string, string>>;
+  /** Column holding a stable id; default: the record's 0-based position in its file. */
+  readonly id_field?: string;
+  /** Column holding the gold label; default: no gold labels. */
+  readonly label_field?: string;
+  /** Field name → column name; default: every column except the label and id becomes a field of its name. */
+  readonly fields?: Readonly<Record<string, string>>;
+  /** Student input with `{field}` placeholders; default: the field values, one per line. */
+  readonly student_input?: string;
+  /** The closed label set, if any; an integer gold label indexes it (NLI `0` → its first label). */
+  readonly labels?: readonly string[];
+}
 
-/** A split's data file and its format. */
+/** What differs between the table dataset plugins: their name in messages and how a file is read. */
+export interface TableDatasetSettings {
+  /** `kind/id` of the plugin, for problems. */
+  readonly plugin: string;
+  /**
+   * The reader of one split's file (`given` as written in the options, for messages); throws a
+   * {@link UserError} when the file cannot be read by this plugin.
+   */
+  readerOf(file: string, given: string): TableReader;
+}
+
+/** A split's data file and its reader. */
 interface TableSource {
   readonly file: string;
-  readonly format: TableFormat;
+  readonly read: TableReader;
 }
 
 /**
- * Builds the `jsonl` dataset: resolves and checks every file, learns the field names (from the
- * mapping, else from the first record), and checks the student input's placeholders against them,
- * so every mistake shows before any example is read.
+ * Builds a dataset from one table file per split (JSON Lines objects, CSV rows): resolves and
+ * checks every file, learns the field names (from the mapping, else from the first record), and
+ * checks the student input's placeholders against them, so every mistake shows before any example
+ * is read. Shared by the JSON Lines and CSV dataset plugins, so both turn a record into an example
+ * the same way.
  */
-export async function createTableDataset(options: JsonlDatasetOptions, baseDirectory: string): Promise<Dataset> {
-  const files = await splitFiles(options, baseDirectory);
-  const mapping = options.fields ?? (await mappingFromFirstRecord(files.values().next().value!, options));
+export async function createTableDataset(
+  options: TableDatasetOptions,
+  baseDirectory: string,
+  settings: TableDatasetSettings,
+): Promise<Dataset> {
+  const { plugin } = settings;
+  const files = await splitFiles(options, baseDirectory, settings);
+  const mapping = options.fields ?? (await mappingFromFirstRecord(files.values().next().value!, options, plugin));
   const fields = Object.keys(mapping);
   const studentTemplate = options.student_input ?? fields.map((field) => `{${field}}`).join('\n');
   const problems: Problem[] = findPlaceholders(studentTemplate)
@@ -36,7 +67,7 @@ export async function createTableDataset(options: JsonlDatasetOptions, baseDirec
   if (problems.length > 0) throw new UserError(problems);
 
   const labels = options.labels ?? null;
-  const goldLabel = goldLabelReader(options.label_field, labels);
+  const goldLabel = goldLabelReader(options.label_field, labels, plugin);
   async function* read(split: string): AsyncGenerator<DatasetExample> {
     const source = files.get(split);
     if (!source) {
@@ -46,11 +77,11 @@ export async function createTableDataset(options: JsonlDatasetOptions, baseDirec
         fix: `${didYouMeanPhrase(split, files.keys())}splits: ${[...files.keys()].join(', ')}`,
       });
     }
-    for await (const record of readTableRecords(source.file, source.format, `data file of split "${split}"`)) {
+    for await (const record of source.read(source.file, `data file of split "${split}"`)) {
       // Fields before the key: a record missing both is reported for its column first.
-      const fields = exampleFields(record, mapping);
+      const fields = exampleFields(record, mapping, plugin);
       yield {
-        id: `${split}/${recordKey(record, options.id_field)}`,
+        id: `${split}/${recordKey(record, options.id_field, plugin)}`,
         split,
         fields,
         goldLabel: goldLabel(options.label_field === undefined ? undefined : record.value[options.label_field], record.where),
@@ -71,25 +102,22 @@ export async function createTableDataset(options: JsonlDatasetOptions, baseDirec
   };
 }
 
-/** Each split's file, resolved from the pipeline's folder, with its format; a file that cannot be read is a user error. */
-async function splitFiles(options: JsonlDatasetOptions, baseDirectory: string): Promise<Map<string, TableSource>> {
+/** Each split's file, resolved from the pipeline's folder, with its reader; a file that cannot be read is a user error. */
+async function splitFiles(
+  options: TableDatasetOptions,
+  baseDirectory: string,
+  settings: TableDatasetSettings,
+): Promise<Map<string, TableSource>> {
   const files = new Map<string, TableSource>();
   for (const [split, given] of Object.entries(options.files)) {
     const file = path.resolve(baseDirectory, given);
-    const format = options.format ?? formatFromExtension(file);
-    if (format === null) {
-      throw new UserError({
-        message: `cannot tell the format of ${given} from its extension`,
-        plugin,
-        fix: 'name the file .jsonl or .csv, or set format: jsonl or format: csv',
-      });
-    }
+    const read = settings.readerOf(file, given);
     await assertReadableFile(
       file,
       `data file of split "${split}"`,
       `check files.${split}; relative paths resolve against the pipeline file's folder (${baseDirectory})`,
     );
-    files.set(split, { file, format });
+    files.set(split, { file, read });
   }
   return files;
 }
@@ -98,6 +126,7 @@ async function splitFiles(options: JsonlDatasetOptions, baseDirectory: string): 
 function goldLabelReader(
   labelField: string | undefined,
   labels: readonly string[] | null,
+  plugin: string,
 ): (value: unknown, where: string) => string | null {
   return (value, where) => {
     if (labelField === undefined) return null;
@@ -120,7 +149,7 @@ function goldLabelReader(
 }
 
 /** The example's fields, each from its column; a missing column is a user error. */
-function exampleFields(record: TableRecord, mapping: Readonly<Record<string, string>>): Record<string, unknown> {
+function exampleFields(record: TableRecord, mapping: Readonly<Record<string, string>>, plugin: string): Record<string, unknown> {
   const fields: Record<string, unknown> = {};
   for (const [field, column] of Object.entries(mapping)) {
     if (!(column in record.value)) {
@@ -136,7 +165,7 @@ function exampleFields(record: TableRecord, mapping: Readonly<Record<string, str
 }
 
 /** The record's key within its split: its id column's value, else its position. */
-function recordKey(record: TableRecord, idField: string | undefined): string {
+function recordKey(record: TableRecord, idField: string | undefined, plugin: string): string {
   if (idField === undefined) return String(record.index);
   const id = record.value[idField];
   if (id === undefined || id === null || id === '') {
@@ -150,8 +179,8 @@ function recordKey(record: TableRecord, idField: string | undefined): string {
 }
 
 /** Every column of the first record except the label and id columns, each a field of its own name. */
-async function mappingFromFirstRecord(source: TableSource, options: JsonlDatasetOptions): Promise<Record<string, string>> {
-  for await (const record of readTableRecords(source.file, source.format, 'data file')) {
+async function mappingFromFirstRecord(source: TableSource, options: TableDatasetOptions, plugin: string): Promise<Record<string, string>> {
+  for await (const record of source.read(source.file, 'data file')) {
     const columns = Object.keys(record.value).filter((column) => column !== options.label_field && column !== options.id_field);
     return Object.fromEntries(columns.map((column) => [column, column]));
   }

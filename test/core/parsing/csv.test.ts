@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { UserError } from '../../../core/errors/user-error.js';
-import { CsvParser, parseCsv, readCsvRecords } from '../../../plugins/datasets/jsonl/csv.js';
+import { CsvParser, parseCsv, readCsvRecords } from '../../../core/parsing/csv.js';
 import { readToEnd } from '../../support/async-values.js';
 import { testPath } from '../../support/paths.js';
 
