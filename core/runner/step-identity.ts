@@ -12,18 +12,41 @@ export interface StepIdentity {
   readonly options: unknown;
 }
 
+/** The schema of one option, as far as path options go. */
+interface PathOptionSchema {
+  readonly existingPath?: boolean;
+  readonly additionalProperties?: unknown;
+}
+
+/**
+ * A path option as a signature sees it: relative to the pipeline's folder when it was written relative
+ * (the loader has already rewritten paths from extended files relative to that folder), with `/`
+ * separators, so that a project copied or moved with its data keeps every signature; an absolute path
+ * stays absolute, since it names a place outside the project that does not move with it.
+ */
+export function portablePath(baseDirectory: string, value: string): string {
+  if (path.isAbsolute(value)) return path.normalize(value);
+  return (path.relative(baseDirectory, path.resolve(baseDirectory, value)) || '.').split(path.sep).join('/');
+}
+
 /**
  * The identity of a step for stage signatures and the lockfile. Secret values are replaced by a
  * marker, so rotating an API key neither reruns a stage nor lands in a file. Options the plugin's
- * schema marks `existingPath` are made absolute: the same data reached from a pipeline in another
- * folder (a recipe that `extends` a shared one) is the same input.
+ * schema marks `existingPath` (directly, or as the values of an object such as a split → file map)
+ * are written as {@link portablePath}s: never the absolute place of a project, which a copy changes.
  */
 export function stepIdentity(loaded: LoadedPipeline, kind: PluginKind, step: PluginStep): StepIdentity {
   const descriptor = loaded.registry.get(kind, step.use);
-  const properties = (descriptor.optionsSchema.properties ?? {}) as Record<string, { existingPath?: boolean }>;
+  const properties = (descriptor.optionsSchema.properties ?? {}) as Record<string, PathOptionSchema | undefined>;
+  const portable = (value: unknown) => (typeof value === 'string' ? portablePath(loaded.baseDirectory, value) : value);
   const options: Record<string, unknown> = { ...step.options };
   for (const [name, value] of Object.entries(options)) {
-    if (properties[name]?.existingPath === true && typeof value === 'string') options[name] = path.resolve(loaded.baseDirectory, value);
+    const schema = properties[name];
+    if (schema?.existingPath === true) options[name] = portable(value);
+    const values = schema?.additionalProperties as PathOptionSchema | undefined;
+    if (values?.existingPath === true && typeof value === 'object' && value !== null && !Array.isArray(value)) {
+      options[name] = Object.fromEntries(Object.entries(value).map(([key, each]) => [key, portable(each)]));
+    }
   }
   return { kind, id: descriptor.id, version: descriptor.version, options: redactSecrets(options, loaded.secrets) };
 }
