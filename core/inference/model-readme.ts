@@ -115,7 +115,7 @@ function usageSection(facts: ModelReadmeFacts, descriptor: DecoderStudentDescrip
     'await student.close();',
   ].join('\n');
   const setup = [
-    "env.allowRemoteModels = false; // everything is in this folder: never download",
+    'env.allowRemoteModels = false; // everything is in this folder: never download',
     "env.localModelPath = '/';",
     "const folder = '/absolute/path/to/this/folder';",
   ];

@@ -10,16 +10,14 @@ export function shellWord(text: string): string {
   if (plainWord.test(text)) return text;
   // eslint-disable-next-line no-control-regex -- control characters are what this looks for
   if (!/[\u0000-\u001f\u007f]/.test(text)) return `'${text.replaceAll("'", `'\\''`)}'`;
-  const escaped = [...text]
-    .map((character) => {
-      const code = character.codePointAt(0)!;
-      if (character === '\\' || character === "'") return `\\${character}`;
-      if (character === '\n') return '\\n';
-      if (character === '\t') return '\\t';
-      if (character === '\r') return '\\r';
-      return code < 0x20 || code === 0x7f ? `\\x${code.toString(16).padStart(2, '0')}` : character;
-    })
-    .join('');
+  // eslint-disable-next-line no-control-regex -- control characters are what is escaped
+  const escaped = text.replace(/[\\'\u0000-\u001f\u007f]/g, (character) => {
+    if (character === '\\' || character === "'") return `\\${character}`;
+    if (character === '\n') return '\\n';
+    if (character === '\t') return '\\t';
+    if (character === '\r') return '\\r';
+    return `\\x${character.charCodeAt(0).toString(16).padStart(2, '0')}`;
+  });
   return `$'${escaped}'`;
 }
 

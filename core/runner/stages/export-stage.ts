@@ -68,7 +68,12 @@ async function exportModel(context: PipelineContext, step: PluginStep, stage: St
       examples: trained.testExamples ?? test.length,
       what: `the chosen checkpoint (step ${trained.bestStep ?? '?'} of ${trained.steps}) in PyTorch, on the test split; the run's report has this folder's own score in Node`,
     },
-    { metric, accuracy: trained.validationAccuracy, examples: null, what: 'the same checkpoint on the validation examples it was chosen on' },
+    {
+      metric,
+      accuracy: trained.validationAccuracy,
+      examples: null,
+      what: 'the same checkpoint on the validation examples it was chosen on',
+    },
   ];
   writeModelReadme(outputDirectory, {
     title: loaded.config.name,
