@@ -128,8 +128,8 @@ function usageSection(facts: ModelReadmeFacts, descriptor: DecoderStudentDescrip
           'const tokenizer = await AutoTokenizer.from_pretrained(folder);',
           "const model = await AutoModelForSeq2SeqLM.from_pretrained(folder, { dtype: 'fp32' }); // 'q8': the int8 graphs",
           `const inputs = tokenizer(${JSON.stringify(taskPrefixes.predict + input)});`,
-          `const [ids] = await model.generate({ ...inputs, max_new_tokens: ${maxNewTokens} });`,
-          'console.log(tokenizer.decode(ids, { skip_special_tokens: true }));',
+          `const output = await model.generate({ ...inputs, max_new_tokens: ${maxNewTokens}, do_sample: false });`,
+          'console.log(tokenizer.batch_decode(output, { skip_special_tokens: true })[0].trim());',
         ]
       : [
           "import { env, pipeline } from '@huggingface/transformers';",
