@@ -19,14 +19,25 @@ interface PathOptionSchema {
 }
 
 /**
- * A path option as a signature sees it: relative to the pipeline's folder when it was written relative
- * (the loader has already rewritten paths from extended files relative to that folder), with `/`
- * separators, so that a project copied or moved with its data keeps every signature; an absolute path
- * stays absolute, since it names a place outside the project that does not move with it.
+ * The folder that path options are written relative to in signatures: that of the recipe at the end
+ * of the pipeline's `extends` chain (the pipeline's own when it extends nothing). It moves with a
+ * project that is copied or moved, and it is the same for every pipeline that extends one recipe
+ * from wherever it lies (a variant in another folder reaches the recipe's data by another relative
+ * path, but it is the same data).
  */
-export function portablePath(baseDirectory: string, value: string): string {
+export function signatureAnchor(loaded: Pick<LoadedPipeline, 'file' | 'sourceFiles'>): string {
+  return path.dirname(loaded.sourceFiles.at(-1) ?? loaded.file);
+}
+
+/**
+ * A path option as a signature sees it: relative to the {@link signatureAnchor}, with `/` separators,
+ * when it was written relative (the loader has already made paths of extended files relative to the
+ * pipeline's folder, `baseDirectory`), so that a project copied or moved with its data keeps every
+ * signature; an absolute path stays absolute, since it names a place outside the project.
+ */
+export function portablePath(baseDirectory: string, anchor: string, value: string): string {
   if (path.isAbsolute(value)) return path.normalize(value);
-  return (path.relative(baseDirectory, path.resolve(baseDirectory, value)) || '.').split(path.sep).join('/');
+  return (path.relative(anchor, path.resolve(baseDirectory, value)) || '.').split(path.sep).join('/');
 }
 
 /**
@@ -38,7 +49,8 @@ export function portablePath(baseDirectory: string, value: string): string {
 export function stepIdentity(loaded: LoadedPipeline, kind: PluginKind, step: PluginStep): StepIdentity {
   const descriptor = loaded.registry.get(kind, step.use);
   const properties = (descriptor.optionsSchema.properties ?? {}) as Record<string, PathOptionSchema | undefined>;
-  const portable = (value: unknown) => (typeof value === 'string' ? portablePath(loaded.baseDirectory, value) : value);
+  const anchor = signatureAnchor(loaded);
+  const portable = (value: unknown) => (typeof value === 'string' ? portablePath(loaded.baseDirectory, anchor, value) : value);
   const options: Record<string, unknown> = { ...step.options };
   for (const [name, value] of Object.entries(options)) {
     const schema = properties[name];
