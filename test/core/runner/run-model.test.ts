@@ -2,8 +2,9 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { chmodSync, mkdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { test } from 'node:test';
-import { loadStudent } from '../../../plugins/index.js';
+import { test, type TestContext } from 'node:test';
+import { loadStudent, runPipeline } from '../../../plugins/index.js';
+import { tinyCausalLmMissing } from '../inference/tiny-causal-lm-fixture.js';
 import { readTestSplit } from '../../../core/runner/stages/test-split.js';
 import { distillBin, runDistill } from '../../support/run-distill.js';
 import { repositoryRoot, testPath } from '../../support/paths.js';
@@ -39,6 +40,23 @@ function javascriptBlocks(readme: string, folder: string): string[] {
   return [...readme.matchAll(/```js\n([\s\S]*?)\n```/g)].map((match) =>
     match[1]!.replaceAll('/absolute/path/to/this/folder', folder).replaceAll('path/to/this/folder', folder),
   );
+}
+
+/** Runs each ```js block of a model folder's README in a project that has distill and transformers.js installed; returns what each printed. */
+function runSnippets(context: TestContext, readme: string, folder: string): string[] {
+  const consumer = temporaryDirectory(context);
+  mkdirSync(path.join(consumer, 'node_modules'));
+  symlinkSync(repositoryRoot, path.join(consumer, 'node_modules', 'distill'));
+  symlinkSync(path.join(repositoryRoot, 'node_modules', '@huggingface'), path.join(consumer, 'node_modules', '@huggingface'));
+  const blocks = javascriptBlocks(readme, folder);
+  assert.equal(blocks.length, 2, 'a library snippet and a transformers.js one');
+  return blocks.map((block, index) => {
+    const file = path.join(consumer, `snippet-${index}.mjs`);
+    writeFileSync(file, block);
+    const ran = spawnSync(process.execPath, [file], { cwd: consumer, encoding: 'utf8', timeout: 120_000 });
+    assert.equal(ran.status, 0, `${block}\n${ran.stderr}`);
+    return ran.stdout.trim();
+  });
 }
 
 test(
@@ -79,19 +97,11 @@ test(
     assert.ok(readme.includes(example.input), 'a real test input');
     for (const label of ['entailment', 'neutral', 'contradiction']) assert.ok(readme.includes(`- \`${label}\``), `label ${label}`);
     assert.match(readme, /exact-match \d+\.\d% on 60 examples/, 'the test accuracy');
-    const consumer = temporaryDirectory(context);
-    mkdirSync(path.join(consumer, 'node_modules'));
-    symlinkSync(repositoryRoot, path.join(consumer, 'node_modules', 'distill'));
-    symlinkSync(path.join(repositoryRoot, 'node_modules', '@huggingface'), path.join(consumer, 'node_modules', '@huggingface'));
-    const blocks = javascriptBlocks(readme, printed.folder);
-    assert.equal(blocks.length, 2, 'a library snippet and a transformers.js one');
-    for (const [index, block] of blocks.entries()) {
-      const file = path.join(consumer, `snippet-${index}.mjs`);
-      writeFileSync(file, block);
-      const ran = spawnSync(process.execPath, [file], { cwd: consumer, encoding: 'utf8', timeout: 120_000 });
-      assert.equal(ran.status, 0, `${block}\n${ran.stderr}`);
-      assert.equal(ran.stdout.trim(), expected!.label.trim(), `snippet ${index} prints the label the CLI printed`);
-    }
+    assert.deepEqual(
+      runSnippets(context, readme, printed.folder),
+      [expected!.label.trim(), expected!.label.trim()],
+      'the snippets print the label the CLI printed',
+    );
 
     // Other options, same run folder: a new export, and the model folder goes with it.
     const variant = path.join(runs, 'alpha.yaml');
@@ -104,5 +114,28 @@ test(
     const graph = 'onnx/decoder_model_merged.onnx';
     assert.ok(sameFile(path.join(printed.folder, graph), path.join(after.exported, graph)), 'model/ is the new export');
     assert.ok(!sameFile(path.join(printed.folder, graph), path.join(before.exported, graph)), 'and no longer the old one');
+  },
+);
+
+test(
+  "a decoder student's README gives its prompt, its labels and snippets that run as written",
+  { skip: tinyCausalLmMissing(), timeout: 600_000 },
+  async (context) => {
+    const runs = temporaryDirectory(context);
+    const result = await runPipeline(testPath('core', 'runner', 'fixtures', 'tiny-causal-lm-quickstart.yaml'), {
+      environment: { ...process.env, TINY_RUNS: runs },
+    });
+    const model = result.model!;
+    assert.equal(model.directory, path.join(result.runDirectory, 'model'));
+    const readme = readFileSync(path.join(model.directory, 'README.md'), 'utf8');
+    assert.ok(readme.includes('The student is a decoder (causal LM'), 'says what the student is');
+    assert.ok(readme.includes(String.raw`"\nAnswer:"`), 'the prompt around the input');
+    const student = await loadStudent(model.directory);
+    const [expected] = await student.predict([model.example!.input]);
+    await student.close();
+    const [library, transformers] = runSnippets(context, readme, model.directory);
+    assert.equal(library, expected!.label.trim(), 'the library snippet prints the label');
+    // transformers.js generates the whole answer (a two-tasks student answers the label alone).
+    assert.equal(transformers, expected!.label.trim(), 'the transformers.js snippet prints the same answer');
   },
 );
