@@ -168,7 +168,8 @@ export function stageLine(stages: ReadonlyMap<string, string>, columns = Number.
  * shorter one, or the percentage alone, so that the numbers after it are never cut.
  */
 function withBar(done: number, total: number, text: string, columns: number): string {
-  const room = columns - text.length - 7;
+  // `[` bar `] 100% ` then the text: 8 characters besides the bar's.
+  const room = columns - text.length - 8;
   if (room >= 8) return `${progressBar(done, total, Math.min(24, room))} ${text}`;
   const share = total > 0 ? Math.min(1, done / total) : 1;
   return `${String(Math.floor(share * 100)).padStart(3)}% ${text}`;

@@ -25,7 +25,7 @@ export function displayedPath(file: string, workingDirectory: string): string {
  */
 export function modelUsageLines(model: RunModel, workingDirectory: string): string[] {
   const folder = displayedPath(model.directory, workingDirectory);
-  const lines = [`model: ${folder}  (the current export; ${path.join(folder, modelReadmeFile)} says how to use it)`];
+  const lines = [`model: ${folder}  (the current export; how to use it: its ${modelReadmeFile})`];
   if (model.example) lines.push(`try it: ${predictCommand(folder, model.example.input)}`);
   return lines;
 }

@@ -14,7 +14,7 @@ const pipeline = testPath('core', 'runner', 'fixtures', 'tiny-quickstart.yaml');
 
 /** The two lines a run ends with: the model folder, and the command that tries it. */
 function printedModel(stdout: string): { folder: string; command: string } {
-  const folder = /^model: (.+?) {2}\(the current export; /m.exec(stdout)?.[1];
+  const folder = /^model: (.+?) {2}\(the current export; how to use it: its README\.md\)$/m.exec(stdout)?.[1];
   const command = /^try it: (.+)$/m.exec(stdout)?.[1];
   assert.ok(folder && command, `the run printed its model and a predict command:\n${stdout}`);
   return { folder, command };
