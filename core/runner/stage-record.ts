@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
+import { childPointer } from '../config/source-map.js';
 import { readTextFileNoFollow, writeFileNoFollow } from '../files/no-follow-files.js';
 
 /** File in a stage folder whose presence means the stage finished; written last, atomically. */
@@ -26,13 +27,8 @@ export interface StageRecord<Output = unknown> {
 }
 
 /** The run directory of a stage folder: its record names the folder relative to it. */
-function runDirectoryOf(directory: string, record: { readonly directory: string }): string {
+function runDirectoryOfStage(directory: string, record: { readonly directory: string }): string {
   return path.resolve(directory, ...record.directory.split(/[\\/]/).map(() => '..'));
-}
-
-/** A JSON pointer one step further down (RFC 6901 escaping). */
-function childPointer(pointer: string, key: string | number): string {
-  return `${pointer}/${String(key).replaceAll('~', '~0').replaceAll('/', '~1')}`;
 }
 
 /** `value` with every string that `change` maps (by pointer) replaced; the rest copied as it is. */
@@ -79,7 +75,7 @@ export function readStageRecord<Output>(
   const record: unknown = JSON.parse(readTextFileNoFollow(file));
   if (!isRecordOf<Output>(record, expected)) return null;
   if (!Array.isArray(record.runPaths) || record.runPaths.length === 0) return record;
-  const output = resolvedOutput(record.output, record.runPaths, runDirectoryOf(directory, record)) as Output;
+  const output = resolvedOutput(record.output, record.runPaths, runDirectoryOfStage(directory, record)) as Output;
   return { ...record, output };
 }
 
@@ -99,7 +95,7 @@ function isRecordOf<Output>(
  * inside the run directory are stored relative to it (see {@link StageRecord.runPaths}).
  */
 export function writeStageRecord(directory: string, record: StageRecord): void {
-  const { output, runPaths } = storedOutput(record.output, runDirectoryOf(directory, record));
+  const { output, runPaths } = storedOutput(record.output, runDirectoryOfStage(directory, record));
   const stored: StageRecord = { ...record, output, ...(runPaths.length > 0 ? { runPaths } : {}) };
   writeFileNoFollow(path.join(directory, stageRecordFile), JSON.stringify(stored, null, 2) + '\n');
 }
