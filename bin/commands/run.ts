@@ -1,6 +1,7 @@
 import { Args, Flags } from '@oclif/core';
 import { progressListener, progressModeFor } from '../../core/progress/progress-display.js';
 import { dryRunPipeline, type DryRun } from '../../core/runner/dry-run.js';
+import { modelUsageLines } from '../../core/runner/model-usage.js';
 import { runPipeline, type RunPipelineResult } from '../../core/runner/run-pipeline.js';
 import { stageNames, type StageName } from '../../core/runner/stage-name.js';
 import { formatTeacherFailures } from '../../core/teacher/format-teacher-report.js';
@@ -90,6 +91,7 @@ export default class RunCommand extends BaseCommand {
           );
         this.log(`report: ${result.report.html}`);
         this.log(`        ${result.report.markdown}`);
+        if (result.model) for (const line of modelUsageLines(result.model, process.cwd())) this.log(line);
       }
       return result;
     } catch (error) {

@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs';
+import path from 'node:path';
 import type { PluginStep } from '../config/pipeline-config.js';
 import { withRun } from '../container/run-scope.js';
 import { UserError } from '../errors/user-error.js';
@@ -6,6 +8,7 @@ import type { ExportResult } from '../plugins/kinds/exporter.js';
 import type { PluginRegistry } from '../plugins/plugin-registry.js';
 import type { EventListener } from '../services/event-stream.js';
 import { readEvaluationExamples, type EvaluationSource } from './evaluation-examples.js';
+import { writeModelReadme } from './model-readme.js';
 import { createEvaluator } from './score-predictions.js';
 
 /** What `distill export` asks for. */
@@ -38,7 +41,10 @@ function exporterStep(request: ExportStudentRequest, registry: PluginRegistry): 
 /**
  * Exports a checkpoint outside a pipeline run, the way the pipeline's export stage runs it: the
  * exporter (the request's, else the registry's default) and the comparison's evaluator are created
- * from the registry with schema-checked options and the run services of a fresh container.
+ * from the registry with schema-checked options and the run services of a fresh container. A folder
+ * distill can load (it has a `config.json`) gets its README, with what is known outside a pipeline:
+ * the task prefixes or the decoder prompt, the labels of a decoder, the first comparison example as
+ * the input to try, and the int8 comparison.
  */
 export async function exportStudent(request: ExportStudentRequest, registry: PluginRegistry): Promise<ExportResult> {
   const scope = { registry, baseDirectory: process.cwd(), signal: request.signal, listener: request.onEvent };
@@ -54,10 +60,23 @@ export async function exportStudent(request: ExportStudentRequest, registry: Plu
         score: (prediction: string, gold: string) => evaluator.score(prediction, gold),
       };
     }
-    return exporter.export(
+    const result = await exporter.export(
       { checkpointDirectory: request.checkpoint, outputDirectory: request.output, ...(comparison ? { comparison } : {}) },
       dependencies.events,
       dependencies.signal,
     );
+    if (existsSync(path.join(request.output, 'config.json'))) {
+      const example = comparison?.examples[0];
+      writeModelReadme(request.output, {
+        title: 'distill student',
+        origin: `\`distill export\` of the checkpoint ${path.basename(path.resolve(request.checkpoint))}`,
+        inputTemplate: null,
+        example: example ? { input: example.input, label: example.label } : null,
+        labels: null,
+        accuracies: [],
+        quantization: result.quantization ?? null,
+      });
+    }
+    return result;
   });
 }

@@ -35,6 +35,10 @@ export function foldProgressEvent(state: ProgressState, event: DistillEvent): bo
   switch (event.type) {
     case 'stage.start':
       if (stage) state.stages.set(stage, 'running');
+      if (stage === 'trainer') {
+        state.training = null;
+        state.bestValidation = null;
+      }
       return true;
     case 'stage.done':
       if (stage) state.stages.set(stage, 'done');
@@ -69,6 +73,9 @@ export function foldProgressEvent(state: ProgressState, event: DistillEvent): bo
       if (stage) state.stages.set(stage, 'partial');
       return true;
     case 'sweep.point':
+      // A new student: the last one's step and best validation accuracy are not this one's.
+      state.training = null;
+      state.bestValidation = null;
       state.notices.push(
         `sweep ${shown(event.index)}/${shown(event.total)}: ${shown(event.mode)}, data ${shown(event.data_fraction)}, rationale rate ${shown(event.rationale_rate)}, alpha ${shown(event.alpha)}, seed ${shown(event.seed)}`,
       );
@@ -133,14 +140,53 @@ export function trainingLine(event: DistillEvent, bestValidation: number | null)
   ].join('  ');
 }
 
-/** Every line of the live display, stages first. */
-export function progressLines(state: ProgressState): string[] {
-  const lines: string[] = [];
-  if (state.stages.size > 0) {
-    lines.push([...state.stages].map(([stage, status]) => `${stage}: ${status}`).join('  ·  '));
+/** The line cut to `columns` characters (graphemes, so an accent or emoji is never split), with `…` where it was cut. */
+export function fitLine(line: string, columns: number): string {
+  if (line.length <= columns) return line;
+  const characters = Array.from(new Intl.Segmenter().segment(line), (segment) => segment.segment);
+  return characters.length <= columns ? line : characters.slice(0, Math.max(0, columns - 1)).join('') + '…';
+}
+
+/**
+ * The stages line within `columns`: spaced out when it fits, tighter when not, and when even that is
+ * too long the earliest stages give way (`… export: done · evaluate: running`), so that the running
+ * stage, at the end, stays in sight.
+ */
+export function stageLine(stages: ReadonlyMap<string, string>, columns = Number.POSITIVE_INFINITY): string {
+  const parts = [...stages].map(([stage, status]) => `${stage}: ${status}`);
+  const wide = parts.join('  ·  ');
+  if (wide.length <= columns) return wide;
+  for (let first = 0; first < parts.length; first++) {
+    const tight = (first > 0 ? '… ' : '') + parts.slice(first).join(' · ');
+    if (tight.length <= columns) return tight;
   }
-  if (state.teacher)
-    lines.push(`${progressBar(number(state.teacher.done) ?? 0, number(state.teacher.total) ?? 0)} ${teacherLine(state.teacher)}`);
-  if (state.training) lines.push(trainingLine(state.training, state.bestValidation));
-  return lines;
+  return fitLine(parts.at(-1)!, columns);
+}
+
+/**
+ * A line with a bar in front when the terminal has room for one: the full 24-character bar, a
+ * shorter one, or the percentage alone, so that the numbers after it are never cut.
+ */
+function withBar(done: number, total: number, text: string, columns: number): string {
+  // `[` bar `] 100% ` then the text: 8 characters besides the bar's.
+  const room = columns - text.length - 8;
+  if (room >= 8) return `${progressBar(done, total, Math.min(24, room))} ${text}`;
+  const share = total > 0 ? Math.min(1, done / total) : 1;
+  return `${String(Math.floor(share * 100)).padStart(3)}% ${text}`;
+}
+
+/** Every line of the live display, stages first, each within `columns` characters (no limit by default). */
+export function progressLines(state: ProgressState, columns = Number.POSITIVE_INFINITY): string[] {
+  const lines: string[] = [];
+  if (state.stages.size > 0) lines.push(stageLine(state.stages, columns));
+  if (state.teacher) {
+    const done = number(state.teacher.done) ?? 0;
+    lines.push(withBar(done, number(state.teacher.total) ?? 0, teacherLine(state.teacher), columns));
+  }
+  if (state.training) {
+    const total = number(state.training.total_steps) ?? number(state.training.max_steps) ?? 0;
+    const text = trainingLine(state.training, state.bestValidation);
+    lines.push(total > 0 ? withBar(number(state.training.step) ?? 0, total, text, columns) : text);
+  }
+  return lines.map((line) => fitLine(line, columns));
 }

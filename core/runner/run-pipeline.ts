@@ -14,6 +14,8 @@ import type { EventListener } from '../services/event-stream.js';
 import type { Clock } from '../services/clock.js';
 import type { HttpSettings } from '../services/http-settings.js';
 import type { Logger } from '../services/logger.js';
+import { linkCurrentModel } from './current-model.js';
+import type { RunModel } from './model-usage.js';
 import { PipelineInstances } from './pipeline-instances.js';
 import { pipelineToRun, type PipelineSource } from './pipeline-to-run.js';
 import { pipelineStages, type PipelineRun } from './pipeline-stages.js';
@@ -21,6 +23,7 @@ import { startRunRecords, writeLockfile } from './run-records.js';
 import { runStages, type RunStagesOptions, type StageOutcome, type StageOutcomes } from './run-stages.js';
 import { runSummaryFromStages } from './run-summary-from-stages.js';
 import type { StageName } from './stage-name.js';
+import { readTestSplit } from './stages/test-split.js';
 import { sweepVariants } from './sweep-grid.js';
 
 /** Options of {@link runPipeline}. */
@@ -62,6 +65,8 @@ export interface RunPipelineResult {
   readonly partial: StageName | null;
   readonly report: WrittenReport;
   readonly summary: RunSummary;
+  /** The model of the current export (`<run folder>/model`), or null when this run reached no export. */
+  readonly model: RunModel | null;
 }
 
 /** `<output.directory>/<name>` of a loaded pipeline. */
@@ -141,6 +146,18 @@ function writeStagesFile(runDirectory: string, outcomes: readonly StageOutcome[]
   writeFileNoFollow(path.join(runDirectory, 'stages.json'), JSON.stringify(stages, null, 2) + '\n');
 }
 
+/**
+ * Points `<run folder>/model` at the export of this run, with the first test example for the
+ * command that tries it; null when the export stage was not reached.
+ */
+function currentModel(runDirectory: string, outcomes: StageOutcomes): RunModel | null {
+  const exported = outcomes.of('export');
+  if (!exported) return null;
+  const dataset = outcomes.of('dataset')?.record.output;
+  const directory = linkCurrentModel(runDirectory, exported.record.output.directory);
+  return { directory, exported: exported.record.output.directory, example: dataset ? (readTestSplit(dataset.testFile)[0] ?? null) : null };
+}
+
 /** The stages of a loaded pipeline run in a run scope, the records written, then the report. */
 async function runLoadedPipeline(loaded: LoadedPipeline, options: RunPipelineOptions, scope: RunScope): Promise<RunPipelineResult> {
   const { dependencies } = scope;
@@ -174,9 +191,10 @@ async function runLoadedPipeline(loaded: LoadedPipeline, options: RunPipelineOpt
     const sweep = !last && stopped === null && partial === null ? await runSweep(loaded, runDirectory, run, dependencies) : [];
     const summary = { ...runSummaryFromStages(loaded, outcomes), sweep };
     const report = writeReport(runDirectory, summary);
-    dependencies.events.emit('run.done', { report: report.html });
+    const model = currentModel(runDirectory, outcomes);
+    dependencies.events.emit('run.done', { report: report.html, ...(model ? { model: model.directory } : {}) });
     const stageList = outcomes.map((outcome) => ({ stage: outcome.stage, status: outcome.status, directory: outcome.directory }));
-    return { pipeline: loaded.file, runDirectory, stages: stageList, outcomes, stopped, partial, report, summary };
+    return { pipeline: loaded.file, runDirectory, stages: stageList, outcomes, stopped, partial, report, summary, model };
   } finally {
     stopRecords();
   }

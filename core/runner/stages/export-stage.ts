@@ -1,6 +1,8 @@
 import { readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { PluginStep } from '../../config/pipeline-config.js';
+import { writeModelReadme, type MeasuredAccuracy } from '../../inference/model-readme.js';
+import type { Dataset } from '../../plugins/kinds/dataset.js';
 import type { StageContext, StageDefinition } from '../stage-definition.js';
 import type { ExportStageOutput } from '../stage-outputs.js';
 import { stepIdentity } from '../step-identity.js';
@@ -25,16 +27,32 @@ function folderContents(directory: string): { files: string[]; bytes: number } {
   return { files: files.sort(), bytes };
 }
 
-/** Exports the trainer's chosen checkpoint into the stage folder's `model/`. */
+/**
+ * The dataset's student input as a `{field}` template: the input of an example whose every field is
+ * its own placeholder. Null where the dataset builds the input from fields of another shape (a list
+ * of choices) and refuses placeholders.
+ */
+export function studentInputTemplate(dataset: Dataset): string | null {
+  const fields = Object.fromEntries(dataset.fields.map((field) => [field, `{${field}}`]));
+  try {
+    return dataset.studentInput({ id: 'template', split: 'template', fields, goldLabel: null });
+  } catch {
+    return null;
+  }
+}
+
+/** Exports the trainer's chosen checkpoint into the stage folder's `model/`, with its README. */
 async function exportModel(context: PipelineContext, step: PluginStep, stage: StageContext): Promise<ExportStageOutput> {
   const { loaded, instances, metric } = context;
   const trained = stage.upstream.trainer!.output;
   const exporter = await instances.of(loaded, 'exporter', step);
   const evaluators = await instances.all(loaded, 'evaluator', loaded.config.evaluators);
+  const dataset = await instances.of(loaded, 'dataset', loaded.config.dataset);
   const outputDirectory = path.join(stage.stageDirectory, 'model');
+  const test = readTestSplit(stage.upstream.dataset!.output.testFile);
   // Exporters that quantise measure the quantised model against full precision on the test split.
   const comparison = {
-    examples: readTestSplit(stage.upstream.dataset!.output.testFile),
+    examples: test,
     metric,
     score: (prediction: string, gold: string) => evaluators[0]?.score(prediction, gold) ?? 0,
   };
@@ -43,6 +61,29 @@ async function exportModel(context: PipelineContext, step: PluginStep, stage: St
     stage.events,
     stage.signal,
   );
+  const accuracies: MeasuredAccuracy[] = [
+    {
+      metric,
+      accuracy: trained.testAccuracy,
+      examples: trained.testExamples ?? test.length,
+      what: `the chosen checkpoint (step ${trained.bestStep ?? '?'} of ${trained.steps}) in PyTorch, on the test split; the run's report has this folder's own score in Node`,
+    },
+    {
+      metric,
+      accuracy: trained.validationAccuracy,
+      examples: null,
+      what: 'the same checkpoint on the validation examples it was chosen on',
+    },
+  ];
+  writeModelReadme(outputDirectory, {
+    title: loaded.config.name,
+    origin: `the pipeline ${path.basename(loaded.file)}, exported from the checkpoint its trainer chose`,
+    inputTemplate: studentInputTemplate(dataset),
+    example: test[0] ? { input: test[0].input, label: test[0].label } : null,
+    labels: dataset.labels,
+    accuracies: accuracies.filter((each) => Number.isFinite(each.accuracy)),
+    quantization: result.quantization ?? null,
+  });
   const contents = folderContents(outputDirectory);
   return { directory: outputDirectory, files: contents.files, bytes: contents.bytes, quantization: result.quantization ?? null };
 }

@@ -90,6 +90,8 @@ test(
       );
       assert.equal(report.examples, test.length);
       assert.equal(report.accuracy, trained.testAccuracy);
+      const readme = readFileSync(path.join(exported.outputDirectory, 'README.md'), 'utf8');
+      assert.ok(readme.includes('`predict: `') && readme.includes('distill predict --model .'), 'the folder carries its README');
 
       // Accuracy can agree by chance (a briefly trained student predicts few labels), so compare
       // every generated token with PyTorch, on the diverse rationales too, through the trainer's own
