@@ -1,23 +1,23 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { loadStudent, runPipeline } from '../../../plugins/index.js';
 import { tinyCausalLmMissing } from '../inference/tiny-causal-lm-fixture.js';
 import { readTestSplit } from '../../../core/runner/stages/test-split.js';
-import { distillBin, runDistill } from '../../support/run-distill.js';
+import { environmentWithDistillOnPath, printedModel } from '../../support/distill-on-path.js';
+import { runDistill } from '../../support/run-distill.js';
 import { repositoryRoot, testPath } from '../../support/paths.js';
 import { temporaryDirectory } from '../../support/temporary-directory.js';
 
 const pipeline = testPath('core', 'runner', 'fixtures', 'tiny-quickstart.yaml');
 
 /** The two lines a run ends with: the model folder, and the command that tries it. */
-function printedModel(stdout: string): { folder: string; command: string } {
-  const folder = /^model: (.+?) {2}\(the current export; how to use it: its README\.md\)$/m.exec(stdout)?.[1];
-  const command = /^try it: (.+)$/m.exec(stdout)?.[1];
-  assert.ok(folder && command, `the run printed its model and a predict command:\n${stdout}`);
-  return { folder, command };
+function printedLines(stdout: string): { folder: string; command: string } {
+  const printed = printedModel(stdout);
+  assert.ok(printed, `the run printed its model and a predict command:\n${stdout}`);
+  return printed;
 }
 
 /** The export stage's own model folder, and the dataset stage's folder, as `stages.json` names them. */
@@ -67,7 +67,7 @@ test(
     const runDirectory = path.join(runs, 'tiny-quickstart');
     const first = await runDistill(['run', pipeline], { TINY_RUNS: runs }, 300_000);
     assert.equal(first.code, 0, first.stderr);
-    const printed = printedModel(first.stdout);
+    const printed = printedLines(first.stdout);
     assert.equal(printed.folder, path.join(runDirectory, 'model'), 'runs/<name>/model');
     const before = stageFolders(runDirectory);
     for (const file of ['onnx/encoder_model.onnx', 'onnx/decoder_model_merged.onnx', 'tokenizer.json', 'README.md']) {
@@ -76,11 +76,8 @@ test(
 
     // The printed line, run by a shell where `distill` is this checkout's: no path typed by hand.
     const example = readTestSplit(path.join(before.dataset, 'test.jsonl'))[0]!;
-    const bin = temporaryDirectory(context);
-    writeFileSync(path.join(bin, 'distill'), `#!/bin/sh\nexec ${JSON.stringify(process.execPath)} ${JSON.stringify(distillBin)} "$@"\n`);
-    chmodSync(path.join(bin, 'distill'), 0o755);
     const predicted = spawnSync('bash', ['-c', printed.command], {
-      env: { ...process.env, PATH: `${bin}${path.delimiter}${process.env.PATH ?? ''}` },
+      env: environmentWithDistillOnPath(context),
       encoding: 'utf8',
       timeout: 60_000,
     });
@@ -108,7 +105,7 @@ test(
     writeFileSync(variant, `extends: ${JSON.stringify(pipeline)}\nloss:\n  use: constant\n  options: { alpha: 0.8 }\n`);
     const second = await runDistill(['run', variant], { TINY_RUNS: runs }, 300_000);
     assert.equal(second.code, 0, second.stderr);
-    assert.equal(printedModel(second.stdout).folder, printed.folder, 'the same stable folder');
+    assert.equal(printedLines(second.stdout).folder, printed.folder, 'the same stable folder');
     const after = stageFolders(runDirectory);
     assert.notEqual(after.exported, before.exported, 'the rerun exported anew');
     const graph = 'onnx/decoder_model_merged.onnx';
