@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { stringify } from 'yaml';
 import { NoFollowAppender, writeFileNoFollow } from '../files/no-follow-files.js';
+import { provenanceComment } from '../config/environment-file.js';
 import type { LoadedPipeline } from '../config/load-pipeline.js';
 import { pluginSteps, type PluginStep } from '../config/pipeline-config.js';
 import { redactText } from '../config/redact.js';
@@ -48,7 +49,15 @@ export function startRunRecords(loaded: LoadedPipeline, runDirectory: string, ev
   mkdirSync(runDirectory, { recursive: true });
   writeFileNoFollow(
     path.join(runDirectory, 'config.resolved.yaml'),
-    `# ${path.basename(loaded.file)} with extends merged, variables filled and secrets redacted\n` + stringify(loaded.redactedConfig),
+    `# ${path.basename(loaded.file)} with extends merged, variables filled and secrets redacted\n` +
+      redactText(
+        provenanceComment(
+          loaded.overrides.map((override) => override.argument),
+          loaded.environmentFile,
+        ),
+        loaded.secrets,
+      ) +
+      stringify(loaded.redactedConfig),
   );
   const eventsFile = new NoFollowAppender(path.join(runDirectory, 'events.jsonl'));
   const metricsFile = new NoFollowAppender(path.join(runDirectory, 'metrics.jsonl'));
