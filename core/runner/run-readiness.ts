@@ -67,7 +67,10 @@ export function planStages(stages: readonly AnyStageDefinition[], runDirectory: 
  * what is stored), and a missing variable (an API key) only when the stage that creates its plugin
  * would run, so a rerun that reuses the teacher's answers needs no key.
  */
-export function blockingRequirements(loaded: LoadedPipeline, plan: readonly PlannedStage[]): RequirementProblem[] {
+export function blockingRequirements(
+  loaded: Pick<LoadedPipeline, 'unmetRequirements'>,
+  plan: readonly PlannedStage[],
+): RequirementProblem[] {
   const running = new Set(plan.filter((stage) => stage.runs).map((stage) => stage.stage));
   return loaded.unmetRequirements.filter((problem) => !problem.variable || running.has(stageOfKind[problem.kind]));
 }
@@ -78,6 +81,6 @@ export function assertRequirementsMet(problems: readonly RequirementProblem[]): 
 }
 
 /** Throws when a path requirement is unmet: nothing can be planned without the data. */
-export function assertPathsPresent(loaded: LoadedPipeline): void {
+export function assertPathsPresent(loaded: Pick<LoadedPipeline, 'unmetRequirements'>): void {
   assertRequirementsMet(loaded.unmetRequirements.some((problem) => !problem.variable) ? loaded.unmetRequirements : []);
 }
