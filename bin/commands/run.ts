@@ -1,7 +1,7 @@
 import { Args, Flags } from '@oclif/core';
 import { formatUserError } from '../../core/errors/format-user-error.js';
 import { UserError } from '../../core/errors/user-error.js';
-import type { DryRun } from '../../core/runner/dry-run.js';
+import type { DryRun, DryRunOptions } from '../../core/runner/dry-run.js';
 import type { RunPipelineResult } from '../../core/runner/run-pipeline.js';
 import { stageNames, type StageName } from '../../core/runner/stage-name.js';
 import { BaseCommand } from './base-command.js';
@@ -36,26 +36,19 @@ export default class RunCommand extends BaseCommand {
 
   async run(): Promise<RunPipelineResult | DryRun | undefined> {
     const { args, flags } = await this.parse(RunCommand);
-    const [{ builtinRegistry }, { progressListener, progressModeFor }, { formatTeacherFailures }] = await Promise.all([
-      import('../../plugins/composition-root.js'),
-      import('../../core/progress/progress-display.js'),
-      import('../../core/teacher/format-teacher-report.js'),
-    ]);
     const selection = {
       only: flags.only as StageName | undefined,
       from: flags.from as StageName | undefined,
       overrides: flags.set ?? [],
       environmentFile: this.environmentFile,
     };
-    if (flags['dry-run']) {
-      const { dryRunPipeline } = await import('../../core/runner/dry-run.js');
-      const plan = await dryRunPipeline(args.pipeline, builtinRegistry(), process.env, selection);
-      if (!this.jsonEnabled()) this.showPlan(plan);
-      // A plan that a real run would refuse is not a success: scripts checking a dry run see it.
-      if (plan.problems.length > 0) process.exitCode = 1;
-      return plan;
-    }
-    const { runPipeline } = await import('../../core/runner/run-pipeline.js');
+    if (flags['dry-run']) return this.dryRun(args.pipeline, selection);
+    const [{ builtinRegistry }, { progressListener, progressModeFor }, { formatTeacherFailures }, { runPipeline }] = await Promise.all([
+      import('../../plugins/composition-root.js'),
+      import('../../core/progress/progress-display.js'),
+      import('../../core/teacher/format-teacher-report.js'),
+      import('../../core/runner/run-pipeline.js'),
+    ]);
     const cancel = new AbortController();
     const stopHandling = stopOnInterrupt(
       cancel,
@@ -122,11 +115,30 @@ export default class RunCommand extends BaseCommand {
     }
   }
 
+  /** `--dry-run`: the plan, its cost and what a real run would stop at; exits 1 when it would stop. */
+  private async dryRun(pipeline: string, options: DryRunOptions): Promise<DryRun> {
+    const [{ builtinRegistry }, { dryRunPipeline }] = await Promise.all([
+      import('../../plugins/composition-root.js'),
+      import('../../core/runner/dry-run.js'),
+    ]);
+    const plan = await dryRunPipeline(pipeline, builtinRegistry(), process.env, options);
+    if (!this.jsonEnabled()) this.showPlan(plan);
+    // A plan that a real run would refuse is not a success: scripts checking a dry run see it.
+    if (plan.problems.length > 0) process.exitCode = 1;
+    return plan;
+  }
+
   /** What `--dry-run` found: the run directory, each stage's fate, the teacher's estimated cost, what is missing. */
   private showPlan(plan: DryRun): void {
     this.log(`run directory: ${plan.runDirectory}`);
     for (const stage of plan.stages) {
-      const fate = stage.runs ? (stage.stored ? 'stored, would be recomputed' : 'would run') : stage.stored ? 'stored, would be reused' : 'not in this run';
+      const fate = stage.runs
+        ? stage.stored
+          ? 'stored, would be recomputed'
+          : 'would run'
+        : stage.stored
+          ? 'stored, would be reused'
+          : 'not in this run';
       this.log(`  ${stage.stage.padEnd(9)} ${fate}`);
     }
     const teacherRuns = plan.stages.some((stage) => stage.stage === 'teacher' && stage.runs);

@@ -38,14 +38,18 @@ export function applyOverrides(document: Record<string, unknown>, argumentsGiven
     const equals = argument.indexOf('=');
     const keys = equals > 0 ? argument.slice(0, equals).split('.') : [];
     if (equals <= 0 || keys.some((key) => key === '')) {
-      problems.push(overrideProblem(argument, { message: 'an override is path.to.key=value', fix: 'e.g. --set trainer.options.max_steps=200' }));
+      problems.push(
+        overrideProblem(argument, { message: 'an override is path.to.key=value', fix: 'e.g. --set trainer.options.max_steps=200' }),
+      );
       continue;
     }
     let value: unknown;
     try {
       value = parse(argument.slice(equals + 1));
     } catch (error) {
-      problems.push(overrideProblem(argument, { message: `the value is not valid YAML: ${(error as Error).message.split('\n')[0]}`, fix: 'quote it' }));
+      problems.push(
+        overrideProblem(argument, { message: `the value is not valid YAML: ${(error as Error).message.split('\n')[0]}`, fix: 'quote it' }),
+      );
       continue;
     }
     let node: unknown = document;
@@ -59,7 +63,11 @@ export function applyOverrides(document: Record<string, unknown>, argumentsGiven
         const position = /^\d+$/.test(key) ? Number(key) : Number.NaN;
         if (!(position < container.length)) {
           problems.push(
-            overrideProblem(argument, { pointer: childAt, message: `${pointer} is a list of ${container.length}: no item ${key}`, fix: `use an index from 0 to ${container.length - 1}` }),
+            overrideProblem(argument, {
+              pointer: childAt,
+              message: `${pointer} is a list of ${container.length}: no item ${key}`,
+              fix: `use an index from 0 to ${container.length - 1}`,
+            }),
           );
           failed = true;
           break;
@@ -73,12 +81,13 @@ export function applyOverrides(document: Record<string, unknown>, argumentsGiven
       }
       pointer = childAt;
       if (!last && !isPlainObject(node) && !Array.isArray(node)) {
-        const siblings = Object.keys(container as Record<string, unknown>);
+        const siblings = Object.keys(container);
         const close = Array.isArray(container) ? null : didYouMean(key, siblings);
         problems.push(
           overrideProblem(argument, {
             pointer,
-            message: node === undefined ? `the pipeline has no ${pointer}` : `${pointer} is not a mapping or a list, so it has no keys to set`,
+            message:
+              node === undefined ? `the pipeline has no ${pointer}` : `${pointer} is not a mapping or a list, so it has no keys to set`,
             fix: close
               ? `did you mean "${keys.slice(0, index).concat(close).join('.')}"?`
               : `keys there: ${Array.isArray(container) ? 'list indexes' : siblings.join(', ') || 'none'}; the pipeline file must have the key's parent`,
@@ -100,10 +109,17 @@ export function applyOverrides(document: Record<string, unknown>, argumentsGiven
 export function locateOverrideProblems(problems: readonly Problem[], overrides: readonly PipelineOverride[]): Problem[] {
   return problems.map((problem) => {
     const override = overrides.findLast(
-      (candidate) => problem.pointer !== undefined && (problem.pointer === candidate.pointer || problem.pointer.startsWith(candidate.pointer + '/')),
+      (candidate) =>
+        problem.pointer !== undefined && (problem.pointer === candidate.pointer || problem.pointer.startsWith(candidate.pointer + '/')),
     );
     if (!override) return problem;
-    const { line: _line, column: _column, ...rest } = problem;
-    return { ...rest, file: `--set ${override.argument}`, message: `${problem.message} (set by --set)` };
+    // No line or column: they would point into the file whose value the override replaced.
+    return {
+      ...problem,
+      file: `--set ${override.argument}`,
+      line: undefined,
+      column: undefined,
+      message: `${problem.message} (set by --set)`,
+    };
   });
 }

@@ -34,7 +34,11 @@ export async function loadEnvironmentFile(
   try {
     read = await readLimitedFile(file, maxEnvironmentFileBytes);
   } catch (error) {
-    throw new UserError({ file: displayPath(file), message: `cannot read ${environmentFileName}: ${(error as Error).message}`, fix: `make ${environmentFileName} a file of KEY=value lines, or remove it` });
+    throw new UserError({
+      file: displayPath(file),
+      message: `cannot read ${environmentFileName}: ${(error as Error).message}`,
+      fix: `make ${environmentFileName} a file of KEY=value lines, or remove it`,
+    });
   }
   if ('tooLarge' in read) {
     throw new UserError({

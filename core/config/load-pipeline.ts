@@ -125,8 +125,7 @@ export async function loadPipeline(file: string, options: LoadPipelineOptions): 
   }
 
   const problems: Problem[] = [];
-  const workingDirectory = options.workingDirectory ?? process.cwd();
-  const requirementContext = { baseDirectory, workingDirectory, environment };
+  const requirementContext = { baseDirectory, workingDirectory: options.workingDirectory ?? process.cwd(), environment };
   const interpolated = interpolateDocument(resolved.value, sourceMap, environment);
   problems.push(...interpolated.problems);
   const document = interpolated.value as Record<string, unknown>;
@@ -151,7 +150,7 @@ export async function loadPipeline(file: string, options: LoadPipelineOptions): 
 
   // Paths typed in a shell (a variable's value, a --set) are relative to where the user is.
   const typedInShell = new Set([...interpolated.fromEnvironment, ...overridden.overrides.map((override) => override.pointer)]);
-  anchorEnvironmentPaths(document, registry, typedInShell, workingDirectory);
+  anchorEnvironmentPaths(document, registry, typedInShell, requirementContext.workingDirectory);
   // Phase two: each step's options against its plugin's schema.
   const stepOptions = validateStepOptions(document, registry, sourceMap, baseDirectory, pluginsBroken);
   problems.push(...stepOptions.problems);
@@ -200,8 +199,8 @@ export async function loadPipeline(file: string, options: LoadPipelineOptions): 
 
 /** A requirement problem as the one error type carries it. */
 export function asProblem(problem: RequirementProblem): Problem {
-  const { kind: _kind, variable: _variable, ...rest } = problem;
-  return rest;
+  const { message, file, line, column, pointer, plugin, fix } = problem;
+  return { message, file, line, column, pointer, plugin, fix };
 }
 
 /**

@@ -40,7 +40,12 @@ export function requirementProblems(
     };
     for (const variable of requirements.variables ?? []) {
       if ((context.environment[variable.name] ?? '').trim() !== '') continue;
-      problems.push({ ...at(variable.option), variable: true, message: `${variable.what}: ${variable.name} is not set`, fix: variable.fix });
+      problems.push({
+        ...at(variable.option),
+        variable: true,
+        message: `${variable.what}: ${variable.name} is not set`,
+        fix: variable.fix,
+      });
     }
     for (const required of requirements.paths ?? []) {
       if (required.path !== null && existsSync(required.path)) continue;

@@ -39,8 +39,8 @@ export function dataFolderPath(
 /** How to name a data folder: the variable (in the shell or `.env`) or the option. */
 function dataFolderFix(request: DataFolderRequest): string {
   return (
-    `set ${request.variable} to ${request.holds} (export ${request.variable}=/path/to/it, or a line ${request.variable}=… in a .env file; ` +
-    `a relative path resolves against the working directory), or the option ${request.option} (relative to the pipeline file)`
+    `set ${request.variable} to ${request.holds}: export ${request.variable}=/path/to/it, or put ${request.variable}=/path/to/it ` +
+    `in a .env file (a relative path resolves against the working directory); or set the option ${request.option} (relative to the pipeline file)`
   );
 }
 

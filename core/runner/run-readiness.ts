@@ -47,7 +47,8 @@ export interface PlannedStage {
  */
 export function planStages(stages: readonly AnyStageDefinition[], runDirectory: string, selection: StageSelection = {}): PlannedStage[] {
   const names = stages.map((stage) => stage.name);
-  const indexOf = (name: StageName | undefined, otherwise: number) => (name !== undefined && names.includes(name) ? names.indexOf(name) : otherwise);
+  const indexOf = (name: StageName | undefined, otherwise: number) =>
+    name !== undefined && names.includes(name) ? names.indexOf(name) : otherwise;
   const onlyIndex = indexOf(selection.only, -1);
   const fromIndex = indexOf(selection.from, Number.POSITIVE_INFINITY);
   const lastIndex = Math.min(onlyIndex >= 0 ? onlyIndex : Number.POSITIVE_INFINITY, indexOf(selection.until, Number.POSITIVE_INFINITY));
@@ -55,7 +56,7 @@ export function planStages(stages: readonly AnyStageDefinition[], runDirectory: 
   return stages.map((stage, index) => {
     const signature = signatures[index]!;
     const record = readStageRecord<never>(stageDirectory(runDirectory, stage.name, signature), { stage: stage.name, signature });
-    const stored = record !== null && (stage.reusable?.(record.output as never) ?? true);
+    const stored = record !== null && (stage.reusable?.(record.output) ?? true);
     const forced = index >= fromIndex || index === onlyIndex;
     const refused = !stored && (selection.requireStored?.stages.includes(stage.name) ?? false);
     return { stage: stage.name, signature, stored, runs: index <= lastIndex && (forced || !stored) && !refused };

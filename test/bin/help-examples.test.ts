@@ -22,7 +22,8 @@ after(() => rmSync(scratch, { recursive: true, force: true }));
 symlinkSync(path.join(repositoryRoot, 'pipelines'), path.join(scratch, 'pipelines'));
 mkdirSync(path.join(scratch, 'cache'));
 // The cache examples meet real (empty) caches: the shared one and the one they name with --path.
-for (const file of [path.join(scratch, 'cache', teacherCacheFileName), path.join(scratch, 'my-cache.sqlite')]) TeacherCache.open(file).close();
+for (const file of [path.join(scratch, 'cache', teacherCacheFileName), path.join(scratch, 'my-cache.sqlite')])
+  TeacherCache.open(file).close();
 
 const environment: NodeJS.ProcessEnv = {
   ...process.env,
@@ -65,14 +66,15 @@ function shellWords(line: string): string[] {
 }
 
 // An example may show a companion command (`curl` against `distill serve`): only distill's own are run.
-const examples: Example[] = Object.entries(commands).flatMap(([key, command]) =>
-  ((command as Command.Class).examples ?? [])
+const commandList: [string, Command.Class][] = Object.entries(commands);
+const examples: Example[] = commandList.flatMap(([key, command]) =>
+  command.examples
     .map((example: Command.Example) => (typeof example === 'string' ? example : example.command).replaceAll('<%= config.bin %>', 'distill'))
     .filter((text) => /(^|\s)distill\s/.test(text))
     .map((text) => {
       const rest = text.slice(text.search(/(^|\s)distill\s/)).replace(/^\s*distill\s+/, '');
       const words = shellWords(rest.replace(/\s+>\s*\S+\s*$/, ''));
-      return { id: key, command: command as Command.Class, text, rest, words };
+      return { id: key, command, text, rest, words };
     }),
 );
 
@@ -99,7 +101,7 @@ function spendingNothing(example: Example): string {
 }
 
 test('every command has examples', () => {
-  for (const [id, command] of Object.entries(commands)) assert.ok((command.examples ?? []).length > 0, `${id} has no example`);
+  for (const [id, command] of commandList) assert.ok(command.examples.length > 0, `${id} has no example`);
 });
 
 test('every example parses against its command’s own flags and arguments', async () => {
@@ -108,8 +110,8 @@ test('every example parses against its command’s own flags and arguments', asy
     await assert.doesNotReject(
       Parser.parse(argumentsOf(example), {
         flags: { ...command.baseFlags, ...command.flags, json: Flags.boolean() },
-        args: command.args ?? {},
-        strict: command.strict ?? true,
+        args: command.args,
+        strict: command.strict,
       }),
       example.text,
     );
@@ -140,7 +142,7 @@ test('the cache topic has a summary of its own, not one of its commands’', () 
   assert.equal(result.status, 0);
   const topicSummary = result.stdout.split('\n')[0]!;
   assert.match(topicSummary, /teacher cache/);
-  for (const [id, command] of Object.entries(commands)) {
+  for (const [id, command] of commandList) {
     if (id.startsWith('cache:')) assert.notEqual(topicSummary, command.summary, `the topic shows ${id}'s summary`);
   }
 });

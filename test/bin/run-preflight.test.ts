@@ -22,8 +22,9 @@ function freshProject(context: TestContext): string {
 }
 
 function distillIn(project: string, args: string[], extra: Record<string, string> = {}) {
-  const environment: NodeJS.ProcessEnv = { ...process.env, DISTILL_CACHE_DIR: path.join(project, 'cache'), ...extra };
-  for (const name of ['OPENAI_API_KEY', 'DISTILL_DSBS_DIR'] as const) if (!(name in extra)) delete environment[name];
+  // The newcomer has neither a key nor a data folder unless the test gives them.
+  const inherited = Object.entries(process.env).filter(([name]) => name !== 'OPENAI_API_KEY' && name !== 'DISTILL_DSBS_DIR');
+  const environment: NodeJS.ProcessEnv = { ...Object.fromEntries(inherited), DISTILL_CACHE_DIR: path.join(project, 'cache'), ...extra };
   const result = spawnSync(process.execPath, [distillBin, ...args], { cwd: project, env: environment, encoding: 'utf8', timeout: 170_000 });
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
 }
@@ -32,8 +33,14 @@ test('without data and key, a real run reports both with their fixes and creates
   const project = freshProject(context);
   const result = distillIn(project, ['run', recipe]);
   assert.equal(result.status, 1, result.stdout + result.stderr);
-  assert.match(result.stderr, /\/dataset\/options\/root \[dataset\/dsbs\]\n {2}path not found: .*\n {2}fix: DISTILL_DSBS_DIR is not set.*export DISTILL_DSBS_DIR=/);
-  assert.match(result.stderr, /\/teacher\/options\/api_key \[teacher\/openai\]\n {2}no API key for the OpenAI teacher: OPENAI_API_KEY is not set\n {2}fix: export OPENAI_API_KEY=/);
+  assert.match(
+    result.stderr,
+    /\/dataset\/options\/root \[dataset\/dsbs\]\n {2}path not found: .*\n {2}fix: DISTILL_DSBS_DIR is not set.*export DISTILL_DSBS_DIR=/,
+  );
+  assert.match(
+    result.stderr,
+    /\/teacher\/options\/api_key \[teacher\/openai\]\n {2}no API key for the OpenAI teacher: OPENAI_API_KEY is not set\n {2}fix: export OPENAI_API_KEY=/,
+  );
   assert.match(result.stderr, /2 problems/);
   assert.doesNotMatch(result.stdout + result.stderr, stackTraceLine);
   assert.equal(existsSync(path.join(project, 'pipelines', 'runs')), false, 'no run folder');
@@ -49,25 +56,35 @@ test('the dry run reports the same problems at once, and exits 1', { timeout: 18
   assert.doesNotMatch(result.stdout + result.stderr, stackTraceLine);
 });
 
-test('a relative DISTILL_DSBS_DIR resolves against the working directory, not the pipeline’s folder', { skip: sharedDataMissing(), timeout: 180_000 }, (context) => {
-  const project = freshProject(context);
-  const relative = path.relative(project, dsbsDirectory);
-  assert.equal(existsSync(path.resolve(project, 'pipelines', relative)), false, 'from the pipeline’s folder it would name nothing');
-  const dryRun = distillIn(project, ['run', recipe, '--dry-run'], { DISTILL_DSBS_DIR: relative });
-  // The data is found: the plan and the estimate print, and only the key is missing.
-  assert.match(dryRun.stdout, /teacher +would run/);
-  assert.match(dryRun.stdout, /openai\/gpt-4o-mini: \d+ prompt \+ \d+ completion tokens, \$\d+\.\d{4} \(teacher\)/);
-  assert.match(dryRun.stderr, /a real run would stop before it starts:\n.*\/teacher\/options\/api_key \[teacher\/openai\]\n {2}no API key for the OpenAI teacher: OPENAI_API_KEY is not set/);
-  assert.doesNotMatch(dryRun.stderr, /dsbs/);
-  assert.equal(dryRun.status, 1, 'a plan a real run would refuse is no success');
-  const withKey = distillIn(project, ['run', recipe, '--dry-run'], { DISTILL_DSBS_DIR: relative, OPENAI_API_KEY: 'sk-preflight-test-key' });
-  assert.equal(withKey.status, 0, withKey.stderr);
-  // A real run without the key stops before the dataset stage, with nothing written.
-  const real = distillIn(project, ['run', recipe], { DISTILL_DSBS_DIR: relative });
-  assert.equal(real.status, 1);
-  assert.match(real.stderr, /OPENAI_API_KEY is not set/);
-  assert.equal(existsSync(path.join(project, 'pipelines', 'runs')), false, 'no run folder');
-});
+test(
+  'a relative DISTILL_DSBS_DIR resolves against the working directory, not the pipeline’s folder',
+  { skip: sharedDataMissing(), timeout: 180_000 },
+  (context) => {
+    const project = freshProject(context);
+    const relative = path.relative(project, dsbsDirectory);
+    assert.equal(existsSync(path.resolve(project, 'pipelines', relative)), false, 'from the pipeline’s folder it would name nothing');
+    const dryRun = distillIn(project, ['run', recipe, '--dry-run'], { DISTILL_DSBS_DIR: relative });
+    // The data is found: the plan and the estimate print, and only the key is missing.
+    assert.match(dryRun.stdout, /teacher +would run/);
+    assert.match(dryRun.stdout, /openai\/gpt-4o-mini: \d+ prompt \+ \d+ completion tokens, \$\d+\.\d{4} \(teacher\)/);
+    assert.match(
+      dryRun.stderr,
+      /a real run would stop before it starts:\n.*\/teacher\/options\/api_key \[teacher\/openai\]\n {2}no API key for the OpenAI teacher: OPENAI_API_KEY is not set/,
+    );
+    assert.doesNotMatch(dryRun.stderr, /dsbs/);
+    assert.equal(dryRun.status, 1, 'a plan a real run would refuse is no success');
+    const withKey = distillIn(project, ['run', recipe, '--dry-run'], {
+      DISTILL_DSBS_DIR: relative,
+      OPENAI_API_KEY: 'sk-preflight-test-key',
+    });
+    assert.equal(withKey.status, 0, withKey.stderr);
+    // A real run without the key stops before the dataset stage, with nothing written.
+    const real = distillIn(project, ['run', recipe], { DISTILL_DSBS_DIR: relative });
+    assert.equal(real.status, 1);
+    assert.match(real.stderr, /OPENAI_API_KEY is not set/);
+    assert.equal(existsSync(path.join(project, 'pipelines', 'runs')), false, 'no run folder');
+  },
+);
 
 test('--only and --from offer only the stages a run has: no sampler', { timeout: 60_000 }, (context) => {
   const project = freshProject(context);

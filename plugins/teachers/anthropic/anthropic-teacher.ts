@@ -66,7 +66,13 @@ function messagesApiInput(systemPrompt: string | undefined, request: TeacherRequ
 
 /** Where the teacher's key comes from: its `api_key` option, else $ANTHROPIC_API_KEY for Anthropic's own API only. */
 function keyLookupOf(options: AnthropicTeacherOptions): Omit<ApiKeyLookup, 'environment'> {
-  return { option: options.api_key, variable: 'ANTHROPIC_API_KEY', plugin: 'teacher/anthropic', baseUrl: options.base_url, providerHost: 'api.anthropic.com' };
+  return {
+    option: options.api_key,
+    variable: 'ANTHROPIC_API_KEY',
+    plugin: 'teacher/anthropic',
+    baseUrl: options.base_url,
+    providerHost: 'api.anthropic.com',
+  };
 }
 
 /** The `anthropic` teacher: one Messages API call per example, through the official `@anthropic-ai/sdk`. */

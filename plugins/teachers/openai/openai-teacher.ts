@@ -61,7 +61,13 @@ function isReasoningModel(model: string): boolean {
 
 /** Where the teacher's key comes from: its `api_key` option, else $OPENAI_API_KEY for OpenAI's own API only. */
 function keyLookupOf(options: OpenAiTeacherOptions): Omit<ApiKeyLookup, 'environment'> {
-  return { option: options.api_key, variable: 'OPENAI_API_KEY', plugin: 'teacher/openai', baseUrl: options.base_url, providerHost: 'api.openai.com' };
+  return {
+    option: options.api_key,
+    variable: 'OPENAI_API_KEY',
+    plugin: 'teacher/openai',
+    baseUrl: options.base_url,
+    providerHost: 'api.openai.com',
+  };
 }
 
 /** The `openai` teacher: one chat-completions call per example, through the official `openai` SDK. */

@@ -23,7 +23,12 @@ test('--set values are read as YAML scalars and replace or add keys of the pipel
   const loaded = await loadPipeline(base, {
     environment,
     registry: stableRegistry(),
-    overrides: ['trainer.options.steps=25', 'teacher.options.model=large-model', 'teacher.options.max_tokens=64', 'evaluators.0.options.ignore_case=false'],
+    overrides: [
+      'trainer.options.steps=25',
+      'teacher.options.model=large-model',
+      'teacher.options.max_tokens=64',
+      'evaluators.0.options.ignore_case=false',
+    ],
   });
   assert.equal(loaded.config.trainer.options.steps, 25, 'a number, not the string "25"');
   assert.equal(loaded.config.teacher.options.model, 'large-model');
@@ -65,7 +70,11 @@ test('a --set value the schema rejects is reported at the --set, saying it came 
 });
 
 test('a secret set by --set is redacted in the resolved config', async () => {
-  const loaded = await loadPipeline(base, { environment, registry: stableRegistry(), overrides: ['teacher.options.api_key=sk-from-the-command-line'] });
+  const loaded = await loadPipeline(base, {
+    environment,
+    registry: stableRegistry(),
+    overrides: ['teacher.options.api_key=sk-from-the-command-line'],
+  });
   assert.equal(loaded.config.teacher.options.api_key, 'sk-from-the-command-line');
   assert.doesNotMatch(JSON.stringify(loaded.redactedConfig), /sk-from-the-command-line/);
 });

@@ -24,17 +24,35 @@ function store(runDirectory: string, names: readonly string[]): void {
     if (!names.includes(stage.name)) continue;
     const directory = stageDirectory(runDirectory, stage.name, signatures[index]!);
     mkdirSync(directory, { recursive: true });
-    const record = { stage: stage.name, signature: signatures[index]!, directory: path.relative(runDirectory, directory), inputs: stage.inputs };
+    const record = {
+      stage: stage.name,
+      signature: signatures[index]!,
+      directory: path.relative(runDirectory, directory),
+      inputs: stage.inputs,
+    };
     writeStageRecord(directory, { ...record, startedAt: '', finishedAt: '', output: {} });
   }
 }
 
-const missingKey: RequirementProblem = { kind: 'teacher', variable: true, message: 'no API key: KEY is not set', pointer: '/teacher/options/api_key' };
-const missingData: RequirementProblem = { kind: 'dataset', variable: false, message: 'data folder not found: /nowhere', pointer: '/dataset/options/root' };
+const missingKey: RequirementProblem = {
+  kind: 'teacher',
+  variable: true,
+  message: 'no API key: KEY is not set',
+  pointer: '/teacher/options/api_key',
+};
+const missingData: RequirementProblem = {
+  kind: 'dataset',
+  variable: false,
+  message: 'data folder not found: /nowhere',
+  pointer: '/dataset/options/root',
+};
 
 test('a plan says which stages a run would compute, as runStages decides', (context) => {
   const runDirectory = temporaryDirectory(context);
-  const fate = (selection = {}) => planStages(stages, runDirectory, selection).map((stage) => `${stage.stage}:${stage.stored ? 'stored' : '-'}:${stage.runs ? 'runs' : '-'}`);
+  const fate = (selection = {}) =>
+    planStages(stages, runDirectory, selection).map(
+      (stage) => `${stage.stage}:${stage.stored ? 'stored' : '-'}:${stage.runs ? 'runs' : '-'}`,
+    );
   assert.deepEqual(fate(), ['dataset:-:runs', 'teacher:-:runs', 'trainer:-:runs']);
   store(runDirectory, ['dataset', 'teacher']);
   assert.deepEqual(fate(), ['dataset:stored:-', 'teacher:stored:-', 'trainer:-:runs']);
@@ -48,8 +66,16 @@ test('a missing key blocks a run only when the stage that needs it would run', (
   const loaded = { unmetRequirements: [missingKey] };
   assert.deepEqual(blockingRequirements(loaded, planStages(stages, runDirectory)), [missingKey], 'the teacher would be asked');
   store(runDirectory, ['dataset', 'teacher']);
-  assert.deepEqual(blockingRequirements(loaded, planStages(stages, runDirectory)), [], 'its answers are stored: no key needed to train again');
-  assert.deepEqual(blockingRequirements(loaded, planStages(stages, runDirectory, { from: 'teacher' })), [missingKey], '--from teacher asks again');
+  assert.deepEqual(
+    blockingRequirements(loaded, planStages(stages, runDirectory)),
+    [],
+    'its answers are stored: no key needed to train again',
+  );
+  assert.deepEqual(
+    blockingRequirements(loaded, planStages(stages, runDirectory, { from: 'teacher' })),
+    [missingKey],
+    '--from teacher asks again',
+  );
   assert.deepEqual(
     blockingRequirements(loaded, planStages(stages, temporaryDirectory(context), { requireStored: { stages: ['teacher'] } })),
     [],
