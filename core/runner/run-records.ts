@@ -38,6 +38,10 @@ export interface RunLockfile {
   readonly worker: Record<string, string | null>;
   /** Stage signatures of this run. */
   readonly stages: Record<string, string>;
+  /** The `--set` overrides the run was started with, in order (secrets redacted). */
+  readonly overrides: readonly string[];
+  /** The `.env` file read into the environment, with the names of the variables it set; null when none. */
+  readonly environmentFile: { readonly file: string; readonly variables: readonly string[] } | null;
 }
 
 /**
@@ -96,6 +100,8 @@ export function writeLockfile(
     dataFiles: inputsOf('dataset')?.files,
     worker,
     stages: signatures,
+    overrides: loaded.overrides.map((override) => redactText(override.argument, loaded.secrets)),
+    environmentFile: loaded.environmentFile,
   };
   writeFileNoFollow(path.join(runDirectory, 'distill.lock.json'), JSON.stringify(lockfile, null, 2) + '\n');
   return lockfile;

@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import { loadEnvironmentFile } from '../../../core/config/environment-file.js';
 import { loadPipeline } from '../../../core/config/load-pipeline.js';
 import { UserError } from '../../../core/errors/user-error.js';
-import { startRunRecords } from '../../../core/runner/run-records.js';
+import { startRunRecords, writeLockfile } from '../../../core/runner/run-records.js';
 import { LocalEventStream } from '../../../core/services/event-stream.js';
 import { testPath } from '../../support/paths.js';
 import { temporaryDirectory } from '../../support/temporary-directory.js';
@@ -35,7 +35,7 @@ test('no .env is no change; a .env that is not a file is a clear error', async (
   });
 });
 
-test('a key from .env used by the pipeline is redacted in the run folder’s resolved config, which names the .env and each --set', async (context) => {
+test('a key from .env used by the pipeline is redacted in the run folder’s resolved config; it and the lockfile name the .env and each --set', async (context) => {
   const directory = temporaryDirectory(context);
   writeFileSync(path.join(directory, '.env'), 'FIXTURE_API_KEY=sk-secret-from-dotenv-42\n');
   const environment: Record<string, string | undefined> = {};
@@ -55,4 +55,8 @@ test('a key from .env used by the pipeline is redacted in the run folder’s res
   assert.match(resolved, /^# --set trainer\.options\.steps=33$/m);
   assert.match(resolved, new RegExp(`^# from ${path.join(directory, '.env').replaceAll('.', '\\.')}: FIXTURE_API_KEY$`, 'm'));
   assert.match(resolved, /steps: 33/);
+  const lockfile = writeLockfile(loaded, runDirectory, [], {}, {}, '0.0.0');
+  assert.deepEqual(lockfile.overrides, ['trainer.options.steps=33']);
+  assert.deepEqual(lockfile.environmentFile, { file: path.join(directory, '.env'), variables: ['FIXTURE_API_KEY'] });
+  assert.doesNotMatch(readFileSync(path.join(runDirectory, 'distill.lock.json'), 'utf8'), /sk-secret-from-dotenv-42/);
 });
