@@ -1,4 +1,5 @@
 import { Command, Flags } from '@oclif/core';
+import type { LoadedEnvironmentFile } from '../../core/config/environment-file.js';
 import { formatUserError, userErrorToJson } from '../../core/errors/format-user-error.js';
 import { isUserError } from '../../core/errors/user-error.js';
 import { redactProcessOutput } from './redacted-output.js';
@@ -7,9 +8,13 @@ import { redactProcessOutput } from './redacted-output.js';
 redactProcessOutput();
 
 /**
- * What every distill command shares: `--json` and `--verbose`, and one way of reporting failures.
- * A {@link UserError} prints as `file:line:col` blocks with no stack trace (`--verbose` adds it) and
- * exits 1; anything else is a bug and shows its stack.
+ * What every distill command shares: `--json` and `--verbose`, the `.env` file of the working
+ * directory read into the environment (never over a variable already set), and one way of reporting
+ * failures. A {@link UserError} prints as `file:line:col` blocks with no stack trace (`--verbose` adds
+ * it) and exits 1; anything else is a bug and shows its stack.
+ *
+ * Commands import the core inside `run()`, not at the top of their file: `distill --help` and a
+ * mistyped command then load no pipeline, plugin or SDK code, which keeps the first start fast.
  */
 export abstract class BaseCommand extends Command {
   static override enableJsonFlag = true;
@@ -18,8 +23,17 @@ export abstract class BaseCommand extends Command {
     verbose: Flags.boolean({ description: 'Show stack traces and debug logs.', default: false }),
   };
 
+  /** The `.env` file read at start, or null when the working directory has none. */
+  protected environmentFile: LoadedEnvironmentFile | null = null;
+
   protected get verbose(): boolean {
     return this.argv.includes('--verbose');
+  }
+
+  override async init(): Promise<void> {
+    await super.init();
+    const { loadEnvironmentFile } = await import('../../core/config/environment-file.js');
+    this.environmentFile = await loadEnvironmentFile();
   }
 
   protected override async catch(error: Error & { exitCode?: number }): Promise<unknown> {

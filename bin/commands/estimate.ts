@@ -1,8 +1,7 @@
 import { Args, Flags } from '@oclif/core';
-import { loadPipeline } from '../../core/config/load-pipeline.js';
-import { estimatePipeline, type Estimate } from '../../core/teacher/estimate.js';
-import { builtinRegistry } from '../../plugins/composition-root.js';
+import type { Estimate } from '../../core/teacher/estimate.js';
 import { BaseCommand } from './base-command.js';
+import { overrideFlags } from './pipeline-flags.js';
 
 /** `distill estimate <pipeline>`: what the teacher stage would cost, without spending anything. */
 export default class EstimateCommand extends BaseCommand {
@@ -11,19 +10,29 @@ export default class EstimateCommand extends BaseCommand {
     'Renders the prompt of every training example, counts its tokens (js-tiktoken for OpenAI, an approximation for Anthropic) ' +
     "and adds an expected completion length. Prices come from the price table and the pipeline's prices block.";
   static override examples = [
-    '<%= config.bin %> estimate pipelines/cqa-zero-shot.yaml',
-    '<%= config.bin %> estimate pipelines/cqa-few-shot.yaml --completion-tokens 120 --json',
+    '<%= config.bin %> estimate pipelines/cqa-zero-shot-openai.yaml',
+    '<%= config.bin %> estimate pipelines/cqa-few-shot-openai.yaml --completion-tokens 120 --json',
   ];
   static override args = {
     pipeline: Args.string({ description: 'Pipeline file.', required: true }),
   };
   static override flags = {
     'completion-tokens': Flags.integer({ description: 'Expected completion tokens per example (default: by dataset, else 60).', min: 0 }),
+    ...overrideFlags,
   };
 
   async run(): Promise<Estimate> {
     const { args, flags } = await this.parse(EstimateCommand);
-    const loaded = await loadPipeline(args.pipeline, { registry: builtinRegistry() });
+    const [{ builtinRegistry }, { loadPipeline }, { estimatePipeline }] = await Promise.all([
+      import('../../plugins/composition-root.js'),
+      import('../../core/config/load-pipeline.js'),
+      import('../../core/teacher/estimate.js'),
+    ]);
+    const loaded = await loadPipeline(args.pipeline, {
+      registry: builtinRegistry(),
+      overrides: flags.set ?? [],
+      environmentFile: this.environmentFile,
+    });
     const estimate = await estimatePipeline(loaded, { completionTokens: flags['completion-tokens'] });
     if (!this.jsonEnabled()) {
       this.log(

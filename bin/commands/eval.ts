@@ -1,6 +1,5 @@
 import { Flags } from '@oclif/core';
-import { evaluateStudent, type EvaluationReport } from '../../core/inference/evaluate-student.js';
-import { builtinRegistry } from '../../plugins/composition-root.js';
+import type { EvaluationReport } from '../../core/inference/evaluate-student.js';
 import { BaseCommand } from './base-command.js';
 
 /** `distill eval`: accuracy of an exported student on a dataset split. */
@@ -40,6 +39,10 @@ export default class EvalCommand extends BaseCommand {
 
   async run(): Promise<EvaluationReport> {
     const { flags } = await this.parse(EvalCommand);
+    const [{ builtinRegistry }, { evaluateStudent }] = await Promise.all([
+      import('../../plugins/composition-root.js'),
+      import('../../core/inference/evaluate-student.js'),
+    ]);
     const report = await evaluateStudent({
       model: flags.model,
       registry: builtinRegistry(),

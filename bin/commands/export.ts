@@ -1,5 +1,4 @@
 import { Flags } from '@oclif/core';
-import { exportStudent } from '../../plugins/composition-root.js';
 import type { ExportResult } from '../../core/plugins/kinds/exporter.js';
 import { BaseCommand } from './base-command.js';
 
@@ -26,6 +25,7 @@ export default class ExportCommand extends BaseCommand {
 
   async run(): Promise<ExportResult> {
     const { flags } = await this.parse(ExportCommand);
+    const { exportStudent } = await import('../../plugins/composition-root.js');
     const result = await exportStudent({
       checkpoint: flags.checkpoint,
       output: flags.output,

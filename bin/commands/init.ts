@@ -1,17 +1,18 @@
 import { Flags } from '@oclif/core';
-import { initPipeline, type InitPipelineResult } from '../../core/config/init-pipeline.js';
+import type { InitPipelineResult } from '../../core/config/init-pipeline.js';
+import { listRecipes } from '../../core/config/recipes.js';
 import { displayPath } from '../../core/config/source-map.js';
-import { builtinRegistry } from '../../plugins/composition-root.js';
 import { BaseCommand } from './base-command.js';
 
 /** `distill init`: start a pipeline from a built-in recipe. */
 export default class InitCommand extends BaseCommand {
   static override summary = 'Write a new pipeline file from a built-in recipe.';
   static override description =
-    'The file starts with a yaml-language-server line, so editors complete and check it against distill.schema.json.';
+    'The file starts with a yaml-language-server line, so editors complete and check it against distill.schema.json.\n\n' +
+    `Recipes (--recipe): ${listRecipes().join(', ')}.`;
   static override examples = [
     '<%= config.bin %> init',
-    '<%= config.bin %> init --recipe anli1-zero-shot --output my-pipeline.yaml',
+    '<%= config.bin %> init --recipe anli1-zero-shot-openai --output my-pipeline.yaml',
     '<%= config.bin %> init --output pipeline.yaml --force',
   ];
   static override flags = {
@@ -26,6 +27,10 @@ export default class InitCommand extends BaseCommand {
 
   async run(): Promise<InitPipelineResult> {
     const { flags } = await this.parse(InitCommand);
+    const [{ builtinRegistry }, { initPipeline }] = await Promise.all([
+      import('../../plugins/composition-root.js'),
+      import('../../core/config/init-pipeline.js'),
+    ]);
     const result = await initPipeline({
       recipe: flags.recipe,
       output: flags.output,

@@ -1,13 +1,12 @@
 import { Args, Flags } from '@oclif/core';
-import { progressListener, progressModeFor } from '../../core/progress/progress-display.js';
-import { dryRunPipeline, type DryRun } from '../../core/runner/dry-run.js';
-import { modelUsageLines } from '../../core/runner/model-usage.js';
-import { runPipeline, type RunPipelineResult } from '../../core/runner/run-pipeline.js';
+import { formatUserError } from '../../core/errors/format-user-error.js';
+import { UserError } from '../../core/errors/user-error.js';
+import type { DryRun, DryRunOptions } from '../../core/runner/dry-run.js';
+import type { RunPipelineResult } from '../../core/runner/run-pipeline.js';
 import { stageNames, type StageName } from '../../core/runner/stage-name.js';
-import { formatTeacherFailures } from '../../core/teacher/format-teacher-report.js';
-import { builtinRegistry } from '../../plugins/composition-root.js';
 import { BaseCommand } from './base-command.js';
 import { stopOnInterrupt } from './interrupts.js';
+import { overrideFlags } from './pipeline-flags.js';
 
 /** `distill run <pipeline>`: the whole pipeline, stage by stage, reusing what is stored. */
 export default class RunCommand extends BaseCommand {
@@ -15,11 +14,13 @@ export default class RunCommand extends BaseCommand {
   static override description =
     'Each stage is stored in the run directory under a signature of its inputs; running again recomputes only the stages ' +
     'whose inputs changed (changing alpha retrains without asking the teacher again). A run stopped by Ctrl+C or a kill ' +
-    'continues where it stopped when run again. --json streams every event as a JSON line on stdout.';
+    'continues where it stopped when run again. --json streams every event as a JSON line on stdout. ' +
+    'API keys and data folders are checked before anything is created; --dry-run lists every one missing, with its fix.';
   static override examples = [
     '<%= config.bin %> run pipelines/quickstart.yaml',
     '<%= config.bin %> run pipelines/esnli-zero-shot-openai.yaml --dry-run',
     '<%= config.bin %> run pipelines/quickstart.yaml --from trainer',
+    '<%= config.bin %> run pipelines/quickstart.yaml --set trainer.options.max_steps=200 --dry-run',
     '<%= config.bin %> run pipelines/quickstart.yaml --json > events.jsonl',
   ];
   static override args = { pipeline: Args.string({ description: 'Pipeline file.', required: true }) };
@@ -30,15 +31,26 @@ export default class RunCommand extends BaseCommand {
       description: 'Validate, show which stages would run, estimate the teacher cost; spend nothing.',
       default: false,
     }),
+    ...overrideFlags,
   };
 
   async run(): Promise<RunPipelineResult | DryRun | undefined> {
     const { args, flags } = await this.parse(RunCommand);
-    if (flags['dry-run']) {
-      const plan = await dryRunPipeline(args.pipeline, builtinRegistry());
-      if (!this.jsonEnabled()) this.showPlan(plan);
-      return plan;
-    }
+    const selection = {
+      only: flags.only as StageName | undefined,
+      from: flags.from as StageName | undefined,
+      overrides: flags.set ?? [],
+      environmentFile: this.environmentFile,
+    };
+    if (flags['dry-run']) return this.dryRun(args.pipeline, selection);
+    const [{ builtinRegistry }, { progressListener, progressModeFor }, { formatTeacherFailures }, { runPipeline }, { modelUsageLines }] =
+      await Promise.all([
+        import('../../plugins/composition-root.js'),
+        import('../../core/progress/progress-display.js'),
+        import('../../core/teacher/format-teacher-report.js'),
+        import('../../core/runner/run-pipeline.js'),
+        import('../../core/runner/model-usage.js'),
+      ]);
     const cancel = new AbortController();
     const stopHandling = stopOnInterrupt(
       cancel,
@@ -48,8 +60,7 @@ export default class RunCommand extends BaseCommand {
     try {
       const result = await runPipeline(args.pipeline, {
         registry: builtinRegistry(),
-        only: flags.only as StageName | undefined,
-        from: flags.from as StageName | undefined,
+        ...selection,
         listener: display.listener,
         signal: cancel.signal,
       });
@@ -107,14 +118,41 @@ export default class RunCommand extends BaseCommand {
     }
   }
 
-  /** What `--dry-run` found: the run directory, each stage's fate, the teacher's estimated cost. */
+  /** `--dry-run`: the plan, its cost and what a real run would stop at; exits 1 when it would stop. */
+  private async dryRun(pipeline: string, options: DryRunOptions): Promise<DryRun> {
+    const [{ builtinRegistry }, { dryRunPipeline }] = await Promise.all([
+      import('../../plugins/composition-root.js'),
+      import('../../core/runner/dry-run.js'),
+    ]);
+    const plan = await dryRunPipeline(pipeline, builtinRegistry(), process.env, options);
+    if (!this.jsonEnabled()) this.showPlan(plan);
+    // A plan that a real run would refuse is not a success: scripts checking a dry run see it.
+    if (plan.problems.length > 0) process.exitCode = 1;
+    return plan;
+  }
+
+  /** What `--dry-run` found: the run directory, each stage's fate, the teacher's estimated cost, what is missing. */
   private showPlan(plan: DryRun): void {
     this.log(`run directory: ${plan.runDirectory}`);
-    for (const stage of plan.stages) this.log(`  ${stage.stage.padEnd(9)} ${stage.stored ? 'stored, would be reused' : 'would run'}`);
+    for (const stage of plan.stages) {
+      const fate = stage.runs
+        ? stage.stored
+          ? 'stored, would be recomputed'
+          : 'would run'
+        : stage.stored
+          ? 'stored, would be reused'
+          : 'not in this run';
+      this.log(`  ${stage.stage.padEnd(9)} ${fate}`);
+    }
+    const teacherRuns = plan.stages.some((stage) => stage.stage === 'teacher' && stage.runs);
+    this.log(`teacher cost estimate${teacherRuns ? '' : ' (the teacher stage is stored: this run would spend nothing on it)'}:`);
     for (const row of plan.estimate.rows) {
       this.log(
-        `  ${row.provider}/${row.model}: ${row.prompt_tokens} prompt + ${row.completion_tokens} completion tokens, ${row.cost_usd === null ? 'no price known' : `$${row.cost_usd.toFixed(4)}`}`,
+        `  ${row.provider}/${row.model}: ${row.prompt_tokens} prompt + ${row.completion_tokens} completion tokens, ${row.cost_usd === null ? 'no price known' : `$${row.cost_usd.toFixed(4)}`}${row.teacher ? ' (teacher)' : ''}`,
       );
+    }
+    if (plan.problems.length > 0) {
+      process.stderr.write(`\na real run would stop before it starts:\n${formatUserError(new UserError([...plan.problems]))}\n`);
     }
   }
 

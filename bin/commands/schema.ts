@@ -1,8 +1,6 @@
 import { writeFile } from 'node:fs/promises';
 import { Flags } from '@oclif/core';
-import { combinedSchema } from '../../core/config/combined-schema.js';
 import type { JsonSchema } from '../../core/plugins/json-schema.js';
-import { builtinRegistry } from '../../plugins/composition-root.js';
 import { BaseCommand } from './base-command.js';
 
 /** `distill schema`: the JSON Schema editors validate pipelines with. */
@@ -17,6 +15,10 @@ export default class SchemaCommand extends BaseCommand {
 
   async run(): Promise<JsonSchema | { output: string }> {
     const { flags } = await this.parse(SchemaCommand);
+    const [{ builtinRegistry }, { combinedSchema }] = await Promise.all([
+      import('../../plugins/composition-root.js'),
+      import('../../core/config/combined-schema.js'),
+    ]);
     const schema = combinedSchema(builtinRegistry());
     const text = JSON.stringify(schema, null, 2) + '\n';
     if (flags.output) {

@@ -1,14 +1,11 @@
 import { Args, Flags } from '@oclif/core';
 import path from 'node:path';
-import { progressListener, progressModeFor } from '../../core/progress/progress-display.js';
 import { UserError } from '../../core/errors/user-error.js';
-import { formatTeacherReport } from '../../core/teacher/format-teacher-report.js';
-import { runPipeline } from '../../core/runner/run-pipeline.js';
 import type { SplitRole } from '../../core/teacher/teach-pipeline.js';
 import type { TeacherReport } from '../../core/teacher/teacher-report.js';
-import { builtinRegistry } from '../../plugins/composition-root.js';
 import { BaseCommand } from './base-command.js';
 import { stopOnInterrupt } from './interrupts.js';
+import { overrideFlags } from './pipeline-flags.js';
 
 /** `distill teach <pipeline>`: the teacher stage alone. */
 export default class TeachCommand extends BaseCommand {
@@ -19,14 +16,15 @@ export default class TeachCommand extends BaseCommand {
     'Ctrl+C stops cleanly. With --json every event is one JSON line on stdout, the report the last.';
   static override examples = [
     '<%= config.bin %> teach pipelines/esnli-recorded.yaml',
-    '<%= config.bin %> teach pipelines/anli1-zero-shot.yaml --splits train,test',
-    '<%= config.bin %> teach pipelines/anli1-zero-shot.yaml --json > events.jsonl',
+    '<%= config.bin %> teach pipelines/anli1-zero-shot-openai.yaml --splits train,test',
+    '<%= config.bin %> teach pipelines/anli1-zero-shot-openai.yaml --json > events.jsonl',
   ];
   static override args = {
     pipeline: Args.string({ description: 'Pipeline file.', required: true }),
   };
   static override flags = {
     splits: Flags.string({ description: 'Roles to label, comma-separated: train, validation, test.', default: 'train' }),
+    ...overrideFlags,
   };
 
   async run(): Promise<TeacherReport> {
@@ -36,6 +34,12 @@ export default class TeachCommand extends BaseCommand {
       if (!['train', 'validation', 'test'].includes(role))
         throw new UserError({ message: `--splits: unknown role "${role}"`, fix: 'use train, validation or test, comma-separated' });
     }
+    const [{ builtinRegistry }, { progressListener, progressModeFor }, { formatTeacherReport }, { runPipeline }] = await Promise.all([
+      import('../../plugins/composition-root.js'),
+      import('../../core/progress/progress-display.js'),
+      import('../../core/teacher/format-teacher-report.js'),
+      import('../../core/runner/run-pipeline.js'),
+    ]);
     const json = this.jsonEnabled();
     const display = progressListener({ mode: progressModeFor(json) });
     const cancel = new AbortController();
@@ -45,6 +49,8 @@ export default class TeachCommand extends BaseCommand {
         registry: builtinRegistry(),
         until: 'teacher',
         teacherRoles: roles,
+        overrides: flags.set ?? [],
+        environmentFile: this.environmentFile,
         listener: display.listener,
         signal: cancel.signal,
       });

@@ -1,11 +1,9 @@
 import { Args, Flags } from '@oclif/core';
-import { progressListener, progressModeFor } from '../../core/progress/progress-display.js';
-import { runPipeline } from '../../core/runner/run-pipeline.js';
 import type { StageOutcome } from '../../core/runner/run-stages.js';
 import type { TrainStageResult } from '../../core/training/train-stage.js';
-import { builtinRegistry } from '../../plugins/composition-root.js';
 import { BaseCommand } from './base-command.js';
 import { stopOnInterrupt } from './interrupts.js';
+import { overrideFlags } from './pipeline-flags.js';
 
 const percent = (value: number): string => (Number.isFinite(value) ? `${(value * 100).toFixed(2)}%` : '-');
 
@@ -28,10 +26,16 @@ export default class TrainCommand extends BaseCommand {
   };
   static override flags = {
     restart: Flags.boolean({ description: 'Start over instead of continuing from the last checkpoint.', default: false }),
+    ...overrideFlags,
   };
 
   async run(): Promise<TrainCommandResult> {
     const { args, flags } = await this.parse(TrainCommand);
+    const [{ builtinRegistry }, { progressListener, progressModeFor }, { runPipeline }] = await Promise.all([
+      import('../../plugins/composition-root.js'),
+      import('../../core/progress/progress-display.js'),
+      import('../../core/runner/run-pipeline.js'),
+    ]);
     // JSON mode keeps stdout for the result: progress events go to stderr.
     const display = progressListener({
       mode: progressModeFor(this.jsonEnabled()),
@@ -49,6 +53,8 @@ export default class TrainCommand extends BaseCommand {
         until: 'trainer',
         requireStored: { stages: ['teacher'], fix: `run \`distill teach ${args.pipeline}\` first` },
         ...(flags.restart ? { from: 'trainer' as const, restartTrainer: true } : {}),
+        overrides: flags.set ?? [],
+        environmentFile: this.environmentFile,
         listener: display.listener,
         signal: controller.signal,
       });

@@ -1,9 +1,9 @@
 import { Args } from '@oclif/core';
-import { validatePipelineFiles, type PipelineValidation } from '../../core/config/validate-pipeline-files.js';
+import type { PipelineValidation } from '../../core/config/validate-pipeline-files.js';
 import { formatUserError } from '../../core/errors/format-user-error.js';
 import { UserError } from '../../core/errors/user-error.js';
-import { builtinRegistry } from '../../plugins/composition-root.js';
 import { BaseCommand } from './base-command.js';
+import { overrideFlags } from './pipeline-flags.js';
 
 /** `distill validate <pipeline...>`: check pipelines without running them. */
 export default class ValidateCommand extends BaseCommand {
@@ -11,17 +11,27 @@ export default class ValidateCommand extends BaseCommand {
   static override description =
     'Reports every problem at once, each at file:line:col with its JSON pointer and a fix. Exits 1 when any pipeline is invalid.';
   static override examples = [
-    '<%= config.bin %> validate pipelines/anli1-zero-shot.yaml',
+    '<%= config.bin %> validate pipelines/anli1-zero-shot-openai.yaml',
     '<%= config.bin %> validate pipelines/*.yaml --json',
+    '<%= config.bin %> validate pipelines/quickstart.yaml --set trainer.options.learning_rate=1e-4',
   ];
   static override strict = false;
+  static override flags = { ...overrideFlags };
   static override args = {
     pipeline: Args.string({ description: 'Pipeline file(s) to check.', required: true }),
   };
 
   async run(): Promise<{ valid: boolean; pipelines: PipelineValidation[] }> {
-    const { argv } = await this.parse(ValidateCommand);
-    const results = await validatePipelineFiles(argv as string[], { registry: builtinRegistry() });
+    const { argv, flags } = await this.parse(ValidateCommand);
+    const [{ builtinRegistry }, { validatePipelineFiles }] = await Promise.all([
+      import('../../plugins/composition-root.js'),
+      import('../../core/config/validate-pipeline-files.js'),
+    ]);
+    const results = await validatePipelineFiles(argv as string[], {
+      registry: builtinRegistry(),
+      overrides: flags.set ?? [],
+      environmentFile: this.environmentFile,
+    });
     if (!this.jsonEnabled()) {
       for (const result of results) {
         if (result.valid) this.log(`✓ ${result.file}`);

@@ -15,6 +15,12 @@ export interface InterpolatedString {
   readonly problems: Problem[];
   /** Names of the variables read. */
   readonly variables: string[];
+  /**
+   * Whether the whole text is one reference filled by its variable's value (not by its default): a
+   * path given this way is the user's, typed in their shell, so it resolves against the working
+   * directory rather than the pipeline's folder.
+   */
+  readonly fromEnvironment: boolean;
 }
 
 /**
@@ -25,6 +31,7 @@ export interface InterpolatedString {
 export function interpolateString(text: string, environment: Environment): InterpolatedString {
   const problems: Problem[] = [];
   const variables: string[] = [];
+  let valuesUsed = 0;
   const filled = text.replace(referencePattern, (whole, escaped: string | undefined, reference: string | undefined) => {
     if (escaped) return escaped;
     const match = namePattern.exec(reference ?? '');
@@ -39,7 +46,7 @@ export function interpolateString(text: string, environment: Environment): Inter
     const fallback = match[2];
     variables.push(name);
     const value = environment[name];
-    if (fallback !== undefined) return value === undefined || value === '' ? fallback : value;
+    if (fallback !== undefined && (value === undefined || value === '')) return fallback;
     if (value === undefined) {
       problems.push({
         message: `environment variable "${name}" is not set`,
@@ -47,26 +54,39 @@ export function interpolateString(text: string, environment: Environment): Inter
       });
       return whole;
     }
+    valuesUsed += 1;
     return value;
   });
-  return { text: filled, problems, variables };
+  const single = new RegExp(referencePattern.source).exec(text);
+  const wholeReference = single !== null && single[0] === text && single[2] !== undefined;
+  return { text: filled, problems, variables, fromEnvironment: wholeReference && valuesUsed === 1 };
+}
+
+/** A document with its variables filled, and where they were. */
+export interface InterpolatedDocument {
+  readonly value: unknown;
+  readonly problems: Problem[];
+  /** Pointer → names of the variables its string read, for messages about the value. */
+  readonly variablesAt: ReadonlyMap<string, readonly string[]>;
+  /** Pointers of strings that are wholly one variable's value (see {@link InterpolatedString.fromEnvironment}). */
+  readonly fromEnvironment: ReadonlySet<string>;
 }
 
 /**
  * Fills variables in every string of a document (not in keys), reporting each unset variable at the
  * position of the string that names it.
  */
-export function interpolateDocument(
-  value: unknown,
-  sourceMap: SourceMap,
-  environment: Environment,
-): { value: unknown; problems: Problem[] } {
+export function interpolateDocument(value: unknown, sourceMap: SourceMap, environment: Environment): InterpolatedDocument {
   const problems: Problem[] = [];
+  const variablesAt = new Map<string, readonly string[]>();
+  const fromEnvironment = new Set<string>();
   const walk = (node: unknown, pointer: string): unknown => {
     if (typeof node === 'string') {
       if (!node.includes('${')) return node;
       const result = interpolateString(node, environment);
       for (const problem of result.problems) problems.push({ ...locate(sourceMap, pointer), pointer, ...problem });
+      if (result.variables.length > 0) variablesAt.set(pointer, result.variables);
+      if (result.fromEnvironment) fromEnvironment.add(pointer);
       return result.text;
     }
     if (Array.isArray(node)) return node.map((item, index) => walk(item, childPointer(pointer, index)));
@@ -75,5 +95,5 @@ export function interpolateDocument(
     }
     return node;
   };
-  return { value: walk(value, ''), problems };
+  return { value: walk(value, ''), problems, variablesAt, fromEnvironment };
 }

@@ -4,6 +4,9 @@ import type { Problem } from '../errors/problem.js';
 import { sortProblems } from '../errors/sort-problems.js';
 import { UserError } from '../errors/user-error.js';
 import type { PluginRegistry } from '../plugins/plugin-registry.js';
+import { anchorEnvironmentPaths } from './anchor-environment-paths.js';
+import { applyOverrides, locateOverrideProblems, type PipelineOverride } from './apply-overrides.js';
+import type { LoadedEnvironmentFile } from './environment-file.js';
 import { interpolateDocument, type Environment } from './interpolate-environment.js';
 import { isPlainObject } from './merge-documents.js';
 import type { PipelineConfig } from './pipeline-config.js';
@@ -11,6 +14,7 @@ import { addPipelineDefaults } from './pipeline-defaults.js';
 import { pipelinePluginRegistry } from './pipeline-plugin-registry.js';
 import { pipelineShapeValidator } from './pipeline-schema.js';
 import { redactedMarker, redactSecrets, registerSecrets } from './redact.js';
+import { requirementProblems, type RequirementProblem } from './requirement-problems.js';
 import { resolveExtends } from './resolve-extends.js';
 import { schemaProblems } from './schema-problems.js';
 import { displayPath, locate } from './source-map.js';
@@ -34,6 +38,16 @@ export interface LoadedPipeline {
   readonly registry: PluginRegistry;
   /** Every YAML file read (absolute), the pipeline first, then what it extends. */
   readonly sourceFiles: readonly string[];
+  /**
+   * What the plugins need from outside the file and do not have (an unset API key, a missing data
+   * folder), when {@link LoadPipelineOptions.requirements} asked; else empty. The runner decides
+   * which matter: a key is needed only when its stage runs.
+   */
+  readonly unmetRequirements: readonly RequirementProblem[];
+  /** The `--set` overrides applied, in order (empty when none). */
+  readonly overrides: readonly PipelineOverride[];
+  /** The `.env` file the command read into the environment, if any (for the resolved config's header). */
+  readonly environmentFile: LoadedEnvironmentFile | null;
 }
 
 /** Options of {@link loadPipeline}. */
@@ -46,6 +60,21 @@ export interface LoadPipelineOptions {
    * for the CLI and the library entry).
    */
   readonly registry: PluginRegistry;
+  /**
+   * Check the plugins' requirements too (see `PluginDescriptor.requirements`): what a run or a dry
+   * run asks, so that an invalid pipeline's error also lists the unset keys and missing data, all at
+   * once. `distill validate` leaves it off: a pipeline is valid without the key it will run with.
+   */
+  readonly requirements?: boolean;
+  /** Folder relative paths from environment variables resolve against (default: the working directory). */
+  readonly workingDirectory?: string;
+  /**
+   * `path.to.key=value` overrides (`--set`), applied in order after `extends`, variables and default
+   * steps, before validation: see {@link applyOverrides}.
+   */
+  readonly overrides?: readonly string[];
+  /** The `.env` file already read into `environment` (see `loadEnvironmentFile`), recorded with the run. */
+  readonly environmentFile?: LoadedEnvironmentFile | null;
 }
 
 // Variables that SDKs read by themselves (OPENAI_API_KEY, …): their values are redacted too, even
@@ -96,11 +125,14 @@ export async function loadPipeline(file: string, options: LoadPipelineOptions): 
   }
 
   const problems: Problem[] = [];
+  const requirementContext = { baseDirectory, workingDirectory: options.workingDirectory ?? process.cwd(), environment };
   const interpolated = interpolateDocument(resolved.value, sourceMap, environment);
   problems.push(...interpolated.problems);
   const document = interpolated.value as Record<string, unknown>;
   const undefaulted = addPipelineDefaults(document, options.registry.defaults);
   problems.push(...undefaulted.map((problem) => ({ ...(locate(sourceMap, '') ?? { file: displayPath(absolute) }), ...problem })));
+  const overridden = applyOverrides(document, options.overrides ?? []);
+  problems.push(...overridden.problems);
 
   // Phase one: the pipeline's shape.
   const validateShape = pipelineShapeValidator();
@@ -116,6 +148,9 @@ export async function loadPipeline(file: string, options: LoadPipelineOptions): 
   // that reason alone: say nothing about ids until the plugins load.
   const pluginsBroken = problems.some((problem) => problem.pointer === '/plugins' || problem.pointer?.startsWith('/plugins/'));
 
+  // Paths typed in a shell (a variable's value, a --set) are relative to where the user is.
+  const typedInShell = new Set([...interpolated.fromEnvironment, ...overridden.overrides.map((override) => override.pointer)]);
+  anchorEnvironmentPaths(document, registry, typedInShell, requirementContext.workingDirectory);
   // Phase two: each step's options against its plugin's schema.
   const stepOptions = validateStepOptions(document, registry, sourceMap, baseDirectory, pluginsBroken);
   problems.push(...stepOptions.problems);
@@ -126,9 +161,16 @@ export async function loadPipeline(file: string, options: LoadPipelineOptions): 
     // A value whose variable is unset was left as written; what the schemas say about that text
     // would only repeat the problem.
     const unfilled = new Set(interpolated.problems.map((problem) => problem.pointer));
-    const reported = problems.filter((problem) => interpolated.problems.includes(problem) || !unfilled.has(problem.pointer));
-    throw new UserError(sortProblems(reported));
+    const reported = locateOverrideProblems(
+      problems
+        .filter((problem) => interpolated.problems.includes(problem) || !unfilled.has(problem.pointer))
+        .map((problem) => withVariableFix(problem, interpolated.variablesAt, environment)),
+      overridden.overrides,
+    );
+    const unmet = options.requirements ? requirementProblems(document, registry, requirementContext, sourceMap, problems) : [];
+    throw new UserError(sortProblems([...reported, ...unmet.map(asProblem)]));
   }
+  const unmetRequirements = options.requirements ? requirementProblems(document, registry, requirementContext, sourceMap) : [];
 
   // `x-` keys only hold YAML anchors; they have served their purpose once the document is read.
   const settings = Object.fromEntries(Object.entries(document).filter(([key]) => !key.startsWith('x-')));
@@ -149,5 +191,35 @@ export async function loadPipeline(file: string, options: LoadPipelineOptions): 
     secrets: secretList,
     registry,
     sourceFiles,
+    unmetRequirements,
+    overrides: overridden.overrides,
+    environmentFile: options.environmentFile ?? null,
+  };
+}
+
+/** A requirement problem as the one error type carries it. */
+export function asProblem(problem: RequirementProblem): Problem {
+  const { message, file, line, column, pointer, plugin, fix } = problem;
+  return { message, file, line, column, pointer, plugin, fix };
+}
+
+/**
+ * A missing path whose value came from environment variables says which: the fix is then to set the
+ * variable (a relative value resolving against the working directory), not to edit the pipeline.
+ */
+function withVariableFix(problem: Problem, variablesAt: ReadonlyMap<string, readonly string[]>, environment: Environment): Problem {
+  const variables = problem.pointer === undefined ? undefined : variablesAt.get(problem.pointer);
+  if (!variables || !/^path not found/.test(problem.message)) return problem;
+  const unset = variables.filter((name) => (environment[name] ?? '') === '');
+  const [first] = unset.length > 0 ? unset : variables;
+  const origin =
+    unset.length > 0
+      ? `${unset.join(', ')} ${unset.length > 1 ? 'are' : 'is'} not set, so the pipeline's default path applies`
+      : `the path comes from ${variables.map((name) => '$' + name).join(', ')}`;
+  return {
+    ...problem,
+    fix:
+      `${origin}: export ${first}=/path/to/it, or put a line ${first}=/path/to/it in a .env file in the working directory ` +
+      `(a relative path there resolves against the working directory)`,
   };
 }

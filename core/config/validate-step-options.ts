@@ -10,14 +10,14 @@ import { schemaProblems } from './schema-problems.js';
 import { childPointer, locate, type SourceMap } from './source-map.js';
 
 /** One plugin-bearing step found in the document. */
-interface StepAt {
+export interface StepAt {
   readonly kind: PluginKind;
   readonly pointer: string;
   readonly step: Record<string, unknown>;
 }
 
 /** Every plugin step of the document that is a mapping, list items included, with its pointer and kind. */
-function stepsOf(document: Record<string, unknown>): StepAt[] {
+export function stepsOf(document: Record<string, unknown>): StepAt[] {
   return pluginSteps.flatMap(({ pointer, kind, list }) => {
     const value = document[pointer.slice(1)];
     const items: [string, unknown][] = list

@@ -1,6 +1,7 @@
 import type { JsonSchema } from './json-schema.js';
 import type { PluginDependencies } from './plugin-dependencies.js';
 import type { PluginKind } from './plugin-kind.js';
+import type { PluginRequirements, RequirementContext } from './plugin-requirements.js';
 import type { SweepAxis } from './sweep-axis.js';
 
 /**
@@ -29,6 +30,13 @@ export interface PluginDescriptor<Options = Record<string, unknown>, Instance = 
   readonly exampleOptions?: Options;
   /** The `sweep:` axes whose values are this plugin's options (see {@link SweepAxis}); usually none. */
   readonly sweepAxes?: readonly SweepAxis[];
+  /**
+   * What the plugin needs from outside the pipeline with these (validated) options — environment
+   * variables such as an API key, data folders — so that `distill run` checks them all before it
+   * creates the run folder, and `--dry-run` reports every one missing at once with its fix. It must
+   * not read the network or load heavy modules. Optional: without it nothing is checked in advance.
+   */
+  requirements?(options: Options, context: RequirementContext): PluginRequirements;
   /** Build an instance from validated options. Heavy modules (SDKs) should be imported lazily here. */
   create(options: Options, dependencies: PluginDependencies): Instance | Promise<Instance>;
 }

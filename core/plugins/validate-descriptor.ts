@@ -46,6 +46,9 @@ export function descriptorProblems(value: unknown, source: string): Problem[] {
   if (typeof candidate.create !== 'function') {
     problems.push(at(`"create" must be a function (options, dependencies) => instance, got ${typeof candidate.create}`));
   }
+  if (candidate.requirements !== undefined && typeof candidate.requirements !== 'function') {
+    problems.push(at(`"requirements" must be a function (options, context) => { variables, paths }, got ${typeof candidate.requirements}`));
+  }
   problems.push(...sweepAxesProblems(candidate, at));
   if (candidate.kind === 'teacher') problems.push(...teacherMemberProblems(candidate, at));
   return problems;

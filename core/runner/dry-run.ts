@@ -1,43 +1,65 @@
-import { loadPipeline } from '../config/load-pipeline.js';
+import type { LoadedEnvironmentFile } from '../config/environment-file.js';
+import { asProblem, loadPipeline } from '../config/load-pipeline.js';
 import { withRun } from '../container/run-scope.js';
+import type { Problem } from '../errors/problem.js';
 import type { PluginRegistry } from '../plugins/plugin-registry.js';
 import { estimatePipeline, type Estimate } from '../teacher/estimate.js';
 import { PipelineInstances } from './pipeline-instances.js';
 import { pipelineStages } from './pipeline-stages.js';
+import { assertPathsPresent, blockingRequirements, planStages, type PlannedStage, type StageSelection } from './run-readiness.js';
 import { runDirectoryOf } from './run-pipeline.js';
-import { stageDirectory, stageSignatures } from './run-stages.js';
-import { readStageRecord } from './stage-record.js';
-import type { StageName } from './stage-name.js';
 
 /** What `distill run --dry-run` reports: the plan and its cost, with nothing spent. */
 export interface DryRun {
   readonly pipeline: string;
   readonly runDirectory: string;
-  /** Each stage and whether a run now would reuse its stored output. */
-  readonly stages: readonly { stage: StageName; signature: string; stored: boolean }[];
+  /** Each stage, whether its output is stored, and whether a run now would compute it. */
+  readonly stages: readonly PlannedStage[];
   readonly estimate: Estimate;
+  /**
+   * What a real run would stop at before it starts (an unset API key for a teacher that would be
+   * asked), each with its fix; empty when the run could start.
+   */
+  readonly problems: readonly Problem[];
+}
+
+/** Options of {@link dryRunPipeline}: those of the run it previews. */
+export interface DryRunOptions extends StageSelection {
+  readonly overrides?: readonly string[];
+  readonly environmentFile?: LoadedEnvironmentFile | null;
 }
 
 /**
- * Validates the pipeline, creates its plugins (so a missing key or file shows now), works out which
- * stages a run would reuse, and estimates the teacher's tokens and dollars. Calls no teacher and
- * trains nothing.
+ * Validates the pipeline, checks what its plugins need from outside it (API keys, data folders),
+ * works out which stages a run would reuse or compute, and estimates the teacher's tokens and
+ * dollars. Calls no teacher, trains nothing and writes nothing. Missing data throws one error that
+ * lists every unmet requirement (the key too), since nothing can be planned without the data; an
+ * unset key alone comes back in `problems`, beside the plan and the estimate.
  */
 export async function dryRunPipeline(
   file: string,
   registry: PluginRegistry,
   environment: Readonly<Record<string, string | undefined>> = process.env,
+  options: DryRunOptions = {},
 ): Promise<DryRun> {
-  const loaded = await loadPipeline(file, { environment, registry });
+  const loaded = await loadPipeline(file, {
+    environment,
+    registry,
+    requirements: true,
+    overrides: options.overrides,
+    environmentFile: options.environmentFile,
+  });
+  assertPathsPresent(loaded);
   const runDirectory = runDirectoryOf(loaded);
   return withRun({ registry: loaded.registry, environment, baseDirectory: loaded.baseDirectory }, async ({ dependencies, caches }) => {
     const stages = await pipelineStages(loaded, { instances: new PipelineInstances(dependencies), caches });
-    const signatures = stageSignatures(stages);
-    const plan = stages.map((stage, index) => {
-      const signature = signatures[index]!;
-      const directory = stageDirectory(runDirectory, stage.name, signature);
-      return { stage: stage.name, signature, stored: readStageRecord(directory, { stage: stage.name, signature }) !== null };
-    });
-    return { pipeline: loaded.file, runDirectory, stages: plan, estimate: await estimatePipeline(loaded, { environment }) };
+    const plan = planStages(stages, runDirectory, options);
+    return {
+      pipeline: loaded.file,
+      runDirectory,
+      stages: plan,
+      estimate: await estimatePipeline(loaded, { environment }),
+      problems: blockingRequirements(loaded, plan).map(asProblem),
+    };
   });
 }

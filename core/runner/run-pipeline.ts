@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import type { LoadedEnvironmentFile } from '../config/environment-file.js';
 import type { LoadedPipeline } from '../config/load-pipeline.js';
 import { withRun, type RunScope } from '../container/run-scope.js';
 import { assertNoLinks } from '../files/assert-no-links.js';
@@ -19,6 +20,7 @@ import type { RunModel } from './model-usage.js';
 import { PipelineInstances } from './pipeline-instances.js';
 import { pipelineToRun, type PipelineSource } from './pipeline-to-run.js';
 import { pipelineStages, type PipelineRun } from './pipeline-stages.js';
+import { assertPathsPresent, assertRequirementsMet, blockingRequirements, planStages } from './run-readiness.js';
 import { startRunRecords, writeLockfile } from './run-records.js';
 import { runStages, type RunStagesOptions, type StageOutcome, type StageOutcomes } from './run-stages.js';
 import { runSummaryFromStages } from './run-summary-from-stages.js';
@@ -41,6 +43,10 @@ export interface RunPipelineOptions {
   /** Train from scratch rather than continue from the trainer stage's checkpoints (`distill train --restart`). */
   readonly restartTrainer?: boolean;
   readonly environment?: Readonly<Record<string, string | undefined>>;
+  /** `path.to.key=value` overrides of pipeline values (`--set`), applied before validation. */
+  readonly overrides?: readonly string[];
+  /** The `.env` file the caller read into the environment, recorded in the resolved config. */
+  readonly environmentFile?: LoadedEnvironmentFile | null;
   /** Receives every event of the run: the progress display, `--json`. */
   readonly listener?: EventListener;
   readonly logger?: Logger;
@@ -163,9 +169,13 @@ async function runLoadedPipeline(loaded: LoadedPipeline, options: RunPipelineOpt
   const { dependencies } = scope;
   const runDirectory = runDirectoryOf(loaded);
   const run: PipelineRun = { instances: new PipelineInstances(dependencies), caches: scope.caches };
+  // Before anything is created: missing data (or a missing key along with it) stops the run here, and
+  // a missing key once the stored stages show that its stage would run.
+  assertPathsPresent(loaded);
+  const stages = await pipelineStages(loaded, run, { teacherRoles: options.teacherRoles, restartTrainer: options.restartTrainer });
+  assertRequirementsMet(blockingRequirements(loaded, planStages(stages, runDirectory, options)));
   const stopRecords = startRunRecords(loaded, runDirectory, dependencies.events);
   try {
-    const stages = await pipelineStages(loaded, run, { teacherRoles: options.teacherRoles, restartTrainer: options.restartTrainer });
     const last = options.only ?? options.until;
     const inScope = last ? stages.slice(0, stages.findIndex((stage) => stage.name === last) + 1) : stages;
     const trainerReport = inScope.some((stage) => stage.name === 'trainer')
@@ -213,7 +223,13 @@ async function runLoadedPipeline(loaded: LoadedPipeline, options: RunPipelineOpt
  */
 export async function runPipeline(pipeline: PipelineSource, options: RunPipelineOptions): Promise<RunPipelineResult> {
   const environment = options.environment ?? process.env;
-  const loaded = await pipelineToRun(pipeline, { environment, registry: options.registry });
+  const loaded = await pipelineToRun(pipeline, {
+    environment,
+    registry: options.registry,
+    requirements: true,
+    overrides: options.overrides,
+    environmentFile: options.environmentFile,
+  });
   // A link inside the run folder would make the run read or write outside it.
   assertNoLinks(runDirectoryOf(loaded));
   const scope = {

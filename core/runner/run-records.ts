@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { stringify } from 'yaml';
 import { NoFollowAppender, writeFileNoFollow } from '../files/no-follow-files.js';
+import { provenanceComment } from '../config/environment-file.js';
 import type { LoadedPipeline } from '../config/load-pipeline.js';
 import { pluginSteps, type PluginStep } from '../config/pipeline-config.js';
 import { redactText } from '../config/redact.js';
@@ -37,6 +38,10 @@ export interface RunLockfile {
   readonly worker: Record<string, string | null>;
   /** Stage signatures of this run. */
   readonly stages: Record<string, string>;
+  /** The `--set` overrides the run was started with, in order (secrets redacted). */
+  readonly overrides: readonly string[];
+  /** The `.env` file read into the environment, with the names of the variables it set; null when none. */
+  readonly environmentFile: { readonly file: string; readonly variables: readonly string[] } | null;
 }
 
 /**
@@ -48,7 +53,15 @@ export function startRunRecords(loaded: LoadedPipeline, runDirectory: string, ev
   mkdirSync(runDirectory, { recursive: true });
   writeFileNoFollow(
     path.join(runDirectory, 'config.resolved.yaml'),
-    `# ${path.basename(loaded.file)} with extends merged, variables filled and secrets redacted\n` + stringify(loaded.redactedConfig),
+    `# ${path.basename(loaded.file)} with extends merged, variables filled and secrets redacted\n` +
+      redactText(
+        provenanceComment(
+          loaded.overrides.map((override) => override.argument),
+          loaded.environmentFile,
+        ),
+        loaded.secrets,
+      ) +
+      stringify(loaded.redactedConfig),
   );
   const eventsFile = new NoFollowAppender(path.join(runDirectory, 'events.jsonl'));
   const metricsFile = new NoFollowAppender(path.join(runDirectory, 'metrics.jsonl'));
@@ -87,6 +100,8 @@ export function writeLockfile(
     dataFiles: inputsOf('dataset')?.files,
     worker,
     stages: signatures,
+    overrides: loaded.overrides.map((override) => redactText(override.argument, loaded.secrets)),
+    environmentFile: loaded.environmentFile,
   };
   writeFileNoFollow(path.join(runDirectory, 'distill.lock.json'), JSON.stringify(lockfile, null, 2) + '\n');
   return lockfile;

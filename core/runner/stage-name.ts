@@ -1,5 +1,8 @@
-/** The stages of a run, in the order data flows through them. */
-export const stageNames = ['dataset', 'teacher', 'sampler', 'trainer', 'export', 'evaluate'] as const;
+/**
+ * The stages of a run, in the order data flows through them. Sampling is no stage of its own: it runs
+ * inside the trainer stage, so `--only`/`--from` offer only these.
+ */
+export const stageNames = ['dataset', 'teacher', 'trainer', 'export', 'evaluate'] as const;
 
 /** One of {@link stageNames}. */
 export type StageName = (typeof stageNames)[number];

@@ -50,12 +50,11 @@ export type TrainerStageOutput = TrainStageResult & { readonly metric: string };
 
 /**
  * The output of each stage: the contract between a stage and those after it, and what its record
- * stores. Sampling runs inside the trainer stage, so `sampler` has no output of its own.
+ * stores. Sampling runs inside the trainer stage, so it has no output (and no stage) of its own.
  */
 export interface StageOutputs {
   readonly dataset: DatasetStageOutput;
   readonly teacher: TeacherReport;
-  readonly sampler: never;
   readonly trainer: TrainerStageOutput;
   readonly export: ExportStageOutput;
   readonly evaluate: EvaluateStageOutput;

@@ -1,4 +1,5 @@
 import { UserError } from '../errors/user-error.js';
+import type { RequiredVariable } from '../plugins/plugin-requirements.js';
 
 /** Where a teacher looks for its API key. */
 export interface ApiKeyLookup {
@@ -44,6 +45,23 @@ export function resolveApiKey(lookup: ApiKeyLookup): string {
   });
 }
 
+/**
+ * The key variable a teacher needs before a run, for its descriptor's `requirements`: the same rule
+ * as {@link resolveApiKey} (none when the `api_key` option is given or `base_url` is another server),
+ * so that a run reports the unset key before it creates anything.
+ */
+export function requiredApiKeyVariables(lookup: Omit<ApiKeyLookup, 'environment'>, providerName: string): RequiredVariable[] {
+  if ((lookup.option ?? '').trim() !== '' || !isOfficialEndpoint(lookup)) return [];
+  return [
+    {
+      name: lookup.variable,
+      what: `no API key for the ${providerName} teacher`,
+      option: 'api_key',
+      fix: `export ${lookup.variable}=<your key>, or put ${lookup.variable}=<your key> in a .env file in the working directory (or set the teacher's api_key option to "\${${lookup.variable}}")`,
+    },
+  ];
+}
+
 /** What to tell a user whose key was rejected (401), depending on where the key came from. */
 export function apiKeyFix(lookup: ApiKeyLookup): string {
   if ((lookup.option ?? '').trim() !== '')
@@ -55,7 +73,7 @@ export function apiKeyFix(lookup: ApiKeyLookup): string {
 }
 
 /** No `base_url`, or one on the provider's own host over https. */
-function isOfficialEndpoint(lookup: ApiKeyLookup): boolean {
+function isOfficialEndpoint(lookup: Pick<ApiKeyLookup, 'baseUrl' | 'providerHost'>): boolean {
   if (!lookup.baseUrl) return true;
   try {
     const url = new URL(lookup.baseUrl);

@@ -7,6 +7,7 @@ import {
   dsbsDatasetNames,
   dsbsDirectoryVariable,
   dsbsFields,
+  dsbsFolderRequirement,
   dsbsGoldFile,
   dsbsLabels,
   dsbsSplits,
@@ -21,7 +22,7 @@ import { dsbsWorkedExamples } from './dsbs-worked-examples.js';
 export interface DsbsDatasetOptions {
   /** Which of the four datasets. */
   readonly name: DsbsDatasetName;
-  /** The `dsbs` folder; default: the `DISTILL_DSBS_DIR` environment variable. */
+  /** The `dsbs` folder; default: the `DISTILL_DSBS_DIR` environment variable (relative to the working directory). */
   readonly root?: string;
   /**
    * The student's input as a `{field}` template (e.g. `"Premise: {premise}\nHypothesis: {hypothesis}"` for a
@@ -93,7 +94,7 @@ export const dsbsDataset: PluginDescriptor<DsbsDatasetOptions, Dataset> & NamedD
       root: {
         type: 'string',
         existingPath: true,
-        description: `Folder holding anli1/, cqa/, esnli/ and svamp/ (e.g. ../shared/data/dsbs); default: $${dsbsDirectoryVariable}.`,
+        description: `Folder holding anli1/, cqa/, esnli/ and svamp/ (e.g. ../shared/data/dsbs); default: $${dsbsDirectoryVariable} (a relative path there resolves against the working directory).`,
       },
       student_input: {
         type: 'string',
@@ -105,6 +106,7 @@ export const dsbsDataset: PluginDescriptor<DsbsDatasetOptions, Dataset> & NamedD
   },
   exampleOptions: { name: 'esnli', root: '../shared/data/dsbs' },
   namedDatasets: Object.fromEntries(dsbsDatasetNames.map((name) => [name, namedDataset(name)])),
+  requirements: (options, context) => ({ paths: [dsbsFolderRequirement(options.name, options.root, context)] }),
   create(options, dependencies) {
     return createDsbsDataset(
       options.name,

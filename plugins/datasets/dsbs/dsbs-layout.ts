@@ -1,7 +1,8 @@
 import path from 'node:path';
 import { UserError } from '../../../core/errors/user-error.js';
 import { nliLabels } from '../../../core/parsing/label-normalisation.js';
-import { resolveDataFolder } from '../../../core/parsing/resolve-data-folder.js';
+import { dataFolderRequirement, resolveDataFolder, type DataFolderRequest } from '../../../core/parsing/resolve-data-folder.js';
+import type { RequiredPath, RequirementContext } from '../../../core/plugins/plugin-requirements.js';
 
 /**
  * The layout of the Distilling Step-by-Step data (`../shared/data/README.md`): which datasets there
@@ -64,25 +65,32 @@ export function assertDsbsSplit(name: DsbsDatasetName, split: string): void {
   }
 }
 
+/** The dsbs data folder as the `root` option or `$DISTILL_DSBS_DIR` names it. */
+function dsbsFolderRequest(root: string | undefined): DataFolderRequest {
+  return {
+    given: root,
+    option: 'root',
+    variable: dsbsDirectoryVariable,
+    what: 'dsbs data folder',
+    holds: 'the folder holding anli1/, cqa/, esnli/, svamp/ (e.g. ../shared/data/dsbs)',
+    plugin: 'dataset/dsbs',
+  };
+}
+
 /**
  * The dsbs data folder: the `root` option resolved against the pipeline's folder, else
- * `$DISTILL_DSBS_DIR`; a {@link UserError} naming both ways when neither is given.
+ * `$DISTILL_DSBS_DIR` resolved against the working directory; a {@link UserError} naming both ways
+ * when neither is given.
  */
 export function resolveDsbsRoot(
   root: string | undefined,
   baseDirectory: string,
   environment: Readonly<Record<string, string | undefined>>,
 ): string {
-  return resolveDataFolder(
-    {
-      given: root,
-      option: 'root',
-      variable: dsbsDirectoryVariable,
-      what: 'dsbs data folder',
-      holds: 'the folder holding anli1/, cqa/, esnli/, svamp/, e.g. ../shared/data/dsbs',
-      plugin: 'dataset/dsbs',
-    },
-    baseDirectory,
-    environment,
-  );
+  return resolveDataFolder(dsbsFolderRequest(root), baseDirectory, environment);
+}
+
+/** The dataset's own folder inside the dsbs data folder: what a run needs before it starts. */
+export function dsbsFolderRequirement(name: DsbsDatasetName, root: string | undefined, context: RequirementContext): RequiredPath {
+  return dataFolderRequirement(dsbsFolderRequest(root), context, name);
 }

@@ -4,7 +4,7 @@ import {
   type TeacherRequest,
   type TeacherResponse,
 } from '../../../core/plugins/kinds/teacher.js';
-import { apiKeyFix, resolveApiKey } from '../../../core/teacher/api-key.js';
+import { apiKeyFix, requiredApiKeyVariables, resolveApiKey, type ApiKeyLookup } from '../../../core/teacher/api-key.js';
 import { translateProviderError, type ProviderErrorContext } from '../../../core/teacher/provider-error.js';
 import { anthropicAccounting } from './anthropic-accounting.js';
 
@@ -64,6 +64,17 @@ function messagesApiInput(systemPrompt: string | undefined, request: TeacherRequ
   return { system, messages };
 }
 
+/** Where the teacher's key comes from: its `api_key` option, else $ANTHROPIC_API_KEY for Anthropic's own API only. */
+function keyLookupOf(options: AnthropicTeacherOptions): Omit<ApiKeyLookup, 'environment'> {
+  return {
+    option: options.api_key,
+    variable: 'ANTHROPIC_API_KEY',
+    plugin: 'teacher/anthropic',
+    baseUrl: options.base_url,
+    providerHost: 'api.anthropic.com',
+  };
+}
+
 /** The `anthropic` teacher: one Messages API call per example, through the official `@anthropic-ai/sdk`. */
 export const anthropicTeacher: TeacherDescriptor<AnthropicTeacherOptions> = {
   id: 'anthropic',
@@ -102,17 +113,11 @@ export const anthropicTeacher: TeacherDescriptor<AnthropicTeacherOptions> = {
   exampleOptions: { model: 'claude-3-5-haiku-latest', max_tokens: 256 },
   comparisonOptions: { model: 'claude-3-5-haiku' },
   accounting: (options) => anthropicAccounting(options.model, options.system_prompt),
+  requirements: (options) => ({ variables: requiredApiKeyVariables(keyLookupOf(options), 'Anthropic') }),
 
   async create(options, dependencies) {
     const plugin = 'teacher/anthropic';
-    const keyLookup = {
-      option: options.api_key,
-      environment: dependencies.environment,
-      variable: 'ANTHROPIC_API_KEY',
-      plugin,
-      baseUrl: options.base_url,
-      providerHost: 'api.anthropic.com',
-    };
+    const keyLookup = { ...keyLookupOf(options), environment: dependencies.environment };
     const apiKey = resolveApiKey(keyLookup);
     const { default: Anthropic } = await import('@anthropic-ai/sdk');
     const temperature = options.temperature;

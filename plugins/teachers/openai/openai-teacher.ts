@@ -4,7 +4,7 @@ import {
   type TeacherMessage,
   type TeacherResponse,
 } from '../../../core/plugins/kinds/teacher.js';
-import { apiKeyFix, resolveApiKey } from '../../../core/teacher/api-key.js';
+import { apiKeyFix, requiredApiKeyVariables, resolveApiKey, type ApiKeyLookup } from '../../../core/teacher/api-key.js';
 import { translateProviderError, type ProviderErrorContext } from '../../../core/teacher/provider-error.js';
 import { openAiAccounting } from './openai-accounting.js';
 
@@ -59,6 +59,17 @@ function isReasoningModel(model: string): boolean {
   return /^(o\d|gpt-5)/.test(model);
 }
 
+/** Where the teacher's key comes from: its `api_key` option, else $OPENAI_API_KEY for OpenAI's own API only. */
+function keyLookupOf(options: OpenAiTeacherOptions): Omit<ApiKeyLookup, 'environment'> {
+  return {
+    option: options.api_key,
+    variable: 'OPENAI_API_KEY',
+    plugin: 'teacher/openai',
+    baseUrl: options.base_url,
+    providerHost: 'api.openai.com',
+  };
+}
+
 /** The `openai` teacher: one chat-completions call per example, through the official `openai` SDK. */
 export const openAiTeacher: TeacherDescriptor<OpenAiTeacherOptions> = {
   id: 'openai',
@@ -93,17 +104,11 @@ export const openAiTeacher: TeacherDescriptor<OpenAiTeacherOptions> = {
   exampleOptions: { model: 'gpt-4o-mini', temperature: 0, max_tokens: 256 },
   comparisonOptions: { model: 'gpt-4o-mini' },
   accounting: (options) => openAiAccounting(options.model, options.system_prompt),
+  requirements: (options) => ({ variables: requiredApiKeyVariables(keyLookupOf(options), 'OpenAI') }),
 
   async create(options, dependencies) {
     const plugin = 'teacher/openai';
-    const keyLookup = {
-      option: options.api_key,
-      environment: dependencies.environment,
-      variable: 'OPENAI_API_KEY',
-      plugin,
-      baseUrl: options.base_url,
-      providerHost: 'api.openai.com',
-    };
+    const keyLookup = { ...keyLookupOf(options), environment: dependencies.environment };
     const apiKey = resolveApiKey(keyLookup);
     const { default: OpenAI } = await import('openai');
     const temperature = options.temperature ?? defaults.temperature;

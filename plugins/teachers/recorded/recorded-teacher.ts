@@ -1,5 +1,6 @@
 import type { Teacher } from '../../../core/plugins/kinds/teacher.js';
 import type { PluginDescriptor } from '../../../core/plugins/plugin-descriptor.js';
+import { dataFolderRequirement, type DataFolderRequest } from '../../../core/parsing/resolve-data-folder.js';
 import { recordedDatasetNames, recordingsDirectoryVariable, type RecordedDatasetName } from './dsbs-recordings.js';
 
 /** Options of {@link recordedTeacher}. */
@@ -16,6 +17,18 @@ export interface RecordedTeacherOptions {
   readonly model?: string;
   /** `approximate`: one token per 4 characters of prompt and completion; `zero`: report 0 tokens. */
   readonly usage?: 'approximate' | 'zero';
+}
+
+/** The dsbs folder of `source: dsbs` recordings, as the `root` option or `$DISTILL_DSBS_DIR` names it. */
+export function recordingsFolderRequest(options: RecordedTeacherOptions): DataFolderRequest {
+  return {
+    given: options.root,
+    option: 'root',
+    variable: recordingsDirectoryVariable,
+    what: 'dsbs data folder',
+    holds: 'the folder holding <dataset>/llm/<split>_CoT_<n>.json (e.g. ../shared/data/dsbs)',
+    plugin: 'teacher/recorded',
+  };
 }
 
 /**
@@ -50,6 +63,11 @@ export const recordedTeacher: PluginDescriptor<RecordedTeacherOptions, Teacher> 
     ],
   },
   exampleOptions: { source: 'dsbs', dataset: 'esnli', root: '../shared/data/dsbs' },
+  // The recordings of source dsbs are checked before a run; a jsonl file is checked by its schema (existingPath).
+  requirements: (options, context) =>
+    options.source === 'dsbs' && options.dataset !== undefined
+      ? { paths: [dataFolderRequirement(recordingsFolderRequest(options), context, `${options.dataset}/llm`)] }
+      : {},
   async create(options, dependencies) {
     const { createRecordedTeacher } = await import('./create-recorded-teacher.js');
     return createRecordedTeacher(options, dependencies);

@@ -3,8 +3,8 @@ import type { PluginDependencies } from '../../../core/plugins/plugin-dependenci
 import { UserError } from '../../../core/errors/user-error.js';
 import { assertReadableFile } from '../../../core/parsing/read-lines.js';
 import { resolveDataFolder } from '../../../core/parsing/resolve-data-folder.js';
-import { readDsbsRecordings, recordingsDirectoryVariable } from './dsbs-recordings.js';
-import type { RecordedTeacherOptions } from './recorded-teacher.js';
+import { readDsbsRecordings } from './dsbs-recordings.js';
+import { recordingsFolderRequest, type RecordedTeacherOptions } from './recorded-teacher.js';
 import { readJsonlRecordings, type Recordings } from './recordings.js';
 
 const plugin = 'teacher/recorded';
@@ -22,18 +22,7 @@ export function dsbsRecordingSource(options: RecordedTeacherOptions, dependencie
   const dataset = options.dataset;
   if (dataset === undefined)
     throw new UserError({ message: 'source dsbs needs the option dataset', plugin, fix: 'add dataset: anli1, cqa, esnli or svamp' });
-  const root = resolveDataFolder(
-    {
-      given: options.root,
-      option: 'root',
-      variable: recordingsDirectoryVariable,
-      what: 'dsbs data folder',
-      holds: 'the folder holding <dataset>/llm/<split>_CoT_<n>.json, e.g. ../shared/data/dsbs',
-      plugin,
-    },
-    dependencies.baseDirectory,
-    dependencies.environment,
-  );
+  const root = resolveDataFolder(recordingsFolderRequest(options), dependencies.baseDirectory, dependencies.environment);
   const bySplit = new Map<string, Promise<Recordings>>();
   return {
     lookup: async (split) => {

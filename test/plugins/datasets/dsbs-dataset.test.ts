@@ -121,7 +121,10 @@ test('root defaults to DISTILL_DSBS_DIR; neither given is a UserError naming bot
     (error: unknown) => {
       assert.ok(error instanceof UserError);
       assert.equal(error.problems[0]!.plugin, 'dataset/dsbs');
-      assert.match(error.problems[0]!.fix!, /set the option root .* or the environment variable DISTILL_DSBS_DIR/);
+      assert.match(
+        error.problems[0]!.fix!,
+        /set DISTILL_DSBS_DIR to the folder holding anli1\/.*: export DISTILL_DSBS_DIR=.*; or set the option root/,
+      );
       return true;
     },
   );
