@@ -43,14 +43,12 @@ export default class RunCommand extends BaseCommand {
       environmentFile: this.environmentFile,
     };
     if (flags['dry-run']) return this.dryRun(args.pipeline, selection);
-    const [{ builtinRegistry }, { progressListener, progressModeFor }, { formatTeacherFailures }, { runPipeline }, { modelUsageLines }] =
-      await Promise.all([
-        import('../../plugins/composition-root.js'),
-        import('../../core/progress/progress-display.js'),
-        import('../../core/teacher/format-teacher-report.js'),
-        import('../../core/runner/run-pipeline.js'),
-        import('../../core/runner/model-usage.js'),
-      ]);
+    const [{ builtinRegistry }, { progressListener, progressModeFor }, { formatTeacherFailures }, { runPipeline }] = await Promise.all([
+      import('../../plugins/composition-root.js'),
+      import('../../core/progress/progress-display.js'),
+      import('../../core/teacher/format-teacher-report.js'),
+      import('../../core/runner/run-pipeline.js'),
+    ]);
     const cancel = new AbortController();
     const stopHandling = stopOnInterrupt(
       cancel,
@@ -94,16 +92,7 @@ export default class RunCommand extends BaseCommand {
             '\n',
         );
       }
-      if (!this.jsonEnabled()) {
-        const student = result.summary.student;
-        if (student)
-          this.log(
-            `student test accuracy ${(student.testAccuracy * 100).toFixed(1)}% (majority class ${student.majorityClassAccuracy === null ? '–' : (student.majorityClassAccuracy * 100).toFixed(1) + '%'})`,
-          );
-        this.log(`report: ${result.report.html}`);
-        this.log(`        ${result.report.markdown}`);
-        if (result.model) for (const line of modelUsageLines(result.model, process.cwd())) this.log(line);
-      }
+      if (!this.jsonEnabled()) await this.showResult(result);
       return result;
     } catch (error) {
       display.finish();
@@ -116,6 +105,19 @@ export default class RunCommand extends BaseCommand {
     } finally {
       stopHandling();
     }
+  }
+
+  /** What a finished run prints: the student's accuracy, where the report is, the model folder and how to try it. */
+  private async showResult(result: RunPipelineResult): Promise<void> {
+    const { modelUsageLines } = await import('../../core/runner/model-usage.js');
+    const student = result.summary.student;
+    if (student)
+      this.log(
+        `student test accuracy ${(student.testAccuracy * 100).toFixed(1)}% (majority class ${student.majorityClassAccuracy === null ? '–' : (student.majorityClassAccuracy * 100).toFixed(1) + '%'})`,
+      );
+    this.log(`report: ${result.report.html}`);
+    this.log(`        ${result.report.markdown}`);
+    if (result.model) for (const line of modelUsageLines(result.model, process.cwd())) this.log(line);
   }
 
   /** `--dry-run`: the plan, its cost and what a real run would stop at; exits 1 when it would stop. */
