@@ -38,7 +38,9 @@ function lossChart(student: StudentSummary): string {
     title: 'Training loss and validation accuracy',
     xLabel: 'step',
     yLabel: 'loss',
-    ...(validation.length > 0 ? { right: { series: validation, label: 'validation accuracy (%)', limits: [0, 100] as const } } : {}),
+    width: 900,
+    height: 340,
+    ...(validation.length > 0 ? { right: { series: validation, label: 'validation accuracy (%)', domain: [0, 100] as const } } : {}),
     ...(bestStep !== null ? { markers: [{ x: bestStep, label: `chosen checkpoint (step ${bestStep})` }] } : {}),
   });
 }
@@ -123,7 +125,8 @@ table { border-collapse: collapse; margin: 0.5rem 0 1.5rem; font-size: 0.9rem; }
 th, td { border: 1px solid #d4d4d8; padding: 0.3rem 0.6rem; text-align: left; }
 th { background: #f4f4f5; }
 td { white-space: pre-wrap; vertical-align: top; }
-pre { background: #f4f4f5; padding: 0.6rem 0.8rem; overflow-x: auto; font-size: 0.85rem; }
+pre { background: #f4f4f5; padding: 0.6rem 0.8rem; font-size: 0.85rem; white-space: pre-wrap; overflow-wrap: anywhere; }
+figure svg { max-width: 100%; height: auto; }
 figure { margin: 1rem 0; }
 figcaption { font-size: 0.85rem; color: #52525b; }
 </style>

@@ -5,8 +5,8 @@ import type { Series } from './run-summary.js';
 export interface RightAxis {
   readonly series: readonly Series[];
   readonly label: string;
-  /** Bounds the axis may not cross (accuracies in percent: [0, 100]). */
-  readonly limits?: readonly [number, number];
+  /** The axis' whole range, whatever the values (accuracies in percent: [0, 100], so that 0% reads as 0%). */
+  readonly domain: readonly [number, number];
 }
 
 /** A vertical line across the plot at one x, with a label (the chosen checkpoint). */
@@ -31,6 +31,9 @@ export interface ChartOptions {
 }
 
 const palette = ['#2563eb', '#dc2626', '#16a34a', '#9333ea', '#ea580c', '#0891b2'];
+
+/** Legend entries side by side under the plot. */
+const legendColumns = 3;
 
 /** Colour of validation curves on the right axis: apart from the loss colours. */
 const rightColor = '#0f766e';
@@ -67,19 +70,35 @@ function seriesPath(series: Series, x: (value: number) => number, y: (value: num
   return series.points.map((point, index) => `${index === 0 ? 'M' : 'L'}${x(point.x).toFixed(1)},${y(point.y).toFixed(1)}`).join(' ');
 }
 
-/**
- * A self-contained SVG line chart: no script, no external font or stylesheet, so the report page
- * renders offline and the same markup can be embedded in Markdown viewers that allow SVG. Scales and
- * ticks come from d3-scale; a `faint` series is drawn thin and pale behind the others and left out of
- * the legend (the raw curve behind its smoothed one).
- */
-export function svgLineChart(series: readonly Series[], options: ChartOptions): string {
+/** The chart's size, plot area and scales, as every part of the drawing needs them. */
+interface Frame {
+  readonly width: number;
+  readonly height: number;
+  readonly left: number;
+  readonly top: number;
+  readonly plotWidth: number;
+  readonly plotHeight: number;
+  readonly x: ScaleLinear<number, number>;
+  readonly y: ScaleLinear<number, number>;
+  readonly yRight: ScaleLinear<number, number> | null;
+}
+
+/** One legend entry. */
+interface LegendEntry {
+  readonly name: string;
+  readonly color: string;
+  readonly dashed: boolean;
+}
+
+/** Size and scales: the legend's rows under the plot make the chart taller, never the plot smaller. */
+function frameOf(series: readonly Series[], options: ChartOptions): Frame {
   const width = options.width ?? 560;
-  const height = options.height ?? 300;
-  const margin = { top: 32, right: options.right ? 56 : 16, bottom: 44, left: 56 };
+  const rightSeries = options.right?.series ?? [];
+  const legendRows = Math.ceil((series.filter((each) => !each.faint).length + rightSeries.length) / legendColumns);
+  const height = (options.height ?? 300) + legendRows * 16;
+  const margin = { top: 32, right: options.right ? 56 : 16, bottom: 48 + legendRows * 16, left: 56 };
   const plotWidth = width - margin.left - margin.right;
   const plotHeight = height - margin.top - margin.bottom;
-  const rightSeries = options.right?.series ?? [];
   const points = series.flatMap((each) => each.points);
   const errors = series.flatMap((each, seriesIndex) =>
     each.points.flatMap((point, index) => {
@@ -88,58 +107,70 @@ export function svgLineChart(series: readonly Series[], options: ChartOptions): 
     }),
   );
   const xs = [...points, ...rightSeries.flatMap((each) => each.points)].map((point) => point.x);
-  const x = niceScale(xs, [margin.left, margin.left + plotWidth]);
-  const y = niceScale([...points.map((point) => point.y), ...errors], [margin.top + plotHeight, margin.top], options.yLimits);
-  const yRight = options.right
-    ? niceScale(
-        rightSeries.flatMap((each) => each.points.map((point) => point.y)),
-        [margin.top + plotHeight, margin.top],
-        options.right.limits,
-      )
-    : null;
+  const bottom = margin.top + plotHeight;
+  return {
+    width,
+    height,
+    left: margin.left,
+    top: margin.top,
+    plotWidth,
+    plotHeight,
+    x: niceScale(xs, [margin.left, margin.left + plotWidth]),
+    y: niceScale([...points.map((point) => point.y), ...errors], [bottom, margin.top], options.yLimits),
+    yRight: options.right
+      ? scaleLinear()
+          .domain([...options.right.domain])
+          .range([bottom, margin.top])
+      : null,
+  };
+}
 
+/** Grid lines, tick labels and axis labels. */
+function axesMarkup(frame: Frame, options: ChartOptions): string[] {
+  const { x, y, yRight, left, top, plotWidth, plotHeight } = frame;
   const parts: string[] = [];
-  parts.push(
-    `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${width} ${height}" width="${width}" height="${height}" role="img" aria-label="${escapeXml(options.title)}" font-family="system-ui, sans-serif" font-size="11">`,
-  );
-  parts.push(`<text x="${width / 2}" y="18" text-anchor="middle" font-size="13" font-weight="600">${escapeXml(options.title)}</text>`);
-  parts.push(`<rect x="${margin.left}" y="${margin.top}" width="${plotWidth}" height="${plotHeight}" fill="none" stroke="#d4d4d8"/>`);
   const yFormat = y.tickFormat(5);
   for (const tick of y.ticks(5)) {
     const position = y(tick).toFixed(1);
-    parts.push(`<line x1="${margin.left}" x2="${margin.left + plotWidth}" y1="${position}" y2="${position}" stroke="#f4f4f5"/>`);
-    parts.push(`<text x="${margin.left - 6}" y="${position}" text-anchor="end" dominant-baseline="middle">${yFormat(tick)}</text>`);
+    parts.push(`<line x1="${left}" x2="${left + plotWidth}" y1="${position}" y2="${position}" stroke="#f4f4f5"/>`);
+    parts.push(`<text x="${left - 6}" y="${position}" text-anchor="end" dominant-baseline="middle">${yFormat(tick)}</text>`);
   }
-  if (yRight) {
+  if (yRight && options.right) {
     const rightFormat = yRight.tickFormat(5);
     for (const tick of yRight.ticks(5)) {
       parts.push(
-        `<text x="${margin.left + plotWidth + 6}" y="${yRight(tick).toFixed(1)}" dominant-baseline="middle" fill="${rightColor}">${rightFormat(tick)}</text>`,
+        `<text x="${left + plotWidth + 6}" y="${yRight(tick).toFixed(1)}" dominant-baseline="middle" fill="${rightColor}">${rightFormat(tick)}</text>`,
       );
     }
     parts.push(
-      `<text transform="translate(${width - 12} ${margin.top + plotHeight / 2}) rotate(90)" text-anchor="middle" fill="${rightColor}">${escapeXml(options.right!.label)}</text>`,
+      `<text transform="translate(${frame.width - 12} ${top + plotHeight / 2}) rotate(90)" text-anchor="middle" fill="${rightColor}">${escapeXml(options.right.label)}</text>`,
     );
   }
   const xFormat = x.tickFormat(6);
   for (const tick of x.ticks(6)) {
-    parts.push(`<text x="${x(tick).toFixed(1)}" y="${margin.top + plotHeight + 16}" text-anchor="middle">${xFormat(tick)}</text>`);
+    parts.push(`<text x="${x(tick).toFixed(1)}" y="${top + plotHeight + 16}" text-anchor="middle">${xFormat(tick)}</text>`);
   }
-  parts.push(`<text x="${margin.left + plotWidth / 2}" y="${height - 6}" text-anchor="middle">${escapeXml(options.xLabel)}</text>`);
+  parts.push(`<text x="${left + plotWidth / 2}" y="${top + plotHeight + 34}" text-anchor="middle">${escapeXml(options.xLabel)}</text>`);
   parts.push(
-    `<text transform="translate(14 ${margin.top + plotHeight / 2}) rotate(-90)" text-anchor="middle">${escapeXml(options.yLabel)}</text>`,
+    `<text transform="translate(14 ${top + plotHeight / 2}) rotate(-90)" text-anchor="middle">${escapeXml(options.yLabel)}</text>`,
   );
   for (const marker of options.markers ?? []) {
-    const position = x(marker.x).toFixed(1);
+    const position = x(marker.x);
     parts.push(
-      `<line x1="${position}" x2="${position}" y1="${margin.top}" y2="${margin.top + plotHeight}" stroke="#52525b" stroke-dasharray="4 3"/>`,
+      `<line x1="${position.toFixed(1)}" x2="${position.toFixed(1)}" y1="${top}" y2="${top + plotHeight}" stroke="#52525b" stroke-dasharray="4 3"/>`,
     );
     parts.push(
-      `<text x="${Number(position) - 4}" y="${margin.top + plotHeight - 6}" text-anchor="end" fill="#52525b">${escapeXml(marker.label)}</text>`,
+      `<text x="${(position - 4).toFixed(1)}" y="${top + plotHeight - 6}" text-anchor="end" fill="#52525b">${escapeXml(marker.label)}</text>`,
     );
   }
-  const legend: { name: string; color: string; dashed: boolean }[] = [];
-  // Faint series first, so that the curves they stand behind are drawn over them.
+  return parts;
+}
+
+/** The left axis' series (faint ones first, under the rest) with error bars and points, and their legend entries. */
+function seriesMarkup(frame: Frame, series: readonly Series[], options: ChartOptions): { parts: string[]; legend: LegendEntry[] } {
+  const { x, y } = frame;
+  const parts: string[] = [];
+  const legend: LegendEntry[] = [];
   const ordered = series
     .map((each, index) => ({ each, index }))
     .sort((left, right) => Number(!!right.each.faint) - Number(!!left.each.faint));
@@ -165,27 +196,50 @@ export function svgLineChart(series: readonly Series[], options: ChartOptions): 
     });
     legend.push({ name: each.name, color, dashed: false });
   }
-  if (yRight) {
-    for (const each of rightSeries) {
-      if (each.points.length > 1) {
-        parts.push(
-          `<path d="${seriesPath(each, x, yRight)}" fill="none" stroke="${rightColor}" stroke-width="1.6" stroke-dasharray="5 3"/>`,
-        );
-      }
-      for (const point of each.points) {
-        parts.push(`<circle cx="${x(point.x).toFixed(1)}" cy="${yRight(point.y).toFixed(1)}" r="3" fill="${rightColor}"/>`);
-      }
-      legend.push({ name: each.name, color: rightColor, dashed: true });
+  const yRight = frame.yRight;
+  for (const each of yRight ? (options.right?.series ?? []) : []) {
+    if (each.points.length > 1) {
+      parts.push(
+        `<path d="${seriesPath(each, x, yRight!)}" fill="none" stroke="${rightColor}" stroke-width="1.6" stroke-dasharray="5 3"/>`,
+      );
     }
+    for (const point of each.points) {
+      parts.push(`<circle cx="${x(point.x).toFixed(1)}" cy="${yRight!(point.y).toFixed(1)}" r="3" fill="${rightColor}"/>`);
+    }
+    legend.push({ name: each.name, color: rightColor, dashed: true });
   }
-  legend.forEach((entry, index) => {
-    const legendY = margin.top + 12 + index * 14;
-    const left = margin.left + plotWidth - 150;
-    parts.push(
+  return { parts, legend };
+}
+
+/** The legend, in rows of {@link legendColumns} under the plot. */
+function legendMarkup(frame: Frame, legend: readonly LegendEntry[]): string[] {
+  return legend.flatMap((entry, index) => {
+    const legendY = frame.top + frame.plotHeight + 54 + Math.floor(index / legendColumns) * 16;
+    const left = frame.left + (index % legendColumns) * (frame.plotWidth / legendColumns);
+    return [
       `<line x1="${left}" x2="${left + 12}" y1="${legendY}" y2="${legendY}" stroke="${entry.color}" stroke-width="2.5"${entry.dashed ? ' stroke-dasharray="4 2"' : ''}/>`,
-    );
-    parts.push(`<text x="${left + 16}" y="${legendY}" dominant-baseline="middle">${escapeXml(entry.name)}</text>`);
+      `<text x="${left + 16}" y="${legendY}" dominant-baseline="middle">${escapeXml(entry.name)}</text>`,
+    ];
   });
-  parts.push('</svg>');
-  return parts.join('');
+}
+
+/**
+ * A self-contained SVG line chart: no script, no external font or stylesheet, so the report page
+ * renders offline and the same markup can be embedded in Markdown viewers that allow SVG. Scales and
+ * ticks come from d3-scale; a `faint` series is drawn thin and pale behind the others and left out of
+ * the legend (the raw curve behind its smoothed one).
+ */
+export function svgLineChart(series: readonly Series[], options: ChartOptions): string {
+  const frame = frameOf(series, options);
+  const { width, height } = frame;
+  const drawn = seriesMarkup(frame, series, options);
+  return [
+    `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${width} ${height}" width="${width}" height="${height}" role="img" aria-label="${escapeXml(options.title)}" font-family="system-ui, sans-serif" font-size="11">`,
+    `<text x="${width / 2}" y="18" text-anchor="middle" font-size="13" font-weight="600">${escapeXml(options.title)}</text>`,
+    `<rect x="${frame.left}" y="${frame.top}" width="${frame.plotWidth}" height="${frame.plotHeight}" fill="none" stroke="#d4d4d8"/>`,
+    ...axesMarkup(frame, options),
+    ...drawn.parts,
+    ...legendMarkup(frame, drawn.legend),
+    '</svg>',
+  ].join('');
 }

@@ -2,7 +2,7 @@ import type { ModelUsage } from './run-summary.js';
 
 /** A shell word: single-quoted, or `$'…'` (ANSI-C quoting) where it holds a line break. */
 export function shellQuote(text: string): string {
-  if (/^[A-Za-z0-9_./:=@%+-]+$/.test(text)) return text;
+  if (/^[A-Za-z0-9_./:=@%+,-]+$/.test(text)) return text;
   if (!/[\n\r\t]/.test(text)) return `'${text.replace(/'/g, `'\\''`)}'`;
   const escaped = text.replace(/\\/g, '\\\\').replace(/'/g, "\\'").replace(/\n/g, '\\n').replace(/\r/g, '\\r').replace(/\t/g, '\\t');
   return `$'${escaped}'`;

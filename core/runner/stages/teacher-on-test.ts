@@ -36,14 +36,6 @@ export async function teacherOnTest(
   const { loaded } = context;
   const { splits, limit } = loaded.config.dataset;
   const split = splits.test;
-  if (split === undefined) {
-    throw new UserError({
-      file: loaded.file,
-      pointer: '/evaluation/teacher_on_test',
-      message: 'evaluation.teacher_on_test asks the teacher for the test split, but the dataset names none',
-      fix: 'set dataset.splits.test, or remove teacher_on_test',
-    });
-  }
   const directory = path.join(stage.stageDirectory, 'teacher-test');
   const report = await askTeacher(context, stage, {
     splits: [{ split, limit: limit.test }],
