@@ -1,4 +1,3 @@
-import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import type { EvaluationSettings } from '../../config/pipeline-config.js';
@@ -192,7 +191,9 @@ export async function evaluateStage(context: PipelineContext): Promise<StageDefi
         : {}),
     },
     run: (stage) => evaluate(context, stage, evaluation, dataset.labels),
-    // Records stored before the stage kept its predictions are scored again in place (the report needs them).
-    reusable: (output) => typeof output.predictionsFile === 'string' && existsSync(output.predictionsFile) && output.serving !== undefined,
+    // Records stored before the stage kept its example predictions and CPU time are scored again in
+    // place (the report needs them). Only fields are checked, never a stored path, so that a moved
+    // project keeps its record.
+    reusable: (output) => output.examplePredictions !== undefined && output.serving !== undefined,
   };
 }

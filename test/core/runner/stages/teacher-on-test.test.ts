@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { isUserError } from '../../../../core/errors/user-error.js';
@@ -79,6 +79,18 @@ test(
     const again = second.outcomes.of('evaluate')!.record.output.teacherOnTest!;
     assert.equal(again.report.cached, 40);
     assert.equal(again.accuracy, 0.5);
+
+    // A record stored before the stage kept its example predictions and CPU time is evaluated again in
+    // place, its teacher answers resumed from the stage folder: no request either.
+    const recordFile = path.join(second.outcomes.of('evaluate')!.directory, 'stage.json');
+    const record = JSON.parse(readFileSync(recordFile, 'utf8')) as { output: Record<string, unknown> };
+    delete record.output.examplePredictions;
+    delete record.output.serving;
+    writeFileSync(recordFile, JSON.stringify(record));
+    const third = await runPipeline(pipeline, { registry: builtinRegistry(), environment: process.env });
+    assert.equal(third.stages.at(-1)!.status, 'computed');
+    assert.equal(third.outcomes.of('evaluate')!.record.output.examplePredictions!.length, 10);
+    assert.equal(server.requests.length, requestsBefore);
   },
 );
 
