@@ -111,6 +111,14 @@ test(
       new RegExp(`${studentCost.cpuSecondsPerThousand.toFixed(2)} CPU-seconds\\s+\\$[\\d.e-]+ at \\$0\\.04 per CPU-core hour`),
     );
     assert.match(page.text, /p50\s+p95\s+batch\s+onnxruntime threads/);
+    // The loss chart's validation curve and chosen checkpoint come from the trainer's metrics (evaluations at steps 12 and 24).
+    const student = result.summary.student!;
+    assert.deepEqual(
+      student.validationCurve!.points.map((point) => point.x),
+      [12, 24],
+    );
+    assert.ok(student.bestStep === 12 || student.bestStep === 24);
+    assert.ok(page.text.includes(`chosen checkpoint (step ${student.bestStep})`));
     assert.match(page.text, /Student confusion matrix/);
     assert.match(page.text, /The first 10 test examples/);
     assert.match(page.text, /Use the model/);
