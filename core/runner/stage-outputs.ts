@@ -44,7 +44,7 @@ export interface EvaluateStageOutput {
   readonly precision?: StudentPrecision;
   /** The labels label scoring was given (a T5 folder carries none; a causal-LM folder's own are used): null for none. */
   readonly scoredLabels?: readonly string[] | null;
-  /** `predictions.jsonl` in the stage's folder: `{id, input, gold, predicted, confidence?}` per test example. */
+  /** `predictions.jsonl`, relative to the stage's folder: `{id, input, gold, predicted, confidence?}` per test example. */
   readonly predictionsFile?: string;
   /** Gold against predicted over the dataset's closed label set; null where the answers are free text. */
   readonly confusion?: ConfusionMatrix | null;
@@ -62,7 +62,7 @@ export interface TeacherOnTestOutput {
   readonly examples: number;
   readonly correct: number;
   readonly accuracy: number;
-  /** The teacher's records of the test split (`teacher-test/teacher-records.jsonl` in the stage's folder). */
+  /** The teacher's records of the test split, relative to the evaluate stage's folder (`teacher-test/teacher-records.jsonl`). */
   readonly recordsFile: string;
   /** The teach report of those records: tokens, price, failures. */
   readonly report: TeacherReport;

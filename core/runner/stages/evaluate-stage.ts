@@ -115,8 +115,9 @@ async function evaluate(
     studentOptions,
     predictOptions,
   );
-  const predictionsFile = path.join(stage.stageDirectory, 'predictions.jsonl');
-  writePredictions(predictionsFile, examples, scored.predictions);
+  // Named relative to the stage's folder, so that a moved project's record still finds it.
+  const predictionsFile = 'predictions.jsonl';
+  writePredictions(path.join(stage.stageDirectory, predictionsFile), examples, scored.predictions);
   const evaluator = await context.instances.of(context.loaded, 'evaluator', context.loaded.config.evaluators[0]!);
   const matches = (predicted: string, gold: string) => evaluator.score(predicted, gold) >= 1;
   const teacher = evaluation.teacher_on_test ? await teacherOnTest(context, stage, examples, evaluator) : null;

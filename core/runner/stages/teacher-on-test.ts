@@ -54,13 +54,15 @@ export async function teacherOnTest(
           : 'run again to ask the failed examples once more (the answers so far are kept), or remove teacher_on_test',
     });
   }
-  const recordsFile = path.join(directory, 'teacher-records.jsonl');
-  const records = new Map((await readTeacherRecords(recordsFile, loaded.file)).map((record) => [record.id, record]));
+  const records = new Map(
+    (await readTeacherRecords(path.join(directory, 'teacher-records.jsonl'), loaded.file)).map((record) => [record.id, record]),
+  );
   let correct = 0;
   for (const example of examples) {
     const label = records.get(example.id)?.teacher_label;
     if (label !== null && label !== undefined) correct += evaluator.score(label, example.label);
   }
   const accuracy = examples.length === 0 ? 0 : correct / examples.length;
+  const recordsFile = path.join('teacher-test', 'teacher-records.jsonl');
   return { output: { examples: examples.length, correct, accuracy, recordsFile, report }, records };
 }

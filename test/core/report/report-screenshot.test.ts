@@ -43,6 +43,7 @@ test(
     );
     const result = await runPipeline(file, { environment: { ...process.env, TINY_RUNS: runs } });
     const evaluated = result.outcomes.of('evaluate')!.record.output;
+    const evaluateFolder = result.outcomes.of('evaluate')!.directory;
     const testFile = result.outcomes.of('dataset')!.record.output.testFile;
     const gold = jsonLines<{ id: string; label: string }>(testFile);
 
@@ -51,7 +52,9 @@ test(
     assert.equal(evaluated.examples, 60);
     assert.equal(onTest.examples, 60);
     const teacherRecords = new Map(
-      jsonLines<{ id: string; split: string; teacher_label: string | null }>(onTest.recordsFile).map((record) => [record.id, record]),
+      jsonLines<{ id: string; split: string; teacher_label: string | null }>(path.join(evaluateFolder, onTest.recordsFile)).map(
+        (record) => [record.id, record],
+      ),
     );
     assert.ok([...teacherRecords.values()].every((record) => record.split === 'test'));
     const teacherCorrect = gold.filter((example) => {
@@ -64,7 +67,7 @@ test(
     assert.ok(trainingRecords.every((record) => record.split === 'valid'));
 
     // The student's predictions file is what its accuracy and confusion matrix count.
-    const predictions = jsonLines<{ id: string; gold: string; predicted: string }>(evaluated.predictionsFile!);
+    const predictions = jsonLines<{ id: string; gold: string; predicted: string }>(path.join(evaluateFolder, evaluated.predictionsFile!));
     assert.deepEqual(
       predictions.map((prediction) => prediction.id),
       gold.map((example) => example.id),
