@@ -66,6 +66,10 @@ export interface EvaluationSettings {
   readonly score_labels: boolean;
   /** Which exported graphs to evaluate. */
   readonly precision: 'fp32' | 'int8';
+  /** Ask the teacher for the test examples too, so that the report compares both on the same examples. */
+  readonly teacher_on_test: boolean;
+  /** US dollars per CPU-core hour, for the student's cost per 1,000 predictions in the report. */
+  readonly cpu_price_per_hour: number;
 }
 
 /** The axes of a sweep; an absent axis keeps the pipeline's own value. */

@@ -1,7 +1,7 @@
 import { standalonePluginDependencies } from '../plugins/plugin-dependencies.js';
 import type { PluginRegistry } from '../plugins/plugin-registry.js';
-import { readEvaluationExamples, type EvaluationSource } from './evaluation-examples.js';
-import { loadStudent, type LoadStudentOptions } from './load-student.js';
+import { readEvaluationExamples, type EvaluationExample, type EvaluationSource } from './evaluation-examples.js';
+import { loadStudent, type LoadStudentOptions, type Prediction } from './load-student.js';
 import { createEvaluator, scorePredictions, type Score } from './score-predictions.js';
 
 /** What `distill eval` scores. */
@@ -31,11 +31,19 @@ export interface EvaluationReport extends Score {
   readonly seconds: number;
 }
 
+/** An {@link EvaluationReport} with what it was computed from, position by position. */
+export interface ScoredStudent {
+  readonly report: EvaluationReport;
+  readonly examples: readonly EvaluationExample[];
+  readonly predictions: readonly Prediction[];
+}
+
 /**
  * Scores an exported student on a dataset split with the `predict` task only (the rationale is
- * not needed to score labels), using the pipeline's own evaluator for the dataset's metric.
+ * not needed to score labels), using the pipeline's own evaluator for the dataset's metric, and
+ * keeps each prediction (the evaluate stage's confusion matrix and example predictions).
  */
-export async function evaluateStudent(request: EvaluateStudentRequest): Promise<EvaluationReport> {
+export async function scoreStudent(request: EvaluateStudentRequest): Promise<ScoredStudent> {
   const { registry } = request;
   const set = await readEvaluationExamples(request, registry);
   const student = await loadStudent(request.model, request.student);
@@ -46,25 +54,35 @@ export async function evaluateStudent(request: EvaluateStudentRequest): Promise<
     });
     const evaluator = await createEvaluator(registry, set.metric, dependencies);
     const started = performance.now();
-    const labels: string[] = [];
+    const predictions: Prediction[] = [];
     const chunk = 64;
     for (let start = 0; start < set.examples.length; start += chunk) {
-      const predictions = await student.predict(
+      const batch = await student.predict(
         set.examples.slice(start, start + chunk).map((example) => example.input),
         request.scoreLabels ? { scoreLabels: true, ...(request.labels ? { labels: request.labels } : {}) } : {},
       );
-      labels.push(...predictions.map((prediction) => prediction.label));
-      request.onProgress?.(labels.length, set.examples.length);
+      predictions.push(...batch);
+      request.onProgress?.(predictions.length, set.examples.length);
     }
-    const score = scorePredictions(evaluator, labels, set.examples);
-    return {
+    const score = scorePredictions(
+      evaluator,
+      predictions.map((prediction) => prediction.label),
+      set.examples,
+    );
+    const report = {
       ...score,
       model: student.directory,
       dataset: set.description,
       precision: student.precision,
       seconds: (performance.now() - started) / 1000,
     };
+    return { report, examples: set.examples, predictions };
   } finally {
     await student.close();
   }
+}
+
+/** {@link scoreStudent}'s report alone: what `distill eval` prints. */
+export async function evaluateStudent(request: EvaluateStudentRequest): Promise<EvaluationReport> {
+  return (await scoreStudent(request)).report;
 }

@@ -15,17 +15,17 @@ export function meanAndSpread(values: readonly number[]): string {
   return values.length > 1 ? `${percent(mean(values))} ± ${(spread * 100).toFixed(1)}` : percent(mean(values));
 }
 
-/** The report's tables, in order: teacher, student, sweep. */
+/** The report's tables about training, in order: teacher, student, sweep, stages. */
 export function reportTables(summary: RunSummary): Table[] {
   const tables: Table[] = [];
   const { teacher, student } = summary;
   if (teacher) {
     tables.push({
-      title: 'Teacher',
+      title: 'Teacher (its training answers)',
       header: [
         'provider / model',
         'examples',
-        'label accuracy',
+        'agreement with gold',
         'explanation rate',
         'unparsed',
         'failed',

@@ -34,3 +34,16 @@ export function formatBytes(bytes: number | null): string {
   }
   return `${value.toFixed(unit === 0 ? 0 : 1)} ${units[unit]}`;
 }
+
+/**
+ * Exponential moving average with the start debiased (as TensorBoard smooths scalars): each value is
+ * `weight` of the previous average and `1 − weight` of the new value, divided by `1 − weight^n` so that
+ * the first values are not pulled towards 0. `weight` 0 returns the values as they are.
+ */
+export function exponentialMovingAverage(values: readonly number[], weight: number): number[] {
+  let average = 0;
+  return values.map((value, index) => {
+    average = average * weight + (1 - weight) * value;
+    return weight === 0 ? value : average / (1 - weight ** (index + 1));
+  });
+}

@@ -1,5 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import type { LoadedPipeline } from '../config/load-pipeline.js';
+import { comparisonSummary, defaultCpuPricePerHour } from '../report/comparison-summary.js';
 import type { RunSummary, Series, StudentSummary, TeacherSummary } from '../report/run-summary.js';
 import type { TeacherReport } from '../teacher/teacher-report.js';
 import type { StageOutcomes } from './run-stages.js';
@@ -26,6 +27,19 @@ export function lossCurves(metricsFile: string | undefined): Series[] {
   return (Object.keys(curves) as (keyof typeof curves)[])
     .filter((key) => curves[key].length > 0)
     .map((key) => ({ name: names[key], points: curves[key] }));
+}
+
+/** Validation accuracy (0..1) at each of the trainer's evaluations, from the same metrics file; null without any. */
+export function validationCurve(metricsFile: string | undefined): Series | null {
+  if (!metricsFile || !existsSync(metricsFile)) return null;
+  const points: { x: number; y: number }[] = [];
+  for (const line of readFileSync(metricsFile, 'utf8').split('\n')) {
+    if (!line.trim()) continue;
+    const entry = JSON.parse(line) as Record<string, unknown>;
+    if (entry.type !== 'evaluation' || entry.split !== 'validation') continue;
+    if (typeof entry.step === 'number' && typeof entry.accuracy === 'number') points.push({ x: entry.step, y: entry.accuracy });
+  }
+  return points.length > 0 ? { name: 'validation accuracy', points } : null;
 }
 
 function teacherSummary(report: TeacherReport): TeacherSummary {
@@ -66,8 +80,19 @@ export function runSummaryFromStages(loaded: LoadedPipeline, outcomes: StageOutc
         exportedBytes: exported?.bytes ?? null,
         latencyMilliseconds: evaluated?.latencyMilliseconds.p50 ?? null,
         lossCurves: lossCurves(trained.metricsFile),
+        validationCurve: validationCurve(trained.metricsFile),
+        bestStep: trained.bestStep ?? null,
       }
     : null;
+  const comparison =
+    evaluated && exported
+      ? comparisonSummary({
+          evaluated,
+          training: teacher ?? null,
+          modelDirectory: exported.directory,
+          cpuPricePerHour: loaded.config.evaluation?.cpu_price_per_hour ?? defaultCpuPricePerHour,
+        })
+      : null;
   return {
     pipeline: loaded.config.name,
     description: loaded.config.description,
@@ -75,6 +100,7 @@ export function runSummaryFromStages(loaded: LoadedPipeline, outcomes: StageOutc
     teacher: teacher ? teacherSummary(teacher) : null,
     student,
     sweep: [],
+    comparison,
     stages: outcomes.map((outcome) => ({ stage: outcome.stage, status: outcome.status })),
   };
 }

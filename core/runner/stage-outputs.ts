@@ -1,5 +1,7 @@
 import type { StudentPrecision } from '../inference/student-folder.js';
 import type { QuantizationComparison } from '../plugins/kinds/exporter.js';
+import type { ConfusionMatrix } from '../report/confusion-matrix.js';
+import type { ExamplePrediction } from '../report/run-summary.js';
 import type { TeacherReport } from '../teacher/teacher-report.js';
 import type { TrainStageResult } from '../training/train-stage.js';
 import type { StageName } from './stage-name.js';
@@ -40,6 +42,30 @@ export interface EvaluateStageOutput {
   readonly decoding?: EvaluationDecoding;
   /** Which exported graphs were scored. Absent in records stored before it was recorded: fp32. */
   readonly precision?: StudentPrecision;
+  /** The labels label scoring was given (a T5 folder carries none; a causal-LM folder's own are used): null for none. */
+  readonly scoredLabels?: readonly string[] | null;
+  /** `predictions.jsonl`, relative to the stage's folder: `{id, input, gold, predicted, confidence?}` per test example. */
+  readonly predictionsFile?: string;
+  /** Gold against predicted over the dataset's closed label set; null where the answers are free text. */
+  readonly confusion?: ConfusionMatrix | null;
+  /** The first ten test examples with the student's answer and, where asked, the teacher's. */
+  readonly examplePredictions?: readonly ExamplePrediction[];
+  /** How latency and CPU time were measured: predictions one at a time (batch 1) on `threads` onnxruntime threads. */
+  readonly serving?: { readonly predictions: number; readonly threads: number; readonly cpuSeconds: number };
+  /** The teacher on the same test examples (`evaluation.teacher_on_test`); null when not asked. */
+  readonly teacherOnTest?: TeacherOnTestOutput | null;
+}
+
+/** The teacher scored on the test examples the student is scored on. */
+export interface TeacherOnTestOutput {
+  /** The student's test examples, all of them: one without a teacher answer counts as wrong. */
+  readonly examples: number;
+  readonly correct: number;
+  readonly accuracy: number;
+  /** The teacher's records of the test split, relative to the evaluate stage's folder (`teacher-test/teacher-records.jsonl`). */
+  readonly recordsFile: string;
+  /** The teach report of those records: tokens, price, failures. */
+  readonly report: TeacherReport;
 }
 
 /** How the evaluate stage decodes a label. */

@@ -22,11 +22,8 @@ export interface PageLoad {
   readonly svgCount: number;
 }
 
-/**
- * Opens a local HTML file in headless Chromium (driven by playwright-core, no downloaded browser)
- * and reports console errors, page errors and outside requests.
- */
-export async function loadInChromium(file: string): Promise<PageLoad> {
+/** Runs `use` with a fresh headless Chromium (driven by playwright-core, no downloaded browser), closed after. */
+async function withChromium<Result>(use: (context: import('playwright-core').BrowserContext) => Promise<Result>): Promise<Result> {
   const { chromium } = await import('playwright-core');
   const profile = mkdtempSync(path.join(os.tmpdir(), 'distill-chromium-'));
   const browser = await chromium.launchPersistentContext(profile, {
@@ -42,6 +39,19 @@ export async function loadInChromium(file: string): Promise<PageLoad> {
     ],
   });
   try {
+    return await use(browser);
+  } finally {
+    await browser.close();
+    rmSync(profile, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Opens a local HTML file in headless Chromium and reports console errors, page errors and outside
+ * requests.
+ */
+export async function loadInChromium(file: string): Promise<PageLoad> {
+  return withChromium(async (browser) => {
     const page = await browser.newPage();
     const load: PageLoad = { consoleErrors: [], pageErrors: [], externalRequests: [], title: '', svgCount: 0 };
     const url = `file://${file}`;
@@ -54,8 +64,29 @@ export async function loadInChromium(file: string): Promise<PageLoad> {
     });
     await page.goto(url, { waitUntil: 'load', timeout: 30_000 });
     return { ...load, title: await page.title(), svgCount: await page.locator('svg').count() };
-  } finally {
-    await browser.close();
-    rmSync(profile, { recursive: true, force: true });
-  }
+  });
+}
+
+/** What a screenshot saw: the page's text as rendered, and its size. */
+export interface PageScreenshot {
+  /** `document.body.innerText`: the text a reader sees, as laid out. */
+  readonly text: string;
+  /** Width of the page's content: wider than the viewport means a horizontal scroll bar. */
+  readonly scrollWidth: number;
+  readonly height: number;
+}
+
+/** Opens a local HTML file at `width` CSS pixels and writes a full-page PNG of it to `png`. */
+export async function screenshotInChromium(file: string, png: string, width: number): Promise<PageScreenshot> {
+  return withChromium(async (browser) => {
+    const page = await browser.newPage();
+    await page.setViewportSize({ width, height: 900 });
+    await page.goto(`file://${file}`, { waitUntil: 'load', timeout: 30_000 });
+    await page.screenshot({ path: png, fullPage: true });
+    // A string, evaluated in the page: the project's types have no DOM.
+    const [text, scrollWidth, height] = await page.evaluate<[string, number, number]>(
+      '[document.body.innerText, document.documentElement.scrollWidth, document.documentElement.scrollHeight]',
+    );
+    return { text, scrollWidth, height };
+  });
 }

@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import { renderHtmlReport, renderMarkdownReport } from '../../../core/report/render-report.js';
-import type { RunSummary } from '../../../core/report/run-summary.js';
+import type { ComparisonSummary, RunSummary } from '../../../core/report/run-summary.js';
 import { chromiumMissing, loadInChromium } from '../../support/headless-chromium.js';
 
 const summary: RunSummary = {
@@ -66,6 +66,60 @@ const summary: RunSummary = {
   ],
 };
 
+/** What the evaluate stage adds: the teacher on the same 2,000 test examples, costs, latency, predictions. */
+const comparison: ComparisonSummary = {
+  testExamples: 2000,
+  studentAccuracy: 0.7195,
+  studentEvaluation: 'label scoring, fp32',
+  teacherAccuracy: 0.7385,
+  teacherTrainingAccuracy: null,
+  teacherTrainingExamples: null,
+  teacherCost: {
+    provider: 'openai',
+    model: 'gpt-4o-mini',
+    measuredOn: 'test',
+    answers: 2000,
+    promptTokensPerThousand: 61_250,
+    completionTokensPerThousand: 20_500,
+    dollarsPerThousand: 0.0215,
+    priceKey: 'openai/gpt-4o-mini',
+  },
+  studentCost: {
+    cpuSecondsPerThousand: 31.25,
+    threads: 1,
+    predictions: 100,
+    cpuPricePerHour: 0.05,
+    dollarsPerThousand: (31.25 / 3600) * 0.05,
+  },
+  latency: { p50: 28.4, p95: 41.2, threads: 1, predictions: 100 },
+  confusion: {
+    labels: ['entailment', 'neutral', 'contradiction'],
+    counts: [
+      [600, 50, 20],
+      [90, 500, 60],
+      [40, 300, 340],
+    ],
+  },
+  examples: [
+    {
+      id: 'esnli/test/0',
+      input: 'Premise: A | B\nHypothesis: C',
+      gold: 'neutral',
+      student: 'neutral',
+      studentConfidence: 0.81,
+      teacherAsked: true,
+      teacher: 'entailment',
+      teacherRationale: 'A <b> implies C.',
+    },
+  ],
+  usage: {
+    directory: '/runs/quickstart/model',
+    exampleInput: 'Premise: A | B\nHypothesis: C',
+    cli: "distill predict --model /runs/quickstart/model --score-labels $'Premise: A | B\\nHypothesis: C'",
+    library: "import { loadStudent } from 'distill';",
+  },
+};
+
 test("a trainer test on the first N examples (test_limit) says so beside the exported model's whole split", () => {
   const limited = { ...summary, student: { ...summary.student!, testExamples: 50 } };
   assert.match(renderMarkdownReport(limited, []), /\| 400 \| 52\.0% \| 50\.0% \(first 50\) \| 50\.0% \|/);
@@ -104,4 +158,74 @@ test('the HTML report renders in headless Chromium with no console errors', { sk
   } finally {
     rmSync(directory, { recursive: true, force: true });
   }
+});
+
+test('teacher and student on the same test examples head the report, with both costs per 1,000, latency p50/p95 and the usage snippets', () => {
+  const markdown = renderMarkdownReport({ ...summary, comparison }, []);
+  assert.match(markdown, /^## Teacher and student on the same 2,000 test examples$/m);
+  assert.match(markdown, /\| teacher \| recorded \/ palm-540b \| 2,000 test examples \| 73\.9% \|/);
+  assert.match(markdown, /\| student \| exported student, in Node \| 2,000 test examples \| 72\.0% \| label scoring, fp32 \|/);
+  assert.match(
+    markdown,
+    /\| teacher \(openai \/ gpt-4o-mini\) \| 61,250 prompt \+ 20,500 completion tokens \| \$0\.0215 at the list price of openai\/gpt-4o-mini \|/,
+  );
+  assert.match(markdown, /\| student \| 31\.25 CPU-seconds \| \$0\.000434 at \$0\.05 per CPU-core hour/);
+  assert.match(markdown, /\| 28\.4 ms \| 41\.2 ms \| 1 \| 1 \| 100 \|/);
+  assert.match(markdown, /\| contradiction \| 40 \| 300 \| 340 \|/);
+  // A cell keeps its line break and its pipe inside the table row.
+  assert.match(markdown, /\| Premise: A \\\| B<br>Hypothesis: C \| neutral \| neutral \(81%\) \| entailment \| A <b> implies C\. \|/);
+  assert.ok(markdown.includes('```sh\n' + comparison.usage!.cli + '\n```'));
+  assert.ok(markdown.indexOf('## Cost per 1,000 predictions') < markdown.indexOf('## Teacher (its training answers)'));
+  const html = renderHtmlReport({ ...summary, comparison });
+  assert.ok(html.includes('<td>A &lt;b&gt; implies C.</td>'));
+  assert.ok(
+    html.includes('<pre><code>import { loadStudent } from &#39;distill&#39;;</code></pre>') ||
+      html.includes("<pre><code>import { loadStudent } from 'distill';</code></pre>"),
+  );
+});
+
+test('a teacher not asked on the test split is shown with its training agreement, labelled as not the same examples', () => {
+  const notAsked: ComparisonSummary = {
+    ...comparison,
+    teacherAccuracy: null,
+    teacherTrainingAccuracy: 0.7363,
+    teacherTrainingExamples: 5400,
+    teacherCost: {
+      ...comparison.teacherCost!,
+      provider: 'recorded',
+      model: 'palm-540b-recorded',
+      measuredOn: 'training',
+      answers: 5400,
+      dollarsPerThousand: null,
+      priceKey: null,
+    },
+  };
+  const markdown = renderMarkdownReport({ ...summary, comparison: notAsked }, []);
+  assert.match(markdown, /^## Teacher and student \(the teacher was not asked on the test examples\)$/m);
+  assert.doesNotMatch(markdown, /^## .*on the same/m);
+  assert.match(
+    markdown,
+    /\| teacher \| recorded \/ palm-540b \| 5,400 training examples \| 73\.6% \| agreement with gold on its training answers, NOT the test examples \(set evaluation\.teacher_on_test: true/,
+  );
+  assert.match(markdown, /no price known for recorded\/palm-540b-recorded: tokens only/);
+  assert.match(markdown, /mean tokens of its 5,400 training answers/);
+});
+
+test('the loss chart smooths each loss with the raw curve faint behind, draws validation accuracy and marks the chosen checkpoint', () => {
+  const student = {
+    ...summary.student!,
+    validationCurve: {
+      name: 'validation accuracy',
+      points: [
+        { x: 2, y: 0.45 },
+        { x: 3, y: 0.5 },
+      ],
+    },
+    bestStep: 3,
+  };
+  const html = renderHtmlReport({ ...summary, student });
+  assert.equal((html.match(/stroke-opacity="0\.25"/g) ?? []).length, 2, 'label and rationale, raw');
+  assert.match(html, />label loss \(EMA\)</);
+  assert.match(html, />validation accuracy \(%\)</);
+  assert.match(html, />chosen checkpoint \(step 3\)</);
 });

@@ -76,6 +76,12 @@ test(
       assert.deepEqual({ ...changed, evaluate: null }, { ...plain, evaluate: null });
     }
     assert.notEqual(scored.evaluate, int8.evaluate);
+    // Asking the teacher on test changes the evaluate stage alone; the CPU price only the report.
+    const teacherOnTest = await signatures(variant(runs, 'teacher-on-test', 'evaluation: { teacher_on_test: true }\n'));
+    assert.notEqual(teacherOnTest.evaluate, plain.evaluate);
+    assert.deepEqual({ ...teacherOnTest, evaluate: null }, { ...plain, evaluate: null });
+    const priced = await signatures(variant(runs, 'priced', 'evaluation: { cpu_price_per_hour: 0.2 }\n'));
+    assert.deepEqual(priced, plain);
   },
 );
 
@@ -97,7 +103,7 @@ test('evaluation.precision int8 with an export that writes no int8 graphs is a v
   // The same block with int8 graphs written is valid.
   const quantized = variant(runs, 'int8', 'evaluation:\n  precision: int8\n');
   const loaded = await loadPipeline(quantized, { environment: { TINY_RUNS: runs }, registry: builtinRegistry() });
-  assert.deepEqual(loaded.config.evaluation, { score_labels: false, precision: 'int8' });
+  assert.deepEqual(loaded.config.evaluation, { score_labels: false, precision: 'int8', teacher_on_test: false, cpu_price_per_hour: 0.05 });
 });
 
 test('score_labels on a dataset without a closed label set is refused before any stage runs, naming the fix', async (context) => {
