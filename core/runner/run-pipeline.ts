@@ -199,9 +199,9 @@ async function runLoadedPipeline(loaded: LoadedPipeline, options: RunPipelineOpt
     // A sweep trains many students on one teacher stage: only on a complete one, so that all of them
     // learn from the same answers.
     const sweep = !last && stopped === null && partial === null ? await runSweep(loaded, runDirectory, run, dependencies) : [];
-    const summary = { ...runSummaryFromStages(loaded, outcomes), sweep };
-    const report = writeReport(runDirectory, summary);
     const model = currentModel(runDirectory, outcomes);
+    const summary = { ...runSummaryFromStages(loaded, outcomes, model?.directory), sweep };
+    const report = writeReport(runDirectory, summary);
     dependencies.events.emit('run.done', { report: report.html, ...(model ? { model: model.directory } : {}) });
     const stageList = outcomes.map((outcome) => ({ stage: outcome.stage, status: outcome.status, directory: outcome.directory }));
     return { pipeline: loaded.file, runDirectory, stages: stageList, outcomes, stopped, partial, report, summary, model };

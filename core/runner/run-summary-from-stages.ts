@@ -57,8 +57,13 @@ function teacherSummary(report: TeacherReport): TeacherSummary {
   };
 }
 
-/** The report's view of one run, read from its stage records. */
-export function runSummaryFromStages(loaded: LoadedPipeline, outcomes: StageOutcomes): RunSummary {
+/**
+ * The report's view of one run, read from its stage records.
+ *
+ * @param modelDirectory - the run's stable `model/` folder, named in the report's usage snippets; absent: the
+ *   export stage's own folder.
+ */
+export function runSummaryFromStages(loaded: LoadedPipeline, outcomes: StageOutcomes, modelDirectory?: string): RunSummary {
   const dataset = outcomes.of('dataset')?.record.output;
   const teacher = outcomes.of('teacher')?.record.output;
   const trained = outcomes.of('trainer')?.record.output;
@@ -89,7 +94,8 @@ export function runSummaryFromStages(loaded: LoadedPipeline, outcomes: StageOutc
       ? comparisonSummary({
           evaluated,
           training: teacher ?? null,
-          modelDirectory: exported.directory,
+          // The run's stable `model/` folder where the run made one: it stays valid after a rerun with other options.
+          modelDirectory: modelDirectory ?? exported.directory,
           cpuPricePerHour: loaded.config.evaluation?.cpu_price_per_hour ?? defaultCpuPricePerHour,
         })
       : null;
