@@ -19,8 +19,14 @@ export type {
   TeacherStep,
 } from './config/pipeline-config.js';
 export type { Environment } from './config/interpolate-environment.js';
+export type { RequirementProblem } from './config/requirement-problems.js';
+export type { PipelineOverride } from './config/apply-overrides.js';
+export type { LoadedEnvironmentFile } from './config/environment-file.js';
 export { runPipeline, type RunPipelineOptions, type RunPipelineResult } from './runner/run-pipeline.js';
 export type { PipelineSource } from './runner/pipeline-to-run.js';
+export type { RunModel } from './runner/model-usage.js';
+export type { TestExample } from './runner/stages/test-split.js';
+export type { PlannedStage } from './runner/run-readiness.js';
 export { stageNames, type StageName } from './runner/stage-name.js';
 export type { RunStagesOptions, StageOutcome, StageOutcomeOf, StageOutcomes, StageStatus } from './runner/run-stages.js';
 export type { StageRecord } from './runner/stage-record.js';
@@ -72,6 +78,7 @@ export { formatUserError } from './errors/format-user-error.js';
 
 // Writing plugins.
 export type { AnyPluginDescriptor, PluginDescriptor } from './plugins/plugin-descriptor.js';
+export type { PluginRequirements, RequirementContext, RequiredPath, RequiredVariable } from './plugins/plugin-requirements.js';
 export { PluginRegistry } from './plugins/plugin-registry.js';
 export type { PluginDefaults } from './plugins/plugin-defaults.js';
 export { pluginSweepAxes, type PluginSweepAxisName, type SweepAxis } from './plugins/sweep-axis.js';

@@ -7,8 +7,8 @@ import { stepsOf } from './validate-step-options.js';
 
 /**
  * Makes absolute the relative paths typed in a shell — wholly an environment variable's value (`root:
- * ${DISTILL_DSBS_DIR}`), or set by `--set` — in options their plugin's schema marks `existingPath`,
- * resolving them against the working directory: `DISTILL_DSBS_DIR=data/dsbs` means the folder beside
+ * ${DATA_DIR}`), or set by `--set` — in options their plugin's schema marks `existingPath`,
+ * resolving them against the working directory: `DATA_DIR=data/mine` means the folder beside
  * the user, not beside the pipeline file. Paths written in the pipeline (defaults of
  * `${VAR:-default}` included) stay relative to the file that writes them. Changes the document in place.
  */

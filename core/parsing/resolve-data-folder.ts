@@ -22,7 +22,7 @@ export interface DataFolderRequest {
 /**
  * Where a data folder is, or null when neither the option nor the variable names it. The option
  * resolves against the pipeline's folder (it is written in the pipeline); the variable against the
- * working directory (it is typed in a shell, where `DISTILL_DSBS_DIR=data/dsbs` means the folder
+ * working directory (it is typed in a shell, where `DATA_DIR=data/mine` means the folder
  * beside the user).
  */
 export function dataFolderPath(

@@ -20,7 +20,7 @@ export interface RequiredVariable {
 
 /** A file or folder a plugin reads (its data). */
 export interface RequiredPath {
-  /** What it is, for the message, e.g. `dsbs data folder`. */
+  /** What it is, for the message, e.g. `the data folder`. */
   readonly what: string;
   /** Where the plugin will look (absolute), or null when neither an option nor a variable names it. */
   readonly path: string | null;

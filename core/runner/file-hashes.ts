@@ -20,7 +20,7 @@ function commonFolder(files: readonly string[]): string {
 
 /**
  * `{file: sha256}` for the files that exist: stage signatures and the lockfile's data hashes. Each
- * file is named relative to the deepest folder holding them all (`esnli/esnli_test.json`), with `/`
+ * file is named relative to the deepest folder holding them all (`reviews/test.jsonl`), with `/`
  * separators: what the data is, not where it lies, so a project copied or moved with its data (or
  * data moved on its own) keeps its dataset stage.
  */

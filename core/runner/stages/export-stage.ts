@@ -27,6 +27,9 @@ function folderContents(directory: string): { files: string[]; bytes: number } {
   return { files: files.sort(), bytes };
 }
 
+/** Id and split of the made-up example whose fields are their own placeholders. */
+const placeholderExample = 'input-format';
+
 /**
  * The dataset's student input as a `{field}` template: the input of an example whose every field is
  * its own placeholder. Null where the dataset builds the input from fields of another shape (a list
@@ -35,7 +38,7 @@ function folderContents(directory: string): { files: string[]; bytes: number } {
 export function studentInputTemplate(dataset: Dataset): string | null {
   const fields = Object.fromEntries(dataset.fields.map((field) => [field, `{${field}}`]));
   try {
-    return dataset.studentInput({ id: 'template', split: 'template', fields, goldLabel: null });
+    return dataset.studentInput({ id: placeholderExample, split: placeholderExample, fields, goldLabel: null });
   } catch {
     return null;
   }
