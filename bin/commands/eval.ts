@@ -6,8 +6,8 @@ import { BaseCommand } from './base-command.js';
 export default class EvalCommand extends BaseCommand {
   static override summary = 'Score an exported student on a dataset split (exact match; SVAMP numeric equality).';
   static override examples = [
-    '<%= config.bin %> eval --model out/model --dataset esnli --split test --root ../shared/data/dsbs',
-    '<%= config.bin %> eval --model out/model --dataset labelled.jsonl --json',
+    '<%= config.bin %> eval --model pipelines/runs/quickstart/model --dataset esnli --split test --root ../shared/data/dsbs',
+    '<%= config.bin %> eval --model pipelines/runs/quickstart/model --dataset labelled.jsonl --json',
   ];
   static override flags = {
     model: Flags.string({ description: 'Exported student folder (written by `distill export`).', required: true }),

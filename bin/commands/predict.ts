@@ -6,9 +6,9 @@ import { BaseCommand } from './base-command.js';
 export default class PredictCommand extends BaseCommand {
   static override summary = 'Predict labels (and rationales with --explain) with an exported student.';
   static override examples = [
-    '<%= config.bin %> predict --model out/model "A man plays a guitar. </s> A person makes music."',
-    '<%= config.bin %> predict --model out/model --input inputs.jsonl --explain > predictions.jsonl',
-    '<%= config.bin %> predict --model out/model --score-labels --json "A man plays a guitar. </s> A person makes music."',
+    `<%= config.bin %> predict --model pipelines/runs/quickstart/model $'Premise: A man plays a guitar.\\nHypothesis: A person makes music.'`,
+    '<%= config.bin %> predict --model pipelines/runs/quickstart/model --input inputs.jsonl --explain > predictions.jsonl',
+    `<%= config.bin %> predict --model pipelines/runs/quickstart/model --score-labels --json $'Premise: A man plays a guitar.\\nHypothesis: A person makes music.'`,
   ];
   static override strict = false;
   static override args = {

@@ -9,9 +9,9 @@ export default class ServeCommand extends BaseCommand {
   static override summary = 'Serve an exported student over HTTP: GET /health, POST /predict {inputs, explain?}.';
   static override description = `Every request needs "Authorization: Bearer <token>" when a token is set (--token or ${serveTokenVariable}); a host other than loopback requires one. One access-log line per request goes to stderr. See docs/serving.md for the API and its limits.`;
   static override examples = [
-    '<%= config.bin %> serve --model out/model --port 8080',
+    '<%= config.bin %> serve --model pipelines/runs/quickstart/model --port 8080',
     'curl -s localhost:8080/predict -d \'{"inputs": ["A man plays. </s> A person plays."]}\'',
-    `${serveTokenVariable}=$(openssl rand -hex 32) <%= config.bin %> serve --model out/model --host 0.0.0.0 --log-format json`,
+    `${serveTokenVariable}=$(openssl rand -hex 32) <%= config.bin %> serve --model pipelines/runs/quickstart/model --host 0.0.0.0 --log-format json`,
   ];
   static override flags = {
     model: Flags.string({ description: 'Exported student folder (written by `distill export`).', required: true }),
