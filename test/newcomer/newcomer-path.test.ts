@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
@@ -40,6 +40,26 @@ function reviews(): { id: string; text: string; label: string }[] {
   );
 }
 
+/** Runs a command line in bash, as a user types it, without blocking this process (the teacher server lives in it). */
+function runInShell(
+  command: string,
+  options: { cwd: string; env: NodeJS.ProcessEnv; timeoutMilliseconds: number },
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawn('bash', ['-c', command], { cwd: options.cwd, env: options.env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
+  const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMilliseconds);
+  return new Promise((resolve, reject) => {
+    child.once('error', reject);
+    child.once('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
 const jsonLines = (records: readonly object[]) => records.map((record) => JSON.stringify(record)).join('\n') + '\n';
 
 test(
@@ -67,13 +87,8 @@ test(
     );
 
     const environment = { ...environmentWithDistillOnPath(context), DISTILL_CACHE_DIR: path.join(project, 'cache') };
-    const run = spawnSync('bash', ['-c', 'distill run pipeline.yaml'], {
-      cwd: project,
-      env: environment,
-      encoding: 'utf8',
-      timeout: 540_000,
-    });
-    assert.equal(run.status, 0, `${run.stdout}\n${run.stderr}`);
+    const run = await runInShell('distill run pipeline.yaml', { cwd: project, env: environment, timeoutMilliseconds: 540_000 });
+    assert.equal(run.code, 0, `${run.stdout}\n${run.stderr}`);
     assert.equal(server.requests.length, 40, 'the teacher was asked once per training review');
 
     const printed = printedModel(run.stdout);
