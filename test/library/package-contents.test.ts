@@ -63,6 +63,7 @@ test('it holds every entry point, compiled module, recipe and Python file the in
   const expected = [
     'package.json',
     'README.md',
+    'LICENSE',
     'schemas/pipeline.schema.json',
     'examples/library/predict.mjs',
     ...entryPoints(manifest),
