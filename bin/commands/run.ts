@@ -111,10 +111,16 @@ export default class RunCommand extends BaseCommand {
   private async showResult(result: RunPipelineResult): Promise<void> {
     const { modelUsageLines } = await import('../../core/runner/model-usage.js');
     const student = result.summary.student;
-    if (student)
+    if (student) {
+      // The exported model scored in Node on the whole test split where the evaluate stage ran; else the trainer's own test.
+      const exported = student.exportedTestAccuracy !== null;
+      const accuracy = exported ? student.exportedTestAccuracy : student.testAccuracy;
+      const examples = exported ? student.exportedTestExamples : student.testExamples;
+      const majority = student.majorityClassAccuracy === null ? '–' : `${(student.majorityClassAccuracy * 100).toFixed(1)}%`;
       this.log(
-        `student test accuracy ${(student.testAccuracy * 100).toFixed(1)}% (majority class ${student.majorityClassAccuracy === null ? '–' : (student.majorityClassAccuracy * 100).toFixed(1) + '%'})`,
+        `student test accuracy ${(accuracy * 100).toFixed(1)}%${examples === null ? '' : ` on ${examples} examples`} (majority class ${majority})`,
       );
+    }
     this.log(`report: ${result.report.html}`);
     this.log(`        ${result.report.markdown}`);
     if (result.model) for (const line of modelUsageLines(result.model, process.cwd())) this.log(line);
