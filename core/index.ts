@@ -26,7 +26,7 @@ export { runPipeline, type RunPipelineOptions, type RunPipelineResult } from './
 export type { PipelineSource } from './runner/pipeline-to-run.js';
 export type { RunModel } from './runner/model-usage.js';
 export type { TestExample } from './runner/stages/test-split.js';
-export type { PlannedStage } from './runner/run-readiness.js';
+export type { PlannedStage, StageSelection } from './runner/run-readiness.js';
 export { stageNames, type StageName } from './runner/stage-name.js';
 export type { RunStagesOptions, StageOutcome, StageOutcomeOf, StageOutcomes, StageStatus } from './runner/run-stages.js';
 export type { StageRecord } from './runner/stage-record.js';
@@ -40,7 +40,7 @@ export type { TeacherReport, TeachStopReason } from './teacher/teacher-report.js
 export type { PriceMatch } from './teacher/price-table.js';
 export type { TrainStageResult } from './training/train-stage.js';
 export type { TrainingDataSummary } from './training/training-data.js';
-export { dryRunPipeline, type DryRun } from './runner/dry-run.js';
+export { dryRunPipeline, type DryRun, type DryRunOptions } from './runner/dry-run.js';
 export { estimatePipeline, type Estimate, type EstimateOptions, type EstimateRow } from './teacher/estimate.js';
 
 // What a run is given: events, logging, time, HTTP settings.
