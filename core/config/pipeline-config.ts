@@ -23,6 +23,16 @@ export interface TeacherStep extends PluginStep {
   };
   /** Share of examples that may end with no answer for the teacher stage to count as done (default 0). */
   readonly max_failure_rate: number;
+  /** `realtime` (default): one chat call per request; `batch`: the provider's batch API. */
+  readonly mode: 'realtime' | 'batch';
+  /** Batch mode settings (defaults applied). */
+  readonly batch: {
+    readonly poll_seconds: number;
+    readonly max_poll_seconds: number;
+    readonly max_requests_per_batch?: number;
+  };
+  /** Answers asked per example (self-consistency); 1 by default. */
+  readonly samples: number;
 }
 
 /** Dollars per million tokens. */

@@ -23,7 +23,10 @@ export function addPipelineDefaults(document: Record<string, unknown>, defaults:
   fill(document, 'cache', {});
   fill(document, 'output', {});
   if (isPlainObject(document.dataset)) fill(document.dataset, 'limit', {});
-  if (isPlainObject(document.teacher)) fill(document.teacher, 'limits', {});
+  if (isPlainObject(document.teacher)) {
+    fill(document.teacher, 'limits', {});
+    fill(document.teacher, 'batch', {});
+  }
   for (const step of pluginSteps) {
     const value = document[step.pointer.slice(1)];
     const items = step.list ? (Array.isArray(value) ? value : []) : [value];

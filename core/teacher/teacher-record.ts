@@ -26,4 +26,29 @@ export interface TeacherRecord {
   readonly cost_usd: number;
   /** Answered from the cache (or from recordings), at no new cost. */
   readonly cached: boolean;
+  /**
+   * How sure the teacher is of `teacher_label`, from 0 to 1: the majority's share of the votes when
+   * several answers were asked (`teacher.samples`), else the label's probability from the answer's
+   * token log-probabilities where the provider returns them. Absent when neither is known.
+   */
+  readonly confidence?: number | null;
+  /** Where `confidence` comes from. */
+  readonly confidence_source?: 'votes' | 'logprobs';
+  /**
+   * Self-consistency (`teacher.samples` above 1): every answer asked for this example, in sample
+   * order, each parsed on its own. `teacher_label` is then the majority label (ties: the label of the
+   * earliest answer among the tied), and `rationale` the longest rationale of an answer that agrees with it.
+   */
+  readonly samples?: readonly TeacherSample[];
+  /** Self-consistency: parsed answers per label (unparsed answers are not votes). */
+  readonly votes?: Readonly<Record<string, number>>;
+}
+
+/** One of several answers asked for an example (`teacher.samples`). */
+export interface TeacherSample {
+  readonly label: string | null;
+  readonly rationale: string | null;
+  readonly parse_status: 'parsed' | 'unparsed' | 'failed';
+  /** Answered from the cache, at no new cost. */
+  readonly cached: boolean;
 }

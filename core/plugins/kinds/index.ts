@@ -16,6 +16,7 @@ export * from './parser.js';
 export * from './prompt.js';
 export * from './sampler.js';
 export * from './teacher.js';
+export * from './teacher-batch.js';
 export * from './trainer.js';
 
 /** The contract each plugin kind's `create` returns. */

@@ -1,3 +1,5 @@
+import type { SampleItem } from './sampler.js';
+
 /** Version of the {@link LossWeight} contract. */
 export const lossWeightContractVersion = 1;
 
@@ -10,7 +12,15 @@ export interface AlphaSchedule {
   readonly end: number;
 }
 
-/** Supplies α in loss = α·CE(label) + (1−α)·CE(rationale). */
+/**
+ * Supplies α in loss = α·CE(label) + (1−α)·CE(rationale), and optionally a weight per example that
+ * multiplies that example's share of both terms.
+ */
 export interface LossWeight {
   schedule(): AlphaSchedule;
+  /**
+   * The weight of one training example's loss (0 leaves it out of the gradient, 1 is the usual
+   * share), e.g. the teacher's confidence. Absent: every example weighs 1.
+   */
+  exampleWeight?(item: SampleItem): number;
 }

@@ -12,6 +12,13 @@ export interface SampleItem {
   readonly label: string | null;
   /** The rationale target; null trains toward an empty rationale. */
   readonly rationale: string | null;
+  /** The teacher's confidence in `teacherLabel`, from 0 to 1 (see `TeacherRecord.confidence`); null or absent when unknown. */
+  readonly confidence?: number | null;
+  /**
+   * Self-consistency: the rationales of the teacher's answers that agree with `teacherLabel` (the
+   * majority), longest first; absent when one answer was asked.
+   */
+  readonly agreeingRationales?: readonly string[];
 }
 
 /** What a sampler may know besides the items. */

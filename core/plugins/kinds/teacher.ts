@@ -1,4 +1,5 @@
 import type { PluginDescriptor } from '../plugin-descriptor.js';
+import type { TeacherBatchApi } from './teacher-batch.js';
 
 /** Version of the {@link Teacher} contract. */
 export const teacherContractVersion = 1;
@@ -16,12 +17,24 @@ export interface TeacherRequest {
   /** Split of the example. */
   readonly split: string;
   readonly messages: readonly TeacherMessage[];
+  /**
+   * Which of the example's answers this is when the pipeline asks several (`teacher.samples`), from
+   * 0. Absent or 0 is the example's first (and, without sampling, only) answer; from 1 on it is part
+   * of the cache key, so raising the number of samples later asks only for the new ones.
+   */
+  readonly sampleIndex?: number;
 }
 
 /** Token counts reported by the provider. */
 export interface TokenUsage {
   readonly promptTokens: number;
   readonly completionTokens: number;
+}
+
+/** One token of an answer with its natural-log probability, where the provider returns them (OpenAI `logprobs`). */
+export interface TokenLogprob {
+  readonly token: string;
+  readonly logprob: number;
 }
 
 /** A teacher's answer, before parsing. */
@@ -32,6 +45,8 @@ export interface TeacherResponse {
   readonly model: string;
   /** Provider's finish reason (`stop`, `length`, `end_turn`, …) when it gives one. */
   readonly finishReason: string | null;
+  /** The answer's tokens with their log-probabilities, when asked for and returned (cached with the answer). */
+  readonly tokenLogprobs?: readonly TokenLogprob[];
 }
 
 /**
@@ -116,6 +131,11 @@ export interface TeacherAccounting {
    * server). Without the method the teacher has no price. The pipeline's `prices:` block wins either way.
    */
   listedPrice?(): ListedPrice | null;
+  /**
+   * Share of the real-time price that the provider's batch API charges (0.5 for OpenAI and
+   * Anthropic), when the teacher offers batch mode. The pipeline's `prices:` block may override it.
+   */
+  readonly batchPriceShare?: number;
 }
 
 /**
@@ -144,6 +164,19 @@ export interface Teacher extends TeacherAccounting {
    * never caches it.
    */
   complete(request: TeacherRequest, signal: AbortSignal): Promise<TeacherResponse>;
+  /**
+   * Several answers to one request in one call (OpenAI's `n`), for self-consistency
+   * (`teacher.samples`): `count` answers, in order, each billed with its share of the usage. Optional:
+   * without it the core makes one {@link Teacher.complete} call per answer. Errors as for `complete`.
+   */
+  completeSamples?(request: TeacherRequest, count: number, signal: AbortSignal): Promise<TeacherResponse[]>;
+  /**
+   * Why this teacher cannot give varied answers to one prompt (a temperature fixed at 0, recordings),
+   * or null when it can: `teacher.samples` above 1 is refused with this reason. Absent: it can.
+   */
+  readonly samplingRefusal?: string | null;
+  /** The provider's batch API (`teacher.mode: batch`), when the teacher offers one. */
+  readonly batch?: TeacherBatchApi;
 }
 
 /**

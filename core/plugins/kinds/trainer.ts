@@ -11,6 +11,8 @@ export interface TrainingExample {
   readonly label: string;
   /** Empty string trains toward an empty rationale. */
   readonly rationale: string;
+  /** Multiplies this example's loss (see `LossWeight.exampleWeight`); absent means 1. */
+  readonly weight?: number;
 }
 
 /** Text put around a task's input in a causal-LM student's prompt. */
