@@ -200,7 +200,7 @@ export async function runTeachStage(input: TeachStageInput): Promise<TeacherRepo
             writer,
             example,
             outcome,
-            teacherRecordFor(example, outcome, input, (usage) => budget.costOf(usage)),
+            teacherRecordFor(example, [outcome], input, (usage) => budget.costOf(usage)),
           );
         } catch (error) {
           // A stop is no failure; a user error (bad key, unknown model) fails every request alike: stop the others now.

@@ -13,16 +13,19 @@ function parseSafely(parser: Parser, text: string, example: DatasetExample): Par
 }
 
 /**
- * The record of one example, from what the request engine made of its request: an answer (parsed
- * here), a failure, or nothing when the request was skipped (over budget, or stopped), which leaves
- * the example for the next run. `costOf` prices a paid answer; a cached one costs nothing new.
+ * The record of one example, from what the request engine made of its requests (one per sample,
+ * in sample order; one without `teacher.samples`): an answer (parsed here), a failure, or nothing
+ * when a request was skipped (over budget, or stopped), which leaves the example for the next run.
+ * `costOf` prices a paid answer; a cached one costs nothing new.
  */
 export function teacherRecordFor(
   example: DatasetExample,
-  outcome: EngineOutcome,
+  outcomes: readonly EngineOutcome[],
   plugins: { readonly dataset: Dataset; readonly parser: Parser },
   costOf: (usage: { promptTokens: number; completionTokens: number }) => number,
 ): TeacherRecord | null {
+  // Several samples are combined by the self-consistency work of issue 16; one outcome is the usual case.
+  const outcome = outcomes[0]!;
   if (outcome.status === 'skipped') return null;
   const base = {
     id: example.id,

@@ -195,4 +195,9 @@ export interface TeacherDescriptor<Options = Record<string, unknown>> extends Pl
    * prices beside the pipeline's own teacher so users see what this provider would cost. Optional.
    */
   readonly comparisonOptions?: Options;
+  /**
+   * What users must know before sending data through this provider's batch API (e.g. that it is not
+   * eligible for zero data retention), shown by the dry run and the docs when `teacher.mode: batch`.
+   */
+  readonly batchNotice?: string;
 }
