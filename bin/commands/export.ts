@@ -6,8 +6,8 @@ import { BaseCommand } from './base-command.js';
 export default class ExportCommand extends BaseCommand {
   static override summary = 'Export a trained T5 or causal-LM checkpoint to ONNX (transformers.js layout), optionally int8.';
   static override examples = [
-    '<%= config.bin %> export --checkpoint runs/esnli/checkpoint --output out/model',
-    '<%= config.bin %> export --checkpoint runs/esnli/checkpoint --output out/model --quantize --dataset esnli --root ../shared/data/dsbs --limit 500',
+    '<%= config.bin %> export --checkpoint runs/quickstart/stages/trainer/*/best --output out/model',
+    '<%= config.bin %> export --checkpoint runs/quickstart/stages/trainer/*/best --output out/model --quantize --dataset esnli --root ../shared/data/dsbs --limit 500',
   ];
   static override flags = {
     checkpoint: Flags.string({
