@@ -52,13 +52,13 @@ async function* textLines(chunks: AsyncIterable<Uint8Array>, describe: string): 
   const decoder = new TextDecoder();
   let pending = '';
   for await (const chunk of chunks) {
-    pending += decoder.decode(chunk, { stream: true });
-    let newline = pending.indexOf('\n');
-    while (newline >= 0) {
-      const line = pending.slice(0, newline).trim();
-      pending = pending.slice(newline + 1);
+    // Only the new text is searched for line ends, so a long line costs its length once, not once per chunk.
+    const [rest, ...next] = decoder.decode(chunk, { stream: true }).split('\n');
+    pending += rest ?? '';
+    for (const part of next) {
+      const line = pending.trim();
       if (line) yield line;
-      newline = pending.indexOf('\n');
+      pending = part;
     }
     if (pending.length > maxResultLineCharacters)
       throw new Error(`${describe} has a line longer than ${maxResultLineCharacters} characters`);

@@ -8,7 +8,7 @@ import {
   type BatchResult,
   type TeacherBatchApi,
 } from '../../../../core/plugins/kinds/teacher-batch.js';
-import type { Teacher, TeacherResponse } from '../../../../core/plugins/kinds/teacher.js';
+import { TeacherRetryableError, type Teacher, type TeacherResponse } from '../../../../core/plugins/kinds/teacher.js';
 import { openAiBatchApi } from '../../../../plugins/teachers/openai/openai-batch.js';
 import { openAiTeacher } from '../../../../plugins/teachers/openai/openai-teacher.js';
 import { startOpenAiBatchServer, type OpenAiBatchServer, type OpenAiBatchServerOptions } from '../../../support/openai-batch-server.js';
@@ -294,4 +294,37 @@ test('a server without the Batch API gets a clear error naming teacher.mode; the
   } finally {
     await realtimeOnly.close();
   }
+});
+
+test('a download that breaks off, or a 429 on retrieve, is retryable; collecting again gets every result', async () => {
+  await withBatchServer(
+    {
+      intercept: (call) => {
+        if (call.method === 'GET' && call.path.endsWith('/content') && call.attempt === 1) return { kind: 'reset' };
+        if (call.method === 'GET' && call.path.startsWith('/v1/batches/') && call.attempt === 1)
+          return { kind: 'error', fixture: 'openai-error-rate-limit' };
+        return undefined;
+      },
+    },
+    async (_server, api) => {
+      const batchId = await api.submit(itemsOf(['a', 'b']), 'flaky', signal);
+      await assert.rejects(api.status(batchId, signal), (error: unknown) => error instanceof TeacherRetryableError && error.status === 429);
+      assert.equal((await api.status(batchId, signal)).state, 'ended');
+      await assert.rejects(collect(api, batchId), TeacherRetryableError);
+      assert.deepEqual(
+        (await collect(api, batchId)).map((result) => result.status),
+        ['answered', 'answered'],
+      );
+    },
+  );
+});
+
+test('a results line longer than any chat completion stops the download with a clear error', async () => {
+  await withBatchServer({ script: () => ({ kind: 'answer', text: 'x'.repeat(17 * 1024 * 1024) }) }, async (_server, api) => {
+    const batchId = await api.submit(itemsOf(['a']), 'huge', signal);
+    await assert.rejects(
+      collect(api, batchId),
+      /the results file file-\w+ of OpenAI batch batch_\w+ has a line longer than 16777216 characters/,
+    );
+  });
 });
