@@ -122,7 +122,10 @@ export interface OpenAiBatchServer {
   readonly calls: readonly BatchServerCall[];
   /** Batches created (`POST /v1/batches` accepted). */
   readonly submissions: number;
-  /** How many times a request with exactly these messages (system prompt included) was in a created batch. */
+  /**
+   * How many times a request with exactly these messages (system prompt included) was in a created
+   * batch. Samples of one example (`teacher.samples`) share their messages, so they count together.
+   */
   timesSubmitted(messages: readonly { readonly role: string; readonly content: string }[]): number;
   /** How many times a request whose last user message is `prompt` was in a created batch. */
   timesSubmittedPrompt(prompt: string): number;

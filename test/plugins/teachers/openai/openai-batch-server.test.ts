@@ -196,3 +196,24 @@ test('a client killed half way through its upload leaves nothing behind, and the
     assert.equal((await client.batches.retrieve(created.id)).status, 'completed');
   });
 });
+
+test('a client killed half way through a results download does not bring the server down', async () => {
+  await withServer({ script: () => ({ kind: 'answer', text: 'y'.repeat(1024 * 1024) }) }, async (server, client) => {
+    const created = await submit(client, jsonl(Array.from({ length: 16 }, (_, index) => `p${index}`)), 'big');
+    const done = await client.batches.retrieve(created.id);
+    // A child process that reads the first chunk of the 16 MB output file, then stops reading and waits to be killed.
+    const script = `
+      const http = require('node:http');
+      http.get(process.argv[1], { headers: { authorization: 'Bearer ${apiKey}' } }, (response) => {
+        response.once('data', () => { response.pause(); process.stdout.write('reading\\n'); });
+      });
+      setInterval(() => {}, 1000);`;
+    const child = spawn(process.execPath, ['-e', script, `${server.baseUrl}/files/${done.output_file_id!}/content`], {
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
+    await once(child.stdout, 'data');
+    child.kill('SIGKILL');
+    await once(child, 'exit');
+    assert.equal((await linesOf(client, done.output_file_id)).length, 16);
+  });
+});
