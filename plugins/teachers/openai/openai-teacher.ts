@@ -125,6 +125,11 @@ export const openAiTeacher: TeacherDescriptor<OpenAiTeacherOptions> = {
   },
   exampleOptions: { model: 'gpt-4o-mini', temperature: 0, max_tokens: 256 },
   comparisonOptions: { model: 'gpt-4o-mini' },
+  // Facts from the openai SDK's Files docs; whether an organisation's data controls cover batches is its own to check.
+  batchNotice:
+    "batch mode stores the prompts as a file in OpenAI's Files API and the answers as result files there (an uploaded batch " +
+    'file expires after 30 days by default); see platform.openai.com/docs/guides/your-data for how your data controls, ' +
+    'zero data retention included, apply to the Batch API',
   accounting: (options) => openAiAccounting(options.model, options.system_prompt),
   requirements: (options) => ({ variables: requiredApiKeyVariables(keyLookupOf(options), 'OpenAI') }),
 
