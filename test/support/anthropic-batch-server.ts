@@ -427,7 +427,7 @@ export async function startAnthropicBatchServer(options: AnthropicBatchServerOpt
         return;
       }
       seen.add(customId);
-      const params = request.params;
+      const params = request?.params;
       if (typeof params?.model !== 'string' || typeof params.max_tokens !== 'number' || !Array.isArray(params.messages)) {
         invalid(`requests.${index}.params: model, max_tokens and messages are required`);
         return;
