@@ -85,6 +85,8 @@ export interface BatchView {
   readonly processingStatus: 'in_progress' | 'canceling' | 'ended';
   readonly customIds: readonly string[];
   readonly prompts: readonly string[];
+  /** Each request's `params` as received. */
+  readonly params: readonly Readonly<Record<string, unknown>>[];
   /** The result type each request has or will have, in submission order (`processing` while unfinished). */
   readonly outcomes: readonly ('succeeded' | 'errored' | 'expired' | 'canceled' | 'processing')[];
 }
@@ -514,6 +516,7 @@ export async function startAnthropicBatchServer(options: AnthropicBatchServerOpt
     processingStatus: batch.processingStatus,
     customIds: batch.requests.map((request) => request.customId),
     prompts: batch.requests.map((request) => request.prompt),
+    params: batch.requests.map((request) => request.params),
     outcomes: batch.requests.map((request) => request.outcome ?? 'processing'),
   });
 
