@@ -35,7 +35,9 @@ export type BatchLineStep =
   /** An `errored` result line with this error type (`overloaded_error`, `invalid_request_error`, …). */
   | { readonly kind: 'error'; readonly errorType: string; readonly message?: string }
   /** Never processed: the request is still unfinished when the batch ends, so its line is `expired`. */
-  | { readonly kind: 'expire' };
+  | { readonly kind: 'expire' }
+  /** Counted as succeeded, but its results line is cut off mid-JSON (a corrupted download). */
+  | { readonly kind: 'malformed' };
 
 /** Decides, when a batch is created, what becomes of each of its requests. */
 export type BatchLineScript = (request: SubmittedBatchRequest) => BatchLineStep;
@@ -112,6 +114,13 @@ export interface AnthropicBatchServer {
   pollsUntilEnded: number;
   /** Makes calls fail (see {@link BatchServerFault}); null serves every call. */
   fault: BatchServerFault | null;
+  /**
+   * Origin put in `results_url` instead of the server's own (null: its own), as a gateway that passes
+   * Anthropic's answers through unchanged would; a client must not send its key there.
+   */
+  resultsOrigin: string | null;
+  /** When set, a results download closes the connection after this many lines (a download cut short). */
+  cutResultsAfter: number | null;
   /** Batches accepted so far (forgotten ones included). */
   readonly batchesCreated: number;
   /** Requests accepted so far, over all batches. */
@@ -184,7 +193,7 @@ function lastUserContent(messages: unknown): string {
 
 /** The outcome a finished request gets from its step (an `expire` step never finishes by itself). */
 function outcomeOf(step: BatchLineStep): Outcome | null {
-  if (step.kind === 'answer') return 'succeeded';
+  if (step.kind === 'answer' || step.kind === 'malformed') return 'succeeded';
   if (step.kind === 'error') return 'errored';
   return null;
 }
@@ -261,10 +270,18 @@ export async function startAnthropicBatchServer(options: AnthropicBatchServerOpt
   const byPrompt = new Map<string, number>();
   const byMessages = new Map<string, number>();
   const calls: BatchServerCall[] = [];
-  const settings: { script: BatchLineScript; pollsUntilEnded: number; fault: BatchServerFault | null } = {
+  const settings: {
+    script: BatchLineScript;
+    pollsUntilEnded: number;
+    fault: BatchServerFault | null;
+    resultsOrigin: string | null;
+    cutResultsAfter: number | null;
+  } = {
     script: options.script ?? ((request) => ({ kind: 'answer', text: `answer to: ${request.prompt}` })),
     pollsUntilEnded: options.pollsUntilEnded ?? 1,
     fault: null,
+    resultsOrigin: null,
+    cutResultsAfter: null,
   };
   let created = 0;
   let submitted = 0;
@@ -375,7 +392,7 @@ export async function startAnthropicBatchServer(options: AnthropicBatchServerOpt
     if (found.route === 'retrieve') {
       advance(batch);
       {
-        sendJson(200, batchObject(batch, origin));
+        sendJson(200, batchObject(batch, settings.resultsOrigin ?? origin));
         return;
       }
     }
@@ -385,7 +402,7 @@ export async function startAnthropicBatchServer(options: AnthropicBatchServerOpt
         batch.cancelInitiatedAt = now();
       }
       {
-        sendJson(200, batchObject(batch, origin));
+        sendJson(200, batchObject(batch, settings.resultsOrigin ?? origin));
         return;
       }
     }
@@ -395,9 +412,17 @@ export async function startAnthropicBatchServer(options: AnthropicBatchServerOpt
     }
     record(200);
     outgoing.writeHead(200, { 'content-type': 'application/binary', 'request-id': randomId('req_01') });
-    const lines = Readable.from(batch.requests.map((request) => `${JSON.stringify(resultLine(request))}\n`));
+    const lines = batch.requests.map((request) => {
+      const text = JSON.stringify(resultLine(request));
+      return `${request.step.kind === 'malformed' ? text.slice(0, Math.floor(text.length / 2)) : text}\n`;
+    });
+    const cut = settings.cutResultsAfter;
+    if (cut !== null) {
+      outgoing.write(lines.slice(0, cut).join(''), () => incoming.socket.destroy());
+      return;
+    }
     // A client that goes mid-download ends the pipeline with an error, which is all there is to it.
-    pipeline(lines, outgoing, () => undefined);
+    pipeline(Readable.from(lines), outgoing, () => undefined);
   });
 
   function createBatch(body: Buffer, sendJson: (status: number, body: unknown) => void, invalid: (message: string) => void): void {
@@ -458,7 +483,7 @@ export async function startAnthropicBatchServer(options: AnthropicBatchServerOpt
     created += 1;
     submitted += batch.requests.length;
     if (settings.pollsUntilEnded <= 0) advance(batch);
-    sendJson(200, batchObject(batch, origin));
+    sendJson(200, batchObject(batch, settings.resultsOrigin ?? origin));
   }
 
   function listBatches(
@@ -500,7 +525,7 @@ export async function startAnthropicBatchServer(options: AnthropicBatchServerOpt
     const hasMore = beforeId !== null ? start > 0 : end < listed.length;
     sendJson(200, {
       ...fixture('anthropic-batch-list'),
-      data: page.map((batch) => batchObject(batch, origin)),
+      data: page.map((batch) => batchObject(batch, settings.resultsOrigin ?? origin)),
       has_more: hasMore,
       first_id: page[0]?.id ?? null,
       last_id: page.at(-1)?.id ?? null,
@@ -533,6 +558,18 @@ export async function startAnthropicBatchServer(options: AnthropicBatchServerOpt
     },
     set pollsUntilEnded(next: number) {
       settings.pollsUntilEnded = next;
+    },
+    get resultsOrigin() {
+      return settings.resultsOrigin;
+    },
+    set resultsOrigin(next: string | null) {
+      settings.resultsOrigin = next;
+    },
+    get cutResultsAfter() {
+      return settings.cutResultsAfter;
+    },
+    set cutResultsAfter(next: number | null) {
+      settings.cutResultsAfter = next;
     },
     get fault() {
       return settings.fault;

@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { test } from 'node:test';
 import { UserError } from '../../../../core/errors/user-error.js';
-import type { Teacher, TeacherRequest } from '../../../../core/plugins/kinds/teacher.js';
+import { TeacherRetryableError, type Teacher, type TeacherRequest } from '../../../../core/plugins/kinds/teacher.js';
 import {
   BatchNotFoundError,
   type BatchItem,
@@ -249,6 +251,64 @@ test('a rejected key is a clear UserError that names the fix and never the key',
   } finally {
     await server.close();
   }
+});
+
+test('a download cut short, or a line that is not JSON, is retryable after the lines that did arrive', async () => {
+  await withBatchServer(async (server, batch) => {
+    const batchId = await batch.submit(itemsFor('cut', ['a', 'b', 'c']), 'cut', signal);
+    server.expire(batchId, 3);
+    server.cutResultsAfter = 2;
+    const arrived: string[] = [];
+    await assert.rejects(
+      async () => {
+        for await (const result of batch.results(batchId, signal)) arrived.push(result.customId);
+      },
+      (error: unknown) => error instanceof TeacherRetryableError && /cannot reach Anthropic/.test(error.message),
+    );
+    assert.deepEqual(arrived, ['cut-0', 'cut-1']);
+
+    server.cutResultsAfter = null;
+    server.script = (request) => (request.prompt === 'e' ? { kind: 'malformed' } : { kind: 'answer', text: 'yes' });
+    const malformed = await batch.submit(itemsFor('bad', ['d', 'e']), 'bad', signal);
+    server.expire(malformed, 2);
+    await assert.rejects(
+      collect(batch, malformed),
+      (error: unknown) => error instanceof TeacherRetryableError && /malformed/.test(error.message),
+    );
+  });
+});
+
+test("results on another origin than the teacher's base_url are refused: the key is never sent there", async () => {
+  const elsewhere: http.IncomingHttpHeaders[] = [];
+  const other = http.createServer((incoming, outgoing) => {
+    elsewhere.push(incoming.headers);
+    outgoing.end('{}');
+  });
+  await new Promise<void>((resolve) => other.listen(0, '127.0.0.1', resolve));
+  try {
+    await withBatchServer(async (server, batch) => {
+      const batchId = await batch.submit(itemsFor('away', ['a']), 'away', signal);
+      server.expire(batchId, 1);
+      server.resultsOrigin = `http://127.0.0.1:${(other.address() as AddressInfo).port}`;
+      await assert.rejects(collect(batch, batchId), (error: unknown) => {
+        assert.ok(error instanceof UserError);
+        assert.match(error.message, /has its results at http:\/\/127\.0\.0\.1:\d+, not at the teacher's base_url/);
+        return true;
+      });
+      assert.equal(elsewhere.length, 0);
+    });
+  } finally {
+    other.close();
+  }
+});
+
+test('an aborted submit rejects with the abort reason', async () => {
+  await withBatchServer(async (_, batch) => {
+    const controller = new AbortController();
+    const reason = new Error('stopped by the user');
+    controller.abort(reason);
+    await assert.rejects(batch.submit(itemsFor('stop', ['a']), 'stop', controller.signal), (error: unknown) => error === reason);
+  });
 });
 
 test("a batch over Anthropic's 256 MB or 100,000 requests is refused before anything is sent", async () => {
