@@ -171,27 +171,33 @@ function failure(error: unknown, settings: AnthropicBatchSettings, signal: Abort
   return translateProviderError(error, { ...settings.errorContext, now: settings.clock.now() });
 }
 
-/** Refuses a batch the API would refuse for its size, before anything is sent (and paid). */
-function checkLimits(items: readonly BatchItem[], body: string, plugin: string): void {
-  if (items.length > anthropicBatchLimits.maxRequests) {
+/**
+ * The body of a create call for these requests, refused with a `UserError` when the API would
+ * refuse it for its size, before anything is sent (and paid).
+ */
+function batchBody<Request>(requests: Request[], plugin: string): { requests: Request[] } {
+  const count = `${requests.length} request${requests.length === 1 ? '' : 's'}`;
+  if (requests.length > anthropicBatchLimits.maxRequests) {
     throw new UserError({
-      message: `a Message Batch of ${items.length} requests is over Anthropic's limit of ${anthropicBatchLimits.maxRequests} requests per batch`,
+      message: `a Message Batch of ${count} is over Anthropic's limit of ${anthropicBatchLimits.maxRequests} requests per batch`,
       plugin,
       fix: 'lower teacher.batch.max_requests_per_batch',
     });
   }
-  const bytes = Buffer.byteLength(body);
+  const body = { requests };
+  const bytes = Buffer.byteLength(JSON.stringify(body));
   if (bytes > anthropicBatchLimits.maxBytes) {
     const megabytes = (value: number) => (value / 1e6).toFixed(1);
     throw new UserError({
-      message: `a Message Batch of ${items.length} requests is ${megabytes(bytes)} MB, over Anthropic's limit of 256 MB per batch (distill keeps to ${megabytes(anthropicBatchLimits.maxBytes)} MB)`,
+      message: `a Message Batch of ${count} is ${megabytes(bytes)} MB, over Anthropic's limit of 256 MB per batch (distill keeps to ${megabytes(anthropicBatchLimits.maxBytes)} MB)`,
       plugin,
       fix:
-        items.length > 1
+        requests.length > 1
           ? 'lower teacher.batch.max_requests_per_batch'
           : 'this one request is too large for a batch: shorten its input, or use teacher.mode: realtime',
     });
   }
+  return body;
 }
 
 /** Checks that a batch has results on the teacher's own origin: the SDK sends the API key to its `results_url`. */
@@ -281,10 +287,9 @@ export function anthropicBatchApi(client: Anthropic, settings: AnthropicBatchSet
     itemBytes: (item) => Buffer.byteLength(JSON.stringify(batchRequest(item))),
 
     async submit(items, _label, signal) {
-      const requests = items.map(batchRequest);
-      checkLimits(items, JSON.stringify({ requests }), settings.errorContext.plugin);
+      const body = batchBody(items.map(batchRequest), settings.errorContext.plugin);
       try {
-        return (await client.messages.batches.create({ requests }, transferCall(signal))).id;
+        return (await client.messages.batches.create(body, transferCall(signal))).id;
       } catch (error) {
         throw failure(error, settings, signal);
       }

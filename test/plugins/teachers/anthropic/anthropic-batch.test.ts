@@ -318,7 +318,7 @@ test("a batch over Anthropic's 256 MB or 100,000 requests is refused before anyt
     assert.ok(batch.itemBytes(huge) > batch.limits.maxBytes);
     await assert.rejects(batch.submit([huge], 'huge', signal), (error: unknown) => {
       assert.ok(error instanceof UserError);
-      assert.match(error.message, /a Message Batch of 1 requests is 256\.0 MB, over Anthropic's limit of 256 MB per batch/);
+      assert.match(error.message, /a Message Batch of 1 request is 256\.0 MB, over Anthropic's limit of 256 MB per batch/);
       assert.match(error.problems[0]!.fix ?? '', /shorten its input/);
       return true;
     });
