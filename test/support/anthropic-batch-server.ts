@@ -121,6 +121,11 @@ export interface AnthropicBatchServer {
   resultsOrigin: string | null;
   /** When set, a results download closes the connection after this many lines (a download cut short). */
   cutResultsAfter: number | null;
+  /**
+   * Milliseconds between creating a batch and answering the create call (default 0): a client killed
+   * in this window leaves a batch the provider holds but whose id the client never read.
+   */
+  createAnswerDelay: number;
   /** Batches accepted so far (forgotten ones included). */
   readonly batchesCreated: number;
   /** Requests accepted so far, over all batches. */
@@ -276,12 +281,14 @@ export async function startAnthropicBatchServer(options: AnthropicBatchServerOpt
     fault: BatchServerFault | null;
     resultsOrigin: string | null;
     cutResultsAfter: number | null;
+    createAnswerDelay: number;
   } = {
     script: options.script ?? ((request) => ({ kind: 'answer', text: `answer to: ${request.prompt}` })),
     pollsUntilEnded: options.pollsUntilEnded ?? 1,
     fault: null,
     resultsOrigin: null,
     cutResultsAfter: null,
+    createAnswerDelay: 0,
   };
   let created = 0;
   let submitted = 0;
@@ -483,7 +490,9 @@ export async function startAnthropicBatchServer(options: AnthropicBatchServerOpt
     created += 1;
     submitted += batch.requests.length;
     if (settings.pollsUntilEnded <= 0) advance(batch);
-    sendJson(200, batchObject(batch, settings.resultsOrigin ?? origin));
+    const answer = () => sendJson(200, batchObject(batch, settings.resultsOrigin ?? origin));
+    if (settings.createAnswerDelay > 0) setTimeout(answer, settings.createAnswerDelay);
+    else answer();
   }
 
   function listBatches(
@@ -564,6 +573,12 @@ export async function startAnthropicBatchServer(options: AnthropicBatchServerOpt
     },
     set resultsOrigin(next: string | null) {
       settings.resultsOrigin = next;
+    },
+    get createAnswerDelay() {
+      return settings.createAnswerDelay;
+    },
+    set createAnswerDelay(next: number) {
+      settings.createAnswerDelay = next;
     },
     get cutResultsAfter() {
       return settings.cutResultsAfter;

@@ -202,6 +202,23 @@ function sendCutShort(server: AnthropicBatchServer, path: string, body: string, 
   });
 }
 
+test('with createAnswerDelay the batch exists before the create call is answered; a client gone by then leaves it listed', async () => {
+  await withServer(async (server) => {
+    server.createAnswerDelay = 200;
+    const controller = new AbortController();
+    const creating = clientFor(server).messages.batches.create({ requests: requestsFor(['a']) }, { signal: controller.signal });
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    assert.equal(server.batchesCreated, 1);
+    controller.abort();
+    await assert.rejects(creating);
+    const listed = await clientFor(server).messages.batches.list();
+    assert.deepEqual(
+      listed.data.map((batch) => batch.id),
+      server.batchIds(),
+    );
+  });
+});
+
 test('a client killed mid-upload creates nothing, one killed mid-download changes nothing, and the server serves on', async () => {
   await withServer(async (server) => {
     const body = JSON.stringify({ requests: requestsFor(['a', 'b']) });

@@ -133,6 +133,21 @@ test('find: a batch submitted before a kill is found by time and size; other siz
   });
 });
 
+test('find: a submit cut off after Anthropic accepted the batch (the id never read) finds that batch', async () => {
+  await withBatchServer(async (server, batch) => {
+    server.createAnswerDelay = 300;
+    const before = Date.now();
+    const controller = new AbortController();
+    const submitting = batch.submit(itemsFor('lost', ['a', 'b']), 'lost', controller.signal);
+    while (server.batchesCreated === 0) await new Promise((resolve) => setTimeout(resolve, 10));
+    controller.abort();
+    await assert.rejects(submitting);
+    server.createAnswerDelay = 0;
+    assert.equal(await batch.find('lost', 2, before, signal), server.batchIds()[0]);
+    assert.equal(server.batchesCreated, 1);
+  });
+});
+
 test('find among several of the same size: the one whose results carry the label, else the oldest', async () => {
   await withBatchServer(async (server, batch) => {
     const before = Date.now();
