@@ -221,15 +221,17 @@ async function resultsCarryLabel(client: Anthropic, batchId: string, label: stri
  * on them. A candidate is a batch created at or after `submittedAfter` (the caller allows for the
  * clocks' difference) with `itemCount` requests. When several are candidates:
  * 1. an ended one whose results' custom ids carry the label (`<label>-<n>`) is taken;
- * 2. else the oldest, the first created after the submission began.
+ * 2. else the newest. The submission looked for is the last one its run made before it was killed
+ *    (or before a create call failed), and a run resumes by finding it before it submits anything
+ *    else; the older candidates are, as a rule, the same run's earlier batches of the same size
+ *    (every full batch has `max_requests_per_batch` requests), whose ids the core holds.
  *
  * Why taking one is safe: the core matches results to its requests by custom id, and its custom ids
- * are the requests' cache keys. A batch that turns out to be another client's (same size, same
- * minutes, same key) yields no result for this run's requests, which are then submitted again, the
- * same cost as answering null, and nothing wrong is collected; a batch of the very same requests
- * (a parallel run of the same teacher) yields answers that are right for them. Answering null when
- * this run's batch is among the candidates would pay for it twice, and refusing would leave the run
- * unable to resume.
+ * are the requests' cache keys. A batch that turns out to be another's (another client with the same
+ * key, same size, same minutes) yields no result for this submission's requests, which are then
+ * submitted again: the same cost as answering null, and nothing wrong is collected. Answering null
+ * when this submission's batch is among the candidates would pay for it twice, and refusing would
+ * leave the run unable to resume.
  */
 async function findBatch(
   client: Anthropic,
@@ -254,7 +256,7 @@ async function findBatch(
   } catch (error) {
     throw failure(error, settings, signal);
   }
-  return candidates.at(-1)?.id ?? null;
+  return candidates[0]?.id ?? null;
 }
 
 /**

@@ -148,18 +148,18 @@ test('find: a submit cut off after Anthropic accepted the batch (the id never re
   });
 });
 
-test('find among several of the same size: the one whose results carry the label, else the oldest', async () => {
+test('find among several of the same size: the one whose results carry the label, else the newest', async () => {
   await withBatchServer(async (server, batch) => {
     const before = Date.now();
-    const theirs = await batch.submit(itemsFor('theirs', ['a', 'b']), 'theirs', signal);
-    const mine = await batch.submit(itemsFor('mine', ['c', 'd']), 'mine', signal);
-    // Both running: nothing tells them apart yet, so the first created after the submission began.
-    assert.equal(await batch.find('mine', 2, before, signal), theirs);
-    server.expire(theirs, 2);
-    server.expire(mine, 2);
-    assert.equal(await batch.find('mine', 2, before, signal), mine);
-    assert.equal(await batch.find('theirs', 2, before, signal), theirs);
-    assert.equal(await batch.find('nobody', 2, before, signal), theirs);
+    const earlier = await batch.submit(itemsFor('earlier', ['a', 'b']), 'earlier', signal);
+    const latest = await batch.submit(itemsFor('latest', ['c', 'd']), 'latest', signal);
+    // Both running: nothing tells them apart yet, so the newest (the one a kill left without its id).
+    assert.equal(await batch.find('latest', 2, before, signal), latest);
+    server.expire(earlier, 2);
+    server.expire(latest, 2);
+    assert.equal(await batch.find('earlier', 2, before, signal), earlier);
+    assert.equal(await batch.find('latest', 2, before, signal), latest);
+    assert.equal(await batch.find('nobody', 2, before, signal), latest);
     assert.equal(server.batchesCreated, 2);
   });
 });
