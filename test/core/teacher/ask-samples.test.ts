@@ -272,3 +272,33 @@ test('samples above 1 with a teacher that cannot sample is an error at /teacher/
   });
   assert.equal(server.requests.length + anthropicServer.requests.length, 0);
 });
+
+test('openai: a request with n is retried as one, counts as one for max_requests, and answers missing from it are asked again', async (context) => {
+  const server = await startProviderServer('openai', (request) => {
+    if (request.prompt === 'Q: question 0' && request.attempt === 1) return { kind: 'error', fixture: 'openai-error-server' };
+    // The first answer for question 1 comes back empty: that one sample is asked again, alone.
+    const choices = Array.from({ length: Number(request.body.n ?? 1) }, (_, index) => ({
+      text: request.prompt === 'Q: question 1' && request.attempt === 1 && index === 0 ? '' : `Answer: yes. Because try ${request.attempt}`,
+    }));
+    return { kind: 'answer', text: choices[0]!.text, choices };
+  });
+  context.after(() => server.close());
+  const teacher = await teacherFor('openai', server);
+  const directory = temporaryDirectory(context);
+  const { report, records } = await teach(teacher, 'openai', directory, 'out', { samples: 3, budget: { max_requests: 3 } });
+  assert.deepEqual(
+    server.requests.map((request) => [request.prompt, request.body.n]),
+    [
+      ['Q: question 0', 3],
+      ['Q: question 0', 3],
+      ['Q: question 1', 3],
+      ['Q: question 1', undefined],
+    ],
+  );
+  // Three requests admitted: question 0 (its retry included), and question 1 twice; question 1's second call
+  // was the third request, so question 2 found the budget spent.
+  assert.equal(report.stopped, 'budget');
+  assert.deepEqual([...records.keys()], ['e0', 'e1']);
+  assert.deepEqual(records.get('e1')!.votes, { yes: 3 });
+  assert.equal(report.requests_this_run, 3);
+});
