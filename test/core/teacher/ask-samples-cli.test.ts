@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { test } from 'node:test';
 import type { TeacherRecord } from '../../../core/teacher/teacher-record.js';
 import type { TeacherReport } from '../../../core/teacher/teacher-report.js';
@@ -104,4 +105,32 @@ test('distill teach with samples and a teacher at temperature 0 fails with the p
   assert.match(run.stderr, /set options\.temperature, e\.g\. 0\.7, or remove teacher\.samples/);
   assert.doesNotMatch(run.stderr, /\n\s+at /, 'no stack trace');
   assert.equal(server.requests.length, 0);
+});
+
+test('the teacher stage keeps its signature with samples 1 (said or not); samples 3 is another stage that reuses the first answers', async (context) => {
+  const server = await startProviderServer('openai', (request) => ({
+    kind: 'answer',
+    text: 'Answer: yes, because it is so',
+    choices: Array.from({ length: Number(request.body.n ?? 1) }, () => ({ text: 'Answer: yes, because it is so' })),
+  }));
+  context.after(() => server.close());
+  const directory = temporaryDirectory(context);
+  const stages = path.join(directory, 'runs', 'teach-fixture', 'stages', 'teacher');
+  const teachWith = async (samples: number | null) => {
+    const file = writeTeachPipeline({ directory, baseUrl: server.baseUrl, count: 3, teacherOptions: { temperature: 0.7 } });
+    if (samples !== null) writeFileSync(file, readFileSync(file, 'utf8').replace('\n  limits:\n', `\n  samples: ${samples}\n  limits:\n`));
+    const run = await runDistill(['teach', file]);
+    assert.equal(run.code, 0, run.stderr);
+    return readdirSync(stages).sort();
+  };
+  const [unsaid] = await teachWith(null);
+  assert.deepEqual(await teachWith(1), [unsaid], 'samples: 1 is the stage it always was');
+  assert.equal(server.requests.length, 3);
+  const folders = await teachWith(3);
+  assert.equal(folders.length, 2);
+  // Each example's first answer came from the cache: one request with n=2 each.
+  assert.deepEqual(
+    server.requests.slice(3).map((request) => request.body.n),
+    [2, 2, 2],
+  );
 });
