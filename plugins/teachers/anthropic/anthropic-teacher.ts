@@ -1,4 +1,5 @@
 import type { TeacherDescriptor } from '../../../core/plugins/kinds/teacher.js';
+import { greedySamplingRefusal } from '../../../core/teacher/ask-samples.js';
 import { apiKeyFix, requiredApiKeyVariables, resolveApiKey, type ApiKeyLookup } from '../../../core/teacher/api-key.js';
 import { translateProviderError, type ProviderErrorContext } from '../../../core/teacher/provider-error.js';
 import { anthropicAccounting } from './anthropic-accounting.js';
@@ -120,6 +121,8 @@ export const anthropicTeacher: TeacherDescriptor<AnthropicTeacherOptions> = {
       },
       cacheable: true,
       timeoutMilliseconds,
+      // Unset, the API samples at its default temperature (1); only an explicit 0 gives one answer.
+      samplingRefusal: temperature === 0 ? greedySamplingRefusal : null,
       async complete(request, signal) {
         let answer;
         try {
