@@ -81,14 +81,17 @@ export function reportTables(summary: RunSummary): Table[] {
     });
   }
   if (summary.sweep.length > 0) {
+    // The min-confidence column only where some point dropped examples for their confidence.
+    const confidence = summary.sweep.some((point) => (point.minConfidence ?? 0) > 0);
     tables.push({
       title: 'Sweep (test accuracy, mean ± standard deviation over seeds)',
-      header: ['mode', 'data fraction', 'rationale rate', 'α', 'seeds', 'accuracy'],
+      header: ['mode', 'data fraction', 'rationale rate', 'α', ...(confidence ? ['min confidence'] : []), 'seeds', 'accuracy'],
       rows: summary.sweep.map((point) => [
         point.mode,
         percent(point.dataFraction, 1),
         String(point.rationaleRate),
-        String(point.alpha),
+        point.alpha === null ? "the loss's" : String(point.alpha),
+        ...(confidence ? [String(point.minConfidence ?? 0)] : []),
         String(point.accuracies.length),
         meanAndSpread(point.accuracies),
       ]),

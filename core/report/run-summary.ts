@@ -142,7 +142,10 @@ export interface SweepPoint {
   readonly mode: string;
   readonly dataFraction: number;
   readonly rationaleRate: number;
-  readonly alpha: number;
+  /** Null where the pipeline's own loss weight (not α's owner) was kept. */
+  readonly alpha: number | null;
+  /** The min-confidence threshold (0: nothing dropped for its confidence); absent in summaries from before it existed. */
+  readonly minConfidence?: number;
   /** Test accuracy per seed. */
   readonly accuracies: readonly number[];
 }

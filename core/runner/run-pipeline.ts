@@ -120,7 +120,7 @@ async function runSweep(
   const variants = sweepVariants(loaded.config, loaded.registry);
   const points = new Map<string, SweepPoint>();
   for (const [index, variant] of variants.entries()) {
-    const { mode, dataFraction, rationaleRate, alpha, seed } = variant;
+    const { mode, dataFraction, rationaleRate, alpha, minConfidence, seed } = variant;
     dependencies.events.emit('sweep.point', {
       index: index + 1,
       total: variants.length,
@@ -128,14 +128,15 @@ async function runSweep(
       data_fraction: dataFraction,
       rationale_rate: rationaleRate,
       alpha,
+      min_confidence: minConfidence,
       seed,
     });
     const stages = await pipelineStages({ ...loaded, config: variant.config }, run);
     const untilTrainer = stages.slice(0, stages.findIndex((stage) => stage.name === 'trainer') + 1);
     const outcomes = await runStages(untilTrainer, { runDirectory, events: dependencies.events, signal: dependencies.signal });
     const trained = outcomes.of('trainer')!.record.output;
-    const key = JSON.stringify([mode, dataFraction, rationaleRate, alpha]);
-    const point = points.get(key) ?? { mode, dataFraction, rationaleRate, alpha, accuracies: [] };
+    const key = JSON.stringify([mode, dataFraction, rationaleRate, alpha, minConfidence]);
+    const point = points.get(key) ?? { mode, dataFraction, rationaleRate, alpha, minConfidence, accuracies: [] };
     points.set(key, { ...point, accuracies: [...point.accuracies, trained.testAccuracy] });
   }
   return [...points.values()];
