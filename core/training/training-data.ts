@@ -58,10 +58,7 @@ export function applySamplers(items: readonly SampleItem[], samplers: readonly S
  * (a loss-weight plugin's), each example carries its weight; without it no example has a `weight`
  * key, so the trainer's inputs (and the stage signature) stay as they were before weights existed.
  */
-export function trainingExamplesFromItems(
-  items: readonly SampleItem[],
-  exampleWeight?: (item: SampleItem) => number,
-): TrainingExample[] {
+export function trainingExamplesFromItems(items: readonly SampleItem[], exampleWeight?: (item: SampleItem) => number): TrainingExample[] {
   return items.map((item) => {
     const example = { id: item.id, input: item.input, label: item.label ?? '', rationale: item.rationale ?? '' };
     if (!exampleWeight) return example;

@@ -58,7 +58,8 @@ export const confidenceLossWeight: PluginDescriptor<ConfidenceLossWeightOptions,
     const floor = options.floor ?? 0;
     const unknown = options.unknown ?? 1;
     const alpha = options.alpha ?? 0.5;
-    const schedule = options.start !== undefined && options.end !== undefined ? { start: options.start, end: options.end } : { start: alpha, end: alpha };
+    const schedule =
+      options.start !== undefined && options.end !== undefined ? { start: options.start, end: options.end } : { start: alpha, end: alpha };
     return {
       schedule: () => schedule,
       exampleWeight: (item) => (item.confidence === undefined || item.confidence === null ? unknown : Math.max(floor, item.confidence)),

@@ -21,7 +21,7 @@ export const minConfidenceSampler: PluginDescriptor<MinConfidenceOptions, Sample
   id: 'min-confidence',
   kind: 'sampler',
   version: '1.0.0',
-  summary: "Drops examples whose teacher confidence is below a threshold (unknown confidence: kept by default).",
+  summary: 'Drops examples whose teacher confidence is below a threshold (unknown confidence: kept by default).',
   optionsSchema: {
     type: 'object',
     additionalProperties: false,
@@ -31,7 +31,7 @@ export const minConfidenceSampler: PluginDescriptor<MinConfidenceOptions, Sample
         type: 'number',
         minimum: 0,
         maximum: 1,
-        description: "Lowest teacher confidence kept (0 to 1); with 5 samples, 0.6 keeps labels that 3 of 5 answers agree on.",
+        description: 'Lowest teacher confidence kept (0 to 1); with 5 samples, 0.6 keeps labels that 3 of 5 answers agree on.',
       },
       unknown: {
         enum: ['keep', 'drop'],
