@@ -1,3 +1,4 @@
+import { UserError } from '../../../core/errors/user-error.js';
 import type { PluginDescriptor } from '../../../core/plugins/plugin-descriptor.js';
 import type { LossWeight } from '../../../core/plugins/kinds/loss-weight.js';
 
@@ -47,14 +48,23 @@ export const confidenceLossWeight: PluginDescriptor<ConfidenceLossWeightOptions,
         minimum: 0,
         maximum: 1,
         default: 1,
-        description: 'Weight of an example whose confidence is unknown (default 1).',
+        description: 'Weight of an example whose confidence is unknown.',
       },
     },
-    dependentRequired: { start: ['end'], end: ['start'] },
-    not: { required: ['alpha', 'start'] },
+    // `start` and `end` come together; that they do not come with `alpha` is checked by `create`
+    // (a schema's `not` would only say "must NOT be valid").
+    dependencies: { start: ['end'], end: ['start'] },
   },
   exampleOptions: { alpha: 0.5, floor: 0.2 },
   create(options) {
+    if (options.alpha !== undefined && options.start !== undefined) {
+      throw new UserError({
+        message: 'the confidence loss weight was given both `alpha` and `start`/`end`',
+        pointer: '/loss/options',
+        plugin: 'loss-weight/confidence',
+        fix: 'keep `alpha` for a constant α, or `start` and `end` for α moving over training',
+      });
+    }
     const floor = options.floor ?? 0;
     const unknown = options.unknown ?? 1;
     const alpha = options.alpha ?? 0.5;
