@@ -104,12 +104,12 @@ test(
       ].sort((left, right) => right.length - left.length);
       assert.deepEqual(item.agreeingRationales, expected);
       // The real rationale is two of the agreeing answers where 3 or more agree: it is kept once.
-      assert.equal(item.agreeingRationales!.filter((rationale) => rationale === record.rationale).length, 1);
+      assert.equal(item.agreeingRationales.filter((rationale) => rationale === record.rationale).length, 1);
       assert.ok(
-        item.agreeingRationales!.every((rationale, position, all) => position === 0 || all[position - 1]!.length >= rationale.length),
+        item.agreeingRationales.every((rationale, position, all) => position === 0 || all[position - 1]!.length >= rationale.length),
       );
       assert.ok(
-        !item.agreeingRationales!.some((rationale) =>
+        !item.agreeingRationales.some((rationale) =>
           record.samples!.some((sample) => sample.rationale === rationale && sample.label !== record.teacher_label),
         ),
         'no rationale of a disagreeing answer',
