@@ -1,4 +1,5 @@
 import type { ConfusionMatrix } from './confusion-matrix.js';
+import type { ReliabilitySummary } from './reliability.js';
 
 /** One point of a curve. */
 export interface CurvePoint {
@@ -158,6 +159,8 @@ export interface RunSummary {
   readonly teacher: TeacherSummary | null;
   readonly student: StudentSummary | null;
   readonly sweep: readonly SweepPoint[];
+  /** The teacher's accuracy in bins of its confidence, where its records carry confidence and gold; absent or null otherwise. */
+  readonly reliability?: ReliabilitySummary | null;
   /** Teacher and student on the test examples, where the evaluate stage ran; absent or null otherwise. */
   readonly comparison?: ComparisonSummary | null;
   /** Stages with how they ended this time (`computed`, `reused`). */

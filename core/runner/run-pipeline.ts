@@ -6,6 +6,7 @@ import { withRun, type RunScope } from '../container/run-scope.js';
 import { assertNoLinks } from '../files/assert-no-links.js';
 import { writeFileNoFollow } from '../files/no-follow-files.js';
 import { packagePath } from '../package-root.js';
+import { reliabilityOfFile } from '../report/reliability.js';
 import { writeReport, type WrittenReport } from '../report/write-report.js';
 import type { RunSummary, SweepPoint } from '../report/run-summary.js';
 import type { PluginDependencies } from '../plugins/plugin-dependencies.js';
@@ -201,7 +202,9 @@ async function runLoadedPipeline(loaded: LoadedPipeline, options: RunPipelineOpt
     // learn from the same answers.
     const sweep = !last && stopped === null && partial === null ? await runSweep(loaded, runDirectory, run, dependencies) : [];
     const model = currentModel(runDirectory, outcomes);
-    const summary = { ...runSummaryFromStages(loaded, outcomes, model?.directory), sweep };
+    const teacherStage = outcomes.of('teacher');
+    const reliability = teacherStage ? await reliabilityOfFile(path.join(teacherStage.directory, 'teacher-records.jsonl')) : null;
+    const summary = { ...runSummaryFromStages(loaded, outcomes, model?.directory), sweep, reliability };
     const report = writeReport(runDirectory, summary);
     dependencies.events.emit('run.done', { report: report.html, ...(model ? { model: model.directory } : {}) });
     const stageList = outcomes.map((outcome) => ({ stage: outcome.stage, status: outcome.status, directory: outcome.directory }));
