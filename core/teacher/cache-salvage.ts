@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import { answerColumns, storedAnswerFromRow, type AnswerRow, type StoredAnswer } from './teacher-cache.js';
+import { answerColumns, answerSelectList, storedAnswerFromRow, type AnswerRow, type StoredAnswer } from './teacher-cache.js';
 
 /** What a salvage pass over a cache found. */
 export interface SalvageCount {
@@ -33,7 +33,9 @@ export function allowDamagedReads(database: Database.Database): void {
  */
 export function salvageAnswers(database: Database.Database, keep: (answers: StoredAnswer[]) => void, batchSize = 500): SalvageCount {
   const { known, tableMaximum } = knownRowids(database);
-  const probe = tryRead(() => database.prepare<[number], AnswerRow>(`SELECT ${answerColumns} FROM answers NOT INDEXED WHERE rowid = ?`));
+  // A cache made before the log-probabilities column has none to read: null stands in.
+  const columns = tryRead(() => answerSelectList(database)) ?? answerColumns;
+  const probe = tryRead(() => database.prepare<[number], AnswerRow>(`SELECT ${columns} FROM answers NOT INDEXED WHERE rowid = ?`));
   if (!probe) return { readable: 0, unreadable: known.size };
   let readable = 0;
   let unreadable = 0;
@@ -128,6 +130,7 @@ function isAnswerRow(row: AnswerRow): boolean {
     row.response_model,
     row.text,
     row.finish_reason ?? '',
+    row.token_logprobs ?? '',
   ];
   const counts = [row.prompt_tokens, row.completion_tokens, row.created_at];
   return (

@@ -1,7 +1,7 @@
 import { existsSync, renameSync } from 'node:fs';
 import { appendFileNoFollow, readTextFileNoFollow } from '../files/no-follow-files.js';
 import { parseLineOrNull } from '../parsing/json-lines.js';
-import type { TeacherResponse } from '../plugins/kinds/teacher.js';
+import type { TeacherResponse, TokenLogprob } from '../plugins/kinds/teacher.js';
 import type { CacheEntryOrigin, TeacherCache } from './teacher-cache.js';
 
 /** One answer the cache could not take, as a line of the spill file. */
@@ -50,7 +50,15 @@ function isSpilledAnswer(value: unknown): value is SpilledAnswer {
     answer.response.text.trim() !== '' &&
     typeof answer.response.model === 'string' &&
     typeof answer.response.usage?.promptTokens === 'number' &&
-    typeof answer.response.usage.completionTokens === 'number'
+    typeof answer.response.usage.completionTokens === 'number' &&
+    (answer.response.tokenLogprobs === undefined || isTokenLogprobList(answer.response.tokenLogprobs))
+  );
+}
+
+function isTokenLogprobList(value: unknown): boolean {
+  return (
+    Array.isArray(value) &&
+    value.every((token: Unverified<TokenLogprob> | null) => typeof token?.token === 'string' && typeof token.logprob === 'number')
   );
 }
 

@@ -37,6 +37,12 @@ export function formatTeacherReport(report: TeacherReport, files: { outputFile?:
     `  cost             ${dollars(report.cost_usd)} paid (${dollars(report.cost_usd_this_run)} by this run); ${dollars(report.list_price_usd)} at list price` +
       (report.price ? ` (${report.price.key}, ${report.price.source} price)` : ' (no price known for this model)'),
   ];
+  if (report.answers)
+    lines.push(
+      `  answers          ${report.answers.asked} asked (several per example: teacher.samples), ${report.answers.cached} from the cache`,
+    );
+  if (report.confidence)
+    lines.push(`  confidence       mean ${report.confidence.mean.toFixed(3)} over ${report.confidence.records} examples`);
   const reasons = Object.entries(report.reasons).slice(0, 3);
   if (reasons.length > 0) lines.push(`  top reasons      ${reasons.map(([reason, count]) => `${count}× ${reason}`).join('; ')}`);
   if (report.failed > 0) lines.push(formatTeacherFailures(report));

@@ -5,6 +5,7 @@ import {
   type Teacher,
   type TeacherRequest,
   type TeacherResponse,
+  type TokenUsage,
 } from '../plugins/kinds/teacher.js';
 import type { Clock } from '../services/clock.js';
 import type { EventStream } from '../services/event-stream.js';
@@ -67,10 +68,12 @@ export interface RequestEngineOptions {
    */
   readonly admitPaidRequest?: () => boolean;
   /**
-   * Told of every paid answer while its slot is still held, so that spend is counted before the
-   * next request is admitted (counting later would let one request too many past the budget).
+   * Told of every paid call while its slot is still held, so that spend is counted before the next
+   * request is admitted (counting later would let one request too many past the budget). Once per
+   * call: a call that brought several answers ({@link RequestEngine.requestSamples}) is told once,
+   * with the usage the provider billed for all of them.
    */
-  readonly onPaidAnswer?: (response: TeacherResponse) => void;
+  readonly onPaidAnswer?: (paid: { readonly usage: TokenUsage }) => void;
   /**
    * Given a paid answer the cache could not commit (a full disk, a read-only file) before anyone
    * uses it, to keep it elsewhere; the answer is then returned as usual. Without it the commit's
@@ -100,6 +103,23 @@ export type EngineOutcome =
   | { readonly status: 'failed'; readonly reason: string; readonly attempts: number }
   /** Not asked: the budget is spent, or the caller's signal asked to stop before an answer came. */
   | { readonly status: 'skipped'; readonly reason: 'budget' | 'cancelled' };
+
+/** How the attempts of one call ended: like {@link EngineOutcome}, with every answer the call brought. */
+type CallOutcome =
+  | {
+      readonly status: 'answered';
+      /** The answers with text: between 1 and the count asked. */
+      readonly responses: readonly TeacherResponse[];
+      /** What the provider billed for the call, its empty answers included. */
+      readonly billed: TokenUsage;
+      readonly attempts: number;
+    }
+  | Exclude<EngineOutcome, { status: 'answered' }>;
+
+/** An answer that cost nothing new. */
+function sharedAnswer(response: TeacherResponse): EngineOutcome {
+  return { status: 'answered', response, cached: true, attempts: 0 };
+}
 
 /**
  * Sends teacher requests the way every provider should get them: at most `concurrency` at once,
@@ -152,6 +172,7 @@ export class RequestEngine {
       model: teacher.model,
       messages: request.messages,
       requestOptions: teacher.requestOptions,
+      sampleIndex: request.sampleIndex,
     });
   }
 
@@ -161,60 +182,170 @@ export class RequestEngine {
     if (!teacher.cacheable) {
       // Recorded answers: nothing to pay for or cache, and no provider limits to respect.
       return this.withSlot(signal, async () => {
-        const outcome = await this.attempt(request, signal, false);
-        return outcome.status === 'answered' ? { ...outcome, cached: true, attempts: 0 } : outcome;
+        const outcome = await this.attempt(request, 1, signal, false);
+        return outcome.status === 'answered' ? sharedAnswer(outcome.responses[0]!) : outcome;
       });
     }
     const key = this.keyOf(request);
     const stored = cache?.get(key);
-    if (stored) return { status: 'answered', response: stored.response, cached: true, attempts: 0 };
+    if (stored) return sharedAnswer(stored.response);
 
     const running = this.inFlight.get(key);
     if (running) {
       const outcome = await running;
-      return outcome.status === 'answered' ? { ...outcome, cached: true, attempts: 0 } : outcome;
+      return outcome.status === 'answered' ? sharedAnswer(outcome.response) : outcome;
     }
     const started = this.withSlot(signal, async (waited) => {
       // Another process sharing the cache may have answered while we waited for a slot (without a
       // wait, the lookup above was made a moment ago, in the same synchronous step).
       const storedMeanwhile = waited ? cache?.get(key) : null;
-      if (storedMeanwhile) return { status: 'answered', response: storedMeanwhile.response, cached: true, attempts: 0 } as const;
-      if (this.options.admitPaidRequest && !this.options.admitPaidRequest()) return { status: 'skipped', reason: 'budget' } as const;
-      let outcome: EngineOutcome;
-      this.callsOut++;
-      try {
-        outcome = await this.attempt(request, signal, true);
-      } finally {
-        this.callsOut--;
-      }
-      if (outcome.status === 'answered' && cache) {
-        // Committed before the caller parses or writes anything: a kill from here on loses nothing
-        // paid for. Answers arriving in the same turn of the event loop share one transaction; with
-        // no other call out, none can join this one, so it is committed at once.
-        const origin: CacheEntryOrigin = {
-          pluginId: this.options.pluginId,
-          pluginVersion: this.options.pluginVersion,
-          provider: teacher.provider,
-          model: teacher.model,
-        };
-        const createdAt = this.options.clock.now();
-        const committed = cache.commit(key, origin, outcome.response, createdAt);
-        if (this.callsOut === 0) cache.flushCommits();
-        try {
-          await committed;
-        } catch (error) {
-          if (!this.options.onUncommitted) throw error;
-          this.options.onUncommitted({ key, origin, response: outcome.response, createdAt }, error);
-        }
-      }
-      if (outcome.status === 'answered') this.options.onPaidAnswer?.(outcome.response);
-      return outcome;
+      if (storedMeanwhile) return sharedAnswer(storedMeanwhile.response);
+      const outcome = await this.paidCall(request, 1, signal);
+      if (outcome.status !== 'answered') return outcome;
+      await this.commitPaid([key], outcome.responses);
+      return { status: 'answered', response: outcome.responses[0]!, cached: false, attempts: outcome.attempts } as const;
     });
     this.inFlight.set(key, started);
     try {
       return await started;
     } finally {
       this.inFlight.delete(key);
+    }
+  }
+
+  /**
+   * Answers several samples of one request (`teacher.samples`), one outcome per index of
+   * `sampleIndices` in that order, each cached under its own key ({@link keyOf} with that
+   * `sampleIndex`). The indices the cache (or a call in flight) does not hold are asked in ONE call
+   * of the teacher's {@link Teacher.completeSamples} (OpenAI's `n`), which counts as one request
+   * for the budget and the rate limits, is retried, timed out and stopped like any other, and whose
+   * answers are each committed before anyone uses them. A call that brings fewer answers than asked
+   * (some empty) is followed by a call for the rest. A teacher without `completeSamples` gets one
+   * {@link request} per index instead.
+   */
+  async requestSamples(request: TeacherRequest, sampleIndices: readonly number[], signal: AbortSignal): Promise<EngineOutcome[]> {
+    const { teacher, cache } = this.options;
+    const requests = sampleIndices.map((sampleIndex) => ({ ...request, sampleIndex }));
+    if (!teacher.completeSamples || !teacher.cacheable) return settleAll(requests.map((each) => this.request(each, signal)));
+    const keys = requests.map((each) => this.keyOf(each));
+    const outcomes: (EngineOutcome | undefined)[] = keys.map((key) => {
+      const stored = cache?.get(key);
+      return stored ? sharedAnswer(stored.response) : undefined;
+    });
+    const waits: Promise<void>[] = [];
+    const missing: number[] = [];
+    keys.forEach((key, position) => {
+      if (outcomes[position]) return;
+      const running = this.inFlight.get(key);
+      if (!running) return missing.push(position);
+      waits.push(
+        running.then((outcome) => {
+          outcomes[position] = outcome.status === 'answered' ? sharedAnswer(outcome.response) : outcome;
+        }),
+      );
+    });
+    if (missing.length > 0) {
+      const started = this.withSlot(signal, (waited) =>
+        this.askMissing(
+          request,
+          missing.map((position) => keys[position]!),
+          signal,
+          waited,
+        ),
+      );
+      missing.forEach((position, order) => {
+        const one = started.then((answers) => answers[order]!);
+        // Only another request for the same key awaits this; with none, its failure is the caller's to see.
+        one.catch(() => undefined);
+        this.inFlight.set(keys[position]!, one);
+      });
+      waits.push(
+        started
+          .then((answers) => missing.forEach((position, order) => (outcomes[position] = answers[order])))
+          .finally(() => missing.forEach((position) => this.inFlight.delete(keys[position]!))),
+      );
+    }
+    await settleAll(waits);
+    return outcomes.map((outcome) => outcome!);
+  }
+
+  /** Asks the answers of `keys` (none cached when the lookup was made), holding one slot; see {@link requestSamples}. */
+  private async askMissing(
+    request: TeacherRequest,
+    keys: readonly string[],
+    signal: AbortSignal,
+    waited: boolean,
+  ): Promise<EngineOutcome[]> {
+    const { cache } = this.options;
+    const answers = new Map<string, EngineOutcome>();
+    // Another process sharing the cache may have answered some while we waited for the slot.
+    for (const key of waited ? keys : []) {
+      const stored = cache?.get(key);
+      if (stored) answers.set(key, sharedAnswer(stored.response));
+    }
+    let remaining = keys.filter((key) => !answers.has(key));
+    while (remaining.length > 0) {
+      const outcome = await this.paidCall(request, remaining.length, signal);
+      if (outcome.status !== 'answered') {
+        for (const key of remaining) answers.set(key, outcome);
+        break;
+      }
+      const answered = remaining.slice(0, outcome.responses.length);
+      await this.commitPaid(answered, outcome.responses);
+      answered.forEach((key, order) =>
+        answers.set(key, { status: 'answered', response: outcome.responses[order]!, cached: false, attempts: outcome.attempts }),
+      );
+      remaining = remaining.slice(answered.length);
+    }
+    return keys.map((key) => answers.get(key)!);
+  }
+
+  /**
+   * One paid call (`count` answers), with its retries, when the budget admits it; the spend is
+   * counted before the slot is given back.
+   */
+  private async paidCall(request: TeacherRequest, count: number, signal: AbortSignal): Promise<CallOutcome> {
+    if (this.options.admitPaidRequest && !this.options.admitPaidRequest()) return { status: 'skipped', reason: 'budget' };
+    let outcome: CallOutcome;
+    this.callsOut++;
+    try {
+      outcome = await this.attempt(request, count, signal, true);
+    } finally {
+      this.callsOut--;
+    }
+    if (outcome.status === 'answered') this.options.onPaidAnswer?.({ usage: outcome.billed });
+    return outcome;
+  }
+
+  /**
+   * Commits paid answers, the first under the first key and so on, before the caller parses or
+   * writes anything: a kill from here on loses nothing paid for. Answers arriving in the same turn of
+   * the event loop share one transaction; with no other call out, none can join these, so they are
+   * committed at once.
+   */
+  private async commitPaid(keys: readonly string[], responses: readonly TeacherResponse[]): Promise<void> {
+    const { cache, teacher } = this.options;
+    if (!cache) return;
+    const origin: CacheEntryOrigin = {
+      pluginId: this.options.pluginId,
+      pluginVersion: this.options.pluginVersion,
+      provider: teacher.provider,
+      model: teacher.model,
+    };
+    const createdAt = this.options.clock.now();
+    const commits = keys.map((key, order) => ({
+      key,
+      response: responses[order]!,
+      committed: cache.commit(key, origin, responses[order]!, createdAt),
+    }));
+    if (this.callsOut === 0) cache.flushCommits();
+    for (const { key, response, committed } of commits) {
+      try {
+        await committed;
+      } catch (error) {
+        if (!this.options.onUncommitted) throw error;
+        this.options.onUncommitted({ key, origin, response, createdAt }, error);
+      }
     }
   }
 
@@ -230,20 +361,26 @@ export class RequestEngine {
     }
   }
 
-  /** Attempts with retries; `limited` applies the rate limits. */
-  private async attempt(request: TeacherRequest, signal: AbortSignal, limited: boolean): Promise<EngineOutcome> {
+  /**
+   * Attempts of one call for `count` answers, with retries; `limited` applies the rate limits. An
+   * answered call brings between 1 and `count` answers: the empty ones are left out.
+   */
+  private async attempt(request: TeacherRequest, count: number, signal: AbortSignal, limited: boolean): Promise<CallOutcome> {
     const { teacher, clock, events, httpSettings, tokenCounter } = this.options;
     const maxTokens = Number(teacher.requestOptions.max_tokens ?? 0) || 0;
-    const estimatedTokens = limited && this.rateLimiter.active ? (tokenCounter?.countMessages(request.messages) ?? 0) + maxTokens : 0;
+    // The prompt is sent (and counted by the provider) once for all the answers of a call.
+    const estimatedTokens =
+      limited && this.rateLimiter.active ? (tokenCounter?.countMessages(request.messages) ?? 0) + maxTokens * count : 0;
     for (let attempt = 0; ; attempt++) {
       const grant = limited ? await this.rateLimiter.acquire(estimatedTokens, signal) : null;
       let error: unknown;
       try {
-        const response = await this.callWithTimeout(request);
-        grant?.correct(response.usage.promptTokens + response.usage.completionTokens);
-        checkAnswer(response);
+        const responses = await this.callWithTimeout(request, count);
+        const usage = totalUsage(responses);
+        grant?.correct(usage.promptTokens + usage.completionTokens);
+        const answers = nonEmptyAnswers(responses);
         this.refusalsInARow = 0;
-        return { status: 'answered', response, cached: false, attempts: attempt + 1 };
+        return { status: 'answered', responses: answers, billed: usage, attempts: attempt + 1 };
       } catch (thrown) {
         error = thrown;
       }
@@ -297,7 +434,8 @@ export class RequestEngine {
    * whatever listeners the SDK leaves on it (the `openai` SDK adds one and never removes it; a signal
    * from `AbortSignal.any` would be kept alive by it, and every call with it).
    */
-  private async callWithTimeout(request: TeacherRequest): Promise<TeacherResponse> {
+  private async callWithTimeout(request: TeacherRequest, count: number): Promise<readonly TeacherResponse[]> {
+    const { teacher } = this.options;
     const call = new AbortController();
     const timer = new AbortController();
     const seconds = this.timeoutMilliseconds / 1000;
@@ -316,7 +454,11 @@ export class RequestEngine {
       call.signal.addEventListener('abort', rejectOnAbort, { once: true });
     });
     try {
-      return await Promise.race([this.options.teacher.complete(request, call.signal), aborted]);
+      const answers =
+        count === 1 || !teacher.completeSamples
+          ? teacher.complete(request, call.signal).then((response) => [response])
+          : teacher.completeSamples(request, count, call.signal);
+      return await Promise.race([answers, aborted]);
     } catch (error) {
       // The SDK reports our own timeout abort as a user abort: say what really happened.
       if (timeout.reached) throw call.signal.reason;
@@ -333,13 +475,35 @@ export class RequestEngine {
 const callSettled = Symbol('the call settled');
 
 /**
- * An answer with no text (`choices: []`, `content: null`, an empty content list) or only whitespace
- * is no answer: retried like a malformed one, never cached or parsed.
+ * The answers of a call that have text. An answer with no text (`choices: []`, `content: null`, an
+ * empty content list) or only whitespace is no answer: never cached or parsed; a call with no answer
+ * at all is retried like a malformed one.
  */
-function checkAnswer(response: TeacherResponse): void {
-  if (response.text.trim() !== '') return;
-  const finish = response.finishReason ? ` (finish reason: ${response.finishReason})` : '';
+function nonEmptyAnswers(responses: readonly TeacherResponse[]): readonly TeacherResponse[] {
+  const answers = responses.filter((response) => response.text.trim() !== '');
+  if (answers.length > 0) return answers;
+  const finishReason = responses[0]?.finishReason;
+  const finish = finishReason ? ` (finish reason: ${finishReason})` : '';
   throw new TeacherRetryableError(`empty answer${finish}`, null, null);
+}
+
+/** The tokens of a call's answers together: what the provider billed for the call. */
+function totalUsage(responses: readonly TeacherResponse[]): TokenUsage {
+  return {
+    promptTokens: responses.reduce((total, response) => total + response.usage.promptTokens, 0),
+    completionTokens: responses.reduce((total, response) => total + response.usage.completionTokens, 0),
+  };
+}
+
+/**
+ * Awaits every promise, then throws the first rejection, if any: work still running (a paid call
+ * about to commit its answer) is never left behind by an early rejection.
+ */
+async function settleAll<Value>(promises: readonly Promise<Value>[]): Promise<Value[]> {
+  const settled = await Promise.allSettled(promises);
+  const rejected = settled.find((result) => result.status === 'rejected');
+  if (rejected) throw rejected.reason;
+  return settled.map((result) => (result as PromiseFulfilledResult<Value>).value);
 }
 
 function describe(error: unknown): string {

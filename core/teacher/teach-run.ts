@@ -58,11 +58,15 @@ export class TeachRun {
     if (this.splitNames.has(record.split)) this.totals.add(record);
   }
 
-  /** Writes the record of an answered or failed example, counts it, and tells the event stream. */
-  write(writer: TeacherOutputWriter, example: DatasetExample, outcome: EngineOutcome, record: TeacherRecord | null): void {
+  /**
+   * Writes the record of an answered or failed example, counts it, and tells the event stream.
+   * `outcomes` are its requests' (one per sample); the event of an example with several answers is
+   * `teacher.request` when any of them was paid for now, with the record's summed tokens.
+   */
+  write(writer: TeacherOutputWriter, example: DatasetExample, outcomes: readonly EngineOutcome[], record: TeacherRecord | null): void {
     if (record === null) {
       // Skipped: no record, so the next run asks again; over budget, the report says so.
-      if (outcome.status === 'skipped' && outcome.reason === 'budget') {
+      if (outcomes.some((outcome) => outcome.status === 'skipped' && outcome.reason === 'budget')) {
         this.counts.skipped++;
         this.budgetReached = true;
       }
@@ -71,19 +75,20 @@ export class TeachRun {
     writer.append(record);
     this.count(record);
     const where = { example: example.id, split: example.split };
-    if (outcome.status === 'failed') {
+    const attempts = outcomes.reduce((total, outcome) => total + (outcome.status === 'skipped' ? 0 : outcome.attempts), 0);
+    if (record.parse_status === 'failed') {
       this.counts.failed++;
       this.failedKeys.push(recordKey(example.split, example.id));
-      this.events.emit('teacher.failed', { ...where, reason: outcome.reason, attempts: outcome.attempts });
-    } else if (outcome.status === 'answered') {
-      const { promptTokens, completionTokens } = outcome.response.usage;
-      this.events.emit(outcome.cached ? 'teacher.cached' : 'teacher.request', {
+      this.events.emit('teacher.failed', { ...where, reason: record.reason, attempts });
+    } else {
+      this.events.emit(record.cached ? 'teacher.cached' : 'teacher.request', {
         ...where,
         status: record.parse_status,
-        prompt_tokens: promptTokens,
-        completion_tokens: completionTokens,
+        prompt_tokens: record.prompt_tokens,
+        completion_tokens: record.completion_tokens,
         cost_usd: record.cost_usd,
-        attempts: outcome.attempts,
+        attempts,
+        ...(outcomes.length > 1 ? { samples: outcomes.length } : {}),
       });
     }
   }

@@ -11,6 +11,7 @@ import type { Teacher } from '../plugins/kinds/teacher.js';
 import type { Clock } from '../services/clock.js';
 import type { EventStream } from '../services/event-stream.js';
 import type { HttpSettings } from '../services/http-settings.js';
+import { askSamples, checkSampling } from './ask-samples.js';
 import { inBoundedWindow } from './bounded-window.js';
 import { cacheSpillFile, importSpilledAnswers, spillAnswer, type SpilledAnswer } from './cache-spill.js';
 import { findPrice } from './price-table.js';
@@ -54,6 +55,11 @@ export interface TeachStageInput {
    * Failed examples are asked again by the next run either way.
    */
   readonly maxFailureRate?: number;
+  /**
+   * Answers asked per example (`teacher.samples`, default 1), combined by {@link teacherRecordFor};
+   * above 1 the teacher must be able to sample (`Teacher.samplingRefusal`), checked before any request.
+   */
+  readonly samples?: number;
   readonly events: EventStream;
   readonly signal: AbortSignal;
   readonly clock: Clock;
@@ -84,6 +90,7 @@ function checkInputs(input: TeachStageInput): void {
     }
   }
   if (problems.length > 0) throw new UserError(problems);
+  checkSampling(input.teacher, input.teacherPluginId, input.samples ?? 1);
 }
 
 async function* examplesOf(dataset: Dataset, splits: readonly TeachSplit[]): AsyncGenerator<DatasetExample> {
@@ -192,15 +199,17 @@ export async function runTeachStage(input: TeachStageInput): Promise<TeacherRepo
       () => signal.aborted,
       async (example) => {
         try {
-          const outcome = await engine.request(
+          const outcomes = await askSamples(
+            engine,
             { exampleId: example.id, split: example.split, messages: input.prompt.render(example) },
+            input.samples ?? 1,
             signal,
           );
           run.write(
             writer,
             example,
-            outcome,
-            teacherRecordFor(example, [outcome], input, (usage) => budget.costOf(usage)),
+            outcomes,
+            teacherRecordFor(example, outcomes, input, (usage) => budget.costOf(usage)),
           );
         } catch (error) {
           // A stop is no failure; a user error (bad key, unknown model) fails every request alike: stop the others now.

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, linkSync, mkdirSync, renameSync, rmSync, statSync, type Stats } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import type { TeacherResponse } from '../plugins/kinds/teacher.js';
+import type { TeacherResponse, TokenLogprob } from '../plugins/kinds/teacher.js';
 import { emptyCacheError, notAFileCacheError, orphanLogError, teacherCacheError } from './teacher-cache-error.js';
 
 /** One stored answer. */
@@ -69,14 +69,60 @@ export interface AnswerRow {
   completion_tokens: number;
   finish_reason: string | null;
   created_at: number;
+  /** The answer's tokens with their log-probabilities, as JSON `[[token, logprob], …]`, or null when none came. */
+  token_logprobs: string | null;
 }
 
 /** Every column of the `answers` table, in the order of {@link AnswerRow}. */
 export const answerColumns =
-  'key, plugin_id, plugin_version, provider, model, response_model, text, prompt_tokens, completion_tokens, finish_reason, created_at';
+  'key, plugin_id, plugin_version, provider, model, response_model, text, prompt_tokens, completion_tokens, finish_reason, created_at, token_logprobs';
+
+/**
+ * The column added for token log-probabilities: nullable, so that the answers stored before it
+ * stay as they were; added to an existing cache when it is opened (see {@link initialize}).
+ */
+const logprobsColumn = 'token_logprobs';
+
+/**
+ * {@link answerColumns} as a select list for a table that may lack the log-probabilities column (a
+ * cache made before it, opened where it cannot be changed, or being salvaged): null stands in.
+ */
+export function answerSelectList(database: Database.Database): string {
+  return hasLogprobsColumn(database) ? answerColumns : answerColumns.replace(logprobsColumn, `NULL AS ${logprobsColumn}`);
+}
+
+function hasLogprobsColumn(database: Database.Database): boolean {
+  return (database.pragma('table_info(answers)') as { name: string }[]).some((column) => column.name === logprobsColumn);
+}
+
+/** The stored form of token log-probabilities: compact pairs. */
+function logprobsText(tokens: readonly TokenLogprob[] | undefined): string | null {
+  return tokens ? JSON.stringify(tokens.map((token) => [token.token, token.logprob])) : null;
+}
+
+/**
+ * Token log-probabilities read back; a value that is not the stored form (a damaged row) is left out
+ * rather than trusted, since a confidence computed from it would be wrong.
+ */
+function logprobsFromText(text: string | null): readonly TokenLogprob[] | undefined {
+  if (text === null) return undefined;
+  try {
+    const pairs = JSON.parse(text) as unknown;
+    if (!Array.isArray(pairs)) return undefined;
+    const tokens: TokenLogprob[] = [];
+    for (const pair of pairs as unknown[]) {
+      if (!Array.isArray(pair) || typeof pair[0] !== 'string' || typeof pair[1] !== 'number') return undefined;
+      tokens.push({ token: pair[0], logprob: pair[1] });
+    }
+    return tokens;
+  } catch {
+    return undefined;
+  }
+}
 
 /** The answer a row holds. */
 export function storedAnswerFromRow(row: AnswerRow): StoredAnswer {
+  const tokenLogprobs = logprobsFromText(row.token_logprobs);
   return {
     key: row.key,
     origin: { pluginId: row.plugin_id, pluginVersion: row.plugin_version, provider: row.provider, model: row.model },
@@ -85,6 +131,7 @@ export function storedAnswerFromRow(row: AnswerRow): StoredAnswer {
       usage: { promptTokens: row.prompt_tokens, completionTokens: row.completion_tokens },
       model: row.response_model,
       finishReason: row.finish_reason,
+      ...(tokenLogprobs ? { tokenLogprobs } : {}),
     },
     createdAt: row.created_at,
   };
@@ -120,16 +167,22 @@ export class TeacherCache {
   private readonly insertStatement: Database.Statement;
   private readonly insertMany: (answers: readonly StoredAnswer[]) => number;
   private pendingCommits: PendingCommit[] = [];
+  /** Whether the table has the log-probabilities column (see {@link addLogprobsColumn}). */
+  private readonly storesLogprobs: boolean;
 
   private constructor(
     readonly file: string,
     private readonly database: Database.Database,
   ) {
-    this.selectStatement = this.database.prepare<[string], AnswerRow>(`SELECT ${answerColumns} FROM answers WHERE key = ?`);
+    this.selectStatement = this.database.prepare<[string], AnswerRow>(`SELECT ${answerSelectList(database)} FROM answers WHERE key = ?`);
     // The first answer stored for a key wins: two processes racing on one prompt both paid, but
-    // every later reader sees one stable answer.
+    // every later reader sees one stable answer. A table without the log-probabilities column is
+    // one that could not be changed: it cannot be written either, and the insert fails as it would.
+    this.storesLogprobs = hasLogprobsColumn(database);
+    const columns = this.storesLogprobs ? answerColumns : answerColumns.replace(`, ${logprobsColumn}`, '');
+    const placeholders = columns.split(',').map(() => '?');
     this.insertStatement = this.database.prepare(
-      `INSERT INTO answers (${answerColumns}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (key) DO NOTHING`,
+      `INSERT INTO answers (${columns}) VALUES (${placeholders.join(', ')}) ON CONFLICT (key) DO NOTHING`,
     );
     this.insertMany = this.database.transaction((answers: readonly StoredAnswer[]) => {
       let inserted = 0;
@@ -226,6 +279,7 @@ export class TeacherCache {
       response.usage.completionTokens,
       response.finishReason,
       Math.round(createdAt),
+      ...(this.storesLogprobs ? [logprobsText(response.tokenLogprobs)] : []),
     ).changes;
   }
 
@@ -410,11 +464,30 @@ function initialize(database: Database.Database): void {
       prompt_tokens INTEGER NOT NULL,
       completion_tokens INTEGER NOT NULL,
       finish_reason TEXT,
-      created_at INTEGER NOT NULL
+      created_at INTEGER NOT NULL,
+      ${logprobsColumn} TEXT
     );
     CREATE INDEX IF NOT EXISTS answers_model ON answers (provider, model);
     CREATE INDEX IF NOT EXISTS answers_created_at ON answers (created_at);
   `);
+  addLogprobsColumn(database);
+}
+
+/**
+ * Adds the log-probabilities column to a cache made before it. Another process may add it at the
+ * same moment (then it is there: fine); a cache that cannot be changed (a read-only file) is used as
+ * it is, for reading, like any read-only cache.
+ */
+function addLogprobsColumn(database: Database.Database): void {
+  if (hasLogprobsColumn(database)) return;
+  try {
+    database.exec(`ALTER TABLE answers ADD COLUMN ${logprobsColumn} TEXT`);
+  } catch (error) {
+    if (hasLogprobsColumn(database)) return;
+    const code = (error as { code?: unknown }).code;
+    if (typeof code === 'string' && code.startsWith('SQLITE_READONLY')) return;
+    throw error;
+  }
 }
 
 /** Bytes of a cache file plus its write-ahead log; 0 for a missing file. */

@@ -58,6 +58,16 @@ export interface TeacherReport {
   /** The same for failed records alone (no answer after every retry), most frequent first. */
   readonly failed_reasons: Readonly<Record<string, number>>;
   readonly duration_seconds: number;
+  /**
+   * Self-consistency (`teacher.samples`): the answers the records hold, several per example, and how
+   * many of them came from the cache. Absent when every record holds one answer.
+   */
+  readonly answers?: { readonly asked: number; readonly cached: number };
+  /**
+   * Confidence (`TeacherRecord.confidence`, from votes or log-probabilities): how many records have
+   * one, and their mean. Absent when none has.
+   */
+  readonly confidence?: { readonly records: number; readonly mean: number };
 }
 
 /** The default label comparison: trimmed, whitespace-collapsed, case-insensitive, trailing full stop ignored. */
@@ -103,6 +113,9 @@ export class TeacherReportTotals {
   private promptTokens = 0;
   private completionTokens = 0;
   private costUsd = 0;
+  /** Answers held by the records, and of those from the cache; `sampled` once a record holds several. */
+  private readonly answers = { asked: 0, cached: 0, sampled: false };
+  private readonly confidence = { records: 0, sum: 0 };
   /** In order of first appearance, so that equal counts keep that order once sorted. */
   private readonly reasons = new Map<string, number>();
   private readonly failedReasons = new Map<string, number>();
@@ -129,6 +142,23 @@ export class TeacherReportTotals {
     if (record.reason) this.reasons.set(record.reason, (this.reasons.get(record.reason) ?? 0) + 1);
     if (record.reason && record.parse_status === 'failed')
       this.failedReasons.set(record.reason, (this.failedReasons.get(record.reason) ?? 0) + 1);
+    this.countAnswers(record);
+  }
+
+  /** The answers and confidence of one record. */
+  private countAnswers(record: TeacherRecord): void {
+    if (record.samples) {
+      this.answers.sampled = true;
+      this.answers.asked += record.samples.length;
+      this.answers.cached += record.samples.filter((sample) => sample.cached).length;
+    } else {
+      this.answers.asked++;
+      if (record.cached) this.answers.cached++;
+    }
+    if (typeof record.confidence === 'number') {
+      this.confidence.records++;
+      this.confidence.sum += record.confidence;
+    }
   }
 
   /** The report of the records added so far. */
@@ -165,6 +195,10 @@ export class TeacherReportTotals {
       reasons: byCount(this.reasons),
       failed_reasons: byCount(this.failedReasons),
       duration_seconds: context.durationSeconds,
+      ...(this.answers.sampled ? { answers: { asked: this.answers.asked, cached: this.answers.cached } } : {}),
+      ...(this.confidence.records > 0
+        ? { confidence: { records: this.confidence.records, mean: this.confidence.sum / this.confidence.records } }
+        : {}),
     };
   }
 }

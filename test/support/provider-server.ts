@@ -14,7 +14,16 @@ export type ServerStep =
       readonly text: string;
       readonly usage?: { readonly promptTokens: number; readonly completionTokens: number };
       readonly delayMilliseconds?: number;
+      /**
+       * OpenAI: the choices of a request with `n`, in order (default: `text` in each of the `n`);
+       * each with the token log-probabilities it carries when the request asks `logprobs`.
+       */
+      readonly choices?: readonly ServedChoice[];
+      /** OpenAI: the token log-probabilities of `text` when the request asks `logprobs` (none: `logprobs: null`). */
+      readonly logprobs?: readonly ServedLogprob[];
     }
+  /** A recorded success body (`fixtures/<name>.json`) sent as it was recorded, e.g. one with log-probabilities. */
+  | { readonly kind: 'recorded'; readonly fixture: string }
   /** A recorded error (`fixtures/<name>.json`: status, headers, body), with headers overridden or added. */
   | {
       readonly kind: 'error';
@@ -30,6 +39,18 @@ export type ServerStep =
   | { readonly kind: 'reset' }
   /** Sends a 200 with a success body's headers and first half, then closes the connection (a truncated body). */
   | { readonly kind: 'truncated'; readonly text: string };
+
+/** One token of a served answer with its log-probability (sent in OpenAI's recorded `logprobs.content` shape). */
+export interface ServedLogprob {
+  readonly token: string;
+  readonly logprob: number;
+}
+
+/** One choice of an OpenAI answer to a request with `n`. */
+export interface ServedChoice {
+  readonly text: string;
+  readonly logprobs?: readonly ServedLogprob[];
+}
 
 /** One request as the server saw it. */
 export interface ReceivedRequest {
@@ -88,6 +109,31 @@ export function successBody(
   const body = fixture('anthropic-message') as { content: { text: string }[]; usage: Record<string, number> };
   body.content[0]!.text = text;
   if (usage) Object.assign(body.usage, { input_tokens: usage.promptTokens, output_tokens: usage.completionTokens });
+  return body;
+}
+
+/** A served token in the shape of OpenAI's API reference example (`fixtures/openai-chat-completion-logprobs.json`). */
+function logprobEntry(token: ServedLogprob): Record<string, unknown> {
+  const bytes = [...Buffer.from(token.token, 'utf8')];
+  return { token: token.token, logprob: token.logprob, bytes, top_logprobs: [{ token: token.token, logprob: token.logprob, bytes }] };
+}
+
+/**
+ * The recorded OpenAI success body answering a request's `n` choices (one without `n`), each with its
+ * log-probabilities when the request asked `logprobs` and the step gives them.
+ */
+function openAiAnswerBody(step: Extract<ServerStep, { kind: 'answer' }>, requestBody: Record<string, unknown>): Record<string, unknown> {
+  const body = successBody('openai', step.text, step.usage) as { choices: Record<string, unknown>[] };
+  const count = typeof requestBody.n === 'number' && requestBody.n > 1 ? requestBody.n : 1;
+  const served: readonly ServedChoice[] =
+    step.choices ?? Array.from({ length: count }, () => ({ text: step.text, ...(step.logprobs ? { logprobs: step.logprobs } : {}) }));
+  const template = body.choices[0]!;
+  body.choices = served.map((choice, index) => ({
+    ...template,
+    index,
+    message: { ...(template.message as Record<string, unknown>), content: choice.text },
+    logprobs: requestBody.logprobs === true && choice.logprobs ? { content: choice.logprobs.map(logprobEntry), refusal: null } : null,
+  }));
   return body;
 }
 
@@ -154,10 +200,17 @@ export async function startProviderServer(protocol: ProviderProtocol, script?: S
               .end(JSON.stringify(recorded.body));
             return;
           }
-          case 'answer':
+          case 'answer': {
+            const answer = protocol === 'openai' ? openAiAnswerBody(step, body) : successBody(protocol, step.text, step.usage);
             outgoing
               .writeHead(200, { 'content-type': 'application/json', 'x-request-id': `req_${requests.length}` })
-              .end(JSON.stringify(successBody(protocol, step.text, step.usage)), () => answers.push({ prompt, sentAt: Date.now() }));
+              .end(JSON.stringify(answer), () => answers.push({ prompt, sentAt: Date.now() }));
+            return;
+          }
+          case 'recorded':
+            outgoing
+              .writeHead(200, { 'content-type': 'application/json', 'x-request-id': `req_${requests.length}` })
+              .end(JSON.stringify(fixture(step.fixture)), () => answers.push({ prompt, sentAt: Date.now() }));
             return;
         }
       };

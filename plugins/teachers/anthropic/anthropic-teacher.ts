@@ -4,6 +4,7 @@ import {
   type TeacherRequest,
   type TeacherResponse,
 } from '../../../core/plugins/kinds/teacher.js';
+import { greedySamplingRefusal } from '../../../core/teacher/ask-samples.js';
 import { apiKeyFix, requiredApiKeyVariables, resolveApiKey, type ApiKeyLookup } from '../../../core/teacher/api-key.js';
 import { translateProviderError, type ProviderErrorContext } from '../../../core/teacher/provider-error.js';
 import { anthropicAccounting } from './anthropic-accounting.js';
@@ -152,6 +153,8 @@ export const anthropicTeacher: TeacherDescriptor<AnthropicTeacherOptions> = {
       },
       cacheable: true,
       timeoutMilliseconds,
+      // Unset, the API samples at its default temperature (1); only an explicit 0 gives one answer.
+      samplingRefusal: temperature === 0 ? greedySamplingRefusal : null,
       async complete(request, signal) {
         const { system, messages } = messagesApiInput(options.system_prompt, request);
         let answer;

@@ -43,6 +43,8 @@ export async function createRecordedTeacher(options: RecordedTeacherOptions, dep
     model,
     requestOptions,
     cacheable: false,
+    // One answer is stored per example: a second sample would be the same text.
+    samplingRefusal: 'recorded answers cannot be sampled',
     async complete(request) {
       const { recordings, where } = await lookup(request.split);
       const text = recordings.get(request.exampleId);
