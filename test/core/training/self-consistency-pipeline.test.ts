@@ -157,7 +157,7 @@ trainer:
     assert.equal(reliability.binned, count);
     assert.deepEqual(reliability.sources, [{ source: 'votes', records: count }]);
     assert.deepEqual(
-      reliability.bins.map((bin, index) => [bin.records, bin.correct]),
+      reliability.bins.map((bin) => [bin.records, bin.correct]),
       reliability.bins.map((_, index) => [bins.get(index)?.records ?? 0, bins.get(index)?.correct ?? 0]),
     );
     const html = readFileSync(result.report.html, 'utf8');
