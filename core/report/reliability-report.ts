@@ -44,7 +44,7 @@ export function reliabilityTables(reliability: ReliabilitySummary): Table[] {
   return [
     {
       title: `Teacher confidence against gold (${reliability.binned} of ${reliability.records} records have both)`,
-      header: ['confidence', 'records', 'right', 'accuracy', 'mean confidence'],
+      header: ['confidence bin', 'records', 'right', 'accuracy', 'mean confidence'],
       rows: reliability.bins.map((bin) => [
         binName(bin.low, bin.high),
         String(bin.records),
