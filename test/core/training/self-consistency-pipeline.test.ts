@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import type { TeacherRecord } from '../../../core/teacher/teacher-record.js';
@@ -14,7 +14,8 @@ import { temporaryDirectory } from '../../support/temporary-directory.js';
 // majority and its vote share; `min-confidence` drops the unsure examples, `majority-rationales`
 // keeps the longest agreeing rationale, the `confidence` loss weights each example by its
 // confidence in a real (tiny) PyTorch training; the report charts the teacher's reliability. Every
-// count is checked against what the server sent. Loopback answers say nothing of quality.
+// count is checked against what the server sent; then a sweep over the threshold on the same
+// teacher stage. Loopback answers say nothing of quality.
 
 const count = 30;
 const threshold = 0.7;
@@ -166,5 +167,38 @@ trainer:
       const name = `${index / 10}–${(index + 1) / 10 === 1 ? 1 : (index + 1) / 10}`;
       assert.ok(html.includes(`<tr><td>${name}</td><td>${counts.records}</td><td>${counts.correct}</td>`), `bin ${name} in the report`);
     }
+
+    // A sweep over the threshold on the same teacher stage: no new request, the confidence loss kept
+    // at every point, each point trained on the examples at or above its threshold.
+    const swept = await runPipeline(pipeline, {
+      registry: builtinRegistry(),
+      environment: process.env,
+      overrides: ['sweep={min_confidence: [0, 0.8]}'],
+    });
+    assert.equal(server.requests.length, count, 'the teacher is not asked again');
+    assert.deepEqual(
+      swept.summary.sweep.map((point) => [point.minConfidence, point.alpha, point.accuracies.length]),
+      [
+        [0, null, 1],
+        [0.8, null, 1],
+      ],
+    );
+    const trainerStages = path.join(swept.runDirectory, 'stages', 'trainer');
+    const trained = readdirSync(trainerStages).map((folder) =>
+      readFileSync(path.join(trainerStages, folder, 'data', 'train.jsonl'), 'utf8')
+        .split('\n')
+        .filter(Boolean)
+        .map((line) => JSON.parse(line) as { id: string; weight?: number }),
+    );
+    const idsAtOrAbove = (least: number) =>
+      records.filter((record) => !validation.has(record.id) && record.confidence! >= least).map((record) => record.id);
+    const trainedSets = trained.map((lines) => lines.map((line) => line.id).join(' '));
+    for (const least of [0, threshold, 0.8])
+      assert.ok(trainedSets.includes(idsAtOrAbove(least).join(' ')), `a student trained on confidence ≥ ${least}`);
+    assert.ok(
+      trained.every((lines) => lines.every((line) => line.weight === expected.get(line.id.slice(1))!.confidence)),
+      'every point weights by confidence',
+    );
+    assert.match(readFileSync(swept.report.html, 'utf8'), /<th>min confidence<\/th>/);
   },
 );
