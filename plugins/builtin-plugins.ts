@@ -6,6 +6,7 @@ import { jsonlDataset } from './datasets/jsonl/jsonl-dataset.js';
 import { exactMatchEvaluator } from './evaluators/exact-match/exact-match-evaluator.js';
 import { numericEqualityEvaluator } from './evaluators/numeric-equality/numeric-equality-evaluator.js';
 import { onnxExporter } from './exporters/onnx/onnx-exporter.js';
+import { confidenceLossWeight } from './loss-weights/confidence/confidence-loss-weight.js';
 import { constantLossWeight } from './loss-weights/constant/constant-loss-weight.js';
 import { linearLossWeight } from './loss-weights/linear/linear-loss-weight.js';
 import { palmParser } from './parsers/palm/palm-parser.js';
@@ -15,6 +16,8 @@ import { templatePrompt } from './prompts/template/template-prompt.js';
 import { agreementFilterSampler } from './samplers/agreement-filter/agreement-filter-sampler.js';
 import { dataFractionSampler } from './samplers/data-fraction/data-fraction-sampler.js';
 import { labelSourceSampler } from './samplers/label-source/label-source-sampler.js';
+import { majorityRationalesSampler } from './samplers/majority-rationales/majority-rationales-sampler.js';
+import { minConfidenceSampler } from './samplers/min-confidence/min-confidence-sampler.js';
 import { rationaleRateSampler } from './samplers/rationale-rate/rationale-rate-sampler.js';
 import { anthropicTeacher } from './teachers/anthropic/anthropic-teacher.js';
 import { openAiTeacher } from './teachers/openai/openai-teacher.js';
@@ -38,6 +41,7 @@ export const builtinPlugins: readonly AnyPluginDescriptor[] = [
   // exporter
   onnxExporter,
   // loss-weight
+  confidenceLossWeight,
   constantLossWeight,
   linearLossWeight,
   // parser
@@ -50,6 +54,8 @@ export const builtinPlugins: readonly AnyPluginDescriptor[] = [
   agreementFilterSampler,
   dataFractionSampler,
   labelSourceSampler,
+  majorityRationalesSampler,
+  minConfidenceSampler,
   rationaleRateSampler,
   // teacher
   anthropicTeacher,

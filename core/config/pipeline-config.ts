@@ -87,6 +87,8 @@ export interface SweepGrid {
   readonly data_fraction?: readonly number[];
   readonly rationale_rate?: readonly number[];
   readonly alpha?: readonly number[];
+  /** Thresholds of the `min-confidence` sampler. */
+  readonly min_confidence?: readonly number[];
   readonly seed?: readonly number[];
   readonly mode?: readonly ('standard' | 'step-by-step')[];
 }

@@ -4,7 +4,12 @@ import type { SweepGrid } from '../config/pipeline-config.js';
  * The axes of a pipeline's `sweep:` block that plugins own, in the order a sweep point writes their
  * steps. `seed` and `mode` are the pipeline's own: no plugin owns them.
  */
-export const pluginSweepAxes = ['data_fraction', 'rationale_rate', 'alpha'] as const satisfies readonly (keyof SweepGrid)[];
+export const pluginSweepAxes = [
+  'data_fraction',
+  'rationale_rate',
+  'alpha',
+  'min_confidence',
+] as const satisfies readonly (keyof SweepGrid)[];
 
 /** One of {@link pluginSweepAxes}. */
 export type PluginSweepAxisName = (typeof pluginSweepAxes)[number];

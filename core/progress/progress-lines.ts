@@ -72,14 +72,17 @@ export function foldProgressEvent(state: ProgressState, event: DistillEvent): bo
     case 'stage.partial':
       if (stage) state.stages.set(stage, 'partial');
       return true;
-    case 'sweep.point':
+    case 'sweep.point': {
       // A new student: the last one's step and best validation accuracy are not this one's.
       state.training = null;
+      // 0 drops nothing for its confidence, as in a sweep without the axis.
+      const minConfidence = event.min_confidence ? `, min confidence ${shown(event.min_confidence)}` : '';
       state.bestValidation = null;
       state.notices.push(
-        `sweep ${shown(event.index)}/${shown(event.total)}: ${shown(event.mode)}, data ${shown(event.data_fraction)}, rationale rate ${shown(event.rationale_rate)}, alpha ${shown(event.alpha)}, seed ${shown(event.seed)}`,
+        `sweep ${shown(event.index)}/${shown(event.total)}: ${shown(event.mode)}, data ${shown(event.data_fraction)}, rationale rate ${shown(event.rationale_rate)}, alpha ${shown(event.alpha ?? 'of the loss')}${minConfidence}, seed ${shown(event.seed)}`,
       );
       return true;
+    }
     case 'train.progress':
       state.training = event;
       return true;

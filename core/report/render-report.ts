@@ -1,5 +1,6 @@
 import { comparisonTables, predictionTables } from './comparison-tables.js';
 import type { RunSummary, Series, StudentSummary } from './run-summary.js';
+import { reliabilityChart, reliabilityTables } from './reliability-report.js';
 import { reportTables, sweepSeries, type Table } from './report-tables.js';
 import { exponentialMovingAverage } from './statistics.js';
 import { svgLineChart } from './svg-line-chart.js';
@@ -58,7 +59,13 @@ export function reportCharts(summary: RunSummary): { title: string; svg: string 
     const xLabel = axis === 'dataFraction' ? 'training data (%)' : 'rationale rate r';
     charts.push({ title, svg: svgLineChart(series, { title, xLabel, yLabel: 'test accuracy (%)', errors, yLimits: [0, 100] }) });
   }
+  if (summary.reliability) charts.push({ title: 'Teacher reliability', svg: reliabilityChart(summary.reliability) });
   return charts;
+}
+
+/** The reliability tables, where the teacher's records carry confidence and gold. */
+function reliabilityTablesOf(summary: RunSummary): Table[] {
+  return summary.reliability ? reliabilityTables(summary.reliability) : [];
 }
 
 /** How to use the model: its folder and the calls that run it, or nothing when there is no evaluated export. */
@@ -88,7 +95,8 @@ export function renderMarkdownReport(summary: RunSummary, chartFiles: readonly s
     parts.push('## Charts', '');
     for (const file of chartFiles) parts.push(`![${file}](${file})`, '');
   }
-  for (const table of [...predictionTables(summary), ...reportTables(summary)]) parts.push(markdownTable(table));
+  for (const table of [...predictionTables(summary), ...reportTables(summary), ...reliabilityTablesOf(summary)])
+    parts.push(markdownTable(table));
   return parts.join('\n');
 }
 
@@ -138,7 +146,7 @@ ${summary.description ? `<p>${escapeHtml(summary.description)}</p>` : ''}
 ${htmlTables(comparisonTables(summary))}
 ${usageSection}
 ${charts}
-${htmlTables([...predictionTables(summary), ...reportTables(summary)])}
+${htmlTables([...predictionTables(summary), ...reportTables(summary), ...reliabilityTablesOf(summary)])}
 </body>
 </html>
 `;

@@ -15,6 +15,25 @@ export function meanAndSpread(values: readonly number[]): string {
   return values.length > 1 ? `${percent(mean(values))} ± ${(spread * 100).toFixed(1)}` : percent(mean(values));
 }
 
+/** The sweep's points with their mean accuracy over seeds. */
+function sweepTable(points: readonly SweepPoint[]): Table {
+  // The min-confidence column only where some point dropped examples for their confidence.
+  const confidence = points.some((point) => (point.minConfidence ?? 0) > 0);
+  return {
+    title: 'Sweep (test accuracy, mean ± standard deviation over seeds)',
+    header: ['mode', 'data fraction', 'rationale rate', 'α', ...(confidence ? ['min confidence'] : []), 'seeds', 'accuracy'],
+    rows: points.map((point) => [
+      point.mode,
+      percent(point.dataFraction, 1),
+      String(point.rationaleRate),
+      point.alpha === null ? "the loss's" : String(point.alpha),
+      ...(confidence ? [String(point.minConfidence ?? 0)] : []),
+      String(point.accuracies.length),
+      meanAndSpread(point.accuracies),
+    ]),
+  };
+}
+
 /** The report's tables about training, in order: teacher, student, sweep, stages. */
 export function reportTables(summary: RunSummary): Table[] {
   const tables: Table[] = [];
@@ -80,20 +99,7 @@ export function reportTables(summary: RunSummary): Table[] {
       ],
     });
   }
-  if (summary.sweep.length > 0) {
-    tables.push({
-      title: 'Sweep (test accuracy, mean ± standard deviation over seeds)',
-      header: ['mode', 'data fraction', 'rationale rate', 'α', 'seeds', 'accuracy'],
-      rows: summary.sweep.map((point) => [
-        point.mode,
-        percent(point.dataFraction, 1),
-        String(point.rationaleRate),
-        String(point.alpha),
-        String(point.accuracies.length),
-        meanAndSpread(point.accuracies),
-      ]),
-    });
-  }
+  if (summary.sweep.length > 0) tables.push(sweepTable(summary.sweep));
   tables.push({ title: 'Stages', header: ['stage', 'this run'], rows: summary.stages.map((stage) => [stage.stage, stage.status]) });
   return tables;
 }

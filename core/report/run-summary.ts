@@ -1,4 +1,5 @@
 import type { ConfusionMatrix } from './confusion-matrix.js';
+import type { ReliabilitySummary } from './reliability.js';
 
 /** One point of a curve. */
 export interface CurvePoint {
@@ -142,7 +143,10 @@ export interface SweepPoint {
   readonly mode: string;
   readonly dataFraction: number;
   readonly rationaleRate: number;
-  readonly alpha: number;
+  /** Null where the pipeline's own loss weight (not α's owner) was kept. */
+  readonly alpha: number | null;
+  /** The min-confidence threshold (0: nothing dropped for its confidence); absent in summaries from before it existed. */
+  readonly minConfidence?: number;
   /** Test accuracy per seed. */
   readonly accuracies: readonly number[];
 }
@@ -155,6 +159,8 @@ export interface RunSummary {
   readonly teacher: TeacherSummary | null;
   readonly student: StudentSummary | null;
   readonly sweep: readonly SweepPoint[];
+  /** The teacher's accuracy in bins of its confidence, where its records carry confidence and gold; absent or null otherwise. */
+  readonly reliability?: ReliabilitySummary | null;
   /** Teacher and student on the test examples, where the evaluate stage ran; absent or null otherwise. */
   readonly comparison?: ComparisonSummary | null;
   /** Stages with how they ended this time (`computed`, `reused`). */

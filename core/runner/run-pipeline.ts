@@ -6,6 +6,7 @@ import { withRun, type RunScope } from '../container/run-scope.js';
 import { assertNoLinks } from '../files/assert-no-links.js';
 import { writeFileNoFollow } from '../files/no-follow-files.js';
 import { packagePath } from '../package-root.js';
+import { reliabilityOfFile } from '../report/reliability.js';
 import { writeReport, type WrittenReport } from '../report/write-report.js';
 import type { RunSummary, SweepPoint } from '../report/run-summary.js';
 import type { PluginDependencies } from '../plugins/plugin-dependencies.js';
@@ -120,7 +121,7 @@ async function runSweep(
   const variants = sweepVariants(loaded.config, loaded.registry);
   const points = new Map<string, SweepPoint>();
   for (const [index, variant] of variants.entries()) {
-    const { mode, dataFraction, rationaleRate, alpha, seed } = variant;
+    const { mode, dataFraction, rationaleRate, alpha, minConfidence, seed } = variant;
     dependencies.events.emit('sweep.point', {
       index: index + 1,
       total: variants.length,
@@ -128,14 +129,15 @@ async function runSweep(
       data_fraction: dataFraction,
       rationale_rate: rationaleRate,
       alpha,
+      min_confidence: minConfidence,
       seed,
     });
     const stages = await pipelineStages({ ...loaded, config: variant.config }, run);
     const untilTrainer = stages.slice(0, stages.findIndex((stage) => stage.name === 'trainer') + 1);
     const outcomes = await runStages(untilTrainer, { runDirectory, events: dependencies.events, signal: dependencies.signal });
     const trained = outcomes.of('trainer')!.record.output;
-    const key = JSON.stringify([mode, dataFraction, rationaleRate, alpha]);
-    const point = points.get(key) ?? { mode, dataFraction, rationaleRate, alpha, accuracies: [] };
+    const key = JSON.stringify([mode, dataFraction, rationaleRate, alpha, minConfidence]);
+    const point = points.get(key) ?? { mode, dataFraction, rationaleRate, alpha, minConfidence, accuracies: [] };
     points.set(key, { ...point, accuracies: [...point.accuracies, trained.testAccuracy] });
   }
   return [...points.values()];
@@ -200,7 +202,9 @@ async function runLoadedPipeline(loaded: LoadedPipeline, options: RunPipelineOpt
     // learn from the same answers.
     const sweep = !last && stopped === null && partial === null ? await runSweep(loaded, runDirectory, run, dependencies) : [];
     const model = currentModel(runDirectory, outcomes);
-    const summary = { ...runSummaryFromStages(loaded, outcomes, model?.directory), sweep };
+    const teacherStage = outcomes.of('teacher');
+    const reliability = teacherStage ? await reliabilityOfFile(path.join(teacherStage.directory, 'teacher-records.jsonl')) : null;
+    const summary = { ...runSummaryFromStages(loaded, outcomes, model?.directory), sweep, reliability };
     const report = writeReport(runDirectory, summary);
     dependencies.events.emit('run.done', { report: report.html, ...(model ? { model: model.directory } : {}) });
     const stageList = outcomes.map((outcome) => ({ stage: outcome.stage, status: outcome.status, directory: outcome.directory }));

@@ -7,7 +7,7 @@ import { UserError } from '../errors/user-error.js';
 import { readTextFileNoFollow, writeFileNoFollow } from '../files/no-follow-files.js';
 import type { Dataset } from '../plugins/kinds/dataset.js';
 import type { AlphaSchedule } from '../plugins/kinds/loss-weight.js';
-import type { Sampler } from '../plugins/kinds/sampler.js';
+import type { SampleItem, Sampler } from '../plugins/kinds/sampler.js';
 import type { StudentSpecification, Trainer, TrainingExample, TrainResult } from '../plugins/kinds/trainer.js';
 import type { EventStream } from '../services/event-stream.js';
 import type { TeacherRecord } from '../teacher/teacher-record.js';
@@ -37,6 +37,11 @@ export interface TrainStageInput {
   readonly trainerStep: PluginStep;
   readonly student: StudentSpecification;
   readonly alpha: AlphaSchedule;
+  /**
+   * The loss-weight plugin's weight of each example (`LossWeight.exampleWeight`), when it has one:
+   * each training example then carries it to the trainer. Absent: examples carry no weight.
+   */
+  readonly exampleWeight?: (item: SampleItem) => number;
   readonly metric: string;
   readonly seed: number;
   /** The trainer's folder: data, checkpoints, metrics, the chosen model. */
@@ -118,7 +123,7 @@ export async function runTrainStage(input: TrainStageInput): Promise<TrainStageR
       fix: 'raise the data fraction, or drop whole examples less eagerly',
     });
   }
-  const train = trainingExamplesFromItems(items);
+  const train = trainingExamplesFromItems(items, input.exampleWeight);
   const summary = { ...summariseTrainingData(trainingRecords, items), validation: validation.length, test: test.length };
   input.events.emit('train.data', summary);
 

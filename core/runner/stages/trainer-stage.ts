@@ -49,6 +49,7 @@ async function train(context: PipelineContext, stage: StageContext): Promise<Tra
     trainerStep: config.trainer,
     student: studentWithResolvedPath(config.student, loaded.baseDirectory),
     alpha: lossWeight.schedule(),
+    exampleWeight: lossWeight.exampleWeight?.bind(lossWeight),
     metric,
     seed: config.seed,
     outputDirectory: stage.stageDirectory,

@@ -11,10 +11,20 @@ import { workerMainScript } from './worker-location.js';
 import { restartFix, runWorker, workerHandshake, type WorkerCommand } from './worker-process.js';
 import type { HelloEvent, WorkerEvent, WorkerTrainRequest } from './worker-protocol.js';
 
-/** Writes examples as the JSON Lines the worker reads (never through a link planted in the stage folder). */
-function writeExamples(file: string, examples: readonly TrainingExample[]): void {
+/**
+ * Writes examples as the JSON Lines the worker reads (never through a link planted in the stage
+ * folder). `weight` is written only where an example has one, so data without weights is written
+ * byte for byte as before weights existed.
+ */
+export function writeExamples(file: string, examples: readonly TrainingExample[]): void {
   const lines = examples.map((example) =>
-    JSON.stringify({ id: example.id, input: example.input, label: example.label, rationale: example.rationale }),
+    JSON.stringify({
+      id: example.id,
+      input: example.input,
+      label: example.label,
+      rationale: example.rationale,
+      ...(example.weight === undefined ? {} : { weight: example.weight }),
+    }),
   );
   writeFileNoFollow(file, lines.length > 0 ? lines.join('\n') + '\n' : '');
 }

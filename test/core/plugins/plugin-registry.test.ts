@@ -63,7 +63,7 @@ test('sweep axes and a teacher accounting are checked like the other descriptor 
       assert.deepEqual(
         error.problems.map((problem) => problem.message),
         [
-          'odd.js: "sweepAxes[0]".name must be one of data_fraction, rationale_rate, alpha, got "temperature"',
+          'odd.js: "sweepAxes[0]".name must be one of data_fraction, rationale_rate, alpha, min_confidence, got "temperature"',
           'odd.js: "sweepAxes[0]".option must name a property of the options schema, got "rat"',
           'odd.js: "sweepAxes[0]".unsetValue must be a number',
         ],

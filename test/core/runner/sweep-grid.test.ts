@@ -100,3 +100,53 @@ test('a sweep with an axis no plugin declares, or that two plugins declare, is a
   // Without a sweep block nothing is asked of the registry.
   assert.deepEqual(sweepVariants(base, registryWith(['constant', 'rationale-rate', 'data-fraction'])), []);
 });
+
+test('a sweep over the min-confidence threshold keeps the confidence loss and the sampler’s other options', () => {
+  const config = {
+    ...base,
+    samplers: [
+      { use: 'label-source', options: { source: 'teacher' } },
+      { use: 'min-confidence', options: { threshold: 0.6, unknown: 'drop' } },
+    ],
+    loss: { use: 'confidence', options: { alpha: 0.7, floor: 0.2 } },
+  } as unknown as PipelineConfig;
+  const variants = sweepVariants({ ...config, sweep: { min_confidence: [0, 0.8], seed: [1, 2] } }, builtinRegistry());
+  assert.deepEqual(
+    variants.map((variant) => `${variant.mode} a=${variant.alpha} c=${variant.minConfidence} s=${variant.seed}`),
+    ['step-by-step a=null c=0 s=1', 'step-by-step a=null c=0 s=2', 'step-by-step a=null c=0.8 s=1', 'step-by-step a=null c=0.8 s=2'],
+  );
+  for (const variant of variants) {
+    // The pipeline's loss, not the α axis owner's: the weights by confidence stay in every point.
+    assert.deepEqual(variant.config.loss, { use: 'confidence', options: { alpha: 0.7, floor: 0.2 } });
+    assert.deepEqual(variant.config.samplers, [
+      { use: 'label-source', options: { source: 'teacher' } },
+      { use: 'rationale-rate', options: { rate: 1 } },
+      // Threshold 0 is written too: with `unknown: drop` it still drops examples without a confidence.
+      { use: 'min-confidence', options: { threshold: variant.minConfidence, unknown: 'drop' } },
+    ]);
+  }
+  // Without other options, threshold 0 changes nothing and is left out, as a data fraction of 1 is.
+  const plain = { ...base, sweep: { min_confidence: [0, 0.6] } } as PipelineConfig;
+  assert.deepEqual(
+    sweepVariants(plain, builtinRegistry()).map((variant) => variant.config.samplers.map((step) => step.use)),
+    [
+      ['label-source', 'rationale-rate'],
+      ['label-source', 'rationale-rate', 'min-confidence'],
+    ],
+  );
+  // A pipeline without the axis sweeps as before: no min-confidence step, threshold 0.
+  assert.ok(sweepVariants({ ...base, sweep: { seed: [1] } }, builtinRegistry()).every((variant) => variant.minConfidence === 0));
+});
+
+test('a sweep that lists α over a loss weight that does not own it is a user error; standard mode trains α = 1', () => {
+  const config = { ...base, loss: { use: 'confidence', options: {} } } as unknown as PipelineConfig;
+  assert.throws(
+    () => sweepVariants({ ...config, sweep: { alpha: [0.3] } }, builtinRegistry()),
+    (error: unknown) =>
+      error instanceof UserError &&
+      error.problems[0]!.pointer === '/sweep/alpha' &&
+      /the pipeline's loss is confidence: every point would train the constant loss instead/.test(error.problems[0]!.message),
+  );
+  const [standard] = sweepVariants({ ...config, sweep: { mode: ['standard'] } }, builtinRegistry());
+  assert.deepEqual(standard!.config.loss, { use: 'constant', options: { alpha: 1 } });
+});

@@ -5,6 +5,8 @@ import { holdOutValidation } from '../../../core/training/split-roles.js';
 import { applySamplers, imputedLabelFor, sampleItemsFromRecords, trainingExamplesFromItems } from '../../../core/training/training-data.js';
 import { rationaleRateSampler } from '../../../plugins/samplers/rationale-rate/rationale-rate-sampler.js';
 import type { PluginDependencies } from '../../../core/plugins/plugin-dependencies.js';
+import { sharedDataMissing } from '../../support/paths.js';
+import { selfConsistencyRecords } from './self-consistency-records.js';
 
 function record(index: number, teacherLabel: string | null, rationale: string | null): TeacherRecord {
   return {
@@ -80,4 +82,64 @@ test('grouped examples are held out whole: no validation premise is one the stud
   const heldPremises = new Set(validation.map(premiseOf));
   assert.equal(heldPremises.size, 10);
   assert.ok(train.every((each) => !heldPremises.has(premiseOf(each))));
+});
+
+test(
+  'self-consistency: items carry the confidence and the agreeing rationales, each once, longest first',
+  { skip: sharedDataMissing() },
+  async () => {
+    const records = await selfConsistencyRecords(40);
+    const items = sampleItemsFromRecords(records, 'neutral');
+    for (const [index, item] of items.entries()) {
+      const record = records[index]!;
+      assert.equal(item.confidence, record.confidence ?? null);
+      if (!record.samples) {
+        assert.equal(item.agreeingRationales, undefined, 'one answer: no agreeing rationales');
+        continue;
+      }
+      const expected = [
+        ...new Set(
+          record.samples.filter((sample) => sample.label === record.teacher_label && sample.rationale).map((sample) => sample.rationale!),
+        ),
+      ].sort((left, right) => right.length - left.length);
+      assert.deepEqual(item.agreeingRationales, expected);
+      // The real rationale is two of the agreeing answers where 3 or more agree: it is kept once.
+      assert.equal(item.agreeingRationales.filter((rationale) => rationale === record.rationale).length, 1);
+      assert.ok(
+        item.agreeingRationales.every((rationale, position, all) => position === 0 || all[position - 1]!.length >= rationale.length),
+      );
+      assert.ok(
+        !item.agreeingRationales.some((rationale) =>
+          record.samples!.some((sample) => sample.rationale === rationale && sample.label !== record.teacher_label),
+        ),
+        'no rationale of a disagreeing answer',
+      );
+    }
+    assert.ok(items.some((item) => item.agreeingRationales?.length === 2));
+    // An imputed label has no confidence: no answer supports it.
+    const unparsed = { ...records[0]!, teacher_label: null, confidence: 0.4 };
+    assert.deepEqual(
+      [sampleItemsFromRecords([unparsed], 'neutral')[0]!.confidence, sampleItemsFromRecords([unparsed], 'neutral')[0]!.agreeingRationales],
+      [null, undefined],
+    );
+  },
+);
+
+test('training examples carry a weight only where the loss weight gives one', () => {
+  const items = sampleItemsFromRecords(
+    [record(0, 'entailment', 'reason one is here'), { ...record(1, 'neutral', null), confidence: 0.6 }],
+    'neutral',
+  );
+  assert.deepEqual(
+    trainingExamplesFromItems(items).map((example) => Object.keys(example)),
+    [
+      ['id', 'input', 'label', 'rationale'],
+      ['id', 'input', 'label', 'rationale'],
+    ],
+  );
+  assert.deepEqual(
+    trainingExamplesFromItems(items, (item) => item.confidence ?? 1).map((example) => example.weight),
+    [1, 0.6],
+  );
+  assert.throws(() => trainingExamplesFromItems(items, () => Number.NaN), /weights must be finite and at least 0/);
 });

@@ -1,6 +1,7 @@
 """Training data: encoding both tasks, and length-bucketed batches in a seeded, resumable order."""
 
 import json
+import math
 import random
 
 from .line_protocol import UserMistake
@@ -9,8 +10,15 @@ PREDICT_PREFIX = "predict: "
 EXPLAIN_PREFIX = "explain: "
 
 
+def _check_weight(path, number, record):
+    """A `weight` must be a finite number at least 0 (bool is not a number here)."""
+    weight = record["weight"]
+    if isinstance(weight, bool) or not isinstance(weight, int | float) or not math.isfinite(weight) or weight < 0:
+        raise UserMistake(f"{path}:{number}: `weight` must be a finite number at least 0, not {json.dumps(weight)}")
+
+
 def read_examples(path):
-    """Examples `{id, input, label, rationale}` from a JSON Lines file."""
+    """Examples `{id, input, label, rationale}` (and an optional loss `weight`) from a JSON Lines file."""
     examples = []
     try:
         with open(path, encoding="utf-8") as handle:
@@ -21,6 +29,8 @@ def read_examples(path):
                 for key in ("input", "label"):
                     if not isinstance(record.get(key), str):
                         raise UserMistake(f"{path}:{number}: `{key}` must be a string")
+                if "weight" in record:
+                    _check_weight(path, number, record)
                 record.setdefault("rationale", "")
                 record["rationale"] = record["rationale"] or ""
                 examples.append(record)
@@ -46,6 +56,17 @@ def encode_examples(examples, tokenizer, max_input_length, max_target_length):
     rationales = ids([example["rationale"] for example in examples], max_target_length)
     rows = zip(predict, explain, labels, rationales, strict=True)
     return [{"predict": p, "explain": e, "label": label, "rationale": r} for p, e, label, r in rows]
+
+
+def with_weights(encoded, examples):
+    """The encoded examples with each one's loss `weight`, where any example carries one (1 where it does not).
+
+    Without weights in the data the encoded examples stay as they were, and the losses take the
+    unweighted path: inputs from before weights existed train exactly as they did.
+    """
+    if not any("weight" in example for example in examples):
+        return encoded
+    return [{**item, "weight": float(example.get("weight", 1.0))} for item, example in zip(encoded, examples, strict=True)]
 
 
 def epoch_batches(lengths, batch_size, seed, epoch, bucket_batches, world_size=1, rank=0):

@@ -12,7 +12,7 @@ import torch.nn.functional as functional
 from .data import pad
 from .decoder_encoding import LABEL, RATIONALE, training_rows
 from .lora import base_causal_model
-from .multitask_loss import mean_over
+from .multitask_loss import mean_over, row_weights
 
 
 class TargetLogits(torch.nn.Module):
@@ -50,14 +50,17 @@ def decoder_task_losses(pad_id, device, autocast, joined):
     """`task_losses` of a causal-LM student (see multitask_loss.backward_micro_batch).
 
     `joined` (label-then-rationale): one row per example carries both targets, so the rows of
-    ("predict", "explain") are the predict rows alone.
+    ("predict", "explain") are the predict rows alone. With example weights each target token
+    counts its row's weight (see multitask_loss for the normalisation).
     """
 
     def task_losses(model, batch, tasks):
         if joined:
             rows = training_rows(batch, "predict", True)
+            weights = row_weights(batch, 1, device)
         else:
             rows = [row for task in tasks for row in training_rows(batch, task, False)]
+            weights = row_weights(batch, len(tasks), device)
         input_ids, attention_mask, kinds = row_tensors(rows, pad_id, device)
         # Position t predicts token t + 1: the positions before a target token.
         predicting = torch.zeros_like(kinds, dtype=torch.bool)
@@ -67,6 +70,12 @@ def decoder_task_losses(pad_id, device, autocast, joined):
         with autocast():
             logits = model(input_ids, attention_mask, predicting)
         losses = functional.cross_entropy(logits.float(), targets, reduction="none")
-        return {"label": mean_over(losses, target_kinds == LABEL), "rationale": mean_over(losses, target_kinds == RATIONALE)}
+        if weights is not None:
+            # The weight of each target token: its row's.
+            weights = weights[:, None].expand_as(kinds)[:, 1:][predicting[:, :-1]]
+        return {
+            "label": mean_over(losses, target_kinds == LABEL, weights),
+            "rationale": mean_over(losses, target_kinds == RATIONALE, weights),
+        }
 
     return task_losses

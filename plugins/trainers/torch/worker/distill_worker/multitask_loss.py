@@ -1,5 +1,13 @@
 """α·CE(label) + (1−α)·CE(rationale), each a token mean, from one joint pass or two passes.
 
+With per-example weights (`weight` in the training data, e.g. the teacher's confidence), each term
+is a weighted token mean: every token of an example counts `weight` times, and the sum is divided
+by the weight of the batch's tokens, Σ wᵢ·(token losses of i) / Σ wᵢ·(tokens of i). That is the
+unweighted token mean when every weight is 1 (bit for bit: the same sums), and a batch where all
+weights but one are 0 gives exactly the gradient of that example alone, so a weight only decides
+how much an example counts against the others in its batch; the loss scale the learning rate was
+tuned for is kept. A batch whose weights are all 0 has loss 0 and no gradient (never 0/0 = NaN).
+
 `joint` puts the `predict:` and `explain:` rows of a batch into one forward pass and
 splits the per-token loss with a mask per task; `separate` runs one pass per task, as the
 paper's code does. Both give the same losses (up to float noise). `separate` is the default:
@@ -37,9 +45,25 @@ def _token_losses(model, input_rows, target_rows, pad_id, device, autocast):
     return losses, labels.ne(IGNORE)
 
 
-def mean_over(losses, mask):
-    """The mean of `losses` where `mask` is set (0 where it is set nowhere)."""
-    return (losses * mask).sum() / mask.sum().clamp(min=1)
+def mean_over(losses, mask, weights=None):
+    """The mean of `losses` where `mask` is set (0 where it is set nowhere), weighted by `weights` when given.
+
+    `weights` broadcasts against `losses` (one per row, or one per token). The weighted mean divides by
+    the masked weight sum, or by 1 where that is 0: the numerator is then 0 too, so the loss is 0 and
+    its gradient 0 rather than NaN.
+    """
+    if weights is None:
+        return (losses * mask).sum() / mask.sum().clamp(min=1)
+    weighted = mask * weights
+    total = weighted.sum()
+    return (losses * weighted).sum() / torch.where(total > 0, total, torch.ones_like(total))
+
+
+def row_weights(batch, repeats, device):
+    """The loss weight of each row when `repeats` rows per example are stacked task after task; None without weights."""
+    if "weight" not in batch[0]:
+        return None
+    return torch.tensor([item["weight"] for item in batch] * repeats, dtype=torch.float32, device=device)
 
 
 def seq2seq_task_losses(pad_id, device, autocast):
@@ -53,11 +77,14 @@ def seq2seq_task_losses(pad_id, device, autocast):
                 targets += [item[target] for item in batch]
         losses, mask = _token_losses(model, inputs, targets, pad_id, device, autocast)
         size = len(batch)
+        weights = row_weights(batch, len(tasks), device)
+        weights = None if weights is None else weights[:, None]
         if tasks == ("predict",):
-            return {"label": mean_over(losses, mask)}
+            return {"label": mean_over(losses, mask, weights)}
         if tasks == ("explain",):
-            return {"rationale": mean_over(losses, mask)}
-        return {"label": mean_over(losses[:size], mask[:size]), "rationale": mean_over(losses[size:], mask[size:])}
+            return {"rationale": mean_over(losses, mask, weights)}
+        first, rest = (None, None) if weights is None else (weights[:size], weights[size:])
+        return {"label": mean_over(losses[:size], mask[:size], first), "rationale": mean_over(losses[size:], mask[size:], rest)}
 
     return task_losses
 

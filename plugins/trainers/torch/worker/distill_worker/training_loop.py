@@ -14,7 +14,7 @@ import time
 import torch
 
 from .checkpoint import Checkpoints, random_states, restore_random_states
-from .data import encode_examples, epoch_batches, read_examples
+from .data import encode_examples, epoch_batches, read_examples, with_weights
 from .decoder_encoding import STUDENT_CARD_FILE, encode_decoder_examples, student_card, tokenizer_texts
 from .decoder_evaluation import evaluate_decoder
 from .decoder_loss import TargetLogits, decoder_task_losses
@@ -158,6 +158,7 @@ class TrainingRun:
             self.encoded = encode_decoder_examples(self.train_examples, self.tokenizer, self.card, self.max_target, self.with_rationale)
         else:
             self.encoded = encode_examples(self.train_examples, self.tokenizer, self.max_input, self.max_target)
+        self.encoded = with_weights(self.encoded, self.train_examples)
         self.lengths = sequence_lengths(self.encoded, self.with_rationale)
 
     def prepare_optimisation(self):
