@@ -18,6 +18,7 @@ import { requirementProblems, type RequirementProblem } from './requirement-prob
 import { resolveExtends } from './resolve-extends.js';
 import { schemaProblems } from './schema-problems.js';
 import { displayPath, locate } from './source-map.js';
+import { batchModeProblems } from './batch-mode-problems.js';
 import { evaluationProblems } from './evaluation-problems.js';
 import { studentProblems } from './student-problems.js';
 import { stepKindAt, validateStepOptions } from './validate-step-options.js';
@@ -157,6 +158,8 @@ export async function loadPipeline(file: string, options: LoadPipelineOptions): 
   // The export step's options are read only once they are valid (with their defaults filled).
   const exportValid = !problems.some((problem) => problem.pointer === '/export' || problem.pointer?.startsWith('/export/'));
   problems.push(...evaluationProblems(document, registry, sourceMap, exportValid));
+  const teacherValid = !problems.some((problem) => problem.pointer === '/teacher' || problem.pointer?.startsWith('/teacher/'));
+  problems.push(...batchModeProblems(document, registry, sourceMap, teacherValid));
   if (problems.length > 0) {
     // A value whose variable is unset was left as written; what the schemas say about that text
     // would only repeat the problem.

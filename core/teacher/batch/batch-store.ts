@@ -1,6 +1,7 @@
+import { existsSync } from 'node:fs';
 import type Database from 'better-sqlite3';
 import { teacherCacheError } from '../teacher-cache-error.js';
-import type { TeacherCache } from '../teacher-cache.js';
+import { TeacherCache } from '../teacher-cache.js';
 
 /**
  * Where a submission stands in the store: `submitting` from before the provider is called until its
@@ -230,4 +231,26 @@ export function forgetBatch(cache: TeacherCache, batchId: string): BatchSubmissi
     if (submission) store.forget(submission.label);
     return submission;
   });
+}
+
+/** What `distill cache forget-batch` did. */
+export interface ForgetBatchResult {
+  readonly file: string;
+  readonly batchId: string;
+  /** The submission forgotten, or null when the cache holds no batch of that id (nothing to do). */
+  readonly forgotten: BatchSubmission | null;
+}
+
+/**
+ * `distill cache forget-batch`: {@link forgetBatch} in the cache file at `file`. A missing file holds
+ * no batch, and is not created.
+ */
+export function forgetBatchInFile(file: string, batchId: string): ForgetBatchResult {
+  if (!existsSync(file)) return { file, batchId, forgotten: null };
+  const cache = TeacherCache.open(file);
+  try {
+    return { file, batchId, forgotten: forgetBatch(cache, batchId) };
+  } finally {
+    cache.close();
+  }
 }
