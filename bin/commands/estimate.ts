@@ -14,7 +14,7 @@ export default class EstimateCommand extends BaseCommand {
   static override description =
     'Renders the prompt of every training example, counts its tokens (js-tiktoken for OpenAI, an approximation for Anthropic) ' +
     "and adds an expected completion length. Prices come from the price table and the pipeline's prices block; " +
-    "for teachers that offer batch mode the batch cost is shown beside the real-time cost.";
+    'for teachers that offer batch mode the batch cost is shown beside the real-time cost.';
   static override examples = [
     '<%= config.bin %> estimate pipelines/cqa-zero-shot-openai.yaml',
     '<%= config.bin %> estimate pipelines/cqa-few-shot-openai.yaml --completion-tokens 120 --json',

@@ -9,15 +9,17 @@ import { locate, type SourceMap } from './source-map.js';
  * A descriptor's accounting tells (a teacher offering batch mode names its `batchPriceShare`), so the
  * mistake is caught by `distill validate` and the dry run, before any key is needed. A plugin without
  * accounting is checked when its teacher is created, at the start of the teacher stage. Run after each
- * step's options are checked: the accounting is asked only when `teacherValid` says they are valid.
+ * step's options are checked: the accounting is asked only when `problems` (those found so far) has
+ * none about the teacher step, so that its options are valid and their defaults filled.
  */
 export function batchModeProblems(
   document: Record<string, unknown>,
   registry: PluginRegistry,
   sourceMap: SourceMap,
-  teacherValid: boolean,
+  problems: readonly Problem[],
 ): Problem[] {
   const teacher = document.teacher;
+  const teacherValid = !problems.some((problem) => problem.pointer === '/teacher' || problem.pointer?.startsWith('/teacher/'));
   if (!isPlainObject(teacher) || teacher.mode !== 'batch' || !teacherValid) return [];
   if (typeof teacher.use !== 'string' || !registry.has('teacher', teacher.use)) return [];
   const descriptor: TeacherDescriptor = registry.get('teacher', teacher.use);

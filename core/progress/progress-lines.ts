@@ -123,7 +123,9 @@ function foldBatchEvent(state: ProgressState, event: DistillEvent): void {
       break;
     case 'teacher.batch_failed':
       state.batches.delete(batch);
-      state.notices.push(`teacher: the provider failed batch ${batch} as a whole (${shown(event.reason)}); its requests are submitted again`);
+      state.notices.push(
+        `teacher: the provider failed batch ${batch} as a whole (${shown(event.reason)}); its requests are submitted again`,
+      );
       break;
     case 'teacher.batch_recovered':
       state.notices.push(

@@ -107,7 +107,8 @@ function batchProblems(input: TeachStageInput): { message: string; pointer: stri
   }
   if (!input.cache) {
     problems.push({
-      message: 'teacher.mode: batch needs the teacher cache: the ids of submitted batches are kept in its database, so that a stopped run collects them rather than paying twice',
+      message:
+        'teacher.mode: batch needs the teacher cache: the ids of submitted batches are kept in its database, so that a stopped run collects them rather than paying twice',
       pointer: '/cache/enabled',
       fix: 'set cache.enabled: true (the default), or teacher.mode: realtime',
     });

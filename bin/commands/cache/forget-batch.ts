@@ -8,7 +8,10 @@ export default class CacheForgetBatchCommand extends BaseCommand {
   static override description =
     'For a batch the provider no longer knows (deleted, another API key, past its retention): the next run submits again ' +
     'the requests of that batch that have no answer yet. Answers already collected stay in the cache and are never paid again.';
-  static override examples = ['<%= config.bin %> cache forget-batch batch_6803f6a1c0f88190', '<%= config.bin %> cache forget-batch msgbatch_01HkcTjaV5uDC8jWR4ZsDV8d --path ./my-cache.sqlite'];
+  static override examples = [
+    '<%= config.bin %> cache forget-batch batch_6803f6a1c0f88190',
+    '<%= config.bin %> cache forget-batch msgbatch_01HkcTjaV5uDC8jWR4ZsDV8d --path ./my-cache.sqlite',
+  ];
   static override args = {
     batch: Args.string({ description: "The provider's batch id, as the error that named it says.", required: true }),
   };

@@ -128,8 +128,15 @@ export class BatchStore {
       'INSERT INTO batch_items (label, custom_id, cache_key, example_id, split, sample_index) VALUES (?, ?, ?, ?, ?, ?)',
     );
     this.database.transaction(() => {
-      insertSubmission.run(submission.label, submission.identity, submission.teacher, submission.itemCount, Math.round(submission.submittedAt));
-      for (const item of items) insertItem.run(submission.label, item.customId, item.cacheKey, item.exampleId, item.split, item.sampleIndex);
+      insertSubmission.run(
+        submission.label,
+        submission.identity,
+        submission.teacher,
+        submission.itemCount,
+        Math.round(submission.submittedAt),
+      );
+      for (const item of items)
+        insertItem.run(submission.label, item.customId, item.cacheKey, item.exampleId, item.split, item.sampleIndex);
     })();
   }
 

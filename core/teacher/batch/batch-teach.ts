@@ -2,7 +2,13 @@ import { randomBytes } from 'node:crypto';
 import { canonicalHash } from '../../canonical-json.js';
 import { isUserError, UserError } from '../../errors/user-error.js';
 import type { DatasetExample } from '../../plugins/kinds/dataset.js';
-import { BatchNotFoundError, type BatchItem, type BatchResult, type BatchStatus, type TeacherBatchApi } from '../../plugins/kinds/teacher-batch.js';
+import {
+  BatchNotFoundError,
+  type BatchItem,
+  type BatchResult,
+  type BatchStatus,
+  type TeacherBatchApi,
+} from '../../plugins/kinds/teacher-batch.js';
 import type { TeacherMessage, TeacherRequest, TeacherResponse, TokenCounter } from '../../plugins/kinds/teacher.js';
 import type { EngineOutcome, UncommittedAnswer } from '../request-engine.js';
 import type { TeachRun } from '../teach-run.js';
@@ -96,7 +102,12 @@ class BatchFlow {
       options: teacher.requestOptions,
     });
     this.teacherName = `${input.teacherPluginId}@${input.teacherPluginVersion} ${teacher.provider}/${teacher.model}`;
-    this.origin = { pluginId: input.teacherPluginId, pluginVersion: input.teacherPluginVersion, provider: teacher.provider, model: teacher.model };
+    this.origin = {
+      pluginId: input.teacherPluginId,
+      pluginVersion: input.teacherPluginVersion,
+      provider: teacher.provider,
+      model: teacher.model,
+    };
     this.retries = {
       clock: input.clock,
       httpSettings: input.httpSettings,
@@ -110,6 +121,11 @@ class BatchFlow {
     return this.context.signal;
   }
 
+  /** Whether the stage is stopping (a method, so that the compiler does not take it for a constant between awaits). */
+  private stopped(): boolean {
+    return this.context.signal.aborted;
+  }
+
   async run(): Promise<void> {
     await this.gather();
     await this.recoverUnnamed();
@@ -117,19 +133,19 @@ class BatchFlow {
     const settings = this.context.input.batch ?? { poll_seconds: 30, max_poll_seconds: 600 };
     const poll = { pollMilliseconds: settings.poll_seconds * 1000, maxPollMilliseconds: settings.max_poll_seconds * 1000 };
     let round = 0;
-    while (!this.signal.aborted) {
+    while (!this.stopped()) {
       if (await this.submitFree()) round = 0;
       if (this.live.size === 0) break;
       const collected = await this.pollAll();
       this.context.run.progress();
-      if (this.signal.aborted || collected) continue;
+      if (this.stopped() || collected) continue;
       try {
         await this.context.input.clock.sleep(pollDelay(round++, poll, this.retries.random), this.signal);
       } catch (error) {
-        if (!this.signal.aborted) throw error;
+        if (!this.stopped()) throw error;
       }
     }
-    if (this.signal.aborted && this.live.size > 0) {
+    if (this.stopped() && this.live.size > 0) {
       this.context.input.events.emit('teacher.batch_stopped', {
         batches: this.live.size,
         requests: [...this.live.values()].reduce((sum, batch) => sum + batch.itemCount, 0),
@@ -227,7 +243,7 @@ class BatchFlow {
     );
     for (const batch of batches) {
       const requests = batch.map((item) => byKey.get(item.customId)!);
-      if (this.signal.aborted) {
+      if (this.stopped()) {
         // Stopped between two submissions: what was not submitted is not counted.
         for (const request of requests) this.context.run.budget.release(request.estimate);
         continue;
@@ -269,7 +285,7 @@ class BatchFlow {
         return found ?? (await this.api.submit(items, label, uninterrupted));
       });
     } catch (error) {
-      if (this.signal.aborted) return;
+      if (this.stopped()) return;
       if (isUserError(error)) {
         // Refused as such (a rejected key, an unknown model): the provider holds nothing of it.
         this.store.forget(label);
@@ -290,7 +306,7 @@ class BatchFlow {
   private async pollAll(): Promise<boolean> {
     let collected = false;
     for (const batch of [...this.live.values()]) {
-      if (this.signal.aborted) break;
+      if (this.stopped()) break;
       let status: BatchStatus;
       try {
         status = await withBatchRetries(this.retries, { operation: 'status', batch: batch.batchId }, this.signal, () =>
@@ -298,7 +314,7 @@ class BatchFlow {
         );
       } catch (error) {
         if (error instanceof BatchNotFoundError) throw this.notFound(batch, error);
-        if (this.signal.aborted) break;
+        if (this.stopped()) break;
         throw this.pollFailure(batch, error);
       }
       const { counts } = status;
@@ -337,16 +353,16 @@ class BatchFlow {
           if (taken === 'answered') answered++;
           else if (taken === 'failed') failed++;
           else again.push({ key: item.cacheKey, reason: taken.again });
-          if (this.signal.aborted) return;
+          if (this.stopped()) return;
         }
       });
     } catch (error) {
       if (error instanceof BatchNotFoundError) throw this.notFound(batch, error);
       // Stopped in mid-collection: the answers taken are in the cache; the next run collects the rest.
-      if (this.signal.aborted) return;
+      if (this.stopped()) return;
       throw this.pollFailure(batch, error);
     }
-    if (this.signal.aborted) return;
+    if (this.stopped()) return;
     for (const item of items.values()) {
       if (!seen.has(item.customId)) again.push({ key: item.cacheKey, reason: `no result (the batch ${status.state})` });
     }
@@ -377,7 +393,8 @@ class BatchFlow {
     }
     const { response } = result;
     // As in real-time mode: an empty answer is no answer, asked again and never cached.
-    if (response.text.trim() === '') return { again: `empty answer${response.finishReason ? ` (finish reason: ${response.finishReason})` : ''}` };
+    if (response.text.trim() === '')
+      return { again: `empty answer${response.finishReason ? ` (finish reason: ${response.finishReason})` : ''}` };
     await this.commit(item.cacheKey, response);
     if (request) {
       this.context.run.budget.settle(request.estimate, response.usage);
@@ -463,7 +480,12 @@ class BatchFlow {
     for (const pending of finished) {
       const outcomes = pending.outcomes as EngineOutcome[];
       const shown = outcomes.find((outcome) => outcome.status === 'failed') ?? outcomes[0]!;
-      run.write(writer, pending.example, shown, teacherRecordFor(pending.example, outcomes, input, (usage) => run.budget.costOf(usage)));
+      run.write(
+        writer,
+        pending.example,
+        shown,
+        teacherRecordFor(pending.example, outcomes, input, (usage) => run.budget.costOf(usage)),
+      );
     }
     if (finished.length > 0) run.progress();
   }

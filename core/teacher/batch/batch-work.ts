@@ -36,7 +36,12 @@ export class BatchWork {
   readonly requests = new Map<string, PendingRequest>();
 
   /** Adds an example with its requests (one per sample index) and their cache keys. */
-  add(example: DatasetExample, requests: readonly TeacherRequest[], keys: readonly string[], estimateOf: (request: TeacherRequest) => number): void {
+  add(
+    example: DatasetExample,
+    requests: readonly TeacherRequest[],
+    keys: readonly string[],
+    estimateOf: (request: TeacherRequest) => number,
+  ): void {
     const pending: PendingExample = { example, keys, outcomes: requests.map(() => undefined), left: requests.length };
     requests.forEach((request, index) => {
       const key = keys[index]!;

@@ -68,7 +68,11 @@ export class BatchApiDouble implements TeacherBatchApi {
     return Buffer.byteLength(JSON.stringify({ custom_id: item.customId, messages: item.request.messages })) + 1;
   }
 
-  async submit(items: readonly BatchItem[], label: string): Promise<string> {
+  submit(items: readonly BatchItem[], label: string): Promise<string> {
+    return later(() => this.submitNow(items, label));
+  }
+
+  private submitNow(items: readonly BatchItem[], label: string): string {
     this.calls.submit++;
     this.maybeFail();
     if (items.length > this.limits.maxRequests) throw new Error(`${items.length} requests in one batch, over the limit`);
@@ -81,7 +85,10 @@ export class BatchApiDouble implements TeacherBatchApi {
       this.submittedKeys.set(item.customId, (this.submittedKeys.get(item.customId) ?? 0) + 1);
       const example = `${item.request.exampleId}#${item.request.sampleIndex ?? 0}`;
       this.submittedExamples.set(example, (this.submittedExamples.get(example) ?? 0) + 1);
-      outcomes.set(item.customId, this.script.outcome?.(item.request, this.submissions) ?? { kind: 'answer', text: answerFor(item.request) });
+      outcomes.set(
+        item.customId,
+        this.script.outcome?.(item.request, this.submissions) ?? { kind: 'answer', text: answerFor(item.request) },
+      );
     }
     this.batches.set(id, {
       id,
@@ -95,7 +102,11 @@ export class BatchApiDouble implements TeacherBatchApi {
     return id;
   }
 
-  async find(label: string, itemCount: number, submittedAfter: number): Promise<string | null> {
+  find(label: string, itemCount: number, submittedAfter: number): Promise<string | null> {
+    return later(() => this.findNow(label, itemCount, submittedAfter));
+  }
+
+  private findNow(label: string, itemCount: number, submittedAfter: number): string | null {
     this.calls.find++;
     this.maybeFail();
     for (const batch of this.batches.values()) {
@@ -104,7 +115,11 @@ export class BatchApiDouble implements TeacherBatchApi {
     return null;
   }
 
-  async status(batchId: string): Promise<BatchStatus> {
+  status(batchId: string): Promise<BatchStatus> {
+    return later(() => this.statusNow(batchId));
+  }
+
+  private statusNow(batchId: string): BatchStatus {
     this.calls.status++;
     this.maybeFail();
     const batch = this.known(batchId);
@@ -127,9 +142,11 @@ export class BatchApiDouble implements TeacherBatchApi {
   }
 
   async *results(batchId: string): AsyncIterable<BatchResult> {
-    this.calls.results++;
-    this.maybeFail();
-    const batch = this.known(batchId);
+    const batch = await later(() => {
+      this.calls.results++;
+      this.maybeFail();
+      return this.known(batchId);
+    });
     for (const item of batch.items) {
       const outcome = batch.outcomes.get(item.customId)!;
       if (outcome.kind === 'missing') continue;
@@ -147,9 +164,11 @@ export class BatchApiDouble implements TeacherBatchApi {
     }
   }
 
-  async cancel(batchId: string): Promise<void> {
-    this.calls.cancel++;
-    this.known(batchId).ending = 'expired';
+  cancel(batchId: string): Promise<void> {
+    return later(() => {
+      this.calls.cancel++;
+      this.known(batchId).ending = 'expired';
+    });
   }
 
   /** Requests submitted more than once. */
@@ -168,6 +187,11 @@ export class BatchApiDouble implements TeacherBatchApi {
     this.failNextCalls--;
     throw new TeacherRetryableError('503 service unavailable', null, 503);
   }
+}
+
+/** Runs `work` on a later turn of the event loop, as an answer over the network comes; its throw becomes a rejection. */
+function later<Result>(work: () => Result): Promise<Result> {
+  return new Promise<void>((resolve) => setImmediate(resolve)).then(work);
 }
 
 /** The double's answer to a request: `Answer: yes` for even-numbered examples, `no` for odd ones, with a rationale. */
@@ -191,16 +215,22 @@ export function batchTeacher(api: TeacherBatchApi | undefined): Teacher & { real
     realtimeCalls: 0,
     batch: api,
     listedPrice: () => ({ key: 'fake/fake-1', prompt: 1, completion: 2 }),
-    tokenCounter: async () => ({
-      method: 'words',
-      exact: false,
-      countText: (text: string) => text.split(/\s+/).filter(Boolean).length,
-      countMessages: (messages: readonly { content: string }[]) =>
-        messages.reduce((sum, message) => sum + message.content.split(/\s+/).filter(Boolean).length + 3, 0),
-    }),
-    async complete(request: TeacherRequest): Promise<TeacherResponse> {
+    tokenCounter: () =>
+      Promise.resolve({
+        method: 'words',
+        exact: false,
+        countText: (text: string) => text.split(/\s+/).filter(Boolean).length,
+        countMessages: (messages: readonly { content: string }[]) =>
+          messages.reduce((sum, message) => sum + message.content.split(/\s+/).filter(Boolean).length + 3, 0),
+      }),
+    complete(request: TeacherRequest): Promise<TeacherResponse> {
       teacher.realtimeCalls++;
-      return { text: answerFor(request), usage: { promptTokens: 100, completionTokens: 10 }, model: 'fake-1-2026', finishReason: 'stop' };
+      return Promise.resolve({
+        text: answerFor(request),
+        usage: { promptTokens: 100, completionTokens: 10 },
+        model: 'fake-1-2026',
+        finishReason: 'stop',
+      });
     },
   };
   return teacher;

@@ -7,12 +7,24 @@ test('the progress display shows one line per live batch (provider state, succee
   let time = 0;
   const events = new LocalEventStream(() => time);
   const output: string[] = [];
-  const stop = attachProgressDisplay(events, { mode: 'plain', write: (text) => output.push(text), intervalMilliseconds: 0, now: () => time });
+  const stop = attachProgressDisplay(events, {
+    mode: 'plain',
+    write: (text) => output.push(text),
+    intervalMilliseconds: 0,
+    now: () => time,
+  });
   events.emit('stage.start', { stage: 'teacher' });
   events.emit('teacher.batch_submitted', { batch: 'batch_1', label: 'distill-1', requests: 4 });
   events.emit('teacher.batch_submitted', { batch: 'batch_2', label: 'distill-2', requests: 2 });
   time = 10;
-  events.emit('teacher.batch_status', { batch: 'batch_1', state: 'running', provider_state: 'in_progress', total: 4, succeeded: 3, failed: 1 });
+  events.emit('teacher.batch_status', {
+    batch: 'batch_1',
+    state: 'running',
+    provider_state: 'in_progress',
+    total: 4,
+    succeeded: 3,
+    failed: 1,
+  });
   events.emit('teacher.batch_status', { batch: 'batch_1', state: 'ended', provider_state: 'completed', total: 4, succeeded: 3, failed: 1 });
   events.emit('teacher.batch_collected', { batch: 'batch_1', state: 'ended', answered: 3, failed: 1, resubmitted: 0 });
   events.emit('teacher.batch_stopped', { batches: 1, requests: 2 });

@@ -171,14 +171,20 @@ test('a batch run answers every example through batches within maxRequests, once
 
 test('batches respect the provider bytes limit and max_requests_per_batch; a request over the bytes limit alone is a clear error before anything is submitted', async (context) => {
   const probe = new BatchApiDouble({ maxRequests: 1000, maxBytes: 1 }, () => 0);
-  const itemBytes = probe.itemBytes({ customId: 'x'.repeat(64), request: { exampleId: 'e0', split: 'train', messages: [{ role: 'user', content: 'Q: question 0' }] } });
+  const itemBytes = probe.itemBytes({
+    customId: 'x'.repeat(64),
+    request: { exampleId: 'e0', split: 'train', messages: [{ role: 'user', content: 'Q: question 0' }] },
+  });
   // Room for three items of this size, not four.
   const maxBytes = itemBytes * 3 + 2;
   const { run, api } = setup(context, { examples: 10, limits: { maxRequests: 1000, maxBytes } });
   const { records } = await run();
   assert.equal(records.length, 10);
   const sizes = [...api.batches.values()].map((batch) => batch.items.reduce((sum, item) => sum + api.itemBytes(item), 0));
-  assert.ok(sizes.every((size) => size <= maxBytes), `batch sizes ${sizes.join(', ')} over ${maxBytes}`);
+  assert.ok(
+    sizes.every((size) => size <= maxBytes),
+    `batch sizes ${sizes.join(', ')} over ${maxBytes}`,
+  );
   assert.deepEqual(
     [...api.batches.values()].map((batch) => batch.items.length),
     [3, 3, 3, 1],
@@ -251,9 +257,7 @@ test('a submission whose id was never stored (killed as the provider accepted it
 test('a submission the provider never got (killed before the call arrived) is forgotten on resume and its requests submitted once', async (context) => {
   const { run, api, cacheFile } = setup(context, { examples: 4 });
   const submit = api.submit.bind(api);
-  api.submit = async () => {
-    throw new Error('connect ECONNREFUSED');
-  };
+  api.submit = () => Promise.reject(new Error('connect ECONNREFUSED'));
   await userErrorOf(run());
   assert.deepEqual(storeStates(cacheFile), { submitting: 1 });
   api.submit = submit;
@@ -271,7 +275,9 @@ test('an expired batch with half its results resubmits only the other half', asy
     script: {
       ending: (submission) => (submission === 1 ? 'expired' : 'ended'),
       outcome: (request, submission) =>
-        submission === 1 && Number(request.exampleId.slice(1)) % 2 === 1 ? { kind: 'missing' } : { kind: 'answer', text: `Answer: yes because the question says so plainly` },
+        submission === 1 && Number(request.exampleId.slice(1)) % 2 === 1
+          ? { kind: 'missing' }
+          : { kind: 'answer', text: `Answer: yes because the question says so plainly` },
     },
   });
   const { report, records, events } = await run();
@@ -297,7 +303,8 @@ test('a failed-retryable line is submitted again; a refused line gives a failed 
     script: {
       outcome: (request, submission) => {
         if (request.exampleId === 'e1' && submission === 1) return { kind: 'fail', reason: 'server_error: try again', retryable: true };
-        if (request.exampleId === 'e2' && refusing) return { kind: 'fail', reason: 'invalid_request_error: prompt is too long', retryable: false };
+        if (request.exampleId === 'e2' && refusing)
+          return { kind: 'fail', reason: 'invalid_request_error: prompt is too long', retryable: false };
         return { kind: 'answer', text: 'Answer: yes because the question says so plainly' };
       },
     },
@@ -348,7 +355,10 @@ test('a batch id the provider no longer knows is a clear error naming it and the
   api.unknownIds.add('batch_2');
 
   const error = await userErrorOf(run());
-  assert.match(error.message, /the provider no longer knows batch batch_2 \(submitted .*, 4 requests, to fake@1\.0\.0 fake\/fake-1\): 404 No batch found/);
+  assert.match(
+    error.message,
+    /the provider no longer knows batch batch_2 \(submitted .*, 4 requests, to fake@1\.0\.0 fake\/fake-1\): 404 No batch found/,
+  );
   assert.equal(error.problems[0]!.plugin, 'teacher/fake');
   assert.match(error.problems[0]!.fix!, /distill cache forget-batch batch_2 --path .*teacher-cache\.sqlite/);
   // The first batch's answers are in the output and the cache.
@@ -406,10 +416,7 @@ test('answers already cached in real time are used, not batched again', async (c
   const { records, report } = await run({ outputFile: path.join(path.dirname(outputFile), 'second.jsonl') });
   assert.equal(records.length, 10);
   assert.equal(api.submittedKeys.size, 4);
-  assert.deepEqual(
-    [...api.submittedExamples.keys()].sort(),
-    ['e6#0', 'e7#0', 'e8#0', 'e9#0'],
-  );
+  assert.deepEqual([...api.submittedExamples.keys()].sort(), ['e6#0', 'e7#0', 'e8#0', 'e9#0']);
   assert.equal(report.cached, 6);
 });
 
@@ -422,7 +429,10 @@ test('a batch failed as a whole frees its requests; failing again for the same r
 
   const twice = setup(context, { examples: 3, script: { ending: () => 'failed' } });
   const error = await userErrorOf(twice.run());
-  assert.match(error.message, /failed batch batch_2 as a whole: "input file invalid \(line 1\)"; it failed batch batch_1 holding the same requests before/);
+  assert.match(
+    error.message,
+    /failed batch batch_2 as a whole: "input file invalid \(line 1\)"; it failed batch batch_1 holding the same requests before/,
+  );
   assert.equal(twice.api.calls.submit, 2);
 });
 
