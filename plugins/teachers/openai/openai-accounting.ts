@@ -25,6 +25,14 @@ export const openAiPrices: Readonly<Record<string, Price>> = {
   'o4-mini': { prompt: 1.1, completion: 4.4 },
 };
 
+/**
+ * What OpenAI's Batch API charges of the real-time price: half, for input and output tokens alike
+ * (platform.openai.com/docs/guides/batch: "50% cost discount compared to synchronous APIs"). Applied
+ * to OpenAI-compatible servers alike: their prices are the pipeline's own (`prices:`), which may also
+ * override this share (see `TeacherAccounting.batchPriceShare`).
+ */
+export const openAiBatchPriceShare = 0.5;
+
 /** Provider name of the `openai` teacher, in accounting and in `prices:` keys. */
 export const openAiProvider = 'openai';
 
@@ -39,5 +47,6 @@ export function openAiAccounting(model: string, systemPrompt?: string): TeacherA
     ...(systemPrompt !== undefined ? { systemPrompt } : {}),
     tokenCounter: () => openAiTokenCounter(model),
     listedPrice: () => listedPriceIn(openAiPrices, openAiProvider, model),
+    batchPriceShare: openAiBatchPriceShare,
   };
 }

@@ -1,12 +1,15 @@
+import type OpenAI from 'openai';
 import {
   TeacherRetryableError,
   type TeacherDescriptor,
   type TeacherMessage,
+  type TeacherRequest,
   type TeacherResponse,
 } from '../../../core/plugins/kinds/teacher.js';
 import { apiKeyFix, requiredApiKeyVariables, resolveApiKey, type ApiKeyLookup } from '../../../core/teacher/api-key.js';
 import { translateProviderError, type ProviderErrorContext } from '../../../core/teacher/provider-error.js';
 import { openAiAccounting } from './openai-accounting.js';
+import { openAiBatchApi } from './openai-batch.js';
 
 /** Options of the {@link openAiTeacher}. */
 export interface OpenAiTeacherOptions {
@@ -21,6 +24,9 @@ export interface OpenAiTeacherOptions {
 }
 
 const defaults = { temperature: 0, max_tokens: 256, timeout_seconds: 60 } as const;
+
+/** The shortest time one batch file upload may take: up to 200 MB goes up in one request. */
+const minimumUploadTimeoutMilliseconds = 10 * 60 * 1000;
 
 /**
  * What `complete` reads of a chat completion, as it may arrive: a proxy or a broken server need not
@@ -57,6 +63,22 @@ const officialBaseUrl = 'https://api.openai.com/v1';
  */
 function isReasoningModel(model: string): boolean {
   return /^(o\d|gpt-5)/.test(model);
+}
+
+/** The chat-completions body of one request: what `complete` sends, and what each batch line carries. */
+function chatCompletionBody(options: OpenAiTeacherOptions, request: TeacherRequest): OpenAI.Chat.ChatCompletionCreateParamsNonStreaming {
+  const maxTokens = options.max_tokens ?? defaults.max_tokens;
+  const messages: TeacherMessage[] = options.system_prompt ? [{ role: 'system', content: options.system_prompt }] : [];
+  messages.push(...request.messages);
+  return {
+    model: options.model,
+    messages: messages.map((message) => ({ role: message.role, content: message.content })),
+    ...(isReasoningModel(options.model)
+      ? { max_completion_tokens: maxTokens }
+      : // `max_tokens` is deprecated for OpenAI's reasoning models only; see isReasoningModel.
+        // eslint-disable-next-line @typescript-eslint/no-deprecated -- what other models and compatible servers take
+        { max_tokens: maxTokens, temperature: options.temperature ?? defaults.temperature }),
+  };
 }
 
 /** Where the teacher's key comes from: its `api_key` option, else $OPENAI_API_KEY for OpenAI's own API only. */
@@ -131,7 +153,7 @@ export const openAiTeacher: TeacherDescriptor<OpenAiTeacherOptions> = {
       maxRetries: 0,
       timeout: timeoutMilliseconds,
     });
-    const reasoning = isReasoningModel(options.model);
+    const translateError = (error: unknown) => translateProviderError(error, { ...errorContext, now: dependencies.clock.now() });
     return {
       ...openAiAccounting(options.model, options.system_prompt),
       requestOptions: {
@@ -143,26 +165,25 @@ export const openAiTeacher: TeacherDescriptor<OpenAiTeacherOptions> = {
       cacheable: true,
       timeoutMilliseconds,
       async complete(request, signal) {
-        const messages: TeacherMessage[] = options.system_prompt ? [{ role: 'system', content: options.system_prompt }] : [];
-        messages.push(...request.messages);
         let completion;
         try {
-          completion = await client.chat.completions.create(
-            {
-              model: options.model,
-              messages: messages.map((message) => ({ role: message.role, content: message.content })),
-              // `max_tokens` is deprecated for OpenAI's reasoning models only; see isReasoningModel.
-              // eslint-disable-next-line @typescript-eslint/no-deprecated -- what other models and compatible servers take
-              ...(reasoning ? { max_completion_tokens: maxTokens } : { max_tokens: maxTokens, temperature }),
-            },
-            { signal },
-          );
+          completion = await client.chat.completions.create(chatCompletionBody(options, request), { signal });
         } catch (error) {
           if (signal.aborted) throw signal.reason;
-          throw translateProviderError(error, { ...errorContext, now: dependencies.clock.now() });
+          throw translateError(error);
         }
         return completionResponse(completion, options.model);
       },
+      // Offered for base_url servers too: see openAiBatchApi for which serve it and what the others answer.
+      batch: openAiBatchApi(client, {
+        requestBody: (request) => chatCompletionBody(options, request),
+        responseOf: (completion) => completionResponse(completion as ReceivedCompletion | null, options.model),
+        translateError,
+        secrets: [apiKey],
+        baseUrl: options.base_url ?? officialBaseUrl,
+        plugin,
+        uploadTimeoutMilliseconds: Math.max(timeoutMilliseconds, minimumUploadTimeoutMilliseconds),
+      }),
     };
   },
 };
