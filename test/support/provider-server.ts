@@ -64,7 +64,8 @@ export interface ProviderServer {
   close(): Promise<void>;
 }
 
-function fixture(name: string): Record<string, unknown> {
+/** A recorded response shape, `test/support/fixtures/<name>.json`, freshly parsed (callers may change it). */
+export function fixture(name: string): Record<string, unknown> {
   return JSON.parse(readFileSync(testPath('support', 'fixtures', `${name}.json`), 'utf8')) as Record<string, unknown>;
 }
 

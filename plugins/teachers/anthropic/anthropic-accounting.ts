@@ -32,5 +32,8 @@ export function anthropicAccounting(model: string, systemPrompt?: string): Teach
     ...(systemPrompt !== undefined ? { systemPrompt } : {}),
     tokenCounter: anthropicTokenCounter,
     listedPrice: () => listedPriceIn(anthropicPrices, anthropicProvider, model),
+    // Message Batches are billed at 50% of the standard price, input and output alike
+    // (https://platform.claude.com/docs/en/build-with-claude/batch-processing, "Pricing").
+    batchPriceShare: 0.5,
   };
 }

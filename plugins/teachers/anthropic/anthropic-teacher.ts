@@ -1,12 +1,9 @@
-import {
-  TeacherRetryableError,
-  type TeacherDescriptor,
-  type TeacherRequest,
-  type TeacherResponse,
-} from '../../../core/plugins/kinds/teacher.js';
+import type { TeacherDescriptor } from '../../../core/plugins/kinds/teacher.js';
 import { apiKeyFix, requiredApiKeyVariables, resolveApiKey, type ApiKeyLookup } from '../../../core/teacher/api-key.js';
 import { translateProviderError, type ProviderErrorContext } from '../../../core/teacher/provider-error.js';
 import { anthropicAccounting } from './anthropic-accounting.js';
+import { anthropicBatchApi } from './anthropic-batch.js';
+import { messageParameters, messageResponse, type AnthropicMessageSettings } from './anthropic-message.js';
 
 /** Options of the {@link anthropicTeacher}. */
 export interface AnthropicTeacherOptions {
@@ -21,48 +18,8 @@ export interface AnthropicTeacherOptions {
 
 const defaults = { max_tokens: 256, timeout_seconds: 60 } as const;
 
-/**
- * What `complete` reads of a Messages API answer, as it may arrive: a proxy or a broken server need
- * not send what the SDK's types promise, so every part may be missing.
- */
-interface ReceivedMessage {
-  readonly content?: { readonly type: string; readonly text?: string }[];
-  readonly usage?: { readonly input_tokens?: number; readonly output_tokens?: number } | null;
-  readonly model?: string;
-  readonly stop_reason?: string | null;
-}
-
-/** The teacher's response in a Messages API answer as it arrived; `model` stands in when the answer names none. */
-function messageResponse(answer: ReceivedMessage | null | undefined, model: string): TeacherResponse {
-  if (!answer || !Array.isArray(answer.content)) {
-    // A proxy's or server's broken answer: asking again may well get a proper one.
-    throw new TeacherRetryableError(`Anthropic answered without a "content" list: ${JSON.stringify(answer).slice(0, 200)}`, null, null);
-  }
-  const text = answer.content
-    .filter((block) => block.type === 'text')
-    .map((block) => block.text)
-    .join('');
-  return {
-    text,
-    usage: { promptTokens: answer.usage?.input_tokens ?? 0, completionTokens: answer.usage?.output_tokens ?? 0 },
-    model: answer.model || model,
-    finishReason: answer.stop_reason ?? null,
-  };
-}
-
 /** Anthropic's own API: where a key from the environment may go. */
 const officialBaseUrl = 'https://api.anthropic.com';
-
-/** The Messages API takes system text as a parameter, not as a message. */
-function messagesApiInput(systemPrompt: string | undefined, request: TeacherRequest) {
-  const system = [systemPrompt, ...request.messages.filter((message) => message.role === 'system').map((message) => message.content)]
-    .filter((text): text is string => Boolean(text))
-    .join('\n\n');
-  const messages = request.messages
-    .filter((message) => message.role !== 'system')
-    .map((message) => ({ role: message.role as 'user' | 'assistant', content: message.content }));
-  return { system, messages };
-}
 
 /** Where the teacher's key comes from: its `api_key` option, else $ANTHROPIC_API_KEY for Anthropic's own API only. */
 function keyLookupOf(options: AnthropicTeacherOptions): Omit<ApiKeyLookup, 'environment'> {
@@ -75,7 +32,10 @@ function keyLookupOf(options: AnthropicTeacherOptions): Omit<ApiKeyLookup, 'envi
   };
 }
 
-/** The `anthropic` teacher: one Messages API call per example, through the official `@anthropic-ai/sdk`. */
+/**
+ * The `anthropic` teacher: one Messages API call per example, through the official `@anthropic-ai/sdk`;
+ * or, with `teacher.mode: batch`, Message Batches at half price ({@link anthropicBatchApi}).
+ */
 export const anthropicTeacher: TeacherDescriptor<AnthropicTeacherOptions> = {
   id: 'anthropic',
   kind: 'teacher',
@@ -112,6 +72,8 @@ export const anthropicTeacher: TeacherDescriptor<AnthropicTeacherOptions> = {
   },
   exampleOptions: { model: 'claude-3-5-haiku-latest', max_tokens: 256 },
   comparisonOptions: { model: 'claude-3-5-haiku' },
+  batchNotice:
+    "Anthropic's Message Batches are not eligible for zero data retention (ZDR): batch requests and results are kept under the feature's standard retention policy (results can be downloaded for 29 days), even where your organisation has a ZDR agreement. See https://platform.claude.com/docs/en/build-with-claude/batch-processing.",
   accounting: (options) => anthropicAccounting(options.model, options.system_prompt),
   requirements: (options) => ({ variables: requiredApiKeyVariables(keyLookupOf(options), 'Anthropic') }),
 
@@ -142,6 +104,12 @@ export const anthropicTeacher: TeacherDescriptor<AnthropicTeacherOptions> = {
       maxRetries: 0,
       timeout: timeoutMilliseconds,
     });
+    const messageSettings: AnthropicMessageSettings = {
+      model: options.model,
+      maxTokens,
+      ...(temperature !== undefined ? { temperature } : {}),
+      ...(options.system_prompt !== undefined ? { systemPrompt: options.system_prompt } : {}),
+    };
     return {
       ...anthropicAccounting(options.model, options.system_prompt),
       requestOptions: {
@@ -153,19 +121,22 @@ export const anthropicTeacher: TeacherDescriptor<AnthropicTeacherOptions> = {
       cacheable: true,
       timeoutMilliseconds,
       async complete(request, signal) {
-        const { system, messages } = messagesApiInput(options.system_prompt, request);
         let answer;
         try {
-          const parameters = { model: options.model, max_tokens: maxTokens, messages, ...(system ? { system } : {}) };
-          // `temperature` is still accepted by the API for the models that take it, though no longer typed.
-          const withTemperature = temperature === undefined ? parameters : ({ ...parameters, temperature } as typeof parameters);
-          answer = await client.messages.create(withTemperature, { signal });
+          answer = await client.messages.create(messageParameters(messageSettings, request), { signal });
         } catch (error) {
           if (signal.aborted) throw signal.reason;
           throw translateProviderError(error, { ...errorContext, now: dependencies.clock.now() });
         }
         return messageResponse(answer, options.model);
       },
+      batch: anthropicBatchApi(client, {
+        message: messageSettings,
+        errorContext,
+        clock: dependencies.clock,
+        baseUrl: options.base_url ?? officialBaseUrl,
+        timeoutMilliseconds,
+      }),
     };
   },
 };
