@@ -105,7 +105,8 @@ function batchProblems(input: TeachStageInput): { message: string; pointer: stri
       fix: 'set teacher.mode: realtime (or leave it out), or use a teacher that offers batch mode (openai, anthropic)',
     });
   }
-  if (!input.cache) {
+  // A teacher whose answers need no cache (recordings) has no batch API either: the problem above says so.
+  if (!input.cache && input.teacher.cacheable) {
     problems.push({
       message:
         'teacher.mode: batch needs the teacher cache: the ids of submitted batches are kept in its database, so that a stopped run collects them rather than paying twice',

@@ -159,3 +159,37 @@ test(
     assert.equal(server.requestsSubmitted, examples, moments.join('; '));
   },
 );
+
+test(
+  'Ctrl+C in batch mode submits nothing more, exits 130 saying the batches are still at the provider, and the next run collects them',
+  { timeout: 120_000 },
+  async (context) => {
+    const server = await startOpenAiBatchServer({ script: () => ({ kind: 'answer', text: answer }), plan: () => ({ kind: 'hold' }) });
+    context.after(() => server.close());
+    const directory = temporaryDirectory(context);
+    const pipeline = writeTeachPipeline({ directory, baseUrl: server.baseUrl, count: 16 });
+    const child = spawnDistill(['teach', pipeline, ...batchSettings]);
+    let stderr = '';
+    child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    const deadline = Date.now() + 60_000;
+    // Both batches of eight submitted and held: the run is polling.
+    while (
+      server.calls.filter((call) => call.method === 'GET' && /^\/v1\/batches\/[^/]+$/.test(call.path)).length < 3 &&
+      Date.now() < deadline
+    )
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    child.kill('SIGINT');
+    assert.equal(await exited, 130, stderr);
+    assert.match(stderr, /stopped with 2 batches \(16 requests\) still at the provider; run the same command again to collect them/);
+    assert.equal(server.batches.length, 2);
+
+    for (const batch of server.batches) server.complete(batch.id);
+    const final = await runDistill(['teach', pipeline, ...batchSettings, '--json'], {}, 60_000);
+    assert.equal(final.code, 0, final.stderr);
+    assert.equal(server.batches.length, 2);
+    assert.equal(server.submissions, 2);
+    const { records } = teachOutputFiles(directory);
+    assert.equal(readFileSync(records, 'utf8').trim().split('\n').length, 16);
+  },
+);
