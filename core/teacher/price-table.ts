@@ -8,6 +8,8 @@ import type { ListedPrice, TeacherAccounting, TokenUsage } from '../plugins/kind
 export interface PriceMatch extends Price {
   readonly key: string;
   readonly source: 'pipeline' | 'default';
+  /** True for the price of the provider's batch API (`teacher.mode: batch`), see {@link findBatchPrice}. */
+  readonly batch?: boolean;
 }
 
 function longestPrefixMatch(table: Readonly<Record<string, Price>>, key: string): string | null {
@@ -65,6 +67,7 @@ export function findBatchPrice(teacher: TeacherAccounting, overrides: Readonly<R
   return {
     key: price.key,
     source: price.source,
+    batch: true,
     prompt: given.batch_prompt ?? price.prompt * (share ?? 1),
     completion: given.batch_completion ?? price.completion * (share ?? 1),
   };

@@ -159,7 +159,7 @@ test('a batch run answers every example through batches within maxRequests, once
   assert.equal(report.stopped, null);
   assert.deepEqual([report.records, report.parsed, report.failed, report.requests_this_run], [10, 10, 0, 10]);
   assert.ok(Math.abs(report.cost_usd - 10 * 60e-6) < 1e-12);
-  assert.equal(report.price?.prompt, 0.5);
+  assert.deepEqual([report.price?.prompt, report.price?.completion, report.price?.batch], [0.5, 1, true]);
   assert.equal(ofType(events, 'teacher.batch_submitted').length, 3);
   assert.equal(ofType(events, 'teacher.batch_collected').length, 3);
   assert.ok(ofType(events, 'teacher.retry').length >= 2);
