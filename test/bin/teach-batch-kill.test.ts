@@ -43,13 +43,15 @@ async function killThreeTimes(pipeline: string, points: readonly KillPoint[]): P
     const before = point.calls();
     const threshold = before + 1 + Math.floor(Math.random() * 3);
     const child = spawnDistill(['teach', pipeline, ...batchSettings]);
+    let stderr = '';
+    child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
     const deadline = Date.now() + 60_000;
     while (point.calls() < threshold && child.exitCode === null && Date.now() < deadline)
       await new Promise((resolve) => setTimeout(resolve, 2));
     await new Promise((resolve) => setTimeout(resolve, Math.random() * 20));
     moments.push(
-      `${point.phase}: killed after ${point.calls() - before} calls${child.exitCode === null ? '' : ` (it had exited with ${child.exitCode})`}`,
+      `${point.phase}: killed after ${point.calls() - before} calls${child.exitCode === null ? '' : ` (it had exited with ${child.exitCode}: ${stderr.slice(-600)})`}`,
     );
     child.kill('SIGKILL');
     await exited;

@@ -174,6 +174,12 @@ export class BatchStore {
     return row ? submissionFromRow(row) : null;
   }
 
+  /** Every provider batch id on record (any teacher, any state): no unnamed submission is one of them. */
+  batchIds(): Set<string> {
+    const rows = this.database.prepare<[], { batch_id: string }>('SELECT batch_id FROM batch_submissions WHERE batch_id IS NOT NULL').all();
+    return new Set(rows.map((row) => row.batch_id));
+  }
+
   /** The cache keys that live submissions hold, with the label of the one holding each. */
   liveKeys(): Map<string, string> {
     const rows = this.database

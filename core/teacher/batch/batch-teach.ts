@@ -195,7 +195,13 @@ class BatchFlow {
     for (const submission of this.store.liveSubmissions(this.identity)) {
       if (submission.batchId !== null) continue;
       const found = await withBatchRetries(this.retries, { operation: 'find' }, this.signal, () =>
-        this.api.find(submission.label, submission.itemCount, submission.submittedAt - findSlackMilliseconds, this.signal),
+        this.api.find(
+          submission.label,
+          submission.itemCount,
+          submission.submittedAt - findSlackMilliseconds,
+          this.signal,
+          this.store.batchIds(),
+        ),
       );
       if (found === null) this.store.forget(submission.label);
       else this.store.setBatchId(submission.label, found);
@@ -234,6 +240,8 @@ class BatchFlow {
     }
     if (admitted.length === 0) return false;
     const byKey = new Map(admitted.map((request) => [request.key, request]));
+    // Split by the cache key as custom id: 64 characters, never fewer than the `<label>-<n>` each item
+    // is submitted with, so that the bytes counted here are never below those sent.
     const items: BatchItem[] = admitted.map((request) => ({ customId: request.key, request: request.request }));
     const batches = splitIntoBatches(
       items,
@@ -248,7 +256,7 @@ class BatchFlow {
         for (const request of requests) this.context.run.budget.release(request.estimate);
         continue;
       }
-      await this.submit(batch, requests);
+      await this.submit(requests);
     }
     return true;
   }
@@ -259,12 +267,16 @@ class BatchFlow {
     this.context.run.write(this.context.writer, pending.example, { status: 'skipped', reason: 'budget' }, null);
   }
 
-  /** Stores, submits and names one batch. */
-  private async submit(items: readonly BatchItem[], requests: readonly PendingRequest[]): Promise<void> {
+  /**
+   * Stores, submits and names one batch. Its items' custom ids are `<label>-<n>`: a provider that keeps
+   * no metadata on a batch (Anthropic) recognises it by them in `find`.
+   */
+  private async submit(requests: readonly PendingRequest[]): Promise<void> {
     const label = `distill-${randomBytes(12).toString('hex')}`;
     const submittedAt = this.context.input.clock.now();
-    const stored: StoredBatchItem[] = requests.map((request) => ({
-      customId: request.key,
+    const items: BatchItem[] = requests.map((request, index) => ({ customId: `${label}-${index}`, request: request.request }));
+    const stored: StoredBatchItem[] = requests.map((request, index) => ({
+      customId: items[index]!.customId,
       cacheKey: request.key,
       exampleId: request.request.exampleId,
       split: request.request.split,
@@ -281,7 +293,10 @@ class BatchFlow {
     try {
       batchId = await withBatchRetries(this.retries, { operation: 'submit' }, this.signal, async (attempt) => {
         // A call that failed may still have reached the provider: look before submitting again.
-        const found = attempt > 0 ? await this.api.find(label, items.length, submittedAt - findSlackMilliseconds, uninterrupted) : null;
+        const found =
+          attempt > 0
+            ? await this.api.find(label, items.length, submittedAt - findSlackMilliseconds, uninterrupted, this.store.batchIds())
+            : null;
         return found ?? (await this.api.submit(items, label, uninterrupted));
       });
     } catch (error) {

@@ -236,7 +236,12 @@ async function resultsCarryLabel(client: Anthropic, batchId: string, label: stri
 async function findBatch(
   client: Anthropic,
   settings: AnthropicBatchSettings,
-  query: { readonly label: string; readonly itemCount: number; readonly submittedAfter: number },
+  query: {
+    readonly label: string;
+    readonly itemCount: number;
+    readonly submittedAfter: number;
+    readonly knownBatchIds?: ReadonlySet<string>;
+  },
   signal: AbortSignal,
 ): Promise<string | null> {
   const earliest = query.submittedAfter - clockAllowanceMilliseconds;
@@ -248,7 +253,8 @@ async function findBatch(
       listed += 1;
       // Newest first: once one is older than the submission, so is every one after it.
       if (Date.parse(batch.created_at) < earliest || listed > maxListedBatches) break;
-      if (countsOf(batch).total !== query.itemCount) continue;
+      // Batches the core has on record are other submissions, whatever their size.
+      if (countsOf(batch).total !== query.itemCount || query.knownBatchIds?.has(batch.id)) continue;
       if (batch.processing_status !== 'ended') unverified.push(batch.id);
       else if (await resultsCarryLabel(client, batch.id, query.label, signal)) verified.push(batch.id);
     }
@@ -295,7 +301,8 @@ export function anthropicBatchApi(client: Anthropic, settings: AnthropicBatchSet
       }
     },
 
-    find: (label, itemCount, submittedAfter, signal) => findBatch(client, settings, { label, itemCount, submittedAfter }, signal),
+    find: (label, itemCount, submittedAfter, signal, knownBatchIds) =>
+      findBatch(client, settings, { label, itemCount, submittedAfter, knownBatchIds }, signal),
 
     async status(batchId, signal) {
       try {

@@ -47,13 +47,13 @@ export interface DoubleScript {
  */
 export class BatchApiDouble implements TeacherBatchApi {
   readonly batches = new Map<string, DoubleBatch>();
-  /** Times each custom id (the cache key) was submitted. */
-  readonly submittedKeys = new Map<string, number>();
-  /** Times each example id (with sample index) was submitted. */
+  /** Times each request, as `<example id>#<sample index>`, was submitted. */
   readonly submittedExamples = new Map<string, number>();
   readonly calls = { submit: 0, find: 0, status: 0, results: 0, cancel: 0 };
   /** Ids answered with {@link BatchNotFoundError}. */
   readonly unknownIds = new Set<string>();
+  /** `find` by size and time only, as for a provider that keeps no label (Anthropic), leaving out the ids the core knows. */
+  findBySizeOnly = false;
   /** The next this many calls (any method) throw a retryable error (a 503). */
   failNextCalls = 0;
   private submissions = 0;
@@ -75,6 +75,8 @@ export class BatchApiDouble implements TeacherBatchApi {
   private submitNow(items: readonly BatchItem[], label: string): string {
     this.calls.submit++;
     this.maybeFail();
+    if (new Set(items.map((item) => item.customId)).size !== items.length) throw new Error('two items of one batch share a custom id');
+    if (!items.every((item) => /^[A-Za-z0-9_-]{1,64}$/.test(item.customId))) throw new Error('a custom id the providers refuse');
     if (items.length > this.limits.maxRequests) throw new Error(`${items.length} requests in one batch, over the limit`);
     const bytes = items.reduce((sum, item) => sum + this.itemBytes(item), 0);
     if (bytes > this.limits.maxBytes) throw new Error(`${bytes} bytes in one batch, over the limit`);
@@ -82,7 +84,6 @@ export class BatchApiDouble implements TeacherBatchApi {
     const id = `batch_${this.submissions}`;
     const outcomes = new Map<string, ItemOutcome>();
     for (const item of items) {
-      this.submittedKeys.set(item.customId, (this.submittedKeys.get(item.customId) ?? 0) + 1);
       const example = `${item.request.exampleId}#${item.request.sampleIndex ?? 0}`;
       this.submittedExamples.set(example, (this.submittedExamples.get(example) ?? 0) + 1);
       outcomes.set(
@@ -102,17 +103,28 @@ export class BatchApiDouble implements TeacherBatchApi {
     return id;
   }
 
-  find(label: string, itemCount: number, submittedAfter: number): Promise<string | null> {
-    return later(() => this.findNow(label, itemCount, submittedAfter));
+  find(
+    label: string,
+    itemCount: number,
+    submittedAfter: number,
+    _signal?: AbortSignal,
+    knownBatchIds?: ReadonlySet<string>,
+  ): Promise<string | null> {
+    return later(() => this.findNow(label, itemCount, submittedAfter, knownBatchIds ?? new Set()));
   }
 
-  private findNow(label: string, itemCount: number, submittedAfter: number): string | null {
+  private findNow(label: string, itemCount: number, submittedAfter: number, known: ReadonlySet<string>): string | null {
     this.calls.find++;
     this.maybeFail();
-    for (const batch of this.batches.values()) {
-      if (batch.label === label && batch.items.length === itemCount && batch.createdAt >= submittedAfter) return batch.id;
+    const candidates = [...this.batches.values()].filter(
+      (batch) => batch.items.length === itemCount && batch.createdAt >= submittedAfter && !known.has(batch.id),
+    );
+    // As Anthropic, which keeps no label: by size and time alone, refusing to guess among several.
+    if (this.findBySizeOnly) {
+      if (candidates.length > 1) throw new Error(`${candidates.length} candidate batches of ${itemCount} requests`);
+      return candidates[0]?.id ?? null;
     }
-    return null;
+    return candidates.find((batch) => batch.label === label)?.id ?? null;
   }
 
   status(batchId: string): Promise<BatchStatus> {
@@ -171,9 +183,9 @@ export class BatchApiDouble implements TeacherBatchApi {
     });
   }
 
-  /** Requests submitted more than once. */
+  /** Requests (`<example id>#<sample index>`) submitted more than once. */
   submittedTwice(): string[] {
-    return [...this.submittedKeys].filter(([, count]) => count > 1).map(([key]) => key);
+    return [...this.submittedExamples].filter(([, count]) => count > 1).map(([key]) => key);
   }
 
   private known(batchId: string): DoubleBatch {

@@ -154,7 +154,7 @@ test('a batch run answers every example through batches within maxRequests, once
     [...api.batches.values()].map((batch) => batch.items.length),
     [4, 4, 2],
   );
-  assert.equal(api.submittedKeys.size, 10);
+  assert.equal(api.submittedExamples.size, 10);
   assert.deepEqual(api.submittedTwice(), []);
   assert.equal(report.stopped, null);
   assert.deepEqual([report.records, report.parsed, report.failed, report.requests_this_run], [10, 10, 0, 10]);
@@ -232,27 +232,31 @@ test('a stopped run leaves its batches at the provider; the next run (fresh stat
   assert.equal(third.report.records, 10);
 });
 
-test('a submission whose id was never stored (killed as the provider accepted it) is found by its label and collected, not submitted again', async (context) => {
-  const { run, api, cacheFile } = setup(context, { examples: 4 });
-  const submit = api.submit.bind(api);
-  // The provider takes the batch, but the answer never reaches the core: as a kill before the id is stored.
-  api.submit = async (items: readonly BatchItem[], label: string) => {
-    await submit(items, label);
-    throw new Error('socket hang up');
-  };
-  const error = await userErrorOf(run());
-  assert.match(error.message, /submitting a batch of 4 requests to fake@1\.0\.0 fake\/fake-1 failed: socket hang up/);
-  assert.deepEqual(storeStates(cacheFile), { submitting: 1 });
-  api.submit = submit;
+for (const findBySizeOnly of [false, true]) {
+  test(`a submission whose id was never stored (killed as the provider accepted it) is found ${findBySizeOnly ? 'among batches of its size, those on record left out,' : 'by its label'} and collected, not submitted again`, async (context) => {
+    const { run, api, cacheFile } = setup(context, { examples: 8 });
+    api.findBySizeOnly = findBySizeOnly;
+    const submit = api.submit.bind(api);
+    // The provider takes the second batch, but the answer never reaches the core: as a kill before the id is stored.
+    api.submit = async (items: readonly BatchItem[], label: string) => {
+      const id = await submit(items, label);
+      if (id === 'batch_2') throw new Error('socket hang up');
+      return id;
+    };
+    const error = await userErrorOf(run());
+    assert.match(error.message, /submitting a batch of 4 requests to fake@1\.0\.0 fake\/fake-1 failed: socket hang up/);
+    assert.deepEqual(storeStates(cacheFile), { running: 1, submitting: 1 });
+    api.submit = submit;
 
-  const { report, records, events } = await run();
-  assert.equal(report.stopped, null);
-  assert.equal(records.length, 4);
-  assert.equal(api.calls.submit, 1);
-  assert.deepEqual(api.submittedTwice(), []);
-  assert.equal(ofType(events, 'teacher.batch_recovered')[0]!.batch, 'batch_1');
-  assert.deepEqual(storeStates(cacheFile), { collected: 1 });
-});
+    const { report, records, events } = await run();
+    assert.equal(report.stopped, null);
+    assert.equal(records.length, 8);
+    assert.equal(api.calls.submit, 2);
+    assert.deepEqual(api.submittedTwice(), []);
+    assert.equal(ofType(events, 'teacher.batch_recovered')[0]!.batch, 'batch_2');
+    assert.deepEqual(storeStates(cacheFile), { collected: 2 });
+  });
+}
 
 test('a submission the provider never got (killed before the call arrived) is forgotten on resume and its requests submitted once', async (context) => {
   const { run, api, cacheFile } = setup(context, { examples: 4 });
@@ -263,7 +267,7 @@ test('a submission the provider never got (killed before the call arrived) is fo
   api.submit = submit;
   const { records } = await run();
   assert.equal(records.length, 4);
-  assert.equal(api.submittedKeys.size, 4);
+  assert.equal(api.submittedExamples.size, 4);
   assert.deepEqual(api.submittedTwice(), []);
   assert.deepEqual(storeStates(cacheFile), { collected: 1 });
 });
@@ -386,14 +390,14 @@ test('a batch id the provider no longer knows is a clear error naming it and the
 test('the budget counts submitted work: max_requests stops submission and the report says budget', async (context) => {
   const { run, api } = setup(context, { examples: 10 });
   const { report, records, events } = await run({ budget: { max_requests: 5 } });
-  assert.equal(api.submittedKeys.size, 5);
+  assert.equal(api.submittedExamples.size, 5);
   assert.equal(records.length, 5);
   assert.equal(report.stopped, 'budget');
   assert.equal(ofType(events, 'teacher.progress').at(-1)!.skipped, 5);
   // Raising the budget continues with the other five.
   const second = await run({ budget: { max_requests: 10 } });
   assert.equal(second.report.stopped, null);
-  assert.equal(api.submittedKeys.size, 10);
+  assert.equal(api.submittedExamples.size, 10);
   assert.deepEqual(api.submittedTwice(), []);
 });
 
@@ -403,7 +407,7 @@ test('max_usd counts estimates of submitted work (prompt tokens plus max_tokens 
   const estimate = (6 * 0.5 + 50 * 1) / 1e6;
   const { report } = await run({ budget: { max_usd: estimate * 2.5 } });
   // Two estimates are below the limit, the third crosses it: three submitted, seven skipped.
-  assert.equal(api.submittedKeys.size, 3);
+  assert.equal(api.submittedExamples.size, 3);
   assert.equal(report.stopped, 'budget');
 });
 
@@ -415,7 +419,7 @@ test('answers already cached in real time are used, not batched again', async (c
   assert.equal(warm.records.length, 6);
   const { records, report } = await run({ outputFile: path.join(path.dirname(outputFile), 'second.jsonl') });
   assert.equal(records.length, 10);
-  assert.equal(api.submittedKeys.size, 4);
+  assert.equal(api.submittedExamples.size, 4);
   assert.deepEqual([...api.submittedExamples.keys()].sort(), ['e6#0', 'e7#0', 'e8#0', 'e9#0']);
   assert.equal(report.cached, 6);
 });
