@@ -140,6 +140,31 @@ export class BatchStore {
     })();
   }
 
+  /** Writes a submission as it was recorded elsewhere (a cache being repaired), with its items; one already here is kept. */
+  restore(submission: BatchSubmission, items: readonly StoredBatchItem[]): void {
+    const insertSubmission = this.database.prepare(
+      `INSERT OR IGNORE INTO batch_submissions (label, batch_id, state, identity, teacher, item_count, submitted_at, error)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+    );
+    const insertItem = this.database.prepare(
+      'INSERT OR IGNORE INTO batch_items (label, custom_id, cache_key, example_id, split, sample_index) VALUES (?, ?, ?, ?, ?, ?)',
+    );
+    this.database.transaction(() => {
+      const { label } = submission;
+      insertSubmission.run(
+        label,
+        submission.batchId,
+        submission.state,
+        submission.identity,
+        submission.teacher,
+        submission.itemCount,
+        submission.submittedAt,
+        submission.error,
+      );
+      for (const item of items) insertItem.run(label, item.customId, item.cacheKey, item.exampleId, item.split, item.sampleIndex);
+    })();
+  }
+
   /** Stores the provider's id of a submission: it is then `running`. */
   setBatchId(label: string, batchId: string): void {
     this.database.prepare("UPDATE batch_submissions SET batch_id = ?, state = 'running' WHERE label = ?").run(batchId, label);
@@ -266,4 +291,43 @@ export function forgetBatchInFile(file: string, batchId: string): ForgetBatchRes
   } finally {
     cache.close();
   }
+}
+
+/**
+ * Copies the batch record of a cache being repaired (`distill cache repair`) into its repaired copy,
+ * so that batches still at the provider are collected after the repair rather than submitted again.
+ * Reads what it can: a cache without batch tables has nothing to copy, and rows SQLite cannot read
+ * are left behind (their requests are then submitted again, as after `cache forget-batch`). Returns
+ * the submissions copied.
+ */
+export function copyBatchRecord(source: Database.Database, target: TeacherCache): number {
+  const store = BatchStore.of(target);
+  let submissions: SubmissionRow[];
+  let items: (ItemRow & { label: string })[];
+  try {
+    submissions = source.prepare<[], SubmissionRow>('SELECT * FROM batch_submissions').all();
+    items = source.prepare<[], ItemRow & { label: string }>('SELECT * FROM batch_items').all();
+  } catch {
+    // No batch tables (a cache from before batch mode), or tables too damaged to read.
+    return 0;
+  }
+  const byLabel = new Map<string, (ItemRow & { label: string })[]>();
+  for (const item of items) {
+    const group = byLabel.get(item.label);
+    if (group) group.push(item);
+    else byLabel.set(item.label, [item]);
+  }
+  for (const row of submissions) {
+    store.restore(
+      submissionFromRow(row),
+      (byLabel.get(row.label) ?? []).map((item) => ({
+        customId: item.custom_id,
+        cacheKey: item.cache_key,
+        exampleId: item.example_id,
+        split: item.split,
+        sampleIndex: item.sample_index,
+      })),
+    );
+  }
+  return submissions.length;
 }
