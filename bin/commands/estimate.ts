@@ -3,12 +3,18 @@ import type { Estimate } from '../../core/teacher/estimate.js';
 import { BaseCommand } from './base-command.js';
 import { overrideFlags } from './pipeline-flags.js';
 
+/** Dollars with four decimals below $10, two above. */
+function dollars(amount: number): string {
+  return `$${amount.toFixed(amount < 10 ? 4 : 2)}`;
+}
+
 /** `distill estimate <pipeline>`: what the teacher stage would cost, without spending anything. */
 export default class EstimateCommand extends BaseCommand {
   static override summary = 'Estimate teacher tokens and dollars per provider for a pipeline, spending nothing.';
   static override description =
     'Renders the prompt of every training example, counts its tokens (js-tiktoken for OpenAI, an approximation for Anthropic) ' +
-    "and adds an expected completion length. Prices come from the price table and the pipeline's prices block.";
+    "and adds an expected completion length. Prices come from the price table and the pipeline's prices block; " +
+    'for teachers that offer batch mode the batch cost is shown beside the real-time cost.';
   static override examples = [
     '<%= config.bin %> estimate pipelines/cqa-zero-shot-openai.yaml',
     '<%= config.bin %> estimate pipelines/cqa-few-shot-openai.yaml --completion-tokens 120 --json',
@@ -39,9 +45,11 @@ export default class EstimateCommand extends BaseCommand {
         `${estimate.pipeline}: ${estimate.examples} prompts of split "${estimate.split}", ${estimate.completion_tokens_per_example} completion tokens each (${estimate.completion_tokens_source})`,
       );
       for (const row of estimate.rows) {
-        const cost = row.cost_usd === null ? 'no price' : `$${row.cost_usd.toFixed(row.cost_usd < 10 ? 4 : 2)}`;
+        const cost = row.cost_usd === null ? 'no price' : dollars(row.cost_usd);
+        // Side by side with real time when the teacher offers batch mode (teacher.mode: batch).
+        const batch = row.batch_cost_usd === null ? '' : `  batch ${dollars(row.batch_cost_usd).padStart(10)}`;
         this.log(
-          `  ${`${row.provider}/${row.model}`.padEnd(32)} ${String(row.prompt_tokens).padStart(12)} prompt  ${String(row.completion_tokens).padStart(10)} completion  ${cost.padStart(10)}  ${row.teacher ? '(teacher) ' : ''}[${row.counter}]`,
+          `  ${`${row.provider}/${row.model}`.padEnd(32)} ${String(row.prompt_tokens).padStart(12)} prompt  ${String(row.completion_tokens).padStart(10)} completion  ${cost.padStart(10)}${batch}  ${row.teacher ? '(teacher) ' : ''}[${row.counter}]`,
         );
       }
     }

@@ -1,5 +1,6 @@
 import CacheCheckCommand from './cache/check.js';
 import CacheClearCommand from './cache/clear.js';
+import CacheForgetBatchCommand from './cache/forget-batch.js';
 import CacheRepairCommand from './cache/repair.js';
 import CacheStatsCommand from './cache/stats.js';
 import EstimateCommand from './estimate.js';
@@ -19,6 +20,7 @@ import ValidateCommand from './validate.js';
 export const commands = {
   'cache:check': CacheCheckCommand,
   'cache:clear': CacheClearCommand,
+  'cache:forget-batch': CacheForgetBatchCommand,
   'cache:repair': CacheRepairCommand,
   'cache:stats': CacheStatsCommand,
   estimate: EstimateCommand,

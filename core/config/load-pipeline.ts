@@ -17,7 +17,8 @@ import { redactedMarker, redactSecrets, registerSecrets } from './redact.js';
 import { requirementProblems, type RequirementProblem } from './requirement-problems.js';
 import { resolveExtends } from './resolve-extends.js';
 import { schemaProblems } from './schema-problems.js';
-import { displayPath, locate } from './source-map.js';
+import { displayPath, locate, type SourceMap } from './source-map.js';
+import { batchModeProblems } from './batch-mode-problems.js';
 import { evaluationProblems } from './evaluation-problems.js';
 import { studentProblems } from './student-problems.js';
 import { stepKindAt, validateStepOptions } from './validate-step-options.js';
@@ -95,6 +96,21 @@ function setAtPointer(target: unknown, pointer: string, value: unknown): void {
 }
 
 /**
+ * What the schemas cannot say and needs a step's options valid (`problems` so far tell): the
+ * evaluation block's fit with the export step, and batch mode's with the teacher plugin.
+ */
+function crossStepProblems(
+  document: Record<string, unknown>,
+  registry: PluginRegistry,
+  sourceMap: SourceMap,
+  problems: readonly Problem[],
+): Problem[] {
+  // The export step's options are read only once they are valid (with their defaults filled).
+  const exportValid = !problems.some((problem) => problem.pointer === '/export' || problem.pointer?.startsWith('/export/'));
+  return [...evaluationProblems(document, registry, sourceMap, exportValid), ...batchModeProblems(document, registry, sourceMap, problems)];
+}
+
+/**
  * Reads a pipeline file and everything it extends, fills `${VAR}`s, applies defaults and validates
  * in two phases: the shape against `schemas/pipeline.schema.json`, then each step's options against
  * its plugin's own schema (after the pipeline's external plugins are loaded). Every problem found —
@@ -154,9 +170,7 @@ export async function loadPipeline(file: string, options: LoadPipelineOptions): 
   // Phase two: each step's options against its plugin's schema.
   const stepOptions = validateStepOptions(document, registry, sourceMap, baseDirectory, pluginsBroken);
   problems.push(...stepOptions.problems);
-  // The export step's options are read only once they are valid (with their defaults filled).
-  const exportValid = !problems.some((problem) => problem.pointer === '/export' || problem.pointer?.startsWith('/export/'));
-  problems.push(...evaluationProblems(document, registry, sourceMap, exportValid));
+  problems.push(...crossStepProblems(document, registry, sourceMap, problems));
   if (problems.length > 0) {
     // A value whose variable is unset was left as written; what the schemas say about that text
     // would only repeat the problem.

@@ -39,6 +39,9 @@ export interface TeacherStep extends PluginStep {
 export interface Price {
   readonly prompt: number;
   readonly completion: number;
+  /** Through the provider's batch API (`teacher.mode: batch`); absent: the real-time price times the teacher's `batchPriceShare`. */
+  readonly batch_prompt?: number;
+  readonly batch_completion?: number;
 }
 
 /**

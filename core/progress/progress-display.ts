@@ -88,7 +88,8 @@ export function attachProgressDisplay(events: EventStream, options: ProgressDisp
     const changed: string[] = [];
     const lines = progressLines(state).map((line) => line.replace(/^\[[#.]+\]\s+\d+% /, ''));
     for (const line of lines.slice(state.stages.size > 0 ? 1 : 0)) {
-      const key = line.split(' ')[0]!;
+      // A line is known by its first word; the indented ones (one per live batch) by their first two, the batch id.
+      const key = line.startsWith(' ') ? line.trim().split(/\s+/).slice(0, 2).join(' ') : line.split(' ')[0]!;
       if (lastPlain.get(key) !== line) changed.push(line);
       lastPlain.set(key, line);
     }

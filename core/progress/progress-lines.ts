@@ -8,13 +8,17 @@ export interface ProgressState {
   teacher: DistillEvent | null;
   training: DistillEvent | null;
   bestValidation: number | null;
+  /** Batch mode: each live batch's last `teacher.batch_submitted` or `teacher.batch_status` event, by batch id. */
+  readonly batches: Map<string, DistillEvent>;
+  /** Batch mode: batches collected in this run. */
+  collectedBatches: number;
   /** One-off messages (a resumed stage, a sweep point) not yet shown. */
   readonly notices: string[];
 }
 
 /** A fresh state. */
 export function emptyProgressState(): ProgressState {
-  return { stages: new Map(), teacher: null, training: null, bestValidation: null, notices: [] };
+  return { stages: new Map(), teacher: null, training: null, bestValidation: null, batches: new Map(), collectedBatches: 0, notices: [] };
 }
 
 const number = (value: unknown): number | null => (typeof value === 'number' && Number.isFinite(value) ? value : null);
@@ -69,6 +73,14 @@ export function foldProgressEvent(state: ProgressState, event: DistillEvent): bo
         `teacher: ${shown(event.answers)} answers that the cache could not take last time were imported into it from ${shown(event.file)}`,
       );
       return true;
+    case 'teacher.batch_submitted':
+    case 'teacher.batch_status':
+    case 'teacher.batch_collected':
+    case 'teacher.batch_failed':
+    case 'teacher.batch_stopped':
+    case 'teacher.batch_recovered':
+      foldBatchEvent(state, event);
+      return true;
     case 'stage.partial':
       if (stage) state.stages.set(stage, 'partial');
       return true;
@@ -96,6 +108,56 @@ export function foldProgressEvent(state: ProgressState, event: DistillEvent): bo
     default:
       return false;
   }
+}
+
+/** Folds a batch-mode event (`teacher.batch_*`) into the state. */
+function foldBatchEvent(state: ProgressState, event: DistillEvent): void {
+  const batch = shown(event.batch);
+  switch (event.type) {
+    case 'teacher.batch_submitted':
+      state.batches.set(batch, { ...event, provider_state: 'submitted', succeeded: 0, failed: 0, total: event.requests });
+      break;
+    case 'teacher.batch_status':
+      if (event.state === 'running') state.batches.set(batch, event);
+      break;
+    case 'teacher.batch_collected':
+      state.batches.delete(batch);
+      state.collectedBatches++;
+      break;
+    case 'teacher.batch_failed':
+      state.batches.delete(batch);
+      state.notices.push(
+        `teacher: the provider failed batch ${batch} as a whole (${shown(event.reason)}); its requests are submitted again`,
+      );
+      break;
+    case 'teacher.batch_recovered':
+      state.notices.push(
+        event.batch === null
+          ? `teacher: a submission of ${shown(event.requests)} requests never reached the provider; they are submitted again`
+          : `teacher: found batch ${batch} (${shown(event.requests)} requests), submitted before a stop; it is collected, not submitted again`,
+      );
+      break;
+    default:
+      state.notices.push(
+        `teacher: stopped with ${shown(event.batches)} batches (${shown(event.requests)} requests) still at the provider; run the same command again to collect them (nothing is submitted twice)`,
+      );
+  }
+}
+
+/** Batch lines shown at most, so that a run of many batches keeps the display short. */
+const batchLinesShown = 6;
+
+/** Batch mode: the count of live and collected batches, then one line per live batch (provider state, succeeded/failed/total). */
+export function batchLines(state: ProgressState): string[] {
+  if (state.batches.size === 0 && state.collectedBatches === 0) return [];
+  const lines = [`batches ${state.batches.size} live  ${state.collectedBatches} collected`];
+  for (const [batch, event] of [...state.batches].slice(0, batchLinesShown)) {
+    lines.push(
+      `  batch ${batch}  ${shown(event.provider_state)}  ${number(event.succeeded) ?? 0} succeeded  ${number(event.failed) ?? 0} failed  of ${number(event.total) ?? '?'}`,
+    );
+  }
+  if (state.batches.size > batchLinesShown) lines.push(`  … ${state.batches.size - batchLinesShown} more`);
+  return lines;
 }
 
 /** `[############............]  50%` */
@@ -186,6 +248,7 @@ export function progressLines(state: ProgressState, columns = Number.POSITIVE_IN
     const done = number(state.teacher.done) ?? 0;
     lines.push(withBar(done, number(state.teacher.total) ?? 0, teacherLine(state.teacher), columns));
   }
+  lines.push(...batchLines(state));
   if (state.training) {
     const total = number(state.training.total_steps) ?? number(state.training.max_steps) ?? 0;
     const text = trainingLine(state.training, state.bestValidation);

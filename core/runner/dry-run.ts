@@ -1,7 +1,8 @@
 import type { LoadedEnvironmentFile } from '../config/environment-file.js';
-import { asProblem, loadPipeline } from '../config/load-pipeline.js';
+import { asProblem, loadPipeline, type LoadedPipeline } from '../config/load-pipeline.js';
 import { withRun } from '../container/run-scope.js';
 import type { Problem } from '../errors/problem.js';
+import type { TeacherDescriptor } from '../plugins/kinds/teacher.js';
 import type { PluginRegistry } from '../plugins/plugin-registry.js';
 import { estimatePipeline, type Estimate } from '../teacher/estimate.js';
 import { PipelineInstances } from './pipeline-instances.js';
@@ -21,12 +22,27 @@ export interface DryRun {
    * asked), each with its fix; empty when the run could start.
    */
   readonly problems: readonly Problem[];
+  /** `teacher.mode`: with `batch`, the teacher's cost is the estimate's `batch_cost_usd`. */
+  readonly teacherMode: 'realtime' | 'batch';
+  /**
+   * What users must know before the run sends data: with `teacher.mode: batch`, the teacher plugin's
+   * `batchNotice` (Anthropic: batches are not eligible for zero data retention). Empty when none.
+   */
+  readonly notices: readonly string[];
 }
 
 /** Options of {@link dryRunPipeline}: those of the run it previews. */
 export interface DryRunOptions extends StageSelection {
   readonly overrides?: readonly string[];
   readonly environmentFile?: LoadedEnvironmentFile | null;
+}
+
+/** The teacher plugin's notice for batch mode, when the pipeline uses batch mode and the plugin has one. */
+function batchNotices(loaded: LoadedPipeline): string[] {
+  const { teacher } = loaded.config;
+  if (teacher.mode !== 'batch') return [];
+  const descriptor: TeacherDescriptor = loaded.registry.get('teacher', teacher.use);
+  return descriptor.batchNotice ? [`teacher/${descriptor.id} in batch mode: ${descriptor.batchNotice}`] : [];
 }
 
 /**
@@ -60,6 +76,8 @@ export async function dryRunPipeline(
       stages: plan,
       estimate: await estimatePipeline(loaded, { environment }),
       problems: blockingRequirements(loaded, plan).map(asProblem),
+      teacherMode: loaded.config.teacher.mode,
+      notices: batchNotices(loaded),
     };
   });
 }

@@ -1,6 +1,7 @@
 import { existsSync, linkSync, renameSync, rmSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { UserError } from '../errors/user-error.js';
+import { copyBatchRecord } from './batch/batch-store.js';
 import { resolveCachePath } from './cache-location.js';
 import { allowDamagedReads, salvageAnswers, type SalvageCount } from './cache-salvage.js';
 import { orphanLogError, repairFix, teacherCacheError, TeacherCacheError } from './teacher-cache-error.js';
@@ -212,6 +213,8 @@ export function repairCache(selection: CacheSelection, now: number = Date.now())
     const repaired = TeacherCache.open(repairedFile);
     try {
       count = salvageAnswers(source, (answers) => (kept += repaired.putAll(answers)));
+      // Batches still at the provider stay on record, to be collected rather than submitted again.
+      copyBatchRecord(source, repaired);
     } finally {
       repaired.close();
     }

@@ -4,7 +4,7 @@ import { withRun } from '../container/run-scope.js';
 import type { Dataset } from '../plugins/kinds/dataset.js';
 import { promptForDataset, type Prompt } from '../plugins/kinds/prompt.js';
 import type { TeacherAccounting, TeacherDescriptor, TeacherMessage, TokenCounter } from '../plugins/kinds/teacher.js';
-import { costOf, findPrice } from './price-table.js';
+import { costOf, findBatchPrice, findPrice } from './price-table.js';
 import { splitsForRoles } from './teach-pipeline.js';
 
 /** One provider's line of `distill estimate`. */
@@ -21,6 +21,12 @@ export interface EstimateRow {
   /** Null when no price is known for the model. */
   readonly cost_usd: number | null;
   readonly price_key: string | null;
+  /**
+   * The same work through the provider's batch API (`teacher.mode: batch`): the batch price of
+   * `prices:` or the real-time price times the teacher's batch share. Null when the teacher offers no
+   * batch mode or no price is known.
+   */
+  readonly batch_cost_usd: number | null;
 }
 
 /** What `distill estimate` prints. */
@@ -130,6 +136,7 @@ export async function estimatePipeline(loaded: LoadedPipeline, options: Estimate
       completion_tokens_source: options.completionTokens !== undefined ? '--completion-tokens' : (measured?.source ?? 'default'),
       rows: candidates.map(({ accounting, counter, teacher }, index) => {
         const price = findPrice(accounting, config.prices);
+        const batchPrice = findBatchPrice(accounting, config.prices);
         const usage = { promptTokens: counted.promptTokens[index]!, completionTokens };
         return {
           provider: accounting.provider,
@@ -141,6 +148,7 @@ export async function estimatePipeline(loaded: LoadedPipeline, options: Estimate
           completion_tokens: usage.completionTokens,
           cost_usd: price ? costOf(usage, price) : null,
           price_key: price?.key ?? null,
+          batch_cost_usd: batchPrice ? costOf(usage, batchPrice) : null,
         };
       }),
     };

@@ -35,7 +35,9 @@ export function formatTeacherReport(report: TeacherReport, files: { outputFile?:
     `  parsed ${report.parsed}, unparsed ${report.unparsed}, failed ${report.failed}, cached ${report.cached}`,
     `  tokens           ${report.prompt_tokens} prompt + ${report.completion_tokens} completion (${report.per_example.prompt_tokens.toFixed(1)} + ${report.per_example.completion_tokens.toFixed(1)} per example)`,
     `  cost             ${dollars(report.cost_usd)} paid (${dollars(report.cost_usd_this_run)} by this run); ${dollars(report.list_price_usd)} at list price` +
-      (report.price ? ` (${report.price.key}, ${report.price.source} price)` : ' (no price known for this model)'),
+      (report.price
+        ? ` (${report.price.key}, ${report.price.source} ${report.price.batch ? 'batch ' : ''}price)`
+        : ' (no price known for this model)'),
   ];
   if (report.answers)
     lines.push(

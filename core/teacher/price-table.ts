@@ -8,6 +8,8 @@ import type { ListedPrice, TeacherAccounting, TokenUsage } from '../plugins/kind
 export interface PriceMatch extends Price {
   readonly key: string;
   readonly source: 'pipeline' | 'default';
+  /** True for the price of the provider's batch API (`teacher.mode: batch`), see {@link findBatchPrice}. */
+  readonly batch?: boolean;
 }
 
 function longestPrefixMatch(table: Readonly<Record<string, Price>>, key: string): string | null {
@@ -47,4 +49,26 @@ export function findPrice(teacher: TeacherAccounting, overrides: Readonly<Record
 export function costOf(usage: TokenUsage, price: Price | null): number {
   if (!price) return 0;
   return (usage.promptTokens * price.prompt + usage.completionTokens * price.completion) / 1_000_000;
+}
+
+/**
+ * The price of a teacher's model through its provider's batch API (`teacher.mode: batch`): the
+ * pipeline's `batch_prompt`/`batch_completion` where its `prices:` row gives them, else the real-time
+ * price ({@link findPrice}) times the teacher's `batchPriceShare` (0.5 for OpenAI and Anthropic).
+ * Null when no real-time price is known, or when the teacher names no batch share and the pipeline no
+ * batch price (it offers no batch mode to price).
+ */
+export function findBatchPrice(teacher: TeacherAccounting, overrides: Readonly<Record<string, Price>> = {}): PriceMatch | null {
+  const price = findPrice(teacher, overrides);
+  if (!price) return null;
+  const share = teacher.batchPriceShare;
+  const given: Partial<Price> = price.source === 'pipeline' ? overrides[price.key]! : {};
+  if (share === undefined && (given.batch_prompt === undefined || given.batch_completion === undefined)) return null;
+  return {
+    key: price.key,
+    source: price.source,
+    batch: true,
+    prompt: given.batch_prompt ?? price.prompt * (share ?? 1),
+    completion: given.batch_completion ?? price.completion * (share ?? 1),
+  };
 }

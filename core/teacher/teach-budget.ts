@@ -51,6 +51,38 @@ export class TeachBudget {
     this.requestsThisRun++;
   }
 
+  /**
+   * Batch mode: whether one more request may be submitted, its estimated cost (counted prompt tokens
+   * plus `max_tokens`) counted at once when it may, so that the budget counts work submitted and not
+   * yet answered. {@link TeachBudget.settle} later puts the real cost in its place.
+   */
+  admitSubmitted(estimatedCost: number): boolean {
+    if (!this.admit()) return false;
+    this.spent += estimatedCost;
+    return true;
+  }
+
+  /** Batch mode, on resume: counts a request an earlier run submitted and nobody has collected yet. */
+  countSubmitted(estimatedCost: number): void {
+    this.paidRequests++;
+    this.spent += estimatedCost;
+  }
+
+  /**
+   * Batch mode: a submitted request has ended. Answered (`usage`), its real cost replaces the estimate;
+   * refused (null), it cost nothing but still counts as a request, as a failed real-time request does.
+   */
+  settle(estimatedCost: number, usage: TokenUsage | null): void {
+    this.spent -= estimatedCost;
+    if (usage) this.pay(usage);
+  }
+
+  /** Batch mode: a submitted request got no result (an expired batch) and will be submitted again: it is uncounted. */
+  release(estimatedCost: number): void {
+    this.spent -= estimatedCost;
+    this.paidRequests--;
+  }
+
   /** What an answer of this usage costs at the price applied. */
   costOf(usage: TokenUsage): number {
     return costOf(usage, this.price);

@@ -1,6 +1,6 @@
 import { setMaxListeners } from 'node:events';
 import path from 'node:path';
-import type { Price } from '../config/pipeline-config.js';
+import type { Price, TeacherStep } from '../config/pipeline-config.js';
 import { didYouMeanPhrase } from '../errors/did-you-mean.js';
 import { UserError } from '../errors/user-error.js';
 import { writeFileNoFollow } from '../files/no-follow-files.js';
@@ -12,9 +12,10 @@ import type { Clock } from '../services/clock.js';
 import type { EventStream } from '../services/event-stream.js';
 import type { HttpSettings } from '../services/http-settings.js';
 import { askSamples, checkSampling } from './ask-samples.js';
+import { runBatchTeach } from './batch/batch-teach.js';
 import { inBoundedWindow } from './bounded-window.js';
 import { cacheSpillFile, importSpilledAnswers, spillAnswer, type SpilledAnswer } from './cache-spill.js';
-import { findPrice } from './price-table.js';
+import { findBatchPrice, findPrice } from './price-table.js';
 import { RequestEngine, type EngineLimits } from './request-engine.js';
 import { TeachBudget } from './teach-budget.js';
 import { TeachRun } from './teach-run.js';
@@ -69,6 +70,10 @@ export interface TeachStageInput {
   readonly random?: () => number;
   /** Compares a teacher label with gold for the report's accuracy (e.g. the pipeline's evaluator). */
   readonly labelsMatch?: (predicted: string, gold: string) => boolean;
+  /** `teacher.mode`: `realtime` (default) asks through the request engine, `batch` through the teacher's batch API. */
+  readonly mode?: TeacherStep['mode'];
+  /** `teacher.batch`: polling and batch size settings of batch mode (defaults: 30 s doubling up to 600 s). */
+  readonly batch?: TeacherStep['batch'];
 }
 
 /** Fails before any call when the prompt uses a field the dataset does not have, or a split is unknown. */
@@ -89,8 +94,32 @@ function checkInputs(input: TeachStageInput): void {
       });
     }
   }
+  if (input.mode === 'batch') problems.push(...batchProblems(input));
   if (problems.length > 0) throw new UserError(problems);
   checkSampling(input.teacher, input.teacherPluginId, input.samples ?? 1);
+}
+
+/** What keeps batch mode from running: a teacher without a batch API, or no cache to keep the batch ids in. */
+function batchProblems(input: TeachStageInput): { message: string; pointer: string; plugin?: string; fix: string }[] {
+  const problems = [];
+  if (!input.teacher.batch) {
+    problems.push({
+      message: `the teacher plugin "${input.teacherPluginId}" offers no batch API, so teacher.mode cannot be batch`,
+      pointer: '/teacher/mode',
+      plugin: `teacher/${input.teacherPluginId}`,
+      fix: 'set teacher.mode: realtime (or leave it out), or use a teacher that offers batch mode (openai, anthropic)',
+    });
+  }
+  // A teacher whose answers need no cache (recordings) has no batch API either: the problem above says so.
+  if (!input.cache && input.teacher.cacheable) {
+    problems.push({
+      message:
+        'teacher.mode: batch needs the teacher cache: the ids of submitted batches are kept in its database, so that a stopped run collects them rather than paying twice',
+      pointer: '/cache/enabled',
+      fix: 'set cache.enabled: true (the default), or teacher.mode: realtime',
+    });
+  }
+  return problems;
 }
 
 async function* examplesOf(dataset: Dataset, splits: readonly TeachSplit[]): AsyncGenerator<DatasetExample> {
@@ -165,7 +194,9 @@ export async function runTeachStage(input: TeachStageInput): Promise<TeacherRepo
   // a backoff; every one of those removes its listener when it settles, so the count is bounded by
   // the window, but above Node's default warning threshold of 10.
   setMaxListeners(Math.max(64, input.limits.concurrency * 16), signal);
-  const budget = new TeachBudget(input.budget ?? {}, findPrice(teacher, input.prices));
+  // Batch answers are paid at the batch price, and so are their records and the budget's estimates.
+  const price = input.mode === 'batch' ? findBatchPrice(teacher, input.prices) : findPrice(teacher, input.prices);
+  const budget = new TeachBudget(input.budget ?? {}, price);
   const run = new TeachRun(
     input.splits.map((each) => each.split),
     input.labelsMatch,
@@ -190,6 +221,7 @@ export async function runTeachStage(input: TeachStageInput): Promise<TeacherRepo
     model: teacher.model,
   });
   run.progress();
+  if (input.mode === 'batch') return teachInBatches(input, run, engine, existing.keys, { spillFile, signal, stop });
   const writer = new TeacherOutputWriter(input.outputFile);
   try {
     // Enough examples in flight to fill the engine, never the whole dataset.
@@ -219,6 +251,39 @@ export async function runTeachStage(input: TeachStageInput): Promise<TeacherRepo
         }
       },
     );
+  } finally {
+    writer.close();
+  }
+  if (run.fatal) throw run.fatal.error;
+  return finishTeachStage(input, run);
+}
+
+/**
+ * Batch mode (`teacher.mode: batch`): the examples through the teacher's batch API (see
+ * {@link runBatchTeach}); the engine serves only its cache keys, so batch and real-time answers share them.
+ */
+async function teachInBatches(
+  input: TeachStageInput,
+  run: TeachRun,
+  engine: RequestEngine,
+  done: Set<string>,
+  stage: { spillFile: string; signal: AbortSignal; stop: (error: unknown) => void },
+): Promise<TeacherReport> {
+  const { signal, stop } = stage;
+  const writer = new TeacherOutputWriter(input.outputFile);
+  try {
+    await runBatchTeach({
+      input,
+      run,
+      writer,
+      examples: examplesToAsk(input, done),
+      keyOf: (request) => engine.keyOf(request),
+      signal,
+      onUncommitted: (answer, error) => stop(spillOrLose(answer, error, input.cache?.file ?? '', stage.spillFile)),
+    });
+  } catch (error) {
+    // A stop is no failure: the batches still running are collected by the next run.
+    if (!(signal.aborted && run.fatal === null)) stop(error);
   } finally {
     writer.close();
   }

@@ -172,7 +172,11 @@ export class TeacherCache {
 
   private constructor(
     readonly file: string,
-    private readonly database: Database.Database,
+    /**
+     * The open SQLite connection, for stores that keep their own tables in the cache's file (the
+     * batch store of `teacher.mode: batch`); nothing else should write through it.
+     */
+    readonly database: Database.Database,
   ) {
     this.selectStatement = this.database.prepare<[string], AnswerRow>(`SELECT ${answerSelectList(database)} FROM answers WHERE key = ?`);
     // The first answer stored for a key wins: two processes racing on one prompt both paid, but

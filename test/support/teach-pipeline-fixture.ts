@@ -12,6 +12,8 @@ export interface TeachPipelineFixture {
   /** `provider/model` → dollars per million tokens. */
   readonly prices?: Readonly<Record<string, { prompt: number; completion: number }>>;
   readonly model?: string;
+  /** The teacher plugin (default `openai`); its server's base URL is `baseUrl`. */
+  readonly teacher?: 'openai' | 'anthropic';
   /** More teacher options (`timeout_seconds`, …), as YAML values. */
   readonly teacherOptions?: Readonly<Record<string, string | number>>;
   /** More request-engine limits (`max_retries` replaces the fixture's 2), as YAML values. */
@@ -48,7 +50,7 @@ dataset:
     count: ${fixture.count}
   splits: { train: train, test: test }
 teacher:
-  use: openai
+  use: ${fixture.teacher ?? 'openai'}
   options:
     model: ${fixture.model ?? 'gpt-4o-mini'}
     base_url: ${fixture.baseUrl}

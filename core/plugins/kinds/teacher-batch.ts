@@ -84,8 +84,17 @@ export interface TeacherBatchApi {
    * The id of a batch this teacher submitted with `label` (of `itemCount` requests, at or after
    * `submittedAfter`, milliseconds since the epoch), or null when the provider holds none: asked on
    * resume for a submission whose id was never stored, so that it is collected rather than sent twice.
+   * `knownBatchIds` are the ids the core has on record for other submissions: a provider that must
+   * tell candidates apart by size and time (Anthropic keeps no metadata) leaves them out, since
+   * batches of equal size submitted in the same minutes are the rule when the core splits work.
    */
-  find(label: string, itemCount: number, submittedAfter: number, signal: AbortSignal): Promise<string | null>;
+  find(
+    label: string,
+    itemCount: number,
+    submittedAfter: number,
+    signal: AbortSignal,
+    knownBatchIds?: ReadonlySet<string>,
+  ): Promise<string | null>;
   status(batchId: string, signal: AbortSignal): Promise<BatchStatus>;
   /** The results of a batch that is no longer running, one per request that has one. */
   results(batchId: string, signal: AbortSignal): AsyncIterable<BatchResult>;

@@ -24,6 +24,13 @@ import { messageParameters, messageResponse, type AnthropicMessageSettings, type
  */
 export const anthropicBatchLimits: BatchLimits = { maxRequests: 100_000, maxBytes: 255_000_000 };
 
+/**
+ * How far a batch's `created_at` (Anthropic's clock) may fall before `submittedAfter` (this machine's
+ * clock) and still count in {@link TeacherBatchApi.find}: clocks drift, and a batch missed here is
+ * paid for twice.
+ */
+const clockAllowanceMilliseconds = 120_000;
+
 /** Batches {@link TeacherBatchApi.find} reads at most (newest first) before it gives up looking further back. */
 const maxListedBatches = 5_000;
 
@@ -149,7 +156,7 @@ export function anthropicBatchResult(line: ReceivedResultLine, model: string, se
   }
 }
 
-/** Whether a custom id names `label` as `<label>-<n>`: items so named tie a batch's results to its submission. */
+/** Whether a custom id was made for `label` (`<label>-<n>`, the naming the core gives batch items). */
 function carriesLabel(customId: unknown, label: string): boolean {
   return typeof customId === 'string' && customId.startsWith(`${label}-`) && /^\d+$/.test(customId.slice(label.length + 1));
 }
@@ -218,45 +225,49 @@ async function resultsCarryLabel(client: Anthropic, batchId: string, label: stri
 
 /**
  * {@link TeacherBatchApi.find} for Anthropic, which lists batches newest first and keeps no metadata
- * on them. A candidate is a batch created at or after `submittedAfter` (the caller allows for the
- * clocks' difference) with `itemCount` requests. When several are candidates:
- * 1. an ended one whose results' custom ids carry the label (`<label>-<n>`) is taken;
- * 2. else the newest. The submission looked for is the last one its run made before it was killed
- *    (or before a create call failed), and a run resumes by finding it before it submits anything
- *    else; the older candidates are, as a rule, the same run's earlier batches of the same size
- *    (every full batch has `max_requests_per_batch` requests), whose ids the core holds.
- *
- * Why taking one is safe: the core matches results to its requests by custom id, and its custom ids
- * are the requests' cache keys. A batch that turns out to be another's (another client with the same
- * key, same size, same minutes) yields no result for this submission's requests, which are then
- * submitted again: the same cost as answering null, and nothing wrong is collected. Answering null
- * when this submission's batch is among the candidates would pay for it twice, and refusing would
- * leave the run unable to resume.
+ * on them: a candidate is a batch created at or after `submittedAfter` (less a clock allowance) with
+ * `itemCount` requests. An ended candidate is checked by its results' custom ids (`<label>-<n>`).
+ * Then: one whose results carry the label wins; with none left unchecked, there is none (null); a
+ * single running candidate is taken (that another client submitted a batch of the same size in the
+ * same minutes is unlikely, and its results would not carry this label); several running candidates
+ * are refused with a `UserError`, since collecting another run's batch would be wrong and
+ * resubmitting would pay twice: once they end, their results tell them apart.
  */
 async function findBatch(
   client: Anthropic,
   settings: AnthropicBatchSettings,
-  query: { readonly label: string; readonly itemCount: number; readonly submittedAfter: number },
+  query: {
+    readonly label: string;
+    readonly itemCount: number;
+    readonly submittedAfter: number;
+    readonly knownBatchIds?: ReadonlySet<string>;
+  },
   signal: AbortSignal,
 ): Promise<string | null> {
-  const candidates: { readonly id: string; readonly ended: boolean }[] = [];
+  const earliest = query.submittedAfter - clockAllowanceMilliseconds;
+  const verified: string[] = [];
+  const unverified: string[] = [];
   try {
     let listed = 0;
     for await (const batch of client.messages.batches.list({ limit: 100 }, { signal, timeout: settings.timeoutMilliseconds })) {
       listed += 1;
       // Newest first: once one is older than the submission, so is every one after it.
-      if (Date.parse(batch.created_at) < query.submittedAfter || listed > maxListedBatches) break;
-      if (countsOf(batch).total === query.itemCount) candidates.push({ id: batch.id, ended: batch.processing_status === 'ended' });
-    }
-    if (candidates.length > 1) {
-      for (const candidate of candidates) {
-        if (candidate.ended && (await resultsCarryLabel(client, candidate.id, query.label, signal))) return candidate.id;
-      }
+      if (Date.parse(batch.created_at) < earliest || listed > maxListedBatches) break;
+      // Batches the core has on record are other submissions, whatever their size.
+      if (countsOf(batch).total !== query.itemCount || query.knownBatchIds?.has(batch.id)) continue;
+      if (batch.processing_status !== 'ended') unverified.push(batch.id);
+      else if (await resultsCarryLabel(client, batch.id, query.label, signal)) verified.push(batch.id);
     }
   } catch (error) {
     throw failure(error, settings, signal);
   }
-  return candidates[0]?.id ?? null;
+  if (verified.length > 0) return verified[0]!;
+  if (unverified.length <= 1) return unverified[0] ?? null;
+  throw new UserError({
+    message: `Anthropic holds ${unverified.length} running Message Batches of ${query.itemCount} requests created since this run's submission "${query.label}" (${unverified.join(', ')}); distill cannot tell which one is this run's until they end`,
+    plugin: settings.errorContext.plugin,
+    fix: 'run again once those batches have ended (their results name their submission), or cancel the ones this run did not submit',
+  });
 }
 
 /**
@@ -266,7 +277,8 @@ async function findBatch(
  * parsed as a real-time answer, so batch and real-time answers are alike.
  *
  * Anthropic keeps no metadata on a batch, so the `label` is not sent: {@link TeacherBatchApi.find}
- * recognises a batch by its time and size (see {@link findBatch}).
+ * recognises a batch by its time and size, and by its results' custom ids, which the core names
+ * `<label>-<n>`.
  */
 export function anthropicBatchApi(client: Anthropic, settings: AnthropicBatchSettings): TeacherBatchApi {
   const secrets = settings.errorContext.secrets ?? [];
@@ -289,7 +301,8 @@ export function anthropicBatchApi(client: Anthropic, settings: AnthropicBatchSet
       }
     },
 
-    find: (label, itemCount, submittedAfter, signal) => findBatch(client, settings, { label, itemCount, submittedAfter }, signal),
+    find: (label, itemCount, submittedAfter, signal, knownBatchIds) =>
+      findBatch(client, settings, { label, itemCount, submittedAfter, knownBatchIds }, signal),
 
     async status(batchId, signal) {
       try {
