@@ -42,7 +42,8 @@ export default class EstimateCommand extends BaseCommand {
     const estimate = await estimatePipeline(loaded, { completionTokens: flags['completion-tokens'] });
     if (!this.jsonEnabled()) {
       this.log(
-        `${estimate.pipeline}: ${estimate.examples} prompts of split "${estimate.split}", ${estimate.completion_tokens_per_example} completion tokens each (${estimate.completion_tokens_source})`,
+        `${estimate.pipeline}: ${estimate.examples} prompts of split "${estimate.split}", ${estimate.completion_tokens_per_example} completion tokens each (${estimate.completion_tokens_source})` +
+          (estimate.samples > 1 ? `, ${estimate.samples} answers per example (teacher.samples)` : ''),
       );
       for (const row of estimate.rows) {
         const cost = row.cost_usd === null ? 'no price' : dollars(row.cost_usd);

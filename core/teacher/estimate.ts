@@ -16,6 +16,7 @@ export interface EstimateRow {
   /** How prompt tokens were counted (`tiktoken o200k_base`, or the approximation). */
   readonly counter: string;
   readonly exact: boolean;
+  /** Prompt tokens in real time (in batch mode every answer of `samples` pays its prompt). */
   readonly prompt_tokens: number;
   readonly completion_tokens: number;
   /** Null when no price is known for the model. */
@@ -37,6 +38,12 @@ export interface Estimate {
   /** Expected completion tokens per example, and where that number came from. */
   readonly completion_tokens_per_example: number;
   readonly completion_tokens_source: string;
+  /**
+   * Answers asked per example (`teacher.samples`): completions count this many times; prompts too,
+   * except in real time for a teacher whose answers share one prompt (`samplesShareOnePrompt`).
+   * Batch mode sends every answer as a request of its own.
+   */
+  readonly samples: number;
   readonly rows: readonly EstimateRow[];
 }
 
@@ -127,17 +134,21 @@ export async function estimatePipeline(loaded: LoadedPipeline, options: Estimate
     );
     const measured = dataset.expectedCompletionTokens;
     const perExample = options.completionTokens ?? measured?.tokens ?? fallbackCompletionTokens;
-    const completionTokens = perExample * counted.examples;
+    const samples = config.teacher.samples;
+    const completionTokens = perExample * counted.examples * samples;
     return {
       pipeline: config.name,
       split: counted.split,
       examples: counted.examples,
       completion_tokens_per_example: perExample,
       completion_tokens_source: options.completionTokens !== undefined ? '--completion-tokens' : (measured?.source ?? 'default'),
+      samples,
       rows: candidates.map(({ accounting, counter, teacher }, index) => {
         const price = findPrice(accounting, config.prices);
         const batchPrice = findBatchPrice(accounting, config.prices);
-        const usage = { promptTokens: counted.promptTokens[index]!, completionTokens };
+        const prompts = counted.promptTokens[index]!;
+        const usage = { promptTokens: accounting.samplesShareOnePrompt ? prompts : prompts * samples, completionTokens };
+        const batchUsage = { promptTokens: prompts * samples, completionTokens };
         return {
           provider: accounting.provider,
           model: accounting.model,
@@ -148,7 +159,7 @@ export async function estimatePipeline(loaded: LoadedPipeline, options: Estimate
           completion_tokens: usage.completionTokens,
           cost_usd: price ? costOf(usage, price) : null,
           price_key: price?.key ?? null,
-          batch_cost_usd: batchPrice ? costOf(usage, batchPrice) : null,
+          batch_cost_usd: batchPrice ? costOf(batchUsage, batchPrice) : null,
         };
       }),
     };

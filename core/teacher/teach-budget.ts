@@ -27,12 +27,21 @@ export class TeachBudget {
     private readonly limits: BudgetLimits,
     /** The price applied to every answer (null: none known, answers cost 0). */
     readonly price: PriceMatch | null,
+    /** Whether an example's samples were asked in one request (`TeacherAccounting.samplesShareOnePrompt`). */
+    private readonly samplesShareOnePrompt = false,
   ) {}
 
-  /** Counts a record an earlier run wrote (read on resume). */
+  /**
+   * Counts a record an earlier run wrote (read on resume). A record of several samples counts one
+   * request per answer paid for, or one in all when its answers shared a request (OpenAI's `n`; a
+   * record whose missing samples were asked in two rounds then counts one request too few).
+   */
   countResumed(record: TeacherRecord): void {
     this.spent += record.cost_usd;
-    if (!record.cached) this.paidRequests++;
+    if (record.samples) {
+      const paid = record.samples.filter((sample) => !sample.cached).length;
+      this.paidRequests += this.samplesShareOnePrompt ? Math.min(paid, 1) : paid;
+    } else if (!record.cached) this.paidRequests++;
   }
 
   /** Whether a new paid request may start; when it may, it is counted at once. */

@@ -196,7 +196,7 @@ export async function runTeachStage(input: TeachStageInput): Promise<TeacherRepo
   setMaxListeners(Math.max(64, input.limits.concurrency * 16), signal);
   // Batch answers are paid at the batch price, and so are their records and the budget's estimates.
   const price = input.mode === 'batch' ? findBatchPrice(teacher, input.prices) : findPrice(teacher, input.prices);
-  const budget = new TeachBudget(input.budget ?? {}, price);
+  const budget = new TeachBudget(input.budget ?? {}, price, input.mode !== 'batch' && teacher.samplesShareOnePrompt === true);
   const run = new TeachRun(
     input.splits.map((each) => each.split),
     input.labelsMatch,

@@ -136,6 +136,12 @@ export interface TeacherAccounting {
    * Anthropic), when the teacher offers batch mode. The pipeline's `prices:` block may override it.
    */
   readonly batchPriceShare?: number;
+  /**
+   * Whether the teacher asks an example's several answers (`teacher.samples`) in one request whose
+   * prompt is billed once (OpenAI's `n`); otherwise each answer is a request of its own, prompt and all.
+   * `distill estimate` counts the prompt tokens accordingly.
+   */
+  readonly samplesShareOnePrompt?: boolean;
 }
 
 /**

@@ -48,5 +48,7 @@ export function openAiAccounting(model: string, systemPrompt?: string): TeacherA
     tokenCounter: () => openAiTokenCounter(model),
     listedPrice: () => listedPriceIn(openAiPrices, openAiProvider, model),
     batchPriceShare: openAiBatchPriceShare,
+    // `n` answers in one chat completion share its prompt (in batch mode each answer is a line of its own).
+    samplesShareOnePrompt: true,
   };
 }

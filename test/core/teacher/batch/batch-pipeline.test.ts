@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { loadPipeline } from '../../../../core/config/load-pipeline.js';
 import { isUserError } from '../../../../core/errors/user-error.js';
 import { dryRunPipeline } from '../../../../core/runner/dry-run.js';
-import { estimatePipeline } from '../../../../core/teacher/estimate.js';
+import { estimatePipeline, type Estimate } from '../../../../core/teacher/estimate.js';
 import { builtinRegistry } from '../../../../plugins/composition-root.js';
 import { testPath } from '../../../support/paths.js';
 import { temporaryDirectory } from '../../../support/temporary-directory.js';
@@ -88,4 +88,28 @@ test('the dry run of a batch-mode pipeline says so and carries the teacher plugi
   assert.equal(plan.teacherMode, 'batch');
   assert.deepEqual(plan.notices, ['teacher/fixture-batch-teacher in batch mode: fixture batches are kept for 29 days']);
   assert.ok(plan.estimate.rows.find((row) => row.teacher)!.batch_cost_usd! > 0);
+});
+
+test('estimate with teacher.samples: completions count per answer, prompts once for a teacher asking n answers in one request (real time), per answer otherwise and in batch mode', async (context) => {
+  const estimateWith = async (samples: number) => {
+    const file = writePipeline(context, 'openai');
+    const text = readFileSync(file, 'utf8').replace(
+      '  use: openai\n  mode: batch\n',
+      `  use: openai\n  options: { model: gpt-4o-mini, temperature: 0.7 }\n  samples: ${samples}\n`,
+    );
+    writeFileSync(file, text);
+    return estimatePipeline(await loadPipeline(file, { registry: builtinRegistry(), environment: {} }), { completionTokens: 20 });
+  };
+  const [one, five] = await Promise.all([estimateWith(1), estimateWith(5)]);
+  assert.equal(one.samples, 1);
+  assert.equal(five.samples, 5);
+  const row = (estimate: Estimate, provider: string) => estimate.rows.find((each) => each.provider === provider)!;
+  // OpenAI: one chat completion with n = 5 pays its prompt once and five completions.
+  assert.equal(row(five, 'openai').prompt_tokens, row(one, 'openai').prompt_tokens);
+  assert.equal(row(five, 'openai').completion_tokens, 5 * row(one, 'openai').completion_tokens);
+  // In batch mode every answer is a line of its own, prompt and all: five times the single answer's batch cost.
+  assert.ok(Math.abs(row(five, 'openai').batch_cost_usd! - 5 * row(one, 'openai').batch_cost_usd!) < 1e-12);
+  // Anthropic asks one request per answer.
+  assert.equal(row(five, 'anthropic').prompt_tokens, 5 * row(one, 'anthropic').prompt_tokens);
+  assert.equal(row(five, 'anthropic').completion_tokens, 5 * row(one, 'anthropic').completion_tokens);
 });
