@@ -864,10 +864,87 @@ ${markdownTable(
 )}`;
 }
 
+/** The teacher-batch result's rows (see `bench/teacher/teacher-batch-benchmark.ts`). */
+interface BatchResults {
+  providers: {
+    provider: string;
+    model: string;
+    examples: number;
+    records_before_last_run: number;
+    kills: { phase: string; calls_before_kill: number; run_had_ended: boolean }[];
+    last_run_exit_code: number;
+    examples_answered: number;
+    batches_created: number;
+    requests_submitted: number;
+    requests_submitted_twice: number;
+    estimate_realtime_usd: number;
+    estimate_batch_usd: number;
+    records_cost_usd: number;
+    records_counted_free?: number;
+    seconds: number;
+  }[];
+}
+
+function teacherBatchSection(): string {
+  const result = readResult<BatchResults>('teacher-batch');
+  const heading = '## Teacher batch mode resumed through kills (issue 16)';
+  if (!result) return `${heading}\n\nNot run yet: \`npm run bench -- --only teacher-batch\`.`;
+  const settings = result.settings as { kills: string; servers: string; requests_per_batch: number };
+  const rows = result.results.providers.map((row) => [
+    `${row.provider}/${row.model}`,
+    formatNumber(row.examples),
+    row.kills.map((kill) => `${kill.phase} after ${kill.calls_before_kill}${kill.run_had_ended ? ' (run had ended)' : ''}`).join(', '),
+    formatNumber(row.records_before_last_run),
+    row.last_run_exit_code,
+    formatNumber(row.examples_answered),
+    formatNumber(row.batches_created),
+    formatNumber(row.requests_submitted),
+    row.requests_submitted_twice,
+    `$${formatNumber(row.estimate_realtime_usd, 4)}`,
+    `$${formatNumber(row.estimate_batch_usd, 4)}`,
+    formatNumber(row.estimate_batch_usd / row.estimate_realtime_usd, 3),
+    `$${formatNumber(row.records_cost_usd, 4)}`,
+    row.records_counted_free ?? 'n/a',
+  ]);
+  return `${heading}
+
+${provenance(result)}
+
+Not a timing: a check that batch mode loses nothing and pays nothing twice. Servers: ${settings.servers}.
+Kills: ${settings.kills}. Batches of ${formatNumber(settings.requests_per_batch)} requests. *submitted twice* counts
+examples whose request reached the provider in more than one batch; *estimate* is \`distill estimate\` on the same
+pipeline (40 completion tokens per example); *records $* is what the final records say was paid, at the batch price
+(the loopback answers are shorter than the estimate's 40 completion tokens); *counted free* is records that call a
+batch-paid answer a cache hit (an answer collected by a killed run is counted as paid by the first record written from it).
+
+${markdownTable(
+  [
+    'teacher',
+    'examples',
+    'kills (calls of that phase let through)',
+    'records before last run',
+    'last run exit',
+    'answered',
+    'batches',
+    'requests submitted',
+    'submitted twice',
+    'estimate real time',
+    'estimate batch',
+    'batch / real time',
+    'records $',
+    'counted free',
+  ],
+  rows,
+)}`;
+}
+
 /** Notes a person wrote about the last runs (`bench/results/run-notes.md`), shown under the introduction. */
 function runNotes(): string {
   const file = path.join(resultsDirectory, 'run-notes.md');
-  return existsSync(file) ? `\n${readFileSync(file, 'utf8').trim()}\n` : '';
+  // The one part of this page a person typed: it says so, so no reader takes it for a measurement.
+  return existsSync(file)
+    ? `\n> **Written by hand** (\`bench/results/run-notes.md\`, not rendered from a result file): notes on the runs below.\n\n${readFileSync(file, 'utf8').trim()}\n`
+    : '';
 }
 
 /** Renders BENCHMARKS.md from the result files. */
@@ -875,9 +952,9 @@ export function renderBenchmarksMarkdown(): string {
   const text = `# Benchmarks
 
 Every figure below was measured by \`npm run bench\` (quick mode) or \`npm run bench:full\` and is rendered from
-the JSON files in \`bench/results/\` (\`<bench>.full.json\` where the full grid was run, else \`<bench>.json\`) by \`bench/render-benchmarks-markdown.ts\`; nothing is typed by hand.
+the JSON files in \`bench/results/\` (\`<bench>.full.json\` where the full grid was run, else \`<bench>.json\`) by \`bench/render-benchmarks-markdown.ts\`; the only hand-written part, the run notes, is marked as such.
 Each section names the run, the machine, its load, and the JSON behind it. Re-run a single bench with
-\`npm run bench -- --only <offline-students|teacher-cost|teacher-engine|trainer-throughput|student-inference|student-quality|pretrained-quality|pretrained-throughput|pretrained-inference>\`; \`-- --smoke\` checks the benches run in seconds
+\`npm run bench -- --only <offline-students|teacher-cost|teacher-engine|teacher-batch|trainer-throughput|student-inference|student-quality|pretrained-quality|pretrained-throughput|pretrained-inference>\`; \`-- --smoke\` checks the benches run in seconds
 (its numbers mean nothing).
 ${runNotes()}
 ${offlineStudentsSection()}
@@ -885,6 +962,8 @@ ${offlineStudentsSection()}
 ${teacherCostSection()}
 
 ${teacherEngineSection()}
+
+${teacherBatchSection()}
 
 ${trainerSection()}
 

@@ -52,6 +52,12 @@ const benches: readonly Bench[] = [
     run: async ({ mode }) => (await import('./teacher/teacher-engine-benchmark.js')).runTeacherEngineBenchmark(mode),
   },
   {
+    name: 'teacher-batch',
+    measures:
+      'Batch mode resumed through kills: a 2,000-example teach against loopback OpenAI and Anthropic batch servers, killed three times (submit, poll, collect), then run to the end; examples answered, requests submitted twice, and the estimate in real time and in batch.',
+    run: async ({ mode }) => (await import('./teacher/teacher-batch-benchmark.js')).runTeacherBatchBenchmark(mode),
+  },
+  {
     name: 'trainer-throughput',
     measures:
       'The torch trainer worker against a Hugging Face Seq2SeqTrainer reference of the task-prefix loop: steps/s, tokens/s, GFLOP/s against a measured matmul peak, peak memory.',

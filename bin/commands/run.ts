@@ -155,10 +155,10 @@ export default class RunCommand extends BaseCommand {
     const teacherRuns = plan.stages.some((stage) => stage.stage === 'teacher' && stage.runs);
     this.log(`teacher cost estimate${teacherRuns ? '' : ' (the teacher stage is stored: this run would spend nothing on it)'}:`);
     for (const row of plan.estimate.rows) {
-      const batch = row.batch_cost_usd === null ? '' : `, batch $${row.batch_cost_usd.toFixed(4)}`;
+      const batch = row.batch_cost_usd === null ? '' : `; in batch mode $${row.batch_cost_usd.toFixed(4)}`;
       const mode = row.teacher && plan.teacherMode === 'batch' ? ' (teacher, batch mode)' : row.teacher ? ' (teacher)' : '';
       this.log(
-        `  ${row.provider}/${row.model}: ${row.prompt_tokens} prompt + ${row.completion_tokens} completion tokens, ${row.cost_usd === null ? 'no price known' : `$${row.cost_usd.toFixed(4)}`}${batch}${mode}`,
+        `  ${row.provider}/${row.model}: ${row.prompt_tokens} prompt + ${row.completion_tokens} completion tokens, ${row.cost_usd === null ? 'no price known' : `$${row.cost_usd.toFixed(4)}`}${mode}${batch}`,
       );
     }
     for (const notice of plan.notices) this.log(`note: ${notice}`);

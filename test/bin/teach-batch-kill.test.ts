@@ -4,59 +4,29 @@ import { test, type TestContext } from 'node:test';
 import type { TeacherRecord } from '../../core/teacher/teacher-record.js';
 import { startAnthropicBatchServer } from '../support/anthropic-batch-server.js';
 import { startOpenAiBatchServer } from '../support/openai-batch-server.js';
+import { batchModeSettings, describeKills, killAtRandomPoints, type KillPoint } from '../support/batch-kills.js';
 import { runDistill, spawnDistill } from '../support/run-distill.js';
 import { teachOutputFiles, writeTeachPipeline } from '../support/teach-pipeline-fixture.js';
 import { temporaryDirectory } from '../support/temporary-directory.js';
 
 const examples = 40;
-/** Five batches of eight: submission, polling and collection each take several steps to kill in. */
-const batchSettings = [
-  '--set',
-  'teacher.mode=batch',
-  '--set',
-  'teacher.batch.poll_seconds=0.05',
-  '--set',
-  'teacher.batch.max_poll_seconds=0.2',
-  '--set',
-  'teacher.batch.max_requests_per_batch=8',
-];
+/**
+ * Ten batches of four: submission, polling and collection each take several steps to kill in, and a
+ * kill while collecting (a few downloads late, on a loaded machine) still leaves batches to collect.
+ */
+const batchSettings = batchModeSettings(4);
 const answer = 'Answer: yes, because the question has an answer of its own';
 
 /** The prompt the fixture prompt plugin renders for example `q<index>`. */
 const promptOf = (index: number) => `Answer yes or no and explain: train question number ${index}`;
 
-/** A moment of the batch flow to kill in, as the provider's server sees it: a count of calls of one kind. */
-interface KillPoint {
-  readonly phase: 'submit' | 'poll' | 'collect';
-  /** Calls of the phase's kind the server has seen so far. */
-  readonly calls: () => number;
-}
-
 /**
  * Runs `distill teach` in batch mode three times, killing it (SIGKILL) once during submission, once
- * while it polls and once while it collects, each at a random count of that phase's calls plus a
- * random instant; then a last run must complete. Returns what each kill saw, for messages.
+ * while it polls and once while it collects; returns what each kill met, as text for messages.
  */
 async function killThreeTimes(pipeline: string, points: readonly KillPoint[]): Promise<string[]> {
-  const moments: string[] = [];
-  for (const point of points) {
-    const before = point.calls();
-    const threshold = before + 1 + Math.floor(Math.random() * 3);
-    const child = spawnDistill(['teach', pipeline, ...batchSettings]);
-    let stderr = '';
-    child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
-    const deadline = Date.now() + 60_000;
-    while (point.calls() < threshold && child.exitCode === null && Date.now() < deadline)
-      await new Promise((resolve) => setTimeout(resolve, 2));
-    await new Promise((resolve) => setTimeout(resolve, Math.random() * 20));
-    moments.push(
-      `${point.phase}: killed after ${point.calls() - before} calls${child.exitCode === null ? '' : ` (it had exited with ${child.exitCode}: ${stderr.slice(-600)})`}`,
-    );
-    child.kill('SIGKILL');
-    await exited;
-  }
-  return moments;
+  const moments = await killAtRandomPoints(['teach', pipeline, ...batchSettings], points);
+  return describeKills(moments).split('; ');
 }
 
 /** The records of the final output: every example once, every one answered and parsed. */
@@ -71,6 +41,14 @@ function assertEveryExampleAnswered(directory: string, moments: readonly string[
   assert.deepEqual(new Set(records.map((record) => record.id)), new Set(Array.from({ length: examples }, (_, index) => `q${index}`)));
   assert.ok(
     records.every((record) => record.parse_status === 'parsed' && record.teacher_label === 'yes'),
+    moments.join('; '),
+  );
+  // Every answer was paid for by a batch of this stage, those collected by a killed run included:
+  // each record counts it once, at its cost, and none as a free cache hit.
+  const free = records.filter((record) => record.cached || !(record.cost_usd > 0));
+  assert.deepEqual(
+    free.map((record) => record.id),
+    [],
     moments.join('; '),
   );
 }
@@ -170,7 +148,9 @@ test(
     context.after(() => server.close());
     const directory = temporaryDirectory(context);
     const pipeline = writeTeachPipeline({ directory, baseUrl: server.baseUrl, count: 16 });
-    const child = spawnDistill(['teach', pipeline, ...batchSettings]);
+    // Two batches of eight.
+    const settings = batchModeSettings(8);
+    const child = spawnDistill(['teach', pipeline, ...settings]);
     let stderr = '';
     child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
@@ -187,7 +167,7 @@ test(
     assert.equal(server.batches.length, 2);
 
     for (const batch of server.batches) server.complete(batch.id);
-    const final = await runDistill(['teach', pipeline, ...batchSettings, '--json'], {}, 60_000);
+    const final = await runDistill(['teach', pipeline, ...settings, '--json'], {}, 60_000);
     assert.equal(final.code, 0, final.stderr);
     assert.equal(server.batches.length, 2);
     assert.equal(server.submissions, 2);

@@ -107,6 +107,8 @@ export class BatchStore {
         example_id TEXT NOT NULL,
         split TEXT NOT NULL,
         sample_index INTEGER NOT NULL,
+        -- 1 once a teacher record has counted this request's answer as paid (see claimUnrecorded).
+        recorded INTEGER NOT NULL DEFAULT 0,
         PRIMARY KEY (label, custom_id)
       );
       CREATE INDEX IF NOT EXISTS batch_items_cache_key ON batch_items (cache_key);
@@ -229,6 +231,20 @@ export class BatchStore {
         split: row.split,
         sampleIndex: row.sample_index,
       }));
+  }
+
+  /** Notes that a record counted the answer of these requests as paid: no later record counts it again. */
+  markRecorded(cacheKey: string): void {
+    this.database.prepare('UPDATE batch_items SET recorded = 1 WHERE cache_key = ? AND recorded = 0').run(cacheKey);
+  }
+
+  /**
+   * Whether a batch paid for the cached answer of this request and no record has counted it yet (a
+   * run killed after collecting it, before writing its record); true marks it counted, so the answer
+   * is counted as paid exactly once, by the first record written from it.
+   */
+  claimUnrecorded(cacheKey: string): boolean {
+    return this.database.prepare('UPDATE batch_items SET recorded = 1 WHERE cache_key = ? AND recorded = 0').run(cacheKey).changes > 0;
   }
 
   /**

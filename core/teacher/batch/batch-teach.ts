@@ -172,7 +172,15 @@ class BatchFlow {
     }
     for (const key of [...this.work.requests.keys()]) {
       const stored = this.cache.get(key);
-      if (stored) this.finish(this.work.resolve(key, { status: 'answered', response: stored.response, cached: true, attempts: 0 }));
+      if (!stored) continue;
+      // Collected by a run killed before it wrote the record: paid by that batch, so counted as paid here, once.
+      const paid = this.store.claimUnrecorded(key);
+      if (paid) {
+        // One request submitted (its estimate already settled), paid at its real usage.
+        this.context.run.budget.countSubmitted(0);
+        this.context.run.budget.pay(stored.response.usage);
+      }
+      this.finish(this.work.resolve(key, { status: 'answered', response: stored.response, cached: !paid, attempts: paid ? 1 : 0 }));
     }
     this.context.run.progress();
   }
@@ -412,6 +420,7 @@ class BatchFlow {
       return { again: `empty answer${response.finishReason ? ` (finish reason: ${response.finishReason})` : ''}` };
     await this.commit(item.cacheKey, response);
     if (request) {
+      this.store.markRecorded(item.cacheKey);
       this.context.run.budget.settle(request.estimate, response.usage);
       this.finish(this.work.resolve(item.cacheKey, { status: 'answered', response, cached: false, attempts: request.submissions }));
     }
