@@ -6,7 +6,7 @@ import { estimatePipeline } from '../../core/teacher/estimate.js';
 import type { TeacherRecord } from '../../core/teacher/teacher-record.js';
 import { builtinRegistry } from '../../plugins/composition-root.js';
 import { startAnthropicBatchServer } from '../../test/support/anthropic-batch-server.js';
-import { batchModeSettings, describeKills, killAtRandomPoints, type KillMoment, type KillPoint } from '../../test/support/batch-kills.js';
+import { batchModeSettings, describeKills, killAtRandomPoints, type KillMoment, type KillPoint } from '../../test/support/random-kills.js';
 import { startOpenAiBatchServer } from '../../test/support/openai-batch-server.js';
 import { runDistill } from '../../test/support/run-distill.js';
 import { teachOutputFiles, writeTeachPipeline } from '../../test/support/teach-pipeline-fixture.js';

@@ -4,7 +4,7 @@ import { test, type TestContext } from 'node:test';
 import type { TeacherRecord } from '../../core/teacher/teacher-record.js';
 import { startAnthropicBatchServer } from '../support/anthropic-batch-server.js';
 import { startOpenAiBatchServer } from '../support/openai-batch-server.js';
-import { batchModeSettings, describeKills, killAtRandomPoints, type KillPoint } from '../support/batch-kills.js';
+import { batchModeSettings, describeKills, killAtRandomPoints, type KillPoint } from '../support/random-kills.js';
 import { runDistill, spawnDistill } from '../support/run-distill.js';
 import { teachOutputFiles, writeTeachPipeline } from '../support/teach-pipeline-fixture.js';
 import { temporaryDirectory } from '../support/temporary-directory.js';

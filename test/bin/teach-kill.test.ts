@@ -3,7 +3,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import type { TeacherRecord } from '../../core/teacher/teacher-record.js';
 import { startProviderServer } from '../support/provider-server.js';
-import { runDistill, spawnDistill } from '../support/run-distill.js';
+import { killAtRandomPoints } from '../support/random-kills.js';
+import { runDistill } from '../support/run-distill.js';
 import { teachOutputFiles, writeTeachPipeline } from '../support/teach-pipeline-fixture.js';
 import { temporaryDirectory } from '../support/temporary-directory.js';
 
@@ -27,24 +28,15 @@ test(
     const pipeline = writeTeachPipeline({ directory, baseUrl: server.baseUrl, count: examples, concurrency });
     const files = teachOutputFiles(directory);
 
-    const killTimes: number[] = [];
-    const moments: string[] = [];
-    for (let round = 0; round < kills; round++) {
-      const answersBefore = server.answers.length;
-      // Kill after a random number of new answers (so the child is mid-work), plus a random instant.
-      const threshold = answersBefore + 5 + Math.floor(Math.random() * 35);
-      const child = spawnDistill(['teach', pipeline]);
-      const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
-      const deadline = Date.now() + 60_000;
-      while (server.answers.length < threshold && child.exitCode === null && Date.now() < deadline)
-        await new Promise((resolve) => setTimeout(resolve, 2));
-      await new Promise((resolve) => setTimeout(resolve, Math.random() * 30));
-      moments.push(`round ${round}: after ${server.answers.length - answersBefore} answers`);
-      child.kill('SIGKILL');
-      await exited;
-      // The moment the process was gone: answers the server flushed while it was dying never arrived.
-      killTimes.push(Date.now());
-    }
+    // Each kill after a random number of new answers (so the child is mid-work), plus a random instant.
+    const killed = await killAtRandomPoints(
+      ['teach', pipeline],
+      Array.from({ length: kills }, () => ({ phase: 'answers', calls: () => server.answers.length, between: [5, 39] as const })),
+      30,
+    );
+    // The moment each process was gone: answers the server flushed while it was dying never arrived.
+    const killTimes = killed.map((moment) => moment.killedAt);
+    const moments = killed.map((moment, round) => `round ${round}: after ${moment.callsBeforeKill} answers`);
     assert.ok(server.answers.length < examples, `the kills came too late to test anything (${moments.join('; ')})`);
 
     const final = await runDistill(['teach', pipeline, '--json'], {}, 120_000);
