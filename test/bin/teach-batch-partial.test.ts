@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import type { TeacherRecord } from '../../core/teacher/teacher-record.js';
-import { batchModeSettings } from '../support/batch-kills.js';
+import { batchModeSettings } from '../support/random-kills.js';
 import { startOpenAiBatchServer } from '../support/openai-batch-server.js';
 import { runDistill } from '../support/run-distill.js';
 import { teachOutputFiles, writeTeachPipeline } from '../support/teach-pipeline-fixture.js';
