@@ -35,6 +35,7 @@ export type * from './runner/stage-outputs.js';
 export type * from './report/run-summary.js';
 export type { WrittenReport } from './report/write-report.js';
 export type { ConfusionMatrix } from './report/confusion-matrix.js';
+export type { ConfidenceSourceCount, ReliabilityBin, ReliabilitySummary } from './report/reliability.js';
 export type { SplitRole } from './teacher/teach-pipeline.js';
 export type { TeacherReport, TeachStopReason } from './teacher/teacher-report.js';
 export type { PriceMatch } from './teacher/price-table.js';

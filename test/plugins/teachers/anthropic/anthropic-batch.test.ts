@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { test } from 'node:test';
-import { UserError } from '../../../../core/errors/user-error.js';
+import { isUserError, UserError } from '../../../../core/errors/user-error.js';
 import { TeacherRetryableError, type Teacher, type TeacherRequest } from '../../../../core/plugins/kinds/teacher.js';
 import {
   BatchNotFoundError,
@@ -148,18 +148,26 @@ test('find: a submit cut off after Anthropic accepted the batch (the id never re
   });
 });
 
-test('find among several of the same size: the one whose results carry the label, else the newest', async () => {
+test('find among several of the same size: the one whose results carry the label; ids on record are left out; running ones that cannot be told apart are refused', async () => {
   await withBatchServer(async (server, batch) => {
     const before = Date.now();
     const earlier = await batch.submit(itemsFor('earlier', ['a', 'b']), 'earlier', signal);
     const latest = await batch.submit(itemsFor('latest', ['c', 'd']), 'latest', signal);
-    // Both running: nothing tells them apart yet, so the newest (the one a kill left without its id).
-    assert.equal(await batch.find('latest', 2, before, signal), latest);
+    // Both running and neither on record: nothing tells them apart yet, and collecting the wrong one
+    // would pay for the other twice, so the run is told to wait until they end.
+    await assert.rejects(batch.find('latest', 2, before, signal), (error: unknown) => {
+      assert.ok(isUserError(error));
+      assert.match(error.message, /2 running Message Batches of 2 requests/);
+      return true;
+    });
+    // With the earlier one on record, the only other candidate is the one looked for.
+    assert.equal(await batch.find('latest', 2, before, signal, new Set([earlier])), latest);
     server.expire(earlier, 2);
     server.expire(latest, 2);
+    // Ended, their results' custom ids name their submission.
     assert.equal(await batch.find('earlier', 2, before, signal), earlier);
     assert.equal(await batch.find('latest', 2, before, signal), latest);
-    assert.equal(await batch.find('nobody', 2, before, signal), latest);
+    assert.equal(await batch.find('nobody', 2, before, signal), null);
     assert.equal(server.batchesCreated, 2);
   });
 });
