@@ -44,6 +44,8 @@ export default class PredictCommand extends BaseCommand {
       explain: flags.explain,
       maxNewTokens: flags['max-new-tokens'],
       scoreLabels: flags['score-labels'],
+      // JSON is for programs, which get each answer's confidence: its labels' probabilities, or a free answer's mean token log-probability.
+      answerLogProbability: this.jsonEnabled(),
       ...(flags.labels ? { labels: flags.labels.split(',').map((label) => label.trim()) } : {}),
       student: { precision: flags.quantized ? 'int8' : 'fp32', intraOpThreads: flags.threads, maxInputTokens: flags['max-input-tokens'] },
     });

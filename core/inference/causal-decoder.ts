@@ -130,6 +130,8 @@ async function runPrompts(sessions: CausalLmSessions, prompts: readonly (readonl
  * a stopped row is fed padding, its mask and position growing like the others', until every row is
  * done, as Hugging Face's `generate` does, so the ids equal PyTorch's greedy ids.
  *
+ * @param tokenLogProbabilities - when given, filled row by row with each generated token's
+ *   log-probability (the softmax of its step's logits), beside the ids.
  * @returns the generated ids per row, ending with the token that stopped it when one did.
  */
 export async function causalGreedyDecode(
@@ -137,6 +139,7 @@ export async function causalGreedyDecode(
   prompts: readonly (readonly number[])[],
   maxNewTokens: number,
   stopToken?: number,
+  tokenLogProbabilities?: number[][],
 ): Promise<number[][]> {
   const { runtime, session, folder, pastNames } = sessions;
   const batch = prompts.length;
@@ -161,6 +164,9 @@ export async function causalGreedyDecode(
       const best = argmax(logits, row * pass.vocabulary, pass.vocabulary);
       const stops = best === eosTokenId || (best === stopToken && outputs[row]!.length > 0);
       outputs[row]!.push(best);
+      if (tokenLogProbabilities) {
+        (tokenLogProbabilities[row] ??= []).push(logProbability(logits, row * pass.vocabulary, pass.vocabulary, best));
+      }
       next[row] = BigInt(best);
       if (stops) {
         finished[row] = 1;

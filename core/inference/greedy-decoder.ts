@@ -1,6 +1,6 @@
 import type { InferenceSession, Tensor as OrtTensor } from 'onnxruntime-node';
 import { UserError } from '../errors/user-error.js';
-import { argmax } from './label-scores.js';
+import { argmax, logProbability } from './label-scores.js';
 import type { T5StudentFolder } from './student-folder.js';
 
 /** The onnxruntime module, passed in so that it is imported once and lazily by {@link loadStudent}. */
@@ -104,12 +104,16 @@ export async function encodeBatch(sessions: StudentSessions, inputIds: readonly 
  * `generate` does, so the ids equal PyTorch's greedy ids.
  *
  * @param inputIds - one id list per text (already tokenised, with `</s>`); right-padded here.
+ * @param tokenLogProbabilities - when given, filled row by row with each generated token's
+ *   log-probability (the softmax of its step's logits), beside the ids: what an open answer's
+ *   confidence is computed from. Left out, nothing beyond the argmax is computed.
  * @returns the generated ids per row, ending with `</s>` when the model produced it.
  */
 export async function greedyDecode(
   sessions: StudentSessions,
   inputIds: readonly (readonly number[])[],
   maxNewTokens: number,
+  tokenLogProbabilities?: number[][],
 ): Promise<number[][]> {
   const { runtime, decoder, folder, caches } = sessions;
   const batch = inputIds.length;
@@ -141,6 +145,7 @@ export async function greedyDecode(
       }
       const best = argmax(values, row * vocabulary, vocabulary);
       outputs[row]!.push(best);
+      if (tokenLogProbabilities) (tokenLogProbabilities[row] ??= []).push(logProbability(values, row * vocabulary, vocabulary, best));
       next[row] = BigInt(best);
       if (best === folder.eosTokenId) {
         finished[row] = 1;

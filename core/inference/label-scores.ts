@@ -3,6 +3,8 @@ export interface ScoredLabel {
   readonly label: string;
   /** Softmax over the labels' total log-probabilities: how sure the student is among these labels. */
   readonly confidence: number;
+  /** Every label's probability among the labels (the same softmax), keyed by label; they sum to 1. */
+  readonly probabilities: Readonly<Record<string, number>>;
 }
 
 /** The natural log of the softmax of one row of logits at `token` (computed in double precision). */
@@ -14,13 +16,21 @@ export function logProbability(logits: Float32Array, offset: number, vocabulary:
   return logits[offset + token]! - largest - Math.log(sum);
 }
 
-/** The label of the highest total log-probability (the first on a tie) and its softmax probability among them. */
+/**
+ * The label of the highest total log-probability (the first on a tie), its softmax probability
+ * among them, and every label's. A label listed twice keeps one entry (the same probability).
+ */
 export function bestLabel(labels: readonly string[], totals: readonly number[]): ScoredLabel {
   let best = 0;
   for (let index = 1; index < totals.length; index++) if (totals[index]! > totals[best]!) best = index;
   let sum = 0;
   for (const total of totals) sum += Math.exp(total - totals[best]!);
-  return { label: labels[best]!, confidence: 1 / sum };
+  // A plain object with no prototype: a label such as `__proto__` or `constructor` stays an ordinary key.
+  const probabilities: Record<string, number> = Object.create(null) as Record<string, number>;
+  labels.forEach((label, index) => {
+    probabilities[label] = Math.exp(totals[index]! - totals[best]!) / sum;
+  });
+  return { label: labels[best]!, confidence: 1 / sum, probabilities };
 }
 
 /** Every row's index repeated `times` times in a row: the rows of a batch tiled for one candidate each. */
@@ -46,4 +56,10 @@ export function argmax(values: Float32Array, offset: number, vocabulary: number)
     }
   }
   return best;
+}
+
+/** The mean of a generated answer's token log-probabilities; -Infinity for an empty answer (nothing generated is no evidence). */
+export function meanOf(values: readonly number[] | undefined): number {
+  if (!values || values.length === 0) return Number.NEGATIVE_INFINITY;
+  return values.reduce((sum, value) => sum + value, 0) / values.length;
 }

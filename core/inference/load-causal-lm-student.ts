@@ -2,7 +2,7 @@ import { causalCandidateTotals, causalGreedyDecode, causalLmCaches, keepsLogits,
 import { labelEndToken, labelTargetIds, promptIds } from './decoder-prompt.js';
 import type { StudentTask } from './decoder-student-descriptor.js';
 import type { OnnxRuntime } from './greedy-decoder.js';
-import { bestLabel } from './label-scores.js';
+import { bestLabel, meanOf } from './label-scores.js';
 import { labelsToScore, type LoadStudentOptions, type Prediction, type Student } from './load-student.js';
 import { studentSessionOptions } from './session-options.js';
 import type { CausalLmStudentFolder } from './student-folder.js';
@@ -45,10 +45,18 @@ export async function loadCausalLmStudent(
   const labelThenRationale = descriptor.targets === 'label-then-rationale';
   const separatorToken = labelThenRationale ? labelEndToken(tokenizer, descriptor) : undefined;
 
-  async function generate(prompts: readonly (readonly number[])[], maxNewTokens: number, stopToken?: number): Promise<number[][]> {
+  async function generate(
+    prompts: readonly (readonly number[])[],
+    maxNewTokens: number,
+    stopToken?: number,
+    means?: number[],
+  ): Promise<number[][]> {
     const results: number[][] = [];
     for (let start = 0; start < prompts.length; start += batchSize) {
-      results.push(...(await causalGreedyDecode(sessions, prompts.slice(start, start + batchSize), maxNewTokens, stopToken)));
+      const batch = prompts.slice(start, start + batchSize);
+      const scores: number[][] | undefined = means ? [] : undefined;
+      results.push(...(await causalGreedyDecode(sessions, batch, maxNewTokens, stopToken, scores)));
+      if (means) for (let row = 0; row < batch.length; row++) means.push(meanOf(scores![row]));
     }
     return results;
   }
@@ -57,10 +65,13 @@ export async function loadCausalLmStudent(
     texts.map((text) => promptIds(tokenizer, descriptor, task, text, maxInputTokens));
 
   /** Labels generated freely: up to the end token, or the separator after a label. */
-  async function generateLabels(texts: readonly string[], maxNewTokens: number): Promise<Prediction[]> {
-    const generated = await generate(taskPrompts('predict', texts), maxNewTokens, separatorToken);
-    return generated.map((ids) => ({
+  async function generateLabels(texts: readonly string[], maxNewTokens: number, withLogProbability = false): Promise<Prediction[]> {
+    // The mean covers the token that ended the answer (end token or separator): deciding to stop is part of it.
+    const means = withLogProbability ? [] : undefined;
+    const generated = await generate(taskPrompts('predict', texts), maxNewTokens, separatorToken, means);
+    return generated.map((ids, index) => ({
       label: tokenizer.decode(ids.at(-1) === separatorToken && separatorToken !== undefined ? ids.slice(0, -1) : ids),
+      ...(means ? { meanLogProbability: means[index]! } : {}),
     }));
   }
 
@@ -96,7 +107,7 @@ export async function loadCausalLmStudent(
     async predict(texts, predictOptions = {}) {
       const labels = predictOptions.scoreLabels
         ? await scoreLabels(texts, labelsToScore(predictOptions, descriptor.labels))
-        : await generateLabels(texts, predictOptions.maxNewTokens ?? defaultMaxNewTokens);
+        : await generateLabels(texts, predictOptions.maxNewTokens ?? defaultMaxNewTokens, predictOptions.answerLogProbability);
       if (!predictOptions.explain) return labels;
       const explained = await rationales(texts, predictOptions.maxNewTokens ?? defaultRationaleTokens);
       return labels.map((prediction, index) => ({ ...prediction, rationale: explained[index]! }));

@@ -1,6 +1,6 @@
 import { UserError } from '../errors/user-error.js';
 import { decoderCaches, greedyDecode, type OnnxRuntime, type StudentSessions } from './greedy-decoder.js';
-import { bestLabel } from './label-scores.js';
+import { bestLabel, meanOf } from './label-scores.js';
 import { loadCausalLmStudent } from './load-causal-lm-student.js';
 import { studentSessionOptions } from './session-options.js';
 import { readStudentFolder, type StudentPrecision, type T5StudentFolder } from './student-folder.js';
@@ -48,6 +48,12 @@ export interface PredictOptions {
   readonly scoreLabels?: boolean;
   /** The allowed labels for `scoreLabels` (T5 folders carry none). */
   readonly labels?: readonly string[];
+  /**
+   * For freely generated answers (no `scoreLabels`): also give each answer's
+   * {@link Prediction.meanLogProbability}, the open-answer confidence. Off by default, since it
+   * takes a softmax over the vocabulary per generated token.
+   */
+  readonly answerLogProbability?: boolean;
 }
 
 /** One prediction. */
@@ -57,7 +63,21 @@ export interface Prediction {
   readonly rationale?: string;
   /** With `scoreLabels`: the label's probability among the allowed labels (softmax of their total log-probabilities). */
   readonly confidence?: number;
+  /**
+   * With `scoreLabels`: every allowed label's probability among the allowed labels, keyed by label
+   * (they sum to 1; `confidence` is the answer's). What `distill calibrate` thresholds, and what a
+   * caller needs to see how close the runner-up came.
+   */
+  readonly probabilities?: Readonly<Record<string, number>>;
+  /**
+   * With `answerLogProbability` on a generated answer: the mean natural-log probability of the greedy
+   * answer's tokens, its end token included (≤ 0; nearer 0 is surer). The confidence of open answers
+   * (SVAMP numbers), where no label set exists to score; it is not a probability, and
+   * `distill calibrate` thresholds it as it is.
+   */
+  readonly meanLogProbability?: number;
 }
+
 
 /** A loaded student of either family: tokeniser plus its onnxruntime sessions. */
 export interface Student {
@@ -127,11 +147,13 @@ async function loadT5Student(folder: T5StudentFolder, runtime: OnnxRuntime, opti
   const maxInputTokens = options.maxInputTokens ?? folder.maxInputTokens ?? 1024;
   const batchSize = Math.max(1, options.batchSize ?? 16);
 
-  async function generateIds(prefixedTexts: readonly string[], maxNewTokens = defaultMaxNewTokens): Promise<number[][]> {
+  async function generateIds(prefixedTexts: readonly string[], maxNewTokens = defaultMaxNewTokens, means?: number[]): Promise<number[][]> {
     const results: number[][] = [];
     for (let start = 0; start < prefixedTexts.length; start += batchSize) {
       const batch = prefixedTexts.slice(start, start + batchSize).map((text) => tokenizer.encode(text, maxInputTokens));
-      results.push(...(await greedyDecode(sessions, batch, maxNewTokens)));
+      const scores: number[][] | undefined = means ? [] : undefined;
+      results.push(...(await greedyDecode(sessions, batch, maxNewTokens, scores)));
+      if (means) for (let row = 0; row < batch.length; row++) means.push(meanOf(scores![row]));
     }
     return results;
   }
@@ -155,14 +177,16 @@ async function loadT5Student(folder: T5StudentFolder, runtime: OnnxRuntime, opti
     generateIds,
     decode: (ids) => tokenizer.decode(ids),
     async predict(texts, predictOptions = {}) {
+      const means = predictOptions.answerLogProbability ? [] : undefined;
       const labels: Prediction[] = predictOptions.scoreLabels
         ? await scoreLabels(texts, labelsToScore(predictOptions, null))
         : (
             await generateIds(
               texts.map((text) => taskPrefixes.predict + text),
               predictOptions.maxNewTokens ?? defaultMaxNewTokens,
+              means,
             )
-          ).map((ids) => ({ label: tokenizer.decode(ids) }));
+          ).map((ids, index) => ({ label: tokenizer.decode(ids), ...(means ? { meanLogProbability: means[index]! } : {}) }));
       if (!predictOptions.explain) return labels;
       const rationales = await generateIds(
         texts.map((text) => taskPrefixes.explain + text),

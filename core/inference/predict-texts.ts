@@ -15,6 +15,8 @@ export interface PredictTextsRequest {
   readonly maxNewTokens?: number;
   /** Score the allowed labels (the folder's, else `labels`) instead of generating; adds `confidence`. */
   readonly scoreLabels?: boolean;
+  /** Give generated answers their mean token log-probability (`meanLogProbability`), the open-answer confidence. */
+  readonly answerLogProbability?: boolean;
   /** The allowed labels for `scoreLabels` where the folder has none (T5 folders). */
   readonly labels?: readonly string[];
   readonly student?: LoadStudentOptions;
@@ -58,6 +60,7 @@ export async function predictTexts(request: PredictTextsRequest): Promise<Predic
         explain: request.explain ?? false,
         ...(request.maxNewTokens ? { maxNewTokens: request.maxNewTokens } : {}),
         ...(request.scoreLabels ? { scoreLabels: true } : {}),
+        ...(request.answerLogProbability && !request.scoreLabels ? { answerLogProbability: true } : {}),
         ...(request.labels ? { labels: request.labels } : {}),
       },
     );

@@ -111,13 +111,22 @@ describe('distill predict and eval on an exported causal-LM student', { skip: ti
     const inputs = fixture.test.slice(0, 3).map((example) => example.input);
     const run = distill('predict', '--model', fixture.exported, '--score-labels', '--json', ...inputs);
     assert.equal(run.status, 0, run.stderr);
-    const records = JSON.parse(run.stdout) as { input: string; label: string; confidence: number }[];
+    const records = JSON.parse(run.stdout) as { input: string; label: string; confidence: number; probabilities: Record<string, number> }[];
     assert.equal(records.length, 3);
     records.forEach((record, index) => {
-      const best = pytorchBest(fixture.reference.label_log_probabilities[index]!);
+      const totals = fixture.reference.label_log_probabilities[index]!;
+      const best = pytorchBest(totals);
       assert.equal(record.input, inputs[index]);
       assert.equal(record.label, labels[best.index]);
       assert.ok(Math.abs(record.confidence - best.probability) <= 1e-4, `${record.confidence} vs ${best.probability}`);
+      // Every label's probability: PyTorch's softmax over the labels' total log-probabilities.
+      assert.deepEqual(Object.keys(record.probabilities).sort(), [...labels].sort());
+      const normaliser = totals.reduce((sum, total) => sum + Math.exp(total - totals[best.index]!), 0);
+      labels.forEach((label, labelIndex) => {
+        const expected = Math.exp(totals[labelIndex]! - totals[best.index]!) / normaliser;
+        assert.ok(Math.abs(record.probabilities[label]! - expected) <= 1e-4, `${label}: ${record.probabilities[label]} vs ${expected}`);
+      });
+      assert.equal(record.probabilities[record.label], record.confidence, "the answer's probability is its confidence");
     });
     const plain = distill('predict', '--model', fixture.exported, inputs[0]!);
     assert.equal(plain.status, 0, plain.stderr);
@@ -153,8 +162,13 @@ describe('distill predict and eval on an exported causal-LM student', { skip: ti
       assert.match(refused.stderr, /label scoring needs the allowed labels, and this student folder has none\n {2}fix: pass the labels/);
       const run = distill('predict', '--model', fixture.exported, '--score-labels', '--labels', labels.join(','), '--json', input);
       assert.equal(run.status, 0, run.stderr);
-      const [record] = JSON.parse(run.stdout) as { label: string; confidence: number }[];
+      const [record] = JSON.parse(run.stdout) as { label: string; confidence: number; probabilities: Record<string, number> }[];
       assert.ok(labels.includes(record!.label) && record!.confidence > 1 / 3 && record!.confidence <= 1, JSON.stringify(record));
+      // The T5 family gives every label's probability too: they sum to 1, and the answer's is the largest.
+      const probabilities = Object.values(record!.probabilities);
+      assert.equal(probabilities.length, labels.length);
+      assert.ok(Math.abs(probabilities.reduce((sum, value) => sum + value, 0) - 1) <= 1e-9, JSON.stringify(record));
+      assert.equal(Math.max(...probabilities), record!.probabilities[record!.label]);
     },
   );
 });
