@@ -3,6 +3,7 @@ import CacheClearCommand from './cache/clear.js';
 import CacheForgetBatchCommand from './cache/forget-batch.js';
 import CacheRepairCommand from './cache/repair.js';
 import CacheStatsCommand from './cache/stats.js';
+import CalibrateCommand from './calibrate.js';
 import EstimateCommand from './estimate.js';
 import EvalCommand from './eval.js';
 import ExportCommand from './export.js';
@@ -23,6 +24,7 @@ export const commands = {
   'cache:forget-batch': CacheForgetBatchCommand,
   'cache:repair': CacheRepairCommand,
   'cache:stats': CacheStatsCommand,
+  calibrate: CalibrateCommand,
   estimate: EstimateCommand,
   eval: EvalCommand,
   export: ExportCommand,
