@@ -15,7 +15,7 @@ import {
   type CalibrationReference,
   type ConfidenceKind,
 } from './calibration-file.js';
-import { readRunFolderSources, teacherKey, type SplitExample } from './run-folder-sources.js';
+import { readRunFolderSources, teacherKey, type RunFolderSources, type SplitExample } from './run-folder-sources.js';
 import {
   achievedAt,
   calibrateThresholds,
@@ -106,10 +106,14 @@ function calibrationExamples(
  * The test split never takes part in choosing.
  */
 export async function calibrateModel(request: CalibrateRequest): Promise<CalibrateResult> {
+  return calibrateSources(await readRunFolderSources(request.folder), request);
+}
+
+/** {@link calibrateModel} on sources already read: what the evaluate stage calls with its own stage records. */
+export async function calibrateSources(sources: RunFolderSources, request: Omit<CalibrateRequest, 'folder'>): Promise<CalibrateResult> {
   const against = request.against ?? 'teacher';
   const targets = request.targets ?? defaultTargets;
   const level = defaultBoundLevel;
-  const sources = await readRunFolderSources(request.folder);
   const labels = request.labels ?? sources.labels;
   const dependencies = standalonePluginDependencies({ baseDirectory: sources.runDirectory, environment: process.env });
   const evaluator = await createEvaluator(request.registry, sources.metric, dependencies);

@@ -80,6 +80,22 @@ async function readTeacherAnswers(file: string, answers: Map<string, string>): P
   }
 }
 
+/** Where a run's calibration inputs lie: from `stages.json` for a finished run, from the stage records inside the evaluate stage. */
+export interface RunStageFiles {
+  readonly runDirectory: string;
+  readonly modelDirectory: string;
+  readonly exportedDirectory: string | null;
+  /** The trainer's `data/validation.jsonl`; null without a trainer stage. */
+  readonly validationFile: string | null;
+  /** The dataset stage's test split; null without one. */
+  readonly testFile: string | null;
+  /** The run's metric (the trainer's); null without a trainer stage. */
+  readonly metric: string | null;
+  /** Teacher records files, later ones overriding earlier ones; missing files are skipped. */
+  readonly teacherRecordFiles: readonly string[];
+  readonly labels: readonly string[] | null;
+}
+
 /**
  * Finds what calibration needs in a run folder, or in the `model/` folder of one: the exported model,
  * the trainer's validation split, the test split, the metric, and the teacher's answers. Anything
@@ -105,15 +121,37 @@ export async function readRunFolderSources(folder: string): Promise<RunFolderSou
   const exported = stageOutput<ExportStageOutput>(runDirectory, stages, 'export');
   const linked = path.join(runDirectory, currentModelFolder);
   const modelDirectory = absolute !== runDirectory ? absolute : existsSync(linked) ? linked : (exported?.output.directory ?? linked);
+  const trainer = stageOutput<TrainerStageOutput>(runDirectory, stages, 'trainer');
+  const dataset = stageOutput<DatasetStageOutput>(runDirectory, stages, 'dataset');
+  const teacher = stageOutput<unknown>(runDirectory, stages, 'teacher');
+  const evaluate = stageOutput<EvaluateStageOutput>(runDirectory, stages, 'evaluate');
+  const testRecords = evaluate?.output.teacherOnTest?.recordsFile;
+  return readRunStageFiles({
+    runDirectory,
+    modelDirectory,
+    exportedDirectory: exported?.output.directory ?? null,
+    validationFile: trainer ? path.join(trainer.output.outputDirectory, 'data', 'validation.jsonl') : null,
+    testFile: dataset?.output.testFile ?? null,
+    metric: trainer?.output.metric ?? null,
+    teacherRecordFiles: [
+      ...(teacher ? [path.join(teacher.directory, 'teacher-records.jsonl')] : []),
+      ...(evaluate && testRecords ? [path.resolve(evaluate.directory, testRecords)] : []),
+    ],
+    labels: evaluate?.output.scoredLabels ?? evaluate?.output.confusion?.labels ?? null,
+  });
+}
+
+/** Reads and checks the files a run's calibration needs; anything missing is a {@link UserError} saying what and how to get it. */
+export async function readRunStageFiles(files: RunStageFiles): Promise<RunFolderSources> {
+  const { runDirectory, modelDirectory } = files;
   if (!existsSync(path.join(modelDirectory, 'onnx')) && !existsSync(path.join(modelDirectory, 'distill-student.json'))) {
     throw new UserError({
       message: `${runDirectory} has no exported model (no ${path.relative(runDirectory, modelDirectory) || '.'}/onnx)`,
       fix: 'run the pipeline through its export stage (`distill run <pipeline>`) first',
     });
   }
-  const trainer = stageOutput<TrainerStageOutput>(runDirectory, stages, 'trainer');
-  const validationFile = trainer ? path.join(trainer.output.outputDirectory, 'data', 'validation.jsonl') : null;
-  if (!trainer || !validationFile || !existsSync(validationFile)) {
+  const { validationFile, metric } = files;
+  if (validationFile === null || metric === null || !existsSync(validationFile)) {
     throw new UserError({
       message: `${runDirectory} has no validation split: the trainer stage's data/validation.jsonl is missing`,
       fix: 'run the pipeline through its trainer stage; calibration chooses thresholds on validation only, never on test',
@@ -126,33 +164,23 @@ export async function readRunFolderSources(folder: string): Promise<RunFolderSou
       fix: 'give the pipeline a validation split (dataset.splits.validation, or dataset.validation_fraction > 0)',
     });
   }
-  const dataset = stageOutput<DatasetStageOutput>(runDirectory, stages, 'dataset');
-  const test = dataset && existsSync(dataset.output.testFile) ? await readSplitFile(dataset.output.testFile, 'test split') : [];
+  const test = files.testFile && existsSync(files.testFile) ? await readSplitFile(files.testFile, 'test split') : [];
   const teacherAnswers = new Map<string, string>();
-  const teacher = stageOutput<unknown>(runDirectory, stages, 'teacher');
-  const teacherFile = teacher ? path.join(teacher.directory, 'teacher-records.jsonl') : null;
-  if (teacherFile && existsSync(teacherFile)) await readTeacherAnswers(teacherFile, teacherAnswers);
-  const evaluate = stageOutput<EvaluateStageOutput>(runDirectory, stages, 'evaluate');
-  const testRecords = evaluate?.output.teacherOnTest?.recordsFile;
-  if (evaluate && testRecords) {
-    const file = path.resolve(evaluate.directory, testRecords);
-    if (existsSync(file)) await readTeacherAnswers(file, teacherAnswers);
-  }
+  for (const file of files.teacherRecordFiles) if (existsSync(file)) await readTeacherAnswers(file, teacherAnswers);
   if (teacherAnswers.size === 0) {
     throw new UserError({
       message: `${runDirectory} has no teacher records: the reference labels come from the teacher stage's teacher-records.jsonl`,
       fix: 'run the pipeline through its teacher stage (`distill run <pipeline>`)',
     });
   }
-  const labels = evaluate?.output.scoredLabels ?? evaluate?.output.confusion?.labels ?? null;
   return {
     runDirectory,
     modelDirectory,
-    exportedDirectory: exported?.output.directory ?? null,
+    exportedDirectory: files.exportedDirectory,
     validation,
     test,
-    metric: trainer.output.metric,
-    labels,
+    metric,
+    labels: files.labels,
     teacherAnswers,
   };
 }

@@ -81,6 +81,8 @@ export interface EvaluationSettings {
   readonly precision: 'fp32' | 'int8';
   /** Ask the teacher for the test examples too, so that the report compares both on the same examples. */
   readonly teacher_on_test: boolean;
+  /** Calibrate the student's confidence thresholds after scoring (`distill calibrate`, docs/calibration.md); absent: false. */
+  readonly calibrate?: boolean;
   /** US dollars per CPU-core hour, for the student's cost per 1,000 predictions in the report. */
   readonly cpu_price_per_hour: number;
 }

@@ -1,5 +1,6 @@
 import { comparisonTables, predictionTables } from './comparison-tables.js';
 import type { RunSummary, Series, StudentSummary } from './run-summary.js';
+import { calibrationChart, calibrationTables } from './calibration-report.js';
 import { reliabilityChart, reliabilityTables } from './reliability-report.js';
 import { reportTables, sweepSeries, type Table } from './report-tables.js';
 import { exponentialMovingAverage } from './statistics.js';
@@ -60,12 +61,17 @@ export function reportCharts(summary: RunSummary): { title: string; svg: string 
     charts.push({ title, svg: svgLineChart(series, { title, xLabel, yLabel: 'test accuracy (%)', errors, yLimits: [0, 100] }) });
   }
   if (summary.reliability) charts.push({ title: 'Teacher reliability', svg: reliabilityChart(summary.reliability) });
+  if (summary.calibration) charts.push({ title: 'Student first: coverage and agreement', svg: calibrationChart(summary.calibration) });
   return charts;
 }
 
-/** The reliability tables, where the teacher's records carry confidence and gold. */
+/** The reliability tables, where the teacher's records carry confidence and gold, and the calibration table. */
 function reliabilityTablesOf(summary: RunSummary): Table[] {
-  return summary.reliability ? reliabilityTables(summary.reliability) : [];
+  return [
+    ...(summary.reliability ? reliabilityTables(summary.reliability) : []),
+    // Promised on validation beside achieved on test, where the evaluate stage calibrated.
+    ...(summary.calibration ? calibrationTables(summary.calibration) : []),
+  ];
 }
 
 /** How to use the model: its folder and the calls that run it, or nothing when there is no evaluated export. */

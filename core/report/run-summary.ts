@@ -1,3 +1,4 @@
+import type { CalibrationSummary } from './calibration-report.js';
 import type { ConfusionMatrix } from './confusion-matrix.js';
 import type { ReliabilitySummary } from './reliability.js';
 
@@ -163,6 +164,8 @@ export interface RunSummary {
   readonly reliability?: ReliabilitySummary | null;
   /** Teacher and student on the test examples, where the evaluate stage ran; absent or null otherwise. */
   readonly comparison?: ComparisonSummary | null;
+  /** The student's confidence calibration (`evaluation.calibrate`); absent or null when it did not run. */
+  readonly calibration?: CalibrationSummary | null;
   /** Stages with how they ended this time (`computed`, `reused`). */
   readonly stages: readonly { readonly stage: string; readonly status: string }[];
 }

@@ -107,6 +107,7 @@ export function runSummaryFromStages(loaded: LoadedPipeline, outcomes: StageOutc
     student,
     sweep: [],
     comparison,
+    calibration: evaluated?.calibration ?? null,
     stages: outcomes.map((outcome) => ({ stage: outcome.stage, status: outcome.status })),
   };
 }

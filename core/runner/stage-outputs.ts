@@ -1,3 +1,5 @@
+import type { CalibrationFile } from '../calibration/calibration-file.js';
+import type { OperatingPoint } from '../calibration/thresholds.js';
 import type { StudentPrecision } from '../inference/student-folder.js';
 import type { QuantizationComparison } from '../plugins/kinds/exporter.js';
 import type { ConfusionMatrix } from '../report/confusion-matrix.js';
@@ -54,6 +56,18 @@ export interface EvaluateStageOutput {
   readonly serving?: { readonly predictions: number; readonly threads: number; readonly cpuSeconds: number };
   /** The teacher on the same test examples (`evaluation.teacher_on_test`); null when not asked. */
   readonly teacherOnTest?: TeacherOnTestOutput | null;
+  /** The student's confidence calibration (`evaluation.calibrate`); null or absent when not asked. */
+  readonly calibration?: EvaluateCalibrationOutput | null;
+}
+
+/** What the evaluate stage's calibration wrote, and the validation curve the report draws. */
+export interface EvaluateCalibrationOutput {
+  /** The `calibration.json` written into the exported model folder, as written. */
+  readonly calibration: CalibrationFile;
+  /** Coverage, agreement and its lower bound at each validation threshold, highest threshold first. */
+  readonly curve: readonly OperatingPoint[];
+  /** Why the file has no `test` part, when it has none. */
+  readonly testMissing: string | null;
 }
 
 /** The teacher scored on the test examples the student is scored on. */

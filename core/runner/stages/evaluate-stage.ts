@@ -1,5 +1,7 @@
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
+import { calibrateSources } from '../../calibration/calibrate-model.js';
+import { readRunStageFiles } from '../../calibration/run-folder-sources.js';
 import type { EvaluationSettings } from '../../config/pipeline-config.js';
 import { UserError } from '../../errors/user-error.js';
 import { writeFileNoFollow } from '../../files/no-follow-files.js';
@@ -11,7 +13,7 @@ import { confusionMatrix } from '../../report/confusion-matrix.js';
 import type { ExamplePrediction } from '../../report/run-summary.js';
 import { percentile } from '../../report/statistics.js';
 import type { StageContext, StageDefinition } from '../stage-definition.js';
-import type { EvaluateStageOutput } from '../stage-outputs.js';
+import type { EvaluateCalibrationOutput, EvaluateStageOutput, TeacherOnTestOutput } from '../stage-outputs.js';
 import { stepIdentity } from '../step-identity.js';
 import type { PipelineContext } from './pipeline-context.js';
 import { teacherOnTest } from './teacher-on-test.js';
@@ -134,6 +136,7 @@ async function evaluate(
       teacherRationale: record?.rationale ?? null,
     };
   });
+  const calibration = evaluation.calibrate ? await calibrateInStage(context, stage, teacher?.output ?? null, labels ?? datasetLabels) : null;
   const pairs = examples.map((example, index) => ({ gold: example.label, predicted: scored.predictions[index]!.label }));
   return {
     metric,
@@ -149,7 +152,39 @@ async function evaluate(
     examplePredictions,
     serving: { predictions: timed.milliseconds.length, threads: servingThreads, cpuSeconds: timed.cpuSeconds },
     teacherOnTest: teacher?.output ?? null,
+    ...(calibration ? { calibration } : {}),
   };
+}
+
+/**
+ * `evaluation.calibrate`: calibrates the export from this run's own stage records (the trainer's
+ * validation split, the teacher's records, and its test answers when asked), against the teacher
+ * with the default targets, into the export's model folder, which `<run>/model` then links.
+ */
+async function calibrateInStage(
+  context: PipelineContext,
+  stage: StageContext,
+  teacherOnTestOutput: TeacherOnTestOutput | null,
+  labels: readonly string[] | null,
+): Promise<EvaluateCalibrationOutput> {
+  const trained = stage.upstream.trainer!.output;
+  const exported = stage.upstream.export!.output;
+  const teacherStage = stage.upstream.teacher;
+  const sources = await readRunStageFiles({
+    runDirectory: stage.runDirectory,
+    modelDirectory: exported.directory,
+    exportedDirectory: exported.directory,
+    validationFile: path.join(trained.outputDirectory, 'data', 'validation.jsonl'),
+    testFile: stage.upstream.dataset!.output.testFile,
+    metric: context.metric,
+    teacherRecordFiles: [
+      ...(teacherStage ? [path.join(stage.runDirectory, teacherStage.directory, 'teacher-records.jsonl')] : []),
+      ...(teacherOnTestOutput ? [path.join(stage.stageDirectory, teacherOnTestOutput.recordsFile)] : []),
+    ],
+    labels,
+  });
+  const result = await calibrateSources(sources, { registry: context.loaded.registry, student: { intraOpThreads: availableParallelism() } });
+  return { calibration: result.calibration, curve: result.curve, testMissing: result.testMissing };
 }
 
 /**
@@ -172,11 +207,14 @@ export async function evaluateStage(context: PipelineContext): Promise<StageDefi
     });
   }
   const customised = evaluation.score_labels !== defaultEvaluation.score_labels || evaluation.precision !== defaultEvaluation.precision;
+  const calibrate = evaluation.calibrate === true;
   return {
     name: 'evaluate',
     inputs: {
       evaluators: loaded.config.evaluators.map((step) => stepIdentity(loaded, 'evaluator', step)),
       ...(customised ? { evaluation: { score_labels: evaluation.score_labels, precision: evaluation.precision } } : {}),
+      // Only when asked: the signatures of pipelines that do not calibrate stay as they were.
+      ...(calibrate ? { calibrate: true } : {}),
       // The teacher's answers on test depend on the teacher, its prompt and parser, as its training answers do.
       ...(evaluation.teacher_on_test
         ? {
@@ -195,6 +233,7 @@ export async function evaluateStage(context: PipelineContext): Promise<StageDefi
     // Records stored before the stage kept its example predictions and CPU time are scored again in
     // place (the report needs them). Only fields are checked, never a stored path, so that a moved
     // project keeps its record.
-    reusable: (output) => output.examplePredictions !== undefined && output.serving !== undefined,
+    reusable: (output) =>
+      output.examplePredictions !== undefined && output.serving !== undefined && (!calibrate || output.calibration !== undefined),
   };
 }

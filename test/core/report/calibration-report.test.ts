@@ -1,0 +1,67 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import type { CalibrationFile } from '../../../core/calibration/calibration-file.js';
+import { operatingPoints } from '../../../core/calibration/thresholds.js';
+import { renderHtmlReport, renderMarkdownReport, reportCharts } from '../../../core/report/render-report.js';
+import type { RunSummary } from '../../../core/report/run-summary.js';
+
+const bare: RunSummary = { pipeline: 'calibrated', createdAt: '2026-12-06T12:00:00.000Z', teacher: null, student: null, sweep: [], stages: [] };
+
+const calibration: CalibrationFile = {
+  format: 1,
+  against: 'teacher',
+  split: 'valid',
+  examples: 600,
+  confidence: 'label-probability',
+  bound: { method: 'clopper-pearson', level: 0.95 },
+  thresholds: [
+    { target: 0.95, threshold: 0.87, expected_coverage: 0.62, validation_agreement: 0.97, agreement_lower_bound: 0.951 },
+    { target: 0.99, threshold: null, expected_coverage: 0, validation_agreement: null, agreement_lower_bound: null },
+  ],
+  test: [
+    { target: 0.95, threshold: 0.87, coverage: 0.6, agreement: 0.96, examples: 2000 },
+    { target: 0.99, threshold: null, coverage: 0, agreement: 1, examples: 2000 },
+  ],
+};
+
+// A curve of 600 validation points (more than the chart draws).
+const curve = operatingPoints(
+  Array.from({ length: 600 }, (_, index) => ({ confidence: index / 600, studentAgrees: index % 10 !== 0, teacherAgrees: true })),
+);
+
+test('with a calibration: the coverage/agreement chart and the promised-against-achieved table', () => {
+  const summary: RunSummary = { ...bare, calibration: { calibration, curve, testMissing: null } };
+  const charts = reportCharts(summary);
+  assert.deepEqual(
+    charts.map((chart) => chart.title),
+    ['Student first: coverage and agreement'],
+  );
+  const svg = charts[0]!.svg;
+  for (const legend of ['agreement on validation', 'lower bound (95%)', 'achieved on test', 'target 95.0%']) assert.ok(svg.includes(legend), legend);
+  assert.ok(!svg.includes('target 99.0%'), 'no marker for a target no threshold reaches');
+  const markdown = renderMarkdownReport(summary);
+  assert.match(markdown, /## Calibration against teacher \(600 validation examples, label probability, Clopper–Pearson 95% lower bound\); test: 2000 examples/);
+  assert.match(markdown, /\| target \| threshold \| promised coverage \| validation agreement \| lower bound \| test coverage \| test agreement \|/);
+  assert.match(markdown, /\| 95\.0% \| 0\.8700 \| 62\.0% \| 97\.0% \| 95\.1% \| 60\.0% \| 96\.0% \|/);
+  assert.match(markdown, /\| 99\.0% \| none reaches it \| 0\.0% \| – \| – \| 0\.0% \| 100\.0% \|/);
+  const html = renderHtmlReport(summary);
+  assert.ok(html.includes('agreement on validation'));
+  assert.match(html, /<h2>Calibration against teacher/);
+});
+
+test('a calibration without a test part says why, and its table leaves the test columns empty', () => {
+  const { test: _omitted, ...untested } = calibration;
+  const why = 'the teacher never answered the test split: set evaluation.teacher_on_test: true and run the pipeline again';
+  const markdown = renderMarkdownReport({ ...bare, calibration: { calibration: untested, curve, testMissing: why } });
+  assert.ok(markdown.includes(`; test not scored: ${why}`));
+  assert.match(markdown, /\| 95\.0% \| 0\.8700 \| 62\.0% \| 97\.0% \| 95\.1% \| – \| – \|/);
+  assert.ok(!reportCharts({ ...bare, calibration: { calibration: untested, curve, testMissing: why } })[0]!.svg.includes('achieved on test'));
+});
+
+test('without a calibration: no chart and no table', () => {
+  for (const summary of [bare, { ...bare, calibration: null }]) {
+    assert.deepEqual(reportCharts(summary), []);
+    assert.doesNotMatch(renderMarkdownReport(summary), /Calibration/);
+    assert.doesNotMatch(renderHtmlReport(summary), /Calibration|coverage/);
+  }
+});
