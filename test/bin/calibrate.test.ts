@@ -110,6 +110,30 @@ describe('distill calibrate on a tiny trained and exported student', { timeout: 
     assert.equal(fallbackOnly.agreement, evaluate.output.teacherOnTest.accuracy);
   });
 
+  test('evaluation.calibrate: the run calibrates in its evaluate stage, and the report shows the curve and the table', async () => {
+    const pipeline = path.join(runs, 'calibrated-in-run.yaml');
+    writeFileSync(
+      pipeline,
+      `extends: ${JSON.stringify(tinyPipeline)}\nevaluation:\n  score_labels: true\n  teacher_on_test: true\n  calibrate: true\n`,
+    );
+    const run = await runDistill(['run', pipeline], { TINY_RUNS: runs }, 300_000);
+    assert.equal(run.code, 0, run.stderr);
+    const stored = readCalibrationFile(path.join(runDirectory, 'model'))!;
+    assert.equal(calibrationProblem(stored), null);
+    assert.deepEqual(
+      stored.thresholds.map((entry) => entry.target),
+      [0.9, 0.95, 0.98, 0.99],
+    );
+    assert.equal(stored.test!.length, 4);
+    const evaluate = JSON.parse(readFileSync(path.join(stageFolder(runDirectory, 'evaluate'), 'stage.json'), 'utf8')) as {
+      output: { calibration: { calibration: CalibrationFile; curve: unknown[] } };
+    };
+    assert.deepEqual(evaluate.output.calibration.calibration, stored);
+    const html = readFileSync(path.join(runDirectory, 'report.html'), 'utf8');
+    assert.ok(html.includes('agreement on validation'), 'the curve');
+    assert.match(html, /<h2>Calibration against teacher \(\d+ validation examples, label probability/);
+  });
+
   test('bad input: clear errors, no stack trace', async (context) => {
     const scratch = temporaryDirectory(context);
     const expectError = async (args: string[], pattern: RegExp) => {
