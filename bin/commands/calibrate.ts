@@ -16,7 +16,7 @@ export default class CalibrateCommand extends BaseCommand {
   };
   static override flags = {
     against: Flags.string({
-      description: 'What the combined system must agree with: the teacher\'s answers, or the gold labels.',
+      description: "What the combined system must agree with: the teacher's answers, or the gold labels.",
       options: ['teacher', 'gold'],
       default: 'teacher',
     }),

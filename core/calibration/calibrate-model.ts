@@ -146,7 +146,13 @@ export async function calibrateSources(sources: RunFolderSources, request: Omit<
       const scored = calibrationExamples(testExamples, testScores, sources.teacherAnswers, against, evaluator);
       test = thresholds.map((entry) => {
         const achieved = achievedAt(scored, entry.threshold);
-        return { target: entry.target, threshold: entry.threshold, coverage: achieved.coverage, agreement: achieved.agreement, examples: achieved.examples };
+        return {
+          target: entry.target,
+          threshold: entry.threshold,
+          coverage: achieved.coverage,
+          agreement: achieved.agreement,
+          examples: achieved.examples,
+        };
       });
     }
     const calibration: CalibrationFile = {

@@ -66,10 +66,12 @@ const isObject = (value: unknown): value is Record<string, unknown> => typeof va
 /** Where a parsed calibration file breaks format 1: a JSON pointer and what is wrong there; null when it is valid. */
 export function calibrationProblem(value: unknown): { pointer: string; message: string } | null {
   if (!isObject(value)) return { pointer: '', message: 'is not a JSON object' };
-  if (value.format !== calibrationFormat) return { pointer: '/format', message: `is ${JSON.stringify(value.format)}, not ${calibrationFormat}` };
+  if (value.format !== calibrationFormat)
+    return { pointer: '/format', message: `is ${JSON.stringify(value.format)}, not ${calibrationFormat}` };
   if (value.against !== 'teacher' && value.against !== 'gold') return { pointer: '/against', message: 'must be "teacher" or "gold"' };
   if (value.split !== 'valid') return { pointer: '/split', message: 'must be "valid"' };
-  if (!Number.isInteger(value.examples) || (value.examples as number) < 1) return { pointer: '/examples', message: 'must be a whole number ≥ 1' };
+  if (!Number.isInteger(value.examples) || (value.examples as number) < 1)
+    return { pointer: '/examples', message: 'must be a whole number ≥ 1' };
   if (value.confidence !== 'label-probability' && value.confidence !== 'mean-token-log-probability') {
     return { pointer: '/confidence', message: 'must be "label-probability" or "mean-token-log-probability"' };
   }
@@ -77,11 +79,13 @@ export function calibrationProblem(value: unknown): { pointer: string; message: 
   if (!isObject(bound) || bound.method !== 'clopper-pearson' || !isTarget(bound.level)) {
     return { pointer: '/bound', message: 'must be {"method": "clopper-pearson", "level": a number between 0 and 1}' };
   }
-  if (!Array.isArray(value.thresholds) || value.thresholds.length === 0) return { pointer: '/thresholds', message: 'must be a non-empty array' };
+  if (!Array.isArray(value.thresholds) || value.thresholds.length === 0)
+    return { pointer: '/thresholds', message: 'must be a non-empty array' };
   for (const [index, entry] of (value.thresholds as unknown[]).entries()) {
     const pointer = `/thresholds/${index}`;
     if (!isObject(entry) || !isTarget(entry.target)) return { pointer, message: 'needs a "target" between 0 and 1' };
-    if (entry.threshold !== null && !isNumber(entry.threshold)) return { pointer: `${pointer}/threshold`, message: 'must be a number or null' };
+    if (entry.threshold !== null && !isNumber(entry.threshold))
+      return { pointer: `${pointer}/threshold`, message: 'must be a number or null' };
     if (!isShare(entry.expected_coverage)) return { pointer: `${pointer}/expected_coverage`, message: 'must be a share between 0 and 1' };
     if (!isShareOrNull(entry.validation_agreement) || !isShareOrNull(entry.agreement_lower_bound)) {
       return { pointer, message: '"validation_agreement" and "agreement_lower_bound" must be shares between 0 and 1, or null' };
@@ -92,9 +96,12 @@ export function calibrationProblem(value: unknown): { pointer: string; message: 
     for (const [index, entry] of (value.test as unknown[]).entries()) {
       const pointer = `/test/${index}`;
       if (!isObject(entry) || !isTarget(entry.target)) return { pointer, message: 'needs a "target" between 0 and 1' };
-      if (entry.threshold !== null && !isNumber(entry.threshold)) return { pointer: `${pointer}/threshold`, message: 'must be a number or null' };
-      if (!isShare(entry.coverage) || !isShare(entry.agreement)) return { pointer, message: '"coverage" and "agreement" must be shares between 0 and 1' };
-      if (!Number.isInteger(entry.examples) || (entry.examples as number) < 0) return { pointer: `${pointer}/examples`, message: 'must be a whole number' };
+      if (entry.threshold !== null && !isNumber(entry.threshold))
+        return { pointer: `${pointer}/threshold`, message: 'must be a number or null' };
+      if (!isShare(entry.coverage) || !isShare(entry.agreement))
+        return { pointer, message: '"coverage" and "agreement" must be shares between 0 and 1' };
+      if (!Number.isInteger(entry.examples) || (entry.examples as number) < 0)
+        return { pointer: `${pointer}/examples`, message: 'must be a whole number' };
     }
   }
   return null;
@@ -111,7 +118,11 @@ export function readCalibrationFile(modelDirectory: string): CalibrationFile | n
   const fix = 'run `distill calibrate` on the run or model folder again to rewrite it';
   const size = lstatSync(file).size;
   if (size > maximumBytes) {
-    throw new UserError({ file, message: `${calibrationFileName} is ${size} bytes, more than a calibration file's limit of ${maximumBytes}`, fix });
+    throw new UserError({
+      file,
+      message: `${calibrationFileName} is ${size} bytes, more than a calibration file's limit of ${maximumBytes}`,
+      fix,
+    });
   }
   const text = readTextFileNoFollow(file);
   let value: unknown;

@@ -5,7 +5,8 @@ import { readTextFileNoFollow } from '../files/no-follow-files.js';
 import { readJsonLines } from '../parsing/json-lines.js';
 import { currentModelFolder } from '../runner/current-model.js';
 import { readStageRecord } from '../runner/stage-record.js';
-import type { DatasetStageOutput, EvaluateStageOutput, ExportStageOutput, TrainerStageOutput } from '../runner/stage-outputs.js';
+import type { StageName } from '../runner/stage-name.js';
+import type { StageOutputs } from '../runner/stage-outputs.js';
 
 /** One example of a split as calibration reads it: the student's input and the gold label. */
 export interface SplitExample {
@@ -49,14 +50,18 @@ function runDirectoryOf(folder: string): string | null {
 }
 
 /** A stage's record output from `stages.json`, or null where the stage never finished. */
-function stageOutput<Output>(runDirectory: string, stages: StagesFile, stage: string): { output: Output; directory: string } | null {
+function stageOutput<Name extends StageName>(
+  runDirectory: string,
+  stages: StagesFile,
+  stage: Name,
+): { output: StageOutputs[Name]; directory: string } | null {
   const entry = stages[stage];
   if (!entry || typeof entry.directory !== 'string' || typeof entry.signature !== 'string') return null;
   const directory = path.resolve(runDirectory, entry.directory);
   const relative = path.relative(runDirectory, directory);
   // stages.json is distill's, but a hand-edited one must not send the reader outside the run folder.
   if (relative.startsWith('..') || path.isAbsolute(relative)) return null;
-  const record = readStageRecord<Output>(directory, { stage, signature: entry.signature });
+  const record = readStageRecord<StageOutputs[Name]>(directory, { stage, signature: entry.signature });
   return record ? { output: record.output, directory } : null;
 }
 
@@ -104,7 +109,10 @@ export interface RunStageFiles {
 export async function readRunFolderSources(folder: string): Promise<RunFolderSources> {
   const absolute = path.resolve(folder);
   if (!existsSync(absolute) || !lstatSync(absolute).isDirectory()) {
-    throw new UserError({ message: `${folder} is not a folder`, fix: 'pass a run folder (runs/<name>) or its model folder (runs/<name>/model)' });
+    throw new UserError({
+      message: `${folder} is not a folder`,
+      fix: 'pass a run folder (runs/<name>) or its model folder (runs/<name>/model)',
+    });
   }
   const runDirectory = runDirectoryOf(absolute);
   if (runDirectory === null) {
@@ -118,13 +126,13 @@ export async function readRunFolderSources(folder: string): Promise<RunFolderSou
   }
   // Written by distill; only the fields read below are trusted, each checked.
   const stages = JSON.parse(readTextFileNoFollow(path.join(runDirectory, 'stages.json'))) as StagesFile;
-  const exported = stageOutput<ExportStageOutput>(runDirectory, stages, 'export');
+  const exported = stageOutput(runDirectory, stages, 'export');
   const linked = path.join(runDirectory, currentModelFolder);
   const modelDirectory = absolute !== runDirectory ? absolute : existsSync(linked) ? linked : (exported?.output.directory ?? linked);
-  const trainer = stageOutput<TrainerStageOutput>(runDirectory, stages, 'trainer');
-  const dataset = stageOutput<DatasetStageOutput>(runDirectory, stages, 'dataset');
-  const teacher = stageOutput<unknown>(runDirectory, stages, 'teacher');
-  const evaluate = stageOutput<EvaluateStageOutput>(runDirectory, stages, 'evaluate');
+  const trainer = stageOutput(runDirectory, stages, 'trainer');
+  const dataset = stageOutput(runDirectory, stages, 'dataset');
+  const teacher = stageOutput(runDirectory, stages, 'teacher');
+  const evaluate = stageOutput(runDirectory, stages, 'evaluate');
   const testRecords = evaluate?.output.teacherOnTest?.recordsFile;
   return readRunStageFiles({
     runDirectory,

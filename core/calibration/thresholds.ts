@@ -57,7 +57,7 @@ export function operatingPoints(examples: readonly CalibrationExample[], level =
   // Start with the teacher answering everything, then hand the examples to the student surest first.
   let agreeing = sorted.filter((example) => example.teacherAgrees).length;
   const points: OperatingPoint[] = [];
-  for (let index = 0; index < total; ) {
+  for (let index = 0; index < total;) {
     const threshold = sorted[index]!.confidence;
     // Examples of equal confidence move together: a threshold cannot split them.
     while (index < total && sorted[index]!.confidence === threshold) {

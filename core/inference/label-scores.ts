@@ -63,3 +63,23 @@ export function meanOf(values: readonly number[] | undefined): number {
   if (!values || values.length === 0) return Number.NEGATIVE_INFINITY;
   return values.reduce((sum, value) => sum + value, 0) / values.length;
 }
+
+/**
+ * Runs a greedy decoder over inputs `batchSize` at a time; with `means`, appends each input's
+ * {@link meanOf} its generated tokens' log-probabilities, in input order.
+ */
+export async function decodeInBatches<Input>(
+  inputs: readonly Input[],
+  batchSize: number,
+  decode: (batch: readonly Input[], tokenLogProbabilities?: number[][]) => Promise<number[][]>,
+  means?: number[],
+): Promise<number[][]> {
+  const results: number[][] = [];
+  for (let start = 0; start < inputs.length; start += batchSize) {
+    const batch = inputs.slice(start, start + batchSize);
+    const scores: number[][] | undefined = means ? [] : undefined;
+    results.push(...(await decode(batch, scores)));
+    if (means && scores) for (let row = 0; row < batch.length; row++) means.push(meanOf(scores[row]));
+  }
+  return results;
+}

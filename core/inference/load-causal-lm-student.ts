@@ -2,7 +2,7 @@ import { causalCandidateTotals, causalGreedyDecode, causalLmCaches, keepsLogits,
 import { labelEndToken, labelTargetIds, promptIds } from './decoder-prompt.js';
 import type { StudentTask } from './decoder-student-descriptor.js';
 import type { OnnxRuntime } from './greedy-decoder.js';
-import { bestLabel, meanOf } from './label-scores.js';
+import { bestLabel, decodeInBatches } from './label-scores.js';
 import { labelsToScore, type LoadStudentOptions, type Prediction, type Student } from './load-student.js';
 import { studentSessionOptions } from './session-options.js';
 import type { CausalLmStudentFolder } from './student-folder.js';
@@ -45,21 +45,8 @@ export async function loadCausalLmStudent(
   const labelThenRationale = descriptor.targets === 'label-then-rationale';
   const separatorToken = labelThenRationale ? labelEndToken(tokenizer, descriptor) : undefined;
 
-  async function generate(
-    prompts: readonly (readonly number[])[],
-    maxNewTokens: number,
-    stopToken?: number,
-    means?: number[],
-  ): Promise<number[][]> {
-    const results: number[][] = [];
-    for (let start = 0; start < prompts.length; start += batchSize) {
-      const batch = prompts.slice(start, start + batchSize);
-      const scores: number[][] | undefined = means ? [] : undefined;
-      results.push(...(await causalGreedyDecode(sessions, batch, maxNewTokens, stopToken, scores)));
-      if (means) for (let row = 0; row < batch.length; row++) means.push(meanOf(scores![row]));
-    }
-    return results;
-  }
+  const generate = (prompts: readonly (readonly number[])[], maxNewTokens: number, stopToken?: number, means?: number[]) =>
+    decodeInBatches(prompts, batchSize, (batch, scores) => causalGreedyDecode(sessions, batch, maxNewTokens, stopToken, scores), means);
 
   const taskPrompts = (task: StudentTask, texts: readonly string[]) =>
     texts.map((text) => promptIds(tokenizer, descriptor, task, text, maxInputTokens));

@@ -1,6 +1,6 @@
 import { UserError } from '../errors/user-error.js';
 import { decoderCaches, greedyDecode, type OnnxRuntime, type StudentSessions } from './greedy-decoder.js';
-import { bestLabel, meanOf } from './label-scores.js';
+import { bestLabel, decodeInBatches } from './label-scores.js';
 import { loadCausalLmStudent } from './load-causal-lm-student.js';
 import { studentSessionOptions } from './session-options.js';
 import { readStudentFolder, type StudentPrecision, type T5StudentFolder } from './student-folder.js';
@@ -78,7 +78,6 @@ export interface Prediction {
   readonly meanLogProbability?: number;
 }
 
-
 /** A loaded student of either family: tokeniser plus its onnxruntime sessions. */
 export interface Student {
   /** Folder it was loaded from (absolute). */
@@ -147,16 +146,13 @@ async function loadT5Student(folder: T5StudentFolder, runtime: OnnxRuntime, opti
   const maxInputTokens = options.maxInputTokens ?? folder.maxInputTokens ?? 1024;
   const batchSize = Math.max(1, options.batchSize ?? 16);
 
-  async function generateIds(prefixedTexts: readonly string[], maxNewTokens = defaultMaxNewTokens, means?: number[]): Promise<number[][]> {
-    const results: number[][] = [];
-    for (let start = 0; start < prefixedTexts.length; start += batchSize) {
-      const batch = prefixedTexts.slice(start, start + batchSize).map((text) => tokenizer.encode(text, maxInputTokens));
-      const scores: number[][] | undefined = means ? [] : undefined;
-      results.push(...(await greedyDecode(sessions, batch, maxNewTokens, scores)));
-      if (means) for (let row = 0; row < batch.length; row++) means.push(meanOf(scores![row]));
-    }
-    return results;
-  }
+  const generateIds = (prefixedTexts: readonly string[], maxNewTokens = defaultMaxNewTokens, means?: number[]) =>
+    decodeInBatches(
+      prefixedTexts.map((text) => tokenizer.encode(text, maxInputTokens)),
+      batchSize,
+      (batch, scores) => greedyDecode(sessions, batch, maxNewTokens, scores),
+      means,
+    );
 
   /** Each text's best label among `labels` and its probability, scored by the decoder. */
   async function scoreLabels(texts: readonly string[], labels: readonly string[]) {

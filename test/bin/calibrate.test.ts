@@ -62,7 +62,8 @@ describe('distill calibrate on a tiny trained and exported student', { timeout: 
       validation_agreement: null,
       agreement_lower_bound: null,
     });
-    for (const entry of stored.thresholds.filter((each) => each.threshold !== null)) assert.ok(entry.agreement_lower_bound! >= entry.target);
+    for (const entry of stored.thresholds.filter((each) => each.threshold !== null))
+      assert.ok(entry.agreement_lower_bound! >= entry.target);
     // The export's own folder holds it too, so a rerun that relinks model/ keeps it.
     assert.deepEqual(readCalibrationFile(path.join(stageFolder(runDirectory, 'export'), 'model')), stored);
 
@@ -70,10 +71,9 @@ describe('distill calibrate on a tiny trained and exported student', { timeout: 
     const evaluate = stageFolder(runDirectory, 'evaluate');
     const predictions = jsonLines<{ id: string; predicted: string; confidence: number }>(path.join(evaluate, 'predictions.jsonl'));
     const teacher = new Map(
-      jsonLines<{ id: string; teacher_label: string | null }>(path.join(evaluate, 'teacher-test', 'teacher-records.jsonl')).map((record) => [
-        record.id,
-        record.teacher_label,
-      ]),
+      jsonLines<{ id: string; teacher_label: string | null }>(path.join(evaluate, 'teacher-test', 'teacher-records.jsonl')).map(
+        (record) => [record.id, record.teacher_label],
+      ),
     );
     assert.equal(stored.test!.length, 3);
     for (const achieved of stored.test!) {
@@ -144,7 +144,10 @@ describe('distill calibrate on a tiny trained and exported student', { timeout: 
     };
     await expectError([path.join(scratch, 'missing')], /is not a folder/);
     mkdirSync(path.join(scratch, 'loose-model', 'onnx'), { recursive: true });
-    await expectError([path.join(scratch, 'loose-model')], /a model folder outside a run folder: calibration needs the run's validation split and teacher records/);
+    await expectError(
+      [path.join(scratch, 'loose-model')],
+      /a model folder outside a run folder: calibration needs the run's validation split and teacher records/,
+    );
     await expectError([runDirectory, '--targets', '0.9,1.5'], /--targets: "1\.5" is not an agreement strictly between 0 and 1/);
 
     // A copy of the run without its teacher records, then without its validation split, then without its model.

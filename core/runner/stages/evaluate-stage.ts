@@ -136,7 +136,9 @@ async function evaluate(
       teacherRationale: record?.rationale ?? null,
     };
   });
-  const calibration = evaluation.calibrate ? await calibrateInStage(context, stage, teacher?.output ?? null, labels ?? datasetLabels) : null;
+  const calibration = evaluation.calibrate
+    ? await calibrateInStage(context, stage, teacher?.output ?? null, labels ?? datasetLabels)
+    : null;
   const pairs = examples.map((example, index) => ({ gold: example.label, predicted: scored.predictions[index]!.label }));
   return {
     metric,
@@ -183,7 +185,10 @@ async function calibrateInStage(
     ],
     labels,
   });
-  const result = await calibrateSources(sources, { registry: context.loaded.registry, student: { intraOpThreads: availableParallelism() } });
+  const result = await calibrateSources(sources, {
+    registry: context.loaded.registry,
+    student: { intraOpThreads: availableParallelism() },
+  });
   return { calibration: result.calibration, curve: result.curve, testMissing: result.testMissing };
 }
 

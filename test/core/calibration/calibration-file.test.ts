@@ -45,7 +45,11 @@ test('a bad file is a user error naming the file, the JSON pointer and the fix',
     [{ ...calibration, format: 2 }, '/format', /is 2, not 1/],
     [{ ...calibration, against: 'people' }, '/against', /"teacher" or "gold"/],
     [{ ...calibration, thresholds: [] }, '/thresholds', /non-empty array/],
-    [{ ...calibration, thresholds: [{ ...calibration.thresholds[0], expected_coverage: 1.5 }] }, '/thresholds/0/expected_coverage', /share/],
+    [
+      { ...calibration, thresholds: [{ ...calibration.thresholds[0], expected_coverage: 1.5 }] },
+      '/thresholds/0/expected_coverage',
+      /share/,
+    ],
     [{ ...calibration, thresholds: [{ ...calibration.thresholds[0], threshold: 'high' }] }, '/thresholds/0/threshold', /number or null/],
     [{ ...calibration, test: [{ ...calibration.test![0], examples: -1 }] }, '/test/0/examples', /whole number/],
     [[1, 2], '/', /not a JSON object/],
@@ -69,5 +73,8 @@ test('a link in place of the file is refused, never followed', (context) => {
   const elsewhere = path.join(temporaryDirectory(context), 'calibration.json');
   writeFileSync(elsewhere, JSON.stringify(calibration));
   symlinkSync(elsewhere, path.join(directory, 'calibration.json'));
-  assert.throws(() => readCalibrationFile(directory), (error: unknown) => isUserError(error));
+  assert.throws(
+    () => readCalibrationFile(directory),
+    (error: unknown) => isUserError(error),
+  );
 });

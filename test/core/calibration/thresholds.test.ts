@@ -54,7 +54,8 @@ test('against the teacher: the threshold lets in exactly as many disagreements a
 });
 
 test('a small set never promises more than its bound allows: 20 perfect answers do not reach 90%', () => {
-  const perfect = (size: number) => Array.from({ length: size }, (_, index) => ({ confidence: index / size, studentAgrees: true, teacherAgrees: true }));
+  const perfect = (size: number) =>
+    Array.from({ length: size }, (_, index) => ({ confidence: index / size, studentAgrees: true, teacherAgrees: true }));
   // 0.05^(1/20) = 0.861: even a student right on all 20 may not take traffic at a 90% promise.
   assert.equal(calibrateThresholds(perfect(20), [0.9])[0]!.threshold, null);
   // 60 of 60 bound at 0.9513: 95% is promised (with every example to the student), 98% is not.
@@ -97,7 +98,10 @@ test('monotone: a higher target never gets a lower threshold or more coverage, a
   }
   for (const result of results) {
     if (result.threshold === null) {
-      assert.ok(points.every((point) => point.agreementLowerBound < result.target), `no point meets ${result.target}`);
+      assert.ok(
+        points.every((point) => point.agreementLowerBound < result.target),
+        `no point meets ${result.target}`,
+      );
       continue;
     }
     assert.ok(result.agreementLowerBound! >= result.target);
