@@ -43,6 +43,7 @@ const forms: Readonly<Record<string, Form>> = {
   // These need an exported student, which no fresh clone has.
   predict: 'help',
   eval: 'help',
+  calibrate: 'help',
   export: 'help',
   serve: 'help',
 };
