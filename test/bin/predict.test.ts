@@ -131,6 +131,12 @@ describe('distill predict and eval on an exported causal-LM student', { skip: ti
     const plain = distill('predict', '--model', fixture.exported, inputs[0]!);
     assert.equal(plain.status, 0, plain.stderr);
     assert.equal(plain.stdout.trim(), fixture.reference.predict_texts[0]);
+    // A free answer in JSON carries its confidence too: the mean token log-probability of the greedy answer.
+    const generated = distill('predict', '--model', fixture.exported, '--json', inputs[0]!);
+    assert.equal(generated.status, 0, generated.stderr);
+    const [free] = JSON.parse(generated.stdout) as { label: string; meanLogProbability: number }[];
+    assert.equal(free!.label, fixture.reference.predict_texts[0]);
+    assert.ok(Number.isFinite(free!.meanLogProbability) && free!.meanLogProbability <= 0, JSON.stringify(free));
   });
 
   test('eval --score-labels scores the best-scoring labels; free generation stays the default', async (context) => {
