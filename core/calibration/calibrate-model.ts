@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { UserError } from '../errors/user-error.js';
 import { writeFileNoFollow } from '../files/no-follow-files.js';
-import { loadStudent, type LoadStudentOptions, type Student } from '../inference/load-student.js';
+import { loadStudent, type LoadStudentOptions, type Prediction, type Student } from '../inference/load-student.js';
 import { readStudentFolder } from '../inference/student-folder.js';
 import { createEvaluator } from '../inference/score-predictions.js';
 import type { Evaluator } from '../plugins/kinds/evaluator.js';
@@ -39,6 +39,12 @@ export interface CalibrateRequest {
   /** The closed label set to score, where the run recorded none (a T5 run evaluated by generation). */
   readonly labels?: readonly string[];
   readonly student?: LoadStudentOptions;
+  /**
+   * The student's label-scoring answers on the whole test split, in its order, where the caller has
+   * them already with the same labels (the evaluate stage with `score_labels`): the test split is then
+   * not scored a second time.
+   */
+  readonly testPredictions?: readonly Prediction[];
 }
 
 /** What calibration wrote, and the curve behind it. */
@@ -142,7 +148,13 @@ export async function calibrateSources(sources: RunFolderSources, request: Omit<
           ? 'the run has no test split'
           : 'the teacher never answered the test split: set evaluation.teacher_on_test: true and run the pipeline again';
     } else {
-      const testScores = await scoreExamples(student, testExamples, scoredLabels);
+      const reusable = scoredLabels !== null && request.testPredictions?.length === sources.test.length;
+      const testScores = reusable
+        ? sources.test
+            .map((example, index) => ({ example, prediction: request.testPredictions![index]! }))
+            .filter(({ example }) => sources.teacherAnswers.has(teacherKey(example.id, example.input)))
+            .map(({ prediction }) => ({ label: prediction.label, confidence: prediction.confidence ?? Number.NaN }))
+        : await scoreExamples(student, testExamples, scoredLabels);
       const scored = calibrationExamples(testExamples, testScores, sources.teacherAnswers, against, evaluator);
       test = thresholds.map((entry) => {
         const achieved = achievedAt(scored, entry.threshold);

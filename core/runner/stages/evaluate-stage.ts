@@ -136,8 +136,10 @@ async function evaluate(
       teacherRationale: record?.rationale ?? null,
     };
   });
+  // With label scoring, calibration scores the labels this stage scored (a causal-LM folder's own: null)
+  // and reuses its test answers; otherwise it scores the dataset's labels where there are any.
   const calibration = evaluation.calibrate
-    ? await calibrateInStage(context, stage, teacher?.output ?? null, labels ?? datasetLabels)
+    ? await calibrateInStage(context, stage, teacher?.output ?? null, evaluation.score_labels ? labels : datasetLabels, scored.predictions)
     : null;
   const pairs = examples.map((example, index) => ({ gold: example.label, predicted: scored.predictions[index]!.label }));
   return {
@@ -168,6 +170,7 @@ async function calibrateInStage(
   stage: StageContext,
   teacherOnTestOutput: TeacherOnTestOutput | null,
   labels: readonly string[] | null,
+  testPredictions: readonly Prediction[],
 ): Promise<EvaluateCalibrationOutput> {
   const trained = stage.upstream.trainer!.output;
   const exported = stage.upstream.export!.output;
@@ -188,6 +191,7 @@ async function calibrateInStage(
   const result = await calibrateSources(sources, {
     registry: context.loaded.registry,
     student: { intraOpThreads: availableParallelism() },
+    ...(context.loaded.config.evaluation?.score_labels ? { testPredictions } : {}),
   });
   return { calibration: result.calibration, curve: result.curve, testMissing: result.testMissing };
 }
