@@ -67,7 +67,6 @@ export default class ServeCommand extends BaseCommand {
       description:
         "Student first, teacher as fallback: below the threshold calibrated for --target (the model folder's calibration.json, from `distill calibrate`) the pipeline's teacher answers.",
       default: false,
-      dependsOn: ['pipeline', 'target'],
     }),
     pipeline: Flags.string({ description: "With --fallback: the pipeline whose teacher, prompt, parser, cache, limits and budget answer the rest." }),
     target: Flags.string({ description: 'With --fallback: the agreement target whose calibrated threshold is served (e.g. 0.95).' }),
@@ -96,6 +95,13 @@ export default class ServeCommand extends BaseCommand {
         throw new UserError({ message: `${given.map((name) => `--${name}`).join(', ')} only apply with --fallback`, fix: 'add --fallback, or leave them out' });
       }
       return undefined;
+    }
+    const missing = (['pipeline', 'target'] as const).filter((name) => flags[name] === undefined);
+    if (missing.length > 0) {
+      throw new UserError({
+        message: `--fallback needs ${missing.map((name) => `--${name}`).join(' and ')}`,
+        fix: 'e.g. --fallback --pipeline pipelines/quickstart.yaml --target 0.95 (a target of the model folder\'s calibration.json)',
+      });
     }
     const share = (name: 'target' | 'shadow', value: string | undefined): number | undefined => {
       if (value === undefined) return undefined;
