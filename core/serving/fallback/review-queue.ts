@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { appendFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 
@@ -6,6 +7,11 @@ export const defaultReviewFileName = 'review-queue.jsonl';
 
 /** One line of the review file. */
 export interface ReviewRecord {
+  /**
+   * The first 16 hex digits of the input's SHA-256: the same text has the same id in every line and
+   * every server, so the `jsonl` dataset's `id_field: id` keys it stably (and a text asked twice is one example).
+   */
+  readonly id: string;
   /** `fallback`: the teacher answered because the student was unsure; `shadow-disagreement`: a shadowed student answer the teacher contradicted. */
   readonly kind: 'fallback' | 'shadow-disagreement';
   readonly time: string;
@@ -19,6 +25,11 @@ export interface ReviewRecord {
   readonly source: 'student' | 'teacher';
 }
 
+/** The review id of an input text (see {@link ReviewRecord.id}). */
+export function reviewId(input: string): string {
+  return createHash('sha256').update(input, 'utf8').digest('hex').slice(0, 16);
+}
+
 /**
  * Appends review records to a JSON Lines file, one `appendFileSync` per line so that lines of
  * concurrent requests never interleave and a crash loses at most the line being written.
@@ -28,8 +39,9 @@ export class ReviewQueue {
 
   constructor(readonly file: string) {}
 
-  /** Appends one record. */
-  append(record: ReviewRecord): void {
+  /** Appends one record (its id taken from its input). */
+  append(entry: Omit<ReviewRecord, 'id'>): void {
+    const record: ReviewRecord = { id: reviewId(entry.input), ...entry };
     if (!this.ready) {
       mkdirSync(path.dirname(this.file), { recursive: true });
       this.ready = true;
