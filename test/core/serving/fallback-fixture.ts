@@ -65,6 +65,8 @@ export interface FallbackPipelineFixture {
   readonly baseUrl: string;
   /** Retries after the first attempt (default 1). */
   readonly maxRetries?: number;
+  /** False turns the teacher cache off, so that every teacher-answered text reaches the server (default true). */
+  readonly cache?: boolean;
 }
 
 /**
@@ -104,6 +106,7 @@ trainer:
 prices:
   openai/gpt-4o-mini: { prompt: 1, completion: 2 }
 cache:
+  enabled: ${fixture.cache ?? true}
   path: ./cache/teacher-cache.sqlite
 output:
   directory: ./runs
