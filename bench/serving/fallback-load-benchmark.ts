@@ -52,7 +52,10 @@ export async function runFallbackLoadBenchmark(mode: BenchMode): Promise<{ setti
   const requests = mode === 'smoke' ? 100 : 2000;
   const concurrency = 8;
   const directory = mkdtempSync(path.join(os.tmpdir(), 'distill-bench-fallback-'));
-  const teacher = await startProviderServer('openai', () => ({ kind: 'answer', text: 'Answer: neutral, because the loopback teacher says so.' }));
+  const teacher = await startProviderServer('openai', () => ({
+    kind: 'answer',
+    text: 'Answer: neutral, because the loopback teacher says so.',
+  }));
   try {
     const student = await calibratedStudent(directory);
     const pipeline = await loadPipeline(writeFallbackPipeline({ directory, baseUrl: teacher.baseUrl, cache: false }));
@@ -65,10 +68,13 @@ export async function runFallbackLoadBenchmark(mode: BenchMode): Promise<{ setti
     });
     try {
       const texts = [...student.sure, ...student.unsure].map((each) => each.text);
-      const sources: ('student' | 'teacher' | 'error')[] = new Array(requests);
+      const sources = new Array<'student' | 'teacher' | 'error'>(requests);
       const run = await runConcurrently(requests, concurrency, async (index) => {
         try {
-          const response = await fetch(`${server.url}/predict`, { method: 'POST', body: JSON.stringify({ inputs: [texts[index % texts.length]] }) });
+          const response = await fetch(`${server.url}/predict`, {
+            method: 'POST',
+            body: JSON.stringify({ inputs: [texts[index % texts.length]] }),
+          });
           const body = (await response.json()) as { predictions?: FallbackPrediction[] };
           sources[index] = response.status === 200 && body.predictions?.[0] ? body.predictions[0].source : 'error';
         } catch {
@@ -83,7 +89,8 @@ export async function runFallbackLoadBenchmark(mode: BenchMode): Promise<{ setti
           concurrency,
           texts_per_request: 1,
           student: 'tiny trained T5 test fixture (test/core/inference/tiny-student-fixture.ts), fp32, 1 thread, label scoring of 3 labels',
-          teacher: 'loopback OpenAI server of the tests (test/support/provider-server.ts), in process, answering at once; official SDK; teacher cache off',
+          teacher:
+            'loopback OpenAI server of the tests (test/support/provider-server.ts), in process, answering at once; official SDK; teacher cache off',
           target: 0.9,
           threshold: round3(student.threshold),
           distinct_texts: texts.length,

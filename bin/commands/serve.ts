@@ -68,10 +68,18 @@ export default class ServeCommand extends BaseCommand {
         "Student first, teacher as fallback: below the threshold calibrated for --target (the model folder's calibration.json, from `distill calibrate`) the pipeline's teacher answers.",
       default: false,
     }),
-    pipeline: Flags.string({ description: "With --fallback: the pipeline whose teacher, prompt, parser, cache, limits and budget answer the rest." }),
+    pipeline: Flags.string({
+      description: 'With --fallback: the pipeline whose teacher, prompt, parser, cache, limits and budget answer the rest.',
+    }),
     target: Flags.string({ description: 'With --fallback: the agreement target whose calibrated threshold is served (e.g. 0.95).' }),
-    shadow: Flags.string({ description: 'With --fallback: share (0 to 1) of student answers also sent to the teacher after the response, for live agreement.' }),
-    'shadow-window': Flags.integer({ description: 'With --shadow: comparisons the live agreement is taken over.', min: 1, default: defaultShadowWindow }),
+    shadow: Flags.string({
+      description: 'With --fallback: share (0 to 1) of student answers also sent to the teacher after the response, for live agreement.',
+    }),
+    'shadow-window': Flags.integer({
+      description: 'With --shadow: comparisons the live agreement is taken over.',
+      min: 1,
+      default: defaultShadowWindow,
+    }),
     'on-teacher-failure': Flags.string({
       description: "With --fallback: what a failed teacher answers: error (502/503), or the student's answer marked fallback_failed.",
       options: ['error', 'student'],
@@ -92,7 +100,10 @@ export default class ServeCommand extends BaseCommand {
     if (!flags.fallback) {
       const given = fallbackOnly.filter((name) => flags[name] !== undefined);
       if (given.length > 0) {
-        throw new UserError({ message: `${given.map((name) => `--${name}`).join(', ')} only apply with --fallback`, fix: 'add --fallback, or leave them out' });
+        throw new UserError({
+          message: `${given.map((name) => `--${name}`).join(', ')} only apply with --fallback`,
+          fix: 'add --fallback, or leave them out',
+        });
       }
       return undefined;
     }
@@ -100,14 +111,17 @@ export default class ServeCommand extends BaseCommand {
     if (missing.length > 0) {
       throw new UserError({
         message: `--fallback needs ${missing.map((name) => `--${name}`).join(' and ')}`,
-        fix: 'e.g. --fallback --pipeline pipelines/quickstart.yaml --target 0.95 (a target of the model folder\'s calibration.json)',
+        fix: "e.g. --fallback --pipeline pipelines/quickstart.yaml --target 0.95 (a target of the model folder's calibration.json)",
       });
     }
     const share = (name: 'target' | 'shadow', value: string | undefined): number | undefined => {
       if (value === undefined) return undefined;
       const number = Number(value);
       if (value.trim() === '' || !(number >= 0 && number <= 1)) {
-        throw new UserError({ message: `--${name} must be a number from 0 to 1, got "${value}"`, fix: name === 'target' ? 'e.g. --target 0.95' : 'e.g. --shadow 0.05' });
+        throw new UserError({
+          message: `--${name} must be a number from 0 to 1, got "${value}"`,
+          fix: name === 'target' ? 'e.g. --target 0.95' : 'e.g. --shadow 0.05',
+        });
       }
       return number;
     };

@@ -142,7 +142,8 @@ function routeOf(context: ServerContext, request: IncomingMessage, url: URL | un
   }
   if (!url) return { status: 400, message: 'the request target is not a valid path; use GET /health or POST /predict' };
   if (url.pathname === '/health') return request.method === 'GET' ? 'health' : { status: 405, message: 'use GET /health' };
-  if (url.pathname === '/metrics' && context.metrics) return request.method === 'GET' ? 'metrics' : { status: 405, message: 'use GET /metrics' };
+  if (url.pathname === '/metrics' && context.metrics)
+    return request.method === 'GET' ? 'metrics' : { status: 405, message: 'use GET /metrics' };
   if (url.pathname !== '/predict') return { status: 404, message: `no route ${url.pathname}; use GET /health or POST /predict` };
   return request.method === 'POST' ? 'predict' : { status: 405, message: 'use POST /predict with a JSON body' };
 }

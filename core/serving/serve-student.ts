@@ -182,7 +182,10 @@ interface PreparedFallback {
 async function prepareFallback(model: string, options: ServeFallbackOptions): Promise<PreparedFallback> {
   const shadow = options.shadow ?? 0;
   if (!(shadow >= 0 && shadow <= 1)) {
-    throw new UserError({ message: `--shadow must be a share from 0 to 1, got ${shadow}`, fix: 'e.g. --shadow 0.05 sends 5% of student answers to the teacher too' });
+    throw new UserError({
+      message: `--shadow must be a share from 0 to 1, got ${shadow}`,
+      fix: 'e.g. --shadow 0.05 sends 5% of student answers to the teacher too',
+    });
   }
   const calibration = readCalibration(model);
   const { threshold } = thresholdFor(calibration, options.target);

@@ -68,7 +68,7 @@ export class FallbackRouter {
   async answer(texts: readonly string[], student: readonly Prediction[], arrival: number): Promise<FallbackPrediction[] | TeacherFailure> {
     const { threshold, teacher, metrics, review } = this.options;
     const confident = student.map((prediction) => (prediction.confidence ?? 0) >= threshold);
-    const asked = await Promise.all(texts.map((text, index) => (confident[index] ? null : teacher.ask(text))));
+    const asked = await Promise.all(texts.map((text, index) => (confident[index] ? Promise.resolve(null) : teacher.ask(text))));
     const answers: FallbackPrediction[] = [];
     let failure: TeacherFailure | undefined;
     for (const [index, text] of texts.entries()) {

@@ -74,7 +74,7 @@ export async function createFallbackTeacher(
       ? TeacherCache.open(resolveCachePath({ configuredPath: config.cache.path, baseDirectory: loaded.baseDirectory, environment }))
       : null;
   const price = findPrice(teacher, config.prices);
-  const budget = new TeachBudget(config.budget ?? {}, price, false);
+  const budget = new TeachBudget(config.budget, price, false);
   const { httpSettings, clock, events } = dependencies;
   const engine = new RequestEngine({
     teacher,
@@ -94,7 +94,9 @@ export async function createFallbackTeacher(
     events,
     // As the teach stage: the teacher's own timeout (an SDK's) fires first; the engine's is the backstop.
     timeoutMilliseconds:
-      teacher.timeoutMilliseconds !== undefined ? Math.max(httpSettings.timeoutMilliseconds, teacher.timeoutMilliseconds + 1000) : undefined,
+      teacher.timeoutMilliseconds !== undefined
+        ? Math.max(httpSettings.timeoutMilliseconds, teacher.timeoutMilliseconds + 1000)
+        : undefined,
     admitPaidRequest: () => budget.admit(),
     onPaidAnswer: ({ usage }) => {
       budget.pay(usage);
@@ -121,7 +123,10 @@ async function askTeacher(
   let outcome;
   try {
     // No signal to stop: a request sent is answered (bounded by the engine's timeout and retries).
-    outcome = await engine.request({ exampleId: example.id, split: example.split, messages: prompt.render(example) }, new AbortController().signal);
+    outcome = await engine.request(
+      { exampleId: example.id, split: example.split, messages: prompt.render(example) },
+      new AbortController().signal,
+    );
   } catch (error) {
     // A rejected key, an unknown model, refusals in a row: every request would fail alike.
     return { status: 'failed', reason: redact((error as Error).message), cause: 'failed' };

@@ -123,7 +123,8 @@ export class ServingMetrics {
       lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
     };
     family('distill_predictions_total', 'counter', 'Predictions answered, by who answered them (student or teacher).');
-    for (const source of ['student', 'teacher'] as const) lines.push(`distill_predictions_total{source="${source}"} ${this.answers[source]}`);
+    for (const source of ['student', 'teacher'] as const)
+      lines.push(`distill_predictions_total{source="${source}"} ${this.answers[source]}`);
     family('distill_prediction_latency_seconds', 'histogram', 'Time from a request arriving to its prediction being ready, by source.');
     for (const source of ['student', 'teacher'] as const) {
       const histogram = this.latency[source];
@@ -136,15 +137,28 @@ export class ServingMetrics {
       lines.push(`distill_prediction_latency_seconds_sum{source="${source}"} ${sample(histogram.sum)}`);
       lines.push(`distill_prediction_latency_seconds_count{source="${source}"} ${histogram.count}`);
     }
-    family('distill_teacher_failures_total', 'counter', 'Teacher requests that ended without an answer, by reason (failed after retries, budget spent).');
-    for (const reason of ['failed', 'budget']) lines.push(`distill_teacher_failures_total{reason="${reason}"} ${this.failures.get(reason) ?? 0}`);
-    family('distill_teacher_spend_dollars_total', 'counter', "Dollars paid to the teacher (the engine's usage at the price table's price).");
+    family(
+      'distill_teacher_failures_total',
+      'counter',
+      'Teacher requests that ended without an answer, by reason (failed after retries, budget spent).',
+    );
+    for (const reason of ['failed', 'budget'])
+      lines.push(`distill_teacher_failures_total{reason="${reason}"} ${this.failures.get(reason) ?? 0}`);
+    family(
+      'distill_teacher_spend_dollars_total',
+      'counter',
+      "Dollars paid to the teacher (the engine's usage at the price table's price).",
+    );
     lines.push(`distill_teacher_spend_dollars_total ${sample(this.spendDollars)}`);
     family('distill_teacher_tokens_total', 'counter', 'Tokens billed by the teacher, by kind.');
     lines.push(`distill_teacher_tokens_total{kind="prompt"} ${this.promptTokens}`);
     lines.push(`distill_teacher_tokens_total{kind="completion"} ${this.completionTokens}`);
     const shadow = this.shadowAgreement();
-    family('distill_shadow_comparisons_total', 'counter', 'Student answers also sent to the teacher (--shadow), by whether the teacher agreed.');
+    family(
+      'distill_shadow_comparisons_total',
+      'counter',
+      'Student answers also sent to the teacher (--shadow), by whether the teacher agreed.',
+    );
     lines.push(`distill_shadow_comparisons_total{agreed="true"} ${shadow.agreed}`);
     lines.push(`distill_shadow_comparisons_total{agreed="false"} ${shadow.compared - shadow.agreed}`);
     family('distill_shadow_agreement', 'gauge', `Agreement of the last ${this.windowSize} shadow comparisons (NaN before any).`);

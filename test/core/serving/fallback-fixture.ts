@@ -46,7 +46,10 @@ export async function calibratedStudent(directory: string): Promise<CalibratedSt
 }
 
 /** Writes `calibration.json` (format 1) with these threshold rows into a model folder. */
-export function writeCalibration(model: string, thresholds: readonly { target: number; threshold: number | null; expected_coverage: number }[]): void {
+export function writeCalibration(
+  model: string,
+  thresholds: readonly { target: number; threshold: number | null; expected_coverage: number }[],
+): void {
   const document = {
     format: 1,
     against: 'teacher',

@@ -70,7 +70,9 @@ function reviewLines(file: string): ReviewRecord[] {
     .map((line) => JSON.parse(line) as ReviewRecord);
 }
 
-const teacherSays = (label: string): ServerScript => () => ({ kind: 'answer', text: `Answer: ${label}, because the teacher read it so.` });
+const teacherSays =
+  (label: string): ServerScript =>
+  () => ({ kind: 'answer', text: `Answer: ${label}, because the teacher read it so.` });
 
 describe('distill serve --fallback against a loopback teacher', { skip: tinyStudentMissing() }, () => {
   test('texts below the threshold reach the teacher, those above never do; metrics and the review file match', async (context) => {
@@ -81,7 +83,12 @@ describe('distill serve --fallback against a loopback teacher', { skip: tinyStud
     assert.equal(status, 200);
     const predictions = body.predictions as FallbackPrediction[];
     for (const [index, sure] of student.sure.entries()) {
-      assert.deepEqual(predictions[index], { label: sure.label, source: 'student', confidence: sure.confidence, threshold: student.threshold });
+      assert.deepEqual(predictions[index], {
+        label: sure.label,
+        source: 'student',
+        confidence: sure.confidence,
+        threshold: student.threshold,
+      });
       assert.equal(teacher.countFor(promptOf(sure.text)), 0, 'a sure text never reaches the teacher');
     }
     for (const [offset, unsure] of student.unsure.entries()) {
@@ -113,14 +120,23 @@ describe('distill serve --fallback against a loopback teacher', { skip: tinyStud
     const review = reviewLines(server.fallback!.reviewFile);
     assert.equal(server.fallback!.reviewFile, path.join(student.model, 'review-queue.jsonl'));
     assert.deepEqual(
-      review.map((record) => [record.kind, record.input, record.student_label, record.student_confidence, record.teacher_label, record.source]),
+      review.map((record) => [
+        record.kind,
+        record.input,
+        record.student_label,
+        record.student_confidence,
+        record.teacher_label,
+        record.source,
+      ]),
       student.unsure.map((unsure) => ['fallback', unsure.text, unsure.label, unsure.confidence, 'contradiction', 'teacher']),
     );
     assert.ok(review.every((record) => record.teacher_rationale === 'the teacher read it so.' && !Number.isNaN(Date.parse(record.time))));
   });
 
   test('a teacher failing with 500s after its retries is a 502 naming the reason; the student is never silently used', async (context) => {
-    const { student, teacher, server } = await startFallback(context, () => ({ kind: 'error', fixture: 'openai-error-server' }), { maxRetries: 1 });
+    const { student, teacher, server } = await startFallback(context, () => ({ kind: 'error', fixture: 'openai-error-server' }), {
+      maxRetries: 1,
+    });
     const { status, body } = await predict(server, [student.unsure[0]!.text]);
     assert.equal(status, 502);
     const error = body.error as { status: number; message: string };

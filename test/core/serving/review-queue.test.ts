@@ -11,8 +11,22 @@ test('the review file reads back as training data through the jsonl dataset with
   const directory = temporaryDirectory(context);
   const queue = new ReviewQueue(path.join(directory, 'reviews', 'review-queue.jsonl'));
   const common = { time: '2026-12-06T12:00:00.000Z', student_confidence: 0.41, teacher_rationale: 'A person is a man.' };
-  queue.append({ ...common, kind: 'fallback', input: 'A man plays. </s> A person plays.', student_label: 'neutral', teacher_label: 'entailment', source: 'teacher' });
-  queue.append({ ...common, kind: 'shadow-disagreement', input: 'A dog runs. </s> A cat sleeps.', student_label: 'neutral', teacher_label: 'contradiction', source: 'student' });
+  queue.append({
+    ...common,
+    kind: 'fallback',
+    input: 'A man plays. </s> A person plays.',
+    student_label: 'neutral',
+    teacher_label: 'entailment',
+    source: 'teacher',
+  });
+  queue.append({
+    ...common,
+    kind: 'shadow-disagreement',
+    input: 'A dog runs. </s> A cat sleeps.',
+    student_label: 'neutral',
+    teacher_label: 'contradiction',
+    source: 'student',
+  });
   const lines = readFileSync(queue.file, 'utf8').trim().split('\n');
   assert.equal(lines.length, 2);
   assert.equal((JSON.parse(lines[0]!) as { id: string }).id, reviewId('A man plays. </s> A person plays.'));
@@ -33,8 +47,18 @@ test('the review file reads back as training data through the jsonl dataset with
   assert.deepEqual(
     examples.map((example) => [example.id, example.fields, example.goldLabel, dataset.studentInput(example)]),
     [
-      [`train/${reviewId('A man plays. </s> A person plays.')}`, { input: 'A man plays. </s> A person plays.' }, 'entailment', 'A man plays. </s> A person plays.'],
-      [`train/${reviewId('A dog runs. </s> A cat sleeps.')}`, { input: 'A dog runs. </s> A cat sleeps.' }, 'contradiction', 'A dog runs. </s> A cat sleeps.'],
+      [
+        `train/${reviewId('A man plays. </s> A person plays.')}`,
+        { input: 'A man plays. </s> A person plays.' },
+        'entailment',
+        'A man plays. </s> A person plays.',
+      ],
+      [
+        `train/${reviewId('A dog runs. </s> A cat sleeps.')}`,
+        { input: 'A dog runs. </s> A cat sleeps.' },
+        'contradiction',
+        'A dog runs. </s> A cat sleeps.',
+      ],
     ],
   );
 });
