@@ -70,6 +70,8 @@ export interface FallbackPipelineFixture {
   readonly maxRetries?: number;
   /** False turns the teacher cache off, so that every teacher-answered text reaches the server (default true). */
   readonly cache?: boolean;
+  /** The pipeline's `budget.max_requests` (default: none). */
+  readonly maxRequests?: number;
 }
 
 /**
@@ -108,7 +110,7 @@ trainer:
   use: torch
 prices:
   openai/gpt-4o-mini: { prompt: 1, completion: 2 }
-cache:
+${fixture.maxRequests !== undefined ? `budget:\n  max_requests: ${fixture.maxRequests}\n` : ''}cache:
   enabled: ${fixture.cache ?? true}
   path: ./cache/teacher-cache.sqlite
 output:

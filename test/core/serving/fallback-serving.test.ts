@@ -26,18 +26,20 @@ interface FallbackSetup {
 async function startFallback(
   context: TestContext,
   script: ServerScript,
-  options: Partial<Omit<ServeFallbackOptions, 'pipeline'>> & { maxRetries?: number } = {},
+  options: Partial<Omit<ServeFallbackOptions, 'pipeline'>> & { maxRetries?: number; maxRequests?: number; token?: string } = {},
 ): Promise<FallbackSetup> {
   const directory = temporaryDirectory(context, 'distill-fallback-');
   const student = await calibratedStudent(directory);
   const teacher = await startProviderServer('openai', script);
   context.after(() => teacher.close());
-  const pipeline = await loadPipeline(writeFallbackPipeline({ directory, baseUrl: teacher.baseUrl, maxRetries: options.maxRetries }));
+  const { maxRetries, maxRequests, token, ...fallback } = options;
+  const pipeline = await loadPipeline(writeFallbackPipeline({ directory, baseUrl: teacher.baseUrl, maxRetries, maxRequests }));
   const warnings: string[] = [];
   const server = await serveStudent({
     model: student.model,
     port: 0,
-    fallback: { pipeline, target: 0.9, warn: (line) => warnings.push(line), ...options },
+    token,
+    fallback: { pipeline, target: 0.9, warn: (line) => warnings.push(line), ...fallback },
   });
   context.after(() => server.close());
   return { student, teacher, server, warnings };
@@ -166,6 +168,27 @@ describe('distill serve --fallback against a loopback teacher', { skip: tinyStud
     const metrics = await metricsOf(server);
     assert.equal(metric(metrics, 'distill_teacher_failures_total{reason="failed"}'), 1);
     assert.equal(metric(metrics, 'distill_predictions_total{source="student"}'), 2);
+  });
+
+  test("a spent budget (the pipeline's max_requests) is a 503; /metrics needs the bearer token like every route", async (context) => {
+    const token = 'fallback-metrics-token';
+    const { student, teacher, server } = await startFallback(context, teacherSays('neutral'), { maxRequests: 1, token });
+    assert.ok(student.unsure.length >= 2, 'two texts below the threshold');
+    const post = (text: string) =>
+      fetch(`${server.url}/predict`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}` },
+        body: JSON.stringify({ inputs: [text] }),
+      });
+    assert.equal((await post(student.unsure[0]!.text)).status, 200);
+    const spent = await post(student.unsure[1]!.text);
+    assert.equal(spent.status, 503);
+    assert.match(((await spent.json()) as { error: { message: string } }).error.message, /budget is spent/);
+    assert.equal(teacher.requests.length, 1);
+    assert.equal((await fetch(`${server.url}/metrics`)).status, 401);
+    const metrics = await fetch(`${server.url}/metrics`, { headers: { authorization: `Bearer ${token}` } });
+    assert.equal(metrics.status, 200);
+    assert.equal(metric(await metrics.text(), 'distill_teacher_failures_total{reason="budget"}'), 1);
   });
 
   test('--shadow 1 sends every student answer to the teacher after the response; disagreements go to review and below-target agreement is logged', async (context) => {
