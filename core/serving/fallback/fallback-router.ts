@@ -126,7 +126,10 @@ export class FallbackRouter {
     if (shadow <= 0) return;
     for (const [index, answer] of answers.entries()) {
       if (answer.source !== 'student' || answer.fallback_failed || this.random() >= shadow) continue;
-      const running = this.compare(texts[index]!, answer).finally(() => this.shadows.delete(running));
+      const running = this.compare(texts[index]!, answer)
+        // Nobody awaits a shadow: a failure (the review file's disk full) is said, never left unhandled.
+        .catch((error: unknown) => this.options.warn(`warning: a shadow comparison failed: ${(error as Error).message}`))
+        .finally(() => this.shadows.delete(running));
       this.shadows.add(running);
     }
   }
