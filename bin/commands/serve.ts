@@ -20,11 +20,12 @@ interface FallbackFlags {
 /** `distill serve`: the student behind a small JSON HTTP API. */
 export default class ServeCommand extends BaseCommand {
   static override summary = 'Serve an exported student over HTTP: GET /health, POST /predict {inputs, explain?}.';
-  static override description = `Every request needs "Authorization: Bearer <token>" when a token is set (--token or ${serveTokenVariable}); a host other than loopback requires one. One access-log line per request goes to stderr. See docs/serving.md for the API and its limits.`;
+  static override description = `Every request needs "Authorization: Bearer <token>" when a token is set (--token or ${serveTokenVariable}); a host other than loopback requires one. One access-log line per request goes to stderr. With --fallback the student answers where its calibrated confidence clears --target's threshold and the pipeline's teacher the rest, with GET /metrics (Prometheus) and a review queue. See docs/serving.md for the API and its limits.`;
   static override examples = [
     '<%= config.bin %> serve --model pipelines/runs/quickstart/model --port 8080',
     'curl -s localhost:8080/predict -d \'{"inputs": ["A man plays. </s> A person plays."]}\'',
     `${serveTokenVariable}=$(openssl rand -hex 32) <%= config.bin %> serve --model pipelines/runs/quickstart/model --host 0.0.0.0 --log-format json`,
+    '<%= config.bin %> serve --model pipelines/runs/quickstart/model --fallback --pipeline pipelines/quickstart.yaml --target 0.95 --shadow 0.05',
   ];
   static override flags = {
     model: Flags.string({ description: 'Exported student folder (written by `distill export`).', required: true }),
