@@ -158,6 +158,7 @@ export async function serveStudent(request: ServeStudentRequest): Promise<Runnin
       if (fallback) {
         await fallback.router.whenShadowsDone();
         fallback.teacher.close();
+        fallback.review.close();
       }
     },
   };

@@ -1,6 +1,7 @@
-import { readFileSync, statSync } from 'node:fs';
+import { lstatSync } from 'node:fs';
 import path from 'node:path';
 import { UserError } from '../../errors/user-error.js';
+import { readTextFileNoFollow } from '../../files/no-follow-files.js';
 
 /** Name of the calibration file `distill calibrate` writes into an exported model folder. */
 export const calibrationFileName = 'calibration.json';
@@ -39,7 +40,7 @@ export function readCalibration(modelDirectory: string): Calibration {
   const recalibrate = `run \`distill calibrate ${modelDirectory}\` to write it`;
   let size: number;
   try {
-    size = statSync(file).size;
+    size = lstatSync(file).size;
   } catch {
     throw new UserError({
       message: `--fallback needs ${file}, and the model folder has no ${calibrationFileName}: without calibrated thresholds there is no telling when the student is sure enough`,
@@ -49,9 +50,11 @@ export function readCalibration(modelDirectory: string): Calibration {
   if (size > maxCalibrationBytes) {
     throw new UserError({ message: `${file} is ${size} bytes; a calibration file is at most ${maxCalibrationBytes}`, fix: recalibrate });
   }
+  // A link is refused (with its own message), as every file the project reads from a run folder.
+  const text = readTextFileNoFollow(file);
   let document: unknown;
   try {
-    document = JSON.parse(readFileSync(file, 'utf8'));
+    document = JSON.parse(text);
   } catch (error) {
     throw new UserError({ message: `${file} is not valid JSON: ${(error as Error).message}`, fix: recalibrate });
   }

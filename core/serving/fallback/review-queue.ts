@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
-import { appendFileSync, mkdirSync } from 'node:fs';
-import path from 'node:path';
+import { NoFollowAppender } from '../../files/no-follow-files.js';
 
 /** Name of the review file when `--review-file` is not given: beside the calibration, in the model folder. */
 export const defaultReviewFileName = 'review-queue.jsonl';
@@ -31,21 +30,25 @@ export function reviewId(input: string): string {
 }
 
 /**
- * Appends review records to a JSON Lines file, one `appendFileSync` per line so that lines of
- * concurrent requests never interleave and a crash loses at most the line being written.
+ * Appends review records to a JSON Lines file, never through a link (the project's appender: one
+ * `write` per line, so lines of concurrent requests never interleave and a crash loses at most the
+ * line being written; registered secrets redacted). The file is opened on the first record.
  */
 export class ReviewQueue {
-  private ready = false;
+  private readonly appender: NoFollowAppender;
 
-  constructor(readonly file: string) {}
+  constructor(readonly file: string) {
+    this.appender = new NoFollowAppender(file);
+  }
 
   /** Appends one record (its id taken from its input). */
   append(entry: Omit<ReviewRecord, 'id'>): void {
     const record: ReviewRecord = { id: reviewId(entry.input), ...entry };
-    if (!this.ready) {
-      mkdirSync(path.dirname(this.file), { recursive: true });
-      this.ready = true;
-    }
-    appendFileSync(this.file, JSON.stringify(record) + '\n');
+    this.appender.append(JSON.stringify(record) + '\n');
+  }
+
+  /** Closes the file. */
+  close(): void {
+    this.appender.close();
   }
 }
