@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { benchResultFile, readBenchResult, type BenchResult } from './support/result-file.js';
 import { repositoryRoot, resultsDirectory } from './support/bench-paths.js';
 import { formatNumber, markdownTable } from './support/markdown-table.js';
+import type { FallbackLoadResults, FallbackLoadSettings } from './serving/fallback-load-benchmark.js';
 
 // The result shapes, as far as the tables read them (the benches' own types are richer).
 interface ModelCost {
@@ -938,6 +939,41 @@ ${markdownTable(
 )}`;
 }
 
+function serveFallbackSection(): string {
+  const result = readResult<FallbackLoadResults>('serve-fallback');
+  const heading = '## Fallback serving under load (issue 17)';
+  if (!result) return `${heading}\n\nNot run yet: \`npm run bench -- --only serve-fallback\`.`;
+  const settings = result.settings as unknown as FallbackLoadSettings;
+  const { results } = result;
+  const row = (name: string, requests: number, latency: { p50_ms: number; p99_ms: number; mean_ms: number }) => [
+    name,
+    formatNumber(requests),
+    formatNumber(latency.p50_ms, 2),
+    formatNumber(latency.p99_ms, 2),
+    formatNumber(latency.mean_ms, 2),
+  ];
+  return `${heading}
+
+${provenance(result)}
+
+\`distill serve --fallback\` (through \`serveStudent\`) with ${settings.student}; teacher: ${settings.teacher}. Target
+${settings.target}, threshold ${settings.threshold} (the median confidence of the ${settings.distinct_texts} texts, so about
+half go to the teacher). ${formatNumber(settings.requests)} requests of ${settings.texts_per_request} text from
+${settings.concurrency} clients at once, in the same process. **${formatNumber(results.requests_per_second, 1)} requests/s,
+${results.errors} errors**; the teacher received ${formatNumber(results.teacher_requests_received)} requests, and the
+server's \`/metrics\` counted ${formatNumber(results.metrics_predictions.student)} student and
+${formatNumber(results.metrics_predictions.teacher)} teacher predictions.
+
+${markdownTable(
+  ['source', 'requests', 'p50 ms', 'p99 ms', 'mean ms'],
+  [
+    row('student', results.by_source.student.requests, results.by_source.student.latency),
+    row('teacher', results.by_source.teacher.requests, results.by_source.teacher.latency),
+    row('all', settings.requests, results.latency),
+  ],
+)}`;
+}
+
 /** Notes a person wrote about the last runs (`bench/results/run-notes.md`), shown under the introduction. */
 function runNotes(): string {
   const file = path.join(resultsDirectory, 'run-notes.md');
@@ -954,7 +990,7 @@ export function renderBenchmarksMarkdown(): string {
 Every figure below was measured by \`npm run bench\` (quick mode) or \`npm run bench:full\` and is rendered from
 the JSON files in \`bench/results/\` (\`<bench>.full.json\` where the full grid was run, else \`<bench>.json\`) by \`bench/render-benchmarks-markdown.ts\`; the only hand-written part, the run notes, is marked as such.
 Each section names the run, the machine, its load, and the JSON behind it. Re-run a single bench with
-\`npm run bench -- --only <offline-students|teacher-cost|teacher-engine|teacher-batch|trainer-throughput|student-inference|student-quality|pretrained-quality|pretrained-throughput|pretrained-inference>\`; \`-- --smoke\` checks the benches run in seconds
+\`npm run bench -- --only <offline-students|teacher-cost|teacher-engine|teacher-batch|serve-fallback|trainer-throughput|student-inference|student-quality|pretrained-quality|pretrained-throughput|pretrained-inference>\`; \`-- --smoke\` checks the benches run in seconds
 (its numbers mean nothing).
 ${runNotes()}
 ${offlineStudentsSection()}
@@ -964,6 +1000,8 @@ ${teacherCostSection()}
 ${teacherEngineSection()}
 
 ${teacherBatchSection()}
+
+${serveFallbackSection()}
 
 ${trainerSection()}
 

@@ -58,6 +58,12 @@ const benches: readonly Bench[] = [
     run: async ({ mode }) => (await import('./teacher/teacher-batch-benchmark.js')).runTeacherBatchBenchmark(mode),
   },
   {
+    name: 'serve-fallback',
+    measures:
+      '`distill serve --fallback` under a bounded load on loopback: the tiny test student, a loopback OpenAI teacher for the texts below the calibrated threshold; requests/s, p50/p99 by source, errors.',
+    run: async ({ mode }) => (await import('./serving/fallback-load-benchmark.js')).runFallbackLoadBenchmark(mode),
+  },
+  {
     name: 'trainer-throughput',
     measures:
       'The torch trainer worker against a Hugging Face Seq2SeqTrainer reference of the task-prefix loop: steps/s, tokens/s, GFLOP/s against a measured matmul peak, peak memory.',

@@ -57,7 +57,16 @@ export type { StudentPrecision } from './inference/student-folder.js';
 export { evaluateStudent, type EvaluateStudentRequest, type EvaluationReport } from './inference/evaluate-student.js';
 export type { EvaluationSource } from './inference/evaluation-examples.js';
 export type { Score } from './inference/score-predictions.js';
-export { serveStudent, serveTokenVariable, type ServeStudentRequest, type RunningServer } from './serving/serve-student.js';
+export {
+  serveStudent,
+  serveTokenVariable,
+  defaultShadowWindow,
+  type ServeStudentRequest,
+  type ServeFallbackOptions,
+  type RunningServer,
+} from './serving/serve-student.js';
+export type { FallbackPrediction, TeacherFailurePolicy } from './serving/fallback/fallback-router.js';
+export type { ReviewRecord } from './serving/fallback/review-queue.js';
 export type { PredictionServerLimits } from './serving/serving-limits.js';
 export type { RequestLimits } from './serving/parse-predict-request.js';
 export type { AccessLogFormat, AccessLogOptions } from './serving/access-log.js';

@@ -1,9 +1,11 @@
 import { createServer, STATUS_CODES, type IncomingMessage, type OutgoingHttpHeaders, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
+import { performance } from 'node:perf_hooks';
 import type { Student } from '../inference/load-student.js';
 import type { AccessLogSink } from './access-log.js';
 import { createBearerTokenCheck, type BearerTokenCheck } from './bearer-token.js';
 import { Exchange } from './exchange.js';
+import type { FallbackRouter } from './fallback/fallback-router.js';
 import { isRequestProblem, parsePredictRequest, type PredictRequestBody, type RequestProblem } from './parse-predict-request.js';
 import { PredictionQueue, type PredictionQueueStatistics } from './prediction-queue.js';
 import { readRequestBody } from './read-request-body.js';
@@ -17,6 +19,10 @@ export interface PredictionServerOptions {
   readonly token?: string;
   /** Receives one entry per request (and per connection refused before its request). */
   readonly accessLog?: AccessLogSink;
+  /** Student first, teacher as fallback (`distill serve --fallback`): the router and the labels the student scores. */
+  readonly fallback?: { readonly router: FallbackRouter; readonly labels: readonly string[] };
+  /** The `GET /metrics` text (Prometheus exposition format); without it the route is 404. */
+  readonly metrics?: () => string;
 }
 
 /** The HTTP server (not yet listening) and the counters of its prediction queue; plain functions, to be taken out. */
@@ -34,6 +40,8 @@ interface ServerContext {
   readonly limits: PredictionServerLimits;
   readonly precision: Student['precision'];
   readonly checkToken: BearerTokenCheck | undefined;
+  readonly fallback: PredictionServerOptions['fallback'];
+  readonly metrics: PredictionServerOptions['metrics'];
 }
 
 // How much later than the headers and body deadlines Node's own request deadline falls: it is only a
@@ -43,7 +51,10 @@ const backstopMilliseconds = 5_000;
 /**
  * The JSON API of `distill serve`:
  * - `GET /health` → `{status: "ok", precision}` (no paths: the model's location is nobody's business)
- * - `POST /predict` `{inputs: string[], explain?: boolean}` → `{predictions: [{label, rationale?}]}`
+ * - `POST /predict` `{inputs: string[], explain?: boolean}` → `{predictions: [{label, rationale?}]}`;
+ *   with a fallback, each prediction also says its `source`, `confidence` and `threshold`, and a
+ *   teacher that fails is a 502 (503 for a spent budget) unless the policy sends the student's answer
+ * - `GET /metrics` (with a fallback) → the Prometheus text exposition format
  *
  * Every refusal is a JSON `{error: {status, message}}`: 401 without the right bearer token (when one
  * is set), 400 for bad JSON or wrong fields, 408 for a body that does not arrive in time, 413 for a
@@ -58,6 +69,8 @@ export function createPredictionServer(student: Student, options: PredictionServ
     limits,
     precision: student.precision,
     checkToken: options.token === undefined ? undefined : createBearerTokenCheck(options.token),
+    fallback: options.fallback,
+    metrics: options.metrics,
   };
   const accessLog = options.accessLog ?? (() => undefined);
   // The exchange in progress on each connection, for errors Node reports on the connection alone.
@@ -114,7 +127,7 @@ interface Refusal {
 }
 
 /** Where a request goes by its token, path and method, before its body is read. */
-function routeOf(context: ServerContext, request: IncomingMessage, url: URL | undefined): 'health' | 'predict' | Refusal {
+function routeOf(context: ServerContext, request: IncomingMessage, url: URL | undefined): 'health' | 'metrics' | 'predict' | Refusal {
   // Before anything else, so that a client without the token learns nothing, not even the routes.
   if (context.checkToken) {
     const check = context.checkToken(request.headers.authorization);
@@ -129,6 +142,8 @@ function routeOf(context: ServerContext, request: IncomingMessage, url: URL | un
   }
   if (!url) return { status: 400, message: 'the request target is not a valid path; use GET /health or POST /predict' };
   if (url.pathname === '/health') return request.method === 'GET' ? 'health' : { status: 405, message: 'use GET /health' };
+  if (url.pathname === '/metrics' && context.metrics)
+    return request.method === 'GET' ? 'metrics' : { status: 405, message: 'use GET /metrics' };
   if (url.pathname !== '/predict') return { status: 404, message: `no route ${url.pathname}; use GET /health or POST /predict` };
   return request.method === 'POST' ? 'predict' : { status: 405, message: 'use POST /predict with a JSON body' };
 }
@@ -139,6 +154,7 @@ async function handle(context: ServerContext, exchange: Exchange): Promise<void>
   if (url) exchange.path = url.pathname;
   const route = routeOf(context, request, url);
   if (route === 'health') exchange.send(200, { status: 'ok', precision: context.precision });
+  else if (route === 'metrics') sendMetrics(exchange, context.metrics!());
   else if (route === 'predict') await handlePrediction(context, exchange);
   else exchange.refuse(route.status, route.message, route.headers);
 }
@@ -146,6 +162,7 @@ async function handle(context: ServerContext, exchange: Exchange): Promise<void>
 /** `POST /predict`: room in the queue, the body, its JSON, then the prediction in turn. */
 async function handlePrediction(context: ServerContext, exchange: Exchange): Promise<void> {
   const { request, response } = exchange;
+  const arrival = performance.now();
   // A full queue refuses at once, before the client spends time sending a body that cannot be served.
   const full = context.queue.refuseIfFull();
   if (full) {
@@ -176,11 +193,34 @@ async function handlePrediction(context: ServerContext, exchange: Exchange): Pro
     exchange.refuse(predictRequest.status, predictRequest.message);
     return;
   }
-  const result = await context.queue.predict(predictRequest.inputs, { explain: predictRequest.explain }, exchange.clientGone);
+  const { fallback } = context;
+  const predictOptions = fallback
+    ? { explain: predictRequest.explain, scoreLabels: true, labels: fallback.labels }
+    : { explain: predictRequest.explain };
+  const result = await context.queue.predict(predictRequest.inputs, predictOptions, exchange.clientGone);
   if (result.kind === 'queue-full') refuseQueueFull(exchange, result.retryAfterSeconds);
   else if (result.kind === 'cancelled') exchange.outcome = 'cancelled-while-queued';
   else if (exchange.clientGone.aborted) exchange.outcome = 'client-gone-during-prediction';
-  else exchange.send(200, { predictions: result.predictions });
+  else if (!fallback) exchange.send(200, { predictions: result.predictions });
+  else {
+    const answers = await fallback.router.answer(predictRequest.inputs, result.predictions, arrival);
+    if (!Array.isArray(answers)) {
+      exchange.refuse(answers.status, `the student was not sure enough and the teacher could not answer: ${answers.reason}`);
+      return;
+    }
+    exchange.send(200, { predictions: answers });
+    // After the response: the shadow requests never delay it.
+    fallback.router.shadow(predictRequest.inputs, answers);
+  }
+}
+
+/** `GET /metrics`: the text exposition format's content type, not JSON. */
+function sendMetrics(exchange: Exchange, text: string): void {
+  exchange.response.writeHead(200, {
+    'content-type': 'text/plain; version=0.0.4; charset=utf-8',
+    'content-length': Buffer.byteLength(text),
+  });
+  exchange.response.end(text);
 }
 
 /** The prediction request a body holds, or the 400 problem with it (not JSON, or not the request's shape). */

@@ -1,8 +1,15 @@
 import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import type { LoadedPipeline } from '../config/load-pipeline.js';
 import { UserError } from '../errors/user-error.js';
 import { loadStudent, type LoadStudentOptions } from '../inference/load-student.js';
 import { createAccessLog, type AccessLogOptions } from './access-log.js';
 import { bearerTokenPattern } from './bearer-token.js';
+import { readCalibration, thresholdFor } from './fallback/calibration-file.js';
+import { FallbackRouter, type TeacherFailurePolicy } from './fallback/fallback-router.js';
+import { createFallbackTeacher, type FallbackTeacher } from './fallback/fallback-teacher.js';
+import { defaultReviewFileName, ReviewQueue } from './fallback/review-queue.js';
+import { ServingMetrics } from './fallback/serving-metrics.js';
 import { isLoopbackHost } from './loopback-host.js';
 import type { PredictionQueueStatistics } from './prediction-queue.js';
 import { createPredictionServer } from './prediction-server.js';
@@ -10,6 +17,31 @@ import type { PredictionServerLimits } from './serving-limits.js';
 
 /** The environment variable a bearer token is read from when none is passed. */
 export const serveTokenVariable = 'DISTILL_SERVE_TOKEN';
+
+/** Shadow comparisons the live agreement is taken over, by default. */
+export const defaultShadowWindow = 200;
+
+/** Student first, teacher as fallback (`distill serve --fallback`). */
+export interface ServeFallbackOptions {
+  /** The pipeline whose teacher, prompt, parser, cache, limits and budget answer what the student is unsure of. */
+  readonly pipeline: LoadedPipeline;
+  /** The agreement target: its threshold is read from the model folder's `calibration.json`. */
+  readonly target: number;
+  /** `error` (default): a failed teacher is a 502/503; `student`: the student's answer, marked `fallback_failed`. */
+  readonly onTeacherFailure?: TeacherFailurePolicy;
+  /** Share (0 to 1, default 0) of student answers also asked of the teacher after the response. */
+  readonly shadow?: number;
+  /** Shadow comparisons the live agreement is taken over (default {@link defaultShadowWindow}). */
+  readonly shadowWindow?: number;
+  /** The review queue's JSON Lines file (default `review-queue.jsonl` in the model folder). */
+  readonly reviewFile?: string;
+  /** Where warnings go (default stderr). */
+  readonly warn?: (line: string) => void;
+  /** Environment the teacher plugin reads (default `process.env`). */
+  readonly environment?: Readonly<Record<string, string | undefined>>;
+  /** Source of the shadow draws (tests fix it). */
+  readonly random?: () => number;
+}
 
 /** What `distill serve` starts. */
 export interface ServeStudentRequest {
@@ -29,6 +61,8 @@ export interface ServeStudentRequest {
   readonly limits?: Partial<PredictionServerLimits>;
   /** One line per request (left out: no access log). */
   readonly accessLog?: AccessLogOptions;
+  /** Student first, teacher as fallback; left out, the student answers everything. */
+  readonly fallback?: ServeFallbackOptions;
 }
 
 /** A running server. */
@@ -40,6 +74,10 @@ export interface RunningServer {
   readonly requiresToken: boolean;
   /** Counters of the prediction queue: started, finished, waiting, dropped for clients that left, refused. */
   statistics(): PredictionQueueStatistics;
+  /** With a fallback: the threshold served, and the review file's path. */
+  readonly fallback?: { readonly threshold: number; readonly target: number; readonly reviewFile: string };
+  /** With a fallback: resolves once every shadow request sent so far has ended. */
+  whenShadowsDone(): Promise<void>;
   /** Stops listening, drops the connections, lets a running prediction finish, then releases the model. */
   close(): Promise<void>;
 }
@@ -71,11 +109,21 @@ function resolveToken(request: ServeStudentRequest, host: string): string | unde
 export async function serveStudent(request: ServeStudentRequest): Promise<RunningServer> {
   const host = request.host ?? '127.0.0.1';
   const token = resolveToken(request, host);
-  const student = await loadStudent(request.model, request.student);
+  // The calibration is checked before the model or the teacher is loaded: a missing one is the likeliest mistake.
+  const fallback = request.fallback ? await prepareFallback(request.model, request.fallback) : undefined;
+  let student;
+  try {
+    student = await loadStudent(request.model, request.student);
+  } catch (error) {
+    fallback?.teacher.close();
+    throw error;
+  }
   const { server, statistics, whenIdle } = createPredictionServer(student, {
     limits: request.limits,
     token,
     accessLog: request.accessLog ? createAccessLog(request.accessLog) : undefined,
+    fallback: fallback ? { router: fallback.router, labels: fallback.labels } : undefined,
+    metrics: fallback ? () => fallback.metrics.render() : undefined,
   });
   try {
     await new Promise<void>((resolve, reject) => {
@@ -84,6 +132,7 @@ export async function serveStudent(request: ServeStudentRequest): Promise<Runnin
     });
   } catch (error) {
     await student.close();
+    fallback?.teacher.close();
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'EADDRINUSE' || code === 'EACCES' || code === 'EADDRNOTAVAIL') {
       throw new UserError({ message: `cannot listen on ${host}:${request.port ?? 8080} (${code})`, fix: 'pick another --port or --host' });
@@ -96,6 +145,8 @@ export async function serveStudent(request: ServeStudentRequest): Promise<Runnin
     port,
     requiresToken: token !== undefined,
     statistics,
+    ...(fallback ? { fallback: { threshold: fallback.threshold, target: fallback.target, reviewFile: fallback.review.file } } : {}),
+    whenShadowsDone: async () => fallback?.router.whenShadowsDone(),
     async close() {
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       // Idle keep-alive connections would hold close() open until they time out.
@@ -104,6 +155,67 @@ export async function serveStudent(request: ServeStudentRequest): Promise<Runnin
       // onnxruntime must not be released under a run in progress.
       await whenIdle();
       await student.close();
+      if (fallback) {
+        await fallback.router.whenShadowsDone();
+        fallback.teacher.close();
+        fallback.review.close();
+      }
     },
   };
+}
+
+/** Everything fallback serving runs with, made before anything listens. */
+interface PreparedFallback {
+  readonly router: FallbackRouter;
+  readonly teacher: FallbackTeacher;
+  readonly metrics: ServingMetrics;
+  readonly review: ReviewQueue;
+  readonly labels: readonly string[];
+  readonly threshold: number;
+  readonly target: number;
+}
+
+/**
+ * Reads the calibration and its threshold for the target, then makes the pipeline's teacher; each
+ * mistake (no calibration, an unreachable target, a bad shadow share, an open-answer task) is a
+ * {@link UserError} before the model is loaded.
+ */
+async function prepareFallback(model: string, options: ServeFallbackOptions): Promise<PreparedFallback> {
+  const shadow = options.shadow ?? 0;
+  if (!(shadow >= 0 && shadow <= 1)) {
+    throw new UserError({
+      message: `--shadow must be a share from 0 to 1, got ${shadow}`,
+      fix: 'e.g. --shadow 0.05 sends 5% of student answers to the teacher too',
+    });
+  }
+  const calibration = readCalibration(model);
+  const { threshold } = thresholdFor(calibration, options.target);
+  if (calibration.confidence !== 'label-probability') {
+    throw new UserError({
+      message: `${calibration.file} calibrates ${calibration.confidence} (open answers); fallback serving scores closed label sets only`,
+      fix: 'serve a student of a task with a closed label set, or without --fallback',
+    });
+  }
+  const metrics = new ServingMetrics(options.target, options.shadowWindow ?? defaultShadowWindow);
+  const teacher = await createFallbackTeacher(options.pipeline, metrics, options.environment);
+  if (!teacher.labels || teacher.labels.length === 0) {
+    teacher.close();
+    throw new UserError({
+      message: "fallback serving scores the student's labels, and the pipeline's dataset has no closed label set",
+      pointer: '/dataset',
+      fix: 'use the pipeline the student was trained with (a classification dataset)',
+    });
+  }
+  const review = new ReviewQueue(options.reviewFile ?? path.join(model, defaultReviewFileName));
+  const router = new FallbackRouter({
+    teacher,
+    threshold,
+    metrics,
+    review,
+    onTeacherFailure: options.onTeacherFailure ?? 'error',
+    shadow,
+    warn: options.warn ?? ((line) => process.stderr.write(line + '\n')),
+    random: options.random,
+  });
+  return { router, teacher, metrics, review, labels: teacher.labels, threshold, target: options.target };
 }
