@@ -66,6 +66,19 @@ export {
   type RunningServer,
 } from './serving/serve-student.js';
 export type { FallbackPrediction, TeacherFailurePolicy } from './serving/fallback/fallback-router.js';
+// Calibration: the thresholds at which the student answers alone (`distill calibrate`).
+export { calibrateModel, type CalibrateRequest, type CalibrateResult } from './calibration/calibrate-model.js';
+export type { OperatingPoint } from './calibration/thresholds.js';
+export type { CalibrationSummary } from './report/calibration-report.js';
+export type { AnswerSource } from './serving/fallback/serving-metrics.js';
+export {
+  readCalibrationFile,
+  type CalibrationFile,
+  type CalibrationReference,
+  type ConfidenceKind,
+  type StoredTestPoint,
+  type StoredThreshold,
+} from './calibration/calibration-file.js';
 export type { ReviewRecord } from './serving/fallback/review-queue.js';
 export type { PredictionServerLimits } from './serving/serving-limits.js';
 export type { RequestLimits } from './serving/parse-predict-request.js';

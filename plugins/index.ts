@@ -11,6 +11,11 @@ import {
   type EvaluateStudentRequest,
   type EvaluationReport,
 } from '../core/inference/evaluate-student.js';
+import {
+  calibrateModel as calibrateWithRegistry,
+  type CalibrateRequest,
+  type CalibrateResult,
+} from '../core/calibration/calibrate-model.js';
 import type { PluginRegistry } from '../core/plugins/plugin-registry.js';
 import { dryRunPipeline as dryRunWithRegistry, type DryRun } from '../core/runner/dry-run.js';
 import type { PipelineSource } from '../core/runner/pipeline-to-run.js';
@@ -50,4 +55,12 @@ export type LibraryEvaluateRequest = Omit<EvaluateStudentRequest, 'registry'> & 
 /** `distill eval`: scores an exported student with the built-in plugins (or `request.registry`'s). */
 export function evaluateStudent(request: LibraryEvaluateRequest): Promise<EvaluationReport> {
   return evaluateWithRegistry({ ...request, registry: request.registry ?? builtinRegistry() });
+}
+
+/** Options of the library's {@link calibrateModel}: core's, with the registry optional. */
+export type LibraryCalibrateRequest = Omit<CalibrateRequest, 'registry'> & { readonly registry?: PluginRegistry };
+
+/** `distill calibrate` with the built-in plugins: thresholds on validation, achieved values on test, `calibration.json` written. */
+export function calibrateModel(request: LibraryCalibrateRequest): Promise<CalibrateResult> {
+  return calibrateWithRegistry({ ...request, registry: request.registry ?? builtinRegistry() });
 }

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { UserError } from '../errors/user-error.js';
 import { readTextFileNoFollow } from '../files/no-follow-files.js';
 import { readJsonLines } from '../parsing/json-lines.js';
+import { holdsExportedStudent } from '../inference/student-folder.js';
 import { currentModelFolder } from '../runner/current-model.js';
 import { readStageRecord } from '../runner/stage-record.js';
 import type { StageName } from '../runner/stage-name.js';
@@ -116,7 +117,7 @@ export async function readRunFolderSources(folder: string): Promise<RunFolderSou
   }
   const runDirectory = runDirectoryOf(absolute);
   if (runDirectory === null) {
-    const isModel = existsSync(path.join(absolute, 'onnx')) || existsSync(path.join(absolute, 'distill-student.json'));
+    const isModel = holdsExportedStudent(absolute);
     throw new UserError({
       message: isModel
         ? `${folder} is a model folder outside a run folder: calibration needs the run's validation split and teacher records`
@@ -152,7 +153,7 @@ export async function readRunFolderSources(folder: string): Promise<RunFolderSou
 /** Reads and checks the files a run's calibration needs; anything missing is a {@link UserError} saying what and how to get it. */
 export async function readRunStageFiles(files: RunStageFiles): Promise<RunFolderSources> {
   const { runDirectory, modelDirectory } = files;
-  if (!existsSync(path.join(modelDirectory, 'onnx')) && !existsSync(path.join(modelDirectory, 'distill-student.json'))) {
+  if (!holdsExportedStudent(modelDirectory)) {
     throw new UserError({
       message: `${runDirectory} has no exported model (no ${path.relative(runDirectory, modelDirectory) || '.'}/onnx)`,
       fix: 'run the pipeline through its export stage (`distill run <pipeline>`) first',

@@ -60,6 +60,14 @@ export function causalLmFileName(precision: StudentPrecision): string {
   return `onnx/model${precision === 'int8' ? '_quantized' : ''}.onnx`;
 }
 
+/** Whether a folder holds an exported student of either family (its fp32 graphs, or an int8-only export). */
+export function holdsExportedStudent(directory: string): boolean {
+  return (['fp32', 'int8'] as const).some(
+    (precision) =>
+      existsSync(path.join(directory, onnxFileNames(precision).encoder)) || existsSync(path.join(directory, causalLmFileName(precision))),
+  );
+}
+
 function readJson(file: string): Record<string, unknown> {
   try {
     return JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;

@@ -5,7 +5,7 @@ import { UserError } from '../errors/user-error.js';
 import { loadStudent, type LoadStudentOptions } from '../inference/load-student.js';
 import { createAccessLog, type AccessLogOptions } from './access-log.js';
 import { bearerTokenPattern } from './bearer-token.js';
-import { readCalibration, thresholdFor } from './fallback/calibration-file.js';
+import { readCalibration, thresholdFor } from './fallback/fallback-calibration.js';
 import { FallbackRouter, type TeacherFailurePolicy } from './fallback/fallback-router.js';
 import { createFallbackTeacher, type FallbackTeacher } from './fallback/fallback-teacher.js';
 import { defaultReviewFileName, ReviewQueue } from './fallback/review-queue.js';

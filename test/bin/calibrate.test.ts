@@ -144,6 +144,8 @@ describe('distill calibrate on a tiny trained and exported student', { timeout: 
     };
     await expectError([path.join(scratch, 'missing')], /is not a folder/);
     mkdirSync(path.join(scratch, 'loose-model', 'onnx'), { recursive: true });
+    // A T5 student's encoder graph is what makes a folder a model folder.
+    writeFileSync(path.join(scratch, 'loose-model', 'onnx', 'encoder_model.onnx'), '');
     await expectError(
       [path.join(scratch, 'loose-model')],
       /a model folder outside a run folder: calibration needs the run's validation split and teacher records/,

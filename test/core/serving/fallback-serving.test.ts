@@ -271,6 +271,7 @@ describe('distill serve --fallback refuses bad input before it listens', { skip:
       (model) => writeCalibration(model, [{ target: 0.9, threshold: 0.5, expected_coverage: 2 }]),
       0.9,
     );
-    assert.match(message, /\/thresholds\/0\/expected_coverage must be a number from 0 to 1/);
+    assert.match(message, /\/thresholds\/0\/expected_coverage/);
+    assert.match(message, /must be a share between 0 and 1/);
   });
 });
