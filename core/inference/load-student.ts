@@ -72,7 +72,7 @@ export interface Prediction {
   /**
    * With `answerLogProbability` on a generated answer: the mean natural-log probability of the greedy
    * answer's tokens, its end token included (≤ 0; nearer 0 is surer). The confidence of open answers
-   * (SVAMP numbers), where no label set exists to score; it is not a probability, and
+   * (free numeric answers, say), where no label set exists to score; it is not a probability, and
    * `distill calibrate` thresholds it as it is.
    */
   readonly meanLogProbability?: number;
