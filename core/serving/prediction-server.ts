@@ -19,8 +19,8 @@ export interface PredictionServerOptions {
   readonly token?: string;
   /** Receives one entry per request (and per connection refused before its request). */
   readonly accessLog?: AccessLogSink;
-  /** Student first, teacher as fallback (`distill serve --fallback`): the router and the labels the student scores. */
-  readonly fallback?: { readonly router: FallbackRouter; readonly labels: readonly string[] };
+  /** Student first, teacher as fallback (`distill serve --fallback`): the router, which also says what the student is asked for. */
+  readonly fallback?: { readonly router: FallbackRouter };
   /** The `GET /metrics` text (Prometheus exposition format); without it the route is 404. */
   readonly metrics?: () => string;
 }
@@ -195,7 +195,7 @@ async function handlePrediction(context: ServerContext, exchange: Exchange): Pro
   }
   const { fallback } = context;
   const predictOptions = fallback
-    ? { explain: predictRequest.explain, scoreLabels: true, labels: fallback.labels }
+    ? { explain: predictRequest.explain, ...fallback.router.studentOptions() }
     : { explain: predictRequest.explain };
   const result = await context.queue.predict(predictRequest.inputs, predictOptions, exchange.clientGone);
   if (result.kind === 'queue-full') refuseQueueFull(exchange, result.retryAfterSeconds);

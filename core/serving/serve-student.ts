@@ -122,7 +122,7 @@ export async function serveStudent(request: ServeStudentRequest): Promise<Runnin
     limits: request.limits,
     token,
     accessLog: request.accessLog ? createAccessLog(request.accessLog) : undefined,
-    fallback: fallback ? { router: fallback.router, labels: fallback.labels } : undefined,
+    fallback: fallback ? { router: fallback.router } : undefined,
     metrics: fallback ? () => fallback.metrics.render() : undefined,
   });
   try {
@@ -170,14 +170,14 @@ interface PreparedFallback {
   readonly teacher: FallbackTeacher;
   readonly metrics: ServingMetrics;
   readonly review: ReviewQueue;
-  readonly labels: readonly string[];
   readonly threshold: number;
   readonly target: number;
 }
 
 /**
  * Reads the calibration and its threshold for the target, then makes the pipeline's teacher; each
- * mistake (no calibration, an unreachable target, a bad shadow share, an open-answer task) is a
+ * mistake (no calibration, an unreachable target, a bad shadow share, label probabilities calibrated
+ * for a pipeline without a label set) is a
  * {@link UserError} before the model is loaded.
  */
 async function prepareFallback(model: string, options: ServeFallbackOptions): Promise<PreparedFallback> {
@@ -190,25 +190,20 @@ async function prepareFallback(model: string, options: ServeFallbackOptions): Pr
   }
   const calibration = readCalibration(model);
   const { threshold } = thresholdFor(calibration, options.target);
-  if (calibration.confidence !== 'label-probability') {
-    throw new UserError({
-      message: `${calibration.file} calibrates ${calibration.confidence} (open answers); fallback serving scores closed label sets only`,
-      fix: 'serve a student of a task with a closed label set, or without --fallback',
-    });
-  }
   const metrics = new ServingMetrics(options.target, options.shadowWindow ?? defaultShadowWindow);
   const teacher = await createFallbackTeacher(options.pipeline, metrics, options.environment);
-  if (!teacher.labels || teacher.labels.length === 0) {
+  if (calibration.confidence === 'label-probability' && (!teacher.labels || teacher.labels.length === 0)) {
     teacher.close();
     throw new UserError({
-      message: "fallback serving scores the student's labels, and the pipeline's dataset has no closed label set",
+      message: `${calibration.file} calibrates label probabilities, and the pipeline's dataset has no closed label set for the student to score`,
       pointer: '/dataset',
-      fix: 'use the pipeline the student was trained with (a classification dataset)',
+      fix: 'use the pipeline the student was trained and calibrated with',
     });
   }
   const review = new ReviewQueue(options.reviewFile ?? path.join(model, defaultReviewFileName));
   const router = new FallbackRouter({
     teacher,
+    confidence: calibration.confidence,
     threshold,
     metrics,
     review,
@@ -217,5 +212,5 @@ async function prepareFallback(model: string, options: ServeFallbackOptions): Pr
     warn: options.warn ?? ((line) => process.stderr.write(line + '\n')),
     random: options.random,
   });
-  return { router, teacher, metrics, review, labels: teacher.labels, threshold, target: options.target };
+  return { router, teacher, metrics, review, threshold, target: options.target };
 }

@@ -1,13 +1,9 @@
 import { performance } from 'node:perf_hooks';
-import type { Prediction } from '../../inference/load-student.js';
+import type { ConfidenceKind } from '../../calibration/calibration-file.js';
+import type { Prediction, PredictOptions } from '../../inference/load-student.js';
 import type { FallbackTeacher, TeacherAnswer } from './fallback-teacher.js';
 import type { ReviewQueue } from './review-queue.js';
 import type { AnswerSource, ServingMetrics } from './serving-metrics.js';
-
-/** Labels compared as the parsers normalise them: case and surrounding spaces do not count. */
-function sameLabel(first: string, second: string): boolean {
-  return first.trim().toLowerCase() === second.trim().toLowerCase();
-}
 
 /** What to answer when the teacher fails: an error (default), or the student's answer marked as such. */
 export type TeacherFailurePolicy = 'error' | 'student';
@@ -17,8 +13,12 @@ export interface FallbackPrediction {
   readonly label: string;
   readonly rationale?: string;
   readonly source: AnswerSource;
-  /** The student's confidence in its label (its probability among the allowed labels). */
-  readonly confidence: number;
+  /**
+   * The student's confidence in its answer, of the calibration's kind: its label's probability among
+   * the allowed labels, or (open answers) its answer's mean token log-probability. Null when the
+   * student gave none, which counts as unsure.
+   */
+  readonly confidence: number | null;
   readonly threshold: number;
   /** Present (true) when the teacher was asked, failed, and the student's answer was sent instead. */
   readonly fallback_failed?: true;
@@ -35,6 +35,8 @@ export interface TeacherFailure {
 /** How the router decides and records. */
 export interface FallbackRouterOptions {
   readonly teacher: FallbackTeacher;
+  /** What the threshold is on: the calibration's kind of confidence. */
+  readonly confidence: ConfidenceKind;
   readonly threshold: number;
   readonly metrics: ServingMetrics;
   readonly review: ReviewQueue;
@@ -62,18 +64,34 @@ export class FallbackRouter {
   }
 
   /**
+   * What the student is asked for, besides the request's own options, so that its predictions carry
+   * the calibrated confidence: every allowed label scored, or the answer's mean token log-probability.
+   */
+  studentOptions(): PredictOptions {
+    const { confidence, teacher } = this.options;
+    return confidence === 'label-probability' ? { scoreLabels: true, labels: teacher.labels ?? [] } : { answerLogProbability: true };
+  }
+
+  /** The student's confidence of the calibrated kind (null when the prediction has none). */
+  private confidenceOf(prediction: Prediction): number | null {
+    const value = this.options.confidence === 'label-probability' ? prediction.confidence : prediction.meanLogProbability;
+    return value === undefined || Number.isNaN(value) ? null : value;
+  }
+
+  /**
    * The answers for `texts`, given the student's predictions with confidences (in the same order), or
    * the teacher's failure. `arrival` is the request's `performance.now()` when it came, for latencies.
    */
   async answer(texts: readonly string[], student: readonly Prediction[], arrival: number): Promise<FallbackPrediction[] | TeacherFailure> {
     const { threshold, teacher, metrics, review } = this.options;
-    const confident = student.map((prediction) => (prediction.confidence ?? 0) >= threshold);
+    const confidences = student.map((prediction) => this.confidenceOf(prediction));
+    const confident = confidences.map((confidence) => confidence !== null && confidence >= threshold);
     const asked = await Promise.all(texts.map((text, index) => (confident[index] ? Promise.resolve(null) : teacher.ask(text))));
     const answers: FallbackPrediction[] = [];
     let failure: TeacherFailure | undefined;
     for (const [index, text] of texts.entries()) {
       const prediction = student[index]!;
-      const confidence = prediction.confidence ?? 0;
+      const confidence = confidences[index] ?? null;
       const own: FallbackPrediction = {
         label: prediction.label,
         ...(prediction.rationale !== undefined ? { rationale: prediction.rationale } : {}),
@@ -146,7 +164,7 @@ export class FallbackRouter {
       metrics.teacherFailed(teacherAnswer.cause);
       return;
     }
-    const agree = sameLabel(teacherAnswer.label, answer.label);
+    const agree = teacher.agrees(answer.label, teacherAnswer.label);
     if (!agree) {
       review.append({
         kind: 'shadow-disagreement',

@@ -26,6 +26,11 @@ export type TeacherAnswer =
 export interface FallbackTeacher {
   /** The dataset's closed label set, which the student scores (null for open answers). */
   readonly labels: readonly string[] | null;
+  /**
+   * Whether the student's answer agrees with the teacher's, by the pipeline's first evaluator (the
+   * metric `distill calibrate` measured agreement with), for the shadow comparison.
+   */
+  agrees(studentAnswer: string, teacherAnswer: string): boolean;
   /** Asks the teacher about one text (never throws for a failed request; see {@link TeacherAnswer}). */
   ask(text: string): Promise<TeacherAnswer>;
   /** Releases the cache. */
@@ -61,12 +66,15 @@ export async function createFallbackTeacher(
   const { config } = loaded;
   const dependencies = standalonePluginDependencies({ baseDirectory: loaded.baseDirectory, environment });
   const instances = new PipelineInstances(dependencies);
-  const [dataset, prompt, parser, teacher] = await Promise.all([
+  const [dataset, prompt, parser, teacher, evaluators] = await Promise.all([
     instances.of(loaded, 'dataset', config.dataset),
     instances.prompt(loaded),
     instances.of(loaded, 'parser', config.parser),
     instances.of(loaded, 'teacher', config.teacher),
+    instances.all(loaded, 'evaluator', config.evaluators),
   ]);
+  // Never empty: the schema asks for one evaluator at least, and the registry's defaults fill an absent list.
+  const evaluator = evaluators[0]!;
   const field = servedField(prompt);
   const descriptor = loaded.registry.get('teacher', config.teacher.use);
   const cache =
@@ -106,16 +114,34 @@ export async function createFallbackTeacher(
   const redact = (text: string) => redactText(text, loaded.secrets);
   return {
     labels: dataset.labels,
-    ask: (text) => askTeacher(engine, prompt, parser, field, text, redact),
+    agrees: (studentAnswer, teacherAnswer) => evaluator.score(studentAnswer, teacherAnswer) >= 1,
+    ask: (text) => askTeacher(engine, { prompt, parser, field, labels: dataset.labels }, text, redact),
     close: () => cache?.close(),
   };
 }
 
+/** What turns a served text into a teacher request and its answer into a label. */
+interface AskingPlugins {
+  readonly prompt: Prompt;
+  readonly parser: Parser;
+  /** The prompt's placeholder the text fills. */
+  readonly field: string;
+  /** The dataset's closed label set (null for open answers). */
+  readonly labels: readonly string[] | null;
+}
+
+/**
+ * The label of the label set that `label` names, matched as the parsers normalise labels (case and
+ * surrounding spaces do not count); undefined when it names none.
+ */
+function labelInSet(label: string, labels: readonly string[]): string | undefined {
+  const wanted = label.trim().toLowerCase();
+  return labels.find((each) => each.trim().toLowerCase() === wanted);
+}
+
 async function askTeacher(
   engine: RequestEngine,
-  prompt: Prompt,
-  parser: Parser,
-  field: string,
+  { prompt, parser, field, labels }: AskingPlugins,
   text: string,
   redact: (text: string) => string,
 ): Promise<TeacherAnswer> {
@@ -141,5 +167,15 @@ async function askTeacher(
   if (parsed.status !== 'parsed') {
     return { status: 'failed', reason: redact(`the teacher's answer could not be parsed: ${parsed.reason}`), cause: 'failed' };
   }
-  return { status: 'answered', label: parsed.label, rationale: parsed.rationale };
+  if (labels === null || labels.length === 0) return { status: 'answered', label: parsed.label, rationale: parsed.rationale };
+  // A client of a classifier is promised one of its labels, from the student or the teacher alike.
+  const label = labelInSet(parsed.label, labels);
+  if (label === undefined) {
+    return {
+      status: 'failed',
+      reason: redact(`the teacher answered ${JSON.stringify(parsed.label)}, which is not one of the labels (${labels.join(', ')})`),
+      cause: 'failed',
+    };
+  }
+  return { status: 'answered', label, rationale: parsed.rationale };
 }

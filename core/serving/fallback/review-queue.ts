@@ -17,7 +17,8 @@ export interface ReviewRecord {
   /** The text as the client sent it (the student's input). */
   readonly input: string;
   readonly student_label: string;
-  readonly student_confidence: number;
+  /** Of the calibration's kind (a label probability, or an open answer's mean token log-probability); null when none. */
+  readonly student_confidence: number | null;
   readonly teacher_label: string;
   readonly teacher_rationale: string | null;
   /** Who answered the client. */

@@ -1,5 +1,6 @@
 import { cpSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import type { ConfidenceKind } from '../../../core/calibration/calibration-file.js';
 import { loadStudent } from '../../../core/inference/load-student.js';
 import { testPath } from '../../support/paths.js';
 import { tinyStudent } from '../inference/tiny-student-fixture.js';
@@ -20,23 +21,36 @@ export interface CalibratedStudent {
 /**
  * Copies the tiny trained student into `directory/model` and writes a `calibration.json` (format 1)
  * whose threshold for the target 0.9 is the median of the student's confidences on the fixture's
- * test texts, so that about half of them fall on each side; the target 0.99 is unreachable.
+ * test texts, so that about half of them fall on each side; the target 0.99 is unreachable. The
+ * confidence is its label's probability among the NLI labels, or with `mean-token-log-probability`
+ * (the student taken as an open-answer one) its freely generated answer's mean token log-probability.
  */
-export async function calibratedStudent(directory: string): Promise<CalibratedStudent> {
+export async function calibratedStudent(directory: string, confidence: ConfidenceKind = 'label-probability'): Promise<CalibratedStudent> {
   const fixture = await tinyStudent('trained');
   const model = path.join(directory, 'model');
   cpSync(fixture.exported, model, { recursive: true });
   const texts = [...new Set(fixture.test.map((example) => example.input))];
   const student = await loadStudent(model);
-  const predictions = await student.predict(texts, { scoreLabels: true, labels: nliLabels });
+  const labelProbabilities = confidence === 'label-probability';
+  const predictions = await student.predict(
+    texts,
+    labelProbabilities ? { scoreLabels: true, labels: nliLabels } : { answerLogProbability: true },
+  );
   await student.close();
-  const scored = texts.map((text, index) => ({ text, label: predictions[index]!.label, confidence: predictions[index]!.confidence! }));
+  const scored = texts.map((text, index) => {
+    const prediction = predictions[index]!;
+    return { text, label: prediction.label, confidence: (labelProbabilities ? prediction.confidence : prediction.meanLogProbability)! };
+  });
   const confidences = scored.map((each) => each.confidence).sort((first, second) => first - second);
   const threshold = confidences[Math.floor(confidences.length / 2)]!;
-  writeCalibration(model, [
-    { target: 0.9, threshold, expected_coverage: 0.5 },
-    { target: 0.99, threshold: null, expected_coverage: 0 },
-  ]);
+  writeCalibration(
+    model,
+    [
+      { target: 0.9, threshold, expected_coverage: 0.5 },
+      { target: 0.99, threshold: null, expected_coverage: 0 },
+    ],
+    confidence,
+  );
   return {
     model,
     threshold,
@@ -49,13 +63,14 @@ export async function calibratedStudent(directory: string): Promise<CalibratedSt
 export function writeCalibration(
   model: string,
   thresholds: readonly { target: number; threshold: number | null; expected_coverage: number }[],
+  confidence: ConfidenceKind = 'label-probability',
 ): void {
   const document = {
     format: 1,
     against: 'teacher',
     split: 'valid',
     examples: 600,
-    confidence: 'label-probability',
+    confidence,
     bound: { method: 'clopper-pearson', level: 0.95 },
     thresholds: thresholds.map((row) => ({ ...row, validation_agreement: 0.95, agreement_lower_bound: 0.91 })),
   };
@@ -72,10 +87,12 @@ export interface FallbackPipelineFixture {
   readonly cache?: boolean;
   /** The pipeline's `budget.max_requests` (default: none). */
   readonly maxRequests?: number;
+  /** The dataset plugin: `fixture-nli-texts` (default, the NLI label set) or `fixture-open-texts` (no label set). */
+  readonly dataset?: 'fixture-nli-texts' | 'fixture-open-texts';
 }
 
 /**
- * Writes `pipeline.yaml` into `directory`: the one-field NLI fixture dataset, the fixture prompt and
+ * Writes `pipeline.yaml` into `directory`: a one-field fixture dataset (NLI labels or open answers), the fixture prompt and
  * parser of the teach tests, and the `openai` teacher on a loopback server, priced at $1/$2 per
  * million tokens, with its cache in the directory. Returns the file's path.
  */
@@ -85,7 +102,7 @@ plugins:
   - ${JSON.stringify(testPath('bin', 'fixtures', 'teach', 'teach-plugins.js'))}
   - ${JSON.stringify(testPath('core', 'serving', 'fixtures', 'fallback-dataset.js'))}
 dataset:
-  use: fixture-nli-texts
+  use: ${fixture.dataset ?? 'fixture-nli-texts'}
   splits: { train: train, test: test }
 teacher:
   use: openai

@@ -11,7 +11,7 @@ import { loadPipeline } from '../../../plugins/index.js';
 import { startProviderServer, type ProviderServer, type ServerScript } from '../../support/provider-server.js';
 import { temporaryDirectory } from '../../support/temporary-directory.js';
 import { tinyStudentMissing } from '../inference/tiny-student-fixture.js';
-import { calibratedStudent, writeCalibration, writeFallbackPipeline, type CalibratedStudent } from './fallback-fixture.js';
+import { calibratedStudent, nliLabels, writeCalibration, writeFallbackPipeline, type CalibratedStudent } from './fallback-fixture.js';
 
 const promptOf = (text: string) => `Answer entailment, neutral or contradiction and explain: ${text}`;
 
@@ -26,14 +26,21 @@ interface FallbackSetup {
 async function startFallback(
   context: TestContext,
   script: ServerScript,
-  options: Partial<Omit<ServeFallbackOptions, 'pipeline'>> & { maxRetries?: number; maxRequests?: number; token?: string } = {},
+  options: Partial<Omit<ServeFallbackOptions, 'pipeline'>> & {
+    maxRetries?: number;
+    maxRequests?: number;
+    token?: string;
+    /** The student taken as an open-answer one: no label set, its mean token log-probability calibrated. */
+    openAnswers?: boolean;
+  } = {},
 ): Promise<FallbackSetup> {
   const directory = temporaryDirectory(context, 'distill-fallback-');
-  const student = await calibratedStudent(directory);
+  const { maxRetries, maxRequests, token, openAnswers, ...fallback } = options;
+  const student = await calibratedStudent(directory, openAnswers ? 'mean-token-log-probability' : 'label-probability');
   const teacher = await startProviderServer('openai', script);
   context.after(() => teacher.close());
-  const { maxRetries, maxRequests, token, ...fallback } = options;
-  const pipeline = await loadPipeline(writeFallbackPipeline({ directory, baseUrl: teacher.baseUrl, maxRetries, maxRequests }));
+  const dataset = openAnswers ? 'fixture-open-texts' : 'fixture-nli-texts';
+  const pipeline = await loadPipeline(writeFallbackPipeline({ directory, baseUrl: teacher.baseUrl, maxRetries, maxRequests, dataset }));
   const warnings: string[] = [];
   const server = await serveStudent({
     model: student.model,
@@ -156,6 +163,65 @@ describe('distill serve --fallback against a loopback teacher', { skip: tinyStud
     assert.equal(sure.status, 200);
   });
 
+  test('a teacher label outside the label set is never served: a 502 quoting it, or the student marked with --on-teacher-failure student', async (context) => {
+    const { student, teacher, server } = await startFallback(context, teacherSays('maybe'));
+    const unsure = student.unsure[0]!;
+    const { status, body } = await predict(server, [unsure.text]);
+    assert.equal(status, 502);
+    assert.match(
+      (body.error as { message: string }).message,
+      /the teacher answered "maybe", which is not one of the labels \(entailment, neutral, contradiction\)/,
+    );
+    assert.equal(teacher.requests.length, 1, 'an answer outside the set is not retried: the teacher was heard');
+    assert.deepEqual(reviewLines(server.fallback!.reviewFile), []);
+    const metrics = await metricsOf(server);
+    assert.equal(metric(metrics, 'distill_teacher_failures_total{reason="failed"}'), 1);
+
+    const marked = await startFallback(context, teacherSays('Maybe'), { onTeacherFailure: 'student' });
+    const answer = await predict(marked.server, [marked.student.unsure[0]!.text]);
+    assert.equal(answer.status, 200);
+    assert.deepEqual((answer.body.predictions as FallbackPrediction[])[0], {
+      label: marked.student.unsure[0]!.label,
+      source: 'student',
+      confidence: marked.student.unsure[0]!.confidence,
+      threshold: marked.student.threshold,
+      fallback_failed: true,
+    });
+  });
+
+  test('open answers: the mean token log-probability of the free answer against its calibrated threshold decides; the teacher answers the rest as parsed', async (context) => {
+    const { student, teacher, server } = await startFallback(context, teacherSays('42'), { openAnswers: true });
+    assert.ok(student.sure.length > 0 && student.unsure.length > 0, 'the fixture threshold splits the texts');
+    assert.ok(student.threshold <= 0, 'a log-probability threshold');
+    const texts = [...student.sure, ...student.unsure].map((each) => each.text);
+    const { status, body } = await predict(server, texts);
+    assert.equal(status, 200);
+    const predictions = body.predictions as FallbackPrediction[];
+    for (const [index, sure] of student.sure.entries()) {
+      assert.deepEqual(predictions[index], {
+        label: sure.label,
+        source: 'student',
+        confidence: sure.confidence,
+        threshold: student.threshold,
+      });
+      assert.equal(teacher.countFor(promptOf(sure.text)), 0, 'a sure text never reaches the teacher');
+    }
+    for (const [offset, unsure] of student.unsure.entries()) {
+      assert.deepEqual(predictions[student.sure.length + offset], {
+        label: '42',
+        rationale: 'the teacher read it so.',
+        source: 'teacher',
+        confidence: unsure.confidence,
+        threshold: student.threshold,
+      });
+    }
+    assert.equal(teacher.requests.length, student.unsure.length);
+    assert.deepEqual(
+      reviewLines(server.fallback!.reviewFile).map((record) => [record.input, record.student_confidence, record.teacher_label]),
+      student.unsure.map((unsure) => [unsure.text, unsure.confidence, '42']),
+    );
+  });
+
   test("with --on-teacher-failure student a timed-out teacher gives the student's answer marked fallback_failed", async (context) => {
     const { student, server } = await startFallback(context, () => ({ kind: 'hang' }), { maxRetries: 0, onTeacherFailure: 'student' });
     const unsure = student.unsure[0]!;
@@ -192,19 +258,20 @@ describe('distill serve --fallback against a loopback teacher', { skip: tinyStud
   });
 
   test('--shadow 1 sends every student answer to the teacher after the response; disagreements go to review and below-target agreement is logged', async (context) => {
-    // The teacher agrees with the student on the first sure text only.
-    let agreeOn = '';
-    let agreeLabel = '';
+    // The teacher agrees with the student on the first sure text only, and gives another label of the set on the rest.
+    const teacherLabels = new Map<string, string>();
     const { student, teacher, server, warnings } = await startFallback(
       context,
       (request) => {
-        const label = request.prompt === promptOf(agreeOn) ? agreeLabel : 'a-label-no-student-gives';
+        const label = teacherLabels.get(request.prompt) ?? 'missing';
         return { kind: 'answer', text: `Answer: ${label}, because the teacher read it so.` };
       },
       { shadow: 1, shadowWindow: 10 },
     );
-    agreeOn = student.sure[0]!.text;
-    agreeLabel = student.sure[0]!.label;
+    const agreeOn = student.sure[0]!.text;
+    for (const [index, sure] of student.sure.entries()) {
+      teacherLabels.set(promptOf(sure.text), index === 0 ? sure.label : nliLabels.find((label) => label !== sure.label)!);
+    }
     const texts = student.sure.map((each) => each.text);
     const { status, body } = await predict(server, texts);
     assert.equal(status, 200);
