@@ -4,9 +4,37 @@ import type { PluginRegistry } from '../plugins/plugin-registry.js';
 import { isPlainObject } from './merge-documents.js';
 import { locate, type SourceMap } from './source-map.js';
 
+/** Where a problem is: its file position (where the source map knows it) and JSON pointer. */
+type ProblemPlace = Pick<Problem, 'file' | 'line' | 'column' | 'pointer'>;
+
+/**
+ * `evaluation.calibrate` chooses thresholds on the validation split against the teacher's answers
+ * there, and a run asks the teacher about the train split only: a validation split of its own
+ * (`dataset.splits.validation`) would reach the evaluate stage with no reference, after everything
+ * before it was paid for. The held-out share of the train split has the teacher's answers.
+ */
+function calibrationProblems(
+  document: Record<string, unknown>,
+  evaluation: Record<string, unknown>,
+  at: (pointer: string) => ProblemPlace,
+): Problem[] {
+  if (evaluation.calibrate !== true) return [];
+  const dataset = document.dataset;
+  const splits = isPlainObject(dataset) ? dataset.splits : undefined;
+  if (!isPlainObject(splits) || splits.validation === undefined) return [];
+  return [
+    {
+      ...at('/dataset/splits/validation'),
+      message: `evaluation.calibrate chooses its thresholds against the teacher's answers on the validation split, and a run asks the teacher about the train split only, so the declared validation split (${JSON.stringify(splits.validation)}) would have none`,
+      fix: 'remove dataset.splits.validation (dataset.validation_fraction of the teacher-labelled train split is then held out for validation), or remove evaluation.calibrate',
+    },
+  ];
+}
+
 /**
  * What the schema cannot say about the `evaluation` block: that it has an evaluate stage to apply to
- * (the pipeline exports), and that the int8 graphs it asks for are ones the export step writes (the
+ * (the pipeline exports), that calibration has the teacher's answers on validation to work with, and
+ * that the int8 graphs it asks for are ones the export step writes (the
  * exporter's `precisionFix` says; core never reads an exporter's options itself). Run after each
  * step's options are checked: the exporter is asked only when `exportValid` says its options are valid
  * (their defaults filled).
@@ -19,7 +47,7 @@ export function evaluationProblems(
 ): Problem[] {
   const evaluation = document.evaluation;
   if (!isPlainObject(evaluation)) return [];
-  const at = (pointer: string) => ({ ...(locate(sourceMap, pointer, true) ?? {}), pointer });
+  const at = (pointer: string): ProblemPlace => ({ ...(locate(sourceMap, pointer, true) ?? {}), pointer });
   const exportStep = document.export;
   if (!isPlainObject(exportStep)) {
     return [
@@ -30,13 +58,15 @@ export function evaluationProblems(
       },
     ];
   }
+  const calibration = calibrationProblems(document, evaluation, at);
   if (evaluation.precision !== 'int8' || !exportValid || typeof exportStep.use !== 'string' || !registry.has('exporter', exportStep.use)) {
-    return [];
+    return calibration;
   }
   const descriptor: ExporterDescriptor = registry.get('exporter', exportStep.use);
   const fix = descriptor.precisionFix?.(isPlainObject(exportStep.options) ? exportStep.options : {}, 'int8');
-  if (!fix) return [];
+  if (!fix) return calibration;
   return [
+    ...calibration,
     {
       ...at('/evaluation/precision'),
       plugin: `exporter/${exportStep.use}`,
