@@ -945,12 +945,16 @@ function serveFallbackSection(): string {
   if (!result) return `${heading}\n\nNot run yet: \`npm run bench -- --only serve-fallback\`.`;
   const settings = result.settings as unknown as FallbackLoadSettings;
   const { results } = result;
-  const row = (name: string, requests: number, latency: { p50_ms: number; p99_ms: number; mean_ms: number }) => [
+  if (!('rounds' in results)) return `${heading}\n\nThe result file predates repeated rounds: \`npm run bench -- --only serve-fallback\`.`;
+  const spread = (value: { median: number; min: number; max: number }, digits: number) =>
+    `${formatNumber(value.median, digits)} [${formatNumber(value.min, digits)}–${formatNumber(value.max, digits)}]`;
+  const requestsOf = (source: 'student' | 'teacher') =>
+    results.rounds.reduce((total, round) => total + round.by_source[source].requests, 0);
+  const row = (name: string, requests: number, latency: FallbackLoadResults['latency_by_source']['all']) => [
     name,
     formatNumber(requests),
-    formatNumber(latency.p50_ms, 2),
-    formatNumber(latency.p99_ms, 2),
-    formatNumber(latency.mean_ms, 2),
+    spread(latency.p50_ms, 2),
+    spread(latency.p99_ms, 2),
   ];
   return `${heading}
 
@@ -958,18 +962,18 @@ ${provenance(result)}
 
 \`distill serve --fallback\` (through \`serveStudent\`) with ${settings.student}; teacher: ${settings.teacher}. Target
 ${settings.target}, threshold ${settings.threshold} (the median confidence of the ${settings.distinct_texts} texts, so about
-half go to the teacher). ${formatNumber(settings.requests)} requests of ${settings.texts_per_request} text from
-${settings.concurrency} clients at once, in the same process. **${formatNumber(results.requests_per_second, 1)} requests/s,
-${results.errors} errors**; the teacher received ${formatNumber(results.teacher_requests_received)} requests, and the
-server's \`/metrics\` counted ${formatNumber(results.metrics_predictions.student)} student and
-${formatNumber(results.metrics_predictions.teacher)} teacher predictions.
+half go to the teacher). ${results.repeats} rounds of ${formatNumber(settings.requests)} requests of ${settings.texts_per_request} text from
+${settings.concurrency} clients at once, in the same process; each figure is the median over the rounds [min–max].
+**${spread(results.requests_per_second, 1)} requests/s, ${results.errors} errors**; the teacher received
+${formatNumber(results.teacher_requests_received)} requests, and the server's \`/metrics\` counted
+${formatNumber(results.metrics_predictions.student)} student and ${formatNumber(results.metrics_predictions.teacher)} teacher predictions.
 
 ${markdownTable(
-  ['source', 'requests', 'p50 ms', 'p99 ms', 'mean ms'],
+  ['source', 'requests (all rounds)', 'p50 ms', 'p99 ms'],
   [
-    row('student', results.by_source.student.requests, results.by_source.student.latency),
-    row('teacher', results.by_source.teacher.requests, results.by_source.teacher.latency),
-    row('all', settings.requests, results.latency),
+    row('student', requestsOf('student'), results.latency_by_source.student),
+    row('teacher', requestsOf('teacher'), results.latency_by_source.teacher),
+    row('all', settings.requests * results.repeats, results.latency_by_source.all),
   ],
 )}`;
 }

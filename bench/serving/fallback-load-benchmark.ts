@@ -21,18 +21,44 @@ export interface FallbackLoadSettings {
   readonly distinct_texts: number;
 }
 
-/** What the bench measured. */
-export interface FallbackLoadResults {
+/** A median over the repeats with the smallest and largest value seen. */
+export interface RepeatedValue {
+  readonly median: number;
+  readonly min: number;
+  readonly max: number;
+}
+
+/** One round of the load: `requests` requests from `concurrency` clients. */
+export interface FallbackLoadRound {
   readonly seconds: number;
   readonly requests_per_second: number;
   /** Responses other than 200, and requests that threw. Must be 0. */
   readonly errors: number;
   readonly latency: LatencySummary;
   readonly by_source: Readonly<Record<'student' | 'teacher', { readonly requests: number; readonly latency: LatencySummary }>>;
-  /** Requests the loopback teacher received: must equal the teacher-answered requests (the cache is off). */
+}
+
+/** What the bench measured: each round, and medians over them with their range. */
+export interface FallbackLoadResults {
+  readonly repeats: number;
+  readonly rounds: readonly FallbackLoadRound[];
+  readonly requests_per_second: RepeatedValue;
+  /** p50 and p99 latency by source, medians over the rounds with their range. */
+  readonly latency_by_source: Readonly<
+    Record<'student' | 'teacher' | 'all', { readonly p50_ms: RepeatedValue; readonly p99_ms: RepeatedValue }>
+  >;
+  /** Over all rounds. Must be 0. */
+  readonly errors: number;
+  /** Requests the loopback teacher received over all rounds: must equal the teacher-answered requests (the cache is off). */
   readonly teacher_requests_received: number;
-  /** The server's own `/metrics` counts, to compare with the client's. */
+  /** The server's own `/metrics` counts over all rounds, to compare with the client's. */
   readonly metrics_predictions: Readonly<Record<'student' | 'teacher', number>>;
+}
+
+/** The median of the values with their range (the upper median for an even count). */
+function repeated(values: readonly number[]): RepeatedValue {
+  const sorted = [...values].sort((left, right) => left - right);
+  return { median: round3(sorted[Math.floor(sorted.length / 2)]!), min: round3(sorted[0]!), max: round3(sorted.at(-1)!) };
 }
 
 function metricValue(text: string, sample: string): number {
@@ -47,9 +73,12 @@ function metricValue(text: string, sample: string): number {
  * server of the tests (`test/support/provider-server.ts`, real SDK) answering at once, the teacher
  * cache off so every fallback is a real HTTP call. One text a request, a fixed number of clients.
  * Server, teacher and clients share this process, so the figures include their competition for it.
+ * The load runs `repeats` times on the same server (the first round warms it up as much as any), and
+ * each figure is the median over the rounds with its range.
  */
 export async function runFallbackLoadBenchmark(mode: BenchMode): Promise<{ settings: FallbackLoadSettings; results: FallbackLoadResults }> {
   const requests = mode === 'smoke' ? 100 : 2000;
+  const repeats = mode === 'smoke' ? 1 : 5;
   const concurrency = 8;
   const directory = mkdtempSync(path.join(os.tmpdir(), 'distill-bench-fallback-'));
   const teacher = await startProviderServer('openai', () => ({
@@ -68,21 +97,13 @@ export async function runFallbackLoadBenchmark(mode: BenchMode): Promise<{ setti
     });
     try {
       const texts = [...student.sure, ...student.unsure].map((each) => each.text);
-      const sources = new Array<'student' | 'teacher' | 'error'>(requests);
-      const run = await runConcurrently(requests, concurrency, async (index) => {
-        try {
-          const response = await fetch(`${server.url}/predict`, {
-            method: 'POST',
-            body: JSON.stringify({ inputs: [texts[index % texts.length]] }),
-          });
-          const body = (await response.json()) as { predictions?: FallbackPrediction[] };
-          sources[index] = response.status === 200 && body.predictions?.[0] ? body.predictions[0].source : 'error';
-        } catch {
-          sources[index] = 'error';
-        }
-      });
-      const latenciesOf = (source: 'student' | 'teacher') => run.latencies.filter((_, index) => sources[index] === source);
+      const rounds: FallbackLoadRound[] = [];
+      for (let round = 0; round < repeats; round++) rounds.push(await loadRound(server.url, texts, requests, concurrency));
       const metrics = await (await fetch(`${server.url}/metrics`)).text();
+      const latencyOf = (source: 'student' | 'teacher' | 'all') => {
+        const summaries = rounds.map((each) => (source === 'all' ? each.latency : each.by_source[source].latency));
+        return { p50_ms: repeated(summaries.map((each) => each.p50_ms)), p99_ms: repeated(summaries.map((each) => each.p99_ms)) };
+      };
       return {
         settings: {
           requests,
@@ -96,14 +117,11 @@ export async function runFallbackLoadBenchmark(mode: BenchMode): Promise<{ setti
           distinct_texts: texts.length,
         },
         results: {
-          seconds: round3(run.seconds),
-          requests_per_second: round3(requests / run.seconds),
-          errors: sources.filter((source) => source === 'error').length,
-          latency: summariseLatencies(run.latencies),
-          by_source: {
-            student: { requests: latenciesOf('student').length, latency: summariseLatencies(latenciesOf('student')) },
-            teacher: { requests: latenciesOf('teacher').length, latency: summariseLatencies(latenciesOf('teacher')) },
-          },
+          repeats,
+          rounds,
+          requests_per_second: repeated(rounds.map((each) => each.requests_per_second)),
+          latency_by_source: { student: latencyOf('student'), teacher: latencyOf('teacher'), all: latencyOf('all') },
+          errors: rounds.reduce((total, each) => total + each.errors, 0),
           teacher_requests_received: teacher.requests.length,
           metrics_predictions: {
             student: metricValue(metrics, 'distill_predictions_total{source="student"}'),
@@ -118,4 +136,29 @@ export async function runFallbackLoadBenchmark(mode: BenchMode): Promise<{ setti
     await teacher.close();
     rmSync(directory, { recursive: true, force: true });
   }
+}
+
+/** One round: `requests` requests of one text each from `concurrency` clients, timed, with who answered each. */
+async function loadRound(url: string, texts: readonly string[], requests: number, concurrency: number): Promise<FallbackLoadRound> {
+  const sources = new Array<'student' | 'teacher' | 'error'>(requests);
+  const run = await runConcurrently(requests, concurrency, async (index) => {
+    try {
+      const response = await fetch(`${url}/predict`, { method: 'POST', body: JSON.stringify({ inputs: [texts[index % texts.length]] }) });
+      const body = (await response.json()) as { predictions?: FallbackPrediction[] };
+      sources[index] = response.status === 200 && body.predictions?.[0] ? body.predictions[0].source : 'error';
+    } catch {
+      sources[index] = 'error';
+    }
+  });
+  const latenciesOf = (source: 'student' | 'teacher') => run.latencies.filter((_, index) => sources[index] === source);
+  return {
+    seconds: round3(run.seconds),
+    requests_per_second: round3(requests / run.seconds),
+    errors: sources.filter((source) => source === 'error').length,
+    latency: summariseLatencies(run.latencies),
+    by_source: {
+      student: { requests: latenciesOf('student').length, latency: summariseLatencies(latenciesOf('student')) },
+      teacher: { requests: latenciesOf('teacher').length, latency: summariseLatencies(latenciesOf('teacher')) },
+    },
+  };
 }
