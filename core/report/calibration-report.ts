@@ -49,10 +49,12 @@ export function calibrationChart(summary: CalibrationSummary): string {
     });
   }
   return svgLineChart(series, {
-    title: `Student first, teacher below the threshold: agreement with ${reference} against coverage`,
+    title: `Student first: agreement with ${reference} against the share the student answers`,
     xLabel: 'coverage: share the student answers (%)',
     yLabel: `agreement with ${reference} (%)`,
     yLimits: [0, 100],
+    width: 900,
+    markerLabels: 'bottom',
     markers: calibration.thresholds
       .filter((entry) => entry.threshold !== null)
       .map((entry) => ({ x: entry.expected_coverage * 100, label: `target ${percent(entry.target)}` })),

@@ -28,6 +28,11 @@ export interface ChartOptions {
   readonly yLimits?: readonly [number, number];
   readonly right?: RightAxis;
   readonly markers?: readonly ChartMarker[];
+  /**
+   * Where marker labels go: `top` of the plot (default: loss curves run low by the end of training)
+   * or `bottom` (curves that run high, such as agreements).
+   */
+  readonly markerLabels?: 'top' | 'bottom';
 }
 
 const palette = ['#2563eb', '#dc2626', '#16a34a', '#9333ea', '#ea580c', '#0891b2'];
@@ -154,14 +159,38 @@ function axesMarkup(frame: Frame, options: ChartOptions): string[] {
   parts.push(
     `<text transform="translate(14 ${top + plotHeight / 2}) rotate(-90)" text-anchor="middle">${escapeXml(options.yLabel)}</text>`,
   );
-  for (const marker of options.markers ?? []) {
+  parts.push(...markerMarkup(frame, options));
+  return parts;
+}
+
+/** Width of a label in the chart's 11 px font, estimated: enough to keep labels apart. */
+function labelWidth(label: string): number {
+  return label.length * 6.2;
+}
+
+/**
+ * Each marker's dashed line and its label, left of the line (right of it where the left would leave
+ * the plot). Labels that would overlap go on further rows, so close markers stay readable.
+ */
+function markerMarkup(frame: Frame, options: ChartOptions): string[] {
+  const { x, left, top, plotHeight } = frame;
+  const parts: string[] = [];
+  const rowEnds: number[] = [];
+  const markers = [...(options.markers ?? [])].sort((first, second) => first.x - second.x);
+  for (const marker of markers) {
     const position = x(marker.x);
     parts.push(
       `<line x1="${position.toFixed(1)}" x2="${position.toFixed(1)}" y1="${top}" y2="${top + plotHeight}" stroke="#52525b" stroke-dasharray="4 3"/>`,
     );
+    const width = labelWidth(marker.label);
+    const onLeft = position - 4 - width >= left;
+    const start = onLeft ? position - 4 - width : position + 4;
+    let row = rowEnds.findIndex((end) => start > end + 4);
+    if (row === -1) row = rowEnds.length;
+    rowEnds[row] = start + width;
+    const baseline = options.markerLabels === 'bottom' ? top + plotHeight - 6 - row * 13 : top + 12 + row * 13;
     parts.push(
-      // At the top of the plot, left of the line: loss curves run low by the end of training.
-      `<text x="${(position - 4).toFixed(1)}" y="${top + 12}" text-anchor="end" fill="#52525b">${escapeXml(marker.label)}</text>`,
+      `<text x="${(onLeft ? position - 4 : position + 4).toFixed(1)}" y="${baseline}" text-anchor="${onLeft ? 'end' : 'start'}" fill="#52525b">${escapeXml(marker.label)}</text>`,
     );
   }
   return parts;

@@ -71,3 +71,45 @@ test('one value gets room around it instead of a zero-height axis', () => {
   assert.deepEqual(niceScale([5], [100, 0]).domain(), [4.4, 5.6]);
   assert.deepEqual(niceScale([0], [100, 0]).domain(), [-1, 1]);
 });
+
+test('marker labels close together go on separate rows, and one at the left edge goes right of its line, inside the plot', () => {
+  const points = [
+    { x: 0, y: 100 },
+    { x: 100, y: 60 },
+  ];
+  const markers = [
+    { x: 1, label: 'target 99.0%' },
+    { x: 12, label: 'target 98.0%' },
+    { x: 18, label: 'target 95.0%' },
+    { x: 36, label: 'target 90.0%' },
+  ];
+  const svg = svgLineChart([{ name: 'agreement', points }], {
+    title: 'coverage',
+    xLabel: 'coverage (%)',
+    yLabel: 'agreement (%)',
+    width: 900,
+    markers,
+    markerLabels: 'bottom',
+  });
+  const labels = [...svg.matchAll(/<text x="([\d.]+)" y="([\d.]+)" text-anchor="(start|end)" fill="#52525b">([^<]*)<\/text>/g)].map(
+    (match) => ({
+      x: Number(match[1]),
+      y: Number(match[2]),
+      anchor: match[3],
+      label: match[4],
+    }),
+  );
+  assert.deepEqual(
+    labels.map((each) => each.label),
+    markers.map((each) => each.label),
+  );
+  const lines = [...svg.matchAll(/<line x1="([\d.]+)"[^>]*stroke-dasharray="4 3"\/>/g)].map((match) => Number(match[1]));
+  // The 99% marker sits near the left edge: its label starts right of its line.
+  assert.equal(labels[0]!.anchor, 'start');
+  assert.ok(labels[0]!.x > lines[0]!);
+  // The 98% and 95% markers are closer than their labels are wide: they share no row with their neighbour.
+  assert.notEqual(labels[1]!.y, labels[2]!.y);
+  assert.notEqual(labels[0]!.y, labels[1]!.y);
+  // The 90% marker is far enough from the others to use the first row again, near the plot's bottom.
+  assert.equal(labels[3]!.y, Math.max(...labels.map((each) => each.y)));
+});
