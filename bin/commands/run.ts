@@ -109,7 +109,10 @@ export default class RunCommand extends BaseCommand {
 
   /** What a finished run prints: the student's accuracy, where the report is, the model folder and how to try it. */
   private async showResult(result: RunPipelineResult): Promise<void> {
-    const { modelUsageLines } = await import('../../core/runner/model-usage.js');
+    const [{ modelUsageLines }, { studentFirstLines }] = await Promise.all([
+      import('../../core/runner/model-usage.js'),
+      import('../../core/calibration/student-first-lines.js'),
+    ]);
     const student = result.summary.student;
     if (student) {
       // The exported model scored in Node on the whole test split where the evaluate stage ran; else the trainer's own test.
@@ -121,6 +124,8 @@ export default class RunCommand extends BaseCommand {
         `student test accuracy ${(accuracy * 100).toFixed(1)}%${examples === null ? '' : ` on ${examples} examples`} (majority class ${majority})`,
       );
     }
+    const calibration = result.summary.calibration?.calibration;
+    if (calibration) for (const line of studentFirstLines(calibration)) this.log(line);
     this.log(`report: ${result.report.html}`);
     this.log(`        ${result.report.markdown}`);
     if (result.model) for (const line of modelUsageLines(result.model, process.cwd())) this.log(line);

@@ -132,6 +132,13 @@ describe('distill calibrate on a tiny trained and exported student', { timeout: 
     const html = readFileSync(path.join(runDirectory, 'report.html'), 'utf8');
     assert.ok(html.includes('agreement on validation'), 'the curve');
     assert.match(html, /<h2>Calibration against teacher \(\d+ validation examples, label probability/);
+    // The tiny student reaches none of the default targets: the run's last lines say so (the
+    // reachable case's wording: test/core/calibration/student-first-lines.test.ts).
+    assert.ok(stored.thresholds.every((entry) => entry.threshold === null));
+    assert.match(
+      run.stdout,
+      /student first: no confidence threshold reaches 90\.0%, 95\.0%, 98\.0%, 99\.0% agreement with the teacher on validation/,
+    );
   });
 
   test('bad input: clear errors, no stack trace', async (context) => {
