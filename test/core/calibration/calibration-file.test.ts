@@ -2,23 +2,12 @@ import assert from 'node:assert/strict';
 import { symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
-import { readCalibrationFile, writeCalibrationFile, type CalibrationFile } from '../../../core/calibration/calibration-file.js';
+import { readCalibrationFile, writeCalibrationFile } from '../../../core/calibration/calibration-file.js';
 import { isUserError } from '../../../core/errors/user-error.js';
 import { temporaryDirectory } from '../../support/temporary-directory.js';
+import { exampleCalibration } from './calibration-fixture.js';
 
-const calibration: CalibrationFile = {
-  format: 1,
-  against: 'teacher',
-  split: 'valid',
-  examples: 600,
-  confidence: 'label-probability',
-  bound: { method: 'clopper-pearson', level: 0.95 },
-  thresholds: [
-    { target: 0.95, threshold: 0.87, expected_coverage: 0.62, validation_agreement: 0.97, agreement_lower_bound: 0.951 },
-    { target: 0.99, threshold: null, expected_coverage: 0, validation_agreement: null, agreement_lower_bound: null },
-  ],
-  test: [{ target: 0.95, threshold: 0.87, coverage: 0.6, agreement: 0.96, examples: 2000 }],
-};
+const calibration = exampleCalibration;
 
 /** The user error a read throws, as its one problem. */
 function problemOf(directory: string) {

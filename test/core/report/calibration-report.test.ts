@@ -4,6 +4,7 @@ import type { CalibrationFile } from '../../../core/calibration/calibration-file
 import { operatingPoints } from '../../../core/calibration/thresholds.js';
 import { renderHtmlReport, renderMarkdownReport, reportCharts } from '../../../core/report/render-report.js';
 import type { RunSummary } from '../../../core/report/run-summary.js';
+import { exampleCalibration } from '../calibration/calibration-fixture.js';
 
 const bare: RunSummary = {
   pipeline: 'calibrated',
@@ -14,22 +15,7 @@ const bare: RunSummary = {
   stages: [],
 };
 
-const calibration: CalibrationFile = {
-  format: 1,
-  against: 'teacher',
-  split: 'valid',
-  examples: 600,
-  confidence: 'label-probability',
-  bound: { method: 'clopper-pearson', level: 0.95 },
-  thresholds: [
-    { target: 0.95, threshold: 0.87, expected_coverage: 0.62, validation_agreement: 0.97, agreement_lower_bound: 0.951 },
-    { target: 0.99, threshold: null, expected_coverage: 0, validation_agreement: null, agreement_lower_bound: null },
-  ],
-  test: [
-    { target: 0.95, threshold: 0.87, coverage: 0.6, agreement: 0.96, examples: 2000 },
-    { target: 0.99, threshold: null, coverage: 0, agreement: 1, examples: 2000 },
-  ],
-};
+const calibration = exampleCalibration;
 
 // A curve of 600 validation points (more than the chart draws).
 const curve = operatingPoints(
