@@ -233,15 +233,11 @@ export class BatchStore {
       }));
   }
 
-  /** Notes that a record counted the answer of these requests as paid: no later record counts it again. */
-  markRecorded(cacheKey: string): void {
-    this.database.prepare('UPDATE batch_items SET recorded = 1 WHERE cache_key = ? AND recorded = 0').run(cacheKey);
-  }
-
   /**
    * Whether a batch paid for the cached answer of this request and no record has counted it yet (a
    * run killed after collecting it, before writing its record); true marks it counted, so the answer
-   * is counted as paid exactly once, by the first record written from it.
+   * is counted as paid exactly once, by the first record written from it. The run that collects an
+   * answer claims it too, as it records it paid.
    */
   claimUnrecorded(cacheKey: string): boolean {
     return this.database.prepare('UPDATE batch_items SET recorded = 1 WHERE cache_key = ? AND recorded = 0').run(cacheKey).changes > 0;

@@ -420,7 +420,8 @@ class BatchFlow {
       return { again: `empty answer${response.finishReason ? ` (finish reason: ${response.finishReason})` : ''}` };
     await this.commit(item.cacheKey, response);
     if (request) {
-      this.store.markRecorded(item.cacheKey);
+      // This run records the answer as paid: a later run's record must not count it again.
+      this.store.claimUnrecorded(item.cacheKey);
       this.context.run.budget.settle(request.estimate, response.usage);
       this.finish(this.work.resolve(item.cacheKey, { status: 'answered', response, cached: false, attempts: request.submissions }));
     }
