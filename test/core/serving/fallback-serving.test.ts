@@ -83,35 +83,45 @@ const teacherSays =
   (label: string): ServerScript =>
   () => ({ kind: 'answer', text: `Answer: ${label}, because the teacher read it so.` });
 
+/**
+ * Sends every fixture text, sure ones first, in one request and checks the routing: each sure text
+ * answered by the student and never sent to the teacher; each unsure one answered by the teacher
+ * with `teacherLabel`, asked once.
+ */
+async function assertRouted(setup: FallbackSetup, teacherLabel: string): Promise<void> {
+  const { student, teacher, server } = setup;
+  assert.ok(student.sure.length > 0 && student.unsure.length > 0, 'the fixture threshold splits the texts');
+  const texts = [...student.sure, ...student.unsure].map((each) => each.text);
+  const { status, body } = await predict(server, texts);
+  assert.equal(status, 200);
+  const predictions = body.predictions as FallbackPrediction[];
+  for (const [index, sure] of student.sure.entries()) {
+    assert.deepEqual(predictions[index], {
+      label: sure.label,
+      source: 'student',
+      confidence: sure.confidence,
+      threshold: student.threshold,
+    });
+    assert.equal(teacher.countFor(promptOf(sure.text)), 0, 'a sure text never reaches the teacher');
+  }
+  for (const [offset, unsure] of student.unsure.entries()) {
+    assert.deepEqual(predictions[student.sure.length + offset], {
+      label: teacherLabel,
+      rationale: 'the teacher read it so.',
+      source: 'teacher',
+      confidence: unsure.confidence,
+      threshold: student.threshold,
+    });
+    assert.equal(teacher.countFor(promptOf(unsure.text)), 1);
+  }
+  assert.equal(teacher.requests.length, student.unsure.length);
+}
+
 describe('distill serve --fallback against a loopback teacher', { skip: tinyStudentMissing() }, () => {
   test('texts below the threshold reach the teacher, those above never do; metrics and the review file match', async (context) => {
-    const { student, teacher, server } = await startFallback(context, teacherSays('contradiction'));
-    assert.ok(student.sure.length > 0 && student.unsure.length > 0, 'the fixture threshold splits the texts');
-    const texts = [...student.sure, ...student.unsure].map((each) => each.text);
-    const { status, body } = await predict(server, texts);
-    assert.equal(status, 200);
-    const predictions = body.predictions as FallbackPrediction[];
-    for (const [index, sure] of student.sure.entries()) {
-      assert.deepEqual(predictions[index], {
-        label: sure.label,
-        source: 'student',
-        confidence: sure.confidence,
-        threshold: student.threshold,
-      });
-      assert.equal(teacher.countFor(promptOf(sure.text)), 0, 'a sure text never reaches the teacher');
-    }
-    for (const [offset, unsure] of student.unsure.entries()) {
-      const prediction = predictions[student.sure.length + offset]!;
-      assert.deepEqual(prediction, {
-        label: 'contradiction',
-        rationale: 'the teacher read it so.',
-        source: 'teacher',
-        confidence: unsure.confidence,
-        threshold: student.threshold,
-      });
-      assert.equal(teacher.countFor(promptOf(unsure.text)), 1);
-    }
-    assert.equal(teacher.requests.length, student.unsure.length);
+    const setup = await startFallback(context, teacherSays('contradiction'));
+    await assertRouted(setup, 'contradiction');
+    const { student, server } = setup;
 
     const metrics = await metricsOf(server);
     assert.equal(metric(metrics, 'distill_predictions_total{source="student"}'), student.sure.length);
@@ -190,32 +200,10 @@ describe('distill serve --fallback against a loopback teacher', { skip: tinyStud
   });
 
   test('open answers: the mean token log-probability of the free answer against its calibrated threshold decides; the teacher answers the rest as parsed', async (context) => {
-    const { student, teacher, server } = await startFallback(context, teacherSays('42'), { openAnswers: true });
-    assert.ok(student.sure.length > 0 && student.unsure.length > 0, 'the fixture threshold splits the texts');
-    assert.ok(student.threshold <= 0, 'a log-probability threshold');
-    const texts = [...student.sure, ...student.unsure].map((each) => each.text);
-    const { status, body } = await predict(server, texts);
-    assert.equal(status, 200);
-    const predictions = body.predictions as FallbackPrediction[];
-    for (const [index, sure] of student.sure.entries()) {
-      assert.deepEqual(predictions[index], {
-        label: sure.label,
-        source: 'student',
-        confidence: sure.confidence,
-        threshold: student.threshold,
-      });
-      assert.equal(teacher.countFor(promptOf(sure.text)), 0, 'a sure text never reaches the teacher');
-    }
-    for (const [offset, unsure] of student.unsure.entries()) {
-      assert.deepEqual(predictions[student.sure.length + offset], {
-        label: '42',
-        rationale: 'the teacher read it so.',
-        source: 'teacher',
-        confidence: unsure.confidence,
-        threshold: student.threshold,
-      });
-    }
-    assert.equal(teacher.requests.length, student.unsure.length);
+    const setup = await startFallback(context, teacherSays('42'), { openAnswers: true });
+    assert.ok(setup.student.threshold <= 0, 'a log-probability threshold');
+    await assertRouted(setup, '42');
+    const { student, server } = setup;
     assert.deepEqual(
       reviewLines(server.fallback!.reviewFile).map((record) => [record.input, record.student_confidence, record.teacher_label]),
       student.unsure.map((unsure) => [unsure.text, unsure.confidence, '42']),
