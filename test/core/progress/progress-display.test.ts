@@ -9,6 +9,7 @@ import { attachProgressDisplay } from '../../../core/progress/progress-display.j
 import { LocalEventStream } from '../../../core/services/event-stream.js';
 import { repositoryRoot } from '../../support/paths.js';
 import { temporaryDirectory } from '../../support/temporary-directory.js';
+import { plainProgress } from '../../support/plain-progress.js';
 import { VirtualTerminal } from '../../support/virtual-terminal.js';
 
 /** The reason to skip the real-terminal test, or false when tmux is installed. */
@@ -17,20 +18,12 @@ function tmuxMissing(): string | false {
 }
 
 test('plain mode prints stage changes at once and throttles progress lines', () => {
-  let time = 0;
-  const events = new LocalEventStream(() => time);
-  const output: string[] = [];
-  const stop = attachProgressDisplay(events, {
-    mode: 'plain',
-    write: (text) => output.push(text),
-    intervalMilliseconds: 1000,
-    now: () => time,
-  });
+  const { events, output, stop, setTime } = plainProgress(1000);
   events.emit('stage.start', { stage: 'teacher' });
   events.emit('teacher.progress', { done: 10, total: 100, cached: 4, failed: 1, dollars: 0.5, done_this_run: 10, elapsed_ms: 1000 });
-  time = 200;
+  setTime(200);
   events.emit('teacher.progress', { done: 20, total: 100, cached: 4, failed: 1, dollars: 0.75, done_this_run: 20, elapsed_ms: 2000 });
-  time = 1500;
+  setTime(1500);
   events.emit('teacher.progress', { done: 30, total: 100, cached: 4, failed: 1, dollars: 1, done_this_run: 30, elapsed_ms: 3000 });
   events.emit('stage.done', { stage: 'teacher' });
   stop();
@@ -143,15 +136,7 @@ writeFileSync(${JSON.stringify(done)}, '');
 );
 
 test('plain output: the last train step comes before the stage changes after it, and a sweep point starts without the last best', () => {
-  const time = 0;
-  const events = new LocalEventStream(() => time);
-  const output: string[] = [];
-  const stop = attachProgressDisplay(events, {
-    mode: 'plain',
-    write: (text) => output.push(text),
-    intervalMilliseconds: 60_000,
-    now: () => time,
-  });
+  const { events, output, stop } = plainProgress(60_000);
   events.emit('stage.start', { stage: 'trainer' });
   events.emit('train.evaluation', { split: 'validation', accuracy: 0.5 });
   for (let step = 1; step <= 16; step++) events.emit('train.progress', { step, total_steps: 16, loss: 2, elapsed_ms: step * 1000 });

@@ -1,22 +1,13 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { attachProgressDisplay } from '../../../../core/progress/progress-display.js';
-import { LocalEventStream } from '../../../../core/services/event-stream.js';
+import { plainProgress } from '../../../support/plain-progress.js';
 
 test('the progress display shows one line per live batch (provider state, succeeded/failed/total) and the count of live and collected batches', () => {
-  let time = 0;
-  const events = new LocalEventStream(() => time);
-  const output: string[] = [];
-  const stop = attachProgressDisplay(events, {
-    mode: 'plain',
-    write: (text) => output.push(text),
-    intervalMilliseconds: 0,
-    now: () => time,
-  });
+  const { events, output, stop, setTime } = plainProgress(0);
   events.emit('stage.start', { stage: 'teacher' });
   events.emit('teacher.batch_submitted', { batch: 'batch_1', label: 'distill-1', requests: 4 });
   events.emit('teacher.batch_submitted', { batch: 'batch_2', label: 'distill-2', requests: 2 });
-  time = 10;
+  setTime(10);
   events.emit('teacher.batch_status', {
     batch: 'batch_1',
     state: 'running',
