@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Readable, pipeline } from 'node:stream';
-import { fixture, successBody } from './provider-server.js';
+import { fixture, lastUserContent, successBody } from './provider-server.js';
 
 /*
  * Response shapes come from recordings in `fixtures/anthropic-batch-*.json`, taken from Anthropic's API
@@ -187,13 +187,6 @@ function randomId(prefix: string): string {
 /** RFC 3339 with microseconds, as Anthropic writes its times. */
 function timestamp(milliseconds: number): string {
   return new Date(milliseconds).toISOString().replace(/Z$/, '000Z');
-}
-
-function lastUserContent(messages: unknown): string {
-  const list = Array.isArray(messages) ? (messages as ({ role?: unknown; content?: unknown } | null)[]) : [];
-  const last = [...list].reverse().find((message) => message?.role === 'user');
-  if (!last) return '';
-  return typeof last.content === 'string' ? last.content : JSON.stringify(last.content);
 }
 
 /** The outcome a finished request gets from its step (an `expire` step never finishes by itself). */

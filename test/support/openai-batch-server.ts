@@ -1,8 +1,6 @@
-import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { testPath } from './paths.js';
-import { successBody, type ServerStep } from './provider-server.js';
+import { fixture, lastUserContent, successBody, type ServerStep } from './provider-server.js';
 
 /** One request line of a submitted batch, as the server read it from the uploaded JSONL file. */
 export interface BatchLine {
@@ -172,19 +170,6 @@ const defaultMaxUploadBytes = 200 * 1000 * 1000;
 const multipartSlackBytes = 64 * 1024;
 /** Largest JSON body of the small calls (create, cancel). */
 const maxJsonBodyBytes = 1024 * 1024;
-
-function fixture(name: string): Record<string, unknown> {
-  const recorded = JSON.parse(readFileSync(testPath('support', 'fixtures', `${name}.json`), 'utf8')) as Record<string, unknown>;
-  delete recorded._source;
-  return recorded;
-}
-
-function lastUserContent(body: Record<string, unknown>): string {
-  const messages = Array.isArray(body.messages) ? (body.messages as { role?: unknown; content?: unknown }[]) : [];
-  const last = [...messages].reverse().find((message) => message.role === 'user');
-  if (!last) return '';
-  return typeof last.content === 'string' ? last.content : JSON.stringify(last.content);
-}
 
 function messagesKey(messages: readonly { readonly role?: unknown; readonly content?: unknown }[]): string {
   return JSON.stringify(messages.map((message) => [message.role, message.content]));
@@ -435,7 +420,7 @@ export async function startOpenAiBatchServer(options: OpenAiBatchServerOptions =
         };
       seen.add(parsed.custom_id);
       const body = parsed.body as Record<string, unknown>;
-      lines.push({ batchId, customId: parsed.custom_id, body, prompt: lastUserContent(body), submission: 0 });
+      lines.push({ batchId, customId: parsed.custom_id, body, prompt: lastUserContent(body.messages), submission: 0 });
     }
     return { lines, error: null };
   };

@@ -85,9 +85,14 @@ export interface ProviderServer {
   close(): Promise<void>;
 }
 
-/** A recorded response shape, `test/support/fixtures/<name>.json`, freshly parsed (callers may change it). */
+/**
+ * A recorded response shape, `test/support/fixtures/<name>.json`, freshly parsed (callers may change
+ * it), without its `_source` note (where the shape came from), which is never part of a response.
+ */
 export function fixture(name: string): Record<string, unknown> {
-  return JSON.parse(readFileSync(testPath('support', 'fixtures', `${name}.json`), 'utf8')) as Record<string, unknown>;
+  const recorded = JSON.parse(readFileSync(testPath('support', 'fixtures', `${name}.json`), 'utf8')) as Record<string, unknown>;
+  delete recorded._source;
+  return recorded;
 }
 
 /** The recorded success body of a protocol, with the text (and usage) replaced. */
@@ -138,12 +143,12 @@ function openAiAnswerBody(step: Extract<ServerStep, { kind: 'answer' }>, request
   return body;
 }
 
-function lastUserContent(body: Record<string, unknown>): string {
-  const messages = Array.isArray(body.messages) ? (body.messages as { role: string; content: unknown }[]) : [];
-  const last = [...messages].reverse().find((message) => message.role === 'user');
+/** The content of the last user message of a request's `messages` (both protocols), as text; '' when there is none. */
+export function lastUserContent(messages: unknown): string {
+  const list = Array.isArray(messages) ? (messages as ({ role?: unknown; content?: unknown } | null)[]) : [];
+  const last = [...list].reverse().find((message) => message?.role === 'user');
   if (!last) return '';
-  if (typeof last.content === 'string') return last.content;
-  return JSON.stringify(last.content);
+  return typeof last.content === 'string' ? last.content : JSON.stringify(last.content);
 }
 
 /** The path each protocol is served on. */
@@ -171,7 +176,7 @@ export async function startProviderServer(protocol: ProviderProtocol, script?: S
         return;
       }
       const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown>;
-      const prompt = lastUserContent(body);
+      const prompt = lastUserContent(body.messages);
       const attempt = (counts.get(prompt) ?? 0) + 1;
       counts.set(prompt, attempt);
       const request: ReceivedRequest = { prompt, attempt, body, headers: incoming.headers, receivedAt: Date.now() };
