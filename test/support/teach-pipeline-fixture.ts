@@ -96,3 +96,19 @@ export function teachOutputFiles(directory: string): { readonly records: string;
     cache: path.join(directory, 'cache', 'teacher-cache.sqlite'),
   };
 }
+
+/**
+ * The `student` and `trainer` blocks that make a teach pipeline train: a T5 small enough to train
+ * `maxSteps` steps in seconds on one thread, never validating or checkpointing before its last step.
+ */
+export function tinyTrainingYaml(maxSteps: number): string {
+  return `student:
+  size: custom
+  config: { d_model: 32, d_ff: 64, d_kv: 16, num_heads: 2, num_layers: 1, num_decoder_layers: 1 }
+  tokenizer: { type: unigram, vocab_size: 300 }
+  max_input_length: 32
+  max_target_length: 32
+trainer:
+  options: { batch_size: 8, max_steps: ${maxSteps}, eval_every: 1000, checkpoint_every: 1000, warmup_steps: 1, threads: 1 }
+`;
+}

@@ -8,7 +8,7 @@ import type { DistillEvent } from '../../../core/services/event-stream.js';
 import { childProcessIds, descriptorsOn } from '../../support/process-resources.js';
 import { tinyStudentMissing } from '../inference/tiny-student-fixture.js';
 import { startProviderServer } from '../../support/provider-server.js';
-import { teachOutputFiles, writeTeachPipeline } from '../../support/teach-pipeline-fixture.js';
+import { teachOutputFiles, tinyTrainingYaml, writeTeachPipeline } from '../../support/teach-pipeline-fixture.js';
 import { temporaryDirectory } from '../../support/temporary-directory.js';
 
 // A real run — a teacher behind a loopback server, a cache, a real trainer worker — that ends in
@@ -27,15 +27,7 @@ async function pipelineWithTraining(context: TestContext, maxSteps: number): Pro
   writeFileSync(
     pipeline,
     `extends: ${JSON.stringify(base)}
-student:
-  size: custom
-  config: { d_model: 32, d_ff: 64, d_kv: 16, num_heads: 2, num_layers: 1, num_decoder_layers: 1 }
-  tokenizer: { type: unigram, vocab_size: 300 }
-  max_input_length: 32
-  max_target_length: 32
-trainer:
-  options: { batch_size: 8, max_steps: ${maxSteps}, eval_every: 1000, checkpoint_every: 1000, warmup_steps: 1, threads: 1 }
-`,
+${tinyTrainingYaml(maxSteps)}`,
   );
   return { pipeline, cacheFile: teachOutputFiles(directory).cache };
 }

@@ -6,7 +6,7 @@ import type { TeacherRecord } from '../../../core/teacher/teacher-record.js';
 import { builtinRegistry, runPipeline } from '../../../plugins/index.js';
 import { tinyStudentMissing } from '../inference/tiny-student-fixture.js';
 import { startProviderServer } from '../../support/provider-server.js';
-import { writeTeachPipeline } from '../../support/teach-pipeline-fixture.js';
+import { tinyTrainingYaml, writeTeachPipeline } from '../../support/teach-pipeline-fixture.js';
 import { temporaryDirectory } from '../../support/temporary-directory.js';
 
 // Self-consistency end to end: an OpenAI teacher behind a loopback server answers each of 30
@@ -81,15 +81,7 @@ samplers:
 loss:
   use: confidence
   options: { alpha: 0.5 }
-student:
-  size: custom
-  config: { d_model: 32, d_ff: 64, d_kv: 16, num_heads: 2, num_layers: 1, num_decoder_layers: 1 }
-  tokenizer: { type: unigram, vocab_size: 300 }
-  max_input_length: 32
-  max_target_length: 32
-trainer:
-  options: { batch_size: 8, max_steps: 3, eval_every: 1000, checkpoint_every: 1000, warmup_steps: 1, threads: 1 }
-`,
+${tinyTrainingYaml(3)}`,
     );
     const result = await runPipeline(pipeline, { registry: builtinRegistry(), environment: process.env, until: 'trainer' });
 

@@ -6,7 +6,7 @@ import { isUserError } from '../../../../core/errors/user-error.js';
 import { builtinRegistry, runPipeline } from '../../../../plugins/index.js';
 import { tinyStudentMissing } from '../../inference/tiny-student-fixture.js';
 import { startProviderServer, type ProviderServer } from '../../../support/provider-server.js';
-import { writeTeachPipeline } from '../../../support/teach-pipeline-fixture.js';
+import { tinyTrainingYaml, writeTeachPipeline } from '../../../support/teach-pipeline-fixture.js';
 import { temporaryDirectory } from '../../../support/temporary-directory.js';
 
 // A priced OpenAI teacher behind a loopback server, a real cache, a tiny T5 trained, exported and
@@ -29,15 +29,7 @@ async function comparedPipeline(context: TestContext, extra = ''): Promise<{ pip
   writeFileSync(
     pipeline,
     `extends: ${JSON.stringify(base)}
-student:
-  size: custom
-  config: { d_model: 32, d_ff: 64, d_kv: 16, num_heads: 2, num_layers: 1, num_decoder_layers: 1 }
-  tokenizer: { type: unigram, vocab_size: 300 }
-  max_input_length: 32
-  max_target_length: 32
-trainer:
-  options: { batch_size: 8, max_steps: 4, eval_every: 1000, checkpoint_every: 1000, warmup_steps: 1, threads: 1 }
-export: { use: onnx, options: { quantize: false } }
+${tinyTrainingYaml(4)}export: { use: onnx, options: { quantize: false } }
 evaluation: { score_labels: true, teacher_on_test: true }
 ${extra}`,
   );
