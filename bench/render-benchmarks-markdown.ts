@@ -885,7 +885,10 @@ interface ThroughputSpread {
 }
 interface PretrainedThroughputResults {
   cpu_bf16_supported: boolean;
-  matmul_peak_gflops: Record<'fp32' | 'bf16', { before: number; after: number }>;
+  /** Results written before issue 18: the peaks before and after the runs. */
+  matmul_peak_gflops?: Record<'fp32' | 'bf16', { before: number; after: number }>;
+  /** From issue 18: the peaks of every repeat, checked against the hardware ceiling. */
+  matmul_peak?: Record<'fp32' | 'bf16', MatmulPeak>;
   layouts: {
     layout: string;
     precision: string;
@@ -894,9 +897,23 @@ interface PretrainedThroughputResults {
     tokens_per_second: ThroughputSpread;
     self_reported_tokens_per_second: ThroughputSpread;
     gflops: ThroughputSpread;
-    share_of_bf16_matmul_peak: ThroughputSpread;
+    share_of_bf16_matmul_peak: ThroughputSpread | null;
     peak_rss_megabytes: number;
   }[];
+}
+
+/** The pretrained bench's matmul-peak sentence, for results from before issue 18 and after. */
+function pretrainedPeaks(results: PretrainedThroughputResults, size: number): string {
+  const native = `native bf16 on this CPU: ${results.cpu_bf16_supported ? 'yes' : 'no'}`;
+  if (results.matmul_peak) {
+    const describe = (peak: MatmulPeak) =>
+      `${withSpread(peak.gflops, 1)} GFLOP/s (${peak.kernel}; ceiling ${formatNumber(peak.ceiling_gflops, 1)}${peak.refused ? ', **refused: above the ceiling**' : ''})`;
+    return `Matmul peak (\`torch.mm\`, ${size}², same threads, in every repeat; median (min–max)): bf16 ${describe(results.matmul_peak.bf16)};
+fp32 ${describe(results.matmul_peak.fp32)} (${native}; the ceiling is threads × clock × FLOPs per cycle, as in the trainer section); shares are of the median bf16 peak.`;
+  }
+  const peaks = results.matmul_peak_gflops!;
+  return `Matmul peak (\`torch.mm\`, ${size}², same threads): bf16 ${formatNumber(peaks.bf16.before, 1)} GFLOP/s before the runs, ${formatNumber(peaks.bf16.after, 1)} after;
+fp32 ${formatNumber(peaks.fp32.before, 1)} and ${formatNumber(peaks.fp32.after, 1)} (${native}); shares are of the bf16 peak before the runs.`;
 }
 
 /** `median (min–max)` of repeated measurements. */
@@ -919,7 +936,7 @@ function pretrainedThroughputSection(): string {
     flops: string;
     student: Record<string, string | number | undefined>;
   };
-  const { layouts, matmul_peak_gflops: peaks } = result.results;
+  const { layouts } = result.results;
   const rows = layouts.map((layout) => [
     layout.layout,
     layout.precision,
@@ -927,7 +944,7 @@ function pretrainedThroughputSection(): string {
     withSpread(layout.tokens_per_second, 0),
     formatNumber(layout.self_reported_tokens_per_second.median, 0),
     withSpread(layout.gflops, 1),
-    `${withSpread(layout.share_of_bf16_matmul_peak, 1, 100)}%`,
+    layout.share_of_bf16_matmul_peak ? `${withSpread(layout.share_of_bf16_matmul_peak, 1, 100)}%` : 'n/a (peak refused)',
     formatNumber(layout.data.mean_tokens_per_example, 1),
     formatNumber(layout.data.mean_target_tokens_per_example, 1),
     `${formatNumber(layout.peak_rss_megabytes, 0)} MB`,
@@ -941,8 +958,7 @@ prompts ≤ ${String(settings.student.max_input_length)} tokens, targets ≤ ${S
 ${settings.warmup_steps} warm-up steps, then ${settings.measured_steps} timed steps, timed from the worker's progress events; ${settings.repeats} repeats,
 interleaved (each repeat trains both layouts in turn, every run in a fresh process): median (min–max). Tokens/s: steps/s × batch × the data's
 mean real tokens per example as the worker encodes them; *worker tokens/s* is the worker's own count, for comparison. FLOPs: ${settings.flops}.
-Matmul peak (\`torch.mm\`, ${settings.matmul_size}², same threads): bf16 ${formatNumber(peaks.bf16.before, 1)} GFLOP/s before the runs, ${formatNumber(peaks.bf16.after, 1)} after;
-fp32 ${formatNumber(peaks.fp32.before, 1)} and ${formatNumber(peaks.fp32.after, 1)} (native bf16 on this CPU: ${result.results.cpu_bf16_supported ? 'yes' : 'no'}); shares are of the bf16 peak before the runs.
+${pretrainedPeaks(result.results, settings.matmul_size)}
 
 ${markdownTable(
   [
