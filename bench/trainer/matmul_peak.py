@@ -38,16 +38,20 @@ AMX_BF16_FLOPS_PER_CYCLE = 1024
 
 def cpu_description():
     """Vendor, family, model name, flags and clock figures from /proc/cpuinfo and ``lscpu``."""
-    fields = {}
+    processors = [{}]
     try:
         with open("/proc/cpuinfo", encoding="utf-8") as handle:
             for line in handle:
                 if not line.strip():
-                    break  # the first processor is enough: every core of a machine is alike here
+                    processors.append({})
+                    continue
                 name, _, value = line.partition(":")
-                fields[name.strip()] = value.strip()
+                processors[-1][name.strip()] = value.strip()
     except OSError:
         pass
+    fields = processors[0]  # the first processor describes them all: every core of a machine is alike here
+    # Two hardware threads of one core share its vector pipes: the ceiling counts cores, not threads.
+    cores = {(processor.get("physical id"), processor.get("core id")) for processor in processors if "core id" in processor}
     lscpu_max_mhz = None
     try:
         listing = subprocess.run(["lscpu"], capture_output=True, text=True, timeout=10, check=False).stdout
@@ -67,6 +71,7 @@ def cpu_description():
         "model_name": fields.get("model name"),
         "flags": fields.get("flags", "").split(),
         "nominal_mhz": float(fields["cpu MHz"]) if "cpu MHz" in fields else None,
+        "physical_cores": len(cores) or None,
         "lscpu_max_mhz": lscpu_max_mhz,
         "cpufreq_max_mhz": cpufreq_max_mhz,
     }
@@ -132,8 +137,11 @@ def vector_datapath(cpu):
     return "avx" if "avx" in flags else "sse"
 
 
-def ceiling(cores):
+def ceiling(logical_cores):
     """Clock × FLOPs per cycle of one core, for fp32 and bf16, with how each factor was found; × cores for all.
+
+    `cores` is the physical cores (from /proc/cpuinfo; `logical_cores` where it does not say): N threads
+    reach at most min(N, cores) × the per-core figure.
 
     The clock is the highest of lscpu's maximum, cpufreq's maximum and the measured clock (one core
     busy: the single-core boost, so cores × clock is an upper bound with every core busy). bf16 is
@@ -142,6 +150,7 @@ def ceiling(cores):
     otherwise (torch then computes bf16 in fp32).
     """
     cpu = cpu_description()
+    cores = cpu["physical_cores"] or logical_cores
     measured = measured_clock_mhz()
     candidates = [value for value in (cpu["lscpu_max_mhz"], cpu["cpufreq_max_mhz"], measured) if value]
     if not candidates:
