@@ -134,6 +134,8 @@ interface MatmulPeak {
   ceiling_gflops: number | null;
   share_of_ceiling: number | null;
   refused: boolean;
+  /** Fewer than 80% of the threads busy while timing (absent before issue 18's last change). */
+  starved?: boolean;
 }
 interface TargetCheck {
   variant: string;
@@ -476,7 +478,10 @@ function matmulPeakRows(results: FairTrainerResults): string[][] {
         formatNumber(peak.ceiling_gflops, 1),
         peak.share_of_ceiling === null ? 'n/a' : `${formatNumber(peak.share_of_ceiling * 100, 0)}%`,
         withSpread(peak.cpu_seconds_per_wall_second, 2),
-        peak.refused ? '**refused: above the ceiling**' : 'below the ceiling',
+        [
+          peak.refused ? '**refused: above the ceiling**' : 'below the ceiling',
+          ...(peak.starved ? ['**starved: other work held the cores**'] : []),
+        ].join('; '),
       ];
     }),
   );
@@ -601,7 +606,7 @@ cpufreq's (${formatNumber(clock.cpufreq_max_mhz, 0)}) and the clock measured on 
 cycle; /proc/cpuinfo's nominal ${formatNumber(clock.nominal_mhz, 0)} MHz is below a boosting core's). FLOPs per cycle per core from the flags:
 ${ceiling.flops_per_cycle_per_core.float32} fp32 (vector datapath \`${ceiling.vector_datapath}\`: two FMA pipes), ${ceiling.flops_per_cycle_per_core.bfloat16} bf16
 (${ceiling.bf16_instruction}). A peak above its ceiling is refused and no share is taken of it; *CPU s per wall s* above the thread
-count would mean threads the measurement did not ask for.
+count would mean threads the measurement did not ask for; under 80% of it (*starved*), other work held the cores and the peak is understated.
 
 ${markdownTable(['threads', 'precision', 'kernel', 'GFLOP/s', 'ceiling GFLOP/s', 'of ceiling', 'CPU s per wall s', 'check'], matmulPeakRows(results))}`;
 }

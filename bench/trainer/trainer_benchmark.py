@@ -122,7 +122,9 @@ def peak_summaries(runs, ceiling, threads):
     """The matmul peaks of every repeat of one (precision, thread count), against the hardware ceiling.
 
     A median above the ceiling (cores × clock × FLOPs per cycle) is not a peak this CPU can reach:
-    it is `refused` and no share of it is computed.
+    it is `refused` and no share of it is computed. `starved`: the runs kept fewer than 80% of their
+    threads busy (the median CPU seconds per wall second), so other work held the cores and the peak
+    (and every share of it) is understated.
     """
     result = {}
     for precision, measured in runs.items():
@@ -139,6 +141,8 @@ def peak_summaries(runs, ceiling, threads):
             "ceiling_gflops": limit,
             "share_of_ceiling": None if limit is None else gflops["median"] / limit,
             "refused": limit is not None and gflops["median"] > limit,
+            # Under 80% of the asked threads busy while timing: other work took the cores, the peak is low.
+            "starved": statistics.median(run["cpu_seconds_per_wall_second"] for run in measured) < 0.8 * threads,
         }
     return result
 
