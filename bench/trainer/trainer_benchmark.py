@@ -187,7 +187,9 @@ def data_statistics(settings, tokenizer_directory, config):
 def variant_name(options, defaults, precision, threads_wait):
     """`separate, bf16, sleeping`, then any option beyond the three the name already says (`packing=True`)."""
     named = ("task_passes", "bf16", "spinning")
-    extra = "".join(f", {key}={value}" for key, value in sorted(options.items()) if key not in named)
+    # Values as the request spells them (true, 2, packed), not as Python prints them (True).
+    spelled = {key: value if isinstance(value, str) else json.dumps(value) for key, value in options.items()}
+    extra = "".join(f", {key}={value}" for key, value in sorted(spelled.items()) if key not in named)
     return f"{options.get('task_passes', defaults['task_passes'])}, {precision}, {threads_wait}{extra}"
 
 
@@ -469,6 +471,15 @@ def cpu_bf16_supported(worker_main):
     return supported()
 
 
+def distinct_names(variants):
+    """Numbers the rows of variants that came out with the same name (two option sets that resolve alike), so none hides another."""
+    names = [rows[0]["variant"] for rows in variants]
+    for number, rows in enumerate(variants):
+        if names.count(rows[0]["variant"]) > 1:
+            for run in rows:
+                run["variant"] = f"{names[number]} (variant {number + 1})"
+
+
 def rotated(items, by):
     """`items` starting at `by` (mod length): each round starts with a different run, so no variant always runs first."""
     shift = by % len(items) if items else 0
@@ -548,6 +559,7 @@ def main():
     peaks = {threads: peak_summaries(peak_runs[threads], ceiling, threads) for threads in thread_counts}
     points = []
     for index, point in enumerate(grid):
+        distinct_names(runs[index]["worker"])
         statistics_of = data_statistics(settings, shared_tokenizer, point["config"])
         point_peaks = peaks[point["threads"]]
         workers = [[with_rates(run, statistics_of, point["batch_size"], point_peaks) for run in rows] for rows in runs[index]["worker"]]
