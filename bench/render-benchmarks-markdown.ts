@@ -3,12 +3,13 @@
  * a bench wrote in its last run (never typed by hand). Run by `run-benchmarks.ts` at the end, or
  * alone: `node dist/bench/render-benchmarks-markdown.js`.
  */
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { benchResultFile, readBenchResult, type BenchResult } from './support/result-file.js';
 import { repositoryRoot, resultsDirectory } from './support/bench-paths.js';
 import { formatNumber, markdownTable } from './support/markdown-table.js';
+import type { CpuDescription, MachineInfo } from './support/machine-info.js';
 import type { FallbackLoadResults, FallbackLoadSettings } from './serving/fallback-load-benchmark.js';
 
 // The result shapes, as far as the tables read them (the benches' own types are richer).
@@ -99,6 +100,78 @@ interface TrainerResults {
     references: TrainerRun[];
     speedup_over_reference: Record<string, number>;
     speedup_over_same_precision_reference: Record<string, number>;
+  }[];
+}
+
+/** Median and spread (min, max) of repeats, as `trainer_benchmark.py` writes them (null where nothing was measured). */
+interface RepeatSpread {
+  median: number;
+  min: number;
+  max: number;
+  values: (number | null)[];
+}
+interface FairTrainerRun {
+  variant: string;
+  precision: 'fp32' | 'bf16';
+  options?: Record<string, unknown>;
+  sampling?: string;
+  autocast?: { enabled: boolean; dtype: string; lm_head_output: string };
+  headline?: boolean;
+  repeats: number;
+  steps_per_second: RepeatSpread;
+  tokens_per_second: RepeatSpread;
+  gflops: RepeatSpread;
+  share_of_bf16_matmul_peak: RepeatSpread | null;
+  executed_over_real_flops: number | null;
+  peak_rss_megabytes: number;
+}
+interface MatmulPeak {
+  gflops: RepeatSpread;
+  kernel: string;
+  size: number;
+  threads: number;
+  cpu_seconds_per_wall_second: RepeatSpread;
+  ceiling_gflops: number | null;
+  share_of_ceiling: number | null;
+  refused: boolean;
+  /** Fewer than 80% of the threads busy while timing (absent before issue 18's last change). */
+  starved?: boolean;
+}
+interface TargetCheck {
+  variant: string;
+  required: number;
+  measured: number | null;
+  met: boolean;
+  why_not_measured?: string;
+}
+/** Results of the trainer bench from issue 18 on: repeats, the fair reference, checked peaks. */
+interface FairTrainerResults {
+  worker_defaults: { task_passes: string; bf16: boolean | 'auto'; spinning?: boolean };
+  cpu_bf16_supported: boolean;
+  repeats: number;
+  spread: string;
+  hardware_ceiling: {
+    cores: number;
+    clock_mhz: number | null;
+    clock_source: { lscpu_max_mhz: number | null; cpufreq_max_mhz: number | null; measured_mhz: number | null; nominal_mhz: number | null };
+    vector_datapath: string;
+    bf16_instruction: string;
+    flops_per_cycle_per_core: Record<'float32' | 'bfloat16', number>;
+    gflops_per_core: Record<'float32' | 'bfloat16', number | null>;
+  };
+  matmul_peak: Record<string, Record<'fp32' | 'bf16', MatmulPeak>>;
+  points: {
+    name: string;
+    config: { d_model: number; d_ff: number; num_heads: number; num_layers: number; num_decoder_layers: number };
+    batch_size: number;
+    threads: number;
+    data: { examples: number; mean_tokens_per_example: number; mean_training_gflop_per_example: number; vocabulary: number };
+    workers: FairTrainerRun[];
+    references: FairTrainerRun[];
+    headline_reference: string;
+    speedup_over_reference: Record<string, RepeatSpread | null>;
+    speedup_over_each_reference: Record<string, Record<string, RepeatSpread | null>>;
+    targets: { speedup_over_headline_reference?: TargetCheck; share_of_bf16_matmul_peak?: TargetCheck };
   }[];
 }
 
@@ -303,10 +376,9 @@ ${markdownTable(
 )}`;
 }
 
-function trainerSection(): string {
-  const result = readResult<TrainerResults>('trainer-throughput');
+/** The trainer section of a result written before issue 18 (one sample per point, fp32 reference); kept until the bench is rerun. */
+function trainerSectionBeforeIssue18(result: BenchResult<Record<string, unknown>, TrainerResults>): string {
   const heading = '## Trainer throughput: worker against the Seq2SeqTrainer reference (issue 7, item 1)';
-  if (!result) return `${heading}\n\nNot run yet: \`npm run bench -- --only trainer-throughput\`.`;
   const settings = result.settings as {
     data_description: string;
     warmup_steps: number;
@@ -386,6 +458,157 @@ Peak memory: each process's peak resident set (\`wait4\`), Python and torch incl
 ≥ 60% of the matmul peak for a d_model ≥ 256 configuration.
 
 ${markdownTable(['configuration', 'batch', 'threads', 'loop', 'steps/s', 'vs reference', 'vs same precision', 'tokens/s', 'GFLOP/s', 'share of peak', 'of fp32 peak', 'peak RSS'], rows)}`;
+}
+
+/** `median (min–max)`, or `n/a` where nothing was measured. */
+function spreadOrNone(value: RepeatSpread | null | undefined, decimals: number, scale = 1, unit = ''): string {
+  return value ? `${withSpread(value, decimals, scale)}${unit}` : 'n/a';
+}
+
+/** The matmul peaks against the hardware ceiling: one row per thread count and precision. */
+function matmulPeakRows(results: FairTrainerResults): string[][] {
+  return Object.entries(results.matmul_peak).flatMap(([threads, peaks]) =>
+    (['fp32', 'bf16'] as const).map((precision) => {
+      const peak = peaks[precision];
+      return [
+        threads,
+        precision,
+        `\`torch.mm\` ${peak.size}², ${peak.kernel}`,
+        withSpread(peak.gflops, 1),
+        formatNumber(peak.ceiling_gflops, 1),
+        peak.share_of_ceiling === null ? 'n/a' : `${formatNumber(peak.share_of_ceiling * 100, 0)}%`,
+        withSpread(peak.cpu_seconds_per_wall_second, 2),
+        [
+          peak.refused ? '**refused: above the ceiling**' : 'below the ceiling',
+          ...(peak.starved ? ['**starved: other work held the cores**'] : []),
+        ].join('; '),
+      ];
+    }),
+  );
+}
+
+/** The trainer bench: worker against the fair Hugging Face reference (bf16, length grouping) and the paper's fp32 loop. */
+function trainerSection(): string {
+  const heading = '## Trainer throughput: worker against the Seq2SeqTrainer reference (issues 7 and 18)';
+  const anyResult = readResult<FairTrainerResults | TrainerResults>('trainer-throughput');
+  if (!anyResult) return `${heading}\n\nNot run yet: \`npm run bench -- --only trainer-throughput\`.`;
+  if (!('hardware_ceiling' in anyResult.results))
+    return trainerSectionBeforeIssue18(anyResult as BenchResult<Record<string, unknown>, TrainerResults>);
+  const result = anyResult as BenchResult<Record<string, unknown>, FairTrainerResults>;
+  const { results } = result;
+  const settings = result.settings as {
+    data_description: string;
+    warmup_steps: number;
+    measured_steps: number;
+    max_input_length: number;
+    max_target_length: number;
+    learning_rate: number;
+  };
+  const rows = results.points.flatMap((point) => {
+    const describe = `d${point.config.d_model}/ff${point.config.d_ff}/h${point.config.num_heads}/${point.config.num_layers}+${point.config.num_decoder_layers}`;
+    const paper = point.references.find((run) => !run.headline)?.variant;
+    const line = (who: string, run: FairTrainerRun, headline: RepeatSpread | null | undefined, second: RepeatSpread | null | undefined) => [
+      `${point.name} (${describe})`,
+      point.batch_size,
+      point.threads,
+      who,
+      withSpread(run.steps_per_second, 2),
+      spreadOrNone(headline, 2, 1, '×'),
+      spreadOrNone(second, 2, 1, '×'),
+      formatNumber(run.executed_over_real_flops, 2),
+      withSpread(run.tokens_per_second, 0),
+      withSpread(run.gflops, 1),
+      spreadOrNone(run.share_of_bf16_matmul_peak, 1, 100, '%'),
+      `${formatNumber(run.peak_rss_megabytes, 0)} MB`,
+    ];
+    return [
+      ...point.workers.map((run) =>
+        line(
+          `worker (${run.variant}${run.options && Object.keys(run.options).length === 0 ? ', as shipped' : ''})`,
+          run,
+          point.speedup_over_reference[run.variant],
+          paper === undefined ? null : point.speedup_over_each_reference[paper]?.[run.variant],
+        ),
+      ),
+      ...point.references.map((run) =>
+        line(
+          `${run.variant}${run.headline ? ' (**headline**)' : ''}${run.autocast?.enabled ? ', autocast on' : ''}`,
+          run,
+          point.speedup_over_each_reference[point.headline_reference]?.[run.variant] ?? null,
+          paper === undefined ? null : point.speedup_over_each_reference[paper]?.[run.variant],
+        ),
+      ),
+    ];
+  });
+  const targetRows = results.points.flatMap((point) =>
+    Object.entries(point.targets).map(([name, target]) => [
+      `${point.name}, batch ${point.batch_size}, ${point.threads} thread(s)`,
+      name === 'speedup_over_headline_reference' ? 'worker ≥ 1.5× the headline reference' : 'worker ≥ 60% of the measured bf16 peak',
+      target.variant,
+      name === 'speedup_over_headline_reference' ? `${formatNumber(target.required, 2)}×` : `${formatNumber(target.required * 100, 0)}%`,
+      target.measured === null
+        ? `not measured (${target.why_not_measured ?? 'n/a'})`
+        : name === 'speedup_over_headline_reference'
+          ? `${formatNumber(target.measured, 2)}×`
+          : `${formatNumber(target.measured * 100, 1)}%`,
+      target.met ? 'met' : '**missed**',
+    ]),
+  );
+  const ceiling = results.hardware_ceiling;
+  const clock = ceiling.clock_source;
+  const data = results.points[0]?.data;
+  return `${heading}
+
+${provenance(result)}
+
+Data: ${settings.data_description}; inputs ≤ ${settings.max_input_length} tokens, targets ≤ ${settings.max_target_length}, a unigram
+tokenizer trained by the worker (${data ? `${formatNumber(data.vocabulary)} pieces` : ''}) shared by all; ${data ? `${formatNumber(data.mean_tokens_per_example, 1)} real tokens per example over both tasks` : ''}.
+All loops train from scratch with AdamW at ${settings.learning_rate}, linear schedule, no warm-up, clipping 1.0, α = 0.5, the same T5
+configuration, batch and threads, each run in its own process; ${settings.warmup_steps} warm-up steps, then ${settings.measured_steps} timed steps.
+**${results.repeats} interleaved repeat${results.repeats === 1 ? '' : 's'}**: each round runs every loop once (and the matmul peaks), the next round starting one place further;
+every figure is the median over the rounds, (min–max) beside it; a speedup is the median of the per-round ratios.
+*Headline reference*: \`bench/trainer/reference_loop.py\`, Hugging Face \`Seq2SeqTrainer\` with the paper's two-forward-pass task-prefix
+loss, run as its user runs it for speed: \`bf16=True\` (the trainer's autocast; *autocast on* is checked inside the model's forward) and
+length grouping (\`train_sampling_strategy="group_by_length"\`, transformers 4's \`group_by_length=True\`, over the \`predict:\` input lengths
+the trainer computes itself), fused AdamW. The second reference is the paper's loop with the trainer's defaults (fp32, random order).
+*worker*: \`plugins/trainers/torch/worker/main.py --request\` (plain Python, as on a GPU machine), timed from its progress events, its
+length-bucketed batches; a row names its options (defaults in this run: \`task_passes: ${results.worker_defaults.task_passes}\`, \`bf16: ${String(results.worker_defaults.bf16)}\`,
+\`spinning: ${String(results.worker_defaults.spinning ?? false)}\`; native bf16 on this CPU: ${results.cpu_bf16_supported ? 'yes' : 'no'}); *as shipped* is the row the targets judge.
+*executed/real FLOPs*: matmul FLOPs at the padded shapes over those at the real lengths, over the timed steps (the reference's collated
+batches; the worker's batches from its own batching code): the padding share. Tokens/s and GFLOP/s count real (unpadded) tokens
+(\`bench/trainer/model_flops.py\`: matrix products, 3× forward), so padding counts as waste. Peak memory: each process's peak resident set.
+
+${markdownTable(
+  [
+    'configuration',
+    'batch',
+    'threads',
+    'loop',
+    'steps/s',
+    'vs headline reference',
+    'vs fp32 random-order reference',
+    'executed/real FLOPs',
+    'tokens/s',
+    'GFLOP/s',
+    'share of bf16 peak',
+    'peak RSS',
+  ],
+  rows,
+)}
+
+Targets (issue 18; benchmarks, never timed tests):
+
+${targetRows.length > 0 ? markdownTable(['point', 'target', 'worker', 'required', 'measured (median)', ''], targetRows) : 'No point of this run is one the targets name (d_model 256, batch 16 or 32, 1 or 2 threads).'}
+
+Matmul peaks, measured in the same rounds (best repetition of each run; median (min–max) over the runs), against the hardware ceiling:
+threads × clock × FLOPs per cycle per core. Clock ${formatNumber(ceiling.clock_mhz, 0)} MHz, the highest of lscpu's maximum (${formatNumber(clock.lscpu_max_mhz, 0)}),
+cpufreq's (${formatNumber(clock.cpufreq_max_mhz, 0)}) and the clock measured on one busy core (${formatNumber(clock.measured_mhz, 0)}: a chain of dependent adds, one per
+cycle; /proc/cpuinfo's nominal ${formatNumber(clock.nominal_mhz, 0)} MHz is below a boosting core's). FLOPs per cycle per core from the flags:
+${ceiling.flops_per_cycle_per_core.float32} fp32 (vector datapath \`${ceiling.vector_datapath}\`: two FMA pipes), ${ceiling.flops_per_cycle_per_core.bfloat16} bf16
+(${ceiling.bf16_instruction}). A peak above its ceiling is refused and no share is taken of it; *CPU s per wall s* above the thread
+count would mean threads the measurement did not ask for; under 80% of it (*starved*), other work held the cores and the peak is understated.
+
+${markdownTable(['threads', 'precision', 'kernel', 'GFLOP/s', 'ceiling GFLOP/s', 'of ceiling', 'CPU s per wall s', 'check'], matmulPeakRows(results))}`;
 }
 
 interface InferenceResults {
@@ -667,7 +890,10 @@ interface ThroughputSpread {
 }
 interface PretrainedThroughputResults {
   cpu_bf16_supported: boolean;
-  matmul_peak_gflops: Record<'fp32' | 'bf16', { before: number; after: number }>;
+  /** Results written before issue 18: the peaks before and after the runs. */
+  matmul_peak_gflops?: Record<'fp32' | 'bf16', { before: number; after: number }>;
+  /** From issue 18: the peaks of every repeat, checked against the hardware ceiling. */
+  matmul_peak?: Record<'fp32' | 'bf16', MatmulPeak>;
   layouts: {
     layout: string;
     precision: string;
@@ -676,9 +902,23 @@ interface PretrainedThroughputResults {
     tokens_per_second: ThroughputSpread;
     self_reported_tokens_per_second: ThroughputSpread;
     gflops: ThroughputSpread;
-    share_of_bf16_matmul_peak: ThroughputSpread;
+    share_of_bf16_matmul_peak: ThroughputSpread | null;
     peak_rss_megabytes: number;
   }[];
+}
+
+/** The pretrained bench's matmul-peak sentence, for results from before issue 18 and after. */
+function pretrainedPeaks(results: PretrainedThroughputResults, size: number): string {
+  const native = `native bf16 on this CPU: ${results.cpu_bf16_supported ? 'yes' : 'no'}`;
+  if (results.matmul_peak) {
+    const describe = (peak: MatmulPeak) =>
+      `${withSpread(peak.gflops, 1)} GFLOP/s (${peak.kernel}; ceiling ${formatNumber(peak.ceiling_gflops, 1)}${peak.refused ? ', **refused: above the ceiling**' : ''})`;
+    return `Matmul peak (\`torch.mm\`, ${size}², same threads, in every repeat; median (min–max)): bf16 ${describe(results.matmul_peak.bf16)};
+fp32 ${describe(results.matmul_peak.fp32)} (${native}; the ceiling is threads × clock × FLOPs per cycle, as in the trainer section); shares are of the median bf16 peak.`;
+  }
+  const peaks = results.matmul_peak_gflops!;
+  return `Matmul peak (\`torch.mm\`, ${size}², same threads): bf16 ${formatNumber(peaks.bf16.before, 1)} GFLOP/s before the runs, ${formatNumber(peaks.bf16.after, 1)} after;
+fp32 ${formatNumber(peaks.fp32.before, 1)} and ${formatNumber(peaks.fp32.after, 1)} (${native}); shares are of the bf16 peak before the runs.`;
 }
 
 /** `median (min–max)` of repeated measurements. */
@@ -701,7 +941,7 @@ function pretrainedThroughputSection(): string {
     flops: string;
     student: Record<string, string | number | undefined>;
   };
-  const { layouts, matmul_peak_gflops: peaks } = result.results;
+  const { layouts } = result.results;
   const rows = layouts.map((layout) => [
     layout.layout,
     layout.precision,
@@ -709,7 +949,7 @@ function pretrainedThroughputSection(): string {
     withSpread(layout.tokens_per_second, 0),
     formatNumber(layout.self_reported_tokens_per_second.median, 0),
     withSpread(layout.gflops, 1),
-    `${withSpread(layout.share_of_bf16_matmul_peak, 1, 100)}%`,
+    layout.share_of_bf16_matmul_peak ? `${withSpread(layout.share_of_bf16_matmul_peak, 1, 100)}%` : 'n/a (peak refused)',
     formatNumber(layout.data.mean_tokens_per_example, 1),
     formatNumber(layout.data.mean_target_tokens_per_example, 1),
     `${formatNumber(layout.peak_rss_megabytes, 0)} MB`,
@@ -723,8 +963,7 @@ prompts ≤ ${String(settings.student.max_input_length)} tokens, targets ≤ ${S
 ${settings.warmup_steps} warm-up steps, then ${settings.measured_steps} timed steps, timed from the worker's progress events; ${settings.repeats} repeats,
 interleaved (each repeat trains both layouts in turn, every run in a fresh process): median (min–max). Tokens/s: steps/s × batch × the data's
 mean real tokens per example as the worker encodes them; *worker tokens/s* is the worker's own count, for comparison. FLOPs: ${settings.flops}.
-Matmul peak (\`torch.mm\`, ${settings.matmul_size}², same threads): bf16 ${formatNumber(peaks.bf16.before, 1)} GFLOP/s before the runs, ${formatNumber(peaks.bf16.after, 1)} after;
-fp32 ${formatNumber(peaks.fp32.before, 1)} and ${formatNumber(peaks.fp32.after, 1)} (native bf16 on this CPU: ${result.results.cpu_bf16_supported ? 'yes' : 'no'}); shares are of the bf16 peak before the runs.
+${pretrainedPeaks(result.results, settings.matmul_size)}
 
 ${markdownTable(
   [
@@ -978,6 +1217,49 @@ ${markdownTable(
 )}`;
 }
 
+/** One line on a CPU: model, family numbers, the flags that matter, cores and clocks. */
+function describeCpuLine(cpu: CpuDescription): string {
+  const clocks = [
+    `max clock ${cpu.max_mhz === null ? 'not reported' : `${formatNumber(cpu.max_mhz, 0)} MHz`}`,
+    `measured ${cpu.measured_mhz === null ? 'n/a' : `${formatNumber(cpu.measured_mhz, 0)} MHz`} on one busy core`,
+    `nominal ${formatNumber(cpu.nominal_mhz, 0)} MHz`,
+  ];
+  return [
+    `**${cpu.model_name ?? cpu.lscpu_model_name ?? 'unknown CPU'}**`,
+    `(${cpu.vendor ?? 'unknown vendor'} family ${cpu.family ?? '?'} model ${cpu.model ?? '?'} stepping ${cpu.stepping ?? '?'}, microcode ${cpu.microcode ?? '?'})`,
+    `flags ${cpu.flags.length > 0 ? cpu.flags.map((flag) => `\`${flag}\``).join(' ') : 'none of note'};`,
+    `${cpu.logical_cores} logical, ${cpu.physical_cores ?? '?'} physical cores;`,
+    `${clocks.join(', ')}${cpu.hypervisor ? `; a ${cpu.hypervisor} virtual machine` : ''}`,
+  ].join(' ');
+}
+
+/** The machines of the result files, once at the top of the page; results written before issue 18 name only the model string. */
+function machinesLine(): string {
+  const described = new Map<string, string[]>();
+  const bare: string[] = [];
+  const files = existsSync(resultsDirectory) ? readdirSync(resultsDirectory).filter((name) => name.endsWith('.json')) : [];
+  for (const file of files.sort()) {
+    let machine: MachineInfo | undefined;
+    try {
+      machine = (JSON.parse(readFileSync(path.join(resultsDirectory, file), 'utf8')) as { machine?: MachineInfo }).machine;
+    } catch {
+      continue;
+    }
+    if (!machine) continue;
+    if (!machine.cpu) {
+      bare.push(`\`${file}\` (${machine.cpu_model})`);
+      continue;
+    }
+    const line = describeCpuLine(machine.cpu);
+    described.set(line, [...(described.get(line) ?? []), `\`${file}\``]);
+  }
+  const lines = [...described.entries()].map(([line, names]) =>
+    described.size === 1 ? `- Machine: ${line}.` : `- Machine: ${line} (${names.join(', ')}).`,
+  );
+  if (bare.length > 0) lines.push(`- Written before the machine description (issue 18), naming only a model string: ${bare.join(', ')}.`);
+  return lines.length > 0 ? `\n${lines.join('\n')}\n` : '';
+}
+
 /** Notes a person wrote about the last runs (`bench/results/run-notes.md`), shown under the introduction. */
 function runNotes(): string {
   const file = path.join(resultsDirectory, 'run-notes.md');
@@ -996,7 +1278,7 @@ the JSON files in \`bench/results/\` (\`<bench>.full.json\` where the full grid 
 Each section names the run, the machine, its load, and the JSON behind it. Re-run a single bench with
 \`npm run bench -- --only <offline-students|teacher-cost|teacher-engine|teacher-batch|serve-fallback|trainer-throughput|student-inference|student-quality|pretrained-quality|pretrained-throughput|pretrained-inference>\`; \`-- --smoke\` checks the benches run in seconds
 (its numbers mean nothing).
-${runNotes()}
+${machinesLine()}${runNotes()}
 ${offlineStudentsSection()}
 
 ${teacherCostSection()}

@@ -13,7 +13,9 @@ Each repeat runs the worker once per target layout, one after another (repeat 1:
 label-then-rationale; repeat 2: the same; …), so that a slow minute of the machine falls on every
 layout alike; the median over repeats is the figure, the spread (min, max) beside it. The worker runs
 as a plain Python program from a request file, with its defaults, timed from its progress events
-(``trainer_benchmark.run_worker``). The bf16 and fp32 matmul peaks are measured before and after.
+(``trainer_benchmark.run_worker``). The bf16 and fp32 matmul peaks are measured in every repeat too, and
+checked against the hardware ceiling (``matmul_peak.ceiling``); a peak above it is refused, and no share
+is taken of it.
 
 FLOPs of a training step, counted on real (unpadded) tokens of the data as the worker encodes them:
 6 × non-embedding parameters × tokens (forward 2, backward 4 per multiply-add of every weight matrix
@@ -25,13 +27,21 @@ left out. Prints one JSON line.
 import json
 import os
 import shutil
-import statistics
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
-from trainer_benchmark import PRECISIONS, cpu_bf16_supported, matmul_peak, run_worker, worker_defaults  # noqa: E402 - a sibling script
+from matmul_peak import ceiling as hardware_ceiling  # noqa: E402 - sibling scripts
+from trainer_benchmark import (  # noqa: E402
+    PRECISIONS,
+    cpu_bf16_supported,
+    measure_matmul_peak,
+    peak_summaries,
+    run_worker,
+    summary,
+    worker_defaults,
+)
 
 
 def decoder_statistics(settings, model_folder, layout):
@@ -78,11 +88,6 @@ def with_flops(data, parameters):
     return dict(data, parameters=parameters, non_embedding_parameters=non_embedding, mean_training_gflop_per_example=flops / 1e9)
 
 
-def summary(values):
-    """Median and spread of repeated measurements."""
-    return {"median": statistics.median(values), "min": min(values), "max": max(values), "values": values}
-
-
 def main():
     with open(sys.argv[1], encoding="utf-8") as handle:
         settings = json.load(handle)
@@ -91,10 +96,14 @@ def main():
     threads = settings["threads"]
     defaults = worker_defaults(settings["options_schema"])
     point = {"batch_size": settings["batch_size"], "threads": threads}
-    peaks_before = {precision: matmul_peak(settings, threads, precision, "before") for precision in PRECISIONS}
+    ceiling = hardware_ceiling(os.cpu_count())
+    peak_runs = {precision: [] for precision in PRECISIONS}
     runs = {layout: [] for layout in settings["layouts"]}
     data = {}
     for repeat in range(settings["repeats"]):
+        # The matmul peaks are measurements of the round too, checked against the hardware ceiling afterwards.
+        for precision in PRECISIONS:
+            peak_runs[precision].append(measure_matmul_peak(settings, threads, precision, f"round{repeat}"))
         for layout in settings["layouts"]:
             directory = os.path.join(work, f"{layout}-{repeat}")
             student = dict(settings["student"], targets=layout)
@@ -107,7 +116,12 @@ def main():
             )
             # A pretrained run leaves a model folder and optimizer state of hundreds of MB.
             shutil.rmtree(directory, ignore_errors=True)
-    peaks_after = {precision: matmul_peak(settings, threads, precision, "after") for precision in PRECISIONS}
+    peaks = peak_summaries(peak_runs, ceiling, threads)
+
+    def share(precision, value):
+        """Of the median measured peak; None where that peak was refused (above the hardware ceiling)."""
+        return None if peaks[precision]["refused"] else value / peaks[precision]["gflops"]["median"]
+
     layouts = []
     for layout, measured in runs.items():
         statistics_of = data[layout]
@@ -125,8 +139,8 @@ def main():
                 "tokens_per_second": summary([value * statistics_of["mean_tokens_per_example"] for value in examples_per_second]),
                 "self_reported_tokens_per_second": summary([run["self_reported_tokens_per_second_mean"] for run in measured]),
                 "gflops": summary(gflops),
-                "share_of_bf16_matmul_peak": summary([value / peaks_before["bf16"] for value in gflops]),
-                "share_of_fp32_matmul_peak": summary([value / peaks_before["fp32"] for value in gflops]),
+                "share_of_bf16_matmul_peak": summary([share("bf16", value) for value in gflops]),
+                "share_of_fp32_matmul_peak": summary([share("fp32", value) for value in gflops]),
                 "peak_rss_megabytes": max(run["peak_rss_megabytes"] for run in measured),
                 "first_loss": measured[0]["first_loss"],
                 "last_loss": measured[0]["last_loss"],
@@ -137,9 +151,8 @@ def main():
             {
                 "worker_defaults": defaults,
                 "cpu_bf16_supported": cpu_bf16_supported(settings["worker_main"]),
-                "matmul_peak_gflops": {
-                    precision: {"before": peaks_before[precision], "after": peaks_after[precision]} for precision in PRECISIONS
-                },
+                "hardware_ceiling": ceiling,
+                "matmul_peak": peaks,
                 "layouts": layouts,
             }
         )

@@ -11,8 +11,12 @@ Hugging Face ``Seq2SeqTrainer`` with a task-prefix loss computed by two forward 
   the same examples;
 - ``compute_loss`` runs the model on each and mixes the two losses with α;
 - everything else is the trainer's defaults: AdamW (``adamw_torch_fused``), linear schedule,
-  gradient clipping at 1.0, random sampling, no length grouping, fp32; ``--bf16`` turns on the
-  trainer's own bf16 mixed precision (autocast, on a CPU too), as a second point of comparison.
+  gradient clipping at 1.0, random sampling, fp32;
+- the options a Hugging Face user turns on for speed: ``--bf16`` (``bf16=True``: the trainer's own
+  bf16 mixed precision, autocast through accelerate, on a CPU too; whether autocast really was on
+  inside ``compute_loss`` is printed) and ``--group-by-length`` (``train_sampling_strategy=
+  "group_by_length"``, the ``group_by_length=True`` of transformers 4: ``LengthGroupedSampler`` over the
+  lengths the trainer computes itself, ``len(input_ids)`` of each feature, i.e. the ``predict:`` input).
 
 Evaluation and checkpointing are off: the benchmark times training steps only (the worker's
 evaluation is outside its timed steps too).
@@ -20,14 +24,20 @@ evaluation is outside its timed steps too).
     python reference_loop.py --data train.jsonl --tokenizer TOKENIZER_DIR --config '{"d_model": 256, ...}' \
         --batch-size 16 --steps 60 --threads 2 --output-directory DIR
 
-Prints one JSON line: the time after every optimizer step, the tokens of every collated batch,
-the parameter count.
+Prints one JSON line: the time after every optimizer step, the tokens and the executed and real
+matmul FLOPs (``model_flops.training_flops`` at the padded and at the unpadded lengths) of every
+collated batch, whether autocast was on, the parameter count.
 """
 
 import argparse
 import json
 import os
+import sys
 import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from model_flops import training_flops  # a sibling script, found through the sys.path entry above
 
 
 def read_examples(path):
@@ -50,6 +60,7 @@ def main():
     parser.add_argument("--max-target-length", type=int, default=64)
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--bf16", action="store_true", help="the trainer's own bf16 mixed precision (autocast on the CPU)")
+    parser.add_argument("--group-by-length", action="store_true", help="the trainer's length-grouped sampling")
     parser.add_argument("--output-directory", required=True)
     arguments = parser.parse_args()
 
@@ -102,7 +113,9 @@ def main():
         for index in range(len(examples))
     ]
 
-    collated_tokens = []
+    collated_tokens, executed_flops, real_flops = [], [], []
+    flops_config = dict(dimensions, vocab_size=len(tokenizer))
+    autocast_seen = {}
 
     class TaskPrefixDataCollator(DataCollatorForSeq2Seq):
         """Splits each feature into a `pred` and an `expl` feature and pads each batch separately."""
@@ -118,6 +131,18 @@ def main():
             collated_tokens.append(
                 sum(len(item["input_ids"]) + len(item["labels"]) + len(item["expl_input_ids"]) + len(item["aux_labels"]) for item in batch)
             )
+            # Executed: every row of a task runs at the batch's longest input and target; real: each at its own.
+            pairs = [("input_ids", "labels"), ("expl_input_ids", "aux_labels")]
+            executed_flops.append(
+                sum(
+                    len(batch)
+                    * training_flops(flops_config, max(len(item[source]) for item in batch), max(len(item[target]) for item in batch))
+                    for source, target in pairs
+                )
+            )
+            real_flops.append(
+                sum(training_flops(flops_config, len(item[source]), len(item[target])) for item in batch for source, target in pairs)
+            )
             return {
                 "pred": super().__call__(pred_features, return_tensors),
                 "expl": super().__call__(expl_features, return_tensors),
@@ -131,6 +156,17 @@ def main():
             expl_outputs = model(**inputs["expl"])
             loss = arguments.alpha * pred_outputs.loss + (1 - arguments.alpha) * expl_outputs.loss
             return (loss, {"pred": pred_outputs, "expl": expl_outputs}) if return_outputs else loss
+
+    def record_autocast(module, inputs, output):
+        """Inside the model's forward (accelerate wraps `forward` itself in autocast): is autocast on, and what the head computes in."""
+        if not autocast_seen:
+            autocast_seen.update(
+                enabled=torch.is_autocast_enabled("cpu"),
+                dtype=str(torch.get_autocast_dtype("cpu")).removeprefix("torch."),
+                lm_head_output=str(output.dtype).removeprefix("torch."),
+            )
+
+    model.lm_head.register_forward_hook(record_autocast)
 
     step_times = []
 
@@ -156,6 +192,7 @@ def main():
         seed=arguments.seed,
         use_cpu=True,
         bf16=arguments.bf16,
+        train_sampling_strategy="group_by_length" if arguments.group_by_length else "random",
         dataloader_num_workers=0,
     )
     trainer = TaskPrefixTrainer(
@@ -174,6 +211,10 @@ def main():
                 "steps": len(step_times),
                 "step_seconds_since_start": [moment - started for moment in step_times],
                 "collated_tokens": collated_tokens,
+                "executed_flops": executed_flops,
+                "real_flops": real_flops,
+                "autocast": autocast_seen,
+                "sampling": training_arguments.train_sampling_strategy,
                 "parameters": sum(parameter.numel() for parameter in model.parameters()),
                 "threads": torch.get_num_threads(),
                 "bf16": arguments.bf16,

@@ -23,13 +23,23 @@ interface StudentDimensions {
   readonly dropout_rate: number;
 }
 
-/** Worker options that change its speed: `task_passes` (`joint`: both tasks in one pass; `separate`: one pass per task, as the paper) and `bf16`. */
-interface WorkerVariant {
-  readonly task_passes: 'joint' | 'separate';
-  /** `auto` (the worker's default) trains in bf16 where the CPU multiplies bf16 natively. */
-  readonly bf16: boolean | 'auto';
-  /** OpenMP threads spin when idle (`OMP_WAIT_POLICY=ACTIVE`) instead of sleeping (the default). */
-  readonly spinning: boolean;
+/**
+ * One row of the worker: any worker options (the torch trainer's options schema, checked by the worker;
+ * an option left out takes the worker's default). `{ options: {} }` is the worker as shipped, the row
+ * the targets judge. A new worker option becomes a row by adding `{ options: { <option>: <value> } }`
+ * to a grid's variants; the row is named by its precision, thread wait and every option beyond
+ * `task_passes`, `bf16` and `spinning` (`separate, bf16, sleeping, packing=true`).
+ */
+export interface WorkerVariant {
+  readonly options: Readonly<Record<string, unknown>>;
+}
+
+/** One Hugging Face reference run: precision (`bf16`: `bf16=True`, autocast) and sampling (`group_by_length` or the default `random`). */
+export interface ReferenceVariant {
+  readonly precision: 'fp32' | 'bf16';
+  readonly sampling: 'random' | 'group_by_length';
+  /** The reference the speedup and its target are taken against. */
+  readonly headline?: boolean;
 }
 
 /** One measured combination. */
@@ -39,8 +49,7 @@ interface GridPoint {
   readonly batch_size: number;
   readonly threads: number;
   readonly worker_variants: readonly WorkerVariant[];
-  /** The reference in fp32 (the trainer's default, what the target compares with) and with the trainer's own bf16. */
-  readonly reference_precisions: readonly ('fp32' | 'bf16')[];
+  readonly references: readonly ReferenceVariant[];
 }
 
 /** Settings handed to `trainer_benchmark.py` and written into the result. */
@@ -51,6 +60,8 @@ export interface TrainerBenchSettings {
   readonly worker_main: string;
   readonly warmup_steps: number;
   readonly measured_steps: number;
+  /** Interleaved rounds: every figure is the median of this many runs, each in its own process, with its min and max. */
+  readonly repeats: number;
   readonly matmul_size: number;
   readonly max_input_length: number;
   readonly max_target_length: number;
@@ -129,10 +140,15 @@ export async function writeTrainingData(
  * The worker as shipped (its defaults: bf16 where native, sleeping OpenMP threads), with spinning
  * threads (as the reference runs: GNU OpenMP's default spins), and in fp32 to show what bf16 brings.
  */
-const defaultAndFp32: readonly WorkerVariant[] = [
-  { task_passes: 'separate', bf16: 'auto', spinning: false },
-  { task_passes: 'separate', bf16: 'auto', spinning: true },
-  { task_passes: 'separate', bf16: false, spinning: false },
+const shippedSpinningFp32: readonly WorkerVariant[] = [{ options: {} }, { options: { spinning: true } }, { options: { bf16: false } }];
+
+/**
+ * The headline reference: Hugging Face's trainer as its user runs it for speed (`bf16=True`, length
+ * grouping); then the paper's loop as the trainer's defaults run it (fp32, random order).
+ */
+const fairAndPaperReferences: readonly ReferenceVariant[] = [
+  { precision: 'bf16', sampling: 'group_by_length', headline: true },
+  { precision: 'fp32', sampling: 'random' },
 ];
 
 function gridFor(mode: BenchMode): GridPoint[] {
@@ -143,40 +159,45 @@ function gridFor(mode: BenchMode): GridPoint[] {
         config: smokeConfig,
         batch_size: 8,
         threads: 2,
-        worker_variants: [{ task_passes: 'joint', bf16: 'auto', spinning: true }],
-        reference_precisions: ['fp32', 'bf16'],
+        worker_variants: [{ options: {} }, { options: { task_passes: 'joint' } }],
+        references: fairAndPaperReferences,
       },
     ];
   }
-  const both = ['fp32', 'bf16'] as const;
   if (mode === 'quick') {
     return [
-      { name: 'tiny', config: tinyConfig, batch_size: 16, threads: 2, worker_variants: defaultAndFp32, reference_precisions: both },
+      {
+        name: 'tiny',
+        config: tinyConfig,
+        batch_size: 16,
+        threads: 2,
+        worker_variants: shippedSpinningFp32,
+        references: fairAndPaperReferences,
+      },
       {
         name: 'reference-256',
         config: referenceConfig,
         batch_size: 16,
         threads: 2,
-        worker_variants: defaultAndFp32,
-        reference_precisions: both,
+        worker_variants: shippedSpinningFp32,
+        references: fairAndPaperReferences,
       },
     ];
   }
   const grid: GridPoint[] = [];
-  const variants: readonly WorkerVariant[] = [{ task_passes: 'joint', bf16: 'auto', spinning: false }, ...defaultAndFp32];
+  const variants: readonly WorkerVariant[] = [...shippedSpinningFp32, { options: { task_passes: 'joint' } }];
   for (const threads of [1, 2]) {
     for (const [name, config] of [
       ['tiny', tinyConfig],
       ['reference-256', referenceConfig],
     ] as const) {
       for (const batchSize of [16, 32])
-        grid.push({ name, config, batch_size: batchSize, threads, worker_variants: variants, reference_precisions: both });
+        grid.push({ name, config, batch_size: batchSize, threads, worker_variants: variants, references: fairAndPaperReferences });
     }
   }
   return grid;
 }
 
-/** Runs a Python driver of `bench/trainer/` and returns its JSON line; its progress lines (stderr) pass through. */
 /**
  * Writes `settings` where the Python driver reads them (`<work>/settings.json`), runs the driver, and returns
  * the settings as a result file records them: the temporary paths and the options schema named, not copied.
@@ -200,6 +221,7 @@ export async function runDriverWithSettings<Settings extends { data: string; wor
   };
 }
 
+/** Runs a Python driver of `bench/trainer/` and returns its JSON line; its progress lines (stderr) pass through. */
 function runDriver(settingsFile: string, script = 'trainer_benchmark.py'): Promise<unknown> {
   return new Promise((resolve, reject) => {
     const child = spawn(pythonInterpreter, [benchPath('trainer', script), settingsFile], {
@@ -219,8 +241,9 @@ function runDriver(settingsFile: string, script = 'trainer_benchmark.py'): Promi
 }
 
 /**
- * The torch trainer worker against the Seq2SeqTrainer reference loop on real e-SNLI data with PaLM
- * rationales: same configuration, batch, data, threads and steps; see `trainer_benchmark.py`.
+ * The torch trainer worker against the Seq2SeqTrainer reference loops on real e-SNLI data with PaLM
+ * rationales: same configuration, batch, data, optimizer, threads and steps, median of interleaved
+ * repeats; the headline reference runs in bf16 with length grouping; see `trainer_benchmark.py`.
  */
 export async function runTrainerThroughputBenchmark(mode: BenchMode): Promise<{ settings: TrainerBenchSettings; results: unknown }> {
   const work = mkdtempSync(path.join(os.tmpdir(), 'distill-bench-trainer-'));
@@ -234,6 +257,7 @@ export async function runTrainerThroughputBenchmark(mode: BenchMode): Promise<{ 
       worker_main: workerMainScript,
       warmup_steps: mode === 'smoke' ? 2 : 5,
       measured_steps: { smoke: 5, quick: 30, full: 60 }[mode],
+      repeats: mode === 'smoke' ? 1 : 3,
       matmul_size: mode === 'smoke' ? 512 : 2048,
       max_input_length: 128,
       max_target_length: 64,
