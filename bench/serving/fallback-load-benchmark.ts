@@ -7,6 +7,7 @@ import { loadPipeline } from '../../plugins/index.js';
 import { calibratedStudent, writeFallbackPipeline } from '../../test/core/serving/fallback-fixture.js';
 import { startProviderServer } from '../../test/support/provider-server.js';
 import { round3, runConcurrently, summariseLatencies, type LatencySummary } from '../support/latency-statistics.js';
+import { summariseRepeats, type RepeatSummary } from '../support/repeat-statistics.js';
 import type { BenchMode } from '../support/result-file.js';
 
 /** Settings written into the result file. */
@@ -19,13 +20,6 @@ export interface FallbackLoadSettings {
   readonly target: number;
   readonly threshold: number;
   readonly distinct_texts: number;
-}
-
-/** A median over the repeats with the smallest and largest value seen. */
-export interface RepeatedValue {
-  readonly median: number;
-  readonly min: number;
-  readonly max: number;
 }
 
 /** One round of the load: `requests` requests from `concurrency` clients. */
@@ -42,10 +36,10 @@ export interface FallbackLoadRound {
 export interface FallbackLoadResults {
   readonly repeats: number;
   readonly rounds: readonly FallbackLoadRound[];
-  readonly requests_per_second: RepeatedValue;
+  readonly requests_per_second: RepeatSummary;
   /** p50 and p99 latency by source, medians over the rounds with their range. */
   readonly latency_by_source: Readonly<
-    Record<'student' | 'teacher' | 'all', { readonly p50_ms: RepeatedValue; readonly p99_ms: RepeatedValue }>
+    Record<'student' | 'teacher' | 'all', { readonly p50_ms: RepeatSummary; readonly p99_ms: RepeatSummary }>
   >;
   /** Over all rounds. Must be 0. */
   readonly errors: number;
@@ -53,12 +47,6 @@ export interface FallbackLoadResults {
   readonly teacher_requests_received: number;
   /** The server's own `/metrics` counts over all rounds, to compare with the client's. */
   readonly metrics_predictions: Readonly<Record<'student' | 'teacher', number>>;
-}
-
-/** The median of the values with their range (the upper median for an even count). */
-function repeated(values: readonly number[]): RepeatedValue {
-  const sorted = [...values].sort((left, right) => left - right);
-  return { median: round3(sorted[Math.floor(sorted.length / 2)]!), min: round3(sorted[0]!), max: round3(sorted.at(-1)!) };
 }
 
 function metricValue(text: string, sample: string): number {
@@ -102,7 +90,10 @@ export async function runFallbackLoadBenchmark(mode: BenchMode): Promise<{ setti
       const metrics = await (await fetch(`${server.url}/metrics`)).text();
       const latencyOf = (source: 'student' | 'teacher' | 'all') => {
         const summaries = rounds.map((each) => (source === 'all' ? each.latency : each.by_source[source].latency));
-        return { p50_ms: repeated(summaries.map((each) => each.p50_ms)), p99_ms: repeated(summaries.map((each) => each.p99_ms)) };
+        return {
+          p50_ms: summariseRepeats(summaries.map((each) => each.p50_ms)),
+          p99_ms: summariseRepeats(summaries.map((each) => each.p99_ms)),
+        };
       };
       return {
         settings: {
@@ -119,7 +110,7 @@ export async function runFallbackLoadBenchmark(mode: BenchMode): Promise<{ setti
         results: {
           repeats,
           rounds,
-          requests_per_second: repeated(rounds.map((each) => each.requests_per_second)),
+          requests_per_second: summariseRepeats(rounds.map((each) => each.requests_per_second)),
           latency_by_source: { student: latencyOf('student'), teacher: latencyOf('teacher'), all: latencyOf('all') },
           errors: rounds.reduce((total, each) => total + each.errors, 0),
           teacher_requests_received: teacher.requests.length,
