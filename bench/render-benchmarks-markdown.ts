@@ -914,6 +914,12 @@ interface PretrainedInferenceResults {
   floors?: { what: string; prompt_pass: FloorValue; per_token: FloorValue };
   model?: { parameters: number; mean_prompt_tokens: number };
   per_token_speedup_over_transformers_js?: Record<string, number>;
+  batched?: {
+    batch_size: number;
+    floors: { prompt_pass: FloorValue; step: FloorValue };
+    runtimes: PretrainedInferenceResults['runtimes'];
+    step_speedup_over_transformers_js: Record<string, number>;
+  };
   runtimes: {
     runtime: string;
     prompt_pass_ms: ThroughputSpread;
@@ -995,7 +1001,35 @@ ${markdownTable(
     'same as PyTorch',
   ],
   rows,
-)}`;
+)}${batchedTable(result.results.batched, settings.new_tokens)}`;
+}
+
+/** The batch-8 table of the pretrained inference section (results of issue 18 on). */
+function batchedTable(batched: PretrainedInferenceResults['batched'], newTokens: number): string {
+  if (!batched) return '';
+  const size = batched.batch_size;
+  const rows = batched.runtimes.map((runtime) => [
+    runtime.runtime,
+    `${withSpread(runtime.per_token_ms, 2)}; ${formatNumber(runtime.per_token_ms.median / size, 3)}/token`,
+    withSpread(runtime.prompt_pass_ms, 2),
+    withSpread(runtime.generation_ms, 1),
+    `${formatNumber(batched.step_speedup_over_transformers_js[runtime.runtime], 2)}×`,
+    runtime.same_as_pytorch === null ? 'n/a' : `${formatNumber(runtime.same_as_pytorch * 100, 0)}%`,
+  ]);
+  rows.push(['*floor: compute / memory*', floorCell(batched.floors.step, 3), floorCell(batched.floors.prompt_pass, 3), '', '', '']);
+  const nodeRows = batched.runtimes.filter((runtime) => runtime.runtime.startsWith('onnxruntime-node'));
+  const target = nodeRows
+    .map((runtime) => {
+      const speedup = batched.step_speedup_over_transformers_js[runtime.runtime] ?? 0;
+      return `${runtime.runtime} ${formatNumber(speedup, 2)}× (**${speedup >= 1.5 ? 'met' : 'missed'}**)`;
+    })
+    .join(', ');
+  return `
+
+Batch ${size}: batches of ${size} left-padded prompts of their own (the first batch warm-up), the same measures; a step generates ${size} tokens.
+Target (issue 18), per generated token: ${target}.
+
+${markdownTable(['runtime', 'per step ms', 'prompt pass ms', `${newTokens} steps ms`, 'over transformers.js', 'same as PyTorch'], rows)}`;
 }
 
 interface OfflineRecipeRun {

@@ -13,7 +13,13 @@ export function unreachableEndToken(folder: string, id: number): void {
     // The text is edited, not parsed and written again: JSON.stringify would write 1.0 as 1, and
     // transformers' strict configs refuse an int where a float is declared.
     const content = readFileSync(file, 'utf8');
-    writeFileSync(file, content.replace(/("eos_token_id"\s*:\s*)(-?\d+|\[[^\]]*\])/, `$1${id}`));
+    const parsed = JSON.parse(content) as { eos_token_id?: unknown; pad_token_id?: unknown };
+    let edited = content.replace(/("eos_token_id"\s*:\s*)(-?\d+|\[[^\]]*\])/, `$1${id}`);
+    // A card without a padding id pads with its end token: keep that one, a real token, for padding.
+    if (name === 'distill-student.json' && parsed.pad_token_id === undefined && typeof parsed.eos_token_id === 'number') {
+      edited = edited.replace(/^\{/, `{\n  "pad_token_id": ${parsed.eos_token_id},`);
+    }
+    writeFileSync(file, edited);
   }
 }
 

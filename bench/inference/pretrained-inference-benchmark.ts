@@ -53,8 +53,8 @@ interface PromptTimes {
 interface Runtime {
   /** The rows it measures (PyTorch measures `generate` and its own loop in one process). */
   readonly names: readonly string[];
-  /** Times every prompt, one entry per name. */
-  measure(prompts: readonly string[]): Promise<PromptTimes[]>;
+  /** Times every batch of `batchSize` prompts (the first `warmup` batches left out), one entry per name. */
+  measure(prompts: readonly string[], batchSize: number, warmup: number): Promise<PromptTimes[]>;
 }
 
 /** What `pytorch_causal_generate.py` says of the model, for the floors. */
@@ -76,27 +76,34 @@ async function testInputs(count: number, studentInput: string | undefined): Prom
   return inputs;
 }
 
-/** onnxruntime-node through `loadStudent`: `generateIds` of one prompt, one token, then all of them. */
-function onnxRuntime(name: string, folder: string, options: LoadStudentOptions, newTokens: number, warmup: number): Runtime {
+/** The batches of `prompts` at `size`. */
+function batchesOf(prompts: readonly string[], size: number): string[][] {
+  const batches: string[][] = [];
+  for (let start = 0; start < prompts.length; start += size) batches.push(prompts.slice(start, start + size));
+  return batches;
+}
+
+/** onnxruntime-node through `loadStudent`: `generateIds` of one batch, one token, then all of them. */
+function onnxRuntime(name: string, folder: string, options: LoadStudentOptions, newTokens: number): Runtime {
   return {
     names: [name],
-    async measure(prompts) {
-      const student = await loadStudent(folder, { ...options, maxNewTokens: newTokens, batchSize: 1 });
+    async measure(prompts, batchSize, warmup) {
+      const student = await loadStudent(folder, { ...options, maxNewTokens: newTokens, batchSize });
       const promptMs: number[] = [];
       const generationMs: number[] = [];
       const outputs: string[] = [];
       try {
-        for (const [index, prompt] of prompts.entries()) {
+        for (const [index, batch] of batchesOf(prompts, batchSize).entries()) {
           let started = performance.now();
-          await student.generateIds([prompt], 1);
+          await student.generateIds(batch, 1);
           const first = performance.now() - started;
           started = performance.now();
-          const [ids] = await student.generateIds([prompt], newTokens);
+          const ids = await student.generateIds(batch, newTokens);
           const whole = performance.now() - started;
           if (index < warmup) continue;
           promptMs.push(first);
           generationMs.push(whole);
-          outputs.push(JSON.stringify(ids));
+          outputs.push(...ids.map((row) => JSON.stringify(row)));
         }
       } finally {
         await student.close();
@@ -107,10 +114,10 @@ function onnxRuntime(name: string, folder: string, options: LoadStudentOptions, 
 }
 
 /** transformers.js `pipeline('text-generation')` on the same folder, offline, with the same threads. */
-function transformersJsRuntime(folder: string, threads: number, newTokens: number, warmup: number): Runtime {
+function transformersJsRuntime(folder: string, threads: number, newTokens: number): Runtime {
   return {
     names: ['transformers.js fp32 (pipeline text-generation)'],
-    async measure(prompts) {
+    async measure(prompts, batchSize, warmup) {
       const { env, pipeline } = await import('@huggingface/transformers');
       env.allowRemoteModels = false;
       env.allowLocalModels = true;
@@ -123,28 +130,39 @@ function transformersJsRuntime(folder: string, threads: number, newTokens: numbe
       const promptMs: number[] = [];
       const generationMs: number[] = [];
       const outputs: string[] = [];
-      const generate = (prompt: string, tokens: number) =>
-        generator(prompt, { max_new_tokens: tokens, do_sample: false, num_beams: 1, add_special_tokens: true, return_full_text: false });
-      // The pipeline answers text; the ids compared with PyTorch's come from its model's `generate`, untimed.
-      const generatedIds = async (prompt: string) => {
-        const encoded = generator.tokenizer(prompt, { add_special_tokens: true }) as { input_ids: { dims: number[] } };
+      // A batch goes to the pipeline as a list: it pads on the left, as loadStudent and PyTorch do.
+      const generate = (batch: readonly string[], tokens: number) =>
+        generator([...batch], {
+          max_new_tokens: tokens,
+          do_sample: false,
+          num_beams: 1,
+          add_special_tokens: true,
+          return_full_text: false,
+        });
+      // The pipeline answers text; the ids compared with PyTorch's come from its model's `generate`, untimed, on
+      // the prompts encoded as the pipeline encodes them (left padding, truncation at the tokenizer's length).
+      const generatedIds = async (batch: readonly string[]) => {
+        generator.tokenizer.padding_side = 'left';
+        const encoded = generator.tokenizer([...batch], { add_special_tokens: true, padding: true, truncation: true }) as {
+          input_ids: { dims: number[] };
+        };
         const output = (await generator.model.generate({ ...encoded, max_new_tokens: newTokens, do_sample: false, num_beams: 1 })) as {
           tolist(): bigint[][];
         };
-        return output.tolist()[0]!.map(Number).slice(encoded.input_ids.dims.at(-1));
+        return output.tolist().map((row) => row.map(Number).slice(encoded.input_ids.dims.at(-1)));
       };
       try {
-        for (const [index, prompt] of prompts.entries()) {
+        for (const [index, batch] of batchesOf(prompts, batchSize).entries()) {
           let started = performance.now();
-          await generate(prompt, 1);
+          await generate(batch, 1);
           const first = performance.now() - started;
           started = performance.now();
-          await generate(prompt, newTokens);
+          await generate(batch, newTokens);
           const whole = performance.now() - started;
           if (index < warmup) continue;
           promptMs.push(first);
           generationMs.push(whole);
-          outputs.push(JSON.stringify(await generatedIds(prompt)));
+          outputs.push(...(await generatedIds(batch)).map((row) => JSON.stringify(row)));
         }
       } finally {
         await generator.dispose();
@@ -160,12 +178,11 @@ function pytorchRuntime(
   work: string,
   threads: number,
   newTokens: number,
-  warmup: number,
   onModel: (model: CausalModelDescription) => void,
 ): Runtime {
   return {
     names: ['PyTorch eager generate', 'PyTorch KV-cache loop (past_key_values by hand)'],
-    async measure(prompts) {
+    async measure(prompts, batchSize, warmup) {
       const promptsFile = path.join(work, 'prompts.json');
       writeFileSync(promptsFile, JSON.stringify(prompts));
       const output = await runProcess(
@@ -182,6 +199,8 @@ function pytorchRuntime(
           String(newTokens),
           '--warmup',
           String(warmup),
+          '--batch-size',
+          String(batchSize),
         ],
         inferenceEnvironment(threads),
       );
@@ -272,6 +291,12 @@ export async function runPretrainedInferenceBenchmark(mode: BenchMode) {
     repeats: 3,
     inputs: 'e-SNLI test with the quickstart student input, as predict prompts of distill-student.json (promptText)',
     batch_size: 1,
+    batched: {
+      batch_size: 8,
+      batches: smoke ? 1 : 3,
+      warmup_batches: 1,
+      what: 'the same measures on batches of 8 left-padded prompts (a step generates 8 tokens); their own prompts, the first batch warm-up',
+    },
   };
   const work = mkdtempSync(path.join(os.tmpdir(), 'distill-bench-pretrained-inference-'));
   try {
@@ -293,54 +318,66 @@ export async function runPretrainedInferenceBenchmark(mode: BenchMode) {
     let model: CausalModelDescription | null = null;
     const base = { intraOpThreads: threads, spinning: false } as const;
     const runtimes: Runtime[] = [
-      pytorchRuntime(modelFolder, work, threads, newTokens, warmup, (described) => (model = described)),
-      onnxRuntime('onnxruntime-node fp32 (loadStudent defaults)', exported, base, newTokens, warmup),
-      onnxRuntime('onnxruntime-node fp32, reuseBuffers', exported, { ...base, reuseBuffers: true }, newTokens, warmup),
-      onnxRuntime('onnxruntime-node int8', exported, { ...base, precision: 'int8' }, newTokens, warmup),
-      transformersJsRuntime(exported, threads, newTokens, warmup),
+      pytorchRuntime(modelFolder, work, threads, newTokens, (described) => (model = described)),
+      onnxRuntime('onnxruntime-node fp32 (loadStudent defaults)', exported, base, newTokens),
+      onnxRuntime('onnxruntime-node fp32, reuseBuffers', exported, { ...base, reuseBuffers: true }, newTokens),
+      onnxRuntime('onnxruntime-node int8', exported, { ...base, precision: 'int8' }, newTokens),
+      transformersJsRuntime(exported, threads, newTokens),
     ];
     const names = runtimes.flatMap((runtime) => runtime.names);
-    const repeats = new Map<string, RepeatMeasurement[]>(names.map((name) => [name, []]));
-    const outputs = new Map<string, string[]>();
+    // Batch 1 over the prompts, batch 8 over batches of their own; every repeat runs both, runtime after runtime.
+    const batchedPrompts = (await testInputs(settings.batched.batch_size * (settings.batched.batches + 1), studentInput)).map((input) =>
+      promptText(descriptor, 'predict', input),
+    );
+    const plans = [
+      { batchSize: 1, prompts, warmup },
+      { batchSize: settings.batched.batch_size, prompts: batchedPrompts, warmup: settings.batched.warmup_batches },
+    ];
+    const repeats = plans.map(() => new Map<string, RepeatMeasurement[]>(names.map((name) => [name, []])));
+    const outputs = plans.map(() => new Map<string, string[]>());
     for (let repeat = 0; repeat < settings.repeats; repeat++) {
-      for (const runtime of runtimes) {
-        for (const [index, measured] of (await runtime.measure(prompts)).entries()) {
-          const name = runtime.names[index]!;
-          const perToken = measured.generationMs.map((whole, at) => (whole - measured.promptMs[at]!) / (newTokens - 1));
-          const row = {
-            prompt_pass_ms: round3(median(measured.promptMs)),
-            per_token_ms: round3(median(perToken)),
-            generation_ms: round3(median(measured.generationMs)),
-          };
-          repeats.get(name)!.push(row);
-          outputs.set(name, measured.outputs);
-          console.log(
-            `    repeat ${repeat + 1}, ${name}: prompt pass ${row.prompt_pass_ms.toFixed(2)} ms, per token ${row.per_token_ms.toFixed(2)} ms`,
-          );
+      for (const [plan, { batchSize, prompts: planPrompts, warmup: planWarmup }] of plans.entries()) {
+        for (const runtime of runtimes) {
+          for (const [index, measured] of (await runtime.measure(planPrompts, batchSize, planWarmup)).entries()) {
+            const name = runtime.names[index]!;
+            const perToken = measured.generationMs.map((whole, at) => (whole - measured.promptMs[at]!) / (newTokens - 1));
+            const row = {
+              prompt_pass_ms: round3(median(measured.promptMs)),
+              per_token_ms: round3(median(perToken)),
+              generation_ms: round3(median(measured.generationMs)),
+            };
+            repeats[plan]!.get(name)!.push(row);
+            outputs[plan]!.set(name, measured.outputs);
+            console.log(
+              `    repeat ${repeat + 1}, batch ${batchSize}, ${name}: prompt pass ${row.prompt_pass_ms.toFixed(2)} ms, per step ${row.per_token_ms.toFixed(2)} ms`,
+            );
+          }
         }
       }
     }
-    const reference = outputs.get(names[0]!)!;
-    const sameAsPytorch = (name: string): number | null => {
-      if (name === names[0]) return null;
-      const own = outputs.get(name)!;
-      return round3(own.filter((output, index) => output === reference[index]).length / Math.max(1, own.length));
+    const summarise = (plan: number): RuntimeResult[] => {
+      const reference = outputs[plan]!.get(names[0]!)!;
+      return names.map((name) => {
+        const rows = repeats[plan]!.get(name)!;
+        const own = outputs[plan]!.get(name)!;
+        return {
+          runtime: name,
+          prompt_pass_ms: spread(rows.map((row) => row.prompt_pass_ms)),
+          per_token_ms: spread(rows.map((row) => row.per_token_ms)),
+          generation_ms: spread(rows.map((row) => row.generation_ms)),
+          repeats: rows,
+          same_as_pytorch:
+            name === names[0] ? null : round3(own.filter((output, index) => output === reference[index]).length / Math.max(1, own.length)),
+        };
+      });
     };
-    const results: RuntimeResult[] = names.map((name) => {
-      const rows = repeats.get(name)!;
-      return {
-        runtime: name,
-        prompt_pass_ms: spread(rows.map((row) => row.prompt_pass_ms)),
-        per_token_ms: spread(rows.map((row) => row.per_token_ms)),
-        generation_ms: spread(rows.map((row) => row.generation_ms)),
-        repeats: rows,
-        same_as_pytorch: sameAsPytorch(name),
-      };
-    });
+    const results = summarise(0);
+    const batchedResults = summarise(1);
     const pytorchPerToken = results[0]!.per_token_ms.median;
     const described = model as CausalModelDescription | null;
     if (!described) throw new Error('pytorch_causal_generate.py did not describe the model');
     const transformersJs = results.find((result) => result.runtime.startsWith('transformers.js'))!;
+    const batchedTransformersJs = batchedResults.find((result) => result.runtime.startsWith('transformers.js'))!;
     return {
       settings,
       results: {
@@ -365,6 +402,25 @@ export async function runPretrainedInferenceBenchmark(mode: BenchMode) {
         per_token_speedup_over_pytorch: Object.fromEntries(
           results.map((result) => [result.runtime, round3(pytorchPerToken / result.per_token_ms.median)]),
         ),
+        batched: {
+          batch_size: settings.batched.batch_size,
+          // A step generates one token per row: the floors of the batch.
+          floors: {
+            prompt_pass: floor(
+              ceilings,
+              2 * settings.batched.batch_size * described.weights_per_token * described.mean_prompt_tokens,
+              4 * described.weights_per_token,
+            ),
+            step: floor(ceilings, 2 * settings.batched.batch_size * described.weights_per_token, 4 * described.weights_per_token),
+          },
+          runtimes: batchedResults,
+          step_speedup_over_transformers_js: Object.fromEntries(
+            batchedResults.map((result) => [
+              result.runtime,
+              round3(batchedTransformersJs.per_token_ms.median / result.per_token_ms.median),
+            ]),
+          ),
+        },
       },
     };
   } finally {
