@@ -977,6 +977,14 @@ function pretrainedInferenceSection(): string {
         .join(', ')}.`
     : '';
   const policy = settings.thread_policy ? ` Thread and spin policy, the same everywhere: ${settings.thread_policy}.` : '';
+  const labelFloor = floors
+    ? `\nTarget (issue 18), a batch-1 label within 1.5× of the compute floor (the prompt pass, one token, stands for a label call): ${nodeRows
+        .map((runtime) => {
+          const ratio = runtime.prompt_pass_ms.median / floors.prompt_pass.compute_ms;
+          return `${runtime.runtime} ${formatNumber(ratio, 2)}× (**${ratio <= 1.5 ? 'met' : 'missed'}**)`;
+        })
+        .join(', ')}.`
+    : '';
   const floorText = floors && ceilings ? `\n${ceilingsLine(ceilings)} ${floors.what}.` : '';
   return `${heading}
 
@@ -988,7 +996,7 @@ Inputs: ${settings.inputs}; ${settings.prompts} prompts after ${settings.warmup_
 (end token ${settings.end_token}), ${settings.threads} threads everywhere. Each prompt is timed generating one token
 (*prompt pass*: the prompt's forward pass and one argmax) and generating all of them; *per token* = (whole − prompt pass) / ${settings.new_tokens - 1}.
 Medians over the prompts of a repeat; ${settings.repeats} repeats interleaved (each loads, times and closes every runtime in turn): median (min–max).
-PyTorch runs in its own process. *Same as PyTorch*: share of prompts whose generated ids equal PyTorch's (transformers.js: its model's \`generate\`, untimed, after the timed pipeline call).${policy}${floorText}${target}
+PyTorch runs in its own process. *Same as PyTorch*: share of prompts whose generated ids equal PyTorch's (transformers.js: its model's \`generate\`, untimed, after the timed pipeline call).${policy}${floorText}${target}${labelFloor}
 
 ${markdownTable(
   [
