@@ -627,10 +627,174 @@ interface InferenceResults {
   onnxruntime_int8_spinning_speedup_batch_one?: { over_pytorch: number; over_transformers_js: number };
 }
 
+interface SpreadValue {
+  median: number;
+  min: number;
+  max: number;
+}
+
+interface FloorValue {
+  compute_ms: number;
+  memory_ms: number;
+}
+
+interface InferenceCeilings {
+  threads: number;
+  matmul_fp32_gflops: number;
+  matmul_kernel: string;
+  memory_gigabytes_per_second: number;
+  bandwidth_kernel: string;
+}
+
+/** The student-inference results of issue 18: per label call and per rationale token, batch 1 and 8. */
+interface PerTokenInferenceResults {
+  export: { megabytes: number };
+  model: { parameters: number; mean_label_input_tokens: number; mean_rationale_input_tokens: number };
+  ceilings: InferenceCeilings;
+  floors: {
+    what: string;
+    label_decoder_steps: number;
+    batches: { batch_size: number; label_call: FloorValue; rationale_step: FloorValue }[];
+  };
+  rows: {
+    runtime: string;
+    batches: { batch_size: number; label_call_ms: SpreadValue; rationale_step_ms: SpreadValue; rationale_first_ms: SpreadValue }[];
+    load_ms: SpreadValue | null;
+    same_as_pytorch: { labels: number; rationales: number } | null;
+    mean_label_tokens: number;
+  }[];
+  targets: {
+    runtime: string;
+    per_token_over_transformers_js: { batch_size: number; speedup_over_transformers_js: number }[];
+    per_token_target_met: boolean;
+    label_batch_one_over_compute_floor: number;
+    label_floor_target_met: boolean;
+  }[];
+  int8_accuracy: { split: string; examples: number; fp32: number; int8: number; int8_minus_fp32_points: number; same_labels: number };
+}
+
+/** The ceilings line of an inference section: what the floors are divided by, and how each was measured. */
+function ceilingsLine(ceilings: InferenceCeilings): string {
+  return (
+    `Floors: matmul FLOPs ÷ the fp32 matmul peak, ${formatNumber(ceilings.matmul_fp32_gflops, 1)} GFLOP/s (${ceilings.matmul_kernel}); ` +
+    `bytes of weights read ÷ the memory bandwidth, ${formatNumber(ceilings.memory_gigabytes_per_second, 1)} GB/s (${ceilings.bandwidth_kernel}); ` +
+    `both on ${ceilings.threads} threads, in this run.`
+  );
+}
+
+/** `compute / memory` floors of one cell, in ms. */
+function floorCell(value: FloorValue, decimals: number, divisor = 1): string {
+  return `${formatNumber(value.compute_ms / divisor, decimals)} / ${formatNumber(value.memory_ms / divisor, decimals)}`;
+}
+
+function perTokenInferenceSection(result: BenchResult<Record<string, unknown>, PerTokenInferenceResults>, heading: string): string {
+  const settings = result.settings as {
+    student: string;
+    training_steps: number;
+    thread_policy: string;
+    max_new_tokens: number;
+    rationale_tokens: string;
+    batch_sizes: number[];
+    label_texts: number;
+    rationale_texts: number;
+    warmup_calls: number;
+    repeats: number;
+    inputs: string;
+    statistics: string;
+  };
+  const { rows, floors, ceilings, targets, int8_accuracy: accuracy } = result.results;
+  const sizes = settings.batch_sizes;
+  const atSize = <Entry extends { batch_size: number }>(entries: readonly Entry[], size: number) =>
+    entries.find((entry) => entry.batch_size === size);
+  const tableRows = rows.map((row) => [
+    row.runtime,
+    ...sizes.map((size) => withSpread(atSize(row.batches, size)!.label_call_ms, 2)),
+    ...sizes.map((size) => {
+      const step = atSize(row.batches, size)!.rationale_step_ms;
+      return size === 1 ? withSpread(step, 3) : `${withSpread(step, 3)}; ${formatNumber(step.median / size, 3)}/token`;
+    }),
+    row.load_ms === null ? 'n/a' : withSpread(row.load_ms, 0),
+    row.same_as_pytorch === null
+      ? 'reference'
+      : `${formatNumber(row.same_as_pytorch.labels * 100, 0)}% / ${formatNumber(row.same_as_pytorch.rationales * 100, 0)}%`,
+  ]);
+  tableRows.push([
+    '*floor: compute / memory*',
+    ...sizes.map((size) => floorCell(atSize(floors.batches, size)!.label_call, 3)),
+    ...sizes.map((size) => floorCell(atSize(floors.batches, size)!.rationale_step, 3)),
+    '',
+    '',
+  ]);
+  const metOrMissed = (met: boolean) => (met ? '**met**' : '**missed**');
+  const targetRows = targets.map((target) => [
+    target.runtime,
+    target.per_token_over_transformers_js
+      .map((entry) => `${formatNumber(entry.speedup_over_transformers_js, 2)}× (batch ${entry.batch_size})`)
+      .join(', '),
+    metOrMissed(target.per_token_target_met),
+    `${formatNumber(target.label_batch_one_over_compute_floor, 2)}×`,
+    metOrMissed(target.label_floor_target_met),
+  ]);
+  // Each speed option against loadStudent's defaults, measured in the same interleaved run.
+  const defaults = rows.find((row) => row.runtime.includes('defaults'));
+  const beforeAfter = rows
+    .filter((row) => defaults && row !== defaults && row.runtime.startsWith('onnxruntime-node'))
+    .map((row) => {
+      const ratio = (size: number, pick: (batch: PerTokenInferenceResults['rows'][number]['batches'][number]) => SpreadValue) =>
+        formatNumber(pick(atSize(row.batches, size)!).median / pick(atSize(defaults!.batches, size)!).median, 2);
+      return `${row.runtime}: ${sizes.map((size) => `batch ${size} label ${ratio(size, (batch) => batch.label_call_ms)}×, rationale step ${ratio(size, (batch) => batch.rationale_step_ms)}×`).join('; ')} the time of the defaults`;
+    });
+  return `${heading}
+
+${provenance(result)}
+
+Student: ${settings.student}, ${formatNumber(result.results.model.parameters, 0)} parameters, trained ${settings.training_steps} steps on e-SNLI valid with PaLM rationales by the worker,
+exported by the \`onnx\` exporter (fp32 and int8 graphs, ${formatNumber(result.results.export.megabytes, 1)} MB in all). Inputs: ${settings.inputs}
+(about ${formatNumber(result.results.model.mean_label_input_tokens, 0)} input tokens). *Label call*: one \`predict: \` call per batch (${settings.label_texts} texts), greedy, stopping at \`</s>\`
+(${formatNumber(floors.label_decoder_steps, 1)} decoder steps on average). *Rationale step*: \`explain: \` texts (${settings.rationale_texts}), ${settings.max_new_tokens} new tokens in every runtime
+(${settings.rationale_tokens}); each batch timed generating one token and all ${settings.max_new_tokens}, step = (all − one) ÷ ${settings.max_new_tokens - 1}; at batch 8 a step generates 8 tokens.
+The first ${settings.warmup_calls} call of each kind is warm-up. Thread and spin policy, the same everywhere: ${settings.thread_policy}.
+${settings.repeats} repeats, interleaved (each repeat loads, times and closes every runtime in turn); ${settings.statistics}: median (min–max).
+PyTorch runs in its own process (\`bench/inference/pytorch_generate.py\`), \`generate\` and the hand-written loop alternating call by call.
+*Same as PyTorch*: share of batch-1 outputs whose ids equal PyTorch \`generate\`'s (labels / rationales). *Load*: creating the runtime's sessions of both folders.
+${ceilingsLine(ceilings)} ${floors.what}.
+
+${markdownTable(
+  [
+    'runtime',
+    ...sizes.map((size) => `label call ms, batch ${size}`),
+    ...sizes.map((size) => `rationale step ms, batch ${size}`),
+    'load ms',
+    'same as PyTorch',
+  ],
+  tableRows,
+)}
+
+Speed options, each against \`loadStudent\`'s defaults in the same run (ratio of medians; below 1 is faster):
+${beforeAfter.map((line) => `- ${line}.`).join('\n')}
+
+Targets (issue 18): Node ≥ 1.5× transformers.js per generated token; a batch-1 label call within 1.5× of the compute floor.
+
+${markdownTable(['runtime', 'per-token speed-up over transformers.js', 'target', 'batch-1 label call ÷ compute floor', 'target'], targetRows)}
+
+int8 against fp32 (${accuracy.split}, ${accuracy.examples} examples, \`predict\` labels with \`loadStudent\`'s defaults): fp32 ${formatNumber(accuracy.fp32, 3)},
+int8 ${formatNumber(accuracy.int8, 3)} (${formatNumber(accuracy.int8_minus_fp32_points, 1)} points), ${formatNumber(accuracy.same_labels * 100, 1)}% identical labels: for this student int8
+${accuracy.int8_minus_fp32_points > -0.5 ? 'costs under' : 'costs more than'} half a point, the bar for making it a default. \`loadStudent\` keeps fp32 by default: the exporter writes int8 graphs only
+with \`quantize: true\`, and the quickstart student's int8 accuracy is in the offline recipes' section.`;
+}
+
 function inferenceSection(): string {
-  const result = readResult<InferenceResults>('student-inference');
-  const heading = '## Student inference (issue 7, item 3)';
+  const result = readResult<InferenceResults | PerTokenInferenceResults>('student-inference');
+  const heading = '## Student inference (issue 7, item 3; per token: issue 18)';
   if (!result) return `${heading}\n\nNot run yet: \`npm run bench -- --only student-inference\`.`;
+  // Results written before issue 18 timed one label per call and hold no rows.
+  if ('rows' in result.results)
+    return perTokenInferenceSection(result as BenchResult<Record<string, unknown>, PerTokenInferenceResults>, heading);
+  return legacyInferenceSection(result as BenchResult<Record<string, unknown>, InferenceResults>, heading);
+}
+
+/** The student-inference section of results written before issue 18. */
+function legacyInferenceSection(result: BenchResult<Record<string, unknown>, InferenceResults>, heading: string): string {
   const settings = result.settings as { student: string; training_steps: number; threads: number; max_new_tokens: number; inputs: string };
   const { runtimes, onnxruntime_fp32_speedup_batch_one: fp32, onnxruntime_int8_speedup_batch_one: int8 } = result.results;
   const { onnxruntime_fp32_spinning_speedup_batch_one: fp32Spinning, onnxruntime_int8_spinning_speedup_batch_one: int8Spinning } =
@@ -984,6 +1148,17 @@ ${markdownTable(
 
 interface PretrainedInferenceResults {
   export: { megabytes: number };
+  /** Absent from results written before issue 18. */
+  ceilings?: InferenceCeilings;
+  floors?: { what: string; prompt_pass: FloorValue; per_token: FloorValue };
+  model?: { parameters: number; mean_prompt_tokens: number };
+  per_token_speedup_over_transformers_js?: Record<string, number>;
+  batched?: {
+    batch_size: number;
+    floors: { prompt_pass: FloorValue; step: FloorValue };
+    runtimes: PretrainedInferenceResults['runtimes'];
+    step_speedup_over_transformers_js: Record<string, number>;
+  };
   runtimes: {
     runtime: string;
     prompt_pass_ms: ThroughputSpread;
@@ -1008,16 +1183,48 @@ function pretrainedInferenceSection(): string {
     warmup_prompts: number;
     repeats: number;
     inputs: string;
+    thread_policy?: string;
   };
-  const { runtimes, per_token_speedup_over_pytorch: speedups } = result.results;
+  const { runtimes, per_token_speedup_over_pytorch: speedups, floors, ceilings } = result.results;
+  const overTransformersJs = result.results.per_token_speedup_over_transformers_js;
   const rows = runtimes.map((runtime) => [
     runtime.runtime,
     withSpread(runtime.per_token_ms, 2),
     withSpread(runtime.prompt_pass_ms, 2),
     withSpread(runtime.generation_ms, 1),
     `${formatNumber(speedups[runtime.runtime], 2)}×`,
+    ...(overTransformersJs ? [`${formatNumber(overTransformersJs[runtime.runtime], 2)}×`] : []),
     runtime.same_as_pytorch === null ? 'n/a' : `${formatNumber(runtime.same_as_pytorch * 100, 0)}%`,
   ]);
+  if (floors)
+    rows.push([
+      '*floor: compute / memory*',
+      floorCell(floors.per_token, 3),
+      floorCell(floors.prompt_pass, 3),
+      '',
+      '',
+      ...(overTransformersJs ? [''] : []),
+      '',
+    ]);
+  const nodeRows = runtimes.filter((runtime) => runtime.runtime.startsWith('onnxruntime-node'));
+  const target = overTransformersJs
+    ? `\nTarget (issue 18): Node ≥ 1.5× transformers.js per generated token: ${nodeRows
+        .map(
+          (runtime) =>
+            `${runtime.runtime} ${formatNumber(overTransformersJs[runtime.runtime], 2)}× (**${(overTransformersJs[runtime.runtime] ?? 0) >= 1.5 ? 'met' : 'missed'}**)`,
+        )
+        .join(', ')}.`
+    : '';
+  const policy = settings.thread_policy ? ` Thread and spin policy, the same everywhere: ${settings.thread_policy}.` : '';
+  const labelFloor = floors
+    ? `\nTarget (issue 18), a batch-1 label within 1.5× of the compute floor (the prompt pass, one token, stands for a label call): ${nodeRows
+        .map((runtime) => {
+          const ratio = runtime.prompt_pass_ms.median / floors.prompt_pass.compute_ms;
+          return `${runtime.runtime} ${formatNumber(ratio, 2)}× (**${ratio <= 1.5 ? 'met' : 'missed'}**)`;
+        })
+        .join(', ')}.`
+    : '';
+  const floorText = floors && ceilings ? `\n${ceilingsLine(ceilings)} ${floors.what}.` : '';
   return `${heading}
 
 ${provenance(result)}
@@ -1028,9 +1235,48 @@ Inputs: ${settings.inputs}; ${settings.prompts} prompts after ${settings.warmup_
 (end token ${settings.end_token}), ${settings.threads} threads everywhere. Each prompt is timed generating one token
 (*prompt pass*: the prompt's forward pass and one argmax) and generating all of them; *per token* = (whole − prompt pass) / ${settings.new_tokens - 1}.
 Medians over the prompts of a repeat; ${settings.repeats} repeats interleaved (each loads, times and closes every runtime in turn): median (min–max).
-PyTorch runs in its own process. *Same as PyTorch*: share of prompts whose generated ids equal PyTorch's (transformers.js: its model's \`generate\`, untimed, after the timed pipeline call).
+PyTorch runs in its own process. *Same as PyTorch*: share of prompts whose generated ids equal PyTorch's (transformers.js: its model's \`generate\`, untimed, after the timed pipeline call).${policy}${floorText}${target}${labelFloor}
 
-${markdownTable(['runtime', 'per token ms', 'prompt pass ms', `${settings.new_tokens} tokens ms`, 'per-token speed-up over PyTorch', 'same as PyTorch'], rows)}`;
+${markdownTable(
+  [
+    'runtime',
+    'per token ms',
+    'prompt pass ms',
+    `${settings.new_tokens} tokens ms`,
+    'per-token speed-up over PyTorch',
+    ...(overTransformersJs ? ['over transformers.js'] : []),
+    'same as PyTorch',
+  ],
+  rows,
+)}${batchedTable(result.results.batched, settings.new_tokens)}`;
+}
+
+/** The batch-8 table of the pretrained inference section (results of issue 18 on). */
+function batchedTable(batched: PretrainedInferenceResults['batched'], newTokens: number): string {
+  if (!batched) return '';
+  const size = batched.batch_size;
+  const rows = batched.runtimes.map((runtime) => [
+    runtime.runtime,
+    `${withSpread(runtime.per_token_ms, 2)}; ${formatNumber(runtime.per_token_ms.median / size, 3)}/token`,
+    withSpread(runtime.prompt_pass_ms, 2),
+    withSpread(runtime.generation_ms, 1),
+    `${formatNumber(batched.step_speedup_over_transformers_js[runtime.runtime], 2)}×`,
+    runtime.same_as_pytorch === null ? 'n/a' : `${formatNumber(runtime.same_as_pytorch * 100, 0)}%`,
+  ]);
+  rows.push(['*floor: compute / memory*', floorCell(batched.floors.step, 3), floorCell(batched.floors.prompt_pass, 3), '', '', '']);
+  const nodeRows = batched.runtimes.filter((runtime) => runtime.runtime.startsWith('onnxruntime-node'));
+  const target = nodeRows
+    .map((runtime) => {
+      const speedup = batched.step_speedup_over_transformers_js[runtime.runtime] ?? 0;
+      return `${runtime.runtime} ${formatNumber(speedup, 2)}× (**${speedup >= 1.5 ? 'met' : 'missed'}**)`;
+    })
+    .join(', ');
+  return `
+
+Batch ${size}: batches of ${size} left-padded prompts of their own (the first batch warm-up), the same measures; a step generates ${size} tokens.
+Target (issue 18), per generated token: ${target}.
+
+${markdownTable(['runtime', 'per step ms', 'prompt pass ms', `${newTokens} steps ms`, 'over transformers.js', 'same as PyTorch'], rows)}`;
 }
 
 interface OfflineRecipeRun {

@@ -72,7 +72,7 @@ const benches: readonly Bench[] = [
   {
     name: 'student-inference',
     measures:
-      'One exported student: onnxruntime-node fp32 and int8 against PyTorch eager generate and transformers.js, p50/p95 latency at batch 1 and examples/s at batch 32.',
+      'One exported T5 student as users run it: ms per label call and per generated rationale token at batch 1 and 8, onnxruntime-node (defaults, each speed option, int8) against PyTorch generate, a hand-written PyTorch KV-cache loop and transformers.js under one thread and spin policy, beside the compute and memory floors; int8 against fp32 accuracy.',
     run: async ({ mode }) => (await import('./inference/student-inference-benchmark.js')).runStudentInferenceBenchmark(mode),
   },
   {

@@ -1,9 +1,8 @@
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { exportStudent } from '../../plugins/composition-root.js';
-import { loadStudent, taskPrefixes } from '../../core/inference/load-student.js';
+import { loadStudent, taskPrefixes, type LoadStudentOptions } from '../../core/inference/load-student.js';
 import type { Dataset } from '../../core/plugins/kinds/dataset.js';
 import type { Parser } from '../../core/plugins/kinds/parser.js';
 import { readDsbsRecordings } from '../../plugins/teachers/recorded/dsbs-recordings.js';
@@ -11,41 +10,70 @@ import { workerOptionsSchema } from '../../plugins/trainers/torch/torch-trainer-
 import { workerMainScript } from '../../plugins/trainers/torch/worker-location.js';
 import { benchDependencies, builtinDescriptor } from '../support/bench-dependencies.js';
 import { benchPath, dsbsDirectory, pythonInterpreter } from '../support/bench-paths.js';
-import { round3, summariseLatencies, type LatencySummary } from '../support/latency-statistics.js';
+import { round3 } from '../support/latency-statistics.js';
 import type { BenchMode } from '../support/result-file.js';
+import { lastJsonLine, runProcess, threadEnvironment } from './child-process.js';
+import { forcedLengthCopy } from './forced-length-folder.js';
+import { floor, measureCeilings, type Floor, type MachineCeilings } from './inference-floors.js';
+import { median, spread, type Spread } from './repeat-spread.js';
+import { inferenceEnvironment, threadPolicy, transformersJsSessionOptions } from './thread-policy.js';
 
-/** What one runtime measured on the same student and inputs. */
-interface RuntimeMeasurement {
-  readonly runtime: string;
-  readonly batch_one: LatencySummary & { readonly examples: number };
-  readonly batched: {
-    readonly batch_size: number;
-    readonly examples: number;
-    readonly seconds: number;
-    readonly examples_per_second: number;
-  };
-  /** Share of the batch-1 inputs whose generated ids equal PyTorch's. */
-  readonly agreement_with_pytorch: number | null;
-  readonly mean_generated_tokens: number;
-  /**
-   * Cores other processes kept busy, on average, while the batch-1 inputs were timed (machine CPU
-   * time minus this runtime's own process, over wall time); null for windows under 50 ms. On a
-   * shared machine this tells which runtime was measured under whose load.
-   */
-  readonly other_processes_cores_during_batch_one: number | null;
+/** What one runtime measured in one repeat, per batch size: raw times and ids. */
+interface WorkloadTimes {
+  /** `predict: ` texts, one call per batch, stopping at `</s>`. */
+  readonly label: Record<string, { call_ms: number[]; ids: number[][] }>;
+  /** `explain: ` texts on the forced-length folder: each batch generating one token, then all of them. */
+  readonly rationale: Record<string, { first_ms: number[]; whole_ms: number[]; ids: number[][] }>;
+  /** Milliseconds to create the runtime's sessions (both folders), when the bench can see them. */
+  readonly load_ms?: number;
 }
 
-/** Settings written into the result. */
-export interface InferenceSettings {
-  readonly student: string;
-  readonly training_steps: number;
-  readonly threads: number;
-  readonly max_new_tokens: number;
-  readonly batch_one_examples: number;
+/** One runtime at one batch size over every repeat: medians of each repeat's median, with their range. */
+interface BatchRow {
   readonly batch_size: number;
-  readonly batches: number;
-  readonly inputs: string;
-  readonly targets: { readonly speedup_over_pytorch_batch_one: number; readonly speedup_over_transformers_js_batch_one: number };
+  /** A label call: encoder, the label's tokens and `</s>`. */
+  readonly label_call_ms: Spread;
+  /** One decoding step of a rationale (it generates `batch_size` tokens): (whole − first) / (new tokens − 1). */
+  readonly rationale_step_ms: Spread;
+  /** The rationale call generating one token: encoder and first step. */
+  readonly rationale_first_ms: Spread;
+}
+
+/** One runtime over every repeat. */
+interface RuntimeRow {
+  readonly runtime: string;
+  readonly batches: BatchRow[];
+  readonly load_ms: Spread | null;
+  /** Share of batch-1 outputs whose ids equal PyTorch `generate`'s (labels, rationales). */
+  readonly same_as_pytorch: { readonly labels: number; readonly rationales: number } | null;
+  readonly mean_label_tokens: number;
+}
+
+/** What `pytorch_generate.py` says of the model, for the floors. */
+interface ModelDescription {
+  readonly encoder_weights_per_input_token: number;
+  readonly cross_kv_weights_per_input_token: number;
+  readonly decoder_weights_per_step: number;
+  readonly parameters: number;
+  readonly mean_label_input_tokens: number;
+  readonly mean_rationale_input_tokens: number;
+}
+
+/** A runtime as the bench drives it: loaded, timed over every workload and closed, once per repeat. */
+interface Runtime {
+  /** The rows it measures (PyTorch measures two ways in one process). */
+  readonly names: readonly string[];
+  measure(): Promise<WorkloadTimes[]>;
+}
+
+/** The texts and sizes every runtime is given. */
+interface Job {
+  readonly labelTexts: readonly string[];
+  readonly rationaleTexts: readonly string[];
+  readonly batchSizes: readonly number[];
+  readonly maxNewTokens: number;
+  /** Leading calls of each workload and batch size left out (warm-up). */
+  readonly warmup: number;
 }
 
 /** Ids as every runtime is compared: without a decoder start token, up to (not including) `</s>`. */
@@ -54,27 +82,8 @@ function normaliseIds(ids: readonly number[], eosTokenId: number): number[] {
   return (end < 0 ? [...ids] : ids.slice(0, end)).filter((id) => id !== 0);
 }
 
-/** Runs a program to its end and returns its stdout; a non-zero exit rejects with the end of its stderr. */
-export function runProcess(command: string, argumentsList: readonly string[], environment: NodeJS.ProcessEnv): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, argumentsList, { stdio: ['ignore', 'pipe', 'pipe'], env: environment });
-    let output = '';
-    let errors = '';
-    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
-    child.stderr.on('data', (chunk: Buffer) => (errors = (errors + chunk.toString('utf8')).slice(-4000)));
-    child.once('error', reject);
-    child.once('exit', (code) =>
-      code === 0
-        ? resolve(output)
-        : reject(new Error(`${path.basename(argumentsList[0] ?? command)} exited with code ${code}:\n${errors}`)),
-    );
-  });
-}
-
-/** The environment of a child process that computes on `threads` threads (and no tokenizer threads). */
-export function threadEnvironment(threads: number): NodeJS.ProcessEnv {
-  return { ...process.env, OMP_NUM_THREADS: String(threads), MKL_NUM_THREADS: String(threads), TOKENIZERS_PARALLELISM: 'false' };
-}
+/** The student tokenizers distill trains put `</s>` at id 1 and `<pad>` at 0 (tokenizer_training.py). */
+const endTokenId = 1;
 
 /** e-SNLI valid with PaLM rationales, the training data of the student. */
 async function writeTrainingData(file: string, limit: number): Promise<void> {
@@ -94,106 +103,242 @@ async function writeTrainingData(file: string, limit: number): Promise<void> {
   writeFileSync(file, lines.join('\n') + '\n');
 }
 
-/** `predict: ` inputs from e-SNLI test, as the student serves them. */
-async function testInputs(count: number): Promise<string[]> {
+/** e-SNLI test inputs (without task prefix) and their gold labels. */
+async function testExamples(count: number): Promise<{ input: string; label: string }[]> {
   const dataset = (await builtinDescriptor('dataset', 'dsbs').create(
     { name: 'esnli', root: dsbsDirectory },
     benchDependencies(),
   )) as Dataset;
-  const texts: string[] = [];
+  const examples: { input: string; label: string }[] = [];
   for await (const example of dataset.read('test')) {
-    if (texts.length >= count) break;
-    texts.push(taskPrefixes.predict + dataset.studentInput(example));
+    if (examples.length >= count) break;
+    examples.push({ input: dataset.studentInput(example), label: example.goldLabel ?? '' });
   }
-  return texts;
+  return examples;
 }
 
-/** Shortest timing window over which the cores used by other processes are reported. */
-const minimumLoadWindowMilliseconds = 50;
-
-/** Milliseconds of CPU time the whole machine has spent busy (every core, every process). */
-function machineBusyMilliseconds(): number {
-  return os.cpus().reduce((total, cpu) => total + cpu.times.user + cpu.times.nice + cpu.times.sys + cpu.times.irq, 0);
+/** The batches of `texts` at `size`. */
+function batchesOf<Item>(texts: readonly Item[], size: number): Item[][] {
+  const batches: Item[][] = [];
+  for (let start = 0; start < texts.length; start += size) batches.push(texts.slice(start, start + size));
+  return batches;
 }
 
-async function timeBatchOne(
-  texts: readonly string[],
-  generate: (text: string) => Promise<number[]>,
-): Promise<{ latencies: number[]; ids: number[][]; otherProcessesCores: number | null }> {
-  const latencies: number[] = [];
-  const ids: number[][] = [];
-  const busyBefore = machineBusyMilliseconds();
-  const ownBefore = process.cpuUsage();
-  const wallBefore = performance.now();
-  for (const text of texts) {
-    const started = performance.now();
-    ids.push(await generate(text));
-    latencies.push(performance.now() - started);
+/**
+ * Times a Node runtime over the job as `pytorch_generate.py` times PyTorch: labels one call per batch,
+ * rationales each batch with one new token and then all of them, the first `warmup` calls left out.
+ */
+async function timeWorkloads(
+  job: Job,
+  generateLabels: (batch: readonly string[]) => Promise<number[][]>,
+  generateRationales: (batch: readonly string[], newTokens: number) => Promise<number[][]>,
+): Promise<WorkloadTimes> {
+  const times: WorkloadTimes = { label: {}, rationale: {} };
+  for (const batchSize of job.batchSizes) {
+    const label = { call_ms: [] as number[], ids: [] as number[][] };
+    for (const [index, batch] of batchesOf(job.labelTexts, batchSize).entries()) {
+      const started = performance.now();
+      const ids = await generateLabels(batch);
+      const elapsed = performance.now() - started;
+      if (index < job.warmup) continue;
+      label.call_ms.push(elapsed);
+      label.ids.push(...ids.map((row) => normaliseIds(row, endTokenId)));
+    }
+    const rationale = { first_ms: [] as number[], whole_ms: [] as number[], ids: [] as number[][] };
+    for (const [index, batch] of batchesOf(job.rationaleTexts, batchSize).entries()) {
+      let started = performance.now();
+      await generateRationales(batch, 1);
+      const first = performance.now() - started;
+      started = performance.now();
+      const ids = await generateRationales(batch, job.maxNewTokens);
+      const whole = performance.now() - started;
+      if (index < job.warmup) continue;
+      rationale.first_ms.push(first);
+      rationale.whole_ms.push(whole);
+      rationale.ids.push(...ids);
+    }
+    times.label[String(batchSize)] = label;
+    times.rationale[String(batchSize)] = rationale;
   }
-  const own = process.cpuUsage(ownBefore);
-  const busy = machineBusyMilliseconds() - busyBefore;
-  const wall = performance.now() - wallBefore;
-  // The OS counts CPU time in ticks (10 ms): shorter windows say nothing.
-  const otherProcessesCores =
-    wall >= minimumLoadWindowMilliseconds ? round3(Math.max(0, busy - (own.user + own.system) / 1000) / wall) : null;
-  return { latencies, ids, otherProcessesCores };
+  return times;
 }
 
-async function timeBatched(
-  texts: readonly string[],
-  batchSize: number,
-  batches: number,
-  generate: (batch: readonly string[]) => Promise<unknown>,
-) {
-  await generate(texts.slice(0, batchSize));
-  const started = performance.now();
-  let examples = 0;
-  for (let index = 0; index < batches; index++) {
-    const batch = texts.slice(index * batchSize, (index + 1) * batchSize);
-    await generate(batch);
-    examples += batch.length;
-  }
-  const seconds = (performance.now() - started) / 1000;
-  return { batch_size: batchSize, examples, seconds: round3(seconds), examples_per_second: round3(examples / seconds) };
+/** onnxruntime-node through `loadStudent` with `options` (threads and spin policy: the bench's). */
+function onnxRuntime(name: string, folders: { label: string; forced: string }, options: LoadStudentOptions, job: Job): Runtime {
+  return {
+    names: [name],
+    async measure() {
+      const started = performance.now();
+      const students = await Promise.all(
+        [folders.label, folders.forced].map((folder) => loadStudent(folder, { ...options, batchSize: Math.max(...job.batchSizes) })),
+      );
+      const loadMs = performance.now() - started;
+      const [labels, rationales] = students as [(typeof students)[0], (typeof students)[0]];
+      try {
+        const times = await timeWorkloads(
+          job,
+          (batch) => labels.generateIds(batch, job.maxNewTokens),
+          (batch, newTokens) => rationales.generateIds(batch, newTokens),
+        );
+        return [{ ...times, load_ms: loadMs }];
+      } finally {
+        for (const student of students) await student.close();
+      }
+    },
+  };
 }
 
-/** One line per runtime as it finishes, so a run can be judged before the result file is written. */
-function report(measurement: RuntimeMeasurement): void {
-  const { p50_ms: p50, p95_ms: p95, mean_ms: mean } = measurement.batch_one;
-  const others = measurement.other_processes_cores_during_batch_one;
-  console.log(
-    `    ${measurement.runtime}: batch 1 p50 ${p50.toFixed(2)} ms, p95 ${p95.toFixed(2)} ms, mean ${mean.toFixed(2)} ms; ` +
-      `batch ${measurement.batched.batch_size} ${measurement.batched.examples_per_second.toFixed(0)} ex/s; ` +
-      `same ids as PyTorch ${measurement.agreement_with_pytorch === null ? 'n/a' : `${(measurement.agreement_with_pytorch * 100).toFixed(0)}%`}` +
-      (others === null ? '' : `; other processes ${others.toFixed(2)} cores`),
-  );
+/** transformers.js `AutoModelForSeq2SeqLM.generate` on the same folders, offline, with the same session options. */
+function transformersJsRuntime(folders: { label: string; forced: string }, threads: number, job: Job): Runtime {
+  return {
+    names: ['transformers.js fp32 (generate)'],
+    async measure() {
+      const { env, AutoTokenizer, AutoModelForSeq2SeqLM } = await import('@huggingface/transformers');
+      env.allowRemoteModels = false;
+      env.allowLocalModels = true;
+      env.localModelPath = '/';
+      const tokenizer = await AutoTokenizer.from_pretrained(folders.label);
+      const started = performance.now();
+      const options = { dtype: 'fp32' as const, session_options: transformersJsSessionOptions(threads) };
+      const labelModel = await AutoModelForSeq2SeqLM.from_pretrained(folders.label, options);
+      const forcedModel = await AutoModelForSeq2SeqLM.from_pretrained(folders.forced, options);
+      const loadMs = performance.now() - started;
+      const generate = async (model: typeof labelModel, batch: readonly string[], newTokens: number) => {
+        const inputs = tokenizer([...batch], { padding: true });
+        const output = (await model.generate({ ...inputs, max_new_tokens: newTokens, do_sample: false, num_beams: 1 })) as {
+          tolist(): bigint[][];
+        };
+        // Drop the decoder start token, as the Node decoder returns ids.
+        return output.tolist().map((row) => row.map(Number).slice(1));
+      };
+      try {
+        const times = await timeWorkloads(
+          job,
+          (batch) => generate(labelModel, batch, job.maxNewTokens),
+          (batch, newTokens) => generate(forcedModel, batch, newTokens),
+        );
+        return [{ ...times, load_ms: loadMs }];
+      } finally {
+        await labelModel.dispose();
+        await forcedModel.dispose();
+      }
+    },
+  };
 }
 
-function agreement(ids: readonly number[][], reference: readonly number[][]): number {
+/** PyTorch `generate` and the hand-written KV-cache loop, interleaved in one child per repeat. */
+function pytorchRuntime(
+  checkpoints: { label: string; forced: string },
+  work: string,
+  threads: number,
+  job: Job,
+  onModel: (model: ModelDescription) => void,
+): Runtime {
+  return {
+    names: ['PyTorch eager generate', 'PyTorch KV-cache loop (past_key_values by hand)'],
+    async measure() {
+      const jobFile = path.join(work, 'pytorch-job.json');
+      writeFileSync(
+        jobFile,
+        JSON.stringify({
+          checkpoint: checkpoints.label,
+          forced_checkpoint: checkpoints.forced,
+          threads,
+          label_texts: job.labelTexts,
+          rationale_texts: job.rationaleTexts,
+          batch_sizes: job.batchSizes,
+          max_new_tokens: job.maxNewTokens,
+          warmup: job.warmup,
+        }),
+      );
+      const measured = lastJsonLine(
+        await runProcess(
+          pythonInterpreter,
+          [benchPath('inference', 'pytorch_generate.py'), '--job', jobFile],
+          inferenceEnvironment(threads),
+        ),
+      ) as { generate: WorkloadTimes; kv_loop: WorkloadTimes; model: ModelDescription };
+      onModel(measured.model);
+      return [measured.generate, measured.kv_loop];
+    },
+  };
+}
+
+/** One repeat's medians of one runtime at one batch size. */
+function repeatMedians(times: WorkloadTimes, batchSize: number, newTokens: number) {
+  const label = times.label[String(batchSize)]!;
+  const rationale = times.rationale[String(batchSize)]!;
+  const steps = rationale.whole_ms.map((whole, index) => (whole - rationale.first_ms[index]!) / (newTokens - 1));
+  return { label: median(label.call_ms), step: median(steps), first: median(rationale.first_ms) };
+}
+
+function sameIds(ids: readonly number[][], reference: readonly number[][]): number {
   const same = ids.filter((row, index) => JSON.stringify(row) === JSON.stringify(reference[index])).length;
   return round3(same / Math.max(1, ids.length));
 }
 
+/** fp32 and int8 label accuracy of the exported student on e-SNLI test, with `loadStudent`'s defaults but the bench's threads. */
+async function int8Accuracy(folder: string, examples: readonly { input: string; label: string }[], threads: number) {
+  const labels: Record<string, string[]> = {};
+  for (const precision of ['fp32', 'int8'] as const) {
+    const student = await loadStudent(folder, { precision, intraOpThreads: threads });
+    try {
+      labels[precision] = (await student.predict(examples.map((example) => example.input))).map((prediction) => prediction.label);
+    } finally {
+      await student.close();
+    }
+  }
+  const accuracyOf = (predicted: readonly string[]) =>
+    round3(predicted.filter((label, index) => label === examples[index]!.label).length / Math.max(1, examples.length));
+  const fp32 = accuracyOf(labels.fp32!);
+  const int8 = accuracyOf(labels.int8!);
+  return {
+    split: 'e-SNLI test',
+    examples: examples.length,
+    fp32,
+    int8,
+    int8_minus_fp32_points: round3((int8 - fp32) * 100),
+    same_labels: sameIds(
+      labels.int8!.map((label) => [label.length, ...Buffer.from(label)]),
+      labels.fp32!.map((label) => [label.length, ...Buffer.from(label)]),
+    ),
+    rule: 'int8 becomes the default only where it costs under half a point of accuracy',
+  };
+}
+
 /**
- * Student inference on one exported student: onnxruntime-node through `loadStudent` (fp32 and
- * int8, with its defaults and with `spinning: true`), PyTorch eager `generate`, and transformers.js,
- * on the same e-SNLI test inputs and threads; each runtime at its own defaults otherwise. The student
- * is trained for the bench by the worker and exported by the `onnx` exporter. Runtimes run one
- * after another, each closed before the next starts, so no idle thread pool competes with the one measured.
+ * Student inference as users run it, on one exported T5 student: per call for labels (`predict: `,
+ * stopping at `</s>`) and per generated token for rationales (`explain: `, exactly `max_new_tokens`
+ * tokens: the bench's copies of the folders make the end token unreachable), at batch 1 and 8, for
+ * PyTorch `generate` and a hand-written KV-cache loop, onnxruntime-node through `loadStudent` (fp32 with
+ * its defaults, with each speed option off or on, int8) and transformers.js, all under one thread and
+ * spin policy ({@link threadPolicy}). Repeats are interleaved (each repeat loads, times and closes every
+ * runtime in turn) and each figure is the median over repeats of the repeat's median, with its range.
+ * Beside them: the compute floor (matmul FLOPs / measured fp32 matmul peak) and the memory floor (bytes
+ * of weights read / measured copy bandwidth), and int8 against fp32 accuracy on e-SNLI test.
  */
 export async function runStudentInferenceBenchmark(mode: BenchMode) {
   const smoke = mode === 'smoke';
   const threads = Math.min(2, os.cpus().length);
-  const settings: InferenceSettings = {
+  const settings = {
     student: smoke ? 'd64/ff256/h2/1+1 (smoke)' : 'reference-256: d_model 256, d_ff 1024, 4 heads, 2+2 layers',
     training_steps: { smoke: 20, quick: 200, full: 400 }[mode],
     threads,
+    thread_policy: threadPolicy(threads),
     max_new_tokens: 32,
-    batch_one_examples: { smoke: 8, quick: 100, full: 200 }[mode],
-    batch_size: 32,
-    batches: { smoke: 1, quick: 4, full: 8 }[mode],
-    inputs: 'e-SNLI test, "predict: premise </s> hypothesis"',
-    targets: { speedup_over_pytorch_batch_one: 5, speedup_over_transformers_js_batch_one: 2 },
+    rationale_tokens: 'exactly max_new_tokens: the end token is replaced by the vocabulary size (unreachable) in copies of the folders',
+    batch_sizes: [1, 8],
+    label_texts: { smoke: 10, quick: 64, full: 128 }[mode],
+    rationale_texts: { smoke: 9, quick: 32, full: 64 }[mode],
+    warmup_calls: 1,
+    repeats: { smoke: 3, quick: 3, full: 5 }[mode],
+    accuracy_examples: { smoke: 24, quick: 2000, full: 9824 }[mode],
+    inputs: 'e-SNLI test, "predict: " / "explain: " + "premise </s> hypothesis"',
+    statistics: 'each figure: median over the repeats of the median over a repeat’s calls; range = min–max of the repeat medians',
+    targets: {
+      node_per_token_speedup_over_transformers_js: 1.5,
+      label_batch_one_within_compute_floor: 1.5,
+    },
   };
   const work = mkdtempSync(path.join(os.tmpdir(), 'distill-bench-inference-'));
   try {
@@ -239,178 +384,85 @@ export async function runStudentInferenceBenchmark(mode: BenchMode) {
     const exported = path.join(work, 'exported');
     console.log('  exporting it to ONNX (fp32 and int8)…');
     const exportResult = await exportStudent({ checkpoint, output: exported, quantize: true, python: pythonInterpreter });
+    const forcedExported = forcedLengthCopy(exported, path.join(work, 'exported-forced'));
+    const forcedCheckpoint = forcedLengthCopy(checkpoint, path.join(work, 'checkpoint-forced'));
 
-    const needed = Math.max(settings.batch_one_examples + 5, settings.batch_size * settings.batches);
-    const texts = await testInputs(needed);
-    const batchOneTexts = texts.slice(5, 5 + settings.batch_one_examples);
-    const warmup = 5;
+    const examples = await testExamples(Math.max(settings.accuracy_examples, settings.label_texts + settings.rationale_texts));
+    const job: Job = {
+      labelTexts: examples.slice(0, settings.label_texts).map((example) => taskPrefixes.predict + example.input),
+      rationaleTexts: examples
+        .slice(settings.label_texts, settings.label_texts + settings.rationale_texts)
+        .map((example) => taskPrefixes.explain + example.input),
+      batchSizes: settings.batch_sizes,
+      maxNewTokens: settings.max_new_tokens,
+      warmup: settings.warmup_calls,
+    };
+    console.log('  the fp32 matmul peak and the memory bandwidth…');
+    const ceilings = await measureCeilings(threads);
 
-    // PyTorch eager, in its own process with the same threads.
-    const inputsFile = path.join(work, 'inputs.json');
-    writeFileSync(inputsFile, JSON.stringify([...texts.slice(0, 5), ...batchOneTexts]));
-    const batchedFile = path.join(work, 'batched-inputs.json');
-    writeFileSync(batchedFile, JSON.stringify(texts));
-    console.log('  PyTorch eager…');
-    const pytorchOne = JSON.parse(
-      (
-        await runProcess(
-          pythonInterpreter,
-          [
-            benchPath('inference', 'pytorch_generate.py'),
-            '--checkpoint',
-            checkpoint,
-            '--inputs',
-            inputsFile,
-            '--threads',
-            String(threads),
-            '--max-new-tokens',
-            String(settings.max_new_tokens),
-            '--batch-one',
-            String(batchOneTexts.length + 5),
-            '--batch-size',
-            String(settings.batch_size),
-            '--batches',
-            '0',
-            '--warmup',
-            String(warmup),
-          ],
-          threadEnvironment(threads),
-        )
-      )
-        .trim()
-        .split('\n')
-        .at(-1)!,
-    ) as { latencies_ms: number[]; batch_ids: number[][]; other_processes_cores: number | null };
-    const pytorchBatched = JSON.parse(
-      (
-        await runProcess(
-          pythonInterpreter,
-          [
-            benchPath('inference', 'pytorch_generate.py'),
-            '--checkpoint',
-            checkpoint,
-            '--inputs',
-            batchedFile,
-            '--threads',
-            String(threads),
-            '--max-new-tokens',
-            String(settings.max_new_tokens),
-            '--batch-one',
-            '0',
-            '--batch-size',
-            String(settings.batch_size),
-            '--batches',
-            String(settings.batches),
-            '--warmup',
-            '0',
-          ],
-          threadEnvironment(threads),
-        )
-      )
-        .trim()
-        .split('\n')
-        .at(-1)!,
-    ) as { batched_examples: number; batched_seconds: number };
-    // The first five texts were warm-up in the Python run too.
-    const pytorchIds = pytorchOne.batch_ids.slice(5);
-    const pytorchLatencies = pytorchOne.latencies_ms.slice(5);
-    const measurements: RuntimeMeasurement[] = [
-      {
-        runtime: 'PyTorch eager generate',
-        batch_one: { ...summariseLatencies(pytorchLatencies), examples: pytorchLatencies.length },
-        batched: {
-          batch_size: settings.batch_size,
-          examples: pytorchBatched.batched_examples,
-          seconds: round3(pytorchBatched.batched_seconds),
-          examples_per_second: round3(pytorchBatched.batched_examples / pytorchBatched.batched_seconds),
-        },
-        agreement_with_pytorch: 1,
-        mean_generated_tokens: round3(pytorchIds.reduce((total, ids) => total + ids.length, 0) / Math.max(1, pytorchIds.length)),
-        other_processes_cores_during_batch_one: pytorchOne.other_processes_cores,
-      },
+    const folders = { label: exported, forced: forcedExported };
+    let model: ModelDescription | null = null;
+    const base = { intraOpThreads: threads, spinning: false } as const;
+    const runtimes: Runtime[] = [
+      pytorchRuntime({ label: checkpoint, forced: forcedCheckpoint }, work, threads, job, (described) => (model = described)),
+      onnxRuntime('onnxruntime-node fp32 (loadStudent defaults)', folders, base, job),
+      onnxRuntime('onnxruntime-node fp32, reuseBuffers', folders, { ...base, reuseBuffers: true }, job),
+      onnxRuntime(
+        "onnxruntime-node fp32, graphOptimizationLevel 'disabled'",
+        folders,
+        { ...base, graphOptimizationLevel: 'disabled' },
+        job,
+      ),
+      onnxRuntime('onnxruntime-node int8', folders, { ...base, precision: 'int8' }, job),
+      transformersJsRuntime(folders, threads, job),
     ];
-    report(measurements[0]!);
-
-    // loadStudent's defaults first (its workers sleep between operators), then with `spinning: true`, the
-    // setting for cores of its own: which one wins depends on whether other processes share the cores.
-    const onnxRuntimeRuns = [
-      { precision: 'fp32', spinning: false },
-      { precision: 'int8', spinning: false },
-      { precision: 'fp32', spinning: true },
-      { precision: 'int8', spinning: true },
-    ] as const;
-    for (const { precision, spinning } of onnxRuntimeRuns) {
-      const name = `onnxruntime-node ${precision} (loadStudent${spinning ? ', spinning' : ''})`;
-      console.log(`  ${name}…`);
-      const student = await loadStudent(exported, {
-        precision,
-        intraOpThreads: threads,
-        spinning,
-        maxNewTokens: settings.max_new_tokens,
-        batchSize: settings.batch_size,
-      });
-      try {
-        // The student tokenizers distill trains put </s> at id 1 and <pad> at 0 (tokenizer_training.py).
-        const eos = 1;
-        const generateOne = async (text: string) => normaliseIds((await student.generateIds([text]))[0]!, eos);
-        await timeBatchOne(texts.slice(0, warmup), generateOne);
-        const timed = await timeBatchOne(batchOneTexts, generateOne);
-        const batched = await timeBatched(texts, settings.batch_size, settings.batches, (batch) => student.generateIds(batch));
-        measurements.push({
-          runtime: name,
-          batch_one: { ...summariseLatencies(timed.latencies), examples: timed.latencies.length },
-          batched,
-          agreement_with_pytorch: agreement(timed.ids, pytorchIds),
-          mean_generated_tokens: round3(timed.ids.reduce((total, ids) => total + ids.length, 0) / Math.max(1, timed.ids.length)),
-          other_processes_cores_during_batch_one: timed.otherProcessesCores,
-        });
-        report(measurements.at(-1)!);
-      } finally {
-        await student.close();
+    const repeats = new Map<string, WorkloadTimes[]>(runtimes.flatMap((runtime) => runtime.names.map((name) => [name, []])));
+    for (let repeat = 0; repeat < settings.repeats; repeat++) {
+      for (const runtime of runtimes) {
+        const measured = await runtime.measure();
+        for (const [index, name] of runtime.names.entries()) {
+          repeats.get(name)!.push(measured[index]!);
+          const one = repeatMedians(measured[index]!, 1, settings.max_new_tokens);
+          console.log(
+            `    repeat ${repeat + 1}, ${name}: label call ${one.label.toFixed(2)} ms, rationale step ${one.step.toFixed(2)} ms (batch 1)`,
+          );
+        }
       }
     }
 
-    console.log('  transformers.js fp32…');
-    const { env, AutoTokenizer, AutoModelForSeq2SeqLM } = await import('@huggingface/transformers');
-    env.allowRemoteModels = false;
-    env.allowLocalModels = true;
-    env.localModelPath = '/';
-    const tokenizer = await AutoTokenizer.from_pretrained(exported);
-    // The same thread count as the other runtimes (its onnxruntime-node default would take every core).
-    const model = await AutoModelForSeq2SeqLM.from_pretrained(exported, {
-      dtype: 'fp32',
-      session_options: { intraOpNumThreads: threads, interOpNumThreads: 1 },
-    });
-    try {
-      const generate = async (batch: readonly string[]) => {
-        const inputs = tokenizer([...batch], { padding: true });
-        const output = (await model.generate({ ...inputs, max_new_tokens: settings.max_new_tokens, do_sample: false, num_beams: 1 })) as {
-          tolist(): bigint[][];
-        };
-        return output.tolist().map((row) => normaliseIds(row.map(Number).slice(1), 1));
+    const reference = repeats.get(runtimes[0]!.names[0]!)!.at(-1)!;
+    const rows: RuntimeRow[] = [...repeats.entries()].map(([name, measured]) => {
+      const last = measured.at(-1)!;
+      const loads = measured.flatMap((times) => (times.load_ms === undefined ? [] : [times.load_ms]));
+      const labelIds = last.label['1']!.ids;
+      return {
+        runtime: name,
+        batches: settings.batch_sizes.map((batchSize) => {
+          const medians = measured.map((times) => repeatMedians(times, batchSize, settings.max_new_tokens));
+          return {
+            batch_size: batchSize,
+            label_call_ms: spread(medians.map((value) => value.label)),
+            rationale_step_ms: spread(medians.map((value) => value.step)),
+            rationale_first_ms: spread(medians.map((value) => value.first)),
+          };
+        }),
+        load_ms: loads.length > 0 ? spread(loads) : null,
+        same_as_pytorch:
+          name === runtimes[0]!.names[0]
+            ? null
+            : {
+                labels: sameIds(labelIds, reference.label['1']!.ids),
+                rationales: sameIds(last.rationale['1']!.ids, reference.rationale['1']!.ids),
+              },
+        mean_label_tokens: round3(labelIds.reduce((total, ids) => total + ids.length, 0) / Math.max(1, labelIds.length)),
       };
-      await timeBatchOne(texts.slice(0, warmup), async (text) => (await generate([text]))[0]!);
-      const timed = await timeBatchOne(batchOneTexts, async (text) => (await generate([text]))[0]!);
-      const batched = await timeBatched(texts, settings.batch_size, settings.batches, generate);
-      measurements.push({
-        runtime: 'transformers.js fp32',
-        batch_one: { ...summariseLatencies(timed.latencies), examples: timed.latencies.length },
-        batched,
-        agreement_with_pytorch: agreement(timed.ids, pytorchIds),
-        mean_generated_tokens: round3(timed.ids.reduce((total, ids) => total + ids.length, 0) / Math.max(1, timed.ids.length)),
-        other_processes_cores_during_batch_one: timed.otherProcessesCores,
-      });
-      report(measurements.at(-1)!);
-    } finally {
-      await model.dispose();
-    }
-
-    const pytorchP50 = measurements[0]!.batch_one.p50_ms;
-    const transformersJsP50 = measurements.at(-1)!.batch_one.p50_ms;
-    const speedupsOf = (runtime: (typeof measurements)[number]) => ({
-      over_pytorch: round3(pytorchP50 / runtime.batch_one.p50_ms),
-      over_transformers_js: round3(transformersJsP50 / runtime.batch_one.p50_ms),
     });
+
+    const described = model as ModelDescription | null;
+    if (!described) throw new Error('pytorch_generate.py did not describe the model');
+    const floors = studentFloors(described, ceilings, settings.batch_sizes, rows[0]!.mean_label_tokens);
+    console.log('  int8 against fp32 accuracy…');
+    const accuracy = await int8Accuracy(exported, examples.slice(0, settings.accuracy_examples), threads);
     return {
       settings,
       results: {
@@ -419,14 +471,62 @@ export async function runStudentInferenceBenchmark(mode: BenchMode) {
           megabytes: round3(exportResult.bytes / 2 ** 20),
           quantization: exportResult.quantization ?? null,
         },
-        runtimes: measurements,
-        onnxruntime_fp32_speedup_batch_one: speedupsOf(measurements[1]!),
-        onnxruntime_int8_speedup_batch_one: speedupsOf(measurements[2]!),
-        onnxruntime_fp32_spinning_speedup_batch_one: speedupsOf(measurements[3]!),
-        onnxruntime_int8_spinning_speedup_batch_one: speedupsOf(measurements[4]!),
+        model: described,
+        ceilings,
+        floors,
+        rows,
+        targets: targetsMet(rows, floors),
+        int8_accuracy: accuracy,
       },
     };
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
+}
+
+/** The floors of a label call and of a rationale step at each batch size, fp32 weights. */
+function studentFloors(model: ModelDescription, ceilings: MachineCeilings, batchSizes: readonly number[], labelTokens: number) {
+  // The label's tokens and the step that produces `</s>`.
+  const steps = labelTokens + 1;
+  const encoderWeights = model.encoder_weights_per_input_token + model.cross_kv_weights_per_input_token;
+  const floorsBySize: { batch_size: number; label_call: Floor; rationale_step: Floor }[] = batchSizes.map((batchSize) => ({
+    batch_size: batchSize,
+    // Matmul FLOPs: 2 per weight per token; weights read once per call (encoder) and once per step (decoder), shared by the batch.
+    label_call: floor(
+      ceilings,
+      2 * batchSize * (encoderWeights * model.mean_label_input_tokens + model.decoder_weights_per_step * steps),
+      4 * (encoderWeights + model.decoder_weights_per_step * steps),
+    ),
+    rationale_step: floor(ceilings, 2 * batchSize * model.decoder_weights_per_step, 4 * model.decoder_weights_per_step),
+  }));
+  return {
+    what: 'matmul weights only (attention over the caches, embeddings and softmax left out), fp32 bytes; int8 reads about a quarter of them',
+    label_decoder_steps: round3(steps),
+    batches: floorsBySize,
+  };
+}
+
+/** The issue's targets, met or missed, from the medians. */
+function targetsMet(rows: readonly RuntimeRow[], floors: ReturnType<typeof studentFloors>) {
+  const transformersJs = rows.find((row) => row.runtime.startsWith('transformers.js'))!;
+  const node = rows.filter((row) => row.runtime.startsWith('onnxruntime-node'));
+  const batchOne = (row: RuntimeRow) => row.batches.find((batch) => batch.batch_size === 1)!;
+  const labelFloor = floors.batches.find((batch) => batch.batch_size === 1)!.label_call.compute_ms;
+  return node.map((row) => {
+    const perToken = row.batches.map((batch) => ({
+      batch_size: batch.batch_size,
+      speedup_over_transformers_js: round3(
+        transformersJs.batches.find((other) => other.batch_size === batch.batch_size)!.rationale_step_ms.median /
+          batch.rationale_step_ms.median,
+      ),
+    }));
+    const labelOverFloor = round3(batchOne(row).label_call_ms.median / labelFloor);
+    return {
+      runtime: row.runtime,
+      per_token_over_transformers_js: perToken,
+      per_token_target_met: perToken.every((entry) => entry.speedup_over_transformers_js >= 1.5),
+      label_batch_one_over_compute_floor: labelOverFloor,
+      label_floor_target_met: labelOverFloor <= 1.5,
+    };
+  });
 }

@@ -1,5 +1,6 @@
 import type { InferenceSession, Tensor as OrtTensor } from 'onnxruntime-node';
 import { UserError } from '../errors/user-error.js';
+import { CacheBuffers } from './cache-buffers.js';
 import type { OnnxRuntime } from './greedy-decoder.js';
 import { argmax, logProbability, tileRows } from './label-scores.js';
 import type { CausalLmStudentFolder } from './student-folder.js';
@@ -16,6 +17,8 @@ export interface CausalLmSessions {
    * existed compute every position's logits, and are still read.
    */
   readonly keepsLogits: boolean;
+  /** Decode into preallocated cache and logits buffers ({@link CacheBuffers}, `loadStudent`'s `reuseBuffers`). */
+  readonly reuseBuffers?: boolean;
 }
 
 /** The graph input that limits the logits to the last positions of a call. */
@@ -154,6 +157,14 @@ export async function causalGreedyDecode(
   let mask = pass.mask;
   let total = pass.length;
   const positions = [...pass.nextPositions];
+  const buffers = sessions.reuseBuffers
+    ? new CacheBuffers(
+        runtime,
+        pastNames.map(presentName),
+        { batch, heads: folder.keyValueHeads, headSize: folder.headSize },
+        pass.length + maxNewTokens,
+      )
+    : null;
   for (let step = 0; ; step++) {
     const next = new BigInt64Array(batch);
     for (let row = 0; row < batch; row++) {
@@ -190,10 +201,12 @@ export async function causalGreedyDecode(
       ...keepFeed(sessions, 1),
     };
     for (let row = 0; row < batch; row++) positions[row]! += 1;
-    const result = await session.run(feeds);
-    logits = result.logits!.data as Float32Array;
+    const fetches = buffers?.fetches(total) ?? null;
+    const result = fetches ? await session.run(feeds, fetches) : await session.run(feeds);
+    logits = buffers ? buffers.stepLogits(result) : (result.logits!.data as Float32Array);
     past = {};
-    for (const name of pastNames) past[name] = result[presentName(name)]!;
+    // With buffers, the fetched views hold the presents (onnxruntime-node returns copies of them).
+    for (const name of pastNames) past[name] = (fetches?.[presentName(name)] ?? result[presentName(name)])!;
   }
   return outputs;
 }

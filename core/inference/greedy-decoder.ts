@@ -1,5 +1,6 @@
 import type { InferenceSession, Tensor as OrtTensor } from 'onnxruntime-node';
 import { UserError } from '../errors/user-error.js';
+import { CacheBuffers } from './cache-buffers.js';
 import { argmax, logProbability } from './label-scores.js';
 import type { T5StudentFolder } from './student-folder.js';
 
@@ -32,6 +33,8 @@ export interface StudentSessions {
   readonly decoder: InferenceSession;
   readonly folder: T5StudentFolder;
   readonly caches: DecoderCaches;
+  /** Decode into preallocated cache and logits buffers ({@link CacheBuffers}, `loadStudent`'s `reuseBuffers`). */
+  readonly reuseBuffers?: boolean;
 }
 
 /** The `present.*` output that answers a `past_key_values.*` input. */
@@ -131,12 +134,20 @@ export async function greedyDecode(
   const finished = new Uint8Array(batch);
   let unfinished = batch;
   let current = new BigInt64Array(batch).fill(BigInt(folder.decoderStartTokenId));
+  const buffers = sessions.reuseBuffers
+    ? new CacheBuffers(
+        runtime,
+        caches.selfAttention.map(presentName),
+        { batch, heads: folder.heads, headSize: folder.headSize },
+        maxNewTokens,
+      )
+    : null;
   for (let step = 0; step < maxNewTokens && unfinished > 0; step++) {
     feeds.input_ids = new runtime.Tensor('int64', current, [batch, 1]);
-    const result = await decoder.run(feeds, step === 0 ? caches.firstStepOutputs : caches.laterStepOutputs);
-    const logits = result.logits!;
-    const vocabulary = logits.dims[2]!;
-    const values = logits.data as Float32Array;
+    const fetches = buffers ? { ...buffers.fetches(step + 1), ...(step === 0 ? nullFetches(caches.crossAttention) : {}) } : null;
+    const result = await decoder.run(feeds, fetches ?? (step === 0 ? caches.firstStepOutputs : caches.laterStepOutputs));
+    const vocabulary = result.logits!.dims[2]!;
+    const values = buffers ? buffers.stepLogits(result) : (result.logits!.data as Float32Array);
     const next = new BigInt64Array(batch);
     for (let row = 0; row < batch; row++) {
       if (finished[row]) {
@@ -152,9 +163,15 @@ export async function greedyDecode(
         unfinished--;
       }
     }
-    for (const name of caches.selfAttention) feeds[name] = result[presentName(name)]!;
+    // With buffers, the fetched views hold the presents (onnxruntime-node returns copies of them).
+    for (const name of caches.selfAttention) feeds[name] = (fetches?.[presentName(name)] ?? result[presentName(name)])!;
     if (step === 0) for (const name of caches.crossAttention) feeds[name] = result[presentName(name)]!;
     current = next;
   }
   return outputs;
+}
+
+/** Fetches of outputs onnxruntime allocates itself: the presents of the cross-attention, computed once. */
+function nullFetches(pastNames: readonly string[]): Record<string, null> {
+  return Object.fromEntries(pastNames.map((name) => [presentName(name), null]));
 }

@@ -23,6 +23,18 @@ export interface LoadStudentOptions {
    * next to any other busy process it is several times slower (see docs/onnx-layout.md, "Threads").
    */
   readonly spinning?: boolean;
+  /**
+   * How far onnxruntime rewrites the graphs when it loads them (`graphOptimizationLevel`): `all`
+   * (default: constant folding, fusions and the CPU's own layouts), `extended`, `basic` or `disabled`.
+   * Outputs are the same at every level; only speed and load time change (bench/README.md).
+   */
+  readonly graphOptimizationLevel?: GraphOptimizationLevel;
+  /**
+   * Decode into buffers allocated once per generation instead of letting onnxruntime allocate every
+   * step's logits and key/value caches: two buffers per cache, written in turn, passed to the runs as
+   * preallocated outputs. Same outputs; default false (bench/README.md has its before/after).
+   */
+  readonly reuseBuffers?: boolean;
   /** Default cap on generated tokens per text (default: the folder's `max_new_tokens`, else 64). */
   readonly maxNewTokens?: number;
   /** Input tokens kept per text (default: the folder's `model_max_length`, the trainer's `max_input_length`, else 1024). */
@@ -33,6 +45,9 @@ export interface LoadStudentOptions {
    */
   readonly batchSize?: number;
 }
+
+/** onnxruntime's graph optimisation levels (`InferenceSession.SessionOptions.graphOptimizationLevel`). */
+export type GraphOptimizationLevel = 'disabled' | 'basic' | 'extended' | 'all';
 
 /** Options of one {@link Student.predict} call. */
 export interface PredictOptions {
@@ -138,7 +153,14 @@ async function loadT5Student(folder: T5StudentFolder, runtime: OnnxRuntime, opti
   const sessionOptions = studentSessionOptions(options);
   const encoder = await runtime.InferenceSession.create(folder.encoderPath, sessionOptions);
   const decoder = await runtime.InferenceSession.create(folder.decoderPath, sessionOptions);
-  const sessions: StudentSessions = { runtime, encoder, decoder, folder, caches: decoderCaches(decoder) };
+  const sessions: StudentSessions = {
+    runtime,
+    encoder,
+    decoder,
+    folder,
+    caches: decoderCaches(decoder),
+    reuseBuffers: options.reuseBuffers ?? false,
+  };
   // Defaults come from the folder, so a student scores in Node what it scored where it was trained.
   const defaultMaxNewTokens = options.maxNewTokens ?? folder.maxNewTokens ?? 64;
   // The folder's length is the label's; rationales are longer (method: generation up to 64 tokens).

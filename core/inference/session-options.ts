@@ -2,7 +2,8 @@ import type { InferenceSession } from 'onnxruntime-node';
 import type { LoadStudentOptions } from './load-student.js';
 
 /**
- * onnxruntime session options of a student's graphs: the caller's threads, full graph optimisation,
+ * onnxruntime session options of a student's graphs: the caller's threads, its graph optimisation
+ * level (default full),
  * and workers that sleep between runs unless `spinning` asks otherwise (docs/onnx-layout.md, "Threads").
  */
 export function studentSessionOptions(options: LoadStudentOptions): InferenceSession.SessionOptions {
@@ -10,7 +11,7 @@ export function studentSessionOptions(options: LoadStudentOptions): InferenceSes
     intraOpNumThreads: options.intraOpThreads ?? 1,
     interOpNumThreads: options.interOpThreads ?? 1,
     executionMode: 'sequential',
-    graphOptimizationLevel: 'all',
+    graphOptimizationLevel: options.graphOptimizationLevel ?? 'all',
     extra: {
       session: options.spinning
         ? // Spin inside a run; stop when it ends, so that the idle session's pool never spins while the other runs.
