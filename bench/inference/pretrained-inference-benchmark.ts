@@ -17,7 +17,7 @@ import { writeTrainingData } from '../trainer/trainer-throughput-benchmark.js';
 import { lastJsonLine, runProcess, threadEnvironment } from './child-process.js';
 import { unreachableEndToken, vocabularySize } from './forced-length-folder.js';
 import { floor, measureCeilings } from './inference-floors.js';
-import { median, spread, type Spread } from './repeat-spread.js';
+import { median, spread, type Spread } from '../support/repeat-statistics.js';
 import { inferenceEnvironment, threadPolicy, transformersJsSessionOptions } from './thread-policy.js';
 
 /** What one runtime measured in one repeat: medians over the prompts. */

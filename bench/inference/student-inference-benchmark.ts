@@ -15,7 +15,7 @@ import type { BenchMode } from '../support/result-file.js';
 import { lastJsonLine, runProcess, threadEnvironment } from './child-process.js';
 import { forcedLengthCopy } from './forced-length-folder.js';
 import { floor, measureCeilings, type Floor, type MachineCeilings } from './inference-floors.js';
-import { median, spread, type Spread } from './repeat-spread.js';
+import { median, spread, type Spread } from '../support/repeat-statistics.js';
 import { inferenceEnvironment, threadPolicy, transformersJsSessionOptions } from './thread-policy.js';
 
 /** What one runtime measured in one repeat, per batch size: raw times and ids. */

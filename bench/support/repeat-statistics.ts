@@ -5,6 +5,8 @@
  * same way in Python (`bench/trainer/trainer_benchmark.py`'s `summary`, same field names).
  */
 
+import { round3 } from './latency-statistics.js';
+
 /** The median of repeated measurements, their spread (min, max), and the values in the order they were taken. */
 export interface RepeatSummary {
   readonly median: number;
@@ -24,6 +26,14 @@ export function median(values: readonly number[]): number {
 /** Median, min and max of repeated measurements. */
 export function summariseRepeats(values: readonly number[]): RepeatSummary {
   return { median: median(values), min: Math.min(...values), max: Math.max(...values), values: [...values] };
+}
+
+/** Median, min and max without the values, rounded to microseconds for milliseconds (the inference benches' cells). */
+export type Spread = Omit<RepeatSummary, 'values'>;
+
+/** {@link Spread} of a non-empty list. */
+export function spread(values: readonly number[]): Spread {
+  return { median: round3(median(values)), min: round3(Math.min(...values)), max: round3(Math.max(...values)) };
 }
 
 /**
