@@ -148,7 +148,12 @@ export interface TeacherEngineSettings {
 }
 
 /** Limits and budget far above what the bench reaches: evaluated on every request, never binding. */
-const accountingLimits = { requestsPerMinute: 100_000_000, tokensPerMinute: 100_000_000_000, maxUsd: 1_000_000, maxRequests: 1_000_000_000 };
+const accountingLimits = {
+  requestsPerMinute: 100_000_000,
+  tokensPerMinute: 100_000_000_000,
+  maxUsd: 1_000_000,
+  maxRequests: 1_000_000_000,
+};
 
 /** The level's summary over its repeats; `latencies` are those of every measured request. */
 function summariseLevel(
@@ -277,12 +282,17 @@ async function measureConcurrency(
   try {
     // The bench's own instrumentation: the real teacher still makes every call; this only notes how
     // long each call took, so that the engine's time around it can be told apart.
+    // Commit waits are noted as they end, without hashing the request again to find its key.
     const teacherMilliseconds = new Map<string, number>();
-    const commitMilliseconds = new Map<string, number>();
+    const ownMilliseconds: number[] = [];
+    const commitWaitMilliseconds: number[] = [];
+    let measuring = false;
     const commit = cache.commit.bind(cache);
     cache.commit = (key, origin, response, createdAt) => {
       const started = performance.now();
-      return commit(key, origin, response, createdAt).then(() => void commitMilliseconds.set(key, performance.now() - started));
+      return commit(key, origin, response, createdAt).then(() => {
+        if (measuring) commitWaitMilliseconds.push(performance.now() - started);
+      });
     };
     const timedTeacher: Teacher = {
       ...teacher,
@@ -298,22 +308,14 @@ async function measureConcurrency(
     // One engine for all the repeats, as one teach stage has one: its rate-limit window fills as a run's does.
     const accounting = engineAccounting(teacher, counter);
     const engine = newEngine(timedTeacher, cache, concurrency, accounting);
-    const ownMilliseconds: number[] = [];
-    const commitWaitMilliseconds: number[] = [];
-    let measuring = false;
     const engineCall = async (request: TeacherRequest) => {
       const started = performance.now();
       const outcome = await engine.request(request, signal);
       const roundTrip = performance.now() - started;
       if (outcome.status !== 'answered' || outcome.cached)
         throw new Error(`the engine did not answer with a fresh call: ${JSON.stringify(outcome)}`);
-      const key = engine.keyOf(request);
-      if (measuring) {
-        ownMilliseconds.push(roundTrip - teacherMilliseconds.get(request.exampleId)!);
-        commitWaitMilliseconds.push(commitMilliseconds.get(key)!);
-      }
+      if (measuring) ownMilliseconds.push(roundTrip - teacherMilliseconds.get(request.exampleId)!);
       teacherMilliseconds.delete(request.exampleId);
-      commitMilliseconds.delete(key);
     };
     const levels = [
       { tag: 'raw', call: rawCall },
