@@ -500,8 +500,18 @@ ${markdownTable(['runtime', 'batch-1 p50 ms', 'batch-1 p95 ms', 'batch-1 mean ms
 interface QualityResults {
   majority_class_test_accuracy: Record<string, number>;
   grid_started_at?: string;
+  /** Absent from results written before the size was chosen on validation (issue 18). */
+  student_selection?: Record<
+    string,
+    {
+      runs: { student: string; method: string; validation_accuracy: number | null; best_step: number | null }[];
+      mean_validation_accuracy: Record<string, number>;
+      chosen: string;
+    }
+  >;
   runs: {
     dataset: string;
+    student?: string;
     fraction: number;
     method: string;
     rationale_rate: number | null;
@@ -527,7 +537,12 @@ function qualitySection(): string {
   const heading = '## Quality: standard finetuning against step-by-step (issue 7, item 5)';
   if (!result) return `${heading}\n\nNot run yet: \`npm run bench -- --only student-quality\`.`;
   const settings = result.settings as {
-    student: Record<string, number>;
+    /** Before issue 18: the one size the bench trained. */
+    student?: Record<string, number>;
+    /** Since issue 18: the sizes chosen from on validation, and how. */
+    student_candidates?: Record<string, Record<string, number>>;
+    student_selection?: string;
+    tokenizer_corpus?: string;
     tokenizer_pieces?: number;
     max_input_length?: number | Record<string, number>;
     max_target_length?: number;
@@ -573,7 +588,46 @@ function qualitySection(): string {
     });
     return [dataset, method, ...cells, formatNumber(majority[dataset], 3)];
   });
-  const student = settings.student;
+  const describeStudent = (student: Record<string, number>) =>
+    `d_model ${student.d_model}, d_ff ${student.d_ff}, ${student.num_heads} heads, ${student.num_layers}+${student.num_decoder_layers} layers, dropout ${student.dropout_rate ?? 0.1}`;
+  const selection = result.results.student_selection;
+  const candidates = settings.student_candidates;
+  const selectionText =
+    selection && candidates
+      ? `Every choice is made on the validation set, never on test. The student size: ${settings.student_selection ?? 'chosen on validation'}. The candidates
+were ${Object.entries(candidates)
+          .map(([name, config]) => `*${name}* (${describeStudent(config)})`)
+          .join(', ')}. Then each training of the grid keeps the checkpoint (and so the number of steps) with the best validation accuracy,
+and only that checkpoint of the chosen size is scored on test. The tokenizer: ${settings.tokenizer_corpus ?? ''}, so that standard
+finetuning and step-by-step differ in their loss only.
+
+${markdownTable(
+  [
+    'dataset',
+    'student',
+    ...[...new Set(Object.values(selection).flatMap((each) => each.runs.map((run) => run.method)))].map(
+      (method) => `validation, ${method}`,
+    ),
+    'mean validation',
+    'chosen',
+  ],
+  Object.entries(selection).flatMap(([dataset, each]) =>
+    Object.keys(each.mean_validation_accuracy).map((student) => [
+      dataset,
+      student,
+      ...[...new Set(each.runs.map((run) => run.method))].map((method) =>
+        formatNumber(each.runs.find((run) => run.student === student && run.method === method)?.validation_accuracy, 3),
+      ),
+      formatNumber(each.mean_validation_accuracy[student], 3),
+      student === each.chosen ? '**chosen**' : '',
+    ]),
+  ),
+)}
+`
+      : `The student size of these rows was chosen before issue 18, while looking at test accuracy, and standard finetuning trained its
+tokenizer without the rationales; \`npm run bench -- --only student-quality\` runs the grid again with both choices made on validation.
+`;
+  const student = settings.student ?? (candidates && selection ? candidates[Object.values(selection)[0]!.chosen] : undefined);
   return `${heading}
 
 ${provenance(result)}${
@@ -583,8 +637,15 @@ ${provenance(result)}${
       : ''
   }
 
-Students trained from scratch by the worker: d_model ${student.d_model}, d_ff ${student.d_ff}, ${student.num_heads} heads, ${student.num_layers}+${student.num_decoder_layers} layers,
-dropout ${student.dropout_rate ?? 0.1}, a ${settings.tokenizer_pieces ?? 8000}-piece unigram tokenizer, inputs ≤ ${
+Students trained from scratch by the worker: ${
+    selection
+      ? `the size chosen on validation (${Object.entries(selection)
+          .map(([dataset, each]) => `${dataset}: ${each.chosen}`)
+          .join(', ')})`
+      : student
+        ? describeStudent(student)
+        : 'n/a'
+  }, a ${settings.tokenizer_pieces ?? 8000}-piece unigram tokenizer, inputs ≤ ${
     typeof settings.max_input_length === 'object'
       ? Object.entries(settings.max_input_length)
           .map(([name, length]) => `${length} (${name})`)
@@ -593,9 +654,10 @@ dropout ${student.dropout_rate ?? 0.1}, a ${settings.tokenizer_pieces ?? 8000}-p
   } and targets ≤ ${settings.max_target_length ?? 64} tokens,
 ${settings.steps} steps of batch ${settings.batch_size}, learning rate ${settings.learning_rate}, precision ${settings.precision ?? 'fp32'}; labels ${settings.labels}; training data through the real sampler plugins
 (label source, data fraction, rationale rate); step-by-step uses α = 0.5 and the PaLM rationales of the dsbs data; standard finetuning uses
-α = 1 and no rationale. Model selection on the validation set (${settings.validation}); test accuracy of the chosen checkpoint on
+α = 1 and no rationale in its loss. Model selection on the validation set (${settings.validation}); test accuracy of the chosen checkpoint on
 ${settings.test_examples === 'all' ? 'the whole test split' : `the first ${settings.test_examples} test examples`} (exact match), test never used for selection.${settings.threads_per_training ? ` Each training on ${settings.threads_per_training} thread, ${settings.concurrent_trainings} at once; a seed gives the same accuracy in any process.` : ''}
 
+${selectionText}
 These students start from random weights and train for minutes on two CPU cores; the paper fine-tunes pretrained T5 v1.1 (77M–3B
 parameters) for 10,000 steps. The absolute accuracies are therefore far below the paper's (e-SNLI is not in its tables; ANLI1 0.378–0.486,
 CQA 0.621–0.632 at T5-base, as quoted in \`docs/method.md\`): read the comparison between rows, not the level${runs.every((run) => run.seed === runs[0]?.seed) ? ', and with one seed a difference of a few points is within noise' : ''}.
