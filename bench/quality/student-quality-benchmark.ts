@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Dataset } from '../../core/plugins/kinds/dataset.js';
@@ -12,8 +12,9 @@ import { readDsbsRecordings } from '../../plugins/teachers/recorded/dsbs-recordi
 import { workerOptionsSchema } from '../../plugins/trainers/torch/torch-trainer-options.js';
 import { workerMainScript } from '../../plugins/trainers/torch/worker-location.js';
 import { benchDependencies, builtinDescriptor } from '../support/bench-dependencies.js';
-import { dsbsDirectory, pythonInterpreter } from '../support/bench-paths.js';
+import { benchPath, dsbsDirectory, pythonInterpreter } from '../support/bench-paths.js';
 import { workerSourceDigest } from '../support/worker-source-digest.js';
+import { runProcess, threadEnvironment } from '../inference/student-inference-benchmark.js';
 import { BenchUsageError, type BenchContext, type BenchOutcome } from '../support/bench-context.js';
 
 /** Standard finetuning (gold labels, no rationale, α = 1) or step-by-step at a rationale rate (α = 0.5). */
@@ -35,6 +36,8 @@ const maxInputLength: Readonly<Record<'esnli' | 'cqa', number>> = { esnli: 64, c
 /** One trained student. */
 interface QualityRow {
   readonly dataset: string;
+  /** The student size (a {@link StudentCandidate} name), chosen on validation accuracy. */
+  readonly student: string;
   readonly fraction: number;
   readonly method: string;
   readonly rationale_rate: number | null;
@@ -49,11 +52,46 @@ interface QualityRow {
   readonly seconds: number;
 }
 
+/** A student size the bench may train; which one it trains is chosen on validation accuracy. */
+interface StudentCandidate {
+  readonly name: string;
+  readonly config: Readonly<Record<string, number>>;
+}
+
+/**
+ * The sizes the bench chooses from, smallest first. The quick grid chooses between the first two;
+ * the full grid also tries the deeper one.
+ */
+const studentCandidates: readonly StudentCandidate[] = [
+  { name: 'd64-l2', config: { d_model: 64, d_ff: 256, d_kv: 16, num_heads: 4, num_layers: 2, num_decoder_layers: 2, dropout_rate: 0 } },
+  { name: 'd128-l2', config: { d_model: 128, d_ff: 512, d_kv: 32, num_heads: 4, num_layers: 2, num_decoder_layers: 2, dropout_rate: 0 } },
+  { name: 'd128-l4', config: { d_model: 128, d_ff: 512, d_kv: 32, num_heads: 4, num_layers: 4, num_decoder_layers: 4, dropout_rate: 0 } },
+];
+
+/** One training of the size selection: validation only, no test file given to the worker. */
+interface SelectionRun {
+  readonly student: string;
+  readonly method: string;
+  readonly validation_accuracy: number | null;
+  readonly best_step: number | null;
+  readonly seconds: number;
+}
+
+/** The size chosen for a dataset, with the validation scores it was chosen on. */
+interface StudentSelection {
+  readonly runs: SelectionRun[];
+  /** Per candidate, the mean validation accuracy of its two methods. */
+  readonly mean_validation_accuracy: Record<string, number>;
+  readonly chosen: string;
+}
+
 /** What the quality bench writes as its results. */
 interface QualityResults {
   /** When the first run of a grid carried over from run to run started (ISO date and time). */
   readonly grid_started_at?: string;
   readonly majority_class_test_accuracy: Record<string, number>;
+  /** Per dataset, the student size chosen on validation before the grid ran. */
+  readonly student_selection: Record<string, StudentSelection>;
   readonly runs: QualityRow[];
 }
 
@@ -79,8 +117,13 @@ export interface QualitySettings {
   readonly fractions: readonly number[];
   readonly methods: readonly string[];
   readonly seeds: readonly number[];
-  readonly student: Record<string, number>;
+  /** The sizes the bench chose from, by name. */
+  readonly student_candidates: Readonly<Record<string, Readonly<Record<string, number>>>>;
+  /** How the size was chosen. */
+  readonly student_selection: string;
   readonly tokenizer_pieces: number;
+  /** What the tokenizer of each cell is trained on (one for both methods). */
+  readonly tokenizer_corpus: string;
   readonly max_input_length: Readonly<Record<string, number>>;
   readonly max_target_length: number;
   readonly precision: string;
@@ -152,8 +195,10 @@ function runWorker(requestFile: string, threads: number): Promise<Record<string,
 
 /** The settings two trainings must share for one to stand in for the other (with the row's own `max_input_length`). */
 const trainingSettingKeys = [
-  'student',
+  'student_candidates',
+  'student_selection',
   'tokenizer_pieces',
+  'tokenizer_corpus',
   'max_target_length',
   'precision',
   'steps',
@@ -192,12 +237,78 @@ async function runPool(tasks: readonly (() => Promise<void>)[], limit: number): 
   if (stopped.failure) throw stopped.failure.error;
 }
 
+/** The training request of one student: `test` absent for the trainings of the size selection. */
+function trainRequest(
+  runDirectory: string,
+  files: { train: string; validation: string; test?: string },
+  student: StudentCandidate,
+  settings: {
+    tokenizer_pieces: number;
+    max_target_length: number;
+    batch_size: number;
+    learning_rate: number;
+    eval_every: number;
+    threads_per_training: number;
+  },
+  maxInput: number,
+  alpha: number,
+  seed: number,
+  steps: number,
+) {
+  return {
+    type: 'train',
+    protocol: 1,
+    request: {
+      output_directory: runDirectory,
+      data: files,
+      student: {
+        size: 'custom',
+        config: student.config,
+        tokenizer: { type: 'unigram', vocab_size: settings.tokenizer_pieces },
+        max_input_length: maxInput,
+        max_target_length: settings.max_target_length,
+      },
+      alpha: { start: alpha, end: alpha },
+      metric: 'exact-match',
+      seed,
+      resume: false,
+      options: {
+        batch_size: settings.batch_size,
+        max_steps: steps,
+        threads: settings.threads_per_training,
+        learning_rate: settings.learning_rate,
+        warmup_steps: Math.floor(steps / 20),
+        eval_every: settings.eval_every,
+        checkpoint_every: steps + 1,
+        eval_limit: 500,
+        generation_max_tokens: 8,
+        log_every: 50,
+      },
+      options_schema: workerOptionsSchema,
+    },
+  };
+}
+
+/** The seed and data fraction the student size is chosen at. */
+const selectionSeed = 1;
+const selectionFraction = 1;
+
 /**
  * Students trained from scratch by the worker on the real data, standard finetuning against
  * step-by-step distillation with the PaLM rationales, over data fractions, rationale rates and
  * seeds: the shape of the paper's tables. Training data goes through the real sampler plugins
- * (label source, data fraction, rationale rate); the validation set (10% of the training split,
- * fixed) selects the checkpoint; test is scored once on the chosen one.
+ * (label source, data fraction, rationale rate). Every choice is made on the validation set (10% of
+ * the training split, held out with a fixed seed; the dsbs data have no other validation split the
+ * bench trains beside): first the student size, per dataset, from {@link studentCandidates}, by the
+ * mean validation accuracy of standard finetuning and step-by-step (rate 1) on all the data at seed
+ * 1, in trainings given no test file at all; then, in every training of the grid, the checkpoint
+ * (and so the number of steps) with the best validation accuracy. Test is scored once, on that
+ * checkpoint of the chosen size.
+ *
+ * Both methods of a cell (dataset, fraction, seed) share one tokenizer, trained on the cell's
+ * inputs, labels and every rationale (`shared_tokenizer.py`, the worker's own tokenizer training),
+ * so that they differ in their loss only: standard finetuning trains on the same examples with the
+ * rationales left out of its loss (α = 1), not out of its vocabulary.
  *
  * Trainings run `jobs` at once with one thread each: these students are so small that one thread
  * trains faster than two (measured: 300 steps in 31 s on one thread, 40 s on two), and the same
@@ -209,10 +320,7 @@ export async function runStudentQualityBenchmark(context: BenchContext): Promise
   const { mode, qualityGrid: choice } = context;
   const quick = mode !== 'full';
   const jobs = context.jobs ?? Math.max(1, os.cpus().length);
-  // Sizes that learn e-SNLI from scratch within the time (measured: the student reaches about 0.43
-  // test accuracy against a 0.34 majority class in 1,000 steps); no dropout, as the data is small.
-  // Full mode runs the whole grid with the same students, scored on every test example.
-  const student = { d_model: 64, d_ff: 256, d_kv: 16, num_heads: 4, num_layers: 2, num_decoder_layers: 2, dropout_rate: 0 };
+  const candidates = quick ? studentCandidates.slice(0, 2) : studentCandidates;
   const rates = choice.rates ?? (quick ? [1] : [0, 0.33, 1]);
   const methods: Method[] = [{ name: 'standard' }, ...rates.map((rate) => ({ name: 'step-by-step' as const, rate }))];
   for (const name of choice.datasets ?? []) {
@@ -226,8 +334,11 @@ export async function runStudentQualityBenchmark(context: BenchContext): Promise
     seeds: choice.seeds ?? (quick ? [1] : [1, 2, 3]),
   };
   const training = {
-    student,
+    student_candidates: Object.fromEntries(candidates.map((candidate) => [candidate.name, candidate.config])),
+    student_selection: `per dataset, the candidate with the best mean validation accuracy of standard finetuning and step-by-step (rate 1) on ${selectionFraction * 100}% of the data at seed ${selectionSeed}, in trainings given no test file (a tie goes to the smaller); the grid then trains that size only`,
     tokenizer_pieces: 2000,
+    tokenizer_corpus:
+      "one tokenizer per dataset, fraction and seed, shared by every method: the worker's tokenizer training on that cell's inputs, labels and every rationale (bench/quality/shared_tokenizer.py)",
     max_input_length: maxInputLength,
     max_target_length: 32,
     precision: "the worker's default (bf16: auto: bf16 training steps where the CPU multiplies bf16 natively; evaluation in fp32)",
@@ -235,7 +346,8 @@ export async function runStudentQualityBenchmark(context: BenchContext): Promise
     batch_size: 32,
     learning_rate: 3e-3,
     eval_every: Math.max(10, Math.floor(steps / 4)),
-    validation: '10% of the training split held out (fixed seed), at most 500 examples scored per validation',
+    validation:
+      '10% of the training split held out (fixed seed), at most 500 examples scored per validation; it chooses the student size and each training’s checkpoint',
     test_examples: { smoke: 100, quick: 1000, full: 'all' as const }[mode],
     labels: 'gold (label-source sampler)',
     threads_per_training: 1,
@@ -245,8 +357,11 @@ export async function runStudentQualityBenchmark(context: BenchContext): Promise
     context.previous?.settings && sameTraining(context.previous.settings as Record<string, unknown>, training)
       ? (context.previous.results as QualityResults)
       : null;
-  // The input length is per dataset, so each row carries its own.
-  const carried = (previous?.runs ?? []).filter((row) => row.max_input_length === maxInputLength[row.dataset as 'esnli' | 'cqa']);
+  const selections: Record<string, StudentSelection> = { ...previous?.student_selection };
+  // The input length is per dataset, so each row carries its own; a row of another size than the one chosen is not kept.
+  const carried = (previous?.runs ?? []).filter(
+    (row) => row.max_input_length === maxInputLength[row.dataset as 'esnli' | 'cqa'] && row.student === selections[row.dataset]?.chosen,
+  );
   const rows = new Map<string, QualityRow>(carried.map((row) => [rowKey(row), row]));
   const majority: Record<string, number> = { ...previous?.majority_class_test_accuracy };
   if (context.previous && !previous)
@@ -273,13 +388,12 @@ export async function runStudentQualityBenchmark(context: BenchContext): Promise
         ),
         concurrent_trainings: jobs,
       },
-      results: { grid_started_at: gridStartedAt, majority_class_test_accuracy: majority, runs },
+      results: { grid_started_at: gridStartedAt, majority_class_test_accuracy: majority, student_selection: selections, runs },
     };
   };
 
   const work = mkdtempSync(path.join(os.tmpdir(), 'distill-bench-quality-'));
   try {
-    const tasks: (() => Promise<void>)[] = [];
     const prepared = new Map<
       'esnli' | 'cqa',
       { train: SampleItem[]; directory: string; validationFile: string; testFile: string; testExamples: number }
@@ -308,9 +422,136 @@ export async function runStudentQualityBenchmark(context: BenchContext): Promise
       writeFileSync(testFile, test.map((row) => JSON.stringify(row)).join('\n') + '\n');
       prepared.set(name, { train, directory, validationFile, testFile, testExamples: test.length });
     }
+
+    // The tokenizer of a cell, trained once (by the first training that needs it) and copied into each training's folder.
+    const tokenizers = new Map<string, Promise<string>>();
+    const cellTokenizer = (name: 'esnli' | 'cqa', fraction: number, seed: number, base: SampleItem[]): Promise<string> => {
+      const cell = `${name}-f${fraction}-s${seed}`;
+      let tokenizing = tokenizers.get(cell);
+      if (!tokenizing) {
+        tokenizing = (async () => {
+          const folder = path.join(prepared.get(name)!.directory, `tokenizer-${cell}`);
+          mkdirSync(folder, { recursive: true });
+          const examplesFile = path.join(folder, 'corpus.jsonl');
+          const studentFile = path.join(folder, 'student.json');
+          writeFileSync(
+            examplesFile,
+            trainingExamplesFromItems(base)
+              .map((example) => JSON.stringify(example))
+              .join('\n') + '\n',
+          );
+          writeFileSync(studentFile, JSON.stringify({ tokenizer: { type: 'unigram', vocab_size: training.tokenizer_pieces } }));
+          const output = await runProcess(
+            pythonInterpreter,
+            [benchPath('quality', 'shared_tokenizer.py'), '--examples', examplesFile, '--student', studentFile, '--output', folder],
+            threadEnvironment(1),
+          );
+          return (JSON.parse(output.trim().split('\n').at(-1)!) as { tokenizer: string }).tokenizer;
+        })();
+        tokenizers.set(cell, tokenizing);
+      }
+      return tokenizing;
+    };
+
+    /** The examples of a method in a cell, and the cell's examples before the rationale rate (its tokenizer corpus). */
+    const methodExamples = async (name: 'esnli' | 'cqa', fraction: number, seed: number, method: Method) => {
+      const base = applySamplers(
+        prepared.get(name)!.train,
+        [await createSampler('label-source', { source: 'gold' }), await createSampler('data-fraction', { fraction })],
+        seed,
+      );
+      const sampled =
+        method.name === 'standard'
+          ? base.map((item) => ({ ...item, rationale: null }))
+          : applySamplers(base, [await createSampler('rationale-rate', { rate: method.rate })], seed);
+      return { examples: trainingExamplesFromItems(sampled), base };
+    };
+
+    /** Trains one student in a fresh folder with the cell's shared tokenizer; returns the worker's `done` event and the examples. */
+    const trainStudent = async (
+      label: string,
+      name: 'esnli' | 'cqa',
+      cell: { fraction: number; seed: number; method: Method; student: StudentCandidate; withTest: boolean },
+    ) => {
+      const { directory, validationFile, testFile } = prepared.get(name)!;
+      const { examples, base } = await methodExamples(name, cell.fraction, cell.seed, cell.method);
+      const tokenizer = await cellTokenizer(name, cell.fraction, cell.seed, base);
+      const runDirectory = path.join(directory, label);
+      const trainFile = path.join(runDirectory, 'train.jsonl');
+      mkdirSync(runDirectory, { recursive: true });
+      // The worker uses a tokenizer folder it finds in its output folder instead of training its own.
+      cpSync(tokenizer, path.join(runDirectory, 'tokenizer'), { recursive: true });
+      writeFileSync(trainFile, examples.map((example) => JSON.stringify(example)).join('\n') + '\n');
+      const files = cell.withTest
+        ? { train: trainFile, validation: validationFile, test: testFile }
+        : { train: trainFile, validation: validationFile };
+      const alpha = cell.method.name === 'standard' ? 1 : 0.5;
+      const request = trainRequest(runDirectory, files, cell.student, training, maxInputLength[name], alpha, cell.seed, steps);
+      const requestFile = path.join(runDirectory, 'bench-request.json');
+      writeFileSync(requestFile, JSON.stringify(request));
+      const started = performance.now();
+      const done = await runWorker(requestFile, training.threads_per_training);
+      // The worker would have replaced the folder with a tokenizer of its own had it not used the shared one.
+      const tokenizerFile = (folder: string) => readFileSync(path.join(folder, 'tokenizer.json'), 'utf8');
+      if (tokenizerFile(path.join(runDirectory, 'tokenizer')) !== tokenizerFile(tokenizer))
+        throw new Error(`${label}: the worker did not train with the shared tokenizer ${tokenizer}`);
+      rmSync(runDirectory, { recursive: true, force: true });
+      return { done, examples, seconds: Math.round((performance.now() - started) / 100) / 10 };
+    };
+
+    // 1. The student size of each dataset, on validation only (kept from the previous result file when it has it).
+    const selectionMethods: Method[] = [{ name: 'standard' }, { name: 'step-by-step', rate: 1 }];
+    const toSelect = [...prepared.keys()].filter((name) => !selections[name]);
+    const selectionRuns = new Map<string, SelectionRun[]>(toSelect.map((name) => [name, []]));
+    const selectionTasks = toSelect.flatMap((name) =>
+      candidates.flatMap((student) =>
+        selectionMethods.map((method) => async () => {
+          const label = `select-${name}-${student.name}-${method.name === 'standard' ? 'standard' : `r${method.rate}`}`;
+          const { done, seconds } = await trainStudent(label, name, {
+            fraction: selectionFraction,
+            seed: selectionSeed,
+            method,
+            student,
+            withTest: false,
+          });
+          if (done.test_accuracy !== null && done.test_accuracy !== undefined)
+            throw new Error(`${label}: the worker scored a test set it was not given`);
+          const run: SelectionRun = {
+            student: student.name,
+            method: method.name === 'standard' ? 'standard' : `step-by-step r=${method.rate}`,
+            validation_accuracy: (done.validation_accuracy as number | null) ?? null,
+            best_step: (done.best_step as number | null) ?? null,
+            seconds,
+          };
+          selectionRuns.get(name)!.push(run);
+          console.log(`  size selection ${label}: validation ${run.validation_accuracy} (best step ${run.best_step}, ${seconds} s)`);
+        }),
+      ),
+    );
+    if (selectionTasks.length > 0) console.log(`  ${selectionTasks.length} trainings to choose the student size, ${jobs} at once`);
+    await runPool(selectionTasks, jobs);
+    for (const [name, runs] of selectionRuns) {
+      const mean = Object.fromEntries(
+        candidates.map((student) => {
+          const scores = runs.filter((run) => run.student === student.name).map((run) => run.validation_accuracy ?? 0);
+          return [student.name, Math.round((scores.reduce((total, score) => total + score, 0) / scores.length) * 1e4) / 1e4];
+        }),
+      );
+      // Candidates are listed smallest first, so a tie keeps the smaller.
+      const chosen = candidates.reduce((best, student) => (mean[student.name]! > mean[best.name]! ? student : best)).name;
+      const order = (run: SelectionRun) => candidates.findIndex((student) => student.name === run.student);
+      runs.sort((left, right) => order(left) - order(right) || left.method.localeCompare(right.method));
+      selections[name] = { runs, mean_validation_accuracy: mean, chosen };
+      console.log(`  ${name}: student ${chosen} chosen on validation (mean validation accuracy ${JSON.stringify(mean)})`);
+      context.save(outcome());
+    }
+
+    // 2. The grid with the chosen size; test scored once per training, on the checkpoint validation chose.
+    const tasks: (() => Promise<void>)[] = [];
     // Seed by seed across the datasets, so that a grid stopped halfway has whole seeds of both.
     for (const seed of grid.seeds) {
-      for (const [name, { train, directory, validationFile, testFile, testExamples }] of prepared) {
+      for (const [name, { testExamples }] of prepared) {
+        const student = candidates.find((candidate) => candidate.name === selections[name]!.chosen)!;
         for (const fraction of grid.fractions) {
           for (const method of methods) {
             const key = rowKey({
@@ -322,58 +563,11 @@ export async function runStudentQualityBenchmark(context: BenchContext): Promise
             });
             if (rows.has(key)) continue;
             tasks.push(async () => {
-              const samplers = [
-                await createSampler('label-source', { source: 'gold' }),
-                await createSampler('data-fraction', { fraction }),
-              ];
-              if (method.name === 'step-by-step') samplers.push(await createSampler('rationale-rate', { rate: method.rate }));
-              let sampled = applySamplers(train, samplers, seed);
-              if (method.name === 'standard') sampled = sampled.map((item) => ({ ...item, rationale: null }));
-              const examples = trainingExamplesFromItems(sampled);
               const label = `${name}-f${fraction}-${method.name === 'standard' ? 'standard' : `r${method.rate}`}-s${seed}`;
-              const runDirectory = path.join(directory, label);
-              const trainFile = path.join(runDirectory, 'train.jsonl');
-              mkdirSync(runDirectory, { recursive: true });
-              writeFileSync(trainFile, examples.map((example) => JSON.stringify(example)).join('\n') + '\n');
-              const alpha = method.name === 'standard' ? 1 : 0.5;
-              const request = {
-                type: 'train',
-                protocol: 1,
-                request: {
-                  output_directory: runDirectory,
-                  data: { train: trainFile, validation: validationFile, test: testFile },
-                  student: {
-                    size: 'custom',
-                    config: student,
-                    tokenizer: { type: 'unigram', vocab_size: training.tokenizer_pieces },
-                    max_input_length: maxInputLength[name],
-                    max_target_length: training.max_target_length,
-                  },
-                  alpha: { start: alpha, end: alpha },
-                  metric: 'exact-match',
-                  seed,
-                  resume: false,
-                  options: {
-                    batch_size: training.batch_size,
-                    max_steps: steps,
-                    threads: training.threads_per_training,
-                    learning_rate: training.learning_rate,
-                    warmup_steps: Math.floor(steps / 20),
-                    eval_every: training.eval_every,
-                    checkpoint_every: steps + 1,
-                    eval_limit: 500,
-                    generation_max_tokens: 8,
-                    log_every: 50,
-                  },
-                  options_schema: workerOptionsSchema,
-                },
-              };
-              const requestFile = path.join(runDirectory, 'bench-request.json');
-              writeFileSync(requestFile, JSON.stringify(request));
-              const started = performance.now();
-              const done = await runWorker(requestFile, training.threads_per_training);
+              const { done, examples, seconds } = await trainStudent(label, name, { fraction, seed, method, student, withTest: true });
               const row: QualityRow = {
                 dataset: name,
+                student: student.name,
                 fraction,
                 method: method.name,
                 rationale_rate: method.name === 'standard' ? null : method.rate,
@@ -385,14 +579,13 @@ export async function runStudentQualityBenchmark(context: BenchContext): Promise
                 test_accuracy: (done.test_accuracy as number | null) ?? null,
                 test_examples: testExamples,
                 best_step: (done.best_step as number | null) ?? null,
-                seconds: Math.round((performance.now() - started) / 100) / 10,
+                seconds,
               };
               rows.set(key, row);
               context.save(outcome());
               console.log(
-                `  ${label}: validation ${row.validation_accuracy}, test ${row.test_accuracy} (${row.seconds} s; ${rows.size} trainings in the result file)`,
+                `  ${label} (${student.name}): validation ${row.validation_accuracy}, test ${row.test_accuracy} (${row.seconds} s; ${rows.size} trainings in the result file)`,
               );
-              rmSync(runDirectory, { recursive: true, force: true });
             });
           }
         }

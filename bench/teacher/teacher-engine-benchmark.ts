@@ -7,11 +7,15 @@ import { fileURLToPath } from 'node:url';
 import type { Teacher, TeacherRequest } from '../../core/plugins/kinds/teacher.js';
 import { RequestEngine } from '../../core/teacher/request-engine.js';
 import { TeacherCache } from '../../core/teacher/teacher-cache.js';
+import { TeachBudget } from '../../core/teacher/teach-budget.js';
+import { findPrice } from '../../core/teacher/price-table.js';
+import type { TokenCounter } from '../../core/teacher/token-counter.js';
 import { systemClock } from '../../core/services/clock.js';
 import { LocalEventStream } from '../../core/services/event-stream.js';
 import { defaultHttpSettings } from '../../core/services/http-settings.js';
 import { benchDependencies, builtinDescriptor } from '../support/bench-dependencies.js';
 import { round3, runConcurrently, summariseLatencies, type LatencySummary } from '../support/latency-statistics.js';
+import { medianAndRange, type MedianAndRange } from '../support/median-and-range.js';
 import type { BenchMode } from '../support/result-file.js';
 import { startLoopbackServer } from './loopback-server.js';
 import type { TeachMemoryResult } from './teach-stage-memory-process.js';
@@ -19,13 +23,28 @@ import type { TeachMemoryResult } from './teach-stage-memory-process.js';
 /** The model named in requests; the loopback server answers any. */
 const model = 'gpt-4o-mini';
 
-interface ClientMeasurement {
-  readonly requests: number;
+/** One timed run of a client level: `requests` calls with exactly `concurrency` in flight. */
+interface RepeatMeasurement {
   readonly seconds: number;
   readonly requests_per_second: number;
   /** CPU time of the benchmark process (client side only: the server runs elsewhere) per request. */
   readonly cpu_ms_per_request: number;
+  readonly mean_ms: number;
+}
+
+/** A client level at one concurrency over its interleaved repeats. */
+interface ClientMeasurement {
+  /** Requests of each repeat. */
+  readonly requests: number;
+  /** Median over the repeats. */
+  readonly requests_per_second: number;
+  /** Median, min and max over the repeats. */
+  readonly requests_per_second_range: MedianAndRange;
+  /** Median over the repeats. */
+  readonly cpu_ms_per_request: number;
+  /** Every measured request of every repeat. */
   readonly latency: LatencySummary;
+  readonly repeats: readonly RepeatMeasurement[];
 }
 
 interface ConcurrencyRow {
@@ -34,8 +53,18 @@ interface ConcurrencyRow {
   readonly raw_fetch: ClientMeasurement;
   /** The `openai` teacher plugin's `complete` (official SDK), without the engine. */
   readonly sdk_teacher: ClientMeasurement;
-  /** `RequestEngine.request` with the SQLite cache on: hashing, slot, SDK call, commit of every answer. */
+  /**
+   * `RequestEngine.request` as a teach stage runs it: the SQLite cache on, prompt tokens counted
+   * with the teacher's tokenizer, requests- and tokens-per-minute limits evaluated, the budget asked
+   * before and paid after every call (see {@link AccountingSettings}).
+   */
   readonly engine: ClientMeasurement;
+  /**
+   * Engine requests/s over the bare SDK's, per repeat (the engine's run against the SDK's run just
+   * before it): median, min and max. The target is a median of at least 0.9.
+   */
+  readonly engine_share_of_sdk: MedianAndRange;
+  readonly meets_sdk_share_target: boolean;
   /**
    * Mean round trip of the engine minus the raw client's at the same concurrency. Once the client
    * process is CPU-bound (the loopback server answers at once, on the same cores), mean latency is
@@ -47,10 +76,10 @@ interface ConcurrencyRow {
   readonly sdk_added_latency_ms: number;
   /**
    * The engine's own time per request: its round trip minus the time inside the teacher's
-   * `complete` (the SDK call and the network), i.e. cache lookup, key hashing, slot, limiter,
-   * timeout set-up, the commit of the answer (and its wait for the group commit, below), and any wait
-   * behind other requests' work on the same thread between those steps. Measured per request by
-   * timing the teacher call inside the engine.
+   * `complete` (the SDK call and the network), i.e. cache lookup, key hashing, slot, token count,
+   * limiter, budget, timeout set-up, the commit of the answer (and its wait for the group commit,
+   * below), and any wait behind other requests' work on the same thread between those steps.
+   * Measured per request by timing the teacher call inside the engine.
    */
   readonly engine_own: LatencySummary;
   /**
@@ -59,8 +88,10 @@ interface ConcurrencyRow {
    * in one transaction. At saturation this is queueing for the CPU, traded for throughput.
    */
   readonly engine_commit_wait: LatencySummary;
-  /** Client CPU per request, engine minus SDK teacher: the engine's own work, without any queueing. */
+  /** Client CPU per request, engine minus SDK teacher (medians): the engine's own work, without any queueing. */
   readonly engine_cpu_over_sdk_ms_per_request: number;
+  /** What the engine's accounting counted over this concurrency's repeats (warm-up included). */
+  readonly accounting: AccountingCounts;
   readonly meets_throughput_target: boolean;
   /** `engine_added_latency_ms` < 1: the end-to-end criterion, queueing included. */
   readonly meets_latency_target: boolean;
@@ -68,30 +99,84 @@ interface ConcurrencyRow {
   readonly meets_own_time_target: boolean;
 }
 
+/** The accounting the engine level runs with: on, as a user's teach stage runs it, set not to bind. */
+interface AccountingSettings {
+  /** The teacher's token counter (`Teacher.tokenCounter`), as the teach stage loads it with a tokens-per-minute limit. */
+  readonly token_counter: string;
+  readonly requests_per_minute: number;
+  readonly tokens_per_minute: number;
+  /** `budget.max_usd` and `budget.max_requests` of a pipeline. */
+  readonly budget_max_usd: number;
+  readonly budget_max_requests: number;
+  /** The price the budget pays each answer at (the teacher's list price). */
+  readonly price: string;
+}
+
+/** Proof that the accounting ran: what it counted. */
+interface AccountingCounts {
+  /**
+   * Prompts the token counter bounded (`TokenCounter.boundMessages`, one per paid call while a rate
+   * limit is set) and prompts it counted exactly (only when a bound would have made a request wait).
+   */
+  readonly prompts_bounded: number;
+  readonly prompts_counted: number;
+  readonly tokens_counted: number;
+  /** Requests the budget admitted and paid. */
+  readonly budget_requests: number;
+  readonly budget_usd: number;
+}
+
 /** Settings written into the result file. */
 export interface TeacherEngineSettings {
   readonly requests_per_level: number;
   readonly warmup_requests: number;
+  /** Interleaved rounds (raw, SDK, engine; raw, SDK, engine; ...) per concurrency. */
+  readonly repeats: number;
   readonly concurrency_levels: readonly number[];
+  readonly accounting: AccountingSettings;
   readonly cache_entries: number;
   readonly teach_stage_examples: number;
   readonly teach_stage_concurrency: number;
   readonly server: string;
   readonly targets: {
     readonly requests_per_second: number;
+    readonly share_of_sdk: number;
     readonly added_latency_ms: number;
     readonly added_latency: string;
     readonly memory: string;
   };
 }
 
-function measurement(requests: number, run: { seconds: number; latencies: number[]; cpuMicroseconds: number }): ClientMeasurement {
-  return {
-    requests,
+/** Limits and budget far above what the bench reaches: evaluated on every request, never binding. */
+const accountingLimits = {
+  requestsPerMinute: 100_000_000,
+  tokensPerMinute: 100_000_000_000,
+  maxUsd: 1_000_000,
+  maxRequests: 1_000_000_000,
+};
+
+/** The level's summary over its repeats; `latencies` are those of every measured request. */
+function summariseLevel(
+  requests: number,
+  runs: readonly { seconds: number; latencies: number[]; cpuMicroseconds: number }[],
+): ClientMeasurement {
+  const repeats = runs.map((run) => ({
     seconds: round3(run.seconds),
     requests_per_second: Math.round(requests / run.seconds),
     cpu_ms_per_request: round3(run.cpuMicroseconds / 1000 / requests),
-    latency: summariseLatencies(run.latencies),
+    mean_ms: round3(run.latencies.reduce((total, value) => total + value, 0) / run.latencies.length),
+  }));
+  const throughput = medianAndRange(
+    repeats.map((repeat) => repeat.requests_per_second),
+    0,
+  );
+  return {
+    requests,
+    requests_per_second: throughput.median,
+    requests_per_second_range: throughput,
+    cpu_ms_per_request: medianAndRange(repeats.map((repeat) => repeat.cpu_ms_per_request)).median,
+    latency: summariseLatencies(runs.flatMap((run) => run.latencies)),
+    repeats,
   };
 }
 
@@ -109,7 +194,43 @@ function uniqueRequest(tag: string, index: number): TeacherRequest {
   };
 }
 
-function newEngine(teacher: Teacher, cache: TeacherCache | null, concurrency: number): RequestEngine {
+/** The accounting of one engine: a budget, and the teacher's token counter with a count of its use. */
+interface EngineAccounting {
+  readonly budget: TeachBudget;
+  readonly tokenCounter: TokenCounter;
+  counts(): { bounded: number; prompts: number; tokens: number };
+}
+
+function engineAccounting(teacher: Teacher, counter: TokenCounter): EngineAccounting {
+  let bounded = 0;
+  let prompts = 0;
+  let tokens = 0;
+  const tokenCounter: TokenCounter = {
+    ...counter,
+    countMessages(messages) {
+      const counted = counter.countMessages(messages);
+      prompts++;
+      tokens += counted;
+      return counted;
+    },
+    ...(counter.boundMessages
+      ? {
+          boundMessages(messages: Parameters<NonNullable<TokenCounter['boundMessages']>>[0]) {
+            bounded++;
+            return counter.boundMessages!(messages);
+          },
+        }
+      : {}),
+  };
+  return {
+    budget: new TeachBudget({ max_usd: accountingLimits.maxUsd, max_requests: accountingLimits.maxRequests }, findPrice(teacher)),
+    tokenCounter,
+    counts: () => ({ bounded, prompts, tokens }),
+  };
+}
+
+/** The engine as the teach stage builds it (`teachEngine`): limits, token counter, budget admitting and paying. */
+function newEngine(teacher: Teacher, cache: TeacherCache | null, concurrency: number, accounting: EngineAccounting): RequestEngine {
   return new RequestEngine({
     teacher,
     pluginId: 'openai',
@@ -117,20 +238,30 @@ function newEngine(teacher: Teacher, cache: TeacherCache | null, concurrency: nu
     cache,
     clock: systemClock,
     httpSettings: defaultHttpSettings,
-    limits: { concurrency },
-    tokenCounter: null,
+    limits: { concurrency, requestsPerMinute: accountingLimits.requestsPerMinute, tokensPerMinute: accountingLimits.tokensPerMinute },
+    tokenCounter: accounting.tokenCounter,
     events: new LocalEventStream(),
+    admitPaidRequest: () => accounting.budget.admit(),
+    onPaidAnswer: (paid) => accounting.budget.pay(paid.usage),
   });
+}
+
+/** What one concurrency's measurement is given. */
+interface LevelSizes {
+  readonly requests: number;
+  readonly warmup: number;
+  readonly repeats: number;
 }
 
 async function measureConcurrency(
   baseUrl: string,
   teacher: Teacher,
+  counter: TokenCounter,
   concurrency: number,
-  requests: number,
-  warmup: number,
+  sizes: LevelSizes,
   directory: string,
 ): Promise<ConcurrencyRow> {
+  const { requests, warmup, repeats } = sizes;
   const signal = new AbortController().signal;
   // The engine listens on its caller's signal once per call in flight, and removes the listener when
   // the call settles: `concurrency` listeners at most, above Node's warning threshold of 10.
@@ -144,27 +275,24 @@ async function measureConcurrency(
     });
     await response.json();
   };
-  const measure = async (tag: string, call: (request: TeacherRequest) => Promise<unknown>) => {
-    await runConcurrently(warmup, concurrency, (index) => call(uniqueRequest(`${tag}-warmup-${concurrency}`, index)).then(() => undefined));
-    return measurement(
-      requests,
-      await runConcurrently(requests, concurrency, (index) => call(uniqueRequest(`${tag}-${concurrency}`, index)).then(() => undefined)),
-    );
-  };
-  const raw = await measure('raw', rawCall);
   // A signal per call, as the engine gives it: the SDK adds an abort listener to the signal it gets
   // and never removes it, so one shared signal would collect thousands and slow every call down.
-  const sdk = await measure('sdk', (request) => teacher.complete(request, new AbortController().signal));
+  const sdkCall = (request: TeacherRequest) => teacher.complete(request, new AbortController().signal);
   const cache = TeacherCache.open(path.join(directory, `engine-${concurrency}.sqlite`));
   try {
     // The bench's own instrumentation: the real teacher still makes every call; this only notes how
     // long each call took, so that the engine's time around it can be told apart.
+    // Commit waits are noted as they end, without hashing the request again to find its key.
     const teacherMilliseconds = new Map<string, number>();
-    const commitMilliseconds = new Map<string, number>();
+    const ownMilliseconds: number[] = [];
+    const commitWaitMilliseconds: number[] = [];
+    let measuring = false;
     const commit = cache.commit.bind(cache);
     cache.commit = (key, origin, response, createdAt) => {
       const started = performance.now();
-      return commit(key, origin, response, createdAt).then(() => void commitMilliseconds.set(key, performance.now() - started));
+      return commit(key, origin, response, createdAt).then(() => {
+        if (measuring) commitWaitMilliseconds.push(performance.now() - started);
+      });
     };
     const timedTeacher: Teacher = {
       ...teacher,
@@ -177,36 +305,62 @@ async function measureConcurrency(
         }
       },
     };
-    const engine = newEngine(timedTeacher, cache, concurrency);
-    let ownMilliseconds: number[] = [];
-    let commitWaitMilliseconds: number[] = [];
-    const engineMeasurement = await measure('engine', async (request) => {
+    // One engine for all the repeats, as one teach stage has one: its rate-limit window fills as a run's does.
+    const accounting = engineAccounting(teacher, counter);
+    const engine = newEngine(timedTeacher, cache, concurrency, accounting);
+    const engineCall = async (request: TeacherRequest) => {
       const started = performance.now();
       const outcome = await engine.request(request, signal);
       const roundTrip = performance.now() - started;
       if (outcome.status !== 'answered' || outcome.cached)
         throw new Error(`the engine did not answer with a fresh call: ${JSON.stringify(outcome)}`);
-      ownMilliseconds.push(roundTrip - teacherMilliseconds.get(request.exampleId)!);
+      if (measuring) ownMilliseconds.push(roundTrip - teacherMilliseconds.get(request.exampleId)!);
       teacherMilliseconds.delete(request.exampleId);
-      const key = engine.keyOf(request);
-      commitWaitMilliseconds.push(commitMilliseconds.get(key)!);
-      commitMilliseconds.delete(key);
-    });
-    // The last `requests` are the measured ones; the warm-up came first.
-    ownMilliseconds = ownMilliseconds.slice(-requests);
-    commitWaitMilliseconds = commitWaitMilliseconds.slice(-requests);
+    };
+    const levels = [
+      { tag: 'raw', call: rawCall },
+      { tag: 'sdk', call: sdkCall },
+      { tag: 'engine', call: engineCall },
+    ] as const;
+    const run = (tag: string, count: number, call: (request: TeacherRequest) => Promise<unknown>) =>
+      runConcurrently(count, concurrency, (index) => call(uniqueRequest(`${tag}-${concurrency}`, index)).then(() => undefined));
+    for (const { tag, call } of levels) await run(`${tag}-warmup`, warmup, call);
+    // Interleaved: raw, SDK, engine, then again, so that a slow spell of the machine hits every level alike.
+    const runs = new Map<string, { seconds: number; latencies: number[]; cpuMicroseconds: number }[]>(levels.map(({ tag }) => [tag, []]));
+    measuring = true;
+    for (let repeat = 0; repeat < repeats; repeat++) {
+      for (const { tag, call } of levels) runs.get(tag)!.push(await run(`${tag}-r${repeat}`, requests, call));
+    }
+    const [raw, sdk, engineMeasurement] = levels.map(({ tag }) => summariseLevel(requests, runs.get(tag)!)) as [
+      ClientMeasurement,
+      ClientMeasurement,
+      ClientMeasurement,
+    ];
+    const share = medianAndRange(
+      engineMeasurement.repeats.map((repeat, index) => repeat.requests_per_second / sdk.repeats[index]!.requests_per_second),
+    );
     const added = engineMeasurement.latency.mean_ms - raw.latency.mean_ms;
     const own = summariseLatencies(ownMilliseconds);
+    const counts = accounting.counts();
     return {
       concurrency,
       raw_fetch: raw,
       sdk_teacher: sdk,
       engine: engineMeasurement,
+      engine_share_of_sdk: share,
+      meets_sdk_share_target: share.median >= 0.9,
       engine_added_latency_ms: round3(added),
       sdk_added_latency_ms: round3(sdk.latency.mean_ms - raw.latency.mean_ms),
       engine_own: own,
       engine_commit_wait: summariseLatencies(commitWaitMilliseconds),
       engine_cpu_over_sdk_ms_per_request: round3(engineMeasurement.cpu_ms_per_request - sdk.cpu_ms_per_request),
+      accounting: {
+        prompts_bounded: counts.bounded,
+        prompts_counted: counts.prompts,
+        tokens_counted: counts.tokens,
+        budget_requests: accounting.budget.requestsThisRun,
+        budget_usd: Math.round(accounting.budget.costThisRun * 1e6) / 1e6,
+      },
       meets_throughput_target: engineMeasurement.requests_per_second >= 1000,
       meets_latency_target: added < 1,
       meets_own_time_target: own.mean_ms < 1,
@@ -229,10 +383,10 @@ interface CacheMeasurement {
   readonly file_megabytes: number;
 }
 
-async function measureCache(teacher: Teacher, entries: number, directory: string): Promise<CacheMeasurement> {
+async function measureCache(teacher: Teacher, counter: TokenCounter, entries: number, directory: string): Promise<CacheMeasurement> {
   const cache = TeacherCache.open(path.join(directory, 'hits.sqlite'));
   try {
-    const engine = newEngine(teacher, cache, 64);
+    const engine = newEngine(teacher, cache, 64, engineAccounting(teacher, counter));
     const requests = Array.from({ length: entries }, (_, index) => uniqueRequest('hit', index));
     const keys = requests.map((request) => engine.keyOf(request));
     const origin = { pluginId: 'openai', pluginVersion: '1.0.0', provider: 'openai', model };
@@ -310,12 +464,17 @@ function measureTeachStage(
 
 /**
  * The teacher engine against a loopback OpenAI wire-protocol server in another process: requests
- * per second and added latency at each concurrency; cache-hit lookups per second; the teach
- * stage's memory over many examples with records streamed to disk.
+ * per second and added latency at each concurrency, the raw client, the bare SDK and the engine
+ * with its accounting on interleaved over `repeats` rounds (medians and ranges); cache-hit lookups
+ * per second; the teach stage's memory over many examples with records streamed to disk.
  */
 export async function runTeacherEngineBenchmark(mode: BenchMode) {
-  const sizes = { smoke: [200, 50, 1000, 1000], quick: [2000, 300, 20000, 10000], full: [20000, 1000, 100000, 100000] }[mode];
-  const [requests, warmup, cacheEntries, teachExamples] = sizes as [number, number, number, number];
+  const sizes = {
+    smoke: [100, 50, 3, 1000, 1000],
+    quick: [2000, 300, 3, 20000, 10000],
+    full: [10000, 1000, 5, 100000, 100000],
+  }[mode];
+  const [requests, warmup, repeats, cacheEntries, teachExamples] = sizes as [number, number, number, number, number];
   const levels = [1, 4, 16, 64, 256];
   const teachConcurrency = 64;
   const directory = mkdtempSync(path.join(os.tmpdir(), 'distill-bench-engine-'));
@@ -325,15 +484,19 @@ export async function runTeacherEngineBenchmark(mode: BenchMode) {
       { model, base_url: server.baseUrl, api_key: 'bench-key', max_tokens: 64 },
       benchDependencies(),
     )) as Teacher;
+    // Loaded once, as the teach stage loads it once for a run with a tokens-per-minute limit.
+    const counter = await teacher.tokenCounter!();
     const rows: ConcurrencyRow[] = [];
     for (const concurrency of levels) {
-      const row = await measureConcurrency(server.baseUrl, teacher, concurrency, requests, warmup, directory);
+      const row = await measureConcurrency(server.baseUrl, teacher, counter, concurrency, { requests, warmup, repeats }, directory);
+      const range = (measurement: ClientMeasurement) =>
+        `${measurement.requests_per_second}/s [${measurement.requests_per_second_range.min}–${measurement.requests_per_second_range.max}]`;
       console.log(
-        `  concurrency ${concurrency}: raw ${row.raw_fetch.requests_per_second}/s, sdk ${row.sdk_teacher.requests_per_second}/s, engine ${row.engine.requests_per_second}/s, added ${row.engine_added_latency_ms} ms (mean difference), engine's own ${row.engine_own.mean_ms} ms mean / ${row.engine_own.p99_ms} ms p99 (of which commit wait ${row.engine_commit_wait.mean_ms} ms mean), CPU ms/request raw ${row.raw_fetch.cpu_ms_per_request} sdk ${row.sdk_teacher.cpu_ms_per_request} engine ${row.engine.cpu_ms_per_request}`,
+        `  concurrency ${concurrency} (median [min–max] of ${repeats} interleaved repeats): raw ${range(row.raw_fetch)}, sdk ${range(row.sdk_teacher)}, engine with accounting ${range(row.engine)}, engine/SDK ${row.engine_share_of_sdk.median} [${row.engine_share_of_sdk.min}–${row.engine_share_of_sdk.max}] (${row.meets_sdk_share_target ? 'meets' : 'misses'} ≥ 0.9), added ${row.engine_added_latency_ms} ms (mean difference), engine's own ${row.engine_own.mean_ms} ms mean / ${row.engine_own.p99_ms} ms p99 (of which commit wait ${row.engine_commit_wait.mean_ms} ms mean), CPU ms/request raw ${row.raw_fetch.cpu_ms_per_request} sdk ${row.sdk_teacher.cpu_ms_per_request} engine ${row.engine.cpu_ms_per_request}`,
       );
       rows.push(row);
     }
-    const cache = await measureCache(teacher, cacheEntries, directory);
+    const cache = await measureCache(teacher, counter, cacheEntries, directory);
     console.log(`  cache: ${cache.lookups_per_second} lookups/s, engine hits ${cache.engine_hits_per_second_concurrency_1}/s`);
     const teachStage = await measureTeachStage(server.baseUrl, teachExamples, teachConcurrency, directory, false);
     const withCollections = await measureTeachStage(server.baseUrl, teachExamples, teachConcurrency, directory, true);
@@ -347,7 +510,16 @@ export async function runTeacherEngineBenchmark(mode: BenchMode) {
     const settings: TeacherEngineSettings = {
       requests_per_level: requests,
       warmup_requests: warmup,
+      repeats,
       concurrency_levels: levels,
+      accounting: {
+        token_counter: counter.method,
+        requests_per_minute: accountingLimits.requestsPerMinute,
+        tokens_per_minute: accountingLimits.tokensPerMinute,
+        budget_max_usd: accountingLimits.maxUsd,
+        budget_max_requests: accountingLimits.maxRequests,
+        price: findPrice(teacher)?.key ?? 'none',
+      },
       cache_entries: cacheEntries,
       teach_stage_examples: teachExamples,
       teach_stage_concurrency: teachConcurrency,
@@ -355,6 +527,7 @@ export async function runTeacherEngineBenchmark(mode: BenchMode) {
         'test/support/provider-server.ts (OpenAI chat-completions wire protocol, recorded response shape, answers at once) in a separate Node process on 127.0.0.1',
       targets: {
         requests_per_second: 1000,
+        share_of_sdk: 0.9,
         added_latency_ms: 1,
         added_latency:
           "checked twice: mean engine round trip minus mean raw fetch round trip (queueing included), and the engine's own time per request outside the teacher call",

@@ -12,7 +12,7 @@ import type { EventStream } from '../services/event-stream.js';
 import type { HttpSettings } from '../services/http-settings.js';
 import { backoffDelay } from './backoff.js';
 import { teacherCacheKey } from './cache-key.js';
-import { RateLimiter } from './rate-limiter.js';
+import { RateLimiter, type TokenEstimate } from './rate-limiter.js';
 import { Semaphore } from './semaphore.js';
 import type { CacheEntryOrigin, TeacherCache } from './teacher-cache.js';
 import type { TokenCounter } from './token-counter.js';
@@ -115,6 +115,23 @@ type CallOutcome =
       readonly attempts: number;
     }
   | Exclude<EngineOutcome, { status: 'answered' }>;
+
+/**
+ * The tokens a call for `count` answers may use, for the rate limiter: the prompt (sent, and counted
+ * by the provider, once for all the answers of a call) plus the completion allowance. With a counter
+ * that can bound its count cheaply, the bound, with the exact count to ask for only when the bound
+ * would make the call wait (see {@link RateLimiter.acquire}); asked at most once, retries included.
+ */
+function tokenEstimate(request: TeacherRequest, count: number, teacher: Teacher, counter: TokenCounter | null): TokenEstimate {
+  const completion = (Number(teacher.requestOptions.max_tokens ?? 0) || 0) * count;
+  if (!counter) return completion;
+  if (!counter.boundMessages) return counter.countMessages(request.messages) + completion;
+  let exact: number | undefined;
+  return {
+    bound: counter.boundMessages(request.messages) + completion,
+    exact: () => (exact ??= counter.countMessages(request.messages) + completion),
+  };
+}
 
 /** An answer that cost nothing new. */
 function sharedAnswer(response: TeacherResponse): EngineOutcome {
@@ -367,10 +384,7 @@ export class RequestEngine {
    */
   private async attempt(request: TeacherRequest, count: number, signal: AbortSignal, limited: boolean): Promise<CallOutcome> {
     const { teacher, clock, events, httpSettings, tokenCounter } = this.options;
-    const maxTokens = Number(teacher.requestOptions.max_tokens ?? 0) || 0;
-    // The prompt is sent (and counted by the provider) once for all the answers of a call.
-    const estimatedTokens =
-      limited && this.rateLimiter.active ? (tokenCounter?.countMessages(request.messages) ?? 0) + maxTokens * count : 0;
+    const estimatedTokens = limited && this.rateLimiter.active ? tokenEstimate(request, count, teacher, tokenCounter) : 0;
     for (let attempt = 0; ; attempt++) {
       const grant = limited ? await this.rateLimiter.acquire(estimatedTokens, signal) : null;
       let error: unknown;

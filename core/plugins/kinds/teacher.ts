@@ -92,6 +92,12 @@ export interface TokenCounter {
   countText(text: string): number;
   /** Prompt tokens of a chat request, message framing included. */
   countMessages(messages: readonly TeacherMessage[]): number;
+  /**
+   * Optional: a cheap upper bound of {@link countMessages}, for a counter whose exact count is costly
+   * (a tokenizer). The request engine then counts exactly only when the bound would make a request
+   * wait for a tokens-per-minute limit; a limit far from binding costs no tokenizing.
+   */
+  boundMessages?(messages: readonly TeacherMessage[]): number;
 }
 
 /** A price the provider lists for a model, in US dollars per million tokens. */

@@ -49,5 +49,12 @@ export async function openAiTokenCounter(model: string): Promise<TokenCounter> {
         (total, message) => total + openAiTokensPerMessage + countText(message.role) + countText(message.content),
         openAiReplyPriming,
       ),
+    // Every token of a byte-level BPE holds at least one byte of UTF-8, so the bytes bound the count.
+    boundMessages: (messages) =>
+      messages.reduce(
+        (total, message) =>
+          total + openAiTokensPerMessage + Buffer.byteLength(message.role, 'utf8') + Buffer.byteLength(message.content, 'utf8'),
+        openAiReplyPriming,
+      ),
   };
 }

@@ -30,3 +30,28 @@ test('token counters: o200k_base for gpt-4o and 4.1, cl100k_base for gpt-3.5 and
   assert.equal(anthropic.exact, false);
   assert.equal(anthropic.countText('x'.repeat(35)), 10);
 });
+
+test('the OpenAI counter bounds its count by the UTF-8 bytes: never below the exact count, whatever the script', async () => {
+  for (const model of ['gpt-4o-mini', 'gpt-4-turbo']) {
+    const counter = await openAiTokenCounter(model);
+    const bound = (messages: Parameters<typeof counter.countMessages>[0]) => counter.boundMessages!(messages);
+    for (const content of [
+      'hello world',
+      '',
+      '   spaced    out   ',
+      'Ünïcödé ñ façade',
+      '数据蒸馏的学生模型',
+      'emoji 🧪🧬🔬 and \n newlines\t',
+      'x'.repeat(500),
+    ]) {
+      const messages = [
+        { role: 'system' as const, content: 'Answer with one word.' },
+        { role: 'user' as const, content },
+      ];
+      assert.ok(bound(messages) >= counter.countMessages(messages), `${model}: ${JSON.stringify(content)}`);
+    }
+    // Close to the count for plain English, so that a limit near binding is rarely tokenized for nothing.
+    const english = [{ role: 'user' as const, content: 'The quick brown fox jumps over the lazy dog.' }];
+    assert.ok(bound(english) <= 6 * counter.countMessages(english));
+  }
+});

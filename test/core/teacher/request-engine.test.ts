@@ -357,6 +357,30 @@ test('tokens per minute: real usage replaces the estimate, and a full window mak
   assert.ok(clock.now() - started >= 59_000, `elapsed ${clock.now() - started}`);
 });
 
+test('a tokens-per-minute limit far from binding bounds the prompts without tokenizing them; near it, they are counted', async () => {
+  const counter = await openAiTokenCounter('gpt-4o-mini');
+  const counted = { prompts: 0 };
+  const engineWith = (tokensPerMinute: number) =>
+    new RequestEngine({
+      teacher: countingTeacher(0),
+      pluginId: 'counting',
+      pluginVersion: '1.0.0',
+      cache: null,
+      clock: scaledClock(1000),
+      httpSettings: defaultHttpSettings,
+      limits: { concurrency: 1, tokensPerMinute },
+      tokenCounter: { ...counter, countMessages: (messages) => (counted.prompts++, counter.countMessages(messages)) },
+      events: new LocalEventStream(),
+    });
+  const far = engineWith(1_000_000);
+  for (const index of [0, 1, 2, 3]) assert.equal((await far.request(ask(`far${index}`), noSignal())).status, 'answered');
+  assert.deepEqual({ ...counted }, { prompts: 0 });
+  // Each answer uses 110 tokens: at 200 a minute the third request's bound would make it wait, so it is counted.
+  const near = engineWith(200);
+  for (const index of [0, 1, 2]) await near.request(ask(`near${index}`), noSignal());
+  assert.ok(counted.prompts >= 1, `counted ${counted.prompts} prompts`);
+});
+
 test('a budget gate refuses paid requests but not cached answers', async (context) => {
   const cache = TeacherCache.open(path.join(temporaryDirectory(context), 'cache.sqlite'));
   context.after(() => cache.close());
