@@ -14,7 +14,7 @@ import { workerMainScript } from '../../plugins/trainers/torch/worker-location.j
 import { benchDependencies, builtinDescriptor } from '../support/bench-dependencies.js';
 import { benchPath, dsbsDirectory, pythonInterpreter } from '../support/bench-paths.js';
 import { workerSourceDigest } from '../support/worker-source-digest.js';
-import { runProcess, threadEnvironment } from '../inference/student-inference-benchmark.js';
+import { runProcess, threadEnvironment } from '../inference/child-process.js';
 import { BenchUsageError, type BenchContext, type BenchOutcome } from '../support/bench-context.js';
 
 /** Standard finetuning (gold labels, no rationale, α = 1) or step-by-step at a rationale rate (α = 0.5). */

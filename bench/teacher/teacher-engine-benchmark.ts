@@ -15,7 +15,7 @@ import { LocalEventStream } from '../../core/services/event-stream.js';
 import { defaultHttpSettings } from '../../core/services/http-settings.js';
 import { benchDependencies, builtinDescriptor } from '../support/bench-dependencies.js';
 import { round3, runConcurrently, summariseLatencies, type LatencySummary } from '../support/latency-statistics.js';
-import { medianAndRange, type MedianAndRange } from '../support/median-and-range.js';
+import { spread, type Spread } from '../support/repeat-statistics.js';
 import type { BenchMode } from '../support/result-file.js';
 import { startLoopbackServer } from './loopback-server.js';
 import type { TeachMemoryResult } from './teach-stage-memory-process.js';
@@ -39,7 +39,7 @@ interface ClientMeasurement {
   /** Median over the repeats. */
   readonly requests_per_second: number;
   /** Median, min and max over the repeats. */
-  readonly requests_per_second_range: MedianAndRange;
+  readonly requests_per_second_range: Spread;
   /** Median over the repeats. */
   readonly cpu_ms_per_request: number;
   /** Every measured request of every repeat. */
@@ -63,7 +63,7 @@ interface ConcurrencyRow {
    * Engine requests/s over the bare SDK's, per repeat (the engine's run against the SDK's run just
    * before it): median, min and max. The target is a median of at least 0.9.
    */
-  readonly engine_share_of_sdk: MedianAndRange;
+  readonly engine_share_of_sdk: Spread;
   readonly meets_sdk_share_target: boolean;
   /**
    * Mean round trip of the engine minus the raw client's at the same concurrency. Once the client
@@ -166,15 +166,12 @@ function summariseLevel(
     cpu_ms_per_request: round3(run.cpuMicroseconds / 1000 / requests),
     mean_ms: round3(run.latencies.reduce((total, value) => total + value, 0) / run.latencies.length),
   }));
-  const throughput = medianAndRange(
-    repeats.map((repeat) => repeat.requests_per_second),
-    0,
-  );
+  const throughput = spread(repeats.map((repeat) => Math.round(repeat.requests_per_second)));
   return {
     requests,
     requests_per_second: throughput.median,
     requests_per_second_range: throughput,
-    cpu_ms_per_request: medianAndRange(repeats.map((repeat) => repeat.cpu_ms_per_request)).median,
+    cpu_ms_per_request: spread(repeats.map((repeat) => repeat.cpu_ms_per_request)).median,
     latency: summariseLatencies(runs.flatMap((run) => run.latencies)),
     repeats,
   };
@@ -336,7 +333,7 @@ async function measureConcurrency(
       ClientMeasurement,
       ClientMeasurement,
     ];
-    const share = medianAndRange(
+    const share = spread(
       engineMeasurement.repeats.map((repeat, index) => repeat.requests_per_second / sdk.repeats[index]!.requests_per_second),
     );
     const added = engineMeasurement.latency.mean_ms - raw.latency.mean_ms;
