@@ -52,7 +52,14 @@ export type { HttpSettings } from './services/http-settings.js';
 export type { ChildProcesses } from './services/child-processes.js';
 
 // Students: run, score, serve, export.
-export { loadStudent, type Student, type Prediction, type PredictOptions, type LoadStudentOptions } from './inference/load-student.js';
+export {
+  loadStudent,
+  type Student,
+  type Prediction,
+  type PredictOptions,
+  type LoadStudentOptions,
+  type GraphOptimizationLevel,
+} from './inference/load-student.js';
 export type { StudentPrecision } from './inference/student-folder.js';
 export { evaluateStudent, type EvaluateStudentRequest, type EvaluationReport } from './inference/evaluate-student.js';
 export type { EvaluationSource } from './inference/evaluation-examples.js';
