@@ -2,6 +2,11 @@ import type { TokenCounter } from '../../../core/plugins/kinds/teacher.js';
 
 type Encoding = 'o200k_base' | 'cl100k_base';
 
+/** What the counter needs of a tiktoken encoder (`disallowedSpecial` as js-tiktoken takes it). */
+interface Encoder {
+  encode(text: string, allowedSpecial: string[], disallowedSpecial: string[]): number[];
+}
+
 /** The tiktoken encoding of an OpenAI model: `cl100k_base` for gpt-3.5 and gpt-4, `o200k_base` for everything newer. */
 export function openAiEncodingFor(model: string): Encoding {
   const name = model.toLowerCase().replace(/^openai\//, '');
@@ -9,9 +14,9 @@ export function openAiEncodingFor(model: string): Encoding {
   return 'o200k_base';
 }
 
-const encoders = new Map<Encoding, Promise<{ encode(text: string): number[] }>>();
+const encoders = new Map<Encoding, Promise<Encoder>>();
 
-function loadEncoder(encoding: Encoding): Promise<{ encode(text: string): number[] }> {
+function loadEncoder(encoding: Encoding): Promise<Encoder> {
   let loading = encoders.get(encoding);
   if (!loading) {
     // The rank files are several megabytes: import only the one needed, only when first needed.
@@ -39,7 +44,9 @@ const openAiReplyPriming = 3;
 export async function openAiTokenCounter(model: string): Promise<TokenCounter> {
   const encoding = openAiEncodingFor(model);
   const encoder = await loadEncoder(encoding);
-  const countText = (text: string) => encoder.encode(text).length;
+  // A special token's text in the data (`<|endoftext|>`) is ordinary text to the API, so it is
+  // counted as such: js-tiktoken's default refuses it with an error, which would stop a run.
+  const countText = (text: string) => encoder.encode(text, [], []).length;
   return {
     method: `tiktoken ${encoding}`,
     exact: true,

@@ -55,3 +55,14 @@ test('the OpenAI counter bounds its count by the UTF-8 bytes: never below the ex
     assert.ok(bound(english) <= 6 * counter.countMessages(english));
   }
 });
+
+test('the OpenAI counter counts the text of a special token as ordinary text, never throws on it', async () => {
+  for (const model of ['gpt-4o-mini', 'gpt-4']) {
+    const counter = await openAiTokenCounter(model);
+    const text = 'a premise <|endoftext|> and <|fim_prefix|> in the data';
+    const count = counter.countText(text);
+    assert.ok(count > 5, `${model}: ${count} tokens`);
+    assert.ok(count <= Buffer.byteLength(text, 'utf8'));
+    assert.ok(counter.countMessages([{ role: 'user', content: text }]) > count);
+  }
+});
