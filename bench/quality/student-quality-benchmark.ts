@@ -369,8 +369,9 @@ export async function runStudentQualityBenchmark(context: BenchContext): Promise
   else if (rows.size > 0)
     console.log(`  ${rows.size} trainings carried over from the previous result file (same settings and worker code)`);
 
-  // When the first run of this grid started, carried over from run to run.
-  const gridStartedAt = previous?.grid_started_at ?? (previous ? context.previous?.started_at : undefined) ?? new Date().toISOString();
+  // When the first run of this grid started, carried over from run to run; absent for a grid run
+  // afresh (the page then says nothing of kept trainings).
+  const gridStartedAt = previous?.grid_started_at ?? (previous ? context.previous?.started_at : undefined);
   const outcome = (): { settings: QualitySettings; results: QualityResults } => {
     const runs = [...rows.values()].sort((left, right) => rowKey(left).localeCompare(rowKey(right)));
     return {
@@ -388,7 +389,12 @@ export async function runStudentQualityBenchmark(context: BenchContext): Promise
         ),
         concurrent_trainings: jobs,
       },
-      results: { grid_started_at: gridStartedAt, majority_class_test_accuracy: majority, student_selection: selections, runs },
+      results: {
+        ...(gridStartedAt ? { grid_started_at: gridStartedAt } : {}),
+        majority_class_test_accuracy: majority,
+        student_selection: selections,
+        runs,
+      },
     };
   };
 
