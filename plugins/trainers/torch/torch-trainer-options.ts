@@ -75,7 +75,11 @@ const optionProperties: Readonly<Record<string, JsonSchema>> = {
   },
   eval_batch_size: { ...positiveInteger, default: 64, description: 'Examples per generation batch.' },
   generation_max_tokens: { ...positiveInteger, default: 64, description: 'Longest generated label.' },
-  threads: { ...positiveInteger, description: "torch CPU threads (default: torch's own choice, one per physical core)." },
+  threads: {
+    ...positiveInteger,
+    description:
+      "torch CPU threads. Default: $OMP_NUM_THREADS when set, else 1 for students of width (d_model or hidden_size) up to 128, where a second sleeping thread costs more than it brings, else torch's own choice (one per physical core). The `started` event says which (`thread_policy`).",
+  },
   spinning: {
     type: 'boolean',
     default: false,

@@ -1,7 +1,7 @@
 """Sequence packing for a T5 student: several examples in one row, none attending to another.
 
-A micro-batch's (input, target) pairs are packed first-fit, longest first, into rows of at most
-twice the longest input and twice the longest target of the pairs. Three block-diagonal masks keep
+A micro-batch's (input, target) pairs are packed two to a row on average, balanced so that the rows
+come out about equally long (see :func:`pack`). Three block-diagonal masks keep
 the examples apart: encoder tokens see the tokens of their own input, decoder tokens the earlier
 tokens of their own target (causal) and, through cross-attention, their own input only. T5 has no
 absolute positions: its relative position bias depends on the distance between two tokens, which
@@ -13,15 +13,18 @@ The output layer runs on real target tokens only, as :mod:`decoder_loss` does fo
 padding left in packed rows costs no vocabulary projection or softmax.
 """
 
+import math
+
 import torch
 import torch.nn.functional as functional
 
 from .data import pad
 from .multitask_loss import mean_over
 
-# Rows hold up to this many times the longest input (and target) of their micro-batch. Wider rows
-# leave less padding but cost more attention per token (masked scores are still computed).
-ROW_WIDTH_FACTOR = 2
+# Pairs per packed row, on average. Measured on e-SNLI batches of 16 and 32 (bucketed by length): 2
+# cut the padded share of input tokens from 22-25% to 4-6% and of rationale tokens from 58-65% to
+# 10%; 4 only to 1-3%, at twice the row width, and every masked score is still computed.
+EXAMPLES_PER_ROW = 2
 # Segment id of padding positions.
 PADDING = -1
 
@@ -53,21 +56,32 @@ class PackedTargetLogits(torch.nn.Module):
 
 
 def pack(pairs):
-    """Rows of pair indices: first fit, longest input first, within twice the longest input and target."""
-    input_width = ROW_WIDTH_FACTOR * max(len(source) for source, _ in pairs)
-    target_width = ROW_WIDTH_FACTOR * max(len(target) for _, target in pairs)
-    rows, used = [], []
-    for index in sorted(range(len(pairs)), key=lambda item: (-len(pairs[item][0]), item)):
-        source, target = pairs[index]
-        for position, (sources, targets) in enumerate(used):
-            if sources + len(source) <= input_width and targets + len(target) <= target_width:
-                rows[position].append(index)
-                used[position] = (sources + len(source), targets + len(target))
-                break
-        else:
-            rows.append([index])
-            used.append((len(source), len(target)))
-    return rows
+    """Rows of pair indices, EXAMPLES_PER_ROW pairs a row on average, balanced so that rows come out about equally long.
+
+    Longest pair first, each to the row it lengthens least, length being the larger of the row's input
+    and target tokens, each measured against its share of the batch's (a row's fair share is 1).
+    """
+    count = math.ceil(len(pairs) / EXAMPLES_PER_ROW)
+    input_share = max(1, sum(len(source) for source, _ in pairs)) / count
+    target_share = max(1, sum(len(target) for _, target in pairs)) / count
+    rows = [[] for _ in range(count)]
+    used = [(0, 0) for _ in range(count)]
+
+    def load(position, source, target):
+        """How full row `position` would be with a pair of these lengths added, in fair shares."""
+        return max((used[position][0] + source) / input_share, (used[position][1] + target) / target_share)
+
+    for index in sorted(range(len(pairs)), key=lambda item: (-load_alone(pairs[item], input_share, target_share), item)):
+        source, target = len(pairs[index][0]), len(pairs[index][1])
+        chosen = min(range(count), key=lambda position: (load(position, source, target), position))
+        rows[chosen].append(index)
+        used[chosen] = (used[chosen][0] + source, used[chosen][1] + target)
+    return [row for row in rows if row]
+
+
+def load_alone(pair, input_share, target_share):
+    """A pair's size in fair shares of a row (input and target together), to place the largest first."""
+    return len(pair[0]) / input_share + len(pair[1]) / target_share
 
 
 def _segments(rows, lengths):

@@ -28,6 +28,7 @@ from .multitask_loss import backward_micro_batch, count_tokens, seq2seq_task_los
 from .safe_files import fresh_directory, inside, make_directories, refuse_outside_links, replace_directory, write_json
 from .seq2seq_packing import PackedTargetLogits, packed_seq2seq_task_losses
 from .student import build_student, save_model_folder
+from .thread_policy import choose_threads
 from .training_state import TrainingState
 
 
@@ -84,8 +85,6 @@ class TrainingRun:
 
     def run(self):
         """Trains, evaluates and reports; returns the final status."""
-        if self.options["threads"]:
-            torch.set_num_threads(self.options["threads"])
         self.placement = place(self.options)
         set_emitting(self.placement.is_main)
         try:
@@ -108,6 +107,7 @@ class TrainingRun:
         self.read_data()
         seed_everything(self.seed)
         self.build_model()
+        self.threads, self.thread_policy = choose_threads(self.options["threads"], self.model, self.placement)
         self.encode_data()
         self.prepare_optimisation()
 
@@ -240,7 +240,8 @@ class TrainingRun:
             device=str(self.placement.device),
             world_size=self.placement.world_size,
             bf16=self.placement.bf16,
-            threads=torch.get_num_threads(),
+            threads=self.threads,
+            thread_policy=self.thread_policy,
             omp_wait_policy=os.environ.get("OMP_WAIT_POLICY"),
             parameters=self.parameters,
             trained_parameters=self.trained_parameters,
