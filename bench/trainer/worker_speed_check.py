@@ -92,9 +92,12 @@ def run_once(arguments, schema, name, variant, directory, tokenizer_directory):
         json.dump(request, handle)
     environment = dict(os.environ, TOKENIZERS_PARALLELISM="false", PYTHONUNBUFFERED="1")
     environment.pop("OMP_WAIT_POLICY", None)
-    # The process may use every core; the worker's `threads` option (or its policy) sets how many it does.
+    # An explicit thread count goes to OpenMP too; without one the worker's own policy decides, which
+    # $OMP_NUM_THREADS would override.
     for variable in ("OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-        environment[variable] = str(options.get("threads") or os.cpu_count())
+        environment.pop(variable, None)
+        if options.get("threads"):
+            environment[variable] = str(options["threads"])
     log_path = os.path.join(directory, "worker-stderr.log")
     with open(log_path, "w", encoding="utf-8") as log:
         completed = subprocess.run(
