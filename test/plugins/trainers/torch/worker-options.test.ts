@@ -12,7 +12,7 @@ import { runWorker } from '../../../../plugins/trainers/torch/worker-process.js'
 import type { WorkerEvent, WorkerTrainRequest } from '../../../../plugins/trainers/torch/worker-protocol.js';
 import { repositoryRoot } from '../../../support/paths.js';
 import { temporaryDirectory } from '../../../support/temporary-directory.js';
-import { tinyScratchStudent } from './trainer-runs.js';
+import { tinyCausalStudent, tinyScratchStudent } from './trainer-runs.js';
 
 const properties = workerOptionsSchema.properties as Record<string, Record<string, unknown>>;
 
@@ -163,4 +163,11 @@ test("without `threads` a student up to width 128 trains on one thread, a wider 
   assert.equal(torchDefault.policy, 'torch default: model width 160 > 128');
   assert.ok(torchDefault.threads >= 1);
   assert.deepEqual(await threadsOf(tinyScratchStudent, { threads: 2 }), { threads: 2, policy: 'option `threads`' });
+});
+
+test('`packing` with a causal-LM student is refused before training, not ignored', async (context) => {
+  const request = { ...tinyRequest(context, { packing: true }), student: tinyCausalStudent };
+  const { error } = await runRequest(request);
+  assert.ok(error instanceof UserError, String(error));
+  assert.match(error.message, /option `packing` packs the rows of T5 students only; remove it for this causal-lm student/);
 });
