@@ -55,6 +55,11 @@ class PackedTargetLogits(torch.nn.Module):
         return t5.lm_head(hidden)
 
 
+def load_alone(pair, input_share, target_share):
+    """A pair's size in fair shares of a row (input and target together), to place the largest first."""
+    return len(pair[0]) / input_share + len(pair[1]) / target_share
+
+
 def pack(pairs):
     """Rows of pair indices, EXAMPLES_PER_ROW pairs a row on average, balanced so that rows come out about equally long.
 
@@ -77,11 +82,6 @@ def pack(pairs):
         rows[chosen].append(index)
         used[chosen] = (used[chosen][0] + source, used[chosen][1] + target)
     return [row for row in rows if row]
-
-
-def load_alone(pair, input_share, target_share):
-    """A pair's size in fair shares of a row (input and target together), to place the largest first."""
-    return len(pair[0]) / input_share + len(pair[1]) / target_share
 
 
 def _segments(rows, lengths):
