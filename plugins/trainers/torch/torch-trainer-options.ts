@@ -29,6 +29,8 @@ export interface TorchTrainerOptions {
   readonly spinning?: boolean;
   readonly bf16?: boolean | 'auto';
   readonly task_passes?: 'joint' | 'separate';
+  /** T5 students: pack several examples into each row, block-diagonal attention keeping them apart; default false. */
+  readonly packing?: boolean;
   readonly bucket_batches?: number;
   readonly log_every?: number;
   readonly handshake_timeout_s?: number;
@@ -73,7 +75,11 @@ const optionProperties: Readonly<Record<string, JsonSchema>> = {
   },
   eval_batch_size: { ...positiveInteger, default: 64, description: 'Examples per generation batch.' },
   generation_max_tokens: { ...positiveInteger, default: 64, description: 'Longest generated label.' },
-  threads: { ...positiveInteger, description: "torch CPU threads (default: torch's own choice, one per physical core)." },
+  threads: {
+    ...positiveInteger,
+    description:
+      "torch CPU threads. Default: $OMP_NUM_THREADS when set, else 1 for students of width (d_model or hidden_size) up to 128, where a second sleeping thread costs more than it brings, else torch's own choice (one per physical core). The `started` event says which (`thread_policy`).",
+  },
   spinning: {
     type: 'boolean',
     default: false,
@@ -90,6 +96,12 @@ const optionProperties: Readonly<Record<string, JsonSchema>> = {
     enum: ['joint', 'separate'],
     default: 'separate',
     description: 'One forward pass per task (measured 15-20% faster on CPU at d_model 64-128), or one pass over both tasks.',
+  },
+  packing: {
+    type: 'boolean',
+    default: false,
+    description:
+      'T5 students: pack several examples into each row (inputs and targets), with block-diagonal attention masks so that no example sees another, and run the output layer on real target tokens only. Same losses as unpacked rows (up to float rounding).',
   },
   bucket_batches: { ...positiveInteger, default: 50, description: 'Batches per length-sorting window.' },
   log_every: { ...positiveInteger, default: 1, description: 'Report progress every N steps.' },

@@ -39,6 +39,8 @@ export interface StartedEvent {
   readonly world_size: number;
   readonly bf16: boolean;
   readonly threads: number;
+  /** Why `threads` is what it is: the `threads` option, `$OMP_NUM_THREADS`, the one-thread policy for narrow students, or torch's default. */
+  readonly thread_policy: string;
   /** OpenMP's wait policy the worker runs under (`PASSIVE` unless `spinning` or the environment says otherwise). */
   readonly omp_wait_policy: string | null;
   readonly parameters: number;

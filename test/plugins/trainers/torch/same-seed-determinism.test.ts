@@ -6,14 +6,15 @@ import { test, type TestContext } from 'node:test';
 import type { TrainRequest } from '../../../../core/plugins/kinds/trainer.js';
 import { LocalEventStream } from '../../../../core/services/event-stream.js';
 import { torchTrainer } from '../../../../plugins/trainers/torch/torch-trainer.js';
+import type { TorchTrainerOptions } from '../../../../plugins/trainers/torch/torch-trainer-options.js';
 import { sharedDataMissing } from '../../../support/paths.js';
 import { temporaryDirectory } from '../../../support/temporary-directory.js';
 import { testDependencies } from '../../../support/test-dependencies.js';
 import { esnliTeacherRecords, esnliTestExamples } from './esnli-teacher-records.js';
 import { tinyCausalStudent } from './trainer-runs.js';
 
-/** Trains `student` three times with one seed; asserts the same tokenizer, loss curve and weights each time. */
-async function sameSeedTest(context: TestContext, student: TrainRequest['student']): Promise<void> {
+/** Trains `student` three times with one seed (and `options`); asserts the same tokenizer, loss curve and weights each time. */
+async function sameSeedTest(context: TestContext, student: TrainRequest['student'], options: TorchTrainerOptions = {}): Promise<void> {
   // Gold labels only, 500 examples, 1,000 pieces: a setting in which the unigram trainer's hash order gave
   // each process its own tokenizer (the characters it adds back swapped ids), and so its own student.
   const records = await esnliTeacherRecords(500);
@@ -41,6 +42,7 @@ async function sameSeedTest(context: TestContext, student: TrainRequest['student
         generation_max_tokens: 2,
         threads: 1,
         log_every: 1,
+        ...options,
       },
       testDependencies({ events: new LocalEventStream(), environment: process.env }),
     );
@@ -65,17 +67,24 @@ async function sameSeedTest(context: TestContext, student: TrainRequest['student
   }
 }
 
+const smallT5: TrainRequest['student'] = {
+  size: 'custom',
+  config: { d_model: 32, d_ff: 64, d_kv: 8, num_heads: 4, num_layers: 1, num_decoder_layers: 1, dropout_rate: 0.1 },
+  tokenizer: { type: 'unigram', vocab_size: 1000 },
+  max_input_length: 64,
+  max_target_length: 8,
+};
+
 test(
   'two workers given the same seed train the same tokenizer, loss curve and weights',
   { skip: sharedDataMissing(), timeout: 240_000 },
-  (context) =>
-    sameSeedTest(context, {
-      size: 'custom',
-      config: { d_model: 32, d_ff: 64, d_kv: 8, num_heads: 4, num_layers: 1, num_decoder_layers: 1, dropout_rate: 0.1 },
-      tokenizer: { type: 'unigram', vocab_size: 1000 },
-      max_input_length: 64,
-      max_target_length: 8,
-    }),
+  (context) => sameSeedTest(context, smallT5),
+);
+
+test(
+  'two workers given the same seed train the same T5 on packed rows (`packing: true`): tokenizer, loss curve and weights',
+  { skip: sharedDataMissing(), timeout: 240_000 },
+  (context) => sameSeedTest(context, smallT5, { packing: true }),
 );
 
 test(

@@ -12,7 +12,7 @@ import { runWorker } from '../../../../plugins/trainers/torch/worker-process.js'
 import type { WorkerEvent, WorkerTrainRequest } from '../../../../plugins/trainers/torch/worker-protocol.js';
 import { repositoryRoot } from '../../../support/paths.js';
 import { temporaryDirectory } from '../../../support/temporary-directory.js';
-import { tinyScratchStudent } from './trainer-runs.js';
+import { tinyCausalStudent, tinyScratchStudent } from './trainer-runs.js';
 
 const properties = workerOptionsSchema.properties as Record<string, Record<string, unknown>>;
 
@@ -41,10 +41,13 @@ function tinyRequest(context: TestContext, options: Record<string, unknown>, sch
 }
 
 /** Runs the real worker on `request`; its events and how it ended. */
-async function runRequest(request: WorkerTrainRequest): Promise<{ events: WorkerEvent[]; error: unknown }> {
+async function runRequest(
+  request: WorkerTrainRequest,
+  environment: NodeJS.ProcessEnv = process.env,
+): Promise<{ events: WorkerEvent[]; error: unknown }> {
   const events: WorkerEvent[] = [];
   const error = await runWorker({
-    command: workerCommand(defaultVirtualenvPython, {}, '', process.env),
+    command: workerCommand(defaultVirtualenvPython, {}, '', environment),
     request,
     onEvent: (event) => events.push(event),
     handshakeTimeoutMs: 120_000,
@@ -138,4 +141,33 @@ test('docs/trainer-protocol.md lists every option the worker reads, with the def
     const documented = 'default' in property ? `\`${JSON.stringify(property.default)}\`` : '—';
     assert.equal(rows.get(name), documented, `the documented default of ${name}`);
   }
+});
+
+test("without `threads` a student up to width 128 trains on one thread, a wider one on torch's own count; the option wins", async (context) => {
+  const environment = { ...process.env };
+  delete environment.OMP_NUM_THREADS;
+  /** The thread count and policy the `started` event reports for one step of `student` with `options`. */
+  const threadsOf = async (student: WorkerTrainRequest['student'], options: Record<string, unknown>) => {
+    const run = await runRequest({ ...tinyRequest(context, { max_steps: 1, generation_max_tokens: 2, ...options }), student }, environment);
+    assert.equal(run.error, null, String(run.error));
+    const started = run.events.find((event) => event.type === 'started');
+    assert.ok(started?.type === 'started');
+    return { threads: started.threads, policy: started.thread_policy };
+  };
+  const wide = { ...tinyScratchStudent, config: { ...tinyScratchStudent.config, d_model: 160, d_kv: 40 } };
+  assert.deepEqual(await threadsOf(tinyScratchStudent, { threads: undefined }), {
+    threads: 1,
+    policy: 'one thread: model width 16 <= 128',
+  });
+  const torchDefault = await threadsOf(wide, { threads: undefined });
+  assert.equal(torchDefault.policy, 'torch default: model width 160 > 128');
+  assert.ok(torchDefault.threads >= 1);
+  assert.deepEqual(await threadsOf(tinyScratchStudent, { threads: 2 }), { threads: 2, policy: 'option `threads`' });
+});
+
+test('`packing` with a causal-LM student is refused before training, not ignored', async (context) => {
+  const request = { ...tinyRequest(context, { packing: true }), student: tinyCausalStudent };
+  const { error } = await runRequest(request);
+  assert.ok(error instanceof UserError, String(error));
+  assert.match(error.message, /option `packing` packs the rows of T5 students only; remove it for this causal-lm student/);
 });

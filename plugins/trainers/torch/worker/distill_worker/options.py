@@ -171,4 +171,6 @@ def check_request(request):
     _check_alpha(request["alpha"])
     _check_student(request["student"])
     options = check_options(request.get("options"), request["options_schema"])
+    if options.get("packing") and request["student"].get("family") == "causal-lm":
+        raise UserMistake("option `packing` packs the rows of T5 students only; remove it for this causal-lm student")
     return {**request, "resume": bool(request.get("resume", False)), "options": options}

@@ -26,7 +26,9 @@ from .metrics import scorer
 from .metrics_file import MetricsFile
 from .multitask_loss import backward_micro_batch, count_tokens, seq2seq_task_losses
 from .safe_files import fresh_directory, inside, make_directories, refuse_outside_links, replace_directory, write_json
+from .seq2seq_packing import PackedTargetLogits, packed_seq2seq_task_losses
 from .student import build_student, save_model_folder
+from .thread_policy import choose_threads
 from .training_state import TrainingState
 
 
@@ -83,8 +85,6 @@ class TrainingRun:
 
     def run(self):
         """Trains, evaluates and reports; returns the final status."""
-        if self.options["threads"]:
-            torch.set_num_threads(self.options["threads"])
         self.placement = place(self.options)
         set_emitting(self.placement.is_main)
         try:
@@ -107,6 +107,7 @@ class TrainingRun:
         self.read_data()
         seed_everything(self.seed)
         self.build_model()
+        self.threads, self.thread_policy = choose_threads(self.options["threads"], self.model, self.placement)
         self.encode_data()
         self.prepare_optimisation()
 
@@ -170,9 +171,17 @@ class TrainingRun:
         # With LoRA only the adapters train.
         trained = [parameter for parameter in self.model.parameters() if parameter.requires_grad]
         self.trained_parameters = sum(parameter.numel() for parameter in trained)
-        self.wrapped_model = wrap_model(self.model if self.card is None else TargetLogits(self.model), placement)
+        packing = self.card is None and options["packing"]
+        if packing:
+            self.wrapped_model = wrap_model(PackedTargetLogits(self.model), placement)
+        else:
+            self.wrapped_model = wrap_model(self.model if self.card is None else TargetLogits(self.model), placement)
         pad_id = self.tokenizer.pad_token_id
-        if self.card is None:
+        if packing:
+            start_id = self.model.config.decoder_start_token_id
+            self.task_losses = packed_seq2seq_task_losses(pad_id, start_id, placement.device, placement.autocast)
+            self.task_passes = options["task_passes"]
+        elif self.card is None:
             self.task_losses = seq2seq_task_losses(pad_id, placement.device, placement.autocast)
             self.task_passes = options["task_passes"]
         else:
@@ -231,7 +240,8 @@ class TrainingRun:
             device=str(self.placement.device),
             world_size=self.placement.world_size,
             bf16=self.placement.bf16,
-            threads=torch.get_num_threads(),
+            threads=self.threads,
+            thread_policy=self.thread_policy,
             omp_wait_policy=os.environ.get("OMP_WAIT_POLICY"),
             parameters=self.parameters,
             trained_parameters=self.trained_parameters,
