@@ -138,9 +138,15 @@ export async function writeTrainingData(
 
 /**
  * The worker as shipped (its defaults: bf16 where native, sleeping OpenMP threads), with spinning
- * threads (as the reference runs: GNU OpenMP's default spins), and in fp32 to show what bf16 brings.
+ * threads (as the reference runs: GNU OpenMP's default spins), in fp32 to show what bf16 brings, and
+ * with sequence packing (issue 18's speed work, opt-in: before and after in the same rounds).
  */
-const shippedSpinningFp32: readonly WorkerVariant[] = [{ options: {} }, { options: { spinning: true } }, { options: { bf16: false } }];
+const shippedSpinningFp32: readonly WorkerVariant[] = [
+  { options: {} },
+  { options: { spinning: true } },
+  { options: { bf16: false } },
+  { options: { packing: true } },
+];
 
 /**
  * The headline reference: Hugging Face's trainer as its user runs it for speed (`bf16=True`, length
