@@ -171,24 +171,22 @@ function gridFor(mode: BenchMode): GridPoint[] {
     ];
   }
   if (mode === 'quick') {
-    return [
-      {
-        name: 'tiny',
-        config: tinyConfig,
-        batch_size: 16,
-        threads: 2,
-        worker_variants: shippedSpinningFp32,
-        references: fairAndPaperReferences,
-      },
-      {
-        name: 'reference-256',
-        config: referenceConfig,
-        batch_size: 16,
-        threads: 2,
-        worker_variants: shippedSpinningFp32,
-        references: fairAndPaperReferences,
-      },
-    ];
+    // The points the targets are set at (d_model 256, batch 16 and 32, 1 and 2 threads), with the
+    // worker as shipped and with packing; the full grid adds the tiny size and the other variants.
+    const grid: GridPoint[] = [];
+    for (const threads of [1, 2]) {
+      for (const batchSize of [16, 32]) {
+        grid.push({
+          name: 'reference-256',
+          config: referenceConfig,
+          batch_size: batchSize,
+          threads,
+          worker_variants: [{ options: {} }, { options: { packing: true } }],
+          references: fairAndPaperReferences,
+        });
+      }
+    }
+    return grid;
   }
   const grid: GridPoint[] = [];
   const variants: readonly WorkerVariant[] = [...shippedSpinningFp32, { options: { task_passes: 'joint' } }];
@@ -262,7 +260,7 @@ export async function runTrainerThroughputBenchmark(mode: BenchMode): Promise<{ 
       work_directory: work,
       worker_main: workerMainScript,
       warmup_steps: mode === 'smoke' ? 2 : 5,
-      measured_steps: { smoke: 5, quick: 30, full: 60 }[mode],
+      measured_steps: { smoke: 5, quick: 20, full: 60 }[mode],
       repeats: mode === 'smoke' ? 1 : 3,
       matmul_size: mode === 'smoke' ? 512 : 2048,
       max_input_length: 128,
