@@ -66,7 +66,7 @@ interface PythonVersions {
   transformers: string;
 }
 
-/** The last line of a Python program's output as JSON, or null when it failed. */
+/** The last line a Python program prints, parsed as JSON, or null when it failed. */
 function askPythonJson(arguments_: readonly string[]): unknown {
   const probe = spawnSync(pythonInterpreter, arguments_, { encoding: 'utf8', timeout: 120_000 });
   if (probe.status !== 0) return null;
