@@ -432,90 +432,6 @@ ${markdownTable(
 )}`;
 }
 
-/** The trainer section of a result written before issue 18 (one sample per point, fp32 reference); kept until the bench is rerun. */
-function trainerSectionBeforeIssue18(result: BenchResult<Record<string, unknown>, TrainerResults>): string {
-  const heading = '## Trainer throughput: worker against the Seq2SeqTrainer reference (issue 7, item 1)';
-  const settings = result.settings as {
-    data_description: string;
-    warmup_steps: number;
-    measured_steps: number;
-    max_input_length: number;
-    max_target_length: number;
-    learning_rate: number;
-    matmul_size: number;
-  };
-  const rows = result.results.points.flatMap((point) => {
-    const describe = `d${point.config.d_model}/ff${point.config.d_ff}/h${point.config.num_heads}/${point.config.num_layers}+${point.config.num_decoder_layers}`;
-    const reference = point.references.find((run) => run.precision === 'fp32')!;
-    const defaults = result.results.worker_defaults;
-    const isDefault = (run: TrainerRun) =>
-      run.options !== undefined &&
-      run.options.task_passes === defaults.task_passes &&
-      run.options.bf16 === defaults.bf16 &&
-      (run.options.spinning ?? false) === (defaults.spinning ?? false);
-    const line = (who: string, run: TrainerRun, sameSpeedup: string) => [
-      `${point.name} (${describe})`,
-      point.batch_size,
-      point.threads,
-      who,
-      formatNumber(run.steps_per_second, 2),
-      `${formatNumber(run.steps_per_second / reference.steps_per_second, 2)}×`,
-      sameSpeedup,
-      formatNumber(run.tokens_per_second),
-      formatNumber(run.gflops, 1),
-      `${formatNumber(run.share_of_matmul_peak * 100, 1)}% of ${run.precision} ${formatNumber(point.matmul_peak_gflops[run.precision], 0)}`,
-      `${formatNumber(run.share_of_fp32_matmul_peak * 100, 1)}%`,
-      `${formatNumber(run.peak_rss_megabytes, 0)} MB`,
-    ];
-    return [
-      ...point.workers.map((run) =>
-        line(
-          `worker (${run.variant}${isDefault(run) ? ', default' : ''})`,
-          run,
-          `${formatNumber(point.speedup_over_same_precision_reference[run.variant] ?? Number.NaN, 2)}×`,
-        ),
-      ),
-      ...point.references.map((run) => line(run.variant, run, '1.00×')),
-    ];
-  });
-  const peaks = (['fp32', 'bf16'] as const)
-    .map((precision) =>
-      Object.entries(result.results.matmul_peak_gflops[precision])
-        .map(
-          ([threads, peak]) =>
-            `${precision} on ${threads} thread(s) ${formatNumber(peak.before, 1)} GFLOP/s before the runs, ${formatNumber(peak.after, 1)} after`,
-        )
-        .join('; '),
-    )
-    .join('; ');
-  const data = result.results.points[0]?.data;
-  return `${heading}
-
-${provenance(result)}
-
-Data: ${settings.data_description}; inputs ≤ ${settings.max_input_length} tokens, targets ≤ ${settings.max_target_length}, a unigram
-tokenizer trained by the worker (${data ? `${formatNumber(data.vocabulary)} pieces` : ''}) shared by both; ${data ? `${formatNumber(data.mean_tokens_per_example, 1)} real tokens per example over both tasks` : ''}.
-Both train from scratch with AdamW at ${settings.learning_rate}, linear schedule, clipping 1.0, α = 0.5, the same T5
-configuration, batch and threads, each in its own process; ${settings.warmup_steps} warm-up steps, then ${settings.measured_steps} timed steps.
-*worker*: \`plugins/trainers/torch/worker/main.py --request\` (plain Python, as on a GPU machine), timed from its progress events;
-\`task_passes\`: \`joint\` puts both tasks in one forward pass, \`separate\` runs one pass per task; both with length-bucketed batches.
-Its defaults in this run: \`task_passes: ${result.results.worker_defaults.task_passes}\`, \`bf16: ${String(result.results.worker_defaults.bf16)}\`, \`spinning: ${String(result.results.worker_defaults.spinning ?? false)}\`, which on this CPU
-(native bf16: ${result.results.cpu_bf16_supported ? 'yes, AVX512-BF16 or AMX' : 'no'}) trains in ${result.results.cpu_bf16_supported ? 'bf16 autocast (weights, optimizer and loss in fp32)' : 'fp32'} with sleeping OpenMP threads
-(\`OMP_WAIT_POLICY=PASSIVE\`, robust next to other busy processes); *spinning* rows set \`spinning: true\` (\`OMP_WAIT_POLICY=ACTIVE\`), for cores that are the
-trainer's alone; the reference runs with GNU OpenMP's default, which spins too. The fp32 row is the worker with \`bf16: false\`.
-*reference*: \`bench/trainer/reference_loop.py\`, Hugging Face \`Seq2SeqTrainer\` with the paper's two-forward-pass task-prefix
-loss and the trainer's defaults (fp32, fused AdamW; see its docstring): the loop the target compares with (*vs reference*). The reference with the
-trainer's own \`bf16=True\` is measured too, so that *vs same precision* separates what bf16 brings from what the worker's loop brings.
-Tokens/s and GFLOP/s count real (unpadded) tokens: the data's
-mean tokens and mean training FLOPs per example (\`bench/trainer/model_flops.py\`: matrix products, 3× forward)
-× examples per second, so padding counts as waste. Matmul peak (\`torch.mm\`, ${settings.matmul_size}², same threads, same run): ${peaks}.
-*Share of peak* holds each run to the peak of the precision it multiplies in (bf16 runs to the bf16 peak); the fp32-peak column is for comparison.
-Peak memory: each process's peak resident set (\`wait4\`), Python and torch included. Targets: worker ≥ 1.5× the reference,
-≥ 60% of the matmul peak for a d_model ≥ 256 configuration.
-
-${markdownTable(['configuration', 'batch', 'threads', 'loop', 'steps/s', 'vs reference', 'vs same precision', 'tokens/s', 'GFLOP/s', 'share of peak', 'of fp32 peak', 'peak RSS'], rows)}`;
-}
-
 /** `median (min–max)`, or `n/a` where nothing was measured. */
 function spreadOrNone(value: RepeatSpread | null | undefined, decimals: number, scale = 1, unit = ''): string {
   return value ? `${withSpread(value, decimals, scale)}${unit}` : 'n/a';
@@ -549,7 +465,7 @@ function trainerSection(): string {
   const anyResult = readResult<FairTrainerResults | TrainerResults>('trainer-throughput');
   if (!anyResult) return `${heading}\n\nNot run yet: \`npm run bench -- --only trainer-throughput\`.`;
   if (!('hardware_ceiling' in anyResult.results))
-    return trainerSectionBeforeIssue18(anyResult as BenchResult<Record<string, unknown>, TrainerResults>);
+    return `${heading}\n\nThe result file predates the fair reference (issue 18): \`npm run bench -- --only trainer-throughput\`.`;
   const result = anyResult as BenchResult<Record<string, unknown>, FairTrainerResults>;
   const { results } = result;
   const settings = result.settings as {
@@ -846,42 +762,7 @@ function inferenceSection(): string {
   // Results written before issue 18 timed one label per call and hold no rows.
   if ('rows' in result.results)
     return perTokenInferenceSection(result as BenchResult<Record<string, unknown>, PerTokenInferenceResults>, heading);
-  return legacyInferenceSection(result as BenchResult<Record<string, unknown>, InferenceResults>, heading);
-}
-
-/** The student-inference section of results written before issue 18. */
-function legacyInferenceSection(result: BenchResult<Record<string, unknown>, InferenceResults>, heading: string): string {
-  const settings = result.settings as { student: string; training_steps: number; threads: number; max_new_tokens: number; inputs: string };
-  const { runtimes, onnxruntime_fp32_speedup_batch_one: fp32, onnxruntime_int8_speedup_batch_one: int8 } = result.results;
-  const { onnxruntime_fp32_spinning_speedup_batch_one: fp32Spinning, onnxruntime_int8_spinning_speedup_batch_one: int8Spinning } =
-    result.results;
-  const spinning =
-    fp32Spinning && int8Spinning
-      ? ` With \`spinning: true\` (onnxruntime's threads spin during a run, for cores that are the student's alone): fp32 ${formatNumber(fp32Spinning.over_pytorch, 2)}× and ${formatNumber(fp32Spinning.over_transformers_js, 2)}×, int8 ${formatNumber(int8Spinning.over_pytorch, 2)}× and ${formatNumber(int8Spinning.over_transformers_js, 2)}×.`
-      : '';
-  const rows = runtimes.map((runtime) => [
-    runtime.runtime,
-    formatNumber(runtime.batch_one.p50_ms, 2),
-    formatNumber(runtime.batch_one.p95_ms, 2),
-    formatNumber(runtime.batch_one.mean_ms, 2),
-    `${formatNumber(runtime.batched.examples_per_second, 1)} (batch ${runtime.batched.batch_size}, ${runtime.batched.examples} ex)`,
-    formatNumber(runtime.mean_generated_tokens, 2),
-    runtime.agreement_with_pytorch === null ? 'n/a' : `${formatNumber(runtime.agreement_with_pytorch * 100, 0)}%`,
-  ]);
-  return `${heading}
-
-${provenance(result)}
-
-Student: ${settings.student}, trained ${settings.training_steps} steps on e-SNLI valid with PaLM rationales by the worker, exported
-by the \`onnx\` exporter (fp32 and int8 graphs, ${formatNumber(result.results.export.megabytes, 1)} MB in all). Inputs: ${settings.inputs}, ${runtimes[0]?.batch_one.examples ?? 0} at batch 1 after 5
-warm-up inputs. Greedy decoding, at most ${settings.max_new_tokens} new tokens, stopping at \`</s>\`; ${settings.threads} threads everywhere
-(\`loadStudent\` and transformers.js intra-op threads, \`torch.set_num_threads\`).
-PyTorch runs in its own process. Agreement: share of batch-1 inputs whose generated ids equal PyTorch's.
-Batch-1 p50 speed-up of onnxruntime-node fp32: ${formatNumber(fp32.over_pytorch, 2)}× PyTorch eager, ${formatNumber(fp32.over_transformers_js, 2)}× transformers.js; int8:
-${formatNumber(int8.over_pytorch, 2)}× and ${formatNumber(int8.over_transformers_js, 2)}× (\`loadStudent\`'s defaults: its threads sleep between runs).${spinning}
-Targets: ≥ 5× PyTorch eager and ≥ 2× transformers.js at batch 1.
-
-${markdownTable(['runtime', 'batch-1 p50 ms', 'batch-1 p95 ms', 'batch-1 mean ms', 'examples/s batched', 'generated tokens/ex', 'same ids as PyTorch'], rows)}`;
+  return `${heading}\n\nThe result file predates per-token timing (issue 18): \`npm run bench -- --only student-inference\`.`;
 }
 
 interface QualityResults {
