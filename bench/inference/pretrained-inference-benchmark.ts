@@ -264,7 +264,7 @@ async function studentFolder(mode: BenchMode, work: string, threads: number, new
 /**
  * Node per-token latency of the SmolLM2-135M student folder, built untrained from its GGUF by
  * `bench/students/smollm2_folder.py` and exported by the `onnx` exporter (fp32 and int8):
- * onnxruntime-node through `loadStudent` (fp32 with its defaults and with `reuseBuffers`, int8) against
+ * onnxruntime-node through `loadStudent` (fp32 with its defaults and with `reuseBuffers: false`, int8) against
  * transformers.js (`pipeline('text-generation')`, offline), PyTorch eager `generate` and a hand-written
  * PyTorch KV-cache loop (one process), all under one thread and spin policy ({@link threadPolicy}), the same e-SNLI test prompts, at batch 1, greedy, a fixed number of new tokens (the
  * end token is made unreachable in the bench's folders, so no runtime stops early). Each prompt is timed
@@ -320,7 +320,7 @@ export async function runPretrainedInferenceBenchmark(mode: BenchMode) {
     const runtimes: Runtime[] = [
       pytorchRuntime(modelFolder, work, threads, newTokens, (described) => (model = described)),
       onnxRuntime('onnxruntime-node fp32 (loadStudent defaults)', exported, base, newTokens),
-      onnxRuntime('onnxruntime-node fp32, reuseBuffers', exported, { ...base, reuseBuffers: true }, newTokens),
+      onnxRuntime('onnxruntime-node fp32, reuseBuffers: false', exported, { ...base, reuseBuffers: false }, newTokens),
       onnxRuntime('onnxruntime-node int8', exported, { ...base, precision: 'int8' }, newTokens),
       transformersJsRuntime(exported, threads, newTokens),
     ];

@@ -406,7 +406,7 @@ export async function runStudentInferenceBenchmark(mode: BenchMode) {
     const runtimes: Runtime[] = [
       pytorchRuntime({ label: checkpoint, forced: forcedCheckpoint }, work, threads, job, (described) => (model = described)),
       onnxRuntime('onnxruntime-node fp32 (loadStudent defaults)', folders, base, job),
-      onnxRuntime('onnxruntime-node fp32, reuseBuffers', folders, { ...base, reuseBuffers: true }, job),
+      onnxRuntime('onnxruntime-node fp32, reuseBuffers: false', folders, { ...base, reuseBuffers: false }, job),
       onnxRuntime(
         "onnxruntime-node fp32, graphOptimizationLevel 'disabled'",
         folders,

@@ -185,12 +185,16 @@ def data_statistics(settings, tokenizer_directory, config):
 
 
 def variant_name(options, defaults, precision, threads_wait):
-    """`separate, bf16, sleeping`, then any option beyond the three the name already says (`packing=True`)."""
-    named = ("task_passes", "bf16", "spinning")
+    """`separate, bf16, sleeping, packed`, then any option beyond the four the name already says (`threads=2`).
+
+    Packing is named whether set or not: unset, a T5 student trains on packed rows.
+    """
+    named = ("task_passes", "bf16", "spinning", "packing")
     # Values as the request spells them (true, 2, packed), not as Python prints them (True).
     spelled = {key: value if isinstance(value, str) else json.dumps(value) for key, value in options.items()}
     extra = "".join(f", {key}={value}" for key, value in sorted(spelled.items()) if key not in named)
-    return f"{options.get('task_passes', defaults['task_passes'])}, {precision}, {threads_wait}{extra}"
+    rows = "unpacked" if options.get("packing") is False else "packed"
+    return f"{options.get('task_passes', defaults['task_passes'])}, {precision}, {threads_wait}, {rows}{extra}"
 
 
 def run_worker(settings, point, options, directory, shared_tokenizer, student=None, defaults=None):
@@ -369,7 +373,9 @@ def worker_padding(settings, point, options, defaults, tokenizer_directory):
     option beyond `task_passes`, `bucket_batches` and the padding-neutral ones: a new batching option
     (packing) needs its own count here.
     """
-    if any(key not in PADDING_NEUTRAL_OPTIONS | {"task_passes", "bucket_batches"} for key in options):
+    # Packed rows (the default, unset) are not modelled here: their padding is the packer's.
+    modelled = PADDING_NEUTRAL_OPTIONS | {"task_passes", "bucket_batches", "packing"}
+    if options.get("packing") is not False or any(key not in modelled for key in options):
         return None
     sys.path.insert(0, os.path.dirname(settings["worker_main"]))
     from distill_worker.data import encode_examples, epoch_batches, read_examples

@@ -43,6 +43,8 @@ export interface StartedEvent {
   readonly thread_policy: string;
   /** OpenMP's wait policy the worker runs under (`PASSIVE` unless `spinning` or the environment says otherwise). */
   readonly omp_wait_policy: string | null;
+  /** Whether the rows are packed (`packing`: unset means packed for a T5 student, never for a causal LM). */
+  readonly packed_rows: boolean;
   readonly parameters: number;
   readonly vocabulary: number;
   readonly train_examples: number;

@@ -171,3 +171,17 @@ test('`packing` with a causal-LM student is refused before training, not ignored
   assert.ok(error instanceof UserError, String(error));
   assert.match(error.message, /option `packing` packs the rows of T5 students only; remove it for this causal-lm student/);
 });
+
+test('unset, `packing` packs the rows of a T5 student and leaves a causal LM unpacked; `false` unpacks a T5', async (context) => {
+  /** What the `started` event reports for one step of `student` with `options`. */
+  const packedRows = async (student: WorkerTrainRequest['student'], options: Record<string, unknown>) => {
+    const run = await runRequest({ ...tinyRequest(context, { max_steps: 1, generation_max_tokens: 2, ...options }), student });
+    assert.equal(run.error, null, String(run.error));
+    const started = run.events.find((event) => event.type === 'started');
+    assert.ok(started?.type === 'started');
+    return started.packed_rows;
+  };
+  assert.equal(await packedRows(tinyScratchStudent, {}), true);
+  assert.equal(await packedRows(tinyScratchStudent, { packing: false }), false);
+  assert.equal(await packedRows(tinyCausalStudent, {}), false);
+});

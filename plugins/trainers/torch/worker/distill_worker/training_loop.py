@@ -171,7 +171,9 @@ class TrainingRun:
         # With LoRA only the adapters train.
         trained = [parameter for parameter in self.model.parameters() if parameter.requires_grad]
         self.trained_parameters = sum(parameter.numel() for parameter in trained)
-        packing = self.card is None and options["packing"]
+        # Unset means packed for a T5 student (the options schema has no default for it).
+        packing = self.card is None and options.get("packing") is not False
+        self.packed_rows = packing
         if packing:
             self.wrapped_model = wrap_model(PackedTargetLogits(self.model), placement)
         else:
@@ -243,6 +245,7 @@ class TrainingRun:
             threads=self.threads,
             thread_policy=self.thread_policy,
             omp_wait_policy=os.environ.get("OMP_WAIT_POLICY"),
+            packed_rows=self.packed_rows,
             parameters=self.parameters,
             trained_parameters=self.trained_parameters,
             family=self.family,
