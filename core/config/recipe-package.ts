@@ -1,0 +1,152 @@
+import { existsSync, readdirSync } from 'node:fs';
+import path from 'node:path';
+import { readLimitedFile, unreadablePath } from './read-limited-file.js';
+import { displayPath } from './source-map.js';
+
+/** A recipe file inherited from an installed npm package, as the lockfile pins it. */
+export interface RecipeSource {
+  /** The recipe file (absolute). */
+  readonly file: string;
+  /** The package's `name` and `version`, from its `package.json`. */
+  readonly packageName: string;
+  readonly packageVersion: string;
+  /** The file's path inside the package, with `/` separators. */
+  readonly recipe: string;
+}
+
+/** A recipe a package declares in the `distill.recipes` field of its `package.json`. */
+export interface DeclaredRecipe {
+  readonly name: string;
+  /** The YAML file, relative to the package root. */
+  readonly file: string;
+  readonly description?: string;
+}
+
+/** What an `extends` package specifier resolved to, or what is wrong with it. */
+export type RecipeResolution = { readonly file: string; readonly source: RecipeSource } | { readonly problem: { message: string; fix: string } };
+
+/** A package's `package.json` is read with this bound: recipe packages are small, and a huge one is not one. */
+const maxManifestBytes = 1024 * 1024;
+
+// npm's rules for a name: optional @scope/, then lower-case letters, digits, '-', '.', '_', '~'.
+const packageSpecifier = /^(@[a-z0-9][a-z0-9._~-]*\/)?[a-z0-9][a-z0-9._~-]*(\/.*)?$/;
+
+/**
+ * Whether `extends` text names a recipe in a package (`@acme/distill-recipes/nli.yaml`,
+ * `acme-recipes/nli`) rather than a file: a bare specifier as Node reads one, with a path inside the
+ * package. A relative or absolute path is a file.
+ */
+export function isPackageSpecifier(text: string): boolean {
+  if (text.startsWith('.') || path.isAbsolute(text) || text.includes('\\')) return false;
+  const match = packageSpecifier.exec(text);
+  return match !== null && match[2] !== undefined && match[2].length > 1;
+}
+
+/** The package name and the path inside it of a specifier that {@link isPackageSpecifier} accepts. */
+function splitSpecifier(specifier: string): { name: string; subpath: string } {
+  const parts = specifier.split('/');
+  const nameParts = specifier.startsWith('@') ? 2 : 1;
+  return { name: parts.slice(0, nameParts).join('/'), subpath: parts.slice(nameParts).join('/') };
+}
+
+/**
+ * The root folder of an installed package, found as Node finds it: `node_modules/<name>` in the
+ * folder of `fromFile` or the nearest one above it that has it. Never runs the package's code.
+ */
+function packageRoot(fromFile: string, name: string): string | null {
+  let directory = path.dirname(fromFile);
+  for (;;) {
+    const candidate = path.join(directory, 'node_modules', ...name.split('/'));
+    if (existsSync(path.join(candidate, 'package.json'))) return candidate;
+    const parent = path.dirname(directory);
+    if (parent === directory) return null;
+    directory = parent;
+  }
+}
+
+/** The parts of a recipe package's `package.json` that matter here. */
+interface RecipeManifest {
+  readonly name: string;
+  readonly version: string;
+  readonly recipes: readonly DeclaredRecipe[];
+}
+
+/** Reads a package's `package.json` (size-bounded, data only); a message when it is not usable. */
+async function readManifest(root: string): Promise<RecipeManifest | string> {
+  const file = path.join(root, 'package.json');
+  let read;
+  try {
+    read = await readLimitedFile(file, maxManifestBytes);
+  } catch (error) {
+    return `${displayPath(file)}: ${(error as Error).message}`;
+  }
+  if ('tooLarge' in read) return `${displayPath(file)} is larger than ${maxManifestBytes} bytes`;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(read.text);
+  } catch (error) {
+    return `${displayPath(file)} is not JSON: ${(error as Error).message}`;
+  }
+  const manifest = parsed as { name?: unknown; version?: unknown; distill?: { recipes?: unknown } };
+  if (typeof manifest.name !== 'string' || typeof manifest.version !== 'string') return `${displayPath(file)} has no name and version`;
+  const declared = manifest.distill?.recipes;
+  const recipes: DeclaredRecipe[] = [];
+  if (declared !== null && typeof declared === 'object' && !Array.isArray(declared)) {
+    for (const [name, entry] of Object.entries(declared as Record<string, unknown>)) {
+      const value = entry as { file?: unknown; description?: unknown } | null;
+      if (value === null || typeof value !== 'object' || typeof value.file !== 'string') continue;
+      recipes.push({ name, file: value.file, ...(typeof value.description === 'string' ? { description: value.description } : {}) });
+    }
+  }
+  return { name: manifest.name, version: manifest.version, recipes };
+}
+
+/** The recipes a package offers: those it declares, else the YAML files at its root. */
+function offeredRecipes(root: string, manifest: RecipeManifest): string[] {
+  if (manifest.recipes.length > 0) return manifest.recipes.map((recipe) => `${recipe.name} (${recipe.file})`);
+  return readdirSync(root, { withFileTypes: true })
+    .filter((entry) => entry.isFile() && /\.ya?ml$/.test(entry.name))
+    .map((entry) => entry.name)
+    .sort();
+}
+
+/**
+ * Resolves `extends: <package>/<recipe>` from the file that names it: the installed package (see
+ * {@link packageRoot}), then the recipe inside it — a file path (`nli.yaml`, `recipes/nli.yaml`) or
+ * the name of a recipe its `package.json` declares (`distill.recipes`). A package that is not
+ * installed, a recipe it does not hold, or a path that leaves the package is a problem with a fix.
+ */
+export async function resolveRecipeSpecifier(fromFile: string, specifier: string): Promise<RecipeResolution> {
+  const { name, subpath } = splitSpecifier(specifier);
+  const root = packageRoot(fromFile, name);
+  if (!root) {
+    return {
+      problem: {
+        message: `extends names the package ${name}, which is not installed where ${displayPath(fromFile)} can find it (no node_modules/${name} in its folder or above)`,
+        fix: `install it (\`npm install ${name}\`), or write a relative path (./${specifier}) for a file of this project`,
+      },
+    };
+  }
+  const manifest = await readManifest(root);
+  if (typeof manifest === 'string') {
+    return { problem: { message: `the package ${name} cannot be read: ${manifest}`, fix: 'reinstall the package (`npm install`)' } };
+  }
+  const declared = manifest.recipes.find((recipe) => recipe.name === subpath);
+  const relative = path.normalize(declared ? declared.file : subpath);
+  const file = path.resolve(root, relative);
+  const inside = path.relative(root, file);
+  const recipeList = offeredRecipes(root, manifest);
+  const missing = {
+    problem: {
+      message: `the package ${name}@${manifest.version} has no recipe ${JSON.stringify(subpath)}`,
+      fix: recipeList.length > 0 ? `name one of its recipes: ${recipeList.join(', ')}` : 'the package offers no recipes (no distill.recipes in its package.json, no YAML file at its root)',
+    },
+  };
+  if (inside.startsWith('..') || path.isAbsolute(inside)) return missing;
+  const unreadable = await unreadablePath(file);
+  if (unreadable) return missing;
+  return {
+    file,
+    source: { file, packageName: manifest.name, packageVersion: manifest.version, recipe: inside.split(path.sep).join('/') },
+  };
+}
