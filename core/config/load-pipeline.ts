@@ -13,6 +13,7 @@ import type { PipelineConfig } from './pipeline-config.js';
 import { addPipelineDefaults } from './pipeline-defaults.js';
 import { pipelinePluginRegistry } from './pipeline-plugin-registry.js';
 import { pipelineShapeValidator } from './pipeline-schema.js';
+import type { RecipeSource } from './recipe-package.js';
 import { redactedMarker, redactSecrets, registerSecrets } from './redact.js';
 import { requirementProblems, type RequirementProblem } from './requirement-problems.js';
 import { resolveExtends } from './resolve-extends.js';
@@ -39,6 +40,8 @@ export interface LoadedPipeline {
   readonly registry: PluginRegistry;
   /** Every YAML file read (absolute), the pipeline first, then what it extends. */
   readonly sourceFiles: readonly string[];
+  /** The files of {@link sourceFiles} that came from installed recipe packages, nearest first (the lockfile pins them). */
+  readonly recipeSources: readonly RecipeSource[];
   /**
    * What the plugins need from outside the file and do not have (an unset API key, a missing data
    * folder), when {@link LoadPipelineOptions.requirements} asked; else empty. The runner decides
@@ -205,6 +208,7 @@ export async function loadPipeline(file: string, options: LoadPipelineOptions): 
     secrets: secretList,
     registry,
     sourceFiles,
+    recipeSources: resolved.recipeSources,
     unmetRequirements,
     overrides: overridden.overrides,
     environmentFile: options.environmentFile ?? null,

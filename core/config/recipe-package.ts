@@ -10,6 +10,8 @@ export interface RecipeSource {
   /** The package's `name` and `version`, from its `package.json`. */
   readonly packageName: string;
   readonly packageVersion: string;
+  /** The package's folder (absolute): files it extends inside this folder are the package's too. */
+  readonly packageRoot: string;
   /** The file's path inside the package, with `/` separators. */
   readonly recipe: string;
 }
@@ -23,7 +25,19 @@ export interface DeclaredRecipe {
 }
 
 /** What an `extends` package specifier resolved to, or what is wrong with it. */
-export type RecipeResolution = { readonly file: string; readonly source: RecipeSource } | { readonly problem: { message: string; fix: string } };
+export type RecipeResolution =
+  { readonly file: string; readonly source: RecipeSource } | { readonly problem: { message: string; fix: string } };
+
+/**
+ * The source of `file` when it lies inside the package `from` came from (a recipe extending a file
+ * of its own package by a relative path), else undefined: that file is pinned with the package too.
+ */
+export function samePackageSource(from: RecipeSource | undefined, file: string): RecipeSource | undefined {
+  if (!from) return undefined;
+  const inside = path.relative(from.packageRoot, file);
+  if (inside === '' || inside === '..' || inside.startsWith(`..${path.sep}`) || path.isAbsolute(inside)) return undefined;
+  return { ...from, file, recipe: inside.split(path.sep).join('/') };
+}
 
 /** A package's `package.json` is read with this bound: recipe packages are small, and a huge one is not one. */
 const maxManifestBytes = 1024 * 1024;
@@ -139,7 +153,10 @@ export async function resolveRecipeSpecifier(fromFile: string, specifier: string
   const missing = {
     problem: {
       message: `the package ${name}@${manifest.version} has no recipe ${JSON.stringify(subpath)}`,
-      fix: recipeList.length > 0 ? `name one of its recipes: ${recipeList.join(', ')}` : 'the package offers no recipes (no distill.recipes in its package.json, no YAML file at its root)',
+      fix:
+        recipeList.length > 0
+          ? `name one of its recipes: ${recipeList.join(', ')}`
+          : 'the package offers no recipes (no distill.recipes in its package.json, no YAML file at its root)',
     },
   };
   if (inside.startsWith('..') || path.isAbsolute(inside)) return missing;
@@ -147,6 +164,12 @@ export async function resolveRecipeSpecifier(fromFile: string, specifier: string
   if (unreadable) return missing;
   return {
     file,
-    source: { file, packageName: manifest.name, packageVersion: manifest.version, recipe: inside.split(path.sep).join('/') },
+    source: {
+      file,
+      packageName: manifest.name,
+      packageVersion: manifest.version,
+      packageRoot: root,
+      recipe: inside.split(path.sep).join('/'),
+    },
   };
 }

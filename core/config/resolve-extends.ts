@@ -5,7 +5,7 @@ import { isPlainObject, mergeDocuments, type LocatedDocument } from './merge-doc
 import { noUsage, pipelineLimits, type PipelineUsage } from './pipeline-limits.js';
 import { unreadablePath } from './read-limited-file.js';
 import { readYamlFile } from './read-yaml-file.js';
-import { isPackageSpecifier, resolveRecipeSpecifier, type RecipeSource } from './recipe-package.js';
+import { isPackageSpecifier, resolveRecipeSpecifier, samePackageSource, type RecipeSource } from './recipe-package.js';
 import { displayPath, locate } from './source-map.js';
 
 /** A pipeline file with its `extends` chain merged in. */
@@ -25,13 +25,15 @@ export interface ResolvedDocument extends LocatedDocument {
  * path that is not a regular file (a folder, a device, a FIFO, `""`), a chain longer than
  * {@link pipelineLimits} allow or a syntax error anywhere in the chain is reported at the place
  * that caused it. The limits on bytes and on keys and values hold for the chain as a whole: `usage`
- * is what the files that extend this one (`chain`) have used of them.
+ * is what the files that extend this one (`chain`) have used of them. `fromPackage` is the recipe
+ * package `file` belongs to, if any: a file it extends inside that package is a recipe source too.
  */
 export async function resolveExtends(
   file: string,
   environment: Readonly<Record<string, string | undefined>>,
   chain: readonly string[] = [],
   usage: PipelineUsage = noUsage,
+  fromPackage?: RecipeSource,
 ): Promise<ResolvedDocument> {
   const sourceFiles = [file];
   const recipeSources: RecipeSource[] = [];
@@ -65,8 +67,9 @@ export async function resolveExtends(
   const target = await extendsTarget(file, chain, interpolated.text);
   if ('problem' in target) return { ...own, sourceFiles, recipeSources, problems: [{ ...where, ...target.problem }] };
   const parentFile = target.file;
-  if (target.source) recipeSources.push(target.source);
-  const parent = await resolveExtends(parentFile, environment, [...chain, file], yamlFile.usage);
+  const parentSource = target.source ?? samePackageSource(fromPackage, parentFile);
+  if (parentSource) recipeSources.push(parentSource);
+  const parent = await resolveExtends(parentFile, environment, [...chain, file], yamlFile.usage, parentSource);
   sourceFiles.push(...parent.sourceFiles);
   recipeSources.push(...parent.recipeSources);
   if (parent.problems.length > 0) return { ...own, sourceFiles, recipeSources, problems: parent.problems };
