@@ -232,7 +232,7 @@ export async function recipeChangeProblems(
   return recipeChanges(locked, current).map((change) => ({
     file,
     message: `an inherited recipe changed since the run folder's last run: ${describeRecipeChange(change)}`,
-    fix: `review it with \`distill diff ${pipeline}\`, then rerun with --accept-recipe-changes (acceptRecipeChanges from the library): only the stages that depend on a changed value run again`,
+    fix: `review it with \`distill diff ${pipeline}\`, then rerun with --accept-recipe-changes: the stages that do not depend on a changed value are reused`,
   }));
 }
 
