@@ -125,6 +125,7 @@ test(
     assert.equal(readFileSync(path.join(runDirectory, 'events.jsonl'), 'utf8'), eventsBefore, 'no stage started: not one event');
     assert.equal(readFileSync(path.join(runDirectory, 'stages.json'), 'utf8'), stagesBefore);
     assert.equal(server.requests.length, teacherRequests);
+    assert.equal(existsSync(path.join(runDirectory, 'recipes', '@acme', 'recipes@1.1.0')), false, 'nor was a snapshot written');
 
     const dryRun = await runDistill(['run', pipeline, '--dry-run']);
     assertRefused(dryRun, 'run --dry-run after the upgrade');
