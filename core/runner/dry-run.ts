@@ -6,8 +6,8 @@ import type { TeacherDescriptor } from '../plugins/kinds/teacher.js';
 import type { PluginRegistry } from '../plugins/plugin-registry.js';
 import { estimatePipeline, type Estimate } from '../teacher/estimate.js';
 import { PipelineInstances } from './pipeline-instances.js';
-import { readRecipeFiles, recipeChangeProblems } from './recipe-lock.js';
 import { pipelineStages } from './pipeline-stages.js';
+import { readRecipeFiles, recipeChangeProblems } from './recipe-lock.js';
 import { assertPathsPresent, blockingRequirements, planStages, type PlannedStage, type StageSelection } from './run-readiness.js';
 import { runDirectoryOf } from './run-pipeline.js';
 
@@ -51,10 +51,10 @@ function batchNotices(loaded: LoadedPipeline): string[] {
 /**
  * Validates the pipeline, checks what its plugins need from outside it (API keys, data folders),
  * works out which stages a run would reuse or compute (and whether it would stop at recipes changed
- * since the run folder's lockfile), and estimates the teacher's tokens and
- * dollars. Calls no teacher, trains nothing and writes nothing. Missing data throws one error that
- * lists every unmet requirement (the key too), since nothing can be planned without the data; an
- * unset key alone comes back in `problems`, beside the plan and the estimate.
+ * since the run folder's lockfile), and estimates the teacher's tokens and dollars. Calls no
+ * teacher, trains nothing and writes nothing. Missing data throws one error that lists every unmet
+ * requirement (the key too), since nothing can be planned without the data; an unset key alone, or
+ * a changed recipe, comes back in `problems`, beside the plan and the estimate.
  */
 export async function dryRunPipeline(
   file: string,

@@ -83,7 +83,7 @@ export interface RunPipelineResult {
   readonly model: RunModel | null;
 }
 
-// Where it has always been imported from.
+// Callers import it from here; it lives in its own file so that `recipe-lock.ts` can use it too.
 export { runDirectoryOf };
 
 function distillVersion(): string {
@@ -190,8 +190,8 @@ async function runLoadedPipeline(
   const stages = await pipelineStages(loaded, run, { teacherRoles: options.teacherRoles, restartTrainer: options.restartTrainer });
   assertRequirementsMet(blockingRequirements(loaded, planStages(stages, runDirectory, options)));
   const stopRecords = startRunRecords(loaded, runDirectory, dependencies.events);
-  writeRecipeSnapshots(runDirectory, recipes);
   try {
+    writeRecipeSnapshots(runDirectory, recipes);
     const last = options.only ?? options.until;
     const inScope = last ? stages.slice(0, stages.findIndex((stage) => stage.name === last) + 1) : stages;
     const trainerReport = inScope.some((stage) => stage.name === 'trainer')
