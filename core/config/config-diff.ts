@@ -90,7 +90,8 @@ export function diffDocuments(before: LocatedDocument, after: LocatedDocument, o
         if (Object.hasOwn(old, key)) compare(old[key], value, child);
         else report('added', child, undefined, value);
       }
-      for (const [key, value] of Object.entries(old)) if (!Object.hasOwn(current, key)) report('removed', childPointer(pointer, key), value, undefined);
+      for (const [key, value] of Object.entries(old))
+        if (!Object.hasOwn(current, key)) report('removed', childPointer(pointer, key), value, undefined);
     } else if (Array.isArray(old) && Array.isArray(current)) {
       for (let index = 0; index < Math.max(old.length, current.length); index += 1) {
         const child = childPointer(pointer, index);
@@ -111,7 +112,7 @@ const maxShownValueLength = 120;
 
 /** A value as one line of text: JSON (strings quoted, so `"1"` and `1` differ), cut when long. */
 function shownValue(value: unknown): string {
-  const text = JSON.stringify(value) ?? String(value);
+  const text = JSON.stringify(value);
   return text.length > maxShownValueLength ? `${text.slice(0, maxShownValueLength - 1)}…` : text;
 }
 

@@ -11,6 +11,7 @@ import { availableSnapshots, lockedSnapshotFolders, readLockedRecipes } from './
 import { isPlainObject } from './merge-documents.js';
 import { noUsage } from './pipeline-limits.js';
 import { pipelineSchema } from './pipeline-schema.js';
+import { redactedMarker } from './redact.js';
 import type { PackageFolder, RecipeResolverOptions } from './recipe-package.js';
 import { resolveExtends, type ResolvedDocument } from './resolve-extends.js';
 import { displayPath, locate } from './source-map.js';
@@ -70,8 +71,8 @@ async function resolvedConfiguration(file: string, environment: Environment, res
 function runDirectory(file: string, resolved: ResolvedDocument, environment: Environment): string {
   const document = isPlainObject(resolved.value) ? resolved.value : {};
   const output = isPlainObject(document.output) ? document.output : {};
-  const schemaDefault = (pipelineSchema().properties as Record<string, { properties: Record<string, { default: string }> }>).output!.properties
-    .directory!.default;
+  const schemaDefault = (pipelineSchema().properties as Record<string, { properties: Record<string, { default: string }> }>).output!
+    .properties.directory!.default;
   const fill = (pointer: string, value: unknown): string => {
     const filled = typeof value === 'string' ? interpolateString(value, environment) : undefined;
     if (filled && filled.problems.length === 0) return filled.text;
@@ -88,7 +89,8 @@ function runDirectory(file: string, resolved: ResolvedDocument, environment: Env
 /** The versions of the packages a resolution read, one per package, nearest first. */
 function recipeVersions(resolved: ResolvedDocument): RecipeVersion[] {
   const versions = new Map<string, string>();
-  for (const source of resolved.recipeSources) if (!versions.has(source.packageName)) versions.set(source.packageName, source.packageVersion);
+  for (const source of resolved.recipeSources)
+    if (!versions.has(source.packageName)) versions.set(source.packageName, source.packageVersion);
   return [...versions].map(([name, version]) => ({ package: name, version }));
 }
 
@@ -120,7 +122,10 @@ async function againstFolders(
     throw new UserError({
       file: displayPath(file),
       message: `the pipeline inherits nothing from ${named}`,
-      fix: inherited.length > 0 ? `name one of the packages it inherits from: ${inherited.join(', ')}` : 'it extends no recipe package; compare with a lockfile (--against)',
+      fix:
+        inherited.length > 0
+          ? `name one of the packages it inherits from: ${inherited.join(', ')}`
+          : 'it extends no recipe package; compare with a lockfile (--against)',
     });
   }
   const folders = new Map<string, PackageFolder>();
@@ -132,7 +137,10 @@ async function againstFolders(
     const available = await availableSnapshots(run);
     throw new UserError({
       message: `the run folder ${displayPath(run)} has no snapshot of ${named ?? (inherited.join(' or ') || 'a recipe package')} at version ${version}`,
-      fix: available.length > 0 ? `name one it has: ${available.join(', ')}` : 'it holds no snapshots: run the pipeline with that version first, or compare with a lockfile',
+      fix:
+        available.length > 0
+          ? `name one it has: ${available.join(', ')}`
+          : 'it holds no snapshots: run the pipeline with that version first, or compare with a lockfile',
     });
   }
   if (folders.size > 1) {
@@ -146,23 +154,52 @@ async function againstFolders(
 
 /** How the old side names a file of a snapshot folder: `<package>@<version>/<path inside the package>`. */
 function snapshotLabel(folders: ReadonlyMap<string, PackageFolder>): (file: string) => string {
-  const prefixes = [...folders].map(([name, { folder, version }]) => ({ prefix: displayPath(folder) + path.sep, label: `${name}@${version}/` }));
+  const prefixes = [...folders].map(([name, { folder, version }]) => ({
+    prefix: displayPath(folder) + path.sep,
+    label: `${name}@${version}/`,
+  }));
   return (file) => {
     const found = prefixes.find(({ prefix }) => file.startsWith(prefix));
     return found ? found.label + file.slice(found.prefix.length).split(path.sep).join('/') : file;
   };
 }
 
-/** Secret values of the current pipeline as its plugins' schemas mark them, when it loads; none when it does not. */
-async function schemaSecrets(file: string, registry: PluginRegistry | undefined, environment: Environment): Promise<readonly string[]> {
+/**
+ * Secret values as the plugins' schemas mark them: the current pipeline is loaded (when it is valid)
+ * for its secrets and for where they are (the pointers its redacted form blanks), and the values at
+ * those pointers on both sides are secrets too, so an old key that only the snapshot holds is not
+ * printed either. An invalid pipeline yields none: the credential-named keys are still redacted.
+ */
+async function schemaSecrets(
+  file: string,
+  registry: PluginRegistry | undefined,
+  environment: Environment,
+  documents: readonly unknown[],
+): Promise<string[]> {
   if (!registry) return [];
+  let loaded;
   try {
-    return (await loadPipeline(file, { registry, environment })).secrets;
+    loaded = await loadPipeline(file, { registry, environment });
   } catch (error) {
     // An invalid pipeline can still be compared (that is often when one wants to); `validate` says what is wrong.
     if (isUserError(error)) return [];
     throw error;
   }
+  const secrets = [...loaded.secrets];
+  const visit = (redacted: unknown, values: readonly unknown[]): void => {
+    if (redacted === redactedMarker) {
+      for (const value of values) if (typeof value === 'string') secrets.push(value);
+    } else if (Array.isArray(redacted) || isPlainObject(redacted)) {
+      for (const [key, child] of Object.entries(redacted)) {
+        visit(
+          child,
+          values.map((value) => (Array.isArray(value) || isPlainObject(value) ? (value as Record<string, unknown>)[key] : undefined)),
+        );
+      }
+    }
+  };
+  visit(loaded.redactedConfig, documents);
+  return secrets;
 }
 
 /**
@@ -177,16 +214,23 @@ export async function diffPipeline(file: string, options: PipelineDiffOptions = 
   const absolute = path.resolve(file);
   const environment = options.environment ?? process.env;
   if (!existsSync(absolute)) {
-    throw new UserError({ file: displayPath(absolute), message: `pipeline file not found: ${displayPath(absolute)}`, fix: 'check the path' });
+    throw new UserError({
+      file: displayPath(absolute),
+      message: `pipeline file not found: ${displayPath(absolute)}`,
+      fix: 'check the path',
+    });
   }
   const current = await resolvedConfiguration(absolute, environment, {});
   const { lockfile, folders } = await againstFolders(absolute, current, options.against, environment);
   const old = await resolvedConfiguration(absolute, environment, { packageFolders: folders });
-  const secrets = await schemaSecrets(absolute, options.registry, environment);
+  const secrets = await schemaSecrets(absolute, options.registry, environment, [old.value, current.value]);
   const currentVersions = recipeVersions(current);
   return {
     pipeline: displayPath(absolute),
-    against: { lockfile: lockfile === null ? null : displayPath(lockfile), recipes: [...folders].map(([name, { version }]) => ({ package: name, version })) },
+    against: {
+      lockfile: lockfile === null ? null : displayPath(lockfile),
+      recipes: [...folders].map(([name, { version }]) => ({ package: name, version })),
+    },
     current: currentVersions,
     unpinned: currentVersions.map((entry) => entry.package).filter((name) => !folders.has(name)),
     changes: diffDocuments(old, current, { secrets, beforeFileLabel: snapshotLabel(folders) }),

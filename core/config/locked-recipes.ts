@@ -38,7 +38,12 @@ const sha256Text = /^[0-9a-f]{64}$/;
 
 /** Whether a `/`-separated path stays inside the folder it is relative to. */
 function isInsidePath(text: string): boolean {
-  return text !== '' && !text.startsWith('/') && !text.includes('\\') && !text.split('/').some((part) => part === '..' || part === '' || part === '.');
+  return (
+    text !== '' &&
+    !text.startsWith('/') &&
+    !text.includes('\\') &&
+    !text.split('/').some((part) => part === '..' || part === '' || part === '.')
+  );
 }
 
 /** What is wrong with one entry of `recipes`, or undefined when it has the pinned shape. */
@@ -78,14 +83,16 @@ export async function readLockedRecipes(lockfile: string): Promise<LockedRecipes
     );
   }
   const read = await readLimitedFile(lockfile, maxLockfileBytes);
-  if ('tooLarge' in read) return fail(`${shown} is larger than ${maxLockfileBytes} bytes: not a distill lockfile`, 'name the distill.lock.json of a run');
+  if ('tooLarge' in read)
+    return fail(`${shown} is larger than ${maxLockfileBytes} bytes: not a distill lockfile`, 'name the distill.lock.json of a run');
   let parsed: unknown;
   try {
     parsed = JSON.parse(read.text);
   } catch (error) {
     return fail(`${shown} is not JSON: ${(error as Error).message}`, 'name the distill.lock.json of a run');
   }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return fail(`${shown} is not a distill lockfile (not an object)`, 'name the distill.lock.json of a run');
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
+    return fail(`${shown} is not a distill lockfile (not an object)`, 'name the distill.lock.json of a run');
   const recipes = (parsed as { recipes?: unknown }).recipes;
   if (recipes === undefined) {
     return fail(
@@ -98,7 +105,13 @@ export async function readLockedRecipes(lockfile: string): Promise<LockedRecipes
   const problems: Problem[] = [];
   recipes.forEach((entry, index) => {
     const problem = entryProblem(entry);
-    if (problem) problems.push({ file: shown, pointer: `/recipes/${index}`, message: `the locked recipe ${problem}`, fix: 'the lockfile was edited; run the pipeline again to rewrite it' });
+    if (problem)
+      problems.push({
+        file: shown,
+        pointer: `/recipes/${index}`,
+        message: `the locked recipe ${problem}`,
+        fix: 'the lockfile was edited; run the pipeline again to rewrite it',
+      });
   });
   if (problems.length > 0) throw new UserError(problems);
   return { lockfile, runDirectory: path.dirname(lockfile), recipes: recipes as LockedRecipe[] };
@@ -120,7 +133,11 @@ export async function lockedSnapshotFolders(locked: LockedRecipes): Promise<Map<
     const folder = file.slice(0, file.length - entry.recipe.length - 1);
     const known = folders.get(entry.package);
     if (known && (known.version !== entry.version || known.folder !== folder)) {
-      problems.push({ ...where, message: `the lockfile pins ${entry.package} at both ${known.version} and ${entry.version}`, fix: 'run the pipeline again to rewrite the lockfile' });
+      problems.push({
+        ...where,
+        message: `the lockfile pins ${entry.package} at both ${known.version} and ${entry.version}`,
+        fix: 'run the pipeline again to rewrite the lockfile',
+      });
       continue;
     }
     folders.set(entry.package, { folder, version: entry.version });
@@ -135,7 +152,12 @@ export async function lockedSnapshotFolders(locked: LockedRecipes): Promise<Map<
     }
     // The lockfile hashes the file's bytes; a recipe is small (the bound every pipeline file has).
     const size = (await stat(file)).size;
-    const sha256 = size <= pipelineLimits.maxBytes ? createHash('sha256').update(await readFile(file)).digest('hex') : undefined;
+    const sha256 =
+      size <= pipelineLimits.maxBytes
+        ? createHash('sha256')
+            .update(await readFile(file))
+            .digest('hex')
+        : undefined;
     if (sha256 !== entry.sha256) {
       problems.push({
         ...where,
@@ -157,7 +179,10 @@ export async function availableSnapshots(runDirectory: string): Promise<string[]
   const found: string[] = [];
   const list = async (folder: string): Promise<string[]> => {
     try {
-      return (await readdir(folder, { withFileTypes: true })).filter((entry) => entry.isDirectory()).map((entry) => entry.name).slice(0, 1000);
+      return (await readdir(folder, { withFileTypes: true }))
+        .filter((entry) => entry.isDirectory())
+        .map((entry) => entry.name)
+        .slice(0, 1000);
     } catch {
       return [];
     }

@@ -136,7 +136,11 @@ function offeredRecipes(root: string, manifest: RecipeManifest): string[] {
  * installed, a recipe it does not hold, or a path that leaves the package is a problem with a fix.
  * A package named in `options.packageFolders` is read from that folder instead.
  */
-export async function resolveRecipeSpecifier(fromFile: string, specifier: string, options: RecipeResolverOptions = {}): Promise<RecipeResolution> {
+export async function resolveRecipeSpecifier(
+  fromFile: string,
+  specifier: string,
+  options: RecipeResolverOptions = {},
+): Promise<RecipeResolution> {
   const { name, subpath } = splitSpecifier(specifier);
   const snapshot = options.packageFolders?.get(name);
   if (snapshot) return resolveInFolder(fromFile, name, subpath, snapshot);

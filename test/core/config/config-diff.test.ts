@@ -7,11 +7,18 @@ import { resolveExtends, type ResolvedDocument } from '../../../core/config/reso
 import { temporaryDirectory } from '../../support/temporary-directory.js';
 
 /** Two YAML files written and read as the loader reads them, so the source maps are the real ones. */
-async function documents(context: TestContext, before: string, after: string): Promise<{ before: ResolvedDocument; after: ResolvedDocument; directory: string }> {
+async function documents(
+  context: TestContext,
+  before: string,
+  after: string,
+): Promise<{ before: ResolvedDocument; after: ResolvedDocument; directory: string }> {
   const directory = temporaryDirectory(context);
   writeFileSync(path.join(directory, 'before.yaml'), before);
   writeFileSync(path.join(directory, 'after.yaml'), after);
-  const [old, current] = await Promise.all([resolveExtends(path.join(directory, 'before.yaml'), {}), resolveExtends(path.join(directory, 'after.yaml'), {})]);
+  const [old, current] = await Promise.all([
+    resolveExtends(path.join(directory, 'before.yaml'), {}),
+    resolveExtends(path.join(directory, 'after.yaml'), {}),
+  ]);
   assert.deepEqual([old.problems, current.problems], [[], []]);
   return { before: old, after: current, directory };
 }
@@ -25,7 +32,14 @@ test('a changed, an added and a removed key, nested, each with the file:line:col
   const file = (name: string) => path.join(directory, name);
   const changes = diffDocuments(before, after, { secrets: [] });
   assert.deepEqual(changes, [
-    { pointer: '/loss/options/alpha', kind: 'changed', before: 0.5, after: 0.3, beforeSource: `${file('before.yaml')}:5:12`, afterSource: `${file('after.yaml')}:5:12` },
+    {
+      pointer: '/loss/options/alpha',
+      kind: 'changed',
+      before: 0.5,
+      after: 0.3,
+      beforeSource: `${file('before.yaml')}:5:12`,
+      afterSource: `${file('after.yaml')}:5:12`,
+    },
     { pointer: '/loss/options/warmup', kind: 'added', after: 10, afterSource: `${file('after.yaml')}:6:13` },
     { pointer: '/loss/options/temperature', kind: 'removed', before: 2, beforeSource: `${file('before.yaml')}:6:18` },
   ]);
@@ -58,7 +72,11 @@ test('lists are compared by index: a changed item key by key, items past the sho
 });
 
 test('a value that changes type is one change of the whole value', async (context) => {
-  const { before, after } = await documents(context, 'teacher:\n  options:\n    stop: [".", "!"]\n', 'teacher:\n  options:\n    stop: {text: "."}\n');
+  const { before, after } = await documents(
+    context,
+    'teacher:\n  options:\n    stop: [".", "!"]\n',
+    'teacher:\n  options:\n    stop: {text: "."}\n',
+  );
   assert.deepEqual(
     diffDocuments(before, after, { secrets: [] }).map(({ pointer, before: old, after: current }) => ({ pointer, old, current })),
     [{ pointer: '/teacher/options/stop', old: ['.', '!'], current: { text: '.' } }],
@@ -81,11 +99,16 @@ test('secrets are never shown: given values anywhere in a string, and credential
     ],
   );
   const text = formatChanges(changes) + JSON.stringify(changes);
-  for (const secret of ['sk-old-literal-key', 'sk-new-literal-key', 'tok-given-secret']) assert.ok(!text.includes(secret), `${secret} shown`);
+  for (const secret of ['sk-old-literal-key', 'sk-new-literal-key', 'tok-given-secret'])
+    assert.ok(!text.includes(secret), `${secret} shown`);
 });
 
 test('each side’s files can be named by a label (a snapshot as <package>@<version>/<recipe>), and the text has one line per key', async (context) => {
-  const { before, after, directory } = await documents(context, 'loss:\n  options:\n    alpha: 0.5\nname: a\n', 'loss:\n  options:\n    alpha: 0.3\n');
+  const { before, after, directory } = await documents(
+    context,
+    'loss:\n  options:\n    alpha: 0.5\nname: a\n',
+    'loss:\n  options:\n    alpha: 0.3\n',
+  );
   const changes = diffDocuments(before, after, {
     secrets: [],
     beforeFileLabel: (file) => (file === path.join(directory, 'before.yaml') ? '@acme/recipes@1.0.0/recipes/nli.yaml' : file),
