@@ -7,7 +7,7 @@ import type { PluginRegistry } from '../plugins/plugin-registry.js';
 import { diffDocuments, formatChanges, type ConfigChange } from './config-diff.js';
 import { interpolateString, type Environment } from './interpolate-environment.js';
 import { loadPipeline } from './load-pipeline.js';
-import { availableSnapshots, lockedSnapshotFolders, readLockedRecipes } from './locked-recipes.js';
+import { availableSnapshots, lockedSnapshotFolders, npmPackageName, readLockedRecipes } from './locked-recipes.js';
 import { isPlainObject } from './merge-documents.js';
 import { noUsage } from './pipeline-limits.js';
 import { pipelineSchema } from './pipeline-schema.js';
@@ -52,7 +52,8 @@ export interface PipelineDiff {
   readonly changes: readonly ConfigChange[];
 }
 
-const versionSpecifier = /^(?:((?:@[a-z0-9][a-z0-9._~-]*\/)?[a-z0-9][a-z0-9._~-]*)@)?(\d+\.\d+\.\d+[0-9A-Za-z.+-]*)$/;
+// `1.0.0` or `@acme/recipes@1.0.0`: a version (semver's shape) with an optional package name before it.
+const versionSpecifier = new RegExp(`^(?:(${npmPackageName.source.slice(1, -1)})@)?(\\d+\\.\\d+\\.\\d+[0-9A-Za-z.+-]*)$`);
 
 /**
  * A pipeline's configuration as `diff` compares it: `extends` merged (packages read from

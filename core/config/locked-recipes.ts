@@ -32,7 +32,8 @@ export interface LockedRecipes {
 
 // A lockfile lists plugins, data files and stage signatures: kilobytes. A larger one is not a lockfile.
 const maxLockfileBytes = 4 * 1024 * 1024;
-const packageName = /^(@[a-z0-9][a-z0-9._~-]*\/)?[a-z0-9][a-z0-9._~-]*$/;
+/** npm's rules for a package name: optional `@scope/`, then lower-case letters, digits, `-`, `.`, `_`, `~`. */
+export const npmPackageName = /^(?:@[a-z0-9][a-z0-9._~-]*\/)?[a-z0-9][a-z0-9._~-]*$/;
 const versionText = /^[0-9A-Za-z][0-9A-Za-z.+-]*$/;
 const sha256Text = /^[0-9a-f]{64}$/;
 
@@ -54,7 +55,7 @@ function entryProblem(entry: unknown): string | undefined {
     if (typeof fields[key] !== 'string') return `has no string "${key}"`;
   }
   const { package: name, version, recipe, sha256, snapshot } = fields as unknown as LockedRecipe;
-  if (!packageName.test(name)) return `names no npm package: ${JSON.stringify(name)}`;
+  if (!npmPackageName.test(name)) return `names no npm package: ${JSON.stringify(name)}`;
   if (!versionText.test(version)) return `has no usable version: ${JSON.stringify(version)}`;
   if (!isInsidePath(recipe)) return `has a recipe path that leaves its package: ${JSON.stringify(recipe)}`;
   if (!sha256Text.test(sha256)) return 'has a sha256 that is not 64 lower-case hex digits';
