@@ -4,6 +4,7 @@ import CacheForgetBatchCommand from './cache/forget-batch.js';
 import CacheRepairCommand from './cache/repair.js';
 import CacheStatsCommand from './cache/stats.js';
 import CalibrateCommand from './calibrate.js';
+import DiffCommand from './diff.js';
 import EstimateCommand from './estimate.js';
 import EvalCommand from './eval.js';
 import ExportCommand from './export.js';
@@ -25,6 +26,7 @@ export const commands = {
   'cache:repair': CacheRepairCommand,
   'cache:stats': CacheStatsCommand,
   calibrate: CalibrateCommand,
+  diff: DiffCommand,
   estimate: EstimateCommand,
   eval: EvalCommand,
   export: ExportCommand,

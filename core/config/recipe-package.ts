@@ -24,6 +24,25 @@ export interface DeclaredRecipe {
   readonly description?: string;
 }
 
+/**
+ * A package read from a folder instead of its installed copy: a run folder's snapshot of the version
+ * it ran with (`<run folder>/recipes/<name>@<version>/`, recipe files at their paths inside the package).
+ */
+export interface PackageFolder {
+  readonly folder: string;
+  /** The version the folder holds (a snapshot has no `package.json` to say it). */
+  readonly version: string;
+}
+
+/** Options of {@link resolveRecipeSpecifier} (and of `resolveExtends`, which passes them on). */
+export interface RecipeResolverOptions {
+  /**
+   * Packages, by name, whose recipes are read from a folder instead of `node_modules`: `distill diff`
+   * rebuilds the configuration a run had from the run's snapshots this way.
+   */
+  readonly packageFolders?: ReadonlyMap<string, PackageFolder>;
+}
+
 /** What an `extends` package specifier resolved to, or what is wrong with it. */
 export type RecipeResolution =
   { readonly file: string; readonly source: RecipeSource } | { readonly problem: { message: string; fix: string } };
@@ -129,9 +148,16 @@ function offeredRecipes(root: string, manifest: RecipeManifest): string[] {
  * {@link packageRoot}), then the recipe inside it — a file path (`nli.yaml`, `recipes/nli.yaml`) or
  * the name of a recipe its `package.json` declares (`distill.recipes`). A package that is not
  * installed, a recipe it does not hold, or a path that leaves the package is a problem with a fix.
+ * A package named in `options.packageFolders` is read from that folder instead.
  */
-export async function resolveRecipeSpecifier(fromFile: string, specifier: string): Promise<RecipeResolution> {
+export async function resolveRecipeSpecifier(
+  fromFile: string,
+  specifier: string,
+  options: RecipeResolverOptions = {},
+): Promise<RecipeResolution> {
   const { name, subpath } = splitSpecifier(specifier);
+  const snapshot = options.packageFolders?.get(name);
+  if (snapshot) return resolveInFolder(fromFile, name, subpath, snapshot);
   const root = packageRoot(fromFile, name);
   if (!root) {
     return {
@@ -169,6 +195,37 @@ export async function resolveRecipeSpecifier(fromFile: string, specifier: string
       packageName: manifest.name,
       packageVersion: manifest.version,
       packageRoot: root,
+      recipe: inside.split(path.sep).join('/'),
+    },
+  };
+}
+
+/**
+ * Resolves a recipe of a package that {@link RecipeResolverOptions.packageFolders} reads from a folder.
+ * A snapshot holds recipe files only, so a declared recipe name is looked up in the installed
+ * package's `package.json` when there is one; the file itself must be in the folder.
+ */
+async function resolveInFolder(fromFile: string, name: string, subpath: string, snapshot: PackageFolder): Promise<RecipeResolution> {
+  const installed = packageRoot(fromFile, name);
+  const manifest = installed ? await readManifest(installed) : undefined;
+  const declared = typeof manifest === 'object' ? manifest.recipes.find((recipe) => recipe.name === subpath) : undefined;
+  const file = path.resolve(snapshot.folder, path.normalize(declared ? declared.file : subpath));
+  const inside = path.relative(snapshot.folder, file);
+  if (inside.startsWith('..') || path.isAbsolute(inside) || (await unreadablePath(file))) {
+    return {
+      problem: {
+        message: `the snapshot of ${name}@${snapshot.version} (${displayPath(snapshot.folder)}) has no recipe ${JSON.stringify(subpath)}`,
+        fix: 'the run that wrote it did not use that recipe: compare with a run or version that did (--against)',
+      },
+    };
+  }
+  return {
+    file,
+    source: {
+      file,
+      packageRoot: snapshot.folder,
+      packageName: name,
+      packageVersion: snapshot.version,
       recipe: inside.split(path.sep).join('/'),
     },
   };

@@ -5,7 +5,13 @@ import { isPlainObject, mergeDocuments, type LocatedDocument } from './merge-doc
 import { noUsage, pipelineLimits, type PipelineUsage } from './pipeline-limits.js';
 import { unreadablePath } from './read-limited-file.js';
 import { readYamlFile } from './read-yaml-file.js';
-import { isPackageSpecifier, resolveRecipeSpecifier, samePackageSource, type RecipeSource } from './recipe-package.js';
+import {
+  isPackageSpecifier,
+  resolveRecipeSpecifier,
+  samePackageSource,
+  type RecipeResolverOptions,
+  type RecipeSource,
+} from './recipe-package.js';
 import { displayPath, locate } from './source-map.js';
 
 /** A pipeline file with its `extends` chain merged in. */
@@ -25,7 +31,8 @@ export interface ResolvedDocument extends LocatedDocument {
  * path that is not a regular file (a folder, a device, a FIFO, `""`), a chain longer than
  * {@link pipelineLimits} allow or a syntax error anywhere in the chain is reported at the place
  * that caused it. The limits on bytes and on keys and values hold for the chain as a whole: `usage`
- * is what the files that extend this one (`chain`) have used of them. `fromPackage` is the recipe
+ * is what the files that extend this one (`chain`) have used of them. `options` can read packages
+ * from other folders (a run's snapshots, see `RecipeResolverOptions`). `fromPackage` is the recipe
  * package `file` belongs to, if any: a file it extends inside that package is a recipe source too.
  */
 export async function resolveExtends(
@@ -33,6 +40,7 @@ export async function resolveExtends(
   environment: Readonly<Record<string, string | undefined>>,
   chain: readonly string[] = [],
   usage: PipelineUsage = noUsage,
+  options: RecipeResolverOptions = {},
   fromPackage?: RecipeSource,
 ): Promise<ResolvedDocument> {
   const sourceFiles = [file];
@@ -64,12 +72,12 @@ export async function resolveExtends(
   if (interpolated.problems.length > 0) {
     return { ...own, sourceFiles, recipeSources, problems: interpolated.problems.map((problem) => ({ ...where, ...problem })) };
   }
-  const target = await extendsTarget(file, chain, interpolated.text);
+  const target = await extendsTarget(file, chain, interpolated.text, options);
   if ('problem' in target) return { ...own, sourceFiles, recipeSources, problems: [{ ...where, ...target.problem }] };
   const parentFile = target.file;
   const parentSource = target.source ?? samePackageSource(fromPackage, parentFile);
   if (parentSource) recipeSources.push(parentSource);
-  const parent = await resolveExtends(parentFile, environment, [...chain, file], yamlFile.usage, parentSource);
+  const parent = await resolveExtends(parentFile, environment, [...chain, file], yamlFile.usage, options, parentSource);
   sourceFiles.push(...parent.sourceFiles);
   recipeSources.push(...parent.recipeSources);
   if (parent.problems.length > 0) return { ...own, sourceFiles, recipeSources, problems: parent.problems };
@@ -96,6 +104,7 @@ async function extendsTarget(
   file: string,
   chain: readonly string[],
   text: string,
+  options: RecipeResolverOptions,
 ): Promise<{ file: string; source?: RecipeSource } | { problem: { message: string; fix: string } }> {
   if (text.trim() === '') {
     return {
@@ -110,7 +119,7 @@ async function extendsTarget(
   // A package's recipe (`@acme/recipes/nli.yaml`), unless this project has a file of that name, as
   // `extends: shared/base.yaml` has always meant.
   if (isPackageSpecifier(text) && (await unreadablePath(parentFile))?.missing === true) {
-    const resolution = await resolveRecipeSpecifier(file, text);
+    const resolution = await resolveRecipeSpecifier(file, text, options);
     if ('problem' in resolution) return resolution;
     parentFile = resolution.file;
     source = resolution.source;

@@ -46,6 +46,8 @@ const forms: Readonly<Record<string, Form>> = {
   calibrate: 'help',
   export: 'help',
   serve: 'help',
+  // This one needs a pipeline extending an installed recipe package and a run of it.
+  diff: 'help',
 };
 
 interface Example {
