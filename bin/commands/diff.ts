@@ -1,5 +1,5 @@
 import { Args, Flags } from '@oclif/core';
-import type { PipelineDiff } from '../../core/config/diff-pipeline.js';
+import type { PipelineDiff } from '../../core/runner/diff-pipeline.js';
 import { isUserError } from '../../core/errors/user-error.js';
 import { BaseCommand } from './base-command.js';
 
@@ -31,7 +31,7 @@ export default class DiffCommand extends BaseCommand {
     const { args, flags } = await this.parse(DiffCommand);
     const [{ builtinRegistry }, { diffPipeline, formatPipelineDiff }] = await Promise.all([
       import('../../plugins/composition-root.js'),
-      import('../../core/config/diff-pipeline.js'),
+      import('../../core/runner/diff-pipeline.js'),
     ]);
     const diff = await diffPipeline(args.pipeline, { against: flags.against, registry: builtinRegistry() });
     if (!this.jsonEnabled()) this.log(formatPipelineDiff(diff));

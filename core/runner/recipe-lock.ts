@@ -53,9 +53,11 @@ export const lockfileName = 'distill.lock.json';
  */
 const maxLockfileBytes = 16 * 1024 * 1024;
 
-// What a package's name and version may hold to name a snapshot folder: npm's characters, no
-// separators, so that the folder stays inside the run folder's `recipes/`.
-const packageNamePattern = /^(@[A-Za-z0-9][A-Za-z0-9._~-]*\/)?[A-Za-z0-9][A-Za-z0-9._~-]*$/;
+/**
+ * What a package's name may hold to name a snapshot folder: npm's characters, no separators, so that
+ * the folder stays inside the run folder's `recipes/`.
+ */
+export const packageNamePattern = /^(@[A-Za-z0-9][A-Za-z0-9._~-]*\/)?[A-Za-z0-9][A-Za-z0-9._~-]*$/;
 const versionPattern = /^[0-9A-Za-z][0-9A-Za-z.+-]*$/;
 const sha256Pattern = /^[0-9a-f]{64}$/;
 
@@ -188,7 +190,11 @@ const lockfileFix = 'the lockfile was not written by distill: delete it, and the
  * before recipe packages existed has no `recipes`: it pinned none.
  */
 export async function readLockedRecipes(runDirectory: string): Promise<LockedRecipe[] | null> {
-  const file = path.join(runDirectory, lockfileName);
+  return readLockfileRecipes(path.join(runDirectory, lockfileName));
+}
+
+/** The `recipes` of a `distill.lock.json` anywhere (`distill diff --against <lockfile>`), as {@link readLockedRecipes} reads them; null when there is no such file. */
+export async function readLockfileRecipes(file: string): Promise<LockedRecipe[] | null> {
   const shown = displayPath(file);
   try {
     if ((await lstat(file)).isSymbolicLink()) throw linkRefused(file);

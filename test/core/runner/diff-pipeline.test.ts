@@ -3,10 +3,10 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
-import { diffPipeline, formatPipelineDiff } from '../../../core/config/diff-pipeline.js';
+import { diffPipeline, formatPipelineDiff } from '../../../core/runner/diff-pipeline.js';
 import { testPath } from '../../support/paths.js';
 import { temporaryDirectory } from '../../support/temporary-directory.js';
-import { stableRegistry } from './stable-registry.js';
+import { stableRegistry } from '../config/stable-registry.js';
 
 /** Writes a file, making its folder. */
 function write(file: string, text: string): void {

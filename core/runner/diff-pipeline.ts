@@ -1,20 +1,21 @@
 import { existsSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
+import { diffDocuments, formatChanges, type ConfigChange } from '../config/config-diff.js';
+import { interpolateString, type Environment } from '../config/interpolate-environment.js';
+import { loadPipeline } from '../config/load-pipeline.js';
+import { isPlainObject } from '../config/merge-documents.js';
+import { noUsage } from '../config/pipeline-limits.js';
+import { pipelineSchema } from '../config/pipeline-schema.js';
+import { redactedMarker } from '../config/redact.js';
+import type { PackageFolder, RecipeResolverOptions } from '../config/recipe-package.js';
+import { resolveExtends, type ResolvedDocument } from '../config/resolve-extends.js';
+import { displayPath, locate } from '../config/source-map.js';
 import { sortProblems } from '../errors/sort-problems.js';
 import { UserError, isUserError } from '../errors/user-error.js';
 import type { PluginRegistry } from '../plugins/plugin-registry.js';
-import { diffDocuments, formatChanges, type ConfigChange } from './config-diff.js';
-import { interpolateString, type Environment } from './interpolate-environment.js';
-import { loadPipeline } from './load-pipeline.js';
-import { availableSnapshots, lockedSnapshotFolders, npmPackageName, readLockedRecipes } from './locked-recipes.js';
-import { isPlainObject } from './merge-documents.js';
-import { noUsage } from './pipeline-limits.js';
-import { pipelineSchema } from './pipeline-schema.js';
-import { redactedMarker } from './redact.js';
-import type { PackageFolder, RecipeResolverOptions } from './recipe-package.js';
-import { resolveExtends, type ResolvedDocument } from './resolve-extends.js';
-import { displayPath, locate } from './source-map.js';
+import { lockfileName, packageNamePattern, readLockfileRecipes } from './recipe-lock.js';
+import { availableSnapshots, lockedSnapshotFolders } from './recipe-snapshots.js';
 
 /** A recipe package at a version, as a diff names its sides. */
 export interface RecipeVersion {
@@ -53,7 +54,9 @@ export interface PipelineDiff {
 }
 
 // `1.0.0` or `@acme/recipes@1.0.0`: a version (semver's shape) with an optional package name before it.
-const versionSpecifier = new RegExp(`^(?:(${npmPackageName.source.slice(1, -1)})@)?(\\d+\\.\\d+\\.\\d+[0-9A-Za-z.+-]*)$`);
+const versionSpecifier = new RegExp(
+  `^(?:(?<name>${packageNamePattern.source.slice(1, -1)})@)?(?<version>\\d+\\.\\d+\\.\\d+[0-9A-Za-z.+-]*)$`,
+);
 
 /**
  * A pipeline's configuration as `diff` compares it: `extends` merged (packages read from
@@ -103,11 +106,20 @@ async function againstFolders(
   environment: Environment,
 ): Promise<{ lockfile: string | null; folders: Map<string, PackageFolder> }> {
   let lockfile: string | undefined;
-  if (against === undefined) lockfile = path.join(runDirectory(file, current, environment), 'distill.lock.json');
-  else if (existsSync(against)) lockfile = (await stat(against)).isDirectory() ? path.join(against, 'distill.lock.json') : against;
+  if (against === undefined) lockfile = path.join(runDirectory(file, current, environment), lockfileName);
+  else if (existsSync(against)) lockfile = (await stat(against)).isDirectory() ? path.join(against, lockfileName) : against;
   if (lockfile !== undefined) {
     const absolute = path.resolve(lockfile);
-    return { lockfile: absolute, folders: await lockedSnapshotFolders(await readLockedRecipes(absolute)) };
+    const recipes = await readLockfileRecipes(absolute);
+    if (recipes === null) {
+      throw new UserError({
+        file: displayPath(absolute),
+        message: `no lockfile at ${displayPath(absolute)}`,
+        fix: 'run the pipeline once to write its lockfile, or name another with --against <distill.lock.json | run folder | version>',
+      });
+    }
+    const locked = { lockfile: absolute, runDirectory: path.dirname(absolute), recipes };
+    return { lockfile: absolute, folders: await lockedSnapshotFolders(locked) };
   }
   const match = versionSpecifier.exec(against!);
   if (!match) {
@@ -116,7 +128,7 @@ async function againstFolders(
       fix: 'name a distill.lock.json, a run folder, or a version among the run folder’s snapshots (1.0.0 or @acme/recipes@1.0.0)',
     });
   }
-  const [, named, version] = match as unknown as [string, string | undefined, string];
+  const { name: named, version } = match.groups as { name?: string; version: string };
   const run = runDirectory(file, current, environment);
   const inherited = recipeVersions(current).map((entry) => entry.package);
   if (named !== undefined && !inherited.includes(named)) {
