@@ -13,6 +13,7 @@ import type { PipelineConfig } from './pipeline-config.js';
 import { addPipelineDefaults } from './pipeline-defaults.js';
 import { pipelinePluginRegistry } from './pipeline-plugin-registry.js';
 import { pipelineShapeValidator } from './pipeline-schema.js';
+import { applyRecipeParams } from './recipe-params.js';
 import { redactedMarker, redactSecrets, registerSecrets } from './redact.js';
 import { requirementProblems, type RequirementProblem } from './requirement-problems.js';
 import { resolveExtends } from './resolve-extends.js';
@@ -128,9 +129,14 @@ export async function loadPipeline(file: string, options: LoadPipelineOptions): 
       fix: 'check the path, or create one with `distill init`',
     });
   }
-  const resolved = await resolveExtends(absolute, environment);
+  const extended = await resolveExtends(absolute, environment);
+  if (extended.problems.length > 0) throw new UserError(sortProblems(extended.problems));
+  // Recipe params fill their values in before anything reads the document, so that every later
+  // check sees (and locates) a value where the user set it.
+  const resolved = await applyRecipeParams(extended);
   if (resolved.problems.length > 0) throw new UserError(sortProblems(resolved.problems));
-  const { sourceMap, sourceFiles } = resolved;
+  const { sourceMap } = resolved;
+  const { sourceFiles } = extended;
   if (!isPlainObject(resolved.value)) {
     throw new UserError({
       ...(locate(sourceMap, '') ?? { file: displayPath(absolute), line: 1, column: 1 }),
