@@ -8,7 +8,7 @@ import { anchorEnvironmentPaths } from './anchor-environment-paths.js';
 import { applyOverrides, locateOverrideProblems, type PipelineOverride } from './apply-overrides.js';
 import type { LoadedEnvironmentFile } from './environment-file.js';
 import { interpolateDocument, type Environment } from './interpolate-environment.js';
-import { isPlainObject } from './merge-documents.js';
+import { isPlainObject, type LocatedDocument } from './merge-documents.js';
 import type { PipelineConfig } from './pipeline-config.js';
 import { addPipelineDefaults } from './pipeline-defaults.js';
 import { pipelinePluginRegistry } from './pipeline-plugin-registry.js';
@@ -112,7 +112,21 @@ function crossStepProblems(
 }
 
 /**
- * Reads a pipeline file and everything it extends, fills `${VAR}`s, applies defaults and validates
+ * The pipeline file with its `extends` chain merged and its recipes' params filled in; what stops
+ * either is thrown.
+ */
+async function resolveDocument(file: string, environment: Environment): Promise<LocatedDocument & { sourceFiles: readonly string[] }> {
+  const extended = await resolveExtends(file, environment);
+  if (extended.problems.length > 0) throw new UserError(sortProblems(extended.problems));
+  // Params are filled in before anything reads the document, so that every later check sees (and
+  // locates) a value where the user set it.
+  const applied = await applyRecipeParams(extended);
+  if (applied.problems.length > 0) throw new UserError(sortProblems(applied.problems));
+  return { value: applied.value, sourceMap: applied.sourceMap, sourceFiles: extended.sourceFiles };
+}
+
+/**
+ * Reads a pipeline file and everything it extends, fills its recipes' params and `${VAR}`s, applies defaults and validates
  * in two phases: the shape against `schemas/pipeline.schema.json`, then each step's options against
  * its plugin's own schema (after the pipeline's external plugins are loaded). Every problem found —
  * syntax, unknown keys, wrong types, unknown plugins, unset variables, missing files — is collected
@@ -129,14 +143,8 @@ export async function loadPipeline(file: string, options: LoadPipelineOptions): 
       fix: 'check the path, or create one with `distill init`',
     });
   }
-  const extended = await resolveExtends(absolute, environment);
-  if (extended.problems.length > 0) throw new UserError(sortProblems(extended.problems));
-  // Recipe params fill their values in before anything reads the document, so that every later
-  // check sees (and locates) a value where the user set it.
-  const resolved = await applyRecipeParams(extended);
-  if (resolved.problems.length > 0) throw new UserError(sortProblems(resolved.problems));
-  const { sourceMap } = resolved;
-  const { sourceFiles } = extended;
+  const resolved = await resolveDocument(absolute, environment);
+  const { sourceMap, sourceFiles } = resolved;
   if (!isPlainObject(resolved.value)) {
     throw new UserError({
       ...(locate(sourceMap, '') ?? { file: displayPath(absolute), line: 1, column: 1 }),

@@ -1,4 +1,5 @@
 import { existsSync, readdirSync } from 'node:fs';
+import { realpath } from 'node:fs/promises';
 import path from 'node:path';
 import { readLimitedFile, unreadablePath } from './read-limited-file.js';
 import { displayPath } from './source-map.js';
@@ -23,7 +24,8 @@ export interface DeclaredRecipe {
 }
 
 /** What an `extends` package specifier resolved to, or what is wrong with it. */
-export type RecipeResolution = { readonly file: string; readonly source: RecipeSource } | { readonly problem: { message: string; fix: string } };
+export type RecipeResolution =
+  { readonly file: string; readonly source: RecipeSource } | { readonly problem: { message: string; fix: string } };
 
 /** A package's `package.json` is read with this bound: recipe packages are small, and a huge one is not one. */
 const maxManifestBytes = 1024 * 1024;
@@ -132,21 +134,74 @@ export async function resolveRecipeSpecifier(fromFile: string, specifier: string
     return { problem: { message: `the package ${name} cannot be read: ${manifest}`, fix: 'reinstall the package (`npm install`)' } };
   }
   const declared = manifest.recipes.find((recipe) => recipe.name === subpath);
-  const relative = path.normalize(declared ? declared.file : subpath);
-  const file = path.resolve(root, relative);
-  const inside = path.relative(root, file);
+  const file = path.resolve(root, path.normalize(declared ? declared.file : subpath));
   const recipeList = offeredRecipes(root, manifest);
-  const missing = {
-    problem: {
-      message: `the package ${name}@${manifest.version} has no recipe ${JSON.stringify(subpath)}`,
-      fix: recipeList.length > 0 ? `name one of its recipes: ${recipeList.join(', ')}` : 'the package offers no recipes (no distill.recipes in its package.json, no YAML file at its root)',
-    },
-  };
-  if (inside.startsWith('..') || path.isAbsolute(inside)) return missing;
-  const unreadable = await unreadablePath(file);
-  if (unreadable) return missing;
+  const recipesFix =
+    recipeList.length > 0
+      ? `name one of its recipes: ${recipeList.join(', ')}`
+      : 'the package offers no recipes (no distill.recipes in its package.json, no YAML file at its root)';
+  // Through a symbolic link too: what a package offers is what lies inside it.
+  const inside = await insidePackage(root, file);
+  if (inside === null) {
+    return {
+      problem: declared
+        ? {
+            message: `the package ${name}@${manifest.version} declares the recipe ${JSON.stringify(subpath)} at ${JSON.stringify(declared.file)}, outside the package`,
+            fix: `the package is broken: tell its authors; ${recipesFix}`,
+          }
+        : {
+            message: `extends ${JSON.stringify(specifier)} leaves the package ${name}: a recipe is a file inside its package`,
+            fix: recipesFix,
+          },
+    };
+  }
+  if (inside === undefined || (await unreadablePath(file))) {
+    return { problem: { message: `the package ${name}@${manifest.version} has no recipe ${JSON.stringify(subpath)}`, fix: recipesFix } };
+  }
   return {
     file,
-    source: { file, packageName: manifest.name, packageVersion: manifest.version, recipe: inside.split(path.sep).join('/') },
+    source: { file, packageName: manifest.name, packageVersion: manifest.version, recipe: inside },
   };
+}
+
+/**
+ * The path of `file` inside the package at `root` (with `/` separators), null when it lies outside
+ * (written with `..`, or reached through a symbolic link), undefined when it does not exist.
+ */
+async function insidePackage(root: string, file: string): Promise<string | null | undefined> {
+  const within = (from: string, to: string): string | null => {
+    const relative = path.relative(from, to);
+    return relative === '..' || relative.startsWith(`..${path.sep}`) || path.isAbsolute(relative) ? null : relative;
+  };
+  const written = within(root, file);
+  if (written === null) return null;
+  let real: string | null;
+  try {
+    real = within(await realpath(root), await realpath(file));
+  } catch {
+    return undefined;
+  }
+  return real === null ? null : written.split(path.sep).join('/');
+}
+
+/**
+ * The package files of an `extends` chain that enters a package at `source`: `source` itself, then
+ * every later file of the chain (`files`, the recipe file first) that lies in the same package —
+ * reached by a relative `extends` inside it, so `known` (the sources the rest of the chain found)
+ * lacks it — or that `known` lists (another package's). A package's own `node_modules` are other
+ * packages, found by name.
+ */
+export function packageChainSources(source: RecipeSource, files: readonly string[], known: readonly RecipeSource[]): RecipeSource[] {
+  const root = path.resolve(source.file, ...source.recipe.split('/').map(() => '..'));
+  const sources = [source];
+  for (const file of files.slice(1)) {
+    const listed = known.find((candidate) => candidate.file === file);
+    const relative = path.relative(root, file);
+    const segments = relative.split(path.sep);
+    if (listed) sources.push(listed);
+    else if (!path.isAbsolute(relative) && segments[0] !== '..' && segments[0] !== 'node_modules') {
+      sources.push({ ...source, file, recipe: segments.join('/') });
+    }
+  }
+  return sources;
 }

@@ -58,6 +58,14 @@ function placeholder(schema: Record<string, unknown>): string {
   return '<value>';
 }
 
+/** The fix for a name no param has: the closest declared name, and all of them. */
+function declaredParamsFix(name: string, declarations: ReadonlyMap<string, Declaration>): string {
+  const suggestion = didYouMean(name, declarations.keys());
+  const declared = [...declarations.keys()];
+  const list = declared.length > 0 ? `declared params: ${declared.join(', ')}` : 'the recipes of this pipeline declare no params';
+  return `${suggestion ? `did you mean "${suggestion}"? ` : ''}${list}`;
+}
+
 /** How a recipe file is named: `@acme/recipes@1.0.0/recipes/nli.yaml` for a package's, else its path. */
 function recipeName(file: string | undefined, recipeSources: readonly RecipeSource[]): string {
   if (file === undefined) return 'a recipe';
@@ -165,13 +173,11 @@ function paramValues(
     const pointer = childPointer('/with', name);
     const declaration = declarations.get(name);
     if (!declaration) {
-      const suggestion = didYouMean(name, declarations.keys());
-      const declared = [...declarations.keys()];
       problems.push({
         ...locate(sourceMap, pointer, true),
         pointer,
         message: `with sets "${name}", which no recipe this pipeline extends declares as a param`,
-        fix: `${suggestion ? `did you mean "${suggestion}"? ` : ''}${declared.length > 0 ? `declared params: ${declared.join(', ')}` : 'the recipes of this pipeline declare no params'}`,
+        fix: declaredParamsFix(name, declarations),
       });
       continue;
     }
@@ -188,7 +194,12 @@ function paramValues(
     }
     const pointer = `${childPointer('/params', declaration.name)}/default`;
     const wrong = valueProblems(declaration, declaration.schema.default, pointer, sourceMap);
-    problems.push(...wrong.map((problem) => ({ ...problem, fix: `the recipe's default is wrong: fix it there, or set the param under with:; ${problem.fix}` })));
+    problems.push(
+      ...wrong.map((problem) => ({
+        ...problem,
+        fix: `the recipe's default is wrong: fix it there, or set the param under with:; ${problem.fix}`,
+      })),
+    );
     if (wrong.length === 0) values.set(declaration.name, { value: declaration.schema.default, from: pointer });
   }
   return { values, unset };
@@ -219,6 +230,14 @@ async function unsetProblems(unset: readonly Declaration[], resolved: ResolvedDo
       fix: `add "${declaration.name}: ${placeholder(declaration.schema)}" under with: in ${displayPath(pipelineFile)}${description}${declaredHere ? ', or give the param a default' : ''}`,
     };
   });
+}
+
+/** What is wrong with writing a list, a mapping or null inside a longer text. */
+function notTextProblem(name: string, value: unknown): { message: string; fix: string } {
+  return {
+    message: `\${params.${name}} is ${Array.isArray(value) ? 'a list' : value === null ? 'null' : 'a mapping'}, which cannot be written inside text`,
+    fix: `use it as a whole value (key: \${params.${name}}), or declare the param as a string, number or boolean`,
+  };
 }
 
 /**
@@ -259,13 +278,11 @@ function fillReferences(
     for (const [suffix, location] of positions.get(from) ?? []) sourceMap.set(pointer + suffix, location);
   };
   const undeclared = (name: string, pointer: string): void => {
-    const suggestion = didYouMean(name, declarations.keys());
-    const declared = [...declarations.keys()];
     problems.push({
       ...locate(sourceMap, pointer),
       pointer,
       message: paramName.test(name) ? `\${params.${name}} names no declared param` : `"\${params.${name}}" is not a param reference`,
-      fix: `${suggestion ? `did you mean "${suggestion}"? ` : ''}${declared.length > 0 ? `declared params: ${declared.join(', ')}` : 'declare it under params: in the recipe'}`,
+      fix: declaredParamsFix(name, declarations),
     });
   };
   const fillString = (text: string, pointer: string): unknown => {
@@ -303,12 +320,7 @@ function fillReferences(
       const given = values.get(name);
       if (!given) return reference;
       if (!['string', 'number', 'boolean'].includes(typeof given.value)) {
-        problems.push({
-          ...locate(sourceMap, pointer),
-          pointer,
-          message: `\${params.${name}} is ${Array.isArray(given.value) ? 'a list' : given.value === null ? 'null' : 'a mapping'}, which cannot be written inside text`,
-          fix: `use it as a whole value (key: \${params.${name}}), or declare the param as a string, number or boolean`,
-        });
+        problems.push({ ...locate(sourceMap, pointer), pointer, ...notTextProblem(name, given.value) });
         return reference;
       }
       if (offset === 0) leading = given.from;
@@ -323,7 +335,8 @@ function fillReferences(
   const walk = (node: unknown, pointer: string): unknown => {
     if (typeof node === 'string') return node.includes('${params.') ? fillString(node, pointer) : node;
     if (Array.isArray(node)) return node.map((item, index) => walk(item, childPointer(pointer, index)));
-    if (isPlainObject(node)) return Object.fromEntries(Object.entries(node).map(([key, item]) => [key, walk(item, childPointer(pointer, key))]));
+    if (isPlainObject(node))
+      return Object.fromEntries(Object.entries(node).map(([key, item]) => [key, walk(item, childPointer(pointer, key))]));
     return node;
   };
   const result: Record<string, unknown> = {};
@@ -353,7 +366,8 @@ export async function applyRecipeParams(resolved: ResolvedDocument): Promise<Par
   problems.push(...(await unsetProblems(unset, resolved, sourceMap)));
   const value = fillReferences(document, declarations, values, sourceMap, problems);
   for (const pointer of [...sourceMap.keys()]) {
-    if (pointer === '/params' || pointer === '/with' || pointer.startsWith('/params/') || pointer.startsWith('/with/')) sourceMap.delete(pointer);
+    if (pointer === '/params' || pointer === '/with' || pointer.startsWith('/params/') || pointer.startsWith('/with/'))
+      sourceMap.delete(pointer);
   }
   return { value, sourceMap, problems };
 }

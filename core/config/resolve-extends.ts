@@ -5,7 +5,7 @@ import { isPlainObject, mergeDocuments, type LocatedDocument } from './merge-doc
 import { noUsage, pipelineLimits, type PipelineUsage } from './pipeline-limits.js';
 import { unreadablePath } from './read-limited-file.js';
 import { readYamlFile } from './read-yaml-file.js';
-import { isPackageSpecifier, resolveRecipeSpecifier, type RecipeSource } from './recipe-package.js';
+import { isPackageSpecifier, packageChainSources, resolveRecipeSpecifier, type RecipeSource } from './recipe-package.js';
 import { displayPath, locate } from './source-map.js';
 
 /** A pipeline file with its `extends` chain merged in. */
@@ -65,10 +65,12 @@ export async function resolveExtends(
   const target = await extendsTarget(file, chain, interpolated.text);
   if ('problem' in target) return { ...own, sourceFiles, recipeSources, problems: [{ ...where, ...target.problem }] };
   const parentFile = target.file;
-  if (target.source) recipeSources.push(target.source);
   const parent = await resolveExtends(parentFile, environment, [...chain, file], yamlFile.usage);
   sourceFiles.push(...parent.sourceFiles);
-  recipeSources.push(...parent.recipeSources);
+  // A recipe's relative `extends` inside its package brings more files of that package.
+  recipeSources.push(
+    ...(target.source ? packageChainSources(target.source, parent.sourceFiles, parent.recipeSources) : parent.recipeSources),
+  );
   if (parent.problems.length > 0) return { ...own, sourceFiles, recipeSources, problems: parent.problems };
   if (!isPlainObject(parent.value)) {
     const problem = {

@@ -60,7 +60,11 @@ x-leading: "\${params.model} answers"
 `;
 
 /** A project folder holding `pipeline.yaml` (the given text) beside `recipes/recipe.yaml`. */
-function writeProject(context: TestContext, pipeline: string, recipeText = recipe): { directory: string; pipeline: string; recipe: string } {
+function writeProject(
+  context: TestContext,
+  pipeline: string,
+  recipeText = recipe,
+): { directory: string; pipeline: string; recipe: string } {
   const directory = temporaryDirectory(context);
   mkdirSync(path.join(directory, 'recipes'));
   writeFileSync(path.join(directory, 'recipes', 'recipe.yaml'), recipeText);
@@ -80,18 +84,24 @@ async function problemsOf(file: string): Promise<readonly Problem[]> {
 }
 
 test('with: values and defaults fill the recipe: whole references keep their type, references in text become text', async (context) => {
-  const project = writeProject(context, 'extends: ./recipes/recipe.yaml\nname: mine\nwith:\n  model: big-model\n  max_tokens: 32\n  data_folder: data\n');
+  const project = writeProject(
+    context,
+    'extends: ./recipes/recipe.yaml\nname: mine\nwith:\n  model: big-model\n  max_tokens: 32\n  data_folder: data\n',
+  );
   mkdirSync(path.join(project.directory, 'data'));
   const { config } = await loadPipeline(project.pipeline, { environment: {}, registry: stableRegistry() });
   assert.equal(config.name, 'mine');
   assert.deepEqual(config.teacher.options, { model: 'big-model', max_tokens: 32, headers: { organization: 'acme' }, temperature: 0 });
-  assert.deepEqual(config.prompt.options, { template: 'Answer as big-model would, in 32 tokens: {question}', system: 'literal ${params.model}' });
+  assert.deepEqual(config.prompt.options, {
+    template: 'Answer as big-model would, in 32 tokens: {question}',
+    system: 'literal ${params.model}',
+  });
   assert.equal(config.dataset.options.directory, 'data', 'the path set under with: is relative to the pipeline that sets it');
   const settings = config as unknown as Record<string, unknown>;
   assert.equal('params' in settings || 'with' in settings, false, 'params and with are consumed');
 });
 
-test("a default path is relative to the recipe that writes it, a with: path to the file that sets it", async (context) => {
+test('a default path is relative to the recipe that writes it, a with: path to the file that sets it', async (context) => {
   const project = writeProject(context, 'extends: ./recipes/recipe.yaml\nwith: { model: m }\n');
   // Only the recipe's folder has data/: the default resolves there.
   mkdirSync(path.join(project.directory, 'recipes', 'data'));
@@ -179,7 +189,7 @@ test('a value its schema refuses, a with: key nobody declares and an undeclared 
     'extends: ./recipes/recipe.yaml\nwith:\n  model: ""\n  max_token: 12\n  headers: [a]\ndescription: "made by ${params.authr}"\n',
   );
   const shown = displayPath(project.pipeline);
-  const declared = `${displayPath(project.recipe)}`;
+  const declared = displayPath(project.recipe);
   assert.deepEqual(await problemsOf(project.pipeline), [
     {
       file: shown,
@@ -255,7 +265,11 @@ description: "labels: \${params.labels}"
 test('filling in params may not grow the pipeline past its limit on keys and values', async (context) => {
   const items = Array.from({ length: 1_000 }, (_, index) => index).join(', ');
   const references = Array.from({ length: 60 }, (_, index) => `x-copy-${index}: \${params.big}`).join('\n');
-  const project = writeProject(context, 'extends: ./recipes/recipe.yaml\n', `params:\n  big: { type: array, default: [${items}] }\n${references}\n`);
+  const project = writeProject(
+    context,
+    'extends: ./recipes/recipe.yaml\n',
+    `params:\n  big: { type: array, default: [${items}] }\n${references}\n`,
+  );
   const problems = await problemsOf(project.pipeline);
   assert.equal(problems.length, 1, JSON.stringify(problems));
   assert.equal(problems[0]!.message, `filling in \${params.big} takes the pipeline past ${pipelineLimits.maxNodes} keys and values`);
