@@ -275,3 +275,24 @@ test('filling in params may not grow the pipeline past its limit on keys and val
   assert.equal(problems[0]!.message, `filling in \${params.big} takes the pipeline past ${pipelineLimits.maxNodes} keys and values`);
   assert.equal(problems[0]!.file, displayPath(project.recipe));
 });
+
+test('--set cannot change params or with, which are consumed before overrides apply: it says so', async (context) => {
+  const project = writeProject(context, 'extends: ./recipes/recipe.yaml\nwith:\n  model: big-model\n');
+  mkdirSync(path.join(project.directory, 'recipes', 'data'));
+  const overrides = ['with.model=other-model', 'params={}'];
+  await assert.rejects(loadPipeline(project.pipeline, { environment: {}, registry: stableRegistry(), overrides }), (error: unknown) => {
+    assert.ok(error instanceof UserError);
+    assert.deepEqual(
+      error.problems.map(({ file, pointer, message }) => ({ file, pointer, message })),
+      [
+        { file: '--set params={}', pointer: '/params', message: 'params is resolved before overrides apply, so --set cannot change it' },
+        {
+          file: '--set with.model=other-model',
+          pointer: '/with',
+          message: 'with is resolved before overrides apply, so --set cannot change it',
+        },
+      ],
+    );
+    return true;
+  });
+});
