@@ -95,17 +95,21 @@ async function validate(pipeline: string): Promise<Problem[]> {
 
 /**
  * Asserts that `distill validate` finds one problem in `pipeline`: by default at its `extends:`
- * value on line 1 (`where` says otherwise). Files are compared as absolute paths: the child shows
- * them relative to its working directory when inside it.
+ * value on line 1 (`where` says otherwise; `pointer: null` for none). Files are compared as
+ * absolute paths: the child shows them relative to its working directory when inside it.
  */
-async function assertOneProblem(pipeline: string, expected: Pick<Problem, 'message' | 'fix'>, where: Partial<Problem> = {}): Promise<void> {
+async function assertOneProblem(
+  pipeline: string,
+  expected: Pick<Problem, 'message' | 'fix'>,
+  where: { file?: string; line?: number; pointer?: string | null } = {},
+): Promise<void> {
   const problems = (await validate(pipeline)).map((problem) => ({
     ...problem,
     ...(problem.file ? { file: path.resolve(problem.file) } : {}),
   }));
   const wanted = { file: pipeline, line: 1, column: 10, pointer: '/extends', ...where, ...expected };
-  // `where` may take a key away (a syntax error has no pointer).
-  assert.deepEqual(problems, [Object.fromEntries(Object.entries(wanted).filter(([, value]) => value !== undefined))]);
+  // `pointer: null` takes the pointer away (a syntax error has none).
+  assert.deepEqual(problems, [Object.fromEntries(Object.entries(wanted).filter(([, value]) => value !== null))]);
 }
 
 test('a package recipe extends, names plugins and data inside its package; with: paths stay the user’s', async (context) => {
@@ -226,7 +230,7 @@ test('an unquoted scoped package name gets the fix of quoting it', async (contex
       message: 'YAML syntax error: Plain value cannot start with reserved character @',
       fix: 'quote the value: a scoped package is written "@acme/recipes/nli"',
     },
-    { pointer: undefined },
+    { pointer: null },
   );
 });
 
