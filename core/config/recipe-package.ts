@@ -147,7 +147,7 @@ export async function resolveRecipeSpecifier(fromFile: string, specifier: string
       problem: declared
         ? {
             message: `the package ${name}@${manifest.version} declares the recipe ${JSON.stringify(subpath)} at ${JSON.stringify(declared.file)}, outside the package`,
-            fix: `the package is broken: tell its authors; ${recipesFix}`,
+            fix: 'the package is broken (a recipe file must lie inside it): tell its authors, or extend another of its recipes',
           }
         : {
             message: `extends ${JSON.stringify(specifier)} leaves the package ${name}: a recipe is a file inside its package`,

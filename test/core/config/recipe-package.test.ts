@@ -163,11 +163,13 @@ test('a recipe the package does not have is reported with the recipes it has', a
   });
 });
 
-test('a path out of the package is refused, written with .. or through a symbolic link', async (context) => {
+test('a path out of the package is refused, written with .., declared so, or through a symbolic link', async (context) => {
   const project = writeProject(context, {
     'pipeline.yaml': 'extends: "@acme/recipes/../secret.yaml"\n',
     'linked.yaml': 'extends: "@acme/recipes/recipes/linked.yaml"\n',
+    'declared.yaml': 'extends: "@acme/escape/nli"\n',
     'node_modules/@acme/secret.yaml': 'name: secret\n',
+    'node_modules/@acme/escape/package.json': manifest('@acme/escape', '0.1.0', { nli: '../secret.yaml' }),
   });
   symlinkSync(
     path.join(project, 'node_modules', '@acme', 'secret.yaml'),
@@ -181,6 +183,10 @@ test('a path out of the package is refused, written with .. or through a symboli
   await assertOneProblem(path.join(project, 'linked.yaml'), {
     message: 'extends "@acme/recipes/recipes/linked.yaml" leaves the package @acme/recipes: a recipe is a file inside its package',
     fix,
+  });
+  await assertOneProblem(path.join(project, 'declared.yaml'), {
+    message: 'the package @acme/escape@0.1.0 declares the recipe "nli" at "../secret.yaml", outside the package',
+    fix: 'the package is broken (a recipe file must lie inside it): tell its authors, or extend another of its recipes',
   });
 });
 
