@@ -41,6 +41,7 @@ params:
   labels: { type: array, items: { type: string }, minItems: 2, default: [positive, negative] }
 plugins:
   - ../plugins/first-word-parser.js
+  - acme-evaluator
 name: reviews
 dataset:
   use: jsonl
@@ -71,6 +72,22 @@ parser:
   create() {
     return { parse: (completion) => ({ status: 'parsed', label: completion.trim().split(/\\s+/)[0] ?? '', rationale: null }) };
   },
+};
+`,
+  // A plugin package only this package depends on: found from the recipe, as Node finds a dependency.
+  'node_modules/acme-evaluator/package.json': JSON.stringify({
+    name: 'acme-evaluator',
+    version: '1.0.0',
+    type: 'module',
+    main: 'index.js',
+  }),
+  'node_modules/acme-evaluator/index.js': `export default {
+  id: 'acme-match',
+  kind: 'evaluator',
+  version: '1.0.0',
+  summary: 'Exact match (recipe package fixture).',
+  optionsSchema: { type: 'object', additionalProperties: false, properties: {} },
+  create: () => ({ metric: 'exact-match', score: (prediction, gold) => Number(prediction === gold) }),
 };
 `,
   'data/test.jsonl': '{"id": "t1", "text": "Broke on day one.", "label": "negative"}\n',
@@ -125,7 +142,8 @@ test('a package recipe extends, names plugins and data inside its package; with:
   assert.deepEqual(config.dataset.options.files, { train: 'data/train.jsonl', test: inPackage('data/test.jsonl') });
   assert.deepEqual(config.dataset.options.labels, ['positive', 'negative']);
   assert.equal(config.teacher.options.file, inPackage('data/recorded.jsonl'));
-  assert.ok(registry.has('parser', 'first-word'), "the package's plugin is loaded from beside its recipe");
+  assert.ok(registry.has('parser', 'first-word'), "the package's plugin file is loaded from beside its recipe");
+  assert.ok(registry.has('evaluator', 'acme-match'), "a plugin package is resolved from the recipe, in the package's own node_modules");
   assert.equal(config.student.size, 'tiny', 'the relative extends inside the package is followed');
 
   const resolved = await resolveExtends(pipeline, {});
