@@ -1,4 +1,5 @@
 import { existsSync, readdirSync } from 'node:fs';
+import { realpath } from 'node:fs/promises';
 import path from 'node:path';
 import { readLimitedFile, unreadablePath } from './read-limited-file.js';
 import { displayPath } from './source-map.js';
@@ -172,31 +173,33 @@ export async function resolveRecipeSpecifier(
     return { problem: { message: `the package ${name} cannot be read: ${manifest}`, fix: 'reinstall the package (`npm install`)' } };
   }
   const declared = manifest.recipes.find((recipe) => recipe.name === subpath);
-  const relative = path.normalize(declared ? declared.file : subpath);
-  const file = path.resolve(root, relative);
-  const inside = path.relative(root, file);
+  const file = path.resolve(root, path.normalize(declared ? declared.file : subpath));
   const recipeList = offeredRecipes(root, manifest);
-  const missing = {
-    problem: {
-      message: `the package ${name}@${manifest.version} has no recipe ${JSON.stringify(subpath)}`,
-      fix:
-        recipeList.length > 0
-          ? `name one of its recipes: ${recipeList.join(', ')}`
-          : 'the package offers no recipes (no distill.recipes in its package.json, no YAML file at its root)',
-    },
-  };
-  if (inside.startsWith('..') || path.isAbsolute(inside)) return missing;
-  const unreadable = await unreadablePath(file);
-  if (unreadable) return missing;
+  const recipesFix =
+    recipeList.length > 0
+      ? `name one of its recipes: ${recipeList.join(', ')}`
+      : 'the package offers no recipes (no distill.recipes in its package.json, no YAML file at its root)';
+  // Through a symbolic link too: what a package offers is what lies inside it.
+  const inside = await insidePackage(root, file);
+  if (inside === null) {
+    return {
+      problem: declared
+        ? {
+            message: `the package ${name}@${manifest.version} declares the recipe ${JSON.stringify(subpath)} at ${JSON.stringify(declared.file)}, outside the package`,
+            fix: 'the package is broken (a recipe file must lie inside it): tell its authors, or extend another of its recipes',
+          }
+        : {
+            message: `extends ${JSON.stringify(specifier)} leaves the package ${name}: a recipe is a file inside its package`,
+            fix: recipesFix,
+          },
+    };
+  }
+  if (inside === undefined || (await unreadablePath(file))) {
+    return { problem: { message: `the package ${name}@${manifest.version} has no recipe ${JSON.stringify(subpath)}`, fix: recipesFix } };
+  }
   return {
     file,
-    source: {
-      file,
-      packageName: manifest.name,
-      packageVersion: manifest.version,
-      packageRoot: root,
-      recipe: inside.split(path.sep).join('/'),
-    },
+    source: { file, packageName: manifest.name, packageVersion: manifest.version, packageRoot: root, recipe: inside },
   };
 }
 
@@ -229,4 +232,24 @@ async function resolveInFolder(fromFile: string, name: string, subpath: string, 
       recipe: inside.split(path.sep).join('/'),
     },
   };
+}
+
+/**
+ * The path of `file` inside the package at `root` (with `/` separators), null when it lies outside
+ * (written with `..`, or reached through a symbolic link), undefined when it does not exist.
+ */
+async function insidePackage(root: string, file: string): Promise<string | null | undefined> {
+  const within = (from: string, to: string): string | null => {
+    const relative = path.relative(from, to);
+    return relative === '..' || relative.startsWith(`..${path.sep}`) || path.isAbsolute(relative) ? null : relative;
+  };
+  const written = within(root, file);
+  if (written === null) return null;
+  let real: string | null;
+  try {
+    real = within(await realpath(root), await realpath(file));
+  } catch {
+    return undefined;
+  }
+  return real === null ? null : written.split(path.sep).join('/');
 }

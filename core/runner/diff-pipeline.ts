@@ -3,15 +3,12 @@ import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { diffDocuments, formatChanges, type ConfigChange } from '../config/config-diff.js';
 import { interpolateString, type Environment } from '../config/interpolate-environment.js';
-import { loadPipeline } from '../config/load-pipeline.js';
+import { loadPipeline, resolvePipelineDocument, type ResolvedPipelineDocument } from '../config/load-pipeline.js';
 import { isPlainObject } from '../config/merge-documents.js';
-import { noUsage } from '../config/pipeline-limits.js';
 import { pipelineSchema } from '../config/pipeline-schema.js';
 import { redactedMarker } from '../config/redact.js';
-import type { PackageFolder, RecipeResolverOptions } from '../config/recipe-package.js';
-import { resolveExtends, type ResolvedDocument } from '../config/resolve-extends.js';
+import type { PackageFolder } from '../config/recipe-package.js';
 import { displayPath, locate } from '../config/source-map.js';
-import { sortProblems } from '../errors/sort-problems.js';
 import { UserError, isUserError } from '../errors/user-error.js';
 import type { PluginRegistry } from '../plugins/plugin-registry.js';
 import { lockfileName, packageNamePattern, readLockfileRecipes } from './recipe-lock.js';
@@ -58,21 +55,8 @@ const versionSpecifier = new RegExp(
   `^(?:(?<name>${packageNamePattern.source.slice(1, -1)})@)?(?<version>\\d+\\.\\d+\\.\\d+[0-9A-Za-z.+-]*)$`,
 );
 
-/**
- * A pipeline's configuration as `diff` compares it: `extends` merged (packages read from
- * `resolver.packageFolders` where named), `${VAR}`s left as written (a diff shows what the files say,
- * never what the shell holds), before plugin defaults. Problems are thrown.
- */
-async function resolvedConfiguration(file: string, environment: Environment, resolver: RecipeResolverOptions): Promise<ResolvedDocument> {
-  const resolved = await resolveExtends(file, environment, [], noUsage, resolver);
-  if (resolved.problems.length > 0) throw new UserError(sortProblems(resolved.problems));
-  // PARAMS STEP (issue 19): apply `params:`/`with:` here, the same function loadPipeline calls right
-  // after resolveExtends, so both sides are compared with params filled (and `params`/`with` removed).
-  return resolved;
-}
-
 /** `<output.directory>/<name>` of a resolved pipeline, as `runDirectoryOf` finds it once loaded. */
-function runDirectory(file: string, resolved: ResolvedDocument, environment: Environment): string {
+function runDirectory(file: string, resolved: ResolvedPipelineDocument, environment: Environment): string {
   const document = isPlainObject(resolved.value) ? resolved.value : {};
   const output = isPlainObject(document.output) ? document.output : {};
   const schemaDefault = (pipelineSchema().properties as Record<string, { properties: Record<string, { default: string }> }>).output!
@@ -91,7 +75,7 @@ function runDirectory(file: string, resolved: ResolvedDocument, environment: Env
 }
 
 /** The versions of the packages a resolution read, one per package, nearest first. */
-function recipeVersions(resolved: ResolvedDocument): RecipeVersion[] {
+function recipeVersions(resolved: ResolvedPipelineDocument): RecipeVersion[] {
   const versions = new Map<string, string>();
   for (const source of resolved.recipeSources)
     if (!versions.has(source.packageName)) versions.set(source.packageName, source.packageVersion);
@@ -101,7 +85,7 @@ function recipeVersions(resolved: ResolvedDocument): RecipeVersion[] {
 /** The old side's package folders and the lockfile they come from, as `--against` names them. */
 async function againstFolders(
   file: string,
-  current: ResolvedDocument,
+  current: ResolvedPipelineDocument,
   against: string | undefined,
   environment: Environment,
 ): Promise<{ lockfile: string | null; folders: Map<string, PackageFolder> }> {
@@ -233,9 +217,9 @@ export async function diffPipeline(file: string, options: PipelineDiffOptions = 
       fix: 'check the path',
     });
   }
-  const current = await resolvedConfiguration(absolute, environment, {});
+  const current = await resolvePipelineDocument(absolute, environment);
   const { lockfile, folders } = await againstFolders(absolute, current, options.against, environment);
-  const old = await resolvedConfiguration(absolute, environment, { packageFolders: folders });
+  const old = await resolvePipelineDocument(absolute, environment, { packageFolders: folders });
   const secrets = await schemaSecrets(absolute, options.registry, environment, [old.value, current.value]);
   const currentVersions = recipeVersions(current);
   return {
