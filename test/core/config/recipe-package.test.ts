@@ -153,6 +153,7 @@ test('a package recipe extends, names plugins and data inside its package; with:
     ['recipes/reviews.yaml', 'recipes/student.yaml'].map((recipe) => ({
       file: path.join(packageRoot, recipe),
       packageName: '@acme/recipes',
+      packageRoot,
       packageVersion: '1.2.0',
       recipe,
     })),
