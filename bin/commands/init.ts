@@ -18,7 +18,7 @@ export default class InitCommand extends BaseCommand {
     '<%= config.bin %> init',
     '<%= config.bin %> init --recipe anli1-zero-shot-openai --output my-pipeline.yaml',
     '<%= config.bin %> init --output pipeline.yaml --force',
-    '<%= config.bin %> init --from @acme/distill-recipes/nli-zero-shot',
+    '<%= config.bin %> init --from @acme/distill-recipes/nli-zero-shot --output nli.yaml',
     '<%= config.bin %> init --recipe-package ./acme-recipes --name @acme/distill-recipes',
   ];
   static override flags = {
