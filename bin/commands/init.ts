@@ -8,7 +8,8 @@ import { BaseCommand } from './base-command.js';
 
 /** `distill init`: start a pipeline from a built-in recipe or an installed package's, or scaffold a recipe package. */
 export default class InitCommand extends BaseCommand {
-  static override summary = 'Write a new pipeline file from a built-in recipe or an installed recipe package, or scaffold a recipe package.';
+  static override summary =
+    'Write a new pipeline file from a built-in recipe or an installed recipe package, or scaffold a recipe package.';
   static override description =
     'The file starts with a yaml-language-server line, so editors complete and check it against distill.schema.json.\n\n' +
     `Recipes (--recipe): ${listRecipes().join(', ')}.\n\n` +
@@ -28,7 +29,8 @@ export default class InitCommand extends BaseCommand {
       exclusive: ['from', 'recipe-package'],
     }),
     from: Flags.string({
-      description: 'A recipe of an installed package to extend: <package>/<recipe> (a declared recipe name or a YAML path inside the package).',
+      description:
+        'A recipe of an installed package to extend: <package>/<recipe> (a declared recipe name or a YAML path inside the package).',
       exclusive: ['recipe', 'recipe-package'],
     }),
     'recipe-package': Flags.string({
@@ -37,7 +39,11 @@ export default class InitCommand extends BaseCommand {
     }),
     name: Flags.string({ description: 'npm name of the scaffolded package (default: the folder’s name).', dependsOn: ['recipe-package'] }),
     output: Flags.string({ char: 'o', description: 'File to write (default: <recipe>.yaml, or pipeline.yaml with --from).' }),
-    force: Flags.boolean({ char: 'f', description: 'Overwrite the file (or write into a folder that is not empty) if it exists.', default: false }),
+    force: Flags.boolean({
+      char: 'f',
+      description: 'Overwrite the file (or write into a folder that is not empty) if it exists.',
+      default: false,
+    }),
     'recipes-directory': Flags.string({ description: 'Folder of recipes to choose from.', hidden: true }),
   };
 

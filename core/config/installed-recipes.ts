@@ -144,7 +144,8 @@ export function recipeListingText(listing: RecipeListing): string {
   const width = Math.max(0, ...listing.builtIn.map((recipe) => recipe.name.length)) + 2;
   for (const recipe of listing.builtIn) lines.push(`  ${recipe.name.padEnd(width)}${shortDescription(recipe.description)}`);
   lines.push('', 'Installed recipe packages (extends: <package>/<recipe>, or distill init --from <package>/<recipe>):');
-  if (listing.packages.length === 0) lines.push('  none found in node_modules from this folder up (install one with `npm install <package>`)');
+  if (listing.packages.length === 0)
+    lines.push('  none found in node_modules from this folder up (install one with `npm install <package>`)');
   for (const entry of listing.packages) {
     lines.push(`  ${entry.name}@${entry.version}  (${displayPath(entry.folder)})`);
     for (const recipe of entry.recipes) {

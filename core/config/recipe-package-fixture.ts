@@ -36,7 +36,12 @@ function pairsOf(index: number, subject: string, action: (typeof actions)[number
     completion,
   });
   return [
-    pair('e', `${subject} ${action.doing}.`, 'entailment', `True. The premise says that ${who} ${action.doing}, which is what the claim says.`),
+    pair(
+      'e',
+      `${subject} ${action.doing}.`,
+      'entailment',
+      `True. The premise says that ${who} ${action.doing}, which is what the claim says.`,
+    ),
     pair(
       'n',
       `${subject} ${action.doing} ${action.extra}.`,

@@ -23,7 +23,8 @@ export interface DeclaredRecipe {
 }
 
 /** What an `extends` package specifier resolved to, or what is wrong with it. */
-export type RecipeResolution = { readonly file: string; readonly source: RecipeSource } | { readonly problem: { message: string; fix: string } };
+export type RecipeResolution =
+  { readonly file: string; readonly source: RecipeSource } | { readonly problem: { message: string; fix: string } };
 
 /** A package's `package.json` is read with this bound: recipe packages are small, and a huge one is not one. */
 export const maxManifestBytes = 1024 * 1024;
@@ -149,7 +150,10 @@ export async function resolveRecipeSpecifier(fromFile: string, specifier: string
   const missing = {
     problem: {
       message: `the package ${name}@${manifest.version} has no recipe ${JSON.stringify(subpath)}`,
-      fix: recipeList.length > 0 ? `name one of its recipes: ${recipeList.join(', ')}` : 'the package offers no recipes (no distill.recipes in its package.json, no YAML file at its root)',
+      fix:
+        recipeList.length > 0
+          ? `name one of its recipes: ${recipeList.join(', ')}`
+          : 'the package offers no recipes (no distill.recipes in its package.json, no YAML file at its root)',
     },
   };
   if (inside.startsWith('..') || path.isAbsolute(inside)) return missing;

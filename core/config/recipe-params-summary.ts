@@ -39,7 +39,7 @@ function paramsOf(value: unknown): RecipeParamSummary[] {
   if (!isPlainObject(value) || !isPlainObject(value.params)) return [];
   return Object.entries(value.params).flatMap(([name, schema]) => {
     if (!isPlainObject(schema)) return [];
-    const example = Array.isArray(schema.examples) && schema.examples.length > 0 ? { example: schema.examples[0] } : {};
+    const example = Array.isArray(schema.examples) && schema.examples.length > 0 ? { example: schema.examples[0] as unknown } : {};
     return [
       {
         name,

@@ -109,7 +109,9 @@ test('a 10-line pipeline extends the installed recipe, sets params through with:
   // The user's own test data, beside their pipeline (the first 6 of the package's 12 test pairs): a
   // path set under with: is relative to the file that sets it, not to the recipe.
   mkdirSync(path.join(project, 'data'));
-  const packageTest = readFileSync(path.join(installed, 'data', 'test.jsonl'), 'utf8').trimEnd().split('\n');
+  const packageTest = readFileSync(path.join(installed, 'data', 'test.jsonl'), 'utf8')
+    .trimEnd()
+    .split('\n');
   writeFileSync(path.join(project, 'data', 'test.jsonl'), packageTest.slice(0, 6).join('\n') + '\n');
   const pipeline = `name: acme-nli
 extends: "${recipe}"
@@ -121,7 +123,10 @@ with:
   assert.ok(pipeline.trimEnd().split('\n').length <= 10);
   writeFileSync(path.join(project, 'pipeline.yaml'), pipeline);
   if (!validates(context, 'pipeline.yaml')) return;
-  if (!existsSync(testPython)) return context.skip(`no Python at ${testPython}; run \`npm run setup:python\``);
+  if (!existsSync(testPython)) {
+    context.skip(`no Python at ${testPython}; run \`npm run setup:python\``);
+    return;
+  }
 
   const run = distill(project, 'run', 'pipeline.yaml', '--json');
   assert.equal(run.status, 0, run.stderr.slice(-4000));
@@ -145,7 +150,9 @@ with:
   };
   assert.equal(summary.student.steps, 4);
   assert.equal(summary.student.exportedTestExamples, 6, 'the exported student was evaluated on the user’s 6 test pairs');
-  const predictions = readFileSync(path.join(directoryOf('evaluate'), 'predictions.jsonl'), 'utf8').trimEnd().split('\n');
+  const predictions = readFileSync(path.join(directoryOf('evaluate'), 'predictions.jsonl'), 'utf8')
+    .trimEnd()
+    .split('\n');
   assert.equal(predictions.length, 6);
   for (const file of ['distill.lock.json', 'config.resolved.yaml', 'report.md', 'stages.json'])
     assert.ok(existsSync(path.join(result.runDirectory, file)), `the run wrote ${file}`);
@@ -156,14 +163,25 @@ with:
 test('the package’s own smoke test (npm test) passes against this distill', (context) => {
   const probe = distill(project, 'validate', path.join(installed, 'recipes', 'nli-zero-shot.yaml'));
   const unsupported = probe.status === 0 ? false : paramsUnsupported(probe.stderr);
-  if (unsupported) return context.skip(unsupported);
-  if (!existsSync(testPython)) return context.skip(`no Python at ${testPython}; run \`npm run setup:python\``);
+  if (unsupported) {
+    context.skip(unsupported);
+    return;
+  }
+  if (!existsSync(testPython)) {
+    context.skip(`no Python at ${testPython}; run \`npm run setup:python\``);
+    return;
+  }
   // npm test puts node_modules/.bin first on PATH; here distill is not installed in the package, so
   // the smoke test finds this checkout's on PATH, as it finds a global one.
   const environment = environmentWithDistillOnPath(context);
   // Set by this test runner for its own children; the smoke test's runner is a user's, reporting as text.
   delete environment.NODE_TEST_CONTEXT;
-  const smoke = spawnSync(process.execPath, ['--test', 'test/recipe.test.mjs'], { cwd: packageFolder, encoding: 'utf8', timeout: 300_000, env: environment });
+  const smoke = spawnSync(process.execPath, ['--test', 'test/recipe.test.mjs'], {
+    cwd: packageFolder,
+    encoding: 'utf8',
+    timeout: 300_000,
+    env: environment,
+  });
   assert.equal(smoke.status, 0, smoke.stdout.slice(-4000) + smoke.stderr.slice(-2000));
   assert.match(smoke.stdout, /^# pass 1$/m);
 });

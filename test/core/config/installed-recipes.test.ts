@@ -62,7 +62,8 @@ test('a nearer install of a package shadows a farther one, as Node resolves it; 
 
 test(`the scan stops after ${maxScannedPackages} package folders and says so`, async (context) => {
   const project = temporaryDirectory(context);
-  for (let index = 0; index < maxScannedPackages; index += 1) mkdirSync(path.join(project, 'node_modules', `package-${index}`), { recursive: true });
+  for (let index = 0; index < maxScannedPackages; index += 1)
+    mkdirSync(path.join(project, 'node_modules', `package-${index}`), { recursive: true });
   // Listed in name order, after the 2,000 others: not reached.
   installFixturePackage(project, { ...acmeRecipes, manifest: { ...acmeRecipes.manifest, name: 'zz-recipes' } });
   const listing = await availableRecipes(project);
