@@ -71,7 +71,15 @@ function manifestText(name: string): string {
 
 /** A template file with `{{package}}` and `{{recipe}}` filled in. */
 function template(file: string, name: string): string {
-  return readFileSync(path.join(recipePackageTemplateFolder(), file), 'utf8')
+  const source = path.join(recipePackageTemplateFolder(), file);
+  if (!existsSync(source)) {
+    throw new UserError({
+      file: displayPath(source),
+      message: 'distill’s template of a recipe package is missing from its install',
+      fix: 'reinstall distill (`npm install distill`)',
+    });
+  }
+  return readFileSync(source, 'utf8')
     .replaceAll('{{package}}', name)
     .replaceAll('{{recipe}}', scaffoldRecipeName);
 }

@@ -105,6 +105,19 @@ test('init --from writes a pipeline that extends the installed recipe, and it va
   validates(context, 'from-recipe.yaml');
 });
 
+test('init --from and init --recipe-package say what is wrong, with a fix and no stack trace', () => {
+  const unknown = distill(project, 'init', '--from', '@acme/distill-recipes/nli-few-shot', '--output', 'unknown.yaml');
+  assert.equal(unknown.status, 1);
+  assert.match(unknown.stderr, /the package @acme\/distill-recipes@0\.1\.0 has no recipe "nli-few-shot"/);
+  assert.match(unknown.stderr, /fix: name one of its recipes: nli-zero-shot \(recipes\/nli-zero-shot\.yaml\)/);
+  assert.doesNotMatch(unknown.stderr, /\n\s+at /);
+  assert.ok(!existsSync(path.join(project, 'unknown.yaml')));
+  const again = distill(root, 'init', '--recipe-package', packageFolder);
+  assert.equal(again.status, 1);
+  assert.match(again.stderr, /the folder is not empty; not writing a recipe package into it/);
+  assert.doesNotMatch(again.stderr, /\n\s+at /);
+});
+
 test('a 10-line pipeline extends the installed recipe, sets params through with:, and runs offline end to end', (context) => {
   // The user's own test data, beside their pipeline (the first 6 of the package's 12 test pairs): a
   // path set under with: is relative to the file that sets it, not to the recipe.
