@@ -79,9 +79,7 @@ function template(file: string, name: string): string {
       fix: 'reinstall distill (`npm install distill`)',
     });
   }
-  return readFileSync(source, 'utf8')
-    .replaceAll('{{package}}', name)
-    .replaceAll('{{recipe}}', scaffoldRecipeName);
+  return readFileSync(source, 'utf8').replaceAll('{{package}}', name).replaceAll('{{recipe}}', scaffoldRecipeName);
 }
 
 /**
