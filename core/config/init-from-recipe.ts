@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { UserError } from '../errors/user-error.js';
 import type { PluginRegistry } from '../plugins/plugin-registry.js';
@@ -38,16 +39,29 @@ function paramComment(param: RecipeParamSummary): string {
 }
 
 /**
+ * A default as the new pipeline would have to write it: a relative path to an existing file or
+ * folder (`../data/train.jsonl`) is relative to the recipe, while a value under `with:` is relative
+ * to the pipeline, so such a default is re-pointed from the pipeline's folder; anything else as is.
+ */
+function defaultFrom(value: unknown, recipeFile: string, outputFolder: string): unknown {
+  if (typeof value !== 'string' || !/^\.\.?\//.test(value)) return value;
+  const target = path.resolve(path.dirname(recipeFile), value);
+  if (!existsSync(target)) return value;
+  const relative = path.relative(outputFolder, target).split(path.sep).join('/');
+  return relative.startsWith('.') ? relative : `./${relative}`;
+}
+
+/**
  * The `with:` block: each required param with a placeholder (the schema's first example, else
  * `null`, which validation reports at that line until it is replaced), each optional one commented
  * out with its default. With no required param the block is all comments: a bare `with:` would be null.
  */
-function withBlock(params: readonly RecipeParamSummary[]): string {
+function withBlock(params: readonly RecipeParamSummary[], recipeFile: string, outputFolder: string): string {
   if (params.length === 0) return '# The recipe declares no params.\n';
   const required = params.filter((param) => param.required);
   const lines = [required.length > 0 ? 'with:' : '# with:'];
   for (const param of params) {
-    const value = param.required ? (param.example ?? null) : param.default;
+    const value = param.required ? (param.example ?? null) : defaultFrom(param.default, recipeFile, outputFolder);
     const entry = `${param.name}: ${JSON.stringify(value)}`;
     lines.push(`${param.required ? '  ' : '  # '}${entry} ${paramComment(param)}`);
   }
@@ -80,7 +94,7 @@ export async function initFromRecipe(options: InitFromRecipeOptions): Promise<In
     `# Extends the recipe ${recipe} of ${packageName}@${packageVersion}${description}`,
     '# `distill recipes` lists its params; `distill diff` shows what an upgrade of the package changes.',
     `extends: ${JSON.stringify(options.from)}`,
-    withBlock(summary.params),
+    withBlock(summary.params, resolution.file, path.dirname(output)),
   ].join('\n');
   const schemaFile = await writePipelineWithSchema(output, text, options.registry);
   return { from: options.from, packageName, packageVersion, recipe, output, schemaFile, params: summary.params };

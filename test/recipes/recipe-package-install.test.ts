@@ -102,6 +102,11 @@ test('init --from writes a pipeline that extends the installed recipe, and it va
   const text = readFileSync(path.join(project, 'from-recipe.yaml'), 'utf8');
   assert.match(text, /^extends: "@acme\/distill-recipes\/nli-zero-shot"$/m);
   assert.match(text, /^ {2}# alpha: 0\.5 # number, optional: Weight of the label loss/m);
+  // A default path is relative to the recipe; written for this pipeline, it is re-pointed from here.
+  assert.match(text, /^ {2}# train_file: "\.\/node_modules\/@acme\/distill-recipes\/data\/train\.jsonl" # string, optional/m);
+  // Uncommented as a user would, the default still names the package's file.
+  const uncommented = text.replace(/^# with:$/m, 'with:').replace(/^ {2}# train_file:/m, '  train_file:');
+  writeFileSync(path.join(project, 'from-recipe.yaml'), uncommented);
   validates(context, 'from-recipe.yaml');
 });
 
