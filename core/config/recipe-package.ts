@@ -27,7 +27,7 @@ export type RecipeResolution =
   { readonly file: string; readonly source: RecipeSource } | { readonly problem: { message: string; fix: string } };
 
 /** A package's `package.json` is read with this bound: recipe packages are small, and a huge one is not one. */
-export const maxManifestBytes = 1024 * 1024;
+const maxManifestBytes = 1024 * 1024;
 
 // npm's rules for a name: optional @scope/, then lower-case letters, digits, '-', '.', '_', '~'.
 const packageSpecifier = /^(@[a-z0-9][a-z0-9._~-]*\/)?[a-z0-9][a-z0-9._~-]*(\/.*)?$/;
