@@ -11,6 +11,7 @@ import ExportCommand from './export.js';
 import InitCommand from './init.js';
 import PluginsCommand from './plugins.js';
 import PredictCommand from './predict.js';
+import RecipesCommand from './recipes.js';
 import RunCommand from './run.js';
 import SchemaCommand from './schema.js';
 import ServeCommand from './serve.js';
@@ -33,6 +34,7 @@ export const commands = {
   init: InitCommand,
   plugins: PluginsCommand,
   predict: PredictCommand,
+  recipes: RecipesCommand,
   run: RunCommand,
   schema: SchemaCommand,
   serve: ServeCommand,

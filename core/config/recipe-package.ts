@@ -65,6 +65,12 @@ const maxManifestBytes = 1024 * 1024;
 // npm's rules for a name: optional @scope/, then lower-case letters, digits, '-', '.', '_', '~'.
 const packageSpecifier = /^(@[a-z0-9][a-z0-9._~-]*\/)?[a-z0-9][a-z0-9._~-]*(\/.*)?$/;
 
+/** Whether `text` is a valid npm package name (`acme-recipes`, `@acme/distill-recipes`). */
+export function isPackageName(text: string): boolean {
+  const match = packageSpecifier.exec(text);
+  return match !== null && match[2] === undefined && text.length <= 214;
+}
+
 /**
  * Whether `extends` text names a recipe in a package (`@acme/distill-recipes/nli.yaml`,
  * `acme-recipes/nli`) rather than a file: a bare specifier as Node reads one, with a path inside the
@@ -99,14 +105,18 @@ function packageRoot(fromFile: string, name: string): string | null {
 }
 
 /** The parts of a recipe package's `package.json` that matter here. */
-interface RecipeManifest {
+export interface RecipeManifest {
   readonly name: string;
   readonly version: string;
   readonly recipes: readonly DeclaredRecipe[];
 }
 
-/** Reads a package's `package.json` (size-bounded, data only); a message when it is not usable. */
-async function readManifest(root: string): Promise<RecipeManifest | string> {
+/**
+ * Reads the `package.json` of the package at `root` (size-bounded, data only: never the package's
+ * code); a message when it is not usable. Entries of `distill.recipes` without a string `file` are
+ * left out.
+ */
+export async function readManifest(root: string): Promise<RecipeManifest | string> {
   const file = path.join(root, 'package.json');
   let read;
   try {
