@@ -3,7 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { after, before, test, type TestContext } from 'node:test';
+import { after, before, test } from 'node:test';
 import type { RecipeListing } from '../../core/config/installed-recipes.js';
 import { testPython } from '../core/inference/tiny-student-fixture.js';
 import { environmentWithDistillOnPath } from '../support/distill-on-path.js';
@@ -38,26 +38,10 @@ function distill(folder: string, ...args: string[]) {
   return spawnSync(process.execPath, [distillBin, ...args], { cwd: folder, encoding: 'utf8', timeout: 300_000 });
 }
 
-/**
- * Why the parts that need `params`/`with:` cannot run on this checkout, or false: the scaffold's
- * recipe declares params, which a distill without params support rejects at validation.
- */
-function paramsUnsupported(stderr: string): string | false {
-  return /unknown key "(params|with)"|invalid variable reference "\$\{params\./.test(stderr)
-    ? 'this distill rejects `params:`/`with:` at validation (recipe params not merged yet); the parts that validate or run the recipe are skipped'
-    : false;
-}
-
-/** Validates `pipeline`; true when the test is to go on, false when it was skipped for want of params support. */
-function validates(context: TestContext, pipeline: string): boolean {
+/** Validates `pipeline` in the project: exit 0. */
+function validates(pipeline: string): void {
   const validated = distill(project, 'validate', pipeline);
-  const unsupported = validated.status === 0 ? false : paramsUnsupported(validated.stderr);
-  if (unsupported) {
-    context.skip(unsupported);
-    return false;
-  }
   assert.equal(validated.status, 0, validated.stdout + validated.stderr);
-  return true;
 }
 
 before(() => {
@@ -96,7 +80,7 @@ test('the scaffolded package packs its recipe and fixture, installs offline, and
   assert.match(text.stdout, /^ {2}@acme\/distill-recipes@0\.1\.0 {2}\(node_modules\/@acme\/distill-recipes\)$/m);
 });
 
-test('init --from writes a pipeline that extends the installed recipe, and it validates', (context) => {
+test('init --from writes a pipeline that extends the installed recipe, and it validates', () => {
   const written = distill(project, 'init', '--from', recipe, '--output', 'from-recipe.yaml');
   assert.equal(written.status, 0, written.stderr);
   const text = readFileSync(path.join(project, 'from-recipe.yaml'), 'utf8');
@@ -107,7 +91,7 @@ test('init --from writes a pipeline that extends the installed recipe, and it va
   // Uncommented as a user would, the default still names the package's file.
   const uncommented = text.replace(/^# with:$/m, 'with:').replace(/^ {2}# train_file:/m, '  train_file:');
   writeFileSync(path.join(project, 'from-recipe.yaml'), uncommented);
-  validates(context, 'from-recipe.yaml');
+  validates('from-recipe.yaml');
 });
 
 test('init --from and init --recipe-package say what is wrong, with a fix and no stack trace', () => {
@@ -123,7 +107,7 @@ test('init --from and init --recipe-package say what is wrong, with a fix and no
   assert.doesNotMatch(again.stderr, /\n\s+at /);
 });
 
-test('a 10-line pipeline extends the installed recipe, sets params through with:, and runs offline end to end', (context) => {
+test('a 10-line pipeline extends the installed recipe, overrides params through with:, and runs offline end to end', (context) => {
   // The user's own test data, beside their pipeline (the first 6 of the package's 12 test pairs): a
   // path set under with: is relative to the file that sets it, not to the recipe.
   mkdirSync(path.join(project, 'data'));
@@ -134,13 +118,12 @@ test('a 10-line pipeline extends the installed recipe, sets params through with:
   const pipeline = `name: acme-nli
 extends: "${recipe}"
 with:
-  alpha: 0.3
   max_steps: 4
   test_file: ./data/test.jsonl
 `;
   assert.ok(pipeline.trimEnd().split('\n').length <= 10);
   writeFileSync(path.join(project, 'pipeline.yaml'), pipeline);
-  if (!validates(context, 'pipeline.yaml')) return;
+  validates('pipeline.yaml');
   if (!existsSync(testPython)) {
     context.skip(`no Python at ${testPython}; run \`npm run setup:python\``);
     return;
@@ -161,8 +144,8 @@ with:
   const request = JSON.parse(readFileSync(path.join(directoryOf('trainer'), 'request.json'), 'utf8')) as {
     request: { alpha: unknown; options: { max_steps: unknown } };
   };
-  assert.deepEqual(request.request.alpha, { start: 0.3, end: 0.3 }, 'α set through with: reached the trainer');
-  assert.equal(request.request.options.max_steps, 4);
+  assert.deepEqual(request.request.alpha, { start: 0.5, end: 0.5 }, "the recipe's default α reached the trainer");
+  assert.equal(request.request.options.max_steps, 4, 'max_steps set through with: reached the trainer');
   const summary = JSON.parse(readFileSync(path.join(result.runDirectory, 'summary.json'), 'utf8')) as {
     student: { steps: number; exportedTestExamples: number };
   };
@@ -178,13 +161,68 @@ with:
   assert.doesNotMatch(resolved, /\$\{params\./, 'no param reference is left in the resolved configuration');
 });
 
-test('the package’s own smoke test (npm test) passes against this distill', (context) => {
-  const probe = distill(project, 'validate', path.join(installed, 'recipes', 'nli-zero-shot.yaml'));
-  const unsupported = probe.status === 0 ? false : paramsUnsupported(probe.stderr);
-  if (unsupported) {
-    context.skip(unsupported);
+test('upgrading to a version with a changed α: the run stops, validate --locked fails, diff shows that one change with its sources, and the accepted run retrains only what depends on it', (context) => {
+  if (!existsSync(path.join(project, 'runs', 'acme-nli', 'distill.lock.json'))) {
+    context.skip('the end-to-end run above did not finish; nothing to upgrade from');
     return;
   }
+  const recipeFile = path.join(packageFolder, 'recipes', 'nli-zero-shot.yaml');
+  const before = readFileSync(recipeFile, 'utf8');
+  const alphaDefault = /(description: "Weight of the label loss; the rationale loss gets 1 - alpha."\n {4}default: )0\.5\n/;
+  assert.match(before, alphaDefault);
+  writeFileSync(recipeFile, before.replace(alphaDefault, '$10.3\n'));
+  const manifestFile = path.join(packageFolder, 'package.json');
+  const manifest = JSON.parse(readFileSync(manifestFile, 'utf8')) as { version: string };
+  writeFileSync(manifestFile, JSON.stringify({ ...manifest, version: '0.2.0' }, null, 2) + '\n');
+  const packed = JSON.parse(npm(packageFolder, 'pack', '--json')) as { filename: string }[];
+  npm(project, 'install', '--offline', '--no-audit', '--no-fund', path.join(packageFolder, packed[0]!.filename));
+
+  const refused = distill(project, 'run', 'pipeline.yaml');
+  assert.equal(refused.status, 1, refused.stdout + refused.stderr);
+  assert.match(refused.stderr, /@acme\/distill-recipes recipes\/nli-zero-shot\.yaml 0\.1\.0 → 0\.2\.0/);
+  assert.match(refused.stderr, /--accept-recipe-changes/);
+
+  const locked = distill(project, 'validate', '--locked', 'pipeline.yaml');
+  assert.equal(locked.status, 1, locked.stdout + locked.stderr);
+  assert.match(locked.stderr, /0\.1\.0 → 0\.2\.0/);
+
+  const changed = distill(project, 'diff', 'pipeline.yaml');
+  assert.equal(changed.status, 1, changed.stderr);
+  const changeLines = changed.stdout.split('\n').filter((line) => /^[~+-] /.test(line));
+  assert.deepEqual(changeLines, ['~ /loss/options/alpha: 0.5 → 0.3'], changed.stdout);
+  // Both sides point at the recipe's `default:` of α: the snapshot of 0.1.0 and the installed 0.2.0.
+  const defaultLine =
+    before
+      .split('\n')
+      .findIndex((line, index, lines) => line === '    default: 0.5' && lines[index - 1]!.includes('Weight of the label loss')) + 1;
+  assert.match(changed.stdout, new RegExp(`was @acme/distill-recipes@0\\.1\\.0/recipes/nli-zero-shot\\.yaml:${defaultLine}:\\d+`));
+  assert.match(changed.stdout, new RegExp(`now node_modules/@acme/distill-recipes/recipes/nli-zero-shot\\.yaml:${defaultLine}:\\d+`));
+
+  const accepted = distill(project, 'run', 'pipeline.yaml', '--accept-recipe-changes', '--json');
+  assert.equal(accepted.status, 0, accepted.stderr.slice(-4000));
+  const result = JSON.parse(accepted.stdout.trim().split('\n').at(-1)!) as { stages: { stage: string; status: string }[] };
+  assert.deepEqual(
+    result.stages.map((stage) => [stage.stage, stage.status]),
+    [
+      ['dataset', 'reused'],
+      ['teacher', 'reused'],
+      ['trainer', 'computed'],
+      ['export', 'computed'],
+      ['evaluate', 'computed'],
+    ],
+  );
+  const lockfile = JSON.parse(readFileSync(path.join(project, 'runs', 'acme-nli', 'distill.lock.json'), 'utf8')) as {
+    recipes: { package: string; version: string }[];
+  };
+  assert.deepEqual(
+    lockfile.recipes.map((entry) => [entry.package, entry.version]),
+    [['@acme/distill-recipes', '0.2.0']],
+  );
+  assert.equal(distill(project, 'validate', '--locked', 'pipeline.yaml').status, 0, 'the lockfile pins the accepted version');
+  assert.equal(distill(project, 'diff', 'pipeline.yaml').status, 0, 'nothing differs from the run that accepted it');
+});
+
+test('the package’s own smoke test (npm test) passes against this distill', (context) => {
   if (!existsSync(testPython)) {
     context.skip(`no Python at ${testPython}; run \`npm run setup:python\``);
     return;
