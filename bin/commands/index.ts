@@ -4,12 +4,14 @@ import CacheForgetBatchCommand from './cache/forget-batch.js';
 import CacheRepairCommand from './cache/repair.js';
 import CacheStatsCommand from './cache/stats.js';
 import CalibrateCommand from './calibrate.js';
+import DiffCommand from './diff.js';
 import EstimateCommand from './estimate.js';
 import EvalCommand from './eval.js';
 import ExportCommand from './export.js';
 import InitCommand from './init.js';
 import PluginsCommand from './plugins.js';
 import PredictCommand from './predict.js';
+import RecipesCommand from './recipes.js';
 import RunCommand from './run.js';
 import SchemaCommand from './schema.js';
 import ServeCommand from './serve.js';
@@ -25,12 +27,14 @@ export const commands = {
   'cache:repair': CacheRepairCommand,
   'cache:stats': CacheStatsCommand,
   calibrate: CalibrateCommand,
+  diff: DiffCommand,
   estimate: EstimateCommand,
   eval: EvalCommand,
   export: ExportCommand,
   init: InitCommand,
   plugins: PluginsCommand,
   predict: PredictCommand,
+  recipes: RecipesCommand,
   run: RunCommand,
   schema: SchemaCommand,
   serve: ServeCommand,

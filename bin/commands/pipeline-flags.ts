@@ -11,3 +11,13 @@ export const overrideFlags = {
     multipleNonGreedy: true,
   }),
 };
+
+/** `--accept-recipe-changes`, for the commands that reuse a run folder's stored stages (`run`, `teach`, `train`). */
+export const recipeChangeFlags = {
+  'accept-recipe-changes': Flags.boolean({
+    description:
+      'Run although a recipe inherited from an installed package changed since the run folder’s lockfile (a new version, other bytes); ' +
+      'without it such a run stops before any stage and lists the changes. Stages whose signature is unchanged are still reused.',
+    default: false,
+  }),
+};

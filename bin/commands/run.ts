@@ -6,7 +6,7 @@ import type { RunPipelineResult } from '../../core/runner/run-pipeline.js';
 import { stageNames, type StageName } from '../../core/runner/stage-name.js';
 import { BaseCommand } from './base-command.js';
 import { stopOnInterrupt } from './interrupts.js';
-import { overrideFlags } from './pipeline-flags.js';
+import { overrideFlags, recipeChangeFlags } from './pipeline-flags.js';
 
 /** `distill run <pipeline>`: the whole pipeline, stage by stage, reusing what is stored. */
 export default class RunCommand extends BaseCommand {
@@ -15,13 +15,16 @@ export default class RunCommand extends BaseCommand {
     'Each stage is stored in the run directory under a signature of its inputs; running again recomputes only the stages ' +
     'whose inputs changed (changing alpha retrains without asking the teacher again). A run stopped by Ctrl+C or a kill ' +
     'continues where it stopped when run again. --json streams every event as a JSON line on stdout. ' +
-    'API keys and data folders are checked before anything is created; --dry-run lists every one missing, with its fix.';
+    'API keys and data folders are checked before anything is created; --dry-run lists every one missing, with its fix. ' +
+    'When a recipe the pipeline inherits from an installed package changed since the run folder’s lockfile (distill.lock.json), ' +
+    'the run stops before any stage and lists the changes: review them with `distill diff`, then run with --accept-recipe-changes.';
   static override examples = [
     '<%= config.bin %> run pipelines/quickstart.yaml',
     '<%= config.bin %> run pipelines/esnli-zero-shot-openai.yaml --dry-run',
     '<%= config.bin %> run pipelines/quickstart.yaml --from trainer',
     '<%= config.bin %> run pipelines/quickstart.yaml --set trainer.options.max_steps=200 --dry-run',
     '<%= config.bin %> run pipelines/quickstart.yaml --json > events.jsonl',
+    '<%= config.bin %> run pipelines/quickstart.yaml --accept-recipe-changes',
   ];
   static override args = { pipeline: Args.string({ description: 'Pipeline file.', required: true }) };
   static override flags = {
@@ -32,6 +35,7 @@ export default class RunCommand extends BaseCommand {
       default: false,
     }),
     ...overrideFlags,
+    ...recipeChangeFlags,
   };
 
   async run(): Promise<RunPipelineResult | DryRun | undefined> {
@@ -41,6 +45,7 @@ export default class RunCommand extends BaseCommand {
       from: flags.from as StageName | undefined,
       overrides: flags.set ?? [],
       environmentFile: this.environmentFile,
+      acceptRecipeChanges: flags['accept-recipe-changes'],
     };
     if (flags['dry-run']) return this.dryRun(args.pipeline, selection);
     const [{ builtinRegistry }, { progressListener, progressModeFor }, { formatTeacherFailures }, { runPipeline }] = await Promise.all([

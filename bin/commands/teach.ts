@@ -5,7 +5,7 @@ import type { SplitRole } from '../../core/teacher/teach-pipeline.js';
 import type { TeacherReport } from '../../core/teacher/teacher-report.js';
 import { BaseCommand } from './base-command.js';
 import { stopOnInterrupt } from './interrupts.js';
-import { overrideFlags } from './pipeline-flags.js';
+import { overrideFlags, recipeChangeFlags } from './pipeline-flags.js';
 
 /** `distill teach <pipeline>`: the teacher stage alone. */
 export default class TeachCommand extends BaseCommand {
@@ -13,7 +13,8 @@ export default class TeachCommand extends BaseCommand {
   static override description =
     'The teacher stage of `distill run`, alone: writes teacher-records.jsonl as it goes and teacher-report.json at the end, in the stage folder `distill run` reuses (<output>/<name>/stages/teacher/<signature>/). ' +
     'Answers are cached (shared by all pipelines), so a killed or budget-stopped run resumes without paying twice. ' +
-    'Ctrl+C stops cleanly. With --json every event is one JSON line on stdout, the report the last.';
+    'Ctrl+C stops cleanly. With --json every event is one JSON line on stdout, the report the last. ' +
+    'Like `distill run`, it stops before the stage when an inherited recipe package changed since the run folder’s lockfile, unless --accept-recipe-changes.';
   static override examples = [
     '<%= config.bin %> teach pipelines/esnli-recorded.yaml',
     '<%= config.bin %> teach pipelines/anli1-zero-shot-openai.yaml --splits train,test',
@@ -25,6 +26,7 @@ export default class TeachCommand extends BaseCommand {
   static override flags = {
     splits: Flags.string({ description: 'Roles to label, comma-separated: train, validation, test.', default: 'train' }),
     ...overrideFlags,
+    ...recipeChangeFlags,
   };
 
   async run(): Promise<TeacherReport> {
@@ -51,6 +53,7 @@ export default class TeachCommand extends BaseCommand {
         teacherRoles: roles,
         overrides: flags.set ?? [],
         environmentFile: this.environmentFile,
+        acceptRecipeChanges: flags['accept-recipe-changes'],
         listener: display.listener,
         signal: cancel.signal,
       });

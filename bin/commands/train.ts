@@ -3,7 +3,7 @@ import type { StageOutcome } from '../../core/runner/run-stages.js';
 import type { TrainStageResult } from '../../core/training/train-stage.js';
 import { BaseCommand } from './base-command.js';
 import { stopOnInterrupt } from './interrupts.js';
-import { overrideFlags } from './pipeline-flags.js';
+import { overrideFlags, recipeChangeFlags } from './pipeline-flags.js';
 
 const percent = (value: number): string => (Number.isFinite(value) ? `${(value * 100).toFixed(2)}%` : '-');
 
@@ -16,7 +16,8 @@ export default class TrainCommand extends BaseCommand {
   static override description =
     'The trainer stage of `distill run`, alone: trains from the stored teacher stage and writes the chosen checkpoint (best on ' +
     'validation) with its validation and test accuracy into the stage folder `distill run` reuses. ' +
-    'Ctrl+C checkpoints and stops; running the command again continues from the last checkpoint.';
+    'Ctrl+C checkpoints and stops; running the command again continues from the last checkpoint. ' +
+    'Like `distill run`, it stops before the stage when an inherited recipe package changed since the run folder’s lockfile, unless --accept-recipe-changes.';
   static override examples = [
     '<%= config.bin %> train pipelines/esnli-recorded.yaml',
     '<%= config.bin %> train pipelines/esnli-recorded.yaml --restart --json',
@@ -27,6 +28,7 @@ export default class TrainCommand extends BaseCommand {
   static override flags = {
     restart: Flags.boolean({ description: 'Start over instead of continuing from the last checkpoint.', default: false }),
     ...overrideFlags,
+    ...recipeChangeFlags,
   };
 
   async run(): Promise<TrainCommandResult> {
@@ -55,6 +57,7 @@ export default class TrainCommand extends BaseCommand {
         ...(flags.restart ? { from: 'trainer' as const, restartTrainer: true } : {}),
         overrides: flags.set ?? [],
         environmentFile: this.environmentFile,
+        acceptRecipeChanges: flags['accept-recipe-changes'],
         listener: display.listener,
         signal: controller.signal,
       });

@@ -18,6 +18,9 @@ export interface AppliedOverrides {
   readonly problems: Problem[];
 }
 
+// Keys consumed while the files are read (`extends`, recipe params): an override of one would be ignored.
+const resolvedKeys = new Set(['extends', 'params', 'with']);
+
 /** Where a problem about an override is shown: the argument itself, since it is in no file. */
 function overrideProblem(argument: string, problem: Omit<Problem, 'file'>): Problem {
   return { file: `--set ${argument}`, ...problem };
@@ -40,6 +43,16 @@ export function applyOverrides(document: Record<string, unknown>, argumentsGiven
     if (equals <= 0 || keys.some((key) => key === '')) {
       problems.push(
         overrideProblem(argument, { message: 'an override is path.to.key=value', fix: 'e.g. --set trainer.options.max_steps=200' }),
+      );
+      continue;
+    }
+    if (resolvedKeys.has(keys[0]!)) {
+      problems.push(
+        overrideProblem(argument, {
+          pointer: childPointer('', keys[0]!),
+          message: `${keys[0]} is resolved before overrides apply, so --set cannot change it`,
+          fix: 'set the value it leads to instead (e.g. --set teacher.options.model=…), or edit the pipeline file',
+        }),
       );
       continue;
     }

@@ -59,19 +59,33 @@ export async function initPipeline(options: InitPipelineOptions): Promise<InitPi
     });
   }
   const output = path.resolve(options.output ?? `${recipe}.yaml`);
-  if (existsSync(output) && !options.force) {
+  assertWritable(output, options.force);
+  const source = path.join(directory, existsSync(path.join(directory, `${recipe}.yaml`)) ? `${recipe}.yaml` : `${recipe}.yml`);
+  const recipeText = readFileSync(source, 'utf8').replace(languageServerLine, '');
+  const text = await relocateRecipe(source, recipeText, path.dirname(output), options.registry);
+  const schemaFile = await writePipelineWithSchema(output, text, options.registry);
+  return { recipe, output, schemaFile };
+}
+
+/** Refuses to overwrite an existing pipeline file unless `force` is set (`init`'s `--force`). */
+export function assertWritable(output: string, force: boolean | undefined): void {
+  if (existsSync(output) && !force) {
     throw new UserError({
       file: displayPath(output),
       message: 'the file already exists; not overwriting it',
       fix: 'pass --force to overwrite it, or --output to write elsewhere',
     });
   }
-  const source = path.join(directory, existsSync(path.join(directory, `${recipe}.yaml`)) ? `${recipe}.yaml` : `${recipe}.yml`);
-  const recipeText = readFileSync(source, 'utf8').replace(languageServerLine, '');
-  const text = await relocateRecipe(source, recipeText, path.dirname(output), options.registry);
+}
+
+/**
+ * Writes a new pipeline file whose first line points editors at the combined schema, and that schema
+ * beside it (`distill.schema.json`); returns the schema file's path.
+ */
+export async function writePipelineWithSchema(output: string, text: string, registry: PluginRegistry): Promise<string> {
   const schemaFile = path.join(path.dirname(output), schemaFileName);
   await mkdir(path.dirname(output), { recursive: true });
   await writeFile(output, `# yaml-language-server: $schema=./${schemaFileName}\n${text}`);
-  await writeFile(schemaFile, JSON.stringify(combinedSchema(options.registry), null, 2) + '\n');
-  return { recipe, output, schemaFile };
+  await writeFile(schemaFile, JSON.stringify(combinedSchema(registry), null, 2) + '\n');
+  return schemaFile;
 }

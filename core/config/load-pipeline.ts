@@ -8,14 +8,17 @@ import { anchorEnvironmentPaths } from './anchor-environment-paths.js';
 import { applyOverrides, locateOverrideProblems, type PipelineOverride } from './apply-overrides.js';
 import type { LoadedEnvironmentFile } from './environment-file.js';
 import { interpolateDocument, type Environment } from './interpolate-environment.js';
-import { isPlainObject } from './merge-documents.js';
+import { isPlainObject, type LocatedDocument } from './merge-documents.js';
 import type { PipelineConfig } from './pipeline-config.js';
 import { addPipelineDefaults } from './pipeline-defaults.js';
 import { pipelinePluginRegistry } from './pipeline-plugin-registry.js';
+import { noUsage } from './pipeline-limits.js';
 import { pipelineShapeValidator } from './pipeline-schema.js';
+import type { RecipeResolverOptions, RecipeSource } from './recipe-package.js';
+import { applyRecipeParams } from './recipe-params.js';
 import { redactedMarker, redactSecrets, registerSecrets } from './redact.js';
 import { requirementProblems, type RequirementProblem } from './requirement-problems.js';
-import { resolveExtends } from './resolve-extends.js';
+import { resolveExtends, type ResolvedDocument } from './resolve-extends.js';
 import { schemaProblems } from './schema-problems.js';
 import { displayPath, locate, type SourceMap } from './source-map.js';
 import { batchModeProblems } from './batch-mode-problems.js';
@@ -39,6 +42,8 @@ export interface LoadedPipeline {
   readonly registry: PluginRegistry;
   /** Every YAML file read (absolute), the pipeline first, then what it extends. */
   readonly sourceFiles: readonly string[];
+  /** The files of {@link sourceFiles} that came from installed recipe packages, nearest first (the lockfile pins them). */
+  readonly recipeSources: readonly RecipeSource[];
   /**
    * What the plugins need from outside the file and do not have (an unset API key, a missing data
    * folder), when {@link LoadPipelineOptions.requirements} asked; else empty. The runner decides
@@ -110,8 +115,30 @@ function crossStepProblems(
   return [...evaluationProblems(document, registry, sourceMap, exportValid), ...batchModeProblems(document, registry, sourceMap, problems)];
 }
 
+/** A pipeline file with its `extends` chain merged and its params filled in (see {@link resolvePipelineDocument}). */
+export type ResolvedPipelineDocument = LocatedDocument & Pick<ResolvedDocument, 'sourceFiles' | 'recipeSources'>;
+
 /**
- * Reads a pipeline file and everything it extends, fills `${VAR}`s, applies defaults and validates
+ * The pipeline file with its `extends` chain merged and its recipes' params filled in, before any
+ * schema default or `${VAR}` (other than in `extends`); what stops either is thrown. `options` reads
+ * packages from other folders (`distill diff` rebuilds a run's configuration from its snapshots).
+ */
+export async function resolvePipelineDocument(
+  file: string,
+  environment: Environment,
+  options: RecipeResolverOptions = {},
+): Promise<ResolvedPipelineDocument> {
+  const extended = await resolveExtends(file, environment, [], noUsage, options);
+  if (extended.problems.length > 0) throw new UserError(sortProblems(extended.problems));
+  // Params are filled in before anything reads the document, so that every later check sees (and
+  // locates) a value where the user set it.
+  const applied = await applyRecipeParams(extended);
+  if (applied.problems.length > 0) throw new UserError(sortProblems(applied.problems));
+  return { value: applied.value, sourceMap: applied.sourceMap, sourceFiles: extended.sourceFiles, recipeSources: extended.recipeSources };
+}
+
+/**
+ * Reads a pipeline file and everything it extends, fills its recipes' params and `${VAR}`s, applies defaults and validates
  * in two phases: the shape against `schemas/pipeline.schema.json`, then each step's options against
  * its plugin's own schema (after the pipeline's external plugins are loaded). Every problem found —
  * syntax, unknown keys, wrong types, unknown plugins, unset variables, missing files — is collected
@@ -128,8 +155,7 @@ export async function loadPipeline(file: string, options: LoadPipelineOptions): 
       fix: 'check the path, or create one with `distill init`',
     });
   }
-  const resolved = await resolveExtends(absolute, environment);
-  if (resolved.problems.length > 0) throw new UserError(sortProblems(resolved.problems));
+  const resolved = await resolvePipelineDocument(absolute, environment);
   const { sourceMap, sourceFiles } = resolved;
   if (!isPlainObject(resolved.value)) {
     throw new UserError({
@@ -205,6 +231,7 @@ export async function loadPipeline(file: string, options: LoadPipelineOptions): 
     secrets: secretList,
     registry,
     sourceFiles,
+    recipeSources: resolved.recipeSources,
     unmetRequirements,
     overrides: overridden.overrides,
     environmentFile: options.environmentFile ?? null,

@@ -40,13 +40,25 @@ export async function unreadablePath(file: string): Promise<UnreadablePath | und
   return reason ? { missing: false, reason } : undefined;
 }
 
+/** What {@link readLimitedBytes} found: the file's bytes, or that it holds more than allowed. */
+export type LimitedBytes = { readonly buffer: Buffer } | { readonly tooLarge: { readonly bytes?: number } };
+
 /**
- * Reads a regular file as UTF-8, refusing one larger than `maxBytes`. The size is checked with
+ * Reads a regular file as UTF-8, refusing one larger than `maxBytes` (see {@link readLimitedBytes}).
+ */
+export async function readLimitedFile(file: string, maxBytes: number): Promise<LimitedRead> {
+  const read = await readLimitedBytes(file, maxBytes);
+  if ('tooLarge' in read) return read;
+  return { text: read.buffer.toString('utf8'), bytes: read.buffer.length };
+}
+
+/**
+ * Reads a regular file's bytes, refusing one larger than `maxBytes`. The size is checked with
  * `stat` before the file is opened and enforced on the read itself, since a file can grow in between
  * and some files report a size that means nothing (`/proc`). A path that is not a regular file
  * throws an error whose message says what it is, without being opened for reading.
  */
-export async function readLimitedFile(file: string, maxBytes: number): Promise<LimitedRead> {
+export async function readLimitedBytes(file: string, maxBytes: number): Promise<LimitedBytes> {
   const before = await stat(file);
   const reason = notRegularFileReason(before);
   if (reason) throw new Error(reason);
@@ -67,7 +79,7 @@ export async function readLimitedFile(file: string, maxBytes: number): Promise<L
       length += bytesRead;
     }
     if (length > maxBytes) return { tooLarge: opened.size > maxBytes ? { bytes: opened.size } : {} };
-    return { text: buffer.toString('utf8', 0, length), bytes: length };
+    return { buffer: buffer.subarray(0, length) };
   } finally {
     await handle.close();
   }

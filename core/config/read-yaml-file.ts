@@ -36,6 +36,10 @@ function syntaxFix(code: string, message: string): string | undefined {
   if (code === 'TAB_AS_INDENT') return 'indent with spaces, not tabs';
   if (code === 'BAD_INDENT' && message.includes('mapping items')) return 'align the keys of one mapping at the same column';
   if (message.includes('Missing closing')) return 'close the quote, or leave the value unquoted';
+  // YAML reserves `@` and backquote at the start of a plain value: a scoped package name
+  // (`extends: @acme/recipes/nli`) must be quoted.
+  if (code === 'BAD_SCALAR_START' && /reserved character [@`]/.test(message))
+    return 'quote the value: a scoped package is written "@acme/recipes/nli"';
   return undefined;
 }
 

@@ -5,31 +5,46 @@ import { isPlainObject, mergeDocuments, type LocatedDocument } from './merge-doc
 import { noUsage, pipelineLimits, type PipelineUsage } from './pipeline-limits.js';
 import { unreadablePath } from './read-limited-file.js';
 import { readYamlFile } from './read-yaml-file.js';
+import {
+  isPackageSpecifier,
+  resolveRecipeSpecifier,
+  samePackageSource,
+  type RecipeResolverOptions,
+  type RecipeSource,
+} from './recipe-package.js';
 import { displayPath, locate } from './source-map.js';
 
 /** A pipeline file with its `extends` chain merged in. */
 export interface ResolvedDocument extends LocatedDocument {
   /** Every YAML file read, the pipeline first, then what it extends, in order. */
   readonly sourceFiles: string[];
+  /** The files of the chain that came from installed recipe packages, nearest first. */
+  readonly recipeSources: RecipeSource[];
   /** Syntax errors, broken or cyclic `extends`; when any is present the value is not usable. */
   readonly problems: Problem[];
 }
 
 /**
  * Reads a pipeline file and, recursively, the files it `extends` (paths relative to the file that
- * names them; `${VAR}` allowed), merging each child over its parent. A cycle, a missing file, a
+ * names them, or a recipe of an installed package: `@acme/recipes/nli.yaml`, see
+ * `resolveRecipeSpecifier`; `${VAR}` allowed), merging each child over its parent. A cycle, a missing file, a
  * path that is not a regular file (a folder, a device, a FIFO, `""`), a chain longer than
  * {@link pipelineLimits} allow or a syntax error anywhere in the chain is reported at the place
  * that caused it. The limits on bytes and on keys and values hold for the chain as a whole: `usage`
- * is what the files that extend this one (`chain`) have used of them.
+ * is what the files that extend this one (`chain`) have used of them. `options` can read packages
+ * from other folders (a run's snapshots, see `RecipeResolverOptions`). `fromPackage` is the recipe
+ * package `file` belongs to, if any: a file it extends inside that package is a recipe source too.
  */
 export async function resolveExtends(
   file: string,
   environment: Readonly<Record<string, string | undefined>>,
   chain: readonly string[] = [],
   usage: PipelineUsage = noUsage,
+  options: RecipeResolverOptions = {},
+  fromPackage?: RecipeSource,
 ): Promise<ResolvedDocument> {
   const sourceFiles = [file];
+  const recipeSources: RecipeSource[] = [];
   let yamlFile;
   try {
     yamlFile = await readYamlFile(file, pipelineLimits, usage);
@@ -40,41 +55,45 @@ export async function resolveExtends(
       value: undefined,
       sourceMap: new Map(),
       sourceFiles,
+      recipeSources,
       problems: [{ file: displayPath(file), message: `cannot read ${displayPath(file)}: ${reason}`, fix: 'name a pipeline YAML file' }],
     };
   }
   if (yamlFile.problems.length > 0)
-    return { value: undefined, sourceMap: yamlFile.sourceMap, sourceFiles, problems: [...yamlFile.problems] };
+    return { value: undefined, sourceMap: yamlFile.sourceMap, sourceFiles, recipeSources, problems: [...yamlFile.problems] };
   const own: LocatedDocument = { value: yamlFile.value, sourceMap: yamlFile.sourceMap };
   if (!isPlainObject(own.value) || typeof own.value.extends !== 'string') {
-    return { ...own, sourceFiles, problems: [] };
+    return { ...own, sourceFiles, recipeSources, problems: [] };
   }
 
   const position = locate(own.sourceMap, '/extends');
   const where = { ...position, pointer: '/extends' };
   const interpolated = interpolateString(own.value.extends, environment);
   if (interpolated.problems.length > 0) {
-    return { ...own, sourceFiles, problems: interpolated.problems.map((problem) => ({ ...where, ...problem })) };
+    return { ...own, sourceFiles, recipeSources, problems: interpolated.problems.map((problem) => ({ ...where, ...problem })) };
   }
-  const target = await extendsTarget(file, chain, interpolated.text);
-  if ('problem' in target) return { ...own, sourceFiles, problems: [{ ...where, ...target.problem }] };
+  const target = await extendsTarget(file, chain, interpolated.text, options);
+  if ('problem' in target) return { ...own, sourceFiles, recipeSources, problems: [{ ...where, ...target.problem }] };
   const parentFile = target.file;
-  const parent = await resolveExtends(parentFile, environment, [...chain, file], yamlFile.usage);
+  const parentSource = target.source ?? samePackageSource(fromPackage, parentFile);
+  if (parentSource) recipeSources.push(parentSource);
+  const parent = await resolveExtends(parentFile, environment, [...chain, file], yamlFile.usage, options, parentSource);
   sourceFiles.push(...parent.sourceFiles);
-  if (parent.problems.length > 0) return { ...own, sourceFiles, problems: parent.problems };
+  recipeSources.push(...parent.recipeSources);
+  if (parent.problems.length > 0) return { ...own, sourceFiles, recipeSources, problems: parent.problems };
   if (!isPlainObject(parent.value)) {
     const problem = {
       message: `extended file ${displayPath(parentFile)} must hold a mapping of pipeline keys`,
       fix: 'extend a pipeline or recipe file',
     };
-    return { ...own, sourceFiles, problems: [{ ...where, ...problem }] };
+    return { ...own, sourceFiles, recipeSources, problems: [{ ...where, ...problem }] };
   }
   const merged = mergeDocuments(parent, own);
   // `extends` has done its work; the merged pipeline no longer names it.
   const value = { ...(merged.value as Record<string, unknown>) };
   delete value.extends;
   for (const entry of [...merged.sourceMap.keys()]) if (entry === '/extends') merged.sourceMap.delete(entry);
-  return { value, sourceMap: merged.sourceMap, sourceFiles, problems: [] };
+  return { value, sourceMap: merged.sourceMap, sourceFiles, recipeSources, problems: [] };
 }
 
 /**
@@ -85,7 +104,8 @@ async function extendsTarget(
   file: string,
   chain: readonly string[],
   text: string,
-): Promise<{ file: string } | { problem: { message: string; fix: string } }> {
+  options: RecipeResolverOptions,
+): Promise<{ file: string; source?: RecipeSource } | { problem: { message: string; fix: string } }> {
   if (text.trim() === '') {
     return {
       problem: {
@@ -94,7 +114,16 @@ async function extendsTarget(
       },
     };
   }
-  const parentFile = path.resolve(path.dirname(file), text);
+  let parentFile = path.resolve(path.dirname(file), text);
+  let source: RecipeSource | undefined;
+  // A package's recipe (`@acme/recipes/nli.yaml`), unless this project has a file of that name, as
+  // `extends: shared/base.yaml` has always meant.
+  if (isPackageSpecifier(text) && (await unreadablePath(parentFile))?.missing === true) {
+    const resolution = await resolveRecipeSpecifier(file, text, options);
+    if ('problem' in resolution) return resolution;
+    parentFile = resolution.file;
+    source = resolution.source;
+  }
   if ([...chain, file].includes(parentFile)) {
     const cycle = [...chain, file, parentFile].slice([...chain, file].indexOf(parentFile)).map(displayPath);
     return {
@@ -114,7 +143,7 @@ async function extendsTarget(
   }
   // Only stat: a FIFO named here would block the read until something writes to it.
   const unreadable = await unreadablePath(parentFile);
-  if (!unreadable) return { file: parentFile };
+  if (!unreadable) return { file: parentFile, ...(source ? { source } : {}) };
   if (unreadable.missing) {
     return {
       problem: {

@@ -7,6 +7,7 @@ import type { PluginRegistry } from '../plugins/plugin-registry.js';
 import { estimatePipeline, type Estimate } from '../teacher/estimate.js';
 import { PipelineInstances } from './pipeline-instances.js';
 import { pipelineStages } from './pipeline-stages.js';
+import { readRecipeFiles, recipeChangeProblems } from './recipe-lock.js';
 import { assertPathsPresent, blockingRequirements, planStages, type PlannedStage, type StageSelection } from './run-readiness.js';
 import { runDirectoryOf } from './run-pipeline.js';
 
@@ -35,6 +36,8 @@ export interface DryRun {
 export interface DryRunOptions extends StageSelection {
   readonly overrides?: readonly string[];
   readonly environmentFile?: LoadedEnvironmentFile | null;
+  /** What `RunPipelineOptions.acceptRecipeChanges` says: changed recipes are then no reason to stop. */
+  readonly acceptRecipeChanges?: boolean;
 }
 
 /** The teacher plugin's notice for batch mode, when the pipeline uses batch mode and the plugin has one. */
@@ -47,10 +50,11 @@ function batchNotices(loaded: LoadedPipeline): string[] {
 
 /**
  * Validates the pipeline, checks what its plugins need from outside it (API keys, data folders),
- * works out which stages a run would reuse or compute, and estimates the teacher's tokens and
- * dollars. Calls no teacher, trains nothing and writes nothing. Missing data throws one error that
- * lists every unmet requirement (the key too), since nothing can be planned without the data; an
- * unset key alone comes back in `problems`, beside the plan and the estimate.
+ * works out which stages a run would reuse or compute (and whether it would stop at recipes changed
+ * since the run folder's lockfile), and estimates the teacher's tokens and dollars. Calls no
+ * teacher, trains nothing and writes nothing. Missing data throws one error that lists every unmet
+ * requirement (the key too), since nothing can be planned without the data; an unset key alone, or
+ * a changed recipe, comes back in `problems`, beside the plan and the estimate.
  */
 export async function dryRunPipeline(
   file: string,
@@ -67,6 +71,8 @@ export async function dryRunPipeline(
   });
   assertPathsPresent(loaded);
   const runDirectory = runDirectoryOf(loaded);
+  const recipes = (await readRecipeFiles(loaded.recipeSources)).map((recipe) => recipe.entry);
+  const recipeProblems = options.acceptRecipeChanges ? [] : await recipeChangeProblems(loaded, runDirectory, recipes);
   return withRun({ registry: loaded.registry, environment, baseDirectory: loaded.baseDirectory }, async ({ dependencies, caches }) => {
     const stages = await pipelineStages(loaded, { instances: new PipelineInstances(dependencies), caches });
     const plan = planStages(stages, runDirectory, options);
@@ -75,7 +81,7 @@ export async function dryRunPipeline(
       runDirectory,
       stages: plan,
       estimate: await estimatePipeline(loaded, { environment }),
-      problems: blockingRequirements(loaded, plan).map(asProblem),
+      problems: [...recipeProblems, ...blockingRequirements(loaded, plan).map(asProblem)],
       teacherMode: loaded.config.teacher.mode,
       notices: batchNotices(loaded),
     };

@@ -21,6 +21,8 @@ import type { RunModel } from './model-usage.js';
 import { PipelineInstances } from './pipeline-instances.js';
 import { pipelineToRun, type PipelineSource } from './pipeline-to-run.js';
 import { pipelineStages, type PipelineRun } from './pipeline-stages.js';
+import { assertRecipesUnchanged, readRecipeFiles, writeRecipeSnapshots, type RecipeFile } from './recipe-lock.js';
+import { runDirectoryOf } from './run-directory.js';
 import { assertPathsPresent, assertRequirementsMet, blockingRequirements, planStages } from './run-readiness.js';
 import { startRunRecords, writeLockfile } from './run-records.js';
 import { runStages, type RunStagesOptions, type StageOutcome, type StageOutcomes } from './run-stages.js';
@@ -57,6 +59,11 @@ export interface RunPipelineOptions {
   readonly httpSettings?: HttpSettings;
   /** Aborted by Ctrl+C: the running stage checkpoints and the run stops; the next run resumes. */
   readonly signal?: AbortSignal;
+  /**
+   * Run although an inherited recipe file differs from the one the run folder's lockfile pins
+   * (`--accept-recipe-changes`); without it such a run stops before any stage (see `assertRecipesUnchanged`).
+   */
+  readonly acceptRecipeChanges?: boolean;
 }
 
 /** What a run produced. */
@@ -76,10 +83,8 @@ export interface RunPipelineResult {
   readonly model: RunModel | null;
 }
 
-/** `<output.directory>/<name>` of a loaded pipeline. */
-export function runDirectoryOf(loaded: LoadedPipeline): string {
-  return path.resolve(loaded.baseDirectory, loaded.config.output.directory, loaded.config.name);
-}
+// Callers import it from here; it lives in its own file so that `recipe-lock.ts` can use it too.
+export { runDirectoryOf };
 
 function distillVersion(): string {
   return (JSON.parse(readFileSync(packagePath('package.json'), 'utf8')) as { version: string }).version;
@@ -166,8 +171,16 @@ function currentModel(runDirectory: string, outcomes: StageOutcomes): RunModel |
   return { directory, exported: exported.record.output.directory, example: dataset ? (readTestSplit(dataset.testFile)[0] ?? null) : null };
 }
 
-/** The stages of a loaded pipeline run in a run scope, the records written, then the report. */
-async function runLoadedPipeline(loaded: LoadedPipeline, options: RunPipelineOptions, scope: RunScope): Promise<RunPipelineResult> {
+/**
+ * The stages of a loaded pipeline run in a run scope, the records written (with a snapshot of each
+ * inherited recipe file, `recipes`), then the report.
+ */
+async function runLoadedPipeline(
+  loaded: LoadedPipeline,
+  options: RunPipelineOptions,
+  scope: RunScope,
+  recipes: readonly RecipeFile[],
+): Promise<RunPipelineResult> {
   const { dependencies } = scope;
   const runDirectory = runDirectoryOf(loaded);
   const run: PipelineRun = { instances: new PipelineInstances(dependencies), caches: scope.caches };
@@ -178,6 +191,7 @@ async function runLoadedPipeline(loaded: LoadedPipeline, options: RunPipelineOpt
   assertRequirementsMet(blockingRequirements(loaded, planStages(stages, runDirectory, options)));
   const stopRecords = startRunRecords(loaded, runDirectory, dependencies.events);
   try {
+    writeRecipeSnapshots(runDirectory, recipes);
     const last = options.only ?? options.until;
     const inScope = last ? stages.slice(0, stages.findIndex((stage) => stage.name === last) + 1) : stages;
     const trainerReport = inScope.some((stage) => stage.name === 'trainer')
@@ -196,7 +210,8 @@ async function runLoadedPipeline(loaded: LoadedPipeline, options: RunPipelineOpt
     const stopped = outcomes.find((outcome) => outcome.status === 'stopped')?.stage ?? null;
     const partial = outcomes.find((outcome) => outcome.status === 'partial')?.stage ?? null;
     const signatures = Object.fromEntries(outcomes.map((outcome) => [outcome.stage, outcome.signature]));
-    writeLockfile(loaded, runDirectory, stages, signatures, await trainerReport.packages, distillVersion());
+    const lockedRecipes = recipes.map((recipe) => recipe.entry);
+    writeLockfile(loaded, runDirectory, stages, signatures, await trainerReport.packages, distillVersion(), lockedRecipes);
     writeStagesFile(runDirectory, outcomes);
     // A sweep trains many students on one teacher stage: only on a complete one, so that all of them
     // learn from the same answers.
@@ -235,7 +250,16 @@ export async function runPipeline(pipeline: PipelineSource, options: RunPipeline
     environmentFile: options.environmentFile,
   });
   // A link inside the run folder would make the run read or write outside it.
-  assertNoLinks(runDirectoryOf(loaded));
+  const runDirectory = runDirectoryOf(loaded);
+  assertNoLinks(runDirectory);
+  // Before any stage: stored stages made from other recipes are reused only when the user says so.
+  const recipes = await readRecipeFiles(loaded.recipeSources);
+  await assertRecipesUnchanged(
+    loaded,
+    runDirectory,
+    recipes.map((recipe) => recipe.entry),
+    options.acceptRecipeChanges === true,
+  );
   const scope = {
     registry: loaded.registry,
     environment,
@@ -246,5 +270,5 @@ export async function runPipeline(pipeline: PipelineSource, options: RunPipeline
     signal: options.signal,
     listener: options.listener,
   };
-  return withRun(scope, (run) => runLoadedPipeline(loaded, options, run));
+  return withRun(scope, (run) => runLoadedPipeline(loaded, options, run, recipes));
 }

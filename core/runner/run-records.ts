@@ -7,6 +7,7 @@ import type { LoadedPipeline } from '../config/load-pipeline.js';
 import { pluginSteps, type PluginStep } from '../config/pipeline-config.js';
 import { redactText } from '../config/redact.js';
 import type { EventStream } from '../services/event-stream.js';
+import { lockfileName, type LockedRecipe } from './recipe-lock.js';
 import type { StageDefinition } from './stage-definition.js';
 import { stepIdentity, type StepIdentity } from './step-identity.js';
 
@@ -42,6 +43,11 @@ export interface RunLockfile {
   readonly overrides: readonly string[];
   /** The `.env` file read into the environment, with the names of the variables it set; null when none. */
   readonly environmentFile: { readonly file: string; readonly variables: readonly string[] } | null;
+  /**
+   * Every inherited file that came from an installed recipe package, nearest first: package, version,
+   * file, sha256 of its bytes and the run folder's copy of it (`[]` when the pipeline inherits none).
+   */
+  readonly recipes: readonly LockedRecipe[];
 }
 
 /**
@@ -85,6 +91,7 @@ export function writeLockfile(
   signatures: Record<string, string>,
   worker: Record<string, string | null>,
   distillVersion: string,
+  recipes: readonly LockedRecipe[],
 ): RunLockfile {
   const inputsOf = (name: string) => stages.find((stage) => stage.name === name)?.inputs as Record<string, unknown> | undefined;
   const teacherInputs = inputsOf('teacher');
@@ -102,7 +109,8 @@ export function writeLockfile(
     stages: signatures,
     overrides: loaded.overrides.map((override) => redactText(override.argument, loaded.secrets)),
     environmentFile: loaded.environmentFile,
+    recipes,
   };
-  writeFileNoFollow(path.join(runDirectory, 'distill.lock.json'), JSON.stringify(lockfile, null, 2) + '\n');
+  writeFileNoFollow(path.join(runDirectory, lockfileName), JSON.stringify(lockfile, null, 2) + '\n');
   return lockfile;
 }

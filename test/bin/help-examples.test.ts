@@ -7,6 +7,7 @@ import { after, test } from 'node:test';
 import { Flags, Parser, type Command } from '@oclif/core';
 import { commands } from '../../bin/commands/index.js';
 import { listRecipes } from '../../core/config/recipes.js';
+import { scaffoldRecipePackage } from '../../core/config/scaffold-recipe-package.js';
 import { teacherCacheFileName } from '../../core/teacher/cache-location.js';
 import { TeacherCache } from '../../core/teacher/teacher-cache.js';
 import { distillBin } from '../support/run-distill.js';
@@ -21,6 +22,8 @@ const scratch = mkdtempSync(path.join(tmpdir(), 'distill-examples-'));
 after(() => rmSync(scratch, { recursive: true, force: true }));
 symlinkSync(path.join(repositoryRoot, 'pipelines'), path.join(scratch, 'pipelines'));
 mkdirSync(path.join(scratch, 'cache'));
+// The `init --from` and `recipes` examples meet an installed recipe package: the scaffold's, laid out as npm installs it.
+await scaffoldRecipePackage({ folder: path.join(scratch, 'node_modules', '@acme', 'distill-recipes'), name: '@acme/distill-recipes' });
 // The cache examples meet real (empty) caches: the shared one and the one they name with --path.
 for (const file of [path.join(scratch, 'cache', teacherCacheFileName), path.join(scratch, 'my-cache.sqlite')])
   TeacherCache.open(file).close();
@@ -46,6 +49,8 @@ const forms: Readonly<Record<string, Form>> = {
   calibrate: 'help',
   export: 'help',
   serve: 'help',
+  // This one needs a pipeline extending an installed recipe package and a run of it.
+  diff: 'help',
 };
 
 interface Example {

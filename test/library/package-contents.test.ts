@@ -74,6 +74,8 @@ test('it holds every entry point, compiled module, recipe and Python file the in
     ...filesUnder('plugins', new Set(['__pycache__'])).filter((file) => !file.endsWith('.ts')),
     // The recipes `distill init` copies and the sample the quickstart reads; never a run folder.
     ...filesUnder('pipelines', new Set(['runs', '.distill-cache'])),
+    // The files `distill init --recipe-package` fills in.
+    ...filesUnder('templates', new Set()),
   ];
   assert.ok(sourceModules.length > 100 && expected.some((file) => file.endsWith('worker/main.py')), 'the walk found the sources');
   assert.deepEqual(

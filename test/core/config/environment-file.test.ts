@@ -55,7 +55,7 @@ test('a key from .env used by the pipeline is redacted in the run folder’s res
   assert.match(resolved, /^# --set trainer\.options\.steps=33$/m);
   assert.match(resolved, new RegExp(`^# from ${path.join(directory, '.env').replaceAll('.', '\\.')}: FIXTURE_API_KEY$`, 'm'));
   assert.match(resolved, /steps: 33/);
-  const lockfile = writeLockfile(loaded, runDirectory, [], {}, {}, '0.0.0');
+  const lockfile = writeLockfile(loaded, runDirectory, [], {}, {}, '0.0.0', []);
   assert.deepEqual(lockfile.overrides, ['trainer.options.steps=33']);
   assert.deepEqual(lockfile.environmentFile, { file: path.join(directory, '.env'), variables: ['FIXTURE_API_KEY'] });
   assert.doesNotMatch(readFileSync(path.join(runDirectory, 'distill.lock.json'), 'utf8'), /sk-secret-from-dotenv-42/);

@@ -69,12 +69,14 @@ test(
     const lockfile = JSON.parse(readFileSync(path.join(first.runDirectory, 'distill.lock.json'), 'utf8')) as {
       worker: { torch: string };
       dataFiles: Record<string, unknown>;
+      recipes: unknown[];
     };
     assert.ok(lockfile.worker.torch.startsWith('2.13.0'), 'the lockfile pins the worker packages');
     assert.ok(
       Object.keys(lockfile.dataFiles).some((file: string) => file.endsWith('esnli_valid.json')),
       'and the data files',
     );
+    assert.deepEqual(lockfile.recipes, [], 'and no recipe of a package: the pipeline extends files of this repository only');
 
     const before = eventCount(first.runDirectory);
     const started = performance.now();
