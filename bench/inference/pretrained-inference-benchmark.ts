@@ -17,7 +17,7 @@ import { writeTrainingData } from '../trainer/trainer-throughput-benchmark.js';
 import { lastJsonLine, runProcess, threadEnvironment } from './child-process.js';
 import { unreachableEndToken, vocabularySize } from './forced-length-folder.js';
 import { floor, measureCeilings } from './inference-floors.js';
-import { median, spread, type Spread } from '../support/repeat-statistics.js';
+import { median, rotated, spread, type Spread } from '../support/repeat-statistics.js';
 import { inferenceEnvironment, threadPolicy, transformersJsSessionOptions } from './thread-policy.js';
 
 /** What one runtime measured in one repeat: medians over the prompts. */
@@ -264,13 +264,13 @@ async function studentFolder(mode: BenchMode, work: string, threads: number, new
 /**
  * Node per-token latency of the SmolLM2-135M student folder, built untrained from its GGUF by
  * `bench/students/smollm2_folder.py` and exported by the `onnx` exporter (fp32 and int8):
- * onnxruntime-node through `loadStudent` (fp32 with its defaults and with `reuseBuffers: false`, int8) against
+ * onnxruntime-node through `loadStudent` (fp32 with its defaults and with `reuseBuffers`, int8) against
  * transformers.js (`pipeline('text-generation')`, offline), PyTorch eager `generate` and a hand-written
  * PyTorch KV-cache loop (one process), all under one thread and spin policy ({@link threadPolicy}), the same e-SNLI test prompts, at batch 1, greedy, a fixed number of new tokens (the
  * end token is made unreachable in the bench's folders, so no runtime stops early). Each prompt is timed
  * generating one token (the prompt pass) and all of them; per generated token = the difference over the
  * tokens after the first. Repeats are interleaved (each repeat runs every runtime once, loading and
- * closing it) and the median over repeats is reported with its spread. Beside them: the compute floor
+ * closing it, starting one runtime further each repeat) and the median over repeats is reported with its spread. Beside them: the compute floor
  * (matmul FLOPs / measured fp32 matmul peak) and the memory floor (bytes of weights / measured copy bandwidth).
  */
 export async function runPretrainedInferenceBenchmark(mode: BenchMode) {
@@ -289,6 +289,7 @@ export async function runPretrainedInferenceBenchmark(mode: BenchMode) {
     prompts: smoke ? 3 : 20,
     warmup_prompts: warmup,
     repeats: 3,
+    runtime_order: 'rotated: each repeat starts one runtime further, so that no runtime always runs first',
     inputs: 'e-SNLI test with the quickstart student input, as predict prompts of distill-student.json (promptText)',
     batch_size: 1,
     batched: {
@@ -320,7 +321,7 @@ export async function runPretrainedInferenceBenchmark(mode: BenchMode) {
     const runtimes: Runtime[] = [
       pytorchRuntime(modelFolder, work, threads, newTokens, (described) => (model = described)),
       onnxRuntime('onnxruntime-node fp32 (loadStudent defaults)', exported, base, newTokens),
-      onnxRuntime('onnxruntime-node fp32, reuseBuffers: false', exported, { ...base, reuseBuffers: false }, newTokens),
+      onnxRuntime('onnxruntime-node fp32, reuseBuffers', exported, { ...base, reuseBuffers: true }, newTokens),
       onnxRuntime('onnxruntime-node int8', exported, { ...base, precision: 'int8' }, newTokens),
       transformersJsRuntime(exported, threads, newTokens),
     ];
@@ -337,7 +338,7 @@ export async function runPretrainedInferenceBenchmark(mode: BenchMode) {
     const outputs = plans.map(() => new Map<string, string[]>());
     for (let repeat = 0; repeat < settings.repeats; repeat++) {
       for (const [plan, { batchSize, prompts: planPrompts, warmup: planWarmup }] of plans.entries()) {
-        for (const runtime of runtimes) {
+        for (const runtime of rotated(runtimes, repeat)) {
           for (const [index, measured] of (await runtime.measure(planPrompts, batchSize, planWarmup)).entries()) {
             const name = runtime.names[index]!;
             const perToken = measured.generationMs.map((whole, at) => (whole - measured.promptMs[at]!) / (newTokens - 1));

@@ -37,6 +37,16 @@ export function spread(values: readonly number[]): Spread {
 }
 
 /**
+ * `items` in the order of round `round`: starting `round` places further, wrapping around. Whatever
+ * runs first in a round (a cold cache, a fresh allocator, the machine's own drift) is then spread over
+ * the items instead of always falling on the first.
+ */
+export function rotated<Item>(items: readonly Item[], round: number): Item[] {
+  const start = items.length === 0 ? 0 : round % items.length;
+  return [...items.slice(start), ...items.slice(0, start)];
+}
+
+/**
  * Runs every measurement of `measurements` once per round for `repeats` rounds, one at a time, and
  * returns each one's results in round order. Round r starts r places further along the list, so no
  * measurement always runs first (after a pause) or last.
@@ -47,10 +57,7 @@ export async function runInterleaved<Result>(
 ): Promise<Map<string, Result[]>> {
   const results = new Map<string, Result[]>(measurements.map((measurement) => [measurement.name, []]));
   for (let round = 0; round < repeats; round++) {
-    for (let offset = 0; offset < measurements.length; offset++) {
-      const measurement = measurements[(round + offset) % measurements.length]!;
-      results.get(measurement.name)!.push(await measurement.run(round));
-    }
+    for (const measurement of rotated(measurements, round)) results.get(measurement.name)!.push(await measurement.run(round));
   }
   return results;
 }

@@ -1,7 +1,5 @@
 import { isPlainObject } from './merge-documents.js';
-import { readYamlFile } from './read-yaml-file.js';
 import { resolveExtends } from './resolve-extends.js';
-import { pipelineLimits } from './pipeline-limits.js';
 
 /** One input a recipe declares under `params:`, as `distill recipes` and `distill init --from` show it. */
 export interface RecipeParamSummary {
@@ -54,28 +52,19 @@ function paramsOf(value: unknown): RecipeParamSummary[] {
 }
 
 /**
- * Reads a recipe file's `description` and the params declared along its `extends` chain (a file's
- * own declaration over its parent's, as `extends` merges them), size- and time-bounded as any
- * pipeline file is. Nothing is validated or run: this is what listing and scaffolding show, and a
- * recipe that cannot be read says why in `problem` rather than failing the whole listing.
+ * Reads a recipe file's `description` and the params declared along its `extends` chain, merged as
+ * `extends` merges them (a file's own declaration over its parent's, key by key: the schema a run
+ * validates with), size- and time-bounded as any pipeline file is. Nothing is validated or run: this
+ * is what listing and scaffolding show, and a recipe that cannot be read says why in `problem` rather
+ * than failing the whole listing.
  */
 export async function summariseRecipe(file: string): Promise<RecipeSummary> {
   const resolved = await resolveExtends(file, {});
   const problem = resolved.problems[0]?.message;
-  const byName = new Map<string, RecipeParamSummary>();
-  let description: string | undefined;
-  // Nearest first: the first declaration of a name (or description) found is the one that holds.
-  for (const source of resolved.sourceFiles) {
-    const yamlFile = await readYamlFile(source, pipelineLimits);
-    if (yamlFile.problems.length > 0) continue;
-    if (description === undefined && isPlainObject(yamlFile.value) && typeof yamlFile.value.description === 'string') {
-      description = yamlFile.value.description;
-    }
-    for (const param of paramsOf(yamlFile.value)) if (!byName.has(param.name)) byName.set(param.name, param);
-  }
+  const document = isPlainObject(resolved.value) ? resolved.value : {};
   return {
-    ...(description !== undefined ? { description } : {}),
-    params: [...byName.values()],
+    ...(typeof document.description === 'string' ? { description: document.description } : {}),
+    params: paramsOf(document),
     ...(problem !== undefined ? { problem } : {}),
   };
 }

@@ -36,7 +36,7 @@ export async function loadCausalLmStudent(
     folder,
     pastNames: causalLmCaches(session, folder),
     keepsLogits: keepsLogits(session),
-    reuseBuffers: options.reuseBuffers ?? true,
+    reuseBuffers: options.reuseBuffers ?? false,
   };
   const defaultMaxNewTokens = options.maxNewTokens ?? descriptor.maxNewTokens;
   // The folder's length is the label's; rationales are longer (method: generation up to 64 tokens).

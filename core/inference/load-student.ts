@@ -32,8 +32,8 @@ export interface LoadStudentOptions {
   /**
    * Decode into buffers allocated once per generation instead of letting onnxruntime allocate every
    * step's logits and key/value caches: two buffers per cache, written in turn, passed to the runs as
-   * preallocated outputs. Same outputs; default true (measured 0.68-0.72x the time of
-   * fresh allocations at batch 1, the same at batch 8: BENCHMARKS.md, student inference).
+   * preallocated outputs. Same outputs; default false: no speed difference measured once the
+   * bench's runtimes took turns at running first (BENCHMARKS.md, student inference).
    */
   readonly reuseBuffers?: boolean;
   /** Default cap on generated tokens per text (default: the folder's `max_new_tokens`, else 64). */
@@ -160,7 +160,7 @@ async function loadT5Student(folder: T5StudentFolder, runtime: OnnxRuntime, opti
     decoder,
     folder,
     caches: decoderCaches(decoder),
-    reuseBuffers: options.reuseBuffers ?? true,
+    reuseBuffers: options.reuseBuffers ?? false,
   };
   // Defaults come from the folder, so a student scores in Node what it scored where it was trained.
   const defaultMaxNewTokens = options.maxNewTokens ?? folder.maxNewTokens ?? 64;
