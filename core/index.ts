@@ -9,6 +9,7 @@
 
 // Pipelines: load, run, estimate.
 export { loadPipeline, type LoadedPipeline, type LoadPipelineOptions } from './config/load-pipeline.js';
+export type { RecipeSource } from './config/recipe-package.js';
 export type {
   DatasetStep,
   EvaluationSettings,

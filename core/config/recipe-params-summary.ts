@@ -1,4 +1,6 @@
 import { isPlainObject } from './merge-documents.js';
+import { pipelineLimits } from './pipeline-limits.js';
+import { readYamlFile } from './read-yaml-file.js';
 import { resolveExtends } from './resolve-extends.js';
 
 /** One input a recipe declares under `params:`, as `distill recipes` and `distill init --from` show it. */
@@ -62,9 +64,18 @@ export async function summariseRecipe(file: string): Promise<RecipeSummary> {
   const resolved = await resolveExtends(file, {});
   const problem = resolved.problems[0]?.message;
   const document = isPlainObject(resolved.value) ? resolved.value : {};
+  // Listed nearest first (the recipe's own params before those it inherits), as a reader of the
+  // recipe meets them; each with its merged schema.
+  const order: string[] = [];
+  for (const source of resolved.sourceFiles) {
+    const yamlFile = await readYamlFile(source, pipelineLimits);
+    if (yamlFile.problems.length > 0 || !isPlainObject(yamlFile.value) || !isPlainObject(yamlFile.value.params)) continue;
+    for (const name of Object.keys(yamlFile.value.params)) if (!order.includes(name)) order.push(name);
+  }
+  const merged = paramsOf(document);
   return {
     ...(typeof document.description === 'string' ? { description: document.description } : {}),
-    params: paramsOf(document),
+    params: order.flatMap((name) => merged.filter((param) => param.name === name)),
     ...(problem !== undefined ? { problem } : {}),
   };
 }

@@ -4,10 +4,11 @@ import type { Prompt } from '../../../core/plugins/kinds/prompt.js';
 import type { TeacherMessage } from '../../../core/plugins/kinds/teacher.js';
 import { didYouMeanPhrase } from '../../../core/errors/did-you-mean.js';
 import { UserError } from '../../../core/errors/user-error.js';
+import { readLimitedFile } from '../../../core/config/read-limited-file.js';
 import { fillTemplate, findPlaceholders, unknownPlaceholderProblems } from '../../../core/parsing/template-placeholders.js';
 import { builtInTemplateNames, fewShotQueries, fewShotTemplates, zeroShotTemplates, type FewShotFormat } from './built-in-templates.js';
 import { buildFewShotTemplate } from './few-shot-exemplars.js';
-import type { TemplatePromptOptions } from './template-prompt.js';
+import { maxTemplateFileBytes, type TemplatePromptOptions } from './template-prompt.js';
 
 const plugin = 'prompt/template';
 
@@ -22,31 +23,56 @@ type TemplateRequest =
   | { readonly kind: 'text'; readonly text: string }
   | { readonly kind: 'few-shot'; readonly format: FewShotFormat; readonly shots: number; readonly split: string | undefined };
 
-/** Checks the options and says which template they ask for; nothing is read yet. */
-function resolveTemplate(options: TemplatePromptOptions): TemplateRequest {
-  if ((options.name === undefined) === (options.template === undefined)) {
+/**
+ * The text of a `template_file` (an absolute path): UTF-8, at most {@link maxTemplateFileBytes}. A
+ * file too large or unreadable is a {@link UserError} naming it.
+ */
+export async function readTemplateFile(file: string): Promise<string> {
+  let read;
+  try {
+    read = await readLimitedFile(file, maxTemplateFileBytes);
+  } catch (error) {
+    throw new UserError({ message: `cannot read the template_file ${file}: ${(error as Error).message}`, plugin, fix: 'name a text file' });
+  }
+  if ('tooLarge' in read) {
     throw new UserError({
-      message: 'give exactly one of name (a built-in template) and template (your own text)',
+      message: `the template_file ${file} is larger than ${maxTemplateFileBytes} bytes`,
+      plugin,
+      fix: 'a prompt template is a page of text: name the template file, not a data file',
+    });
+  }
+  if (read.text.trim() === '')
+    throw new UserError({ message: `the template_file ${file} is empty`, plugin, fix: 'write the template text into it' });
+  return read.text;
+}
+
+/** Checks the options and says which template they ask for; nothing is read yet. */
+function resolveTemplate(options: TemplatePromptOptions, fileText: string | undefined): TemplateRequest {
+  const given = [options.name, options.template, options.template_file].filter((value) => value !== undefined);
+  if (given.length !== 1) {
+    throw new UserError({
+      message: 'give exactly one of name (a built-in template), template (your own text) and template_file (a file of it)',
       plugin,
       fix: `built-in templates: ${builtInTemplateNames.join(', ')}`,
     });
   }
-  const given = fewShotOptions.filter((option) => options[option] !== undefined);
-  if (options.template !== undefined) {
-    if (given.length > 0) {
+  const fewShotGiven = fewShotOptions.filter((option) => options[option] !== undefined);
+  const ownText = options.template ?? (options.template_file === undefined ? undefined : fileText);
+  if (ownText !== undefined) {
+    if (fewShotGiven.length > 0) {
       throw new UserError({
-        message: `${given.join(', ')} only apply to the built-in few-shot templates`,
+        message: `${fewShotGiven.join(', ')} only apply to the built-in few-shot templates`,
         plugin,
         fix: 'write the exemplars into your template text, or remove these options',
       });
     }
-    return { kind: 'text', text: options.template };
+    return { kind: 'text', text: ownText };
   }
   const name = options.name!;
   if (Object.hasOwn(zeroShotTemplates, name)) {
-    if (given.length > 0)
+    if (fewShotGiven.length > 0)
       throw new UserError({
-        message: `${given.join(', ')} do nothing with the zero-shot template ${name}`,
+        message: `${fewShotGiven.join(', ')} do nothing with the zero-shot template ${name}`,
         plugin,
         fix: 'remove them, or pick a *-few-shot template',
       });
@@ -123,12 +149,12 @@ function promptFromText(text: string, shots: number, options: TemplatePromptOpti
 }
 
 /**
- * Builds the prompt. A few-shot template is complete only with its exemplars, which are the worked
+ * Builds the prompt (`templateFileText`: what `options.template_file` holds, read by the caller). A few-shot template is complete only with its exemplars, which are the worked
  * examples of the pipeline's dataset: until `forDataset` gives them, it knows its placeholders and
  * shot count but renders nothing.
  */
-export function createTemplatePrompt(options: TemplatePromptOptions): Prompt {
-  const request = resolveTemplate(options);
+export function createTemplatePrompt(options: TemplatePromptOptions, templateFileText?: string): Prompt {
+  const request = resolveTemplate(options, templateFileText);
   if (request.kind === 'text') return promptFromText(request.text, 0, options);
   const withoutExemplars = promptFromText(fewShotQueries[request.format], request.shots, options);
   return {

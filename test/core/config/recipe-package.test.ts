@@ -59,7 +59,7 @@ teacher:
 prompt:
   use: template
   options:
-    template: "Is this review positive or negative? {review}"
+    template_file: ../prompts/reviews.txt
 parser:
   use: first-word
 `,
@@ -90,6 +90,7 @@ parser:
   create: () => ({ metric: 'exact-match', score: (prediction, gold) => Number(prediction === gold) }),
 };
 `,
+  'prompts/reviews.txt': 'Is this review positive or negative? {review}\n',
   'data/test.jsonl': '{"id": "t1", "text": "Broke on day one.", "label": "negative"}\n',
   'data/recorded.jsonl': '{"id": "t1", "completion": "negative, it broke"}\n',
 };
@@ -142,6 +143,7 @@ test('a package recipe extends, names plugins and data inside its package; with:
   assert.deepEqual(config.dataset.options.files, { train: 'data/train.jsonl', test: inPackage('data/test.jsonl') });
   assert.deepEqual(config.dataset.options.labels, ['positive', 'negative']);
   assert.equal(config.teacher.options.file, inPackage('data/recorded.jsonl'));
+  assert.equal(config.prompt.options.template_file, inPackage('prompts/reviews.txt'), 'a prompt template file ships beside the recipe');
   assert.ok(registry.has('parser', 'first-word'), "the package's plugin file is loaded from beside its recipe");
   assert.ok(registry.has('evaluator', 'acme-match'), "a plugin package is resolved from the recipe, in the package's own node_modules");
   assert.equal(config.student.size, 'tiny', 'the relative extends inside the package is followed');

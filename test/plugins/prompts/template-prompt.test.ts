@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { test } from 'node:test';
 import type { Dataset, DatasetExample } from '../../../core/plugins/kinds/dataset.js';
 import type { Parser } from '../../../core/plugins/kinds/parser.js';
@@ -7,9 +9,10 @@ import { UserError } from '../../../core/errors/user-error.js';
 import { unknownPlaceholderProblems } from '../../../core/parsing/template-placeholders.js';
 import { dsbsDataset } from '../../../plugins/datasets/dsbs/dsbs-dataset.js';
 import { palmParser } from '../../../plugins/parsers/palm/palm-parser.js';
-import { templatePrompt, type TemplatePromptOptions } from '../../../plugins/prompts/template/template-prompt.js';
+import { maxTemplateFileBytes, templatePrompt, type TemplatePromptOptions } from '../../../plugins/prompts/template/template-prompt.js';
 import { dsbsDirectory, repositoryRoot, sharedDataMissing } from '../../support/paths.js';
 import { testDependencies } from '../datasets/test-dependencies.js';
+import { temporaryDirectory } from '../../support/temporary-directory.js';
 
 const skip = sharedDataMissing();
 const dependencies = testDependencies(repositoryRoot, { DISTILL_DSBS_DIR: dsbsDirectory });
@@ -219,4 +222,34 @@ test('the few-shot CQA prompt is roughly ten times the zero-shot prompt in chara
   const ratio = fewShotCharacters / zeroShotCharacters;
   console.log(`cqa test, first 200: few-shot / zero-shot prompt characters = ${ratio.toFixed(2)}`);
   assert.ok(ratio >= 6 && ratio <= 14, `ratio ${ratio.toFixed(2)} is not roughly ten`);
+});
+
+test('template_file: the template text read from a file renders and hashes as the same text written inline', async (context) => {
+  const folder = temporaryDirectory(context);
+  const text = 'Premise: {premise}\nHypothesis: {hypothesis}\nAnswer with one word.';
+  writeFileSync(path.join(folder, 'nli.txt'), text);
+  const inFolder = testDependencies(folder, {});
+  const fromFile = await templatePrompt.create({ template_file: 'nli.txt' }, inFolder);
+  const inline = await create({ template: text });
+  assert.deepEqual(fromFile.render(nliExample), inline.render(nliExample));
+  assert.equal(fromFile.templateHash, inline.templateHash, 'the hash is of the text, wherever it was written');
+
+  writeFileSync(path.join(folder, 'huge.txt'), 'x'.repeat(maxTemplateFileBytes + 1));
+  await assert.rejects(
+    async () => templatePrompt.create({ template_file: 'huge.txt' }, inFolder),
+    (error: unknown) => {
+      assert.ok(error instanceof UserError);
+      assert.match(error.message, /the template_file .*huge\.txt is larger than 262144 bytes/);
+      return true;
+    },
+  );
+  writeFileSync(path.join(folder, 'empty.txt'), '\n');
+  await assert.rejects(
+    async () => templatePrompt.create({ template_file: 'empty.txt' }, inFolder),
+    /the template_file .*empty\.txt is empty/,
+  );
+  await assert.rejects(
+    async () => templatePrompt.create({ template_file: 'nli.txt', template: text }, inFolder),
+    /give exactly one of name \(a built-in template\), template \(your own text\) and template_file/,
+  );
 });
