@@ -115,7 +115,7 @@ test('the pipeline reference documents the student sizes, the regex flavour and 
 
 test('rules between options are spelled out: exactly one of, and what a value of another option requires', () => {
   const registry = builtinRegistry();
-  assert.match(describePlugin(registry.get('prompt', 'template')), /\n- Give exactly one of `name`, `template`\.\n/);
+  assert.match(describePlugin(registry.get('prompt', 'template')), /\n- Give exactly one of `name`, `template`, `template_file`\.\n/);
   const recorded = describePlugin(registry.get('teacher', 'recorded'));
   assert.match(recorded, /\n- With `source: jsonl`, give `file`\.\n/);
 });
