@@ -134,21 +134,21 @@ async function resumeTest(student: TrainRequest['student'], settings: ResumeSett
   return reference.result;
 }
 
+/** The T5 both layouts resume: dropout on, so a resume that lost the random state shows in the curve at once. */
+const smallT5: TrainRequest['student'] = {
+  size: 'custom',
+  config: { d_model: 32, d_ff: 64, d_kv: 8, num_heads: 4, num_layers: 1, num_decoder_layers: 1, dropout_rate: 0.1 },
+  tokenizer: { type: 'unigram', vocab_size: 600 },
+  max_input_length: 64,
+  max_target_length: 32,
+};
+
 test(
   'cancel, kill -9 and resume a T5 on unpacked rows (`packing: false`): the loss curve equals the uninterrupted run step for step',
   { skip: sharedDataMissing(), timeout: 300_000 },
   // Dropout on: a resume that lost the random state would show in the curve at once.
   async () => {
-    await resumeTest(
-      {
-        size: 'custom',
-        config: { d_model: 32, d_ff: 64, d_kv: 8, num_heads: 4, num_layers: 1, num_decoder_layers: 1, dropout_rate: 0.1 },
-        tokenizer: { type: 'unigram', vocab_size: 600 },
-        max_input_length: 64,
-        max_target_length: 32,
-      },
-      { options: { packing: false } },
-    );
+    await resumeTest(smallT5, { options: { packing: false } });
   },
 );
 
@@ -231,15 +231,6 @@ test(
   'cancel, kill -9 and resume a T5 trained on packed rows (`packing: true`, the default): the loss curve equals the uninterrupted run step for step',
   { skip: sharedDataMissing(), timeout: 300_000 },
   async () => {
-    await resumeTest(
-      {
-        size: 'custom',
-        config: { d_model: 32, d_ff: 64, d_kv: 8, num_heads: 4, num_layers: 1, num_decoder_layers: 1, dropout_rate: 0.1 },
-        tokenizer: { type: 'unigram', vocab_size: 600 },
-        max_input_length: 64,
-        max_target_length: 32,
-      },
-      { options: { packing: true } },
-    );
+    await resumeTest(smallT5, { options: { packing: true } });
   },
 );
