@@ -107,7 +107,7 @@ export class BatchStore {
         example_id TEXT NOT NULL,
         split TEXT NOT NULL,
         sample_index INTEGER NOT NULL,
-        -- 1 once a teacher record has counted this request's answer as paid (see claimUnrecorded).
+        -- 1 once a teacher record has counted this request's answer as paid (see markRecorded).
         recorded INTEGER NOT NULL DEFAULT 0,
         PRIMARY KEY (label, custom_id)
       );
@@ -235,12 +235,25 @@ export class BatchStore {
 
   /**
    * Whether a batch paid for the cached answer of this request and no record has counted it yet (a
-   * run killed after collecting it, before writing its record); true marks it counted, so the answer
-   * is counted as paid exactly once, by the first record written from it. The run that collects an
-   * answer claims it too, as it records it paid.
+   * run killed after collecting it, before writing its record): such an answer is counted as paid by
+   * the next record written from it, and {@link markRecorded} then says so.
    */
-  claimUnrecorded(cacheKey: string): boolean {
-    return this.database.prepare('UPDATE batch_items SET recorded = 1 WHERE cache_key = ? AND recorded = 0').run(cacheKey).changes > 0;
+  isUnrecorded(cacheKey: string): boolean {
+    return this.database.prepare('SELECT 1 FROM batch_items WHERE cache_key = ? AND recorded = 0 LIMIT 1').get(cacheKey) !== undefined;
+  }
+
+  /**
+   * Marks the batch-paid answers of these requests as counted, once a record counting them is in the
+   * output. Marking before the record is written would lose the payment to a kill between the two
+   * (the next run would take the answer for a free cache hit); marking after can at worst count it
+   * twice, in another output, if the kill falls between the record and this mark.
+   */
+  markRecorded(cacheKeys: readonly string[]): void {
+    if (cacheKeys.length === 0) return;
+    const mark = this.database.prepare('UPDATE batch_items SET recorded = 1 WHERE cache_key = ? AND recorded = 0');
+    this.database.transaction(() => {
+      for (const key of cacheKeys) mark.run(key);
+    })();
   }
 
   /**

@@ -173,8 +173,9 @@ class BatchFlow {
     for (const key of [...this.work.requests.keys()]) {
       const stored = this.cache.get(key);
       if (!stored) continue;
-      // Collected by a run killed before it wrote the record: paid by that batch, so counted as paid here, once.
-      const paid = this.store.claimUnrecorded(key);
+      // Collected by a run killed before it wrote the record: paid by that batch, so counted as paid
+      // here, once (the record marks it counted, see `finish`).
+      const paid = this.store.isUnrecorded(key);
       if (paid) {
         // One request submitted (its estimate already settled), paid at its real usage.
         this.context.run.budget.countSubmitted(0);
@@ -420,8 +421,6 @@ class BatchFlow {
       return { again: `empty answer${response.finishReason ? ` (finish reason: ${response.finishReason})` : ''}` };
     await this.commit(item.cacheKey, response);
     if (request) {
-      // This run records the answer as paid: a later run's record must not count it again.
-      this.store.claimUnrecorded(item.cacheKey);
       this.context.run.budget.settle(request.estimate, response.usage);
       this.finish(this.work.resolve(item.cacheKey, { status: 'answered', response, cached: false, attempts: request.submissions }));
     }
@@ -499,7 +498,11 @@ class BatchFlow {
     });
   }
 
-  /** Writes the record of each finished example. */
+  /**
+   * Writes the record of each finished example, then marks the batch answers it counted as paid, so
+   * that a later run's record does not count them again. Only then: an example's answers may come in
+   * several batches, and a kill before its record is written must leave them to be counted by the next run.
+   */
   private finish(finished: readonly PendingExample[]): void {
     const { input, run, writer } = this.context;
     for (const pending of finished) {
@@ -509,6 +512,12 @@ class BatchFlow {
         pending.example,
         outcomes,
         teacherRecordFor(pending.example, outcomes, input, (usage) => run.budget.costOf(usage)),
+      );
+      this.store.markRecorded(
+        pending.keys.filter((_, index) => {
+          const outcome = outcomes[index]!;
+          return outcome.status === 'answered' && !outcome.cached;
+        }),
       );
     }
     if (finished.length > 0) run.progress();

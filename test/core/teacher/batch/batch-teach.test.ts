@@ -300,6 +300,33 @@ test('an expired batch with half its results resubmits only the other half', asy
   assert.ok(Math.abs(report.cost_usd - 8 * 60e-6) < 1e-12);
 });
 
+test('answers collected by a run stopped before their example was complete are counted as paid by the next run, once', async (context) => {
+  // Two samples per example, three requests per batch: e1's first sample is in batch_1, its second in batch_2.
+  const { run, api } = setup(context, { examples: 3, limits: { maxRequests: 3, maxBytes: 1_000_000 } });
+  const first = await run({ samples: 2 }, (event) => event.type === 'teacher.batch_collected' && event.batch === 'batch_1');
+  assert.equal(first.report.stopped, 'cancelled');
+  assert.deepEqual(
+    first.records.map((record) => record.id),
+    ['e0'],
+  );
+
+  const second = await run({ samples: 2 });
+  assert.equal(second.report.stopped, null);
+  assert.equal(api.calls.submit, 2);
+  assert.deepEqual(api.submittedTwice(), []);
+  const records = byExample(second.records);
+  assert.equal(records.size, 3);
+  // e1's first answer was paid by batch_1 in the stopped run: its record counts both answers, none as a free hit.
+  for (const record of records.values()) {
+    assert.equal(record.cached, false, record.id);
+    assert.ok(Math.abs(record.cost_usd - 2 * 60e-6) < 1e-12, `${record.id}: ${record.cost_usd}`);
+  }
+  // And once only: a third run over a fresh output counts the cached answers as free.
+  const third = await run({ samples: 2, outputFile: path.join(path.dirname(setupFiles.get(api)!), 'again.jsonl') });
+  assert.equal(third.records.length, 3);
+  assert.ok(third.records.every((record) => record.cached && record.cost_usd === 0));
+});
+
 test('a failed-retryable line is submitted again; a refused line gives a failed record that the next run asks again', async (context) => {
   let refusing = true;
   const { run, api } = setup(context, {
