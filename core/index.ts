@@ -62,6 +62,13 @@ export {
   type GraphOptimizationLevel,
 } from './inference/load-student.js';
 export type { StudentPrecision } from './inference/student-folder.js';
+export {
+  choosePrecision,
+  defaultPrecisionOf,
+  readPrecisionChoice,
+  type PrecisionChoice,
+  type PrecisionMeasurement,
+} from './inference/precision-choice.js';
 export { evaluateStudent, type EvaluateStudentRequest, type EvaluationReport } from './inference/evaluate-student.js';
 export type { EvaluationSource } from './inference/evaluation-examples.js';
 export type { Score } from './inference/score-predictions.js';

@@ -1,6 +1,7 @@
 import { Flags } from '@oclif/core';
 import type { EvaluationReport } from '../../core/inference/evaluate-student.js';
 import { BaseCommand } from './base-command.js';
+import { precisionFlags, requestedPrecision } from './precision-flags.js';
 
 /** `distill eval`: accuracy of an exported student on a dataset split. */
 export default class EvalCommand extends BaseCommand {
@@ -20,7 +21,7 @@ export default class EvalCommand extends BaseCommand {
       options: ['exact-match', 'numeric-equality'],
       default: 'exact-match',
     }),
-    quantized: Flags.boolean({ description: 'Score the int8 graphs.', default: false }),
+    ...precisionFlags,
     'score-labels': Flags.boolean({
       description: "Answer with the best-scoring allowed label (the model folder's, else --labels) instead of free generation.",
       default: false,
@@ -54,7 +55,7 @@ export default class EvalCommand extends BaseCommand {
       scoreLabels: flags['score-labels'],
       ...(flags.labels ? { labels: flags.labels.split(',').map((label) => label.trim()) } : {}),
       student: {
-        precision: flags.quantized ? 'int8' : 'fp32',
+        precision: requestedPrecision(flags),
         intraOpThreads: flags.threads,
         maxNewTokens: flags['max-new-tokens'],
         maxInputTokens: flags['max-input-tokens'],

@@ -1,6 +1,7 @@
 import { Args, Flags } from '@oclif/core';
 import { predictTexts, type PredictionRecord } from '../../core/inference/predict-texts.js';
 import { BaseCommand } from './base-command.js';
+import { precisionFlags, requestedPrecision } from './precision-flags.js';
 
 /** `distill predict`: labels (and rationales) from an exported student, offline. */
 export default class PredictCommand extends BaseCommand {
@@ -31,7 +32,7 @@ export default class PredictCommand extends BaseCommand {
       description: "Input tokens kept per text (default: the model folder's, i.e. the trainer's max_input_length).",
       min: 2,
     }),
-    quantized: Flags.boolean({ description: 'Use the int8 graphs written by `distill export --quantize`.', default: false }),
+    ...precisionFlags,
     threads: Flags.integer({ description: 'onnxruntime intra-op threads.', min: 1, default: 1 }),
   };
 
@@ -47,7 +48,7 @@ export default class PredictCommand extends BaseCommand {
       // JSON is for programs, which get each answer's confidence: its labels' probabilities, or a free answer's mean token log-probability.
       answerLogProbability: this.jsonEnabled(),
       ...(flags.labels ? { labels: flags.labels.split(',').map((label) => label.trim()) } : {}),
-      student: { precision: flags.quantized ? 'int8' : 'fp32', intraOpThreads: flags.threads, maxInputTokens: flags['max-input-tokens'] },
+      student: { precision: requestedPrecision(flags), intraOpThreads: flags.threads, maxInputTokens: flags['max-input-tokens'] },
     });
     if (!this.jsonEnabled()) {
       for (const record of records) this.log(flags.input ? JSON.stringify(record) : formatPrediction(record));

@@ -5,6 +5,7 @@ import type { TeacherFailurePolicy } from '../../core/serving/fallback/fallback-
 import { defaultShadowWindow, serveStudent, serveTokenVariable, type ServeFallbackOptions } from '../../core/serving/serve-student.js';
 import { defaultServerLimits } from '../../core/serving/serving-limits.js';
 import { BaseCommand } from './base-command.js';
+import { precisionFlags, requestedPrecision } from './precision-flags.js';
 
 /** The flags of fallback serving, as parsed. */
 interface FallbackFlags {
@@ -34,7 +35,7 @@ export default class ServeCommand extends BaseCommand {
     token: Flags.string({
       description: `Bearer token every request must send (default: $${serveTokenVariable}, which keeps it out of process lists).`,
     }),
-    quantized: Flags.boolean({ description: 'Use the int8 graphs.', default: false }),
+    ...precisionFlags,
     threads: Flags.integer({ description: 'onnxruntime intra-op threads.', min: 1, default: 1 }),
     'max-batch': Flags.integer({ description: 'Most texts per request.', min: 1, default: defaultServerLimits.maxBatch }),
     'max-body-bytes': Flags.integer({ description: 'Largest request body.', min: 1024, default: defaultServerLimits.maxBodyBytes }),
@@ -150,7 +151,7 @@ export default class ServeCommand extends BaseCommand {
       port: flags.port,
       token: flags.token,
       student: {
-        precision: flags.quantized ? 'int8' : 'fp32',
+        precision: requestedPrecision(flags),
         intraOpThreads: flags.threads,
         maxNewTokens: flags['max-new-tokens'],
         maxInputTokens: flags['max-input-tokens'],

@@ -77,8 +77,8 @@ export interface PipelineConfig {
 export interface EvaluationSettings {
   /** Score the allowed labels instead of generating the answer freely. */
   readonly score_labels: boolean;
-  /** Which exported graphs to evaluate. */
-  readonly precision: 'fp32' | 'int8';
+  /** Which exported graphs to evaluate; absent: the folder's default (`distill-precision.json`, else fp32). */
+  readonly precision?: 'fp32' | 'int8';
   /** Ask the teacher for the test examples too, so that the report compares both on the same examples. */
   readonly teacher_on_test: boolean;
   /** Calibrate the student's confidence thresholds after scoring (`distill calibrate`, docs/calibration.md); absent: false. */

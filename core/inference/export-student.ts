@@ -9,6 +9,7 @@ import type { PluginRegistry } from '../plugins/plugin-registry.js';
 import type { EventListener } from '../services/event-stream.js';
 import { readEvaluationExamples, type EvaluationSource } from './evaluation-examples.js';
 import { writeModelReadme } from './model-readme.js';
+import { choosePrecision, holdsInt8Graphs, writePrecisionChoice } from './precision-choice.js';
 import { createEvaluator } from './score-predictions.js';
 
 /** What `distill export` asks for. */
@@ -51,8 +52,10 @@ export async function exportStudent(request: ExportStudentRequest, registry: Plu
   return withRun(scope, async ({ dependencies }) => {
     const exporter = await createPluginInstance(registry, 'exporter', exporterStep(request, registry), dependencies);
     let comparison;
+    let comparisonSource = '';
     if (request.comparison) {
       const set = await readEvaluationExamples(request.comparison, registry);
+      comparisonSource = set.description;
       const evaluator = await createEvaluator(registry, set.metric, dependencies);
       comparison = {
         examples: set.examples,
@@ -65,6 +68,10 @@ export async function exportStudent(request: ExportStudentRequest, registry: Plu
       dependencies.events,
       dependencies.signal,
     );
+    // The comparison the user gave decides the folder's default precision (docs/onnx-layout.md: give a validation set).
+    const precisionChoice =
+      result.quantization && comparison && holdsInt8Graphs(request.output) ? choosePrecision(result.quantization, comparisonSource) : null;
+    if (precisionChoice) writePrecisionChoice(request.output, precisionChoice);
     if (existsSync(path.join(request.output, 'config.json'))) {
       const example = comparison?.examples[0];
       writeModelReadme(request.output, {
@@ -75,6 +82,7 @@ export async function exportStudent(request: ExportStudentRequest, registry: Plu
         labels: null,
         accuracies: [],
         quantization: result.quantization ?? null,
+        precisionChoice,
       });
     }
     return result;

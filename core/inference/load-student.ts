@@ -3,13 +3,18 @@ import { decoderCaches, greedyDecode, type OnnxRuntime, type StudentSessions } f
 import { bestLabel, decodeInBatches } from './label-scores.js';
 import { loadCausalLmStudent } from './load-causal-lm-student.js';
 import { studentSessionOptions } from './session-options.js';
+import { defaultPrecisionOf } from './precision-choice.js';
 import { readStudentFolder, type StudentPrecision, type T5StudentFolder } from './student-folder.js';
 import { createStudentTokenizer } from './student-tokenizer.js';
 import { t5CandidateTotals } from './t5-candidate-totals.js';
 
 /** How to run an exported student. */
 export interface LoadStudentOptions {
-  /** `fp32` (default) or the `int8` graphs written by `distill export --quantize`. */
+  /**
+   * `fp32` or the `int8` graphs written by `distill export --quantize`; default: the folder's own
+   * choice (`distill-precision.json`, int8 where it cost under half a point of accuracy when the
+   * folder was exported), else fp32.
+   */
   readonly precision?: StudentPrecision;
   /** Threads inside one operator (onnxruntime `intraOpNumThreads`); default 1, since servers run several requests. */
   readonly intraOpThreads?: number;
@@ -140,11 +145,12 @@ export function labelsToScore(options: PredictOptions, folderLabels: readonly st
  * commands not running a model stay fast.
  */
 export async function loadStudent(directory: string, options: LoadStudentOptions = {}): Promise<Student> {
-  const precision = options.precision ?? 'fp32';
+  const precision = options.precision ?? defaultPrecisionOf(directory);
   const folder = readStudentFolder(directory, precision);
   const runtime: OnnxRuntime = await import('onnxruntime-node');
-  if (folder.family === 'causal-lm') return loadCausalLmStudent(folder, runtime, options);
-  return loadT5Student(folder, runtime, options);
+  const chosen = { ...options, precision };
+  if (folder.family === 'causal-lm') return loadCausalLmStudent(folder, runtime, chosen);
+  return loadT5Student(folder, runtime, chosen);
 }
 
 /** A T5 student: the encoder and the merged decoder, `predict: ` and `explain: ` tasks. */

@@ -3,6 +3,7 @@ import { writeFileNoFollow } from '../files/no-follow-files.js';
 import type { QuantizationComparison } from '../plugins/kinds/exporter.js';
 import type { DecoderStudentDescriptor } from './decoder-student-descriptor.js';
 import { taskPrefixes } from './load-student.js';
+import { precisionChoiceFileName, type PrecisionChoice } from './precision-choice.js';
 import { predictCommand } from './predict-command.js';
 import { readStudentFolder } from './student-folder.js';
 
@@ -34,6 +35,8 @@ export interface ModelReadmeFacts {
   readonly accuracies: readonly MeasuredAccuracy[];
   /** The int8 graphs against full precision, when the exporter quantised. */
   readonly quantization: QuantizationComparison | null;
+  /** Which graphs load by default and why (`distill-precision.json`), when the folder has int8 graphs. */
+  readonly precisionChoice?: PrecisionChoice | null;
 }
 
 const percent = (value: number): string => (Number.isFinite(value) ? `${(value * 100).toFixed(1)}%` : 'not measured');
@@ -99,6 +102,12 @@ function labelsAndAccuracy(facts: ModelReadmeFacts, descriptor: DecoderStudentDe
     );
   }
   if (facts.accuracies.length === 0 && !quantization) lines.push('Not measured when this folder was written.');
+  if (facts.precisionChoice) {
+    lines.push(
+      '',
+      `Loaded by default: ${facts.precisionChoice.default} (\`${precisionChoiceFileName}\`; \`--precision\` or \`loadStudent\`'s \`precision\` overrides it). ${facts.precisionChoice.reason}.`,
+    );
+  }
   lines.push('');
   return lines;
 }

@@ -1,5 +1,6 @@
 import type { CalibrationFile } from '../calibration/calibration-file.js';
 import type { OperatingPoint } from '../calibration/thresholds.js';
+import type { PrecisionChoice } from '../inference/precision-choice.js';
 import type { StudentPrecision } from '../inference/student-folder.js';
 import type { QuantizationComparison } from '../plugins/kinds/exporter.js';
 import type { ConfusionMatrix } from '../report/confusion-matrix.js';
@@ -27,6 +28,11 @@ export interface ExportStageOutput {
   readonly bytes: number;
   /** The quantised model's accuracy against full precision, when the exporter quantised. */
   readonly quantization: QuantizationComparison | null;
+  /**
+   * The precision the folder loads by default and why, when it holds int8 graphs (chosen on the
+   * validation split); absent in records written before distill chose one.
+   */
+  readonly precisionChoice?: PrecisionChoice | null;
 }
 
 /** What the evaluate stage records: the exported student scored in Node, and its latency. */

@@ -7,6 +7,7 @@ import { UserError } from '../../errors/user-error.js';
 import { writeFileNoFollow } from '../../files/no-follow-files.js';
 import { scoreStudent } from '../../inference/evaluate-student.js';
 import { loadStudent, type LoadStudentOptions, type Prediction, type PredictOptions } from '../../inference/load-student.js';
+import { defaultPrecisionOf } from '../../inference/precision-choice.js';
 import { readStudentFolder } from '../../inference/student-folder.js';
 import { defaultCpuPricePerHour } from '../../report/comparison-summary.js';
 import { confusionMatrix } from '../../report/confusion-matrix.js';
@@ -19,10 +20,9 @@ import type { PipelineContext } from './pipeline-context.js';
 import { teacherOnTest } from './teacher-on-test.js';
 import { readTestSplit, type TestExample } from './test-split.js';
 
-/** What the evaluate stage does when the pipeline has no `evaluation` block: free generation, fp32. */
+/** What the evaluate stage does when the pipeline has no `evaluation` block: free generation with the folder's default graphs. */
 const defaultEvaluation: EvaluationSettings = {
   score_labels: false,
-  precision: 'fp32',
   teacher_on_test: false,
   cpu_price_per_hour: defaultCpuPricePerHour,
 };
@@ -94,7 +94,9 @@ async function evaluate(
   const trained = stage.upstream.trainer!.output;
   const exported = stage.upstream.export!.output;
   const testFile = stage.upstream.dataset!.output.testFile;
-  const studentOptions: LoadStudentOptions = { precision: evaluation.precision };
+  // Unset, the precision is the folder's own default: what `distill predict` and `distill serve` load.
+  const precision = evaluation.precision ?? defaultPrecisionOf(exported.directory);
+  const studentOptions: LoadStudentOptions = { precision };
   const labels = evaluation.score_labels && readStudentFolder(exported.directory).family === 't5' ? datasetLabels : null;
   const predictOptions: PredictOptions = evaluation.score_labels ? { scoreLabels: true, ...(labels ? { labels } : {}) } : {};
   // No length options: the exported folder carries the trainer's input cut-off and generation
@@ -149,7 +151,7 @@ async function evaluate(
     trainerAccuracy: trained.testAccuracy,
     latencyMilliseconds: { p50: percentile(timed.milliseconds, 0.5), p95: percentile(timed.milliseconds, 0.95) },
     decoding: evaluation.score_labels ? 'label-scoring' : 'generation',
-    precision: evaluation.precision,
+    precision,
     scoredLabels: labels,
     predictionsFile,
     confusion: datasetLabels ? confusionMatrix(datasetLabels, pairs, matches) : null,

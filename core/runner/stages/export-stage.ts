@@ -1,7 +1,16 @@
-import { readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { PluginStep } from '../../config/pipeline-config.js';
+import { comparePrecisions } from '../../inference/compare-precisions.js';
 import { writeModelReadme, type MeasuredAccuracy } from '../../inference/model-readme.js';
+import {
+  choosePrecision,
+  holdsInt8Graphs,
+  int8MinimumExamples,
+  writePrecisionChoice,
+  type PrecisionChoice,
+} from '../../inference/precision-choice.js';
+import type { QuantizationComparisonRequest } from '../../plugins/kinds/exporter.js';
 import type { Dataset } from '../../plugins/kinds/dataset.js';
 import type { StageContext, StageDefinition } from '../stage-definition.js';
 import type { ExportStageOutput } from '../stage-outputs.js';
@@ -44,6 +53,33 @@ export function studentInputTemplate(dataset: Dataset): string | null {
   }
 }
 
+/**
+ * The folder's default precision (`distill-precision.json`), when the exporter wrote int8 graphs:
+ * chosen on the validation examples the trainer chose its checkpoint on, never on the test split
+ * the report scores. Too few of them to tell half a point: fp32, without scoring.
+ */
+async function chooseDefaultPrecision(
+  stage: StageContext,
+  outputDirectory: string,
+  scoring: Omit<QuantizationComparisonRequest, 'examples'>,
+): Promise<PrecisionChoice | null> {
+  if (!holdsInt8Graphs(outputDirectory)) return null;
+  const file = path.join(stage.upstream.trainer!.output.outputDirectory, 'data', 'validation.jsonl');
+  const examples = existsSync(file) ? readTestSplit(file) : [];
+  const source = 'the validation split';
+  const measurement =
+    examples.length >= int8MinimumExamples
+      ? await comparePrecisions(outputDirectory, { ...scoring, examples }, (precision, count) =>
+          stage.events.emit('export.progress', {
+            message: `choosing the default precision: scoring ${precision} on ${count} validation examples`,
+          }),
+        )
+      : { metric: scoring.metric, examples: examples.length, fullPrecisionAccuracy: null, quantizedAccuracy: null };
+  const choice = choosePrecision(measurement, source);
+  writePrecisionChoice(outputDirectory, choice);
+  return choice;
+}
+
 /** Exports the trainer's chosen checkpoint into the stage folder's `model/`, with its README. */
 async function exportModel(context: PipelineContext, step: PluginStep, stage: StageContext): Promise<ExportStageOutput> {
   const { loaded, instances, metric } = context;
@@ -54,16 +90,13 @@ async function exportModel(context: PipelineContext, step: PluginStep, stage: St
   const outputDirectory = path.join(stage.stageDirectory, 'model');
   const test = readTestSplit(stage.upstream.dataset!.output.testFile);
   // Exporters that quantise measure the quantised model against full precision on the test split.
-  const comparison = {
-    examples: test,
-    metric,
-    score: (prediction: string, gold: string) => evaluators[0]?.score(prediction, gold) ?? 0,
-  };
+  const scoring = { metric, score: (prediction: string, gold: string) => evaluators[0]?.score(prediction, gold) ?? 0 };
   const result = await exporter.export(
-    { checkpointDirectory: trained.checkpointDirectory, outputDirectory, comparison },
+    { checkpointDirectory: trained.checkpointDirectory, outputDirectory, comparison: { ...scoring, examples: test } },
     stage.events,
     stage.signal,
   );
+  const precisionChoice = await chooseDefaultPrecision(stage, outputDirectory, scoring);
   const accuracies: MeasuredAccuracy[] = [
     {
       metric,
@@ -86,9 +119,16 @@ async function exportModel(context: PipelineContext, step: PluginStep, stage: St
     labels: dataset.labels,
     accuracies: accuracies.filter((each) => Number.isFinite(each.accuracy)),
     quantization: result.quantization ?? null,
+    precisionChoice,
   });
   const contents = folderContents(outputDirectory);
-  return { directory: outputDirectory, files: contents.files, bytes: contents.bytes, quantization: result.quantization ?? null };
+  return {
+    directory: outputDirectory,
+    files: contents.files,
+    bytes: contents.bytes,
+    quantization: result.quantization ?? null,
+    precisionChoice,
+  };
 }
 
 /** The export stage: the chosen checkpoint as the exporter's model folder (ONNX, transformers.js layout). */

@@ -40,31 +40,13 @@ async function compareQuantized(
   files: readonly string[],
   events: EventStream,
 ): Promise<QuantizationComparison> {
-  const { loadStudent } = await import('../../../core/inference/load-student.js');
-  const inputs = comparison.examples.map((example) => example.input);
-  const labels: Record<'fp32' | 'int8', string[]> = { fp32: [], int8: [] };
-  for (const precision of ['fp32', 'int8'] as const) {
-    events.emit('export.progress', { message: `scoring the ${precision} model on ${inputs.length} examples` });
-    const student = await loadStudent(outputDirectory, { precision });
-    try {
-      labels[precision] = (await student.predict(inputs)).map((prediction) => prediction.label);
-    } finally {
-      await student.close();
-    }
-  }
-  const accuracy = (predicted: string[]) =>
-    comparison.examples.length === 0
-      ? 0
-      : comparison.examples.reduce((sum, example, index) => sum + comparison.score(predicted[index]!, example.label), 0) /
-        comparison.examples.length;
-  const agreeing = labels.fp32.filter((label, index) => label === labels.int8[index]).length;
+  const { comparePrecisions } = await import('../../../core/inference/compare-precisions.js');
+  const compared = await comparePrecisions(outputDirectory, comparison, (precision, examples) =>
+    events.emit('export.progress', { message: `scoring the ${precision} model on ${examples} examples` }),
+  );
   const onnxFiles = files.filter((file) => file.startsWith('onnx/'));
   return {
-    metric: comparison.metric,
-    examples: comparison.examples.length,
-    fullPrecisionAccuracy: accuracy(labels.fp32),
-    quantizedAccuracy: accuracy(labels.int8),
-    agreement: comparison.examples.length === 0 ? 1 : agreeing / comparison.examples.length,
+    ...compared,
     fullPrecisionBytes: await folderBytes(
       outputDirectory,
       onnxFiles.filter((file) => !file.includes('_quantized')),

@@ -36,6 +36,10 @@ test(
     assert.equal(evaluated.decoding, 'label-scoring');
     assert.equal(evaluated.precision, 'int8');
     assert.equal(evaluated.examples, 60);
+    // The export stage chose the folder's default on validation: too few examples to tell half a point, so fp32.
+    const choice = result.outcomes.of('export')!.record.output.precisionChoice!;
+    assert.deepEqual([choice.default, choice.source, choice.fullPrecisionAccuracy], ['fp32', 'the validation split', null]);
+    assert.equal(choice.examples, result.outcomes.of('trainer')!.record.output.data.validation);
     // The stage's accuracy is the one `distill eval --score-labels --quantized` gives on the same split.
     const exported = result.outcomes.of('export')!.record.output.directory;
     const testFile = result.outcomes.of('dataset')!.record.output.testFile;
@@ -66,16 +70,19 @@ test(
       Object.fromEntries((await dryRunPipeline(file, registry, environment)).stages.map((stage) => [stage.stage, stage.signature]));
     const plain = await signatures(pipeline);
     const defaults = await signatures(variant(runs, 'defaults', 'evaluation: {}\n'));
-    const explicit = await signatures(variant(runs, 'explicit', 'evaluation: { score_labels: false, precision: fp32 }\n'));
+    const explicit = await signatures(variant(runs, 'explicit', 'evaluation: { score_labels: false }\n'));
     const scored = await signatures(variant(runs, 'scored', 'evaluation: { score_labels: true }\n'));
     const int8 = await signatures(variant(runs, 'int8', 'evaluation: { precision: int8 }\n'));
+    // fp32 named is not the default: unset, the folder's own choice (distill-precision.json) is evaluated.
+    const fp32 = await signatures(variant(runs, 'fp32', 'evaluation: { precision: fp32 }\n'));
     assert.deepEqual(defaults, plain, 'an empty block is the defaults');
     assert.deepEqual(explicit, plain, 'the defaults written out');
-    for (const changed of [scored, int8]) {
+    for (const changed of [scored, int8, fp32]) {
       assert.notEqual(changed.evaluate, plain.evaluate);
       assert.deepEqual({ ...changed, evaluate: null }, { ...plain, evaluate: null });
     }
     assert.notEqual(scored.evaluate, int8.evaluate);
+    assert.notEqual(fp32.evaluate, int8.evaluate);
     // Asking the teacher on test changes the evaluate stage alone; the CPU price only the report.
     const teacherOnTest = await signatures(variant(runs, 'teacher-on-test', 'evaluation: { teacher_on_test: true }\n'));
     assert.notEqual(teacherOnTest.evaluate, plain.evaluate);
