@@ -83,7 +83,7 @@ interface EngineResults {
 interface TrainerRun {
   variant: string;
   precision: 'fp32' | 'bf16';
-  options?: { task_passes: string; bf16: boolean | 'auto'; spinning?: boolean };
+  options?: { task_passes: string; bf16: boolean | 'auto'; spinning?: boolean | 'auto' };
   steps_per_second: number;
   tokens_per_second: number;
   gflops: number;
@@ -92,7 +92,7 @@ interface TrainerRun {
   peak_rss_megabytes: number;
 }
 interface TrainerResults {
-  worker_defaults: { task_passes: string; bf16: boolean | 'auto'; spinning?: boolean };
+  worker_defaults: { task_passes: string; bf16: boolean | 'auto'; spinning?: boolean | 'auto' };
   cpu_bf16_supported: boolean;
   matmul_peak_gflops: Record<'fp32' | 'bf16', Record<string, { before: number; after: number }>>;
   points: {
@@ -152,7 +152,7 @@ interface TargetCheck {
 }
 /** Results of the trainer bench from issue 18 on: repeats, the fair reference, checked peaks. */
 interface FairTrainerResults {
-  worker_defaults: { task_passes: string; bf16: boolean | 'auto'; spinning?: boolean };
+  worker_defaults: { task_passes: string; bf16: boolean | 'auto'; spinning?: boolean | 'auto' };
   cpu_bf16_supported: boolean;
   repeats: number;
   spread: string;

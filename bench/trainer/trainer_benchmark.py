@@ -267,11 +267,15 @@ def run_worker(settings, point, options, directory, shared_tokenizer, student=No
     seconds = progress[steps]["seconds"] - progress[warm]["seconds"]
     measured = [progress[step] for step in range(warm + 1, steps + 1)]
     precision = "bf16" if started_event.get("bf16") else "fp32"
-    threads_wait = "spinning" if started_event.get("omp_wait_policy") == "ACTIVE" else "sleeping"
     defaults = defaults or worker_defaults(settings["options_schema"])
+    threads_wait = "spinning" if started_event.get("omp_wait_policy") == "ACTIVE" else "sleeping"
+    if options.get("spinning", defaults["spinning"]) == "auto":
+        # Named apart from `spinning: true` and `false`, whichever way auto went on this machine.
+        threads_wait += " (auto)"
     return {
         "variant": variant_name(options, defaults, precision, threads_wait),
         "omp_wait_policy": started_event.get("omp_wait_policy"),
+        "wait_policy": started_event.get("wait_policy"),
         "options": options,
         "precision": precision,
         "steps_measured": settings["measured_steps"],

@@ -4,7 +4,9 @@
         --threads 1 --repeats 3 --variant 'separate={"task_passes": "separate"}' --variant 'joint={"task_passes": "joint"}'
 
 Each `--variant NAME=JSON` is a set of worker options laid over the common ones (batch size, steps,
-threads; ``"threads": null`` leaves the thread count to the worker's own policy). The variants run
+threads; ``"threads": null`` leaves the thread count to the worker's own policy); its key
+``"environment"`` (an object) is set in the worker's environment instead, e.g. an OpenMP spin count.
+``--busy N`` keeps N single-thread busy loops running beside every run, as a shared machine would. The variants run
 in turn, A B A B ..., never A A B B, each in a process of its own from a request file
 (``main.py --request``, as ``trainer_benchmark.py`` runs it), so that a load change on a shared
 machine touches every variant alike. A run's steps/s counts the steps after the warm-up ones, from
@@ -56,6 +58,8 @@ def run_once(arguments, schema, name, variant, directory, tokenizer_directory):
     if os.path.isdir(tokenizer_directory):
         shutil.copytree(tokenizer_directory, os.path.join(directory, "tokenizer"))
     steps = arguments.warmup_steps + arguments.measured_steps
+    overrides = variant.get("environment", {})
+    variant = {key: value for key, value in variant.items() if key != "environment"}
     options = {
         "batch_size": arguments.batch_size,
         "max_steps": steps,
@@ -98,6 +102,7 @@ def run_once(arguments, schema, name, variant, directory, tokenizer_directory):
         environment.pop(variable, None)
         if options.get("threads"):
             environment[variable] = str(options["threads"])
+    environment.update({key: str(value) for key, value in overrides.items()})
     log_path = os.path.join(directory, "worker-stderr.log")
     with open(log_path, "w", encoding="utf-8") as log:
         completed = subprocess.run(
@@ -135,7 +140,17 @@ def main():
     parser.add_argument("--measured-steps", type=int, default=25)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--variant", action="append", type=parse_variant, required=True)
+    parser.add_argument("--busy", type=int, default=0, help="busy loops running beside every run")
     arguments = parser.parse_args()
+    busy = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(arguments.busy)]
+    try:
+        measure(arguments)
+    finally:
+        for process in busy:
+            process.kill()
+
+
+def measure(arguments):
     schema = options_schema()
     tokenizer_directory = os.path.join(arguments.work_directory, "shared-tokenizer")
     runs = {name: [] for name, _ in arguments.variant}
@@ -154,6 +169,7 @@ def main():
             "batch_size": arguments.batch_size,
             "threads": runs[name][0]["threads"],
             "omp_wait_policy": runs[name][0]["omp_wait_policy"],
+            "busy": arguments.busy,
             "repeats": len(rates),
             "steps_per_second_median": statistics.median(rates),
             "steps_per_second_min": min(rates),

@@ -46,8 +46,9 @@ export function workerCommand(
   environment: Readonly<Record<string, string | undefined>>,
 ): WorkerCommand {
   const devices = options.devices ?? 1;
-  // Read by OpenMP when torch loads, so it travels in the environment; a value the user set wins.
-  const workerEnvironment = { ...environment, OMP_WAIT_POLICY: environment.OMP_WAIT_POLICY ?? (options.spinning ? 'ACTIVE' : 'PASSIVE') };
+  // The worker chooses OpenMP's wait policy before torch loads, before a request on stdin arrives,
+  // so `spinning` travels in the environment (the user's own $OMP_WAIT_POLICY still wins there).
+  const workerEnvironment = { ...environment, DISTILL_WORKER_SPINNING: String(options.spinning ?? 'auto') };
   if (devices > 1) {
     return {
       executable: interpreter,

@@ -41,8 +41,10 @@ export interface StartedEvent {
   readonly threads: number;
   /** Why `threads` is what it is: the `threads` option, `$OMP_NUM_THREADS`, the one-thread policy for narrow students, or torch's default. */
   readonly thread_policy: string;
-  /** OpenMP's wait policy the worker runs under (`PASSIVE` unless `spinning` or the environment says otherwise). */
+  /** OpenMP's wait policy the worker runs under: `ACTIVE` (spinning) or `PASSIVE` (sleeping). */
   readonly omp_wait_policy: string | null;
+  /** Why, in words: the `spinning` option, `$OMP_WAIT_POLICY`, or what `auto` saw of the machine's load at start. */
+  readonly wait_policy: string | null;
   /** Whether the rows are packed (`packing`: unset means packed for a T5 student, never for a causal LM). */
   readonly packed_rows: boolean;
   readonly parameters: number;

@@ -98,8 +98,20 @@ test(
     const capabilities = seen.find((event) => event.type === 'train.handshake')!.capabilities as Record<string, unknown>;
     assert.equal(typeof capabilities.cpu_bf16_supported, 'boolean');
     assert.equal(seen.find((event) => event.type === 'train.started')!.bf16, capabilities.cpu_bf16_supported);
-    // `spinning: false` (the default): OpenMP threads sleep when idle, unless the environment chose a policy.
-    assert.equal(seen.find((event) => event.type === 'train.started')!.omp_wait_policy, process.env.OMP_WAIT_POLICY ?? 'PASSIVE');
+    // `spinning: auto` (the default): spinning or sleeping by the load the worker saw at start, and it says which and why.
+    const startedEvent = seen.find((event) => event.type === 'train.started')!;
+    if (process.env.OMP_WAIT_POLICY)
+      assert.deepEqual(
+        [startedEvent.omp_wait_policy, startedEvent.wait_policy],
+        [process.env.OMP_WAIT_POLICY.toUpperCase(), '$OMP_WAIT_POLICY'],
+      );
+    else if (startedEvent.omp_wait_policy === 'ACTIVE')
+      assert.match(String(startedEvent.wait_policy), /^auto: [\d.]+ of \d+ cores busy at start, so idle threads spin \(30000 rounds\)$/);
+    else
+      assert.match(
+        String(startedEvent.wait_policy),
+        /^auto: (one thread|[\d.]+ of \d+ cores busy at start, so idle threads sleep|the machine's CPU load is unknown)/,
+      );
 
     const progress = seen.filter((event) => event.type === 'train.progress');
     const first = progress.slice(0, 2);

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -224,11 +224,67 @@ test('SIGTERM to a worker run as a plain program: it checkpoints, says done (can
   assert.equal(position.step, checkpoint.step);
 });
 
-test("the worker's OpenMP wait policy: sleeping by default, spinning on request, the environment's own choice wins", () => {
-  const policy = (options: TorchTrainerOptions, environment: Record<string, string>) =>
-    workerCommand('/usr/bin/python3', options, '/tmp/request.json', environment).environment.OMP_WAIT_POLICY;
-  assert.equal(policy({}, {}), 'PASSIVE');
-  assert.equal(policy({ spinning: true }, {}), 'ACTIVE');
-  assert.equal(policy({ spinning: true }, { OMP_WAIT_POLICY: 'PASSIVE' }), 'PASSIVE');
-  assert.equal(policy({ spinning: true, devices: 2 }, {}), 'ACTIVE', 'torchrun ranks get it too');
+test('the trainer passes `spinning` to the worker in its environment (auto by default) and leaves OpenMP to the worker and the user', () => {
+  const environmentOf = (options: TorchTrainerOptions, environment: Record<string, string>) =>
+    workerCommand('/usr/bin/python3', options, '/tmp/request.json', environment).environment;
+  assert.equal(environmentOf({}, {}).DISTILL_WORKER_SPINNING, 'auto');
+  assert.equal(environmentOf({ spinning: true }, {}).DISTILL_WORKER_SPINNING, 'true');
+  assert.equal(environmentOf({ spinning: false, devices: 2 }, {}).DISTILL_WORKER_SPINNING, 'false', 'torchrun ranks get it too');
+  assert.equal(environmentOf({ spinning: true }, {}).OMP_WAIT_POLICY, undefined);
+  assert.equal(environmentOf({ spinning: true }, { OMP_WAIT_POLICY: 'PASSIVE' }).OMP_WAIT_POLICY, 'PASSIVE');
+});
+
+test("the worker's OpenMP wait policy: the environment wins, then the option; auto spins, bounded, only on idle cores", () => {
+  // The worker's own function, run by the worker's Python with the machine's load given.
+  const cases = [
+    { option: 'auto', environment: {}, threads: 2, cores: 2, busy: 0.1 },
+    { option: 'auto', environment: {}, threads: 2, cores: 2, busy: 1.0 },
+    { option: 'auto', environment: {}, threads: 2, cores: 8, busy: 5.0 },
+    { option: 'auto', environment: {}, threads: 2, cores: 8, busy: 6.6 },
+    { option: 'auto', environment: { GOMP_SPINCOUNT: '500' }, threads: 2, cores: 2, busy: 0 },
+    { option: 'auto', environment: {}, threads: 1, cores: 2, busy: null },
+    { option: 'auto', environment: {}, threads: 2, cores: 2, busy: null },
+    { option: true, environment: {}, threads: 2, cores: 2, busy: 2.0 },
+    { option: false, environment: {}, threads: 2, cores: 2, busy: 0 },
+    { option: true, environment: { OMP_WAIT_POLICY: 'passive' }, threads: 2, cores: 2, busy: 0 },
+  ];
+  const script = [
+    'import json, sys',
+    'from distill_worker import wait_policy',
+    'for case in json.loads(sys.argv[1]):',
+    '    print(json.dumps(wait_policy.choose(case["option"], case["environment"], case["threads"], case["cores"], lambda: case["busy"])))',
+  ].join('\n');
+  const run = spawnSync(python, ['-c', script, JSON.stringify(cases)], { cwd: path.dirname(workerMainScript), encoding: 'utf8' });
+  assert.equal(run.status, 0, run.stderr);
+  const chosen = run.stdout
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line) as [string, string, Record<string, string>]);
+  assert.deepEqual(chosen, [
+    ['ACTIVE', 'auto: 0.10 of 2 cores busy at start, so idle threads spin (30000 rounds)', { GOMP_SPINCOUNT: '30000' }],
+    ['PASSIVE', 'auto: 1.00 of 2 cores busy at start, so idle threads sleep rather than compete', {}],
+    ['ACTIVE', 'auto: 5.00 of 8 cores busy at start, so idle threads spin (30000 rounds)', { GOMP_SPINCOUNT: '30000' }],
+    ['PASSIVE', 'auto: 6.60 of 8 cores busy at start, so idle threads sleep rather than compete', {}],
+    ['ACTIVE', 'auto: 0.00 of 2 cores busy at start, so idle threads spin (500 rounds)', { GOMP_SPINCOUNT: '500' }],
+    ['PASSIVE', 'auto: one thread, nothing to wake', {}],
+    ['PASSIVE', "auto: the machine's CPU load is unknown", {}],
+    ['ACTIVE', 'option `spinning: true`', {}],
+    ['PASSIVE', 'option `spinning: false`', {}],
+    ['PASSIVE', '$OMP_WAIT_POLICY', {}],
+  ]);
+});
+
+test("auto measures the machine's load from /proc/stat over a short wait", () => {
+  const script = [
+    'from distill_worker import wait_policy',
+    'readings = iter([(100, 1000), (250, 1200)])',
+    'print(wait_policy.busy_cores(4, read=lambda: next(readings), sleep=lambda seconds: None))',
+    'print(wait_policy.busy_cores(4, read=lambda: None, sleep=lambda seconds: None))',
+    'busy, total = wait_policy.read_cpu_times()',
+    'print(0 <= busy <= total)',
+  ].join('\n');
+  const run = spawnSync(python, ['-c', script], { cwd: path.dirname(workerMainScript), encoding: 'utf8' });
+  assert.equal(run.status, 0, run.stderr);
+  // 150 of 200 jiffies busy across 4 cores: 3 cores.
+  assert.deepEqual(run.stdout.trim().split('\n'), ['3.0', 'None', 'True']);
 });

@@ -13,6 +13,7 @@ import time
 
 import torch
 
+from . import wait_policy
 from .checkpoint import Checkpoints, random_states, restore_random_states
 from .data import encode_examples, epoch_batches, read_examples, with_weights
 from .decoder_encoding import STUDENT_CARD_FILE, encode_decoder_examples, student_card, tokenizer_texts
@@ -245,6 +246,7 @@ class TrainingRun:
             threads=self.threads,
             thread_policy=self.thread_policy,
             omp_wait_policy=os.environ.get("OMP_WAIT_POLICY"),
+            wait_policy=wait_policy.decision[1] if wait_policy.decision else None,
             packed_rows=self.packed_rows,
             parameters=self.parameters,
             trained_parameters=self.trained_parameters,
