@@ -173,7 +173,8 @@ function gridFor(mode: BenchMode): GridPoint[] {
   }
   if (mode === 'quick') {
     // The points the targets are set at (d_model 256, batch 16 and 32, 1 and 2 threads), with the
-    // worker as shipped (packed rows) and unpacked; the full grid adds the tiny size and the other variants.
+    // worker as shipped (packed rows, `spinning: auto`), unpacked, and on two threads with sleeping
+    // threads (on one, auto sleeps anyway); the full grid adds the tiny size and the other variants.
     const grid: GridPoint[] = [];
     for (const threads of [1, 2]) {
       for (const batchSize of [16, 32]) {
@@ -182,7 +183,7 @@ function gridFor(mode: BenchMode): GridPoint[] {
           config: referenceConfig,
           batch_size: batchSize,
           threads,
-          worker_variants: [{ options: {} }, { options: { packing: false } }],
+          worker_variants: [{ options: {} }, { options: { packing: false } }, ...(threads > 1 ? [{ options: { spinning: false } }] : [])],
           references: fairAndPaperReferences,
         });
       }
