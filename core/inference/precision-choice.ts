@@ -52,7 +52,15 @@ const points = (share: number) => `${(share * 100).toFixed(2)} points`;
  */
 export function choosePrecision(measurement: PrecisionMeasurement, source: string): PrecisionChoice {
   const { fullPrecisionAccuracy: full, quantizedAccuracy: quantized } = measurement;
-  const base = { format: precisionChoiceFormat, ...measurement, source } as const;
+  // Named one by one: a richer measurement (the exporter's, with sizes and agreement) keeps its extras out of the file.
+  const base = {
+    format: precisionChoiceFormat,
+    metric: measurement.metric,
+    examples: measurement.examples,
+    fullPrecisionAccuracy: full,
+    quantizedAccuracy: quantized,
+    source,
+  } as const;
   if (measurement.examples < int8MinimumExamples || full === null || quantized === null) {
     return {
       ...base,

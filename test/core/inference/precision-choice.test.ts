@@ -138,6 +138,16 @@ describe('loading a folder by its own default precision', { skip: tinyStudentMis
     const choice = readPrecisionChoice(output) as PrecisionChoice;
     assert.deepEqual(choice, choosePrecision(comparison, 'esnli/valid'));
     assert.equal(choice.quantizedAccuracy, comparison.quantizedAccuracy);
+    assert.deepEqual(Object.keys(choice).sort(), [
+      'default',
+      'examples',
+      'format',
+      'fullPrecisionAccuracy',
+      'metric',
+      'quantizedAccuracy',
+      'reason',
+      'source',
+    ]);
     const readme = readFileSync(path.join(output, 'README.md'), 'utf8');
     assert.ok(readme.includes(`Loaded by default: ${choice.default} (\`distill-precision.json\``), readme);
     assert.ok(readme.includes(choice.reason), readme);
