@@ -1,7 +1,6 @@
-import { existsSync, lstatSync } from 'node:fs';
 import path from 'node:path';
-import { UserError } from '../errors/user-error.js';
-import { readTextFileNoFollow, writeFileNoFollow } from '../files/no-follow-files.js';
+import { writeFileNoFollow } from '../files/no-follow-files.js';
+import { readCheckedJsonFile, type JsonFileProblem } from '../files/read-checked-json-file.js';
 
 /** The file's name in an exported model folder. */
 export const calibrationFileName = 'calibration.json';
@@ -64,7 +63,7 @@ const isTarget = (value: unknown) => isNumber(value) && value > 0 && value < 1;
 const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /** Where a parsed calibration file breaks format 1: a JSON pointer and what is wrong there; null when it is valid. */
-export function calibrationProblem(value: unknown): { pointer: string; message: string } | null {
+export function calibrationProblem(value: unknown): JsonFileProblem | null {
   if (!isObject(value)) return { pointer: '', message: 'is not a JSON object' };
   if (value.format !== calibrationFormat)
     return { pointer: '/format', message: `is ${JSON.stringify(value.format)}, not ${calibrationFormat}` };
@@ -113,34 +112,11 @@ export function calibrationProblem(value: unknown): { pointer: string; message: 
  * JSON, a link, or not format 1.
  */
 export function readCalibrationFile(modelDirectory: string): CalibrationFile | null {
-  const file = path.join(modelDirectory, calibrationFileName);
-  if (!existsSync(file) && !isBrokenLink(file)) return null;
-  const fix = 'run `distill calibrate` on the run or model folder again to rewrite it';
-  const size = lstatSync(file).size;
-  if (size > maximumBytes) {
-    throw new UserError({
-      file,
-      message: `${calibrationFileName} is ${size} bytes, more than a calibration file's limit of ${maximumBytes}`,
-      fix,
-    });
-  }
-  const text = readTextFileNoFollow(file);
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch (error) {
-    throw new UserError({ file, message: `${calibrationFileName} is not JSON: ${(error as Error).message}`, fix });
-  }
-  const problem = calibrationProblem(value);
-  if (problem) throw new UserError({ file, pointer: problem.pointer || '/', message: `${calibrationFileName} ${problem.message}`, fix });
-  return value as CalibrationFile;
-}
-
-/** Whether a path is a link whose target is gone (`existsSync` follows links): still refused, never ignored. */
-function isBrokenLink(file: string): boolean {
-  try {
-    return lstatSync(file).isSymbolicLink();
-  } catch {
-    return false;
-  }
+  return readCheckedJsonFile({
+    file: path.join(modelDirectory, calibrationFileName),
+    what: 'a calibration file',
+    maximumBytes,
+    fix: 'run `distill calibrate` on the run or model folder again to rewrite it',
+    problemOf: calibrationProblem,
+  }) as CalibrationFile | null;
 }

@@ -9,7 +9,8 @@ import type { PluginRegistry } from '../plugins/plugin-registry.js';
 import type { EventListener } from '../services/event-stream.js';
 import { readEvaluationExamples, type EvaluationSource } from './evaluation-examples.js';
 import { writeModelReadme } from './model-readme.js';
-import { choosePrecision, holdsInt8Graphs, writePrecisionChoice } from './precision-choice.js';
+import { choosePrecision, writePrecisionChoice } from './precision-choice.js';
+import { holdsGraphs } from './student-folder.js';
 import { createEvaluator } from './score-predictions.js';
 
 /** What `distill export` asks for. */
@@ -70,7 +71,9 @@ export async function exportStudent(request: ExportStudentRequest, registry: Plu
     );
     // The comparison the user gave decides the folder's default precision (docs/onnx-layout.md: give a validation set).
     const precisionChoice =
-      result.quantization && comparison && holdsInt8Graphs(request.output) ? choosePrecision(result.quantization, comparisonSource) : null;
+      result.quantization && comparison && holdsGraphs(request.output, 'int8')
+        ? choosePrecision(result.quantization, comparisonSource)
+        : null;
     if (precisionChoice) writePrecisionChoice(request.output, precisionChoice);
     if (existsSync(path.join(request.output, 'config.json'))) {
       const example = comparison?.examples[0];

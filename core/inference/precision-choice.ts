@@ -1,8 +1,7 @@
-import { existsSync, lstatSync } from 'node:fs';
 import path from 'node:path';
-import { UserError } from '../errors/user-error.js';
-import { readTextFileNoFollow, writeFileNoFollow } from '../files/no-follow-files.js';
-import { causalLmFileName, onnxFileNames, type StudentPrecision } from './student-folder.js';
+import { writeFileNoFollow } from '../files/no-follow-files.js';
+import { readCheckedJsonFile, type JsonFileProblem } from '../files/read-checked-json-file.js';
+import type { StudentPrecision } from './student-folder.js';
 
 /** The file in an exported student's folder that says which graphs load when no precision is asked for. */
 export const precisionChoiceFileName = 'distill-precision.json';
@@ -75,11 +74,6 @@ export function choosePrecision(measurement: PrecisionMeasurement, source: strin
     : { ...base, default: 'fp32', reason: `fp32: ${measured}; int8 would cost ${points(cost)}, half a point or more` };
 }
 
-/** Whether a folder holds int8 graphs of either family (what `--quantize` writes). */
-export function holdsInt8Graphs(directory: string): boolean {
-  return existsSync(path.join(directory, onnxFileNames('int8').encoder)) || existsSync(path.join(directory, causalLmFileName('int8')));
-}
-
 /** Writes the choice into a model folder (replacing one there, never through a link); returns its path. */
 export function writePrecisionChoice(directory: string, choice: PrecisionChoice): string {
   const file = path.join(directory, precisionChoiceFileName);
@@ -91,7 +85,7 @@ const isShareOrNull = (value: unknown) =>
   value === null || (typeof value === 'number' && Number.isFinite(value) && value >= 0 && value <= 1);
 
 /** Where a parsed choice breaks format 1: a JSON pointer and what is wrong there; null when it is valid. */
-function choiceProblem(value: unknown): { pointer: string; message: string } | null {
+function choiceProblem(value: unknown): JsonFileProblem | null {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return { pointer: '', message: 'is not a JSON object' };
   const choice = value as Record<string, unknown>;
   if (choice.format !== precisionChoiceFormat)
@@ -113,24 +107,13 @@ function choiceProblem(value: unknown): { pointer: string; message: string } | n
  */
 export function readPrecisionChoice(directory: string): PrecisionChoice | null {
   const file = path.join(path.resolve(directory), precisionChoiceFileName);
-  let size: number;
-  try {
-    size = lstatSync(file).size;
-  } catch {
-    return null;
-  }
-  const fix = `export the student again (\`distill export --quantize\`), or delete ${file} to load fp32 unless a precision is asked for`;
-  if (size > maximumBytes) throw new UserError({ message: `${file} is ${size} bytes, more than a precision choice can be`, fix });
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(readTextFileNoFollow(file));
-  } catch (error) {
-    if (error instanceof UserError) throw error;
-    throw new UserError({ message: `${file} is not valid JSON: ${(error as Error).message}`, fix });
-  }
-  const problem = choiceProblem(parsed);
-  if (problem) throw new UserError({ message: `${file}${problem.pointer ? ` at ${problem.pointer}` : ''} ${problem.message}`, fix });
-  return parsed as PrecisionChoice;
+  return readCheckedJsonFile({
+    file,
+    what: 'a precision choice',
+    maximumBytes,
+    fix: `export the student again (\`distill export --quantize\`), or delete ${file} to load fp32 unless a precision is asked for`,
+    problemOf: choiceProblem,
+  }) as PrecisionChoice | null;
 }
 
 /** The precision a folder loads when none is asked for: its choice, else fp32. */

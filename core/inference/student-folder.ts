@@ -60,12 +60,16 @@ export function causalLmFileName(precision: StudentPrecision): string {
   return `onnx/model${precision === 'int8' ? '_quantized' : ''}.onnx`;
 }
 
+/** Whether a folder holds the graphs of one precision, of either family (`int8`: what `--quantize` writes). */
+export function holdsGraphs(directory: string, precision: StudentPrecision): boolean {
+  return (
+    existsSync(path.join(directory, onnxFileNames(precision).encoder)) || existsSync(path.join(directory, causalLmFileName(precision)))
+  );
+}
+
 /** Whether a folder holds an exported student of either family (its fp32 graphs, or an int8-only export). */
 export function holdsExportedStudent(directory: string): boolean {
-  return (['fp32', 'int8'] as const).some(
-    (precision) =>
-      existsSync(path.join(directory, onnxFileNames(precision).encoder)) || existsSync(path.join(directory, causalLmFileName(precision))),
-  );
+  return holdsGraphs(directory, 'fp32') || holdsGraphs(directory, 'int8');
 }
 
 function readJson(file: string): Record<string, unknown> {

@@ -3,13 +3,8 @@ import path from 'node:path';
 import type { PluginStep } from '../../config/pipeline-config.js';
 import { comparePrecisions } from '../../inference/compare-precisions.js';
 import { writeModelReadme, type MeasuredAccuracy } from '../../inference/model-readme.js';
-import {
-  choosePrecision,
-  holdsInt8Graphs,
-  int8MinimumExamples,
-  writePrecisionChoice,
-  type PrecisionChoice,
-} from '../../inference/precision-choice.js';
+import { choosePrecision, int8MinimumExamples, writePrecisionChoice, type PrecisionChoice } from '../../inference/precision-choice.js';
+import { holdsGraphs } from '../../inference/student-folder.js';
 import type { QuantizationComparisonRequest } from '../../plugins/kinds/exporter.js';
 import type { Dataset } from '../../plugins/kinds/dataset.js';
 import type { StageContext, StageDefinition } from '../stage-definition.js';
@@ -63,7 +58,7 @@ async function chooseDefaultPrecision(
   outputDirectory: string,
   scoring: Omit<QuantizationComparisonRequest, 'examples'>,
 ): Promise<PrecisionChoice | null> {
-  if (!holdsInt8Graphs(outputDirectory)) return null;
+  if (!holdsGraphs(outputDirectory, 'int8')) return null;
   const file = path.join(stage.upstream.trainer!.output.outputDirectory, 'data', 'validation.jsonl');
   const examples = existsSync(file) ? readTestSplit(file) : [];
   const source = 'the validation split';

@@ -62,9 +62,11 @@ describe('the default precision of an exported folder', () => {
       }
       assert.fail('expected a UserError');
     };
-    assert.match(errorOf('{"format": 1, "default": "int4"}').message, /distill-precision\.json at \/default must be "fp32" or "int8"/);
-    assert.match(errorOf('not json').message, /is not valid JSON/);
-    assert.match(errorOf(JSON.stringify({ ...choice, pad: 'x'.repeat(70_000) })).message, /more than a precision choice can be/);
+    const wrongDefault = errorOf('{"format": 1, "default": "int4"}').problems[0]!;
+    assert.deepEqual([wrongDefault.file, wrongDefault.pointer], [file, '/default']);
+    assert.match(wrongDefault.message, /distill-precision\.json must be "fp32" or "int8"/);
+    assert.match(errorOf('not json').message, /distill-precision\.json is not JSON/);
+    assert.match(errorOf(JSON.stringify({ ...choice, pad: 'x'.repeat(70_000) })).message, /more than a precision choice's limit of 65536/);
     const fix = errorOf('[]').problems[0]!.fix ?? '';
     assert.match(fix, /distill export --quantize/);
 

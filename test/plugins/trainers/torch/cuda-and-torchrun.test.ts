@@ -16,7 +16,7 @@ import { sharedDataMissing } from '../../../support/paths.js';
 import { esnliTeacherRecords } from './esnli-teacher-records.js';
 import { testDependencies } from '../../../support/test-dependencies.js';
 import { temporaryDirectory } from '../../../support/temporary-directory.js';
-import { assertFalls, readMetrics, runTrainer, tinyCausalStudent } from './trainer-runs.js';
+import { assertFalls, tinyCausalStudent, readMetrics, runTrainer, smallT5Config } from './trainer-runs.js';
 
 const python = process.env.DISTILL_PYTHON ?? defaultVirtualenvPython;
 
@@ -41,7 +41,7 @@ const fewerThanTwo =
 
 const student = {
   size: 'custom',
-  config: { d_model: 32, d_ff: 64, d_kv: 8, num_heads: 4, num_layers: 1, num_decoder_layers: 1, dropout_rate: 0.1 },
+  config: smallT5Config,
   tokenizer: { type: 'bpe' as const, vocab_size: 800 },
   max_input_length: 64,
   max_target_length: 32,

@@ -12,7 +12,7 @@ import { sampleItemsFromRecords, trainingExamplesFromItems } from '../../../../c
 import type { TorchTrainerOptions } from '../../../../plugins/trainers/torch/torch-trainer-options.js';
 import { sharedDataMissing, testPath } from '../../../support/paths.js';
 import { esnliTeacherRecords, esnliTestExamples } from './esnli-teacher-records.js';
-import { assertSameCurve, readMetrics, runTrainer, type MetricsLine } from './trainer-runs.js';
+import { assertSameCurve, type MetricsLine, readMetrics, runTrainer, smallT5Config } from './trainer-runs.js';
 
 const options: TorchTrainerOptions = {
   batch_size: 16,
@@ -60,7 +60,7 @@ function prepare(): Promise<Prepared> {
       // Dropout on: a resume that lost the random state would show in the curve.
       student: {
         size: 'custom',
-        config: { d_model: 32, d_ff: 64, d_kv: 8, num_heads: 4, num_layers: 1, num_decoder_layers: 1, dropout_rate: 0.1 },
+        config: smallT5Config,
         tokenizer: { type: 'unigram' as const, vocab_size: 400 },
         max_input_length: 64,
         max_target_length: 32,

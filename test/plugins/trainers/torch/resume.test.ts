@@ -13,7 +13,7 @@ import type { TorchTrainerOptions } from '../../../../plugins/trainers/torch/tor
 import { defaultVirtualenvPython } from '../../../../core/python/python-interpreter.js';
 import { repositoryRoot, sharedDataMissing, testPath } from '../../../support/paths.js';
 import { esnliTeacherRecords, esnliTestExamples } from './esnli-teacher-records.js';
-import { assertSameCurve, readMetrics, runTrainer, tinyCausalStudent } from './trainer-runs.js';
+import { assertSameCurve, tinyCausalStudent, readMetrics, runTrainer, smallT5Config } from './trainer-runs.js';
 
 const run = promisify(execFile);
 const workerFolder = path.join(repositoryRoot, 'plugins', 'trainers', 'torch', 'worker');
@@ -137,7 +137,7 @@ async function resumeTest(student: TrainRequest['student'], settings: ResumeSett
 /** The T5 both layouts resume: dropout on, so a resume that lost the random state shows in the curve at once. */
 const smallT5: TrainRequest['student'] = {
   size: 'custom',
-  config: { d_model: 32, d_ff: 64, d_kv: 8, num_heads: 4, num_layers: 1, num_decoder_layers: 1, dropout_rate: 0.1 },
+  config: smallT5Config,
   tokenizer: { type: 'unigram', vocab_size: 600 },
   max_input_length: 64,
   max_target_length: 32,

@@ -11,7 +11,7 @@ import { sharedDataMissing } from '../../../support/paths.js';
 import { temporaryDirectory } from '../../../support/temporary-directory.js';
 import { testDependencies } from '../../../support/test-dependencies.js';
 import { esnliTeacherRecords, esnliTestExamples } from './esnli-teacher-records.js';
-import { tinyCausalStudent } from './trainer-runs.js';
+import { tinyCausalStudent, smallT5Config } from './trainer-runs.js';
 
 /** Trains `student` three times with one seed (and `options`); asserts the same tokenizer, loss curve and weights each time. */
 async function sameSeedTest(context: TestContext, student: TrainRequest['student'], options: TorchTrainerOptions = {}): Promise<void> {
@@ -69,7 +69,7 @@ async function sameSeedTest(context: TestContext, student: TrainRequest['student
 
 const smallT5: TrainRequest['student'] = {
   size: 'custom',
-  config: { d_model: 32, d_ff: 64, d_kv: 8, num_heads: 4, num_layers: 1, num_decoder_layers: 1, dropout_rate: 0.1 },
+  config: smallT5Config,
   tokenizer: { type: 'unigram', vocab_size: 1000 },
   max_input_length: 64,
   max_target_length: 8,
