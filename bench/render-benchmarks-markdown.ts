@@ -312,7 +312,8 @@ ${formatNumber(counted.reduce((total, counts) => total + counts.budget_requests,
 by their UTF-8 bytes and tokenized ${formatNumber(counted.reduce((total, counts) => total + counts.prompts_counted, 0))}: the rate limiter asks for the exact
 count only when a bound would make a request wait, so its decisions are those of exact counts.
 
-Raw, SDK and engine run interleaved (raw, SDK, engine, then again) for ${settings.repeats ?? 1} repeats of
+Raw, SDK and engine run interleaved, their order rotated each round (raw, SDK, engine; SDK, engine, raw; engine, raw,
+SDK; …) so that no level always runs in the wake of the same other one, for ${settings.repeats ?? 1} repeats of
 ${formatNumber(settings.requests_per_level)} requests at each concurrency, after a warm-up of each; req/s columns are the median
 with the range (min–max) over the repeats. *engine / SDK* is the engine's requests/s over the SDK's in the same
 round, median (min–max); the target is a median of at least 90% at every concurrency. Latency columns pool every

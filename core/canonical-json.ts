@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import crypto from 'node:crypto';
 
 /**
  * The canonical JSON form of a value: object keys sorted by code point, no whitespace, `undefined`
@@ -39,7 +39,12 @@ function write(value: unknown, where: string): string {
 
 /** Lower-case hex SHA-256 of a UTF-8 string. */
 export function sha256Hex(text: string): string {
-  return createHash('sha256').update(text, 'utf8').digest('hex');
+  // The one-shot `hash` (Node 20.12 and later) makes no Hash object: the request engine hashes every
+  // request on its path. Node 20.11, which the package still supports, has only `createHash`.
+  // A named import of `hash` would fail to load there, so it is looked up on the module.
+  const oneShot = (crypto as { hash?: typeof crypto.hash }).hash;
+  if (oneShot) return oneShot('sha256', text, 'hex');
+  return crypto.createHash('sha256').update(text, 'utf8').digest('hex');
 }
 
 /** SHA-256 of the canonical JSON of a value: the one hash for cache keys and stage signatures. */

@@ -4,6 +4,25 @@ export interface Clock {
   now(): number;
   /** Resolves after `milliseconds`, or rejects with the signal's reason when it aborts first. */
   sleep(milliseconds: number, signal?: AbortSignal): Promise<void>;
+  /**
+   * Calls `callback` after `milliseconds` unless the function returned is called first. Optional:
+   * {@link startTimer} makes such a timer from {@link sleep} for a clock without it. It exists for
+   * timers that almost never fire, like the timeout of every teacher call: an abort signal to cancel
+   * a sleep costs a controller, two listeners and an abort event per call.
+   */
+  after?(milliseconds: number, callback: () => void): () => void;
+}
+
+/** Why the sleep behind a {@link startTimer} timer ended: it was cancelled. */
+const timerCancelled = Symbol('the timer was cancelled');
+
+/** Starts a timer on `clock` (its {@link Clock.after}, or a cancellable sleep); returns the function that cancels it. */
+export function startTimer(clock: Clock, milliseconds: number, callback: () => void): () => void {
+  if (clock.after) return clock.after(milliseconds, callback);
+  const cancel = new AbortController();
+  clock.sleep(milliseconds, cancel.signal).then(callback, () => undefined);
+  // With a reason: a bare abort() builds a DOMException, stack trace and all.
+  return () => cancel.abort(timerCancelled);
 }
 
 /** The real clock. */
@@ -25,4 +44,8 @@ export const systemClock: Clock = {
       };
       signal?.addEventListener('abort', onAbort, { once: true });
     }),
+  after: (milliseconds, callback) => {
+    const timer = setTimeout(callback, milliseconds);
+    return () => clearTimeout(timer);
+  },
 };

@@ -1,4 +1,4 @@
-import { canonicalHash } from '../canonical-json.js';
+import { canonicalJson, sha256Hex } from '../canonical-json.js';
 import type { TeacherMessage } from '../plugins/kinds/teacher.js';
 
 /** What identifies one answer in the teacher cache. */
@@ -23,11 +23,29 @@ export interface CacheKeyParts {
  * reuses the answer already paid for; every further index is an answer of its own.
  */
 export function teacherCacheKey(parts: CacheKeyParts): string {
-  return canonicalHash({
-    teacher: { id: parts.pluginId, version: parts.pluginVersion },
-    model: parts.model,
-    messages: parts.messages.map((message) => ({ role: message.role, content: message.content })),
-    options: parts.requestOptions,
-    ...(parts.sampleIndex !== undefined && parts.sampleIndex > 0 ? { sample: parts.sampleIndex } : {}),
-  });
+  return teacherCacheKeys(parts)(parts.messages, parts.sampleIndex);
+}
+
+/** What {@link teacherCacheKeys} keys a teacher's requests by, beside the request's own parts. */
+export type TeacherKeyParts = Omit<CacheKeyParts, 'messages' | 'sampleIndex'>;
+
+/**
+ * The cache key of each request to one teacher: {@link teacherCacheKey}, with the canonical JSON of
+ * what every request shares (plugin, version, model, options) written once instead of per request,
+ * since the request engine keys every request on its path. The text hashed is exactly the canonical
+ * JSON of the object {@link teacherCacheKey} describes, its keys in their sorted order (`messages`,
+ * `model`, `options`, `sample`, `teacher`), so the keys are those of every cache made before.
+ */
+export function teacherCacheKeys(parts: TeacherKeyParts): (messages: readonly TeacherMessage[], sampleIndex?: number) => string {
+  const shared = `,"model":${canonicalJson(parts.model)},"options":${canonicalJson(parts.requestOptions)}`;
+  const end = `,"teacher":${canonicalJson({ id: parts.pluginId, version: parts.pluginVersion })}}`;
+  return (messages, sampleIndex) => {
+    const sample = sampleIndex !== undefined && sampleIndex > 0 ? `,"sample":${canonicalJson(sampleIndex)}` : '';
+    return sha256Hex(`{"messages":${canonicalJson(messages.map(messageParts))}${shared}${sample}${end}`);
+  };
+}
+
+/** The parts of a message in the key: role and content only. */
+function messageParts(message: TeacherMessage): TeacherMessage {
+  return { role: message.role, content: message.content };
 }

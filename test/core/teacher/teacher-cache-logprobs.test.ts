@@ -100,3 +100,28 @@ test('a spilled answer keeps its log-probabilities into the cache; a spilled lin
   assert.deepEqual(cache.get('spilled')?.response, withLogprobs);
   assert.equal(cache.get('broken'), null);
 });
+
+test('a cache made by an earlier version loses its two secondary indexes when opened (one page less per commit); statistics and clear scan the table', (context) => {
+  const file = path.join(temporaryDirectory(context), 'old.sqlite');
+  writeOldCache(file);
+  const indexesOf = () => {
+    const database = new Database(file, { readonly: true });
+    try {
+      return database.prepare("SELECT name FROM sqlite_schema WHERE type = 'index' ORDER BY name").pluck().all();
+    } finally {
+      database.close();
+    }
+  };
+  assert.deepEqual(indexesOf(), ['answers_created_at', 'answers_model', 'sqlite_autoindex_answers_1']);
+  const cache = TeacherCache.open(file);
+  cache.put('new', origin, withLogprobs, 1_800_000_000_000);
+  assert.deepEqual(
+    cache.statistics().byModel.map((row) => [row.model, row.entries]),
+    [['gpt-4o-mini', 2]],
+  );
+  assert.equal(cache.clear({ olderThanDays: 1 }, 1_800_000_000_000), 1);
+  assert.equal(cache.get('old'), null);
+  assert.equal(cache.get('new')?.createdAt, 1_800_000_000_000);
+  cache.close();
+  assert.deepEqual(indexesOf(), ['sqlite_autoindex_answers_1']);
+});
