@@ -74,6 +74,15 @@ interface EngineResults {
     output_file_megabytes: number;
     failed: number;
   };
+  /** The engine's steps changed by issue 18, before and after in the same run; absent from results written before. */
+  steps?: {
+    step: string;
+    before: string;
+    after: string;
+    operations: number;
+    before_microseconds: RepeatSpread;
+    after_microseconds: RepeatSpread;
+  }[];
   /** Absent from results written before the bench measured it. */
   teach_stage_live_heap?: {
     samples: { done: number; live_heap_megabytes: number }[] | null;
@@ -268,7 +277,7 @@ function teacherEngineSection(): string {
       price: string;
     };
   };
-  const { concurrency, cache, teach_stage: stage, teach_stage_live_heap: liveHeap } = result.results;
+  const { concurrency, cache, steps, teach_stage: stage, teach_stage_live_heap: liveHeap } = result.results;
   const throughput = (measurement: ClientMeasurement) => {
     const range = measurement.requests_per_second_range;
     return range
@@ -383,7 +392,7 @@ ${markdownTable(
   engineRows,
 )}
 
-Cache (${formatNumber(cache.entries)} entries in one SQLite file, WAL):
+${stepsTable(steps)}Cache (${formatNumber(cache.entries)} entries in one SQLite file, WAL):
 
 ${markdownTable(
   ['puts/s (one commit each)', 'lookups/s (TeacherCache.get)', 'engine cache hits/s, 1 in flight', 'engine cache hits/s, 64 in flight'],
@@ -431,6 +440,28 @@ ${markdownTable(
     ],
   ],
 )}`;
+}
+
+/** The engine's steps before and after issue 18's changes, as the engine bench timed them in one run (nothing before it did). */
+function stepsTable(steps: EngineResults['steps']): string {
+  if (!steps) return '';
+  return `The engine's own steps changed by issue 18, before and after in this run (each variant in turn, rotated each
+round; microseconds per operation, median (min–max) over the rounds; the key and the timer of ${formatNumber(steps[0]?.operations)}
+requests, ${formatNumber(steps.find((step) => step.step === 'commit')?.operations)} commits of one answer each into files already holding answers):
+
+${markdownTable(
+  ['step', 'before', 'after', 'before µs', 'after µs', 'after ÷ before'],
+  steps.map((step) => [
+    step.step,
+    step.before,
+    step.after,
+    withSpread(step.before_microseconds, 2),
+    withSpread(step.after_microseconds, 2),
+    `${formatNumber(step.after_microseconds.median / step.before_microseconds.median, 2)}×`,
+  ]),
+)}
+
+`;
 }
 
 /** `median (min–max)`, or `n/a` where nothing was measured. */

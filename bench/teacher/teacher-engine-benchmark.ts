@@ -1,21 +1,24 @@
 import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Teacher, TeacherRequest } from '../../core/plugins/kinds/teacher.js';
+import { canonicalJson } from '../../core/canonical-json.js';
+import { teacherCacheKeys } from '../../core/teacher/cache-key.js';
 import { RequestEngine } from '../../core/teacher/request-engine.js';
 import { TeacherCache } from '../../core/teacher/teacher-cache.js';
 import { TeachBudget } from '../../core/teacher/teach-budget.js';
 import { findPrice } from '../../core/teacher/price-table.js';
 import type { TokenCounter } from '../../core/teacher/token-counter.js';
-import { systemClock } from '../../core/services/clock.js';
+import { startTimer, systemClock, type Clock } from '../../core/services/clock.js';
 import { LocalEventStream } from '../../core/services/event-stream.js';
 import { defaultHttpSettings } from '../../core/services/http-settings.js';
 import { benchDependencies, builtinDescriptor } from '../support/bench-dependencies.js';
 import { round3, runConcurrently, summariseLatencies, type LatencySummary } from '../support/latency-statistics.js';
-import { spread, type Spread } from '../support/repeat-statistics.js';
+import { runInterleaved, spread, type Spread } from '../support/repeat-statistics.js';
 import type { BenchMode } from '../support/result-file.js';
 import { startLoopbackServer } from './loopback-server.js';
 import type { TeachMemoryResult } from './teach-stage-memory-process.js';
@@ -325,12 +328,11 @@ async function measureConcurrency(
     // Interleaved, so that a slow spell of the machine hits every level alike, and rotated each round
     // (raw, SDK, engine; SDK, engine, raw; engine, raw, SDK; …), so that no level always runs in the
     // wake of the same other one (its garbage to collect, its sockets to close).
-    const runs = new Map<string, { seconds: number; latencies: number[]; cpuMicroseconds: number }[]>(levels.map(({ tag }) => [tag, []]));
     measuring = true;
-    for (let repeat = 0; repeat < repeats; repeat++) {
-      const order = levels.map((_, position) => levels[(position + repeat) % levels.length]!);
-      for (const { tag, call } of order) runs.get(tag)!.push(await run(`${tag}-r${repeat}`, requests, call));
-    }
+    const runs = await runInterleaved(
+      repeats,
+      levels.map(({ tag, call }) => ({ name: tag, run: (round: number) => run(`${tag}-r${round}`, requests, call) })),
+    );
     const [raw, sdk, engineMeasurement] = levels.map(({ tag }) => summariseLevel(requests, runs.get(tag)!)) as [
       ClientMeasurement,
       ClientMeasurement,
@@ -429,6 +431,123 @@ async function measureCache(teacher: Teacher, counter: TokenCounter, entries: nu
   }
 }
 
+/** One of the engine's steps on every request, timed as it was before issue 18's changes and as it is now. */
+interface StepComparison {
+  readonly step: string;
+  readonly before: string;
+  readonly after: string;
+  /** Operations timed per repeat and variant. */
+  readonly operations: number;
+  /** Microseconds per operation: median, min and max over the interleaved repeats. */
+  readonly before_microseconds: Spread;
+  readonly after_microseconds: Spread;
+}
+
+/** A request's messages as the engine bench sends them. */
+const stepMessages = (index: number) => uniqueRequest('step', index).messages;
+
+/** The indexes the answers table had before issue 18, with SQLite's default checkpoint of 1,000 pages. */
+function useEarlierLayout(cache: TeacherCache): void {
+  cache.database.exec(`
+    CREATE INDEX IF NOT EXISTS answers_model ON answers (provider, model);
+    CREATE INDEX IF NOT EXISTS answers_created_at ON answers (created_at);
+  `);
+  cache.database.pragma('wal_autocheckpoint = 1000');
+}
+
+/**
+ * The engine's steps changed by issue 18, before and after, in this run: each variant in turn,
+ * rotated each round, the same operations for both. The key: the canonical JSON of the whole key
+ * object hashed by a Hash object (as `teacherCacheKey` did) against `teacherCacheKeys`. The timeout of a
+ * call: a cancellable sleep (an abort controller, its listener and abort event) against `Clock.after`,
+ * each started and cancelled around an awaited call that returns at once. The commit of one answer
+ * (`TeacherCache.put`, one transaction): a cache file with the earlier layout against one as shipped,
+ * both filled with `commitFill` answers first.
+ */
+async function measureSteps(directory: string, repeats: number, operations: { keys: number; commits: number; commitFill: number }) {
+  const parts = { pluginId: 'openai', pluginVersion: '1.0.0', model, requestOptions: { max_tokens: 64, temperature: 0 } };
+  const keys = teacherCacheKeys(parts);
+  const keyBefore = (index: number) =>
+    createHash('sha256')
+      .update(
+        canonicalJson({
+          teacher: { id: parts.pluginId, version: parts.pluginVersion },
+          model: parts.model,
+          messages: stepMessages(index).map((message) => ({ role: message.role, content: message.content })),
+          options: parts.requestOptions,
+        }),
+      )
+      .digest('hex');
+  const sleepOnlyClock: Clock = { now: () => systemClock.now(), sleep: (milliseconds, signal) => systemClock.sleep(milliseconds, signal) };
+  const timed = async (count: number, operation: (index: number) => unknown) => {
+    const started = performance.now();
+    for (let index = 0; index < count; index++) await operation(index);
+    return ((performance.now() - started) * 1000) / count;
+  };
+  const timerAround = (clock: Clock) => async () => {
+    const cancel = startTimer(clock, defaultHttpSettings.timeoutMilliseconds, () => undefined);
+    try {
+      await Promise.resolve();
+    } finally {
+      cancel();
+    }
+  };
+  const answer = {
+    text: 'The claim is true. The premise states that the event took place in Paris, so the hypothesis follows from it.',
+    usage: { promptTokens: 42, completionTokens: 24 },
+    model,
+    finishReason: 'stop',
+  };
+  const origin = { pluginId: 'openai', pluginVersion: '1.0.0', provider: 'openai', model };
+  const caches = {
+    before: TeacherCache.open(path.join(directory, 'layout-before.sqlite')),
+    after: TeacherCache.open(path.join(directory, 'layout-after.sqlite')),
+  };
+  useEarlierLayout(caches.before);
+  let stored = 0;
+  const put = (cache: TeacherCache, count: number) => () => timed(count, () => cache.put(`answer-${stored++}`, origin, answer, Date.now()));
+  try {
+    for (const cache of Object.values(caches)) await put(cache, operations.commitFill)();
+    const variants = {
+      'key-before': () => timed(operations.keys, keyBefore),
+      'key-after': () => timed(operations.keys, (index) => keys(stepMessages(index))),
+      'timer-before': () => timed(operations.keys, timerAround(sleepOnlyClock)),
+      'timer-after': () => timed(operations.keys, timerAround(systemClock)),
+      'commit-before': put(caches.before, operations.commits),
+      'commit-after': put(caches.after, operations.commits),
+    };
+    const runs = await runInterleaved(
+      repeats,
+      Object.entries(variants).map(([name, run]) => ({ name, run })),
+    );
+    const comparison = (step: string, operationsTimed: number, before: string, after: string): StepComparison => ({
+      step,
+      before,
+      after,
+      operations: operationsTimed,
+      before_microseconds: spread(runs.get(`${step}-before`)!),
+      after_microseconds: spread(runs.get(`${step}-after`)!),
+    });
+    return [
+      comparison(
+        'key',
+        operations.keys,
+        'canonical JSON of the whole key object, hashed by a Hash object',
+        "the shared parts' canonical JSON written once (teacherCacheKeys), one-shot hash",
+      ),
+      comparison('timer', operations.keys, 'a cancellable sleep: abort controller, listener, abort event', 'Clock.after: a plain timer'),
+      comparison(
+        'commit',
+        operations.commits,
+        'answers table with two secondary indexes, checkpoint every 1,000 pages',
+        'as shipped: no secondary index, checkpoint every 10,000 pages',
+      ),
+    ];
+  } finally {
+    for (const cache of Object.values(caches)) cache.close();
+  }
+}
+
 /**
  * Runs the teach stage in a fresh Node process, so its memory is the stage's alone. With
  * `collections`, the process also measures its live heap after full collections (`--expose-gc`);
@@ -471,10 +590,15 @@ function measureTeachStage(
 export async function runTeacherEngineBenchmark(mode: BenchMode) {
   const sizes = {
     smoke: [100, 50, 3, 1000, 1000],
-    quick: [2000, 300, 6, 20000, 10000],
+    quick: [1000, 300, 15, 20000, 10000],
     full: [10000, 1000, 9, 100000, 100000],
   }[mode];
   const [requests, warmup, repeats, cacheEntries, teachExamples] = sizes as [number, number, number, number, number];
+  const stepOperations = {
+    smoke: { keys: 1000, commits: 100, commitFill: 100 },
+    quick: { keys: 20000, commits: 2000, commitFill: 5000 },
+    full: { keys: 100000, commits: 10000, commitFill: 50000 },
+  }[mode];
   const levels = [1, 4, 16, 64, 256];
   const teachConcurrency = 64;
   const directory = mkdtempSync(path.join(os.tmpdir(), 'distill-bench-engine-'));
@@ -498,6 +622,11 @@ export async function runTeacherEngineBenchmark(mode: BenchMode) {
     }
     const cache = await measureCache(teacher, counter, cacheEntries, directory);
     console.log(`  cache: ${cache.lookups_per_second} lookups/s, engine hits ${cache.engine_hits_per_second_concurrency_1}/s`);
+    const steps = await measureSteps(directory, repeats, stepOperations);
+    for (const step of steps)
+      console.log(
+        `  ${step.step}: before ${step.before_microseconds.median} µs [${step.before_microseconds.min}–${step.before_microseconds.max}], after ${step.after_microseconds.median} µs [${step.after_microseconds.min}–${step.after_microseconds.max}]`,
+      );
     const teachStage = await measureTeachStage(server.baseUrl, teachExamples, teachConcurrency, directory, false);
     const withCollections = await measureTeachStage(server.baseUrl, teachExamples, teachConcurrency, directory, true);
     const liveHeap = {
@@ -536,7 +665,7 @@ export async function runTeacherEngineBenchmark(mode: BenchMode) {
       },
     };
     // The live heap comes from a second run of the same stage, with full collections at every 5%.
-    return { settings, results: { concurrency: rows, cache, teach_stage: teachStage, teach_stage_live_heap: liveHeap } };
+    return { settings, results: { concurrency: rows, steps, cache, teach_stage: teachStage, teach_stage_live_heap: liveHeap } };
   } finally {
     await server.stop();
     rmSync(directory, { recursive: true, force: true });
