@@ -443,7 +443,7 @@ export class RequestEngine {
    * whatever listeners the SDK leaves on it (the `openai` SDK adds one and never removes it; a signal
    * from `AbortSignal.any` would be kept alive by it, and every call with it). The timeout is a plain
    * timer ({@link startTimer}), not a second signal: it almost never fires, and a signal with its
-   * listeners and abort event cost about 13 µs of every call.
+   * listeners and abort event cost about ten times a timer (the engine bench's *timer* step).
    */
   private async callWithTimeout(request: TeacherRequest, count: number): Promise<readonly TeacherResponse[]> {
     const { teacher } = this.options;

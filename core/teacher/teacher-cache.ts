@@ -455,17 +455,18 @@ function sameFile(first: FileIdentity | null, second: FileIdentity | null): bool
  * Pages the write-ahead log may hold before a commit folds it into the file (SQLite's default is
  * 1,000). A checkpoint copies the pages and syncs both files, and it runs inside the commit that
  * crosses the mark, on the path of the answer waiting for that commit. Every answer is committed
- * before anyone uses it, so that wait is on every request's path: fewer, larger checkpoints cost
- * about 10 µs less per answer (measured in `bench/teacher/teacher-engine-benchmark.ts`), for a log
- * of up to 40 MB while the cache is in use (the last connection to close folds it in and removes it).
+ * before anyone uses it, so that wait is on every request's path: fewer, larger checkpoints take
+ * less of it, for a log of up to 40 MB while the cache is in use (the last connection to close folds
+ * it in and removes it). With {@link droppedIndexes}, a commit of one answer takes less than half the
+ * time it did (the *commit* step of `bench/teacher/teacher-engine-benchmark.ts`, before and after).
  */
 const checkpointPages = 10_000;
 
 /**
  * Indexes of earlier versions, dropped when a cache is opened for writing. Every answer is committed
- * on its own, before anyone uses it, and each index is one more page written per commit: the two cost
- * about 25 µs of every answer's wait, and served only `distill cache stats` and `cache clear`, which
- * scan the table instead (a scan of 100,000 answers takes a fraction of a second).
+ * on its own, before anyone uses it, and each index is one more page written per commit, on every
+ * answer's wait; they served only `distill cache stats` and `cache clear`, which scan the table
+ * instead (a scan of 100,000 answers takes a fraction of a second).
  */
 const droppedIndexes = ['answers_model', 'answers_created_at'];
 
