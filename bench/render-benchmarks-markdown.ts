@@ -446,15 +446,16 @@ ${markdownTable(
 function stepsTable(steps: EngineResults['steps']): string {
   if (!steps) return '';
   return `The engine's own steps changed by issue 18, before and after in this run (each variant in turn, rotated each
-round; microseconds per operation, median (min–max) over the rounds; the key and the timer of ${formatNumber(steps[0]?.operations)}
-requests, ${formatNumber(steps.find((step) => step.step === 'commit')?.operations)} commits of one answer each into files already holding answers):
+round; microseconds per operation, median (min–max) over the rounds; a commit stores one answer into a file already
+holding answers):
 
 ${markdownTable(
-  ['step', 'before', 'after', 'before µs', 'after µs', 'after ÷ before'],
+  ['step', 'before', 'after', 'operations per round', 'before µs', 'after µs', 'after ÷ before'],
   steps.map((step) => [
     step.step,
     step.before,
     step.after,
+    formatNumber(step.operations),
     withSpread(step.before_microseconds, 2),
     withSpread(step.after_microseconds, 2),
     `${formatNumber(step.after_microseconds.median / step.before_microseconds.median, 2)}×`,

@@ -37,13 +37,16 @@ function write(value: unknown, where: string): string {
   }
 }
 
+/**
+ * The one-shot `hash` (Node 20.12 and later), which makes no Hash object: the request engine hashes
+ * every request on its path. Node 20.11, which the package still supports, has only `createHash`;
+ * a named import of `hash` would fail to load there, so it is looked up on the module, once.
+ */
+const oneShotHash = (crypto as { hash?: typeof crypto.hash }).hash;
+
 /** Lower-case hex SHA-256 of a UTF-8 string. */
 export function sha256Hex(text: string): string {
-  // The one-shot `hash` (Node 20.12 and later) makes no Hash object: the request engine hashes every
-  // request on its path. Node 20.11, which the package still supports, has only `createHash`.
-  // A named import of `hash` would fail to load there, so it is looked up on the module.
-  const oneShot = (crypto as { hash?: typeof crypto.hash }).hash;
-  if (oneShot) return oneShot('sha256', text, 'hex');
+  if (oneShotHash) return oneShotHash('sha256', text, 'hex');
   return crypto.createHash('sha256').update(text, 'utf8').digest('hex');
 }
 
