@@ -139,14 +139,15 @@ export async function writeTrainingData(
 /**
  * The worker as shipped (its defaults: bf16 where native, `spinning: auto`, packed rows), with
  * sleeping OpenMP threads (`spinning: false`, the default before issue 18's thread policy), in fp32
- * to show what bf16 brings, and without sequence packing (the default since issue 18): each speed
- * change before and after in the same rounds.
+ * to show what bf16 brings, without sequence packing and without the fused kernels (defaults since
+ * issue 18): each speed change before and after in the same rounds.
  */
 const shippedSpinningFp32: readonly WorkerVariant[] = [
   { options: {} },
   { options: { spinning: false } },
   { options: { bf16: false } },
   { options: { packing: false } },
+  { options: { fused_kernels: false } },
 ];
 
 /**
@@ -173,8 +174,9 @@ function gridFor(mode: BenchMode): GridPoint[] {
   }
   if (mode === 'quick') {
     // The points the targets are set at (d_model 256, batch 16 and 32, 1 and 2 threads), with the
-    // worker as shipped (packed rows, `spinning: auto`), unpacked, and on two threads with sleeping
-    // threads (on one, auto sleeps anyway); the full grid adds the tiny size and the other variants.
+    // worker as shipped (packed rows, fused kernels, `spinning: auto`), without fused kernels,
+    // unpacked, and on two threads with sleeping threads (on one, auto sleeps anyway); the full grid
+    // adds the tiny size and the other variants.
     const grid: GridPoint[] = [];
     for (const threads of [1, 2]) {
       for (const batchSize of [16, 32]) {
@@ -183,7 +185,12 @@ function gridFor(mode: BenchMode): GridPoint[] {
           config: referenceConfig,
           batch_size: batchSize,
           threads,
-          worker_variants: [{ options: {} }, { options: { packing: false } }, ...(threads > 1 ? [{ options: { spinning: false } }] : [])],
+          worker_variants: [
+            { options: {} },
+            { options: { fused_kernels: false } },
+            { options: { packing: false } },
+            ...(threads > 1 ? [{ options: { spinning: false } }] : []),
+          ],
           references: fairAndPaperReferences,
         });
       }

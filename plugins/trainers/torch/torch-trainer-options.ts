@@ -31,6 +31,8 @@ export interface TorchTrainerOptions {
   readonly task_passes?: 'joint' | 'separate';
   /** T5 students: pack several examples into each row, block-diagonal attention keeping them apart; default true (causal LMs: off). */
   readonly packing?: boolean;
+  /** T5 students: the activation and (on a CPU) the dropout in faster kernels computing the same functions; default true. */
+  readonly fused_kernels?: boolean;
   readonly bucket_batches?: number;
   readonly log_every?: number;
   readonly handshake_timeout_s?: number;
@@ -103,6 +105,12 @@ const optionProperties: Readonly<Record<string, JsonSchema>> = {
     type: 'boolean',
     description:
       'T5 students: pack several examples into each row (inputs and targets), with block-diagonal attention masks so that no example sees another, and run the output layer on real target tokens only. Same losses as unpacked rows (up to float rounding); measured 1.03-1.14x faster steps at d_model 256, batch 16-32 (BENCHMARKS.md). Unset: on for T5 students, off for causal-LM students (for which true is an error).',
+  },
+  fused_kernels: {
+    type: 'boolean',
+    default: true,
+    description:
+      "T5 students: the tanh GELU in one kernel instead of transformers' seven operations, and on a CPU a dropout whose mask comes from 16-bit shares of 64-bit random words instead of torch's bernoulli_ (slow off Intel's MKL path); the drop probability is rounded to a multiple of 2^-16. Same functions, fewer passes over the activations (see docs/trainer-protocol.md, \"Fused kernels\"). Causal-LM students are left as they are.",
   },
   bucket_batches: { ...positiveInteger, default: 50, description: 'Batches per length-sorting window.' },
   log_every: { ...positiveInteger, default: 1, description: 'Report progress every N steps.' },

@@ -172,16 +172,32 @@ test('`packing` with a causal-LM student is refused before training, not ignored
   assert.match(error.message, /option `packing` packs the rows of T5 students only; remove it for this causal-lm student/);
 });
 
+/** The `started` event of one training step of `student` with `options`. */
+async function startedEvent(context: TestContext, student: WorkerTrainRequest['student'], options: Record<string, unknown>) {
+  const run = await runRequest({ ...tinyRequest(context, { max_steps: 1, generation_max_tokens: 2, ...options }), student });
+  assert.equal(run.error, null, String(run.error));
+  const started = run.events.find((event) => event.type === 'started');
+  assert.ok(started?.type === 'started');
+  return started;
+}
+
 test('unset, `packing` packs the rows of a T5 student and leaves a causal LM unpacked; `false` unpacks a T5', async (context) => {
-  /** What the `started` event reports for one step of `student` with `options`. */
-  const packedRows = async (student: WorkerTrainRequest['student'], options: Record<string, unknown>) => {
-    const run = await runRequest({ ...tinyRequest(context, { max_steps: 1, generation_max_tokens: 2, ...options }), student });
-    assert.equal(run.error, null, String(run.error));
-    const started = run.events.find((event) => event.type === 'started');
-    assert.ok(started?.type === 'started');
-    return started.packed_rows;
-  };
+  const packedRows = async (student: WorkerTrainRequest['student'], options: Record<string, unknown>) =>
+    (await startedEvent(context, student, options)).packed_rows;
   assert.equal(await packedRows(tinyScratchStudent, {}), true);
   assert.equal(await packedRows(tinyScratchStudent, { packing: false }), false);
   assert.equal(await packedRows(tinyCausalStudent, {}), false);
+});
+
+test("`fused_kernels` (on by default) replaces a T5 student's GELU and dropout modules; `false` and a causal LM keep them", async (context) => {
+  const fusedKernels = async (student: WorkerTrainRequest['student'], options: Record<string, unknown>) =>
+    (await startedEvent(context, student, options)).fused_kernels;
+  // One GELU per feed-forward block: one in each encoder and decoder layer.
+  const layers = tinyScratchStudent.config.num_layers + tinyScratchStudent.config.num_decoder_layers;
+  const replaced = await fusedKernels(tinyScratchStudent, {});
+  assert.ok(replaced !== null, 'a T5 student has its modules replaced by default');
+  assert.equal(replaced.gelu, layers);
+  assert.ok(replaced.dropout > layers, `every dropout module replaced (${replaced.dropout})`);
+  assert.equal(await fusedKernels(tinyScratchStudent, { fused_kernels: false }), null);
+  assert.equal(await fusedKernels(tinyCausalStudent, {}), null);
 });

@@ -21,6 +21,7 @@ from .decoder_evaluation import evaluate_decoder
 from .decoder_loss import TargetLogits, decoder_task_losses
 from .distributed import place, shut_down, wrap_model
 from .evaluation import evaluate
+from .fused_kernels import use_fused_kernels
 from .line_protocol import UserMistake, emit, set_emitting
 from .lora import plain_model
 from .metrics import scorer
@@ -175,6 +176,8 @@ class TrainingRun:
         # Unset means packed for a T5 student (the options schema has no default for it).
         packing = self.card is None and options.get("packing") is not False
         self.packed_rows = packing
+        # Before DDP wraps the model: the replaced modules hold no weights, so nothing else changes.
+        self.fused_kernels = use_fused_kernels(self.model) if self.card is None and options["fused_kernels"] else None
         if packing:
             self.wrapped_model = wrap_model(PackedTargetLogits(self.model), placement)
         else:
@@ -248,6 +251,7 @@ class TrainingRun:
             omp_wait_policy=os.environ.get("OMP_WAIT_POLICY"),
             wait_policy=wait_policy.decision[1] if wait_policy.decision else None,
             packed_rows=self.packed_rows,
+            fused_kernels=self.fused_kernels,
             parameters=self.parameters,
             trained_parameters=self.trained_parameters,
             family=self.family,

@@ -1,0 +1,92 @@
+"""Faster kernels for a T5 student's activation and dropout, computing the same functions (option `fused_kernels`).
+
+A small student spends about half of a CPU training step outside its matrix products (measured with
+torch.profiler at d_model 256, batch 16, one thread: 28% of the step in `mm`/`bmm`), and two of the
+largest items are modules that can compute the same thing for less:
+
+- **GELU.** A gated-gelu T5 (T5 v1.1, Flan-T5, the worker's scratch students) uses transformers'
+  ``NewGELUActivation``, the tanh approximation written as seven tensor operations, each a pass over
+  the `d_ff`-wide activations and each kept for the backward pass. ``F.gelu(approximate="tanh")`` is
+  the same formula in one kernel (forward and backward 4.98 → 2.72 ms on a bf16 [8, 60, 1024] tensor;
+  within 2.4e-7 of it in fp32, and closer to the exact value in bf16, where the seven operations round
+  after each step).
+- **Dropout on a CPU.** ``torch.bernoulli_`` takes its fast path (MKL's generator) on Intel processors
+  only; elsewhere (AMD here) it draws one 32-bit Mersenne-Twister number per element, about 6 ns each,
+  so dropout cost 8% of a step. :class:`RandomBitsDropout` draws 64-bit words instead (one draw serves
+  four elements) and drops an element where its 16-bit share falls below ``round(p·65536)``: dropout
+  with probability p rounded to a multiple of 2⁻¹⁶ (0.1 becomes 0.1000061), kept elements scaled by the
+  inverse of the exact keep probability, so the expected output is the input, as with ``nn.Dropout``.
+  Forward and backward on an fp32 [8, 60, 1024] tensor: 4.3 → 2.4 ms; the mask it keeps for the
+  backward pass is one byte per element instead of four. On a GPU (Philox, fast) and in evaluation it
+  is ``F.dropout`` itself.
+
+The draws come from torch's default generator, so a seeded run repeats itself and a checkpoint's saved
+random state resumes it. The dropout in T5's attention weights is a function call inside transformers'
+attention, not a module, and stays as it is. Nothing is saved differently: the replaced modules hold no
+weights, and a saved folder is an ordinary T5.
+"""
+
+import math
+
+import torch
+import torch.nn.functional as functional
+
+# A 16-bit share of a random 64-bit word: 65,536 equally likely values.
+SHARES = 65536
+
+
+class FusedTanhGelu(torch.nn.Module):
+    """``NewGELUActivation``'s tanh-approximated GELU as one kernel."""
+
+    def forward(self, input):
+        return functional.gelu(input, approximate="tanh")
+
+
+def keep_mask(shape, probability, device):
+    """A boolean mask of `shape`, False with `probability` rounded to a multiple of 2⁻¹⁶, and the exact scale of the kept elements."""
+    count = math.prod(shape)
+    dropped = round(probability * SHARES)
+    # The whole signed range: every bit of a word random, each 16-bit share uniform over [-32768, 32767].
+    words = torch.empty((count + 3) // 4, dtype=torch.int64, device=device).random_(-(2**63), 2**63 - 1)
+    shares = words.view(torch.int16)[:count].view(shape)
+    return shares >= dropped - SHARES // 2, SHARES / (SHARES - dropped)
+
+
+class RandomBitsDropout(torch.nn.Module):
+    """``nn.Dropout(p)`` with a cheaper mask on a CPU (see the module's notes); ``F.dropout`` elsewhere and in evaluation."""
+
+    def __init__(self, p):
+        super().__init__()
+        self.p = p
+
+    def forward(self, input):
+        if not self.training or self.p == 0 or input.device.type != "cpu" or self.p >= 1:
+            return functional.dropout(input, self.p, self.training)
+        mask, scale = keep_mask(input.shape, self.p, input.device)
+        return input * (mask * scale).to(input.dtype)
+
+    def extra_repr(self):
+        return f"p={self.p}"
+
+
+def use_fused_kernels(model):
+    """Replaces the T5 GELU and dropout modules of `model` in place; returns how many of each were replaced.
+
+    Only ``NewGELUActivation`` and plain ``nn.Dropout`` are replaced, wherever they sit (a LoRA wrapper
+    included); the function is a no-op on a model without them.
+    """
+    from transformers.activations import NewGELUActivation
+
+    replaced = {"gelu": 0, "dropout": 0}
+    for parent in list(model.modules()):
+        for name, child in list(parent.named_children()):
+            if isinstance(child, NewGELUActivation):
+                kind, replacement = "gelu", FusedTanhGelu()
+            elif type(child) is torch.nn.Dropout:
+                kind, replacement = "dropout", RandomBitsDropout(child.p)
+            else:
+                continue
+            # A new module starts in training mode; it takes the mode of the one it replaces.
+            setattr(parent, name, replacement.train(child.training))
+            replaced[kind] += 1
+    return replaced

@@ -1,0 +1,83 @@
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import path from 'node:path';
+import { test } from 'node:test';
+import { defaultVirtualenvPython } from '../../../../core/python/python-interpreter.js';
+import { repositoryRoot, testPath } from '../../../support/paths.js';
+
+interface FusedKernelResults {
+  model: {
+    replaced: { gelu: number; dropout: number };
+    fused_gelu_modules: number;
+    fused_dropout_modules: number;
+    plain_dropout_modules: number;
+    logit_size: number;
+    logit_difference: number;
+    gradient_size: number;
+    gradient_difference: number;
+    same_state: boolean;
+  };
+  dropout: {
+    dropped: number;
+    dropped_by_share: number[];
+    neighbours_dropped: number;
+    kept_min: number;
+    kept_max: number;
+    mean: number;
+    gradient_equals_output: boolean;
+    same_seed_same_mask: boolean;
+    other_seed_other_mask: boolean;
+    evaluation_is_identity: boolean;
+    bf16_dtype_kept: string;
+  };
+}
+
+const workerFolder = path.join(repositoryRoot, 'plugins', 'trainers', 'torch', 'worker');
+
+/** The fixture's measurements (`fixtures/fused-kernels.py`), run once for both tests. */
+function measure(): FusedKernelResults {
+  const script = testPath('plugins', 'trainers', 'torch', 'fixtures', 'fused-kernels.py');
+  const output = execFileSync(defaultVirtualenvPython, [script, workerFolder], {
+    encoding: 'utf8',
+    timeout: 180_000,
+    env: { ...process.env, OMP_NUM_THREADS: '1' },
+  });
+  return JSON.parse(output) as FusedKernelResults;
+}
+
+const results = measure();
+
+test("`fused_kernels` gives a T5 the logits and gradient of transformers' own modules and leaves its weights as they were", () => {
+  const { model } = results;
+  // A 2+2-layer gated-gelu T5: one GELU per feed-forward block, every nn.Dropout replaced.
+  assert.deepEqual(model.replaced, { gelu: 4, dropout: model.plain_dropout_modules });
+  assert.equal(model.fused_gelu_modules, 4);
+  assert.equal(model.fused_dropout_modules, model.plain_dropout_modules);
+  assert.ok(model.plain_dropout_modules > 0);
+  // Float rounding only (one kernel against seven operations), in evaluation mode where dropout is off.
+  assert.ok(model.logit_difference <= 1e-5 * model.logit_size, `logits differ by ${model.logit_difference}`);
+  assert.ok(model.gradient_difference <= 1e-5 * model.gradient_size, `gradients differ by ${model.gradient_difference}`);
+  assert.ok(model.same_state, 'the same parameter names and values: a checkpoint or saved folder is unchanged');
+});
+
+test('the CPU dropout of `fused_kernels` drops with its probability, independently, and keeps the expectation', () => {
+  const { dropout } = results;
+  const probability = 0.1;
+  const exact = 6554 / 65536; // 0.1 rounded to a multiple of 2^-16
+  // A million elements: the standard deviation of the dropped share is 0.0003; 5 of them.
+  assert.ok(Math.abs(dropout.dropped - exact) < 0.0015, `dropped ${dropout.dropped}, expected ${exact}`);
+  // Per 16-bit share of a word (a share without its full range shows here), 250,000 elements each.
+  for (const [offset, share] of dropout.dropped_by_share.entries()) {
+    assert.ok(Math.abs(share - exact) < 0.003, `share ${offset} of each word dropped ${share}`);
+  }
+  assert.ok(Math.abs(dropout.neighbours_dropped - probability * probability) < 0.001, `neighbours ${dropout.neighbours_dropped}`);
+  // Kept elements scaled by the inverse of the exact keep probability: the mean stays 1.
+  assert.equal(dropout.kept_min, dropout.kept_max);
+  assert.ok(Math.abs(dropout.kept_min - 65536 / (65536 - 6554)) < 1e-6, `kept value ${dropout.kept_min}`);
+  assert.ok(Math.abs(dropout.mean - 1) < 0.002, `mean ${dropout.mean}`);
+  assert.ok(dropout.gradient_equals_output, 'the gradient is the mask times the scale, as for nn.Dropout');
+  assert.ok(dropout.same_seed_same_mask, 'a seed repeats the mask (a resumed run repeats its draws)');
+  assert.ok(dropout.other_seed_other_mask);
+  assert.ok(dropout.evaluation_is_identity);
+  assert.equal(dropout.bf16_dtype_kept, 'torch.bfloat16');
+});
