@@ -167,6 +167,8 @@ export class TeacherCache {
   private readonly insertStatement: Database.Statement;
   private readonly insertMany: (answers: readonly StoredAnswer[]) => number;
   private pendingCommits: PendingCommit[] = [];
+  /** The end-of-turn flush of {@link pendingCommits}, cancelled when {@link flushCommits} runs first. */
+  private scheduledFlush: NodeJS.Immediate | undefined;
   /** Whether the table has the log-probabilities column (see {@link addLogprobsColumn}). */
   private readonly storesLogprobs: boolean;
 
@@ -246,7 +248,7 @@ export class TeacherCache {
     return new Promise<void>((resolve, reject) => {
       this.pendingCommits.push({ key, origin, response, createdAt, resolve, reject });
       // setImmediate runs after the event loop has handled every response that arrived in this turn.
-      if (this.pendingCommits.length === 1) setImmediate(() => this.flushCommits());
+      if (this.pendingCommits.length === 1) this.scheduledFlush = setImmediate(() => this.flushCommits());
     });
   }
 
@@ -255,6 +257,9 @@ export class TeacherCache {
    * turn. Never throws: a failed transaction rejects the promises of its answers instead.
    */
   flushCommits(): void {
+    // A flush asked for at once leaves no empty turn of the event loop behind it.
+    if (this.scheduledFlush !== undefined) clearImmediate(this.scheduledFlush);
+    this.scheduledFlush = undefined;
     const commits = this.pendingCommits;
     if (commits.length === 0) return;
     this.pendingCommits = [];

@@ -110,7 +110,7 @@ const optionProperties: Readonly<Record<string, JsonSchema>> = {
     type: 'boolean',
     default: true,
     description:
-      "T5 students: the tanh GELU in one kernel instead of transformers' seven operations, and on a CPU a dropout whose mask comes from 16-bit shares of 64-bit random words instead of torch's bernoulli_ (slow off Intel's MKL path); the drop probability is rounded to a multiple of 2^-16. Same functions, fewer passes over the activations (see docs/trainer-protocol.md, \"Fused kernels\"). Causal-LM students are left as they are.",
+      'T5 students: the tanh GELU in one kernel instead of transformers\' seven operations, and on a CPU a dropout whose mask comes from 16-bit shares of 64-bit random words instead of torch\'s bernoulli_, which draws one element at a time; the drop probability is rounded to a multiple of 2^-16. Same functions, fewer passes over the activations (see docs/trainer-protocol.md, "Fused kernels"). Causal-LM students are left as they are.',
   },
   bucket_batches: { ...positiveInteger, default: 50, description: 'Batches per length-sorting window.' },
   log_every: { ...positiveInteger, default: 1, description: 'Report progress every N steps.' },
