@@ -29,6 +29,7 @@ interface FusedKernelResults {
     other_seed_other_mask: boolean;
     evaluation_is_identity: boolean;
     bf16_dtype_kept: string;
+    near_one_all_dropped: boolean;
   };
 }
 
@@ -80,4 +81,5 @@ test('the CPU dropout of `fused_kernels` drops with its probability, independent
   assert.ok(dropout.other_seed_other_mask);
   assert.ok(dropout.evaluation_is_identity);
   assert.equal(dropout.bf16_dtype_kept, 'torch.bfloat16');
+  assert.ok(dropout.near_one_all_dropped, 'a probability that rounds to 1 drops everything instead of dividing by zero');
 });

@@ -16,9 +16,8 @@ largest items are modules that can compute the same thing for less:
   four elements) and drops an element where its 16-bit share falls below ``round(p·65536)``: dropout
   with probability p rounded to a multiple of 2⁻¹⁶ (0.1 becomes 0.1000061), kept elements scaled by the
   inverse of the exact keep probability, so the expected output is the input, as with ``nn.Dropout``.
-  Forward and backward on an fp32 [8, 60, 1024] tensor: 4.3 → 2.4 ms; the mask it keeps for the
-  backward pass is one byte per element instead of four. On a GPU (Philox, fast) and in evaluation it
-  is ``F.dropout`` itself.
+  Forward and backward on an fp32 [8, 60, 1024] tensor: 4.3 → 2.4 ms. On a GPU (Philox, fast), in
+  evaluation and for a p that rounds to 1 it is ``F.dropout`` itself.
 
 The draws come from torch's default generator, so a seeded run repeats itself and a checkpoint's saved
 random state resumes it. The dropout in T5's attention weights is a function call inside transformers'
@@ -60,7 +59,7 @@ class RandomBitsDropout(torch.nn.Module):
         self.p = p
 
     def forward(self, input):
-        if not self.training or self.p == 0 or input.device.type != "cpu" or self.p >= 1:
+        if not self.training or self.p == 0 or input.device.type != "cpu" or round(self.p * SHARES) >= SHARES:
             return functional.dropout(input, self.p, self.training)
         mask, scale = keep_mask(input.shape, self.p, input.device)
         return input * (mask * scale).to(input.dtype)
