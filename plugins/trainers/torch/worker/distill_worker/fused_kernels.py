@@ -41,14 +41,13 @@ class FusedTanhGelu(torch.nn.Module):
         return functional.gelu(input, approximate="tanh")
 
 
-def keep_mask(shape, probability, device):
-    """A boolean mask of `shape`, False with `probability` rounded to a multiple of 2⁻¹⁶, and the exact scale of the kept elements."""
+def keep_mask(shape, dropped, device):
+    """A boolean mask of `shape`, False where an element's 16-bit share falls among the `dropped` lowest of 65,536 values."""
     count = math.prod(shape)
-    dropped = round(probability * SHARES)
     # The whole signed range: every bit of a word random, each 16-bit share uniform over [-32768, 32767].
     words = torch.empty((count + 3) // 4, dtype=torch.int64, device=device).random_(-(2**63), 2**63 - 1)
     shares = words.view(torch.int16)[:count].view(shape)
-    return shares >= dropped - SHARES // 2, SHARES / (SHARES - dropped)
+    return shares >= dropped - SHARES // 2
 
 
 class RandomBitsDropout(torch.nn.Module):
@@ -57,12 +56,16 @@ class RandomBitsDropout(torch.nn.Module):
     def __init__(self, p):
         super().__init__()
         self.p = p
+        # p rounded to a multiple of 2⁻¹⁶, and the exact scale of the kept elements; a p that rounds to 1
+        # (nothing kept, no scale) is left to F.dropout.
+        self.dropped = round(p * SHARES)
+        self.scale = SHARES / (SHARES - self.dropped) if self.dropped < SHARES else None
 
     def forward(self, input):
-        if not self.training or self.p == 0 or input.device.type != "cpu" or round(self.p * SHARES) >= SHARES:
+        if not self.training or self.p == 0 or input.device.type != "cpu" or self.scale is None:
             return functional.dropout(input, self.p, self.training)
-        mask, scale = keep_mask(input.shape, self.p, input.device)
-        return input * (mask * scale).to(input.dtype)
+        mask = keep_mask(input.shape, self.dropped, input.device)
+        return input * (mask * self.scale).to(input.dtype)
 
     def extra_repr(self):
         return f"p={self.p}"
