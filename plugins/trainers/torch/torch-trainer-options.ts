@@ -33,6 +33,8 @@ export interface TorchTrainerOptions {
   readonly packing?: boolean;
   /** T5 students: the activation and (on a CPU) the dropout in faster kernels computing the same functions; default true. */
   readonly fused_kernels?: boolean;
+  /** T5 students: pad each batch's rows to a width that is a multiple of this; default 1 (no rounding). */
+  readonly pad_to_multiple_of?: number;
   readonly bucket_batches?: number;
   readonly log_every?: number;
   readonly handshake_timeout_s?: number;
@@ -104,13 +106,20 @@ const optionProperties: Readonly<Record<string, JsonSchema>> = {
   packing: {
     type: 'boolean',
     description:
-      'T5 students: pack several examples into each row (inputs and targets), with block-diagonal attention masks so that no example sees another, and run the output layer on real target tokens only. Same losses as unpacked rows (up to float rounding); measured 1.03-1.14x faster steps at d_model 256, batch 16-32 (BENCHMARKS.md). Unset: on for T5 students, off for causal-LM students (for which true is an error).',
+      'T5 students: pack several examples into each row (inputs and targets), with block-diagonal attention masks so that no example sees another, and run the output layer on real target tokens only. Same losses as unpacked rows (up to float rounding); measured 0.96-1.30x the steps/s of unpacked rows at d_model 256, batch 16-32, on one and two threads of two machines (BENCHMARKS.md, docs/trainer-protocol.md). Unset: on for T5 students, off for causal-LM students (for which true is an error).',
   },
   fused_kernels: {
     type: 'boolean',
     default: true,
     description:
       'T5 students: the tanh GELU in one kernel instead of transformers\' seven operations, and on a CPU a dropout whose mask comes from 16-bit shares of 64-bit random words instead of torch\'s bernoulli_, which draws one element at a time; the drop probability is rounded to a multiple of 2^-16. Same functions, fewer passes over the activations (see docs/trainer-protocol.md, "Fused kernels"). Causal-LM students are left as they are.',
+  },
+  pad_to_multiple_of: {
+    ...positiveInteger,
+    maximum: 512,
+    default: 1,
+    description:
+      'T5 students: pad the rows of each batch (packed or not) to a width that is a multiple of this, like the pad_to_multiple_of of Hugging Face\'s collators; the padding is masked and changes no loss. On a CPU, oneDNN builds a matrix kernel for each new shape: rounding the width repeats shapes (see docs/trainer-protocol.md, "Padded widths"). 1 leaves widths as they are.',
   },
   bucket_batches: { ...positiveInteger, default: 50, description: 'Batches per length-sorting window.' },
   log_every: { ...positiveInteger, default: 1, description: 'Report progress every N steps.' },

@@ -12,25 +12,54 @@ interface PassComparison {
   gradient_size: number;
   gradient_difference: number;
 }
+interface Widths {
+  packed_input: number;
+  packed_decoder: number;
+  unpacked_input: number;
+}
+interface RoundedWidths {
+  multiple: number;
+  rounded: Widths;
+  unrounded: Widths;
+}
 interface PackedResults {
   pairs: number;
   rows: number;
   loss_size: number;
   packed_vs_alone: number;
   open_masks_vs_alone: number;
-  [setting: string]: number | PassComparison;
+  [setting: string]: number | PassComparison | RoundedWidths;
 }
 
 const workerFolder = path.join(repositoryRoot, 'plugins', 'trainers', 'torch', 'worker');
 
-test('packed rows (option `packing`) give each example the losses and the batch the gradient of unpacked rows', () => {
+/** The fixture's comparisons, run once for the tests below. */
+function packedResults(): PackedResults {
   const script = testPath('plugins', 'trainers', 'torch', 'fixtures', 'packed-losses.py');
   const output = execFileSync(defaultVirtualenvPython, [script, workerFolder], {
     encoding: 'utf8',
     timeout: 180_000,
     env: { ...process.env, OMP_NUM_THREADS: '1' },
   });
-  const results = JSON.parse(output) as PackedResults;
+  return JSON.parse(output) as PackedResults;
+}
+
+let results: PackedResults | undefined;
+const fixtureResults = () => (results ??= packedResults());
+
+function assertSameLossesAndGradient(setting: string, comparison: PassComparison): void {
+  for (const [index, value] of comparison.losses_packed.entries()) {
+    const unpacked = comparison.losses_unpacked[index]!;
+    assert.ok(Math.abs(value - unpacked) <= 1e-5 * Math.abs(unpacked), `${setting}: loss ${index} ${value} against ${unpacked} unpacked`);
+  }
+  assert.ok(
+    comparison.gradient_difference <= 1e-5 * comparison.gradient_size,
+    `${setting}: the gradient is the gradient of unpacked rows (differs by ${comparison.gradient_difference})`,
+  );
+}
+
+test('packed rows (option `packing`) give each example the losses and the batch the gradient of unpacked rows', () => {
+  const results = fixtureResults();
   assert.ok(results.rows < results.pairs, `the examples were packed (${results.pairs} examples in ${results.rows} rows)`);
   // Float rounding only: the packed rows sum over wider, masked rows in another order.
   assert.ok(
@@ -42,14 +71,21 @@ test('packed rows (option `packing`) give each example the losses and the batch 
     `without the block-diagonal masks the examples see each other and the losses change (the comparison can fail)`,
   );
   for (const setting of ['joint unweighted', 'joint weighted', 'separate unweighted', 'separate weighted']) {
-    const comparison = results[setting] as PassComparison;
-    for (const [index, value] of comparison.losses_packed.entries()) {
-      const unpacked = comparison.losses_unpacked[index]!;
-      assert.ok(Math.abs(value - unpacked) <= 1e-5 * Math.abs(unpacked), `${setting}: loss ${index} ${value} packed vs ${unpacked}`);
-    }
-    assert.ok(
-      comparison.gradient_difference <= 1e-5 * comparison.gradient_size,
-      `${setting}: the gradient packed is the gradient unpacked (differs by ${comparison.gradient_difference})`,
-    );
+    assertSameLossesAndGradient(setting, results[setting] as PassComparison);
   }
+});
+
+test('pad_to_multiple_of rounds the width of packed and unpacked rows up and changes no loss or gradient', () => {
+  const results = fixtureResults();
+  const widths = results['rounded widths'] as RoundedWidths;
+  for (const [name, width] of Object.entries(widths.rounded)) {
+    const unrounded = widths.unrounded[name as keyof Widths];
+    assert.equal(width, Math.ceil(unrounded / widths.multiple) * widths.multiple, `${name}: ${unrounded} rounded up to ${width}`);
+  }
+  assert.ok(
+    Object.entries(widths.rounded).some(([name, width]) => width > widths.unrounded[name as keyof Widths]),
+    'some width was not a multiple already (the check can fail)',
+  );
+  assertSameLossesAndGradient('rounded packed', results['rounded packed'] as PassComparison);
+  assertSameLossesAndGradient('rounded unpacked', results['rounded unpacked'] as PassComparison);
 });

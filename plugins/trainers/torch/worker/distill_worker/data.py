@@ -91,7 +91,8 @@ def epoch_batches(lengths, batch_size, seed, epoch, bucket_batches, world_size=1
     return batches[rank:usable:world_size]
 
 
-def pad(sequences, value):
-    """Right-pads lists of ids into a rectangular list."""
+def pad(sequences, value, multiple=1):
+    """Right-pads lists of ids into a rectangular list, its width rounded up to a multiple of `multiple`."""
     width = max(len(sequence) for sequence in sequences)
+    width = -(-width // multiple) * multiple
     return [sequence + [value] * (width - len(sequence)) for sequence in sequences]

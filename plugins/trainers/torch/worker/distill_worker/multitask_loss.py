@@ -26,15 +26,15 @@ from .data import pad
 IGNORE = -100
 
 
-def _tensor(rows, value, device):
-    return torch.tensor(pad(rows, value), dtype=torch.long, device=device)
+def _tensor(rows, value, device, multiple):
+    return torch.tensor(pad(rows, value, multiple), dtype=torch.long, device=device)
 
 
-def _token_losses(model, input_rows, target_rows, pad_id, device, autocast):
+def _token_losses(model, input_rows, target_rows, pad_id, device, autocast, multiple):
     """Per-token cross-entropy [rows, target length] and the mask of real target tokens."""
-    input_ids = _tensor(input_rows, pad_id, device)
+    input_ids = _tensor(input_rows, pad_id, device, multiple)
     attention_mask = input_ids.ne(pad_id).long()
-    labels = _tensor(target_rows, IGNORE, device)
+    labels = _tensor(target_rows, IGNORE, device, multiple)
     unwrapped = getattr(model, "module", model)
     decoder_input_ids = unwrapped.prepare_decoder_input_ids_from_labels(labels=labels)
     with autocast():
@@ -66,7 +66,7 @@ def row_weights(batch, repeats, device):
     return torch.tensor([item["weight"] for item in batch] * repeats, dtype=torch.float32, device=device)
 
 
-def seq2seq_task_losses(pad_id, device, autocast):
+def seq2seq_task_losses(pad_id, device, autocast, multiple=1):
     """`task_losses` of a T5 student: `predict:` rows against labels, `explain:` rows against rationales."""
 
     def task_losses(model, batch, tasks):
@@ -75,7 +75,7 @@ def seq2seq_task_losses(pad_id, device, autocast):
             if task in tasks:
                 inputs += [item[task] for item in batch]
                 targets += [item[target] for item in batch]
-        losses, mask = _token_losses(model, inputs, targets, pad_id, device, autocast)
+        losses, mask = _token_losses(model, inputs, targets, pad_id, device, autocast, multiple)
         size = len(batch)
         weights = row_weights(batch, len(tasks), device)
         weights = None if weights is None else weights[:, None]

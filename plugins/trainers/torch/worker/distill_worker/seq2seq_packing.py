@@ -84,9 +84,9 @@ def pack(pairs):
     return [row for row in rows if row]
 
 
-def _segments(rows, lengths):
+def _segments(rows, lengths, multiple):
     """Per position, the segment (pair index) a row's concatenated sequences belong to, PADDING after them."""
-    return pad([[index for index in row for _ in range(lengths[index])] for row in rows], PADDING)
+    return pad([[index for index in row for _ in range(lengths[index])] for row in rows], PADDING, multiple)
 
 
 def _additive(allowed):
@@ -95,8 +95,10 @@ def _additive(allowed):
     return torch.zeros(allowed.shape, dtype=torch.float32, device=allowed.device).masked_fill(~allowed, blocked)[:, None]
 
 
-def packed_tensors(pairs, pad_id, decoder_start_id, device):
+def packed_tensors(pairs, pad_id, decoder_start_id, device, multiple=1):
     """The packed rows of (input ids, target ids) pairs: model inputs, the masks, the real target tokens and their pair index.
+
+    Rows are padded to a width that is a multiple of `multiple` (the `pad_to_multiple_of` option).
 
     Returns a dict with `input_ids`, `encoder_mask`, `decoder_input_ids`, `decoder_mask`, `cross_mask`,
     `predicting` (real target positions), `targets` and `owners` (the pair each target token belongs
@@ -107,8 +109,8 @@ def packed_tensors(pairs, pad_id, decoder_start_id, device):
     targets = [[token for index in row for token in pairs[index][1]] for row in rows]
     # Each target shifted right behind the decoder start token, inside its own segment.
     decoder_inputs = [[token for index in row for token in [decoder_start_id, *pairs[index][1][:-1]]] for row in rows]
-    source_segments = torch.tensor(_segments(rows, [len(source) for source, _ in pairs]), device=device)
-    target_segments = torch.tensor(_segments(rows, [len(target) for _, target in pairs]), device=device)
+    source_segments = torch.tensor(_segments(rows, [len(source) for source, _ in pairs], multiple), device=device)
+    target_segments = torch.tensor(_segments(rows, [len(target) for _, target in pairs], multiple), device=device)
     width = target_segments.size(1)
     causal = torch.ones(width, width, dtype=torch.bool, device=device).tril()
     encoder_allowed = source_segments[:, :, None] == source_segments[:, None, :]
@@ -117,20 +119,20 @@ def packed_tensors(pairs, pad_id, decoder_start_id, device):
     cross_allowed = (target_segments[:, :, None] == source_segments[:, None, :]) | (target_segments[:, :, None] == PADDING)
     predicting = target_segments != PADDING
     return {
-        "input_ids": torch.tensor(pad(sources, pad_id), dtype=torch.long, device=device),
+        "input_ids": torch.tensor(pad(sources, pad_id, multiple), dtype=torch.long, device=device),
         "encoder_mask": _additive(encoder_allowed),
-        "decoder_input_ids": torch.tensor(pad(decoder_inputs, pad_id), dtype=torch.long, device=device),
+        "decoder_input_ids": torch.tensor(pad(decoder_inputs, pad_id, multiple), dtype=torch.long, device=device),
         "decoder_mask": _additive(decoder_allowed),
         "cross_mask": _additive(cross_allowed),
         "predicting": predicting,
-        "targets": torch.tensor(pad(targets, pad_id), dtype=torch.long, device=device)[predicting],
+        "targets": torch.tensor(pad(targets, pad_id, multiple), dtype=torch.long, device=device)[predicting],
         "owners": target_segments[predicting],
     }
 
 
-def packed_token_losses(model, pairs, pad_id, decoder_start_id, device, autocast):
+def packed_token_losses(model, pairs, pad_id, decoder_start_id, device, autocast, multiple=1):
     """Per-token cross-entropy of the real target tokens of `pairs`, packed, and the pair index of each token."""
-    tensors = packed_tensors(pairs, pad_id, decoder_start_id, device)
+    tensors = packed_tensors(pairs, pad_id, decoder_start_id, device, multiple)
     with autocast():
         logits = model(
             tensors["input_ids"],
@@ -143,7 +145,7 @@ def packed_token_losses(model, pairs, pad_id, decoder_start_id, device, autocast
     return functional.cross_entropy(logits.float(), tensors["targets"], reduction="none"), tensors["owners"]
 
 
-def packed_seq2seq_task_losses(pad_id, decoder_start_id, device, autocast):
+def packed_seq2seq_task_losses(pad_id, decoder_start_id, device, autocast, multiple=1):
     """`task_losses` of a T5 student trained on packed rows (see multitask_loss.backward_micro_batch).
 
     The rows of the tasks asked for (`predict:` against labels, `explain:` against rationales) are
@@ -158,7 +160,7 @@ def packed_seq2seq_task_losses(pad_id, decoder_start_id, device, autocast):
                 pairs += [(item[task], item[target]) for item in batch]
                 task_of_pair += [task] * len(batch)
                 weight_of_pair += [item.get("weight", 1.0) for item in batch]
-        losses, owners = packed_token_losses(model, pairs, pad_id, decoder_start_id, device, autocast)
+        losses, owners = packed_token_losses(model, pairs, pad_id, decoder_start_id, device, autocast, multiple)
         is_rationale = torch.tensor([task == "explain" for task in task_of_pair], device=device)[owners]
         weights = torch.tensor(weight_of_pair, dtype=torch.float32, device=device)[owners] if "weight" in batch[0] else None
         result = {}

@@ -183,12 +183,13 @@ class TrainingRun:
         else:
             self.wrapped_model = wrap_model(self.model if self.card is None else TargetLogits(self.model), placement)
         pad_id = self.tokenizer.pad_token_id
+        multiple = options["pad_to_multiple_of"]
         if packing:
             start_id = self.model.config.decoder_start_token_id
-            self.task_losses = packed_seq2seq_task_losses(pad_id, start_id, placement.device, placement.autocast)
+            self.task_losses = packed_seq2seq_task_losses(pad_id, start_id, placement.device, placement.autocast, multiple)
             self.task_passes = options["task_passes"]
         elif self.card is None:
-            self.task_losses = seq2seq_task_losses(pad_id, placement.device, placement.autocast)
+            self.task_losses = seq2seq_task_losses(pad_id, placement.device, placement.autocast, multiple)
             self.task_passes = options["task_passes"]
         else:
             joined = self.card["targets"] == "label-then-rationale"
