@@ -44,8 +44,8 @@ function packedResults(): PackedResults {
   return JSON.parse(output) as PackedResults;
 }
 
-let results: PackedResults | undefined;
-const fixtureResults = () => (results ??= packedResults());
+let cachedResults: PackedResults | undefined;
+const fixtureResults = () => (cachedResults ??= packedResults());
 
 function assertSameLossesAndGradient(setting: string, comparison: PassComparison): void {
   for (const [index, value] of comparison.losses_packed.entries()) {
