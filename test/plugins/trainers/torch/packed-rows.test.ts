@@ -12,11 +12,7 @@ interface PassComparison {
   gradient_size: number;
   gradient_difference: number;
 }
-interface Widths {
-  packed_input: number;
-  packed_decoder: number;
-  unpacked_input: number;
-}
+type Widths = Record<string, number>;
 interface RoundedWidths {
   multiple: number;
   rounded: Widths;
@@ -75,17 +71,26 @@ test('packed rows (option `packing`) give each example the losses and the batch 
   }
 });
 
-test('pad_to_multiple_of rounds the width of packed and unpacked rows up and changes no loss or gradient', () => {
-  const results = fixtureResults();
-  const widths = results['rounded widths'] as RoundedWidths;
+function assertRoundedUp(widths: RoundedWidths): void {
   for (const [name, width] of Object.entries(widths.rounded)) {
-    const unrounded = widths.unrounded[name as keyof Widths];
+    const unrounded = widths.unrounded[name]!;
     assert.equal(width, Math.ceil(unrounded / widths.multiple) * widths.multiple, `${name}: ${unrounded} rounded up to ${width}`);
   }
   assert.ok(
-    Object.entries(widths.rounded).some(([name, width]) => width > widths.unrounded[name as keyof Widths]),
+    Object.entries(widths.rounded).some(([name, width]) => width > widths.unrounded[name]!),
     'some width was not a multiple already (the check can fail)',
   );
+}
+
+test('pad_to_multiple_of rounds the width of packed and unpacked rows up and changes no loss or gradient', () => {
+  const results = fixtureResults();
+  assertRoundedUp(results['rounded widths'] as RoundedWidths);
   assertSameLossesAndGradient('rounded packed', results['rounded packed'] as PassComparison);
   assertSameLossesAndGradient('rounded unpacked', results['rounded unpacked'] as PassComparison);
+});
+
+test('pad_to_multiple_of rounds the rows of a causal-LM student up too and changes no loss or gradient', () => {
+  const results = fixtureResults();
+  assertRoundedUp(results['rounded causal-lm widths'] as RoundedWidths);
+  assertSameLossesAndGradient('rounded causal-lm', results['rounded causal-lm'] as PassComparison);
 });

@@ -32,22 +32,24 @@ class TargetLogits(torch.nn.Module):
         return causal.lm_head(hidden[predicting])
 
 
-def row_tensors(rows, pad_id, device):
-    """Right-padded ids, attention mask and per-token tasks of (ids, tasks) rows.
+def row_tensors(rows, pad_id, device, multiple=1):
+    """Right-padded ids, attention mask and per-token tasks of (ids, tasks) rows, `multiple` as in data.pad.
 
     The attention mask comes from the row lengths, not from comparing with `pad_id`: a tokenizer
     without a pad token pads with its end token, which is also a target token.
     """
     lengths = [len(ids) for ids, _ in rows]
-    width = max(lengths)
-    input_ids = torch.tensor(pad([ids for ids, _ in rows], pad_id), dtype=torch.long, device=device)
-    tasks = torch.tensor(pad([kinds for _, kinds in rows], 0), dtype=torch.long, device=device)
+    input_ids = torch.tensor(pad([ids for ids, _ in rows], pad_id, multiple), dtype=torch.long, device=device)
+    tasks = torch.tensor(pad([kinds for _, kinds in rows], 0, multiple), dtype=torch.long, device=device)
+    width = input_ids.size(1)
     attention_mask = (torch.arange(width, device=device)[None, :] < torch.tensor(lengths, device=device)[:, None]).long()
     return input_ids, attention_mask, tasks
 
 
-def decoder_task_losses(pad_id, device, autocast, joined):
+def decoder_task_losses(pad_id, device, autocast, joined, multiple=1):
     """`task_losses` of a causal-LM student (see multitask_loss.backward_micro_batch).
+
+    Rows are padded to a width that is a multiple of `multiple` (the `pad_to_multiple_of` option).
 
     `joined` (label-then-rationale): one row per example carries both targets, so the rows of
     ("predict", "explain") are the predict rows alone. With example weights each target token
@@ -61,7 +63,7 @@ def decoder_task_losses(pad_id, device, autocast, joined):
         else:
             rows = [row for task in tasks for row in training_rows(batch, task, False)]
             weights = row_weights(batch, len(tasks), device)
-        input_ids, attention_mask, kinds = row_tensors(rows, pad_id, device)
+        input_ids, attention_mask, kinds = row_tensors(rows, pad_id, device, multiple)
         # Position t predicts token t + 1: the positions before a target token.
         predicting = torch.zeros_like(kinds, dtype=torch.bool)
         predicting[:, :-1] = kinds[:, 1:] > 0

@@ -193,7 +193,7 @@ class TrainingRun:
             self.task_passes = options["task_passes"]
         else:
             joined = self.card["targets"] == "label-then-rationale"
-            self.task_losses = decoder_task_losses(pad_id, placement.device, placement.autocast, joined)
+            self.task_losses = decoder_task_losses(pad_id, placement.device, placement.autocast, joined, multiple)
             # label-then-rationale has one row per example, holding both targets: one pass.
             self.task_passes = "joint" if joined else options["task_passes"]
         # The fused kernel updates every parameter in one pass (CPU and CUDA); about 5% faster steps
