@@ -31,9 +31,9 @@ export interface TorchTrainerOptions {
   readonly task_passes?: 'joint' | 'separate';
   /** T5 students: pack several examples into each row, block-diagonal attention keeping them apart; default true (causal LMs: off). */
   readonly packing?: boolean;
-  /** T5 students: the activation and (on a CPU) the dropout in faster kernels computing the same functions; default true. */
+  /** T5 students: the activation and (on a CPU) the dropout and attention in faster kernels computing the same functions; default true. */
   readonly fused_kernels?: boolean;
-  /** T5 students: pad each batch's rows to a width that is a multiple of this; default 1 (no rounding). */
+  /** Pad each batch's rows to a width that is a multiple of this; default 8 (1: no rounding). */
   readonly pad_to_multiple_of?: number;
   readonly bucket_batches?: number;
   readonly log_every?: number;
@@ -112,7 +112,7 @@ const optionProperties: Readonly<Record<string, JsonSchema>> = {
     type: 'boolean',
     default: true,
     description:
-      'T5 students: the tanh GELU in one kernel instead of transformers\' seven operations, and on a CPU a dropout whose mask comes from 16-bit shares of 64-bit random words instead of torch\'s bernoulli_, which draws one element at a time; the drop probability is rounded to a multiple of 2^-16. Same functions, fewer passes over the activations (see docs/trainer-protocol.md, "Fused kernels"). Causal-LM students are left as they are.',
+      "T5 students: the tanh GELU in one kernel instead of transformers' seven operations, and on a CPU a dropout whose mask comes from 16-bit shares of 64-bit random words instead of torch's bernoulli_, which draws one element at a time; the drop probability is rounded to a multiple of 2^-16; and on a CPU transformers' eager attention with that dropout on the attention weights instead of its sdpa path, which there falls back to a reference kernel. Same functions, fewer passes over the activations (see docs/trainer-protocol.md, \"Fused kernels\"). Causal-LM students are left as they are.",
   },
   pad_to_multiple_of: {
     ...positiveInteger,

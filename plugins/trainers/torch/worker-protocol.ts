@@ -48,7 +48,7 @@ export interface StartedEvent {
   /** Whether the rows are packed (`packing`: unset means packed for a T5 student, never for a causal LM). */
   readonly packed_rows: boolean;
   /** How many GELU and dropout modules `fused_kernels` replaced (a T5 student); null when the option is off or the student a causal LM. */
-  readonly fused_kernels: { readonly gelu: number; readonly dropout: number } | null;
+  readonly fused_kernels: { readonly gelu: number; readonly dropout: number; readonly attention: number } | null;
   readonly parameters: number;
   readonly vocabulary: number;
   readonly train_examples: number;

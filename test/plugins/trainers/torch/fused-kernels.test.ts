@@ -7,7 +7,7 @@ import { repositoryRoot, testPath } from '../../../support/paths.js';
 
 interface FusedKernelResults {
   model: {
-    replaced: { gelu: number; dropout: number };
+    replaced: { gelu: number; dropout: number; attention: number };
     fused_gelu_modules: number;
     fused_dropout_modules: number;
     plain_dropout_modules: number;
@@ -16,6 +16,9 @@ interface FusedKernelResults {
     gradient_size: number;
     gradient_difference: number;
     same_state: boolean;
+    plain_attention: string;
+    fused_attention: boolean;
+    reloaded_attention: string;
   };
   dropout: {
     dropped: number;
@@ -30,6 +33,14 @@ interface FusedKernelResults {
     evaluation_is_identity: boolean;
     bf16_dtype_kept: string;
     near_one_all_dropped: boolean;
+  };
+  attention_dropout: {
+    elements: number;
+    dropped: number;
+    kept_min: number;
+    kept_max: number;
+    same_seed_same_mask: boolean;
+    evaluation_keeps_all: boolean;
   };
 }
 
@@ -48,10 +59,13 @@ function measure(): FusedKernelResults {
 
 const results = measure();
 
-test("`fused_kernels` gives a T5 the logits and gradient of transformers' own modules and leaves its weights as they were", () => {
+test("`fused_kernels` gives a T5 the logits and gradient of transformers' own modules and attention and leaves its weights as they were", () => {
   const { model } = results;
-  // A 2+2-layer gated-gelu T5: one GELU per feed-forward block, every nn.Dropout replaced.
-  assert.deepEqual(model.replaced, { gelu: 4, dropout: model.plain_dropout_modules });
+  // A 2+2-layer gated-gelu T5: one GELU per feed-forward block, every nn.Dropout replaced, and its six
+  // attention modules (two in the encoder, a self- and a cross-attention in each decoder layer) fused on a CPU.
+  assert.deepEqual(model.replaced, { gelu: 4, dropout: model.plain_dropout_modules, attention: 6 });
+  assert.equal(model.plain_attention, 'sdpa');
+  assert.ok(model.fused_attention);
   assert.equal(model.fused_gelu_modules, 4);
   assert.equal(model.fused_dropout_modules, model.plain_dropout_modules);
   assert.ok(model.plain_dropout_modules > 0);
@@ -59,6 +73,20 @@ test("`fused_kernels` gives a T5 the logits and gradient of transformers' own mo
   assert.ok(model.logit_difference <= 1e-5 * model.logit_size, `logits differ by ${model.logit_difference}`);
   assert.ok(model.gradient_difference <= 1e-5 * model.gradient_size, `gradients differ by ${model.gradient_difference}`);
   assert.ok(model.same_state, 'the same parameter names and values: a checkpoint or saved folder is unchanged');
+  assert.equal(model.reloaded_attention, 'sdpa', 'a saved folder does not carry the fused attention: it loads with the default');
+});
+
+test("the fused attention drops attention weights with the dropout's probability and keeps their expectation", () => {
+  const { attention_dropout: dropout } = results;
+  const exact = 6554 / 65536;
+  assert.equal(dropout.elements, 1_000_000);
+  assert.ok(Math.abs(dropout.dropped - exact) < 0.0015, `dropped ${dropout.dropped}, expected ${exact}`);
+  // Uniform weights 1/1000 scaled by the inverse of the keep probability (float32 rounding).
+  for (const kept of [dropout.kept_min, dropout.kept_max]) {
+    assert.ok(Math.abs(kept - 65536 / (65536 - 6554)) < 1e-4, `kept weight × 1000 is ${kept}`);
+  }
+  assert.ok(dropout.same_seed_same_mask, 'a seed repeats the mask');
+  assert.ok(dropout.evaluation_keeps_all, 'no dropout in evaluation mode');
 });
 
 test('the CPU dropout of `fused_kernels` drops with its probability, independently, and keeps the expectation', () => {
