@@ -106,7 +106,7 @@ const optionProperties: Readonly<Record<string, JsonSchema>> = {
   packing: {
     type: 'boolean',
     description:
-      'T5 students: pack several examples into each row (inputs and targets), with block-diagonal attention masks so that no example sees another, and run the output layer on real target tokens only. Same losses as unpacked rows (up to float rounding); measured 0.96-1.30x the steps/s of unpacked rows at d_model 256, batch 16-32, on one and two threads of two machines (BENCHMARKS.md, docs/trainer-protocol.md). Unset: on for T5 students, off for causal-LM students (for which true is an error).',
+      'T5 students: pack several examples into each row (inputs and targets), with block-diagonal attention masks so that no example sees another, and run the output layer on real target tokens only. Same losses as unpacked rows (up to float rounding); measured 1.01-1.30x the steps/s of unpacked rows at d_model 256, batch 16-32, on one and two threads of two machines (BENCHMARKS.md, docs/trainer-protocol.md). Unset: on for T5 students, off for causal-LM students (for which true is an error).',
   },
   fused_kernels: {
     type: 'boolean',
