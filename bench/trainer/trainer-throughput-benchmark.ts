@@ -176,8 +176,8 @@ function gridFor(mode: BenchMode): GridPoint[] {
   }
   if (mode === 'quick') {
     // The points the targets are set at (d_model 256, batch 16 and 32, 1 and 2 threads), with the
-    // worker as shipped (packed rows, fused kernels, `spinning: auto`), without fused kernels,
-    // unpacked, with widths rounded to a multiple of 8 (opt-in, not yet measured by this bench), and
+    // worker as shipped (packed rows, fused kernels, widths padded to a multiple of 8, `spinning: auto`),
+    // without fused kernels, unpacked, with widths left unrounded (`pad_to_multiple_of: 1`), and
     // on two threads with sleeping threads (on one, auto sleeps anyway); the full grid
     // adds the tiny size and the other variants.
     const grid: GridPoint[] = [];
