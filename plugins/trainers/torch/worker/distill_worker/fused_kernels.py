@@ -62,10 +62,17 @@ def keep_mask(shape, dropped, device):
     return shares >= dropped - SHARES // 2
 
 
-def random_bits_dropout(input, dropped, scale):
-    """`input` with the elements whose 16-bit share falls among the `dropped` lowest zeroed and the rest times `scale`."""
+def random_bits_dropout(input, p):
+    """Training-mode dropout of `input` with probability `p`: the random-bits mask on a CPU (see the module's notes).
+
+    p is rounded to a multiple of 2⁻¹⁶ and the kept elements scaled by the inverse of the exact keep
+    probability; on another device, and for a p that rounds to 1 (nothing kept, no scale), F.dropout.
+    """
+    dropped = round(p * SHARES)
+    if p == 0 or input.device.type != "cpu" or dropped >= SHARES:
+        return functional.dropout(input, p, True)
     mask = keep_mask(input.shape, dropped, input.device)
-    return input * (mask * scale).to(input.dtype)
+    return input * (mask * (SHARES / (SHARES - dropped))).to(input.dtype)
 
 
 class RandomBitsDropout(torch.nn.Module):
@@ -74,15 +81,9 @@ class RandomBitsDropout(torch.nn.Module):
     def __init__(self, p):
         super().__init__()
         self.p = p
-        # p rounded to a multiple of 2⁻¹⁶, and the exact scale of the kept elements; a p that rounds to 1
-        # (nothing kept, no scale) is left to F.dropout.
-        self.dropped = round(p * SHARES)
-        self.scale = SHARES / (SHARES - self.dropped) if self.dropped < SHARES else None
 
     def forward(self, input):
-        if not self.training or self.p == 0 or input.device.type != "cpu" or self.scale is None:
-            return functional.dropout(input, self.p, self.training)
-        return random_bits_dropout(input, self.dropped, self.scale)
+        return random_bits_dropout(input, self.p) if self.training else input
 
     def extra_repr(self):
         return f"p={self.p}"
@@ -101,12 +102,7 @@ def fused_t5_attention(module, query, key, value, attention_mask, scaling=None, 
         scores = scores + attention_mask
     weights = functional.softmax(scores, dim=-1)
     if module.training and dropout > 0:
-        dropped = round(dropout * SHARES)
-        if dropped < SHARES:
-            weights = random_bits_dropout(weights, dropped, SHARES / (SHARES - dropped))
-        else:
-            # Nothing kept, no scale: F.dropout's, as in RandomBitsDropout.
-            weights = functional.dropout(weights, dropout)
+        weights = random_bits_dropout(weights, dropout)
     output = torch.matmul(weights, value)
     return output.transpose(1, 2).contiguous(), weights
 
