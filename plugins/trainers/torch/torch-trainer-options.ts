@@ -112,7 +112,7 @@ const optionProperties: Readonly<Record<string, JsonSchema>> = {
     type: 'boolean',
     default: true,
     description:
-      "T5 students: the tanh GELU in one kernel instead of transformers' seven operations, and on a CPU a dropout whose mask comes from 16-bit shares of 64-bit random words instead of torch's bernoulli_, which draws one element at a time; the drop probability is rounded to a multiple of 2^-16; and on a CPU transformers' eager attention with that dropout on the attention weights instead of its sdpa path, which there falls back to a reference kernel. Same functions, fewer passes over the activations (see docs/trainer-protocol.md, \"Fused kernels\"). Causal-LM students are left as they are.",
+      "T5 students: the tanh GELU in one kernel instead of transformers' seven operations, and on a CPU a dropout whose mask comes from 16-bit shares of 64-bit random words instead of torch's bernoulli_, which draws one element at a time; the drop probability is rounded to a multiple of 2^-16; on a CPU transformers' eager attention with that dropout on the attention weights instead of its sdpa path, which there falls back to a reference kernel; under autocast, feed-forward blocks without transformers' fp32 round trip before their output layer; and on a CPU in one process, embedding lookups whose gradient is the rows looked up (sparse) instead of a zeroed copy of the whole table. Same functions, fewer passes over the activations (see docs/trainer-protocol.md, \"Fused kernels\"). Causal-LM students are left as they are.",
   },
   pad_to_multiple_of: {
     ...positiveInteger,

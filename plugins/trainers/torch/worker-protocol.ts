@@ -47,8 +47,18 @@ export interface StartedEvent {
   readonly wait_policy: string | null;
   /** Whether the rows are packed (`packing`: unset means packed for a T5 student, never for a causal LM). */
   readonly packed_rows: boolean;
-  /** How many GELU and dropout modules `fused_kernels` replaced (a T5 student); null when the option is off or the student a causal LM. */
-  readonly fused_kernels: { readonly gelu: number; readonly dropout: number; readonly attention: number } | null;
+  /**
+   * What `fused_kernels` changed in a T5 student: GELU and dropout modules replaced, attention modules on the fused
+   * attention, feed-forward blocks without the fp32 round trip, embedding modules with sparse gradients; null when the
+   * option is off or the student a causal LM.
+   */
+  readonly fused_kernels: {
+    readonly gelu: number;
+    readonly dropout: number;
+    readonly attention: number;
+    readonly feed_forward: number;
+    readonly sparse_embeddings: number;
+  } | null;
   readonly parameters: number;
   readonly vocabulary: number;
   readonly train_examples: number;

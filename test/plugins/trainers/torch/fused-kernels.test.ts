@@ -7,7 +7,7 @@ import { repositoryRoot, testPath } from '../../../support/paths.js';
 
 interface FusedKernelResults {
   model: {
-    replaced: { gelu: number; dropout: number; attention: number };
+    replaced: { gelu: number; dropout: number; attention: number; feed_forward: number; sparse_embeddings: number };
     fused_gelu_modules: number;
     fused_dropout_modules: number;
     plain_dropout_modules: number;
@@ -20,6 +20,22 @@ interface FusedKernelResults {
     fused_attention: boolean;
     reloaded_attention: string;
   };
+  feed_forward: Record<
+    'gated' | 'plain',
+    { replaced: number; same_under_autocast: boolean; same_in_fp32: boolean; wrapped_replaced: number }
+  >;
+  embedding_gradients: Record<
+    'tied' | 'untied',
+    {
+      tied: boolean;
+      switched: [number, number];
+      sparse_before_densifying: [boolean, boolean];
+      gradient_size: number;
+      gradient_difference: number;
+      packed_gradient_size: number;
+      packed_gradient_difference: number;
+    }
+  >;
   dropout: {
     dropped: number;
     dropped_by_share: number[];
@@ -62,8 +78,15 @@ const results = measure();
 test("`fused_kernels` gives a T5 the logits and gradient of transformers' own modules and attention and leaves its weights as they were", () => {
   const { model } = results;
   // A 2+2-layer gated-gelu T5: one GELU per feed-forward block, every nn.Dropout replaced, and its six
-  // attention modules (two in the encoder, a self- and a cross-attention in each decoder layer) fused on a CPU.
-  assert.deepEqual(model.replaced, { gelu: 4, dropout: model.plain_dropout_modules, attention: 6 });
+  // attention modules (two in the encoder, a self- and a cross-attention in each decoder layer) fused on a CPU;
+  // its four feed-forward blocks, and the three embedding modules over its one table (shared, encoder, decoder).
+  assert.deepEqual(model.replaced, {
+    gelu: 4,
+    dropout: model.plain_dropout_modules,
+    attention: 6,
+    feed_forward: 4,
+    sparse_embeddings: 3,
+  });
   assert.equal(model.plain_attention, 'sdpa');
   assert.ok(model.fused_attention);
   assert.equal(model.fused_gelu_modules, 4);
@@ -74,6 +97,35 @@ test("`fused_kernels` gives a T5 the logits and gradient of transformers' own mo
   assert.ok(model.gradient_difference <= 1e-5 * model.gradient_size, `gradients differ by ${model.gradient_difference}`);
   assert.ok(model.same_state, 'the same parameter names and values: a checkpoint or saved folder is unchanged');
   assert.equal(model.reloaded_attention, 'sdpa', 'a saved folder does not carry the fused attention: it loads with the default');
+});
+
+test('under autocast the feed-forward blocks skip the fp32 round trip and compute the same bits; a wrapped output layer keeps its block as it is', () => {
+  for (const [name, block] of Object.entries(results.feed_forward)) {
+    assert.equal(block.replaced, 1, name);
+    // Training mode, torch's dropout drawn from one seed: output, input gradient and weight gradients bit for bit.
+    assert.ok(block.same_under_autocast, `${name}: bf16 autocast`);
+    assert.ok(block.same_in_fp32, `${name}: outside autocast`);
+    assert.equal(block.wrapped_replaced, 0, `${name}: an output layer that is not a plain nn.Linear (LoRA)`);
+  }
+});
+
+test('sparse embedding gradients give the dense gradient, tied or untied, over two passes and on packed rows; DDP keeps them dense', () => {
+  const { tied, untied } = results.embedding_gradients;
+  assert.ok(tied.tied);
+  assert.ok(!untied.tied);
+  for (const [name, case_] of Object.entries({ tied, untied })) {
+    // distributed: true switches none; alone, the shared table and the encoder's and decoder's lookups.
+    assert.deepEqual(case_.switched, [0, 3], name);
+    // Float rounding only: the same rows added in another order.
+    assert.ok(case_.gradient_difference <= 1e-6 * case_.gradient_size, `${name}: gradients differ by ${case_.gradient_difference}`);
+    assert.ok(
+      case_.packed_gradient_difference <= 1e-6 * case_.packed_gradient_size,
+      `${name}, packed: gradients differ by ${case_.packed_gradient_difference}`,
+    );
+  }
+  // Tied, the output layer's dense gradient takes the rows in; untied, only dense_gradients makes it dense.
+  assert.deepEqual(tied.sparse_before_densifying, [false, false]);
+  assert.deepEqual(untied.sparse_before_densifying, [false, true]);
 });
 
 test("the fused attention drops attention weights with the dropout's probability and keeps their expectation", () => {

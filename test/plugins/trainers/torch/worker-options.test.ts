@@ -189,7 +189,7 @@ test('unset, `packing` packs the rows of a T5 student and leaves a causal LM unp
   assert.equal(await packedRows(tinyCausalStudent, {}), false);
 });
 
-test("`fused_kernels` (on by default) replaces a T5 student's GELU and dropout modules and attention; `false` and a causal LM keep them", async (context) => {
+test("`fused_kernels` (on by default) replaces a T5 student's GELU and dropout modules, attention and feed-forward forwards and makes its embedding gradients sparse; `false` and a causal LM keep them", async (context) => {
   const fusedKernels = async (student: WorkerTrainRequest['student'], options: Record<string, unknown>) =>
     (await startedEvent(context, student, options)).fused_kernels;
   // One GELU per feed-forward block: one in each encoder and decoder layer.
@@ -200,6 +200,9 @@ test("`fused_kernels` (on by default) replaces a T5 student's GELU and dropout m
   assert.ok(replaced.dropout > layers, `every dropout module replaced (${replaced.dropout})`);
   // On a CPU: each encoder layer's self-attention, each decoder layer's self- and cross-attention.
   assert.equal(replaced.attention, tinyScratchStudent.config.num_layers + 2 * tinyScratchStudent.config.num_decoder_layers);
+  assert.equal(replaced.feed_forward, layers);
+  // One process on a CPU: the shared table and the encoder's and decoder's lookups over it.
+  assert.equal(replaced.sparse_embeddings, 3);
   assert.equal(await fusedKernels(tinyScratchStudent, { fused_kernels: false }), null);
   assert.equal(await fusedKernels(tinyCausalStudent, {}), null);
 });

@@ -29,12 +29,29 @@ largest items are modules that can compute the same thing for less:
   dropout (float rounding); a T5 step at d_model 256 (forward and backward, batch 8, one thread) 216 →
   192 ms in a one-off check.
 
+- **The feed-forward under autocast.** transformers casts the input of a T5 feed-forward block's output
+  layer to that layer's weight precision (fp32, kept so for 8-bit Flan-T5 XXL), and autocast casts it
+  straight back to bf16 for the product: two passes over the `d_ff`-wide activations forward and two
+  backward, for the same bf16 values (the round trip is exact). Under autocast the block skips the
+  round trip; outside autocast, and where its output layer is not a plain ``nn.Linear`` (a LoRA
+  wrapper), it is transformers' own.
+- **The embedding gradient on a CPU.** A T5's input embeddings are looked up twice a pass (encoder and
+  decoder) and, tied, also form the output layer. A dense lookup gradient is a zeroed copy of the whole
+  table per lookup, added to the others (at d_model 256 and a 7,232-token vocabulary, 7.4 MB each,
+  several times a pass). :func:`use_sparse_embedding_gradients` has the lookups give their gradient as
+  the rows looked up (``nn.Embedding(sparse=True)``), added into the dense gradient of the tied output
+  layer; packed rows also look up the encoder's and decoder's tokens at once (one sparse gradient a
+  pass, seq2seq_packing). Not under DDP, whose buckets expect one layout per parameter; an untied
+  model's embedding gradient stays sparse until :func:`dense_gradients` turns it dense before clipping
+  and the optimizer step.
+
 The draws come from torch's default generator, so a seeded run repeats itself and a checkpoint's saved
 random state resumes it. Nothing is saved differently: the replaced modules hold no weights, the attention
 choice is not written into a saved config, and a saved folder is an ordinary T5.
 """
 
 import math
+import types
 
 import torch
 import torch.nn.functional as functional
@@ -72,7 +89,9 @@ def random_bits_dropout(input, p):
     if p == 0 or input.device.type != "cpu" or dropped >= SHARES:
         return functional.dropout(input, p, True)
     mask = keep_mask(input.shape, dropped, input.device)
-    return input * (mask * (SHARES / (SHARES - dropped))).to(input.dtype)
+    # The scaled mask made in the input's precision: a bool × float product would be an fp32 tensor
+    # cast down again (the same values: the scale rounds to the input's precision either way).
+    return input * mask.to(input.dtype).mul_(SHARES / (SHARES - dropped))
 
 
 class RandomBitsDropout(torch.nn.Module):
@@ -107,6 +126,57 @@ def fused_t5_attention(module, query, key, value, attention_mask, scaling=None, 
     return output.transpose(1, 2).contiguous(), weights
 
 
+def gated_feed_forward(block, hidden_states):
+    """``T5DenseGatedActDense.forward`` without the fp32 round trip before the output layer under autocast."""
+    if not torch.is_autocast_enabled(hidden_states.device.type):
+        return type(block).forward(block, hidden_states)
+    return block.wo(block.dropout(block.act(block.wi_0(hidden_states)) * block.wi_1(hidden_states)))
+
+
+def plain_feed_forward(block, hidden_states):
+    """``T5DenseActDense.forward`` without the fp32 round trip before the output layer under autocast."""
+    if not torch.is_autocast_enabled(hidden_states.device.type):
+        return type(block).forward(block, hidden_states)
+    return block.wo(block.dropout(block.act(block.wi(hidden_states))))
+
+
+def use_autocast_feed_forward(model):
+    """Puts the T5 feed-forward blocks of `model` whose output layer is a plain ``nn.Linear`` on the forwards above; returns how many."""
+    from transformers.models.t5.modeling_t5 import T5DenseActDense, T5DenseGatedActDense
+
+    forwards = {T5DenseGatedActDense: gated_feed_forward, T5DenseActDense: plain_feed_forward}
+    count = 0
+    for module in model.modules():
+        forward = forwards.get(type(module))
+        # A wrapped output layer (LoRA) might not undo the cast exactly: that block stays as it is.
+        if forward is not None and type(module.wo) is torch.nn.Linear:
+            # Bound to the instance: the class, its weights and a saved folder stay transformers' own.
+            module.forward = types.MethodType(forward, module)
+            count += 1
+    return count
+
+
+def use_sparse_embedding_gradients(model):
+    """Has every lookup of `model`'s trained input embeddings give a sparse gradient (see the module's notes); returns how many modules."""
+    embeddings = model.get_input_embeddings()
+    if embeddings is None or not embeddings.weight.requires_grad:
+        return 0
+    count = 0
+    # A T5's encoder and decoder each hold an nn.Embedding of their own over the one shared table.
+    for module in model.modules():
+        if isinstance(module, torch.nn.Embedding) and module.weight is embeddings.weight:
+            module.sparse = True
+            count += 1
+    return count
+
+
+def dense_gradients(parameters):
+    """Turns any sparse gradient among `parameters` dense, in place, for clipping and the fused AdamW (which take dense ones)."""
+    for parameter in parameters:
+        if parameter.grad is not None and parameter.grad.is_sparse:
+            parameter.grad = parameter.grad.to_dense()
+
+
 def use_fused_attention(model):
     """Puts a T5 on a CPU on :func:`fused_t5_attention`; returns how many attention modules now use it (0 elsewhere)."""
     from transformers import AttentionInterface, PreTrainedModel
@@ -126,15 +196,27 @@ def use_fused_attention(model):
     return sum(isinstance(module, T5Attention) for module in model.modules())
 
 
-def use_fused_kernels(model):
-    """Replaces the T5 GELU and dropout modules of `model` in place and, on a CPU, its attention; returns how many of each.
+def use_fused_kernels(model, distributed):
+    """Applies the module's kernels to a T5 `model` in place; returns how many modules each changed.
+
+    GELU and dropout modules replaced, feed-forward blocks' forwards rebound and, on a CPU, the
+    attention and (in one process) the embedding gradient.
 
     Only ``NewGELUActivation`` and plain ``nn.Dropout`` are replaced, wherever they sit (a LoRA wrapper
-    included); the function is a no-op on a model without them. Call it once the model is on its device.
+    included); the function is a no-op on a model without them. Call it once the model is on its device;
+    `distributed` (DDP) keeps dense embedding gradients.
     """
     from transformers.activations import NewGELUActivation
 
-    replaced = {"gelu": 0, "dropout": 0, "attention": use_fused_attention(model)}
+    parameter = next(model.parameters(), None)
+    on_cpu = parameter is not None and parameter.device.type == "cpu"
+    replaced = {
+        "gelu": 0,
+        "dropout": 0,
+        "attention": use_fused_attention(model),
+        "feed_forward": use_autocast_feed_forward(model),
+        "sparse_embeddings": use_sparse_embedding_gradients(model) if on_cpu and not distributed else 0,
+    }
     for parent in list(model.modules()):
         for name, child in list(parent.named_children()):
             if isinstance(child, NewGELUActivation):

@@ -21,7 +21,7 @@ from .decoder_evaluation import evaluate_decoder
 from .decoder_loss import TargetLogits, decoder_task_losses
 from .distributed import place, shut_down, wrap_model
 from .evaluation import evaluate
-from .fused_kernels import use_fused_kernels
+from .fused_kernels import dense_gradients, use_fused_kernels
 from .line_protocol import UserMistake, emit, set_emitting
 from .lora import plain_model
 from .metrics import scorer
@@ -177,7 +177,9 @@ class TrainingRun:
         packing = self.card is None and options.get("packing") is not False
         self.packed_rows = packing
         # Before DDP wraps the model: the replaced modules hold no weights, so nothing else changes.
-        self.fused_kernels = use_fused_kernels(self.model) if self.card is None and options["fused_kernels"] else None
+        self.fused_kernels = (
+            use_fused_kernels(self.model, placement.distributed) if self.card is None and options["fused_kernels"] else None
+        )
         if packing:
             self.wrapped_model = wrap_model(PackedTargetLogits(self.model), placement)
         else:
@@ -337,6 +339,8 @@ class TrainingRun:
 
     def optimizer_step(self):
         """Clips, steps the optimizer and the schedule, clears the gradients."""
+        # `fused_kernels` leaves an untied model's embedding gradient sparse.
+        dense_gradients(self.model.parameters())
         if self.options["max_grad_norm"] > 0:
             torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.options["max_grad_norm"])
         self.optimizer.step()
