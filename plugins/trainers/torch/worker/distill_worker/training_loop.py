@@ -299,7 +299,8 @@ class TrainingRun:
         step_alpha = alpha_at(self.request["alpha"], state.step, self.total_steps)
         learning_rate = self.scheduler.get_last_lr()[0]
         step_started = time.time()
-        totals = self.backward(micro_batches, step_alpha)
+        with self.placement.one_cast_per_step():
+            totals = self.backward(micro_batches, step_alpha)
         self.optimizer_step()
         self.interval_seconds += time.time() - step_started
         state.batch_index += len(micro_batches)
