@@ -119,7 +119,7 @@ const optionProperties: Readonly<Record<string, JsonSchema>> = {
     maximum: 512,
     default: 8,
     description:
-      'Pad the rows of each batch (packed or not, T5 or causal LM) to a width that is a multiple of this, like the pad_to_multiple_of of Hugging Face\'s collators; the padding is masked and changes no loss. On a CPU, oneDNN builds a matrix kernel for each new shape: rounding the width repeats shapes: 1.02-1.27x the steps/s of unrounded rows at d_model 256, batch 16-32, one and two threads, in three trainer bench runs (see docs/trainer-protocol.md, "Padded widths"). 1 leaves widths as they are.',
+      'Pad the rows of each batch (packed or not, T5 or causal LM) to a width that is a multiple of this, like the pad_to_multiple_of of Hugging Face\'s collators; the padding is masked and changes no loss. On a CPU, oneDNN builds a matrix kernel for each new shape: rounding the width repeats shapes: 1.02-1.27x the steps/s of unrounded rows at d_model 256, batch 16-32, one and two threads, in four trainer bench runs (see docs/trainer-protocol.md, "Padded widths"). 1 leaves widths as they are.',
   },
   bucket_batches: { ...positiveInteger, default: 50, description: 'Batches per length-sorting window.' },
   log_every: { ...positiveInteger, default: 1, description: 'Report progress every N steps.' },
