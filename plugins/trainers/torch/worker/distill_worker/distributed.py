@@ -41,7 +41,7 @@ class Placement:
         passes and every micro-batch of a step read the same weights (they change at the optimizer step),
         so a disabled region around the step keeps those copies for all of them. Gradients are the same
         up to the order of float additions. Measured in paired steps (d_model 256, batch 16, one thread):
-        1.028× (docs/trainer-protocol.md, "Fused kernels"). A no-op context without autocast.
+        1.028× (docs/trainer-protocol.md, "Precision"). A no-op context without autocast.
         """
         if self.bf16:
             return torch.autocast(device_type=self.device.type, enabled=False)
