@@ -140,8 +140,8 @@ export async function writeTrainingData(
  * The worker as shipped (its defaults: bf16 where native, `spinning: auto`, packed rows), with
  * sleeping OpenMP threads (`spinning: false`, the default before issue 18's thread policy), in fp32
  * to show what bf16 brings, without sequence packing and without the fused kernels (defaults since
- * issue 18), and with widths left unrounded (`pad_to_multiple_of: 1`; 8 is the default since issue 18): each speed
- * change before and after in the same rounds.
+ * issue 18), with widths left unrounded (`pad_to_multiple_of: 1`; 8 is the default since issue 18), and with
+ * the task passes in turn (`parallel_task_passes: false`): each speed change before and after in the same rounds.
  */
 const shippedSpinningFp32: readonly WorkerVariant[] = [
   { options: {} },
@@ -150,6 +150,7 @@ const shippedSpinningFp32: readonly WorkerVariant[] = [
   { options: { packing: false } },
   { options: { fused_kernels: false } },
   { options: { pad_to_multiple_of: 1 } },
+  { options: { parallel_task_passes: false } },
 ];
 
 /**
@@ -178,7 +179,8 @@ function gridFor(mode: BenchMode): GridPoint[] {
     // The points the targets are set at (d_model 256, batch 16 and 32, 1 and 2 threads), with the
     // worker as shipped (packed rows, fused kernels, widths padded to a multiple of 8, `spinning: auto`),
     // without fused kernels, unpacked, with widths left unrounded (`pad_to_multiple_of: 1`), and
-    // on two threads with sleeping threads (on one, auto sleeps anyway); the full grid
+    // on two threads with sleeping threads (on one, auto sleeps anyway) and with the task passes in
+    // turn (`parallel_task_passes: false`; one thread runs them in turn anyway); the full grid
     // adds the tiny size and the other variants.
     const grid: GridPoint[] = [];
     for (const threads of [1, 2]) {
@@ -193,7 +195,7 @@ function gridFor(mode: BenchMode): GridPoint[] {
             { options: { fused_kernels: false } },
             { options: { packing: false } },
             { options: { pad_to_multiple_of: 1 } },
-            ...(threads > 1 ? [{ options: { spinning: false } }] : []),
+            ...(threads > 1 ? [{ options: { spinning: false } }, { options: { parallel_task_passes: false } }] : []),
           ],
           references: fairAndPaperReferences,
         });

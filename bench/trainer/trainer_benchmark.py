@@ -365,7 +365,7 @@ def run_reference(settings, point, reference, directory, tokenizer_directory):
 
 
 # Worker options that change neither which examples share a batch nor how a batch is padded.
-PADDING_NEUTRAL_OPTIONS = {"bf16", "spinning", "threads", "fused_kernels"}
+PADDING_NEUTRAL_OPTIONS = {"bf16", "spinning", "threads", "fused_kernels", "parallel_task_passes"}
 
 
 def worker_padding(settings, point, options, defaults, tokenizer_directory):

@@ -59,6 +59,10 @@ export interface StartedEvent {
     readonly feed_forward: number;
     readonly sparse_embeddings: number;
   } | null;
+  /** Whether each micro-batch's `predict:` and `explain:` passes run at once (`parallel_task_passes`). */
+  readonly parallel_task_passes: boolean;
+  /** Why, in words: on with the threads of each pass, or what turned it off. */
+  readonly task_pass_policy: string;
   readonly parameters: number;
   readonly vocabulary: number;
   readonly train_examples: number;

@@ -206,3 +206,27 @@ test("`fused_kernels` (on by default) replaces a T5 student's GELU and dropout m
   assert.equal(await fusedKernels(tinyScratchStudent, { fused_kernels: false }), null);
   assert.equal(await fusedKernels(tinyCausalStudent, {}), null);
 });
+
+test("`parallel_task_passes` (on by default) runs a T5 student's two task passes at once on two threads or more; the `started` event says when it does not and why", async (context) => {
+  const taskPasses = async (student: WorkerTrainRequest['student'], options: Record<string, unknown>) => {
+    const started = await startedEvent(context, student, options);
+    return [started.parallel_task_passes, started.task_pass_policy];
+  };
+  assert.deepEqual(await taskPasses(tinyScratchStudent, { threads: 2 }), [true, 'on: 1 + 1 threads']);
+  assert.deepEqual(await taskPasses(tinyScratchStudent, { threads: 1 }), [false, 'off: one thread']);
+  assert.deepEqual(await taskPasses(tinyScratchStudent, { threads: 2, parallel_task_passes: false }), [
+    false,
+    'option `parallel_task_passes: false`',
+  ]);
+  assert.deepEqual(await taskPasses(tinyScratchStudent, { threads: 2, task_passes: 'joint' }), [
+    false,
+    'off: one joint pass (`task_passes: joint`)',
+  ]);
+  assert.deepEqual(await taskPasses(tinyScratchStudent, { threads: 2, gradient_accumulation: 2 }), [
+    false,
+    "off: gradient accumulation (the passes' sums would round in either order)",
+  ]);
+  const withoutFusedKernels = [false, "off: needs `fused_kernels` (a T5 student's dropout drawn per thread)"];
+  assert.deepEqual(await taskPasses(tinyScratchStudent, { threads: 2, fused_kernels: false }), withoutFusedKernels);
+  assert.deepEqual(await taskPasses(tinyCausalStudent, { threads: 2 }), withoutFusedKernels);
+});

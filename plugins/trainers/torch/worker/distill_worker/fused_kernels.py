@@ -46,11 +46,15 @@ largest items are modules that can compute the same thing for less:
   and the optimizer step.
 
 The draws come from torch's default generator, so a seeded run repeats itself and a checkpoint's saved
-random state resumes it. Nothing is saved differently: the replaced modules hold no weights, the attention
-choice is not written into a saved config, and a saved folder is an ordinary T5.
+random state resumes it; a thread may draw from a generator of its own instead (:func:`drawing_from`,
+used by ``parallel_task_passes`` so that two passes at once do not share one stream of draws). Nothing
+is saved differently: the replaced modules hold no weights, the attention choice is not written into a
+saved config, and a saved folder is an ordinary T5.
 """
 
+import contextlib
 import math
+import threading
 import types
 
 import torch
@@ -70,11 +74,28 @@ class FusedTanhGelu(torch.nn.Module):
         return functional.gelu(input, approximate="tanh")
 
 
+# The generator each thread's masks are drawn from, where it is not the default one (see drawing_from).
+_thread_draws = threading.local()
+
+
+@contextlib.contextmanager
+def drawing_from(generator):
+    """Inside the context, the masks this thread draws come from `generator` instead of torch's default generator."""
+    previous = getattr(_thread_draws, "generator", None)
+    _thread_draws.generator = generator
+    try:
+        yield
+    finally:
+        _thread_draws.generator = previous
+
+
 def keep_mask(shape, dropped, device):
     """A boolean mask of `shape`, False where an element's 16-bit share falls among the `dropped` lowest of 65,536 values."""
     count = math.prod(shape)
     # The whole signed range: every bit of a word random, each 16-bit share uniform over [-32768, 32767].
-    words = torch.empty((count + 3) // 4, dtype=torch.int64, device=device).random_(-(2**63), 2**63 - 1)
+    words = torch.empty((count + 3) // 4, dtype=torch.int64, device=device).random_(
+        -(2**63), 2**63 - 1, generator=getattr(_thread_draws, "generator", None)
+    )
     shares = words.view(torch.int16)[:count].view(shape)
     return shares >= dropped - SHARES // 2
 
@@ -194,6 +215,23 @@ def use_fused_attention(model):
         return 0
     pretrained.set_attn_implementation(FUSED_ATTENTION)
     return sum(isinstance(module, T5Attention) for module in model.modules())
+
+
+def draws_only_random_bits(model):
+    """Whether every random draw of `model`'s training forward is a :func:`random_bits_dropout` mask (:func:`drawing_from` steers all).
+
+    False while a plain ``nn.Dropout`` with p > 0 is left, or while a T5's attention weights are dropped
+    by a kernel other than :func:`fused_t5_attention` (torch's own draws, from the default generator).
+    """
+    from transformers import PreTrainedModel
+
+    if any(type(module) is torch.nn.Dropout and module.p > 0 for module in model.modules()):
+        return False
+    for module in model.modules():
+        if isinstance(module, PreTrainedModel) and getattr(module.config, "dropout_rate", 0) > 0:
+            if module.config._attn_implementation != FUSED_ATTENTION:
+                return False
+    return True
 
 
 def use_fused_kernels(model, distributed):

@@ -97,14 +97,15 @@ def count_tokens(batch, with_rationale):
     return total
 
 
-def backward_micro_batch(model, batch, alpha, scale, with_rationale, passes, task_losses, sync):
+def backward_micro_batch(model, batch, alpha, scale, with_rationale, passes, task_losses, sync, parallel=None):
     """Computes both task losses for one micro-batch, runs backward on the weighted sum × `scale`.
 
     `task_losses(model, batch, tasks)` gives the mean losses (`label`, `rationale`) of the rows of
     `tasks` ("predict", "explain") in one forward pass (:func:`seq2seq_task_losses`,
     decoder_loss.decoder_task_losses). `sync` is False for all but the last micro-batch of an
-    accumulation window, so DDP all-reduces gradients once per optimizer step. Returns (total, label,
-    rationale) losses as floats (rationale is None without rationales).
+    accumulation window, so DDP all-reduces gradients once per optimizer step. With `parallel` (a
+    parallel_task_passes.ParallelTaskPasses, one process only), separate passes run at once. Returns
+    (total, label, rationale) losses as floats (rationale is None without rationales).
     """
     no_sync = getattr(model, "no_sync", None)
     last_context = contextlib.nullcontext() if sync or no_sync is None else no_sync()
@@ -121,6 +122,19 @@ def backward_micro_batch(model, batch, alpha, scale, with_rationale, passes, tas
             total = alpha * label_loss + (1 - alpha) * rationale_loss
             (total * scale).backward()
             total = total.detach()
+    elif parallel is not None:
+
+        def task_pass(task, key, weight):
+            def run():
+                loss = task_losses(model, batch, (task,))[key]
+                (weight * loss * scale).backward()
+                return loss.detach()
+
+            return run
+
+        # The longer `explain:` pass stays on this thread, which may have the larger share of the threads.
+        label_loss, rationale_loss = parallel.run(task_pass("predict", "label", alpha), task_pass("explain", "rationale", 1 - alpha))
+        total = alpha * label_loss + (1 - alpha) * rationale_loss
     else:
         # Backward after each pass: DDP allows one forward per backward, and activations are freed sooner.
         quiet = no_sync() if no_sync is not None else contextlib.nullcontext()
