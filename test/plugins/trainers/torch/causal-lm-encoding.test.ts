@@ -1,10 +1,7 @@
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import path from 'node:path';
 import { test } from 'node:test';
-import { defaultVirtualenvPython } from '../../../../core/python/python-interpreter.js';
-import { repositoryRoot, testPath } from '../../../support/paths.js';
 import { temporaryDirectory } from '../../../support/temporary-directory.js';
+import { runWorkerFixture } from './worker-fixture.js';
 
 type Row = [number[], number[]];
 interface Alone {
@@ -26,13 +23,9 @@ interface Encoded {
   layouts: Record<'two-tasks' | 'label-then-rationale', Layout>;
 }
 
-const workerFolder = path.join(repositoryRoot, 'plugins', 'trainers', 'torch', 'worker');
-
 /** The worker's rows for both layouts, and each piece tokenised alone (fixtures/decoder-rows.py). */
 function encodedRows(tokenizerFolder: string): Encoded {
-  const script = testPath('plugins', 'trainers', 'torch', 'fixtures', 'decoder-rows.py');
-  const output = execFileSync(defaultVirtualenvPython, [script, workerFolder, tokenizerFolder], { encoding: 'utf8', timeout: 120_000 });
-  return JSON.parse(output) as Encoded;
+  return runWorkerFixture('decoder-rows.py', { arguments: [tokenizerFolder], timeoutMilliseconds: 120_000 }) as Encoded;
 }
 
 /** A prompt cut as the contract says: in its input, keeping the `kept` suffix tokens. */

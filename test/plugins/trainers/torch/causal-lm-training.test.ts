@@ -9,14 +9,14 @@ import { defaultVirtualenvPython } from '../../../../core/python/python-interpre
 import { sampleItemsFromRecords, trainingExamplesFromItems } from '../../../../core/training/training-data.js';
 import type { TorchTrainerOptions } from '../../../../plugins/trainers/torch/torch-trainer-options.js';
 import { workerOptionsSchema } from '../../../../plugins/trainers/torch/torch-trainer-options.js';
-import { repositoryRoot, sharedDataMissing, testPath } from '../../../support/paths.js';
+import { sharedDataMissing, testPath } from '../../../support/paths.js';
 import { temporaryDirectory } from '../../../support/temporary-directory.js';
 import { tinyCausalLm, tinyCausalLmMissing } from '../../../core/inference/tiny-causal-lm-fixture.js';
 import { esnliTeacherRecords, esnliTestExamples } from './esnli-teacher-records.js';
 import { assertFalls, readMetrics, runTrainer, tinyCausalStudent, type TrainerRun } from './trainer-runs.js';
+import { workerFolder } from './worker-fixture.js';
 
 const run = promisify(execFile);
-const workerFolder = path.join(repositoryRoot, 'plugins', 'trainers', 'torch', 'worker');
 const fixtures = testPath('plugins', 'trainers', 'torch', 'fixtures');
 // One thread that sleeps when idle: the tests share two cores with other work.
 const quietPython = { ...process.env, OMP_WAIT_POLICY: 'PASSIVE', OMP_NUM_THREADS: '1' };

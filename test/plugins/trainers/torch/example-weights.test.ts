@@ -1,16 +1,14 @@
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { test } from 'node:test';
 import type { TrainingExample, TrainRequest } from '../../../../core/plugins/kinds/trainer.js';
 import { UserError } from '../../../../core/errors/user-error.js';
-import { defaultVirtualenvPython } from '../../../../core/python/python-interpreter.js';
 import { writeExamples } from '../../../../plugins/trainers/torch/torch-trainer-client.js';
 import type { TorchTrainerOptions } from '../../../../plugins/trainers/torch/torch-trainer-options.js';
-import { repositoryRoot, testPath } from '../../../support/paths.js';
 import { temporaryDirectory } from '../../../support/temporary-directory.js';
 import { readMetrics, runTrainer, tinyCausalStudent, tinyScratchStudent } from './trainer-runs.js';
+import { runWorkerFixture } from './worker-fixture.js';
 
 type Losses = [number, number, number | null];
 interface Comparison {
@@ -25,12 +23,8 @@ interface Comparison {
   zeros_finite: boolean;
 }
 
-const workerFolder = path.join(repositoryRoot, 'plugins', 'trainers', 'torch', 'worker');
-
 test('per-example weights reach the loss: all 0 but one is that example alone, all 1 is no weights, all 0 is no gradient', () => {
-  const script = testPath('plugins', 'trainers', 'torch', 'fixtures', 'weighted-gradients.py');
-  const output = execFileSync(defaultVirtualenvPython, [script, workerFolder], { encoding: 'utf8', timeout: 180_000 });
-  const results = JSON.parse(output) as Record<string, Comparison>;
+  const results = runWorkerFixture('weighted-gradients.py') as Record<string, Comparison>;
   assert.deepEqual(Object.keys(results), [
     't5 two-tasks joint',
     't5 two-tasks separate',

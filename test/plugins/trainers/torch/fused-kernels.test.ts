@@ -1,9 +1,6 @@
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import path from 'node:path';
 import { test } from 'node:test';
-import { defaultVirtualenvPython } from '../../../../core/python/python-interpreter.js';
-import { repositoryRoot, testPath } from '../../../support/paths.js';
+import { runWorkerFixture } from './worker-fixture.js';
 
 interface FusedKernelResults {
   model: {
@@ -60,17 +57,9 @@ interface FusedKernelResults {
   };
 }
 
-const workerFolder = path.join(repositoryRoot, 'plugins', 'trainers', 'torch', 'worker');
-
 /** The fixture's measurements (`fixtures/fused-kernels.py`), run once for both tests. */
 function measure(): FusedKernelResults {
-  const script = testPath('plugins', 'trainers', 'torch', 'fixtures', 'fused-kernels.py');
-  const output = execFileSync(defaultVirtualenvPython, [script, workerFolder], {
-    encoding: 'utf8',
-    timeout: 180_000,
-    env: { ...process.env, OMP_NUM_THREADS: '1' },
-  });
-  return JSON.parse(output) as FusedKernelResults;
+  return runWorkerFixture('fused-kernels.py', { oneThread: true }) as FusedKernelResults;
 }
 
 const results = measure();

@@ -1,9 +1,6 @@
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import path from 'node:path';
 import { test } from 'node:test';
-import { defaultVirtualenvPython } from '../../../../core/python/python-interpreter.js';
-import { repositoryRoot, testPath } from '../../../support/paths.js';
+import { runWorkerFixture } from './worker-fixture.js';
 
 type Losses = [number, number, number];
 interface PassComparison {
@@ -27,17 +24,9 @@ interface PackedResults {
   [setting: string]: number | PassComparison | RoundedWidths;
 }
 
-const workerFolder = path.join(repositoryRoot, 'plugins', 'trainers', 'torch', 'worker');
-
 /** The fixture's comparisons, run once for the tests below. */
 function packedResults(): PackedResults {
-  const script = testPath('plugins', 'trainers', 'torch', 'fixtures', 'packed-losses.py');
-  const output = execFileSync(defaultVirtualenvPython, [script, workerFolder], {
-    encoding: 'utf8',
-    timeout: 180_000,
-    env: { ...process.env, OMP_NUM_THREADS: '1' },
-  });
-  return JSON.parse(output) as PackedResults;
+  return runWorkerFixture('packed-losses.py', { oneThread: true }) as PackedResults;
 }
 
 let cachedResults: PackedResults | undefined;

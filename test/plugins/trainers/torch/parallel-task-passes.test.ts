@@ -1,9 +1,6 @@
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import path from 'node:path';
 import { test } from 'node:test';
-import { defaultVirtualenvPython } from '../../../../core/python/python-interpreter.js';
-import { repositoryRoot, testPath } from '../../../support/paths.js';
+import { runWorkerFixture } from './worker-fixture.js';
 
 interface ParallelPassResults {
   same_gradients_without_dropout: boolean;
@@ -15,16 +12,8 @@ interface ParallelPassResults {
   failure: { raised: string | null; helper_finished: boolean };
 }
 
-const workerFolder = path.join(repositoryRoot, 'plugins', 'trainers', 'torch', 'worker');
-
 test('`parallel_task_passes`: the same gradients as the passes in turn, a seeded step that repeats itself with dropout, threads shared and given back, a failure that waits for the other pass', () => {
-  const script = testPath('plugins', 'trainers', 'torch', 'fixtures', 'parallel-task-passes.py');
-  const output = execFileSync(defaultVirtualenvPython, [script, workerFolder], {
-    encoding: 'utf8',
-    timeout: 180_000,
-    env: { ...process.env, OMP_NUM_THREADS: '1' },
-  });
-  const results = JSON.parse(output) as ParallelPassResults;
+  const results = runWorkerFixture('parallel-task-passes.py', { oneThread: true }) as ParallelPassResults;
   assert.ok(results.gradient_size > 0, 'the step has a gradient at all');
   // Each gradient is the sum of the two passes' in either order: a + b and b + a are the same float.
   assert.ok(

@@ -11,12 +11,12 @@ import type { DistillEvent } from '../../../../core/services/event-stream.js';
 import { sampleItemsFromRecords, trainingExamplesFromItems } from '../../../../core/training/training-data.js';
 import type { TorchTrainerOptions } from '../../../../plugins/trainers/torch/torch-trainer-options.js';
 import { defaultVirtualenvPython } from '../../../../core/python/python-interpreter.js';
-import { repositoryRoot, sharedDataMissing, testPath } from '../../../support/paths.js';
+import { sharedDataMissing, testPath } from '../../../support/paths.js';
 import { esnliTeacherRecords, esnliTestExamples } from './esnli-teacher-records.js';
 import { assertSameCurve, tinyCausalStudent, readMetrics, runTrainer, smallT5Config } from './trainer-runs.js';
+import { workerFolder } from './worker-fixture.js';
 
 const run = promisify(execFile);
-const workerFolder = path.join(repositoryRoot, 'plugins', 'trainers', 'torch', 'worker');
 const fixtures = testPath('plugins', 'trainers', 'torch', 'fixtures');
 
 const options: TorchTrainerOptions = {
@@ -46,6 +46,8 @@ interface ResumeSettings {
   readonly lossFall?: number;
   /** Trainer options over this file's. */
   readonly options?: TorchTrainerOptions;
+  /** Fields the uninterrupted run's `train.started` event must have. */
+  readonly started?: Readonly<Record<string, unknown>>;
 }
 
 /** The chosen model of the uninterrupted run, a local Hugging Face folder for the pretrained-student test. */
@@ -81,6 +83,8 @@ async function resumeTest(student: TrainRequest['student'], settings: ResumeSett
 
   const reference = await train({ ...base, outputDirectory: uninterrupted, resume: false }, undefined, overrides);
   assert.equal(reference.error, null, String(reference.error));
+  const referenceStarted = reference.seen.find((event) => event.type === 'train.started');
+  for (const [field, value] of Object.entries(settings.started ?? {})) assert.equal(referenceStarted?.[field], value, field);
 
   // 1. Cancel through the AbortSignal after step 7: the worker checkpoints at the end of a step and stops.
   const cancelled = await train(
@@ -232,5 +236,14 @@ test(
   { skip: sharedDataMissing(), timeout: 300_000 },
   async () => {
     await resumeTest(smallT5, { options: { packing: true } });
+  },
+);
+
+test(
+  'cancel, kill -9 and resume a T5 whose two task passes run at once (`parallel_task_passes`, two threads): the loss curve equals the uninterrupted run step for step',
+  { skip: sharedDataMissing(), timeout: 300_000 },
+  // Dropout on in both passes: the helper thread's draws must follow from the saved random state too.
+  async () => {
+    await resumeTest(smallT5, { options: { threads: 2 }, started: { parallel_task_passes: true, task_pass_policy: 'on: 1 + 1 threads' } });
   },
 );

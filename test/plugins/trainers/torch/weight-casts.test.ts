@@ -1,9 +1,6 @@
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import path from 'node:path';
 import { test } from 'node:test';
-import { defaultVirtualenvPython } from '../../../../core/python/python-interpreter.js';
-import { repositoryRoot, testPath } from '../../../support/paths.js';
+import { runWorkerFixture } from './worker-fixture.js';
 
 interface WeightCastResults {
   plain_casts: [number, number];
@@ -13,16 +10,8 @@ interface WeightCastResults {
   same_weights_after: boolean;
 }
 
-const workerFolder = path.join(repositoryRoot, 'plugins', 'trainers', 'torch', 'worker');
-
 test('one_cast_per_step: autocast casts each weight once a step instead of once a pass, the same gradient, and no copy outlives the step', () => {
-  const script = testPath('plugins', 'trainers', 'torch', 'fixtures', 'weight-casts.py');
-  const output = execFileSync(defaultVirtualenvPython, [script, workerFolder], {
-    encoding: 'utf8',
-    timeout: 180_000,
-    env: { ...process.env, OMP_NUM_THREADS: '1' },
-  });
-  const results = JSON.parse(output) as WeightCastResults;
+  const results = runWorkerFixture('weight-casts.py', { oneThread: true }) as WeightCastResults;
   const [plainFirst, plainSecond] = results.plain_casts;
   const [keptFirst, keptSecond] = results.kept_casts;
   assert.ok(plainFirst > 0, 'autocast casts weights at all');
