@@ -6,9 +6,9 @@ parallel grain, and the rest wait for each other between operators): at d_model 
 worker stepped only 1.30x faster on two threads than on one. Two passes on one thread each keep both
 cores busy for the whole step instead: the `predict:` pass runs on a helper thread while this thread runs
 `explain:`, and the optimizer step runs on all the threads again. Measured on 2 cores, d_model 256, batch
-16 (bench/trainer/worker_speed_check.py, 3 interleaved runs of 25 steps): 3.97 → 5.07 steps/s, 1.28x (see
-docs/trainer-protocol.md, "Parallel task passes"). The price is memory: both passes' activations are
-alive at once.
+16 (bench/trainer/worker_speed_check.py, 3 interleaved runs of 25 steps): 4.00 → 5.31 steps/s, 1.33x; the
+trainer bench 1.24x at batch 16 and 1.19x at 32 (see docs/trainer-protocol.md, "Parallel task passes"). The
+price is memory: both passes' activations are alive at once.
 
 The same gradients, and a seeded run still repeats itself:
 
