@@ -30,6 +30,11 @@ import torch
 from .fused_kernels import drawing_from, draws_only_random_bits
 
 
+def thread_shares(threads):
+    """(this thread's, the helper's) shares of `threads`: the helper half, rounded down; this thread runs the longer pass."""
+    return threads - threads // 2, threads // 2
+
+
 def choose(option, placement, threads, model, fused_kernels, task_passes, with_rationale, gradient_accumulation):
     """(on, reason): whether a run's task passes run at once, and why, in words (the `started` event's `task_pass_policy`)."""
     if not option:
@@ -50,16 +55,16 @@ def choose(option, placement, threads, model, fused_kernels, task_passes, with_r
         return False, "off: a dropout other than fused_kernels' would draw from the shared generator"
     if fused_kernels["sparse_embeddings"] and model.get_input_embeddings().weight is not model.get_output_embeddings().weight:
         return False, "off: untied embeddings' sparse gradients would be summed in either order"
-    helper = threads // 2
-    return True, f"on: {threads - helper} + {helper} threads"
+    own, helper = thread_shares(threads)
+    return True, f"on: {own} + {helper} threads"
 
 
 class ParallelTaskPasses:
-    """Runs two passes at once: one on a helper thread with `threads // 2` threads, one here with the rest."""
+    """Runs two passes at once: one on a helper thread, one here, with their :func:`thread_shares` of `threads`."""
 
     def __init__(self, threads):
         self.threads = threads
-        self.helper_threads = threads // 2
+        self.own_threads, self.helper_threads = thread_shares(threads)
         # Threads OpenMP counts are per thread: the helper sets its own once, this thread its own per step.
         self.helper = concurrent.futures.ThreadPoolExecutor(
             1, thread_name_prefix="distill-task-pass", initializer=torch.set_num_threads, initargs=(self.helper_threads,)
@@ -80,7 +85,7 @@ class ParallelTaskPasses:
                 return helper_pass()
 
         future = self.helper.submit(on_helper)
-        torch.set_num_threads(self.threads - self.helper_threads)
+        torch.set_num_threads(self.own_threads)
         try:
             own = own_pass()
         except BaseException:
