@@ -84,7 +84,7 @@ const optionProperties: Readonly<Record<string, JsonSchema>> = {
   threads: {
     ...positiveInteger,
     description:
-      "torch CPU threads. Default: $OMP_NUM_THREADS when set, else 1 for students of width (d_model or hidden_size) up to 128, where a second sleeping thread costs more than it brings, else torch's own choice (one per physical core). The `started` event says which (`thread_policy`).",
+      "torch CPU threads. Default: $OMP_NUM_THREADS when set, else torch's own choice (one per physical core), except 1 for a student of width (d_model or hidden_size) up to 128 whose threads sleep (`spinning`) and whose task passes run one at a time (`parallel_task_passes`), where a second thread costs more than it brings. The `started` event says which (`thread_policy`).",
   },
   spinning: {
     oneOf: [{ type: 'boolean' }, { const: 'auto' }],

@@ -39,7 +39,7 @@ export interface StartedEvent {
   readonly world_size: number;
   readonly bf16: boolean;
   readonly threads: number;
-  /** Why `threads` is what it is: the `threads` option, `$OMP_NUM_THREADS`, the one-thread policy for narrow students, or torch's default. */
+  /** Why `threads` is what it is: the `threads` option, `$OMP_NUM_THREADS`, torch's default, or one thread for a narrow student whose threads sleep and whose task passes run in turn. */
   readonly thread_policy: string;
   /** OpenMP's wait policy the worker runs under: `ACTIVE` (spinning) or `PASSIVE` (sleeping). */
   readonly omp_wait_policy: string | null;

@@ -143,26 +143,58 @@ test('docs/trainer-protocol.md lists every option the worker reads, with the def
   }
 });
 
-test("without `threads` a student up to width 128 trains on one thread, a wider one on torch's own count; the option wins", async (context) => {
-  const environment = { ...process.env };
-  delete environment.OMP_NUM_THREADS;
-  /** The thread count and policy the `started` event reports for one step of `student` with `options`. */
-  const threadsOf = async (student: WorkerTrainRequest['student'], options: Record<string, unknown>) => {
-    const run = await runRequest({ ...tinyRequest(context, { max_steps: 1, generation_max_tokens: 2, ...options }), student }, environment);
+test("without `threads` a student up to width 128 trains on one thread only where its threads sleep and its task passes run in turn; a wider one, or one whose passes run at once or whose threads spin, on torch's own count; the option wins", async (context) => {
+  /** The thread count and policy the `started` event reports for one step of `student` with `options`, under `waitPolicy`. */
+  const threadsOf = async (
+    student: WorkerTrainRequest['student'],
+    options: Record<string, unknown>,
+    waitPolicy: 'PASSIVE' | 'ACTIVE',
+    alpha = { start: 0.5, end: 0.5 },
+  ) => {
+    // The wait policy from the environment, which wins over `spinning: auto` (whose choice depends on the machine's load).
+    const environment: NodeJS.ProcessEnv = { ...process.env, OMP_WAIT_POLICY: waitPolicy, GOMP_SPINCOUNT: '30000' };
+    delete environment.OMP_NUM_THREADS;
+    const request = { ...tinyRequest(context, { max_steps: 1, generation_max_tokens: 2, ...options }), student, alpha };
+    const run = await runRequest(request, environment);
     assert.equal(run.error, null, String(run.error));
     const started = run.events.find((event) => event.type === 'started');
     assert.ok(started?.type === 'started');
-    return { threads: started.threads, policy: started.thread_policy };
+    return { threads: started.threads, policy: started.thread_policy, passesAtOnce: started.parallel_task_passes };
   };
   const wide = { ...tinyScratchStudent, config: { ...tinyScratchStudent.config, d_model: 160, d_kv: 40 } };
-  assert.deepEqual(await threadsOf(tinyScratchStudent, { threads: undefined }), {
-    threads: 1,
-    policy: 'one thread: model width 16 <= 128',
-  });
-  const torchDefault = await threadsOf(wide, { threads: undefined });
-  assert.equal(torchDefault.policy, 'torch default: model width 160 > 128');
+  const torchDefault = await threadsOf(wide, { threads: undefined }, 'PASSIVE');
   assert.ok(torchDefault.threads >= 1);
-  assert.deepEqual(await threadsOf(tinyScratchStudent, { threads: 2 }), { threads: 2, policy: 'option `threads`' });
+  if (torchDefault.threads === 1) {
+    context.diagnostic('torch counts one physical core here: every student trains on one thread, so only the option is checked');
+    assert.equal(torchDefault.policy, 'torch default: one core');
+  } else {
+    assert.equal(torchDefault.policy, 'torch default: model width 160 > 128');
+    const withoutRationales = { start: 1, end: 1 };
+    // Both task passes at once: two threads or more, sleeping or not.
+    assert.deepEqual(await threadsOf(tinyScratchStudent, { threads: undefined }, 'PASSIVE'), {
+      threads: torchDefault.threads,
+      policy: 'torch default: model width 16 <= 128, but its two task passes run at once',
+      passesAtOnce: true,
+    });
+    // One pass at a time (no rationales): one thread where threads sleep, torch's count where they spin.
+    assert.deepEqual(await threadsOf(tinyScratchStudent, { threads: undefined }, 'PASSIVE', withoutRationales), {
+      threads: 1,
+      policy: 'one thread: model width 16 <= 128, threads that sleep, one task pass at a time',
+      passesAtOnce: false,
+    });
+    assert.deepEqual(await threadsOf(tinyScratchStudent, { threads: undefined }, 'ACTIVE', withoutRationales), {
+      threads: torchDefault.threads,
+      policy: 'torch default: model width 16 <= 128, but its threads spin',
+      passesAtOnce: false,
+    });
+    // The passes turned off by their option count as one at a time.
+    assert.equal((await threadsOf(tinyScratchStudent, { threads: undefined, parallel_task_passes: false }, 'PASSIVE')).threads, 1);
+  }
+  assert.deepEqual(await threadsOf(tinyScratchStudent, { threads: 2 }, 'PASSIVE'), {
+    threads: 2,
+    policy: 'option `threads`',
+    passesAtOnce: true,
+  });
 });
 
 test('`packing` with a causal-LM student is refused before training, not ignored', async (context) => {

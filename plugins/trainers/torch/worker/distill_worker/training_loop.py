@@ -115,7 +115,6 @@ class TrainingRun:
         self.read_data()
         seed_everything(self.seed)
         self.build_model()
-        self.threads, self.thread_policy = choose_threads(self.options["threads"], self.model, self.placement)
         self.encode_data()
         self.prepare_optimisation()
 
@@ -204,16 +203,24 @@ class TrainingRun:
             self.task_losses = decoder_task_losses(pad_id, placement.device, placement.autocast, joined, multiple)
             # label-then-rationale has one row per example, holding both targets: one pass.
             self.task_passes = "joint" if joined else options["task_passes"]
-        on, self.task_pass_policy = choose_task_passes(
-            options["parallel_task_passes"],
-            placement,
-            self.threads,
-            self.model,
-            self.fused_kernels,
-            self.task_passes,
-            self.with_rationale,
-            options["gradient_accumulation"],
+
+        def task_passes_at(threads):
+            return choose_task_passes(
+                options["parallel_task_passes"],
+                placement,
+                threads,
+                self.model,
+                self.fused_kernels,
+                self.task_passes,
+                self.with_rationale,
+                options["gradient_accumulation"],
+            )
+
+        # Here, once the task passes are known: whether they can run at once decides a narrow student's threads.
+        self.threads, self.thread_policy = choose_threads(
+            options["threads"], self.model, placement, lambda threads: task_passes_at(threads)[0]
         )
+        on, self.task_pass_policy = task_passes_at(self.threads)
         self.parallel_passes = ParallelTaskPasses(self.threads) if on else None
         # The fused kernel updates every parameter in one pass (CPU and CUDA); about 5% faster steps
         # at d_model 256 on a shared CPU (a noisy measurement). Hugging Face's trainer uses it by default.
