@@ -52,6 +52,9 @@ interface EngineResults {
     /** Absent from results written before the engine ran with accounting on, interleaved with the SDK. */
     engine_share_of_sdk?: { median: number; min: number; max: number };
     meets_sdk_share_target?: boolean;
+    /** Absent from results written before the bench ran the engine without its cache beside the others. */
+    engine_without_cache?: ClientMeasurement;
+    engine_without_cache_share_of_sdk?: { median: number; min: number; max: number };
     accounting?: { prompts_bounded: number; prompts_counted: number; budget_requests: number; budget_usd: number };
   }[];
   cache: {
@@ -321,8 +324,8 @@ ${formatNumber(counted.reduce((total, counts) => total + counts.budget_requests,
 by their UTF-8 bytes and tokenized ${formatNumber(counted.reduce((total, counts) => total + counts.prompts_counted, 0))}: the rate limiter asks for the exact
 count only when a bound would make a request wait, so its decisions are those of exact counts.
 
-Raw, SDK and engine run interleaved, their order rotated each round (raw, SDK, engine; SDK, engine, raw; engine, raw,
-SDK; …) so that no level always runs in the wake of the same other one, for ${settings.repeats ?? 1} repeats of
+Raw, SDK and engine (and the engine without its cache, below the table) run interleaved, their order rotated each
+round (raw, SDK, engine, …; SDK, engine, …, raw; …) so that no level always runs in the wake of the same other one, for ${settings.repeats ?? 1} repeats of
 ${formatNumber(settings.requests_per_level)} requests at each concurrency, after a warm-up of each; req/s columns are the median
 with the range (min–max) over the repeats. *engine / SDK* is the engine's requests/s over the SDK's in the same
 round, median (min–max); the target is a median of at least 90% at every concurrency. Latency columns pool every
@@ -392,7 +395,7 @@ ${markdownTable(
   engineRows,
 )}
 
-${stepsTable(steps)}Cache (${formatNumber(cache.entries)} entries in one SQLite file, WAL):
+${withoutCacheTable(concurrency)}${stepsTable(steps)}Cache (${formatNumber(cache.entries)} entries in one SQLite file, WAL):
 
 ${markdownTable(
   ['puts/s (one commit each)', 'lookups/s (TeacherCache.get)', 'engine cache hits/s, 1 in flight', 'engine cache hits/s, 64 in flight'],
@@ -440,6 +443,29 @@ ${markdownTable(
     ],
   ],
 )}`;
+}
+
+/** The engine without its cache beside the engine, against the SDK: how much of the engine's cost is its cache. */
+function withoutCacheTable(rows: EngineResults['concurrency']): string {
+  const measured = rows.filter((row) => row.engine_without_cache && row.engine_without_cache_share_of_sdk && row.engine_share_of_sdk);
+  if (measured.length === 0) return '';
+  const share = (value: { median: number; min: number; max: number }) =>
+    `${formatNumber(value.median * 100, 1)}% (${formatNumber(value.min * 100, 1)}–${formatNumber(value.max * 100, 1)}%)`;
+  return `Where the engine's cost lies: the same engine with its accounting on and no cache (\`cache: null\`: no lookup,
+no commit; a diagnosis, not a way to run, since then nothing paid for survives the process), interleaved with the
+levels above in the same rounds; shares of the SDK's requests/s per round, median (min–max); CPU per request, medians:
+
+${markdownTable(
+  ['concurrency', 'engine / SDK', 'engine without cache / SDK', 'CPU ms/req SDK / engine / without cache'],
+  measured.map((row) => [
+    row.concurrency,
+    share(row.engine_share_of_sdk!),
+    share(row.engine_without_cache_share_of_sdk!),
+    `${formatNumber(row.sdk_teacher.cpu_ms_per_request, 3)} / ${formatNumber(row.engine.cpu_ms_per_request, 3)} / ${formatNumber(row.engine_without_cache!.cpu_ms_per_request, 3)}`,
+  ]),
+)}
+
+`;
 }
 
 /** The engine's steps before and after issue 18's changes, as the engine bench timed them in one run (nothing before it did). */

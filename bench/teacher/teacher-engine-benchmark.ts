@@ -69,6 +69,13 @@ interface ConcurrencyRow {
   readonly engine_share_of_sdk: Spread;
   readonly meets_sdk_share_target: boolean;
   /**
+   * The same engine, accounting on, with no cache (`cache: null`: no key lookup, no commit), interleaved
+   * with the other levels: a diagnosis of where {@link engine_share_of_sdk} loses, not a way to run.
+   */
+  readonly engine_without_cache: ClientMeasurement;
+  /** {@link engine_without_cache}'s requests/s over the SDK's, per repeat: median, min and max. */
+  readonly engine_without_cache_share_of_sdk: Spread;
+  /**
    * Mean round trip of the engine minus the raw client's at the same concurrency. Once the client
    * process is CPU-bound (the loopback server answers at once, on the same cores), mean latency is
    * concurrency / throughput (Little's law), so this is mostly the extra CPU per request of the SDK
@@ -317,30 +324,38 @@ async function measureConcurrency(
       if (measuring) ownMilliseconds.push(roundTrip - teacherMilliseconds.get(request.exampleId)!);
       teacherMilliseconds.delete(request.exampleId);
     };
+    // Its own accounting, so that the counts reported are the cached engine's.
+    const engineWithoutCache = newEngine(teacher, null, concurrency, engineAccounting(teacher, counter));
+    const engineWithoutCacheCall = async (request: TeacherRequest) => {
+      const outcome = await engineWithoutCache.request(request, signal);
+      if (outcome.status !== 'answered') throw new Error(`the engine without cache did not answer: ${JSON.stringify(outcome)}`);
+    };
     const levels = [
       { tag: 'raw', call: rawCall },
       { tag: 'sdk', call: sdkCall },
       { tag: 'engine', call: engineCall },
+      { tag: 'engine-without-cache', call: engineWithoutCacheCall },
     ] as const;
     const run = (tag: string, count: number, call: (request: TeacherRequest) => Promise<unknown>) =>
       runConcurrently(count, concurrency, (index) => call(uniqueRequest(`${tag}-${concurrency}`, index)).then(() => undefined));
     for (const { tag, call } of levels) await run(`${tag}-warmup`, warmup, call);
     // Interleaved, so that a slow spell of the machine hits every level alike, and rotated each round
-    // (raw, SDK, engine; SDK, engine, raw; engine, raw, SDK; …), so that no level always runs in the
+    // (raw, SDK, engine, engine without cache; SDK, …, raw; …), so that no level always runs in the
     // wake of the same other one (its garbage to collect, its sockets to close).
     measuring = true;
     const runs = await runInterleaved(
       repeats,
       levels.map(({ tag, call }) => ({ name: tag, run: (round: number) => run(`${tag}-r${round}`, requests, call) })),
     );
-    const [raw, sdk, engineMeasurement] = levels.map(({ tag }) => summariseLevel(requests, runs.get(tag)!)) as [
+    const [raw, sdk, engineMeasurement, withoutCache] = levels.map(({ tag }) => summariseLevel(requests, runs.get(tag)!)) as [
+      ClientMeasurement,
       ClientMeasurement,
       ClientMeasurement,
       ClientMeasurement,
     ];
-    const share = spread(
-      engineMeasurement.repeats.map((repeat, index) => repeat.requests_per_second / sdk.repeats[index]!.requests_per_second),
-    );
+    const shareOfSdk = (measurement: ClientMeasurement) =>
+      spread(measurement.repeats.map((repeat, index) => repeat.requests_per_second / sdk.repeats[index]!.requests_per_second));
+    const share = shareOfSdk(engineMeasurement);
     const added = engineMeasurement.latency.mean_ms - raw.latency.mean_ms;
     const own = summariseLatencies(ownMilliseconds);
     const counts = accounting.counts();
@@ -351,6 +366,8 @@ async function measureConcurrency(
       engine: engineMeasurement,
       engine_share_of_sdk: share,
       meets_sdk_share_target: share.median >= 0.9,
+      engine_without_cache: withoutCache,
+      engine_without_cache_share_of_sdk: shareOfSdk(withoutCache),
       engine_added_latency_ms: round3(added),
       sdk_added_latency_ms: round3(sdk.latency.mean_ms - raw.latency.mean_ms),
       engine_own: own,
