@@ -1359,6 +1359,12 @@ interface OfflineRecipeRun {
   best_step: number | null;
   train_examples: number | null;
   majority_class: { label: string; share: number } | null;
+  /** Absent from results written before the bench recorded it; null where the recipe does not calibrate. */
+  calibration?: {
+    against: string;
+    validation_examples: number;
+    test: { target: number; threshold: number | null; coverage: number; agreement: number; examples: number }[];
+  } | null;
 }
 interface OfflineStudentsResults {
   teacher_test: { accuracy: number; examples: number };
@@ -1411,7 +1417,30 @@ ${markdownTable(
     'dataset / teacher / trainer / export / evaluate',
   ],
   rows,
-)}`;
+)}${calibrationText(runs)}`;
+}
+
+/** What each calibrating recipe's thresholds achieved on the test split, for student-first serving. */
+function calibrationText(runs: readonly OfflineRecipeRun[]): string {
+  const calibrated = runs.filter((run) => run.calibration && run.calibration.test.length > 0);
+  if (calibrated.length === 0) return '';
+  const percent = (share: number) => `${formatNumber(share * 100, 1)}%`;
+  const lines = calibrated.map((run) => {
+    const { against, validation_examples: examples, test } = run.calibration!;
+    const points = test
+      .map(
+        (point) => `at ${percent(point.target)} the student answers ${percent(point.coverage)} alone, ${percent(point.agreement)} achieved`,
+      )
+      .join('; ');
+    return `- \`${run.command}\`: thresholds chosen on ${formatNumber(examples)} validation examples for agreement with the ${against}; on the ${formatNumber(test[0]!.examples)} test examples ${points}.`;
+  });
+  return `
+
+Calibration for student-first serving (the evaluate stage's \`calibration.json\`; docs/calibration.md): the share of
+the test split the student answers alone at each agreement target, the teacher answering the rest, and the agreement
+the combination achieved.
+
+${lines.join('\n')}`;
 }
 
 /** The teacher-batch result's rows (see `bench/teacher/teacher-batch-benchmark.ts`). */
@@ -1527,11 +1556,15 @@ ${markdownTable(
 )}`;
 }
 
-/** One line on a CPU: model, family numbers, the flags that matter, cores and clocks. */
-function describeCpuLine(cpu: CpuDescription): string {
+/**
+ * One line on a CPU: model, family numbers, the flags that matter, cores and clocks; `measured` is the
+ * clock measured on one busy core, as written (it differs from run to run on one machine, so the
+ * caller joins the measures of the files that share every other fact).
+ */
+function describeCpuLine(cpu: CpuDescription, measured: string): string {
   const clocks = [
     `max clock ${cpu.max_mhz === null ? 'not reported' : `${formatNumber(cpu.max_mhz, 0)} MHz`}`,
-    `measured ${cpu.measured_mhz === null ? 'n/a' : `${formatNumber(cpu.measured_mhz, 0)} MHz`} on one busy core`,
+    `measured ${measured} on one busy core`,
     `nominal ${formatNumber(cpu.nominal_mhz, 0)} MHz`,
   ];
   return [
@@ -1545,7 +1578,8 @@ function describeCpuLine(cpu: CpuDescription): string {
 
 /** The machines of the result files, once at the top of the page; results written before issue 18 name only the model string. */
 function machinesLine(): string {
-  const described = new Map<string, string[]>();
+  // Keyed by the line without its measured clock: each result file measured the clock itself.
+  const described = new Map<string, { cpu: CpuDescription; names: string[]; clocks: number[] }>();
   const bare: string[] = [];
   const files = existsSync(resultsDirectory) ? readdirSync(resultsDirectory).filter((name) => name.endsWith('.json')) : [];
   for (const file of files.sort()) {
@@ -1560,12 +1594,24 @@ function machinesLine(): string {
       bare.push(`\`${file}\` (${machine.cpu_model})`);
       continue;
     }
-    const line = describeCpuLine(machine.cpu);
-    described.set(line, [...(described.get(line) ?? []), `\`${file}\``]);
+    const key = describeCpuLine(machine.cpu, '');
+    const group = described.get(key) ?? { cpu: machine.cpu, names: [], clocks: [] };
+    group.names.push(`\`${file}\``);
+    if (machine.cpu.measured_mhz !== null) group.clocks.push(machine.cpu.measured_mhz);
+    described.set(key, group);
   }
-  const lines = [...described.entries()].map(([line, names]) =>
-    described.size === 1 ? `- Machine: ${line}.` : `- Machine: ${line} (${names.join(', ')}).`,
-  );
+  const lines = [...described.values()].map(({ cpu, names, clocks }) => {
+    const low = Math.min(...clocks);
+    const high = Math.max(...clocks);
+    const measured =
+      clocks.length === 0
+        ? 'n/a'
+        : low === high
+          ? `${formatNumber(low, 0)} MHz`
+          : `${formatNumber(low, 0)}–${formatNumber(high, 0)} MHz (one measure per result file)`;
+    const line = describeCpuLine(cpu, measured);
+    return described.size === 1 ? `- Machine: ${line}.` : `- Machine: ${line} (${names.join(', ')}).`;
+  });
   if (bare.length > 0) lines.push(`- Written before the machine description (issue 18), naming only a model string: ${bare.join(', ')}.`);
   return lines.length > 0 ? `\n${lines.join('\n')}\n` : '';
 }

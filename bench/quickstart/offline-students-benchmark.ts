@@ -14,6 +14,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import type { CalibrationFile } from '../../core/calibration/calibration-file.js';
 import type { Dataset } from '../../core/plugins/kinds/dataset.js';
 import type { Parser } from '../../core/plugins/kinds/parser.js';
 import { readDsbsRecordings } from '../../plugins/teachers/recorded/dsbs-recordings.js';
@@ -55,6 +56,16 @@ interface RecipeRun {
   readonly best_step: number | null;
   readonly train_examples: number | null;
   readonly majority_class: { label: string; share: number } | null;
+  /**
+   * The evaluate stage's calibration for student-first serving (`evaluation.calibrate`), null where the
+   * recipe does not calibrate: what it was measured against, on how many validation examples, and at
+   * each target the test split's coverage (share the student answers alone) and agreement.
+   */
+  readonly calibration: {
+    readonly against: string;
+    readonly validation_examples: number;
+    readonly test: readonly { target: number; threshold: number | null; coverage: number; agreement: number; examples: number }[];
+  } | null;
 }
 
 /** The recorded PaLM teacher's label accuracy on the sample's test split (the same examples the students are scored on). */
@@ -113,6 +124,23 @@ function stageRecords(runFolder: string): Map<string, Record<string, unknown>> {
 const seconds = (record: Record<string, unknown>) => (Date.parse(String(record.finishedAt)) - Date.parse(String(record.startedAt))) / 1000;
 const numberOrNull = (value: unknown) => (typeof value === 'number' ? value : null);
 
+/** The calibration the evaluate stage wrote (`EvaluateCalibrationOutput.calibration`), as the bench records it. */
+function calibrationOf(evaluate: Record<string, unknown>): RecipeRun['calibration'] {
+  const written = (evaluate.calibration as { calibration?: CalibrationFile } | null | undefined)?.calibration;
+  if (!written) return null;
+  return {
+    against: written.against,
+    validation_examples: written.examples,
+    test: (written.test ?? []).map(({ target, threshold, coverage, agreement, examples }) => ({
+      target,
+      threshold,
+      coverage,
+      agreement,
+      examples,
+    })),
+  };
+}
+
 async function measureRecipe(recipe: string): Promise<RecipeRun> {
   const folder = mkdtempSync(path.join(os.tmpdir(), `distill-bench-${recipe}-`));
   try {
@@ -144,6 +172,7 @@ async function measureRecipe(recipe: string): Promise<RecipeRun> {
       best_step: numberOrNull(trainer.bestStep),
       train_examples: numberOrNull(data.examples),
       majority_class: (output('dataset').majorityClass ?? null) as RecipeRun['majority_class'],
+      calibration: calibrationOf(evaluate),
     };
   } finally {
     rmSync(folder, { recursive: true, force: true });
