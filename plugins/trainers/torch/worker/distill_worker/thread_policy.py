@@ -3,7 +3,7 @@
 A small student runs thousands of small operators per step. With sleeping OpenMP threads every
 parallel operator wakes the second thread, which costs more than the second core brings below a model
 width of about 256. Measured on 2 cores, d_model 128, batch 16 (bench/trainer/worker_speed_check.py, 3
-interleaved runs of 40 steps, 2026-12-07; docs/trainer-protocol.md, "One thread or two"): one thread 6.34
+interleaved runs of 40 steps, 2026-12-07; docs/trainer-protocol.md, "One thread or two, with the task passes at once"): one thread 6.34
 steps/s; two sleeping threads with the task passes in turn 4.44, slower; but two spinning threads with the
 passes in turn 7.38 (against 5.68 for one thread in that run), and two threads with the passes at once
 (`parallel_task_passes`, one thread each) 8.86 sleeping and 8.42 spinning. So a student up to width 128

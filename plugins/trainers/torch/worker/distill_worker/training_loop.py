@@ -170,7 +170,7 @@ class TrainingRun:
         self.lengths = sequence_lengths(self.encoded, self.with_rationale)
 
     def prepare_optimisation(self):
-        """Model on its device, DDP, AdamW, the step counts and the learning-rate schedule."""
+        """Model on its device, DDP, the task passes and their CPU threads, AdamW, the step counts and the learning-rate schedule."""
         options, placement = self.options, self.placement
         self.model.to(placement.device)
         self.model.train()
