@@ -14,7 +14,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { CalibrationFile } from '../../core/calibration/calibration-file.js';
+import type { CalibrationFile, StoredTestPoint } from '../../core/calibration/calibration-file.js';
 import type { Dataset } from '../../core/plugins/kinds/dataset.js';
 import type { Parser } from '../../core/plugins/kinds/parser.js';
 import { readDsbsRecordings } from '../../plugins/teachers/recorded/dsbs-recordings.js';
@@ -64,7 +64,7 @@ interface RecipeRun {
   readonly calibration: {
     readonly against: string;
     readonly validation_examples: number;
-    readonly test: readonly { target: number; threshold: number | null; coverage: number; agreement: number; examples: number }[];
+    readonly test: readonly StoredTestPoint[];
   } | null;
 }
 
@@ -131,13 +131,7 @@ function calibrationOf(evaluate: Record<string, unknown>): RecipeRun['calibratio
   return {
     against: written.against,
     validation_examples: written.examples,
-    test: (written.test ?? []).map(({ target, threshold, coverage, agreement, examples }) => ({
-      target,
-      threshold,
-      coverage,
-      agreement,
-      examples,
-    })),
+    test: written.test ?? [],
   };
 }
 
