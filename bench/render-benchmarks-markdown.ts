@@ -292,9 +292,7 @@ function teacherEngineSection(): string {
     throughput(row.raw_fetch),
     throughput(row.sdk_teacher),
     throughput(row.engine),
-    row.engine_share_of_sdk
-      ? `${formatNumber(row.engine_share_of_sdk.median * 100, 1)}% (${formatNumber(row.engine_share_of_sdk.min * 100, 1)}–${formatNumber(row.engine_share_of_sdk.max * 100, 1)}%)`
-      : 'n/a',
+    row.engine_share_of_sdk ? percentSpread(row.engine_share_of_sdk) : 'n/a',
     row.meets_sdk_share_target === undefined ? 'n/a' : row.meets_sdk_share_target ? 'met' : '**missed**',
     formatNumber(row.raw_fetch.latency.mean_ms, 3),
     formatNumber(row.engine.latency.mean_ms, 3),
@@ -445,12 +443,15 @@ ${markdownTable(
 )}`;
 }
 
+/** A share's median and range over the rounds, in percent: `85.6% (75.3–118.9%)`. */
+function percentSpread(share: { median: number; min: number; max: number }): string {
+  return `${formatNumber(share.median * 100, 1)}% (${formatNumber(share.min * 100, 1)}–${formatNumber(share.max * 100, 1)}%)`;
+}
+
 /** The engine without its cache beside the engine, against the SDK: how much of the engine's cost is its cache. */
 function withoutCacheTable(rows: EngineResults['concurrency']): string {
   const measured = rows.filter((row) => row.engine_without_cache && row.engine_without_cache_share_of_sdk && row.engine_share_of_sdk);
   if (measured.length === 0) return '';
-  const share = (value: { median: number; min: number; max: number }) =>
-    `${formatNumber(value.median * 100, 1)}% (${formatNumber(value.min * 100, 1)}–${formatNumber(value.max * 100, 1)}%)`;
   return `Where the engine's cost lies: the same engine with its accounting on and no cache (\`cache: null\`: no lookup,
 no commit; a diagnosis, not a way to run, since then nothing paid for survives the process), interleaved with the
 levels above in the same rounds; shares of the SDK's requests/s per round, median (min–max); CPU per request, medians:
@@ -459,8 +460,8 @@ ${markdownTable(
   ['concurrency', 'engine / SDK', 'engine without cache / SDK', 'CPU ms/req SDK / engine / without cache'],
   measured.map((row) => [
     row.concurrency,
-    share(row.engine_share_of_sdk!),
-    share(row.engine_without_cache_share_of_sdk!),
+    percentSpread(row.engine_share_of_sdk!),
+    percentSpread(row.engine_without_cache_share_of_sdk!),
     `${formatNumber(row.sdk_teacher.cpu_ms_per_request, 3)} / ${formatNumber(row.engine.cpu_ms_per_request, 3)} / ${formatNumber(row.engine_without_cache!.cpu_ms_per_request, 3)}`,
   ]),
 )}
